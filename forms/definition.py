@@ -1,0 +1,255 @@
+"""Form definitions: what a form asks, loaded from YAML files and checked before anyone uses them.
+
+A definition is data, not code, so the central office can ship new forms to offices; and a
+printed version is never changed, only superseded, because sheets printed last year must still
+scan with the definition they were printed from.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+QUESTION_KINDS = ("single", "multi", "digits", "text")
+FORM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
+QUESTION_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_OPTIONS = 12
+MAX_DIGITS = 16
+
+
+class FormDefinitionError(ValueError):
+    """A definition file is broken; the message names the file, the field and what is wrong."""
+
+
+class UnknownForm(LookupError):
+    """Asked for a form id or version that no definition file provides."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A label in both locales: Persian first, English second."""
+
+    fa: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.fa
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str | int
+    label: Text
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: str
+    label: Text
+    options: tuple[Option, ...] = ()
+    digits: int = 0
+    columns: int = 0
+    scale: bool = False
+
+    def option_values(self) -> tuple[str | int, ...]:
+        return tuple(option.value for option in self.options)
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    version: int
+    title: Text
+    intro: Text
+    instructions: Text
+    questions: tuple[Question, ...]
+    source: str = field(default="", compare=False)
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+
+def _fail(source: str, where: str, problem: str) -> FormDefinitionError:
+    return FormDefinitionError(f"{source}: {where}: {problem}")
+
+
+def _text(raw: Any, source: str, where: str) -> Text:
+    if not isinstance(raw, dict):
+        raise _fail(source, where, "must be a mapping with 'fa' and 'en' texts")
+    values = {}
+    for lang in ("fa", "en"):
+        value = raw.get(lang)
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(source, f"{where}.{lang}", "missing or empty text")
+        values[lang] = value.strip()
+    unknown = set(raw) - {"fa", "en"}
+    if unknown:
+        raise _fail(source, where, f"unknown locale(s) {sorted(unknown)}; only 'fa' and 'en'")
+    return Text(**values)
+
+
+def _option(raw: Any, source: str, where: str) -> Option:
+    if not isinstance(raw, dict):
+        raise _fail(source, where, "an option must be a mapping with 'value' and 'label'")
+    value = raw.get("value")
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise _fail(source, f"{where}.value", f"must be a non-empty string or an integer, got {value!r}")
+    return Option(value=value, label=_text(raw.get("label"), source, f"{where}.label"))
+
+
+def _question(raw: Any, source: str, where: str) -> Question:
+    if not isinstance(raw, dict):
+        raise _fail(source, where, "a question must be a mapping")
+    qid = raw.get("id")
+    if not isinstance(qid, str) or not QUESTION_ID_PATTERN.match(qid):
+        raise _fail(source, f"{where}.id", f"{qid!r} is not a valid id (lower case letters, digits, _)")
+    where = f"{where} ({qid})"
+    kind = raw.get("kind")
+    if kind not in QUESTION_KINDS:
+        raise _fail(source, f"{where}.kind", f"{kind!r} is not one of {', '.join(QUESTION_KINDS)}")
+    label = _text(raw.get("label"), source, f"{where}.label")
+    options: tuple[Option, ...] = ()
+    digits = 0
+    if kind in ("single", "multi"):
+        raw_options = raw.get("options")
+        if not isinstance(raw_options, list) or not raw_options:
+            raise _fail(source, f"{where}.options", "a choice question needs a non-empty list of options")
+        if len(raw_options) > MAX_OPTIONS:
+            raise _fail(source, f"{where}.options", f"{len(raw_options)} options; at most {MAX_OPTIONS} fit a sheet")
+        options = tuple(_option(o, source, f"{where}.options[{i}]") for i, o in enumerate(raw_options))
+        values = [o.value for o in options]
+        duplicates = sorted({str(v) for v in values if values.count(v) > 1})
+        if duplicates:
+            raise _fail(source, f"{where}.options", f"duplicate value(s) {duplicates}")
+    elif "options" in raw:
+        raise _fail(source, f"{where}.options", f"a {kind} question takes no options")
+    if kind == "digits":
+        digits = raw.get("digits")
+        if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= MAX_DIGITS:
+            raise _fail(source, f"{where}.digits", f"must be a whole number from 1 to {MAX_DIGITS}")
+    columns = raw.get("columns", 0)
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 0:
+        raise _fail(source, f"{where}.columns", "must be a whole number")
+    scale = raw.get("scale", False)
+    if not isinstance(scale, bool):
+        raise _fail(source, f"{where}.scale", "must be true or false")
+    unknown = set(raw) - {"id", "kind", "label", "options", "digits", "columns", "scale"}
+    if unknown:
+        raise _fail(source, where, f"unknown field(s) {sorted(unknown)}")
+    return Question(id=qid, kind=kind, label=label, options=options, digits=digits or 0,
+                    columns=columns, scale=scale)
+
+
+def parse_form(raw: Any, source: str = "<form>") -> Form:
+    """Check a parsed YAML document and build a Form, or say precisely what is wrong."""
+    if not isinstance(raw, dict):
+        raise _fail(source, "top level", "must be a mapping")
+    form_id = raw.get("id")
+    if not isinstance(form_id, str) or not FORM_ID_PATTERN.match(form_id):
+        raise _fail(source, "id", f"{form_id!r} is not a valid form id (lower case letters, digits, -)")
+    version = raw.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _fail(source, "version", f"must be a whole number >= 1, got {version!r}")
+    raw_questions = raw.get("questions")
+    if not isinstance(raw_questions, list) or not raw_questions:
+        raise _fail(source, "questions", "a form needs a non-empty list of questions")
+    questions = tuple(_question(q, source, f"questions[{i}]") for i, q in enumerate(raw_questions))
+    ids = [q.id for q in questions]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise _fail(source, "questions", f"duplicate question id(s) {duplicates}")
+    unknown = set(raw) - {"id", "version", "title", "intro", "instructions", "questions"}
+    if unknown:
+        raise _fail(source, "top level", f"unknown field(s) {sorted(unknown)}")
+    return Form(
+        id=form_id,
+        version=version,
+        title=_text(raw.get("title"), source, "title"),
+        intro=_text(raw.get("intro"), source, "intro"),
+        instructions=_text(raw.get("instructions"), source, "instructions"),
+        questions=questions,
+        source=source,
+    )
+
+
+def load_form_file(path: str | Path) -> Form:
+    """Load one definition file; the file name must say the form id and version it holds."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormDefinitionError(f"{source}: cannot read: {exc}") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FormDefinitionError(f"{source}: not valid YAML: {exc}".replace("\n", " ")) from exc
+    form = parse_form(raw, source)
+    expected = f"{form.id}.v{form.version}"
+    if path.name.removesuffix(".yaml").removesuffix(".yml") != expected:
+        raise _fail(source, "id/version", f"file name must be {expected}.yaml to match its contents")
+    return form
+
+
+class FormCatalog:
+    """Every version of every form this installation knows, from one or more folders."""
+
+    def __init__(self, forms: Iterable[Form]):
+        self._forms: dict[tuple[str, int], Form] = {}
+        for form in forms:
+            key = (form.id, form.version)
+            if key in self._forms:
+                raise FormDefinitionError(
+                    f"{form.source}: id/version: {form.id} v{form.version} is also defined in "
+                    f"{self._forms[key].source}")
+            self._forms[key] = form
+
+    @classmethod
+    def from_folders(cls, *folders: Path) -> "FormCatalog":
+        files = []
+        for folder in folders:
+            if folder.is_dir():
+                files.extend(sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml")))
+        return cls(load_form_file(p) for p in files)
+
+    def get(self, form_id: str, version: int | None = None) -> Form:
+        """The given version, or the newest one: the newest is what gets printed and shown."""
+        if version is not None:
+            try:
+                return self._forms[(form_id, version)]
+            except KeyError:
+                known = self.versions(form_id)
+                if not known:
+                    raise UnknownForm(f"unknown form '{form_id}'") from None
+                raise UnknownForm(f"form '{form_id}' has no version {version} "
+                                  f"(known: {', '.join(map(str, known))})") from None
+        known = self.versions(form_id)
+        if not known:
+            names = ", ".join(sorted({f for f, _ in self._forms})) or "none"
+            raise UnknownForm(f"unknown form '{form_id}' (known forms: {names})")
+        return self._forms[(form_id, known[-1])]
+
+    def versions(self, form_id: str) -> list[int]:
+        return sorted(v for f, v in self._forms if f == form_id)
+
+    def __iter__(self):
+        return iter(sorted(self._forms.values(), key=lambda f: (f.id, f.version)))
+
+
+def builtin_definitions_folder() -> Path:
+    return Path(str(resources.files("forms.definitions")))
+
+
+@cache
+def builtin_catalog() -> FormCatalog:
+    """The forms shipped with Seda; loaded once, as they never change while running."""
+    return FormCatalog.from_folders(builtin_definitions_folder())

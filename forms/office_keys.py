@@ -1,0 +1,51 @@
+"""Per-office secret keys that sign sheet codes.
+
+A key is made on this machine the first time an office prints, and never leaves the office
+except to the central office's key escrow; losing it only means new sheets need a new key.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from .sheet_code import validate_office_code
+
+KEY_BYTES = 32
+
+
+def key_path(home: Path, office: str) -> Path:
+    return home / "keys" / f"sheet-{validate_office_code(office)}.key"
+
+
+def load_key(home: Path, office: str) -> bytes | None:
+    path = key_path(home, office)
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        raise ValueError(f"{path}: damaged key file ({exc})") from exc
+
+
+def ensure_key(home: Path, office: str) -> tuple[bytes, bool]:
+    """The office's key, and whether it was just created (the CLI says so)."""
+    existing = load_key(home, office)
+    if existing is not None:
+        return existing, False
+    path = key_path(home, office)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    try:
+        # "x" makes creation exclusive: two processes printing at once end up with one key.
+        with open(path, "x", encoding="ascii") as handle:
+            handle.write(key.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except FileExistsError:
+        return load_key(home, office) or key, False
+    try:
+        path.chmod(0o600)
+    except OSError:
+        pass
+    return key, True

@@ -1,0 +1,145 @@
+"""The paper renderer: printable A4 survey sheets, one unique sheet code per page.
+
+Everything that is the same on every sheet is drawn once into a PDF form XObject and reused,
+so a thousand sheets cost little more than their QR codes and the file stays small.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import segno
+from reportlab.lib.colors import Color, black, white
+from reportlab.pdfgen.canvas import Canvas
+
+from .definition import Form
+from .layout import SheetLayout
+from .markers import MARKER_CELLS, marker_cells
+from .sheet_code import SheetCode
+from .typography import BOLD, REGULAR, register_fonts, shape
+
+INK = Color(0.12, 0.12, 0.12)
+OUTLINE = Color(0.25, 0.25, 0.25)
+FAINT = Color(0.93, 0.93, 0.93)
+QR_QUIET_MODULES = 4
+STATIC_FORM_NAME = "seda-static"
+
+
+def _flip(layout: SheetLayout, y: float) -> float:
+    """Layout y (top-left origin, down) -> reportlab y (bottom-left origin, up)."""
+    return layout.height - y
+
+
+def _draw_text(canvas: Canvas, layout: SheetLayout, item) -> None:
+    canvas.setFont(BOLD if item.bold else REGULAR, item.size)
+    shaped = shape(item.text)
+    y = _flip(layout, item.y)
+    if item.align == "right":
+        canvas.drawRightString(item.x, y, shaped)
+    elif item.align == "left":
+        canvas.drawString(item.x, y, shaped)
+    else:
+        canvas.drawCentredString(item.x, y, shaped)
+
+
+def _draw_marker(canvas: Canvas, layout: SheetLayout, marker_id: int, box) -> None:
+    x, y, w, _ = box
+    cell = w / MARKER_CELLS
+    canvas.setFillColor(black)
+    for row, cells in enumerate(marker_cells(marker_id)):
+        for col, dark in enumerate(cells):
+            if dark:
+                canvas.rect(x + col * cell, _flip(layout, y + (row + 1) * cell), cell, cell,
+                            stroke=0, fill=1)
+
+
+def _draw_static(canvas: Canvas, form: Form, layout: SheetLayout) -> None:
+    canvas.setFillColor(FAINT)
+    canvas.setStrokeColor(OUTLINE)
+    for index, (x, y, w, h) in enumerate(layout.frames):
+        if index == 0:  # the instructions band
+            canvas.roundRect(x, _flip(layout, y + h), w, h, 4, stroke=0, fill=1)
+            # a filled example circle at its left end: how a mark should look
+            canvas.setFillColor(INK)
+            canvas.circle(x + 16, _flip(layout, y + h / 2), 6, stroke=0, fill=1)
+            canvas.setFillColor(FAINT)
+        else:
+            canvas.setLineWidth(0.6)
+            canvas.rect(x, _flip(layout, y + h), w, h, stroke=1, fill=0)
+    canvas.setLineWidth(0.9)
+    for question in layout.questions:
+        if question.kind == "text" and question.box:
+            x, y, w, h = question.box
+            canvas.roundRect(x, _flip(layout, y + h), w, h, 6, stroke=1, fill=0)
+        boxes = [b for _, b in question.options]
+        boxes += [b for column in question.columns for _, b in column]
+        for x, y, w, h in boxes:
+            if question.kind == "multi":
+                canvas.roundRect(x, _flip(layout, y + h), w, h, 2, stroke=1, fill=0)
+            else:
+                canvas.circle(x + w / 2, _flip(layout, y + h / 2), w / 2, stroke=1, fill=0)
+    canvas.setFillColor(INK)
+    for item in layout.texts:
+        _draw_text(canvas, layout, item)
+    for marker_id, box in layout.fiducials:
+        _draw_marker(canvas, layout, marker_id, box)
+
+
+def _draw_qr(canvas: Canvas, layout: SheetLayout, text: str) -> None:
+    symbol = segno.make(text, error="m", mode="alphanumeric", boost_error=True, micro=False)
+    matrix = symbol.matrix
+    x0, y0, size, _ = layout.qr
+    module = size / (len(matrix) + 2 * QR_QUIET_MODULES)
+    canvas.setFillColor(black)
+    for r, row in enumerate(matrix):
+        y = _flip(layout, y0 + (r + QR_QUIET_MODULES + 1) * module)
+        c = 0
+        while c < len(row):  # one rectangle per run of dark modules keeps the PDF small
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                canvas.rect(x0 + (start + QR_QUIET_MODULES) * module, y, (c - start) * module,
+                            module, stroke=0, fill=1)
+            else:
+                c += 1
+
+
+def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], out: Path) -> int:
+    """Write one page per sheet code to `out` atomically; return the page count.
+
+    The PDF is written next to `out` and renamed into place only when complete, so a failure
+    never leaves a half-written file that someone might print.
+    """
+    register_fonts()
+    out = Path(out)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    os.close(handle)
+    pages = 0
+    try:
+        canvas = Canvas(tmp_name, pagesize=(layout.width, layout.height), pageCompression=1)
+        canvas.setTitle(form.title.en)
+        canvas.setAuthor("Seda")
+        canvas.setSubject(f"{form.id} v{form.version}")
+        canvas.beginForm(STATIC_FORM_NAME)
+        _draw_static(canvas, form, layout)
+        canvas.endForm()
+        for code in codes:
+            canvas.doForm(STATIC_FORM_NAME)
+            _draw_qr(canvas, layout, code.text())
+            canvas.setFillColor(INK)
+            canvas.setFont(REGULAR, 9)
+            x, y = layout.serial_anchor
+            canvas.drawCentredString(x, _flip(layout, y), shape(f"برگه شماره {code.serial}"))
+            canvas.setFont(REGULAR, 7)
+            canvas.drawCentredString(x, _flip(layout, y + 9), code.office)  # a Latin code
+            canvas.showPage()
+            pages += 1
+        canvas.save()
+        os.replace(tmp_name, out)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return pages

@@ -1,0 +1,281 @@
+"""Persian text, identifier and Jalali-date helpers shared by every Seda form.
+
+Citizens type on Persian, Arabic and Latin keyboards, paste numbers from SMS
+and PDFs, and read dates in the Jalali calendar.  Everything that touches form
+input goes through here so that storage, validation and comparison see one
+canonical spelling, while display can still use Persian digits.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from zoneinfo import ZoneInfo
+
+import jdatetime
+
+__all__ = [
+    "InvalidInput",
+    "to_ascii_digits",
+    "to_persian_digits",
+    "normalize_letters",
+    "normalize_input",
+    "is_valid_national_id",
+    "normalize_national_id",
+    "is_valid_mobile",
+    "normalize_mobile",
+    "to_jalali",
+    "format_jalali_date",
+    "format_jalali_datetime",
+    "jalali_month_name",
+    "parse_jalali_date",
+    "parse_jalali_month",
+]
+
+# --- constants (immutable) -------------------------------------------------
+
+_PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"  # U+06F0..U+06F9
+_ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"  # U+0660..U+0669
+_ASCII_DIGITS = "0123456789"
+
+_TO_ASCII = str.maketrans(_PERSIAN_DIGITS + _ARABIC_INDIC_DIGITS, _ASCII_DIGITS * 2)
+_TO_PERSIAN = str.maketrans(_ASCII_DIGITS + _ARABIC_INDIC_DIGITS, _PERSIAN_DIGITS * 2)
+_LETTERS = str.maketrans(
+    {
+        "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
+        "\u0649": "\u06cc",  # Arabic alef maksura -> Persian yeh
+        "\u0643": "\u06a9",  # Arabic kaf -> Persian keheh
+    }
+)
+
+# Horizontal whitespace only: newlines in free-text answers are meaningful.
+# ZWNJ (U+200C) is not whitespace to `re`, so it is never touched here.
+_HSPACE_RUN = re.compile(r"[^\S\n]+")
+_NEWLINE_PADDING = re.compile(r" *\n *")
+
+# Separators people type or paste inside numbers: whitespace, ASCII and
+# Unicode dashes, the minus sign, and invisible bidi marks that come along
+# when copying from right-to-left text.
+_NUMBER_NOISE = re.compile(
+    r"[\s\-\u2010-\u2015\u2212\u200e\u200f\u202a-\u202e\u2066-\u2069]+"
+)
+_PHONE_NOISE = re.compile(
+    r"[\s\-\u2010-\u2015\u2212\u200e\u200f\u202a-\u202e\u2066-\u2069()]+"
+)
+
+_ASCII_DIGITS_ONLY = re.compile(r"[0-9]+")
+_MOBILE_FORMS = (
+    re.compile(r"09([0-9]{9})"),
+    re.compile(r"9([0-9]{9})"),
+    re.compile(r"\+989([0-9]{9})"),
+    re.compile(r"00989([0-9]{9})"),
+    re.compile(r"989([0-9]{9})"),
+)
+_JALALI_DATE = re.compile(r"([0-9]{4})([/-])([0-9]{1,2})\2([0-9]{1,2})")
+_JALALI_MONTH = re.compile(r"([0-9]{4})[/-]([0-9]{1,2})")
+
+_TEHRAN = ZoneInfo("Asia/Tehran")
+
+_MONTHS_FA = (
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+    "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+)
+_MONTHS_EN = (
+    "Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar",
+    "Mehr", "Aban", "Azar", "Dey", "Bahman", "Esfand",
+)
+
+
+class InvalidInput(ValueError):
+    """Input a citizen can fix; carries both languages so the kiosk can show
+    Persian while logs and API clients get English, and a stable `code` so
+    callers never have to match on message text."""
+
+    def __init__(self, message_fa: str, message_en: str, code: str = "invalid") -> None:
+        super().__init__(message_fa)
+        self.message_fa = message_fa
+        self.message_en = message_en
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message_fa
+
+
+# --- digits and letters ----------------------------------------------------
+
+
+def to_ascii_digits(text: str) -> str:
+    """Numbers must compare and parse the same whichever keyboard typed them."""
+    return text.translate(_TO_ASCII)
+
+
+def to_persian_digits(text: str | int) -> str:
+    """Citizens read numbers in Persian digits; storage keeps ASCII, so this
+    is applied only at display time."""
+    return str(text).translate(_TO_PERSIAN)
+
+
+def normalize_letters(text: str) -> str:
+    """Arabic keyboards produce look-alike ye/kaf code points that break search
+    and duplicate detection; ZWNJ is part of correct Persian spelling, so it stays."""
+    return text.translate(_LETTERS)
+
+
+def normalize_input(text: str) -> str:
+    """One canonical form for every stored answer, so equal answers compare equal.
+
+    Line breaks are kept (free-text complaints have paragraphs); runs of other
+    whitespace become a single space, and spaces around line breaks are dropped.
+    """
+    text = normalize_letters(to_ascii_digits(text))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _HSPACE_RUN.sub(" ", text)
+    text = _NEWLINE_PADDING.sub("\n", text)
+    return text.strip()
+
+
+# --- national ID (کد ملی) ---------------------------------------------------
+
+
+def normalize_national_id(value: str) -> str:
+    """Catch typos at the kiosk, before a complaint is filed under a wrong ID;
+    returns the canonical 10-digit ASCII string used for storage and lookup."""
+    digits = _NUMBER_NOISE.sub("", to_ascii_digits(value))
+    if not _ASCII_DIGITS_ONLY.fullmatch(digits) or not 8 <= len(digits) <= 10:
+        raise InvalidInput(
+            "کد ملی باید ۱۰ رقم باشد",
+            "National ID must be 10 digits",
+            code="national_id_length",
+        )
+    digits = digits.zfill(10)
+    if len(set(digits)) == 1:
+        raise InvalidInput(
+            "کد ملی نمی‌تواند از یک رقم تکراری تشکیل شود",
+            "National ID cannot be a single repeated digit",
+            code="national_id_repeated",
+        )
+    r = sum(int(digits[i]) * (10 - i) for i in range(9)) % 11
+    expected = r if r < 2 else 11 - r
+    if int(digits[9]) != expected:
+        raise InvalidInput(
+            "رقم کنترل کد ملی درست نیست",
+            "National ID check digit is wrong",
+            code="national_id_checksum",
+        )
+    return digits
+
+
+def is_valid_national_id(value: str) -> bool:
+    """For callers that only need a yes/no, e.g. form-level validation."""
+    try:
+        normalize_national_id(value)
+    except InvalidInput:
+        return False
+    return True
+
+
+# --- mobile numbers --------------------------------------------------------
+
+
+def normalize_mobile(value: str) -> str:
+    """People write the same mobile number in many shapes; SMS tracking codes
+    and de-duplication need exactly one (09xxxxxxxxx)."""
+    compact = _PHONE_NOISE.sub("", to_ascii_digits(value))
+    for pattern in _MOBILE_FORMS:
+        match = pattern.fullmatch(compact)
+        if match:
+            return "09" + match.group(1)
+    raise InvalidInput(
+        "شماره موبایل معتبر نیست؛ مانند ۰۹۱۲۳۴۵۶۷۸۹ وارد کنید",
+        "Invalid mobile number; use the form 09123456789",
+        code="mobile_invalid",
+    )
+
+
+def is_valid_mobile(value: str) -> bool:
+    """For callers that only need a yes/no, e.g. form-level validation."""
+    try:
+        normalize_mobile(value)
+    except InvalidInput:
+        return False
+    return True
+
+
+# --- Jalali dates ----------------------------------------------------------
+
+
+def _local(d: datetime.date) -> datetime.date:
+    """The citizen's date is the Tehran wall-clock date, not the UTC one."""
+    if isinstance(d, datetime.datetime) and d.tzinfo is not None:
+        return d.astimezone(_TEHRAN)
+    return d
+
+
+def to_jalali(d: datetime.date | datetime.datetime) -> jdatetime.date | jdatetime.datetime:
+    """Offices and citizens reason in the Jalali calendar; the time zone (if any)
+    is preserved as given, not shifted."""
+    if isinstance(d, datetime.datetime):
+        return jdatetime.datetime.fromgregorian(datetime=d)
+    if isinstance(d, datetime.date):
+        return jdatetime.date.fromgregorian(date=d)
+    raise TypeError(f"expected datetime.date or datetime.datetime, got {type(d).__name__}")
+
+
+def format_jalali_date(d: datetime.date | datetime.datetime, *, persian_digits: bool = True) -> str:
+    """Printed forms and kiosk screens show dates as YYYY/MM/DD Jalali; aware
+    datetimes are first moved to Tehran time so the day is the local one."""
+    j = to_jalali(_local(d))
+    text = f"{j.year:04d}/{j.month:02d}/{j.day:02d}"
+    return to_persian_digits(text) if persian_digits else text
+
+
+def format_jalali_datetime(dt: datetime.datetime, *, persian_digits: bool = True) -> str:
+    """Receipts show when a complaint was filed in the office's local time;
+    naive datetimes are assumed to already be Tehran local time."""
+    j = to_jalali(_local(dt))
+    text = f"{j.year:04d}/{j.month:02d}/{j.day:02d} {j.hour:02d}:{j.minute:02d}"
+    return to_persian_digits(text) if persian_digits else text
+
+
+def jalali_month_name(month: int, lang: str = "fa") -> str:
+    """Reports group by Jalali month and label months by name, not number."""
+    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+        raise ValueError(f"Jalali month must be 1..12, got {month!r}")
+    if lang == "fa":
+        return _MONTHS_FA[month - 1]
+    if lang == "en":
+        return _MONTHS_EN[month - 1]
+    raise ValueError(f"unsupported language {lang!r}; use 'fa' or 'en'")
+
+
+def parse_jalali_date(text: str) -> datetime.date:
+    """Staff type Jalali dates in filters and forms; storage is Gregorian, and
+    impossible dates (e.g. 1404/12/30) must be refused, not silently shifted."""
+    compact = normalize_input(text)
+    match = _JALALI_DATE.fullmatch(compact)
+    if match:
+        year, month, day = int(match.group(1)), int(match.group(3)), int(match.group(4))
+        try:
+            return jdatetime.date(year, month, day).togregorian()
+        except ValueError:
+            pass
+    raise InvalidInput(
+        "تاریخ معتبر نیست؛ مانند ۱۴۰۵/۰۹/۰۹ وارد کنید",
+        "Invalid Jalali date; use the form 1405/09/09",
+        code="jalali_date_invalid",
+    )
+
+
+def parse_jalali_month(text: str) -> tuple[int, int]:
+    """Monthly reports are selected by Jalali year and month (e.g. 1405-09)."""
+    compact = normalize_input(text)
+    match = _JALALI_MONTH.fullmatch(compact)
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if year >= 1 and 1 <= month <= 12:
+            return year, month
+    raise InvalidInput(
+        "ماه معتبر نیست؛ مانند ۱۴۰۵-۰۹ وارد کنید",
+        "Invalid Jalali month; use the form 1405-09",
+        code="jalali_month_invalid",
+    )
