@@ -104,7 +104,7 @@ def _box(x: float, y: float, w: float, h: float) -> tuple[float, float, float, f
     return (_r(x), _r(y), _r(w), _r(h))
 
 
-def _fiducials() -> list[tuple[int, tuple[float, float, float, float]]]:
+def fiducial_boxes() -> list[tuple[int, tuple[float, float, float, float]]]:
     near, far_x = FIDUCIAL_INSET, PAGE_WIDTH - FIDUCIAL_INSET - FIDUCIAL_SIZE
     far_y = PAGE_HEIGHT - FIDUCIAL_INSET - FIDUCIAL_SIZE
     corners = [(near, near), (far_x, near), (far_x, far_y), (near, far_y)]
@@ -227,7 +227,7 @@ def build_layout(form: Form) -> SheetLayout:
     return SheetLayout(
         form=form.id,
         version=form.version,
-        fiducials=_fiducials(),
+        fiducials=fiducial_boxes(),
         qr=_box(QR_X, QR_Y, QR_SIZE, QR_SIZE),
         serial_anchor=(QR_X + QR_SIZE / 2, QR_Y + QR_SIZE + 9),
         questions=questions,

@@ -50,7 +50,8 @@ __all__ = [
 ]
 
 RECORD_KINDS: frozenset[str] = frozenset(
-    {"survey_response", "case", "attachment", "sheet_issuance", "review_decision", "audit"}
+    {"survey_response", "case", "attachment", "sheet_issuance", "review_item",
+     "review_decision", "audit"}
 )
 
 #: How long a writer waits for another program's transaction before giving up.
@@ -125,6 +126,17 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         BEGIN
             SELECT RAISE(ABORT, 'issued sheet ranges are permanent: DELETE is not allowed');
         END;
+        """,
+    ),
+    (
+        4,
+        # Records are found by a field of their body (the scanner asks "was this paper sheet
+        # stored already?", the review queue "which decisions name this item?").
+        """
+        CREATE INDEX records_body_sheet ON records (json_extract(body, '$.sheet'))
+            WHERE json_extract(body, '$.sheet') IS NOT NULL;
+        CREATE INDEX records_body_item ON records (json_extract(body, '$.item'))
+            WHERE json_extract(body, '$.item') IS NOT NULL;
         """,
     ),
 )
@@ -463,6 +475,21 @@ class Ledger:
             after_seq = rows[-1][0]
             if remaining is not None:
                 remaining -= len(rows)
+
+    def find(self, kind: str, field: str, value: Any) -> list[Record]:
+        """Records of ``kind`` whose body has ``field`` == ``value``, oldest first.
+
+        ``sheet`` and ``item`` are indexed; other fields scan the kind.
+        """
+        _check_kind(kind)
+        if not field.isidentifier():
+            raise LedgerError(f"cannot search by field {field!r}.")
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE json_extract(body, '$.{field}') = ?"
+            " AND kind = ? ORDER BY seq",
+            (value, kind),
+        ).fetchall()
+        return [_to_record(row) for row in rows]
 
     def count(self, kind: str | None = None) -> int:
         """How many records (of ``kind``, if given) the ledger holds."""
