@@ -1,0 +1,217 @@
+"""From files to stored answers: the scanner's I/O edge around the pure page reader.
+
+`scan_paths` reads every page of every file (in worker processes when asked), and with
+`store=True` writes each readable sheet into the office ledger in one transaction: the
+response, its comment and evidence crops, and one review item per flagged question.  Rejected
+pages are reported, never stored; forged and never-issued sheets also leave an audit record.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from forms import SheetCode, builtin_catalog, load_key
+from sync import Ledger, default_ledger_path
+
+from .images import PDF_DPI, expand_inputs, iter_pages
+from .page import Lookups, PageResult, read_page
+
+SECURITY_REASONS = {"forged_code", "never_issued", "unknown_office"}
+SHEET_IMAGE_MAX_SIDE = 1400   # the whole-sheet image kept for review: enough to read by eye
+
+
+def make_lookups(home: Path, ledger: Ledger | None) -> Lookups:
+    """Look-ups against this installation's keys and ledger (if it has one yet)."""
+    keys: dict[str, bytes | None] = {}
+
+    def office_key(office: str) -> bytes | None:
+        if office not in keys:
+            keys[office] = load_key(home, office)
+        return keys[office]
+
+    def issued(code: SheetCode) -> bool | None:
+        if ledger is None:
+            return None
+        return ledger.sheet_issued(code.office, code.form, code.form_version, code.serial)
+
+    def stored(code: SheetCode) -> str | None:
+        if ledger is None:
+            return None
+        found = ledger.find("survey_response", "sheet", code.sheet_id)
+        return found[-1].uuid if found else None
+
+    return Lookups(catalog=builtin_catalog(), office_key=office_key, issued=issued, stored=stored)
+
+
+def _png(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise ValueError("could not encode a crop as PNG")
+    return data.tobytes()
+
+
+def _sheet_jpeg(gray: np.ndarray) -> bytes:
+    scale = min(1.0, SHEET_IMAGE_MAX_SIDE / max(gray.shape))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    ok, data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if not ok:
+        raise ValueError("could not encode the sheet image")
+    return data.tobytes()
+
+
+@dataclass
+class _Read:
+    """A page result and what storing it needs; built in a worker, stored in the main process."""
+
+    result: PageResult
+    sheet_image: bytes | None = None
+    crops: dict[str, bytes] | None = None
+
+
+def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) -> str | None:
+    """Write one page into the ledger atomically; return the response uuid (None if rejected)."""
+    result = read.result
+    office = result.code.office if result.code else "UNKNOWN"
+    if result.status == "rejected":
+        if result.reason in SECURITY_REASONS:
+            ledger.append("audit", {"event": "scan_rejected", "reason": result.reason,
+                                    "claimed_sheet": result.code.sheet_id
+                                    if result.code else None,
+                                    "source": result.source, "page": result.page},
+                          office=office)
+        return None
+    with ledger.transaction():
+        attachments: dict[str, str] = {}
+        for question, png in (read.crops or {}).items():
+            record = ledger.add_attachment(png, "image/png", office=office,
+                                           meta={"role": "scan_crop", "question": question,
+                                                 "of_sheet": result.code.sheet_id})
+            attachments[question] = record.body["sha256"]
+        sheet_image = None
+        if read.sheet_image is not None:
+            record = ledger.add_attachment(read.sheet_image, "image/jpeg", office=office,
+                                           meta={"role": "sheet_image",
+                                                 "of_sheet": result.code.sheet_id})
+            sheet_image = record.body["sha256"]
+        body = {
+            "source": "paper",
+            "form": result.code.form,
+            "form_version": result.code.form_version,
+            "sheet": result.code.sheet_id,
+            "serial": result.code.serial,
+            "status": result.status,
+            "reason": result.reason,
+            "answers": result.answers,
+            "flags": result.flags,
+            "candidates": result.candidates,
+            "writing": result.writing,
+            "attachments": attachments,
+            "sheet_image": sheet_image,
+            "scan": {"file": Path(result.source).name, "page": result.page},
+        }
+        if result.registration is not None:
+            body["registration"] = {"markers": list(result.registration.markers),
+                                    "residual_pt": round(result.registration.residual_pt, 3)}
+        if replaces:
+            body["replaces"] = replaces
+        response = ledger.append("survey_response", body, office=office)
+        for question, reason in result.flags.items():
+            ledger.append("review_item", {
+                "response": response.uuid, "sheet_id": result.code.sheet_id,
+                "question": question, "reason": reason,
+                "machine_value": result.candidates.get(question),
+                "crop": attachments.get(question), "sheet_image": sheet_image,
+            }, office=office)
+        if replaces:
+            ledger.append("audit", {"event": "rescan", "sheet_id": result.code.sheet_id,
+                                    "replaced": replaces, "by": response.uuid}, office=office)
+    return response.uuid
+
+
+def _read_file(path: Path, lookups: Lookups, dpi: int, rescan: bool, want_crops: bool,
+               seen: set[str]) -> Iterator[_Read]:
+    for page in iter_pages(path, dpi=dpi):
+        if page.gray is None:
+            result = PageResult(source=page.source, page=page.page, status="rejected",
+                                reason=page.error, detail=page.detail)
+            yield _Read(result)
+            continue
+        result = read_page(page.gray, lookups, source=page.source, page=page.page, rescan=rescan,
+                           seen=seen, want_crops=want_crops)
+        read = _Read(result)
+        if want_crops and result.status != "rejected":
+            read.crops = {q: _png(img) for q, img in result.crops.items()}
+            result.crops = {}
+            if result.status == "review":
+                read.sheet_image = _sheet_jpeg(page.gray)
+        yield read
+
+
+# -- worker processes: each opens its own read-only look-ups -----------------------------------
+
+_worker_state: dict = {}
+
+
+def _worker_init(home: str) -> None:
+    home_path = Path(home)
+    ledger_path = default_ledger_path(home_path)
+    ledger = Ledger.open(ledger_path) if ledger_path.exists() else None
+    _worker_state["lookups"] = make_lookups(home_path, ledger)
+
+
+def _worker_read(args: tuple[str, int, bool, bool]) -> list[_Read]:
+    path, dpi, rescan, want_crops = args
+    # duplicates inside one run are caught in the main process, so each file gets its own set
+    return list(_read_file(Path(path), _worker_state["lookups"], dpi, rescan, want_crops, set()))
+
+
+def scan_paths(paths: Iterable[str | Path], *, home: Path, store: bool = False,
+               rescan: bool = False, dpi: int = PDF_DPI, workers: int = 1) -> Iterator[PageResult]:
+    """Read every page of every file (folders expanded); store readable sheets if asked.
+
+    Results come back in input order.  A sheet seen twice in one run is a duplicate the second
+    time, whether or not it is stored.
+    """
+    files = expand_inputs(list(paths))
+    ledger_path = default_ledger_path(home)
+    ledger = Ledger.open(ledger_path) if (store or ledger_path.exists()) else None
+    try:
+        lookups = make_lookups(home, ledger)
+        seen: set[str] = set()
+        if workers > 1 and len(files) > 1:
+            context = multiprocessing.get_context("spawn")
+            with context.Pool(workers, initializer=_worker_init, initargs=(str(home),)) as pool:
+                jobs = [(str(f), dpi, rescan, store) for f in files]
+                for reads in pool.imap(_worker_read, jobs, chunksize=1):
+                    for read in reads:
+                        yield _finish(read, ledger, store, rescan, seen, lookups)
+        else:
+            for path in files:
+                for read in _read_file(path, lookups, dpi, rescan, store, set()):
+                    yield _finish(read, ledger, store, rescan, seen, lookups)
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def _finish(read: _Read, ledger: Ledger | None, store: bool, rescan: bool, seen: set[str],
+            lookups: Lookups) -> PageResult:
+    """Run-wide duplicate check, then store; the main process is the only ledger writer."""
+    result = read.result
+    if result.status != "rejected" and result.code is not None:
+        if result.code.sheet_id in seen:
+            result.status, result.reason, result.detail = ("rejected", "duplicate_sheet",
+                                                            result.code.sheet_id)
+            result.answers, result.flags, result.candidates = {}, {}, {}
+        else:
+            seen.add(result.code.sheet_id)
+    if store and ledger is not None:
+        replaces = lookups.stored(result.code) if (rescan and result.code and
+                                                   result.status != "rejected") else None
+        store_result(ledger, read, replaces=replaces)
+    return result

@@ -1,0 +1,29 @@
+"""Why a page was rejected or sent to review, in words for office staff (Persian first)."""
+from __future__ import annotations
+
+REASONS: dict[str, tuple[str, str]] = {
+    "not_seda_form": ("این صفحه برگه نظرسنجی صدا نیست.", "not a Seda form"),
+    "blank_page": ("صفحه خالی است (احتمالاً پشت برگه).", "blank page (the back of a sheet?)"),
+    "unreadable_code": ("کد QR برگه خوانده نشد؛ برگه آسیب‌دیده یا ناخواناست.",
+                        "the sheet's QR code could not be read"),
+    "unknown_office": ("این برگه متعلق به اداره‌ای است که کلید آن در این سامانه نیست.",
+                       "the sheet belongs to an office this installation has no key for"),
+    "forged_code": ("امضای کد برگه نادرست است؛ برگه جعلی یا دستکاری‌شده است.",
+                    "forged code: its signature does not match the office key"),
+    "unknown_form_version": ("نسخه این فرم برای سامانه ناشناخته است.", "unknown form version"),
+    "never_issued": ("این شماره برگه هرگز چاپ و صادر نشده است.", "sheet never issued"),
+    "duplicate_sheet": ("این برگه قبلاً خوانده و ثبت شده است (کپی یا اسکن تکراری).",
+                        "duplicate sheet: already read"),
+    "registration": ("نشانه‌های گوشه برگه به‌درستی پیدا نشد؛ پاسخ‌ها باید با چشم بررسی شوند.",
+                     "the page could not be registered reliably; answers need a human"),
+    "unreadable_image": ("فایل تصویر خراب یا ناقص است.", "the image file is corrupt or truncated"),
+    "not_an_image": ("این فایل تصویر یا PDF نیست.", "not an image or PDF file"),
+    "image_too_large": ("تصویر بیش از حد بزرگ است.", "image too large (pixel limit)"),
+    "too_many_pages": ("تعداد صفحات فایل بیش از حد مجاز است.", "too many pages in one file"),
+}
+
+
+def message(reason: str, lang: str = "fa", detail: str = "") -> str:
+    fa, en = REASONS.get(reason, (reason, reason))
+    text = en if lang == "en" else fa
+    return f"{text} ({detail})" if detail else text

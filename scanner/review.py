@@ -1,0 +1,135 @@
+"""The paper review queue: answers the scanner was not sure of, settled by a person.
+
+The machine's reading and the human decision are separate ledger records (`review_item` and
+`review_decision`), so both stay visible and audited; where they differ, the human one wins in
+`effective_answers`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from forms import builtin_catalog
+from forms.persian import normalize_input
+from sync import Ledger, Record
+
+BLANK_WORDS = {"-", "blank", "none", "null", "خالی", "بدون پاسخ"}
+
+
+class ReviewError(ValueError):
+    """A review command that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    id: str
+    response_uuid: str
+    sheet: str
+    question: str
+    reason: str
+    machine_value: Any
+    crop_sha256: str | None
+    sheet_image_sha256: str | None
+    created_at: datetime
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+
+def _item(record: Record) -> ReviewItem:
+    body = record.body
+    return ReviewItem(id=record.uuid, response_uuid=body["response"], sheet=body["sheet_id"],
+                      question=body["question"], reason=body["reason"],
+                      machine_value=body.get("machine_value"), crop_sha256=body.get("crop"),
+                      sheet_image_sha256=body.get("sheet_image"), created_at=record.created_at)
+
+
+def _decided(ledger: Ledger) -> dict[str, Record]:
+    """Item uuid -> its latest decision."""
+    return {d.body["item"]: d for d in ledger.records("review_decision")}
+
+
+def open_items(ledger: Ledger) -> list[ReviewItem]:
+    """Flagged answers nobody has decided yet, oldest first."""
+    decided = _decided(ledger)
+    return [_item(r) for r in ledger.records("review_item") if r.uuid not in decided]
+
+
+def find_item(ledger: Ledger, item_id: str) -> ReviewItem:
+    """An item by its full uuid or a unique prefix of at least 6 characters."""
+    item_id = item_id.strip().lower()
+    if len(item_id) < 6:
+        raise ReviewError("give at least the first 6 characters of the item id")
+    matches = [r for r in ledger.records("review_item") if r.uuid.startswith(item_id)]
+    if not matches:
+        raise ReviewError(f"no review item {item_id}")
+    if len(matches) > 1:
+        raise ReviewError(f"{item_id} matches {len(matches)} items; give more characters")
+    return _item(matches[0])
+
+
+def parse_value(ledger: Ledger, item: ReviewItem, raw: str) -> Any:
+    """The typed value for the item's question, checked against the form's options."""
+    response = ledger.get(item.response_uuid)
+    if response is None:
+        raise ReviewError(f"response {item.response_uuid} of item {item.short_id} is missing")
+    form = builtin_catalog().get(response.body["form"], response.body["form_version"])
+    question = form.question(item.question)
+    text = normalize_input(raw)
+    if text.lower() in BLANK_WORDS:
+        return [] if question.kind == "multi" else None
+    if question.kind == "digits":
+        if not (text.isdigit() and text.isascii() and len(text) == question.digits):
+            raise ReviewError(f"{question.id} needs exactly {question.digits} digits, got {raw!r}")
+        return text
+    by_text = {str(option.value): option.value for option in question.options}
+    if question.kind == "multi":
+        values = [v.strip() for v in text.split(",") if v.strip()]
+        unknown = [v for v in values if v not in by_text]
+        if unknown:
+            raise ReviewError(f"{question.id}: unknown option(s) {unknown}; "
+                              f"choose from {', '.join(by_text)}")
+        return [by_text[v] for v in values]
+    if text not in by_text:
+        raise ReviewError(f"{question.id}: {raw!r} is not an option; choose from "
+                          f"{', '.join(by_text)} or '-' for blank")
+    return by_text[text]
+
+
+def resolve(ledger: Ledger, item_id: str, value: str, by: str, *, again: bool = False) -> Record:
+    """Record a person's decision for one item (and audit it); refuses a second unless `again`."""
+    item = find_item(ledger, item_id)
+    previous = ledger.find("review_decision", "item", item.id)
+    if previous and not again:
+        last = previous[-1]
+        raise ReviewError(f"item {item.short_id} was already decided by {last.body['by']} "
+                          f"({last.body['value']!r}); use --again to change it")
+    typed = parse_value(ledger, item, value)
+    response = ledger.get(item.response_uuid)
+    office = response.office if response else "UNKNOWN"
+    with ledger.transaction():
+        decision = ledger.append("review_decision", {
+            "item": item.id, "response": item.response_uuid, "sheet_id": item.sheet,
+            "question": item.question, "value": typed, "machine_value": item.machine_value,
+            "reason": item.reason, "by": by,
+            "replaces": previous[-1].uuid if previous else None,
+        }, office=office)
+        ledger.append("audit", {"event": "review_decision", "review_item": item.id,
+                                "decision": decision.uuid,
+                                "sheet_id": item.sheet, "question": item.question, "by": by,
+                                "machine_value": item.machine_value, "value": typed},
+                      office=office)
+    return decision
+
+
+def effective_answers(ledger: Ledger, response_uuid: str) -> dict[str, Any]:
+    """A paper response's answers with every human decision applied (the human one wins)."""
+    response = ledger.get(response_uuid)
+    if response is None:
+        raise ReviewError(f"no response {response_uuid}")
+    answers = dict(response.body.get("answers", {}))
+    for decision in ledger.find("review_decision", "response", response_uuid):
+        answers[decision.body["question"]] = decision.body["value"]
+    return answers
