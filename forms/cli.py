@@ -40,8 +40,22 @@ class PluginGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
         if command is None and name in self._plugins():
-            command = self._plugins()[name].load()
+            try:
+                command = self._plugins()[name].load()
+            except ImportError as exc:
+                # one half-installed package must not take the whole command line down
+                command = _unavailable(name, exc)
         return command
+
+
+def _unavailable(name: str, exc: ImportError) -> click.Command:
+    reason = f"{exc.__class__.__name__}: {exc}"
+
+    def fail() -> None:
+        raise click.ClickException(f"'seda {name}' is not available in this installation ({reason})")
+
+    return click.Command(name, callback=fail, help=f"(unavailable: {reason})",
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 
 
 @click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})

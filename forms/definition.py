@@ -110,7 +110,7 @@ def _question(raw: Any, source: str, where: str) -> Question:
     if not isinstance(raw, dict):
         raise _fail(source, where, "a question must be a mapping")
     qid = raw.get("id")
-    if not isinstance(qid, str) or not QUESTION_ID_PATTERN.match(qid):
+    if not isinstance(qid, str) or not QUESTION_ID_PATTERN.fullmatch(qid):
         raise _fail(source, f"{where}.id", f"{qid!r} is not a valid id (lower case letters, digits, _)")
     where = f"{where} ({qid})"
     kind = raw.get("kind")
@@ -154,7 +154,7 @@ def parse_form(raw: Any, source: str = "<form>") -> Form:
     if not isinstance(raw, dict):
         raise _fail(source, "top level", "must be a mapping")
     form_id = raw.get("id")
-    if not isinstance(form_id, str) or not FORM_ID_PATTERN.match(form_id):
+    if not isinstance(form_id, str) or not FORM_ID_PATTERN.fullmatch(form_id):
         raise _fail(source, "id", f"{form_id!r} is not a valid form id (lower case letters, digits, -)")
     version = raw.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:

@@ -27,6 +27,12 @@ QR_QUIET_MODULES = 4
 STATIC_FORM_NAME = "seda-static"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _flip(layout: SheetLayout, y: float) -> float:
     """Layout y (top-left origin, down) -> reportlab y (bottom-left origin, up)."""
     return layout.height - y
@@ -117,6 +123,7 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
     out = Path(out)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     os.close(handle)
+    os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp's 0600 would make the PDF private
     pages = 0
     try:
         canvas = Canvas(tmp_name, pagesize=(layout.width, layout.height), pageCompression=1)

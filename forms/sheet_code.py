@@ -5,7 +5,9 @@
     tag  format  form  version office serial  MAC (80 bits, base32)
 
 Everything is upper case and drawn from the QR alphanumeric set, so the code fits a version 3
-symbol at error correction M and a torn or smudged corner still reads.  The MAC is an
+symbol at error correction M (version 4 for the longest office codes and serials) and a
+torn or smudged corner still reads.  Numbers carry no leading zeros, so each sheet has exactly
+one valid text.  The MAC is an
 HMAC-SHA256 under the office's own key: nobody without the key can print valid sheets in bulk,
 and because every serial is issued once, a photocopy shows up as a duplicate.
 """
@@ -22,8 +24,8 @@ FORMAT_VERSION = 1
 MAC_BYTES = 10  # 80 bits: well above the 64 the threat needs, still a small QR
 OFFICE_CODE_PATTERN = re.compile(r"^[A-Z0-9-]{2,16}$")
 _CODE_PATTERN = re.compile(
-    r"^SEDA:(?P<format>\d{1,3}):(?P<form>[A-Z][A-Z0-9-]{1,31}):(?P<version>\d{1,6}):"
-    r"(?P<office>[A-Z0-9-]{2,16}):(?P<serial>\d{1,12}):(?P<mac>[A-Z2-7]{16})$"
+    r"SEDA:(?P<format>[1-9]\d{0,2}):(?P<form>[A-Z][A-Z0-9-]{1,31}):(?P<version>[1-9]\d{0,5}):"
+    r"(?P<office>[A-Z0-9-]{2,16}):(?P<serial>[1-9]\d{0,11}):(?P<mac>[A-Z2-7]{16})"
 )
 
 
@@ -62,7 +64,7 @@ class SheetCode:
 
 
 def validate_office_code(office: str) -> str:
-    if not OFFICE_CODE_PATTERN.match(office or ""):
+    if not OFFICE_CODE_PATTERN.fullmatch(office or ""):
         raise ValueError(
             f"invalid office code {office!r}: use 2-16 characters from A-Z, 0-9 and '-', e.g. LOR-01")
     return office
@@ -87,7 +89,7 @@ def parse(text: str) -> SheetCode:
     text = (text or "").strip()
     if not text.startswith(f"{TAG}:"):
         raise SheetCodeError("not_seda", "the code is not a Seda sheet code")
-    match = _CODE_PATTERN.match(text)
+    match = _CODE_PATTERN.fullmatch(text)
     if not match:
         raise SheetCodeError("malformed", "the Seda sheet code is malformed")
     if int(match["format"]) != FORMAT_VERSION:

@@ -56,7 +56,7 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path) -> PrintR
 @click.argument("form_id", metavar="FORM")
 @click.option("--office", required=True, help="Office code, e.g. LOR-01 (A-Z, 0-9, '-').")
 @click.option("--count", required=True, type=int, help="How many sheets (1-10,000).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", required=True, type=click.Path(path_type=Path),
               help="PDF file to write.")
 @click.option("--version", type=int, help="Form version (default: the newest).")
 def print_command(form_id: str, office: str, count: int, out: Path, version: int | None) -> None:

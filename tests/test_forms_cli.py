@@ -1,0 +1,284 @@
+"""The `seda` command and `seda forms ...`: help, listing, printing, and refusing bad input
+with one plain line and no stray files."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import forms.cli
+import forms.paper
+from forms import builtin_catalog
+from forms.cli import main
+from sync import Ledger
+
+VERSION = builtin_catalog().get("satisfaction").version  # what `seda forms print` prints
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("SEDA_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+def seda(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def print_args(out: Path, *, form: str = "satisfaction", office: str = "LOR-01",
+               count: str = "2") -> list[str]:
+    return ["forms", "print", form, "--office", office, "--count", count, "--out", str(out)]
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# -- help and listing ----------------------------------------------------------------
+
+
+def test_seda_help_lists_forms_and_demo() -> None:
+    result = seda("--help")
+    assert result.exit_code == 0
+    commands = result.stdout.split("Commands:")[1]
+    assert "forms" in commands and "demo" in commands
+
+
+def test_seda_forms_help_lists_list_print_and_layout() -> None:
+    result = seda("forms", "--help")
+    assert result.exit_code == 0
+    commands = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines()
+                if line.strip()}
+    assert {"list", "print", "layout"} <= commands
+
+
+def with_broken_plugin(monkeypatch) -> None:
+    """Add a `seda` subcommand whose module cannot be imported, as a half-installed package has."""
+    real = forms.cli.entry_points
+    broken = EntryPoint(name="broken", value="seda_no_such_module.cli:group",
+                        group=forms.cli.ENTRY_POINT_GROUP)
+
+    def entry_points(group: str):
+        return [*real(group=group), broken]
+
+    monkeypatch.setattr(forms.cli, "entry_points", entry_points)
+
+
+def test_other_subcommands_still_run_when_one_plugin_is_broken(monkeypatch) -> None:
+    with_broken_plugin(monkeypatch)
+    assert seda("forms", "list").exit_code == 0
+
+
+def test_help_still_lists_commands_when_one_plugin_is_broken(monkeypatch) -> None:
+    with_broken_plugin(monkeypatch)
+    result = seda("--help")
+    assert result.exit_code == 0
+    assert "forms" in result.stdout
+
+
+def test_forms_list_shows_satisfaction_v1() -> None:
+    result = seda("forms", "list")
+    assert result.exit_code == 0
+    line = next(line for line in result.stdout.splitlines() if line.startswith("satisfaction "))
+    assert "v1" in line.split()
+
+
+def test_forms_list_json_names_every_form_version() -> None:
+    result = seda("forms", "list", "--json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert {"form": "satisfaction", "version": 1} in [
+        {"form": row["form"], "version": row["version"]} for row in rows]
+
+
+# -- bad input -------------------------------------------------------------------------
+
+
+BAD_PRINTS = {
+    "unknown form": (dict(form="complaint"), ["unknown form 'complaint'", "satisfaction"]),
+    "lower-case office": (dict(office="lor-01"), ["invalid office code 'lor-01'"]),
+    "office too long": (dict(office="ABCDEFGHIJ-123456"), ["invalid office code"]),
+    "count 0": (dict(count="0"), ["count must be from 1 to 10,000, got 0"]),
+    "count 10001": (dict(count="10001"), ["count must be from 1 to 10,000, got 10001"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_PRINTS)
+def test_bad_print_input_is_a_one_line_error(home: Path, out_dir: Path, case: str) -> None:
+    overrides, fragments = BAD_PRINTS[case]
+    result = seda(*print_args(out_dir / "x.pdf", **overrides))
+    assert_one_line_error(result, *fragments)
+
+
+@pytest.mark.parametrize("case", BAD_PRINTS)
+def test_bad_print_input_writes_no_file(home: Path, out_dir: Path, case: str) -> None:
+    overrides, _ = BAD_PRINTS[case]
+    seda(*print_args(out_dir / "x.pdf", **overrides))
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", BAD_PRINTS)
+def test_bad_print_input_creates_no_key_and_issues_no_serial(home: Path, out_dir: Path,
+                                                           case: str) -> None:
+    overrides, _ = BAD_PRINTS[case]
+    seda(*print_args(out_dir / "x.pdf", **overrides))
+    assert not (home / "keys").exists()
+    assert not (home / "ledger.sqlite3").exists()
+
+
+def test_output_in_a_missing_folder_is_a_one_line_error(home: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    result = seda(*print_args(missing / "x.pdf"))
+    assert_one_line_error(result, "does not exist")
+    assert not missing.exists()
+
+
+def test_output_path_that_is_a_folder_is_refused(home: Path, out_dir: Path) -> None:
+    result = seda(*print_args(out_dir))
+    assert_one_line_error(result, "is a folder")
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("count", ["abc", "-1"])
+def test_count_that_is_not_a_positive_number_is_refused(home: Path, out_dir: Path,
+                                                         count: str) -> None:
+    result = seda(*print_args(out_dir / "x.pdf", count=count))
+    assert result.exit_code != 0 and "Error: " in result.stderr
+    assert list(out_dir.iterdir()) == []
+
+
+# -- printing ----------------------------------------------------------------------------
+
+
+def test_print_writes_the_pdf_and_says_which_serials(home: Path, out_dir: Path) -> None:
+    out = out_dir / "x.pdf"
+    result = seda(*print_args(out, count="3"))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert f"Wrote 3 sheets of satisfaction v{VERSION} for LOR-01 (serials 1-3)" in result.stdout
+
+
+def test_first_print_for_a_new_office_says_a_key_was_created(home: Path, out_dir: Path) -> None:
+    result = seda(*print_args(out_dir / "x.pdf"))
+    assert result.exit_code == 0, result.output
+    assert "New office LOR-01: created its sheet-signing key" in result.stderr
+    assert (home / "keys" / "sheet-LOR-01.key").is_file()
+
+
+def test_second_print_for_the_office_says_nothing_about_keys(home: Path, out_dir: Path) -> None:
+    seda(*print_args(out_dir / "first.pdf"))
+    result = seda(*print_args(out_dir / "second.pdf"))
+    assert result.exit_code == 0, result.output
+    assert "key" not in result.stderr
+
+
+def test_each_office_gets_its_own_key(home: Path, out_dir: Path) -> None:
+    seda(*print_args(out_dir / "a.pdf", office="LOR-01"))
+    result = seda(*print_args(out_dir / "b.pdf", office="LOR-02"))
+    assert "New office LOR-02" in result.stderr
+    keys = home / "keys"
+    assert (keys / "sheet-LOR-01.key").read_text() != (keys / "sheet-LOR-02.key").read_text()
+
+
+def test_print_leaves_only_the_pdf_in_the_output_folder(home: Path, out_dir: Path) -> None:
+    result = seda(*print_args(out_dir / "x.pdf"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out_dir.iterdir()) == ["x.pdf"]
+
+
+def test_print_over_an_existing_pdf_replaces_it(home: Path, out_dir: Path) -> None:
+    out = out_dir / "x.pdf"
+    out.write_bytes(b"old sheets")
+    result = seda(*print_args(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert sorted(p.name for p in out_dir.iterdir()) == ["x.pdf"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_printed_pdf_has_the_usual_file_permissions(home: Path, out_dir: Path) -> None:
+    out = out_dir / "x.pdf"
+    seda(*print_args(out))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+
+
+# -- when rendering fails ------------------------------------------------------------------
+
+
+def fail_on_second_sheet(monkeypatch, error: Exception) -> None:
+    """Let the first page draw (so the .part file holds a partial PDF), then fail."""
+    draw_qr = forms.paper._draw_qr
+    calls = []
+
+    def failing(canvas, layout, text):
+        calls.append(text)
+        if len(calls) == 2:
+            raise error
+        draw_qr(canvas, layout, text)
+
+    monkeypatch.setattr(forms.paper, "_draw_qr", failing)
+
+
+def test_disk_error_while_rendering_is_a_one_line_error(home: Path, out_dir: Path,
+                                                       monkeypatch) -> None:
+    fail_on_second_sheet(monkeypatch, OSError(28, "No space left on device"))
+    result = seda(*print_args(out_dir / "x.pdf", count="3"))
+    assert_one_line_error(result, "No space left on device")
+
+
+def test_disk_error_while_rendering_leaves_no_pdf_and_no_part_file(home: Path, out_dir: Path,
+                                                                  monkeypatch) -> None:
+    fail_on_second_sheet(monkeypatch, OSError(28, "No space left on device"))
+    seda(*print_args(out_dir / "x.pdf", count="3"))
+    assert list(out_dir.iterdir()) == []
+
+
+def test_unexpected_render_failure_leaves_no_pdf_and_no_part_file(home: Path, out_dir: Path,
+                                                                  monkeypatch) -> None:
+    fail_on_second_sheet(monkeypatch, RuntimeError("renderer bug"))
+    result = seda(*print_args(out_dir / "x.pdf", count="3"))
+    assert isinstance(result.exception, RuntimeError)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_render_failure_keeps_the_previous_pdf_intact(home: Path, out_dir: Path,
+                                                      monkeypatch) -> None:
+    out = out_dir / "x.pdf"
+    out.write_bytes(b"yesterday's sheets")
+    fail_on_second_sheet(monkeypatch, OSError(28, "No space left on device"))
+    seda(*print_args(out, count="3"))
+    assert out.read_bytes() == b"yesterday's sheets"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["x.pdf"]
+
+
+def test_render_failure_burns_its_serials(home: Path, out_dir: Path, monkeypatch) -> None:
+    """Serials that might have reached paper are never given to a second sheet."""
+    with monkeypatch.context() as patch:
+        fail_on_second_sheet(patch, OSError(28, "No space left on device"))
+        seda(*print_args(out_dir / "failed.pdf", count="3"))
+    result = seda(*print_args(out_dir / "x.pdf", count="2"))
+    assert "(serials 4-5)" in result.stdout
+    with Ledger.open(home / "ledger.sqlite3") as ledger:
+        assert ledger.sheet_issued("LOR-01", "satisfaction", VERSION, 1)
