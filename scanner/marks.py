@@ -2,8 +2,8 @@
 
 Each box is sampled on a grid inside its printed outline (the outline itself never counts),
 through the page homography, so perspective and rotation cost nothing extra.  Darkness is
-measured against the local paper white (a background map of the page), which removes shadows,
-uneven light and photocopy grey.  Thresholds are then calibrated per sheet against its own
+measured against the paper right around each box, which removes shadows, uneven light and
+photocopy grey.  Thresholds are then calibrated per sheet against its own
 empty boxes: most boxes on any sheet are empty, so their median is this sheet's "empty".
 """
 from __future__ import annotations
@@ -22,6 +22,9 @@ GRID = 11                  # samples per side of the inner square, masked to a d
 EMPTY_ABOVE_BASE = 0.10    # at most this much darker than the sheet's empty boxes: empty
 MARKED_ABOVE_BASE = 0.24   # at least this much darker: marked; in between: uncertain
 MIN_NOISE_GAP = 4.0        # thresholds stay this many noise sigmas above the empty level
+RING_RADII = (1.3, 1.55)   # where the box's own paper is sampled, in radii
+RING_ANGLES = 24
+PAPER_PERCENTILE = 75
 
 
 class BoxState(str, Enum):
@@ -54,40 +57,38 @@ def _unit_samples() -> np.ndarray:
     return np.stack([xx[keep], yy[keep]], axis=1)
 
 
-def background_map(small: np.ndarray, factor: float) -> tuple[np.ndarray, float]:
-    """The paper's own brightness across the page with ink removed, and its scale factor.
+@cache
+def _unit_ring() -> np.ndarray:
+    """Offsets (in radii) of a ring just outside the printed outline: the box's own paper."""
+    angles = np.linspace(0, 2 * np.pi, RING_ANGLES, endpoint=False)
+    rings = [np.stack([np.cos(angles) * r, np.sin(angles) * r], axis=1) for r in RING_RADII]
+    return np.concatenate(rings)
 
-    Built from the reduced copy used for marker search (`factor` maps it to full resolution):
-    a max filter over an even smaller copy drops every dark stroke narrower than its window,
-    and a blur smooths the result into a slowly varying light field.
+
+def _sample(gray: np.ndarray, homography: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Grey values at (N, P, 2) page points, bilinear, white outside the image."""
+    count, per_box, _ = points.shape
+    pixels = cv2.perspectiveTransform(points.reshape(-1, 1, 2), homography).reshape(count, per_box, 2)
+    return cv2.remap(gray, pixels[..., 0].astype(np.float32), pixels[..., 1].astype(np.float32),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=255).astype(np.float32)
+
+
+def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> np.ndarray:
+    """Mean darkness inside each box; `boxes` is an (N, 4) array of [x, y, w, h] page points.
+
+    Darkness is relative to the paper right around the box (a high percentile of a ring just
+    outside its outline, so a neighbour's outline or a stray stroke does not count), which
+    cancels shadows, light gradients, grey photocopies and coloured paper.
     """
-    step = max(1.0, max(small.shape) / 96)
-    tiny = cv2.resize(small, (max(1, round(small.shape[1] / step)),
-                              max(1, round(small.shape[0] / step))), interpolation=cv2.INTER_AREA)
-    white = cv2.dilate(tiny, np.ones((5, 5), np.uint8))
-    white = cv2.GaussianBlur(white, (5, 5), 0)
-    return np.maximum(white.astype(np.float32), 16.0), factor * small.shape[1] / tiny.shape[1]
-
-
-def measure(gray: np.ndarray, registration: Registration,
-            boxes: np.ndarray, background: tuple[np.ndarray, float]) -> np.ndarray:
-    """Mean darkness inside each box; `boxes` is an (N, 4) array of [x, y, w, h] page points."""
     centres = boxes[:, :2] + boxes[:, 2:] / 2
     radii = boxes[:, 2:] / 2
-    unit = _unit_samples()
-    points = centres[:, None, :] + unit[None, :, :] * radii[:, None, :]  # (N, P, 2) page pts
-    flat = points.reshape(-1, 1, 2)
-    pixels = cv2.perspectiveTransform(flat, registration.homography).reshape(len(boxes), -1, 2)
-    map_x = pixels[..., 0].astype(np.float32)
-    map_y = pixels[..., 1].astype(np.float32)
-    values = cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                       borderValue=255).astype(np.float32)
-    white, factor = background
-    centre_px = cv2.perspectiveTransform(centres.reshape(-1, 1, 2), registration.homography)
-    bx = (centre_px[:, 0, 0] / factor).astype(np.float32).reshape(-1, 1)
-    by = (centre_px[:, 0, 1] / factor).astype(np.float32).reshape(-1, 1)
-    paper = cv2.remap(white, bx, by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    darkness = np.clip(1.0 - values / paper, 0.0, 1.0)
+    inside = _sample(gray, registration.homography,
+                     centres[:, None, :] + _unit_samples()[None, :, :] * radii[:, None, :])
+    ring = _sample(gray, registration.homography,
+                   centres[:, None, :] + _unit_ring()[None, :, :] * radii[:, None, :])
+    paper = np.maximum(np.percentile(ring, PAPER_PERCENTILE, axis=1), 16.0)[:, None]
+    darkness = np.clip(1.0 - inside / paper, 0.0, 1.0)
     return darkness.mean(axis=1)
 
 

@@ -28,7 +28,7 @@ from forms import (
 from forms.layout import FIDUCIAL_IDS, QR_SIZE, QR_X, QR_Y, fiducial_boxes
 from forms.persian import is_valid_mobile
 
-from .marks import BoxState, background_map, calibrate, judge, measure
+from .marks import BoxState, calibrate, judge, measure
 from .reasons import message
 from .registration import (
     Registration,
@@ -278,7 +278,7 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
         result.answers = {qid: None for qid in question_ids}
         result.flags = {qid: "registration" for qid in question_ids}
         return result
-    fills = measure(gray, registration, boxes.array, background_map(small, factor))
+    fills = measure(gray, registration, boxes.array)
     calibration = calibrate(fills)
     readings = [judge(float(f), calibration) for f in fills]
     for qid in question_ids:
