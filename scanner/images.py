@@ -36,9 +36,12 @@ class PageImage:
 
 def _pil_to_gray(image: Image.Image) -> np.ndarray:
     image = ImageOps.exif_transpose(image)
-    if image.mode not in ("L", "1"):
-        image = image.convert("L")
-    elif image.mode == "1":
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        # Pillow's own conversion to 8 bits clips (a 16-bit page turns white): scale instead
+        array = np.asarray(image).astype(np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        return np.clip(array * (255.0 / top), 0, 255).astype(np.uint8)
+    if image.mode != "L":
         image = image.convert("L")
     return np.asarray(image)
 
@@ -59,23 +62,25 @@ def _fast_jpeg(data: bytes) -> np.ndarray | None:
 def _image_pages(path: Path, data: bytes) -> Iterator[PageImage]:
     source = str(path)
     if data[:3] == b"\xff\xd8\xff":
-        if not data.rstrip(b"\x00\r\n")[-2:] == b"\xff\xd9":
-            # decoders fill a cut-off JPEG with grey and carry on; we must not read that
-            yield PageImage(source, 1, error="unreadable_image", detail="truncated JPEG file")
-            return
         try:
             with Image.open(io.BytesIO(data)) as probe:
                 width, height = probe.size
+        except Image.DecompressionBombError as exc:
+            yield PageImage(source, 1, error="image_too_large", detail=str(exc)[:200])
+            return
         except Exception as exc:  # noqa: BLE001 - any decoder failure is one bad page
             yield PageImage(source, 1, error="unreadable_image", detail=str(exc)[:200])
             return
         if width * height > MAX_PIXELS:
             yield PageImage(source, 1, error="image_too_large", detail=f"{width}x{height}")
             return
-        gray = _fast_jpeg(data)
-        if gray is not None:
-            yield PageImage(source, 1, gray=gray)
-            return
+        if data.rstrip(b"\x00\r\n")[-2:] == b"\xff\xd9":
+            gray = _fast_jpeg(data)
+            if gray is not None:
+                yield PageImage(source, 1, gray=gray)
+                return
+        # No end marker where it belongs: OpenCV would fill a cut-off file with grey and
+        # carry on, Pillow refuses it (and still reads a file with data after its end).
     try:
         image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:

@@ -22,6 +22,7 @@ GRID = 11                  # samples per side of the inner square, masked to a d
 EMPTY_ABOVE_BASE = 0.10    # at most this much darker than the sheet's empty boxes: empty
 MARKED_ABOVE_BASE = 0.24   # at least this much darker: marked; in between: uncertain
 MIN_NOISE_GAP = 4.0        # thresholds stay this many noise sigmas above the empty level
+EMPTY_LEVEL_CAP = 0.08     # an empty box never reads darker than this against its own paper
 RING_RADII = (1.3, 1.55)   # where the box's own paper is sampled, in radii
 RING_ANGLES = 24
 PAPER_PERCENTILE = 75
@@ -96,9 +97,11 @@ def calibrate(fills: np.ndarray) -> Calibration:
     """This sheet's empty level and thresholds, from the fills of all its boxes.
 
     The median is an empty box (a sheet has far more empty boxes than marks); the noise is the
-    spread of the boxes below the median, which no mark can inflate.
+    spread of the boxes below that level, which no mark can inflate.
     """
-    empty_level = float(np.median(fills))
+    # Darkness is already relative to the paper around each box, so an empty box reads near
+    # zero whatever the scan; the cap keeps a sheet with most boxes filled from raising it.
+    empty_level = min(float(np.median(fills)), EMPTY_LEVEL_CAP)
     below = fills[fills <= empty_level]
     noise = float(np.sqrt(np.mean((below - empty_level) ** 2))) if len(below) > 1 else 0.0
     empty_below = empty_level + max(EMPTY_ABOVE_BASE, MIN_NOISE_GAP * noise)

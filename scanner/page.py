@@ -168,10 +168,10 @@ def has_writing(crop: np.ndarray) -> bool:
 
 def is_blank(gray: np.ndarray) -> bool:
     """A page with (almost) nothing printed on it, like the back of a duplex scan."""
-    small = cv2.resize(gray, (max(1, gray.shape[1] // 8), max(1, gray.shape[0] // 8)),
-                       interpolation=cv2.INTER_AREA)
-    paper = float(np.percentile(small, 90)) or 1.0
-    return float((small < paper * 0.7).mean()) < 0.002
+    # every 4th pixel, not an average: averaging would turn noise or a photo into flat grey
+    sample = gray[::4, ::4]
+    paper = float(np.percentile(sample, 90)) or 1.0
+    return float((sample < paper * 0.7).mean()) < 0.002
 
 
 def _reject(result: PageResult, reason: str, detail: str = "") -> PageResult:
@@ -264,7 +264,7 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
     from .qr import read_code_text  # late: keeps pyzbar's native library off import paths
     text = read_code_text(gray, registration, QR_BOX)
     if text is None:
-        if registration is not None or found:
+        if registration is not None and registration.trusted:
             return _reject(result, "unreadable_code")
         return _reject(result, "blank_page" if is_blank(gray) else "not_seda_form")
     if not _verify_code(result, text, lookups, rescan, seen):

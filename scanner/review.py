@@ -52,9 +52,15 @@ def _decided(ledger: Ledger) -> dict[str, Record]:
 
 
 def open_items(ledger: Ledger) -> list[ReviewItem]:
-    """Flagged answers nobody has decided yet, oldest first."""
+    """Flagged answers nobody has decided yet, oldest first.
+
+    Items of a response that a rescan replaced are no longer anyone's to decide.
+    """
     decided = _decided(ledger)
-    return [_item(r) for r in ledger.records("review_item") if r.uuid not in decided]
+    replaced = {r.body["replaces"] for r in ledger.records("survey_response")
+                if r.body.get("replaces")}
+    return [_item(r) for r in ledger.records("review_item")
+            if r.uuid not in decided and r.body["response"] not in replaced]
 
 
 def find_item(ledger: Ledger, item_id: str) -> ReviewItem:
