@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from sync import Ledger, default_ledger_path
+
 from .pipeline import scan_paths
 from .reasons import message
 
-FILE_LEVEL_REASONS = {"unreadable_image", "not_an_image", "image_too_large", "too_many_pages"}
 IGNORED_PREFIXES = (".", "~$")
 IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
 
@@ -78,24 +79,48 @@ class HotFolder:
         now = time.time() if now is None else now
         return [p for p in self._candidates() if self._is_whole(p, now)]
 
-    def process(self, claimed: Path) -> Outcome:
-        """Read one claimed file and move it out of `.processing/` with its results beside it."""
+    def _stored_from(self, name: str, results: list[dict]) -> set[int]:
+        """Pages reported as duplicates because this same file was stored before a crash."""
+        pages = {r["page"] for r in results if r["reason"] == "duplicate_sheet" and r["sheet"]}
+        if not pages or not self.store:
+            return set()
+        earlier: set[int] = set()
+        with Ledger.open(default_ledger_path(self.home)) as ledger:
+            for result in results:
+                if result["page"] in pages:
+                    for record in ledger.find("survey_response", "sheet", result["sheet"]):
+                        scan = record.body.get("scan", {})
+                        if scan.get("file") == name and scan.get("page") == result["page"]:
+                            earlier.add(result["page"])
+        return earlier
+
+    def process(self, claimed: Path, *, after_crash: bool = False) -> Outcome:
+        """Read one claimed file and move it out of `.processing/` with its results beside it.
+
+        A file goes to `failed/` when nothing in it could be used; a file with some good pages
+        goes to `done/`, and any pages rejected in it are listed in its `.reason.txt` too.
+        """
         results = [r.to_json() for r in scan_paths([claimed], home=self.home, store=self.store)]
-        counts = {s: sum(r["status"] == s for r in results) for s in ("accepted", "review", "rejected")}
-        file_failed = (not results or any(r["reason"] in FILE_LEVEL_REASONS for r in results)
-                       or counts["accepted"] + counts["review"] == 0)
+        stored_before = self._stored_from(claimed.name, results) if after_crash else set()
+        for result in results:
+            if result["page"] in stored_before:
+                result["note"] = "stored before an interruption; not stored twice"
+        usable = [r for r in results if r["status"] != "rejected" or r["page"] in stored_before]
+        rejected = [r for r in results if r["status"] == "rejected" and r["page"] not in stored_before]
+        file_failed = not usable
         target_folder = self.failed if file_failed else self.done
         target = _unique_target(target_folder, claimed.name)
         results_path = target.with_name(target.name + ".results.jsonl")
         results_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results),
                                 encoding="utf-8")
-        if file_failed:
-            reasons = sorted({r["reason"] for r in results if r["reason"]}) or ["no pages"]
-            lines = [f"{reason}: {message(reason, 'fa')} / {message(reason, 'en')}"
-                     for reason in reasons]
+        if rejected or not results:
+            lines = [f"page {r['page']}: {r['reason']}: {message(r['reason'], 'fa')} / "
+                     f"{message(r['reason'], 'en')}" for r in rejected] or [
+                "no pages / هیچ صفحه‌ای در فایل نبود"]
             target.with_name(target.name + ".reason.txt").write_text("\n".join(lines) + "\n",
                                                                       encoding="utf-8")
         claimed.replace(target)
+        counts = {s: sum(r["status"] == s for r in results) for s in ("accepted", "review", "rejected")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no pages"
         return Outcome(claimed.name, "failed" if file_failed else "done", summary)
 
@@ -104,7 +129,7 @@ class HotFolder:
         self._prepare()
         for leftover in sorted(self.processing.iterdir()):
             if leftover.is_file():
-                yield self.process(leftover)
+                yield self.process(leftover, after_crash=True)
         for path in self.ready_files():
             claimed = _unique_target(self.processing, path.name)
             try:
