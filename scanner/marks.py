@@ -1,10 +1,17 @@
 """Judging mark boxes: how much of each box's inside is inked, and what that means.
 
-Each box is sampled on a grid inside its printed outline (the outline itself never counts),
-through the page homography, so perspective and rotation cost nothing extra.  Darkness is
-measured against the paper right around each box, which removes shadows, uneven light and
-photocopy grey.  Thresholds are then calibrated per sheet against its own
-empty boxes: most boxes on any sheet are empty, so their median is this sheet's "empty".
+Each box is sampled on a fine grid inside its printed outline (the outline itself never
+counts), through the page homography, so perspective and rotation cost nothing extra.
+Darkness is measured against the paper right around each box, which removes shadows, uneven
+light and photocopy grey.
+
+Three figures describe a box: its mean darkness (a filled circle is dark all over), the share
+of it that is pen-dark, and how far that pen-dark part spreads.  A tick or a cross is thin but
+pen-dark and spans the box; an erased mark, a photocopied smudge or light pencil is light all
+over; a stray dot is pen-dark but small.  A box is `marked` only when it is dark all over or
+carries a real stroke, `empty` only when it is light and has at most a dot, and `uncertain`
+otherwise, which sends the question to a person.  The mean is calibrated per sheet against the
+sheet's own empty boxes (most boxes on any sheet are empty).
 """
 from __future__ import annotations
 
@@ -18,11 +25,15 @@ import numpy as np
 from .registration import Registration
 
 INNER_FRACTION = 0.62      # of the radius: leaves ~3 pt between samples and the printed ring
-GRID = 11                  # samples per side of the inner square, masked to a disk
-EMPTY_ABOVE_BASE = 0.10    # at most this much darker than the sheet's empty boxes: empty
-MARKED_ABOVE_BASE = 0.24   # at least this much darker: marked; in between: uncertain
-MIN_NOISE_GAP = 4.0        # thresholds stay this many noise sigmas above the empty level
+GRID = 15                  # samples per side of the inner square (~0.7 pt apart), masked to a disk
+EMPTY_ABOVE_BASE = 0.10    # mean darkness at most this much above the sheet's empty boxes: light
+FILLED_ABOVE_BASE = 0.38   # at least this much: dark all over, a filled box
+MIN_NOISE_GAP = 4.0        # the light threshold stays this many noise sigmas above empty
 EMPTY_LEVEL_CAP = 0.08     # an empty box never reads darker than this against its own paper
+PEN_DARK = 0.5             # a sample this dark against its paper is ink from a pen
+STROKE_SHARE = 0.12        # pen-dark share of a box that, spread out, is a tick or a cross
+DOT_SHARE = 0.04           # pen-dark share below which a light box is empty whatever its shape
+STROKE_SPREAD = 0.18       # spread (radii) of pen-dark samples: above, a stroke; below, a dot
 RING_RADII = (1.3, 1.55)   # where the box's own paper is sampled, in radii
 RING_ANGLES = 24
 PAPER_PERCENTILE = 75
@@ -38,7 +49,9 @@ class BoxState(str, Enum):
 class BoxReading:
     fill: float         # mean darkness of the inside, 0 (paper) .. 1 (black)
     state: BoxState
-    margin: float       # distance from the nearest threshold: how sure the call is
+    margin: float       # distance from the nearest threshold: how sure the call is (< 0: unsure)
+    dark_share: float = 0.0
+    spread: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,13 @@ class Calibration:
     noise: float
     empty_below: float
     marked_from: float
+
+
+@dataclass(frozen=True)
+class BoxFeatures:
+    fills: np.ndarray        # mean darkness per box
+    dark_shares: np.ndarray  # share of pen-dark samples per box
+    spreads: np.ndarray      # spread of the pen-dark samples per box, in radii
 
 
 @cache
@@ -75,8 +95,8 @@ def _sample(gray: np.ndarray, homography: np.ndarray, points: np.ndarray) -> np.
                      borderValue=255).astype(np.float32)
 
 
-def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> np.ndarray:
-    """Mean darkness inside each box; `boxes` is an (N, 4) array of [x, y, w, h] page points.
+def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> BoxFeatures:
+    """The three figures of each box; `boxes` is an (N, 4) array of [x, y, w, h] page points.
 
     Darkness is relative to the paper right around the box (a high percentile of a ring just
     outside its outline, so a neighbour's outline or a stray stroke does not count), which
@@ -84,17 +104,27 @@ def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> 
     """
     centres = boxes[:, :2] + boxes[:, 2:] / 2
     radii = boxes[:, 2:] / 2
+    unit = _unit_samples()
     inside = _sample(gray, registration.homography,
-                     centres[:, None, :] + _unit_samples()[None, :, :] * radii[:, None, :])
+                     centres[:, None, :] + unit[None, :, :] * radii[:, None, :])
     ring = _sample(gray, registration.homography,
                    centres[:, None, :] + _unit_ring()[None, :, :] * radii[:, None, :])
-    paper = np.maximum(np.percentile(ring, PAPER_PERCENTILE, axis=1), 16.0)[:, None]
+    rank = int(round(ring.shape[1] * PAPER_PERCENTILE / 100)) - 1
+    paper = np.maximum(np.partition(ring, rank, axis=1)[:, rank], 16.0)[:, None]
     darkness = np.clip(1.0 - inside / paper, 0.0, 1.0)
-    return darkness.mean(axis=1)
+    dark = darkness >= PEN_DARK
+    count = dark.sum(axis=1)
+    safe = np.maximum(count, 1)[:, None]
+    mean_x = (dark * unit[None, :, 0]).sum(axis=1, keepdims=True) / safe
+    mean_y = (dark * unit[None, :, 1]).sum(axis=1, keepdims=True) / safe
+    variance = (dark * ((unit[None, :, 0] - mean_x) ** 2 + (unit[None, :, 1] - mean_y) ** 2)
+                ).sum(axis=1) / safe[:, 0]
+    return BoxFeatures(fills=darkness.mean(axis=1), dark_shares=count / darkness.shape[1],
+                       spreads=np.sqrt(variance))
 
 
 def calibrate(fills: np.ndarray) -> Calibration:
-    """This sheet's empty level and thresholds, from the fills of all its boxes.
+    """This sheet's empty level and thresholds, from the mean darkness of all its boxes.
 
     The median is an empty box (a sheet has far more empty boxes than marks); the noise is the
     spread of the boxes below that level, which no mark can inflate.
@@ -105,14 +135,19 @@ def calibrate(fills: np.ndarray) -> Calibration:
     below = fills[fills <= empty_level]
     noise = float(np.sqrt(np.mean((below - empty_level) ** 2))) if len(below) > 1 else 0.0
     empty_below = empty_level + max(EMPTY_ABOVE_BASE, MIN_NOISE_GAP * noise)
-    marked_from = max(empty_level + MARKED_ABOVE_BASE, empty_below + 0.10)
+    marked_from = max(empty_level + FILLED_ABOVE_BASE, empty_below + 0.15)
     return Calibration(empty_level, noise, empty_below, marked_from)
 
 
-def judge(fill: float, calibration: Calibration) -> BoxReading:
-    if fill < calibration.empty_below:
-        return BoxReading(fill, BoxState.EMPTY, calibration.empty_below - fill)
-    if fill >= calibration.marked_from:
-        return BoxReading(fill, BoxState.MARKED, fill - calibration.marked_from)
+def judge(fill: float, calibration: Calibration, dark_share: float = 0.0,
+          spread: float = 0.0) -> BoxReading:
+    """Empty, marked or uncertain, with the margin that says how clear the call was."""
+    stroke = dark_share >= STROKE_SHARE and spread >= STROKE_SPREAD
+    if fill >= calibration.marked_from or (stroke and fill >= calibration.empty_below):
+        margin = max(fill - calibration.marked_from, dark_share - STROKE_SHARE if stroke else -1.0)
+        return BoxReading(fill, BoxState.MARKED, margin, dark_share, spread)
+    dot_at_most = dark_share < DOT_SHARE or (spread < STROKE_SPREAD and dark_share < STROKE_SHARE)
+    if fill < calibration.empty_below and dot_at_most:
+        return BoxReading(fill, BoxState.EMPTY, calibration.empty_below - fill, dark_share, spread)
     margin = min(fill - calibration.empty_below, calibration.marked_from - fill)
-    return BoxReading(fill, BoxState.UNCERTAIN, -margin)
+    return BoxReading(fill, BoxState.UNCERTAIN, -abs(margin), dark_share, spread)

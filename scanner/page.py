@@ -161,8 +161,12 @@ def has_writing(crop: np.ndarray) -> bool:
     inner = crop[inset:-inset, inset:-inset]
     if inner.size == 0:
         return False
-    paper = float(np.percentile(inner, 90)) or 1.0
-    dark = cv2.medianBlur(inner, 3) < paper * (1 - WRITING_DARKNESS)
+    # the paper's own brightness nearby (a max filter wider than any pen stroke, smoothed),
+    # so a shadow across the box is not taken for ink
+    window = max(3, int(5 * CROP_PX_PER_PT)) | 1
+    paper = cv2.GaussianBlur(cv2.dilate(inner, np.ones((window, window), np.uint8)), (0, 0),
+                             window).astype(np.float32)
+    dark = cv2.medianBlur(inner, 3).astype(np.float32) < np.maximum(paper, 1.0) * (1 - WRITING_DARKNESS)
     return float(dark.mean()) >= WRITING_MIN_FRACTION
 
 
@@ -271,6 +275,8 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
         return result
     boxes = _boxes(result.form)
     question_ids = [q.id for q in result.form.questions]
+    if seen is not None:
+        seen.add(result.code.sheet_id)
     if registration is None or not registration.trusted:
         result.status, result.reason = "review", "registration"
         result.detail = (f"{len(found)} of {len(FIDUCIAL_IDS)} corner markers found"
@@ -278,9 +284,10 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
         result.answers = {qid: None for qid in question_ids}
         result.flags = {qid: "registration" for qid in question_ids}
         return result
-    fills = measure(gray, registration, boxes.array)
-    calibration = calibrate(fills)
-    readings = [judge(float(f), calibration) for f in fills]
+    features = measure(gray, registration, boxes.array)
+    calibration = calibrate(features.fills)
+    readings = [judge(float(f), calibration, float(d), float(s))
+                for f, d, s in zip(features.fills, features.dark_shares, features.spreads)]
     for qid in question_ids:
         kind = boxes.kinds[qid]
         if kind == "text":
@@ -301,6 +308,4 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
             if want_crops:
                 result.crops[qid] = rectify(gray, registration, boxes.question_areas[qid])
     result.status = "review" if result.flags else "accepted"
-    if seen is not None and result.code:
-        seen.add(result.code.sheet_id)
     return result

@@ -20,6 +20,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "not_an_image": ("این فایل تصویر یا PDF نیست.", "not an image or PDF file"),
     "image_too_large": ("تصویر بیش از حد بزرگ است.", "image too large (pixel limit)"),
     "too_many_pages": ("تعداد صفحات فایل بیش از حد مجاز است.", "too many pages in one file"),
+    # why a question was flagged for a person to decide
+    "multiple": ("بیش از یک گزینه علامت خورده است.", "more than one option is marked"),
+    "faint": ("علامت کم‌رنگ یا نیمه‌کاره است.", "a faint or partial mark"),
+    "erased?": ("کنار علامت اصلی، ردی شبیه پاک‌شدگی هست.", "beside the mark, what may be an erasure"),
+    "partial": ("همه ستون‌های ارقام پر نشده است.", "not every digit column is filled"),
+    "invalid": ("شماره همراه خوانده‌شده معتبر نیست.", "the mobile number read is not valid"),
 }
 
 
