@@ -139,6 +139,46 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE json_extract(body, '$.item') IS NOT NULL;
         """,
     ),
+    (
+        5,
+        # Sync state lives in the ledger file so one backup holds it and one transaction can
+        # cover "records written" and "batch cut".  See sync/office_state.py.
+        #  - sync_outbox: every batch the office has cut, frozen as a range of record seqs
+        #    (records are append-only, so a range always rebuilds to the same bytes).
+        #  - sync_state: small named values (pull cursor, last success, last refusal).
+        #  - central_items: what the central server sent back (case updates, catalogue, ...).
+        """
+        CREATE TABLE sync_outbox (
+            batch_seq       INTEGER PRIMARY KEY CHECK (batch_seq >= 1),
+            office          TEXT NOT NULL,
+            first_seq       INTEGER NOT NULL,
+            last_seq        INTEGER NOT NULL,
+            count           INTEGER NOT NULL CHECK (count >= 0),
+            created_at      TEXT NOT NULL,
+            content_sha256  TEXT NOT NULL,
+            acknowledged_at TEXT,
+            result          TEXT,
+            CHECK (first_seq <= last_seq)
+        );
+        CREATE INDEX sync_outbox_pending ON sync_outbox (batch_seq) WHERE acknowledged_at IS NULL;
+        CREATE TABLE sync_state (
+            name  TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE central_items (
+            feed        TEXT NOT NULL,
+            key         TEXT NOT NULL,
+            cursor      INTEGER NOT NULL,
+            deleted     INTEGER NOT NULL DEFAULT 0,
+            body        TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (feed, key)
+        );
+        CREATE INDEX central_items_tracking
+            ON central_items (json_extract(body, '$.tracking_code'))
+            WHERE feed = 'case_update';
+        """,
+    ),
 )
 
 _PAGE_SIZE = 500  # records() reads in pages so no read statement stays open long

@@ -1,0 +1,33 @@
+"""Case statuses the central office sets and the kiosk's follow-up screen shows.
+
+Shared by the central store (which refuses unknown statuses) and the office (which labels
+them), so both ends agree on the words.  Persian first: visitors read it.
+"""
+from __future__ import annotations
+
+from forms.persian import to_ascii_digits
+
+__all__ = ["CASE_STATUSES", "normalize_tracking_code", "status_label"]
+
+_SEPARATORS = str.maketrans("", "", " -\u2010\u2011\u2012\u2013\u2014\u2212\u200c\u200e\u200f\u00a0\t")
+
+#: status -> (Persian, English)
+CASE_STATUSES: dict[str, tuple[str, str]] = {
+    "received": ("دریافت شد", "Received"),
+    "routed": ("به واحد مسئول ارجاع شد", "Routed to the responsible unit"),
+    "in_progress": ("در حال رسیدگی", "In progress"),
+    "answered": ("پاسخ داده شد", "Answered"),
+    "closed": ("بسته شد", "Closed"),
+    "rejected": ("رد شد", "Rejected"),
+}
+
+
+def status_label(status: str) -> tuple[str, str]:
+    """(Persian, English) label for ``status``; an unknown status is shown as itself."""
+    return CASE_STATUSES.get(status, (status, status))
+
+
+def normalize_tracking_code(text: str) -> str:
+    """ASCII digits without grouping, the way the kiosk stores codes in case records, so an
+    operator may type ``۱۲۳۴ ۵۶۷۸ ۹۰۱۲`` or ``1234-5678-9012``."""
+    return to_ascii_digits(str(text)).translate(_SEPARATORS)

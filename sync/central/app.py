@@ -1,0 +1,158 @@
+"""The central server's HTTP face: a small Flask app over the :class:`Store`.
+
+Every route is a thin edge: read bytes, call the pure batch code or the store, answer JSON.
+No state lives in the process (the store object only pools connections), so run as many
+server processes as the load needs, behind any load balancer, on one PostgreSQL.
+
+Endpoints (docs/sync-protocol.md has the full contract):
+
+- ``GET  /v1/health``                 is the server up, and can it reach its store
+- ``POST /v1/batches``                a signed batch; answers the acknowledgement
+- ``POST /v1/blobs/missing``          signed; which of these attachment hashes are missing
+- ``PUT  /v1/blobs/<sha256>``         signed; one attachment's bytes
+- ``GET  /v1/pull?after=N&limit=M``   signed; what the office should know, past cursor N
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+from typing import Any
+
+from flask import Flask, Response, request
+
+from ..batch import DEFAULT_LIMITS, Limits, parse_batch, verify_batch
+from ..refusals import BlobsMissing, Refusal
+from ..request_auth import verify_request
+from .store import Store
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("seda.central")
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MAX_BLOB_BYTES = 32 * 1024 * 1024
+MAX_MISSING_QUERY = 10_000
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [sqlite3.OperationalError, sqlite3.DatabaseError]
+    try:
+        import psycopg
+
+        errors += [psycopg.OperationalError, psycopg.InterfaceError]
+    except ImportError:  # pragma: no cover - psycopg is a dependency, but keep SQLite working
+        pass
+    return tuple(errors)
+
+
+def _answer(payload: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False), status=status,
+                    mimetype="application/json")
+
+
+def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
+    """The WSGI app serving ``store``; ``seda central serve`` hands it to waitress."""
+    app = Flask("sync.central")
+    app.config["MAX_CONTENT_LENGTH"] = max(limits.max_wire_bytes, MAX_BLOB_BYTES) + 1024
+    store_errors = _store_errors()
+
+    def refuse(refusal: Refusal, *, office: str | None = None, batch_seq: int | None = None,
+               logged: bool = True) -> Response:
+        if logged:
+            log.warning("refused %s from office=%s batch=%s: %s", refusal.code, office, batch_seq,
+                        refusal.detail)
+            try:
+                store.log_refusal(refusal, office=office, batch_seq=batch_seq, source="http")
+            except store_errors:
+                log.exception("could not write the refusal to the store")
+        return _answer(refusal.to_json(), refusal.http_status)
+
+    def authenticated_office() -> str:
+        target = request.full_path if request.query_string else request.path
+        return verify_request(request.headers, request.method, target, request.get_data(),
+                              store.office_public_key)
+
+    @app.errorhandler(413)
+    def too_large(_error: Exception) -> Response:
+        return refuse(Refusal("oversized", f"request body over {app.config['MAX_CONTENT_LENGTH']} bytes"))
+
+    @app.errorhandler(Exception)
+    def store_down(error: Exception) -> Response:
+        if isinstance(error, store_errors):
+            log.error("store unavailable: %s", error)
+            return refuse(Refusal("store_unavailable", "the central database did not answer"),
+                          logged=False)
+        if hasattr(error, "code") and hasattr(error, "get_response"):
+            return error.get_response()  # werkzeug HTTP errors (404, 405) as they are
+        log.exception("unexpected error")
+        return _answer({"error": "internal", "detail": "unexpected server error"}, 500)
+
+    @app.get("/v1/health")
+    def health() -> Response:
+        with store.connect() as db:
+            db.one("SELECT 1")
+        return _answer({"ok": True, "store": store.dialect})
+
+    @app.post("/v1/batches")
+    def receive_batch() -> Response:
+        data = request.get_data()
+        office = batch_seq = None
+        try:
+            signed = parse_batch(data, limits)
+            office, batch_seq = signed.office, signed.manifest["seq"]
+            verified = verify_batch(signed, store.office_public_key(office), limits)
+            ack = store.apply_batch(verified, source="http")
+        except BlobsMissing as missing:
+            return refuse(missing, office=office, batch_seq=batch_seq, logged=False)
+        except Refusal as refusal:
+            return refuse(refusal, office=office, batch_seq=batch_seq)
+        log.info("batch %s/%s %s: %d new, %d duplicate, %d conflict", ack["office"], ack["seq"],
+                 ack["status"], ack["new"], ack["duplicate"], ack["conflict"])
+        return _answer(ack)
+
+    @app.post("/v1/blobs/missing")
+    def missing_blobs() -> Response:
+        try:
+            authenticated_office()
+        except Refusal as refusal:
+            return refuse(refusal)
+        try:
+            asked = json.loads(request.get_data())["sha256"]
+            if not isinstance(asked, list) or len(asked) > MAX_MISSING_QUERY or not all(
+                    isinstance(h, str) and _SHA256.match(h) for h in asked):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return refuse(Refusal("malformed_manifest", 'expected {"sha256": [up to 10000 hashes]}'),
+                          logged=False)
+        return _answer({"missing": store.missing_blobs(asked)})
+
+    @app.put("/v1/blobs/<sha256>")
+    def put_blob(sha256: str) -> Response:
+        try:
+            office = authenticated_office()
+            if not _SHA256.match(sha256):
+                raise Refusal("bad_blob", "the address must be 64 lowercase hex digits")
+            data = request.get_data()
+            if len(data) > MAX_BLOB_BYTES:
+                raise Refusal("oversized", f"attachment over {MAX_BLOB_BYTES} bytes")
+            created = store.put_blob(sha256, data)
+        except Refusal as refusal:
+            return refuse(refusal)
+        log.info("blob %s from %s (%s)", sha256, office, "new" if created else "already had it")
+        return _answer({"sha256": sha256, "stored": True, "new": created}, 201 if created else 200)
+
+    @app.get("/v1/pull")
+    def pull() -> Response:
+        try:
+            office = authenticated_office()
+            after = int(request.args.get("after", "0"))
+            limit = int(request.args.get("limit", "500"))
+        except Refusal as refusal:
+            return refuse(refusal)
+        except ValueError:
+            return _answer({"error": "bad_request", "detail": "after and limit are whole numbers"}, 400)
+        return _answer(store.pull(office, after, limit))
+
+    return app

@@ -1,0 +1,201 @@
+"""`seda central ...`: run and administer the central server.
+
+    seda central serve --store postgresql://seda@db/seda --port 8750
+    seda central office add THR-012 --public-key 3b6a...  (or --public-key thr012.pub)
+    seda central office revoke THR-012
+    seda central import E:/seda-THR-012.batches --ack-out E:/seda-THR-012.ack.json
+    seda central refusals          # the central log of refused batches and requests
+    seda central conflicts         # records kept for an operator
+    seda central case-update 1234-5678-9 --status answered --answer "..."
+    seda central publish catalogue passport-renewal --json entry.json
+
+The store is ``--store``, else ``$SEDA_CENTRAL_STORE``, else ``$SEDA_HOME/central.sqlite3``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import click
+
+from forms import seda_home, validate_office_code
+
+from ..identity import IdentityError, ensure_central_key, public_key_hex
+from ..refusals import Refusal
+from .importer import import_export
+from .store import FEEDS, Store, StoreError, open_store
+
+DEFAULT_PORT = 8750
+
+store_option = click.option(
+    "--store", "store_url", default=None,
+    help="SQLite file or postgresql:// URL (default: $SEDA_CENTRAL_STORE or $SEDA_HOME/central.sqlite3).")
+
+
+def resolve_store_url(store_url: str | None) -> str:
+    return store_url or os.environ.get("SEDA_CENTRAL_STORE") or str(seda_home() / "central.sqlite3")
+
+
+def _open(store_url: str | None) -> Store:
+    try:
+        return open_store(resolve_store_url(store_url))
+    except Exception as exc:  # noqa: BLE001 - any driver error becomes one readable line
+        raise click.ClickException(f"Cannot open the central store: {exc}") from None
+
+
+@click.group("central")
+def central_group() -> None:
+    """The central server: receives office batches, sends answers back."""
+
+
+@central_group.command("serve")
+@store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+def serve_command(store_url: str | None, host: str, port: int, threads: int) -> None:
+    """Serve the sync API with waitress (put TLS in front: see docs/sync-protocol.md)."""
+    import waitress
+
+    from .app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    store = _open(store_url)
+    app = create_app(store)
+    click.echo(f"Seda central server on http://{host}:{port}/ (store: {store.dialect})")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="seda-central",
+                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+
+
+@central_group.group("office")
+def office_group() -> None:
+    """Register and revoke offices (public keys only)."""
+
+
+@office_group.command("add")
+@click.argument("code")
+@click.option("--public-key", "public_key", required=True,
+              help="The office's public key: 64 hex digits, or a file holding them (from `seda sync key`).")
+@store_option
+def office_add(code: str, public_key: str, store_url: str | None) -> None:
+    """Register office CODE with its public key (again: replace the key, re-activate)."""
+    try:
+        validate_office_code(code)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    candidate = Path(public_key)
+    text = candidate.read_text(encoding="ascii") if candidate.is_file() else public_key
+    store = _open(store_url)
+    try:
+        office = store.add_office(code, text)
+    except IdentityError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Office {office.code} registered (key {office.public_key[:16]}...).")
+
+
+@office_group.command("revoke")
+@click.argument("code")
+@store_option
+def office_revoke(code: str, store_url: str | None) -> None:
+    """Refuse everything signed by office CODE from now on; every office is told."""
+    try:
+        office = _open(store_url).revoke_office(code)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Office {office.code} revoked at {office.revoked_at}.")
+
+
+@office_group.command("list")
+@store_option
+def office_list(store_url: str | None) -> None:
+    """List registered offices."""
+    for office in _open(store_url).offices():
+        click.echo(f"{office.code:<16} {office.status:<8} {office.public_key}")
+
+
+@central_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--ack-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write an acknowledgement file to take back to the office.")
+@store_option
+def import_command(path: Path, ack_out: Path | None, store_url: str | None) -> None:
+    """Apply an office's USB export with the same checks as the network."""
+    store = _open(store_url)
+    result = import_export(store, path)
+    for ack in result.acks:
+        click.echo(f"batch {ack['office']}/{ack['seq']}: {ack['status']}, {ack['new']} new, "
+                   f"{ack['duplicate']} duplicate, {ack['conflict']} conflict")
+    for refusal in result.refusals:
+        click.echo(f"REFUSED batch {refusal.get('office')}/{refusal.get('seq')}: "
+                   f"[{refusal['code']}] {refusal['detail']}", err=True)
+    if ack_out is not None:
+        key, _ = ensure_central_key(seda_home())
+        ack_out.write_bytes(result.ack_file(key))
+        click.echo(f"Wrote acknowledgement {ack_out}")
+    if result.refusals:
+        raise SystemExit(1)
+
+
+@central_group.command("key")
+def key_command() -> None:
+    """Print the public key offices need to trust USB acknowledgement files
+    (`seda sync setup --central-key ...`)."""
+    key, _ = ensure_central_key(seda_home())
+    click.echo(public_key_hex(key))
+
+
+@central_group.command("refusals")
+@click.option("--limit", default=50, show_default=True)
+@store_option
+def refusals_command(limit: int, store_url: str | None) -> None:
+    """The central log of refused batches and requests, newest first."""
+    for row in _open(store_url).refusals(limit):
+        click.echo(f"{row['received_at']}  {row['office'] or '?':<10} batch {row['batch_seq']}  "
+                   f"[{row['code']}] {row['detail']} ({row['source']})")
+
+
+@central_group.command("conflicts")
+@store_option
+def conflicts_command(store_url: str | None) -> None:
+    """Records that came back under a known UUID with different content."""
+    for row in _open(store_url).conflicts():
+        click.echo(json.dumps(row, ensure_ascii=False))
+
+
+@central_group.command("case-update")
+@click.argument("tracking_code")
+@click.option("--status", required=True, help="received, routed, in_progress, answered, closed, rejected")
+@click.option("--answer", default=None, help="The answer the visitor will see at the kiosk.")
+@click.option("--unit", default=None, help="The unit answering.")
+@store_option
+def case_update_command(tracking_code: str, status: str, answer: str | None, unit: str | None,
+                        store_url: str | None) -> None:
+    """Record a case's new status/answer; its office pulls it at the next sync."""
+    try:
+        update = _open(store_url).record_case_update(tracking_code, status, answer=answer, unit=unit)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Case {tracking_code}: {status} (cursor {update['cursor']})")
+
+
+@central_group.command("publish")
+@click.argument("feed", type=click.Choice(sorted(FEEDS - {"case_update", "office_key"})))
+@click.argument("key")
+@click.option("--json", "json_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="JSON object to publish ('-' for stdin); omit for an empty body.")
+@click.option("--office", default="", help="Only for this office (default: all offices).")
+@click.option("--delete", is_flag=True, help="Withdraw the item.")
+@store_option
+def publish_command(feed: str, key: str, json_file, office: str, delete: bool,
+                    store_url: str | None) -> None:
+    """Publish a catalogue entry, contact, form definition or revoked sheet code to offices."""
+    try:
+        body = json.load(json_file) if json_file is not None else {}
+        if not isinstance(body, dict):
+            raise ValueError("the JSON must be an object")
+        cursor = _open(store_url).publish(feed, key, body, office=office, deleted=delete)
+    except (ValueError, StoreError, Refusal) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Published {feed}/{key} (cursor {cursor}).")

@@ -1,0 +1,60 @@
+"""``seda central import FILE``: apply a USB-stick export with the network's checks.
+
+Blobs are stored (each checked against its hash), then each batch goes through the same
+parse -> verify -> apply as ``POST /v1/batches``.  A refused batch is logged centrally and
+listed in the acknowledgement file; the other batches in the file still apply, since each
+batch is its own atomic unit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ..batch import format_time, parse_batch, verify_batch
+from ..export_file import encode_ack, read_export
+from ..refusals import Refusal
+from .store import Store
+
+__all__ = ["ImportResult", "import_export"]
+
+
+@dataclass
+class ImportResult:
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    blobs: int = 0
+
+    def ack_file(self, key: Ed25519PrivateKey) -> bytes:
+        """The signed acknowledgement file (``key``: the central key, see ensure_central_key)."""
+        return encode_ack(self.acks, self.refusals, format_time(datetime.now(timezone.utc)), key)
+
+
+def import_export(store: Store, path: Path) -> ImportResult:
+    """Apply every entry of the export file at ``path``; a damaged file stops at the damage."""
+    result = ImportResult()
+    with open(path, "rb") as stream:
+        try:
+            for entry in read_export(stream):
+                if entry.kind == "blob":
+                    store.put_blob(entry.sha256, entry.data)
+                    result.blobs += 1
+                    continue
+                office = seq = None
+                try:
+                    signed = parse_batch(entry.data)
+                    office, seq = signed.office, signed.manifest["seq"]
+                    verified = verify_batch(signed, store.office_public_key(office))
+                    result.acks.append(store.apply_batch(verified, source="import"))
+                except Refusal as refusal:
+                    store.log_refusal(refusal, office=office, batch_seq=seq, source="import")
+                    result.refusals.append({"office": office, "seq": seq, **refusal.to_json(),
+                                            "code": refusal.code})
+        except Refusal as refusal:  # the file itself is damaged
+            store.log_refusal(refusal, source="import")
+            result.refusals.append({"office": None, "seq": None, **refusal.to_json(),
+                                    "code": refusal.code})
+    return result

@@ -1,0 +1,54 @@
+"""The central server running inside another program (``seda demo``, tests, benchmarks).
+
+``seda central serve`` is the production way (waitress in the foreground).  This module starts
+the same app on the same server, waitress, in a background thread and can stop it again, so a
+demo can start a kiosk and a central server side by side in one process.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import waitress
+from waitress import wasyncore
+
+from .app import create_app
+from .store import Store, open_store
+
+__all__ = ["RunningCentral", "start_central"]
+
+
+class RunningCentral:
+    """A central server serving ``store`` on ``url`` until :meth:`stop`."""
+
+    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> None:
+        self.store = store
+        self._map: dict = {}
+        app = create_app(store)
+        self._server = waitress.create_server(app, map=self._map, host=host, port=port,
+                                              threads=threads, ident="seda-central",
+                                              max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+        self.port = self._server.effective_port
+        self.url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self._server.run, name="seda-central", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Close the listening socket and every connection, and end the worker threads."""
+        self._server.task_dispatcher.shutdown()
+        wasyncore.close_all(self._map)
+        self._thread.join(5)
+
+    def __enter__(self) -> RunningCentral:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_central(store: Store | str | Path, host: str = "127.0.0.1", port: int = 0,
+                  threads: int = 4) -> RunningCentral:
+    """Start a central server on ``store`` (a Store, SQLite path or postgresql:// URL)."""
+    if not isinstance(store, Store):
+        store = open_store(store)
+    return RunningCentral(store, host, port, threads)

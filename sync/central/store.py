@@ -1,0 +1,518 @@
+"""The central store: every office's records, exactly once, on SQLite or PostgreSQL.
+
+``open_store("central.sqlite3")`` or ``open_store("postgresql://...")`` gives a :class:`Store`
+with the same methods on both.  The SQL is written once with ``?`` placeholders; the only
+per-database parts are the schema's type names (schema.py) and how a connection is opened.
+
+The store holds everything the server knows (offices, records, cursors, the refusal log), and
+a :class:`Store` object holds nothing but a pool of idle connections, so any number of server
+processes can share one PostgreSQL database behind a load balancer.
+
+Applying a batch is one transaction that is safe against itself: records are inserted with
+``ON CONFLICT (uuid) DO NOTHING`` and tagged with a per-attempt ``receipt``, then read back.
+A row with our receipt is new, one with the same fingerprint but another receipt is a
+duplicate, a different fingerprint is a conflict.  Two copies of the same batch racing each
+other (a retried request whose first copy is still running) therefore both succeed, one as
+"new" and one as "duplicate", and no record is ever stored twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import sqlite3
+import threading
+import uuid as uuidlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ..batch import VerifiedBatch, canonical_json, format_time, record_fingerprint
+from ..case_updates import CASE_STATUSES, normalize_tracking_code
+from ..identity import parse_public_key, public_key_hex
+from ..refusals import BlobsMissing, Refusal
+from .schema import POSTGRES_STEPS, SQLITE_STEPS
+
+__all__ = ["FEEDS", "Store", "StoreError", "open_store"]
+
+#: What offices pull.  ``office_key`` and ``revoked_sheet`` let every office refuse a
+#: revoked office's sheets; ``case_update`` items go only to the office that owns the case.
+FEEDS = frozenset({"case_update", "catalogue", "contact", "form_definition", "revoked_sheet",
+                   "office_key"})
+
+_IN_CHUNK = 500
+_SQLITE_BUSY_SECONDS = 60.0
+_SQLITE_CACHE_KIB = 64 * 1024
+
+
+class StoreError(Exception):
+    """An operator-level failure (unknown case, bad URL, ...); one plain sentence."""
+
+
+@dataclass(frozen=True)
+class Office:
+    code: str
+    public_key: str
+    status: str
+    added_at: str
+    revoked_at: str | None
+
+
+def _now() -> str:
+    return format_time(datetime.now(timezone.utc))
+
+
+class _Db:
+    """One connection with ``?`` placeholders on both databases and explicit transactions."""
+
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run ``sql`` for every row; returns the number of rows changed in total."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        if self.dialect == "sqlite":
+            return self.raw.executemany(sql, rows).rowcount
+        with self.raw.cursor() as cursor:
+            cursor.executemany(self._sql(sql), rows)
+            return cursor.rowcount
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.execute(sql, params).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Db]:
+        if self.dialect == "sqlite":
+            self.raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+                self.raw.execute("COMMIT")
+            except BaseException:
+                if self.raw.in_transaction:
+                    self.raw.execute("ROLLBACK")
+                raise
+        else:
+            with self.raw.transaction():
+                yield self
+
+
+class Store:
+    """The central store behind ``url``; see the module docstring."""
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        self.url = url
+        self.dialect = "postgresql" if url.startswith(("postgresql://", "postgres://")) else "sqlite"
+        self._idle: queue.LifoQueue[_Db] = queue.LifoQueue(maxsize=pool_size)
+        # SQLite has one writer at a time; threads of this process queue here instead of in
+        # SQLite's busy handler, which sleeps in steps of up to 100 ms and leaves the lock idle.
+        # (A speed measure only: other processes are still kept out by SQLite's own lock.)
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+
+    def __repr__(self) -> str:
+        return f"<Store {self.dialect}>"
+
+    # -- connections -------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            yield
+
+    def _open(self) -> _Db:
+        if self.dialect == "sqlite":
+            path = Path(self.url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            raw = sqlite3.connect(path, timeout=_SQLITE_BUSY_SECONDS, isolation_level=None,
+                                  check_same_thread=False)
+            raw.execute("PRAGMA journal_mode = WAL")
+            raw.execute("PRAGMA synchronous = FULL")  # an acknowledged batch survives power loss
+            # Record UUIDs are random, so their index is written all over; a bigger page cache
+            # than SQLite's 2 MB default keeps ingest fast once the store holds millions.
+            raw.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+            return _Db(raw, "sqlite")
+        import psycopg  # only central servers on PostgreSQL need it loaded
+
+        return _Db(psycopg.connect(self.url, autocommit=True), "postgresql")
+
+    @contextmanager
+    def connect(self) -> Iterator[_Db]:
+        """A pooled connection.  One that saw a database error is closed, not reused; a
+        :class:`Refusal` is an answer, not a fault, so its connection goes back to the pool
+        (its transaction has already been rolled back)."""
+        try:
+            db = self._idle.get_nowait()
+        except queue.Empty:
+            db = self._open()
+        try:
+            yield db
+        except Refusal:
+            self._release(db)
+            raise
+        except BaseException:
+            _close_quietly(db)
+            raise
+        self._release(db)
+
+    def _release(self, db: _Db) -> None:
+        try:
+            self._idle.put_nowait(db)
+        except queue.Full:
+            _close_quietly(db)
+
+    def close(self) -> None:
+        while True:
+            try:
+                _close_quietly(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+    def migrate(self) -> None:
+        """Create or upgrade the tables; several processes may call it at once."""
+        steps = SQLITE_STEPS if self.dialect == "sqlite" else POSTGRES_STEPS
+        with self.connect() as db:
+            for version, script in steps:
+                with db.transaction():
+                    if self.dialect == "postgresql":
+                        db.execute("SELECT pg_advisory_xact_lock(5150501)")
+                    db.execute("CREATE TABLE IF NOT EXISTS schema_version"
+                               " (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+                    if db.one("SELECT 1 FROM schema_version WHERE version = ?", (version,)):
+                        continue
+                    for statement in _statements(script):
+                        db.execute(statement)
+                    db.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                               (version, _now()))
+
+    # -- offices -----------------------------------------------------------------
+
+    def add_office(self, code: str, public_key: str | Ed25519PublicKey) -> Office:
+        """Register ``code`` with its public key (re-adding replaces the key and re-activates)."""
+        key_hex = public_key_hex(public_key if isinstance(public_key, Ed25519PublicKey)
+                                 else parse_public_key(public_key))
+        now = _now()
+        with self.connect() as db, db.transaction():
+            db.execute(
+                "INSERT INTO offices (code, public_key, status, added_at) VALUES (?, ?, 'active', ?)"
+                " ON CONFLICT (code) DO UPDATE SET public_key = excluded.public_key,"
+                " status = 'active', added_at = excluded.added_at, revoked_at = NULL",
+                (code, key_hex, now))
+            self._publish(db, "office_key", code, {"office": code, "public_key": key_hex,
+                                                    "status": "active"})
+        return self.office(code)
+
+    def revoke_office(self, code: str) -> Office:
+        """Refuse everything signed by ``code`` from now on, and tell every office."""
+        with self.connect() as db, db.transaction():
+            row = db.one("SELECT public_key FROM offices WHERE code = ?", (code,))
+            if row is None:
+                raise StoreError(f"No office {code} is registered.")
+            db.execute("UPDATE offices SET status = 'revoked', revoked_at = ? WHERE code = ?",
+                       (_now(), code))
+            self._publish(db, "office_key", code, {"office": code, "public_key": row[0],
+                                                    "status": "revoked"})
+        return self.office(code)
+
+    def office(self, code: str) -> Office | None:
+        with self.connect() as db:
+            row = db.one("SELECT code, public_key, status, added_at, revoked_at FROM offices"
+                         " WHERE code = ?", (code,))
+        return None if row is None else Office(*row)
+
+    def offices(self) -> list[Office]:
+        with self.connect() as db:
+            rows = db.all("SELECT code, public_key, status, added_at, revoked_at FROM offices"
+                          " ORDER BY code")
+        return [Office(*row) for row in rows]
+
+    def office_public_key(self, code: str) -> Ed25519PublicKey:
+        """The key to verify ``code``'s signatures; a Refusal if unknown or revoked."""
+        office = self.office(code)
+        if office is None:
+            raise Refusal("unknown_office", f"office {code} is not registered")
+        if office.status != "active":
+            raise Refusal("revoked_office", f"office {code} was revoked at {office.revoked_at}")
+        return parse_public_key(office.public_key)
+
+    # -- blobs -------------------------------------------------------------------
+
+    def missing_blobs(self, hashes: Iterable[str]) -> list[str]:
+        """Which of ``hashes`` the store lacks, in the order asked."""
+        wanted = list(dict.fromkeys(h.lower() for h in hashes))
+        with self.connect() as db:
+            present = self._present_blobs(db, wanted)
+        return [h for h in wanted if h not in present]
+
+    def _present_blobs(self, db: _Db, hashes: Sequence[str]) -> set[str]:
+        present: set[str] = set()
+        for chunk in _chunks(hashes):
+            marks = ",".join("?" * len(chunk))
+            present.update(h for (h,) in db.all(f"SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", chunk))
+        return present
+
+    def put_blob(self, sha256: str, data: bytes) -> bool:
+        """Store ``data`` under its hash after checking it; True if it was new."""
+        sha256 = sha256.lower()
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            raise Refusal("bad_blob", f"bytes hash to {actual}, not {sha256}")
+        with self._writing(), self.connect() as db, db.transaction():
+            cursor = db.execute("INSERT INTO blobs (sha256, size, data, received_at) VALUES (?, ?, ?, ?)"
+                                " ON CONFLICT (sha256) DO NOTHING", (sha256, len(data), data, _now()))
+            return cursor.rowcount == 1
+
+    def blob(self, sha256: str) -> bytes | None:
+        with self.connect() as db:
+            row = db.one("SELECT data FROM blobs WHERE sha256 = ?", (sha256.lower(),))
+        return None if row is None else bytes(row[0])
+
+    # -- batches -----------------------------------------------------------------
+
+    def apply_batch(self, batch: VerifiedBatch, *, source: str = "http") -> dict[str, Any]:
+        """Apply a verified batch atomically and return the acknowledgement.
+
+        ``{"status": "applied" | "duplicate_batch", "office", "seq", "sha256", "count",
+        "new", "duplicate", "conflict", "conflicts": [{"uuid", "reason"}]}``.
+        Raises :class:`Refusal` (revoked office) or :class:`BlobsMissing`; then nothing changed.
+        """
+        now = _now()
+        receipt = uuidlib.uuid4().hex
+        # Everything that needs no database happens before the write transaction starts,
+        # so the (SQLite: single) write lock is held only for the SQL itself.
+        rows = []
+        fingerprints = {}
+        for record in batch.records:
+            fingerprint = record_fingerprint(record)
+            fingerprints[record.uuid] = (fingerprint, record)
+            tracking = record.body.get("tracking_code") if record.kind == "case" else None
+            rows.append((record.uuid, record.office, record.kind, record.created_at,
+                         record.body_json or canonical_json(record.body), fingerprint,
+                         normalize_tracking_code(tracking) if tracking is not None else None,
+                         receipt, now))
+        rows.sort()  # one lock order for every transaction: concurrent batches cannot deadlock
+        needed = list(dict.fromkeys(r.body["sha256"].lower() for r in batch.records
+                                    if r.kind == "attachment"))
+        with self._writing(), self.connect() as db, db.transaction():
+            status = db.one("SELECT status FROM offices WHERE code = ?", (batch.office,))
+            if status is None:
+                raise Refusal("unknown_office", f"office {batch.office} is not registered")
+            if status[0] != "active":  # re-checked inside the transaction: revocation wins races
+                raise Refusal("revoked_office", f"office {batch.office} is revoked")
+            seen = db.one("SELECT seq, count, new, duplicate, conflict FROM batches"
+                          " WHERE office = ? AND content_sha256 = ?",
+                          (batch.office, batch.content_sha256))
+            if seen is not None:
+                return self._ack("duplicate_batch", batch, *seen[1:], conflicts=[])
+            if needed:
+                present = self._present_blobs(db, needed)
+                missing = [h for h in needed if h not in present]
+                if missing:
+                    raise BlobsMissing(missing)
+            inserted = db.executemany(
+                "INSERT INTO records (uuid, office, kind, created_at, body, fingerprint,"
+                " tracking_code, receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (uuid) DO NOTHING", rows)
+            new = duplicate = 0
+            conflicts = []
+            # Every row inserted (the common case): all new, nothing to read back.
+            uuids = [] if inserted == len(rows) else list(fingerprints)
+            if not uuids:
+                new = inserted
+            for chunk in _chunks(uuids):
+                marks = ",".join("?" * len(chunk))
+                for uuid, stored_fp, stored_receipt in db.all(
+                        f"SELECT uuid, fingerprint, receipt FROM records WHERE uuid IN ({marks})", chunk):
+                    offered_fp, record = fingerprints[uuid]
+                    if stored_receipt == receipt:
+                        new += 1
+                    elif stored_fp == offered_fp:
+                        duplicate += 1
+                    else:
+                        conflicts.append((record, offered_fp, stored_fp))
+            db.executemany(
+                "INSERT INTO conflicts (uuid, office, batch_seq, offered, offered_fingerprint,"
+                " stored_fingerprint, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (uuid, offered_fingerprint) DO NOTHING",
+                [(r.uuid, batch.office, batch.seq, canonical_json(r.to_json()), ofp, sfp, now)
+                 for r, ofp, sfp in conflicts])
+            db.execute(
+                "INSERT INTO batches (office, content_sha256, seq, count, new, duplicate, conflict,"
+                " source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (office, content_sha256) DO NOTHING",
+                (batch.office, batch.content_sha256, batch.seq, len(batch.records), new, duplicate,
+                 len(conflicts), source, now))
+        return self._ack("applied", batch, len(batch.records), new, duplicate, len(conflicts),
+                         conflicts=[{"uuid": r.uuid, "reason": "conflict"} for r, _, _ in conflicts])
+
+    @staticmethod
+    def _ack(status: str, batch: VerifiedBatch, count: int, new: int, duplicate: int,
+             conflict: int, *, conflicts: list[dict[str, str]]) -> dict[str, Any]:
+        return {"status": status, "office": batch.office, "seq": batch.seq,
+                "sha256": batch.content_sha256, "count": count, "new": new,
+                "duplicate": duplicate, "conflict": conflict, "conflicts": conflicts}
+
+    def log_refusal(self, refusal: Refusal, *, office: str | None = None,
+                    batch_seq: int | None = None, source: str = "http") -> None:
+        """Write a refusal to the central log (its own transaction: the batch changed nothing)."""
+        with self._writing(), self.connect() as db, db.transaction():
+            db.execute("INSERT INTO refusals (office, batch_seq, code, detail, source, received_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?)",
+                       (office, batch_seq, refusal.code, refusal.detail[:2000], source, _now()))
+
+    def refusals(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.connect() as db:
+            rows = db.all("SELECT id, office, batch_seq, code, detail, source, received_at"
+                          " FROM refusals ORDER BY id DESC LIMIT ?", (limit,))
+        names = ("id", "office", "batch_seq", "code", "detail", "source", "received_at")
+        return [dict(zip(names, row)) for row in rows]
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """Records refused as conflicts, for an operator to look at."""
+        with self.connect() as db:
+            rows = db.all("SELECT c.id, c.uuid, c.office, c.batch_seq, c.offered, r.body,"
+                          " c.received_at FROM conflicts c JOIN records r ON r.uuid = c.uuid"
+                          " ORDER BY c.id")
+        return [{"id": i, "uuid": u, "office": o, "batch_seq": s, "offered": _json(offered),
+                 "stored_body": _json(stored), "received_at": at}
+                for i, u, o, s, offered, stored, at in rows]
+
+    # -- reading records (reports, tests) ---------------------------------------------
+
+    def record_count(self, office: str | None = None) -> int:
+        with self.connect() as db:
+            if office is None:
+                return db.one("SELECT count(*) FROM records")[0]
+            return db.one("SELECT count(*) FROM records WHERE office = ?", (office,))[0]
+
+    def records(self, office: str | None = None) -> list[dict[str, Any]]:
+        """Every stored record (oldest first) as ``{"uuid", "kind", "office", "created_at",
+        "body"}``: the same shape that travelled in the batch."""
+        sql = "SELECT uuid, kind, office, created_at, body FROM records"
+        params: tuple = ()
+        if office is not None:
+            sql += " WHERE office = ?"
+            params = (office,)
+        with self.connect() as db:
+            rows = db.all(sql + " ORDER BY id", params)
+        return [{"uuid": u, "kind": k, "office": o, "created_at": c, "body": _json(b)}
+                for u, k, o, c, b in rows]
+
+    def batch_log(self, office: str | None = None) -> list[dict[str, Any]]:
+        sql = ("SELECT office, seq, content_sha256, count, new, duplicate, conflict, source,"
+               " received_at FROM batches")
+        params: tuple = ()
+        if office is not None:
+            sql += " WHERE office = ?"
+            params = (office,)
+        names = ("office", "seq", "sha256", "count", "new", "duplicate", "conflict", "source",
+                 "received_at")
+        with self.connect() as db:
+            return [dict(zip(names, row)) for row in db.all(sql + " ORDER BY received_at", params)]
+
+    # -- what offices pull --------------------------------------------------------
+
+    def publish(self, feed: str, key: str, body: dict[str, Any], *, office: str = "",
+                deleted: bool = False) -> int:
+        """Put (or replace) one item offices pull; returns its cursor.
+
+        ``office`` limits it to one office ('' = every office).  Replacing moves the item to a
+        new cursor, so offices that already had the old version receive the new one.
+        """
+        if feed not in FEEDS:
+            raise StoreError(f"Unknown feed {feed!r}; expected one of {', '.join(sorted(FEEDS))}.")
+        with self.connect() as db, db.transaction():
+            return self._publish(db, feed, key, body, office=office, deleted=deleted)
+
+    def _publish(self, db: _Db, feed: str, key: str, body: dict[str, Any], *, office: str = "",
+                 deleted: bool = False) -> int:
+        # The counter row is locked until commit, so cursors commit in the order handed out.
+        cursor = db.one("UPDATE counters SET value = value + 1 WHERE name = 'feed' RETURNING value")[0]
+        db.execute(
+            "INSERT INTO feed (cursor, feed, key, office, deleted, body, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed, key) DO UPDATE SET"
+            " cursor = excluded.cursor, office = excluded.office, deleted = excluded.deleted,"
+            " body = excluded.body, updated_at = excluded.updated_at",
+            (cursor, feed, key, office, 1 if deleted else 0, canonical_json(body), _now()))
+        return cursor
+
+    def record_case_update(self, tracking_code: str, status: str, *, answer: str | None = None,
+                           unit: str | None = None) -> dict[str, Any]:
+        """Record a new status (and answer) for a case; its office pulls it at next contact.
+
+        The routing and answering screens of the central office (issue #6) call this.
+        """
+        if status not in CASE_STATUSES:
+            raise StoreError(f"Unknown case status {status!r}; expected one of "
+                             f"{', '.join(CASE_STATUSES)}.")
+        tracking_code = normalize_tracking_code(tracking_code)
+        with self.connect() as db, db.transaction():
+            row = db.one("SELECT office FROM records WHERE kind = 'case' AND tracking_code = ?"
+                         " ORDER BY id LIMIT 1", (str(tracking_code),))
+            if row is None:
+                raise StoreError(f"No case with tracking code {tracking_code} has reached the central server.")
+            update = {"uuid": str(uuidlib.uuid4()), "tracking_code": str(tracking_code),
+                      "status": status, "answer": answer, "unit": unit, "at": _now()}
+            update["cursor"] = self._publish(db, "case_update", update["uuid"], update, office=row[0])
+        return update
+
+    def pull(self, office: str, after: int, limit: int = 500) -> dict[str, Any]:
+        """Items for ``office`` past cursor ``after``: ``{"items", "next", "more"}``."""
+        limit = max(1, min(int(limit), 2000))
+        with self.connect() as db:
+            rows = db.all("SELECT cursor, feed, key, deleted, body FROM feed WHERE cursor > ?"
+                          " AND (office = '' OR office = ?) ORDER BY cursor LIMIT ?",
+                          (int(after), office, limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [{"cursor": c, "feed": f, "key": k, "deleted": bool(d), "body": _json(b)}
+                 for c, f, k, d, b in rows]
+        return {"items": items, "next": items[-1]["cursor"] if items else int(after), "more": more}
+
+
+def open_store(url: str | Path, *, migrate: bool = True, pool_size: int = 8) -> Store:
+    """The store at ``url`` (a file path or ``postgresql://``), its tables brought up to date."""
+    store = Store(str(url), pool_size=pool_size)
+    if migrate:
+        store.migrate()
+    return store
+
+
+def _statements(script: str) -> Iterator[str]:
+    for statement in script.split(";"):
+        if statement.strip():
+            yield statement.strip()
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start:start + _IN_CHUNK]
+
+
+def _json(text: str) -> Any:
+    return json.loads(text)
+
+
+def _close_quietly(db: _Db) -> None:
+    try:
+        db.raw.close()
+    except Exception:  # noqa: BLE001 - closing a broken connection must never mask the real error
+        pass

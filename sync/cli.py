@@ -1,0 +1,266 @@
+"""`seda sync ...`: the office side of sync, for the office admin and for services.
+
+    seda sync setup --office THR-012 --central https://seda.example.ir
+    seda sync key                 # the public key to give the central office
+    seda sync once                # one contact: push, then pull
+    seda sync run                 # keep syncing (run as a service / scheduled task)
+    seda sync status              # what is waiting, last success, last refusal
+    seda sync export --out E:/seda-THR-012.batches     # no network: to a USB stick
+    seda sync ack E:/seda-THR-012.ack.json             # ... and the answer back
+    seda sync updates 1234-5678-9                      # what came back for a case
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from forms import seda_home
+
+from .case_updates import status_label
+from .client import SyncError, SyncReport, run_forever, sync_once
+from .identity import IdentityError, ensure_office_key, load_office_key, public_key_hex
+from .ledger import Ledger, LedgerError, default_ledger_path
+from .office_state import OfficeSyncState
+from .offline import apply_ack_file, export_batches
+from .refusals import Refusal, message_for
+from .settings import SettingsError, SyncSettings, load_settings, write_settings
+from .transport import TransportError
+
+_FAILURES = (SettingsError, SyncError, IdentityError, LedgerError, TransportError, Refusal, OSError,
+             ValueError)
+
+
+def _settings(home: Path) -> SyncSettings:
+    try:
+        return load_settings(home)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _describe_failure(error: BaseException) -> str:
+    if isinstance(error, Refusal):
+        fa, en = message_for(error.code)
+        return f"{fa}\n{en} [{error.code}: {error.detail}]"
+    if isinstance(error, TransportError):
+        return ("سرور مرکزی در دسترس نیست؛ بعداً دوباره تلاش می‌شود.\n"
+                f"The central server could not be reached; will try again later. ({error})")
+    return str(error)
+
+
+@click.group("sync")
+def sync_group() -> None:
+    """Send this office's records to the central server and bring answers back."""
+
+
+@sync_group.command("setup")
+@click.option("--office", required=True, help="Office code registered at the central office, e.g. THR-012.")
+@click.option("--central", "central_url", default=None,
+              help="Central server address, e.g. https://seda.example.ir (omit for USB-stick only).")
+@click.option("--batch-records", type=int, default=None, help="Records per batch (default 1000).")
+@click.option("--interval", type=float, default=None, help="Seconds between syncs (default 60).")
+@click.option("--central-key", default=None,
+              help="The central server's public key (`seda central key`), to trust USB acknowledgements.")
+def setup_command(office: str, central_url: str | None, batch_records: int | None, interval: float | None,
+                  central_key: str | None) -> None:
+    """Write $SEDA_HOME/sync.toml and make this office's sync key (once).
+
+    Without --central the office syncs only by USB stick (`seda sync export`)."""
+    home = seda_home()
+    try:
+        settings = load_settings(home)
+        settings = replace(settings, office=office,
+                           central_url=settings.central_url if central_url is None else central_url)
+    except SettingsError:
+        try:
+            settings = SyncSettings(office=office, central_url=central_url or "")
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+    try:
+        if batch_records is not None:
+            settings = replace(settings, batch_records=batch_records)
+        if interval is not None:
+            settings = replace(settings, interval_seconds=interval)
+        if central_key is not None:
+            settings = replace(settings, central_key="".join(central_key.split()).lower())
+        path = write_settings(home, settings)
+        key, created = ensure_office_key(home)
+    except (SettingsError, IdentityError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {path}")
+    click.echo(("Created" if created else "Kept") + f" this office's sync key in {home / 'keys'}")
+    click.echo("کلید عمومی این دفتر را به ادارهٔ مرکزی بدهید تا ثبت شود:")
+    click.echo("Give this public key to the central office to register the office:")
+    click.echo(f"  seda central office add {settings.office} --public-key {public_key_hex(key)}")
+
+
+@sync_group.command("key")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write it to a file.")
+def key_command(out: Path | None) -> None:
+    """Print this office's public key (64 hex digits); the private key never leaves."""
+    home = seda_home()
+    try:
+        key = load_office_key(home)
+    except IdentityError as exc:
+        raise click.ClickException(str(exc)) from None
+    if key is None:
+        raise click.ClickException("No sync key yet; run `seda sync setup --office CODE --central URL`.")
+    text = public_key_hex(key)
+    if out is not None:
+        out.write_text(text + "\n", encoding="ascii")
+    click.echo(text)
+
+
+def _print_report(report: SyncReport) -> None:
+    click.echo(f"Sent {report.batches_sent} batch(es): {report.records_new} new, "
+               f"{report.records_duplicate} already there, {len(report.conflicts)} conflict(s); "
+               f"{report.blobs_sent} attachment(s); pulled {report.items_pulled} update(s); "
+               f"{report.waiting} record(s) still waiting.")
+    for conflict in report.conflicts[:10]:
+        click.echo(f"  conflict: record {conflict['uuid']} differs from the central copy "
+                   "(kept centrally for an operator)")
+
+
+@sync_group.command("once")
+def once_command() -> None:
+    """One contact with the central server: push everything waiting, then pull."""
+    home = seda_home()
+    settings = _settings(home)
+    try:
+        report = sync_once(home, settings)
+    except _FAILURES as error:
+        raise click.ClickException(_describe_failure(error)) from None
+    _print_report(report)
+
+
+@sync_group.command("run")
+@click.option("--quiet", is_flag=True, help="Only log failures.")
+def run_command(quiet: bool) -> None:
+    """Keep syncing until stopped (Ctrl+C); survives the central server being away for days."""
+    home = seda_home()
+    if not _settings(home).central_url:  # later edits of the file are picked up each round
+        raise click.ClickException("No central server address is set; this office syncs by USB "
+                                   "stick (`seda sync export`), or run `seda sync setup --central URL`.")
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def on_report(outcome: SyncReport | Exception, delay: float) -> None:
+        if isinstance(outcome, SyncReport):
+            if not quiet:
+                _print_report(outcome)
+        else:
+            click.echo(_describe_failure(outcome), err=True)
+            click.echo(f"Next try in {delay:.0f} s.", err=True)
+
+    click.echo(f"Syncing office {load_settings(home).office} with {load_settings(home).central_url} "
+               "(Ctrl+C to stop)")
+    try:
+        run_forever(home, stop, on_report=on_report)
+    except KeyboardInterrupt:
+        stop.set()
+        click.echo("Stopped.")
+
+
+def status_data(home: Path) -> dict:
+    """Everything `seda sync status` shows, as data (also for the kiosk's staff dashboard)."""
+    settings = load_settings(home)
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        state = OfficeSyncState(ledger)
+        pending = state.pending_batches()
+        return {
+            "office": settings.office,
+            "central_url": settings.central_url,
+            "waiting_records": state.waiting_count(settings.office),
+            "pending_batches": [b.batch_seq for b in pending],
+            "other_office_records": state.foreign_count(settings.office),
+            "last_success_at": state.get("last_success_at"),
+            "last_attempt_at": state.get("last_attempt_at"),
+            "last_error": state.get("last_error"),
+            "last_refusal": state.get("last_refusal"),
+            "last_export": state.get("last_export"),
+            "pull_cursor": state.pull_cursor(),
+        }
+
+
+@sync_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status_command(as_json: bool) -> None:
+    """What is waiting, when sync last succeeded, and the last refusal with its reason."""
+    home = seda_home()
+    _settings(home)
+    data = status_data(home)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    never_fa, never_en = "هرگز", "never"
+    target = data["central_url"] or "USB (no network) / بدون شبکه"
+    click.echo(f"دفتر / Office: {data['office']}  ->  {target}")
+    click.echo(f"در انتظار ارسال / Waiting to send: {data['waiting_records']} record(s)"
+               + (f" in batches {data['pending_batches']}" if data["pending_batches"] else ""))
+    success = data["last_success_at"]
+    click.echo(f"آخرین همگام‌سازی موفق / Last success: {success or never_fa + ' / ' + never_en}")
+    if data["last_error"]:
+        click.echo(f"آخرین خطای ارتباط / Last connection error: {data['last_error']['at']}: "
+                   f"{data['last_error']['detail']}")
+    refusal = data["last_refusal"]
+    if refusal:
+        click.echo(f"آخرین ردّ / Last refusal: {refusal['at']} [{refusal['code']}]")
+        click.echo(f"  {refusal['message_fa']}")
+        click.echo(f"  {refusal['message_en']}")
+        if refusal.get("detail"):
+            click.echo(f"  ({refusal['detail']})")
+    else:
+        click.echo("آخرین ردّ / Last refusal: ندارد / none")
+    if data["other_office_records"]:
+        click.echo(f"Note: {data['other_office_records']} record(s) in this ledger belong to other "
+                   "office codes and are not sent.")
+
+
+@sync_group.command("export")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write, e.g. on a USB stick.")
+def export_command(out: Path) -> None:
+    """No network: write every unacknowledged signed batch (and attachments) to a file."""
+    home = seda_home()
+    settings = _settings(home)
+    try:
+        summary = export_batches(home, settings, out)
+    except _FAILURES as error:
+        raise click.ClickException(_describe_failure(error)) from None
+    click.echo(f"Wrote {summary.batches} batch(es), {summary.records} record(s), "
+               f"{summary.blobs} attachment(s) to {summary.path}")
+    click.echo("فایل را به ادارهٔ مرکزی برسانید؛ پاسخ (ack) را با `seda sync ack FILE` وارد کنید.")
+
+
+@sync_group.command("ack")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def ack_command(path: Path) -> None:
+    """Read the central office's acknowledgement file for an export."""
+    home = seda_home()
+    settings = _settings(home)
+    try:
+        summary = apply_ack_file(home, settings, path)
+    except _FAILURES as error:
+        raise click.ClickException(_describe_failure(error)) from None
+    click.echo(f"{summary.acknowledged} batch(es) now marked delivered, {summary.already} already were, "
+               f"{summary.unknown} not recognised, {summary.refusals} refusal(s).")
+
+
+@sync_group.command("updates")
+@click.argument("tracking_code")
+def updates_command(tracking_code: str) -> None:
+    """Show what the central office answered for a case (as pulled at the last sync)."""
+    home = seda_home()
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        updates = OfficeSyncState(ledger).pulled_case_updates(tracking_code)
+    if not updates:
+        click.echo("هنوز پاسخی نرسیده است / No update has arrived yet.")
+    for update in updates:
+        fa, en = status_label(update["status"])
+        click.echo(f"{update['at']}  {fa} / {en}" + (f"\n  {update['answer']}" if update.get("answer") else ""))
+

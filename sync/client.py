@@ -1,0 +1,215 @@
+"""The office's sync client: push batches, pull updates, and keep at it for days if needed.
+
+:func:`sync_once` is one complete contact: send every waiting batch (attachments first, each
+at most once), then pull what the central server has for this office.  :func:`run_forever`
+repeats it, waiting ``interval_seconds`` after a success and backing off with jitter after a
+failure.  Both open their own ledger, so they can run beside the kiosk and the scanner.
+
+Every step is safe to interrupt.  A batch is cut in one ledger transaction and marked
+delivered in another only after the server acknowledged it; a client killed in between
+sends the batch again, and the server answers "duplicate".  Pulled items and the pull
+cursor are stored in one transaction, so nothing pulled is lost or skipped.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .backoff import backoff_delay
+from .batch import format_time
+from .identity import load_office_key
+from .ledger import Ledger, LedgerError, default_ledger_path
+from .office_state import OfficeSyncState, OutboxBatch
+from .refusals import BlobsMissing, Refusal, message_for
+from .settings import SettingsError, SyncSettings, load_settings
+from .transport import CentralClient, TransportError
+
+__all__ = ["SyncError", "SyncReport", "run_forever", "sync_once"]
+
+log = logging.getLogger("seda.sync")
+
+PULL_PAGE = 500
+
+
+class SyncError(Exception):
+    """This office cannot sync until a person fixes something (no key, missing blob, ...)."""
+
+
+@dataclass
+class SyncReport:
+    """What one contact achieved, for the CLI and the run loop's log."""
+
+    batches_sent: int = 0
+    records_new: int = 0
+    records_duplicate: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    blobs_sent: int = 0
+    items_pulled: int = 0
+    waiting: int = 0
+
+
+def _now() -> str:
+    return format_time(datetime.now(timezone.utc))
+
+
+def sync_once(home: Path, settings: SyncSettings | None = None, *,
+              client: CentralClient | None = None,
+              should_stop: Callable[[], bool] = lambda: False) -> SyncReport:
+    """One contact with the central server: push everything waiting, then pull.
+
+    Raises :class:`TransportError` (try later), :class:`Refusal` (the server said no; the
+    reason is saved for ``seda sync status``) or :class:`SyncError`.
+    """
+    home = Path(home)
+    settings = settings or load_settings(home)
+    key = load_office_key(home)
+    if key is None:
+        raise SyncError("This office has no sync key yet; run `seda sync setup` first.")
+    if not settings.central_url and client is None:
+        raise SyncError("No central server address is set: this office syncs by USB stick "
+                        "(`seda sync export`), or run `seda sync setup --central URL`.")
+    client = client or CentralClient(settings.central_url, settings.office, key,
+                                     timeout=settings.timeout_seconds)
+    report = SyncReport()
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        state = OfficeSyncState(ledger)
+        state.set("last_attempt_at", _now())
+        try:
+            refused = _push(state, ledger, client, key, settings, report, should_stop)
+            if not should_stop():
+                _pull(state, client, report)
+        except Refusal as refusal:
+            _remember_refusal(state, refusal)
+            raise
+        except (TransportError, SyncError) as error:
+            state.set("last_error", {"at": _now(), "detail": str(error)})
+            raise
+        if refused:  # later batches went through; the refused ones wait for a person
+            raise refused[0]
+        state.set("last_success_at", _now())
+        state.set("last_error", None)
+        report.waiting = state.waiting_count(settings.office)
+    return report
+
+
+#: Refusals about the office itself: no later batch can fare better, so pushing stops.
+#: Any other refusal is about one batch: it stays pending (and is shown by `seda sync status`)
+#: while the batches after it are still delivered.
+OFFICE_REFUSALS = frozenset({"unknown_office", "revoked_office", "bad_signature",
+                             "bad_request_signature", "clock_skew"})
+
+
+def _remember_refusal(state: OfficeSyncState, refusal: Refusal, batch_seq: int | None = None) -> None:
+    fa, en = message_for(refusal.code)
+    state.set("last_refusal", {"at": _now(), "code": refusal.code, "detail": refusal.detail,
+                               "batch": batch_seq, "message_fa": fa, "message_en": en})
+
+
+def _push(state: OfficeSyncState, ledger: Ledger, client: CentralClient, key: Any,
+          settings: SyncSettings, report: SyncReport, should_stop: Callable[[], bool]) -> list[Refusal]:
+    """Deliver every waiting batch, oldest first; returns the batch-level refusals met."""
+    refused: list[Refusal] = []
+    skip: set[int] = set()
+    while not should_stop():
+        pending = [b for b in state.pending_batches() if b.batch_seq not in skip]
+        batch = pending[0] if pending else state.cut_batch(settings.office,
+                                                           max_records=settings.batch_records)
+        if batch is None:
+            break
+        if batch.acknowledged_at is not None:  # an empty batch (only other offices' records)
+            continue
+        try:
+            ack = _send(state, ledger, client, key, batch, report)
+        except Refusal as refusal:
+            if refusal.code in OFFICE_REFUSALS:
+                raise
+            log.warning("batch %d refused: %s", batch.batch_seq, refusal)
+            _remember_refusal(state, refusal, batch.batch_seq)
+            refused.append(refusal)
+            skip.add(batch.batch_seq)
+            continue
+        if ack.get("sha256") != batch.content_sha256 or ack.get("seq") != batch.batch_seq:
+            raise TransportError(f"the answer to batch {batch.batch_seq} does not name it")
+        state.mark_acknowledged(batch.batch_seq, ack)
+        report.batches_sent += 1
+        report.records_new += int(ack.get("new", 0))
+        report.records_duplicate += int(ack.get("duplicate", 0))
+        if ack.get("conflicts"):
+            report.conflicts.extend(ack["conflicts"])
+            fa, en = message_for("conflict")
+            state.set("last_refusal", {
+                "at": _now(), "code": "conflict", "batch": batch.batch_seq,
+                "detail": f"{len(ack['conflicts'])} record(s) kept centrally for an operator: "
+                          + ", ".join(c["uuid"] for c in ack["conflicts"][:5]),
+                "message_fa": fa, "message_en": en})
+        log.info("batch %d delivered: %s new, %s duplicate, %d conflict", batch.batch_seq,
+                 ack.get("new"), ack.get("duplicate"), len(ack.get("conflicts", [])))
+    return refused
+
+
+def _send(state: OfficeSyncState, ledger: Ledger, client: CentralClient, key: Any,
+          batch: OutboxBatch, report: SyncReport) -> dict[str, Any]:
+    data = state.batch_bytes(batch, key)
+    hashes = state.attachment_hashes(batch)
+    if hashes:
+        _upload(ledger, client, client.missing_blobs(hashes), report)
+    try:
+        return client.send_batch(data)
+    except BlobsMissing as missing:  # uploaded by someone else's request that then failed, etc.
+        _upload(ledger, client, missing.missing, report)
+        return client.send_batch(data)
+
+
+def _upload(ledger: Ledger, client: CentralClient, hashes: list[str], report: SyncReport) -> None:
+    for sha256 in hashes:
+        try:
+            data = ledger.blob(sha256)
+        except KeyError:
+            raise SyncError(f"The ledger has an attachment record for {sha256} but not its bytes; "
+                            "the batch cannot be delivered until the file is restored.") from None
+        client.put_blob(sha256, data)
+        report.blobs_sent += 1
+
+
+def _pull(state: OfficeSyncState, client: CentralClient, report: SyncReport) -> None:
+    cursor = state.pull_cursor()
+    while True:
+        page = client.pull(cursor, PULL_PAGE)
+        report.items_pulled += state.store_central_items(page["items"], int(page["next"]))
+        cursor = int(page["next"])
+        if not page.get("more"):
+            return
+
+
+def run_forever(home: Path, stop: threading.Event | None = None, *,
+                on_report: Callable[[SyncReport | Exception, float], None] | None = None,
+                base_delay: float = 2.0) -> None:
+    """Sync until ``stop`` is set: ``interval_seconds`` apart while all goes well, backing off
+    with jitter (capped at ``max_backoff_seconds``) while it does not.
+
+    Settings are re-read every round, so an admin's fix takes effect without a restart, and
+    no failure ends the loop: an office may be cut off for days and must simply catch up.
+    """
+    stop = stop or threading.Event()
+    failures = 0
+    while not stop.is_set():
+        cap = 900.0
+        try:
+            settings = load_settings(home)
+            cap = settings.max_backoff_seconds
+            outcome: SyncReport | Exception = sync_once(home, settings, should_stop=stop.is_set)
+            failures = 0
+            delay = settings.interval_seconds
+        except (TransportError, Refusal, SyncError, SettingsError, LedgerError, OSError) as error:
+            outcome = error
+            failures += 1
+            delay = backoff_delay(failures, base=base_delay, cap=cap)
+            log.warning("sync failed (%d in a row), next try in %.0f s: %s", failures, delay, error)
+        if on_report is not None:
+            on_report(outcome, delay)
+        stop.wait(delay)

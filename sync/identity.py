@@ -1,0 +1,125 @@
+"""The office's sync identity: an Ed25519 key pair under ``$SEDA_HOME/keys/``.
+
+The private key signs every batch and every request the office makes, and never leaves the
+machine; the central server only ever holds the public half (``seda sync key`` prints it,
+``seda central office add`` registers it).  So the central server cannot be tricked into
+accepting one office's records from another, even by someone who copies the central database.
+
+This is a different key from the sheet-signing key in forms/office_keys.py: that one is a
+shared secret for short QR codes, this one is asymmetric because it crosses the network.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+__all__ = [
+    "IdentityError",
+    "central_key_path",
+    "ensure_central_key",
+    "ensure_office_key",
+    "load_office_key",
+    "office_key_path",
+    "parse_public_key",
+    "public_key_hex",
+    "verify_signature",
+]
+
+PUBLIC_KEY_HEX_LENGTH = 64
+
+
+class IdentityError(Exception):
+    """A key file is damaged or a public key cannot be read; one plain sentence."""
+
+
+def office_key_path(home: Path) -> Path:
+    """Where this installation's private sync key lives."""
+    return Path(home) / "keys" / "sync-office.key"
+
+
+def central_key_path(home: Path) -> Path:
+    """Where the central server keeps the key that signs USB acknowledgement files."""
+    return Path(home) / "keys" / "sync-central.key"
+
+
+def load_office_key(home: Path) -> Ed25519PrivateKey | None:
+    """The office's private key, or None if this installation has none yet."""
+    return _load_key(office_key_path(home))
+
+
+def ensure_office_key(home: Path) -> tuple[Ed25519PrivateKey, bool]:
+    """The office's key and whether it was just made (the CLI tells the admin to register it)."""
+    return _ensure_key(office_key_path(home))
+
+
+def ensure_central_key(home: Path) -> tuple[Ed25519PrivateKey, bool]:
+    """The central server's acknowledgement-signing key (made on first use)."""
+    return _ensure_key(central_key_path(home))
+
+
+def _load_key(path: Path) -> Ed25519PrivateKey | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    try:
+        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(text))
+    except ValueError as exc:
+        raise IdentityError(f"{path}: damaged sync key file ({exc}).") from exc
+
+
+def _ensure_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
+    """Load or make the key at ``path``; ``open(..., "x")`` makes two programs starting at
+    once end up with one key."""
+    existing = _load_key(path)
+    if existing is not None:
+        return existing, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    try:
+        with open(path, "x", encoding="ascii") as handle:
+            handle.write(raw.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except FileExistsError:
+        return _load_key(path) or key, False
+    try:
+        path.chmod(0o600)  # best effort: Windows ignores most of this, ACLs of the home folder apply
+    except OSError:
+        pass
+    return key, True
+
+
+def public_key_hex(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """The 64 hex digits an admin copies to the central server."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def parse_public_key(text: str) -> Ed25519PublicKey:
+    """Read a public key given as 64 hex digits (spaces and a trailing newline are forgiven)."""
+    cleaned = "".join(str(text).split()).lower()
+    if len(cleaned) != PUBLIC_KEY_HEX_LENGTH:
+        raise IdentityError(
+            f"A public key is {PUBLIC_KEY_HEX_LENGTH} hex digits; got {len(cleaned)} characters."
+        )
+    try:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(cleaned))
+    except ValueError as exc:
+        raise IdentityError(f"Not a valid Ed25519 public key: {exc}.") from exc
+
+
+def verify_signature(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    """True when ``signature`` is the key's signature of ``message``; never raises."""
+    try:
+        public_key.verify(signature, message)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True

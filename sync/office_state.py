@@ -1,0 +1,261 @@
+"""What the office knows about syncing, kept inside the ledger file (schema step 5).
+
+Three things, each with one small API:
+
+- the **outbox**: every batch the office has cut, frozen as a range of ledger ``seq`` numbers.
+  Records are append-only, so a range rebuilds to the same signed bytes forever; the client
+  re-sends a batch until the central server acknowledges it (at-least-once), and the server's
+  idempotent apply makes the repeats harmless.
+- **state**: small named values: the pull cursor, the last success, the last refusal.
+- **central items**: what the central server sent back: case statuses and answers (the kiosk's
+  follow-up screen reads :meth:`OfficeSyncState.pulled_case_updates`), the service catalogue,
+  contact directory, form definitions, revoked sheet codes and office keys.
+
+Everything runs inside :meth:`Ledger.transaction`, so a client killed at any instant leaves
+either the whole change or none of it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .batch import BatchRecord, canonical_json, format_time, sign_content
+from .case_updates import normalize_tracking_code
+from .ledger import Ledger, LedgerError
+
+__all__ = ["OfficeSyncState", "OutboxBatch"]
+
+
+@dataclass(frozen=True)
+class OutboxBatch:
+    """One batch the office cut: which ledger records it holds and whether it arrived."""
+
+    batch_seq: int
+    office: str
+    first_seq: int
+    last_seq: int
+    count: int
+    created_at: str
+    content_sha256: str
+    acknowledged_at: str | None
+    result: dict[str, Any] | None
+
+
+#: Bytes a line adds around its body: keys, uuid, time, kind, office (an upper bound).
+_LINE_OVERHEAD = 160
+
+_OUTBOX_COLUMNS = ("batch_seq, office, first_seq, last_seq, count, created_at, content_sha256,"
+                   " acknowledged_at, result")
+
+
+def _to_batch(row: tuple) -> OutboxBatch:
+    *fields, result = row
+    return OutboxBatch(*fields, result=None if result is None else json.loads(result))
+
+
+class OfficeSyncState:
+    """Sync bookkeeping on one open :class:`Ledger` (same thread rules as the ledger)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._conn = ledger._conn  # same package: the ledger file is ours to extend
+
+    # -- outbox ----------------------------------------------------------------
+
+    def cut_batch(self, office: str, *, max_records: int = 1000,
+                  max_raw_bytes: int = 4 * 1024 * 1024) -> OutboxBatch | None:
+        """Freeze the next records of ``office`` into a new batch; None when nothing is new.
+
+        Records another office code wrote into this ledger are stepped over (never sent: the
+        central server only accepts an office's own records under its signature).
+        """
+        with self.ledger.transaction():
+            last_batch, last_seq = self._conn.execute(
+                "SELECT coalesce(max(batch_seq), 0), coalesce(max(last_seq), 0) FROM sync_outbox"
+            ).fetchone()
+            rows = self._conn.execute(
+                "SELECT seq, office, length(CAST(body AS BLOB)) FROM records WHERE seq > ?"
+                " ORDER BY seq LIMIT ?", (last_seq, max_records)).fetchall()
+            if not rows:
+                return None
+            size = 0
+            first, last = rows[0][0], rows[0][0]
+            for seq, record_office, body_size in rows:
+                if record_office == office:
+                    item_size = body_size + _LINE_OVERHEAD
+                    if size and size + item_size > max_raw_bytes:
+                        break
+                    size += item_size
+                last = seq
+            lines = self._lines(office, first, last)
+            created = format_time(datetime.now(timezone.utc))
+            digest = hashlib.sha256(b"".join(lines)).hexdigest()
+            acknowledged = created if not lines else None
+            result = canonical_json({"status": "empty"}) if not lines else None
+            self._conn.execute(
+                f"INSERT INTO sync_outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (last_batch + 1, office, first, last, len(lines), created, digest,
+                 acknowledged, result),
+            )
+            return self.batch(last_batch + 1)
+
+    def _lines(self, office: str, first_seq: int, last_seq: int) -> list[bytes]:
+        """The batch content, one canonical JSON line per record, straight from stored text.
+
+        The ledger keeps bodies as canonical JSON and times in the wire's own spelling, so
+        SQLite can build each line by concatenation; no record is parsed and re-serialised
+        in Python.  (Should an odd office or kind string ever be quoted differently than
+        Python would, nothing breaks: the server re-derives every fingerprint itself.)
+        """
+        rows = self._conn.execute(
+            "SELECT '{\"body\":' || body || ',\"created_at\":' || json_quote(created_at)"
+            " || ',\"kind\":' || json_quote(kind) || ',\"office\":' || json_quote(office)"
+            " || ',\"uuid\":' || json_quote(uuid) || '}' || char(10)"
+            " FROM records WHERE seq BETWEEN ? AND ? AND office = ? ORDER BY seq",
+            (first_seq, last_seq, office)).fetchall()
+        return [line.encode("utf-8") for (line,) in rows]
+
+    def batch(self, batch_seq: int) -> OutboxBatch | None:
+        row = self._conn.execute(
+            f"SELECT {_OUTBOX_COLUMNS} FROM sync_outbox WHERE batch_seq = ?", (batch_seq,)
+        ).fetchone()
+        return None if row is None else _to_batch(row)
+
+    def pending_batches(self) -> list[OutboxBatch]:
+        """Batches cut but not yet acknowledged, oldest first."""
+        rows = self._conn.execute(
+            f"SELECT {_OUTBOX_COLUMNS} FROM sync_outbox WHERE acknowledged_at IS NULL"
+            " ORDER BY batch_seq"
+        ).fetchall()
+        return [_to_batch(row) for row in rows]
+
+    def batch_records(self, batch: OutboxBatch) -> list[BatchRecord]:
+        """The records of ``batch``, read back from the ledger range it froze."""
+        count = batch.last_seq - batch.first_seq + 1
+        return [_batch_record(r) for r in self.ledger.records(after_seq=batch.first_seq - 1, limit=count)
+                if r.office == batch.office]
+
+    def batch_bytes(self, batch: OutboxBatch, key) -> bytes:
+        """The signed batch, rebuilt byte for byte from its range (see :func:`sign_content`)."""
+        lines = self._lines(batch.office, batch.first_seq, batch.last_seq)
+        content = b"".join(lines)
+        if hashlib.sha256(content).hexdigest() != batch.content_sha256:
+            raise LedgerError(f"Batch {batch.batch_seq} no longer matches the ledger it was cut from; "
+                              "the ledger file was changed outside Seda.")
+        return sign_content(office=batch.office, seq=batch.batch_seq, content=content,
+                            count=len(lines), key=key, created_at=batch.created_at,
+                            first_seq=batch.first_seq, last_seq=batch.last_seq)
+
+    def attachment_hashes(self, batch: OutboxBatch) -> list[str]:
+        """SHA-256 of every blob the batch's attachment records name, in record order."""
+        rows = self._conn.execute(
+            "SELECT lower(json_extract(body, '$.sha256')) FROM records WHERE seq BETWEEN ? AND ?"
+            " AND office = ? AND kind = 'attachment' ORDER BY seq",
+            (batch.first_seq, batch.last_seq, batch.office)).fetchall()
+        return list(dict.fromkeys(sha for (sha,) in rows if sha))
+
+    def mark_acknowledged(self, batch_seq: int, result: Mapping[str, Any]) -> bool:
+        """Record the central server's acknowledgement; False if it was already recorded."""
+        with self.ledger.transaction():
+            cursor = self._conn.execute(
+                "UPDATE sync_outbox SET acknowledged_at = ?, result = ?"
+                " WHERE batch_seq = ? AND acknowledged_at IS NULL",
+                (format_time(datetime.now(timezone.utc)), canonical_json(dict(result)), batch_seq),
+            )
+            return cursor.rowcount == 1
+
+    def waiting_count(self, office: str) -> int:
+        """Records of ``office`` the central server has not acknowledged yet."""
+        in_batches = self._conn.execute(
+            "SELECT coalesce(sum(count), 0) FROM sync_outbox WHERE acknowledged_at IS NULL"
+        ).fetchone()[0]
+        last_seq = self._conn.execute("SELECT coalesce(max(last_seq), 0) FROM sync_outbox").fetchone()[0]
+        not_cut = self._conn.execute(
+            "SELECT count(*) FROM records WHERE seq > ? AND office = ?", (last_seq, office)
+        ).fetchone()[0]
+        return in_batches + not_cut
+
+    def foreign_count(self, office: str) -> int:
+        """Records in this ledger written under another office code (never sent)."""
+        return self._conn.execute(
+            "SELECT count(*) FROM records WHERE office != ?", (office,)
+        ).fetchone()[0]
+
+    # -- state -----------------------------------------------------------------
+
+    def get(self, name: str, default: Any = None) -> Any:
+        row = self._conn.execute("SELECT value FROM sync_state WHERE name = ?", (name,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set(self, name: str, value: Any) -> None:
+        with self.ledger.transaction():
+            self._conn.execute(
+                "INSERT INTO sync_state (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, canonical_json(value)),
+            )
+
+    # -- what the central server sent back --------------------------------------
+
+    def pull_cursor(self) -> int:
+        return int(self.get("pull_cursor", 0))
+
+    def store_central_items(self, items: Iterable[Mapping[str, Any]], cursor: int) -> int:
+        """Save pulled items and advance the cursor in one transaction; returns how many.
+
+        Items carry ``feed``, ``key``, ``cursor``, ``deleted`` and ``body``; a newer item of
+        the same (feed, key) replaces the older one (a catalogue entry edited centrally).
+        """
+        received = format_time(datetime.now(timezone.utc))
+        count = 0
+        with self.ledger.transaction():
+            for item in items:
+                self._conn.execute(
+                    "INSERT INTO central_items (feed, key, cursor, deleted, body, received_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed, key) DO UPDATE SET"
+                    " cursor = excluded.cursor, deleted = excluded.deleted, body = excluded.body,"
+                    " received_at = excluded.received_at WHERE excluded.cursor > central_items.cursor",
+                    (item["feed"], item["key"], int(item["cursor"]), 1 if item.get("deleted") else 0,
+                     canonical_json(item.get("body") or {}), received),
+                )
+                count += 1
+            if cursor > self.pull_cursor():
+                self.set("pull_cursor", cursor)
+        return count
+
+    def pulled_case_updates(self, tracking_code: str) -> list[dict[str, Any]]:
+        """Statuses and answers the central office gave the case ``tracking_code``, oldest first.
+
+        Each is ``{"status", "answer", "at", "uuid", "tracking_code", ...}`` as the central
+        server recorded it; an empty list means nothing has come back (yet).
+        """
+        rows = self._conn.execute(
+            "SELECT body FROM central_items WHERE feed = 'case_update' AND deleted = 0"
+            " AND json_extract(body, '$.tracking_code') = ? ORDER BY cursor",
+            (normalize_tracking_code(tracking_code),),
+        ).fetchall()
+        return [json.loads(body) for (body,) in rows]
+
+    def central_items(self, feed: str) -> dict[str, dict[str, Any]]:
+        """The current items of one feed (``catalogue``, ``contact``, ``form_definition``,
+        ``revoked_sheet``, ``office_key``), by key; deleted ones left out."""
+        rows = self._conn.execute(
+            "SELECT key, body FROM central_items WHERE feed = ? AND deleted = 0 ORDER BY key", (feed,)
+        ).fetchall()
+        return {key: json.loads(body) for key, body in rows}
+
+    def is_sheet_revoked(self, sheet_code: str) -> bool:
+        """Whether the central office revoked this sheet code (the scanner refuses it)."""
+        return self._conn.execute(
+            "SELECT 1 FROM central_items WHERE feed = 'revoked_sheet' AND key = ? AND deleted = 0",
+            (sheet_code,),
+        ).fetchone() is not None
+
+
+def _batch_record(record) -> BatchRecord:
+    return BatchRecord(record.uuid, record.kind, record.office, format_time(record.created_at),
+                       record.body)

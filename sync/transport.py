@@ -1,0 +1,95 @@
+"""Talking to the central server over HTTP(S), with the standard library only.
+
+``urllib`` keeps the office install free of extra packages and works the same on Windows.
+The one job here is to sort every outcome into three kinds, because the client reacts to
+each differently:
+
+- an answer (2xx JSON): use it;
+- a :class:`~sync.refusals.Refusal` (4xx with a Seda error code): the server looked at what
+  we sent and said no, with a reason staff can read;
+- a :class:`TransportError` (no connection, timeout, cut-off body, 5xx, a proxy's HTML
+  page): nothing is known, try again later.  At-least-once delivery rests on this: when in
+  doubt, the batch is sent again and the server's idempotent apply sorts it out.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .refusals import BlobsMissing, Refusal
+from .request_auth import sign_request
+
+__all__ = ["CentralClient", "TransportError"]
+
+
+class TransportError(Exception):
+    """The central server could not be reached or gave no usable answer; retry later."""
+
+
+class CentralClient:
+    """The office's view of the central server's endpoints."""
+
+    def __init__(self, base_url: str, office: str, key: Ed25519PrivateKey, *,
+                 timeout: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.office = office
+        self.key = key
+        self.timeout = timeout
+
+    def send_batch(self, data: bytes) -> dict[str, Any]:
+        """POST a signed batch; the acknowledgement, or Refusal / BlobsMissing / TransportError."""
+        return self._call("POST", "/v1/batches", data, {"Content-Type": "application/vnd.seda.batch"},
+                          signed=False)
+
+    def missing_blobs(self, hashes: list[str]) -> list[str]:
+        body = json.dumps({"sha256": hashes}).encode("ascii")
+        return list(self._call("POST", "/v1/blobs/missing", body,
+                               {"Content-Type": "application/json"})["missing"])
+
+    def put_blob(self, sha256: str, data: bytes) -> None:
+        self._call("PUT", f"/v1/blobs/{sha256}", data, {"Content-Type": "application/octet-stream"})
+
+    def pull(self, after: int, limit: int = 500) -> dict[str, Any]:
+        return self._call("GET", f"/v1/pull?after={int(after)}&limit={int(limit)}", b"", {})
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/v1/health", b"", {}, signed=False)
+
+    def _call(self, method: str, target: str, body: bytes, headers: dict[str, str], *,
+              signed: bool = True) -> dict[str, Any]:
+        headers = dict(headers)
+        if signed:
+            headers.update(sign_request(self.key, self.office, method, target, body))
+        request = urllib.request.Request(self.base_url + target, data=body if method != "GET" else None,
+                                         method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status = error.code
+            try:
+                raw = error.read()
+            except (OSError, http.client.HTTPException):
+                raw = b""
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            # URLError, ConnectionResetError, timeouts, IncompleteRead, RemoteDisconnected, ...
+            raise TransportError(f"{method} {target}: {error.__class__.__name__}: {error}") from None
+        try:
+            payload = json.loads(raw.decode("utf-8"))
+            if not isinstance(payload, dict):
+                raise ValueError("not an object")
+        except (UnicodeDecodeError, ValueError):
+            raise TransportError(f"{method} {target}: HTTP {status} without a readable answer") from None
+        if 200 <= status < 300:
+            return payload
+        code = payload.get("error")
+        if status >= 500 or not isinstance(code, str):
+            raise TransportError(f"{method} {target}: HTTP {status} {payload.get('detail', '')}".rstrip())
+        if code == "blobs_missing":
+            raise BlobsMissing([str(h) for h in payload.get("missing", [])])
+        raise Refusal(code, str(payload.get("detail", "")))
