@@ -1,0 +1,177 @@
+"""The kiosk's Flask application factory.
+
+``create_app(config)`` wires the pieces together and holds no global state: the visit store,
+rate limits and per-thread ledger connections hang off the app object, so tests can run
+several independent kiosks in one process.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Flask, g, render_template, request
+
+from forms import builtin_catalog
+from sync.ledger import Ledger, default_ledger_path
+
+from . import i18n
+from .accounts import AccountStore
+from .catalogue import load_directory, load_services
+from .config import KioskConfig
+from .limits import Backoff, WindowLimit
+from .sealing import load_public_key
+from .tracking import format_tracking_code
+from .visits import VisitStore
+from .writer import LedgerWriter
+
+__all__ = ["create_app", "KioskState", "ledger", "accounts", "state"]
+
+T = TypeVar("T")
+
+#: Content-Security-Policy: everything from this server, nothing inline, nothing external.
+#: ``blob:`` media is the visitor's own recording being played back before sending.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+class _PerThread:
+    """One object per server thread: SQLite connections may not cross threads, and opening
+    the ledger on every request would re-run its schema checks each time."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._local = threading.local()
+
+    def get(self) -> Any:
+        value = getattr(self._local, "value", None)
+        if value is None:
+            value = self._factory()
+            self._local.value = value
+        return value
+
+
+class KioskState:
+    """Everything the app keeps between requests, owned by one app instance."""
+
+    def __init__(self, config: KioskConfig) -> None:
+        self.config = config
+        self.form = builtin_catalog().get(config.survey_form)
+        self.services = load_services(config.data_file("services"))
+        self.directory = load_directory(config.data_file("directory"))
+        key_path = config.oversight_key_path()
+        self.oversight_key = load_public_key(key_path) if key_path else None
+        self.ledger_path = default_ledger_path(config.home)
+        # The server forgets a visit after this long even if the page's idle timer never ran.
+        expire = max(600, 5 * config.idle_seconds) if config.idle_seconds else 3600
+        self.visits = VisitStore(expire_after=expire)
+        self.follow_up_visit = Backoff(config.follow_up_free_tries, config.follow_up_max_delay)
+        self.follow_up_kiosk = Backoff(config.follow_up_free_tries * 4, config.follow_up_max_delay)
+        self.case_flood = WindowLimit(config.max_cases_per_minute, 60.0)
+        self.staff_logins = Backoff(5, 300)
+        #: Cases and survey responses are written by one thread in group commits.
+        self.writer = LedgerWriter(self.ledger_path)
+        self._ledgers = _PerThread(lambda: Ledger.open(self.ledger_path))
+        self._accounts = _PerThread(lambda: AccountStore(config.state_folder / "accounts.sqlite3"))
+
+    def ledger(self) -> Ledger:
+        return self._ledgers.get()
+
+    def accounts(self) -> AccountStore:
+        return self._accounts.get()
+
+    def service(self, service_id: str):
+        for service in self.services:
+            if service.id == service_id:
+                return service
+        return None
+
+
+def state() -> KioskState:
+    from flask import current_app
+    return current_app.extensions["seda_kiosk"]
+
+
+def ledger() -> Ledger:
+    """The office ledger for this thread."""
+    return state().ledger()
+
+
+def accounts() -> AccountStore:
+    return state().accounts()
+
+
+def create_app(config: KioskConfig | None = None) -> Flask:
+    """Build the kiosk app for ``config`` (default: read from ``$SEDA_HOME``)."""
+    config = config or KioskConfig.load()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.resolved_secret_key(),
+        SESSION_COOKIE_NAME="seda_kiosk",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        MAX_CONTENT_LENGTH=max(config.voice_max_bytes, 64 * 1024 * 1024) + 64 * 1024,
+        TESTING=config.testing,
+        SEND_FILE_MAX_AGE_DEFAULT=86400,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.extensions["seda_kiosk"] = KioskState(config)
+    app.jinja_env.globals.update(t=_t, num=_num, jdate=_jdate, kiosk_config=config)
+    app.jinja_env.filters["tracking"] = format_tracking_code
+
+    from .staff import bp as staff_bp
+    from .visitor import bp as visitor_bp
+    app.register_blueprint(visitor_bp)
+    app.register_blueprint(staff_bp)
+    app.after_request(_security_headers)
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(500, _server_error)
+    return app
+
+
+def _lang() -> str:
+    return getattr(g, "lang", "fa")
+
+
+def _t(key: str, **values: object) -> str:
+    return i18n.translate(key, _lang(), **values)
+
+
+def _num(value: int | str, grouping: bool = False) -> str:
+    return i18n.number(value, _lang(), grouping)
+
+
+def _jdate(moment, with_time: bool = False) -> str:
+    return i18n.jalali(moment, _lang(), with_time)
+
+
+def _security_headers(response):
+    """No page is ever cached: back/forward and refresh must ask the server again, and the
+    server has forgotten the previous visitor.  Fonts, styles and scripts may be cached."""
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Content-Security-Policy"] = CSP
+    headers["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=()"
+    if request.endpoint != "static" and not request.path.startswith("/audio/"):
+        headers["Cache-Control"] = "no-store, max-age=0"
+        headers["Pragma"] = "no-cache"
+        headers["Expires"] = "0"
+    return response
+
+
+def _not_found(error):
+    g.setdefault("lang", "fa")
+    return render_template("error.html", title_key="not_found_title"), 404
+
+
+def _server_error(error):
+    g.setdefault("lang", "fa")
+    return render_template("error.html", title_key="error_title"), 500
+
+
+def static_folder() -> Path:
+    return Path(__file__).parent / "static"

@@ -1,0 +1,157 @@
+"""Kiosk settings: one frozen object, read once from ``$SEDA_HOME/kiosk.yaml``.
+
+Configuration lives in one place (the architecture's rule) and is immutable once the app
+starts, so a request can never see half-changed settings.  Every key has a default that
+works for a demo; an office edits only what differs, e.g.::
+
+    # $SEDA_HOME/kiosk.yaml
+    office: LOR-01
+    kiosk_id: entrance-1
+    idle_seconds: 60
+"""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from forms import seda_home, validate_office_code
+
+__all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE", "builtin_data_folder"]
+
+CONFIG_FILE = "kiosk.yaml"
+
+
+class ConfigError(ValueError):
+    """kiosk.yaml is unreadable or names a setting with a wrong value; says which."""
+
+
+def builtin_data_folder() -> Path:
+    """The demo directory and service catalogue shipped with the package."""
+    return Path(str(resources.files("kiosk") / "data"))
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """Everything the kiosk app needs to know about the office it runs in."""
+
+    home: Path
+    office: str = "DEMO-01"
+    kiosk_id: str = "kiosk-1"
+    #: Seconds without a touch before the countdown starts ...
+    idle_seconds: int = 60
+    #: ... and how long the countdown lasts before everything is wiped.
+    countdown_seconds: int = 10
+    #: Flood limits: cases one visit may file, and cases the whole kiosk accepts a minute.
+    max_cases_per_visit: int = 5
+    max_cases_per_minute: int = 20
+    #: Follow-up: wrong codes allowed before each try has to wait (doubling, up to a cap).
+    follow_up_free_tries: int = 3
+    follow_up_max_delay: int = 300
+    #: Longest voice message, in seconds, and the biggest upload accepted for it.
+    voice_max_seconds: int = 120
+    voice_max_bytes: int = 4 * 1024 * 1024
+    #: Form shown by the kiosk survey and printed by staff.
+    survey_form: str = "satisfaction"
+    #: YAML files with the contact directory and service catalogue (defaults: demo data).
+    directory_file: Path | None = None
+    services_file: Path | None = None
+    #: The oversight unit's public key (PEM, X25519); default $SEDA_HOME/keys/oversight.pub.
+    #: With it, misconduct reports are sealed so that only the oversight unit can read them.
+    oversight_key_file: Path | None = None
+    #: Cookie signing key; read from (or created in) $SEDA_HOME/kiosk/secret_key.
+    secret_key: str = field(default="", repr=False)
+    testing: bool = False
+
+    @classmethod
+    def load(cls, home: Path | None = None, **overrides: Any) -> "KioskConfig":
+        """Defaults, then ``$SEDA_HOME/kiosk.yaml``, then ``overrides`` (tests, CLI flags)."""
+        home = Path(home) if home is not None else seda_home()
+        values: dict[str, Any] = {}
+        path = home / CONFIG_FILE
+        if path.is_file():
+            try:
+                raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as exc:
+                raise ConfigError(f"{path}: cannot read: {exc}") from exc
+            if not isinstance(raw, dict):
+                raise ConfigError(f"{path}: must be a mapping of setting: value")
+            values.update(raw)
+        values.update(overrides)
+        return cls.from_mapping(home, values, source=str(path))
+
+    @classmethod
+    def from_mapping(cls, home: Path, values: dict[str, Any], source: str = "config") -> "KioskConfig":
+        known = {f.name: f for f in dataclasses.fields(cls)} 
+        unknown = sorted(set(values) - set(known) - {"home"})
+        if unknown:
+            raise ConfigError(f"{source}: unknown setting(s) {unknown}")
+        clean: dict[str, Any] = {}
+        for name, value in values.items():
+            if name == "home":
+                continue
+            default = known[name].default
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{source}: {name} must be true or false")
+            elif isinstance(default, int):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ConfigError(f"{source}: {name} must be a whole number, 0 or more")
+            elif name in ("directory_file", "services_file", "oversight_key_file"):
+                value = None if value in (None, "") else Path(value).expanduser()
+                if value is not None and not value.is_absolute():
+                    value = home / value
+            elif not isinstance(value, str):
+                raise ConfigError(f"{source}: {name} must be text")
+            clean[name] = value
+        config = cls(home=Path(home), **clean)
+        try:
+            validate_office_code(config.office)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: office: {exc}") from exc
+        if config.idle_seconds and config.idle_seconds <= config.countdown_seconds:
+            raise ConfigError(f"{source}: idle_seconds must be longer than countdown_seconds")
+        return config
+
+    @property
+    def state_folder(self) -> Path:
+        """Kiosk-only state (accounts, secret key): never synced, never in the ledger."""
+        return self.home / "kiosk"
+
+    def resolved_secret_key(self) -> str:
+        """The cookie key; made once per installation so sessions survive a restart."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.state_folder / "secret_key"
+        if path.is_file():
+            return path.read_text(encoding="ascii").strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key, encoding="ascii")
+        try:
+            path.chmod(0o600)
+        except OSError:  # pragma: no cover - Windows ignores POSIX modes
+            pass
+        return key
+
+    def oversight_key_path(self) -> Path | None:
+        """The oversight unit's public key file, if this office has one."""
+        if self.oversight_key_file is not None:
+            return self.oversight_key_file
+        default = self.home / "keys" / "oversight.pub"
+        return default if default.is_file() else None
+
+    def data_file(self, name: str) -> Path:
+        """The directory or services file in use: configured, else in $SEDA_HOME, else demo."""
+        configured = self.directory_file if name == "directory" else self.services_file
+        if configured is not None:
+            return configured
+        local = self.state_folder / f"{name}.yaml"
+        if local.is_file():
+            return local
+        return builtin_data_folder() / f"{name}.yaml"

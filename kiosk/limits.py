@@ -1,0 +1,110 @@
+"""Flood and guessing limits for a kiosk that anyone can walk up to.
+
+Two things are limited, both in memory (a restart forgets them, which is harmless: the
+limits protect against a person standing at the screen, not against a patient attacker
+with a network, who cannot reach the kiosk's loopback address anyway):
+
+* **wrong follow-up codes** -- after a few free tries every further wrong try must wait,
+  and the wait doubles (2, 4, 8, ... seconds, capped).  Counted per visit and, with a
+  larger allowance, per kiosk, so starting a new visit does not reset the kiosk's count.
+* **submissions** -- cases per visit, and cases per minute for the whole kiosk.
+
+Every refusal carries how long to wait, so the screen can say so politely.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Backoff", "Refusal", "WindowLimit"]
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a try was refused, and in how many whole seconds the next one is allowed."""
+
+    reason: str
+    retry_after: int
+
+
+class Backoff:
+    """Exponential slow-down of repeated failures per key (a visit, or the whole kiosk)."""
+
+    def __init__(self, free_tries: int, max_delay: int, clock: Clock = time.monotonic,
+                 forget_after: float = 3600.0) -> None:
+        self.free_tries = free_tries
+        self.max_delay = max_delay
+        self._clock = clock
+        self._forget_after = forget_after
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[int, float]] = {}  # key -> (failures, last failure time)
+
+    def _delay(self, failures: int) -> float:
+        if failures < self.free_tries:
+            return 0.0
+        return float(min(self.max_delay, 2 ** (failures - self.free_tries + 1)))
+
+    def check(self, key: str) -> Refusal | None:
+        """None if ``key`` may try now; otherwise the time still to wait."""
+        with self._lock:
+            failures, last = self._state.get(key, (0, 0.0))
+            now = self._clock()
+            if failures and now - last > self._forget_after:
+                self._state.pop(key, None)
+                return None
+            wait = last + self._delay(failures) - now
+        if wait > 0:
+            return Refusal("too_many_wrong_tries", max(1, int(wait + 0.999)))
+        return None
+
+    def fail(self, key: str) -> None:
+        with self._lock:
+            failures, _ = self._state.get(key, (0, 0.0))
+            self._state[key] = (failures + 1, self._clock())
+            if len(self._state) > 10_000:  # visits come and go; never grow without bound
+                oldest = min(self._state, key=lambda k: self._state[k][1])
+                self._state.pop(oldest, None)
+
+    def succeed(self, key: str) -> None:
+        with self._lock:
+            self._state.pop(key, None)
+
+    def failures(self, key: str) -> int:
+        with self._lock:
+            return self._state.get(key, (0, 0.0))[0]
+
+
+class WindowLimit:
+    """At most ``limit`` events per ``window`` seconds (a sliding window); 0 means no limit."""
+
+    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._events: deque[float] = deque()
+
+    def take(self) -> Refusal | None:
+        """Count one event now, or refuse it (and count nothing) if the window is full."""
+        if not self.limit:
+            return None
+        with self._lock:
+            now = self._clock()
+            while self._events and now - self._events[0] >= self.window:
+                self._events.popleft()
+            if len(self._events) >= self.limit:
+                wait = self._events[0] + self.window - now
+                return Refusal("kiosk_busy", max(1, int(wait + 0.999)))
+            self._events.append(now)
+        return None
+
+    def give_back(self) -> None:
+        """Undo the last :meth:`take` (the submission failed validation, nothing was filed)."""
+        with self._lock:
+            if self._events:
+                self._events.pop()

@@ -1,0 +1,379 @@
+"""Staff pages: dashboard, cases, sheet printing, paper review queue and scan upload.
+
+Behind a login (argon2 passwords, see :mod:`kiosk.accounts`) and a CSRF token on every form.
+They live under ``/staff`` on the same server, but no visitor screen links here, and the staff
+cookie is separate from the visitor's visit (an idle reset never signs staff out, and a staff
+login never leaks into a visitor screen).
+
+Misconduct reports are routed to the oversight unit (Article 9, clause 1): these pages show
+how many were sent, never their text or recordings.
+
+The review queue and scan upload call the scanner's public API (``scanner.review`` and
+``scanner.pipeline``), imported inside the views so the kiosk starts even on an install
+whose scanner is missing or broken.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import tempfile
+import time
+from datetime import datetime, timezone
+from functools import wraps
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request,
+                   session, url_for)
+from werkzeug.utils import secure_filename
+
+from sync.ledger import LedgerError
+
+from . import dashboard as dashboard_lib
+from .accounts import Account
+from .app import accounts, ledger, state
+from .i18n import translate
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+MAX_SCAN_FILES = 50
+#: Staff are signed out after this long without opening a staff page.
+STAFF_IDLE_SECONDS = 30 * 60
+SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".bmp", ".webp"}
+
+
+def _(key: str, **values: object) -> str:
+    return translate(key, g.lang, **values)
+
+
+@bp.before_request
+def load_staff() -> None:
+    g.lang = session.get("staff_lang", "fa")
+    g.staff = None
+    name = session.get("staff")
+    now = time.time()
+    if name and now - float(session.get("staff_seen", 0)) > STAFF_IDLE_SECONDS:
+        session.pop("staff", None)  # signed out after a break: the desk may be unattended
+        name = None
+    if name:
+        g.staff = accounts().get(name)
+        if g.staff is None:  # account removed since login
+            session.pop("staff", None)
+        else:
+            session["staff_seen"] = now
+    if request.method == "POST" and not _csrf_ok():
+        flash(_("staff_csrf"))
+        return redirect(url_for(".login" if g.staff is None else ".dashboard"))
+    return None
+
+
+def csrf_token() -> str:
+    """One random token per staff session, compared in constant time on every POST."""
+    token = session.get("staff_csrf")
+    if not token:
+        token = session["staff_csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("staff_csrf")
+    given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    return bool(expected) and hmac.compare_digest(expected, given)
+
+
+@bp.app_context_processor
+def _staff_globals():
+    return {"csrf_token": csrf_token}
+
+
+def login_required(role: str):
+    """Views for ``role``; office managers may open everything."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            account: Account | None = g.staff
+            if account is None:
+                return redirect(url_for(".login", next=request.path))
+            if not account.can(role):
+                return render_template("staff/forbidden.html"), 403
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+# -- sign in / out ------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    status = 200
+    if request.method == "POST":
+        name = request.form.get("name", "").strip().lower()
+        password = request.form.get("password", "")
+        limits = state().staff_logins
+        refusal = limits.check(f"login:{name}") or limits.check("login")
+        if refusal is not None:
+            error, status = _("staff_login_wait", seconds=refusal.retry_after), 429
+        else:
+            account = accounts().authenticate(name, password)
+            if account is None:
+                limits.fail(f"login:{name}")
+                error, status = _("staff_bad_login"), 401
+            else:
+                limits.succeed(f"login:{name}")
+                visit = session.get("visit")
+                session.clear()  # a fresh session: no fixation, new CSRF token
+                if visit:
+                    session["visit"] = visit
+                session["staff"] = account.name
+                session["staff_seen"] = time.time()
+                target = request.args.get("next", "")
+                if not target.startswith("/staff/") or target.startswith("//"):
+                    target = url_for(".dashboard")
+                return redirect(target)
+    return render_template("staff/login.html", error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    session.pop("staff", None)
+    session.pop("staff_csrf", None)
+    return redirect(url_for(".login"))
+
+
+@bp.route("/lang")
+def lang():
+    session["staff_lang"] = "en" if session.get("staff_lang", "fa") == "fa" else "fa"
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/staff") else url_for(".dashboard"))
+
+
+# -- dashboard and cases --------------------------------------------------------
+
+
+@bp.route("/")
+@login_required("office_manager")
+def dashboard():
+    form = state().form
+    corrections = dashboard_lib.corrections_from(ledger().records("review_decision"))
+    summary = dashboard_lib.summarize(ledger().records("survey_response"), form,
+                                      datetime.now(timezone.utc), corrections)
+    labels = {q.id: q.label for q in form.questions}
+    matched_options = form.question("matched_announcement").options \
+        if any(q.id == "matched_announcement" for q in form.questions) else ()
+    return render_template("staff/dashboard.html", summary=summary, labels=labels,
+                           matched_options=matched_options,
+                           now=datetime.now(timezone.utc))
+
+
+def _office_cases():
+    """Cases this office may read (newest first) and the number sent to oversight."""
+    visible, oversight = [], 0
+    for record in ledger().records("case"):
+        if record.body.get("route") == "oversight" or record.body.get("type") == "misconduct":
+            oversight += 1
+        else:
+            visible.append(record)
+    visible.reverse()
+    return visible, oversight
+
+
+@bp.route("/cases")
+@login_required("office_manager")
+def cases():
+    visible, oversight = _office_cases()
+    services = {s.id: s.name for s in state().services}
+    return render_template("staff/cases.html", cases=visible[:500], oversight=oversight,
+                           services=services)
+
+
+@bp.route("/attachment/<sha256>")
+@login_required("office_manager")
+def attachment(sha256: str):
+    """A voice message or crop; never one that belongs to a report meant for oversight."""
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        abort(404)
+    allowed = None
+    for record in ledger().records("case"):
+        if sha256 in record.body.get("attachments", []):
+            allowed = record.body.get("route") != "oversight"
+            break
+    if allowed is False:
+        abort(403)
+    return _blob_response(sha256)
+
+
+def _blob_response(sha256: str) -> Response:
+    try:
+        data = ledger().blob(sha256)
+    except KeyError:
+        abort(404)
+    media_type = "application/octet-stream"
+    for record in ledger().find("attachment", "sha256", sha256):
+        media_type = record.body.get("media_type", media_type)
+        break
+    if not media_type.startswith(("image/", "audio/")):
+        media_type = "application/octet-stream"
+    response = Response(data, mimetype=media_type)
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+# -- printing -------------------------------------------------------------------
+
+
+@bp.route("/print", methods=["GET", "POST"])
+@login_required("office_manager")
+def print_sheets():
+    """Print N new survey sheets; serials are recorded in the ledger before the PDF exists."""
+    error = None
+    if request.method == "POST":
+        try:
+            count = int(request.form.get("count", "0").strip().translate(
+                str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")))
+        except ValueError:
+            count = 0
+        if not 1 <= count <= 1000:
+            error = "1 - 1000"
+        else:
+            from sync.issuance import print_sheets as issue
+            config = state().config
+            with tempfile.TemporaryDirectory(prefix="seda-print-") as folder:
+                out = Path(folder) / "sheets.pdf"
+                try:
+                    run = issue(config.home, state().form, config.office, count, out)
+                except (ValueError, OSError, LedgerError) as exc:
+                    error = str(exc)
+                else:
+                    pdf = out.read_bytes()
+                    name = (f"{run.form}-v{run.version}-{run.office}-"
+                            f"{run.serials.start}-{run.serials.stop - 1}.pdf")
+                    response = Response(pdf, mimetype="application/pdf")
+                    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+                    return response
+    return render_template("staff/print.html", error=error), (400 if error else 200)
+
+
+# -- paper review queue -----------------------------------------------------------
+
+
+def _scanner_missing(what: str):
+    return render_template("staff/unavailable.html", what=what), 503
+
+
+@bp.route("/review")
+@login_required("scanner_operator")
+def review():
+    try:
+        from scanner.review import open_items
+    except ImportError:
+        return _scanner_missing("scanner.review.open_items")
+    items = open_items(ledger())
+    return render_template("staff/review.html", items=items, questions=_questions_by_id(),
+                           reason_text=_reason_text)
+
+
+def _reason_text(reason: str) -> str:
+    """The scanner's own words for why it was unsure, in the staff page's language."""
+    try:
+        from scanner.reasons import message
+    except ImportError:
+        return reason
+    return message(reason, g.lang)
+
+
+def _questions_by_id():
+    from forms import builtin_catalog
+    found = {}
+    for form in builtin_catalog():
+        for question in form.questions:
+            found.setdefault(question.id, question)
+    return found
+
+
+@bp.route("/review/<item_id>", methods=["POST"])
+@login_required("scanner_operator")
+def review_decide(item_id: str):
+    """Record one decision; the scanner's ``resolve`` writes the audited decision record."""
+    try:
+        from scanner.review import resolve
+    except ImportError:
+        return _scanner_missing("scanner.review.resolve")
+    action = request.form.get("action", "")
+    if action == "blank":
+        value = "-"
+    elif "choice" in request.form:  # one tap on the right option
+        value = request.form["choice"]
+    elif action == "correct":
+        value = request.form.get("value", "")
+    else:  # confirm the machine's reading
+        value = _as_text(_decode_json(request.form.get("machine_value", "null")))
+    try:
+        resolve(ledger(), item_id, value, by=g.staff.name)
+    except (KeyError, ValueError, LedgerError) as exc:
+        flash(str(exc))
+    else:
+        flash(_("staff_review_done"))
+    return redirect(url_for(".review"))
+
+
+def _decode_json(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _as_text(value) -> str:
+    """``resolve`` takes what a person would type: option values, "a,b" for several, "-" blank."""
+    if value is None or value == []:
+        return "-"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+@bp.route("/blob/<sha256>")
+@login_required("scanner_operator")
+def blob(sha256: str):
+    """Image crops and whole sheet images for the review queue."""
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        abort(404)
+    for record in ledger().records("case"):
+        if sha256 in record.body.get("attachments", []):
+            abort(403)  # case attachments are not review images
+    return _blob_response(sha256)
+
+
+# -- scan upload ------------------------------------------------------------------
+
+
+@bp.route("/scan", methods=["GET", "POST"])
+@login_required("scanner_operator")
+def scan():
+    results = None
+    error = None
+    if request.method == "POST":
+        try:
+            from scanner.pipeline import scan_paths
+        except ImportError:
+            return _scanner_missing("scanner.pipeline.scan_paths")
+        files = [f for f in request.files.getlist("files") if f and f.filename][:MAX_SCAN_FILES]
+        with tempfile.TemporaryDirectory(prefix="seda-scan-") as folder:
+            paths = []
+            for index, upload in enumerate(files):
+                name = secure_filename(upload.filename) or f"upload-{index}"
+                if Path(name).suffix.lower() not in SCAN_SUFFIXES:
+                    continue
+                path = Path(folder) / f"{index:03d}-{name}"
+                upload.save(path)
+                paths.append(path)
+            if not paths:
+                error = _("staff_scan_files")
+            else:
+                pages = scan_paths(paths, home=state().config.home, store=True)
+                results = [page.to_json() for page in pages]
+                for result in results:  # show the name the operator uploaded, not the temp path
+                    result["source"] = Path(str(result.get("source", ""))).name[4:]
+    return render_template("staff/scan.html", results=results, error=error)

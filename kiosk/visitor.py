@@ -1,0 +1,423 @@
+"""The visitor screens: survey, cases, misconduct report, voice message, follow-up, directory.
+
+Every screen is server-rendered and at most two taps from home.  What a visitor enters is
+kept in their :class:`~kiosk.visits.Visit` on the server until it is filed or the visit
+ends; every POST must carry the visit's form token, so a form from an ended visit (back
+button, stale tab) is refused instead of filed under the next visitor.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import wraps
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
+                   request, session, url_for)
+
+from forms import Question
+from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
+from sync.ledger import LedgerConflict
+
+from . import cases as case_lib
+from .app import ledger, state
+from .i18n import translate
+from .tracking import is_valid_tracking_code, normalize_tracking_code
+
+bp = Blueprint("visitor", __name__)
+
+AUDIO_TYPES = ("audio/webm", "audio/ogg", "audio/mp4", "audio/wav")
+
+
+# -- visits -------------------------------------------------------------------
+
+
+@bp.before_request
+def load_visit() -> None:
+    """Find this browser's visit or start a new one; every visitor request has ``g.visit``."""
+    visits = state().visits
+    visit = visits.get(session.get("visit"))
+    g.visit_restarted = False
+    if visit is None:
+        g.visit_restarted = "visit" in session
+        visit = visits.start()
+        session["visit"] = visit.id
+    g.visit = visit
+    g.lang = visit.lang
+
+
+def check_form_token(view):
+    """Refuse a POST whose form came from another (ended) visit: it goes home, unfiled."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.method == "POST":
+            token = request.form.get("visit") or request.headers.get("X-Visit-Token", "")
+            if token != g.visit.form_token:
+                if request.accept_mimetypes.best == "application/json" or request.is_json \
+                        or request.headers.get("X-Visit-Token") is not None:
+                    return jsonify(ok=False, error="visit_ended",
+                                   message=_("visit_ended"), next=url_for(".home")), 409
+                flash(_("visit_ended"))
+                return redirect(url_for(".home"))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _(key: str, **values: object) -> str:
+    return translate(key, g.lang, **values)
+
+
+@bp.route("/")
+def home():
+    return render_template("home.html")
+
+
+@bp.route("/reset")
+def reset():
+    """End the visit (idle timeout, "start again", after a receipt): the server forgets it."""
+    state().visits.end(g.visit.id)
+    # The whole cookie goes: a staff member who signed in on the kiosk's own browser is
+    # signed out too, so the next visitor never inherits a staff session.
+    session.clear()
+    return redirect(url_for(".home"))
+
+
+@bp.route("/prefs/<name>")
+def prefs(name: str):
+    """Language, large text and high contrast belong to the visit, and reset with it."""
+    visit = g.visit
+    if name == "lang":
+        visit.lang = "en" if visit.lang == "fa" else "fa"
+    elif name == "large-text":
+        visit.large_text = not visit.large_text
+    elif name == "contrast":
+        visit.high_contrast = not visit.high_contrast
+    else:
+        abort(404)
+    return redirect(_local_path(request.args.get("next")) or url_for(".home"))
+
+
+def _local_path(target: str | None) -> str | None:
+    """Only paths on this server: a crafted link must not send the kiosk elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+# -- survey -------------------------------------------------------------------
+
+
+def _questions() -> tuple[Question, ...]:
+    return state().form.questions
+
+
+@bp.route("/survey")
+def survey_start():
+    return redirect(url_for(".survey_question", number=1))
+
+
+@bp.route("/survey/<int:number>", methods=["GET", "POST"])
+@check_form_token
+def survey_question(number: int):
+    questions = _questions()
+    if not 1 <= number <= len(questions):
+        abort(404)
+    visit = g.visit
+    question = questions[number - 1]
+    error = None
+    if request.method == "POST":
+        action = request.form.get("action", "answer")
+        if action == "back":
+            return redirect(url_for(".survey_question", number=max(1, number - 1)))
+        if action != "skip":
+            try:
+                value = parse_answer(question, request.form)
+            except InvalidInput as exc:
+                error = exc.message_fa if g.lang == "fa" else exc.message_en
+            else:
+                if value is None:
+                    visit.survey_answers.pop(question.id, None)
+                else:
+                    visit.survey_answers[question.id] = value
+        if error is None:
+            if action == "finish" or number == len(questions):
+                return submit_survey()
+            return redirect(url_for(".survey_question", number=number + 1))
+    return render_template("survey.html", question=question, number=number,
+                           total=len(questions), answer=visit.survey_answers.get(question.id),
+                           error=error, form=state().form,
+                           audio=_audio_file(question))
+
+
+def parse_answer(question: Question, form) -> object:
+    """The stored value for what was tapped or typed; None means "no answer"."""
+    raw = normalize_input(form.get("answer", ""))
+    if not raw:
+        return None
+    if question.kind in ("single", "multi"):
+        for option in question.options:
+            if str(option.value) == raw:
+                return [option.value] if question.kind == "multi" else option.value
+        raise InvalidInput("این گزینه در فهرست نیست.", "That option is not in the list.")
+    if question.kind == "digits":
+        digits = to_ascii_digits(raw).replace(" ", "")
+        if question.id == "mobile":
+            return normalize_mobile(digits)
+        if not digits.isdigit() or len(digits) > question.digits:
+            raise InvalidInput(translate("survey_invalid_digits", "fa", n=question.digits),
+                               translate("survey_invalid_digits", "en", n=question.digits))
+        return digits
+    if len(raw) > case_lib.MAX_TEXT:
+        raise InvalidInput(f"متن حداکثر {case_lib.MAX_TEXT} نویسه است.",
+                           f"At most {case_lib.MAX_TEXT} characters.")
+    return raw
+
+
+def submit_survey():
+    """Write the response to the ledger, then (only then) thank the visitor.
+
+    The record's UUID was fixed when the visit began, so a re-sent form stores nothing twice:
+    one response per visit, enforced by the ledger itself.
+    """
+    visit = g.visit
+    config = state().config
+    form = state().form
+    body = {
+        "source": "kiosk",
+        "form": form.id,
+        "form_version": form.version,
+        "answers": {q.id: visit.survey_answers.get(q.id) for q in form.questions},
+        "kiosk_id": config.kiosk_id,
+        "visit": visit.public_id,
+    }
+    def store(ledger):
+        try:
+            return ledger.append("survey_response", body, office=config.office,
+                                 uuid=visit.survey_record_uuid)
+        except LedgerConflict:
+            return None  # already stored for this visit; the first answer stands
+
+    state().writer.submit(store)
+    # One response per visit, and the visit ends with it: the next person to tap "survey",
+    # even within seconds, starts a visit of their own.
+    visit.survey_answers.clear()
+    state().visits.end(visit.id)
+    session.clear()
+    return redirect(url_for(".survey_thanks"))
+
+
+@bp.route("/survey/thanks")
+def survey_thanks():
+    """Thanks (the response was stored before the redirect here); holds no visitor data."""
+    return render_template("survey_done.html")
+
+
+def _audio_file(question: Question) -> str | None:
+    form = state().form
+    name = f"audio/{form.id}-v{form.version}-{question.id}.ogg"
+    if (Path(current_app.static_folder) / name).is_file():
+        return name
+    return None
+
+
+# -- cases --------------------------------------------------------------------
+
+
+def _service_ids() -> set[str]:
+    return {service.id for service in state().services}
+
+
+def _refuse_flood():
+    """Per-visit and per-kiosk limits on filing; None if this submission may go ahead."""
+    config = state().config
+    if config.max_cases_per_visit and g.visit.cases_filed >= config.max_cases_per_visit:
+        return "too_many_cases", 0
+    refusal = state().case_flood.take()
+    if refusal is not None:
+        return "kiosk_busy", refusal.retry_after
+    return None
+
+
+def _file_and_receipt(draft, attachment=None):
+    office = state().config.office
+    key = state().oversight_key
+    record = state().writer.submit(lambda ledger: case_lib.file_case(
+        ledger, draft, office=office, attachment=attachment, oversight_key=key))
+    g.visit.cases_filed += 1
+    g.visit.drafts.clear()
+    g.visit.receipt = {
+        "tracking_code": record.body["tracking_code"],
+        "type": draft.type,
+        "route": draft.route,
+        "created_at": datetime.now(timezone.utc),
+    }
+    return record
+
+
+def _case_screen(case_type: str | None, template: str):
+    visit = g.visit
+    errors: list[case_lib.FieldError] = []
+    key = template
+    values = visit.drafts.get(key, {})
+    refusal = None
+    if request.method == "POST":
+        values = {k: request.form.get(k, "") for k in
+                  ("type", "service", "text", "name", "national_id", "mobile")}
+        values["anonymous"] = "1" if request.form.get("anonymous") else ""
+        chosen = case_type or request.form.get("type", "")
+        if case_type is None and chosen not in case_lib.WRITTEN_TYPES:
+            chosen = ""  # this screen files written cases only
+        draft, errors = case_lib.check_case_form(values, chosen, _service_ids())
+        if draft is not None:
+            refusal = _refuse_flood()
+            if refusal is None:
+                try:
+                    _file_and_receipt(draft)
+                except Exception:
+                    state().case_flood.give_back()
+                    raise
+                return redirect(url_for(".receipt"))
+        visit.drafts[key] = values
+    elif case_type == "misconduct" and not values:
+        values = {"anonymous": "1"}
+    return render_template(f"{template}.html", values=values, errors=errors,
+                           sealed=state().oversight_key is not None,
+                           services=state().services, refusal=refusal,
+                           types=case_lib.WRITTEN_TYPES), (429 if refusal else 200)
+
+
+@bp.route("/case", methods=["GET", "POST"])
+@check_form_token
+def case():
+    return _case_screen(None, "case")
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@check_form_token
+def report():
+    return _case_screen("misconduct", "report")
+
+
+@bp.route("/voice", methods=["GET"])
+def voice():
+    return render_template("voice.html", services=state().services)
+
+
+@bp.route("/voice", methods=["POST"])
+@check_form_token
+def voice_upload():
+    """Store a recording and file it as a case; JSON, since the page sends it with fetch."""
+    config = state().config
+    upload = request.files.get("audio")
+    data = upload.read(config.voice_max_bytes + 1) if upload else b""
+    media_type = (upload.mimetype if upload else "") or "audio/webm"
+    if not data:
+        return jsonify(ok=False, error="voice_empty", message=_("voice_empty")), 400
+    if len(data) > config.voice_max_bytes:
+        return jsonify(ok=False, error="voice_too_long", message=_("voice_too_long")), 413
+    if media_type.split(";")[0].strip() not in AUDIO_TYPES:
+        return jsonify(ok=False, error="voice_type", message=_("voice_failed")), 415
+    service = request.form.get("service") or "other"
+    draft, errors = case_lib.check_case_form({"service": service, "anonymous": "1"}, "voice",
+                                             _service_ids(), text_required=False)
+    if draft is None:
+        return jsonify(ok=False, error="invalid", message=errors[0].message_fa), 400
+    refused = _refuse_flood()
+    if refused is not None:
+        reason, seconds = refused
+        return jsonify(ok=False, error=reason, message=_(reason, seconds=seconds)), 429
+    try:
+        _file_and_receipt(draft, attachment=(data, media_type.split(";")[0].strip()))
+    except Exception:
+        state().case_flood.give_back()
+        raise
+    return jsonify(ok=True, next=url_for(".receipt"))
+
+
+@bp.route("/receipt")
+def receipt():
+    """The tracking code of the case this visit just filed; gone once the visit ends."""
+    data = g.visit.receipt
+    if data is None:
+        return redirect(url_for(".home"))
+    qr_svg = _qr_svg(data["tracking_code"])
+    return render_template("receipt.html", receipt=data, qr_svg=qr_svg)
+
+
+def _qr_svg(code: str) -> str:
+    import segno
+    return segno.make_qr(code, error="m").svg_inline(scale=4, border=2, dark="#000",
+                                                     light="#fff", omitsize=False)
+
+
+# -- follow-up ----------------------------------------------------------------
+
+
+@bp.route("/follow-up", methods=["GET", "POST"])
+@check_form_token
+def follow_up():
+    """Look a case up by tracking code (and the mobile's last four digits, if it has one).
+
+    Wrong tries slow down per visit and per kiosk.  A code whose check digit fails is a typo,
+    not a guess: it is explained and not counted.  "Not found" and "wrong last four digits"
+    give the same message, so the screen never confirms that a code exists.
+    """
+    kiosk_state = state()
+    visit = g.visit
+    message = None
+    status = 200
+    code = ""
+    if request.method == "POST":
+        code = normalize_tracking_code(request.form.get("code", ""))
+        last4 = normalize_tracking_code(request.form.get("last4", ""))
+        refusal = (kiosk_state.follow_up_visit.check(visit.id)
+                   or kiosk_state.follow_up_kiosk.check("kiosk"))
+        if refusal is not None:
+            message, status = _("follow_wait", seconds=refusal.retry_after), 429
+        elif not is_valid_tracking_code(code):
+            message, status = _("follow_bad_check"), 400
+        else:
+            case = case_lib.find_case(ledger(), code)
+            if case is None or not case_lib.follow_up_matches(case, last4):
+                kiosk_state.follow_up_visit.fail(visit.id)
+                kiosk_state.follow_up_kiosk.fail("kiosk")
+                message, status = _("follow_not_found"), 404
+            else:
+                kiosk_state.follow_up_visit.succeed(visit.id)
+                visit.drafts["follow_up"] = {"code": code}
+                return redirect(url_for(".follow_up_status"))
+    return render_template("follow_up.html", message=message, code=code), status
+
+
+@bp.route("/follow-up/status")
+def follow_up_status():
+    found = g.visit.drafts.get("follow_up")
+    if not found:
+        return redirect(url_for(".follow_up"))
+    case = case_lib.find_case(ledger(), found["code"])
+    timeline = case_lib.case_timeline(ledger(), found["code"])
+    return render_template("follow_up_status.html", case=case, timeline=timeline)
+
+
+# -- information --------------------------------------------------------------
+
+
+@bp.route("/contact")
+def contact():
+    return render_template("contact.html", directory=state().directory)
+
+
+@bp.route("/services")
+def services():
+    return render_template("services.html", services=state().services, selected=None)
+
+
+@bp.route("/services/<service_id>")
+def service(service_id: str):
+    found = state().service(service_id)
+    if found is None:
+        abort(404)
+    return render_template("services.html", services=state().services, selected=found)
