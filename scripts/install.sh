@@ -11,7 +11,8 @@ with_tests=0
 
 apt_packages=(python3 python3-venv python3-pip libzbar0)
 if [ "$with_tests" = 1 ]; then
-  apt_packages+=(poppler-utils)
+  # a real browser for the kiosk tests, a real PostgreSQL for the central store's tests
+  apt_packages+=(chromium postgresql)
 fi
 
 missing=()
