@@ -1,20 +1,43 @@
-"""`seda demo`: show a fresh installation working, with demo data under $SEDA_HOME.
+"""`seda demo`: the kiosk and the central server running side by side on embedded SQLite.
 
-The kiosk screens and the central server are built in their own issues; until they exist the
-demo prints a stack of demo sheets (with a PNG preview of the first) and says what it made.
+Everything lives under $SEDA_HOME: the office's ledger and keys, the central server's store in
+`central/`, demo sheets in `demo/`.  The first run seeds what a visitor to a real office would
+find (a few cases, one already answered by the central office, scanned paper sheets, kiosk
+surveys); later runs keep what is there and just start the servers again.
 """
 from __future__ import annotations
 
+import random
+import secrets
+import threading
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
+import cv2
+import numpy as np
 import pypdfium2
 
-from forms import builtin_catalog, seda_home
+from forms import build_layout, builtin_catalog, seda_home
+from sync import Ledger, default_ledger_path, sync_once, write_settings
+from sync.central.server import start_central
+from sync.central.store import open_store
+from sync.identity import ensure_office_key, public_key_hex
 from sync.issuance import print_sheets
+from sync.settings import SyncSettings
+
+from .accounts import AccountStore
+from .app import create_app
+from .cases import CaseDraft, file_case
+from .config import KioskConfig
+from .server import start_in_thread
 
 DEMO_OFFICE = "DEMO-01"
 DEMO_SHEETS = 10
+DEMO_STAFF = "demo"
+SCANNED_SHEETS = 3
+KIOSK_SURVEYS = 40
 
 
 def render_preview(pdf: Path, png: Path, dpi: int = 100) -> Path:
@@ -27,23 +50,136 @@ def render_preview(pdf: Path, png: Path, dpi: int = 100) -> Path:
     return png
 
 
-@click.command("demo")
-@click.option("--sheets", default=DEMO_SHEETS, show_default=True, help="Demo sheets to print.")
-def demo_command(sheets: int) -> None:
-    """Set up demo data under $SEDA_HOME and say what was started."""
-    home = seda_home()
-    out_dir = home / "demo"
-    out_dir.mkdir(parents=True, exist_ok=True)
+def _filled_sheet_images(pdf: Path, count: int, rng: random.Random, out_dir: Path) -> list[Path]:
+    """Photograph-free stand-ins for filled sheets: pages with pen-dark circles on answers."""
     form = builtin_catalog().get("satisfaction")
+    layout = build_layout(form)
+    scale = 200 / 72
+    paths = []
+    document = pypdfium2.PdfDocument(str(pdf))
     try:
-        run = print_sheets(home, form, DEMO_OFFICE, sheets, out_dir / "sheets.pdf")
-    except (ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
-    preview = render_preview(run.out, out_dir / "sheet-preview.png")
+        for index in range(count):
+            page = np.array(document[index].render(scale=scale).to_pil().convert("L"))
+            for question in layout.questions:
+                if question.kind != "single" or question.id == "follow_up_consent":
+                    continue
+                x, y, w, h = rng.choice(question.options)[1]
+                centre = (int((x + w / 2) * scale), int((y + h / 2) * scale))
+                cv2.circle(page, centre, int(w / 2 * scale * 0.8), 35, -1)
+            path = out_dir / f"scan-{index + 1:02d}.png"
+            cv2.imwrite(str(path), page)
+            paths.append(path)
+    finally:
+        document.close()
+    return paths
+
+
+def _seed(home: Path, central_store, echo) -> list[str]:
+    """First-run demo data; returns the tracking codes a visitor can follow up."""
+    from scanner.pipeline import scan_paths
+
+    rng = random.Random(1405)
+    demo_dir = home / "demo"
+    form = builtin_catalog().get("satisfaction")
+    run = print_sheets(home, form, DEMO_OFFICE, DEMO_SHEETS, demo_dir / "sheets.pdf")
+    render_preview(run.out, demo_dir / "sheet-preview.png")
+    scans = _filled_sheet_images(run.out, SCANNED_SHEETS, rng, demo_dir)
+    results = list(scan_paths(scans, home=home, store=True))
+    echo(f"  scanned {len(results)} filled demo sheets into the ledger "
+         f"({sum(r.status == 'accepted' for r in results)} accepted)")
+    codes = []
+    now = datetime.now(timezone.utc)
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        for n in range(KIOSK_SURVEYS):
+            answers = {q.id: rng.choice(q.options).value for q in form.questions
+                       if q.kind == "single" and q.id != "follow_up_consent"}
+            ledger.append("survey_response", {
+                "source": "kiosk", "form": form.id, "form_version": form.version,
+                "answers": answers, "kiosk_id": "kiosk-1", "visit": secrets.token_hex(8),
+            }, office=DEMO_OFFICE, created_at=now - timedelta(hours=n * 7))
+        drafts = [
+            CaseDraft(type="complaint", service="smart_id_card", anonymous=False,
+                      text="سه بار برای تحویل کارت هوشمند ملی مراجعه کردم و هر بار گفتند آماده نیست.",
+                      name="مریم احمدی", mobile="09121234567"),
+            CaseDraft(type="suggestion", service="birth_registration", anonymous=True,
+                      text="لطفاً فهرست مدارک لازم را کنار در ورودی نصب کنید."),
+            CaseDraft(type="request", service="record_correction", anonymous=False,
+                      text="درخواست اصلاح تاریخ تولد در شناسنامه دارم.", name="رضا کریمی"),
+        ]
+        for draft in drafts:
+            codes.append(file_case(ledger, draft, office=DEMO_OFFICE).body["tracking_code"])
+    sync_once(home)
+    central_store.record_case_update(
+        codes[0], "answered", unit="واحد صدور کارت",
+        answer="کارت شما آماده تحویل است؛ با همراه داشتن رسید ثبت‌نام به باجه ۳ مراجعه کنید.")
+    central_store.record_case_update(codes[1], "in_progress", unit="دفتر مدیر کل")
+    sync_once(home)
+    return codes
+
+
+@click.command("demo")
+@click.option("--kiosk-port", default=8080, show_default=True, help="0 picks a free port.")
+@click.option("--central-port", default=8750, show_default=True, help="0 picks a free port.")
+@click.option("--once", is_flag=True, help="Start, check both servers answer, then stop.")
+def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
+    """Start the kiosk and the central server with demo data on embedded SQLite."""
+    home = seda_home()
+    (home / "demo").mkdir(parents=True, exist_ok=True)
+    central_store = open_store(home / "central" / "central.sqlite3")
+    try:
+        central = start_central(central_store, port=central_port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot start the central server on port {central_port}: "
+                                   f"{exc} (try --central-port 0)") from None
+    key, _ = ensure_office_key(home)
+    if central_store.office(DEMO_OFFICE) is None:
+        central_store.add_office(DEMO_OFFICE, public_key_hex(key))
+    write_settings(home, SyncSettings(office=DEMO_OFFICE, central_url=central.url,
+                                      interval_seconds=10.0, max_backoff_seconds=60.0))
+    config = KioskConfig.load(home, office=DEMO_OFFICE)
+    password_file = home / "demo" / "staff-password.txt"
+    with AccountStore(config.state_folder / "accounts.sqlite3") as accounts:
+        if accounts.get(DEMO_STAFF) is None:
+            password = secrets.token_urlsafe(9)
+            accounts.add(DEMO_STAFF, "office_manager", password)
+            password_file.write_text(password + "\n", encoding="utf-8")
+    password = password_file.read_text(encoding="utf-8").strip()
     click.echo(f"Seda demo in {home}")
-    click.echo(f"  printed {len(run.serials)} satisfaction sheets for office {DEMO_OFFICE} "
-               f"(serials {run.serials.start}-{run.serials.stop - 1}): {run.out}")
-    click.echo(f"  preview of the first sheet: {preview}")
-    click.echo(f"  office ledger: {home / 'ledger.sqlite3'}")
-    click.echo("  not started yet: the kiosk and the central server are not built in this "
-               "version; nothing is left running.")
+    seeded = home / "demo" / "seeded.txt"
+    if not seeded.exists():
+        codes = _seed(home, central_store, click.echo)
+        seeded.write_text("\n".join(codes) + "\n", encoding="utf-8")
+    codes = seeded.read_text(encoding="utf-8").split()
+    try:
+        kiosk = start_in_thread(create_app(config), port=kiosk_port)
+    except OSError as exc:
+        central.stop()
+        raise click.ClickException(f"cannot start the kiosk on port {kiosk_port}: {exc} "
+                                   "(try --kiosk-port 0)") from None
+    from sync import run_forever
+
+    stop = threading.Event()
+    syncing = threading.Thread(target=run_forever, args=(home, stop), name="seda-sync", daemon=True)
+    syncing.start()
+    click.echo(f"  kiosk (visitor screens):  {kiosk.url}/")
+    click.echo(f"  staff pages:              {kiosk.url}/staff/   login {DEMO_STAFF} / {password}")
+    click.echo(f"  central server:           {central.url}/   (store {home / 'central'})")
+    click.echo(f"  demo sheets to print:     {home / 'demo' / 'sheets.pdf'}")
+    click.echo(f"  tracking codes to follow up: {', '.join(codes)} (the first is answered)")
+    click.echo("  office sync runs every 10 s.  Ctrl+C stops everything.")
+    try:
+        if once:
+            import urllib.request
+            for url in (kiosk.url + "/", central.url + "/v1/health"):
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    click.echo(f"  {url} -> {response.status}")
+            return
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        stop.set()
+        kiosk.stop()
+        central.stop()
+        central_store.close()
