@@ -53,6 +53,7 @@ class Lookups:
     office_key: Callable[[str], bytes | None]
     issued: Callable[[SheetCode], bool | None] = lambda code: None   # None: cannot tell
     stored: Callable[[SheetCode], str | None] = lambda code: None    # uuid of a stored scan
+    revoked: Callable[[SheetCode], bool] = lambda code: False        # by the central office
 
 
 @dataclass
@@ -207,6 +208,9 @@ def _verify_code(result: PageResult, text: str, lookups: Lookups, rescan: bool,
         return False
     if lookups.issued(code) is False:
         _reject(result, "never_issued", code.sheet_id)
+        return False
+    if lookups.revoked(code):
+        _reject(result, "revoked_sheet", code.sheet_id)
         return False
     if seen is not None and code.sheet_id in seen:
         _reject(result, "duplicate_sheet", code.sheet_id)

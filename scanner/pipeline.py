@@ -16,12 +16,12 @@ import cv2
 import numpy as np
 
 from forms import SheetCode, builtin_catalog, load_key
-from sync import Ledger, default_ledger_path
+from sync import Ledger, OfficeSyncState, default_ledger_path
 
 from .images import PDF_DPI, expand_inputs, iter_pages
 from .page import Lookups, PageResult, read_page
 
-SECURITY_REASONS = {"forged_code", "never_issued", "unknown_office"}
+SECURITY_REASONS = {"forged_code", "never_issued", "unknown_office", "revoked_sheet"}
 SHEET_IMAGE_MAX_SIDE = 1400   # the whole-sheet image kept for review: enough to read by eye
 
 
@@ -45,7 +45,14 @@ def make_lookups(home: Path, ledger: Ledger | None) -> Lookups:
         found = ledger.find("survey_response", "sheet", code.sheet_id)
         return found[-1].uuid if found else None
 
-    return Lookups(catalog=builtin_catalog(), office_key=office_key, issued=issued, stored=stored)
+    def revoked(code: SheetCode) -> bool:
+        if ledger is None:
+            return False
+        state = OfficeSyncState(ledger)
+        return state.is_sheet_revoked(code.text()) or state.is_sheet_revoked(code.sheet_id)
+
+    return Lookups(catalog=builtin_catalog(), office_key=office_key, issued=issued, stored=stored,
+                   revoked=revoked)
 
 
 def _png(image: np.ndarray) -> bytes:

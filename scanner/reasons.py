@@ -12,6 +12,7 @@ REASONS: dict[str, tuple[str, str]] = {
                     "forged code: its signature does not match the office key"),
     "unknown_form_version": ("نسخه این فرم برای سامانه ناشناخته است.", "unknown form version"),
     "never_issued": ("این شماره برگه هرگز چاپ و صادر نشده است.", "sheet never issued"),
+    "revoked_sheet": ("ستاد مرکزی این برگه را باطل کرده است.", "the central office revoked this sheet"),
     "duplicate_sheet": ("این برگه قبلاً خوانده و ثبت شده است (کپی یا اسکن تکراری).",
                         "duplicate sheet: already read"),
     "registration": ("نشانه‌های گوشه برگه به‌درستی پیدا نشد؛ پاسخ‌ها باید با چشم بررسی شوند.",

@@ -179,6 +179,15 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE feed = 'case_update';
         """,
     ),
+    (
+        6,
+        # The kiosk's follow-up screen finds a case's records by tracking code; without an
+        # index every wrong code a visitor types would read the whole ledger.
+        """
+        CREATE INDEX records_body_tracking ON records (json_extract(body, '$.tracking_code'))
+            WHERE json_extract(body, '$.tracking_code') IS NOT NULL;
+        """,
+    ),
 )
 
 _PAGE_SIZE = 500  # records() reads in pages so no read statement stays open long

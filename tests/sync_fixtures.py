@@ -43,6 +43,8 @@ def fresh_store_url(backend: str, folder: Path) -> Iterator[str]:
         return
     base = os.environ.get(POSTGRES_ENV)
     if not base:
+        if os.environ.get("CI"):  # CI must prove the PostgreSQL store, never skip it
+            pytest.fail(f"{POSTGRES_ENV} is not set in CI (scripts/test.sh starts PostgreSQL)")
         pytest.skip(f"{POSTGRES_ENV} is not set (run scripts/postgres-for-tests.sh)")
     import psycopg
 

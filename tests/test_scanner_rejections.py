@@ -228,3 +228,21 @@ def test_rescan_of_a_sheet_never_stored_replaces_nothing(tmp_path, printed_sheet
         (response,) = ledger.records("survey_response")
         assert "replaces" not in response.body
         assert not [r for r in ledger.records("audit") if r.body["event"] == "rescan"]
+
+
+def test_sheet_revoked_by_the_central_office_is_rejected_and_audited(printed_sheets, tmp_path):
+    """A revocation pulled by sync (central_items feed `revoked_sheet`) stops the sheet."""
+    home = printed_sheets.copy_home(tmp_path / "home")
+    path = save(fill(printed_sheets.page(2), {"overall": 3}), tmp_path / "revoked.png")
+    (first,) = scan_paths([path], home=home)
+    assert first.status == "accepted"
+    with open_ledger(home) as ledger:
+        ledger._conn.execute(
+            "INSERT INTO central_items (feed, key, cursor, deleted, body, received_at)"
+            " VALUES ('revoked_sheet', ?, 1, 0, ?, '2026-11-30T00:00:00Z')",
+            (first.code.sheet_id, json.dumps({"reason": "lost stack"})))
+    (result,) = scan_paths([path], home=home, store=True)
+    assert (result.status, result.reason) == ("rejected", "revoked_sheet")
+    with open_ledger(home) as ledger:
+        assert ledger.count("survey_response") == 0
+        assert [r.body["reason"] for r in ledger.records("audit")] == ["revoked_sheet"]
