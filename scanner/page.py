@@ -41,6 +41,7 @@ from .registration import (
 FIDUCIAL_BOXES = dict(fiducial_boxes())
 QR_BOX = (QR_X, QR_Y, QR_SIZE, QR_SIZE)
 CROP_PX_PER_PT = 150 / 72      # evidence and comment crops are kept at 150 dpi
+WRITING_PX_PER_PT = 100 / 72   # enough to tell handwriting from an empty box
 WRITING_DARKNESS = 0.35
 WRITING_MIN_FRACTION = 0.003
 
@@ -156,17 +157,17 @@ def rectify(gray: np.ndarray, registration: Registration,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=255)
 
 
-def has_writing(crop: np.ndarray) -> bool:
+def has_writing(crop: np.ndarray, px_per_pt: float = CROP_PX_PER_PT) -> bool:
     """Whether a comment box holds handwriting: enough ink that is not specks or the frame."""
-    inset = max(2, int(6 * CROP_PX_PER_PT))
+    inset = max(2, int(6 * px_per_pt))
     inner = crop[inset:-inset, inset:-inset]
     if inner.size == 0:
         return False
     # the paper's own brightness nearby (a max filter wider than any pen stroke, smoothed),
     # so a shadow across the box is not taken for ink
-    window = max(3, int(5 * CROP_PX_PER_PT)) | 1
-    paper = cv2.GaussianBlur(cv2.dilate(inner, np.ones((window, window), np.uint8)), (0, 0),
-                             window).astype(np.float32)
+    window = max(3, int(5 * px_per_pt)) | 1
+    paper = cv2.blur(cv2.dilate(inner, np.ones((window, window), np.uint8)),
+                     (2 * window + 1, 2 * window + 1)).astype(np.float32)
     dark = cv2.medianBlur(inner, 3).astype(np.float32) < np.maximum(paper, 1.0) * (1 - WRITING_DARKNESS)
     return float(dark.mean()) >= WRITING_MIN_FRACTION
 
@@ -295,11 +296,14 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
     for qid in question_ids:
         kind = boxes.kinds[qid]
         if kind == "text":
-            crop = rectify(gray, registration, boxes.text_boxes[qid])
-            result.writing[qid] = has_writing(crop)
+            # judged on a 100 dpi cut (handwriting is far wider than its pixels); the crop a
+            # person reads is cut at 150 dpi only when it will be kept
+            result.writing[qid] = has_writing(
+                rectify(gray, registration, boxes.text_boxes[qid], WRITING_PX_PER_PT),
+                WRITING_PX_PER_PT)
             result.answers[qid] = None
             if want_crops:
-                result.crops[qid] = crop
+                result.crops[qid] = rectify(gray, registration, boxes.text_boxes[qid])
             continue
         if kind == "digits":
             answer, flag, candidate = _read_digits(qid, boxes.rows[qid], readings)
