@@ -20,6 +20,7 @@ from forms.markers import ARUCO_DICTIONARY
 DETECT_MAX_SIDE = 720        # the reduced copy's longest side, in pixels
 MAX_RESIDUAL_PT = 1.0        # mean reprojection error (page points) we trust for mark reading
 MIN_MARKERS = 2
+CORNER_WINDOW = 0.22         # share of width and height searched first in each corner
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,28 @@ def reduce_for_detection(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return small, gray.shape[1] / size[0]
 
 
+def _corners_first(small: np.ndarray) -> dict[int, np.ndarray]:
+    """On a scan the markers sit in the page corners whatever the rotation: look there first.
+
+    Four corner windows are a fifth of the image, so this is the cheapest search; anything
+    it misses (a phone photo, a page placed off-centre) falls through to the whole image.
+    """
+    height, width = small.shape
+    win_w, win_h = int(width * CORNER_WINDOW), int(height * CORNER_WINDOW)
+    found: dict[int, np.ndarray] = {}
+    for x0, y0 in ((0, 0), (width - win_w, 0), (0, height - win_h), (width - win_w, height - win_h)):
+        for marker_id, corners in _detect(small[y0:y0 + win_h, x0:x0 + win_w]).items():
+            found.setdefault(marker_id, corners + (x0, y0))
+    return found
+
+
 def _search(gray: np.ndarray, small: np.ndarray, factor: float) -> dict[int, np.ndarray]:
-    """Markers in small-image pixels: quick pass, thorough pass, then a finer copy."""
-    found = _detect(small)
+    """Markers in small-image pixels: the corners, the whole copy (quick, then thorough),
+    then a finer copy."""
+    found = _corners_first(small)
+    if len(found) < len(FIDUCIAL_IDS):
+        for marker_id, corners in _detect(small).items():
+            found.setdefault(marker_id, corners)
     if len(found) < len(FIDUCIAL_IDS):
         for marker_id, corners in _detect(small, thorough=True).items():
             found.setdefault(marker_id, corners)
