@@ -33,19 +33,28 @@ def ensure_key(home: Path, office: str) -> tuple[bytes, bool]:
     existing = load_key(home, office)
     if existing is not None:
         return existing, False
-    path = key_path(home, office)
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(KEY_BYTES)
+    if not create_secret_file(key_path(home, office), key):
+        return load_key(home, office) or key, False
+    return key, True
+
+
+def create_secret_file(path: Path, secret: bytes) -> bool:
+    """Write `secret` as hex into a new file only its owner may read; False if one exists.
+
+    Opening with "x" makes creation exclusive, so two programs starting at once end up with
+    one key; the data is on disk (fsync) before anyone can sign with it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        # "x" makes creation exclusive: two processes printing at once end up with one key.
         with open(path, "x", encoding="ascii") as handle:
-            handle.write(key.hex() + "\n")
+            handle.write(secret.hex() + "\n")
             handle.flush()
             os.fsync(handle.fileno())
     except FileExistsError:
-        return load_key(home, office) or key, False
+        return False
     try:
-        path.chmod(0o600)
+        path.chmod(0o600)  # best effort: on Windows the home folder's ACLs apply
     except OSError:
         pass
-    return key, True
+    return True

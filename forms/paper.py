@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 import segno
-from reportlab.lib.colors import Color, black, white
+from reportlab.lib.colors import Color, black
 from reportlab.pdfgen.canvas import Canvas
 
 from .definition import Form

@@ -10,12 +10,13 @@ shared secret for short QR codes, this one is asymmetric because it crosses the 
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from forms.office_keys import create_secret_file
 
 __all__ = [
     "IdentityError",
@@ -73,27 +74,16 @@ def _load_key(path: Path) -> Ed25519PrivateKey | None:
 
 
 def _ensure_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
-    """Load or make the key at ``path``; ``open(..., "x")`` makes two programs starting at
-    once end up with one key."""
+    """Load or make the key at ``path`` (two programs starting at once end up with one key)."""
     existing = _load_key(path)
     if existing is not None:
         return existing, False
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     raw = key.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    try:
-        with open(path, "x", encoding="ascii") as handle:
-            handle.write(raw.hex() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-    except FileExistsError:
+    if not create_secret_file(path, raw):
         return _load_key(path) or key, False
-    try:
-        path.chmod(0o600)  # best effort: Windows ignores most of this, ACLs of the home folder apply
-    except OSError:
-        pass
     return key, True
 
 
