@@ -42,6 +42,7 @@ FIDUCIAL_BOXES = dict(fiducial_boxes())
 QR_BOX = (QR_X, QR_Y, QR_SIZE, QR_SIZE)
 CROP_PX_PER_PT = 150 / 72      # evidence and comment crops are kept at 150 dpi
 WRITING_PX_PER_PT = 100 / 72   # enough to tell handwriting from an empty box
+MIN_SIDE_PX = 400               # an A4 page below ~50 dpi: no box could be judged
 WRITING_DARKNESS = 0.35
 WRITING_MIN_FRACTION = 0.003
 
@@ -266,6 +267,8 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
               want_crops: bool = False) -> PageResult:
     """Read one grey page image; never raises for a bad page, only reports it."""
     result = PageResult(source=source, page=page)
+    if gray.ndim != 2 or min(gray.shape) < MIN_SIDE_PX:
+        return _reject(result, "image_too_small", "x".join(map(str, gray.shape[:2])))
     small, factor = reduce_for_detection(gray)
     found = find_fiducials(gray, small, factor)
     registration = fit_page(found, FIDUCIAL_BOXES)

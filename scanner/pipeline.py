@@ -7,6 +7,7 @@ pages are reported, never stored; forged and never-issued sheets also leave an a
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from sync import Ledger, OfficeSyncState, default_ledger_path
 from .images import PDF_DPI, expand_inputs, iter_pages
 from .page import Lookups, PageResult, read_page
 
+logger = logging.getLogger(__name__)
 SECURITY_REASONS = {"forged_code", "never_issued", "unknown_office", "revoked_sheet"}
 SHEET_IMAGE_MAX_SIDE = 1400   # the whole-sheet image kept for review: enough to read by eye
 
@@ -148,8 +150,15 @@ def _read_file(path: Path, lookups: Lookups, dpi: int, rescan: bool, want_crops:
                                 reason=page.error, detail=page.detail)
             yield _Read(result)
             continue
-        result = read_page(page.gray, lookups, source=page.source, page=page.page, rescan=rescan,
-                           seen=seen, want_crops=want_crops)
+        try:
+            result = read_page(page.gray, lookups, source=page.source, page=page.page,
+                               rescan=rescan, seen=seen, want_crops=want_crops)
+        except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
+            logger.exception("reading %s page %s failed", page.source, page.page)
+            result = PageResult(source=page.source, page=page.page, status="rejected",
+                                reason="read_failed", detail=f"{type(exc).__name__}: {exc}"[:200])
+            yield _Read(result)
+            continue
         read = _Read(result)
         if want_crops and result.status != "rejected":
             read.crops = {q: _png(img) for q, img in result.crops.items()}

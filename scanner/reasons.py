@@ -20,6 +20,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "unreadable_image": ("فایل تصویر خراب یا ناقص است.", "the image file is corrupt or truncated"),
     "not_an_image": ("این فایل تصویر یا PDF نیست.", "not an image or PDF file"),
     "image_too_large": ("تصویر بیش از حد بزرگ است.", "image too large (pixel limit)"),
+    "image_too_small": ("تصویر برای خواندن برگه بیش از حد کوچک است.", "image too small to read a sheet"),
+    "read_failed": ("خواندن این صفحه با خطای پیش‌بینی‌نشده متوقف شد؛ صفحه‌های بعدی خوانده شد.",
+                    "reading this page failed unexpectedly; the next pages were read"),
     "too_many_pages": ("تعداد صفحات فایل بیش از حد مجاز است.", "too many pages in one file"),
     # why a question was flagged for a person to decide
     "multiple": ("بیش از یک گزینه علامت خورده است.", "more than one option is marked"),

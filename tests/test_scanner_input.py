@@ -302,3 +302,31 @@ def test_pages_beyond_the_per_file_limit_are_reported_not_read(tmp_path, monkeyp
             else save_tiff(marked_pages[:3], tmp_path / "stack.tif"))
     results = list(scan_paths([path], home=printed_sheets.home))
     assert [(r.page, r.reason) for r in results] == [(1, None), (2, None), (3, "too_many_pages")]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (10, 2000), (2000, 10)])
+def test_tiny_or_sliver_image_is_rejected_as_too_small(tmp_path, shape):
+    path = tmp_path / "tiny.png"
+    Image.new("L", (shape[1], shape[0]), 255).save(path)
+    (result,) = scan_paths([path], home=tmp_path / "home")
+    assert (result.status, result.reason) == ("rejected", "image_too_small")
+
+
+def test_a_page_that_crashes_the_reader_is_reported_and_the_next_is_read(
+        tmp_path, monkeypatch, printed_sheets, marked_pages):
+    import scanner.pipeline as pipeline
+
+    real = pipeline.read_page
+    calls = []
+
+    def flaky(gray, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real(gray, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "read_page", flaky)
+    first = save(marked_pages[0], tmp_path / "a.png")
+    second = save(marked_pages[1], tmp_path / "b.png")
+    results = list(scan_paths([first, second], home=printed_sheets.home))
+    assert [(r.status, r.reason) for r in results] == [("rejected", "read_failed"), ("accepted", None)]
