@@ -30,6 +30,8 @@ def scan_group() -> None:
 
     PDFs (every page), multi-page TIFFs, JPEG/PNG scans and phone photos.  One line (or JSON
     object) per page; a bad page gets its own result and the next page is read.
+    `seda scan` with files runs `seda scan files` (see its --help for --json, --store,
+    --rescan, --dpi, --workers).
     """
 
 
@@ -47,7 +49,7 @@ def _print_human(result) -> None:
     click.echo(line)
 
 
-@scan_group.command("files", hidden=True)
+@scan_group.command("files")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per page (JSON lines).")
 @click.option("--store", is_flag=True, help="Write readable sheets into the office ledger.")
@@ -56,7 +58,7 @@ def _print_human(result) -> None:
 @click.option("--workers", default=1, show_default=True, help="Worker processes (use 2+ on big stacks).")
 def scan_files(inputs: tuple[Path, ...], as_json: bool, store: bool, rescan: bool, dpi: int,
                workers: int) -> None:
-    """Read sheets from files and folders."""
+    """Read sheets from files and folders (the default: seda scan FILE...)."""
     from .pipeline import scan_paths
 
     counts = {"accepted": 0, "review": 0, "rejected": 0}
