@@ -25,6 +25,7 @@ from flask import Flask, Response, request
 from ..batch import DEFAULT_LIMITS, Limits, parse_batch, verify_batch
 from ..refusals import BlobsMissing, Refusal
 from ..request_auth import verify_request
+from .open311 import open311_blueprint
 from .store import Store
 
 __all__ = ["create_app"]
@@ -155,4 +156,5 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
             return _answer({"error": "bad_request", "detail": "after and limit are whole numbers"}, 400)
         return _answer(store.pull(office, after, limit))
 
+    app.register_blueprint(open311_blueprint(store))  # /open311/v2/...: docs/open311.md
     return app

@@ -14,6 +14,8 @@ order and never edited once shipped, like the office ledger's migrations.
 - ``feed`` + ``counters``: what offices pull (case updates, catalogue, ...), ordered by a
   cursor handed out under a row lock so cursor order is commit order (no pull ever skips
   an item that commits late).
+- ``api_keys`` (step 2): Open311 clients' keys, only their SHA-256 (open311.py), and an
+  index finding a case's updates in ``feed`` by tracking code.
 """
 from __future__ import annotations
 
@@ -94,6 +96,18 @@ SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     );
     INSERT INTO counters (name, value) VALUES ('feed', 0);
     """),
+    (2, """
+    CREATE TABLE api_keys (
+        name       TEXT PRIMARY KEY,
+        key_sha256 TEXT NOT NULL UNIQUE,
+        office     TEXT,
+        status     TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+        added_at   TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX feed_case_update_tracking ON feed (json_extract(body, '$.tracking_code'), cursor)
+        WHERE feed = 'case_update';
+    """),
 )
 
 POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
@@ -172,5 +186,17 @@ POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
         value BIGINT NOT NULL
     );
     INSERT INTO counters (name, value) VALUES ('feed', 0);
+    """),
+    (2, """
+    CREATE TABLE api_keys (
+        name       TEXT PRIMARY KEY,
+        key_sha256 TEXT NOT NULL UNIQUE,
+        office     TEXT,
+        status     TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+        added_at   TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX feed_case_update_tracking ON feed (((body::jsonb) ->> 'tracking_code'), cursor)
+        WHERE feed = 'case_update';
     """),
 )

@@ -20,10 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import re
+import secrets
 import sqlite3
 import threading
 import uuid as uuidlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,13 +34,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ..batch import VerifiedBatch, canonical_json, format_time, record_fingerprint
+from ..batch import BatchRecord, VerifiedBatch, canonical_json, format_time, record_fingerprint
 from ..case_updates import CASE_STATUSES, normalize_tracking_code
 from ..identity import parse_public_key, public_key_hex
 from ..refusals import BlobsMissing, Refusal
 from .schema import POSTGRES_STEPS, SQLITE_STEPS
 
-__all__ = ["FEEDS", "Store", "StoreError", "open_store"]
+__all__ = ["CLOSED_STATUSES", "FEEDS", "ApiKey", "Store", "StoreError", "open_store"]
 
 #: What offices pull.  ``office_key`` and ``revoked_sheet`` let every office refuse a
 #: revoked office's sheets; ``case_update`` items go only to the office that owns the case.
@@ -61,6 +63,22 @@ class Office:
     status: str
     added_at: str
     revoked_at: str | None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An Open311 client's key as the store knows it: never the key itself, only its hash."""
+
+    name: str
+    office: str | None
+    status: str
+    added_at: str
+    revoked_at: str | None
+
+
+#: Statuses that make a case "closed" for Open311; every other status is "open".
+CLOSED_STATUSES = ("answered", "closed", "rejected")
+_API_KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def _now() -> str:
@@ -474,6 +492,176 @@ class Store:
             update["cursor"] = self._publish(db, "case_update", update["uuid"], update, office=row[0])
         return update
 
+    # -- Open311 (open311.py): API keys, centrally filed cases, the public view of cases ----
+
+    def add_api_key(self, name: str, *, office: str | None = None) -> tuple[str, ApiKey]:
+        """Make a new Open311 API key called ``name``; returns ``(key, ApiKey)``.
+
+        The key is shown once: only its SHA-256 is stored.  ``office`` is the office code the
+        key's cases are filed under (None: ``OPEN311``) and the only office it may list.
+        """
+        if not _API_KEY_NAME.fullmatch(name or ""):
+            raise StoreError(f"Invalid API key name {name!r}: use up to 64 letters, digits, '.', '_' or '-'.")
+        key = secrets.token_urlsafe(32)
+        with self.connect() as db, db.transaction():
+            if db.one("SELECT 1 FROM api_keys WHERE name = ?", (name,)):
+                raise StoreError(f"An API key named {name} already exists; choose another name.")
+            db.execute("INSERT INTO api_keys (name, key_sha256, office, status, added_at)"
+                       " VALUES (?, ?, ?, 'active', ?)", (name, _key_hash(key), office, _now()))
+        return key, self._api_key_named(name)
+
+    def revoke_api_key(self, name: str) -> ApiKey:
+        """Refuse the key called ``name`` from now on."""
+        with self.connect() as db, db.transaction():
+            changed = db.execute("UPDATE api_keys SET status = 'revoked', revoked_at = ?"
+                                 " WHERE name = ? AND status = 'active'", (_now(), name)).rowcount
+            if not changed and not db.one("SELECT 1 FROM api_keys WHERE name = ?", (name,)):
+                raise StoreError(f"No API key named {name}.")
+        return self._api_key_named(name)
+
+    def api_keys(self) -> list[ApiKey]:
+        with self.connect() as db:
+            rows = db.all("SELECT name, office, status, added_at, revoked_at FROM api_keys ORDER BY name")
+        return [ApiKey(*row) for row in rows]
+
+    def api_key_for(self, key: str) -> ApiKey | None:
+        """The active key whose secret is ``key``, or None (unknown or revoked)."""
+        if not key:
+            return None
+        with self.connect() as db:
+            row = db.one("SELECT name, office, status, added_at, revoked_at FROM api_keys"
+                         " WHERE key_sha256 = ? AND status = 'active'", (_key_hash(key),))
+        return None if row is None else ApiKey(*row)
+
+    def _api_key_named(self, name: str) -> ApiKey:
+        with self.connect() as db:
+            row = db.one("SELECT name, office, status, added_at, revoked_at FROM api_keys"
+                         " WHERE name = ?", (name,))
+        return ApiKey(*row)
+
+    def add_central_case(self, body: dict[str, Any], *, office: str,
+                         draw_code: Callable[[Callable[[str], bool]], str]) -> dict[str, Any]:
+        """Store a case filed at the central server (not at an office) as a record of kind
+        ``case``; returns it in the shape of :meth:`records`.
+
+        ``draw_code(exists)`` returns a fresh tracking code (``kiosk.tracking.new_tracking_code``);
+        it is called inside the write transaction with ``exists`` asking this store, so the
+        check and the insert cannot be separated by another writer.
+        """
+        now = _now()
+        with self._writing(), self.connect() as db, db.transaction():
+            if self.dialect == "postgresql":  # one code drawer at a time, across processes
+                db.execute("SELECT pg_advisory_xact_lock(5150502)")
+            code = draw_code(lambda c: db.one("SELECT 1 FROM records WHERE tracking_code = ? LIMIT 1",
+                                              (normalize_tracking_code(c),)) is not None)
+            code = normalize_tracking_code(code)
+            record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="case", office=office,
+                                 created_at=now, body={**body, "tracking_code": code})
+            db.execute("INSERT INTO records (uuid, office, kind, created_at, body, fingerprint,"
+                       " tracking_code, receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (record.uuid, office, "case", now, canonical_json(record.body),
+                        record_fingerprint(record), code, uuidlib.uuid4().hex, now))
+        return {"uuid": record.uuid, "kind": "case", "office": office, "created_at": now,
+                "body": record.body}
+
+    def public_cases(self, *, tracking_codes: Sequence[str] | None = None,
+                     services: Sequence[str] | None = None, start: str | None = None,
+                     end: str | None = None, status: str | None = None,
+                     office: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Cases anyone with the tracking code may follow (Open311), newest first, each with
+        its latest status: ``{"office", "tracking_code", "type", "service", "text",
+        "created_at", "status", "unit", "answer", "updated_at", "mobile_last4"}``.
+
+        Never returns anonymous cases, misconduct reports (type ``misconduct``, route
+        ``oversight``) or sealed bodies, and never a name, national ID or mobile number
+        (``mobile_last4`` is for the caller's follow-up check, not for display).  ``start`` /
+        ``end`` bound ``created_at`` (ledger spelling, inclusive); ``status`` is ``open`` or
+        ``closed`` (:data:`CLOSED_STATUSES`); ``office`` limits to one office.
+        """
+        j = self._json_text
+        # SQLite: unary + drops the column's TEXT affinity, which would keep the planner from
+        # the feed_case_update_tracking index (an expression has none).
+        code = "+r.tracking_code" if self.dialect == "sqlite" else "r.tracking_code"
+        update_of_case = (f"FROM feed f WHERE f.feed = 'case_update' AND f.deleted = 0"
+                          f" AND f.office = r.office AND {j('f.body', 'tracking_code')} = {code}")
+        answer = j("f.body", "answer")
+        where = ["r.kind = 'case'", "r.tracking_code IS NOT NULL", self._public_case_sql("r.body")]
+        params: list[Any] = []
+        if tracking_codes is not None:
+            codes = [normalize_tracking_code(c) for c in tracking_codes][:_IN_CHUNK]
+            if not codes:
+                return []
+            where.append(f"r.tracking_code IN ({','.join('?' * len(codes))})")
+            params += codes
+        if services is not None:
+            if not services:
+                return []
+            where.append(f"{j('r.body', 'service')} IN ({','.join('?' * len(services))})")
+            params += list(services)
+        if start is not None:
+            where.append("r.created_at >= ?")
+            params.append(start)
+        if end is not None:
+            where.append("r.created_at <= ?")
+            params.append(end)
+        if office is not None:
+            where.append("r.office = ?")
+            params.append(office)
+        outer = ""
+        if status is not None:
+            if status not in ("open", "closed"):
+                raise StoreError(f"Unknown Open311 status {status!r}; expected open or closed.")
+            marks = ",".join("?" * len(CLOSED_STATUSES))
+            latest_status = j("c.latest", "status")
+            outer = (f"WHERE c.latest IS NOT NULL AND {latest_status} IN ({marks})" if status == "closed"
+                     else f"WHERE c.latest IS NULL OR {latest_status} NOT IN ({marks})")
+            params += list(CLOSED_STATUSES)
+        sql = (f"SELECT c.id, c.office, c.tracking_code, c.created_at, c.body, c.latest, c.answer FROM ("
+               f"SELECT r.id, r.office, r.tracking_code, r.created_at, r.body,"
+               f" (SELECT f.body {update_of_case} ORDER BY f.cursor DESC LIMIT 1) AS latest,"
+               f" (SELECT {answer} {update_of_case} AND {answer} IS NOT NULL AND {answer} <> ''"
+               f"  ORDER BY f.cursor DESC LIMIT 1) AS answer"
+               f" FROM records r WHERE {' AND '.join(where)}) c {outer} ORDER BY c.id DESC LIMIT ?")
+        params.append(max(1, int(limit)))
+        with self.connect() as db:
+            rows = db.all(sql, params)
+        cases = []
+        for _id, case_office, code, created_at, body_text, latest_text, latest_answer in rows:
+            body = _json(body_text)
+            if not _is_public_case(body):  # the SQL already said so; a second lock on the door
+                continue
+            latest = _json(latest_text) if latest_text else {}
+            mobile = str(body.get("mobile") or "")
+            cases.append({
+                "office": case_office, "tracking_code": code, "type": body.get("type"),
+                "service": body.get("service"), "text": body.get("text") or "",
+                "created_at": created_at, "status": latest.get("status") or "received",
+                "unit": latest.get("unit"), "answer": latest_answer,
+                "updated_at": latest.get("at") or created_at,
+                "mobile_last4": mobile[-4:] if mobile else None,
+            })
+        return cases
+
+    def _json_text(self, column: str, key: str) -> str:
+        """SQL for the text of ``column``'s JSON field ``key`` (SQLite and PostgreSQL spell it
+        differently; the feed index in schema step 2 is on exactly this expression)."""
+        if self.dialect == "sqlite":
+            return f"json_extract({column}, '$.{key}')"
+        return f"(({column})::jsonb ->> '{key}')"
+
+    def _public_case_sql(self, column: str) -> str:
+        """SQL that is true only for a case body Open311 may show: routed to the office, not a
+        misconduct report, not anonymous, not sealed.  Anything unexpected counts as private."""
+        j = self._json_text
+        if self.dialect == "sqlite":
+            anonymous = f"COALESCE({j(column, 'anonymous')}, 0) IN (0, '0', 'false', '')"
+            sealed = f"json_type({column}, '$.sealed') IS NULL"
+        else:
+            anonymous = f"COALESCE({j(column, 'anonymous')}, 'false') IN ('false', '0', '')"
+            sealed = f"(({column})::jsonb -> 'sealed') IS NULL"
+        return (f"COALESCE({j(column, 'route')}, 'office') = 'office'"
+                f" AND COALESCE({j(column, 'type')}, '') <> 'misconduct' AND {anonymous} AND {sealed}")
+
     def pull(self, office: str, after: int, limit: int = 500) -> dict[str, Any]:
         """Items for ``office`` past cursor ``after``: ``{"items", "next", "more"}``."""
         limit = max(1, min(int(limit), 2000))
@@ -509,6 +697,17 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 
 def _json(text: str) -> Any:
     return json.loads(text)
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _is_public_case(body: dict[str, Any]) -> bool:
+    """Python twin of :meth:`Store._public_case_sql`."""
+    return (body.get("route", "office") == "office" and body.get("type") != "misconduct"
+            and body.get("anonymous", False) in (False, None, 0, "0", "false", "")
+            and "sealed" not in body)
 
 
 def _close_quietly(db: _Db) -> None:
