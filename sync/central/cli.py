@@ -8,6 +8,7 @@
     seda central conflicts         # records kept for an operator
     seda central case-update 1234-5678-9 --status answered --answer "..."
     seda central publish catalogue passport-renewal --json entry.json
+    seda central api-key add city-app --office THR-012   # Open311 key, printed once
 
 The store is ``--store``, else ``$SEDA_CENTRAL_STORE``, else ``$SEDA_HOME/central.sqlite3``.
 """
@@ -115,6 +116,51 @@ def office_list(store_url: str | None) -> None:
         click.echo(f"{office.code:<16} {office.status:<8} {office.public_key}")
 
 
+@central_group.group("api-key")
+def api_key_group() -> None:
+    """Open311 API keys (docs/open311.md): only their SHA-256 is stored."""
+
+
+@api_key_group.command("add")
+@click.argument("name")
+@click.option("--office", default=None,
+              help="File this client's cases under this office code (default: OPEN311); "
+                   "it then lists only that office's cases.")
+@store_option
+def api_key_add(name: str, office: str | None, store_url: str | None) -> None:
+    """Make an API key called NAME and print it (once: it cannot be shown again)."""
+    try:
+        if office is not None:
+            validate_office_code(office)
+        key, _ = _open(store_url).add_api_key(name, office=office)
+    except (ValueError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(key)
+    click.echo(f"API key {name} added (office {office or 'OPEN311'}); keep it now, it is not "
+               "stored and cannot be shown again.", err=True)
+
+
+@api_key_group.command("list")
+@store_option
+def api_key_list(store_url: str | None) -> None:
+    """List API keys (names, offices, status; never the keys)."""
+    for key in _open(store_url).api_keys():
+        click.echo(f"{key.name:<24} {key.office or '-':<16} {key.status:<8} added {key.added_at}"
+                   + (f" revoked {key.revoked_at}" if key.revoked_at else ""))
+
+
+@api_key_group.command("revoke")
+@click.argument("name")
+@store_option
+def api_key_revoke(name: str, store_url: str | None) -> None:
+    """Refuse the API key called NAME from now on."""
+    try:
+        key = _open(store_url).revoke_api_key(name)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"API key {key.name} revoked at {key.revoked_at}.")
+
+
 @central_group.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--ack-out", type=click.Path(dir_okay=False, path_type=Path),
@@ -199,3 +245,63 @@ def publish_command(feed: str, key: str, json_file, office: str, delete: bool,
     except (ValueError, StoreError, Refusal) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Published {feed}/{key} (cursor {cursor}).")
+
+
+# -- analysis: monthly report and exports (issue #6; see docs/central-analysis.md) ----------------
+
+
+def _month_option(month: str) -> str:
+    from forms.persian import InvalidInput
+
+    from .analysis import month_key
+    try:
+        year, number = month_key(month)
+    except (InvalidInput, ValueError):
+        raise click.ClickException(f"Invalid Jalali month {month!r}; use the form 1405-09.") from None
+    return f"{year:04d}-{number:02d}"
+
+
+@central_group.command("report")
+@click.option("--month", required=True, help="Jalali month, e.g. 1405-09.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF file to write.")
+@click.option("--office", default=None, help="Only this office (default: every office).")
+@click.option("--min-responses", default=30, show_default=True, type=click.IntRange(1),
+              help="Fewer answers than this: shown as insufficient data, never ranked.")
+@store_option
+def report_command(month: str, out: Path, office: str | None, min_responses: int,
+                   store_url: str | None) -> None:
+    """Write the monthly satisfaction report (Persian PDF with charts)."""
+    from .exports import ExportError
+    from .report import write_report
+
+    month = _month_option(month)
+    store = _open(store_url)
+    try:
+        pages = write_report(store, month, out, office=office, min_responses=min_responses)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {out} ({pages} pages, month {month}).")
+
+
+@central_group.command("export")
+@click.argument("what", type=click.Choice(["responses", "cases"]))
+@click.option("--month", required=True, help="Jalali month, e.g. 1405-09.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option("--office", default=None, help="Only this office (default: every office).")
+@click.option("--include-oversight", is_flag=True,
+              help="Cases: keep misconduct reports' text and identity. Only for the oversight unit.")
+@store_option
+def export_command(what: str, month: str, fmt: str, out: Path, office: str | None,
+                   include_oversight: bool, store_url: str | None) -> None:
+    """Export a month of survey responses or cases as CSV (UTF-8 with BOM) or XLSX."""
+    from .exports import ExportError, export
+
+    month = _month_option(month)
+    store = _open(store_url)
+    try:
+        count = export(store, what, month, out, fmt=fmt, office=office,
+                       include_oversight=include_oversight)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {count} {what} to {out}.")

@@ -1,0 +1,236 @@
+"""Dashboard queries over a big central store: p50/p95 latency per query.
+
+    .venv/bin/python bench/central_dashboard.py                        # 5,000,000 responses + 500,000 cases, SQLite
+    .venv/bin/python bench/central_dashboard.py --scale 0.02           # a quick run (100,000 + 10,000)
+    .venv/bin/python bench/central_dashboard.py --store postgresql     # $SEDA_TEST_POSTGRES_URL (own schema)
+    .venv/bin/python bench/central_dashboard.py --store both --scale 0.1
+
+Loads survey responses (200 offices x 10 desks x 9 services, 60 % kiosk / 40 % paper) and cases
+spread evenly over the 12 Jalali months ending with --month, straight into the records table
+(bulk inserts / COPY: ingest speed is bench/sync_ingest.py's business), then applies
+`analysis.ensure_analysis_indexes` (timed separately) and runs every dashboard query
+--repeat times.  Target: p95 < 500 ms per query on SQLite and on PostgreSQL.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sync.central import analysis, open_store  # noqa: E402
+from sync.central.store import Store  # noqa: E402
+
+RESPONSES = 5_000_000
+CASES = 500_000
+OFFICES = 200
+DESKS = 10
+SERVICES = ("birth_registration", "death_registration", "smart_id_card", "duplicate_birth_certificate",
+            "marriage_divorce", "record_correction", "birth_certificate_renewal", "certificates", "other")
+CASE_TYPES = ("request", "complaint", "suggestion", "criticism", "misconduct", "voice")
+TARGET_MS = 500.0
+COLUMNS = ("uuid", "office", "kind", "created_at", "body", "fingerprint", "tracking_code", "receipt",
+           "received_at")
+
+
+def office_code(i: int) -> str:
+    return f"OF-{i:03d}"
+
+
+def _instants(months: list[tuple[int, int]], rng: random.Random) -> Callable[[], str]:
+    spans = []
+    for key in months:
+        start, end = analysis.month_bounds(key)
+        spans.append((start, end))
+    from datetime import datetime
+
+    parsed = [(datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp(),
+               datetime.fromisoformat(e.replace("Z", "+00:00")).timestamp()) for s, e in spans]
+
+    def pick() -> str:
+        lo, hi = parsed[rng.randrange(len(parsed))]
+        t = rng.uniform(lo, hi)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e6):06d}Z"
+    return pick
+
+
+def generate(count: int, kind: str, months: list[tuple[int, int]], seed: int) -> Iterator[tuple]:
+    rng = random.Random(seed)
+    when = _instants(months, rng)
+    for i in range(count):
+        office = rng.randrange(OFFICES)
+        if kind == "survey_response":
+            quality = 2 + (office % 7) / 3  # offices differ, so the figures are not all equal
+            def score() -> int:
+                return max(1, min(5, round(rng.gauss(quality, 1.1))))
+            body = {"source": "kiosk" if rng.random() < 0.6 else "paper", "form": "satisfaction",
+                    "form_version": 1,
+                    "answers": {"service": SERVICES[rng.randrange(len(SERVICES))], "workflow": score(),
+                                "matched_announcement": rng.choice(("yes", "yes", "partly", "no")),
+                                "staff_behaviour": score(), "waiting_time": "10_30", "overall": score(),
+                                "desk": f"{rng.randrange(1, DESKS + 1):02d}"}}
+            tracking = None
+        else:
+            tracking = f"{seed:02d}{i:010d}"
+            body = {"tracking_code": tracking, "type": rng.choice(CASE_TYPES),
+                    "service": SERVICES[rng.randrange(len(SERVICES))], "text": "متن نمونه درخواست",
+                    "anonymous": rng.random() < 0.3, "channel": "kiosk", "route": "office", "attachments": []}
+        yield (str(uuid.UUID(int=rng.getrandbits(128), version=4)), office_code(office), kind, when(),
+               json.dumps(body, ensure_ascii=False, separators=(",", ":")), "%064x" % rng.getrandbits(256),
+               tracking, "bench", "2026-12-21T00:00:00.000000Z")
+
+
+def _chunks(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def bulk_load(store: Store, rows: Iterator[tuple]) -> int:
+    """Insert straight into ``records``: executemany in big transactions (SQLite), COPY (PostgreSQL)."""
+    count = 0
+    with store.connect() as db:
+        if store.dialect == "sqlite":
+            db.raw.execute("PRAGMA synchronous = OFF")
+            sql = f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+            for chunk in _chunks(rows, 200_000):
+                db.raw.execute("BEGIN")
+                db.raw.executemany(sql, chunk)
+                db.raw.execute("COMMIT")
+                count += len(chunk)
+            db.raw.execute("PRAGMA synchronous = FULL")
+        else:
+            with db.raw.cursor() as cursor:
+                with cursor.copy(f"COPY records ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        count += 1
+    return count
+
+
+def dashboard_queries(month: str) -> dict[str, Callable[[Store], object]]:
+    """What the dashboard and the monthly report ask, for the latest month."""
+    office = office_code(7)
+    return {
+        "month per office": lambda s: analysis.satisfaction(s, month, ("office",)),
+        "month per service": lambda s: analysis.satisfaction(s, month, ("service",)),
+        "month paper vs kiosk": lambda s: analysis.satisfaction(s, month, ("source",)),
+        "month per office x desk (ranked)": lambda s: analysis.rank(
+            analysis.satisfaction(s, month, ("office", "desk"))),
+        "month per office x service x desk": lambda s: analysis.satisfaction(
+            s, month, ("office", "service", "desk")),
+        "one office: per desk x service": lambda s: analysis.satisfaction(
+            s, month, ("desk", "service"), office=office),
+        "Q2 per service + catalogue": lambda s: analysis.matched_by_service(s, month, catalogue={}),
+        "trend 12 months": lambda s: analysis.trend(s, month, 12),
+        "trend 12 months x source": lambda s: analysis.trend(s, month, 12, ("source",)),
+        "one office: trend 12 months": lambda s: analysis.trend(s, month, 12, office=office),
+        "cases per type (month)": lambda s: analysis.cases_by_type(s, month),
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def run(backend: str, url: str, args: argparse.Namespace) -> bool:
+    store = open_store(url)
+    months = analysis.months_before(args.month, 12)
+    responses, cases = int(RESPONSES * args.scale), int(CASES * args.scale)
+    print(f"\n== {backend}: {responses:,} survey responses + {cases:,} cases over "
+          f"{months[0][0]}-{months[0][1]:02d}..{args.month}")
+    if store.record_count() == 0:
+        start = time.perf_counter()
+        bulk_load(store, generate(responses, "survey_response", months, 1))
+        bulk_load(store, generate(cases, "case", months, 2))
+        print(f"load:    {time.perf_counter() - start:8.1f} s")
+    else:
+        print(f"reusing {store.record_count():,} records")
+    start = time.perf_counter()
+    analysis.ensure_analysis_indexes(store)
+    if store.dialect == "postgresql":
+        with store.connect() as db:
+            db.raw.execute("VACUUM ANALYZE records")
+    print(f"indexes: {time.perf_counter() - start:8.1f} s (ensure_analysis_indexes, backfill included)")
+    ok = True
+    print(f"{'query':<38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target p95 < {TARGET_MS:.0f} ms")
+    for name, query in dashboard_queries(args.month).items():
+        query(store)  # warm the cache once, as a dashboard in use would be
+        times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            query(store)
+            times.append((time.perf_counter() - t0) * 1000)
+        p95 = percentile(times, 0.95)
+        ok &= p95 < TARGET_MS
+        print(f"{name:<38} {statistics.median(times):8.1f} {p95:8.1f} {max(times):8.1f}"
+              f"  {'ok' if p95 < TARGET_MS else 'SLOW'}")
+    # What a query pays after ingest: new responses wait in analysis_pending (the trigger only
+    # notes their id) until the next query folds them in.
+    fresh = max(1000, responses // 500)
+    bulk_load(store, generate(fresh, "survey_response", months[-1:], 3))
+    t0 = time.perf_counter()
+    folded = analysis.refresh_analysis(store)
+    print(f"refresh: {folded:,} new responses folded into the roll-ups in "
+          f"{(time.perf_counter() - t0) * 1000:.0f} ms (paid once, by the next query)")
+    store.close()
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of 5M responses / 500k cases")
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs per query")
+    parser.add_argument("--month", default="1405-09", help="the dashboard's month (Jalali)")
+    parser.add_argument("--sqlite-path", type=Path, default=None,
+                        help="keep/reuse the SQLite store here (default: a temporary folder)")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
+    ok = True
+    for backend in backends:
+        if backend == "sqlite":
+            if args.sqlite_path:
+                ok &= run(backend, str(args.sqlite_path), args)
+            else:
+                with tempfile.TemporaryDirectory(prefix="seda-dashboard-") as folder:
+                    ok &= run(backend, str(Path(folder) / "central.sqlite3"), args)
+        else:
+            base = os.environ.get("SEDA_TEST_POSTGRES_URL")
+            if not base:
+                print("SEDA_TEST_POSTGRES_URL is not set (eval \"$(bash scripts/postgres-for-tests.sh)\")")
+                return 2
+            import psycopg
+
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f"CREATE SCHEMA {schema}")
+            sep = "&" if "?" in base else "?"
+            try:
+                ok &= run(backend, f"{base}{sep}options={quote(f'-csearch_path={schema}')}", args)
+            finally:
+                with psycopg.connect(base, autocommit=True) as conn:
+                    conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    print("\nall queries within target" if ok else "\nsome queries missed the target")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""CSV and XLSX exports of one Jalali month of survey responses or cases.
+
+CSV is UTF-8 with a byte-order mark, so Excel on Windows opens Persian text correctly; XLSX
+needs openpyxl.  Both are written to a temporary file next to the target and renamed into place.
+
+Privacy (Article 9 clause 1; issue #6 "People and access"):
+
+- responses: the optional mobile number is never exported;
+- cases: anonymous cases never carry name, national ID or mobile (also defensively blanked
+  here); misconduct reports (type ``misconduct`` or route ``oversight``) lose their text and
+  identity unless ``include_oversight`` is set, which only the oversight unit (حراست / بازرسی)
+  may use; sealed reports stay sealed either way (only the oversight unit's key opens them).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from forms.persian import format_jalali_datetime
+
+from .analysis import month_bounds
+
+__all__ = ["CASE_COLUMNS", "RESPONSE_COLUMNS", "ExportError", "export", "case_rows", "response_rows"]
+
+RESPONSE_COLUMNS = ("uuid", "office", "created_at", "jalali", "source", "form", "form_version",
+                    "status", "service", "workflow", "matched_announcement", "staff_behaviour",
+                    "waiting_time", "overall", "desk", "follow_up_consent", "comment")
+CASE_COLUMNS = ("uuid", "office", "created_at", "jalali", "tracking_code", "type", "service",
+                "route", "channel", "anonymous", "sealed", "name", "national_id", "mobile", "text",
+                "attachments")
+_PERSONAL = ("name", "national_id", "mobile")
+WITHHELD = "[withheld: oversight only]"
+SEALED = "[sealed]"
+
+
+class ExportError(Exception):
+    """A bad month, format or path; one plain sentence."""
+
+
+def _records(store, kind: str, month: str, office: str | None) -> Iterator[tuple]:
+    start, end = month_bounds(month)
+    sql = ("SELECT uuid, office, created_at, body FROM records WHERE kind = ?"
+           " AND created_at >= ? AND created_at < ?")
+    params: list[Any] = [kind, start, end]
+    if office:
+        sql += " AND office = ?"
+        params.append(office)
+    with store.connect() as db:
+        yield from db.all(sql + " ORDER BY created_at, id", params)
+
+
+def _jalali(created_at: str) -> str:
+    moment = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    return format_jalali_datetime(moment, persian_digits=False)
+
+
+def response_rows(store, month: str, office: str | None = None) -> Iterator[list[Any]]:
+    for uuid, office_code, created_at, body_text in _records(store, "survey_response", month, office):
+        body = json.loads(body_text)
+        answers = body.get("answers") or {}
+        yield [uuid, office_code, created_at, _jalali(created_at), body.get("source"), body.get("form"),
+               body.get("form_version"), body.get("status"),
+               *(answers.get(q) for q in RESPONSE_COLUMNS[8:])]
+
+
+def case_rows(store, month: str, office: str | None = None, *,
+              include_oversight: bool = False) -> Iterator[list[Any]]:
+    for uuid, office_code, created_at, body_text in _records(store, "case", month, office):
+        body = json.loads(body_text)
+        oversight = body.get("type") == "misconduct" or body.get("route") == "oversight"
+        sealed = "sealed" in body
+        row = {key: body.get(key) for key in CASE_COLUMNS[4:]}
+        row["sealed"] = sealed
+        row["attachments"] = len(body.get("attachments") or [])
+        if body.get("anonymous"):
+            for key in _PERSONAL:
+                row[key] = None
+        if sealed:
+            row["text"] = SEALED
+        elif oversight and not include_oversight:
+            row["text"] = WITHHELD
+            for key in _PERSONAL:
+                row[key] = None
+        yield [uuid, office_code, created_at, _jalali(created_at), *(row[k] for k in CASE_COLUMNS[4:])]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows) -> int:
+    count = 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if v is None else _cell(v) for v in row])
+            count += 1
+    return count
+
+
+def _write_xlsx(path: Path, columns: Sequence[str], rows, title: str) -> int:
+    try:
+        from openpyxl import Workbook
+    except ImportError:
+        raise ExportError("XLSX export needs openpyxl (pip install openpyxl); use --format csv.") from None
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.sheet_view.rightToLeft = True
+    sheet.append(list(columns))
+    count = 0
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+        count += 1
+    book.save(path)
+    return count
+
+
+def export(store, what: str, month: str, out: Path, *, fmt: str = "csv", office: str | None = None,
+           include_oversight: bool = False) -> int:
+    """Write responses or cases of ``month`` to ``out``; returns the number of rows."""
+    if what not in ("responses", "cases"):
+        raise ExportError(f"Cannot export {what!r}; choose responses or cases.")
+    if fmt not in ("csv", "xlsx"):
+        raise ExportError(f"Unknown format {fmt!r}; choose csv or xlsx.")
+    month_bounds(month)  # a bad month fails before any file is touched
+    if what == "responses":
+        columns, rows = RESPONSE_COLUMNS, response_rows(store, month, office)
+    else:
+        columns, rows = CASE_COLUMNS, case_rows(store, month, office, include_oversight=include_oversight)
+    return atomic_write(out, lambda tmp: (_write_csv(tmp, columns, rows) if fmt == "csv"
+                                          else _write_xlsx(tmp, columns, rows, what)))
+
+
+def atomic_write(out: Path, write) -> Any:
+    """Call ``write(temp_path)`` for a temporary file beside ``out``, then rename it over ``out``."""
+    out = Path(out)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"Cannot write {out}: folder {folder} does not exist.")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ExportError(f"Cannot write {out}: {exc.strerror or exc}.") from None
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        result = write(tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ExportError(f"Cannot write {out}: {exc.strerror or exc}.") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return result
