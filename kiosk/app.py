@@ -21,7 +21,7 @@ from .accounts import AccountStore
 from .catalogue import load_directory, load_services
 from .config import KioskConfig
 from .limits import Backoff, WindowLimit
-from .sealing import load_public_key
+from sync.sealing import load_public_key
 from .tracking import format_tracking_code
 from .visits import VisitStore
 from .writer import LedgerWriter

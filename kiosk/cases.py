@@ -24,7 +24,7 @@ from typing import Any
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, normalize_national_id
 from sync.ledger import Ledger, LedgerError, Record
 
-from .sealing import seal
+from sync.sealing import seal
 from .tracking import new_tracking_code, normalize_tracking_code
 
 __all__ = [
@@ -40,7 +40,8 @@ WRITTEN_TYPES = ("request", "complaint", "suggestion", "criticism")
 CASE_TYPES = WRITTEN_TYPES + ("misconduct", "voice")
 #: Statuses a case can have (the central server's words, sync.case_updates.CASE_STATUSES);
 #: "received" is implied by the case record itself.
-STATUSES = ("received", "routed", "in_progress", "answered", "closed", "rejected")
+STATUSES = ("received", "routed", "assigned", "in_progress", "answered", "closed", "referred",
+            "rejected_duplicate", "rejected_not_ours", "rejected")
 MAX_TEXT = 4000
 #: Namespace of case record UUIDs (see :func:`case_uuid`); never change it.
 CASE_NAMESPACE = uuid.UUID("5eda0000-0000-4000-8000-00000000ca5e")

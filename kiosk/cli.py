@@ -104,7 +104,7 @@ def oversight_keygen(private_out: Path, public_out: Path) -> None:
     Run it at the oversight unit, keep PRIVATE_OUT there (offline), and copy PUBLIC_OUT to each
     office as $SEDA_HOME/keys/oversight.pub.
     """
-    from .sealing import generate_key_pair
+    from sync.sealing import generate_key_pair
     for path in (private_out, public_out):
         if path.exists():
             raise click.ClickException(f"{path} exists; refusing to overwrite a key")

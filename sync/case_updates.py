@@ -15,10 +15,14 @@ _SEPARATORS = str.maketrans("", "", " -\u2010\u2011\u2012\u2013\u2014\u2212\u200
 CASE_STATUSES: dict[str, tuple[str, str]] = {
     "received": ("دریافت شد", "Received"),
     "routed": ("به واحد مسئول ارجاع شد", "Routed to the responsible unit"),
+    "assigned": ("به کارشناس سپرده شد", "Assigned to an officer"),
     "in_progress": ("در حال رسیدگی", "In progress"),
     "answered": ("پاسخ داده شد", "Answered"),
     "closed": ("بسته شد", "Closed"),
-    "rejected": ("رد شد", "Rejected"),
+    "referred": ("به واحد دیگری ارجاع شد", "Referred to another unit"),
+    "rejected_duplicate": ("تکراری؛ پیش‌تر ثبت شده است", "Duplicate of an earlier case"),
+    "rejected_not_ours": ("خارج از وظایف این دستگاه", "Not within this organisation's remit"),
+    "rejected": ("رد شد", "Rejected"),  # before the central office's own statuses (kept for old records)
 }
 
 

@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import serialization
 
 from forms.cli import main
 from kiosk import create_app
-from kiosk.sealing import SealingError, generate_key_pair, load_public_key, seal, unseal
+from sync.sealing import SealingError, generate_key_pair, load_public_key, seal, unseal
 
 from kiosk_fixtures import (  # noqa: F401 - kiosk_home is a fixture
     VALID_MOBILE, kiosk_home, make_config, open_ledger, visit_token)

@@ -38,6 +38,7 @@ from ..batch import BatchRecord, VerifiedBatch, canonical_json, format_time, rec
 from ..case_updates import CASE_STATUSES, normalize_tracking_code
 from ..identity import parse_public_key, public_key_hex
 from ..refusals import BlobsMissing, Refusal
+from . import casework
 from .schema import POSTGRES_STEPS, SQLITE_STEPS
 
 __all__ = ["CLOSED_STATUSES", "FEEDS", "ApiKey", "Store", "StoreError", "open_store"]
@@ -77,7 +78,7 @@ class ApiKey:
 
 
 #: Statuses that make a case "closed" for Open311; every other status is "open".
-CLOSED_STATUSES = ("answered", "closed", "rejected")
+CLOSED_STATUSES = ("answered", "closed", "rejected", "rejected_duplicate", "rejected_not_ours")
 _API_KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -220,6 +221,13 @@ class Store:
                         db.execute(statement)
                     db.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                                (version, _now()))
+        # Derived tables that are filled from the records, not only created: the case rows of
+        # cases stored before casework existed, and the satisfaction roll-ups (analysis.py).
+        from .analysis import ensure_analysis_indexes
+
+        if max(version for version, _ in steps) >= casework.SCHEMA_STEP:
+            casework.backfill(self)
+            ensure_analysis_indexes(self)
 
     # -- offices -----------------------------------------------------------------
 
@@ -355,6 +363,9 @@ class Store:
             uuids = [] if inserted == len(rows) else list(fingerprints)
             if not uuids:
                 new = inserted
+                fresh = batch.records
+            else:
+                fresh = []
             for chunk in _chunks(uuids):
                 marks = ",".join("?" * len(chunk))
                 for uuid, stored_fp, stored_receipt in db.all(
@@ -362,6 +373,7 @@ class Store:
                     offered_fp, record = fingerprints[uuid]
                     if stored_receipt == receipt:
                         new += 1
+                        fresh.append(record)
                     elif stored_fp == offered_fp:
                         duplicate += 1
                     else:
@@ -372,6 +384,7 @@ class Store:
                 " ON CONFLICT (uuid, offered_fingerprint) DO NOTHING",
                 [(r.uuid, batch.office, batch.seq, canonical_json(r.to_json()), ofp, sfp, now)
                  for r, ofp, sfp in conflicts])
+            casework.intake(self, db, fresh, now)  # every new case gets its unit, in this transaction
             db.execute(
                 "INSERT INTO batches (office, content_sha256, seq, count, new, duplicate, conflict,"
                 " source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -473,23 +486,33 @@ class Store:
         return cursor
 
     def record_case_update(self, tracking_code: str, status: str, *, answer: str | None = None,
-                           unit: str | None = None) -> dict[str, Any]:
+                           unit: str | None = None, actor: str = "operator") -> dict[str, Any]:
         """Record a new status (and answer) for a case; its office pulls it at next contact.
 
-        The routing and answering screens of the central office (issue #6) call this.
+        The operator's override (``seda central case-update``): no lifecycle check, unlike the
+        central web app's :class:`~sync.central.casework.Casework`; the case row and its history
+        follow, with ``actor`` as the one who did it.
         """
         if status not in CASE_STATUSES:
             raise StoreError(f"Unknown case status {status!r}; expected one of "
                              f"{', '.join(CASE_STATUSES)}.")
         tracking_code = normalize_tracking_code(tracking_code)
-        with self.connect() as db, db.transaction():
-            row = db.one("SELECT office FROM records WHERE kind = 'case' AND tracking_code = ?"
+        with self._writing(), self.connect() as db, db.transaction():
+            row = db.one("SELECT office, uuid FROM records WHERE kind = 'case' AND tracking_code = ?"
                          " ORDER BY id LIMIT 1", (str(tracking_code),))
             if row is None:
                 raise StoreError(f"No case with tracking code {tracking_code} has reached the central server.")
+            now = _now()
             update = {"uuid": str(uuidlib.uuid4()), "tracking_code": str(tracking_code),
-                      "status": status, "answer": answer, "unit": unit, "at": _now()}
+                      "status": status, "answer": answer, "unit": unit, "at": now}
             update["cursor"] = self._publish(db, "case_update", update["uuid"], update, office=row[0])
+            done = now if status in casework.CLOSED else None
+            db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?,"
+                       " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END WHERE uuid = ?",
+                       (status, now, done, status, now, row[1]))
+            db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, text, public)"
+                       " SELECT uuid, ?, ?, 'status', ?, ?, 1 FROM cases WHERE uuid = ?",
+                       (now, actor, status, answer, row[1]))
         return update
 
     # -- Open311 (open311.py): API keys, centrally filed cases, the public view of cases ----
@@ -561,6 +584,7 @@ class Store:
                        " tracking_code, receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (record.uuid, office, "case", now, canonical_json(record.body),
                         record_fingerprint(record), code, uuidlib.uuid4().hex, now))
+            casework.intake(self, db, [record], now)
         return {"uuid": record.uuid, "kind": "case", "office": office, "created_at": now,
                 "body": record.body}
 
