@@ -312,8 +312,12 @@ def intake(store: Store, db: _Db, records: Sequence[BatchRecord], now: str, *,
 
 def backfill(store: Store) -> int:
     """Give cases that reached the store before casework existed their ``cases`` rows (run
-    by :meth:`Store.migrate`; idempotent).  Nothing is published for them: their office
-    already has whatever status the central office sent before."""
+    by :meth:`Store.migrate` until it has once finished; then a single settings lookup).
+    Nothing is published for them: their office already has whatever status the central
+    office sent before."""
+    with store.connect() as db:
+        if _setting(db, "casework_backfilled", False):
+            return 0
     added = 0
     while True:
         with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
@@ -321,6 +325,7 @@ def backfill(store: Store) -> int:
                           " WHERE r.kind = 'case' AND NOT EXISTS"
                           " (SELECT 1 FROM cases c WHERE c.uuid = r.uuid) ORDER BY r.id LIMIT 1000")
             if not rows:
+                _put_setting(db, "casework_backfilled", True)
                 return added
             records = [BatchRecord(uuid=u, kind=k, office=o, created_at=c, body=json.loads(b))
                        for u, o, k, c, b in rows]

@@ -6,6 +6,7 @@ demo can start a kiosk and a central server side by side in one process.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -13,9 +14,44 @@ import waitress
 from waitress import wasyncore
 
 from .app import create_app
+from .casework import Casework
 from .store import Store, open_store
 
-__all__ = ["RunningCentral", "start_central"]
+__all__ = ["ESCALATION_SECONDS", "EscalationTimer", "RunningCentral", "start_central"]
+
+log = logging.getLogger("seda.central")
+#: How often overdue cases are looked for (escalation is to the minute, not to the second).
+ESCALATION_SECONDS = 300.0
+
+
+class EscalationTimer:
+    """Escalates overdue cases to their unit heads every ``interval`` seconds, in a thread.
+
+    Several server processes may each run one: :meth:`Casework.escalate_overdue` escalates a
+    case once, in a transaction, so a second process finds nothing left to do.
+    """
+
+    def __init__(self, store: Store, interval: float = ESCALATION_SECONDS) -> None:
+        self._casework = Casework(store)
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="seda-escalation", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                escalated = self._casework.escalate_overdue()
+                if escalated:
+                    log.info("escalated %d overdue case(s) to their unit heads", len(escalated))
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the timer
+                log.exception("escalating overdue cases failed; will try again")
+            if self._stop.wait(self._interval):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 class RunningCentral:
@@ -32,9 +68,11 @@ class RunningCentral:
         self.url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self._server.run, name="seda-central", daemon=True)
         self._thread.start()
+        self._escalation = EscalationTimer(store)
 
     def stop(self) -> None:
         """Close the listening socket and every connection, and end the worker threads."""
+        self._escalation.stop()
         self._server.task_dispatcher.shutdown()
         wasyncore.close_all(self._map)
         self._thread.join(5)

@@ -226,7 +226,7 @@ class Store:
         from .analysis import ensure_analysis_indexes
 
         if max(version for version, _ in steps) >= casework.SCHEMA_STEP:
-            casework.backfill(self)
+            casework.backfill(self)  # once: it marks itself done
             ensure_analysis_indexes(self)
 
     # -- offices -----------------------------------------------------------------
