@@ -14,7 +14,8 @@ person, they are reported with their uncertainty and never ranked on too few ans
 Groups are any of ``office``, ``service``, ``desk``, ``source`` (paper | kiosk) and ``month``
 (the Jalali month in Tehran time).  The SQL is one text for SQLite and PostgreSQL; only the
 field expressions differ.  With :func:`ensure_analysis_indexes` the queries read monthly
-roll-ups (kept current through a trigger-filled pending list) instead of parsing every JSON body.
+roll-ups (kept current as records arrive, see below) instead of parsing every JSON body;
+:meth:`Store.migrate` makes them, so every store has them.
 """
 from __future__ import annotations
 
@@ -32,10 +33,12 @@ import jdatetime
 from forms.persian import parse_jalali_month
 
 __all__ = [
-    "DIMENSIONS", "MIN_RESPONSES", "RATING_QUESTIONS", "GroupStats", "Mean", "Share",
-    "ServiceMatch", "analysis_index_sql", "cases_by_type", "ensure_analysis_indexes", "refresh_analysis", "drop_analysis_indexes", "has_analysis_table",
-    "matched_by_service", "mean_interval", "month_bounds", "month_key", "months_before",
-    "rank", "satisfaction", "service_catalogue", "t_quantile", "trend", "wilson_interval",
+    "COMMENT_PAGE", "DIMENSIONS", "MIN_RESPONSES", "RATING_QUESTIONS", "Comment", "CommentPage",
+    "GroupStats", "Mean", "Share", "ServiceMatch", "analysis_index_sql", "cases_by_type",
+    "comment_crop", "comment_index_sql", "comments", "drop_analysis_indexes",
+    "ensure_analysis_indexes", "ensure_comment_index", "has_analysis_table", "matched_by_service",
+    "mean_interval", "month_bounds", "month_key", "months_before", "rank", "refresh_analysis",
+    "satisfaction", "service_catalogue", "t_quantile", "trend", "wilson_interval",
 ]
 
 #: Fewer answers than this and a group is "insufficient data": shown, never ranked.
@@ -197,12 +200,15 @@ def _extractions(dialect: str, body: str = "body") -> dict[str, str]:
 # hold the sufficient statistics (n, sum, sum of squares; yes/partly counts) per Jalali month:
 #   analysis_by_desk    (month, office, service, desk, source)
 #   analysis_by_service (month, office, service, source)       -- 10x smaller, for trends
-# Keeping them current costs ingest as little as possible: a trigger on ``records`` only notes
-# the new survey response's id in ``analysis_pending`` (same transaction as the insert, so
-# nothing is ever missed, and a duplicate insert is ON CONFLICT DO NOTHING and notes nothing).
-# The next query (:func:`refresh_analysis`) folds the pending ids into the roll-ups and deletes
-# them in one transaction (on PostgreSQL in one statement, so concurrent refreshes never count
-# a record twice).  ``analysis_months`` maps a UTC instant to its Jalali month (Tehran
+# Keeping them current costs ingest as little as possible.  On SQLite nothing at all: there is
+# one writer, so record ids are handed out in commit order, and the next query
+# (:func:`refresh_analysis`) folds every survey response past the last id folded (a counter)
+# into the roll-ups under the write lock.  On PostgreSQL ids are drawn before commit, so a
+# late-committing transaction could hide behind a higher id; there a trigger on ``records``
+# notes each new survey response's id in ``analysis_pending`` (same transaction as the insert,
+# so nothing is ever missed; a duplicate insert is ON CONFLICT DO NOTHING and notes nothing),
+# and the refresh folds and deletes the pending ids in one statement, so concurrent refreshes
+# never count a record twice.  ``analysis_months`` maps a UTC instant to its Jalali month (Tehran
 # midnights), 1390-1450.
 
 _ROLLUPS = {"analysis_by_desk": ("month", "office", "service", "desk", "source"),
@@ -270,6 +276,13 @@ def _month_rows() -> list[tuple[str, str, str]]:
     return [(_month_label((y, m)), *month_bounds((y, m))) for y in _MONTH_YEARS for m in range(1, 13)]
 
 
+#: SQLite: the counter holding the last record id folded into the roll-ups.
+_FOLDED = "analysis_folded"
+_FOLDED_ID = f"(SELECT value FROM counters WHERE name = '{_FOLDED}')"
+_FOLD_MARK = (f"UPDATE counters SET value = (SELECT COALESCE(max(id), 0) FROM records)"
+              f" WHERE name = '{_FOLDED}'")
+
+
 def analysis_index_sql(dialect: str) -> list[str]:
     """The exact statements :func:`ensure_analysis_indexes` runs, for a future migration
     (the ``analysis_months`` rows are inserted separately: :func:`_month_rows`)."""
@@ -283,9 +296,10 @@ def analysis_index_sql(dialect: str) -> list[str]:
         statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY ({', '.join(keys)}))")
     statements.append("CREATE INDEX IF NOT EXISTS records_kind_created ON records (kind, created_at)")
     if dialect == "sqlite":
-        statements.append("CREATE TRIGGER IF NOT EXISTS analysis_pending_insert AFTER INSERT ON records"
-                          " WHEN NEW.kind = 'survey_response' BEGIN"
-                          " INSERT INTO analysis_pending (record_id) VALUES (NEW.id); END")
+        # SQLite has one writer, so record ids are handed out in commit order and "everything
+        # past the last id folded" is exactly what is new: no trigger on the ingest path.
+        statements.append(f"INSERT INTO counters (name, value) VALUES ('{_FOLDED}', 0)"
+                          " ON CONFLICT (name) DO NOTHING")
     else:
         statements += [
             ("CREATE OR REPLACE FUNCTION analysis_pending_insert() RETURNS trigger LANGUAGE plpgsql AS $$"
@@ -300,15 +314,17 @@ def analysis_index_sql(dialect: str) -> list[str]:
 def _backfill_sql(dialect: str) -> list[str]:
     """Every survey response already stored, into both roll-ups (run once, after the trigger)."""
     rows = f"({_extracted(dialect, '1 = 1')})"
-    return [_rollup_insert(table, rows) for table in _ROLLUPS]
+    statements = [_rollup_insert(table, rows) for table in _ROLLUPS]
+    if dialect == "sqlite":
+        statements.append(_FOLD_MARK)
+    return statements
 
 
 def _refresh_sql(dialect: str) -> list[str]:
     """Fold ``analysis_pending`` into the roll-ups and empty it."""
     if dialect == "sqlite":  # runs under the write lock: nothing can slip in between
-        # CROSS JOIN fixes the loop order: the few pending ids, then records by primary key
-        rows = f"({_extracted(dialect, 'records.id = p.record_id', relation='analysis_pending p CROSS JOIN records')})"
-        return [*(_rollup_insert(table, rows) for table in _ROLLUPS), "DELETE FROM analysis_pending"]
+        rows = f"({_extracted(dialect, f'records.id > {_FOLDED_ID}')})"
+        return [*(_rollup_insert(table, rows) for table in _ROLLUPS), _FOLD_MARK]
     # One statement, one snapshot: exactly the rows it deletes are counted; a concurrent
     # refresh blocks on those rows and then skips them.
     extracted = _extracted(dialect, "1 = 1", join=" JOIN done ON records.id = done.record_id")
@@ -320,11 +336,13 @@ def _refresh_sql(dialect: str) -> list[str]:
 def refresh_analysis(store) -> int:
     """Fold survey responses stored since the last refresh into the roll-ups; returns how
     many were pending (0: nothing written).  Every query calls it first."""
+    waiting = (f"FROM records WHERE id > {_FOLDED_ID} AND kind = 'survey_response'"
+               if store.dialect == "sqlite" else "FROM analysis_pending")
     with store.connect() as db:
-        if db.one("SELECT 1 FROM analysis_pending LIMIT 1") is None:
+        if db.one(f"SELECT 1 {waiting} LIMIT 1") is None:
             return 0
     with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
-        pending = db.one("SELECT count(*) FROM analysis_pending")[0]
+        pending = db.one(f"SELECT count(*) {waiting}")[0]
         for statement in _refresh_sql(store.dialect):
             db.raw.execute(statement)
     return pending
@@ -342,12 +360,12 @@ def has_analysis_table(store) -> bool:
 
 
 def ensure_analysis_indexes(store) -> None:
-    """Create the month table, the two roll-ups, the pending list and the trigger that fills
-    it in the same transaction as every insert into ``records``, and an index on records
-    (kind, created_at) for case counts; fill the roll-ups from the records already stored.
+    """Create the month table, the two roll-ups, what tells new records apart (SQLite: a
+    counter; PostgreSQL: the pending list and its trigger), and an index on records (kind,
+    created_at) for case counts; fill the roll-ups from the records already stored.
 
     Idempotent (a store that has them is left alone; concurrent callers are serialised).
-    Lives here until the lead moves :func:`analysis_index_sql` into schema.py as a migration.
+    :meth:`Store.migrate` calls it after the schema steps.
     """
     if has_analysis_table(store):
         return
@@ -373,7 +391,8 @@ def drop_analysis_indexes(store) -> None:
     """Undo :func:`ensure_analysis_indexes` (queries fall back to reading the JSON bodies)."""
     with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
         if store.dialect == "sqlite":
-            db.raw.execute("DROP TRIGGER IF EXISTS analysis_pending_insert")
+            db.raw.execute("DROP TRIGGER IF EXISTS analysis_pending_insert")  # made by older versions
+            db.raw.execute(f"DELETE FROM counters WHERE name = '{_FOLDED}'")
         else:
             db.raw.execute("DROP TRIGGER IF EXISTS analysis_pending_insert ON records")
             db.raw.execute("DROP FUNCTION IF EXISTS analysis_pending_insert()")
@@ -606,3 +625,158 @@ def cases_by_type(store, month: str | tuple[int, int], *, office: str | None = N
         params.append(office)
     with store.connect() as db:
         return {k or "": n for k, n in db.all(sql + " GROUP BY 1", params)}
+
+
+# -- comments (the comment browser of the web app) ----------------------------------------------
+#
+# A survey response's comment is either typed at a kiosk (``answers.comment``) or handwritten
+# on paper, where the scanner keeps the comment box as a PNG crop (``attachments.comment``, a
+# blob's SHA-256) and judges whether it holds handwriting (``writing.comment``).  A partial
+# index over (created_at, id) of the responses that carry either keeps a page of comments one
+# index range scan, newest first, paged by keyset.
+
+COMMENT_PAGE = 50
+_SEARCH_FOLDS = ([("\u064a", "\u06cc"), ("\u0649", "\u06cc"), ("\u0643", "\u06a9")]
+                 + [(d, str(i)) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹")]
+                 + [(d, str(i)) for i, d in enumerate("٠١٢٣٤٥٦٧٨٩")])
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One comment, with nothing about the person beyond the comment itself."""
+
+    uuid: str
+    office: str
+    created_at: str
+    source: str | None
+    service: str | None
+    text: str | None        # typed at a kiosk
+    crop: str | None        # SHA-256 of the handwritten comment box (paper)
+    writing: bool           # typed text, or the scanner saw handwriting in the crop
+    cursor: str             # keyset position of this comment ("created_at|id")
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    comments: list[Comment]
+    next_cursor: str | None  # None: this is the last page
+
+
+def _comment_fields(dialect: str) -> dict[str, str]:
+    return {"text": _json_text(dialect, ["answers", "comment"]),
+            "crop": _json_text(dialect, ["attachments", "comment"]),
+            "writing": _json_text(dialect, ["writing", "comment"]),
+            "source": _json_text(dialect, ["source"]),
+            "service": _json_text(dialect, ["answers", "service"]),
+            "status": _json_text(dialect, ["status"])}
+
+
+def _has_comment(dialect: str) -> str:
+    """The partial index's condition, spelled exactly as the queries spell it."""
+    f = _comment_fields(dialect)
+    return f"kind = 'survey_response' AND ({f['text']} IS NOT NULL OR {f['crop']} IS NOT NULL)"
+
+
+def comment_index_sql(dialect: str) -> str:
+    """The partial index behind :func:`comments` (for the lead's schema migration)."""
+    order = "created_at, id" if dialect == "sqlite" else "created_at DESC, id DESC"
+    return f"CREATE INDEX IF NOT EXISTS records_comments ON records ({order}) WHERE {_has_comment(dialect)}"
+
+
+def ensure_comment_index(store) -> None:
+    """Create the comment index if missing (idempotent; concurrent callers serialised)."""
+    with store.connect() as db:
+        if store.dialect == "sqlite":
+            present = db.one("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'records_comments'")
+        else:
+            present = db.one("SELECT 1 WHERE to_regclass('records_comments') IS NOT NULL")
+    if present is not None:
+        return
+    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
+        if store.dialect == "postgresql":
+            db.raw.execute("SELECT pg_advisory_xact_lock(hashtext('seda_comment_index'))")
+        db.raw.execute(comment_index_sql(store.dialect))
+
+
+def _folded(dialect: str, expr: str) -> str:
+    """``expr`` with Arabic ye/kaf and Persian/Arabic digits folded, lower-cased (search)."""
+    for old, new in _SEARCH_FOLDS:
+        expr = f"replace({expr}, '{old}', '{new}')"
+    return f"lower({expr})"
+
+
+def comments(store, month: str | tuple[int, int], *, office: str | None = None,
+             service: str | None = None, source: str | None = None, writing: str = "yes",
+             search: str | None = None, after: str | None = None,
+             limit: int = COMMENT_PAGE) -> CommentPage:
+    """One page of the month's comments, newest first.
+
+    ``writing``: "yes" (typed text, or a crop with handwriting: the default), "no" (crops the
+    scanner judged empty, to check it) or "any".  ``search`` is matched in typed text after
+    folding ye/kaf and digits on both sides (pass it through ``normalize_input`` first).
+    ``after`` is the ``cursor`` of the last comment of the previous page.  Rejected pages are
+    never shown.
+    """
+    from forms.persian import normalize_input  # normalise here too: callers may forget
+
+    start, end = month_bounds(month)
+    f = _comment_fields(store.dialect)
+    where = [_has_comment(store.dialect), "created_at >= ?", "created_at < ?",
+             f"({f['status']} IS NULL OR {f['status']} <> 'rejected')"]
+    params: list[Any] = [start, end]
+    typed = f"({f['text']} IS NOT NULL AND {f['text']} <> '')"
+    written = f"{f['writing']} IN ('1', 'true')"
+    if writing == "yes":
+        where.append(f"({typed} OR ({f['crop']} IS NOT NULL AND {written}))")
+    elif writing == "no":
+        where.append(f"({f['crop']} IS NOT NULL AND NOT {typed} AND ({f['writing']} IS NULL OR NOT {written}))")
+    elif writing != "any":
+        raise ValueError(f"writing must be yes, no or any, not {writing!r}")
+    if office:
+        where.append("office = ?")
+        params.append(office)
+    for name, value in (("service", service), ("source", source)):
+        if value:
+            where.append(f"{f[name]} = ?")
+            params.append(value)
+    if search:
+        needle = normalize_input(search)
+        for old, new in _SEARCH_FOLDS:
+            needle = needle.replace(old, new)
+        if needle:
+            finder = "instr" if store.dialect == "sqlite" else "strpos"
+            where.append(f"{finder}({_folded(store.dialect, f['text'])}, ?) > 0")
+            params.append(needle.lower())
+    if after:
+        try:
+            at, _, ident = after.rpartition("|")
+            ident_value = int(ident)
+        except ValueError:
+            raise ValueError(f"bad page cursor {after!r}") from None
+        where.append("(created_at, id) < (?, ?)")
+        params += [at, ident_value]
+    params.append(limit + 1)
+    with store.connect() as db:
+        relation = "records"
+        # SQLite's planner prefers (kind, created_at), which reads every response of the month
+        # to find the few with a comment; the partial index holds only those.
+        if store.dialect == "sqlite" and db.one(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'records_comments'"):
+            relation = "records INDEXED BY records_comments"
+        rows = db.all(f"SELECT id, uuid, office, created_at, {f['source']}, {f['service']}, {f['text']},"
+                      f" {f['crop']}, {f['writing']} FROM {relation} WHERE {' AND '.join(where)}"
+                      " ORDER BY created_at DESC, id DESC LIMIT ?", params)
+    out = [Comment(uuid, office_code, created_at, src, svc, text, crop,
+                   bool(text) or (written_flag in ("1", "true")), f"{created_at}|{ident}")
+           for ident, uuid, office_code, created_at, src, svc, text, crop, written_flag in rows[:limit]]
+    return CommentPage(out, out[-1].cursor if len(rows) > limit else None)
+
+
+def comment_crop(store, response_uuid: str) -> str | None:
+    """The SHA-256 of a survey response's handwritten comment crop, if it has one (only these
+    crops are served as comments: never another attachment by its hash)."""
+    crop = _comment_fields(store.dialect)["crop"]
+    with store.connect() as db:
+        row = db.one(f"SELECT {crop} FROM records WHERE uuid = ? AND kind = 'survey_response'",
+                     (response_uuid,))
+    return row[0] if row else None

@@ -223,11 +223,12 @@ class Store:
                                (version, _now()))
         # Derived tables that are filled from the records, not only created: the case rows of
         # cases stored before casework existed, and the satisfaction roll-ups (analysis.py).
-        from .analysis import ensure_analysis_indexes
+        from .analysis import ensure_analysis_indexes, ensure_comment_index
 
         if max(version for version, _ in steps) >= casework.SCHEMA_STEP:
             casework.backfill(self)  # once: it marks itself done
             ensure_analysis_indexes(self)
+            ensure_comment_index(self)
 
     # -- offices -----------------------------------------------------------------
 
