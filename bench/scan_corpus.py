@@ -69,9 +69,18 @@ SHEET_CONDITIONS = [c for c in CONDITIONS if c != "nonsheet"]
 
 @dataclass(frozen=True)
 class Mix:
-    """How people mark: weights for the answer's mark kind, and how often the extras happen."""
+    """How people mark: the sheet's instrument, weights for the pen mark kinds, the extras.
+
+    One person fills one sheet with one instrument: a sheet is a pen sheet (its answers are
+    pen marks of the kinds in `pen_weights`) or a pencil sheet (every answer light pencil),
+    and a share of sheets mixes the two mark by mark (someone who changed pens, or went over
+    a pencil draft in places).  Erasures and stray dots happen on every kind of sheet.
+    """
 
     pen_weights: dict
+    pencil_sheet_rate: float      # sheets filled in pencil throughout
+    mixed_sheet_rate: float       # sheets where each mark picks pen or pencil on its own
+    mixed_pencil_share: float     # on a mixed sheet, the chance that a mark is pencil
     blank_rate: float
     multiple_rate: float
     digit_multiple_rate: float
@@ -82,12 +91,16 @@ class Mix:
 
 MIXES = {
     # what a sheet that asks for a filled circle in pen mostly gets back: the review-rate
-    # targets are judged on this mix
-    "field": Mix({"full": 0.72, "partial": 0.15, "tick": 0.05, "cross": 0.05, "pencil": 0.03},
+    # targets are judged on this mix.  About 3% of answers are pencil, as before the
+    # instrument was chosen per sheet.
+    "field": Mix({"full": 0.74, "partial": 0.16, "tick": 0.05, "cross": 0.05},
+                 pencil_sheet_rate=0.025, mixed_sheet_rate=0.02, mixed_pencil_share=0.3,
                  blank_rate=0.10, multiple_rate=0.01, digit_multiple_rate=0.005,
                  stray_rate=0.03, erased_rate=0.01),
-    # every hard case often, to hunt silent errors
-    "stress": Mix({"full": 0.50, "partial": 0.17, "tick": 0.10, "cross": 0.10, "pencil": 0.13},
+    # every hard case often, to hunt silent errors: many pencil sheets, many mixed sheets,
+    # and on mixed sheets a second mark's instrument is independent of the first's
+    "stress": Mix({"full": 0.57, "partial": 0.19, "tick": 0.12, "cross": 0.12},
+                  pencil_sheet_rate=0.10, mixed_sheet_rate=0.10, mixed_pencil_share=0.5,
                   blank_rate=0.10, multiple_rate=0.03, digit_multiple_rate=0.02,
                   stray_rate=0.06, erased_rate=0.05),
 }
@@ -101,10 +114,38 @@ def _layout():
     return forms.build_layout(forms.builtin_catalog().get(FORM_ID))
 
 
-def _pen_kind(rng: np.random.Generator, allow_pencil: bool, mix: Mix) -> str:
-    kinds = [k for k in mix.pen_weights if allow_pencil or k != "pencil"]
+def _pen_kind(rng: np.random.Generator, mix: Mix) -> str:
+    kinds = list(mix.pen_weights)
     weights = np.array([mix.pen_weights[k] for k in kinds])
     return str(rng.choice(kinds, p=weights / weights.sum()))
+
+
+def sheet_instrument(rng: np.random.Generator, allow_pencil: bool, mix: Mix) -> str:
+    """pen, pencil or mixed: what this sheet was filled with."""
+    if not allow_pencil:
+        return "pen"
+    roll = rng.random()
+    if roll < mix.pencil_sheet_rate:
+        return "pencil"
+    if roll < mix.pencil_sheet_rate + mix.mixed_sheet_rate:
+        return "mixed"
+    return "pen"
+
+
+def _mark_kind(rng: np.random.Generator, instrument: str, mix: Mix) -> str:
+    """The kind of one answer mark on a sheet filled with `instrument`."""
+    if instrument == "pencil" or (instrument == "mixed" and rng.random() < mix.mixed_pencil_share):
+        return "pencil"
+    return _pen_kind(rng, mix)
+
+
+def _second_mark(rng: np.random.Generator, instrument: str, first: str, mix: Mix) -> str:
+    """The kind of a second mark in one question: same instrument, except on mixed sheets."""
+    if instrument == "pencil":
+        return "pencil"
+    if instrument == "mixed":
+        return _mark_kind(rng, instrument, mix) if rng.random() < 0.5 else first
+    return str(rng.choice(["full", "full", "partial", first]))
 
 
 def plan_sheet(rng: np.random.Generator, layout, allow_pencil: bool = True,
@@ -112,8 +153,9 @@ def plan_sheet(rng: np.random.Generator, layout, allow_pencil: bool = True,
     """Random truthful answers for one sheet and the marks that express them.
 
     Returns {"answers", "multiple", "mark_kinds", "has_writing", "draws": [(box, kind)],
-    "writing_box"}.
+    "writing_box", "instrument"}.
     """
+    instrument = sheet_instrument(rng, allow_pencil, mix)
     answers: dict = {}
     multiple: list[str] = []
     mark_kinds: dict[str, str] = {}
@@ -126,7 +168,7 @@ def plan_sheet(rng: np.random.Generator, layout, allow_pencil: bool = True,
             writing_box = q.box
             answers[q.id] = None
             continue
-        kind = _pen_kind(rng, allow_pencil, mix)
+        kind = _mark_kind(rng, instrument, mix)
         extras: list[str] = []
         used: set[tuple] = set()
         if q.kind == "digits":
@@ -151,7 +193,8 @@ def plan_sheet(rng: np.random.Generator, layout, allow_pencil: bool = True,
                     c = int(rng.integers(0, len(columns)))
                     other = (marked_rows[c] + int(rng.integers(1, 10))) % 10
                     box = columns[c][other][1]
-                    draws.append((box, str(rng.choice(["full", "partial"]))))
+                    second = _second_mark(rng, instrument, kind, mix)
+                    draws.append((box, "full" if second in ("tick", "cross") else second))
                     used.add(box)
                     answers[q.id] = None
                     multiple.append(q.id)
@@ -195,7 +238,7 @@ def plan_sheet(rng: np.random.Generator, layout, allow_pencil: bool = True,
                 if two:
                     second = (chosen + int(rng.integers(1, n))) % n
                     box2 = options[second][1]
-                    draws.append((box2, str(rng.choice(["full", "full", "partial", kind]))))
+                    draws.append((box2, _second_mark(rng, instrument, kind, mix)))
                     used.add(box2)
                     answers[q.id] = None
                     multiple.append(q.id)
@@ -217,7 +260,8 @@ def plan_sheet(rng: np.random.Generator, layout, allow_pencil: bool = True,
                     extras.append("stray_dot")
         mark_kinds[q.id] = "+".join([kind] + extras)
     return {"answers": answers, "multiple": multiple, "mark_kinds": mark_kinds,
-            "has_writing": has_writing, "draws": draws, "writing_box": writing_box}
+            "has_writing": has_writing, "draws": draws, "writing_box": writing_box,
+            "instrument": instrument}
 
 
 def draw_sheet(page: np.ndarray, plan: dict, s: float, rng: np.random.Generator) -> None:
@@ -347,7 +391,7 @@ def make_file(job: Job) -> list[dict]:
             "sheet": {"office": OFFICE, "form": FORM_ID, "serial": sheet_index + 1},
             "answers": plan["answers"], "multiple": plan["multiple"],
             "mark_kinds": plan["mark_kinds"], "has_writing": plan["has_writing"],
-            "params": params,
+            "instrument": plan["instrument"], "params": params,
         })
     path, extra = _write(job.condition, folder, stem, images, rng, cond.dpi)
     for line in lines:

@@ -67,6 +67,7 @@ class BoxFeatures:
     fills: np.ndarray        # mean darkness per box
     dark_shares: np.ndarray  # share of pen-dark samples per box
     spreads: np.ndarray      # spread of the pen-dark samples per box, in radii
+    medians: np.ndarray | None = None   # median darkness per box: the level of a light mark
 
 
 @cache
@@ -95,6 +96,11 @@ def _sample(gray: np.ndarray, homography: np.ndarray, points: np.ndarray) -> np.
                      borderValue=255).astype(np.float32)
 
 
+def sample_points(gray: np.ndarray, registration: Registration, points: np.ndarray) -> np.ndarray:
+    """Grey values at an (P, 2) array of page points."""
+    return _sample(gray, registration.homography, points[None, :, :].astype(np.float64))[0]
+
+
 def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> BoxFeatures:
     """The three figures of each box; `boxes` is an (N, 4) array of [x, y, w, h] page points.
 
@@ -119,8 +125,10 @@ def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> 
     mean_y = (dark * unit[None, :, 1]).sum(axis=1, keepdims=True) / safe
     variance = (dark * ((unit[None, :, 0] - mean_x) ** 2 + (unit[None, :, 1] - mean_y) ** 2)
                 ).sum(axis=1) / safe[:, 0]
+    middle = darkness.shape[1] // 2
+    medians = np.partition(darkness, middle, axis=1)[:, middle]
     return BoxFeatures(fills=darkness.mean(axis=1), dark_shares=count / darkness.shape[1],
-                       spreads=np.sqrt(variance))
+                       spreads=np.sqrt(variance), medians=medians)
 
 
 def calibrate(fills: np.ndarray) -> Calibration:

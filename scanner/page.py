@@ -28,14 +28,15 @@ from forms import (
 from forms.layout import FIDUCIAL_IDS, QR_SIZE, QR_X, QR_Y, fiducial_boxes
 from forms.persian import is_valid_mobile
 
+from .instrument import features_medians, refine, tone_as_printed
 from .marks import BoxState, calibrate, judge, measure
 from .reasons import message
+from .tone import reference_darkness
 from .registration import (
     Registration,
     find_fiducials,
     fit_page,
     page_to_image,
-    reduce_for_detection,
 )
 
 FIDUCIAL_BOXES = dict(fiducial_boxes())
@@ -112,6 +113,8 @@ class _Boxes:
     kinds: dict[str, str]
     text_boxes: dict[str, tuple[float, float, float, float]]
     question_areas: dict[str, tuple[float, float, float, float]]
+    answer_groups: tuple[tuple[tuple[int, Any], ...], ...]   # groups that hold one answer
+    band: tuple[float, float, float, float] | None            # the printed 7% grey band
 
 
 @lru_cache(maxsize=32)
@@ -143,7 +146,11 @@ def _boxes(form: Form) -> _Boxes:
         y1 = max(b[1] + b[3] for b in members)
         # evidence crop: the boxes plus room for their printed labels on the left
         areas[question.id] = (max(0.0, x0 - 110), y0 - 22, x1 - x0 + 120, y1 - y0 + 28)
-    return _Boxes(np.array(array, dtype=np.float64), rows, kinds, texts, areas)
+    answer_groups = tuple(tuple(group) for qid, groups in rows.items()
+                          if kinds[qid] in ("single", "digits") for group in groups)
+    band = tuple(layout.frames[0]) if layout.frames else None
+    return _Boxes(np.array(array, dtype=np.float64), rows, kinds, texts, areas, answer_groups,
+                  band)
 
 
 def rectify(gray: np.ndarray, registration: Registration,
@@ -269,8 +276,7 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
     result = PageResult(source=source, page=page)
     if gray.ndim != 2 or min(gray.shape) < MIN_SIDE_PX:
         return _reject(result, "image_too_small", "x".join(map(str, gray.shape[:2])))
-    small, factor = reduce_for_detection(gray)
-    found = find_fiducials(gray, small, factor)
+    found = find_fiducials(gray)
     registration = fit_page(found, FIDUCIAL_BOXES)
     result.registration = registration
     from .qr import read_code_text  # late: keeps pyzbar's native library off import paths
@@ -296,6 +302,11 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
     calibration = calibrate(features.fills)
     readings = [judge(float(f), calibration, float(d), float(s))
                 for f, d, s in zip(features.fills, features.dark_shares, features.spreads)]
+    if boxes.band is not None:
+        # the sheet's own evidence: pen or pencil sheet, and whether its greys were bent
+        printed_tone = tone_as_printed(*reference_darkness(gray, registration, boxes.band))
+        readings = refine(readings, features_medians(features), boxes.answer_groups,
+                          printed_tone)
     for qid in question_ids:
         kind = boxes.kinds[qid]
         if kind == "text":
