@@ -3,7 +3,8 @@
 Everything lives under $SEDA_HOME: the office's ledger and keys, the central server's store in
 `central/`, demo sheets in `demo/`.  The first run seeds what a visitor to a real office would
 find (a few cases, one already answered by the central office, scanned paper sheets, kiosk
-surveys); later runs keep what is there and just start the servers again.
+surveys; the central office's units, routing rules and one person in every role); later runs
+keep what is there and just start the servers again.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import pypdfium2
 
 from forms import build_layout, builtin_catalog, seda_home
 from sync import Ledger, default_ledger_path, sync_once, write_settings
+from sync.central.casework import Casework
+from sync.central.demo_seed import DEMO_USERS, seed_central_demo
 from sync.central.server import start_central
 from sync.central.store import open_store
 from sync.identity import ensure_office_key, public_key_hex
@@ -108,12 +111,14 @@ def _seed(home: Path, central_store, echo) -> list[str]:
         ]
         for draft in drafts:
             codes.append(file_case(ledger, draft, office=DEMO_OFFICE).body["tracking_code"])
-    sync_once(home)
-    central_store.record_case_update(
-        codes[0], "answered", unit="واحد صدور کارت",
-        answer="کارت شما آماده تحویل است؛ با همراه داشتن رسید ثبت‌نام به باجه ۳ مراجعه کنید.")
-    central_store.record_case_update(codes[1], "in_progress", unit="دفتر مدیر کل")
-    sync_once(home)
+    sync_once(home)  # the cases reach the centre and are routed by the demo rules
+    casework = Casework(central_store)
+    first, second = (casework.inbox(tracking_code=code, status="all")[0] for code in codes[:2])
+    casework.assign(first.uuid, "cards.sara", actor="cards.head")
+    casework.answer(first.uuid, "کارت شما آماده تحویل است؛ با همراه داشتن رسید ثبت‌نام به باجه ۳ مراجعه کنید.",
+                    actor="cards.sara")
+    casework.change_status(second.uuid, "in_progress", actor="public.head")
+    sync_once(home)  # and the answers come back to the office
     return codes
 
 
@@ -144,6 +149,11 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
             accounts.add(DEMO_STAFF, "office_manager", password)
             password_file.write_text(password + "\n", encoding="utf-8")
     password = password_file.read_text(encoding="utf-8").strip()
+    central_password_file = home / "demo" / "central-password.txt"
+    if not central_password_file.exists():
+        central_password_file.write_text(secrets.token_urlsafe(9) + "\n", encoding="utf-8")
+    central_password = central_password_file.read_text(encoding="utf-8").strip()
+    seed_central_demo(central_store, central_password)
     click.echo(f"Seda demo in {home}")
     seeded = home / "demo" / "seeded.txt"
     if not seeded.exists():
@@ -163,7 +173,9 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     syncing.start()
     click.echo(f"  kiosk (visitor screens):  {kiosk.url}/")
     click.echo(f"  staff pages:              {kiosk.url}/staff/   login {DEMO_STAFF} / {password}")
-    click.echo(f"  central server:           {central.url}/   (store {home / 'central'})")
+    click.echo(f"  central office:           {central.url}/   (store {home / 'central'})")
+    click.echo(f"    logins, password {central_password} for all: "
+               + ", ".join(f"{name} ({role})" for name, (role, _, _) in DEMO_USERS.items()))
     click.echo(f"  demo sheets to print:     {home / 'demo' / 'sheets.pdf'}")
     click.echo(f"  tracking codes to follow up: {', '.join(codes)} (the first is answered)")
     click.echo("  office sync runs every 10 s.  Ctrl+C stops everything.")

@@ -27,6 +27,7 @@ from ..refusals import BlobsMissing, Refusal
 from ..request_auth import verify_request
 from .open311 import open311_blueprint
 from .store import Store
+from .web import web_blueprint
 
 __all__ = ["create_app"]
 
@@ -157,4 +158,5 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
         return _answer(store.pull(office, after, limit))
 
     app.register_blueprint(open311_blueprint(store))  # /open311/v2/...: docs/open311.md
+    app.register_blueprint(web_blueprint(store))  # the central office's pages: docs/central-office.md
     return app

@@ -305,3 +305,134 @@ def export_command(what: str, month: str, fmt: str, out: Path, office: str | Non
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {count} {what} to {out}.")
+
+
+# -- central office web app: users and units (docs/central-office.md) -----------------------------
+
+
+@central_group.group("user")
+def user_group() -> None:
+    """Central office web app users (argon2id password hashes in the store)."""
+
+
+def _read_password(password_file: Path | None) -> str:
+    if password_file is not None:
+        lines = password_file.read_text(encoding="utf-8").splitlines()
+        return lines[0] if lines else ""
+    return click.prompt("Password (at least 10 characters)", hide_input=True,
+                        confirmation_prompt="Repeat the password")
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", required=True,
+              type=click.Choice(["admin", "responder", "analyst", "auditor", "oversight"]),
+              help="admin, responder (needs --unit), analyst, auditor or oversight (unit 'oversight').")
+@click.option("--unit", default=None, help="Unit code (responders).")
+@click.option("--display-name", default=None, help="Name shown in the pages (default: NAME).")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Read the password from the first line of this file instead of prompting.")
+@store_option
+def user_add(name: str, role: str, unit: str | None, display_name: str | None,
+             password_file: Path | None, store_url: str | None) -> None:
+    """Create web user NAME; the password is prompted twice (or read from --password-file)."""
+    from .web import accounts, audit
+
+    store = _open(store_url)
+    password = _read_password(password_file)
+    try:
+        user = accounts.add_user(store, name, role, password, unit=unit, display_name=display_name)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(store, "cli", "user_add", f"user:{user.name}", f"role={user.role} unit={user.unit or ''}")
+    click.echo(f"User {user.name} added ({user.role}{', unit ' + user.unit if user.unit else ''}).")
+
+
+@user_group.command("list")
+@store_option
+def user_list(store_url: str | None) -> None:
+    """List web users: name, role, unit, enabled or disabled."""
+    from .web import accounts
+
+    for user in accounts.list_users(_open(store_url)):
+        click.echo(f"{user.name:<20} {user.role:<10} {user.unit or '-':<14} "
+                   f"{'disabled' if user.disabled else 'active':<8} {user.display_name}")
+
+
+@user_group.command("disable")
+@click.argument("name")
+@store_option
+def user_disable(name: str, store_url: str | None) -> None:
+    """Disable web user NAME and end their sessions now."""
+    from .web import accounts, audit
+
+    store = _open(store_url)
+    try:
+        accounts.set_disabled(store, name, True)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(store, "cli", "user_disable", f"user:{name}")
+    click.echo(f"User {name} disabled.")
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Read the new password from the first line of this file instead of prompting.")
+@store_option
+def user_passwd(name: str, password_file: Path | None, store_url: str | None) -> None:
+    """Set a new password for web user NAME (prompted twice); ends their sessions."""
+    from .web import accounts, audit
+
+    store = _open(store_url)
+    if accounts.get_user(store, name, include_disabled=True) is None:
+        raise click.ClickException(f"No user named {name}.")
+    try:
+        accounts.set_password(store, name, _read_password(password_file))
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(store, "cli", "user_password", f"user:{name}")
+    click.echo(f"Password of {name} changed.")
+
+
+@central_group.group("unit")
+def unit_group() -> None:
+    """Specialist units that answer cases (the triage queue and oversight exist already)."""
+
+
+@unit_group.command("add")
+@click.argument("code")
+@click.option("--name-fa", required=True, help="Persian name, as the pages show it.")
+@click.option("--name-en", default=None,
+              help="English name (default: unchanged, or the Persian one for a new unit).")
+@click.option("--head", default=None, help="User name of the unit head (a member of the unit, or a "
+                                           "user without a unit yet); default: unchanged.")
+@store_option
+def unit_add(code: str, name_fa: str, name_en: str | None, head: str | None, store_url: str | None) -> None:
+    """Create unit CODE, or rename it / change its head."""
+    from .casework import Casework, CaseworkError
+    from .web import audit
+
+    store = _open(store_url)
+    casework = Casework(store)
+    existing = casework.unit(code.strip().lower())
+    name_en = name_en or (existing.name_en if existing else name_fa)
+    head = head or (existing.head if existing else None)
+    try:
+        unit = casework.save_unit(code, name_fa, name_en, head=head, actor="cli")
+    except CaseworkError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(store, "cli", "unit_save", f"unit:{unit.code}",
+                 f"name_fa={unit.name_fa} name_en={unit.name_en} head={unit.head or ''}")
+    click.echo(f"Unit {unit.code} saved ({unit.name_fa}; head {unit.head or '-'}).")
+
+
+@unit_group.command("list")
+@store_option
+def unit_list(store_url: str | None) -> None:
+    """List units: code, kind, head, active or not, names."""
+    from .casework import Casework
+
+    for unit in Casework(_open(store_url)).units(include_inactive=True):
+        click.echo(f"{unit.code:<16} {unit.kind:<10} {unit.head or '-':<16} "
+                   f"{'active' if unit.active else 'inactive':<9} {unit.name_fa} / {unit.name_en}")

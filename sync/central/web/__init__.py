@@ -1,0 +1,95 @@
+"""The central office's web app: case inboxes, administration, the audit log, analysis.
+
+Persian and right-to-left first (English is a toggle), served by the central Flask app
+(:func:`sync.central.app.create_app` registers :func:`web_blueprint`).  The pieces:
+
+- :mod:`.accounts` users, argon2id passwords, sessions in the store; :mod:`.audit` the log;
+- :mod:`.auth` the contract pages are built on (``require``, ``current_user``, ``audit``, CSRF);
+- :mod:`.login` sign-in/out and the language toggle; :mod:`.admin` users, units, routing
+  rules, holidays, deadlines and the triage queue; :mod:`.auditlog` the auditor's page;
+  :mod:`.cases` unit inboxes and case pages;
+- ``insight`` (another module, if installed): the analysis pages under ``/analysis``.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Blueprint, Flask
+
+from ..store import Store
+from . import auth, i18n
+
+__all__ = ["web_blueprint"]
+
+log = logging.getLogger("seda.central.web")
+
+_SECRET_SETTING = "web.flask_secret_key"
+
+
+def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) -> Blueprint:
+    """The blueprint of every central web page (and, if present, the analysis pages).
+
+    ``clock`` (tests) replaces the wall clock for session expiry and audit times.
+    """
+    from . import admin, auditlog, cases, login
+
+    bp = Blueprint("web", __name__, url_prefix="")
+    state = auth.WebState(store, clock)
+    for endpoint, label_key, roles in (
+            ("web.cases.inbox", "nav_inbox", ("responder", "oversight", "auditor")),
+            ("web.admin.triage", "nav_triage", ("admin",)),
+            ("web.admin.users", "nav_users", ("admin",)),
+            ("web.admin.units", "nav_units", ("admin",)),
+            ("web.admin.rules", "nav_rules", ("admin",)),
+            ("web.admin.holidays", "nav_holidays", ("admin",)),
+            ("web.admin.deadlines", "nav_deadlines", ("admin",)),
+            ("web.auditlog.log", "nav_audit", ("auditor",))):
+        auth.register_nav(state, endpoint, label_key, roles)
+    login.register(bp)
+    bp.register_blueprint(admin.blueprint())
+    bp.register_blueprint(auditlog.blueprint())
+    bp.register_blueprint(cases.blueprint())
+
+    @bp.record_once
+    def _setup(setup_state) -> None:
+        app: Flask = setup_state.app
+        app.extensions["seda.web"] = state
+        if not app.secret_key:  # flash messages: one key for every process on this store
+            app.secret_key = _flask_secret(store)
+        app.config.setdefault("SESSION_COOKIE_NAME", "seda_central_flash")
+        app.config["SESSION_COOKIE_HTTPONLY"] = True
+        app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+        app.jinja_env.globals.update(t=i18n.t, csrf_field=auth.csrf_field, nav_items=auth.nav_items,
+                                     current_lang=i18n.current_lang)
+        app.jinja_env.filters.update(fa_digits=i18n.fa_digits, jalali=i18n.jalali)
+        app.after_request(auth.finish_response)
+        app.context_processor(lambda: {"current_user": auth.template_user()})
+        _register_insight(app, store, state)
+
+    return bp
+
+
+def _register_insight(app: Flask, store: Store, state: auth.WebState) -> None:
+    """The analysis pages (dashboard, comment browser) at /analysis, if that module exists."""
+    try:
+        from .insight import insight_blueprint
+    except ImportError as exc:
+        if "insight" not in str(exc):
+            log.exception("the analysis pages could not be loaded")
+        return
+    blueprint = insight_blueprint(store)
+    app.register_blueprint(blueprint, url_prefix="/analysis")
+    auth.register_nav(state, "/analysis/", "nav_analysis", ("analyst", "admin"))
+
+
+def _flask_secret(store: Store) -> str:
+    """The signing key of the small flash-message cookie, shared through ``settings`` so
+    every server process on the store accepts every other's cookie."""
+    candidate = secrets.token_hex(32)
+    with store._writing(), store.connect() as db, db.transaction():
+        db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                   (_SECRET_SETTING, candidate))
+        return db.one("SELECT value FROM settings WHERE key = ?", (_SECRET_SETTING,))[0]

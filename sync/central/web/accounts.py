@@ -1,0 +1,322 @@
+"""Central office users and their sessions, in the central store.
+
+Users live in the store's ``users`` table so every server process behind a load balancer sees
+the same people; passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106), and a
+hash made with older parameters is upgraded at the next good sign-in.  An unknown name is
+verified against a dummy hash, so a wrong name takes as long as a wrong password.
+
+A session is a random token in an HttpOnly, SameSite=Strict cookie; the store keeps only its
+SHA-256 (a stolen database copy signs nobody in), a per-session CSRF token, and the times that
+end it: 30 minutes without a request (a desk left unattended) or 12 hours after sign-in,
+whichever comes first.  Both are checked here, on the server, on every request.
+
+Failed sign-ins are audit entries; :func:`login_wait` counts them per name, so five wrong
+passwords in 15 minutes make that name wait, whichever server process was asked.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from forms.persian import to_persian_digits
+
+from ...batch import format_time
+from ..store import Store
+from . import audit
+
+__all__ = ["MAX_FAILURES", "MIN_PASSWORD", "ROLES", "SESSION_ABSOLUTE", "SESSION_IDLE",
+           "THROTTLE_WINDOW", "UNIT_ROLES", "AccountError", "Session", "User", "add_user",
+           "authenticate", "end_session", "end_user_sessions", "get_user", "list_users",
+           "login_wait", "purge_sessions", "session_for", "set_disabled", "set_password",
+           "start_session", "update_user"]
+
+ROLES = ("admin", "responder", "analyst", "auditor", "oversight")
+#: Roles whose users belong to a unit (oversight users always to the unit 'oversight').
+UNIT_ROLES = ("responder", "oversight")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
+MIN_PASSWORD = 10
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_ABSOLUTE = timedelta(hours=12)
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES = 5
+#: last_seen is written at most this often, so reading pages is not one write per request.
+_TOUCH_EVERY = timedelta(seconds=30)
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("seda-central-no-such-user")
+
+
+class AccountError(ValueError):
+    """A user could not be created or changed; says why in Persian and English."""
+
+    def __init__(self, message_fa: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_fa = message_fa
+        self.message_en = message_en
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    display_name: str
+    role: str
+    unit: str | None
+    disabled: bool = False
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf_token: str
+    created_at: datetime
+    last_seen: datetime
+    expires_at: datetime
+
+
+def _utc(now: datetime | None) -> datetime:
+    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_USER_COLUMNS = "name, display_name, role, unit, disabled, created_at"
+
+
+def _user(row: tuple) -> User:
+    name, display_name, role, unit, disabled, created_at = row
+    return User(name, display_name, role, unit, bool(disabled), created_at)
+
+
+# -- users -----------------------------------------------------------------------------
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(f"گذرواژه باید دست‌کم {to_persian_digits(MIN_PASSWORD)} نویسه باشد.",
+                           f"The password must be at least {MIN_PASSWORD} characters.")
+
+
+def _check_unit(store: Store, role: str, unit: str | None) -> str | None:
+    """The unit a user of ``role`` belongs to: oversight users to 'oversight', responders to
+    an ordinary active unit, everyone else to none."""
+    if role not in ROLES:
+        raise AccountError("نقش نامعتبر است.", f"Role must be one of {', '.join(ROLES)}.")
+    if role == "oversight":
+        return "oversight"
+    if role != "responder":
+        return None
+    if not unit:
+        raise AccountError("پاسخگوی واحد باید عضو یک واحد باشد.", "A responder must belong to a unit.")
+    with store.connect() as db:
+        row = db.one("SELECT kind, active FROM units WHERE code = ?", (unit,))
+    if row is None:
+        raise AccountError(f"واحدی با کد {unit} نیست.", f"There is no unit {unit}.")
+    if row[0] != "unit":
+        raise AccountError("پاسخگو فقط عضو یک واحد تخصصی می‌شود (نه صف تعیین واحد یا حراست).",
+                           "A responder belongs to a specialist unit (not triage or oversight).")
+    return unit
+
+
+def add_user(store: Store, name: str, role: str, password: str, *, unit: str | None = None,
+             display_name: str | None = None, now: datetime | None = None) -> User:
+    """Create a user; names are lower-case logins, passwords at least 10 characters."""
+    name = (name or "").strip().lower()
+    if not NAME_PATTERN.match(name):
+        raise AccountError("نام کاربری باید ۲ تا ۳۲ نویسه از a-z، رقم، '.'، '_' یا '-' باشد و با حرف شروع شود.",
+                           "The user name must be 2-32 characters: a-z, 0-9, '.', '_', '-', "
+                           "starting with a letter.")
+    unit = _check_unit(store, role, unit)
+    _check_password(password)
+    password_hash = _hasher.hash(password)
+    with store._writing(), store.connect() as db, db.transaction():
+        if db.one("SELECT 1 FROM users WHERE name = ?", (name,)):
+            raise AccountError(f"کاربری با نام {name} هست.", f"A user named {name} already exists.")
+        db.execute("INSERT INTO users (name, display_name, role, unit, password_hash, created_at)"
+                   " VALUES (?, ?, ?, ?, ?, ?)",
+                   (name, (display_name or "").strip() or name, role, unit, password_hash,
+                    format_time(_utc(now))))
+    return get_user(store, name, include_disabled=True)
+
+
+def update_user(store: Store, name: str, *, display_name: str | None = None,
+                role: str | None = None, unit: str | None = None) -> User:
+    """Change a user's display name, role or unit (the unit is re-checked against the role)."""
+    user = get_user(store, name, include_disabled=True)
+    if user is None:
+        raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
+    role = role or user.role
+    unit = _check_unit(store, role, unit if unit is not None else user.unit)
+    with store._writing(), store.connect() as db, db.transaction():
+        db.execute("UPDATE users SET display_name = ?, role = ?, unit = ? WHERE name = ?",
+                   ((display_name or "").strip() or user.display_name, role, unit, name))
+        if role != user.role or unit != user.unit:  # new powers start with a new sign-in
+            db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
+    return get_user(store, name, include_disabled=True)
+
+
+def get_user(store: Store, name: str, *, include_disabled: bool = False) -> User | None:
+    with store.connect() as db:
+        row = db.one(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", ((name or "").lower(),))
+    if row is None:
+        return None
+    user = _user(row)
+    return user if include_disabled or not user.disabled else None
+
+
+def list_users(store: Store, *, unit: str | None = None, include_disabled: bool = True) -> list[User]:
+    where, params = [], []
+    if unit is not None:
+        where.append("unit = ?")
+        params.append(unit)
+    if not include_disabled:
+        where.append("disabled = 0")
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    with store.connect() as db:
+        rows = db.all(f"SELECT {_USER_COLUMNS} FROM users{clause} ORDER BY name", params)
+    return [_user(row) for row in rows]
+
+
+def set_password(store: Store, name: str, password: str) -> None:
+    """Set a new password and end the user's sessions (a reset signs every device out)."""
+    _check_password(password)
+    password_hash = _hasher.hash(password)
+    with store._writing(), store.connect() as db, db.transaction():
+        changed = db.execute("UPDATE users SET password_hash = ? WHERE name = ?",
+                             (password_hash, name)).rowcount
+        if not changed:
+            raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
+        db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
+
+
+def set_disabled(store: Store, name: str, disabled: bool = True) -> User:
+    """Disable (or re-enable) a user; disabling ends their sessions at once."""
+    with store._writing(), store.connect() as db, db.transaction():
+        changed = db.execute("UPDATE users SET disabled = ? WHERE name = ?",
+                             (1 if disabled else 0, name)).rowcount
+        if not changed:
+            raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
+        if disabled:
+            db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
+    return get_user(store, name, include_disabled=True)
+
+
+def authenticate(store: Store, name: str, password: str) -> User | None:
+    """The user if the password is right and the user is enabled, else None (same time)."""
+    name = (name or "").strip().lower()
+    with store.connect() as db:
+        row = db.one(f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE name = ?", (name,))
+    stored = row[-1] if row else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    user = _user(row[:-1])
+    if user.disabled:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        new_hash = _hasher.hash(password)
+        with store._writing(), store.connect() as db, db.transaction():
+            db.execute("UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?",
+                       (new_hash, name, stored))
+    return user
+
+
+# -- sign-in throttling -------------------------------------------------------------------
+
+
+def login_wait(store: Store, name: str, *, now: datetime | None = None) -> int:
+    """Seconds ``name`` must wait before the next try (0: may try now).
+
+    Counts ``login_failed`` audit entries for the name in the last 15 minutes; from the fifth
+    on, the name waits until the oldest of them leaves the window.
+    """
+    now = _utc(now)
+    count, oldest = audit.count_since(store, "login_failed", f"user:{(name or '').strip().lower()}",
+                                      now - THROTTLE_WINDOW)
+    if count < MAX_FAILURES or oldest is None:
+        return 0
+    return max(1, int((_parse(oldest) + THROTTLE_WINDOW - now).total_seconds() + 0.999))
+
+
+# -- sessions -------------------------------------------------------------------------------
+
+
+def start_session(store: Store, user: User, *, now: datetime | None = None) -> tuple[str, Session]:
+    """A new session for ``user``: returns the cookie token (never stored) and the session."""
+    now = _utc(now)
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + SESSION_ABSOLUTE
+    purge_sessions(store, now=now)
+    with store._writing(), store.connect() as db, db.transaction():
+        db.execute("INSERT INTO sessions (token_sha256, user_name, csrf_token, created_at,"
+                   " last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                   (_token_hash(token), user.name, csrf, format_time(now), format_time(now),
+                    format_time(expires)))
+    return token, Session(user, csrf, now, now, expires)
+
+
+def session_for(store: Store, token: str | None, *, now: datetime | None = None) -> Session | None:
+    """The live session behind a cookie token, or None.
+
+    A session idle for 30 minutes, past its 12 hours, or whose user was disabled is deleted
+    and None returned; a live one has its ``last_seen`` moved to ``now``.
+    """
+    if not token:
+        return None
+    now = _utc(now)
+    digest = _token_hash(token)
+    with store.connect() as db:
+        row = db.one("SELECT s.csrf_token, s.created_at, s.last_seen, s.expires_at,"
+                     f" {', '.join('u.' + c.strip() for c in _USER_COLUMNS.split(','))}"
+                     " FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.token_sha256 = ?",
+                     (digest,))
+    if row is None:
+        return None
+    csrf, created_at, last_seen, expires_at = row[0], _parse(row[1]), _parse(row[2]), _parse(row[3])
+    user = _user(row[4:])
+    if user.disabled or now >= expires_at or now - last_seen >= SESSION_IDLE:
+        end_session(store, token)
+        return None
+    if now - last_seen >= _TOUCH_EVERY:
+        with store._writing(), store.connect() as db, db.transaction():
+            db.execute("UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?",
+                       (format_time(now), digest))
+        last_seen = now
+    return Session(user, csrf, created_at, last_seen, expires_at)
+
+
+def end_session(store: Store, token: str | None) -> None:
+    """Sign out: the session row is deleted, so the cookie is worthless from now on."""
+    if not token:
+        return
+    with store._writing(), store.connect() as db, db.transaction():
+        db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (_token_hash(token),))
+
+
+def end_user_sessions(store: Store, name: str) -> int:
+    with store._writing(), store.connect() as db, db.transaction():
+        return db.execute("DELETE FROM sessions WHERE user_name = ?", (name,)).rowcount
+
+
+def purge_sessions(store: Store, *, now: datetime | None = None) -> int:
+    """Delete every expired session row (idle or past its absolute end); returns how many."""
+    now = _utc(now)
+    with store._writing(), store.connect() as db, db.transaction():
+        return db.execute("DELETE FROM sessions WHERE expires_at <= ? OR last_seen <= ?",
+                          (format_time(now), format_time(now - SESSION_IDLE))).rowcount

@@ -1,0 +1,455 @@
+"""The administrator's pages: users, units, routing rules, holidays, deadlines, triage queue.
+
+Each page is a GET that lists and a few POSTs that change one thing; every change goes through
+:mod:`.accounts` or :class:`~sync.central.casework.Casework` (which hold the rules: a
+misconduct rule is refused there, since misconduct always goes to the oversight unit), is
+audited, and answers with a Persian flash message.  A refused change shows the page again with
+what was typed still in the form and the reason, status 400.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import jdatetime
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from forms.persian import InvalidInput, parse_jalali_date, to_ascii_digits
+
+from ..casework import CASE_TYPES, TRIAGE, Casework, CaseworkError
+from . import accounts, auth
+from .accounts import AccountError
+from .common import (error_text, field, flash_error, flash_ok, service_name, services, type_name,
+                     unit_name)
+from .i18n import register
+
+__all__ = ["blueprint"]
+
+admin_only = auth.require("admin")
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("admin", __name__, url_prefix="/admin")
+    for rule, endpoint, view, methods in (
+            ("/users", "users", users, ["GET"]),
+            ("/users", "user_add", user_add, ["POST"]),
+            ("/users/<name>", "user_update", user_update, ["POST"]),
+            ("/users/<name>/disabled", "user_disabled", user_disabled, ["POST"]),
+            ("/users/<name>/password", "user_password", user_password, ["POST"]),
+            ("/units", "units", units, ["GET"]),
+            ("/units", "unit_save", unit_save, ["POST"]),
+            ("/units/<code>/active", "unit_active", unit_active, ["POST"]),
+            ("/rules", "rules", rules, ["GET"]),
+            ("/rules", "rule_add", rule_add, ["POST"]),
+            ("/rules/<int:rule_id>/delete", "rule_delete", rule_delete, ["POST"]),
+            ("/holidays", "holidays", holidays, ["GET"]),
+            ("/holidays", "holiday_add", holiday_add, ["POST"]),
+            ("/holidays/remove", "holiday_remove", holiday_remove, ["POST"]),
+            ("/deadlines", "deadlines", deadlines, ["GET"]),
+            ("/deadlines", "deadlines_save", deadlines_save, ["POST"]),
+            ("/triage", "triage", triage, ["GET"]),
+            ("/triage/<uuid>", "triage_route", triage_route, ["POST"])):
+        bp.add_url_rule(rule, endpoint, admin_only(view), methods=methods)
+    return bp
+
+
+def _cw() -> Casework:
+    return Casework(auth.store())
+
+
+def _actor() -> str:
+    return auth.current_user().name
+
+
+def _refused(page, exc: Exception, **extra: Any) -> tuple[str, int]:
+    """Show ``page`` again, with the typed values and the reason (nothing typed is lost)."""
+    flash_error(error_text(exc))
+    return page(form=request.form, **extra)[0], 400
+
+
+def _common() -> dict[str, Any]:
+    return {"type_name": type_name, "service_name": service_name, "unit_name": unit_name,
+            "services": services(), "case_types": CASE_TYPES}
+
+
+# -- users -------------------------------------------------------------------------------
+
+
+def users(form: MultiDict | None = None) -> tuple[str, int]:
+    cw = _cw()
+    return render_template("central/admin_users.html", users=accounts.list_users(auth.store()),
+                           units=cw.units(include_inactive=True), roles=accounts.ROLES,
+                           form=form or MultiDict(), **_common()), 200
+
+
+def user_add() -> Response | tuple[str, int]:
+    password = request.form.get("password", "")
+    try:
+        if password != request.form.get("password2", ""):
+            raise AccountError("دو گذرواژه یکی نیستند.", "The two passwords differ.")
+        user = accounts.add_user(auth.store(), field("name"), field("role"), password,
+                                 unit=field("unit") or None, display_name=field("display_name"))
+    except AccountError as exc:
+        return _refused(users, exc)
+    auth.audit("user_add", f"user:{user.name}", f"role={user.role} unit={user.unit or ''}")
+    flash_ok("admin_user_added", name=user.name)
+    return redirect(url_for(".users"))
+
+
+def user_update(name: str) -> Response | tuple[str, int]:
+    try:
+        user = accounts.update_user(auth.store(), name, display_name=field("display_name"),
+                                    role=field("role") or None, unit=field("unit") or None)
+    except AccountError as exc:
+        return _refused(users, exc)
+    auth.audit("user_update", f"user:{user.name}", f"role={user.role} unit={user.unit or ''}")
+    flash_ok("admin_user_saved", name=user.name)
+    return redirect(url_for(".users"))
+
+
+def user_disabled(name: str) -> Response | tuple[str, int]:
+    disable = request.form.get("disabled", "1") == "1"
+    if disable and name == _actor():
+        return _refused(users, AccountError("نمی‌توانید حساب خودتان را غیرفعال کنید.",
+                                            "You cannot disable your own account."))
+    try:
+        user = accounts.set_disabled(auth.store(), name, disable)
+    except AccountError as exc:
+        return _refused(users, exc)
+    auth.audit("user_disable" if disable else "user_enable", f"user:{user.name}")
+    flash_ok("admin_user_disabled" if disable else "admin_user_enabled", name=user.name)
+    return redirect(url_for(".users"))
+
+
+def user_password(name: str) -> Response | tuple[str, int]:
+    password = request.form.get("password", "")
+    try:
+        if password != request.form.get("password2", ""):
+            raise AccountError("دو گذرواژه یکی نیستند.", "The two passwords differ.")
+        accounts.set_password(auth.store(), name, password)
+    except AccountError as exc:
+        return _refused(users, exc)
+    auth.audit("user_password", f"user:{name}")
+    flash_ok("admin_password_set", name=name)
+    return redirect(url_for(".users"))
+
+
+# -- units ---------------------------------------------------------------------------------
+
+
+def units(form: MultiDict | None = None) -> tuple[str, int]:
+    cw = _cw()
+    return render_template("central/admin_units.html", units=cw.units(include_inactive=True),
+                           users=accounts.list_users(auth.store(), include_disabled=False),
+                           form=form or MultiDict(), **_common()), 200
+
+
+def unit_save() -> Response | tuple[str, int]:
+    try:
+        unit = _cw().save_unit(field("code"), field("name_fa"), field("name_en"),
+                               head=field("head") or None, actor=_actor())
+    except CaseworkError as exc:
+        return _refused(units, exc)
+    auth.audit("unit_save", f"unit:{unit.code}",
+               f"name_fa={unit.name_fa} name_en={unit.name_en} head={unit.head or ''}")
+    flash_ok("admin_unit_saved", code=unit.code)
+    return redirect(url_for(".units"))
+
+
+def unit_active(code: str) -> Response | tuple[str, int]:
+    active = request.form.get("active", "1") == "1"
+    try:
+        unit = _cw().set_unit_active(code, active, actor=_actor())
+    except CaseworkError as exc:
+        return _refused(units, exc)
+    auth.audit("unit_activate" if active else "unit_deactivate", f"unit:{unit.code}")
+    flash_ok("admin_unit_saved", code=unit.code)
+    return redirect(url_for(".units"))
+
+
+# -- routing rules ---------------------------------------------------------------------------
+
+
+def rules(form: MultiDict | None = None) -> tuple[str, int]:
+    cw = _cw()
+    all_units = cw.units(include_inactive=True)
+    return render_template("central/admin_rules.html", rules=cw.rules(),
+                           units={u.code: u for u in all_units},
+                           target_units=[u for u in all_units if u.kind == "unit" and u.active],
+                           offices=[o.code for o in auth.store().offices()],
+                           form=form or MultiDict(), **_common()), 200
+
+
+def rule_add() -> Response | tuple[str, int]:
+    try:
+        rule = _cw().add_rule(case_type=field("case_type") or None, service=field("service") or None,
+                              office=field("office").upper() or None, unit=field("unit"),
+                              actor=_actor())
+    except CaseworkError as exc:
+        return _refused(rules, exc)
+    auth.audit("rule_add", f"rule:{rule.id}", f"type={rule.case_type or '*'} service="
+               f"{rule.service or '*'} office={rule.office or '*'} unit={rule.unit}")
+    flash_ok("admin_rule_added")
+    return redirect(url_for(".rules"))
+
+
+def rule_delete(rule_id: int) -> Response | tuple[str, int]:
+    try:
+        _cw().delete_rule(rule_id, actor=_actor())
+    except CaseworkError as exc:
+        return _refused(rules, exc)
+    auth.audit("rule_delete", f"rule:{rule_id}")
+    flash_ok("admin_rule_deleted")
+    return redirect(url_for(".rules"))
+
+
+# -- holidays and deadlines ------------------------------------------------------------------
+
+
+def _year() -> int:
+    try:
+        year = int(to_ascii_digits(request.values.get("year", "") or "0"))
+    except ValueError:
+        year = 0
+    return year if 1300 <= year <= 1500 else jdatetime.date.fromgregorian(date=auth.now().date()).year
+
+
+def holidays(form: MultiDict | None = None) -> tuple[str, int]:
+    year = _year()
+    return render_template("central/admin_holidays.html", year=year, holidays=_cw().holidays(year),
+                           form=form or MultiDict(), **_common()), 200
+
+
+def holiday_add() -> Response | tuple[str, int]:
+    try:
+        day = parse_jalali_date(request.form.get("day", ""))
+        _cw().add_holiday(day, field("name"), actor=_actor())
+    except (InvalidInput, CaseworkError) as exc:
+        return _refused(holidays, exc)
+    auth.audit("holiday_add", f"holiday:{day.isoformat()}", field("name"))
+    flash_ok("admin_holiday_added")
+    year = jdatetime.date.fromgregorian(date=day).year
+    return redirect(url_for(".holidays", year=year))
+
+
+def holiday_remove() -> Response | tuple[str, int]:
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(request.form.get("day", ""))
+    except ValueError:
+        abort(400)
+    _cw().remove_holiday(day, actor=_actor())
+    auth.audit("holiday_remove", f"holiday:{day.isoformat()}")
+    flash_ok("admin_holiday_removed")
+    return redirect(url_for(".holidays", year=jdatetime.date.fromgregorian(date=day).year))
+
+
+def deadlines(form: MultiDict | None = None) -> tuple[str, int]:
+    return render_template("central/admin_deadlines.html", days=_cw().deadline_days(),
+                           form=form or MultiDict(), **_common()), 200
+
+
+def deadlines_save() -> Response | tuple[str, int]:
+    cw = _cw()
+    current = cw.deadline_days()
+    changed = []
+    try:
+        for case_type in CASE_TYPES:
+            text = field(f"days_{case_type}")
+            if not text:
+                continue
+            if not text.isdigit():
+                raise CaseworkError("مهلت را با رقم بنویسید.", "Write the deadline in digits.")
+            if int(text) != current.get(case_type):
+                cw.set_deadline_days(case_type, int(text), actor=_actor())
+                changed.append(f"{case_type}={int(text)}")
+    except CaseworkError as exc:
+        return _refused(deadlines, exc)
+    if changed:
+        auth.audit("deadline_set", "deadlines", " ".join(changed))
+    flash_ok("admin_deadlines_saved")
+    return redirect(url_for(".deadlines"))
+
+
+# -- the triage queue --------------------------------------------------------------------------
+
+
+def triage(form: MultiDict | None = None) -> tuple[str, int]:
+    """Cases no routing rule matched.  Their text is shown (needed to route them), so each
+    case listed is an audited view; names, IDs and mobiles are not shown here."""
+    cw = _cw()
+    cases = cw.inbox(units=[TRIAGE], status="open", limit=100, now=auth.now())
+    rows = []
+    for case in cases:
+        if case.is_misconduct:  # never here (intake routes them), but the wall is checked twice
+            continue
+        body = cw.case_body(case.uuid)
+        rows.append((case, "" if "sealed" in body else str(body.get("text") or "")))
+        auth.audit("case_view", f"case:{case.uuid}", "triage")
+    targets = [u for u in cw.units() if u.kind == "unit"]
+    return render_template("central/admin_triage.html", rows=rows, targets=targets,
+                           total=cw.count(units=[TRIAGE], status="open"), form=form or MultiDict(),
+                           **_common()), 200
+
+
+def triage_route(uuid: str) -> Response | tuple[str, int]:
+    cw = _cw()
+    case = cw.case(uuid)
+    if case is None or case.unit != TRIAGE:
+        abort(404)
+    try:
+        updated = cw.refer(uuid, field("unit"), actor=_actor(), note=field("note") or None)
+    except CaseworkError as exc:
+        return _refused(triage, exc)
+    auth.audit("case_route", f"case:{uuid}", f"unit={updated.unit}")
+    flash_ok("admin_case_routed", code=case.tracking_code or "", unit=updated.unit)
+    return redirect(url_for(".triage"))
+
+
+register({
+    "fa": {
+        "admin_users_title": "کاربران",
+        "admin_user_add": "کاربر تازه",
+        "admin_user_added": "کاربر {name} ساخته شد.",
+        "admin_user_saved": "تغییرات کاربر {name} ذخیره شد.",
+        "admin_user_disabled": "کاربر {name} غیرفعال شد و از همه‌ی نشست‌ها خارج شد.",
+        "admin_user_enabled": "کاربر {name} دوباره فعال شد.",
+        "admin_password_set": "گذرواژه‌ی {name} عوض شد و همه‌ی نشست‌هایش بسته شد.",
+        "admin_name": "نام کاربری (لاتین)",
+        "admin_display_name": "نام نمایشی",
+        "admin_role": "نقش",
+        "admin_unit": "واحد",
+        "admin_unit_hint": "برای پاسخگویان لازم است؛ کاربران حراست همیشه در واحد حراست‌اند.",
+        "admin_password": "گذرواژه (دست‌کم ۱۰ نویسه)",
+        "admin_password2": "تکرار گذرواژه",
+        "admin_status": "وضعیت",
+        "admin_active": "فعال",
+        "admin_disabled": "غیرفعال",
+        "admin_disable": "غیرفعال کردن",
+        "admin_enable": "فعال کردن",
+        "admin_edit": "ویرایش",
+        "admin_new_password": "گذرواژه‌ی تازه",
+        "admin_set_password": "تعیین گذرواژه",
+        "admin_units_title": "واحدها",
+        "admin_unit_form": "ساخت یا ویرایش واحد",
+        "admin_unit_code": "کد واحد (لاتین)",
+        "admin_unit_name_fa": "نام فارسی",
+        "admin_unit_name_en": "نام انگلیسی",
+        "admin_unit_head": "رئیس واحد",
+        "admin_unit_kind": "گونه",
+        "admin_unit_saved": "واحد {code} ذخیره شد.",
+        "admin_unit_deactivate": "غیرفعال کردن واحد",
+        "admin_unit_activate": "فعال کردن واحد",
+        "kind_unit": "واحد تخصصی",
+        "kind_oversight": "حراست",
+        "kind_triage": "صف تعیین واحد",
+        "admin_rules_title": "قواعد ارجاع",
+        "admin_rules_intro": "هر پرونده به واحدِ دقیق‌ترین قاعده‌ی منطبق می‌رود (اداره، سپس خدمت، سپس نوع). گزارش تخلف همیشه به حراست می‌رود و قاعده نمی‌خواهد. پرونده‌ای که هیچ قاعده‌ای نخورد به صف تعیین واحد می‌رود.",
+        "admin_rule_add": "قاعده‌ی تازه",
+        "admin_rule_added": "قاعده افزوده شد.",
+        "admin_rule_deleted": "قاعده حذف شد.",
+        "admin_rule_delete": "حذف",
+        "admin_case_type": "نوع پرونده",
+        "admin_service": "خدمت",
+        "admin_office": "اداره",
+        "admin_no_rules": "هنوز قاعده‌ای نیست؛ همه‌ی پرونده‌ها به صف تعیین واحد می‌روند.",
+        "admin_holidays_title": "تعطیلات رسمی",
+        "admin_holidays_intro": "مهلت‌ها به روز کاری شمرده می‌شوند: جمعه‌ها و روزهای این فهرست کاری نیستند.",
+        "admin_holiday_day": "تاریخ (شمسی، مانند ۱۴۰۵/۰۱/۱۲)",
+        "admin_holiday_name": "مناسبت",
+        "admin_holiday_add": "افزودن تعطیلی",
+        "admin_holiday_added": "تعطیلی افزوده شد.",
+        "admin_holiday_removed": "تعطیلی حذف شد.",
+        "admin_holiday_remove": "حذف",
+        "admin_year": "سال",
+        "admin_show": "نمایش",
+        "admin_deadlines_title": "مهلت پاسخ",
+        "admin_deadlines_intro": "شمار روزهای کاری برای پاسخ به هر نوع پرونده؛ برای پرونده‌هایی که از این پس می‌رسند.",
+        "admin_days": "روز کاری",
+        "admin_deadlines_saved": "مهلت‌ها ذخیره شد.",
+        "admin_triage_title": "صف تعیین واحد",
+        "admin_triage_intro": "پرونده‌هایی که هیچ قاعده‌ای نخوردند. هر کدام را به واحد مسئول بفرستید.",
+        "admin_triage_empty": "صف خالی است.",
+        "admin_route_to": "ارجاع به واحد",
+        "admin_route": "ارجاع",
+        "admin_route_note": "یادداشت داخلی (اختیاری)",
+        "admin_case_routed": "پرونده‌ی {code} به واحد {unit} ارجاع شد.",
+        "admin_received": "دریافت",
+        "admin_code": "کد رهگیری",
+        "admin_text": "متن",
+        "admin_choose": "— برگزینید —",
+    },
+    "en": {
+        "admin_users_title": "Users",
+        "admin_user_add": "New user",
+        "admin_user_added": "User {name} created.",
+        "admin_user_saved": "User {name} saved.",
+        "admin_user_disabled": "User {name} disabled and signed out everywhere.",
+        "admin_user_enabled": "User {name} enabled again.",
+        "admin_password_set": "Password of {name} changed; all their sessions ended.",
+        "admin_name": "User name (Latin)",
+        "admin_display_name": "Display name",
+        "admin_role": "Role",
+        "admin_unit": "Unit",
+        "admin_unit_hint": "Required for responders; oversight users always belong to the oversight unit.",
+        "admin_password": "Password (at least 10 characters)",
+        "admin_password2": "Repeat the password",
+        "admin_status": "Status",
+        "admin_active": "Active",
+        "admin_disabled": "Disabled",
+        "admin_disable": "Disable",
+        "admin_enable": "Enable",
+        "admin_edit": "Edit",
+        "admin_new_password": "New password",
+        "admin_set_password": "Set password",
+        "admin_units_title": "Units",
+        "admin_unit_form": "Create or edit a unit",
+        "admin_unit_code": "Unit code (Latin)",
+        "admin_unit_name_fa": "Persian name",
+        "admin_unit_name_en": "English name",
+        "admin_unit_head": "Unit head",
+        "admin_unit_kind": "Kind",
+        "admin_unit_saved": "Unit {code} saved.",
+        "admin_unit_deactivate": "Deactivate unit",
+        "admin_unit_activate": "Activate unit",
+        "kind_unit": "Specialist unit",
+        "kind_oversight": "Oversight",
+        "kind_triage": "Triage queue",
+        "admin_rules_title": "Routing rules",
+        "admin_rules_intro": "A case goes to the unit of the most specific matching rule (office, then service, then type). Misconduct reports always go to oversight and need no rule. A case no rule matches goes to the triage queue.",
+        "admin_rule_add": "New rule",
+        "admin_rule_added": "Rule added.",
+        "admin_rule_deleted": "Rule deleted.",
+        "admin_rule_delete": "Delete",
+        "admin_case_type": "Case type",
+        "admin_service": "Service",
+        "admin_office": "Office",
+        "admin_no_rules": "No rules yet: every case goes to the triage queue.",
+        "admin_holidays_title": "Official holidays",
+        "admin_holidays_intro": "Deadlines count working days: Fridays and the days listed here are not working days.",
+        "admin_holiday_day": "Date (Jalali, e.g. 1405/01/12)",
+        "admin_holiday_name": "Occasion",
+        "admin_holiday_add": "Add holiday",
+        "admin_holiday_added": "Holiday added.",
+        "admin_holiday_removed": "Holiday removed.",
+        "admin_holiday_remove": "Remove",
+        "admin_year": "Year",
+        "admin_show": "Show",
+        "admin_deadlines_title": "Answer deadlines",
+        "admin_deadlines_intro": "Working days to answer each kind of case; applies to cases arriving from now on.",
+        "admin_days": "working days",
+        "admin_deadlines_saved": "Deadlines saved.",
+        "admin_triage_title": "Triage queue",
+        "admin_triage_intro": "Cases no routing rule matched. Send each to the unit responsible.",
+        "admin_triage_empty": "The queue is empty.",
+        "admin_route_to": "Route to unit",
+        "admin_route": "Route",
+        "admin_route_note": "Internal note (optional)",
+        "admin_case_routed": "Case {code} routed to unit {unit}.",
+        "admin_received": "Received",
+        "admin_code": "Tracking code",
+        "admin_text": "Text",
+        "admin_choose": "— choose —",
+    },
+})

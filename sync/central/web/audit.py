@@ -1,0 +1,93 @@
+"""The audit log: who saw or changed what, and when.
+
+Every view of a citizen's personal data, every answer, status change, assignment and note,
+every administrative change and every sign-in (good or bad) is one row in ``audit_log``.
+The log is append-only from the web app: no page edits or deletes a row, and the auditor
+reads it through :func:`entries`.  Failed sign-ins are counted from here too
+(:func:`count_since`), so login throttling holds across every server process on one store.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ...batch import format_time
+from ..store import Store
+
+__all__ = ["AuditEntry", "count_since", "entries", "record"]
+
+_MAX_FIELD = 2000
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+def record(store: Store, actor: str, action: str, target: str, detail: str = "", *,
+           now: datetime | None = None) -> None:
+    """Append one entry.  ``target`` names the thing (``case:<uuid>``, ``user:<name>``, ...)."""
+    at = format_time(now or datetime.now(timezone.utc))
+    with store._writing(), store.connect() as db, db.transaction():
+        db.execute("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                   (at, actor[:200], action[:100], target[:_MAX_FIELD], detail[:_MAX_FIELD]))
+
+
+def entries(store: Store, *, actor: str | None = None, action: str | None = None,
+            target: str | None = None, since: datetime | None = None, until: datetime | None = None,
+            limit: int = 100, offset: int = 0) -> tuple[list[AuditEntry], int]:
+    """Entries newest first and how many match in total.
+
+    ``target`` matches a prefix (``case:`` lists every case entry), the rest exactly;
+    ``since``/``until`` bound ``at`` (inclusive, exclusive).
+    """
+    where, params = _filters(actor=actor, action=action, target=target, since=since, until=until)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    with store.connect() as db:
+        total = db.one(f"SELECT COUNT(*) FROM audit_log{clause}", params)[0]
+        rows = db.all(f"SELECT id, at, actor, action, target, detail FROM audit_log{clause}"
+                      " ORDER BY id DESC LIMIT ? OFFSET ?",
+                      [*params, max(1, int(limit)), max(0, int(offset))])
+    return [AuditEntry(*row) for row in rows], int(total)
+
+
+def actions(store: Store) -> list[str]:
+    """The distinct actions seen so far (for the auditor's filter list)."""
+    with store.connect() as db:
+        return [row[0] for row in db.all("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+
+
+def count_since(store: Store, action: str, target: str, since: datetime) -> tuple[int, str | None]:
+    """How many ``action`` entries about ``target`` since ``since``, and the oldest one's time."""
+    with store.connect() as db:
+        row = db.one("SELECT COUNT(*), MIN(at) FROM audit_log WHERE target = ? AND action = ?"
+                     " AND at >= ?", (target, action, format_time(since)))
+    return int(row[0]), row[1]
+
+
+def _filters(**given: Any) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if given["actor"]:
+        where.append("actor = ?")
+        params.append(given["actor"])
+    if given["action"]:
+        where.append("action = ?")
+        params.append(given["action"])
+    if given["target"]:
+        where.append("target LIKE ? ESCAPE '!'")
+        escaped = given["target"].replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        params.append(escaped + "%")
+    if given["since"] is not None:
+        where.append("at >= ?")
+        params.append(format_time(given["since"]))
+    if given["until"] is not None:
+        where.append("at < ?")
+        params.append(format_time(given["until"]))
+    return where, params

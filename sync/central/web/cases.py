@@ -1,0 +1,567 @@
+"""Unit inboxes and case pages: where responders read cases and answer citizens.
+
+Who sees what (checked on every route, by :func:`can_see` and :func:`can_work`):
+
+- a responder: the cases of their unit, and works them; the unit's head also sees the
+  escalated cases of the unit and assigns cases to its members;
+- oversight: the only role that ever sees a misconduct report (type ``misconduct`` or unit
+  ``oversight``), and works them like a responder;
+- an auditor: every other case, read-only;
+- administrators and analysts: no case pages (the administrator routes the triage queue).
+
+A misconduct report the viewer may not see is answered with 404, never 403, so its existence
+is not confirmed either.  Every case page shown and every attachment served is an audit entry;
+so is every change.  Sealed bodies (the office sealed the report to the oversight key) stay
+sealed unless the server holds the oversight private key ($SEDA_HOME/keys/oversight.key) and
+the viewer is oversight.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from forms import seda_home
+from forms.persian import to_ascii_digits
+
+from ...case_updates import CASE_STATUSES, normalize_tracking_code
+from ...sealing import SealingError, unseal
+from ..casework import CASE_TYPES, OVERSIGHT, TRIAGE, Case, Casework, CaseworkError
+from . import accounts, auth
+from .accounts import User
+from .common import (error_text, field, flash_error, flash_ok, page_number, service_name, services,
+                     status_name, type_name, unit_name)
+from .i18n import register, t
+
+__all__ = ["blueprint", "can_see", "can_work", "oversight_key_path"]
+
+PAGE_SIZE = 50
+CASE_ROLES = ("responder", "oversight", "auditor")
+WORK_ROLES = ("responder", "oversight")
+_SHA256 = frozenset("0123456789abcdef")
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("cases", __name__, url_prefix="/cases")
+    bp.add_url_rule("/", "inbox", auth.require(*CASE_ROLES)(inbox))
+    bp.add_url_rule("/<uuid>", "case", auth.require(*CASE_ROLES)(case_page))
+    bp.add_url_rule("/<uuid>/attachments/<sha256>", "attachment", auth.require(*CASE_ROLES)(attachment))
+    for action in ("assign", "note", "answer", "status", "refer", "reject"):
+        bp.add_url_rule(f"/<uuid>/{action}", action, auth.require(*WORK_ROLES)(_ACTIONS[action]),
+                        methods=["POST"])
+    bp.register_error_handler(404, lambda _e: auth.error_page("not_found_title", "not_found_text", 404))
+    return bp
+
+
+# -- who may see and work a case (pure) ------------------------------------------------------
+
+
+def can_see(user: User, case: Case) -> bool:
+    """Misconduct only for oversight; responders their unit; auditors everything else."""
+    if case.is_misconduct:
+        return user.role == "oversight"
+    if user.role == "responder":
+        return case.unit == user.unit
+    return user.role == "auditor"
+
+
+def can_work(user: User, case: Case) -> bool:
+    """Members of the case's unit (oversight users for oversight's cases) may change it."""
+    if case.is_misconduct:
+        return user.role == "oversight" and case.unit == OVERSIGHT
+    return user.role == "responder" and case.unit == user.unit
+
+
+def _scope(cw: Casework, user: User) -> list[str]:
+    """The units whose cases ``user`` lists."""
+    if user.role == "oversight":
+        return [OVERSIGHT]
+    if user.role == "responder":
+        return [user.unit] if user.unit else []
+    return [u.code for u in cw.units(include_inactive=True) if u.kind != "oversight"]
+
+
+def _is_head(cw: Casework, user: User) -> bool:
+    unit = cw.unit(user.unit) if user.unit else None
+    return unit is not None and unit.head == user.name
+
+
+# -- the inbox ---------------------------------------------------------------------------------
+
+
+def inbox() -> tuple[str, int]:
+    user = auth.current_user()
+    cw = Casework(auth.store())
+    now = auth.now()
+    head = _is_head(cw, user)
+    args = request.args
+    status = field("status", source=args) or "open"
+    statuses = ["open", "overdue", *(["escalated"] if head else []), "all", *CASE_STATUSES]
+    if status not in statuses:
+        status = "open"
+    code = normalize_tracking_code(field("code", source=args)) if args.get("code") else ""
+    assignee = field("assignee", source=args)
+    filters = {"status": status, "office": field("office", source=args).upper(),
+               "type": field("type", source=args), "service": field("service", source=args),
+               "assignee": assignee, "code": args.get("code", "")}
+    query = {"units": _scope(cw, user), "status": status,
+             "assignee": user.name if assignee == "me" else None,
+             "office": filters["office"] or None, "case_type": filters["type"] or None,
+             "service": filters["service"] or None, "tracking_code": code or None}
+    if user.role != "oversight" and query["case_type"] == "misconduct":
+        query["units"] = []  # nobody else ever lists a misconduct report
+    page = page_number()
+    total = cw.count(**query, now=now)
+    cases = [c for c in cw.inbox(**query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, now=now)
+             if can_see(user, c)]
+    calendar = cw.calendar()
+    rows = [(c, calendar.working_days_left(c.due, now) if c.is_open else None, c.overdue(now))
+            for c in cases]
+    summary = None
+    if head:
+        scope = _scope(cw, user)
+        summary = {"overdue": cw.count(units=scope, status="overdue", now=now),
+                   "escalated": cw.count(units=scope, status="escalated", now=now),
+                   "unassigned": sum(1 for c in cw.inbox(units=scope, status="open", limit=500, now=now)
+                                     if not c.assignee)}
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    return render_template("central/inbox.html", rows=rows, total=total, page=page, pages=pages,
+                           filters=filters, statuses=statuses, head=head, summary=summary,
+                           offices=[o.code for o in auth.store().offices()],
+                           case_types=[c for c in CASE_TYPES
+                                       if c != "misconduct" or user.role == "oversight"],
+                           units={u.code: u for u in cw.units(include_inactive=True)},
+                           **_names()), 200
+
+
+def _names() -> dict[str, Any]:
+    return {"type_name": type_name, "service_name": service_name, "status_name": status_name,
+            "unit_name": unit_name, "services": services()}
+
+
+# -- the case page -------------------------------------------------------------------------------
+
+
+def oversight_key_path() -> Path:
+    """Where the oversight unit's private key must be for sealed reports to open here."""
+    return seda_home() / "keys" / "oversight.key"
+
+
+def _opened_body(body: dict[str, Any], user: User) -> tuple[dict[str, Any], bool]:
+    """``(body, still_sealed)``: a sealed body opened for oversight when the key is here."""
+    if "sealed" not in body:
+        return body, False
+    path = oversight_key_path()
+    if user.role != "oversight" or not path.is_file():
+        return body, True
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        return unseal(body, key), False
+    except (SealingError, ValueError, TypeError, OSError):
+        return body, True
+
+
+def _visible_case(cw: Casework, uuid: str) -> Case:
+    """The case if the user may see it; 404 otherwise (also for a hidden misconduct report)."""
+    case = cw.case(uuid)
+    user = auth.current_user()
+    if case is None or not can_see(user, case):
+        abort(404)
+    return case
+
+
+def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tuple[str, int]:
+    cw = Casework(auth.store())
+    case = _visible_case(cw, uuid)
+    user = auth.current_user()
+    body, sealed = _opened_body(cw.case_body(uuid), user)
+    anonymous = body.get("anonymous") in (True, 1, "1", "true")
+    identity = {} if anonymous or sealed else {k: body[k] for k in ("name", "national_id", "mobile")
+                                              if body.get(k)}
+    shown = ["text"] if body.get("text") and not sealed else []
+    shown += sorted(identity)
+    auth.audit("case_view", f"case:{uuid}", ",".join(shown) or "meta")
+    now = auth.now()
+    working = can_work(user, case)
+    head = working and (_is_head(cw, user))
+    members = [u for u in accounts.list_users(auth.store(), unit=case.unit, include_disabled=False)
+               if u.role in WORK_ROLES] if working else []
+    suggestions = cw.duplicate_suggestions(uuid, units=_scope(cw, user)) if not sealed or working else []
+    suggestions = [s for s in suggestions if can_see(user, s.case)]
+    all_units = cw.units(include_inactive=True)
+    refer_targets = [u for u in cw.units() if u.code != case.unit and u.kind != TRIAGE]
+    left = cw.calendar().working_days_left(case.due, now) if case.is_open else None
+    return render_template(
+        "central/case.html", case=case, body=body, sealed=sealed, anonymous=anonymous,
+        identity=identity, attachments=_attachments(case, body), events=cw.events(uuid),
+        suggestions=suggestions, working=working, head=head, members=members,
+        simple_statuses=[s for s in cw.allowed_statuses(case) if s in ("in_progress", "closed")],
+        can_answer="answered" in cw.allowed_statuses(case),
+        can_reject=any(s.startswith("rejected_") for s in cw.allowed_statuses(case)),
+        refer_targets=refer_targets, units={u.code: u for u in all_units}, days_left=left,
+        overdue=case.overdue(now), form=form or MultiDict(), me=user, **_names()), status
+
+
+def _attachments(case: Case, body: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(sha256, media_type)`` of the case's attachments (type from the office's record)."""
+    found = []
+    for sha in body.get("attachments") or []:
+        sha = str(sha).lower()
+        if len(sha) == 64 and set(sha) <= _SHA256:
+            found.append((sha, _media_type(case.office, sha)))
+    return found
+
+
+def _media_type(office: str, sha: str) -> str:
+    store = auth.store()
+    extract = ("json_extract(body, '$.sha256')" if store.dialect == "sqlite"
+               else "(body::jsonb ->> 'sha256')")
+    with store.connect() as db:
+        row = db.one(f"SELECT body FROM records WHERE kind = 'attachment' AND office = ?"
+                     f" AND {extract} = ? LIMIT 1", (office, sha))
+    if row is None:
+        return "application/octet-stream"
+    import json
+
+    media = str(json.loads(row[0]).get("media_type") or "")
+    return media if media.startswith(("image/", "audio/")) else "application/octet-stream"
+
+
+def attachment(uuid: str, sha256: str) -> Response:
+    """One attachment of a case the user may see; an audited view of personal data."""
+    cw = Casework(auth.store())
+    case = _visible_case(cw, uuid)
+    sha256 = sha256.lower()
+    body = cw.case_body(uuid)
+    if sha256 not in [str(s).lower() for s in body.get("attachments") or []]:
+        abort(404)
+    data = auth.store().blob(sha256)
+    if data is None:
+        abort(404)
+    auth.audit("attachment_view", f"case:{uuid}", sha256)
+    media = _media_type(case.office, sha256)
+    response = Response(data, mimetype=media)
+    response.headers["Content-Disposition"] = "inline" if media != "application/octet-stream" \
+        else f'attachment; filename="{sha256[:16]}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- actions ------------------------------------------------------------------------------------
+
+
+def _working_case(uuid: str) -> tuple[Casework, Case]:
+    cw = Casework(auth.store())
+    case = _visible_case(cw, uuid)
+    if not can_work(auth.current_user(), case):
+        abort(403)
+    return cw, case
+
+
+def _refused(uuid: str, exc: Exception) -> tuple[str, int]:
+    """The case page again, with the reason and everything typed still in its field."""
+    flash_error(error_text(exc))
+    return case_page(uuid, form=request.form, status=400)
+
+
+def _done(uuid: str, key: str, **values: object) -> Response:
+    flash_ok(key, **values)
+    return redirect(url_for(".case", uuid=uuid))
+
+
+def assign(uuid: str) -> Response | tuple[str, int]:
+    cw, case = _working_case(uuid)
+    user = auth.current_user()
+    target = field("assignee").lower() or None
+    if target == "me":
+        target = user.name
+    # The head gives cases to anyone in the unit; a member may only take one for themselves.
+    if not _is_head(cw, user) and target != user.name:
+        return _refused(uuid, CaseworkError("فقط رئیس واحد پرونده را به دیگران می‌سپارد.",
+                                            "Only the unit head assigns cases to others."))
+    try:
+        cw.assign(uuid, target, actor=user.name)
+    except CaseworkError as exc:
+        return _refused(uuid, exc)
+    auth.audit("case_assign", f"case:{uuid}", f"assignee={target or ''}")
+    return _done(uuid, "case_assigned", name=target or t("case_unit_itself"))
+
+
+def note(uuid: str) -> Response | tuple[str, int]:
+    cw, case = _working_case(uuid)
+    try:
+        cw.add_note(uuid, request.form.get("text", ""), actor=auth.current_user().name)
+    except CaseworkError as exc:
+        return _refused(uuid, exc)
+    auth.audit("case_note", f"case:{uuid}")
+    return _done(uuid, "case_noted")
+
+
+def answer(uuid: str) -> Response | tuple[str, int]:
+    cw, case = _working_case(uuid)
+    try:
+        cw.answer(uuid, request.form.get("text", ""), actor=auth.current_user().name)
+    except CaseworkError as exc:
+        return _refused(uuid, exc)
+    auth.audit("case_answer", f"case:{uuid}")
+    return _done(uuid, "case_answered")
+
+
+def status(uuid: str) -> Response | tuple[str, int]:
+    cw, case = _working_case(uuid)
+    new_status = field("status")
+    try:
+        cw.change_status(uuid, new_status, actor=auth.current_user().name,
+                         note=request.form.get("note") or None)
+    except CaseworkError as exc:
+        return _refused(uuid, exc)
+    auth.audit("case_status", f"case:{uuid}", f"{case.status}->{new_status}")
+    return _done(uuid, "case_status_changed", status=status_name(new_status))
+
+
+def refer(uuid: str) -> Response | tuple[str, int]:
+    cw, case = _working_case(uuid)
+    unit = field("unit")
+    try:
+        cw.refer(uuid, unit, actor=auth.current_user().name, note=request.form.get("note") or None)
+    except CaseworkError as exc:
+        return _refused(uuid, exc)
+    auth.audit("case_refer", f"case:{uuid}", f"{case.unit}->{unit}")
+    flash_ok("case_referred", unit=unit_name(cw.unit(unit)))
+    return redirect(url_for(".inbox"))  # the case has left this unit: its page is not ours now
+
+
+def reject(uuid: str) -> Response | tuple[str, int]:
+    cw, case = _working_case(uuid)
+    user = auth.current_user()
+    reason = field("reason")
+    original = None
+    try:
+        if reason == "duplicate":
+            original = _original(cw, user, field("original"))
+        cw.reject(uuid, reason, actor=user.name, duplicate_of=original,
+                  note=request.form.get("note") or None)
+    except CaseworkError as exc:
+        return _refused(uuid, exc)
+    auth.audit("case_reject", f"case:{uuid}", f"reason={reason} original={original or ''}")
+    return _done(uuid, "case_rejected")
+
+
+def _original(cw: Casework, user: User, given: str) -> str:
+    """The original of a duplicate: a case UUID or a tracking code the user may see."""
+    given = given.strip()
+    if not given:
+        raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
+    candidate = cw.case(given)
+    if candidate is None:
+        found = cw.inbox(units=_scope(cw, user), status="all",
+                         tracking_code=normalize_tracking_code(to_ascii_digits(given)), limit=2)
+        candidate = found[0] if found else None
+    if candidate is None or not can_see(user, candidate):
+        raise CaseworkError("پرونده‌ی اصلی با این کد پیدا نشد.", "No original case with that code.")
+    return candidate.uuid
+
+
+_ACTIONS = {"assign": assign, "note": note, "answer": answer, "status": status, "refer": refer,
+            "reject": reject}
+
+
+register({
+    "fa": {
+        "inbox_title": "صندوق پرونده‌ها",
+        "inbox_empty": "پرونده‌ای با این پالایه‌ها نیست.",
+        "inbox_status": "وضعیت",
+        "inbox_status_open": "باز",
+        "inbox_status_overdue": "دیرکرد",
+        "inbox_status_escalated": "ارجاع‌شده به رئیس",
+        "inbox_status_all": "همه",
+        "inbox_assignee": "کارشناس",
+        "inbox_assignee_me": "پرونده‌های من",
+        "inbox_code": "کد رهگیری",
+        "inbox_type": "نوع",
+        "inbox_service": "خدمت",
+        "inbox_office": "اداره",
+        "inbox_unit": "واحد",
+        "inbox_received": "دریافت",
+        "inbox_due": "مهلت",
+        "inbox_days_left": "{n} روز کاری مانده",
+        "inbox_days_late": "{n} روز کاری دیرکرد",
+        "inbox_due_today": "مهلت امروز",
+        "inbox_overdue": "دیرکرد",
+        "inbox_escalated": "ارجاع به رئیس",
+        "inbox_head_summary": "نمای رئیس واحد",
+        "inbox_head_overdue": "{n} پرونده‌ی دیرکرد",
+        "inbox_head_escalated": "{n} پرونده‌ی ارجاع‌شده به شما",
+        "inbox_head_unassigned": "{n} پرونده‌ی بی‌کارشناس",
+        "case_title": "پرونده {code}",
+        "case_back": "بازگشت به صندوق",
+        "case_text": "متن شهروند",
+        "case_no_text": "متنی نوشته نشده است.",
+        "case_identity": "هویت",
+        "case_anonymous": "بی‌نام",
+        "case_no_identity": "شهروند هویتی نداده است.",
+        "case_name": "نام",
+        "case_national_id": "کد ملی",
+        "case_mobile": "موبایل",
+        "case_sealed": "مهروموم‌شده — فقط با کلید حراست باز می‌شود.",
+        "case_attachments": "پیوست‌ها",
+        "case_attachment_image": "تصویر پیوست {n}",
+        "case_attachment_audio": "پیام صوتی {n}",
+        "case_attachment_file": "پرونده‌ی پیوست {n}",
+        "case_timeline": "روند پرونده",
+        "case_facts": "مشخصات",
+        "case_status": "وضعیت",
+        "case_assignee": "کارشناس",
+        "case_nobody": "هنوز به کسی سپرده نشده",
+        "case_duplicates": "پرونده‌های شاید تکراری",
+        "case_dup_same_person": "همان شهروند",
+        "case_dup_similar_text": "متن همانند ({score}٪)",
+        "case_no_duplicates": "پرونده‌ی همانندی پیدا نشد.",
+        "case_actions": "اقدام‌ها",
+        "case_read_only": "این پرونده را فقط می‌توانید ببینید.",
+        "case_assign": "سپردن به کارشناس",
+        "case_take": "برداشتن پرونده برای خودم",
+        "case_unassign": "بازگرداندن به واحد",
+        "case_unit_itself": "واحد",
+        "case_assign_to": "کارشناس",
+        "case_note": "یادداشت داخلی",
+        "case_note_hint": "فقط در دفتر مرکزی دیده می‌شود و به شهروند نمی‌رسد.",
+        "case_note_add": "افزودن یادداشت",
+        "case_answer": "پاسخ به شهروند",
+        "case_answer_hint": "این متن در کیوسک اداره به هر کس که کد رهگیری را وارد کند نشان داده می‌شود؛ نام دیگران را ننویسید.",
+        "case_answer_send": "فرستادن پاسخ",
+        "case_change_status": "تغییر وضعیت",
+        "case_new_status": "وضعیت تازه",
+        "case_status_note": "توضیح برای شهروند (اختیاری)",
+        "case_status_save": "ثبت وضعیت",
+        "case_refer": "ارجاع به واحد دیگر",
+        "case_refer_unit": "واحد مقصد",
+        "case_refer_note": "یادداشت داخلی (اختیاری)",
+        "case_refer_send": "ارجاع",
+        "case_reject": "رد پرونده",
+        "case_reject_reason": "دلیل",
+        "case_reject_duplicate": "تکراری است",
+        "case_reject_not_ours": "در حوزه‌ی این سازمان نیست",
+        "case_reject_original": "پرونده‌ی اصلی (کد رهگیری)",
+        "case_reject_note": "توضیح برای شهروند",
+        "case_reject_send": "رد پرونده",
+        "case_assigned": "پرونده به {name} سپرده شد.",
+        "case_noted": "یادداشت افزوده شد.",
+        "case_answered": "پاسخ ثبت شد و پس از همگام‌سازی بعدی در کیوسک اداره دیده می‌شود.",
+        "case_status_changed": "وضعیت پرونده «{status}» شد.",
+        "case_referred": "پرونده به {unit} ارجاع شد.",
+        "case_rejected": "پرونده رد شد.",
+        "event_received": "دریافت شد",
+        "event_routed": "به واحد فرستاده شد",
+        "event_assigned": "سپرده شد",
+        "event_status": "تغییر وضعیت",
+        "event_note": "یادداشت داخلی",
+        "event_answer": "پاسخ به شهروند",
+        "event_referred": "ارجاع به واحد دیگر",
+        "event_escalated": "ارجاع به رئیس واحد (دیرکرد)",
+        "event_rejected": "رد شد",
+        "event_by": "به دست {actor}",
+        "event_internal": "داخلی",
+    },
+    "en": {
+        "inbox_title": "Case inbox",
+        "inbox_empty": "No cases match these filters.",
+        "inbox_status": "Status",
+        "inbox_status_open": "Open",
+        "inbox_status_overdue": "Overdue",
+        "inbox_status_escalated": "Escalated to head",
+        "inbox_status_all": "All",
+        "inbox_assignee": "Officer",
+        "inbox_assignee_me": "My cases",
+        "inbox_code": "Tracking code",
+        "inbox_type": "Type",
+        "inbox_service": "Service",
+        "inbox_office": "Office",
+        "inbox_unit": "Unit",
+        "inbox_received": "Received",
+        "inbox_due": "Deadline",
+        "inbox_days_left": "{n} working days left",
+        "inbox_days_late": "{n} working days late",
+        "inbox_due_today": "Due today",
+        "inbox_overdue": "Overdue",
+        "inbox_escalated": "Escalated",
+        "inbox_head_summary": "Unit head's view",
+        "inbox_head_overdue": "{n} overdue cases",
+        "inbox_head_escalated": "{n} cases escalated to you",
+        "inbox_head_unassigned": "{n} unassigned cases",
+        "case_title": "Case {code}",
+        "case_back": "Back to the inbox",
+        "case_text": "The citizen's text",
+        "case_no_text": "No text was written.",
+        "case_identity": "Identity",
+        "case_anonymous": "Anonymous",
+        "case_no_identity": "The citizen gave no identity.",
+        "case_name": "Name",
+        "case_national_id": "National ID",
+        "case_mobile": "Mobile",
+        "case_sealed": "Sealed — opens only with the oversight key.",
+        "case_attachments": "Attachments",
+        "case_attachment_image": "Attached image {n}",
+        "case_attachment_audio": "Voice message {n}",
+        "case_attachment_file": "Attached file {n}",
+        "case_timeline": "Timeline",
+        "case_facts": "Details",
+        "case_status": "Status",
+        "case_assignee": "Officer",
+        "case_nobody": "Not assigned yet",
+        "case_duplicates": "Possible duplicates",
+        "case_dup_same_person": "Same citizen",
+        "case_dup_similar_text": "Similar text ({score}%)",
+        "case_no_duplicates": "No similar cases found.",
+        "case_actions": "Actions",
+        "case_read_only": "You may only read this case.",
+        "case_assign": "Assign to an officer",
+        "case_take": "Take this case",
+        "case_unassign": "Give back to the unit",
+        "case_unit_itself": "the unit",
+        "case_assign_to": "Officer",
+        "case_note": "Internal note",
+        "case_note_hint": "Seen only at the central office; never sent to the citizen.",
+        "case_note_add": "Add note",
+        "case_answer": "Answer the citizen",
+        "case_answer_hint": "Shown at the office kiosk to whoever types the tracking code; do not name other people.",
+        "case_answer_send": "Send answer",
+        "case_change_status": "Change status",
+        "case_new_status": "New status",
+        "case_status_note": "Note for the citizen (optional)",
+        "case_status_save": "Set status",
+        "case_refer": "Refer to another unit",
+        "case_refer_unit": "Unit",
+        "case_refer_note": "Internal note (optional)",
+        "case_refer_send": "Refer",
+        "case_reject": "Reject",
+        "case_reject_reason": "Reason",
+        "case_reject_duplicate": "Duplicate",
+        "case_reject_not_ours": "Not this organisation's business",
+        "case_reject_original": "Original case (tracking code)",
+        "case_reject_note": "Explanation for the citizen",
+        "case_reject_send": "Reject",
+        "case_assigned": "Case assigned to {name}.",
+        "case_noted": "Note added.",
+        "case_answered": "Answer saved; the office kiosk shows it after its next sync.",
+        "case_status_changed": "Case status is now “{status}”.",
+        "case_referred": "Case referred to {unit}.",
+        "case_rejected": "Case rejected.",
+        "event_received": "Received",
+        "event_routed": "Routed to a unit",
+        "event_assigned": "Assigned",
+        "event_status": "Status change",
+        "event_note": "Internal note",
+        "event_answer": "Answer to the citizen",
+        "event_referred": "Referred to another unit",
+        "event_escalated": "Escalated to the unit head (overdue)",
+        "event_rejected": "Rejected",
+        "event_by": "by {actor}",
+        "event_internal": "internal",
+    },
+})

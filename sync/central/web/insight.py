@@ -1,0 +1,589 @@
+"""The analysis pages (issue #6, "Analysis"): dashboard, question (2) per service, comment
+browser, CSV downloads.  Mounted at ``/analysis`` for analysts and administrators.
+
+Every figure comes from :mod:`sync.central.analysis` (monthly roll-ups once
+``ensure_analysis_indexes`` has run), so a page makes a fixed, small number of queries however
+many responses the store holds.  Fairness (Article 9 clause 5 uses these figures to reward and
+discipline people): every mean carries its 95 % interval and n, and a group with fewer answers
+than :data:`analysis.MIN_RESPONSES` is shown greyed with the rule written out, never ranked and
+never singled out as best or worst.
+
+Routes (all GET, all ``@require("analyst", "admin")``):
+
+- ``/analysis/``                       dashboard: month (Jalali, default the current one in
+                                       Tehran) and office; per office, service, desk and source;
+                                       desk ranking; 12-month trend; case counts by type
+- ``/analysis/announcements``          question (2) per service, worst "no" share first
+- ``/analysis/services/<id>``          a service's catalogue entry next to its figures
+- ``/analysis/comments``               handwritten crops and typed comments, filtered, paged
+- ``/analysis/comments/<uuid>/crop.png`` one handwritten crop (every view audited)
+- ``/analysis/export/responses.csv``, ``/analysis/export/cases.csv``  (audited)
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from markupsafe import Markup
+
+from forms.persian import InvalidInput, jalali_month_name, normalize_input, to_persian_digits
+
+from .. import analysis as A
+from ..exports import CASE_COLUMNS, RESPONSE_COLUMNS, case_rows, response_rows
+from ..store import Store
+from . import charts
+from .auth import audit, now, require
+from .common import type_name
+from .i18n import current_lang, register, t
+
+__all__ = ["insight_blueprint", "current_month", "month_choices"]
+
+ROLES = ("analyst", "admin")
+_TEHRAN = ZoneInfo("Asia/Tehran")
+_MAX_FILTER = 80
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
+#: The web export never carries a citizen's identity: analysts need figures, not people.
+_IDENTITY_COLUMNS = ("name", "national_id", "mobile")
+
+register({
+    "fa": {
+        "insight_title": "تحلیل رضایت مراجعین",
+        "insight_month": "ماه",
+        "insight_office": "اداره",
+        "insight_all_offices": "همه ادارات",
+        "insight_show": "نمایش",
+        "insight_rule": "کمتر از {n} پاسخ — برای مقایسه کافی نیست",
+        "insight_rule_long": ("گروه‌هایی که کمتر از {n} پاسخ دارند کم‌رنگ نشان داده می‌شوند، رتبه نمی‌گیرند"
+                              " و با دیگران مقایسه نمی‌شوند"
+                              " (ماده ۹، بند ۵: این اعداد در ارزیابی کارکنان به کار می‌روند)."),
+        "insight_interval": "اعداد داخل پرانتز بازه اطمینان ۹۵٪ است.",
+        "insight_total": "جمع",
+        "insight_responses": "تعداد پاسخ",
+        "insight_no_responses": "در این ماه هیچ پاسخی ثبت نشده است.",
+        "insight_by_office": "به تفکیک اداره",
+        "insight_by_service": "به تفکیک خدمت",
+        "insight_by_desk": "به تفکیک باجه",
+        "insight_by_source": "کاغذی و کیوسک",
+        "insight_group": "گروه",
+        "q_workflow": "۱- گردش کار",
+        "q_matched": "۲- تطبیق با اعلام‌شده (بله)",
+        "q_staff_behaviour": "۳- رفتار کارکنان",
+        "q_overall": "رضایت کلی",
+        "source_paper": "کاغذی",
+        "source_kiosk": "کیوسک",
+        "source_unknown": "نامشخص",
+        "insight_desk": "باجه {desk}",
+        "insight_unknown": "نامشخص",
+        "insight_ranking": "رتبه‌بندی باجه‌ها (رفتار کارکنان)",
+        "insight_rank": "رتبه",
+        "insight_unranked": "بدون رتبه (داده ناکافی)",
+        "insight_ranking_note": ("فقط باجه‌هایی که دست‌کم {n} پاسخ دارند رتبه می‌گیرند؛ بقیه جداگانه و بدون رتبه"
+                                 " آمده‌اند. رتبه‌ها با بازه اطمینانشان خوانده شوند:"
+                                 " بازه‌های هم‌پوشان یعنی تفاوت قطعی نیست."),
+        "insight_desk_col": "اداره / باجه",
+        "insight_no_ranked": "هیچ باجه‌ای در این ماه پاسخ کافی برای رتبه‌بندی ندارد.",
+        "insight_trend": "روند دوازده ماه اخیر (رضایت کلی)",
+        "insight_chart_service": "میانگین رضایت کلی به تفکیک خدمت",
+        "insight_chart_office": "میانگین رضایت کلی به تفکیک اداره",
+        "insight_cases": "پرونده‌های این ماه به تفکیک نوع",
+        "insight_cases_note": "فقط تعداد؛ متن گزارش‌های تخلف فقط در دسترس حراست است.",
+        "insight_case_type": "نوع",
+        "insight_count": "تعداد",
+        "insight_no_cases": "در این ماه پرونده‌ای نرسیده است.",
+        "insight_downloads": "دریافت داده‌ها (CSV)",
+        "insight_download_responses": "پاسخ‌های این ماه",
+        "insight_download_cases": "پرونده‌های این ماه (بدون هویت افراد و بدون متن گزارش‌های تخلف)",
+        "insight_nav_dashboard": "داشبورد",
+        "insight_nav_announcements": "پرسش ۲: تطبیق با اعلام‌شده",
+        "insight_nav_comments": "نظرها",
+        "insight_bad_month": "ماه معتبر نیست؛ مانند ۱۴۰۵-۰۹ وارد کنید.",
+        "insight_announcements_title": "پرسش ۲: آیا مراجعه با اطلاعات اعلام‌شده قبلی مطابق بود؟",
+        "insight_announcements_note": ("خدماتی که سهم «خیر» در آنها بیشتر است بالاتر آمده‌اند؛"
+                                        " اطلاعات اعلام‌شده آنها (مدارک، هزینه، زمان) را بازبینی کنید."),
+        "insight_service": "خدمت",
+        "insight_yes": "بله",
+        "insight_partly": "تا حدی",
+        "insight_no": "خیر",
+        "insight_answered": "پاسخ به پرسش ۲",
+        "insight_catalogue": "شناسنامه خدمت",
+        "insight_not_in_catalogue": "در شناسنامه خدمات نیست",
+        "insight_documents": "مدارک لازم (اعلام‌شده)",
+        "insight_fee": "هزینه (اعلام‌شده)",
+        "insight_rials": "{fee} ریال",
+        "insight_time": "زمان انجام (اعلام‌شده)",
+        "insight_legal_basis": "مبنای قانونی",
+        "insight_service_figures": "نظر مراجعین در این ماه",
+        "insight_comments_title": "نظرهای مراجعین",
+        "insight_comments_note": ("دست‌نوشته‌های برگه‌های کاغذی و نظرهای تایپ‌شده در کیوسک. جز خود نظر، هیچ"
+                                   " اطلاعاتی از شخص نشان داده نمی‌شود؛ دیدن هر دست‌نوشته ثبت می‌شود."),
+        "insight_source": "منبع",
+        "insight_all": "همه",
+        "insight_all_services": "همه خدمات",
+        "insight_writing": "نوشته",
+        "insight_writing_yes": "فقط دارای نوشته",
+        "insight_writing_no": "کادرهای خالی (برای بازبینی تشخیص)",
+        "insight_search": "جست‌وجو در متن",
+        "insight_no_comments": "نظری با این پالایه‌ها پیدا نشد.",
+        "insight_handwritten": "دست‌نوشته روی برگه کاغذی",
+        "insight_first_page": "صفحه اول",
+        "insight_more": "نظرهای قدیمی‌تر",
+        "insight_page_size": "{n} نظر در هر صفحه، از جدید به قدیم",
+        "insight_search_paper_note": "جست‌وجو فقط در نظرهای تایپ‌شده است؛ دست‌نوشته‌ها خوانده نمی‌شوند.",
+    },
+    "en": {
+        "insight_title": "Visitor satisfaction analysis",
+        "insight_month": "Month",
+        "insight_office": "Office",
+        "insight_all_offices": "All offices",
+        "insight_show": "Show",
+        "insight_rule": "Fewer than {n} responses — not enough to compare",
+        "insight_rule_long": ("Groups with fewer than {n} responses are shown greyed, get no rank and are"
+                              " not compared (Article 9 clause 5: these figures are used to evaluate staff)."),
+        "insight_interval": "Figures in brackets are 95% confidence intervals.",
+        "insight_total": "Total",
+        "insight_responses": "Responses",
+        "insight_no_responses": "No responses were recorded in this month.",
+        "insight_by_office": "By office",
+        "insight_by_service": "By service",
+        "insight_by_desk": "By desk",
+        "insight_by_source": "Paper and kiosk",
+        "insight_group": "Group",
+        "q_workflow": "1. Workflow",
+        "q_matched": "2. Matched the announcement (yes)",
+        "q_staff_behaviour": "3. Staff behaviour",
+        "q_overall": "Overall",
+        "source_paper": "Paper",
+        "source_kiosk": "Kiosk",
+        "source_unknown": "Unknown",
+        "insight_desk": "desk {desk}",
+        "insight_unknown": "Unknown",
+        "insight_ranking": "Desk ranking (staff behaviour)",
+        "insight_rank": "Rank",
+        "insight_unranked": "Not ranked (insufficient data)",
+        "insight_ranking_note": ("Only desks with at least {n} responses are ranked; the others are listed"
+                                 " apart, without a rank. Read ranks with their intervals: overlapping intervals"
+                                 " mean the difference is not certain."),
+        "insight_desk_col": "Office / desk",
+        "insight_no_ranked": "No desk has enough responses this month to be ranked.",
+        "insight_trend": "Last twelve months (overall satisfaction)",
+        "insight_chart_service": "Mean overall satisfaction by service",
+        "insight_chart_office": "Mean overall satisfaction by office",
+        "insight_cases": "Cases this month by type",
+        "insight_cases_note": "Counts only; misconduct report texts are for the oversight unit alone.",
+        "insight_case_type": "Type",
+        "insight_count": "Count",
+        "insight_no_cases": "No cases arrived this month.",
+        "insight_downloads": "Downloads (CSV)",
+        "insight_download_responses": "This month's responses",
+        "insight_download_cases": "This month's cases (no identities, no misconduct texts)",
+        "insight_nav_dashboard": "Dashboard",
+        "insight_nav_announcements": "Question 2: matched the announcement",
+        "insight_nav_comments": "Comments",
+        "insight_bad_month": "Not a valid month; use the form 1405-09.",
+        "insight_announcements_title": "Question 2: did the visit match what was announced beforehand?",
+        "insight_announcements_note": ("Services with the largest share of \"no\" come first; review what"
+                                        " they announce (documents, fee, time)."),
+        "insight_service": "Service",
+        "insight_yes": "Yes",
+        "insight_partly": "Partly",
+        "insight_no": "No",
+        "insight_answered": "Answered question 2",
+        "insight_catalogue": "Catalogue entry",
+        "insight_not_in_catalogue": "Not in the service catalogue",
+        "insight_documents": "Required documents (announced)",
+        "insight_fee": "Fee (announced)",
+        "insight_rials": "{fee} rials",
+        "insight_time": "Time to complete (announced)",
+        "insight_legal_basis": "Legal basis",
+        "insight_service_figures": "What visitors said this month",
+        "insight_comments_title": "Visitor comments",
+        "insight_comments_note": ("Handwriting from paper sheets and comments typed at kiosks. Nothing about"
+                                   " the person is shown beyond the comment; every view of handwriting is logged."),
+        "insight_source": "Source",
+        "insight_all": "All",
+        "insight_all_services": "All services",
+        "insight_writing": "Writing",
+        "insight_writing_yes": "Only with writing",
+        "insight_writing_no": "Empty boxes (to check the detector)",
+        "insight_search": "Search the text",
+        "insight_no_comments": "No comments match these filters.",
+        "insight_handwritten": "Handwriting on a paper sheet",
+        "insight_first_page": "First page",
+        "insight_more": "Older comments",
+        "insight_page_size": "{n} comments a page, newest first",
+        "insight_search_paper_note": "Search covers typed comments only; handwriting is not read.",
+    },
+})
+
+
+# -- months ------------------------------------------------------------------------------
+
+
+def current_month(moment: datetime) -> tuple[int, int]:
+    """The Jalali (year, month) of ``moment`` in Tehran."""
+    local = moment.astimezone(_TEHRAN)
+    j = jdatetime.date.fromgregorian(date=local.date())
+    return j.year, j.month
+
+
+def month_text(key: tuple[int, int]) -> str:
+    return f"{key[0]:04d}-{key[1]:02d}"
+
+
+def month_name(key: tuple[int, int], lang: str) -> str:
+    """"آذر ۱۴۰۵" / "Azar 1405"."""
+    year = to_persian_digits(key[0]) if lang == "fa" else str(key[0])
+    return f"{jalali_month_name(key[1], 'en' if lang == 'en' else 'fa')} {year}"
+
+
+def month_choices(latest: tuple[int, int], selected: tuple[int, int], lang: str,
+                  count: int = 24) -> list[tuple[str, str, bool]]:
+    """(value, label, selected) for the month picker: the ``count`` months up to ``latest``,
+    newest first, plus the selected month if it lies outside them."""
+    keys = A.months_before(latest, count)[::-1]
+    if selected not in keys:
+        keys = [selected, *keys]
+    return [(month_text(k), month_name(k, lang), k == selected) for k in keys]
+
+
+# -- formatting (pure) ---------------------------------------------------------------------
+
+
+def mean_text(mean: A.Mean, lang: str) -> tuple[str, str]:
+    """("۴٫۲۱", "۳٫۹۸–۴٫۴۴"): a mean and its 95 % interval as shown."""
+    if mean.mean is None:
+        return "—", ""
+    if mean.low is None:
+        return charts.number(mean.mean, lang), ""
+    return charts.number(mean.mean, lang), f"{charts.number(mean.low, lang)}–{charts.number(mean.high, lang)}"
+
+
+def share_text(share: float | None, low: float | None, high: float | None, lang: str) -> tuple[str, str]:
+    if share is None:
+        return "—", ""
+    interval = "" if low is None else (f"{charts.number(low, lang, percent=True)}–"
+                                       f"{charts.number(high, lang, percent=True)}")
+    return charts.number(share, lang, percent=True), interval
+
+
+@dataclass(frozen=True)
+class Row:
+    """One group as a table row: label, link, counts and every figure as text."""
+
+    key: str
+    label: str
+    href: str | None
+    responses: str
+    figures: list[tuple[str, str]]   # workflow, staff behaviour, overall, matched: (value, interval)
+    sufficient: bool
+
+
+def stats_row(key: str, label: str, group: A.GroupStats, lang: str, href: str | None = None) -> Row:
+    m = group.means
+    figures = [mean_text(m[q], lang) for q in ("workflow", "staff_behaviour", "overall")]
+    figures.insert(1, share_text(group.matched.share, group.matched.low, group.matched.high, lang))
+    return Row(key, label, href, charts.number(group.responses, lang), figures, group.sufficient)
+
+
+def no_share(match: A.ServiceMatch) -> A.Share:
+    """Question (2)'s "no" share of a service with its Wilson interval."""
+    m = match.stats.matched
+    return A.wilson_interval(m.n - m.yes - m.partly, m.n)
+
+
+def _share_figures(share: A.Share) -> tuple[float | None, float | None, float | None]:
+    return share.share, share.low, share.high
+
+
+def by_no_share(matches: Iterable[A.ServiceMatch], min_responses: int = A.MIN_RESPONSES) -> list[A.ServiceMatch]:
+    """Services with enough answers first, largest "no" share first; then the rest by name."""
+    return sorted(matches, key=lambda s: (s.stats.matched.n < min_responses,
+                                          -(s.no_share or 0.0) if s.stats.matched.n >= min_responses else 0.0,
+                                          s.service))
+
+
+def _csv_lines(columns: Iterable[str], rows: Iterable[list]) -> Iterator[str]:
+    """CSV text in chunks, UTF-8 with a byte-order mark (Excel on Windows reads Persian)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(list(columns))
+    for count, row in enumerate(rows, 1):
+        writer.writerow(["" if v is None else json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list))
+                         else v for v in row])
+        if count % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+# -- the blueprint ---------------------------------------------------------------------------
+
+
+def insight_blueprint(store: Store) -> Blueprint:
+    """The analysis pages over ``store`` (mounted at ``/analysis`` by :func:`web_blueprint`)."""
+    bp = Blueprint("insight", __name__)  # the comment index is made by Store.migrate
+
+    def lang() -> str:
+        return current_lang()
+
+    def catalogue() -> dict:
+        return A.service_catalogue(store)
+
+    def service_label(entries: dict, code: str | None) -> str:
+        if not code:
+            return t("insight_unknown")
+        name = (entries.get(code) or {}).get("name") or {}
+        return name.get(lang()) or name.get("fa") or code
+
+    def source_label(code: str | None) -> str:
+        return t(f"source_{code}") if code in ("paper", "kiosk") else t("source_unknown")
+
+    def selected_month() -> tuple[tuple[int, int], tuple[int, int]]:
+        """(selected, latest): the month asked for (default: this month in Tehran)."""
+        latest = current_month(now())
+        raw = request.args.get("month", "").strip()
+        if not raw:
+            return latest, latest
+        try:
+            return A.month_key(raw), latest
+        except (InvalidInput, ValueError):
+            abort(Response(render_template("central/error.html", title=t("insight_title"),
+                                           text=t("insight_bad_month")), 400))
+
+    def text_arg(name: str) -> str | None:
+        value = normalize_input(request.args.get(name, ""))[:_MAX_FILTER]
+        return value or None
+
+    def office_choices(groups: Iterable[A.GroupStats] = ()) -> list[str]:
+        codes = {o.code for o in store.offices()}
+        codes.update(g.key.get("office") for g in groups if g.key.get("office"))
+        return sorted(codes)
+
+    def common(month: tuple[int, int], latest: tuple[int, int], office: str | None, **extra) -> dict:
+        return {"month": month_text(month), "month_label": month_name(month, lang()),
+                "months": month_choices(latest, month, lang()), "office": office,
+                "rule": t("insight_rule", n=A.MIN_RESPONSES), "min_responses": A.MIN_RESPONSES,
+                "lang": lang(), **extra}
+
+    @bp.get("/")
+    @require(*ROLES)
+    def dashboard():
+        month, latest = selected_month()
+        office = text_arg("office")
+        entries = catalogue()
+        language = lang()
+        by_office = A.satisfaction(store, month, ("office",), office=office)
+        by_service = A.satisfaction(store, month, ("service",), office=office)
+        by_source = A.satisfaction(store, month, ("source",), office=office)
+        desks = A.satisfaction(store, month, ("office", "desk"), office=office)
+        ranking = A.rank(desks, "staff_behaviour")
+        total = A.satisfaction(store, month, (), office=office)
+        points = A.trend(store, month, 12, office=office)
+        cases = A.cases_by_type(store, month, office=office)
+
+        def desk_label(g: A.GroupStats) -> str:
+            desk = g.key.get("desk")
+            desk_text = (to_persian_digits(desk) if language == "fa" else desk) if desk else t("insight_unknown")
+            return f"{g.key.get('office') or t('insight_unknown')} / {t('insight_desk', desk=desk_text)}"
+
+        def desk_key(g: A.GroupStats) -> str:
+            return f"{g.key.get('office') or ''}/{g.key.get('desk') or ''}"
+
+        sections = [
+            ("office", t("insight_by_office"),
+             [stats_row(g.key["office"] or "", g.key["office"] or t("insight_unknown"), g, language,
+                        url_for(".dashboard", month=month_text(month), office=g.key["office"]))
+              for g in by_office]),
+            ("service", t("insight_by_service"),
+             [stats_row(g.key["service"] or "", service_label(entries, g.key["service"]), g, language,
+                        url_for(".service", service_id=g.key["service"], month=month_text(month))
+                        if g.key["service"] else None)
+              for g in by_service]),
+            ("source", t("insight_by_source"),
+             [stats_row(g.key["source"] or "", source_label(g.key["source"]), g, language) for g in by_source]),
+            ("desk", t("insight_by_desk"),
+             [stats_row(desk_key(g), desk_label(g), g, language) for g in desks]),
+        ]
+        rule_short = t("insight_rule", n=A.MIN_RESPONSES)
+        short_note = rule_short.split("—")[0].strip()
+        service_chart = charts.bar_chart(
+            [charts.Bar(service_label(entries, g.key["service"]), g.means["overall"].mean, g.means["overall"].low,
+                        g.means["overall"].high, g.responses, g.sufficient) for g in by_service],
+            title=t("insight_chart_service"), lang=language, insufficient_note=short_note)
+        office_chart = charts.bar_chart(
+            [charts.Bar(g.key["office"] or t("insight_unknown"), g.means["overall"].mean, g.means["overall"].low,
+                        g.means["overall"].high, g.responses, g.sufficient) for g in by_office],
+            title=t("insight_chart_office"), lang=language, insufficient_note=short_note)
+        trend_chart = charts.trend_chart(
+            [charts.Point(p.key["month"], p.means["overall"].mean, p.means["overall"].low, p.means["overall"].high,
+                          p.responses, p.sufficient) for p in points],
+            title=t("insight_trend"), lang=language)
+        ranked = [(charts.number(r, language), desk_label(g), desk_key(g),
+                   *mean_text(g.means["staff_behaviour"], language),
+                   charts.number(g.means["staff_behaviour"].n, language)) for r, g in ranking.ranked]
+        unranked = [(desk_label(g), desk_key(g), charts.number(g.means["staff_behaviour"].n, language))
+                    for g in ranking.insufficient]
+        case_counts = sorted(cases.items(), key=lambda item: (-item[1], item[0]))
+        return render_template(
+            "central/insight/dashboard.html",
+            **common(month, latest, office, offices=office_choices(by_office)),
+            total=stats_row("total", t("insight_total"), total[0], language) if total else None,
+            sections=sections, ranked=ranked, unranked=unranked,
+            service_chart=Markup(service_chart), office_chart=Markup(office_chart),
+            trend_chart=Markup(trend_chart),
+            cases=[(type_name(k), charts.number(v, language)) for k, v in case_counts],
+            cases_total=charts.number(sum(cases.values()), language))
+
+    @bp.get("/announcements")
+    @require(*ROLES)
+    def announcements():
+        month, latest = selected_month()
+        office = text_arg("office")
+        language = lang()
+        entries = catalogue()
+        matches = by_no_share(A.matched_by_service(store, month, office=office, catalogue=entries))
+        rows = []
+        for m in matches:
+            s = m.stats.matched
+            no = no_share(m)
+            entry = m.catalogue or {}
+            fee = entry.get("fee_rials")
+            rows.append({
+                "service": m.service, "label": service_label(entries, m.service),
+                "href": url_for(".service", service_id=m.service, month=month_text(month)) if m.service else None,
+                "n": charts.number(s.n, language), "sufficient": s.n >= A.MIN_RESPONSES,
+                "yes": share_text(s.share, s.low, s.high, language),
+                "partly": charts.number(s.partly / s.n if s.n else None, language, percent=True),
+                "no": share_text(no.share, no.low, no.high, language),
+                "time": (entry.get("time") or {}).get(language) or (entry.get("time") or {}).get("fa"),
+                "fee": None if fee is None else t("insight_rials", fee=int(fee)),
+                "in_catalogue": m.catalogue is not None,
+            })
+        chart = charts.bar_chart(
+            [charts.Bar(r["label"], no_share(m).share, no_share(m).low, no_share(m).high, m.stats.matched.n,
+                        r["sufficient"]) for r, m in zip(rows, matches)],
+            title=t("insight_no"), lang=language, share=True,
+            insufficient_note=t("insight_rule", n=A.MIN_RESPONSES).split("—")[0].strip())
+        return render_template("central/insight/announcements.html",
+                               **common(month, latest, office, offices=office_choices()),
+                               rows=rows, chart=Markup(chart))
+
+    @bp.get("/services/<service_id>")
+    @require(*ROLES)
+    def service(service_id: str):
+        month, latest = selected_month()
+        language = lang()
+        entries = catalogue()
+        entry = entries.get(service_id)
+        groups = A.satisfaction(store, month, ("service",), service=service_id)
+        row = stats_row(service_id, service_label(entries, service_id), groups[0], language) if groups else None
+        matched = None
+        if groups:
+            s = groups[0].matched
+            matched = {"n": charts.number(s.n, language),
+                       "yes": share_text(s.share, s.low, s.high, language),
+                       "partly": charts.number(s.partly / s.n if s.n else None, language, percent=True),
+                       "no": share_text(*_share_figures(A.wilson_interval(s.n - s.yes - s.partly, s.n)),
+                                        language)}
+        if entry is None and not groups:
+            abort(404)
+
+        def pick(value) -> str | None:
+            if isinstance(value, dict):
+                return value.get(language) or value.get("fa")
+            return value
+
+        fee = (entry or {}).get("fee_rials")
+        return render_template(
+            "central/insight/service.html", **common(month, latest, None),
+            service_id=service_id, label=service_label(entries, service_id), entry=entry,
+            documents=[pick(d) for d in (entry or {}).get("documents") or []],
+            fee=None if fee is None else t("insight_rials", fee=int(fee)),
+            time=pick((entry or {}).get("time")), legal_basis=pick((entry or {}).get("legal_basis")),
+            row=row, matched=matched)
+
+    @bp.get("/comments")
+    @require(*ROLES)
+    def comments():
+        month, latest = selected_month()
+        office = text_arg("office")
+        service_id = text_arg("service")
+        source = request.args.get("source") if request.args.get("source") in ("paper", "kiosk") else None
+        writing = request.args.get("writing") if request.args.get("writing") in ("yes", "no", "any") else "yes"
+        search = text_arg("q")
+        after = request.args.get("after") or None
+        entries = catalogue()
+        try:
+            page = A.comments(store, month, office=office, service=service_id, source=source,
+                              writing=writing, search=search, after=after)
+        except ValueError:  # a tampered page cursor
+            abort(400)
+        filters = {"month": month_text(month), "office": office, "service": service_id,
+                   "source": source, "writing": writing, "q": search}
+        audit("view_comments", f"comments:{month_text(month)}",
+              " ".join(f"{k}={v}" for k, v in filters.items() if v and k != "month"))
+        items = [{"uuid": c.uuid, "office": c.office, "date": c.created_at,
+                  "source": source_label(c.source), "service": service_label(entries, c.service),
+                  "text": c.text, "crop": url_for(".crop", response_uuid=c.uuid) if c.crop and not c.text else None,
+                  "writing": c.writing}
+                 for c in page.comments]
+        clean = {k: v for k, v in filters.items() if v}
+        return render_template(
+            "central/insight/comments.html", **common(month, latest, office, offices=office_choices()),
+            filters=filters, items=items,
+            services=sorted(((code, service_label(entries, code)) for code in entries), key=lambda s: s[1]),
+            first_page=url_for(".comments", **clean) if after else None,
+            next_page=url_for(".comments", **clean, after=page.next_cursor) if page.next_cursor else None,
+            page_size=t("insight_page_size", n=A.COMMENT_PAGE))
+
+    @bp.get("/comments/<response_uuid>/crop.png")
+    @require(*ROLES)
+    def crop(response_uuid: str):
+        sha256 = A.comment_crop(store, response_uuid)
+        data = store.blob(sha256) if sha256 else None
+        if data is None:
+            abort(404)
+        audit("view_comment_crop", f"survey_response:{response_uuid}", sha256)
+        answer = Response(data, mimetype="image/png")
+        answer.headers["Cache-Control"] = "private, no-store"
+        answer.headers["X-Content-Type-Options"] = "nosniff"
+        return answer
+
+    @bp.get("/export/<what>.csv")
+    @require(*ROLES)
+    def export(what: str):
+        month, _ = selected_month()
+        office = text_arg("office")
+        label = month_text(month)
+        if what == "responses":
+            columns, rows = RESPONSE_COLUMNS, response_rows(store, label, office)
+        elif what == "cases":
+            hidden = [CASE_COLUMNS.index(c) for c in _IDENTITY_COLUMNS]
+
+            def no_identity(source) -> Iterator[list]:
+                for row in source:
+                    for i in hidden:
+                        row[i] = None
+                    yield row
+
+            columns, rows = CASE_COLUMNS, no_identity(case_rows(store, label, office, include_oversight=False))
+        else:
+            abort(404)
+        audit(f"export_{what}", f"analysis:{label}", f"office={office}" if office else "")
+        name = f"{what}-{label}{'-' + _SAFE_NAME.sub('_', office) if office else ''}.csv"
+        answer = Response(_csv_lines(columns, rows), mimetype="text/csv")
+        answer.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        answer.headers["Cache-Control"] = "private, no-store"
+        return answer
+
+    return bp

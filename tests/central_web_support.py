@@ -1,0 +1,149 @@
+"""Helpers for tests of the central office web pages (sync/central/web/).
+
+    from central_web_support import FakeClock, login, make_user, web_client
+    from sync_fixtures import store, store_url  # noqa: F401 - SQLite and PostgreSQL
+
+    def test_something(store):
+        make_user(store, "sara", "responder", unit="licences")
+        client = login(web_client(store), "sara")
+        page = client.get("/cases/")
+
+``make_user`` creates the unit of a responder if it does not exist yet.  ``login`` signs in
+through the real form (CSRF and all) and leaves the session's CSRF token on the client as
+``client.csrf``; ``post(client, url, data)`` adds it to a form.  A :class:`FakeClock` passed to
+``web_client`` drives session expiry and audit times without sleeping.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from sync.central import Store, create_app
+from sync.central.web import accounts
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class FakeClock:
+    """A clock that only moves when told: ``clock.advance(minutes=31)``."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+def make_user(store: Store, name: str, role: str, *, unit: str | None = None,
+              password: str = PASSWORD, display_name: str | None = None) -> accounts.User:
+    """A user of ``role`` (responders: in ``unit``, created as an ordinary unit if missing)."""
+    if role == "responder" and unit:
+        _ensure_unit(store, unit)
+    return accounts.add_user(store, name, role, password, unit=unit,
+                             display_name=display_name or f"کاربر {name}")
+
+
+def _ensure_unit(store: Store, code: str) -> None:
+    with store._writing(), store.connect() as db, db.transaction():
+        db.execute("INSERT INTO units (code, name_fa, name_en, kind, created_at)"
+                   " VALUES (?, ?, ?, 'unit', ?) ON CONFLICT (code) DO NOTHING",
+                   (code, f"واحد {code}", f"Unit {code}", "2026-11-30T00:00:00Z"))
+
+
+def web_client(store: Store, *, clock: FakeClock | None = None):
+    """A Flask test client on the real central app; ``clock`` fakes the time."""
+    app = create_app(store)
+    app.config["TESTING"] = True
+    if clock is not None:
+        app.config["SEDA_WEB_CLOCK"] = clock
+    client = app.test_client()
+    client.csrf = None
+    return client
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
+def login(client, name: str, password: str = PASSWORD):
+    """Sign ``client`` in through the login form; returns the client (``client.csrf`` set)."""
+    page = client.get("/login")
+    answer = client.post("/login", data={"name": name, "password": password,
+                                         "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    store = client.application.extensions["seda.web"].store
+    with store.connect() as db:  # the newest session of this user is the one just started
+        client.csrf = db.one("SELECT csrf_token FROM sessions WHERE user_name = ?"
+                             " ORDER BY created_at DESC LIMIT 1", (name,))[0]
+    return client
+
+
+def post(client, url: str, data: dict | None = None, **kwargs):
+    """POST a form with the session's CSRF token added."""
+    return client.post(url, data={**(data or {}), "csrf_token": client.csrf}, **kwargs)
+
+
+# -- cases: real signed batches from a real office key ---------------------------------------
+
+NAME, NATIONAL_ID, MOBILE = "مریم احمدی", "0499370899", "09121234567"
+
+
+class CaseOffice:
+    """An office that files cases with real signed batches (``POST /v1/batches``)."""
+
+    def __init__(self, store: Store, client, code: str = "THR-012") -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from sync.identity import public_key_hex
+
+        self.code = code
+        self.store = store
+        self.client = client
+        self.key = Ed25519PrivateKey.generate()
+        self.seq = 0
+        store.add_office(code, public_key_hex(self.key))
+
+    def file(self, *, case_type: str = "complaint", service: str = "smart_id_card",
+             text: str = "کارت هوشمند من پس از سه ماه هنوز صادر نشده است.", anonymous: bool = False,
+             identity: bool = False, attachments: list[tuple[bytes, str]] = (), sealed_to=None,
+             created_at: datetime | None = None) -> tuple[str, str]:
+        """File one case; returns ``(case uuid, tracking code)``."""
+        import hashlib
+        import uuid
+
+        from kiosk.cases import CaseDraft
+        from kiosk.tracking import new_tracking_code
+        from sync.batch import BatchRecord, encode_batch, format_time
+        from sync.sealing import seal
+
+        at = format_time(created_at or datetime.now(timezone.utc))
+        records = []
+        shas = []
+        for data, media_type in attachments:
+            sha = hashlib.sha256(data).hexdigest()
+            shas.append(sha)
+            self.store.put_blob(sha, data)  # what PUT /v1/blobs/<sha> does after its signature check
+            records.append(BatchRecord(uuid=str(uuid.uuid4()), kind="attachment", office=self.code,
+                                       created_at=at, body={"sha256": sha, "media_type": media_type,
+                                                            "size": len(data)}))
+        code = new_tracking_code()
+        draft = CaseDraft(type=case_type, service=service, text=text, anonymous=anonymous,
+                          attachments=tuple(shas),
+                          **({"name": NAME, "national_id": NATIONAL_ID, "mobile": MOBILE}
+                             if identity else {}))
+        body = draft.body(code)
+        if sealed_to is not None:
+            body = seal(body, sealed_to)
+        case = BatchRecord(uuid=str(uuid.uuid4()), kind="case", office=self.code, created_at=at, body=body)
+        records.append(case)
+        self.seq += 1
+        data = encode_batch(office=self.code, seq=self.seq, records=records, key=self.key, created_at=at)
+        answer = self.client.post("/v1/batches", data=data)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return case.uuid, code
