@@ -174,6 +174,13 @@ def _visible_case(cw: Casework, uuid: str) -> Case:
     return case
 
 
+def _people() -> dict[str, str]:
+    """User name -> the name people know them by, for the case history ('system' included)."""
+    names = {u.name: u.display_name for u in accounts.list_users(auth.store())}
+    names["system"] = t("actor_system")
+    return names
+
+
 def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tuple[str, int]:
     cw = Casework(auth.store())
     case = _visible_case(cw, uuid)
@@ -198,7 +205,7 @@ def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tu
     return render_template(
         "central/case.html", case=case, body=body, sealed=sealed, anonymous=anonymous,
         identity=identity, attachments=_attachments(case, body), events=cw.events(uuid),
-        suggestions=suggestions, working=working, head=head, members=members,
+        people=_people(), suggestions=suggestions, working=working, head=head, members=members,
         simple_statuses=[s for s in cw.allowed_statuses(case) if s in ("in_progress", "closed")],
         can_answer="answered" in cw.allowed_statuses(case),
         can_reject=any(s.startswith("rejected_") for s in cw.allowed_statuses(case)),
@@ -466,6 +473,7 @@ register({
         "event_escalated": "ارجاع به رئیس واحد (دیرکرد)",
         "event_rejected": "رد شد",
         "event_by": "به دست {actor}",
+        "actor_system": "سامانه",
         "event_internal": "داخلی",
     },
     "en": {
@@ -562,6 +570,7 @@ register({
         "event_escalated": "Escalated to the unit head (overdue)",
         "event_rejected": "Rejected",
         "event_by": "by {actor}",
+        "actor_system": "the system",
         "event_internal": "internal",
     },
 })
