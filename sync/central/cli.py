@@ -14,6 +14,7 @@ The store is ``--store``, else ``$SEDA_CENTRAL_STORE``, else ``$SEDA_HOME/centra
 """
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ import click
 from forms import seda_home, validate_office_code
 
 from ..identity import IdentityError, ensure_central_key, public_key_hex
+from ..case_updates import CASE_STATUSES
 from ..refusals import Refusal
 from .importer import import_export
 from .store import FEEDS, Store, StoreError, open_store
@@ -57,17 +59,23 @@ def central_group() -> None:
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 def serve_command(store_url: str | None, host: str, port: int, threads: int) -> None:
-    """Serve the sync API with waitress (put TLS in front: see docs/sync-protocol.md)."""
+    """Serve the sync API, the central office web app and Open311 with waitress; overdue
+    cases are escalated every 5 minutes (put TLS in front: see docs/sync-protocol.md)."""
     import waitress
 
     from .app import create_app
+    from .server import EscalationTimer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = _open(store_url)
     app = create_app(store)
+    escalation = EscalationTimer(store)  # overdue cases to their unit heads, every 5 minutes
     click.echo(f"Seda central server on http://{host}:{port}/ (store: {store.dialect})")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="seda-central",
-                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="seda-central",
+                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+    finally:
+        escalation.stop()
 
 
 @central_group.group("office")
@@ -212,15 +220,19 @@ def conflicts_command(store_url: str | None) -> None:
 
 @central_group.command("case-update")
 @click.argument("tracking_code")
-@click.option("--status", required=True, help="received, routed, in_progress, answered, closed, rejected")
+@click.option("--status", required=True, type=click.Choice(list(CASE_STATUSES)),
+              help="The case's new status.")
 @click.option("--answer", default=None, help="The answer the visitor will see at the kiosk.")
 @click.option("--unit", default=None, help="The unit answering.")
 @store_option
 def case_update_command(tracking_code: str, status: str, answer: str | None, unit: str | None,
                         store_url: str | None) -> None:
-    """Record a case's new status/answer; its office pulls it at the next sync."""
+    """Record a case's new status/answer; its office pulls it at the next sync.
+
+    An operator's override with no lifecycle check; units work cases on the web app."""
     try:
-        update = _open(store_url).record_case_update(tracking_code, status, answer=answer, unit=unit)
+        update = _open(store_url).record_case_update(tracking_code, status, answer=answer, unit=unit,
+                                                     actor=f"cli:{getpass.getuser()}")
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Case {tracking_code}: {status} (cursor {update['cursor']})")
