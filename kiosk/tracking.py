@@ -45,6 +45,7 @@ import secrets
 from collections.abc import Callable
 
 from forms.persian import to_ascii_digits
+from sync.case_updates import format_tracking_code
 
 __all__ = [
     "PAYLOAD_DIGITS",
@@ -143,11 +144,3 @@ def new_tracking_code(
     raise RuntimeError("could not draw an unused tracking code; is the random source broken?")
 
 
-def format_tracking_code(code: str) -> str:
-    """Groups of four (``1234 5678 9012``): short chunks are easier to read aloud and copy.
-
-    The groups are separated by spaces and always read left to right, even inside Persian
-    text (templates wrap them in a ``dir="ltr"`` element).
-    """
-    code = normalize_tracking_code(code)
-    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from forms.persian import to_ascii_digits
 
-__all__ = ["CASE_STATUSES", "normalize_tracking_code", "status_label"]
+__all__ = ["CASE_STATUSES", "format_tracking_code", "normalize_tracking_code", "status_label"]
 
 _SEPARATORS = str.maketrans("", "", " -\u2010\u2011\u2012\u2013\u2014\u2212\u200c\u200e\u200f\u00a0\t")
 
@@ -35,3 +35,13 @@ def normalize_tracking_code(text: str) -> str:
     """ASCII digits without grouping, the way the kiosk stores codes in case records, so an
     operator may type ``۱۲۳۴ ۵۶۷۸ ۹۰۱۲`` or ``1234-5678-9012``."""
     return to_ascii_digits(str(text)).translate(_SEPARATORS)
+
+
+def format_tracking_code(code: str) -> str:
+    """Groups of four (``1234 5678 9012``): short chunks are easier to read aloud and copy.
+
+    The groups are separated by spaces and always read left to right, even inside Persian
+    text (templates wrap them in a ``dir="ltr"`` element or an isolated LTR class).
+    """
+    code = normalize_tracking_code(code)
+    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))

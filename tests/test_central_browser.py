@@ -7,12 +7,11 @@ and reads the answer.  Real servers on 127.0.0.1 (waitress), a real sync client,
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from kiosk.tracking import normalize_tracking_code
+from kiosk.tracking import format_tracking_code, normalize_tracking_code
 from kiosk_fixtures import OFFICE, start_live
 from sync import sync_once, write_settings
 from sync.central import open_store
@@ -22,31 +21,16 @@ from sync.central.server import start_central
 from sync.identity import ensure_office_key, public_key_hex
 from sync.settings import SyncSettings
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+from browser_support import SCREENSHOTS, launch_chromium
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 PASSWORD = "central demo password"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 ANSWER = "کارت شما صادر شد؛ با رسید ثبت‌نام به باجه‌ی ۳ مراجعه کنید."
 
-if not CHROMIUM.exists():  # pragma: no cover - the install script provides it
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must run the browser tests: /usr/bin/chromium is missing")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+browser = launch_chromium()
 
 
 @pytest.fixture
@@ -111,7 +95,7 @@ def test_a_kiosk_complaint_is_answered_centrally_and_read_back_at_the_kiosk(brow
     staff.goto(central.url + "/cases/")
     assert staff.locator("html").get_attribute("dir") == "rtl"
     row_link = staff.locator(f'a.code[href$="/cases/{case.uuid}"]')
-    assert row_link.inner_text() == code.translate(TO_PERSIAN)
+    assert row_link.inner_text() == format_tracking_code(code).translate(TO_PERSIAN)  # ۱۲۳۴ ۵۶۷۸ ۹۰۱۲
     with staff.expect_navigation():
         row_link.click()
     staff.locator("details:has(#assignee) > summary").first.click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sync.central.web.charts import Bar, Point, bar_chart, number, trend_chart
+from sync.central.web.charts import GREY, Bar, Point, bar_chart, number, trend_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -57,7 +57,7 @@ def test_groups_with_too_few_answers_are_grey_hollow_and_labelled() -> None:
                            insufficient_note="کمتر از ۳۰ پاسخ"))
     group = next(g for g in root.iter(f"{SVG}g") if "insufficient" in (g.get("class") or ""))
     rect = group.find(f"{SVG}rect")
-    assert rect.get("fill") == "none" and rect.get("stroke") == "#9a9a9a"
+    assert rect.get("fill") == "none" and rect.get("stroke") == GREY
     assert "باجه ۲ (کمتر از ۳۰ پاسخ)" in texts(root)
 
 
@@ -100,3 +100,14 @@ def test_number_uses_persian_digits_and_decimal_separator() -> None:
     assert number(4.256, "en") == "4.26"
     assert number(0.5, percent=True) == "۵۰٪"
     assert number(None) == "—"
+
+
+def test_every_figure_of_a_chart_is_in_its_description_for_screen_readers() -> None:
+    bars = parse(bar_chart([Bar("کارت ملی", 4.25, 4.0, 4.5, 45), Bar("باجه ۲", 3.0, None, None, 3,
+                                                                     sufficient=False)],
+                           title="t", insufficient_note="کمتر از ۳۰ پاسخ"))
+    assert bars.find(f"{SVG}desc").text == ("کارت ملی: ۴٫۲۵ (۴٫۰۰–۴٫۵۰)، n=۴۵؛ "
+                                            "باجه ۲ (کمتر از ۳۰ پاسخ): ۳٫۰۰، n=۳")
+    trend = parse(trend_chart([Point("1405-08", None), Point("1405-09", 0.5, 0.25, 0.75, 40)],
+                              title="t", lang="en", share=True))
+    assert trend.find(f"{SVG}desc").text == "Azar 1405: 50% (25%–75%), n=40"

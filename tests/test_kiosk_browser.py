@@ -6,9 +6,7 @@ every visitor screen.  Screenshots of each screen are written to docs/screenshot
 """
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pypdfium2
 import pytest
@@ -18,35 +16,15 @@ from kiosk.tracking import normalize_tracking_code
 from kiosk_fixtures import MANAGER, OPERATOR, add_staff, open_ledger, start_live
 from scanner_fixtures import printed_sheets  # noqa: F401 - a fixture
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+from browser_support import SCREENSHOTS, axe_violations, launch_chromium
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream"]
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PERSIAN_TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
-
-if not CHROMIUM.exists():  # pragma: no cover - the install script provides it
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must run the browser tests: /usr/bin/chromium is missing")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
 
 # -- fixtures -------------------------------------------------------------------------------
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+browser = launch_chromium(("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"))
 
 
 @pytest.fixture(scope="module")
@@ -103,13 +81,7 @@ class Screen:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
     def axe(self) -> list[dict]:
-        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
-            self.page.evaluate(AXE.read_text(encoding="utf-8"))
-        result = self.page.evaluate(
-            "async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
-            ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-            " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))", WCAG)
-        return result
+        return axe_violations(self.page)
 
     def small_targets(self) -> list[str]:
         """Visible controls smaller than 48 x 48 CSS px (a checkbox counts as its label)."""

@@ -27,6 +27,109 @@ order and never edited once shipped, like the office ledger's migrations.
 """
 from __future__ import annotations
 
+# Step 3 differs between the databases only in how a generated id is spelled.
+_SQLITE_ID = "INTEGER PRIMARY KEY AUTOINCREMENT"
+_PG_ID = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+_CASEWORK = """
+    CREATE TABLE units (
+        code       TEXT PRIMARY KEY,
+        name_fa    TEXT NOT NULL,
+        name_en    TEXT NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('unit', 'oversight', 'triage')),
+        head       TEXT,
+        active     INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE routing_rules (
+        id         {id},
+        case_type  TEXT,
+        service    TEXT,
+        office     TEXT,
+        unit       TEXT NOT NULL REFERENCES units (code),
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (case_type, service, office)
+    );
+    CREATE TABLE holidays (
+        day        TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        added_by   TEXT NOT NULL,
+        added_at   TEXT NOT NULL
+    );
+    CREATE TABLE cases (
+        uuid          TEXT PRIMARY KEY,
+        office        TEXT NOT NULL,
+        tracking_code TEXT,
+        case_type     TEXT NOT NULL,
+        service       TEXT,
+        unit          TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        assignee      TEXT,
+        received_at   TEXT NOT NULL,
+        due_at        TEXT NOT NULL,
+        answered_at   TEXT,
+        closed_at     TEXT,
+        escalated_at  TEXT,
+        updated_at    TEXT NOT NULL,
+        duplicate_of  TEXT,
+        person_key    TEXT,
+        text_key      TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX cases_unit_status ON cases (unit, status, due_at);
+    CREATE INDEX cases_assignee ON cases (assignee, status) WHERE assignee IS NOT NULL;
+    CREATE INDEX cases_tracking ON cases (office, tracking_code);
+    CREATE INDEX cases_person ON cases (person_key, received_at) WHERE person_key IS NOT NULL;
+    CREATE INDEX cases_due_open ON cases (due_at) WHERE closed_at IS NULL AND answered_at IS NULL;
+    CREATE TABLE case_events (
+        id        {id},
+        case_uuid TEXT NOT NULL REFERENCES cases (uuid),
+        at        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        event     TEXT NOT NULL,
+        status    TEXT,
+        unit      TEXT,
+        assignee  TEXT,
+        text      TEXT,
+        public    INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX case_events_case ON case_events (case_uuid, id);
+    CREATE TABLE users (
+        name          TEXT PRIMARY KEY,
+        display_name  TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('admin', 'responder', 'analyst', 'auditor', 'oversight')),
+        unit          TEXT REFERENCES units (code),
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sessions (
+        token_sha256 TEXT PRIMARY KEY,
+        user_name    TEXT NOT NULL REFERENCES users (name),
+        csrf_token   TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        last_seen    TEXT NOT NULL,
+        expires_at   TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user_name);
+    CREATE TABLE audit_log (
+        id     {id},
+        at     TEXT NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_log_target ON audit_log (target, id);
+    CREATE INDEX audit_log_actor ON audit_log (actor, id);
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO units (code, name_fa, name_en, kind, created_at) VALUES
+        ('triage', 'صف تعیین واحد', 'Triage queue', 'triage', '2026-11-30T00:00:00Z'),
+        ('oversight', 'حراست و بازرسی', 'Oversight (security and inspection)', 'oversight', '2026-11-30T00:00:00Z');
+    """
+
 SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     (1, """
     CREATE TABLE offices (
@@ -116,105 +219,7 @@ SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     CREATE INDEX feed_case_update_tracking ON feed (json_extract(body, '$.tracking_code'), cursor)
         WHERE feed = 'case_update';
     """),
-    (3, """
-    CREATE TABLE units (
-        code       TEXT PRIMARY KEY,
-        name_fa    TEXT NOT NULL,
-        name_en    TEXT NOT NULL,
-        kind       TEXT NOT NULL CHECK (kind IN ('unit', 'oversight', 'triage')),
-        head       TEXT,
-        active     INTEGER NOT NULL DEFAULT 1,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE routing_rules (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,
-        case_type  TEXT,
-        service    TEXT,
-        office     TEXT,
-        unit       TEXT NOT NULL REFERENCES units (code),
-        created_by TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        UNIQUE (case_type, service, office)
-    );
-    CREATE TABLE holidays (
-        day        TEXT PRIMARY KEY,
-        name       TEXT NOT NULL,
-        added_by   TEXT NOT NULL,
-        added_at   TEXT NOT NULL
-    );
-    CREATE TABLE cases (
-        uuid          TEXT PRIMARY KEY,
-        office        TEXT NOT NULL,
-        tracking_code TEXT,
-        case_type     TEXT NOT NULL,
-        service       TEXT,
-        unit          TEXT NOT NULL,
-        status        TEXT NOT NULL,
-        assignee      TEXT,
-        received_at   TEXT NOT NULL,
-        due_at        TEXT NOT NULL,
-        answered_at   TEXT,
-        closed_at     TEXT,
-        escalated_at  TEXT,
-        updated_at    TEXT NOT NULL,
-        duplicate_of  TEXT,
-        person_key    TEXT,
-        text_key      TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX cases_unit_status ON cases (unit, status, due_at);
-    CREATE INDEX cases_assignee ON cases (assignee, status) WHERE assignee IS NOT NULL;
-    CREATE INDEX cases_tracking ON cases (office, tracking_code);
-    CREATE INDEX cases_person ON cases (person_key, received_at) WHERE person_key IS NOT NULL;
-    CREATE INDEX cases_due_open ON cases (due_at) WHERE closed_at IS NULL AND answered_at IS NULL;
-    CREATE TABLE case_events (
-        id        INTEGER PRIMARY KEY AUTOINCREMENT,
-        case_uuid TEXT NOT NULL REFERENCES cases (uuid),
-        at        TEXT NOT NULL,
-        actor     TEXT NOT NULL,
-        event     TEXT NOT NULL,
-        status    TEXT,
-        unit      TEXT,
-        assignee  TEXT,
-        text      TEXT,
-        public    INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX case_events_case ON case_events (case_uuid, id);
-    CREATE TABLE users (
-        name          TEXT PRIMARY KEY,
-        display_name  TEXT NOT NULL,
-        role          TEXT NOT NULL CHECK (role IN ('admin', 'responder', 'analyst', 'auditor', 'oversight')),
-        unit          TEXT REFERENCES units (code),
-        password_hash TEXT NOT NULL,
-        created_at    TEXT NOT NULL,
-        disabled      INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE sessions (
-        token_sha256 TEXT PRIMARY KEY,
-        user_name    TEXT NOT NULL REFERENCES users (name),
-        csrf_token   TEXT NOT NULL,
-        created_at   TEXT NOT NULL,
-        last_seen    TEXT NOT NULL,
-        expires_at   TEXT NOT NULL
-    );
-    CREATE INDEX sessions_user ON sessions (user_name);
-    CREATE TABLE audit_log (
-        id     INTEGER PRIMARY KEY AUTOINCREMENT,
-        at     TEXT NOT NULL,
-        actor  TEXT NOT NULL,
-        action TEXT NOT NULL,
-        target TEXT NOT NULL DEFAULT '',
-        detail TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX audit_log_target ON audit_log (target, id);
-    CREATE INDEX audit_log_actor ON audit_log (actor, id);
-    CREATE TABLE settings (
-        key   TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    INSERT INTO units (code, name_fa, name_en, kind, created_at) VALUES
-        ('triage', 'صف تعیین واحد', 'Triage queue', 'triage', '2026-11-30T00:00:00Z'),
-        ('oversight', 'حراست و بازرسی', 'Oversight (security and inspection)', 'oversight', '2026-11-30T00:00:00Z');
-    """),
+    (3, _CASEWORK.format(id=_SQLITE_ID)),
 )
 
 POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
@@ -306,103 +311,5 @@ POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
     CREATE INDEX feed_case_update_tracking ON feed (((body::jsonb) ->> 'tracking_code'), cursor)
         WHERE feed = 'case_update';
     """),
-    (3, """
-    CREATE TABLE units (
-        code       TEXT PRIMARY KEY,
-        name_fa    TEXT NOT NULL,
-        name_en    TEXT NOT NULL,
-        kind       TEXT NOT NULL CHECK (kind IN ('unit', 'oversight', 'triage')),
-        head       TEXT,
-        active     INTEGER NOT NULL DEFAULT 1,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE routing_rules (
-        id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        case_type  TEXT,
-        service    TEXT,
-        office     TEXT,
-        unit       TEXT NOT NULL REFERENCES units (code),
-        created_by TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        UNIQUE (case_type, service, office)
-    );
-    CREATE TABLE holidays (
-        day        TEXT PRIMARY KEY,
-        name       TEXT NOT NULL,
-        added_by   TEXT NOT NULL,
-        added_at   TEXT NOT NULL
-    );
-    CREATE TABLE cases (
-        uuid          TEXT PRIMARY KEY,
-        office        TEXT NOT NULL,
-        tracking_code TEXT,
-        case_type     TEXT NOT NULL,
-        service       TEXT,
-        unit          TEXT NOT NULL,
-        status        TEXT NOT NULL,
-        assignee      TEXT,
-        received_at   TEXT NOT NULL,
-        due_at        TEXT NOT NULL,
-        answered_at   TEXT,
-        closed_at     TEXT,
-        escalated_at  TEXT,
-        updated_at    TEXT NOT NULL,
-        duplicate_of  TEXT,
-        person_key    TEXT,
-        text_key      TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX cases_unit_status ON cases (unit, status, due_at);
-    CREATE INDEX cases_assignee ON cases (assignee, status) WHERE assignee IS NOT NULL;
-    CREATE INDEX cases_tracking ON cases (office, tracking_code);
-    CREATE INDEX cases_person ON cases (person_key, received_at) WHERE person_key IS NOT NULL;
-    CREATE INDEX cases_due_open ON cases (due_at) WHERE closed_at IS NULL AND answered_at IS NULL;
-    CREATE TABLE case_events (
-        id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        case_uuid TEXT NOT NULL REFERENCES cases (uuid),
-        at        TEXT NOT NULL,
-        actor     TEXT NOT NULL,
-        event     TEXT NOT NULL,
-        status    TEXT,
-        unit      TEXT,
-        assignee  TEXT,
-        text      TEXT,
-        public    INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX case_events_case ON case_events (case_uuid, id);
-    CREATE TABLE users (
-        name          TEXT PRIMARY KEY,
-        display_name  TEXT NOT NULL,
-        role          TEXT NOT NULL CHECK (role IN ('admin', 'responder', 'analyst', 'auditor', 'oversight')),
-        unit          TEXT REFERENCES units (code),
-        password_hash TEXT NOT NULL,
-        created_at    TEXT NOT NULL,
-        disabled      INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE sessions (
-        token_sha256 TEXT PRIMARY KEY,
-        user_name    TEXT NOT NULL REFERENCES users (name),
-        csrf_token   TEXT NOT NULL,
-        created_at   TEXT NOT NULL,
-        last_seen    TEXT NOT NULL,
-        expires_at   TEXT NOT NULL
-    );
-    CREATE INDEX sessions_user ON sessions (user_name);
-    CREATE TABLE audit_log (
-        id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        at     TEXT NOT NULL,
-        actor  TEXT NOT NULL,
-        action TEXT NOT NULL,
-        target TEXT NOT NULL DEFAULT '',
-        detail TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX audit_log_target ON audit_log (target, id);
-    CREATE INDEX audit_log_actor ON audit_log (actor, id);
-    CREATE TABLE settings (
-        key   TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    INSERT INTO units (code, name_fa, name_en, kind, created_at) VALUES
-        ('triage', 'صف تعیین واحد', 'Triage queue', 'triage', '2026-11-30T00:00:00Z'),
-        ('oversight', 'حراست و بازرسی', 'Oversight (security and inspection)', 'oversight', '2026-11-30T00:00:00Z');
-    """),
+    (3, _CASEWORK.format(id=_PG_ID)),
 )

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Flask
+from flask.sessions import SecureCookieSessionInterface
 
+from ...case_updates import format_tracking_code
 from ..store import Store
 from . import auth, i18n
 
@@ -57,14 +59,14 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
     def _setup(setup_state) -> None:
         app: Flask = setup_state.app
         app.extensions["seda.web"] = state
-        if not app.secret_key:  # flash messages: one key for every process on this store
-            app.secret_key = _flask_secret(store)
+        app.session_interface = _FlashCookies(store)
         app.config.setdefault("SESSION_COOKIE_NAME", "seda_central_flash")
         app.config["SESSION_COOKIE_HTTPONLY"] = True
         app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
         app.jinja_env.globals.update(t=i18n.t, csrf_field=auth.csrf_field, nav_items=auth.nav_items,
                                      current_lang=i18n.current_lang)
-        app.jinja_env.filters.update(fa_digits=i18n.fa_digits, jalali=i18n.jalali)
+        app.jinja_env.filters.update(fa_digits=i18n.fa_digits, jalali=i18n.jalali,
+                                     tracking=format_tracking_code)
         app.after_request(auth.finish_response)
         app.context_processor(lambda: {"current_user": auth.template_user()})
         _register_insight(app, store, state)
@@ -83,6 +85,24 @@ def _register_insight(app: Flask, store: Store, state: auth.WebState) -> None:
     blueprint = insight_blueprint(store)
     app.register_blueprint(blueprint, url_prefix="/analysis")
     auth.register_nav(state, "/analysis/", "nav_analysis", ("analyst", "admin"))
+
+
+class _FlashCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie (flash messages only), keyed by a secret kept in the store.
+
+    The key is read at the first page request, not when the app is made, so the server starts
+    and the sync API answers 503 while the store is down; API requests have no cookie session.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def open_session(self, app: Flask, request):  # type: ignore[override]
+        if request.path.startswith(("/v1/", "/open311/")):
+            return None  # Flask gives these a null session
+        if not app.secret_key:
+            app.secret_key = _flask_secret(self._store)
+        return super().open_session(app, request)
 
 
 def _flask_secret(store: Store) -> str:

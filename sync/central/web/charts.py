@@ -26,7 +26,7 @@ MUTED = "#4a5560"
 GRID = "#d5dadd"
 BAR = "#0a5c55"        # --primary of the kiosk style
 WHISKER = "#1a1f24"
-GREY = "#9a9a9a"
+GREY = "#767676"       # 4.5:1 on white: too-few-answers outlines stay visible (WCAG 1.4.11)
 FONT = "Vazirmatn, Tahoma, sans-serif"
 
 
@@ -76,12 +76,35 @@ def _text(x: float, y: float, label: str, *, anchor: str, rtl: bool, size: float
             f' direction="{"rtl" if rtl else "ltr"}"{extra}>{escape(label)}</text>')
 
 
-def _svg(width: float, height: float, title: str, body: list[str], rtl: bool) -> str:
+def _svg(width: float, height: float, title: str, body: list[str], rtl: bool,
+         description: str = "") -> str:
+    """The chart's frame: an image named by ``title``, described for screen readers by
+    ``description`` (every figure drawn, as text)."""
+    desc = f"<desc>{escape(description)}</desc>" if description else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}"'
             f' width="100%" preserveAspectRatio="xMidYMin meet" role="img"'
             f' aria-label={quoteattr(title)} font-family={quoteattr(FONT)}'
             f' direction="{"rtl" if rtl else "ltr"}" class="chart">'
-            f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")
+            f"<title>{escape(title)}</title>{desc}" + "".join(body) + "</svg>")
+
+
+def _fitted(label: str, room: float, size: float) -> str:
+    """``label`` cut with an ellipsis where it would run past ``room`` px at ``size`` px (a
+    generous estimate of Vazirmatn's average advance; the full label is in the title)."""
+    most = max(4, int(room / (size * 0.56)))
+    return label if len(label) <= most else label[:most - 1].rstrip() + "…"
+
+
+def _described(parts: list[str], lang: str) -> str:
+    return ("؛ " if lang == "fa" else "; ").join(parts) or "—"
+
+
+def _figure_text(value: float | None, low: float | None, high: float | None, n: int, lang: str,
+                 share: bool) -> str:
+    text = number(value, lang, percent=share)
+    if value is not None and low is not None and high is not None:
+        text += f" ({number(low, lang, percent=share)}–{number(high, lang, percent=share)})"
+    return f"{text}{'، ' if lang == 'fa' else ', '}n={number(n, lang)}"
 
 
 def bar_chart(bars: Sequence[Bar], *, title: str, lang: str = "fa", share: bool = False,
@@ -90,7 +113,8 @@ def bar_chart(bars: Sequence[Bar], *, title: str, lang: str = "fa", share: bool 
     are shares (0..1) shown as percentages.  ``insufficient_note`` is appended to the label of
     groups with too few answers (e.g. "کمتر از ۳۰ پاسخ")."""
     rtl = lang == "fa"
-    row, top_pad, axis_h = 26, 8, 22
+    noted = bool(insufficient_note) and any(not bar.sufficient for bar in bars)
+    row, top_pad, axis_h = (36 if noted else 26), 8, 22  # a noted label takes two lines
     label_w, value_w = min(220.0, width * 0.36), 96.0
     height = top_pad + row * max(1, len(bars)) + axis_h
     lo, hi = (0.0, 1.0) if share else (1.0, 5.0)
@@ -104,6 +128,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, lang: str = "fa", share: bool 
         return origin - offset if rtl else origin + offset
 
     body: list[str] = []
+    described: list[str] = []
     ticks = [0.0, 0.25, 0.5, 0.75, 1.0] if share else [1.0, 2.0, 3.0, 4.0, 5.0]
     base = top_pad + row * max(1, len(bars))
     for tick in ticks:
@@ -117,21 +142,32 @@ def bar_chart(bars: Sequence[Bar], *, title: str, lang: str = "fa", share: bool 
     for i, bar in enumerate(bars):
         y = top_pad + i * row
         mid = y + row / 2
-        label = bar.label if bar.sufficient or not insufficient_note else f"{bar.label} ({insufficient_note})"
+        note = "" if bar.sufficient or not insufficient_note else f" ({insufficient_note})"
         colour = BAR if bar.sufficient else GREY
+        described.append(f"{bar.label}{note}: {_figure_text(bar.value, bar.low, bar.high, bar.n, lang, share)}")
         label_x = width - 4 if rtl else label_w
-        body.append(f'<g class="bar{"" if bar.sufficient else " insufficient"}">')
-        body.append(_text(label_x, mid + 4, label, anchor="start" if rtl else "end", rtl=rtl, size=12,
-                          fill=INK if bar.sufficient else MUTED))
+        body.append(f'<g class="bar{"" if bar.sufficient else " insufficient"}">'
+                    f"<title>{escape(bar.label + note)}</title>")
+        shown_label = _fitted(bar.label, label_w - 8, 12)
+        if note:  # the note on a second, smaller line, so neither runs into the bars
+            anchor = "start" if rtl else "end"
+            body.append(f'<text x="{_f(label_x)}" y="{_f(mid - 2)}" font-size="12" fill="{MUTED}"'
+                        f' text-anchor="{anchor}" direction="{"rtl" if rtl else "ltr"}">'
+                        f"<tspan>{escape(shown_label)}</tspan>"
+                        f'<tspan x="{_f(label_x)}" dy="13" font-size="10">'
+                        f"{escape(_fitted(note, label_w - 8, 10))}</tspan></text>")
+        else:
+            body.append(_text(label_x, mid + 4, shown_label, anchor="start" if rtl else "end", rtl=rtl,
+                              size=12, fill=INK if bar.sufficient else MUTED))
         if bar.value is not None:
             vx = x(bar.value)
             left, w = (vx, origin - vx) if rtl else (origin, vx - origin)
             if bar.sufficient:
-                body.append(f'<rect x="{_f(left)}" y="{_f(y + 6)}" width="{_f(max(w, 1.0))}"'
-                            f' height="{row - 12}" fill="{colour}"/>')
+                body.append(f'<rect x="{_f(left)}" y="{_f(mid - 7)}" width="{_f(max(w, 1.0))}"'
+                            f' height="14" fill="{colour}"/>')
             else:  # shown, not compared: hollow and grey
-                body.append(f'<rect x="{_f(left)}" y="{_f(y + 6)}" width="{_f(max(w, 1.0))}"'
-                            f' height="{row - 12}" fill="none" stroke="{colour}" stroke-dasharray="3 2"/>')
+                body.append(f'<rect x="{_f(left)}" y="{_f(mid - 7)}" width="{_f(max(w, 1.0))}"'
+                            f' height="14" fill="none" stroke="{colour}" stroke-dasharray="3 2"/>')
             if bar.low is not None and bar.high is not None:
                 a, b = x(bar.low), x(bar.high)
                 body.append(f'<path class="whisker" d="M{_f(a)} {_f(mid)}H{_f(b)}M{_f(a)} {_f(mid - 5)}'
@@ -142,7 +178,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, lang: str = "fa", share: bool 
         body.append(_text(4 if rtl else width - 4, mid + 4, shown, anchor="end", rtl=rtl, size=11,
                           fill=MUTED))
         body.append("</g>")
-    return _svg(width, height, title, body, rtl)
+    return _svg(width, height, title, body, rtl, _described(described, lang))
 
 
 def _month_label(month: str, lang: str) -> tuple[str, str]:
@@ -181,11 +217,15 @@ def trend_chart(points: Sequence[Point], *, title: str, lang: str = "fa", share:
                           anchor="start" if rtl else "end", rtl=False, size=11, fill=MUTED))
     segments: list[list[tuple[float, float]]] = [[]]
     marks: list[str] = []
+    described: list[str] = []
     for i, point in enumerate(points):
         x = px(i)
         name, year = _month_label(point.month, lang)
         body.append(_text(x, bottom + 16, name, anchor="middle", rtl=rtl, size=10, fill=MUTED))
         body.append(_text(x, bottom + 29, year, anchor="middle", rtl=rtl, size=9, fill=MUTED))
+        if point.value is not None:
+            described.append(f"{name} {year}: "
+                             f"{_figure_text(point.value, point.low, point.high, point.n, lang, share)}")
         if point.value is None:
             if segments[-1]:
                 segments.append([])
@@ -207,4 +247,4 @@ def trend_chart(points: Sequence[Point], *, title: str, lang: str = "fa", share:
             d = "M" + "L".join(f"{_f(a)} {_f(b)}" for a, b in segment)
             body.append(f'<path class="line" d="{d}" stroke="{BAR}" stroke-width="2" fill="none"/>')
     body.extend(marks)
-    return _svg(width, height, title, body, rtl)
+    return _svg(width, height, title, body, rtl, _described(described, lang))
