@@ -338,3 +338,15 @@ def test_the_cli_case_update_moves_the_case_row_too(store: Store, cw: Casework, 
     case = cw.case(routed.uuid)
     assert case.status == "answered" and case.answered_at
     assert cw.events(routed.uuid)[-1].actor == "operator"
+
+
+def test_a_case_filed_through_open311_is_routed_like_any_other(store: Store, cw: Casework) -> None:
+    from kiosk.tracking import new_tracking_code
+
+    cw.add_rule(service="smart_id_card", unit="cards", actor=ADMIN)
+    record = store.add_central_case({"type": "request", "service": "smart_id_card", "text": TEXT,
+                                     "anonymous": False, "channel": "open311", "route": "office",
+                                     "attachments": []}, office=THR, draw_code=new_tracking_code)
+    case = cw.case(record["uuid"])
+    assert (case.unit, case.status, case.tracking_code) == ("cards", "routed", record["body"]["tracking_code"])
+
