@@ -7,8 +7,9 @@
 Two figures, each from a real `seda central serve` (waitress) process and real office clients
 (their own processes, their own ledgers, signing and compressing every batch):
 
-1. ingest: N offices push M records each at the same time; records/s from the first request
-   to the last acknowledgement (targets: >= 20,000 records/s on SQLite);
+1. ingest: N offices push M records each at the same time (survey responses, and one case in
+   20, which the server routes to a unit and gives a deadline as it stores it); records/s from
+   the first request to the last acknowledgement (targets: >= 20,000 records/s on SQLite);
 2. backlog: one office back after a week offline with 5,000 records and 500 image
    attachments; seconds for one `sync once` to deliver all of it (target: <= 10 s).
 
@@ -95,6 +96,19 @@ def store_url_for(backend: str, folder: Path):
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+#: One record in this many is a case (a complaint, request, ...): the central server routes it
+#: and sets its deadline in the same transaction, which costs more than a survey response.
+CASE_EVERY = 20
+
+
+def case_item(office: str, i: int) -> dict:
+    """A kiosk-shaped case record; the tracking code only has to be unique per office."""
+    return {"kind": "case", "office": office,
+            "body": {"tracking_code": f"{i:012d}", "type": ("complaint", "request", "suggestion")[i % 3],
+                     "service": "smart_id_card", "text": f"متن نمونه‌ی شکایت شماره {i}", "anonymous": False,
+                     "mobile": "09121234567", "channel": "kiosk", "route": "office", "attachments": []}}
+
+
 def prepare_office(args: tuple[str, str, str, int, int, int, int]) -> str:
     """Make an office folder with ``records`` records and ``images`` attachments (untimed)."""
     home, code, url, records, images, image_bytes, batch = args
@@ -103,7 +117,8 @@ def prepare_office(args: tuple[str, str, str, int, int, int, int]) -> str:
                                            timeout_seconds=300))
     key, _ = ensure_office_key(home_path)
     with Ledger.open(default_ledger_path(home_path)) as ledger:
-        items = [{"kind": "survey_response", "office": code,
+        items = [case_item(code, i) if i % CASE_EVERY == CASE_EVERY - 1 else
+                 {"kind": "survey_response", "office": code,
                   "body": {"form": "satisfaction", "answers": {"q1": i % 5, "q2": [1, 3], "q3": "خوب"},
                            "sheet": f"S1-{code}-{i}"}} for i in range(records)]
         ledger.append_many(items)
@@ -140,10 +155,14 @@ def run_ingest(backend: str, offices: int, records: int, batch: int, workers: in
                 results = list(pool.map(push, homes))
             elapsed = time.perf_counter() - started
         stored = store.record_count()
+        with store.connect() as db:
+            routed = db.one("SELECT count(*) FROM cases")[0]
         store.close()
     sent = sum(n for n, _ in results)
     if stored != offices * records:
         raise SystemExit(f"expected {offices * records} records centrally, found {stored}")
+    if routed != offices * (records // CASE_EVERY):
+        raise SystemExit(f"expected {offices * (records // CASE_EVERY)} cases routed, found {routed}")
     return {"backend": backend, "offices": offices, "records": sent, "seconds": round(elapsed, 2),
             "records_per_second": round(sent / elapsed)}
 

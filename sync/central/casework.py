@@ -268,15 +268,23 @@ def intake(store: Store, db: _Db, records: Sequence[BatchRecord], now: str, *,
 
     Runs inside the caller's write transaction (the batch's or Open311's), so a stored case
     always has a unit.  Records already in ``cases`` are skipped.  Returns how many were added.
+    A few statements per batch, not per case: on PostgreSQL every statement is a round trip.
     """
     cases = [r for r in records if r.kind == "case"]
+    known: set[str] = set()
+    for start in range(0, len(cases), 500):
+        chunk = [r.uuid for r in cases[start:start + 500]]
+        known.update(row[0] for row in db.all(
+            f"SELECT uuid FROM cases WHERE uuid IN ({','.join('?' * len(chunk))})", chunk))
+    cases = [r for r in cases if r.uuid not in known]
     if not cases:
         return 0
     rules, active = _rules(db), _active_units(db)
     days = _deadline_days(db)
     received_now = _parse_time(now)
     calendar = _calendar(db, received_now.astimezone(TEHRAN).date())
-    added = 0
+    names = {code: (fa, en) for code, fa, en in db.all("SELECT code, name_fa, name_en FROM units")}
+    rows, events, updates = [], [], []
     for record in cases:
         body = record.body
         unit = route(rules, body, record.office, active)
@@ -290,23 +298,26 @@ def intake(store: Store, db: _Db, records: Sequence[BatchRecord], now: str, *,
         code = body.get("tracking_code")
         code = normalize_tracking_code(code) if code is not None else None
         status = "routed" if unit != TRIAGE else "received"
-        inserted = db.execute(
-            f"INSERT INTO cases ({_CASE_COLUMNS}, person_key, text_key) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, NULL, ?, ?)"
-            " ON CONFLICT (uuid) DO NOTHING",
-            (record.uuid, record.office, code, case_type, body.get("service"), unit, status,
-             format_time(received), due, now, person_key(body),
-             "" if "sealed" in body else text_key(str(body.get("text") or ""))[:_MAX_TEXT]))
-        if not inserted.rowcount:
-            continue
-        added += 1
-        _event(db, record.uuid, now, "system", "received", status="received", unit=unit)
+        rows.append((record.uuid, record.office, code, case_type, body.get("service"), unit, status,
+                     format_time(received), due, now, person_key(body),
+                     "" if "sealed" in body else text_key(str(body.get("text") or ""))[:_MAX_TEXT]))
+        events.append((record.uuid, now, "system", "received", "received", unit, 0))
         if unit != TRIAGE:
-            _event(db, record.uuid, now, "system", "routed", status="routed", unit=unit, public=True)
-            if publish:
-                case = Case(record.uuid, record.office, code, case_type, body.get("service"), unit,
-                            status, None, format_time(received), due, None, None, None, now, None)
-                _publish_update(store, db, case, "routed", now)
+            events.append((record.uuid, now, "system", "routed", "routed", unit, 1))
+            if publish and code:
+                unit_fa, unit_en = names.get(unit, (unit, unit))
+                update = {"uuid": str(uuidlib.uuid4()), "tracking_code": code, "status": "routed",
+                          "answer": None, "unit": unit, "unit_fa": unit_fa, "unit_en": unit_en, "at": now}
+                updates.append((update["uuid"], update, record.office))
+    added = db.executemany(
+        f"INSERT INTO cases ({_CASE_COLUMNS}, person_key, text_key) VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, NULL, ?, ?)"
+        " ON CONFLICT (uuid) DO NOTHING", rows)
+    if added != len(rows):  # another transaction took these cases in between: write nothing twice
+        raise RuntimeError("case intake raced with another writer; the transaction is rolled back")
+    db.executemany("INSERT INTO case_events (case_uuid, at, actor, event, status, unit, public)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?)", events)
+    store._publish_many(db, "case_update", updates)  # noqa: SLF001 - the store's own feed
     return added
 
 
@@ -357,8 +368,9 @@ class Casework:
 
     def save_unit(self, code: str, name_fa: str, name_en: str, *, head: str | None = None,
                   actor: str) -> Unit:
-        """Create an ordinary unit or rename it / change its head.  The triage queue and the
-        oversight unit exist from the start; only their names and head can change."""
+        """Create an ordinary unit, or rename it and set its head (``head=None`` leaves it
+        without one: pass the current head to keep it).  The triage queue and the oversight
+        unit exist from the start; only their names and head can change."""
         code = (code or "").strip().lower()
         if not code or not code.replace("_", "").replace("-", "").isalnum() or not code.isascii():
             raise CaseworkError("کد واحد فقط حروف لاتین، رقم، - و _ است.",

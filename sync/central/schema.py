@@ -77,7 +77,7 @@ _CASEWORK = """
     );
     CREATE INDEX cases_unit_status ON cases (unit, status, due_at);
     CREATE INDEX cases_assignee ON cases (assignee, status) WHERE assignee IS NOT NULL;
-    CREATE INDEX cases_tracking ON cases (office, tracking_code);
+    CREATE INDEX cases_tracking ON cases (tracking_code);
     CREATE INDEX cases_person ON cases (person_key, received_at) WHERE person_key IS NOT NULL;
     CREATE INDEX cases_due_open ON cases (due_at) WHERE closed_at IS NULL AND answered_at IS NULL;
     CREATE TABLE case_events (

@@ -476,15 +476,26 @@ class Store:
 
     def _publish(self, db: _Db, feed: str, key: str, body: dict[str, Any], *, office: str = "",
                  deleted: bool = False) -> int:
+        return self._publish_many(db, feed, [(key, body, office)], deleted=deleted)[-1]
+
+    def _publish_many(self, db: _Db, feed: str, items: Sequence[tuple[str, dict[str, Any], str]],
+                      *, deleted: bool = False) -> list[int]:
+        """Publish ``(key, body, office)`` items inside the caller's transaction; their cursors."""
+        if not items:
+            return []
         # The counter row is locked until commit, so cursors commit in the order handed out.
-        cursor = db.one("UPDATE counters SET value = value + 1 WHERE name = 'feed' RETURNING value")[0]
-        db.execute(
+        last = db.one("UPDATE counters SET value = value + ? WHERE name = 'feed' RETURNING value",
+                      (len(items),))[0]
+        cursors = list(range(last - len(items) + 1, last + 1))
+        now = _now()
+        db.executemany(
             "INSERT INTO feed (cursor, feed, key, office, deleted, body, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed, key) DO UPDATE SET"
             " cursor = excluded.cursor, office = excluded.office, deleted = excluded.deleted,"
             " body = excluded.body, updated_at = excluded.updated_at",
-            (cursor, feed, key, office, 1 if deleted else 0, canonical_json(body), _now()))
-        return cursor
+            [(cursor, feed, key, office, 1 if deleted else 0, canonical_json(body), now)
+             for cursor, (key, body, office) in zip(cursors, items)])
+        return cursors
 
     def record_case_update(self, tracking_code: str, status: str, *, answer: str | None = None,
                            unit: str | None = None, actor: str = "operator") -> dict[str, Any]:
