@@ -182,7 +182,7 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     try:
         if once:
             import urllib.request
-            for url in (kiosk.url + "/", central.url + "/v1/health"):
+            for url in (kiosk.url + "/", central.url + "/v1/health", central.url + "/login"):
                 with urllib.request.urlopen(url, timeout=10) as response:
                     click.echo(f"  {url} -> {response.status}")
             return
