@@ -284,12 +284,13 @@ _FOLD_MARK = (f"UPDATE counters SET value = (SELECT COALESCE(max(id), 0) FROM re
 
 
 def analysis_index_sql(dialect: str) -> list[str]:
-    """The exact statements :func:`ensure_analysis_indexes` runs, for a future migration
-    (the ``analysis_months`` rows are inserted separately: :func:`_month_rows`)."""
+    """The exact statements :func:`ensure_analysis_indexes` runs (the ``analysis_months``
+    rows are inserted separately: :func:`_month_rows`); docs/central-analysis.md shows them."""
     integer = "INTEGER"  # per group and month: far from 2**31 even for sums of squares
     statements = ["CREATE TABLE IF NOT EXISTS analysis_months (month TEXT PRIMARY KEY,"
-                  " start_utc TEXT NOT NULL UNIQUE, end_utc TEXT NOT NULL)",
-                  f"CREATE TABLE IF NOT EXISTS analysis_pending (record_id {'INTEGER' if dialect == 'sqlite' else 'BIGINT'} PRIMARY KEY)"]
+                  " start_utc TEXT NOT NULL UNIQUE, end_utc TEXT NOT NULL)"]
+    if dialect == "postgresql":
+        statements.append("CREATE TABLE IF NOT EXISTS analysis_pending (record_id BIGINT PRIMARY KEY)")
     for table, keys in _ROLLUPS.items():
         columns = ", ".join([*(f"{k} TEXT NOT NULL" for k in keys),
                              *(f"{c} {integer} NOT NULL" for c in _COUNTERS)])
