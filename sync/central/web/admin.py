@@ -76,10 +76,10 @@ def _common() -> dict[str, Any]:
 
 
 def users(form: MultiDict | None = None) -> tuple[str, int]:
-    cw = _cw()
+    units = _cw().units(include_inactive=True)
     return render_template("central/admin_users.html", users=accounts.list_users(auth.store()),
-                           units=cw.units(include_inactive=True), roles=accounts.ROLES,
-                           form=form or MultiDict(), **_common()), 200
+                           units=units, units_by_code={u.code: u for u in units},
+                           roles=accounts.ROLES, form=form or MultiDict(), **_common()), 200
 
 
 def user_add() -> Response | tuple[str, int]:
@@ -363,6 +363,7 @@ register({
         "admin_holiday_added": "تعطیلی افزوده شد.",
         "admin_holiday_removed": "تعطیلی حذف شد.",
         "admin_holiday_remove": "حذف",
+        "admin_holidays_none": "برای این سال تعطیلی‌ای در فهرست نیست.",
         "admin_year": "سال",
         "admin_show": "نمایش",
         "admin_deadlines_title": "مهلت پاسخ",
@@ -436,6 +437,7 @@ register({
         "admin_holiday_added": "Holiday added.",
         "admin_holiday_removed": "Holiday removed.",
         "admin_holiday_remove": "Remove",
+        "admin_holidays_none": "No holidays are listed for this year.",
         "admin_year": "Year",
         "admin_show": "Show",
         "admin_deadlines_title": "Answer deadlines",
