@@ -238,3 +238,12 @@ def test_audit_log_shows_persian_jalali_times(store: Store, people) -> None:
     html = people["auditor"].get("/audit/").get_data(as_text=True)
     year = jdatetime.date.today().year
     assert str(year).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) + "/" in html
+
+
+def test_audit_log_pages_keep_the_filters_in_the_links(store: Store, people) -> None:
+    for n in range(105):
+        audit.record(store, "cli", "case_view", f"case:{n:04d}")
+    first = people["auditor"].get("/audit/?action=case_view").get_data(as_text=True)
+    assert 'class="pager"' in first and "action=case_view" in first and "page=2" in first
+    second = people["auditor"].get("/audit/?action=case_view&page=2").get_data(as_text=True)
+    assert "case:0000" in second and "case:0104" not in second and "page=1" in second

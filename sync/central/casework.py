@@ -37,6 +37,7 @@ from forms.persian import normalize_letters
 from ..batch import BatchRecord, format_time
 from ..case_updates import CASE_STATUSES, normalize_tracking_code, status_label
 from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
+from .errors import CentralError
 from .workdays import TEHRAN, WorkCalendar, fixed_holidays
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,13 +84,8 @@ _CASE_COLUMNS = ("uuid, office, tracking_code, case_type, service, unit, status,
                  " due_at, answered_at, closed_at, escalated_at, updated_at, duplicate_of")
 
 
-class CaseworkError(Exception):
+class CaseworkError(CentralError):
     """A casework action that cannot be done; Persian for the screen, English for logs."""
-
-    def __init__(self, message_fa: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fa = message_fa
-        self.message_en = message_en
 
 
 @dataclass(frozen=True)

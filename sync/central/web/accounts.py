@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from forms.persian import to_persian_digits
 
 from ...batch import format_time
+from ..errors import CentralError
 from ..store import Store
 from . import audit
 
@@ -52,13 +53,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("seda-central-no-such-user")
 
 
-class AccountError(ValueError):
+class AccountError(CentralError, ValueError):
     """A user could not be created or changed; says why in Persian and English."""
-
-    def __init__(self, message_fa: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fa = message_fa
-        self.message_en = message_en
 
 
 @dataclass(frozen=True)
