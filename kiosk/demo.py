@@ -117,7 +117,8 @@ def _seed(home: Path, central_store, echo) -> list[str]:
     casework.assign(first.uuid, "cards.sara", actor="cards.head")
     casework.answer(first.uuid, "کارت شما آماده تحویل است؛ با همراه داشتن رسید ثبت‌نام به باجه ۳ مراجعه کنید.",
                     actor="cards.sara")
-    casework.change_status(second.uuid, "in_progress", actor="public.head")
+    casework.change_status(second.uuid, "in_progress", actor=f"{second.unit}.head",
+                           note="فهرست مدارک در حال تهیه است و تا پایان هفته نصب می‌شود.")
     sync_once(home)  # and the answers come back to the office
     return codes
 

@@ -350,3 +350,92 @@ def test_a_case_filed_through_open311_is_routed_like_any_other(store: Store, cw:
     case = cw.case(record["uuid"])
     assert (case.unit, case.status, case.tracking_code) == ("cards", "routed", record["body"]["tracking_code"])
 
+
+
+# -- found in review ---------------------------------------------------------------------------
+
+
+def test_a_status_note_reaches_the_citizen(store: Store, cw: Casework, routed) -> None:
+    cw.change_status(routed.uuid, "in_progress", actor="sara", note="مدارک شما در حال بررسی است")
+    last = pulled(store, THR, routed.tracking_code)[-1]
+    assert (last["status"], last["answer"]) == ("in_progress", "مدارک شما در حال بررسی است")
+
+
+def test_a_case_cannot_be_a_duplicate_of_a_rejected_one(cw: Casework, sender: CaseSender, routed) -> None:
+    second = cw.case(sender.file().uuid)
+    cw.reject(second.uuid, "duplicate", duplicate_of=routed.uuid, actor="sara")
+    with pytest.raises(CaseworkError):
+        cw.reject(routed.uuid, "duplicate", duplicate_of=second.uuid, actor="sara")
+
+
+def test_two_servers_escalating_at_once_escalate_each_case_once(store_url: str, cw: Casework,
+                                                                routed) -> None:
+    import threading
+
+    from sync.central import open_store
+
+    later = routed.due + timedelta(days=1)
+    stores = [open_store(store_url) for _ in range(2)]
+    results: list[list] = []
+    start = threading.Barrier(2)
+
+    def escalate(s) -> None:
+        start.wait()
+        results.append(Casework(s).escalate_overdue(now=later))
+
+    threads = [threading.Thread(target=escalate, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    assert sorted(len(r) for r in results) == [0, 1]
+    assert [e.event for e in cw.events(routed.uuid)].count("escalated") == 1
+
+
+def test_a_case_moved_to_oversight_leaves_open311(store: Store, cw: Casework, routed) -> None:
+    assert [c["tracking_code"] for c in store.public_cases()] == [routed.tracking_code]
+    cw.refer(routed.uuid, OVERSIGHT, actor="sara", note="گزارش رشوه است")
+    assert store.public_cases() == []
+
+
+def test_an_upgraded_store_keeps_the_status_its_office_was_told(store_url: str, monkeypatch) -> None:
+    import sync.central.store as store_module
+    from sync.central import open_store
+
+    monkeypatch.setattr(store_module, "SQLITE_STEPS", store_module.SQLITE_STEPS[:2])
+    monkeypatch.setattr(store_module, "POSTGRES_STEPS", store_module.POSTGRES_STEPS[:2])
+    old = open_store(store_url)
+    with old.connect() as db, db.transaction():
+        db.execute("INSERT INTO records (uuid, office, kind, created_at, body, fingerprint,"
+                   " tracking_code, receipt, received_at) VALUES (?, ?, 'case', ?, ?, 'f', ?, 'r', ?)",
+                   ("6f1d0c3e-0000-4000-8000-000000000002", THR, "2025-01-05T06:00:00.000000Z",
+                    '{"type":"request","service":"other","text":"x","tracking_code":"5678"}', "5678",
+                    "2025-01-05T06:00:00.000000Z"))
+    old.publish("case_update", "u-1", {"uuid": "u-1", "tracking_code": "5678", "status": "answered",
+                                       "answer": "پاسخ پیشین", "unit": None,
+                                       "at": "2025-01-06T08:00:00.000000Z"}, office=THR)  # as then
+    old.close()
+    monkeypatch.undo()
+    upgraded = open_store(store_url)
+    try:
+        cw = Casework(upgraded)
+        case = cw.case("6f1d0c3e-0000-4000-8000-000000000002")
+        assert case.status == "answered" and not case.is_open and case.answered_at
+        assert cw.escalate_overdue() == []
+    finally:
+        upgraded.close()
+
+
+def test_the_cli_override_is_in_the_audit_log(store: Store, cw: Casework, routed) -> None:
+    from click.testing import CliRunner
+
+    from forms.cli import main
+    from sync.central.web import audit
+
+    result = CliRunner().invoke(main, ["central", "case-update", routed.tracking_code, "--status",
+                                       "closed", "--store", store.url])
+    assert result.exit_code == 0, result.output
+    [entry] = [e for e in audit.entries(store)[0] if e.action == "case_update"]
+    assert entry.target == f"case:{routed.uuid}" and entry.actor.startswith("cli:")

@@ -46,3 +46,7 @@ def test_anonymous_and_sealed_cases_have_no_person() -> None:
     assert person_key({"anonymous": True, "national_id": "0499370899"}) is None
     assert person_key({"sealed": {"ciphertext": "..."}, "national_id": "0499370899"}) is None
     assert person_key({}) is None
+
+
+def test_hamza_on_ye_spells_like_plain_ye() -> None:
+    assert text_key("پائیز") == text_key("پاییز")

@@ -360,6 +360,11 @@ def has_analysis_table(store) -> bool:
     return row is not None
 
 
+def _has_fold_counter(store) -> bool:
+    with store.connect() as db:
+        return db.one(f"SELECT 1 FROM counters WHERE name = '{_FOLDED}'") is not None
+
+
 def ensure_analysis_indexes(store) -> None:
     """Create the month table, the two roll-ups, what tells new records apart (SQLite: a
     counter; PostgreSQL: the pending list and its trigger), and an index on records (kind,
@@ -369,7 +374,10 @@ def ensure_analysis_indexes(store) -> None:
     :meth:`Store.migrate` calls it after the schema steps.
     """
     if has_analysis_table(store):
-        return
+        if store.dialect != "sqlite" or _has_fold_counter(store):
+            return
+        # Made by a version that kept a trigger on SQLite too: rebuild the counter way.
+        drop_analysis_indexes(store)
     with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
         if store.dialect == "postgresql":
             db.raw.execute("SELECT pg_advisory_xact_lock(hashtext('seda_analysis_indexes'))")

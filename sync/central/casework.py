@@ -26,7 +26,7 @@ import json
 import uuid as uuidlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -328,6 +328,8 @@ def backfill(store: Store) -> int:
     added = 0
     while True:
         with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+            if store.dialect == "postgresql":  # several servers may migrate at once: one at a time
+                db.execute("SELECT pg_advisory_xact_lock(5150503)")
             rows = db.all("SELECT r.uuid, r.office, r.kind, r.created_at, r.body FROM records r"
                           " WHERE r.kind = 'case' AND NOT EXISTS"
                           " (SELECT 1 FROM cases c WHERE c.uuid = r.uuid) ORDER BY r.id LIMIT 1000")
@@ -336,7 +338,36 @@ def backfill(store: Store) -> int:
                 return added
             records = [BatchRecord(uuid=u, kind=k, office=o, created_at=c, body=json.loads(b))
                        for u, o, k, c, b in rows]
-            added += intake(store, db, records, format_time(datetime.now(timezone.utc)), publish=False)
+            now = format_time(datetime.now(timezone.utc))
+            added += intake(store, db, records, now, publish=False)
+            _adopt_sent_statuses(db, records, now)
+
+
+def _adopt_sent_statuses(db: _Db, records: Sequence[BatchRecord], now: str) -> None:
+    """Cases answered before casework existed keep what their office was told: the latest
+    status sent on the feed (``seda central case-update``), its times, and no escalation of a
+    deadline nobody could see."""
+    for record in records:
+        code = record.body.get("tracking_code")
+        if code is None:
+            continue
+        code_of = ("json_extract(body, '$.tracking_code')" if db.dialect == "sqlite"
+                   else "((body)::jsonb ->> 'tracking_code')")  # the feed's index (schema step 2)
+        row = db.one(f"SELECT body FROM feed WHERE feed = 'case_update' AND {code_of} = ?"
+                     " AND office = ? AND deleted = 0 ORDER BY cursor DESC LIMIT 1",
+                     (normalize_tracking_code(code), record.office))
+        if row is None:
+            continue
+        sent = json.loads(row[0])
+        status, at = sent.get("status"), sent.get("at") or now
+        if status not in CASE_STATUSES:
+            continue
+        done = at if status in CLOSED else None
+        db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?, closed_at = ?,"
+                   " escalated_at = CASE WHEN due_at < ? THEN ? ELSE NULL END WHERE uuid = ?",
+                   (status, at, done, at if status == "closed" else None, now, now, record.uuid))
+        _event(db, record.uuid, at, "system", "status", status=status, text=sent.get("answer"),
+               public=True)
 
 
 def _case(row: Sequence[Any]) -> Case:
@@ -637,7 +668,7 @@ class Casework:
                 changes["answered_at"] = None
             updated = self._set(db, case, now, **changes)
             _event(db, uuid, now, actor, "status", status=status, text=_clean(note), public=True)
-            _publish_update(self.store, db, updated, status, now)
+            _publish_update(self.store, db, updated, status, now, answer=_clean(note))
         return updated
 
     def add_note(self, uuid: str, text: str, *, actor: str) -> Event:
@@ -703,6 +734,9 @@ class Casework:
                 original = self._locked_case(db, duplicate_of or "") if duplicate_of else None
                 if original is None or original.uuid == case.uuid:
                     raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
+                if original.status.startswith("rejected"):  # someone must still answer the citizen
+                    raise CaseworkError("پرونده‌ی اصلی خودش رد شده است؛ پرونده‌ای را برگزینید که پاسخ می‌گیرد.",
+                                        "The original was itself rejected; choose a case that gets an answer.")
                 if original.is_misconduct != case.is_misconduct:
                     raise CaseworkError("پرونده‌ی اصلی پیدا نشد.", "Choose the original case.")
             updated = self._set(db, case, now, status=status, duplicate_of=duplicate_of if
@@ -718,17 +752,21 @@ class Casework:
         with self._write() as (db, stamp):
             stamp = format_time(moment) if now else stamp
             closed = ",".join("?" * len(CLOSED))
+            # Another server process may be escalating at the same moment: PostgreSQL skips
+            # the rows it holds, and the guarded UPDATE makes each escalation happen once.
+            skip = " FOR UPDATE SKIP LOCKED" if self.store.dialect == "postgresql" else ""
             rows = db.all(f"SELECT {_CASE_COLUMNS} FROM cases WHERE due_at < ? AND escalated_at IS NULL"
-                          f" AND status NOT IN ({closed}) ORDER BY due_at LIMIT 1000",
+                          f" AND status NOT IN ({closed}) ORDER BY due_at LIMIT 1000{skip}",
                           (format_time(moment), *sorted(CLOSED)))
+            heads = dict(db.all("SELECT code, head FROM units"))
             for row in rows:
                 case = _case(row)
-                head = db.one("SELECT head FROM units WHERE code = ?", (case.unit,))
-                head_name = head[0] if head else None
-                updated = self._set(db, case, stamp, escalated_at=stamp)
+                if not db.execute("UPDATE cases SET escalated_at = ?, updated_at = ? WHERE uuid = ?"
+                                  " AND escalated_at IS NULL", (stamp, stamp, case.uuid)).rowcount:
+                    continue
                 _event(db, case.uuid, stamp, "system", "escalated", unit=case.unit,
-                       assignee=head_name)
-                escalated.append(updated)
+                       assignee=heads.get(case.unit))
+                escalated.append(replace(case, escalated_at=stamp, updated_at=stamp))
         return escalated
 
     def duplicate_suggestions(self, uuid: str, *, units: Sequence[str] | None = None,

@@ -231,10 +231,15 @@ def case_update_command(tracking_code: str, status: str, answer: str | None, uni
 
     An operator's override with no lifecycle check; units work cases on the web app."""
     try:
-        update = _open(store_url).record_case_update(tracking_code, status, answer=answer, unit=unit,
-                                                     actor=f"cli:{getpass.getuser()}")
+        store = _open(store_url)
+        actor = f"cli:{getpass.getuser()}"
+        update = store.record_case_update(tracking_code, status, answer=answer, unit=unit, actor=actor)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+    from .web import audit
+
+    audit.record(store, actor, "case_update", f"case:{update['case_uuid']}",
+                 f"status={status} (operator override)")
     click.echo(f"Case {tracking_code}: {status} (cursor {update['cursor']})")
 
 

@@ -53,9 +53,11 @@ def text_key(text: str | None) -> str:
     """``text`` in the one spelling used to compare cases (see the module docstring)."""
     if not text:
         return ""
-    text = normalize_letters(to_ascii_digits(str(text))).replace(_TATWEEL, "")
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+    # Decompose first (ئ is ي + hamza above; presentation forms become letters), then drop the
+    # marks, then spell the letters one way: so پائیز and پاییز meet.
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", to_ascii_digits(str(text)))
                    if not unicodedata.combining(ch))
+    text = normalize_letters(text).replace(_TATWEEL, "")
     text = text.replace("\u200c", " ")
     return " ".join(_NOT_WORD.sub(" ", text).lower().split())
 

@@ -503,7 +503,8 @@ class Store:
 
         The operator's override (``seda central case-update``): no lifecycle check, unlike the
         central web app's :class:`~sync.central.casework.Casework`; the case row and its history
-        follow, with ``actor`` as the one who did it.
+        follow, with ``actor`` as the one who did it.  Returns the update sent to the office,
+        with its ``cursor`` and the ``case_uuid`` it applies to.
         """
         if status not in CASE_STATUSES:
             raise StoreError(f"Unknown case status {status!r}; expected one of "
@@ -514,6 +515,8 @@ class Store:
                          " ORDER BY id LIMIT 1", (str(tracking_code),))
             if row is None:
                 raise StoreError(f"No case with tracking code {tracking_code} has reached the central server.")
+            if self.dialect == "postgresql":  # the case row before the feed counter, as casework does
+                db.execute("SELECT 1 FROM cases WHERE uuid = ? FOR UPDATE", (row[1],))
             now = _now()
             update = {"uuid": str(uuidlib.uuid4()), "tracking_code": str(tracking_code),
                       "status": status, "answer": answer, "unit": unit, "at": now}
@@ -525,7 +528,7 @@ class Store:
             db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, text, public)"
                        " SELECT uuid, ?, ?, 'status', ?, ?, 1 FROM cases WHERE uuid = ?",
                        (now, actor, status, answer, row[1]))
-        return update
+        return {**update, "case_uuid": row[1]}
 
     # -- Open311 (open311.py): API keys, centrally filed cases, the public view of cases ----
 
@@ -621,7 +624,8 @@ class Store:
         update_of_case = (f"FROM feed f WHERE f.feed = 'case_update' AND f.deleted = 0"
                           f" AND f.office = r.office AND {j('f.body', 'tracking_code')} = {code}")
         answer = j("f.body", "answer")
-        where = ["r.kind = 'case'", "r.tracking_code IS NOT NULL", self._public_case_sql("r.body")]
+        where = ["r.kind = 'case'", "r.tracking_code IS NOT NULL", self._public_case_sql("r.body"),
+                 self._not_with_oversight("r.uuid")]
         params: list[Any] = []
         if tracking_codes is not None:
             codes = [normalize_tracking_code(c) for c in tracking_codes][:_IN_CHUNK]
@@ -697,6 +701,12 @@ class Store:
             sealed = f"(({column})::jsonb -> 'sealed') IS NULL"
         return (f"COALESCE({j(column, 'route')}, 'office') = 'office'"
                 f" AND COALESCE({j(column, 'type')}, '') <> 'misconduct' AND {anonymous} AND {sealed}")
+
+    @staticmethod
+    def _not_with_oversight(record_uuid: str) -> str:
+        """SQL true unless the central office moved the case to the oversight unit (a
+        complaint that turned out to be misconduct): from then on it is as private as one."""
+        return f"NOT EXISTS (SELECT 1 FROM cases oc WHERE oc.uuid = {record_uuid} AND oc.unit = 'oversight')"
 
     def pull(self, office: str, after: int, limit: int = 500) -> dict[str, Any]:
         """Items for ``office`` past cursor ``after``: ``{"items", "next", "more"}``."""
