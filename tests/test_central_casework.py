@@ -439,3 +439,14 @@ def test_the_cli_override_is_in_the_audit_log(store: Store, cw: Casework, routed
     assert result.exit_code == 0, result.output
     [entry] = [e for e in audit.entries(store)[0] if e.action == "case_update"]
     assert entry.target == f"case:{routed.uuid}" and entry.actor.startswith("cli:")
+
+
+def test_a_case_moved_to_oversight_loses_its_text_in_the_cases_export(store: Store, cw: Casework,
+                                                                      routed) -> None:
+    from forms.persian import to_jalali
+    from sync.central.exports import WITHHELD, case_rows
+
+    month = to_jalali(routed.received.astimezone(TEHRAN)).strftime("%Y-%m")
+    cw.refer(routed.uuid, OVERSIGHT, actor="sara")
+    rows = list(case_rows(store, month))
+    assert len(rows) == 1 and WITHHELD in rows[0] and TEXT not in rows[0]

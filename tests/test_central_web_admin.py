@@ -184,6 +184,24 @@ def test_deadline_out_of_range_is_refused_in_persian(store: Store, people) -> No
     assert answer.status_code == 400 and "مهلت باید میان" in answer.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("typed", ["²", "7x", "-3", "³٣"])
+def test_deadline_that_is_not_plain_digits_is_refused_in_persian(store: Store, people, typed: str) -> None:
+    answer = post(people["admin"], "/admin/deadlines", {"days_complaint": typed})
+    assert answer.status_code == 400 and "مهلت را با رقم بنویسید" in answer.get_data(as_text=True)
+
+
+def test_deadline_days_accept_arabic_indic_digits(store: Store, people) -> None:
+    assert post(people["admin"], "/admin/deadlines", {"days_complaint": "٩"}).status_code == 302
+    assert Casework(store).deadline_days()["complaint"] == 9
+
+
+def test_a_malformed_request_to_an_admin_page_is_a_persian_400_page(store: Store, people) -> None:
+    answer = post(people["admin"], "/admin/holidays/remove", {"day": "not-a-date"})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and answer.mimetype == "text/html"
+    assert '<html lang="fa" dir="rtl">' in html and "درخواست نامعتبر" in html
+
+
 # -- triage -----------------------------------------------------------------------------------------
 
 

@@ -244,6 +244,118 @@ def test_sync_api_is_not_behind_the_web_login(store: Store) -> None:
     assert web_client(store).get("/v1/health").status_code == 200
 
 
+#: ``next`` values that must never leave the site (as sent in the query string).
+OFF_SITE_NEXT = ["/%09/evil.example", "//evil.example/", "/%5Cevil.example", "/%5C/evil.example",
+                 "https://evil.example/", "/%0a", "/%0d%0aSet-Cookie:%20x=1", "javascript:alert(1)",
+                 "/%20/evil.example", "%09/evil.example"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE_NEXT)
+def test_sign_in_never_follows_a_next_with_tabs_backslashes_newlines_or_a_scheme(
+        store: Store, target: str) -> None:
+    make_user(store, "sara", "auditor")
+    client = web_client(store)
+    page = client.get("/login")
+    answer = client.post(f"/login?next={target}", data={
+        "name": "sara", "password": "correct horse battery",
+        "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", OFF_SITE_NEXT)
+def test_language_link_never_follows_a_next_off_site(store: Store, target: str) -> None:
+    answer = web_client(store).get(f"/lang?to=en&next={target}")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+
+
+def test_language_link_still_follows_a_local_next(store: Store) -> None:
+    answer = web_client(store).get("/lang?to=en&next=/cases/%3Fstatus%3Dall")
+    assert answer.headers["Location"] == "/cases/?status=all"
+
+
+def test_a_non_ascii_csrf_token_is_refused_like_a_wrong_one(store: Store) -> None:
+    make_user(store, "sara", "auditor")
+    client = web_client(store)
+    client.get("/login")
+    answer = client.post("/login", data={"name": "sara", "password": "correct horse battery",
+                                         "csrf_token": "توکن"})
+    assert answer.status_code == 400 and answer.mimetype == "text/html"
+    assert "فرم منقضی یا نامعتبر بود" in answer.get_data(as_text=True)
+
+
+def test_the_flash_cookie_is_named_seda_central_flash(store: Store) -> None:
+    answer = web_client(store).get("/login")  # stores the pre-sign-in CSRF token
+    names = [h.split("=", 1)[0] for h in answer.headers.getlist("Set-Cookie")]
+    assert names == ["seda_central_flash"]
+
+
+def test_seda_central_https_marks_every_cookie_secure(store: Store, monkeypatch) -> None:
+    monkeypatch.setenv("SEDA_CENTRAL_HTTPS", "1")
+    make_user(store, "sara", "auditor")
+    client = web_client(store)
+    page = client.get("/login")
+    answer = client.post("/login", data={"name": "sara", "password": "correct horse battery",
+                                         "csrf_token": csrf_from(page.get_data(as_text=True))})
+    cookies = page.headers.getlist("Set-Cookie") + answer.headers.getlist("Set-Cookie")
+    assert {c.split("=", 1)[0] for c in cookies} == {"seda_central_flash", "seda_central_session"}
+    assert all("; Secure" in c for c in cookies), cookies
+
+
+def test_cookies_are_not_secure_over_plain_http_without_the_switch(store: Store, monkeypatch) -> None:
+    monkeypatch.delenv("SEDA_CENTRAL_HTTPS", raising=False)
+    answer = web_client(store).get("/login")
+    assert "Secure" not in answer.headers["Set-Cookie"]
+
+
+# -- error pages -------------------------------------------------------------------------------
+
+
+def test_an_unknown_address_is_a_persian_404_page(store: Store) -> None:
+    answer = web_client(store).get("/no-such-page")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 404 and answer.mimetype == "text/html"
+    assert '<html lang="fa" dir="rtl">' in html and "پیدا نشد" in html
+
+
+def test_an_unknown_address_is_an_english_404_page_when_english_was_chosen(store: Store) -> None:
+    client = web_client(store)
+    client.get("/lang?to=en&next=/login")
+    html = client.get("/no-such-page").get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in html and "Not found" in html
+
+
+def test_a_wrong_method_is_a_persian_405_page_with_allow(store: Store) -> None:
+    answer = web_client(store).get("/logout")
+    assert answer.status_code == 405 and "POST" in answer.headers["Allow"]
+    assert "این کار در این نشانی ممکن نیست" in answer.get_data(as_text=True)
+
+
+def test_an_unexpected_error_on_a_web_page_is_a_persian_500_page(store: Store, monkeypatch) -> None:
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(accounts, "login_wait", broken)
+    client = web_client(store)
+    page = client.get("/login")
+    answer = client.post("/login", data={"name": "sara", "password": "x" * 12,
+                                         "csrf_token": csrf_from(page.get_data(as_text=True))})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 500 and answer.mimetype == "text/html"
+    assert "خطای سامانه" in html and '"error"' not in html
+
+
+def test_the_sync_api_keeps_its_json_answer_for_an_unexpected_error(store: Store, monkeypatch) -> None:
+    client = web_client(store)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(type(store), "connect", broken)
+    answer = client.get("/v1/health")
+    assert answer.status_code == 500
+    assert answer.get_json() == {"error": "internal", "detail": "unexpected server error"}
+
+
 # -- the CLI -----------------------------------------------------------------------------------
 
 

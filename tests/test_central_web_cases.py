@@ -169,6 +169,36 @@ def test_audio_attachment_gets_a_player(store: Store, desk) -> None:
     assert "<audio controls" in _html(desk.sara.get(f"/cases/{uuid}"))
 
 
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+
+
+def test_svg_attachment_is_a_download_never_shown_inline(store: Store, desk) -> None:
+    uuid, _ = desk.office.file(attachments=[(SVG, "image/svg+xml")])
+    html = _html(desk.sara.get(f"/cases/{uuid}"))
+    assert "<img" not in html
+    [url] = re.findall(r'<a href="(/cases/[^"]+/attachments/[^"]+)"', html)
+    answer = desk.sara.get(url)
+    assert answer.status_code == 200 and answer.data == SVG
+    assert answer.mimetype == "application/octet-stream"
+    assert answer.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_html_attachment_is_a_download_never_shown_inline(store: Store, desk) -> None:
+    uuid, _ = desk.office.file(attachments=[(b"<script>alert(1)</script>", "text/html")])
+    sha = desk.cw.case_body(uuid)["attachments"][0]
+    answer = desk.sara.get(f"/cases/{uuid}/attachments/{sha}")
+    assert answer.mimetype == "application/octet-stream"
+    assert answer.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_attachments_are_sent_with_nosniff_and_a_sandbox_csp(store: Store, desk) -> None:
+    uuid, _ = desk.office.file(attachments=[(PNG, "image/png"), (SVG, "image/svg+xml")])
+    for sha in desk.cw.case_body(uuid)["attachments"]:
+        answer = desk.sara.get(f"/cases/{uuid}/attachments/{sha}")
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
 def test_timeline_and_duplicate_suggestions_link_same_person(store: Store, desk) -> None:
     first, _ = desk.office.file(identity=True)
     second, _ = desk.office.file(identity=True, text="موضوع دیگری درباره همان کارت")

@@ -340,3 +340,13 @@ def test_the_responses_download_reuses_the_export_columns(store: Store) -> None:
     answer = analyst(store).get("/analysis/export/responses.csv?month=1405-09")
     rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
     assert len(rows) == 1 and rows[0]["overall"] == "4" and "mobile" not in rows[0]
+
+
+def test_the_downloads_quote_comments_that_would_start_a_formula(store: Store) -> None:
+    add(store, [response(overall=4, comment='=HYPERLINK("http://evil.example","x")'),
+                response(overall=3, comment="@SUM(A1)"), response(overall=5, comment="خوب بود")])
+    answer = analyst(store).get("/analysis/export/responses.csv?month=1405-09")
+    rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
+    assert sorted(r["comment"] for r in rows) == sorted(
+        ['\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)", "خوب بود"])
+    assert sorted(r["overall"] for r in rows) == ["3", "4", "5"]

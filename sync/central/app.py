@@ -27,6 +27,7 @@ from ..refusals import BlobsMissing, Refusal
 from ..request_auth import verify_request
 from .open311 import open311_blueprint
 from .store import Store
+from .web import errors as web_errors
 from .web import web_blueprint
 
 __all__ = ["create_app"]
@@ -78,17 +79,26 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
 
     @app.errorhandler(413)
     def too_large(_error: Exception) -> Response:
+        if not web_errors.is_api_path(request.path):
+            return web_errors.page_for_status(413)  # a web page: Persian HTML, not JSON
         return refuse(Refusal("oversized", f"request body over {app.config['MAX_CONTENT_LENGTH']} bytes"))
 
     @app.errorhandler(Exception)
     def store_down(error: Exception) -> Response:
+        web_page = not web_errors.is_api_path(request.path)
         if isinstance(error, store_errors):
             log.error("store unavailable: %s", error)
+            if web_page:
+                return web_errors.page_for_status(503)
             return refuse(Refusal("store_unavailable", "the central database did not answer"),
                           logged=False)
         if hasattr(error, "code") and hasattr(error, "get_response"):
+            if web_page:
+                return web_errors.page_for(error)  # the web app's pages: Persian HTML
             return error.get_response()  # werkzeug HTTP errors (404, 405) as they are
         log.exception("unexpected error")
+        if web_page:
+            return web_errors.page_for(error)
         return _answer({"error": "internal", "detail": "unexpected server error"}, 500)
 
     @app.get("/v1/health")

@@ -26,7 +26,8 @@ from forms.persian import format_jalali_datetime
 
 from .analysis import month_bounds
 
-__all__ = ["CASE_COLUMNS", "RESPONSE_COLUMNS", "ExportError", "export", "case_rows", "response_rows"]
+__all__ = ["CASE_COLUMNS", "RESPONSE_COLUMNS", "ExportError", "export", "case_rows", "csv_cell",
+           "response_rows", "spreadsheet_text"]
 
 RESPONSE_COLUMNS = ("uuid", "office", "created_at", "jalali", "source", "form", "form_version",
                     "status", "service", "workflow", "matched_announcement", "staff_behaviour",
@@ -71,9 +72,12 @@ def response_rows(store, month: str, office: str | None = None) -> Iterator[list
 
 def case_rows(store, month: str, office: str | None = None, *,
               include_oversight: bool = False) -> Iterator[list[Any]]:
+    with store.connect() as db:  # cases the central office moved to oversight are as private
+        moved = {row[0] for row in db.all("SELECT uuid FROM cases WHERE unit = 'oversight'")}
     for uuid, office_code, created_at, body_text in _records(store, "case", month, office):
         body = json.loads(body_text)
-        oversight = body.get("type") == "misconduct" or body.get("route") == "oversight"
+        oversight = (body.get("type") == "misconduct" or body.get("route") == "oversight"
+                     or uuid in moved)
         sealed = "sealed" in body
         row = {key: body.get(key) for key in CASE_COLUMNS[4:]}
         row["sealed"] = sealed
@@ -90,10 +94,28 @@ def case_rows(store, month: str, office: str | None = None, *,
         yield [uuid, office_code, created_at, _jalali(created_at), *(row[k] for k in CASE_COLUMNS[4:])]
 
 
+#: A text cell starting with one of these is a formula to Excel and LibreOffice (CSV injection:
+#: a citizen's "=HYPERLINK(...)" would run on the analyst's computer).  Full-width forms too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: text that would start a formula gets a
+    leading ``'`` (numbers, None and other text are left alone)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+def csv_cell(value: Any) -> Any:
+    """One CSV cell: empty for None, JSON for lists and dicts, formula-looking text quoted."""
+    return "" if value is None else spreadsheet_text(_cell(value))
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows) -> int:
@@ -102,7 +124,7 @@ def _write_csv(path: Path, columns: Sequence[str], rows) -> int:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if v is None else _cell(v) for v in row])
+            writer.writerow([csv_cell(v) for v in row])
             count += 1
     return count
 
@@ -110,6 +132,7 @@ def _write_csv(path: Path, columns: Sequence[str], rows) -> int:
 def _write_xlsx(path: Path, columns: Sequence[str], rows, title: str) -> int:
     try:
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
     except ImportError:
         raise ExportError("XLSX export needs openpyxl (pip install openpyxl); use --format csv.") from None
     book = Workbook(write_only=True)
@@ -117,8 +140,16 @@ def _write_xlsx(path: Path, columns: Sequence[str], rows, title: str) -> int:
     sheet.sheet_view.rightToLeft = True
     sheet.append(list(columns))
     count = 0
+    def cell(value: Any) -> Any:
+        value = _cell(value)
+        if not isinstance(value, str):
+            return value
+        text = WriteOnlyCell(sheet, value)
+        text.data_type = "s"  # always text: openpyxl would store "=..." as a formula
+        return text
+
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        sheet.append([cell(v) for v in row])
         count += 1
     book.save(path)
     return count

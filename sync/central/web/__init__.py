@@ -60,7 +60,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
         app: Flask = setup_state.app
         app.extensions["seda.web"] = state
         app.session_interface = _FlashCookies(store)
-        app.config.setdefault("SESSION_COOKIE_NAME", "seda_central_flash")
+        app.config["SESSION_COOKIE_NAME"] = "seda_central_flash"  # Flask's default is "session"
         app.config["SESSION_COOKIE_HTTPONLY"] = True
         app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
         app.jinja_env.globals.update(t=i18n.t, csrf_field=auth.csrf_field, nav_items=auth.nav_items,
@@ -103,6 +103,10 @@ class _FlashCookies(SecureCookieSessionInterface):
         if not app.secret_key:
             app.secret_key = _flask_secret(self._store)
         return super().open_session(app, request)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure over HTTPS, or behind a TLS proxy when ``SEDA_CENTRAL_HTTPS=1``."""
+        return super().get_cookie_secure(app) or auth.https_only()
 
 
 def _flask_secret(store: Store) -> str:

@@ -256,10 +256,10 @@ def deadlines_save() -> Response | tuple[str, int]:
     changed = []
     try:
         for case_type in CASE_TYPES:
-            text = field(f"days_{case_type}")
+            text = to_ascii_digits(field(f"days_{case_type}"))
             if not text:
                 continue
-            if not text.isdigit():
+            if not (text.isascii() and text.isdigit()):  # "²" is a digit to isdigit, not to int
                 raise CaseworkError("مهلت را با رقم بنویسید.", "Write the deadline in digits.")
             if int(text) != current.get(case_type):
                 cw.set_deadline_days(case_type, int(text), actor=_actor())

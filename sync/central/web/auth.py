@@ -19,12 +19,15 @@ clock live in ``app.extensions["seda.web"]``; tests put a fake clock in
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (Flask, Response, current_app, g, redirect, render_template, request, session,
                    url_for)
@@ -43,6 +46,8 @@ __all__ = ["COOKIE", "LANG_COOKIE", "User", "WebState", "audit", "csrf_field", "
 COOKIE = "seda_central_session"
 LANG_COOKIE = "seda_lang"
 CSRF_FIELD = "csrf_token"
+#: Set to 1 when a TLS-terminating proxy is in front: every cookie is then marked Secure.
+HTTPS_ENV = "SEDA_CENTRAL_HTTPS"
 _PRELOGIN_CSRF = "prelogin_csrf"
 
 
@@ -154,7 +159,9 @@ def csrf_ok() -> bool:
     given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
     found = current_session()
     expected = found.csrf_token if found is not None else session.get(_PRELOGIN_CSRF, "")
-    return bool(expected) and bool(given) and hmac.compare_digest(expected, given)
+    # as UTF-8 bytes: compare_digest raises TypeError on a str with non-ASCII characters
+    return bool(expected) and bool(given) and hmac.compare_digest(
+        expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
 
 
 def csrf_refused() -> tuple[str, int]:
@@ -174,10 +181,21 @@ def forbidden() -> tuple[str, int]:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only a local path may follow sign-in (never ``//host`` or ``https://...``)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
+    """Only a local path may follow sign-in (never ``//host``, ``https://...`` or ``/<tab>/host``).
+
+    Anything with a control character, whitespace or a backslash is refused outright: browsers
+    and Werkzeug drop or rewrite those (``/<tab>/evil`` becomes ``//evil``), and a header value
+    with a newline cannot be sent at all.  What is left must be one ``/`` and a path.
+    """
+    if not target or any(ch == "\\" or ch.isspace() or unicodedata.category(ch) == "Cc"
+                         for ch in target):
+        return default
+    if not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 def require(*roles: str) -> Callable:
@@ -228,7 +246,7 @@ def finish_response(response: Response) -> Response:
     """Headers every web page gets: no caching of personal data, no framing, scripts and
     styles only from this server; and the removal of a dead session cookie."""
     if g.get("seda_clear_cookie"):
-        response.delete_cookie(COOKIE, path="/", samesite="Strict", httponly=True)
+        response.delete_cookie(COOKIE, path="/", samesite="Strict", httponly=True, secure=https_only())
     if response.mimetype == "text/html" or request.cookies.get(COOKIE):
         response.headers.setdefault("Cache-Control", "no-store")
     if response.mimetype == "text/html":
@@ -242,6 +260,14 @@ def finish_response(response: Response) -> Response:
     return response
 
 
+def https_only() -> bool:
+    """Mark cookies Secure: the request came over HTTPS, or ``SEDA_CENTRAL_HTTPS=1`` says a
+    TLS-terminating proxy is in front (waitress does not trust ``X-Forwarded-Proto``, so behind
+    a proxy every request looks like plain HTTP)."""
+    return (bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+            or os.environ.get(HTTPS_ENV, "").strip() == "1")
+
+
 def set_session_cookie(response: Response, token: str) -> None:
-    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+    secure = https_only()
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/")

@@ -17,6 +17,7 @@ the viewer is oversight.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,10 @@ PAGE_SIZE = 50
 CASE_ROLES = ("responder", "oversight", "auditor")
 WORK_ROLES = ("responder", "oversight")
 _SHA256 = frozenset("0123456789abcdef")
+#: Attachments shown in the page (raster images, and audio/*); every other type (SVG, HTML,
+#: PDF...) is served as a download of application/octet-stream, never rendered.
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
+_AUDIO = re.compile(r"audio/[a-z0-9][a-z0-9.+-]*")
 
 
 def blueprint() -> Blueprint:
@@ -234,8 +239,8 @@ def _media_type(office: str, sha: str) -> str:
         return "application/octet-stream"
     import json
 
-    media = str(json.loads(row[0]).get("media_type") or "")
-    return media if media.startswith(("image/", "audio/")) else "application/octet-stream"
+    media = str(json.loads(row[0]).get("media_type") or "").split(";")[0].strip().lower()
+    return media if media in INLINE_IMAGES or _AUDIO.fullmatch(media) else "application/octet-stream"
 
 
 def attachment(uuid: str, sha256: str) -> Response:
@@ -250,12 +255,14 @@ def attachment(uuid: str, sha256: str) -> Response:
     if data is None:
         abort(404)
     auth.audit("attachment_view", f"case:{uuid}", sha256)
-    media = _media_type(case.office, sha256)
+    media = _media_type(case.office, sha256)  # raster images and audio; anything else a download
     response = Response(data, mimetype=media)
     response.headers["Content-Disposition"] = "inline" if media != "application/octet-stream" \
         else f'attachment; filename="{sha256[:16]}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    # a citizen's file, never a page of ours: no scripts, no requests, no same-origin rights
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from markupsafe import Markup
 from forms.persian import InvalidInput, jalali_month_name, normalize_input, to_persian_digits
 
 from .. import analysis as A
-from ..exports import CASE_COLUMNS, RESPONSE_COLUMNS, case_rows, response_rows
+from ..exports import CASE_COLUMNS, RESPONSE_COLUMNS, case_rows, csv_cell, response_rows
 from ..store import Store
 from . import charts
 from .auth import audit, now, require
@@ -317,8 +316,7 @@ def _csv_lines(columns: Iterable[str], rows: Iterable[list]) -> Iterator[str]:
     buffer.write("\ufeff")
     writer.writerow(list(columns))
     for count, row in enumerate(rows, 1):
-        writer.writerow(["" if v is None else json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list))
-                         else v for v in row])
+        writer.writerow([csv_cell(v) for v in row])  # formula-looking text quoted, as exports.py does
         if count % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

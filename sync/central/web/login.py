@@ -91,7 +91,7 @@ def logout() -> Response:
     session.clear()
     flash(t("logged_out"))
     response = redirect(url_for("web.login"))
-    response.delete_cookie(auth.COOKIE, path="/", samesite="Strict", httponly=True)
+    response.delete_cookie(auth.COOKIE, path="/", samesite="Strict", httponly=True, secure=auth.https_only())
     return response
 
 
@@ -102,5 +102,5 @@ def switch_language() -> Response:
         wanted = "en" if current_lang() == "fa" else "fa"
     response = redirect(auth.safe_next(request.args.get("next")))
     response.set_cookie(LANG_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Strict", httponly=True,
-                        path="/")
+                        path="/", secure=auth.https_only())
     return response
