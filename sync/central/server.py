@@ -66,12 +66,22 @@ class RunningCentral:
                                               max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
         self.port = self._server.effective_port
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.run, name="seda-central", daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="seda-central", daemon=True)
         self._thread.start()
         self._escalation = EscalationTimer(store)
 
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            # stop() closes the sockets under the running select loop: that is how it ends
+            if not self._stopping.is_set():
+                raise
+
     def stop(self) -> None:
         """Close the listening socket and every connection, and end the worker threads."""
+        self._stopping.set()
         self._escalation.stop()
         self._server.task_dispatcher.shutdown()
         wasyncore.close_all(self._map)
