@@ -356,7 +356,8 @@ register({
         "admin_office": "اداره",
         "admin_no_rules": "هنوز قاعده‌ای نیست؛ همه‌ی پرونده‌ها به صف تعیین واحد می‌روند.",
         "admin_holidays_title": "تعطیلات رسمی",
-        "admin_holidays_intro": "مهلت‌ها به روز کاری شمرده می‌شوند: جمعه‌ها و روزهای این فهرست کاری نیستند.",
+        "admin_holidays_intro": "مهلت‌ها به روز کاری شمرده می‌شوند: جمعه‌ها و روزهای این فهرست کاری نیستند. "
+                                "تعطیلات ثابت خورشیدی از پیش در فهرست‌اند؛ تعطیلات مذهبی (قمری) را هر سال پس از اعلام رسمی بیفزایید.",
         "admin_holiday_day": "تاریخ (شمسی، مانند ۱۴۰۵/۰۱/۱۲)",
         "admin_holiday_name": "مناسبت",
         "admin_holiday_add": "افزودن تعطیلی",
@@ -430,7 +431,8 @@ register({
         "admin_office": "Office",
         "admin_no_rules": "No rules yet: every case goes to the triage queue.",
         "admin_holidays_title": "Official holidays",
-        "admin_holidays_intro": "Deadlines count working days: Fridays and the days listed here are not working days.",
+        "admin_holidays_intro": "Deadlines count working days: Fridays and the days listed here are not working days. "
+                                "The fixed solar holidays are listed already; add the religious (lunar) holidays each year once they are announced.",
         "admin_holiday_day": "Date (Jalali, e.g. 1405/01/12)",
         "admin_holiday_name": "Occasion",
         "admin_holiday_add": "Add holiday",
