@@ -44,8 +44,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from forms.persian import to_ascii_digits
-from sync.case_updates import format_tracking_code
+from sync.case_updates import format_tracking_code, normalize_tracking_code
 
 __all__ = [
     "PAYLOAD_DIGITS",
@@ -86,8 +85,6 @@ _P = (
 )
 _INV = (0, 4, 3, 2, 1, 5, 6, 7, 8, 9)
 
-# Characters people put inside a code they copy: spaces, dashes, bidi marks.
-_SEPARATORS = str.maketrans("", "", " -\u2010\u2011\u2012\u2013\u2014\u2212\u200c\u200e\u200f\u00a0\t")
 
 
 def _checksum(digits: str, offset: int) -> int:
@@ -102,11 +99,6 @@ def verhoeff_check_digit(payload: str) -> str:
     if not payload.isascii() or not payload.isdigit():
         raise ValueError(f"payload must be ASCII digits, got {payload!r}")
     return str(_INV[_checksum(payload, 1)])
-
-
-def normalize_tracking_code(text: str) -> str:
-    """ASCII digits only, whatever keyboard typed them and however they were grouped."""
-    return to_ascii_digits(str(text)).translate(_SEPARATORS)
 
 
 def is_valid_tracking_code(text: str) -> bool:

@@ -249,10 +249,16 @@ def _publish_update(store: Store, db: _Db, case: Case, status: str, at: str, *,
     """Tell the case's office (and through it the citizen) the case's new public status."""
     if not case.tracking_code:
         return
-    unit_fa, unit_en = _unit_names(db, case.unit)
-    update = {"uuid": str(uuidlib.uuid4()), "tracking_code": case.tracking_code, "status": status,
-              "answer": answer, "unit": case.unit, "unit_fa": unit_fa, "unit_en": unit_en, "at": at}
+    update = _update_body(case.tracking_code, status, case.unit, _unit_names(db, case.unit), at, answer)
     store._publish(db, "case_update", update["uuid"], update, office=case.office)  # noqa: SLF001
+
+
+def _update_body(tracking_code: str, status: str, unit: str, unit_names: tuple[str, str], at: str,
+                 answer: str | None = None) -> dict[str, Any]:
+    """What the office receives on the ``case_update`` feed (docs/sync-protocol.md)."""
+    return {"uuid": str(uuidlib.uuid4()), "tracking_code": tracking_code, "status": status,
+            "answer": answer, "unit": unit, "unit_fa": unit_names[0], "unit_en": unit_names[1],
+            "at": at}
 
 
 # -- intake: called by the store inside the transaction that stores the case records --------------
@@ -301,9 +307,7 @@ def intake(store: Store, db: _Db, records: Sequence[BatchRecord], now: str, *,
         if unit != TRIAGE:
             events.append((record.uuid, now, "system", "routed", "routed", unit, 1))
             if publish and code:
-                unit_fa, unit_en = names.get(unit, (unit, unit))
-                update = {"uuid": str(uuidlib.uuid4()), "tracking_code": code, "status": "routed",
-                          "answer": None, "unit": unit, "unit_fa": unit_fa, "unit_en": unit_en, "at": now}
+                update = _update_body(code, "routed", unit, names.get(unit, (unit, unit)), now)
                 updates.append((update["uuid"], update, record.office))
     added = db.executemany(
         f"INSERT INTO cases ({_CASE_COLUMNS}, person_key, text_key) VALUES"
