@@ -8,7 +8,7 @@ responses, so every page has something on it.  Each role signs in through the re
 and opens every page it may; on each one: Persian RTL (or English LTR after the language link),
 Vazirmatn loaded, axe-core (tests/vendor/) finds no WCAG 2.2 AA violation, no request leaves the
 server, no console error.  Screenshots of the most useful pages go to
-docs/screenshots/central-NN-<name>.png.
+SEDA_SCREENSHOTS/central-NN-<name>.png (docs/screenshots/ when scripts/screenshots.sh runs).
 """
 from __future__ import annotations
 

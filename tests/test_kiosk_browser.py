@@ -2,7 +2,8 @@
 
 Each test taps through the screens as a visitor would, and every page they load must stay on
 127.0.0.1 (checked on every request).  axe-core (vendored in tests/vendor/) checks WCAG 2.2 AA on
-every visitor screen.  Screenshots of each screen are written to docs/screenshots/.
+every visitor screen.  Screenshots of each screen are written to SEDA_SCREENSHOTS (a temporary folder unless
+scripts/screenshots.sh points it at docs/screenshots/).
 """
 from __future__ import annotations
 

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Refresh the pictures in docs/screenshots/ from the browser tests (the test suite itself writes
+# its screenshots to a temporary folder, so running the tests never changes tracked files).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEDA_SCREENSHOTS="$(pwd)/docs/screenshots" exec .venv/bin/python -m pytest -q -p no:cacheprovider \
+  tests/test_kiosk_browser.py tests/test_central_web_browser.py tests/test_central_browser.py "$@"
