@@ -341,3 +341,24 @@ def test_ending_a_visit_signs_the_next_visitor_into_a_new_visit(client, ending):
     else:
         client.get(ending)
     assert visit_token(page(client, "/case")) != old_token
+
+
+def test_a_screen_whose_idle_timer_never_ran_is_swept_without_any_request(kiosk_home):
+    from kiosk.lifecycle import VisitLifecycle
+    from kiosk.writer import LedgerWriter
+    from sync import default_ledger_path
+    writer = LedgerWriter(default_ledger_path(kiosk_home))
+    lifecycle = VisitLifecycle(form=FORM, forms=builtin_catalog().get, writer=writer,
+                               office="LOR-01", kiosk_id="k", expire_after=0.2,
+                               drafts_path=drafts_file(kiosk_home))
+    try:
+        visit = lifecycle.begin()
+        lifecycle.record_answer(visit, "workflow", 4)
+        deadline = time.monotonic() + 10
+        while not responses(kiosk_home) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        (record,) = responses(kiosk_home)
+        assert record.body["answers"]["workflow"] == 4 and record.body["complete"] is False
+    finally:
+        lifecycle.close()
+        writer.close()
