@@ -56,6 +56,9 @@ class Question:
     digits: int = 0
     columns: int = 0
     scale: bool = False
+    #: Needed for a response to count as *complete* (figures report complete and incomplete
+    #: responses apart).  Never forced on the visitor: every question stays optional to answer.
+    required: bool = False
 
     def option_values(self) -> tuple[str | int, ...]:
         return tuple(option.value for option in self.options)
@@ -142,11 +145,15 @@ def _question(raw: Any, source: str, where: str) -> Question:
     scale = raw.get("scale", False)
     if not isinstance(scale, bool):
         raise _fail(source, f"{where}.scale", "must be true or false")
-    unknown = set(raw) - {"id", "kind", "label", "options", "digits", "columns", "scale"}
+    required = raw.get("required", False)
+    if not isinstance(required, bool):
+        raise _fail(source, f"{where}.required", "must be true or false")
+    unknown = set(raw) - {"id", "kind", "label", "options", "digits", "columns", "scale",
+                          "required"}
     if unknown:
         raise _fail(source, where, f"unknown field(s) {sorted(unknown)}")
     return Question(id=qid, kind=kind, label=label, options=options, digits=digits or 0,
-                    columns=columns, scale=scale)
+                    columns=columns, scale=scale, required=required)
 
 
 def parse_form(raw: Any, source: str = "<form>") -> Form:

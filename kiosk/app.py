@@ -20,10 +20,11 @@ from . import i18n
 from .accounts import AccountStore
 from .catalogue import load_directory, load_services
 from .config import KioskConfig
-from .limits import Backoff, WindowLimit
+from .lifecycle import VisitLifecycle
+from .limits import Backoff, TokenBucket, WindowLimit
 from sync.sealing import load_public_key
+from .survey_drafts import FILE_NAME as SURVEY_DRAFTS_FILE
 from .tracking import format_tracking_code
-from .visits import VisitStore
 from .writer import LedgerWriter
 
 __all__ = ["create_app", "KioskState", "ledger", "accounts", "state"]
@@ -58,21 +59,30 @@ class KioskState:
 
     def __init__(self, config: KioskConfig) -> None:
         self.config = config
-        self.form = builtin_catalog().get(config.survey_form)
+        catalog = builtin_catalog()
+        self.form = catalog.get(config.survey_form)
         self.services = load_services(config.data_file("services"))
         self.directory = load_directory(config.data_file("directory"))
         key_path = config.oversight_key_path()
         self.oversight_key = load_public_key(key_path) if key_path else None
         self.ledger_path = default_ledger_path(config.home)
-        # The server forgets a visit after this long even if the page's idle timer never ran.
-        expire = max(600, 5 * config.idle_seconds) if config.idle_seconds else 3600
-        self.visits = VisitStore(expire_after=expire)
         self.follow_up_visit = Backoff(config.follow_up_free_tries, config.follow_up_max_delay)
-        self.follow_up_kiosk = Backoff(config.follow_up_free_tries * 4, config.follow_up_max_delay)
+        #: Far above what one visit may try, so one person cannot lock everyone out; once
+        #: spent, wrong codes are spaced out for the whole kiosk rather than locked.
+        self.follow_up_kiosk = TokenBucket(config.follow_up_kiosk_wrong_per_hour, 3600.0)
         self.case_flood = WindowLimit(config.max_cases_per_minute, 60.0)
         self.staff_logins = Backoff(5, 300)
         #: Cases and survey responses are written by one thread in group commits.
         self.writer = LedgerWriter(self.ledger_path)
+        # The server forgets a visit after this long even if the page's idle timer never ran.
+        expire = max(600, 5 * config.idle_seconds) if config.idle_seconds else 3600
+        self.lifecycle = VisitLifecycle(
+            form=self.form, forms=catalog.get, writer=self.writer, office=config.office,
+            kiosk_id=config.kiosk_id, expire_after=expire,
+            drafts_path=config.state_folder / SURVEY_DRAFTS_FILE)
+        self.visits = self.lifecycle.visits
+        # Visits the previous run of this server left mid-survey: stored now, as incomplete.
+        self.lifecycle.store_orphans()
         self._ledgers = _PerThread(lambda: Ledger.open(self.ledger_path))
         self._accounts = _PerThread(lambda: AccountStore(config.state_folder / "accounts.sqlite3"))
 

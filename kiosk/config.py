@@ -50,9 +50,13 @@ class KioskConfig:
     #: Flood limits: cases one visit may file, and cases the whole kiosk accepts a minute.
     max_cases_per_visit: int = 5
     max_cases_per_minute: int = 20
-    #: Follow-up: wrong codes allowed before each try has to wait (doubling, up to a cap).
+    #: Follow-up, per visit: wrong codes allowed before each try has to wait (doubling, capped).
     follow_up_free_tries: int = 3
     follow_up_max_delay: int = 300
+    #: Follow-up, whole kiosk: wrong codes an hour from all visits together (0 = no ceiling).
+    #: Beyond it a wrong try waits for the next of the hour's allowance (36 s at 100), never
+    #: longer: one person can slow the kiosk down, not lock it.
+    follow_up_kiosk_wrong_per_hour: int = 100
     #: Longest voice message, in seconds, and the biggest upload accepted for it.
     voice_max_seconds: int = 120
     voice_max_bytes: int = 4 * 1024 * 1024

@@ -35,6 +35,7 @@ from .app import create_app
 from .cases import CaseDraft, file_case
 from .config import KioskConfig
 from .server import start_in_thread
+from .survey import survey_response_body
 
 DEMO_OFFICE = "DEMO-01"
 DEMO_SHEETS = 10
@@ -96,10 +97,13 @@ def _seed(home: Path, central_store, echo) -> list[str]:
         for n in range(KIOSK_SURVEYS):
             answers = {q.id: rng.choice(q.options).value for q in form.questions
                        if q.kind == "single" and q.id != "follow_up_consent"}
-            ledger.append("survey_response", {
-                "source": "kiosk", "form": form.id, "form_version": form.version,
-                "answers": answers, "kiosk_id": "kiosk-1", "visit": secrets.token_hex(8),
-            }, office=DEMO_OFFICE, created_at=now - timedelta(hours=n * 7))
+            walked_away = n % 6 == 5  # left after two questions: stored as incomplete
+            if walked_away:
+                answers = {key: answers[key] for key in ("service", "workflow")}
+            body = survey_response_body(form, answers, submitted=not walked_away,
+                                        kiosk_id="kiosk-1", visit=secrets.token_hex(8))
+            ledger.append("survey_response", body, office=DEMO_OFFICE,
+                          created_at=now - timedelta(hours=n * 7))
         drafts = [
             CaseDraft(type="complaint", service="smart_id_card", anonymous=False,
                       text="سه بار برای تحویل کارت هوشمند ملی مراجعه کردم و هر بار گفتند آماده نیست.",

@@ -4,9 +4,11 @@ Two things are limited, both in memory (a restart forgets them, which is harmles
 limits protect against a person standing at the screen, not against a patient attacker
 with a network, who cannot reach the kiosk's loopback address anyway):
 
-* **wrong follow-up codes** -- after a few free tries every further wrong try must wait,
-  and the wait doubles (2, 4, 8, ... seconds, capped).  Counted per visit and, with a
-  larger allowance, per kiosk, so starting a new visit does not reset the kiosk's count.
+* **wrong follow-up codes** -- per visit, after a few free tries every further wrong try must
+  wait, and the wait doubles (2, 4, 8, ... seconds, capped).  Starting a new visit escapes
+  that, so the whole kiosk also has a ceiling, far higher (100 wrong codes an hour by
+  default), as a token bucket: once it is spent, wrong tries are spaced out to its rate
+  (one per 36 s) instead of being locked out, so one person can never lock everyone out.
 * **submissions** -- cases per visit, and cases per minute for the whole kiosk.
 
 Every refusal carries how long to wait, so the screen can say so politely.
@@ -19,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Backoff", "Refusal", "WindowLimit"]
+__all__ = ["Backoff", "Refusal", "TokenBucket", "WindowLimit"]
 
 Clock = Callable[[], float]
 
@@ -108,3 +110,41 @@ class WindowLimit:
         with self._lock:
             if self._events:
                 self._events.pop()
+
+
+class TokenBucket:
+    """At most ``per_window`` events per ``window`` seconds on average, in bursts of up to
+    ``per_window``; 0 means no limit.  Unlike :class:`Backoff` the wait never grows beyond one
+    token's refill time (``window / per_window``), however many events came before."""
+
+    def __init__(self, per_window: int, window: float, clock: Clock = time.monotonic) -> None:
+        self.capacity = per_window
+        self._refill = per_window / window if per_window else 0.0
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tokens = float(per_window)
+        self._updated = clock()
+
+    def _top_up(self, now: float) -> None:
+        self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self._refill)
+        self._updated = now
+
+    def check(self) -> Refusal | None:
+        """None if an event may happen now; otherwise how long until one may."""
+        if not self.capacity:
+            return None
+        with self._lock:
+            now = self._clock()
+            self._top_up(now)
+            if self._tokens >= 1:
+                return None
+            wait = (1 - self._tokens) / self._refill
+        return Refusal("too_many_wrong_tries", max(1, int(wait + 0.999)))
+
+    def spend(self) -> None:
+        """Count one event (it may drive the bucket below empty: the wait grows by one refill)."""
+        if not self.capacity:
+            return
+        with self._lock:
+            self._top_up(self._clock())
+            self._tokens = max(-1.0, self._tokens - 1)

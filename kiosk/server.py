@@ -17,10 +17,18 @@ from flask import Flask
 __all__ = ["BackgroundServer", "serve", "start_in_thread"]
 
 
+def _body_cap(app: Flask) -> int:
+    """waitress buffers a whole request body (to disk when large) before the app sees it;
+    without this it would take up to 1 GiB from anyone.  The app's largest allowance (staff
+    uploads) is the cap; each visitor route refuses far less itself, with a Persian page."""
+    return int(app.config.get("MAX_CONTENT_LENGTH") or 64 * 1024 * 1024)
+
+
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: int = 4) -> None:
     """Serve until interrupted.  waitress keeps no access log, so no visitor's address is
     written anywhere (anonymous reports depend on that)."""
-    waitress.serve(app, host=host, port=port, threads=threads, ident="seda-kiosk")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="seda-kiosk",
+                   max_request_body_size=_body_cap(app))
 
 
 @dataclass
@@ -45,7 +53,8 @@ def start_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0,
     """Start serving ``app`` in a daemon thread; port 0 picks a free port."""
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = waitress.server.create_server(app, host=host, port=port, threads=threads,
-                                           ident="seda-kiosk")
+                                           ident="seda-kiosk",
+                                           max_request_body_size=_body_cap(app))
     stopping = threading.Event()
 
     def run() -> None:

@@ -2,8 +2,12 @@
 
 Every screen is server-rendered and at most two taps from home.  What a visitor enters is
 kept in their :class:`~kiosk.visits.Visit` on the server until it is filed or the visit
-ends; every POST must carry the visit's form token, so a form from an ended visit (back
-button, stale tab) is refused instead of filed under the next visitor.
+ends (:mod:`kiosk.lifecycle`); every POST must carry the visit's form token, so a form from
+an ended visit (back button, stale tab) is refused instead of filed under the next visitor.
+
+Every visitor POST has a body limit of its own (:data:`BODY_LIMITS`), far below the app-wide
+one that staff scan uploads need, and an oversized one gets a Persian page (JSON for the voice
+page's fetch), not a dropped connection.
 """
 from __future__ import annotations
 
@@ -14,19 +18,29 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
                    request, session, url_for)
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from forms import Question
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
-from sync.ledger import LedgerConflict
 
 from . import cases as case_lib
 from .app import ledger, state
+from .audio import recorded_audio_type
 from .i18n import translate
 from .tracking import is_valid_tracking_code, normalize_tracking_code
+from .visits import Visit
 
 bp = Blueprint("visitor", __name__)
 
-AUDIO_TYPES = ("audio/webm", "audio/ogg", "audio/mp4", "audio/wav")
+#: Largest body of a form with free text: 4000 characters (the text fields' limit), each up to
+#: 6 bytes once UTF-8 and URL-encoded (Persian letters are 2 bytes, %XX each), plus the rest.
+TEXT_FORM_BYTES = 32 * 1024
+#: Every other visitor request: a few short fields (follow-up code, a tapped choice) or none.
+SHORT_FORM_BYTES = 4 * 1024
+#: Per endpoint; the voice upload's is the configured recording size plus multipart framing.
+BODY_LIMITS = {"visitor.survey_question": TEXT_FORM_BYTES, "visitor.case": TEXT_FORM_BYTES,
+               "visitor.report": TEXT_FORM_BYTES}
+VOICE_FRAMING_BYTES = 64 * 1024
 
 
 # -- visits -------------------------------------------------------------------
@@ -35,15 +49,44 @@ AUDIO_TYPES = ("audio/webm", "audio/ogg", "audio/mp4", "audio/wav")
 @bp.before_request
 def load_visit() -> None:
     """Find this browser's visit or start a new one; every visitor request has ``g.visit``."""
-    visits = state().visits
-    visit = visits.get(session.get("visit"))
+    lifecycle = state().lifecycle
+    visit = lifecycle.find(session.get("visit"))
     g.visit_restarted = False
     if visit is None:
         g.visit_restarted = "visit" in session
-        visit = visits.start()
+        visit = lifecycle.begin()
         session["visit"] = visit.id
     g.visit = visit
     g.lang = visit.lang
+
+
+@bp.before_request
+def limit_body() -> None:
+    """Refuse an oversized body before anything reads it (and cap what Werkzeug will read)."""
+    if request.endpoint == "visitor.voice_upload":
+        limit = state().config.voice_max_bytes + VOICE_FRAMING_BYTES
+    else:
+        limit = BODY_LIMITS.get(request.endpoint or "", SHORT_FORM_BYTES)
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """What was sent is bigger than this screen ever sends: say so, in the visitor's words."""
+    if request.endpoint == "visitor.voice_upload":
+        return jsonify(ok=False, error="voice_too_long", message=_("voice_too_long")), 413
+    return render_template("error.html", title_key="too_large_title",
+                           body_key="too_large_body"), 413
+
+
+def _begin_next_visit(ended: Visit, *, keep_display: bool) -> None:
+    """The browser's next request belongs to a new visit (a staff session on this browser
+    ends too); the same person keeps their display choices when they go on (home, thanks)."""
+    visit = state().lifecycle.begin(display_from=ended if keep_display else None)
+    session.clear()
+    session["visit"] = visit.id
 
 
 def check_form_token(view):
@@ -74,11 +117,24 @@ def home():
 
 @bp.route("/reset")
 def reset():
-    """End the visit (idle timeout, "start again", after a receipt): the server forgets it."""
-    state().visits.end(g.visit.id)
+    """End the visit (idle timeout, «شروع دوباره», «پایان» after a receipt): answers given are
+    stored, everything else is forgotten, display choices included."""
+    state().lifecycle.end(g.visit)
     # The whole cookie goes: a staff member who signed in on the kiosk's own browser is
     # signed out too, so the next visitor never inherits a staff session.
     session.clear()
+    return redirect(url_for(".home"))
+
+
+@bp.route("/home")
+def go_home():
+    """«صفحه اصلی»: the visit ends as with "start again" -- answers stored, drafts, identity
+    fields and follow-up gone -- but the display choices stay: it is usually the same person
+    going on to something else.  If they walk away, the home screen's idle timer (on, since
+    the display is not the default) resets those too."""
+    ended = g.visit
+    state().lifecycle.end(ended)
+    _begin_next_visit(ended, keep_display=True)
     return redirect(url_for(".home"))
 
 
@@ -122,33 +178,40 @@ def survey_start():
 @bp.route("/survey/<int:number>", methods=["GET", "POST"])
 @check_form_token
 def survey_question(number: int):
+    """One question; a tap on a choice answers and moves on.  A typed answer is kept on
+    "next", "back" and "finish" alike; "finish" and "skip" on a choice question (which send no
+    choice) leave its earlier answer as it was."""
     questions = _questions()
     if not 1 <= number <= len(questions):
         abort(404)
     visit = g.visit
     question = questions[number - 1]
     error = None
+    nothing_sent = False
     if request.method == "POST":
         action = request.form.get("action", "answer")
-        if action == "back":
-            return redirect(url_for(".survey_question", number=max(1, number - 1)))
-        if action != "skip":
+        # A choice question sends "answer" only when a choice is tapped; a typed one always.
+        if action != "skip" and "answer" in request.form:
             try:
                 value = parse_answer(question, request.form)
             except InvalidInput as exc:
                 error = exc.message_fa if g.lang == "fa" else exc.message_en
             else:
-                if value is None:
-                    visit.survey_answers.pop(question.id, None)
-                else:
-                    visit.survey_answers[question.id] = value
+                if not state().lifecycle.record_answer(visit, question.id, value):
+                    flash(_("visit_ended"))
+                    return redirect(url_for(".home"))
         if error is None:
-            if action == "finish" or number == len(questions):
-                return submit_survey()
-            return redirect(url_for(".survey_question", number=number + 1))
+            if action == "back":
+                return redirect(url_for(".survey_question", number=max(1, number - 1)))
+            if action == "finish" or (number == len(questions) and action != "skip"):
+                if visit.survey_answers:
+                    return submit_survey()
+                nothing_sent = True
+            else:
+                return redirect(url_for(".survey_question", number=number + 1))
     return render_template("survey.html", question=question, number=number,
                            total=len(questions), answer=visit.survey_answers.get(question.id),
-                           error=error, form=state().form,
+                           error=error, form=state().form, nothing_sent=nothing_sent,
                            audio=_audio_file(question))
 
 
@@ -179,33 +242,21 @@ def parse_answer(question: Question, form) -> object:
 def submit_survey():
     """Write the response to the ledger, then (only then) thank the visitor.
 
+    Only called with at least one answer.  "Finish" with none stores nothing and thanks
+    nobody: the question stays on screen with a gentle note that nothing was recorded, that
+    one answer is enough, and that «صفحه اصلی» leaves without answering.  For an elderly
+    visitor that is kinder than either alternative: a "thank you" for nothing is untrue and
+    confusing, and sending them home would lose their place if the tap on the big button was
+    a slip; staying put loses nothing and leaves the choice with them.
+
     The record's UUID was fixed when the visit began, so a re-sent form stores nothing twice:
     one response per visit, enforced by the ledger itself.
     """
-    visit = g.visit
-    config = state().config
-    form = state().form
-    body = {
-        "source": "kiosk",
-        "form": form.id,
-        "form_version": form.version,
-        "answers": {q.id: visit.survey_answers.get(q.id) for q in form.questions},
-        "kiosk_id": config.kiosk_id,
-        "visit": visit.public_id,
-    }
-    def store(ledger):
-        try:
-            return ledger.append("survey_response", body, office=config.office,
-                                 uuid=visit.survey_record_uuid)
-        except LedgerConflict:
-            return None  # already stored for this visit; the first answer stands
-
-    state().writer.submit(store)
+    ended = g.visit
+    state().lifecycle.end(ended, submitted=True)
     # One response per visit, and the visit ends with it: the next person to tap "survey",
     # even within seconds, starts a visit of their own.
-    visit.survey_answers.clear()
-    state().visits.end(visit.id)
-    session.clear()
+    _begin_next_visit(ended, keep_display=True)
     return redirect(url_for(".survey_thanks"))
 
 
@@ -309,17 +360,21 @@ def voice():
 @bp.route("/voice", methods=["POST"])
 @check_form_token
 def voice_upload():
-    """Store a recording and file it as a case; JSON, since the page sends it with fetch."""
+    """Store a recording and file it as a case; JSON, since the page sends it with fetch.
+
+    The bytes must be a recording the voice page makes (:func:`kiosk.audio.recorded_audio_type`:
+    WebM, Ogg or MP4 with audio tracks only), whatever the upload says it is; the stored media
+    type is the one found in the bytes."""
     config = state().config
     upload = request.files.get("audio")
     data = upload.read(config.voice_max_bytes + 1) if upload else b""
-    media_type = (upload.mimetype if upload else "") or "audio/webm"
     if not data:
         return jsonify(ok=False, error="voice_empty", message=_("voice_empty")), 400
     if len(data) > config.voice_max_bytes:
         return jsonify(ok=False, error="voice_too_long", message=_("voice_too_long")), 413
-    if media_type.split(";")[0].strip() not in AUDIO_TYPES:
-        return jsonify(ok=False, error="voice_type", message=_("voice_failed")), 415
+    media_type = recorded_audio_type(data)
+    if media_type is None:
+        return jsonify(ok=False, error="voice_not_audio", message=_("voice_not_audio")), 415
     service = request.form.get("service") or "other"
     draft, errors = case_lib.check_case_form({"service": service, "anonymous": "1"}, "voice",
                                              _service_ids(), text_required=False)
@@ -330,7 +385,7 @@ def voice_upload():
         reason, seconds = refused
         return jsonify(ok=False, error=reason, message=_(reason, seconds=seconds)), 429
     try:
-        _file_and_receipt(draft, attachment=(data, media_type.split(";")[0].strip()))
+        _file_and_receipt(draft, attachment=(data, media_type))
     except Exception:
         state().case_flood.give_back()
         raise
@@ -361,7 +416,9 @@ def _qr_svg(code: str) -> str:
 def follow_up():
     """Look a case up by tracking code (and the mobile's last four digits, if it has one).
 
-    Wrong tries slow down per visit and per kiosk.  A code whose check digit fails is a typo,
+    Wrong tries slow down per visit (doubling waits) and, far more loosely, for the whole kiosk
+    (a ceiling of wrong codes an hour that spaces tries out, never locks them; see
+    :mod:`kiosk.limits`).  A code whose check digit fails is a typo,
     not a guess: it is explained and not counted.  "Not found" and "wrong last four digits"
     give the same message, so the screen never confirms that a code exists.
     """
@@ -374,7 +431,7 @@ def follow_up():
         code = normalize_tracking_code(request.form.get("code", ""))
         last4 = normalize_tracking_code(request.form.get("last4", ""))
         refusal = (kiosk_state.follow_up_visit.check(visit.id)
-                   or kiosk_state.follow_up_kiosk.check("kiosk"))
+                   or kiosk_state.follow_up_kiosk.check())
         if refusal is not None:
             message, status = _("follow_wait", seconds=refusal.retry_after), 429
         elif not is_valid_tracking_code(code):
@@ -383,7 +440,7 @@ def follow_up():
             case = case_lib.find_case(ledger(), code)
             if case is None or not case_lib.follow_up_matches(case, last4):
                 kiosk_state.follow_up_visit.fail(visit.id)
-                kiosk_state.follow_up_kiosk.fail("kiosk")
+                kiosk_state.follow_up_kiosk.spend()
                 message, status = _("follow_not_found"), 404
             else:
                 kiosk_state.follow_up_visit.succeed(visit.id)

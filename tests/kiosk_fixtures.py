@@ -17,11 +17,21 @@ from kiosk.accounts import AccountStore
 from kiosk.server import start_in_thread
 from sync import Ledger, default_ledger_path
 
+import kiosk
+
 OFFICE = "LOR-01"
 MANAGER = ("manager", "correct horse battery")
 OPERATOR = ("operator", "scanner staple 42x")
 VALID_NATIONAL_ID = "0499370899"
 VALID_MOBILE = "09123456789"
+
+#: Real recordings as the voice page sends them (see tests/audio_samples/record.py), and an
+#: Ogg Opus file (what Firefox records): one of the kiosk's read-aloud clips.
+AUDIO_SAMPLES = Path(__file__).resolve().parent / "audio_samples"
+WEBM_RECORDING = AUDIO_SAMPLES / "chromium-opus.webm"
+MP4_RECORDING = AUDIO_SAMPLES / "chromium-opus.mp4"
+VIDEO_RECORDING = AUDIO_SAMPLES / "chromium-video.webm"
+OGG_RECORDING = Path(kiosk.__file__).resolve().parent / "static" / "audio" / "satisfaction-v1-desk.ogg"
 
 # Flood limits stay on but high enough not to get in a functional test's way.
 TEST_SETTINGS = dict(office=OFFICE, kiosk_id="test-kiosk", secret_key="test-secret",

@@ -214,9 +214,22 @@ def test_unknown_top_level_field_is_refused(tmp_path: Path) -> None:
 
 def test_unknown_question_field_is_refused(tmp_path: Path) -> None:
     raw = valid_definition()
-    raw["questions"][0]["required"] = True
+    raw["questions"][0]["mandatory"] = True
     message = refusal(write_definition(tmp_path, raw))
-    assert "questions[0] (q1): unknown field(s) ['required']" in message
+    assert "questions[0] (q1): unknown field(s) ['mandatory']" in message
+
+
+def test_required_must_be_true_or_false(tmp_path: Path) -> None:
+    raw = valid_definition()
+    raw["questions"][0]["required"] = "yes"
+    message = refusal(write_definition(tmp_path, raw))
+    assert "questions[0] (q1).required: must be true or false" in message
+
+
+def test_the_article_9_questions_are_the_required_ones() -> None:
+    form = builtin_catalog().get("satisfaction", 1)
+    assert [q.id for q in form.questions if q.required] == [
+        "workflow", "matched_announcement", "staff_behaviour"]
 
 
 def test_file_name_not_matching_id_is_refused(tmp_path: Path) -> None:

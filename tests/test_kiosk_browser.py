@@ -374,15 +374,60 @@ def test_touching_during_the_countdown_keeps_the_form(quick_screen):
     assert screen.page.locator("#text").input_value() == "ادامه"
 
 
-def test_survey_answers_do_not_survive_the_idle_reset(quick_screen, quick_kiosk):
+def survey_responses(home) -> list:
+    with open_ledger(home) as ledger:
+        return list(ledger.records("survey_response"))
+
+
+def test_a_visitor_who_walks_away_mid_survey_leaves_an_incomplete_response(quick_screen, quick_kiosk):
+    """Issue 10/11: the visitor's answers are kept, and nothing of theirs reaches the next one."""
     screen = quick_screen
-    screen.go("/survey/2")
-    screen.tap('button[name="answer"][value="1"]')
-    screen.page.wait_for_url(screen.base + "/", timeout=10000)
-    screen.go("/survey/2")
-    assert screen.page.locator(".choice.selected").count() == 0
-    with open_ledger(quick_kiosk.home) as ledger:
-        assert ledger.count("survey_response") == 0
+    before = len(survey_responses(quick_kiosk.home))
+    # A complaint refused for a wrong national-ID check digit, then «صفحه اصلی» ...
+    screen.go("/case")
+    screen.tap('label.type-choice:has(input[value="complaint"])')
+    screen.page.locator("#text").fill("متن شکایت نفر قبلی")
+    screen.page.locator("#name").fill("نام نفر قبلی")
+    screen.page.locator("#national_id").fill("0499370898")
+    screen.tap_and_wait("button.submit")
+    assert "رقم کنترل کد ملی درست نیست" in screen.page.locator(".errors").inner_text()
+    screen.tap_and_wait('.bottombar a:has-text("صفحه اصلی")')
+    # ... then five survey answers, the three Article 9 questions among them, and away.
+    screen.tap_and_wait(".tile-survey")
+    taps = [("service", "birth_registration"), ("workflow", "2"), ("matched_announcement", "no"),
+            ("staff_behaviour", "1"), ("waiting_time", "over_60")]
+    for number, (_, value) in enumerate(taps, start=1):
+        screen.page.wait_for_url(f"**/survey/{number}")
+        screen.tap(f'button[name="answer"][value="{value}"]')
+    screen.page.wait_for_url("**/survey/6")
+    screen.page.wait_for_url(screen.base + "/", timeout=10000)  # the idle timer ended the visit
+    (response,) = survey_responses(quick_kiosk.home)[before:]
+    given = {k: v for k, v in response.body["answers"].items() if v is not None}
+    assert given == {"service": "birth_registration", "workflow": 2, "matched_announcement": "no",
+                     "staff_behaviour": 1, "waiting_time": "over_60"}
+    assert response.body["complete"] is False
+    # The next visitor: an empty survey and an empty complaint form.
+    screen.tap_and_wait(".tile-survey")
+    for number in range(1, 6):
+        screen.go(f"/survey/{number}")
+        assert screen.page.locator(".choice.selected").count() == 0
+    screen.go("/case")
+    for field in ("#text", "#name", "#national_id", "#mobile"):
+        assert screen.page.locator(field).input_value() == ""
+    assert screen.page.locator("input[name=type]:checked").count() == 0
+
+
+def test_finishing_the_survey_with_no_answer_stores_nothing(quick_screen, quick_kiosk):
+    screen = quick_screen
+    before = len(survey_responses(quick_kiosk.home))
+    screen.go("/")
+    screen.tap_and_wait(".tile-survey")
+    screen.tap_and_wait('button[name="action"][value="finish"]')
+    notice = screen.page.locator(".notice").inner_text()
+    assert "چیزی ثبت نشد" in notice and "سپاسگزاریم" not in screen.page.content()
+    screen.check_screen("30-survey-finished-with-no-answer")
+    screen.page.wait_for_url(screen.base + "/", timeout=10000)  # and walks away
+    assert len(survey_responses(quick_kiosk.home)) == before
 
 
 # -- staff pages ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from forms import builtin_catalog
 from kiosk.catalogue import CatalogueError, load_directory, load_services
 from kiosk.config import ConfigError, KioskConfig, builtin_data_folder
 from kiosk.i18n import STRINGS, number, translate
-from kiosk.limits import Backoff, WindowLimit
+from kiosk.limits import Backoff, TokenBucket, WindowLimit
 from kiosk.visits import VisitStore
 
 
@@ -119,6 +119,49 @@ def test_window_limit_refuses_beyond_the_limit_and_recovers():
     assert limit.take().retry_after == 60
     clock.now += 60
     assert limit.take() is None
+
+
+def test_token_bucket_allows_a_burst_then_spaces_events_never_locks():
+    clock = FakeClock()
+    bucket = TokenBucket(4, 3600, clock=clock)
+    for _ in range(4):
+        assert bucket.check() is None
+        bucket.spend()
+    assert bucket.check().retry_after == 900  # one token's refill, not an hour
+    for _ in range(50):
+        bucket.spend()  # a flood cannot push the wait past two refills
+    assert bucket.check().retry_after <= 1800
+    clock.now += 1800
+    assert bucket.check() is None
+
+
+def test_token_bucket_of_zero_is_no_limit():
+    bucket = TokenBucket(0, 3600)
+    bucket.spend()
+    assert bucket.check() is None
+
+
+def test_expired_visits_are_handed_to_their_owner():
+    clock = FakeClock()
+    expired = []
+    store = VisitStore(expire_after=100, clock=clock, on_expire=expired.append)
+    kept, dropped = store.start(), store.start()
+    clock.now += 60
+    store.get(kept.id)
+    clock.now += 60
+    assert store.sweep() == 1
+    assert expired == [dropped] and store.get(kept.id) is kept
+
+
+def test_a_new_visit_takes_only_the_display_choices_of_the_last():
+    store = VisitStore(expire_after=100)
+    old = store.start()
+    old.lang, old.large_text, old.survey_answers["workflow"] = "en", True, 4
+    old.drafts["case"] = {"text": "x"}
+    new = store.start(display_from=old)
+    assert (new.lang, new.large_text) == ("en", True)
+    assert new.survey_answers == {} and new.drafts == {}
+    assert new.survey_record_uuid != old.survey_record_uuid and new.public_id != old.public_id
 
 
 def test_visits_expire_on_the_server_and_end_for_good():

@@ -15,8 +15,8 @@ from kiosk.accounts import AccountStore
 from scanner_fixtures import FILLED_ANSWERS, fill, printed_sheets, save  # noqa: F401 - printed_sheets is a fixture
 
 from kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixtures
-    MANAGER, OPERATOR, add_staff, app, client, csrf_token, kiosk_home, make_config, open_ledger,
-    staff_login, visit_token)
+    MANAGER, OGG_RECORDING, OPERATOR, add_staff, app, client, csrf_token, kiosk_home, make_config,
+    open_ledger, staff_login, visit_token)
 
 STAFF_PAGES = ["/staff/", "/staff/cases", "/staff/print", "/staff/review", "/staff/scan"]
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -203,12 +203,13 @@ def test_misconduct_reports_are_counted_but_not_shown_to_office_staff(manager):
 
 def test_voice_messages_of_office_cases_can_be_played_by_managers(manager, kiosk_home):
     token = visit_token(manager.get("/voice").get_data(as_text=True))
-    manager.post("/voice", data={"visit": token, "audio": (io.BytesIO(b"OggS voice"), "m.ogg", "audio/ogg")},
+    recording = OGG_RECORDING.read_bytes()
+    manager.post("/voice", data={"visit": token, "audio": (io.BytesIO(recording), "m.ogg", "audio/ogg")},
                  headers={"Accept": "application/json", "X-Visit-Token": token})
     html = manager.get("/staff/cases").get_data(as_text=True)
     src = re.search(r'<audio controls preload="none" src="([^"]+)"', html).group(1)
     audio = manager.get(src)
-    assert audio.status_code == 200 and audio.data == b"OggS voice" and audio.mimetype == "audio/ogg"
+    assert audio.status_code == 200 and audio.data == recording and audio.mimetype == "audio/ogg"
 
 
 # -- printing -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from kiosk import create_app
 from kiosk.tracking import is_valid_tracking_code
 
 from kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixtures
-    VALID_MOBILE, app, client, kiosk_home, make_config, open_ledger, visit_token)
+    VALID_MOBILE, WEBM_RECORDING, app, client, kiosk_home, make_config, open_ledger, visit_token)
 
 VISITOR_PAGES = ["/", "/survey/1", "/survey/7", "/survey/10", "/case", "/report", "/voice",
                  "/follow-up", "/contact", "/services", "/services/smart_id_card"]
@@ -306,7 +306,8 @@ def test_anonymous_report_stores_no_trace_of_the_device(client, kiosk_home):
 # -- voice messages -------------------------------------------------------------------------
 
 
-def upload_voice(client, data=b"\x1aE\xdf\xa3 fake webm", mimetype="audio/webm"):
+def upload_voice(client, data=None, mimetype="audio/webm"):
+    data = WEBM_RECORDING.read_bytes() if data is None else data
     import io
     token = visit_token(page(client, "/voice"))
     return client.post("/voice", data={"visit": token, "service": "other",
@@ -320,7 +321,7 @@ def test_voice_message_is_stored_as_an_attachment_with_a_tracking_code(client, k
     with open_ledger(kiosk_home) as ledger:
         (case,) = ledger.records("case")
         assert case.body["type"] == "voice"
-        assert ledger.blob(case.body["attachments"][0]).startswith(b"\x1aE\xdf\xa3")
+        assert ledger.blob(case.body["attachments"][0]) == WEBM_RECORDING.read_bytes()
     assert receipt_code(client) == case.body["tracking_code"]
 
 
@@ -330,9 +331,12 @@ def test_voice_message_too_long_is_refused(kiosk_home):
     assert response.status_code == 413 and response.get_json()["error"] == "voice_too_long"
 
 
-def test_voice_message_must_be_audio(client):
-    response = upload_voice(client, mimetype="text/html")
+def test_voice_message_must_really_be_audio_whatever_its_label(client, kiosk_home):
+    response = upload_voice(client, data=b"<html><script>alert(1)</script></html>")
     assert response.status_code == 415
+    assert response.get_json()["message"] == "آنچه فرستاده شد صدای ضبط‌شده نیست و ثبت نشد. لطفاً دوباره ضبط کنید."
+    with open_ledger(kiosk_home) as ledger:
+        assert ledger.count("case") == 0 and ledger.count("attachment") == 0
 
 
 def test_voice_from_an_ended_visit_is_refused(client):
@@ -392,14 +396,26 @@ def test_repeated_wrong_codes_are_slowed_down(client):
     assert "صبر کنید" in follow(client, new_tracking_code()).get_data(as_text=True)
 
 
-def test_the_slow_down_survives_a_new_visit_per_kiosk(kiosk_home):
+def test_wrong_codes_in_earlier_visits_do_not_lock_out_the_next_visitor(client):
     from kiosk.tracking import new_tracking_code
-    client = create_app(make_config(kiosk_home, follow_up_free_tries=1)).test_client()
-    results = []
-    for _ in range(6):
+    for _ in range(6):  # six visits, each using its three free tries: 18 wrong codes
         client.get("/reset")
-        results.append(follow(client, new_tracking_code()).status_code)
-    assert 429 in results
+        assert [follow(client, new_tracking_code()).status_code for _ in range(3)] == [404] * 3
+    client.get("/reset")
+    assert follow(client, new_tracking_code()).status_code == 404  # tried, not refused
+
+
+def test_the_kiosk_wide_ceiling_spaces_out_wrong_codes_from_many_visits(kiosk_home):
+    from kiosk.tracking import new_tracking_code
+    client = create_app(make_config(kiosk_home, follow_up_kiosk_wrong_per_hour=4)).test_client()
+    for _ in range(4):
+        client.get("/reset")
+        assert follow(client, new_tracking_code()).status_code == 404
+    client.get("/reset")
+    response = follow(client, new_tracking_code())
+    assert response.status_code == 429
+    waits = re.findall(r"([۰-۹]+) ثانیه صبر کنید", response.get_data(as_text=True))
+    assert waits and int(waits[0].translate(str.maketrans(PERSIAN_DIGITS, "0123456789"))) <= 900
 
 
 # -- information screens --------------------------------------------------------------------

@@ -101,7 +101,9 @@
     var data = new FormData();
     data.append("visit", document.body.dataset.visitToken);
     data.append("service", document.getElementById("service").value);
-    data.append("audio", blob, "message." + (blob.type.indexOf("ogg") >= 0 ? "ogg" : "webm"));
+    /* The server reads the container from the bytes (WebM, Ogg or MP4); the name is a hint. */
+    var extension = blob.type.indexOf("ogg") >= 0 ? "ogg" : (blob.type.indexOf("mp4") >= 0 ? "m4a" : "webm");
+    data.append("audio", blob, "message." + extension);
     fetch(form.dataset.uploadUrl, {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-Visit-Token": document.body.dataset.visitToken }
