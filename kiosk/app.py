@@ -21,7 +21,7 @@ from .accounts import AccountStore
 from .catalogue import load_directory, load_services
 from .config import KioskConfig
 from .limits import Backoff, WindowLimit
-from sync.sealing import load_public_key
+from sync.trust import ReportKey, report_key
 from .tracking import format_tracking_code
 from .visits import VisitStore
 from .writer import LedgerWriter
@@ -61,8 +61,6 @@ class KioskState:
         self.form = builtin_catalog().get(config.survey_form)
         self.services = load_services(config.data_file("services"))
         self.directory = load_directory(config.data_file("directory"))
-        key_path = config.oversight_key_path()
-        self.oversight_key = load_public_key(key_path) if key_path else None
         self.ledger_path = default_ledger_path(config.home)
         # The server forgets a visit after this long even if the page's idle timer never ran.
         expire = max(600, 5 * config.idle_seconds) if config.idle_seconds else 3600
@@ -78,6 +76,11 @@ class KioskState:
 
     def ledger(self) -> Ledger:
         return self._ledgers.get()
+
+    def report_key(self) -> ReportKey | None:
+        """The key misconduct reports are sealed to right now (it can arrive with any sync),
+        or None when this office was never set up and so takes no misconduct report."""
+        return report_key(self.config.home, self.ledger())
 
     def accounts(self) -> AccountStore:
         return self._accounts.get()
