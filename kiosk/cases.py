@@ -310,14 +310,16 @@ def case_uuid(tracking_code: str) -> str:
     return str(uuid.uuid5(CASE_NAMESPACE, "seda-case:" + normalize_tracking_code(tracking_code)))
 
 
-def find_case(ledger: Ledger, tracking_code: str, office: str | None = None) -> Record | None:
+def find_case(ledger: Ledger, tracking_code: str, office: str | None = None, *,
+              locator: str | None = None) -> Record | None:
     """The case with this code at this office, or None.
 
     Kiosk cases are found by their derived UUID (one index probe); a case some other
     program wrote with its own UUID is still found by ``ledger.find``.  With ``office``, a
     sealed misconduct report is found by its follow-up locator (one Argon2id hash of the
     code, held-back reports included): only this path costs time, and a wrong code costs
-    the same.
+    the same.  A ``locator`` already derived from this code (the screen keeps it for the
+    visit) saves deriving it again.
     """
     code = normalize_tracking_code(tracking_code)
     if not code.isdigit():
@@ -326,9 +328,9 @@ def find_case(ledger: Ledger, tracking_code: str, office: str | None = None) -> 
     if record is not None and record.kind == "case":
         return record
     found = ledger.find("case", "tracking_code", code)
-    if found or office is None:
+    if found or (office is None and locator is None):
         return found[0] if found else None
-    locator = follow_up_locator(code, office)
+    locator = locator or follow_up_locator(code, office)
     sealed = [r for r in ledger.find("case", "follow_up", locator) + ledger.held("follow_up", locator)
               if r.kind == "case"]
     return sealed[0] if sealed else None

@@ -413,7 +413,8 @@ def follow_up():
                 message, status = _("follow_not_found"), 404
             else:
                 kiosk_state.follow_up_visit.succeed(visit.id)
-                visit.drafts["follow_up"] = {"code": code}
+                # a sealed report's locator is kept for the visit: one Argon2id per lookup
+                visit.drafts["follow_up"] = {"code": code, "locator": case.body.get("follow_up")}
                 return redirect(url_for(".follow_up_status"))
     return render_template("follow_up.html", message=message, code=code), status
 
@@ -424,7 +425,7 @@ def follow_up_status():
     if not found:
         return redirect(url_for(".follow_up"))
     office = state().config.office
-    case = case_lib.find_case(ledger(), found["code"], office)
+    case = case_lib.find_case(ledger(), found["code"], office, locator=found.get("locator"))
     timeline = case_lib.case_timeline(ledger(), found["code"], office, case=case)
     return render_template("follow_up_status.html", case=case, code=found["code"],
                            case_type=case.body.get("type") if case else None, timeline=timeline)
