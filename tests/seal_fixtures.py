@@ -42,14 +42,19 @@ class CentralInstall:
         pin_central(office_home, settings, self.document(with_oversight=with_oversight))
 
 
-@pytest.fixture
-def central_install(tmp_path: Path):
-    home = tmp_path / "central-home"
+def make_central_install(home: Path) -> CentralInstall:
+    """A central installation in ``home`` (close ``.store`` when done)."""
     store = open_store(home / "central.sqlite3")
     install = CentralInstall(home, store, CentralKeys(home, store))
     install.keys.oversight_statement()  # made with the store, as the server does at start
+    return install
+
+
+@pytest.fixture
+def central_install(tmp_path: Path):
+    install = make_central_install(tmp_path / "central-home")
     yield install
-    store.close()
+    install.store.close()
 
 
 @pytest.fixture
