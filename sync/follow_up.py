@@ -21,7 +21,6 @@ the report itself stays sealed to the oversight key.
 """
 from __future__ import annotations
 
-import base64
 import os
 import threading
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from .case_updates import normalize_tracking_code
+from .sealing import b64, unb64
 
 __all__ = ["ANSWER_ALGORITHM", "ARGON2", "follow_up_locator", "open_answer", "seal_answer"]
 
@@ -66,8 +66,8 @@ def seal_answer(text: str, tracking_code: str, locator: str) -> dict[str, Any]:
     nonce = os.urandom(12)
     key = _derive(tracking_code, salt, **ARGON2)
     ciphertext = ChaCha20Poly1305(key).encrypt(nonce, text.encode("utf-8"), locator.encode("ascii"))
-    return {"alg": ANSWER_ALGORITHM, **ARGON2, "salt": _b64(salt), "nonce": _b64(nonce),
-            "ciphertext": _b64(ciphertext)}
+    return {"alg": ANSWER_ALGORITHM, **ARGON2, "salt": b64(salt), "nonce": b64(nonce),
+            "ciphertext": b64(ciphertext)}
 
 
 def open_answer(envelope: Any, tracking_code: str, locator: str) -> str | None:
@@ -78,17 +78,10 @@ def open_answer(envelope: Any, tracking_code: str, locator: str) -> str | None:
         cost = {name: int(envelope[name]) for name in ARGON2}
         if any(not 1 <= cost[name] <= _MAX_COST[name] for name in cost) or cost["memory_cost"] < 8:
             return None
-        key = _derive(tracking_code, _unb64(envelope["salt"]), **cost)
-        plain = ChaCha20Poly1305(key).decrypt(_unb64(envelope["nonce"]), _unb64(envelope["ciphertext"]),
+        key = _derive(tracking_code, unb64(envelope["salt"]), **cost)
+        plain = ChaCha20Poly1305(key).decrypt(unb64(envelope["nonce"]), unb64(envelope["ciphertext"]),
                                               locator.encode("ascii"))
     except Exception:  # noqa: BLE001 - a wrong code and a damaged envelope look the same
         return None
     return plain.decode("utf-8")
 
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(str(text).encode("ascii"), validate=True)

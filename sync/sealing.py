@@ -35,10 +35,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .identity import verify_signature
+from .request_auth import sign_answer, verify_answer
 
 __all__ = ["ALGORITHM", "KEY_STATEMENT_FORMAT", "MISCONDUCT_CLEAR_FIELDS", "SEALED_FIELDS",
-           "SEALED_MEDIA_TYPE", "SealingError", "is_sealed_blob", "key_id", "public_key_b64",
+           "SEALED_MEDIA_TYPE", "SealingError", "b64", "is_sealed_blob", "key_id", "load_public_b64",
+           "public_key_b64", "sealed_blob_key_id", "unb64",
            "seal", "seal_bytes", "sign_key_statement", "unseal", "unseal_bytes",
            "verify_key_statement", "x25519_private_from_ed25519", "x25519_public_from_ed25519"]
 
@@ -62,12 +63,15 @@ class SealingError(ValueError):
     """A key is unusable, a key statement is not the centre's, or a seal cannot be opened."""
 
 
-def _b64(data: bytes) -> str:
+def b64(data: bytes) -> str:
+    """Bytes as base64 text (keys, nonces and ciphertexts in JSON)."""
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
+def unb64(text: str) -> bytes:
+    """:func:`b64` undone; ValueError for anything that is not strict base64."""
+    return base64.b64decode(str(text).encode("ascii"), validate=True)
+
 
 
 def _raw(public_key: X25519PublicKey) -> bytes:
@@ -80,7 +84,12 @@ def key_id(public_key: X25519PublicKey) -> str:
 
 
 def public_key_b64(public_key: X25519PublicKey) -> str:
-    return _b64(_raw(public_key))
+    return b64(_raw(public_key))
+
+
+def load_public_b64(text: str) -> X25519PublicKey:
+    """The X25519 key :func:`public_key_b64` wrote; ValueError if it is not one."""
+    return X25519PublicKey.from_public_bytes(unb64(text))
 
 
 # -- the centre's sync key as a sealing key ---------------------------------------------------
@@ -110,18 +119,13 @@ def x25519_private_from_ed25519(private_key: Ed25519PrivateKey) -> X25519Private
 # -- the oversight key, vouched for by the centre ---------------------------------------------
 
 
-def _statement_message(statement: Mapping[str, Any]) -> bytes:
-    unsigned = {k: v for k, v in statement.items() if k != "signature"}
-    return _STATEMENT_PREFIX + json.dumps(unsigned, ensure_ascii=False, sort_keys=True,
-                                          separators=(",", ":")).encode("utf-8")
-
-
 def sign_key_statement(public_key: X25519PublicKey, central_key: Ed25519PrivateKey,
                        created_at: str) -> dict[str, Any]:
-    """The oversight public key as offices receive it: signed by the centre's sync key."""
+    """The oversight public key as offices receive it: signed by the centre's sync key, like
+    every answer the centre gives (sync/request_auth.py)."""
     statement = {"format": KEY_STATEMENT_FORMAT, "public_key": public_key_b64(public_key),
                  "key_id": key_id(public_key), "created_at": created_at}
-    return {**statement, "signature": central_key.sign(_statement_message(statement)).hex()}
+    return sign_answer(_STATEMENT_PREFIX, statement, central_key)
 
 
 def verify_key_statement(statement: Any, central_key: Ed25519PublicKey) -> X25519PublicKey:
@@ -129,11 +133,10 @@ def verify_key_statement(statement: Any, central_key: Ed25519PublicKey) -> X2551
     if not isinstance(statement, Mapping) or statement.get("format") != KEY_STATEMENT_FORMAT:
         raise SealingError("not a Seda oversight key statement")
     try:
-        signature = bytes.fromhex(str(statement.get("signature", "")))
-        public = X25519PublicKey.from_public_bytes(_unb64(str(statement["public_key"])))
+        public = load_public_b64(str(statement["public_key"]))
     except (KeyError, ValueError) as exc:
         raise SealingError(f"damaged oversight key statement ({exc})") from None
-    if not verify_signature(central_key, signature, _statement_message(statement)):
+    if not verify_answer(_STATEMENT_PREFIX, statement, central_key):
         raise SealingError("the oversight key statement is not signed by this office's central server")
     if statement.get("key_id") != key_id(public):
         raise SealingError("the oversight key statement names another key id")
@@ -172,8 +175,8 @@ def seal(body: Mapping[str, Any], public_key: X25519PublicKey, *,
     ciphertext = ChaCha20Poly1305(_key(ephemeral.exchange(public_key), epk)).encrypt(
         nonce, plaintext, _associated(clear))
     return {**clear, "sealed": {"alg": ALGORITHM, "key_id": key_id(public_key),
-                                "epk": _b64(epk), "nonce": _b64(nonce),
-                                "ciphertext": _b64(ciphertext)}}
+                                "epk": b64(epk), "nonce": b64(nonce),
+                                "ciphertext": b64(ciphertext)}}
 
 
 def unseal(body: Mapping[str, Any], private_key: X25519PrivateKey) -> dict[str, Any]:
@@ -183,10 +186,10 @@ def unseal(body: Mapping[str, Any], private_key: X25519PrivateKey) -> dict[str, 
         raise SealingError("not a sealed Seda report")
     clear = {k: v for k, v in body.items() if k != "sealed"}
     try:
-        epk = _unb64(envelope["epk"])
+        epk = unb64(envelope["epk"])
         shared = private_key.exchange(X25519PublicKey.from_public_bytes(epk))
         plaintext = ChaCha20Poly1305(_key(shared, epk)).decrypt(
-            _unb64(envelope["nonce"]), _unb64(envelope["ciphertext"]), _associated(clear))
+            unb64(envelope["nonce"]), unb64(envelope["ciphertext"]), _associated(clear))
     except Exception as exc:  # noqa: BLE001 - any failure means "cannot open"
         raise SealingError(f"cannot open the report: {type(exc).__name__}") from None
     return {**clear, **json.loads(plaintext.decode("utf-8"))}
@@ -201,8 +204,8 @@ def seal_bytes(data: bytes, media_type: str, public_key: X25519PublicKey) -> byt
     ephemeral = X25519PrivateKey.generate()
     epk = _raw(ephemeral.public_key())
     nonce = os.urandom(12)
-    header = json.dumps({"alg": ALGORITHM, "key_id": key_id(public_key), "epk": _b64(epk),
-                         "nonce": _b64(nonce)}, sort_keys=True, separators=(",", ":")).encode("ascii")
+    header = json.dumps({"alg": ALGORITHM, "key_id": key_id(public_key), "epk": b64(epk),
+                         "nonce": b64(nonce)}, sort_keys=True, separators=(",", ":")).encode("ascii")
     inner = media_type.encode("ascii") + b"\n" + bytes(data)
     ciphertext = ChaCha20Poly1305(_key(ephemeral.exchange(public_key), epk, _BLOB_INFO)).encrypt(
         nonce, inner, header)
@@ -236,10 +239,10 @@ def unseal_bytes(data: bytes, private_key: X25519PrivateKey) -> tuple[bytes, str
     header_bytes, ciphertext = _split_blob(data)
     try:
         header = json.loads(header_bytes)
-        epk = _unb64(header["epk"])
+        epk = unb64(header["epk"])
         shared = private_key.exchange(X25519PublicKey.from_public_bytes(epk))
         inner = ChaCha20Poly1305(_key(shared, epk, _BLOB_INFO)).decrypt(
-            _unb64(header["nonce"]), ciphertext, header_bytes)
+            unb64(header["nonce"]), ciphertext, header_bytes)
     except Exception as exc:  # noqa: BLE001 - any failure means "cannot open"
         raise SealingError(f"cannot open the attachment: {type(exc).__name__}") from None
     media_type, _, payload = inner.partition(b"\n")

@@ -30,15 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from forms.private_files import open_private
 
 from ..batch import format_time
 from ..identity import ensure_central_key, public_key_hex
 from ..request_auth import sign_answer
-from ..sealing import (SealingError, is_sealed_blob, key_id, public_key_b64, sealed_blob_key_id,
-                       sign_key_statement, unseal, unseal_bytes, x25519_private_from_ed25519,
+from ..sealing import (SealingError, is_sealed_blob, key_id, load_public_b64, public_key_b64,
+                       sealed_blob_key_id, sign_key_statement, unseal, unseal_bytes,
+                       x25519_private_from_ed25519,
                        x25519_public_from_ed25519)
 
 __all__ = ["SETUP_FORMAT", "CentralKeys", "oversight_key_path"]
@@ -98,7 +99,7 @@ class CentralKeys:
             stored = self._stored_public()
             log.info("oversight key %s made; its private key is %s",
                      key_id(private.public_key()), oversight_key_path(self.home))
-        public = X25519PublicKey.from_public_bytes(_b64decode(stored["public_key"]))
+        public = load_public_b64(stored["public_key"])
         private = self.oversight_private()
         if private is None:
             log.warning("this central server has no oversight private key at %s: sealed reports "
@@ -187,8 +188,3 @@ class CentralKeys:
         except SealingError:
             return None
 
-
-def _b64decode(text: str) -> bytes:
-    import base64
-
-    return base64.b64decode(text.encode("ascii"), validate=True)
