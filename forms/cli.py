@@ -13,7 +13,9 @@ from importlib.metadata import entry_points
 import click
 
 from .definition import FormDefinitionError, UnknownForm, builtin_catalog
+from .home import seda_home
 from .layout import build_layout
+from .private_files import tighten_home
 
 ENTRY_POINT_GROUP = "seda.commands"
 
@@ -65,6 +67,9 @@ def main() -> None:
 
     State lives under $SEDA_HOME (default: the user's data folder).
     """
+    home = seda_home()
+    if home.exists():  # private to its user (0700), also when an older Seda made it wider
+        tighten_home(home)
 
 
 @click.group("forms", cls=PluginGroup, plugin_prefix="forms.")

@@ -9,6 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
+from .private_files import open_private
 from .sheet_code import validate_office_code
 
 KEY_BYTES = 32
@@ -43,18 +44,14 @@ def create_secret_file(path: Path, secret: bytes) -> bool:
     """Write `secret` as hex into a new file only its owner may read; False if one exists.
 
     Opening with "x" makes creation exclusive, so two programs starting at once end up with
-    one key; the data is on disk (fsync) before anyone can sign with it.
+    one key; the data is on disk (fsync) before anyone can sign with it.  The file is 0600
+    from its creation (forms/private_files.py), never readable by others even for a moment.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with open(path, "x", encoding="ascii") as handle:
+        with open_private(path, "x", encoding="ascii") as handle:  # 0600 from the first byte
             handle.write(secret.hex() + "\n")
             handle.flush()
             os.fsync(handle.fileno())
     except FileExistsError:
         return False
-    try:
-        path.chmod(0o600)  # best effort: on Windows the home folder's ACLs apply
-    except OSError:
-        pass
     return True

@@ -15,6 +15,7 @@ from reportlab.lib.colors import Color, black
 from reportlab.pdfgen.canvas import Canvas
 
 from .definition import Form
+from .home import seda_home
 from .layout import SheetLayout
 from .markers import MARKER_CELLS, marker_cells
 from .sheet_code import SheetCode
@@ -25,6 +26,14 @@ OUTLINE = Color(0.25, 0.25, 0.25)
 FAINT = Color(0.93, 0.93, 0.93)
 QR_QUIET_MODULES = 4
 STATIC_FORM_NAME = "seda-static"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _umask() -> int:
@@ -123,7 +132,8 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
     out = Path(out)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     os.close(handle)
-    os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp's 0600 would make the PDF private
+    if not _inside(out, seda_home()):  # blank sheets to share for printing; private in $SEDA_HOME
+        os.chmod(tmp_name, 0o666 & ~_umask())
     pages = 0
     try:
         canvas = Canvas(tmp_name, pagesize=(layout.width, layout.height), pageCompression=1)

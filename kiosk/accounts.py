@@ -17,6 +17,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from forms.private_files import prepare_private_database
+
 __all__ = ["ROLES", "Account", "AccountError", "AccountStore"]
 
 #: scanner_operator: review queue and scan upload.  office_manager: everything.
@@ -48,7 +50,7 @@ class AccountStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_private_database(self.path)  # password hashes: 0600, journal too
         self._conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS accounts ("

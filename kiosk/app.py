@@ -22,7 +22,7 @@ from .catalogue import load_directory, load_services
 from .config import KioskConfig
 from .lifecycle import VisitLifecycle
 from .limits import Backoff, TokenBucket, WindowLimit
-from sync.sealing import load_public_key
+from sync.trust import ReportKey, report_key
 from .survey_drafts import FILE_NAME as SURVEY_DRAFTS_FILE
 from .tracking import format_tracking_code
 from .writer import LedgerWriter
@@ -63,8 +63,6 @@ class KioskState:
         self.form = catalog.get(config.survey_form)
         self.services = load_services(config.data_file("services"))
         self.directory = load_directory(config.data_file("directory"))
-        key_path = config.oversight_key_path()
-        self.oversight_key = load_public_key(key_path) if key_path else None
         self.ledger_path = default_ledger_path(config.home)
         self.follow_up_visit = Backoff(config.follow_up_free_tries, config.follow_up_max_delay)
         #: Far above what one visit may try, so one person cannot lock everyone out; once
@@ -88,6 +86,11 @@ class KioskState:
 
     def ledger(self) -> Ledger:
         return self._ledgers.get()
+
+    def report_key(self) -> ReportKey | None:
+        """The key misconduct reports are sealed to right now (it can arrive with any sync),
+        or None when this office was never set up and so takes no misconduct report."""
+        return report_key(self.config.home, self.ledger())
 
     def accounts(self) -> AccountStore:
         return self._accounts.get()

@@ -8,30 +8,38 @@ Ledger contract (docs/kiosk.md repeats it for the sync layer):
 
 * a case is a record of kind ``"case"`` whose body is ``{tracking_code, type, service, text,
   name?, national_id?, mobile?, anonymous, channel: "kiosk", route, attachments: [sha256]}``;
+* a misconduct report is sealed before anything is written (sync/sealing.py): its body is
+  ``{type: "misconduct", route: "oversight", channel: "kiosk", follow_up, sealed}`` with every
+  other field, the tracking code included, inside ``sealed``; ``follow_up`` is the locator of
+  sync/follow_up.py.  Its attachments are sealed bytes.  It is held back (``Ledger.hold``)
+  until the hour it was filed in has ended, with ``created_at`` rounded down to that hour;
 * a status update is a record of kind ``"audit"`` whose body is ``{event: "case_status",
   tracking_code, status, at, answer?, unit?}`` (``at`` ISO-8601 with time zone).  The sync
   client writes these when it pulls answers from the central server; the kiosk only reads them.
 """
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, normalize_national_id
+from sync.follow_up import follow_up_locator, open_answer
 from sync.ledger import Ledger, LedgerError, Record
+from sync.sealing import MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes
+from sync.trust import ReportKey
 
-from sync.sealing import seal
 from .tracking import new_tracking_code, normalize_tracking_code
 
 __all__ = [
     "WRITTEN_TYPES", "CASE_TYPES", "STATUSES", "MAX_TEXT", "MAX_NAME",
-    "CaseDraft", "FieldError", "TimelineEvent",
-    "check_case_form", "file_case", "find_case", "case_uuid", "case_timeline",
-    "follow_up_matches",
+    "CaseDraft", "CodeTaken", "FieldError", "FiledCase", "NoReportKey", "SealedReport",
+    "TimelineEvent", "check_case_form", "file_case", "find_case", "case_uuid", "case_timeline",
+    "follow_up_matches", "seal_report",
 ]
 
 #: What a visitor can choose on the written-case screen (Article 9, clauses 2 and 6).
@@ -158,25 +166,123 @@ def check_case_form(form: Mapping[str, str], case_type: str, services: set[str],
                      name=name, national_id=national_id, mobile=mobile), []
 
 
+class NoReportKey(LedgerError):
+    """This office holds no key to seal a misconduct report to, so it cannot take one."""
+
+
+class CodeTaken(LedgerError):
+    """The tracking code drawn for a sealed report is in use; seal it again with a new code."""
+
+
+@dataclass(frozen=True)
+class FiledCase:
+    """A filed case: the record as stored (for a sealed report: held back until its hour has
+    ended, ``seq`` 0) and its tracking code, which a sealed report's stored body hides."""
+
+    tracking_code: str
+    record: Record
+    held: bool = False
+
+    @property
+    def uuid(self) -> str:
+        return self.record.uuid
+
+    @property
+    def kind(self) -> str:
+        return self.record.kind
+
+    @property
+    def office(self) -> str:
+        return self.record.office
+
+    @property
+    def created_at(self) -> datetime:
+        return self.record.created_at
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.record.body
+
+
+@dataclass(frozen=True)
+class SealedReport:
+    """A misconduct report sealed and ready to store: the slow part (Argon2id, encryption) is
+    done before the ledger's write lock is taken."""
+
+    tracking_code: str
+    locator: str
+    body: dict[str, Any]
+    blob: bytes | None
+    created_at: datetime
+    release_after: datetime
+
+
 def _hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
+    return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def seal_report(draft: CaseDraft, *, office: str, report_key: ReportKey,
+                attachment: tuple[bytes, str] | None = None,
+                now: datetime | None = None) -> SealedReport:
+    """Seal a misconduct report (and its attachment) to ``report_key``: in memory, nothing
+    written.  Only the hour of ``now`` is kept."""
+    hour = _hour(now or datetime.now(timezone.utc))
+    code = new_tracking_code()
+    locator = follow_up_locator(code, office)
+    blob = None
+    attachments = list(draft.attachments)
+    if attachment is not None:
+        data, media_type = attachment
+        blob = seal_bytes(data, media_type, report_key.key)
+        attachments.append(hashlib.sha256(blob).hexdigest())
+    body = {**replace(draft, attachments=tuple(attachments)).body(code), "follow_up": locator}
+    return SealedReport(code, locator, seal(body, report_key.key, keep=MISCONDUCT_CLEAR_FIELDS),
+                        blob, hour, hour + timedelta(hours=1))
+
+
+def _store_sealed(ledger: Ledger, report: SealedReport, office: str) -> FiledCase:
+    with ledger.transaction():
+        if (ledger.get(case_uuid(report.tracking_code)) is not None
+                or ledger.find("case", "follow_up", report.locator)
+                or ledger.held("follow_up", report.locator)):
+            raise CodeTaken("the tracking code drawn is in use; seal the report again")
+        if report.blob is not None:
+            ledger.hold_attachment(report.blob, SEALED_MEDIA_TYPE, office=office,
+                                   created_at=report.created_at, release_after=report.release_after)
+        record = ledger.hold("case", report.body, office=office, created_at=report.created_at,
+                             release_after=report.release_after)
+    return FiledCase(report.tracking_code, record, held=True)
 
 
 def file_case(ledger: Ledger, draft: CaseDraft, *, office: str,
               attachment: tuple[bytes, str] | None = None,
-              now: datetime | None = None, oversight_key=None) -> Record:
-    """Store the case (and its recording, if any) in one transaction; return the record.
+              now: datetime | None = None, report_key: ReportKey | None = None,
+              sealed: SealedReport | None = None) -> FiledCase:
+    """Store the case (and its recording, if any) in one transaction; return it.
 
     The tracking code is drawn inside the write transaction, so the uniqueness check and
     the insert cannot be separated by another writer.  The record is committed before this
     returns, which is what lets the screen say "received".
 
-    Anonymous misconduct reports are stored with their time rounded down to the hour: the
-    exact second could be matched with the entrance camera or the queue-ticket log.  With the
-    oversight unit's public key (``oversight_key``) a misconduct report's text and identity
-    are sealed to it (see :mod:`kiosk.sealing`).
+    A misconduct report is never stored readable: it is sealed to ``report_key`` (or passed
+    in already ``sealed`` by :func:`seal_report`, which the kiosk does outside the write lock)
+    and held back until its hour has ended, with only the hour as its time: the exact second,
+    or its place among other records, could be matched with the entrance camera or the
+    queue-ticket log.  Without a key it raises :class:`NoReportKey` and stores nothing.
     """
     now = now or datetime.now(timezone.utc)
+    if draft.route == "oversight":
+        if sealed is not None:
+            return _store_sealed(ledger, sealed, office)
+        if report_key is None:
+            raise NoReportKey("no key to seal a misconduct report to; nothing was stored")
+        for _ in range(20):
+            try:
+                return _store_sealed(ledger, seal_report(draft, office=office, report_key=report_key,
+                                                         attachment=attachment, now=now), office)
+            except CodeTaken:
+                continue
+        raise RuntimeError("could not draw an unused tracking code; is the random source broken?")
     with ledger.transaction():
         attachments = list(draft.attachments)
         if attachment is not None:
@@ -188,11 +294,8 @@ def file_case(ledger: Ledger, draft: CaseDraft, *, office: str,
             attachments.append(stored.body["sha256"])
         code = new_tracking_code(lambda c: ledger.get(case_uuid(c)) is not None)
         body = replace(draft, attachments=tuple(attachments)).body(code)
-        if draft.route == "oversight" and oversight_key is not None:
-            body = seal(body, oversight_key)
-        created_at = _hour(now) if (draft.anonymous and draft.type == "misconduct") else now
-        return ledger.append("case", body, office=office, uuid=case_uuid(code),
-                             created_at=created_at)
+        record = ledger.append("case", body, office=office, uuid=case_uuid(code), created_at=now)
+    return FiledCase(code, record)
 
 
 def case_uuid(tracking_code: str) -> str:
@@ -207,11 +310,16 @@ def case_uuid(tracking_code: str) -> str:
     return str(uuid.uuid5(CASE_NAMESPACE, "seda-case:" + normalize_tracking_code(tracking_code)))
 
 
-def find_case(ledger: Ledger, tracking_code: str) -> Record | None:
+def find_case(ledger: Ledger, tracking_code: str, office: str | None = None, *,
+              locator: str | None = None) -> Record | None:
     """The case with this code at this office, or None.
 
     Kiosk cases are found by their derived UUID (one index probe); a case some other
-    program wrote with its own UUID is still found by ``ledger.find``.
+    program wrote with its own UUID is still found by ``ledger.find``.  With ``office``, a
+    sealed misconduct report is found by its follow-up locator (one Argon2id hash of the
+    code, held-back reports included): only this path costs time, and a wrong code costs
+    the same.  A ``locator`` already derived from this code (the screen keeps it for the
+    visit) saves deriving it again.
     """
     code = normalize_tracking_code(tracking_code)
     if not code.isdigit():
@@ -220,7 +328,12 @@ def find_case(ledger: Ledger, tracking_code: str) -> Record | None:
     if record is not None and record.kind == "case":
         return record
     found = ledger.find("case", "tracking_code", code)
-    return found[0] if found else None
+    if found or (office is None and locator is None):
+        return found[0] if found else None
+    locator = locator or follow_up_locator(code, office)
+    sealed = [r for r in ledger.find("case", "follow_up", locator) + ledger.held("follow_up", locator)
+              if r.kind == "case"]
+    return sealed[0] if sealed else None
 
 
 def _parse_time(value: Any, fallback: datetime) -> datetime:
@@ -256,7 +369,26 @@ def _pulled_updates(ledger: Ledger, code: str) -> list[dict[str, Any]]:
         return []
 
 
-def case_timeline(ledger: Ledger, tracking_code: str) -> list[TimelineEvent]:
+def _sealed_report_timeline(ledger: Ledger, case: Record, code: str) -> list[TimelineEvent]:
+    """A sealed report's history: statuses sent under its locator, answers opened with the
+    tracking code the visitor typed (nothing else at the office can open them)."""
+    locator = case.body["follow_up"]
+    try:
+        from sync.office_state import OfficeSyncState
+
+        pulled = OfficeSyncState(ledger).pulled_misconduct_updates(locator)
+    except (sqlite3.Error, LedgerError):
+        pulled = []
+    events = []
+    for body in pulled:
+        answer = open_answer(body.get("answer_sealed"), code, locator) if body.get("answer_sealed") else None
+        events.append(_event({**body, "answer": answer or ""}, case.created_at, "central"))
+    return [TimelineEvent(at=case.created_at, status="received", source="kiosk"),
+            *sorted(events, key=lambda e: e.at)]
+
+
+def case_timeline(ledger: Ledger, tracking_code: str, office: str | None = None, *,
+                  case: Record | None = None) -> list[TimelineEvent]:
     """The case's history, oldest first: "received", then every status the central sent.
 
     Two sources, both documented in docs/kiosk.md: records of kind ``"audit"`` with
@@ -265,11 +397,14 @@ def case_timeline(ledger: Ledger, tracking_code: str) -> list[TimelineEvent]:
     stores from the central server (``OfficeSyncState.pulled_case_updates``).  The same
     update arriving both ways is shown once.  An unknown code gives an empty list; an
     unknown status is kept (shown as "updated") so a newer central server never hides an
-    answer.
+    answer.  A sealed misconduct report (found with ``office``, or given as ``case``) shows
+    what came back under its follow-up locator.
     """
-    case = find_case(ledger, tracking_code)
+    case = case or find_case(ledger, tracking_code, office)
     if case is None:
         return []
+    if "follow_up" in case.body:
+        return _sealed_report_timeline(ledger, case, normalize_tracking_code(tracking_code))
     code = case.body["tracking_code"]
     updates = [_event(record.body, record.created_at, "ledger")
                for record in ledger.find("audit", "tracking_code", code)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -93,21 +92,3 @@ def user_password(name: str, password_stdin: bool) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Password changed for {name!r}.")
-
-
-@kiosk_group.command("oversight-keygen")
-@click.argument("private_out", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("public_out", type=click.Path(dir_okay=False, path_type=Path))
-def oversight_keygen(private_out: Path, public_out: Path) -> None:
-    """Make the oversight unit's key pair for sealing misconduct reports.
-
-    Run it at the oversight unit, keep PRIVATE_OUT there (offline), and copy PUBLIC_OUT to each
-    office as $SEDA_HOME/keys/oversight.pub.
-    """
-    from sync.sealing import generate_key_pair
-    for path in (private_out, public_out):
-        if path.exists():
-            raise click.ClickException(f"{path} exists; refusing to overwrite a key")
-    key_id = generate_key_pair(private_out, public_out)
-    click.echo(f"Oversight key {key_id}: private key {private_out} (keep it offline), "
-               f"public key {public_out} (install as $SEDA_HOME/keys/oversight.pub)")

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from forms import seda_home, validate_office_code
+from forms.private_files import open_private
 
 __all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE", "builtin_data_folder"]
 
@@ -65,9 +66,6 @@ class KioskConfig:
     #: YAML files with the contact directory and service catalogue (defaults: demo data).
     directory_file: Path | None = None
     services_file: Path | None = None
-    #: The oversight unit's public key (PEM, X25519); default $SEDA_HOME/keys/oversight.pub.
-    #: With it, misconduct reports are sealed so that only the oversight unit can read them.
-    oversight_key_file: Path | None = None
     #: Cookie signing key; read from (or created in) $SEDA_HOME/kiosk/secret_key.
     secret_key: str = field(default="", repr=False)
     testing: bool = False
@@ -91,7 +89,12 @@ class KioskConfig:
 
     @classmethod
     def from_mapping(cls, home: Path, values: dict[str, Any], source: str = "config") -> "KioskConfig":
-        known = {f.name: f for f in dataclasses.fields(cls)} 
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        if "oversight_key_file" in values:
+            raise ConfigError(
+                f"{source}: oversight_key_file is no longer used: misconduct reports are sealed to "
+                "the key the central office signs (`seda sync setup`, docs/security.md); remove "
+                "this line")
         unknown = sorted(set(values) - set(known) - {"home"})
         if unknown:
             raise ConfigError(f"{source}: unknown setting(s) {unknown}")
@@ -106,7 +109,7 @@ class KioskConfig:
             elif isinstance(default, int):
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise ConfigError(f"{source}: {name} must be a whole number, 0 or more")
-            elif name in ("directory_file", "services_file", "oversight_key_file"):
+            elif name in ("directory_file", "services_file"):
                 value = None if value in (None, "") else Path(value).expanduser()
                 if value is not None and not value.is_absolute():
                     value = home / value
@@ -132,23 +135,13 @@ class KioskConfig:
         if self.secret_key:
             return self.secret_key
         path = self.state_folder / "secret_key"
-        if path.is_file():
-            return path.read_text(encoding="ascii").strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        path.write_text(key, encoding="ascii")
-        try:
-            path.chmod(0o600)
-        except OSError:  # pragma: no cover - Windows ignores POSIX modes
-            pass
-        return key
-
-    def oversight_key_path(self) -> Path | None:
-        """The oversight unit's public key file, if this office has one."""
-        if self.oversight_key_file is not None:
-            return self.oversight_key_file
-        default = self.home / "keys" / "oversight.pub"
-        return default if default.is_file() else None
+        if not path.is_file():
+            try:  # 0600 from creation; two kiosks starting at once keep the first one's key
+                with open_private(path, "x", encoding="ascii") as handle:
+                    handle.write(secrets.token_hex(32))
+            except FileExistsError:
+                pass
+        return path.read_text(encoding="ascii").strip()
 
     def data_file(self, name: str) -> Path:
         """The directory or services file in use: configured, else in $SEDA_HOME, else demo."""

@@ -1,13 +1,21 @@
 """`seda demo`: the kiosk and the central server running side by side on embedded SQLite.
 
-Everything lives under $SEDA_HOME: the office's ledger and keys, the central server's store in
-`central/`, demo sheets in `demo/`.  The first run seeds what a visitor to a real office would
-find (a few cases, one already answered by the central office, scanned paper sheets, kiosk
-surveys; the central office's units, routing rules and one person in every role); later runs
-keep what is there and just start the servers again.
+Everything lives under $SEDA_HOME: the office's ledger and keys; the central installation in
+`central/` (its store and its own keys: the sync key and the oversight key pair, as on a real
+central host, never among the office's keys); demo sheets and the demo's passwords in `demo/`.
+The office is set up like a real one (`seda sync setup` fetches and pins the central key and
+the signed oversight key), so misconduct reports are sealed from the first report.
+
+The first run seeds what a visitor to a real office would find (a few cases, one already
+answered by the central office, a sealed misconduct report the oversight user can open,
+scanned paper sheets, kiosk surveys; the central office's units, routing rules and one person
+in every role, each with a password of their own, printed once and kept in
+`demo/passwords.txt`, readable only by its owner); later runs keep what is there and just
+start the servers again.
 """
 from __future__ import annotations
 
+import io
 import random
 import secrets
 import threading
@@ -21,6 +29,7 @@ import numpy as np
 import pypdfium2
 
 from forms import build_layout, builtin_catalog, seda_home
+from forms.private_files import private_folder, write_private
 from sync import Ledger, default_ledger_path, sync_once, write_settings
 from sync.central.casework import Casework
 from sync.central.demo_seed import DEMO_USERS, seed_central_demo
@@ -29,6 +38,7 @@ from sync.central.store import open_store
 from sync.identity import ensure_office_key, public_key_hex
 from sync.issuance import print_sheets
 from sync.settings import SyncSettings
+from sync.trust import fetch_setup_document, pin_central, report_key
 
 from .accounts import AccountStore
 from .app import create_app
@@ -48,10 +58,11 @@ def render_preview(pdf: Path, png: Path, dpi: int = 100) -> Path:
     """First page of `pdf` as a PNG, so a person can look at a sheet without printing it."""
     document = pypdfium2.PdfDocument(str(pdf))
     try:
-        document[0].render(scale=dpi / 72).to_pil().save(png)
+        buffer = io.BytesIO()
+        document[0].render(scale=dpi / 72).to_pil().save(buffer, format="PNG")
     finally:
         document.close()
-    return png
+    return write_private(png, buffer.getvalue())
 
 
 def _filled_sheet_images(pdf: Path, count: int, rng: random.Random, out_dir: Path) -> list[Path]:
@@ -71,8 +82,9 @@ def _filled_sheet_images(pdf: Path, count: int, rng: random.Random, out_dir: Pat
                 centre = (int((x + w / 2) * scale), int((y + h / 2) * scale))
                 cv2.circle(page, centre, int(w / 2 * scale * 0.8), 35, -1)
             path = out_dir / f"scan-{index + 1:02d}.png"
-            cv2.imwrite(str(path), page)
-            paths.append(path)
+            ok, png = cv2.imencode(".png", page)
+            assert ok, "OpenCV could not encode a PNG"
+            paths.append(write_private(path, png.tobytes()))
     finally:
         document.close()
     return paths
@@ -114,7 +126,13 @@ def _seed(home: Path, central_store, echo) -> list[str]:
                       text="درخواست اصلاح تاریخ تولد در شناسنامه دارم.", name="رضا کریمی"),
         ]
         for draft in drafts:
-            codes.append(file_case(ledger, draft, office=DEMO_OFFICE).body["tracking_code"])
+            codes.append(file_case(ledger, draft, office=DEMO_OFFICE).tracking_code)
+        # A misconduct report, sealed at the kiosk like every one: filed two hours ago, so its
+        # hour is over and it joins the ledger (and reaches oversight) at the next sync.
+        report = CaseDraft(type="misconduct", service="smart_id_card", anonymous=True,
+                           text="کارمند باجهٔ ۲ برای جلو انداختن نوبت پول خواست.")
+        file_case(ledger, report, office=DEMO_OFFICE, report_key=report_key(home, ledger),
+                  now=now - timedelta(hours=2))
     sync_once(home)  # the cases reach the centre and are routed by the demo rules
     casework = Casework(central_store)
     first, second = (casework.inbox(tracking_code=code, status="all")[0] for code in codes[:2])
@@ -134,36 +152,40 @@ def _seed(home: Path, central_store, echo) -> list[str]:
 def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     """Start the kiosk and the central server with demo data on embedded SQLite."""
     home = seda_home()
-    (home / "demo").mkdir(parents=True, exist_ok=True)
-    central_store = open_store(home / "central" / "central.sqlite3")
+    private_folder(home / "demo")
+    central_home = home / "central"
+    central_store = open_store(central_home / "central.sqlite3")
     try:
-        central = start_central(central_store, port=central_port)
+        central = start_central(central_store, port=central_port, home=central_home)
     except OSError as exc:
         raise click.ClickException(f"cannot start the central server on port {central_port}: "
                                    f"{exc} (try --central-port 0)") from None
     key, _ = ensure_office_key(home)
     if central_store.office(DEMO_OFFICE) is None:
         central_store.add_office(DEMO_OFFICE, public_key_hex(key))
-    write_settings(home, SyncSettings(office=DEMO_OFFICE, central_url=central.url,
-                                      interval_seconds=10.0, max_backoff_seconds=60.0))
+    settings = SyncSettings(office=DEMO_OFFICE, central_url=central.url, interval_seconds=10.0,
+                            max_backoff_seconds=60.0)
+    write_settings(home, settings)
+    # what `seda sync setup --central URL` does: pin the centre's key, keep the oversight key
+    pin_central(home, settings, fetch_setup_document(central.url))
     config = KioskConfig.load(home, office=DEMO_OFFICE)
-    password_file = home / "demo" / "staff-password.txt"
+    passwords = home / "demo" / "passwords.txt"
+    new_logins: list[tuple[str, str, str]] = []
     with AccountStore(config.state_folder / "accounts.sqlite3") as accounts:
         if accounts.get(DEMO_STAFF) is None:
-            password = secrets.token_urlsafe(9)
+            password = secrets.token_urlsafe(12)
             accounts.add(DEMO_STAFF, "office_manager", password)
-            password_file.write_text(password + "\n", encoding="utf-8")
-    password = password_file.read_text(encoding="utf-8").strip()
-    central_password_file = home / "demo" / "central-password.txt"
-    if not central_password_file.exists():
-        central_password_file.write_text(secrets.token_urlsafe(9) + "\n", encoding="utf-8")
-    central_password = central_password_file.read_text(encoding="utf-8").strip()
-    seed_central_demo(central_store, central_password)
+            new_logins.append(("kiosk staff", DEMO_STAFF, password))
+    created = seed_central_demo(central_store)
+    new_logins += [("central " + DEMO_USERS[name][0], name, pw) for name, pw in created.items()]
+    if new_logins:  # each person their own password: shown now, kept only in a 0600 file
+        old = passwords.read_text(encoding="utf-8") if passwords.exists() else ""
+        write_private(passwords, old + "".join(f"{who}\t{name}\t{pw}\n" for who, name, pw in new_logins))
     click.echo(f"Seda demo in {home}")
     seeded = home / "demo" / "seeded.txt"
     if not seeded.exists():
         codes = _seed(home, central_store, click.echo)
-        seeded.write_text("\n".join(codes) + "\n", encoding="utf-8")
+        write_private(seeded, "\n".join(codes) + "\n")
     codes = seeded.read_text(encoding="utf-8").split()
     try:
         kiosk = start_in_thread(create_app(config), port=kiosk_port)
@@ -177,12 +199,20 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     syncing = threading.Thread(target=run_forever, args=(home, stop), name="seda-sync", daemon=True)
     syncing.start()
     click.echo(f"  kiosk (visitor screens):  {kiosk.url}/")
-    click.echo(f"  staff pages:              {kiosk.url}/staff/   login {DEMO_STAFF} / {password}")
-    click.echo(f"  central office:           {central.url}/   (store {home / 'central'})")
-    click.echo(f"    logins, password {central_password} for all: "
-               + ", ".join(f"{name} ({role})" for name, (role, _, _) in DEMO_USERS.items()))
+    click.echo(f"  staff pages:              {kiosk.url}/staff/   login {DEMO_STAFF}")
+    click.echo(f"  central office:           {central.url}/   (store {central_home})")
+    click.echo("    logins: " + ", ".join(f"{name} ({role})" for name, (role, _, _) in DEMO_USERS.items()))
+    if new_logins:
+        click.echo("  passwords (shown this once; kept in "
+                   f"{passwords}, readable only by you):")
+        for who, name, pw in new_logins:
+            click.echo(f"    login {name} / {pw}   ({who})")
+    else:
+        click.echo(f"  passwords: in {passwords} (shown at the first run; readable only by you)")
     click.echo(f"  demo sheets to print:     {home / 'demo' / 'sheets.pdf'}")
     click.echo(f"  tracking codes to follow up: {', '.join(codes)} (the first is answered)")
+    click.echo("  misconduct reports are sealed; one waits for the oversight user.  A report filed "
+               "now reaches the centre after its hour has ended (it keeps no finer time).")
     click.echo("  office sync runs every 10 s.  Ctrl+C stops everything.")
     try:
         if once:

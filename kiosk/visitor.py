@@ -292,20 +292,39 @@ def _refuse_flood():
     return None
 
 
+def _file_sealed(draft, office: str, attachment=None):
+    """Seal a misconduct report here, in the request's thread (Argon2id and encryption take a
+    moment), then hand only sealed bytes to the ledger writer."""
+    key = state().report_key()
+    if key is None:
+        raise case_lib.NoReportKey("no key to seal a misconduct report to")
+    for _ in range(5):
+        sealed = case_lib.seal_report(draft, office=office, report_key=key, attachment=attachment)
+        try:
+            return state().writer.submit(lambda ledger: case_lib.file_case(
+                ledger, draft, office=office, sealed=sealed))
+        except case_lib.CodeTaken:
+            continue
+    raise RuntimeError("could not draw an unused tracking code")
+
+
 def _file_and_receipt(draft, attachment=None):
     office = state().config.office
-    key = state().oversight_key
-    record = state().writer.submit(lambda ledger: case_lib.file_case(
-        ledger, draft, office=office, attachment=attachment, oversight_key=key))
+    if draft.route == "oversight":
+        filed = _file_sealed(draft, office, attachment)
+    else:
+        filed = state().writer.submit(lambda ledger: case_lib.file_case(
+            ledger, draft, office=office, attachment=attachment))
     g.visit.cases_filed += 1
     g.visit.drafts.clear()
     g.visit.receipt = {
-        "tracking_code": record.body["tracking_code"],
+        "tracking_code": filed.tracking_code,
         "type": draft.type,
         "route": draft.route,
-        "created_at": datetime.now(timezone.utc),
+        # a misconduct report's receipt shows only the hour, as the report itself keeps
+        "created_at": filed.created_at if filed.held else datetime.now(timezone.utc),
     }
-    return record
+    return filed
 
 
 def _case_screen(case_type: str | None, template: str):
@@ -314,6 +333,13 @@ def _case_screen(case_type: str | None, template: str):
     key = template
     values = visit.drafts.get(key, {})
     refusal = None
+    report_key = state().report_key() if case_type == "misconduct" else None
+    if case_type == "misconduct" and report_key is None:
+        # Never set up: no key to seal to, and a report is never kept readable.  Say where
+        # to report instead; take nothing (a POST from an older page is refused the same way).
+        return render_template("report.html", holder=None, values={}, errors=[],
+                               services=state().services, refusal=None,
+                               types=case_lib.WRITTEN_TYPES), (503 if request.method == "POST" else 200)
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in
                   ("type", "service", "text", "name", "national_id", "mobile")}
@@ -335,7 +361,7 @@ def _case_screen(case_type: str | None, template: str):
     elif case_type == "misconduct" and not values:
         values = {"anonymous": "1"}
     return render_template(f"{template}.html", values=values, errors=errors,
-                           sealed=state().oversight_key is not None,
+                           holder=report_key.holder if report_key else None,
                            services=state().services, refusal=refusal,
                            types=case_lib.WRITTEN_TYPES), (429 if refusal else 200)
 
@@ -437,14 +463,15 @@ def follow_up():
         elif not is_valid_tracking_code(code):
             message, status = _("follow_bad_check"), 400
         else:
-            case = case_lib.find_case(ledger(), code)
+            case = case_lib.find_case(ledger(), code, kiosk_state.config.office)
             if case is None or not case_lib.follow_up_matches(case, last4):
                 kiosk_state.follow_up_visit.fail(visit.id)
                 kiosk_state.follow_up_kiosk.spend()
                 message, status = _("follow_not_found"), 404
             else:
                 kiosk_state.follow_up_visit.succeed(visit.id)
-                visit.drafts["follow_up"] = {"code": code}
+                # a sealed report's locator is kept for the visit: one Argon2id per lookup
+                visit.drafts["follow_up"] = {"code": code, "locator": case.body.get("follow_up")}
                 return redirect(url_for(".follow_up_status"))
     return render_template("follow_up.html", message=message, code=code), status
 
@@ -454,9 +481,11 @@ def follow_up_status():
     found = g.visit.drafts.get("follow_up")
     if not found:
         return redirect(url_for(".follow_up"))
-    case = case_lib.find_case(ledger(), found["code"])
-    timeline = case_lib.case_timeline(ledger(), found["code"])
-    return render_template("follow_up_status.html", case=case, timeline=timeline)
+    office = state().config.office
+    case = case_lib.find_case(ledger(), found["code"], office, locator=found.get("locator"))
+    timeline = case_lib.case_timeline(ledger(), found["code"], office, case=case)
+    return render_template("follow_up_status.html", case=case, code=found["code"],
+                           case_type=case.body.get("type") if case else None, timeline=timeline)
 
 
 # -- information --------------------------------------------------------------

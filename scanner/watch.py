@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from forms.private_files import write_private
 from sync import Ledger, default_ledger_path
 
 from .pipeline import scan_paths
@@ -111,14 +112,12 @@ class HotFolder:
         target_folder = self.failed if file_failed else self.done
         target = _unique_target(target_folder, claimed.name)
         results_path = target.with_name(target.name + ".results.jsonl")
-        results_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results),
-                                encoding="utf-8")
+        write_private(results_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
         if rejected or not results:
             lines = [f"page {r['page']}: {r['reason']}: {message(r['reason'], 'fa')} / "
                      f"{message(r['reason'], 'en')}" for r in rejected] or [
                 "no pages / هیچ صفحه‌ای در فایل نبود"]
-            target.with_name(target.name + ".reason.txt").write_text("\n".join(lines) + "\n",
-                                                                      encoding="utf-8")
+            write_private(target.with_name(target.name + ".reason.txt"), "\n".join(lines) + "\n")
         claimed.replace(target)
         counts = {s: sum(r["status"] == s for r in results) for s in ("accepted", "review", "rejected")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no pages"

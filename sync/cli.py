@@ -1,6 +1,7 @@
 """`seda sync ...`: the office side of sync, for the office admin and for services.
 
-    seda sync setup --office THR-012 --central https://seda.example.ir
+    seda sync setup --office THR-012 --central https://seda.example.ir   # pins the central key
+    seda sync setup --office THR-012 --central-file E:/seda-central.json  # USB-only office
     seda sync key                 # the public key to give the central office
     seda sync once                # one contact: push, then pull
     seda sync run                 # keep syncing (run as a service / scheduled task)
@@ -23,6 +24,7 @@ from forms import seda_home
 
 from .case_updates import status_label
 from .client import SyncError, SyncReport, run_forever, sync_once
+from .follow_up import follow_up_locator, open_answer
 from .identity import IdentityError, ensure_office_key, load_office_key, public_key_hex
 from .ledger import Ledger, LedgerError, default_ledger_path
 from .office_state import OfficeSyncState
@@ -30,6 +32,7 @@ from .offline import apply_ack_file, export_batches
 from .refusals import Refusal, message_for
 from .settings import SettingsError, SyncSettings, load_settings, write_settings
 from .transport import TransportError
+from .trust import TrustError, fetch_setup_document, pin_central, read_setup_file, report_key
 
 _FAILURES = (SettingsError, SyncError, IdentityError, LedgerError, TransportError, Refusal, OSError,
              ValueError)
@@ -64,38 +67,85 @@ def sync_group() -> None:
 @click.option("--batch-records", type=int, default=None, help="Records per batch (default 1000).")
 @click.option("--interval", type=float, default=None, help="Seconds between syncs (default 60).")
 @click.option("--central-key", default=None,
-              help="The central server's public key (`seda central key`), to trust USB acknowledgements.")
+              help="The central server's public key (`seda central key`); the key fetched from "
+                   "--central or read from --central-file must be this one.")
+@click.option("--central-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The central office's setup file (`seda central key --out FILE`), "
+                                 "for offices that sync by USB stick.")
+@click.option("--insecure-http", is_flag=True,
+              help="Allow a plain http:// central address on another machine (not recommended).")
 def setup_command(office: str, central_url: str | None, batch_records: int | None, interval: float | None,
-                  central_key: str | None) -> None:
-    """Write $SEDA_HOME/sync.toml and make this office's sync key (once).
+                  central_key: str | None, central_file: Path | None, insecure_http: bool) -> None:
+    """Write $SEDA_HOME/sync.toml, make this office's sync key (once) and pin the central key.
 
-    Without --central the office syncs only by USB stick (`seda sync export`)."""
+    The central key comes from --central-key, --central-file or the central server itself
+    (then compare the fingerprint printed with `seda central key`); with it comes the signed
+    key misconduct reports are sealed to.  Without --central the office syncs only by USB
+    stick (`seda sync export`)."""
     home = seda_home()
     try:
-        settings = load_settings(home)
-        settings = replace(settings, office=office,
-                           central_url=settings.central_url if central_url is None else central_url)
+        existing: SyncSettings | None = load_settings(home)
     except SettingsError:
-        try:
-            settings = SyncSettings(office=office, central_url=central_url or "")
-        except SettingsError as exc:
-            raise click.ClickException(str(exc)) from None
+        existing = None
+    try:
+        if existing is None:
+            settings = SyncSettings(office=office, central_url=central_url or "",
+                                    insecure_http=insecure_http)
+        else:
+            settings = replace(existing, office=office,
+                               insecure_http=insecure_http or existing.insecure_http,
+                               central_url=existing.central_url if central_url is None else central_url)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         if batch_records is not None:
             settings = replace(settings, batch_records=batch_records)
         if interval is not None:
             settings = replace(settings, interval_seconds=interval)
-        if central_key is not None:
-            settings = replace(settings, central_key="".join(central_key.split()).lower())
         path = write_settings(home, settings)
         key, created = ensure_office_key(home)
     except (SettingsError, IdentityError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {path}")
     click.echo(("Created" if created else "Kept") + f" this office's sync key in {home / 'keys'}")
+    _pin(home, settings, central_file, central_key)
     click.echo("کلید عمومی این دفتر را به ادارهٔ مرکزی بدهید تا ثبت شود:")
     click.echo("Give this public key to the central office to register the office:")
     click.echo(f"  seda central office add {settings.office} --public-key {public_key_hex(key)}")
+
+
+def _pin(home: Path, settings: SyncSettings, central_file: Path | None, central_key: str | None) -> None:
+    """Pin the central key and keep the oversight key; say where misconduct reports go."""
+    document = None
+    try:
+        if central_file is not None:
+            document = read_setup_file(central_file)
+        elif settings.central_url:
+            try:
+                document = fetch_setup_document(settings.central_url, settings.timeout_seconds)
+            except TransportError as exc:
+                click.echo("سرور مرکزی اکنون در دسترس نیست؛ کلید آن در نخستین همگام‌سازی گرفته می‌شود.\n"
+                           f"The central server cannot be reached now ({exc}); its key will be "
+                           "fetched and pinned at the first sync.", err=True)
+        settings = pin_central(home, settings, document, central_key)
+    except (TrustError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if settings.central_key:
+        click.echo(f"Central key pinned: {settings.central_key}")
+        if document is not None and central_key is None and central_file is None:
+            click.echo("  این کلید را با خروجی `seda central key` در ادارهٔ مرکزی مقایسه کنید. / "
+                       "Compare it with `seda central key` at the central office.")
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        target = report_key(home, ledger)
+    if target is None:
+        click.echo("گزارش تخلف در کیوسک پذیرفته نمی‌شود تا کلید ادارهٔ مرکزی برسد. / "
+                   "The kiosk takes no misconduct report until the central key is here.", err=True)
+    elif target.holder == "oversight":
+        click.echo(f"گزارش‌های تخلف برای واحد نظارت رمزگذاری می‌شوند / Misconduct reports are sealed "
+                   f"to the oversight key {target.key_id}.")
+    else:
+        click.echo("گزارش‌های تخلف تا رسیدن کلید واحد نظارت برای ادارهٔ مرکزی رمزگذاری می‌شوند / "
+                   "Misconduct reports are sealed to the central key until the oversight key arrives.")
 
 
 @sync_group.command("key")
@@ -184,6 +234,7 @@ def status_data(home: Path) -> dict:
             "last_refusal": state.get("last_refusal"),
             "last_export": state.get("last_export"),
             "pull_cursor": state.pull_cursor(),
+            "held_reports": ledger.held_count(settings.office),
         }
 
 
@@ -216,6 +267,9 @@ def status_command(as_json: bool) -> None:
             click.echo(f"  ({refusal['detail']})")
     else:
         click.echo("آخرین ردّ / Last refusal: ندارد / none")
+    if data["held_reports"]:
+        click.echo(f"گزارش تخلفِ در انتظار پایان ساعت / Sealed reports waiting for their hour to end: "
+                   f"{data['held_reports']} (then sent, so their exact time is never known)")
     if data["other_office_records"]:
         click.echo(f"Note: {data['other_office_records']} record(s) in this ledger belong to other "
                    "office codes and are not sent.")
@@ -256,11 +310,19 @@ def ack_command(path: Path) -> None:
 def updates_command(tracking_code: str) -> None:
     """Show what the central office answered for a case (as pulled at the last sync)."""
     home = seda_home()
+    office = _settings(home).office
     with Ledger.open(default_ledger_path(home)) as ledger:
         updates = OfficeSyncState(ledger).pulled_case_updates(tracking_code)
+        locator = None
+        if not updates:  # a sealed misconduct report is known here only by its locator
+            locator = follow_up_locator(tracking_code, office)
+            updates = OfficeSyncState(ledger).pulled_misconduct_updates(locator)
     if not updates:
         click.echo("هنوز پاسخی نرسیده است / No update has arrived yet.")
     for update in updates:
         fa, en = status_label(update["status"])
-        click.echo(f"{update['at']}  {fa} / {en}" + (f"\n  {update['answer']}" if update.get("answer") else ""))
+        answer = update.get("answer")
+        if locator and update.get("answer_sealed"):
+            answer = open_answer(update["answer_sealed"], tracking_code, locator)
+        click.echo(f"{update['at']}  {fa} / {en}" + (f"\n  {answer}" if answer else ""))
 

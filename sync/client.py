@@ -22,12 +22,13 @@ from typing import Any
 
 from .backoff import backoff_delay
 from .batch import format_time
-from .identity import load_office_key
+from .identity import load_office_key, parse_public_key
 from .ledger import Ledger, LedgerError, default_ledger_path
 from .office_state import OfficeSyncState, OutboxBatch
 from .refusals import BlobsMissing, Refusal, message_for
 from .settings import SettingsError, SyncSettings, load_settings
-from .transport import CentralClient, TransportError
+from .transport import CentralClient, TransportError, UntrustedAnswer
+from .trust import TrustError, fetch_setup_document, pin_central
 
 __all__ = ["SyncError", "SyncReport", "run_forever", "sync_once"]
 
@@ -73,19 +74,25 @@ def sync_once(home: Path, settings: SyncSettings | None = None, *,
     if not settings.central_url and client is None:
         raise SyncError("No central server address is set: this office syncs by USB stick "
                         "(`seda sync export`), or run `seda sync setup --central URL`.")
-    client = client or CentralClient(settings.central_url, settings.office, key,
-                                     timeout=settings.timeout_seconds)
     report = SyncReport()
     with Ledger.open(default_ledger_path(home)) as ledger:
         state = OfficeSyncState(ledger)
         state.set("last_attempt_at", _now())
         try:
+            if client is None:
+                settings = _pinned(home, settings)
+                client = CentralClient(settings.central_url, settings.office, key,
+                                       timeout=settings.timeout_seconds,
+                                       central_key=parse_public_key(settings.central_key))
             refused = _push(state, ledger, client, key, settings, report, should_stop)
             if not should_stop():
                 _pull(state, client, report)
         except Refusal as refusal:
             _remember_refusal(state, refusal)
             raise
+        except (UntrustedAnswer, TrustError) as error:
+            state.set("last_error", {"at": _now(), "detail": str(error)})
+            raise SyncError(str(error)) from None
         except (TransportError, SyncError) as error:
             state.set("last_error", {"at": _now(), "detail": str(error)})
             raise
@@ -95,6 +102,19 @@ def sync_once(home: Path, settings: SyncSettings | None = None, *,
         state.set("last_error", None)
         report.waiting = state.waiting_count(settings.office)
     return report
+
+
+def _pinned(home: Path, settings: SyncSettings) -> SyncSettings:
+    """Settings with the central key pinned: an office set up before keys were pinned takes
+    it from the central server on this first contact (like ``seda sync setup`` does)."""
+    if settings.central_key:
+        return settings
+
+    settings = pin_central(home, settings, fetch_setup_document(settings.central_url,
+                                                                settings.timeout_seconds))
+    log.warning("pinned the central server's key %s (compare it with `seda central key` at the "
+                "central office)", settings.central_key)
+    return settings
 
 
 #: Refusals about the office itself: no later batch can fare better, so pushing stops.

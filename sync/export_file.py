@@ -99,12 +99,15 @@ def _length(text: str) -> int:
 
 
 def encode_ack(acks: list[dict[str, Any]], refusals: list[dict[str, Any]], generated_at: str,
-               key: Ed25519PrivateKey) -> bytes:
+               key: Ed25519PrivateKey, *, oversight_key: dict[str, Any] | None = None) -> bytes:
     """The acknowledgement file the central office hands back for the stick, signed with the
     central key: an acknowledgement marks records delivered, so a forged one would make an
-    office stop sending records the centre never saw."""
+    office stop sending records the centre never saw.  It also carries the signed oversight
+    key (``oversight_key``), so an office that syncs only by USB gets it the same way."""
     payload = {"format": ACK_FORMAT, "generated_at": generated_at, "acks": acks,
                "refusals": refusals}
+    if oversight_key is not None:
+        payload["oversight_key"] = oversight_key
     signature = key.sign(_ACK_PREFIX + canonical_json(payload).encode("utf-8"))
     return json.dumps({**payload, "signature": signature.hex()}, ensure_ascii=False,
                       indent=1).encode("utf-8")

@@ -38,6 +38,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from forms.private_files import prepare_private_database
+
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "MIGRATIONS",
@@ -188,6 +190,32 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE json_extract(body, '$.tracking_code') IS NOT NULL;
         """,
     ),
+    (
+        7,
+        # Sealed misconduct reports wait in held_records until the hour they were filed in has
+        # ended, then join `records` (see Ledger.hold): a record's position among exactly timed
+        # neighbours would otherwise give its time to the second.  WITHOUT ROWID and keyed by
+        # a random UUID, so not even a rowid keeps the order they came in.  They (and the
+        # answers pulled for them) are found by their follow-up locator, not a tracking code.
+        """
+        CREATE TABLE held_records (
+            uuid          TEXT PRIMARY KEY,
+            release_after TEXT NOT NULL,
+            kind          TEXT NOT NULL,
+            office        TEXT NOT NULL,
+            created_at    TEXT NOT NULL,
+            body          TEXT NOT NULL,
+            blob          BLOB
+        ) WITHOUT ROWID;
+        CREATE INDEX held_records_follow_up ON held_records (json_extract(body, '$.follow_up'))
+            WHERE json_extract(body, '$.follow_up') IS NOT NULL;
+        CREATE INDEX records_body_follow_up ON records (json_extract(body, '$.follow_up'))
+            WHERE json_extract(body, '$.follow_up') IS NOT NULL;
+        CREATE INDEX central_items_follow_up
+            ON central_items (json_extract(body, '$.follow_up'))
+            WHERE feed = 'case_update';
+        """,
+    ),
 )
 
 _PAGE_SIZE = 500  # records() reads in pages so no read statement stays open long
@@ -237,7 +265,8 @@ class Ledger:
         so an old install can never damage data it does not understand.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # 0600 before SQLite opens it: its -wal and -shm files take the same mode.
+        prepare_private_database(path)
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so Python's
         # sqlite3 module never opens a deferred transaction behind our back.
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
@@ -439,6 +468,91 @@ class Ledger:
                 (sha256, media_type, len(data), data),
             )
             return self.append("attachment", body, office=office, uuid=uuid, created_at=created_at)
+
+    # -- records held back until their hour has ended ------------------------------------
+
+    def hold(
+        self,
+        kind: str,
+        body: Mapping[str, Any],
+        *,
+        office: str,
+        created_at: datetime,
+        release_after: datetime,
+        uuid: str | uuidlib.UUID | None = None,
+        blob: bytes | None = None,
+    ) -> Record:
+        """Keep a record out of ``records`` until ``release_after`` (:meth:`release_held`).
+
+        For sealed misconduct reports: their ``created_at`` is rounded to the hour, and their
+        place among other records must not tell the time either, so they are appended only
+        once their hour is over, all of that hour's together, in random order.  The returned
+        record has ``seq`` 0 (it has no place yet).  ``blob`` is an attachment's (sealed)
+        bytes, stored in :data:`blobs` on release too.
+        """
+        _check_kind(kind)
+        _check_text("office", office)
+        body_json = _canonical_json(body)
+        record_uuid = str(uuidlib.uuid4()) if uuid is None else _normalise_uuid(uuid)
+        created_text = _format_time(created_at)
+        with self.transaction():
+            if self._row_for_uuid(record_uuid) is not None or self._conn.execute(
+                    "SELECT 1 FROM held_records WHERE uuid = ?", (record_uuid,)).fetchone():
+                raise LedgerConflict(f"Record {record_uuid} already exists; a UUID must name exactly one record.")
+            self._conn.execute(
+                "INSERT INTO held_records (uuid, release_after, kind, office, created_at, body, blob)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (record_uuid, _format_time(release_after), kind, office, created_text, body_json,
+                 None if blob is None else bytes(blob)))
+        return _to_record((0, record_uuid, kind, office, created_text, body_json))
+
+    def hold_attachment(self, data: bytes, media_type: str, *, office: str, created_at: datetime,
+                        release_after: datetime, meta: Mapping[str, Any] | None = None) -> Record:
+        """:meth:`add_attachment`, held back like :meth:`hold` (bytes included)."""
+        data = bytes(data)
+        meta = dict(meta or {})
+        if _ATTACHMENT_KEYS & meta.keys():
+            raise LedgerError(f"Attachment meta may not set {sorted(_ATTACHMENT_KEYS & meta.keys())}.")
+        body = {**meta, "sha256": hashlib.sha256(data).hexdigest(), "media_type": media_type,
+                "size": len(data)}
+        return self.hold("attachment", body, office=office, created_at=created_at,
+                         release_after=release_after, blob=data)
+
+    def held(self, field: str, value: Any) -> list[Record]:
+        """Held records whose body has ``field`` == ``value`` (``follow_up`` is indexed)."""
+        if not field.isidentifier():
+            raise LedgerError(f"cannot search by field {field!r}.")
+        rows = self._conn.execute(
+            "SELECT 0, uuid, kind, office, created_at, body FROM held_records"
+            f" WHERE json_extract(body, '$.{field}') = ?", (value,)).fetchall()
+        return [_to_record(row) for row in rows]
+
+    def held_count(self, office: str | None = None) -> int:
+        """How many records wait for their hour to end (``seda sync status`` shows it)."""
+        if office is None:
+            return self._conn.execute("SELECT count(*) FROM held_records").fetchone()[0]
+        return self._conn.execute("SELECT count(*) FROM held_records WHERE office = ?",
+                                  (office,)).fetchone()[0]
+
+    def release_held(self, now: datetime | None = None) -> int:
+        """Append every held record whose time has come (attachments first, then the rest,
+        each group in UUID order, i.e. random); returns how many."""
+        with self.transaction():
+            rows = self._conn.execute(
+                "SELECT uuid, kind, office, created_at, body, blob FROM held_records"
+                " WHERE release_after <= ? ORDER BY kind <> 'attachment', uuid",
+                (_format_time(_utc_now() if now is None else now),)).fetchall()
+            for record_uuid, kind, office, created_at, body, blob in rows:
+                if blob is not None:
+                    self._conn.execute(
+                        "INSERT OR IGNORE INTO blobs (sha256, media_type, size, data) VALUES (?, ?, ?, ?)",
+                        (hashlib.sha256(blob).hexdigest(), json.loads(body).get("media_type", ""),
+                         len(blob), blob))
+                self._conn.execute(
+                    "INSERT INTO records (uuid, kind, office, created_at, body) VALUES (?, ?, ?, ?, ?)",
+                    (record_uuid, kind, office, created_at, body))
+                self._conn.execute("DELETE FROM held_records WHERE uuid = ?", (record_uuid,))
+        return len(rows)
 
     def issue_sheets(self, office: str, form: str, form_version: int, count: int) -> range:
         """Reserve the next ``count`` serials for paper sheets of ``form`` at ``office``.

@@ -71,9 +71,11 @@ class OfficeSyncState:
         """Freeze the next records of ``office`` into a new batch; None when nothing is new.
 
         Records another office code wrote into this ledger are stepped over (never sent: the
-        central server only accepts an office's own records under its signature).
+        central server only accepts an office's own records under its signature).  Sealed
+        reports whose hour has ended join the ledger first (:meth:`Ledger.release_held`).
         """
         with self.ledger.transaction():
+            self.ledger.release_held()
             last_batch, last_seq = self._conn.execute(
                 "SELECT coalesce(max(batch_seq), 0), coalesce(max(last_seq), 0) FROM sync_outbox"
             ).fetchone()
@@ -242,11 +244,40 @@ class OfficeSyncState:
 
     def central_items(self, feed: str) -> dict[str, dict[str, Any]]:
         """The current items of one feed (``catalogue``, ``contact``, ``form_definition``,
-        ``revoked_sheet``, ``office_key``), by key; deleted ones left out."""
+        ``revoked_sheet``, ``office_key``, ``oversight_key``), by key; deleted ones left out."""
         rows = self._conn.execute(
             "SELECT key, body FROM central_items WHERE feed = ? AND deleted = 0 ORDER BY key", (feed,)
         ).fetchall()
         return {key: json.loads(body) for key, body in rows}
+
+    def pulled_misconduct_updates(self, locator: str) -> list[dict[str, Any]]:
+        """What the central office sent for the sealed misconduct report with this follow-up
+        locator (sync/follow_up.py): statuses, and answers sealed to its tracking code."""
+        rows = self._conn.execute(
+            "SELECT body FROM central_items WHERE feed = 'case_update' AND deleted = 0"
+            " AND json_extract(body, '$.follow_up') = ? ORDER BY cursor", (locator,)).fetchall()
+        return [json.loads(body) for (body,) in rows]
+
+    def oversight_statement(self) -> dict[str, Any] | None:
+        """The signed oversight key statement last received (check it before use:
+        sync/trust.py ``report_key``)."""
+        row = self._conn.execute(
+            "SELECT body FROM central_items WHERE feed = 'oversight_key' AND key = 'current'"
+            " AND deleted = 0").fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def keep_oversight_statement(self, statement: Mapping[str, Any]) -> None:
+        """Keep an oversight key statement that came by setup or a USB acknowledgement file
+        (pulled ones arrive through :meth:`store_central_items`); a newer one replaces it."""
+        with self.ledger.transaction():
+            current = self.oversight_statement()
+            if current is not None and str(current.get("created_at", "")) > str(statement.get("created_at", "")):
+                return
+            self._conn.execute(
+                "INSERT INTO central_items (feed, key, cursor, deleted, body, received_at)"
+                " VALUES ('oversight_key', 'current', 0, 0, ?, ?) ON CONFLICT (feed, key) DO UPDATE"
+                " SET body = excluded.body, deleted = 0, received_at = excluded.received_at",
+                (canonical_json(dict(statement)), format_time(datetime.now(timezone.utc))))
 
     def is_sheet_revoked(self, sheet_code: str) -> bool:
         """Whether the central office revoked this sheet code (the scanner refuses it)."""

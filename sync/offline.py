@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from forms.private_files import open_private
+
 from .batch import format_time
 from .identity import load_office_key, parse_public_key
 from .ledger import Ledger, default_ledger_path
@@ -24,6 +26,7 @@ from .export_file import decode_ack, write_export
 from .refusals import message_for
 from .settings import SyncSettings
 from .client import SyncError
+from .trust import TrustError, store_oversight_statement
 
 __all__ = ["AckSummary", "ExportSummary", "apply_ack_file", "export_batches"]
 
@@ -60,7 +63,7 @@ def export_batches(home: Path, settings: SyncSettings, out: Path) -> ExportSumma
         for sha256 in hashes:
             if not ledger.has_blob(sha256):
                 raise SyncError(f"The ledger lacks the bytes of attachment {sha256}.")
-        with open(tmp, "wb") as handle:
+        with open_private(tmp, "wb") as handle:  # sealed, but still nobody else's to read
             write_export(handle,
                          ((h, ledger.blob(h)) for h in hashes),
                          (state.batch_bytes(b, key) for b in pending))
@@ -81,6 +84,11 @@ def apply_ack_file(home: Path, settings: SyncSettings, path: Path) -> AckSummary
         payload = decode_ack(Path(path).read_bytes(), parse_public_key(settings.central_key))
     except ValueError as exc:
         raise SyncError(str(exc)) from None
+    if payload.get("oversight_key") is not None:  # the key reports are sealed to, signed too
+        try:
+            store_oversight_statement(home, payload["oversight_key"], settings.central_key)
+        except TrustError as exc:
+            raise SyncError(str(exc)) from None
     acknowledged = already = unknown = 0
     with Ledger.open(default_ledger_path(home)) as ledger:
         state = OfficeSyncState(ledger)

@@ -12,14 +12,15 @@ TOML because Python reads it without extra packages (``tomllib``) and people can
 """
 from __future__ import annotations
 
+import ipaddress
 import json
-import os
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from urllib.parse import urlparse
 
 from forms import validate_office_code
+from forms.private_files import write_private
 
 __all__ = ["SettingsError", "SyncSettings", "load_settings", "settings_path", "write_settings"]
 
@@ -41,9 +42,13 @@ class SyncSettings:
     max_backoff_seconds: float = 900.0
     #: Seconds one HTTP request may take before the client gives up and retries later.
     timeout_seconds: float = 60.0
-    #: The central server's public key (`seda central key`): USB acknowledgement files must
-    #: be signed with it.  "" = this office does not read acknowledgement files.
+    #: The central server's public key (`seda central key`), pinned at `seda sync setup` or on
+    #: first contact: every acknowledgement, pulled page and the oversight key must be signed
+    #: with it (sync/trust.py).  "" = not pinned yet.
     central_key: str = ""
+    #: Allow a plain http:// central URL that is not this machine (answers are still signed,
+    #: but what is sent can be read on the way).  Only with `seda sync setup --insecure-http`.
+    insecure_http: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -55,6 +60,12 @@ class SyncSettings:
             raise SettingsError(
                 f"نشانی سرور مرکزی باید با http:// یا https:// شروع شود / "
                 f"the central URL must start with http:// or https:// (got {self.central_url!r})")
+        if parsed.scheme == "http" and not self.insecure_http and not is_loopback(parsed.hostname):
+            raise SettingsError(
+                "نشانی سرور مرکزی باید https:// باشد؛ با http:// هر کس در مسیر شبکه آنچه فرستاده "
+                "می‌شود را می‌بیند. اگر ناگزیرید، `--insecure-http` را بیفزایید. / "
+                f"The central URL must be https:// ({self.central_url!r} is plain http to another "
+                "machine, readable by anyone on the way); add --insecure-http only if you must.")
         if self.central_key:
             from .identity import IdentityError, parse_public_key
 
@@ -62,8 +73,22 @@ class SyncSettings:
                 parse_public_key(self.central_key)
             except IdentityError as exc:
                 raise SettingsError(f"central_key: {exc}") from None
+        if not isinstance(self.insecure_http, bool):
+            raise SettingsError("insecure_http must be true or false")
         if self.batch_records < 1 or self.interval_seconds <= 0 or self.max_backoff_seconds <= 0:
             raise SettingsError("batch_records, interval_seconds and max_backoff_seconds must be positive")
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` is this machine (plain http to it never crosses a network)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def settings_path(home: Path) -> Path:
@@ -95,7 +120,6 @@ def load_settings(home: Path) -> SyncSettings:
 def write_settings(home: Path, settings: SyncSettings) -> Path:
     """Write the settings file atomically (a half-written file would stop sync)."""
     path = settings_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# Seda sync settings for this office (written by `seda sync setup`; safe to edit).",
              "# تنظیمات همگام‌سازی این دفتر"]
     comments = {
@@ -105,12 +129,10 @@ def write_settings(home: Path, settings: SyncSettings) -> Path:
         "interval_seconds": "Seconds between syncs when all is delivered",
         "max_backoff_seconds": "Longest wait between retries while the server is unreachable",
         "timeout_seconds": "Seconds one request may take",
-        "central_key": "Central server's public key, to trust USB acknowledgement files",
+        "central_key": "Central server's public key: answers, acknowledgements and the oversight key must be signed with it",
+        "insecure_http": "Allow a plain http:// central server on another machine (not recommended)",
     }
     for name, value in asdict(settings).items():
         lines.append(f"# {comments[name]}")
         lines.append(f"{name} = {json.dumps(value, ensure_ascii=False)}")
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_private(path, "\n".join(lines) + "\n")

@@ -19,32 +19,55 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .refusals import BlobsMissing, Refusal
-from .request_auth import sign_request
+from .request_auth import BATCH_ACK_PREFIX, PULL_PREFIX, sign_request, verify_answer
 
-__all__ = ["CentralClient", "TransportError"]
+__all__ = ["CentralClient", "TransportError", "UntrustedAnswer"]
 
 
 class TransportError(Exception):
     """The central server could not be reached or gave no usable answer; retry later."""
 
 
+class UntrustedAnswer(Exception):
+    """An acknowledgement or pulled page without the pinned central key's signature: nothing
+    in it is used, and a person must look (wrong key pinned, or someone in between)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"پاسخ سرور مرکزی ({what}) امضای کلید مرکزی این دفتر را ندارد؛ چیزی از آن پذیرفته نشد. / "
+            f"The central server's answer ({what}) is not signed with the central key this office "
+            "trusts; nothing in it was accepted.")
+
+
 class CentralClient:
-    """The office's view of the central server's endpoints."""
+    """The office's view of the central server's endpoints.
+
+    ``central_key`` is the pinned central key; acknowledgements and pulled pages not signed
+    with it raise :class:`UntrustedAnswer` (without it, none can be trusted: also raised).
+    """
 
     def __init__(self, base_url: str, office: str, key: Ed25519PrivateKey, *,
-                 timeout: float = 60.0) -> None:
+                 timeout: float = 60.0, central_key: Ed25519PublicKey | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.office = office
         self.key = key
         self.timeout = timeout
+        self.central_key = central_key
+
+    def _trusted(self, prefix: bytes, payload: dict[str, Any], what: str) -> dict[str, Any]:
+        if self.central_key is None or not verify_answer(prefix, payload, self.central_key):
+            raise UntrustedAnswer(what)
+        return payload
 
     def send_batch(self, data: bytes) -> dict[str, Any]:
-        """POST a signed batch; the acknowledgement, or Refusal / BlobsMissing / TransportError."""
-        return self._call("POST", "/v1/batches", data, {"Content-Type": "application/vnd.seda.batch"},
-                          signed=False)
+        """POST a signed batch; the acknowledgement (signed by the centre), or Refusal /
+        BlobsMissing / TransportError / UntrustedAnswer."""
+        ack = self._call("POST", "/v1/batches", data, {"Content-Type": "application/vnd.seda.batch"},
+                         signed=False)
+        return self._trusted(BATCH_ACK_PREFIX, ack, "acknowledgement")
 
     def missing_blobs(self, hashes: list[str]) -> list[str]:
         body = json.dumps({"sha256": hashes}).encode("ascii")
@@ -55,16 +78,26 @@ class CentralClient:
         self._call("PUT", f"/v1/blobs/{sha256}", data, {"Content-Type": "application/octet-stream"})
 
     def pull(self, after: int, limit: int = 500) -> dict[str, Any]:
-        return self._call("GET", f"/v1/pull?after={int(after)}&limit={int(limit)}", b"", {})
+        """One page of what the central server has for this office past cursor ``after``; it
+        must be signed by the central key and name this office, this cursor and this request."""
+        sent: dict[str, str] = {}
+        page = self._call("GET", f"/v1/pull?after={int(after)}&limit={int(limit)}", b"", {}, sent=sent)
+        self._trusted(PULL_PREFIX, page, "pull")
+        if (page.get("office") != self.office or page.get("after") != int(after)
+                or page.get("request") != sent.get("Seda-Signature")):
+            raise UntrustedAnswer("pull: another office's, cursor's or request's page")
+        return page
 
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/v1/health", b"", {}, signed=False)
 
     def _call(self, method: str, target: str, body: bytes, headers: dict[str, str], *,
-              signed: bool = True) -> dict[str, Any]:
+              signed: bool = True, sent: dict[str, str] | None = None) -> dict[str, Any]:
         headers = dict(headers)
         if signed:
             headers.update(sign_request(self.key, self.office, method, target, body))
+        if sent is not None:
+            sent.update(headers)
         request = urllib.request.Request(self.base_url + target, data=body if method != "GET" else None,
                                          method=method, headers=headers)
         try:

@@ -78,9 +78,11 @@ def store(store_url: str) -> Iterator[Store]:
 class ThreadedServer:
     """The central app on 127.0.0.1 with a real HTTP server (werkzeug, threaded)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, home: Path | None = None) -> None:
         self.store = store
-        self._server = make_server("127.0.0.1", 0, create_app(store), threaded=True)
+        app = create_app(store, home=home)  # home: the central installation's keys
+        self.keys = app.extensions["seda.central_keys"]  # the sync key offices pin
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},

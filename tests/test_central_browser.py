@@ -16,7 +16,7 @@ from kiosk_fixtures import OFFICE, start_live
 from sync import sync_once, write_settings
 from sync.central import open_store
 from sync.central.casework import Casework
-from sync.central.demo_seed import seed_central_demo
+from sync.central.demo_seed import DEMO_USERS, seed_central_demo
 from sync.central.server import start_central
 from sync.identity import ensure_office_key, public_key_hex
 from sync.settings import SyncSettings
@@ -37,7 +37,7 @@ browser = launch_chromium()
 def installation(tmp_path: Path):
     """An office (kiosk + ledger + sync settings) and the central server it syncs with."""
     store = open_store(tmp_path / "central.sqlite3")
-    seed_central_demo(store, PASSWORD)
+    seed_central_demo(store, dict.fromkeys(DEMO_USERS, PASSWORD))
     central = start_central(store)
     home = tmp_path / "office"
     home.mkdir()

@@ -444,9 +444,9 @@ def test_the_cli_override_is_in_the_audit_log(store: Store, cw: Casework, routed
 def test_a_case_moved_to_oversight_loses_its_text_in_the_cases_export(store: Store, cw: Casework,
                                                                       routed) -> None:
     from forms.persian import to_jalali
-    from sync.central.exports import WITHHELD, case_rows
+    from sync.central.exports import MISCONDUCT_COUNT, case_rows
 
     month = to_jalali(routed.received.astimezone(TEHRAN)).strftime("%Y-%m")
     cw.refer(routed.uuid, OVERSIGHT, actor="sara")
     rows = list(case_rows(store, month))
-    assert len(rows) == 1 and WITHHELD in rows[0] and TEXT not in rows[0]
+    assert len(rows) == 1 and MISCONDUCT_COUNT in rows[0] and TEXT not in rows[0]

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import numpy
 from sync.central import Store
 from sync.central.cli import central_group
-from sync.central.exports import SEALED, WITHHELD, export
+from sync.central.exports import MISCONDUCT_COUNT, SEALED, export
 from sync.central.report import fairness_note, write_report
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
@@ -133,33 +133,46 @@ def test_csv_export_has_a_bom_and_persian_intact_and_no_mobile(filled: Store, tm
 def test_xlsx_export_opens_with_openpyxl(filled: Store, tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     out = tmp_path / "cases.xlsx"
-    assert export(filled, "cases", "1405-09", out, fmt="xlsx") == 4
+    assert export(filled, "cases", "1405-09", out, fmt="xlsx") == 3  # two cases, one count row
     sheet = openpyxl.load_workbook(out).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:5] == ("uuid", "office", "created_at", "jalali", "tracking_code")
+    assert rows[0][:5] == ("uuid", "office", "created_at", "jalali", "type")
     assert "صف طولانی" in rows[1]
 
 
 def _cases(store: Store, tmp_path: Path, **kwargs) -> dict[str, dict]:
+    """Rows by text (cases) or "misconduct" (the count row)."""
     out = tmp_path / "cases.csv"
     export(store, "cases", "1405-09", out, **kwargs)
-    return {r["tracking_code"]: r for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))}
+    rows = csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))
+    return {("misconduct" if r["text"] == MISCONDUCT_COUNT else r["text"]): r for r in rows}
 
 
 def test_cases_export_never_carries_personal_data_of_anonymous_cases(filled: Store, tmp_path: Path) -> None:
     for flag in (False, True):
         rows = _cases(filled, tmp_path, include_oversight=flag)
-        assert rows["33334444"]["name"] == "" and rows["33334444"]["text"] == "درخواست"
-    assert rows["11112222"]["national_id"] == "0012345679"  # a named case keeps its sender
+        assert rows["درخواست"]["name"] == ""
+    assert rows["صف طولانی"]["national_id"] == "0012345679"  # a named case keeps its sender
 
 
-def test_cases_export_withholds_misconduct_text_unless_include_oversight(filled: Store, tmp_path: Path) -> None:
+def test_cases_export_has_only_a_count_of_misconduct_reports_unless_include_oversight(filled: Store,
+                                                                                   tmp_path: Path) -> None:
     rows = _cases(filled, tmp_path)
-    assert (rows["55556666"]["text"], rows["55556666"]["name"], rows["55556666"]["mobile"]) == (WITHHELD, "", "")
-    assert rows["77778888"]["text"] == SEALED
+    assert set(rows) == {"صف طولانی", "درخواست", "misconduct"}
+    assert (rows["misconduct"]["count"], rows["misconduct"]["office"], rows["misconduct"]["uuid"]) == ("2", "THR-012", "")
     oversight = _cases(filled, tmp_path, include_oversight=True)
-    assert (oversight["55556666"]["text"], oversight["55556666"]["name"]) == ("رشوه خواست", "علی")
-    assert oversight["77778888"]["text"] == SEALED  # only the oversight key opens a sealed report
+    assert oversight["رشوه خواست"]["name"] == "علی"
+    assert oversight[SEALED]["type"] == "misconduct"  # only the oversight key opens a sealed report
+
+
+def test_cases_export_never_carries_a_tracking_code(filled: Store, tmp_path: Path) -> None:
+    for flag in (False, True):
+        out = tmp_path / "cases.csv"
+        export(filled, "cases", "1405-09", out, include_oversight=flag)
+        text = out.read_text(encoding="utf-8-sig")
+        assert "tracking_code" not in text.splitlines()[0]
+        for code in ("11112222", "33334444", "55556666", "77778888"):
+            assert code not in text
 
 
 def test_export_cli_writes_csv_and_xlsx(filled: Store, store_url: str, tmp_path: Path) -> None:

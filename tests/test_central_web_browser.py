@@ -22,7 +22,7 @@ import pytest
 
 from central_web_support import CaseOffice, web_client
 from sync.central import open_store
-from sync.central.demo_seed import seed_central_demo
+from sync.central.demo_seed import DEMO_USERS, seed_central_demo
 from sync.central.server import start_central
 
 from browser_support import SCREENSHOTS, axe_violations, launch_chromium
@@ -106,7 +106,7 @@ def survey_answers() -> list[dict]:
 @pytest.fixture(scope="module")
 def central(tmp_path_factory):
     store = open_store(tmp_path_factory.mktemp("central") / "central.sqlite3")
-    seed_central_demo(store, PASSWORD)
+    seed_central_demo(store, dict.fromkeys(DEMO_USERS, PASSWORD))
     office = CaseOffice(store, web_client(store))
     found = Central(url="")
     filed = {

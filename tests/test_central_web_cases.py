@@ -14,7 +14,6 @@ from sync.case_updates import format_tracking_code
 from sync.central import Store
 from sync.central.casework import Casework
 from sync.central.web import audit
-from sync.sealing import generate_key_pair
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
@@ -338,8 +337,7 @@ def test_oversight_answers_a_misconduct_report(store: Store, desk) -> None:
     assert desk.cw.case(uuid).status == "answered"
 
 
-def test_sealed_report_stays_sealed_without_the_key(store: Store, desk, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("SEDA_HOME", str(tmp_path))
+def test_sealed_report_stays_sealed_without_the_key(store: Store, desk) -> None:
     key = X25519PrivateKey.generate()
     uuid, _ = desk.office.file(case_type="misconduct", text="متن مهروموم", identity=True,
                                sealed_to=key.public_key())
@@ -347,17 +345,21 @@ def test_sealed_report_stays_sealed_without_the_key(store: Store, desk, tmp_path
     assert "مهروموم‌شده" in html and "متن مهروموم" not in html and NAME not in html
 
 
-def test_sealed_report_opens_for_oversight_with_the_key_on_the_server(store: Store, desk, tmp_path,
-                                                                      monkeypatch) -> None:
-    monkeypatch.setenv("SEDA_HOME", str(tmp_path))
-    (tmp_path / "keys").mkdir()
-    generate_key_pair(tmp_path / "keys" / "oversight.key", tmp_path / "keys" / "oversight.pub")
-    from sync.sealing import load_public_key
+def _oversight_public(client):
+    return client.application.extensions["seda.central_keys"].oversight_private().public_key()
 
-    public = load_public_key(tmp_path / "keys" / "oversight.pub")
-    uuid, _ = desk.office.file(case_type="misconduct", text="متن مهروموم", identity=True, sealed_to=public)
+
+def test_sealed_report_opens_for_oversight_with_the_key_on_the_server(store: Store, desk) -> None:
+    uuid, _ = desk.office.file(case_type="misconduct", text="متن مهروموم", identity=True,
+                               sealed_to=_oversight_public(desk.bazras))
     html = _html(desk.bazras.get(f"/cases/{uuid}"))
     assert "متن مهروموم" in html and NAME in html
+
+
+def test_sealed_report_stays_sealed_for_an_auditor_even_with_the_key_on_the_server(store: Store, desk) -> None:
+    uuid, _ = desk.office.file(case_type="misconduct", text="متن مهروموم", identity=True,
+                               sealed_to=_oversight_public(desk.bazras))
+    assert desk.hesab.get(f"/cases/{uuid}").status_code == 404
 
 
 def test_case_page_in_english_is_ltr(store: Store, desk) -> None:

@@ -12,9 +12,11 @@ import time
 import pypdfium2
 import pytest
 
+from kiosk.cases import find_case
 from kiosk.tracking import normalize_tracking_code
 
-from kiosk_fixtures import MANAGER, OPERATOR, add_staff, open_ledger, start_live
+from kiosk_fixtures import MANAGER, OFFICE, OPERATOR, add_staff, open_ledger, start_live
+from seal_fixtures import make_central_install
 from scanner_fixtures import printed_sheets  # noqa: F401 - a fixture
 
 from browser_support import SCREENSHOTS, axe_violations, launch_chromium
@@ -29,9 +31,17 @@ browser = launch_chromium(("--use-fake-ui-for-media-stream", "--use-fake-device-
 
 
 @pytest.fixture(scope="module")
-def kiosk(tmp_path_factory):
+def central(tmp_path_factory):
+    install = make_central_install(tmp_path_factory.mktemp("central-home"))
+    yield install
+    install.store.close()
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory, central):
     home = tmp_path_factory.mktemp("kiosk-home")
     add_staff(home)
+    central.set_up(home, office=OFFICE)  # misconduct reports are sealed to its oversight key
     live, stop = start_live(home)
     yield live
     stop()
@@ -272,7 +282,7 @@ def test_voice_message_recorded_with_the_fake_microphone(screen, kiosk):
     assert attachment.body["media_type"].startswith("audio/") and len(recording) > 1000
 
 
-def test_misconduct_report_is_anonymous_by_default(screen, kiosk):
+def test_misconduct_report_is_anonymous_by_default(screen, kiosk, central):
     screen.go("/")
     screen.tap(".tile-report")
     screen.page.wait_for_url("**/report")
@@ -285,8 +295,9 @@ def test_misconduct_report_is_anonymous_by_default(screen, kiosk):
     screen.tap("button.submit")
     screen.page.wait_for_url("**/receipt")
     with open_ledger(kiosk.home) as ledger:
-        (case,) = ledger.find("case", "tracking_code", shown_code(screen))
-    assert case.body["anonymous"] and case.body["route"] == "oversight"
+        case = find_case(ledger, shown_code(screen), OFFICE)
+    opened = central.keys.open_body(case.body)  # sealed at the kiosk: only the centre opens it
+    assert "text" not in case.body and opened["anonymous"] and opened["route"] == "oversight"
 
 
 def test_information_screens(screen):

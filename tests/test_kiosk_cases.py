@@ -76,13 +76,6 @@ def test_filed_case_has_the_documented_body(ledger):
     assert find_case(ledger, body["tracking_code"]).uuid == record.uuid
 
 
-def test_anonymous_misconduct_report_time_is_rounded_to_the_hour(ledger):
-    draft, _ = check_case_form({"text": "x"}, "misconduct", SERVICES)
-    now = datetime(2026, 11, 30, 10, 47, 13, 123, tzinfo=timezone.utc)
-    record = file_case(ledger, draft, office=OFFICE, now=now)
-    assert record.created_at == datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
-
-
 def test_recording_and_case_are_stored_together(ledger):
     draft, _ = check_case_form({"anonymous": "1"}, "voice", SERVICES, text_required=False)
     record = file_case(ledger, draft, office=OFFICE, attachment=(b"OggS fake", "audio/ogg"))

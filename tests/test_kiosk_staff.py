@@ -13,6 +13,7 @@ from forms.cli import main
 from kiosk import create_app
 from kiosk.accounts import AccountStore
 from scanner_fixtures import FILLED_ANSWERS, fill, printed_sheets, save  # noqa: F401 - printed_sheets is a fixture
+from seal_fixtures import central_install  # noqa: F401 - a fixture
 
 from kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixtures
     MANAGER, OGG_RECORDING, OPERATOR, add_staff, app, client, csrf_token, kiosk_home, make_config,
@@ -193,12 +194,17 @@ def test_xss_in_a_complaint_comes_back_escaped(manager):
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
 
 
-def test_misconduct_reports_are_counted_but_not_shown_to_office_staff(manager):
+def test_misconduct_reports_are_counted_but_not_shown_to_office_staff(manager, kiosk_home,
+                                                                     central_install):
+    central_install.set_up(kiosk_home)
     file_case(manager, path="/report", text="گزارش محرمانه درباره مدیر")
     file_case(manager, text="شکایت عادی")
     html = manager.get("/staff/cases").get_data(as_text=True)
     assert "گزارش محرمانه" not in html and "شکایت عادی" in html
-    assert "واحد نظارت: ۱" in html
+    assert "واحد نظارت: ۰" in html  # not even counted until its hour is over: the count would time it
+    with open_ledger(kiosk_home) as ledger:
+        ledger.release_held(datetime(2100, 1, 1, tzinfo=timezone.utc))
+    assert "واحد نظارت: ۱" in manager.get("/staff/cases").get_data(as_text=True)
 
 
 def test_voice_messages_of_office_cases_can_be_played_by_managers(manager, kiosk_home):

@@ -82,7 +82,7 @@ def test_status_shows_waiting_records_and_never_synced_in_persian_and_english(ho
 def test_sync_once_against_the_live_server_then_status(homes) -> None:
     set_up(homes)
     store = open_store(homes["central"] / "central.sqlite3")
-    server = ThreadedServer(store)
+    server = ThreadedServer(store, homes["central"])
     try:
         seda(homes["office"], "sync", "setup", "--office", CODE, "--central", server.url)
         add_records(homes["office"], 12, attachments=2)
@@ -96,9 +96,9 @@ def test_sync_once_against_the_live_server_then_status(homes) -> None:
 
 
 def test_refusal_shows_in_status_with_its_reason(homes) -> None:
-    seda(homes["office"], "sync", "setup", "--office", CODE, "--central", "http://x")
+    seda(homes["office"], "sync", "setup", "--office", CODE, "--central", "http://127.0.0.1:9")
     store = open_store(homes["central"] / "central.sqlite3")
-    server = ThreadedServer(store)  # the office was never registered
+    server = ThreadedServer(store, homes["central"])  # the office was never registered
     try:
         seda(homes["office"], "sync", "setup", "--office", CODE, "--central", server.url)
         add_records(homes["office"], 1)
@@ -183,7 +183,7 @@ def test_office_list_and_revoke(homes) -> None:
 
 
 def test_office_add_reads_the_key_from_a_file(homes, tmp_path: Path) -> None:
-    seda(homes["office"], "sync", "setup", "--office", CODE, "--central", "http://x")
+    seda(homes["office"], "sync", "setup", "--office", CODE, "--central", "http://127.0.0.1:9")
     key_file = tmp_path / "thr012.pub"
     seda(homes["office"], "sync", "key", "--out", str(key_file))
     seda(homes["central"], "central", "office", "add", CODE, "--public-key", str(key_file))

@@ -71,7 +71,8 @@ def test_lost_acknowledgement_means_the_batch_is_sent_again_and_acknowledged_as_
         from sync.identity import load_office_key
 
         data = state.batch_bytes(batch, load_office_key(office.home))
-    CentralClient(central.url, office.code, Ed25519PrivateKey.generate()).send_batch(data)  # ack "lost"
+    CentralClient(central.url, office.code, Ed25519PrivateKey.generate(),  # its ack "lost"
+                  central_key=central.keys.signing.public_key()).send_batch(data)
     report = sync_once(office.home)
     assert report.batches_sent == 1 and report.records_duplicate + report.records_new == 5
     assert_exactly_the_union(central.store, [office])

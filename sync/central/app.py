@@ -7,10 +7,13 @@ server processes as the load needs, behind any load balancer, on one PostgreSQL.
 Endpoints (docs/sync-protocol.md has the full contract):
 
 - ``GET  /v1/health``                 is the server up, and can it reach its store
-- ``POST /v1/batches``                a signed batch; answers the acknowledgement
+- ``GET  /v1/setup``                  the centre's sync key and the signed oversight key
+                                      (what ``seda sync setup`` pins)
+- ``POST /v1/batches``                a signed batch; answers the acknowledgement (signed)
 - ``POST /v1/blobs/missing``          signed; which of these attachment hashes are missing
 - ``PUT  /v1/blobs/<sha256>``         signed; one attachment's bytes
 - ``GET  /v1/pull?after=N&limit=M``   signed; what the office should know, past cursor N
+                                      (the page is signed by the centre's key)
 """
 from __future__ import annotations
 
@@ -18,13 +21,17 @@ import json
 import logging
 import re
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
 
+from forms import seda_home
+
 from ..batch import DEFAULT_LIMITS, Limits, parse_batch, verify_batch
 from ..refusals import BlobsMissing, Refusal
-from ..request_auth import verify_request
+from ..request_auth import BATCH_ACK_PREFIX, PULL_PREFIX, verify_request
+from .keys import CentralKeys
 from .open311 import open311_blueprint
 from .store import Store
 from .web import errors as web_errors
@@ -55,11 +62,21 @@ def _answer(payload: dict[str, Any], status: int = 200) -> Response:
                     mimetype="application/json")
 
 
-def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
-    """The WSGI app serving ``store``; ``seda central serve`` hands it to waitress."""
+def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | None = None) -> Flask:
+    """The WSGI app serving ``store``; ``seda central serve`` hands it to waitress.
+
+    ``home`` is the central installation's folder (default ``$SEDA_HOME``): its ``keys/`` hold
+    the sync key that signs every answer and the oversight key (sync/central/keys.py).
+    """
     app = Flask("sync.central")
     app.config["MAX_CONTENT_LENGTH"] = max(limits.max_wire_bytes, MAX_BLOB_BYTES) + 1024
     store_errors = _store_errors()
+    keys = CentralKeys(home if home is not None else seda_home(), store)
+    app.extensions["seda.central_keys"] = keys
+    try:  # the oversight key pair is made with the store; a store that is down: on first use
+        keys.oversight_statement()
+    except store_errors as exc:
+        log.error("store unavailable at start, the oversight key is checked later: %s", exc)
 
     def refuse(refusal: Refusal, *, office: str | None = None, batch_seq: int | None = None,
                logged: bool = True) -> Response:
@@ -107,6 +124,10 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
             db.one("SELECT 1")
         return _answer({"ok": True, "store": store.dialect})
 
+    @app.get("/v1/setup")
+    def setup() -> Response:
+        return _answer(keys.setup_document())
+
     @app.post("/v1/batches")
     def receive_batch() -> Response:
         data = request.get_data()
@@ -122,7 +143,7 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
             return refuse(refusal, office=office, batch_seq=batch_seq)
         log.info("batch %s/%s %s: %d new, %d duplicate, %d conflict", ack["office"], ack["seq"],
                  ack["status"], ack["new"], ack["duplicate"], ack["conflict"])
-        return _answer(ack)
+        return _answer(keys.sign(BATCH_ACK_PREFIX, ack))
 
     @app.post("/v1/blobs/missing")
     def missing_blobs() -> Response:
@@ -165,7 +186,9 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
             return refuse(refusal)
         except ValueError:
             return _answer({"error": "bad_request", "detail": "after and limit are whole numbers"}, 400)
-        return _answer(store.pull(office, after, limit))
+        page = store.pull(office, after, limit)
+        return _answer(keys.sign(PULL_PREFIX, {**page, "office": office, "after": after,
+                                               "request": request.headers["Seda-Signature"]}))
 
     app.register_blueprint(open311_blueprint(store))  # /open311/v2/...: docs/open311.md
     app.register_blueprint(web_blueprint(store))  # the central office's pages: docs/central-office.md

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
@@ -36,6 +36,7 @@ from forms.persian import normalize_letters
 
 from ..batch import BatchRecord, format_time
 from ..case_updates import CASE_STATUSES, normalize_tracking_code, status_label
+from ..follow_up import seal_answer
 from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
 from .workdays import TEHRAN, WorkCalendar, fixed_holidays
@@ -45,8 +46,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "CASE_TYPES", "CLOSED", "DEFAULT_DEADLINE_DAYS", "OPEN_STATUSES", "OVERSIGHT", "TRIAGE",
-    "Case", "Casework", "CaseworkError", "Event", "Rule", "Suggestion", "Unit", "intake",
-    "route", "status_label",
+    "Case", "Casework", "CaseworkError", "Event", "Rule", "Suggestion", "Unit", "hour_of", "intake",
+    "misconduct_update", "route", "status_label",
 ]
 
 CASE_TYPES = ("request", "complaint", "suggestion", "criticism", "misconduct", "voice")
@@ -244,13 +245,58 @@ def _unit_names(db: _Db, code: str) -> tuple[str, str]:
     return (row[0], row[1]) if row else (code, code)
 
 
+#: Opens a sealed case body (the central keys' ``open_body``); None when it cannot.
+Opener = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]
+
+
 def _publish_update(store: Store, db: _Db, case: Case, status: str, at: str, *,
-                    answer: str | None = None) -> None:
+                    answer: str | None = None, opener: Opener | None = None) -> None:
     """Tell the case's office (and through it the citizen) the case's new public status."""
+    if case.is_misconduct:
+        row = db.one("SELECT body FROM records WHERE uuid = ? AND kind = 'case'", (case.uuid,))
+        update = misconduct_update(json.loads(row[0]) if row else {}, status, at, answer=answer,
+                                   opener=opener)
+        if update is not None:
+            store._publish(db, "case_update", update["uuid"], update, office=case.office)  # noqa: SLF001
+        return
     if not case.tracking_code:
         return
     update = _update_body(case.tracking_code, status, case.unit, _unit_names(db, case.unit), at, answer)
     store._publish(db, "case_update", update["uuid"], update, office=case.office)  # noqa: SLF001
+
+
+def hour_of(at: str) -> str:
+    """``at`` rounded down to its hour: the only time a misconduct report ever carries."""
+    return format_time(_parse_time(at).astimezone(timezone.utc).replace(minute=0, second=0,
+                                                                         microsecond=0))
+
+
+def misconduct_update(body: Mapping[str, Any], status: str, at: str, *, answer: str | None = None,
+                      opener: Opener | None = None) -> dict[str, Any] | None:
+    """What the office may receive about a misconduct report: only what its kiosk follow-up
+    shows (docs/sync-protocol.md).
+
+    A report the office sealed is named by its follow-up locator, never its tracking code; it
+    gets the status, the hour, and the answer (or note) sealed to the tracking code, which
+    the central server reads from the report with the oversight key (``opener``); without
+    it, the status only.  A report that reached the centre unsealed (an older office, or a
+    complaint moved to oversight) gets its status only.  No unit, no person, no minute.
+    """
+    hour = hour_of(at)
+    locator = body.get("follow_up")
+    if isinstance(locator, str) and locator:
+        update: dict[str, Any] = {"uuid": str(uuidlib.uuid4()), "follow_up": locator,
+                                  "status": status, "at": hour}
+        opened = opener(body) if (answer and opener is not None) else None
+        code = opened.get("tracking_code") if opened else None
+        if answer and code:
+            update["answer_sealed"] = seal_answer(answer, str(code), locator)
+        return update
+    code = body.get("tracking_code")
+    if not code:
+        return None
+    return {"uuid": str(uuidlib.uuid4()), "tracking_code": normalize_tracking_code(str(code)),
+            "status": status, "at": hour}
 
 
 def _update_body(tracking_code: str, status: str, unit: str, unit_names: tuple[str, str], at: str,
@@ -295,19 +341,28 @@ def intake(store: Store, db: _Db, records: Sequence[BatchRecord], now: str, *,
             received = min(_parse_time(record.created_at), received_now)
         except ValueError:
             received = received_now
+        # A misconduct report carries no time finer than the hour, here either: not the
+        # "received" event, not its row (docs/security.md).
+        at = hour_of(now) if unit == OVERSIGHT else now
+        if unit == OVERSIGHT:
+            received = _parse_time(hour_of(format_time(received)))
         case_type = str(body.get("type") or "request")
         due = format_time(calendar.deadline(received, int(days.get(case_type, 10))))
         code = body.get("tracking_code")
         code = normalize_tracking_code(code) if code is not None else None
         status = "routed" if unit != TRIAGE else "received"
         rows.append((record.uuid, record.office, code, case_type, body.get("service"), unit, status,
-                     format_time(received), due, now, person_key(body),
+                     format_time(received), due, at, person_key(body),
                      "" if "sealed" in body else text_key(str(body.get("text") or ""))[:_MAX_TEXT]))
-        events.append((record.uuid, now, "system", "received", "received", unit, 0))
+        events.append((record.uuid, at, "system", "received", "received", unit, 0))
         if unit != TRIAGE:
-            events.append((record.uuid, now, "system", "routed", "routed", unit, 1))
-            if publish and code:
+            events.append((record.uuid, at, "system", "routed", "routed", unit, 1))
+            update = None
+            if publish and unit == OVERSIGHT:
+                update = misconduct_update(body, "routed", now)
+            elif publish and code:
                 update = _update_body(code, "routed", unit, names.get(unit, (unit, unit)), now)
+            if update is not None:
                 updates.append((update["uuid"], update, record.office))
     added = db.executemany(
         f"INSERT INTO cases ({_CASE_COLUMNS}, person_key, text_key) VALUES"
@@ -379,10 +434,14 @@ def _case(row: Sequence[Any]) -> Case:
 
 
 class Casework:
-    """The casework of one central store (SQLite or PostgreSQL); holds nothing but the store."""
+    """The casework of one central store (SQLite or PostgreSQL); holds nothing but the store
+    and, for the oversight unit's answers, ``opener``: how to open a sealed report (the central
+    keys' ``open_body``), without which an answer to a sealed report reaches its office as a
+    status only."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, opener: Opener | None = None) -> None:
         self.store = store
+        self.opener = opener
 
     # -- units ---------------------------------------------------------------------------
 
@@ -672,7 +731,8 @@ class Casework:
                 changes["answered_at"] = None
             updated = self._set(db, case, now, **changes)
             _event(db, uuid, now, actor, "status", status=status, text=_clean(note), public=True)
-            _publish_update(self.store, db, updated, status, now, answer=_clean(note))
+            _publish_update(self.store, db, updated, status, now, answer=_clean(note),
+                            opener=self.opener)
         return updated
 
     def add_note(self, uuid: str, text: str, *, actor: str) -> Event:
@@ -698,7 +758,7 @@ class Casework:
             self._check_transition(case, "answered")
             updated = self._set(db, case, now, status="answered", answered_at=now, closed_at=None)
             _event(db, uuid, now, actor, "answer", status="answered", text=text, public=True)
-            _publish_update(self.store, db, updated, "answered", now, answer=text)
+            _publish_update(self.store, db, updated, "answered", now, answer=text, opener=self.opener)
         return updated
 
     def refer(self, uuid: str, unit: str, *, actor: str, note: str | None = None) -> Case:
@@ -746,7 +806,8 @@ class Casework:
             updated = self._set(db, case, now, status=status, duplicate_of=duplicate_of if
                                 reason == "duplicate" else None, answered_at=now)
             _event(db, uuid, now, actor, "rejected", status=status, text=_clean(note), public=True)
-            _publish_update(self.store, db, updated, status, now, answer=_clean(note))
+            _publish_update(self.store, db, updated, status, now, answer=_clean(note),
+                            opener=self.opener)
         return updated
 
     def escalate_overdue(self, now: datetime | None = None) -> list[Case]:

@@ -23,11 +23,13 @@ from pathlib import Path
 import click
 
 from forms import seda_home, validate_office_code
+from forms.private_files import write_private
 
 from ..identity import IdentityError, ensure_central_key, public_key_hex
 from ..case_updates import CASE_STATUSES
 from ..refusals import Refusal
 from .importer import import_export
+from .keys import CentralKeys
 from .store import FEEDS, Store, StoreError, open_store
 
 DEFAULT_PORT = 8750
@@ -185,19 +187,31 @@ def import_command(path: Path, ack_out: Path | None, store_url: str | None) -> N
         click.echo(f"REFUSED batch {refusal.get('office')}/{refusal.get('seq')}: "
                    f"[{refusal['code']}] {refusal['detail']}", err=True)
     if ack_out is not None:
-        key, _ = ensure_central_key(seda_home())
-        ack_out.write_bytes(result.ack_file(key))
+        keys = CentralKeys(seda_home(), store)
+        write_private(ack_out, result.ack_file(keys.signing, keys.oversight_statement()))
         click.echo(f"Wrote acknowledgement {ack_out}")
     if result.refusals:
         raise SystemExit(1)
 
 
 @central_group.command("key")
-def key_command() -> None:
-    """Print the public key offices need to trust USB acknowledgement files
-    (`seda sync setup --central-key ...`)."""
-    key, _ = ensure_central_key(seda_home())
-    click.echo(public_key_hex(key))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the setup file for offices that sync by USB "
+                   "(`seda sync setup --central-file FILE`).")
+@store_option
+def key_command(out: Path | None, store_url: str | None) -> None:
+    """Print the central server's public key, which offices pin (`seda sync setup
+    --central-key ...`); every answer, acknowledgement and the oversight key are signed with it."""
+    if out is None:
+        key, _ = ensure_central_key(seda_home())
+        click.echo(public_key_hex(key))
+        return
+    keys = CentralKeys(seda_home(), _open(store_url))
+    document = keys.setup_document()
+    write_private(out, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    click.echo(keys.central_key_hex)
+    click.echo(f"Wrote {out}: the central key and the oversight key "
+               f"{document['oversight_key']['key_id']}, signed.", err=True)
 
 
 @central_group.command("refusals")
@@ -238,13 +252,14 @@ def case_update_command(tracking_code: str, status: str, answer: str | None, uni
         raise click.ClickException(str(exc)) from None
     from .web import audit
 
-    audit.record(store, actor, "case_update", f"case:{update['case_uuid']}",
-                 f"status={status} (operator override)")
+    misconduct = update["misconduct"]
+    audit.record(store, actor, "case_update", audit.case_target(update["case_uuid"], misconduct),
+                 "" if misconduct else f"status={status} (operator override)")
     click.echo(f"Case {tracking_code}: {status} (cursor {update['cursor']})")
 
 
 @central_group.command("publish")
-@click.argument("feed", type=click.Choice(sorted(FEEDS - {"case_update", "office_key"})))
+@click.argument("feed", type=click.Choice(sorted(FEEDS - {"case_update", "office_key", "oversight_key"})))
 @click.argument("key")
 @click.option("--json", "json_file", type=click.File("r", encoding="utf-8"), default=None,
               help="JSON object to publish ('-' for stdin); omit for an empty body.")

@@ -6,6 +6,8 @@ server's business: a real installation creates the same things with ``seda centr
 """
 from __future__ import annotations
 
+import secrets
+
 from .casework import Casework
 from .store import Store
 from .web.accounts import add_user, get_user
@@ -39,19 +41,24 @@ _RULES = (
 )
 
 
-def seed_central_demo(store: Store, password: str) -> bool:
-    """Create the demo units, rules and users (all with ``password``) unless they exist;
-    returns whether anything was created."""
+def seed_central_demo(store: Store, passwords: dict[str, str] | None = None) -> dict[str, str]:
+    """Create the demo units, rules and users unless they exist; returns each new user's
+    password (empty when nothing was created).
+
+    Every user gets a password of their own (``passwords`` may fix some, e.g. in tests; the
+    rest are drawn at random), so one leaked demo password opens one role, not all of them.
+    """
     if get_user(store, "admin", include_disabled=True) is not None:
-        return False
+        return {}
     casework = Casework(store)
     for code, (name_fa, name_en) in DEMO_UNITS.items():
         casework.save_unit(code, name_fa, name_en, actor="demo")
     for rule in _RULES:
         casework.add_rule(**rule, actor="demo")
+    chosen = {name: (passwords or {}).get(name) or secrets.token_urlsafe(12) for name in DEMO_USERS}
     for name, (role, unit, display) in DEMO_USERS.items():
-        add_user(store, name, role, password, unit=unit, display_name=display)
+        add_user(store, name, role, chosen[name], unit=unit, display_name=display)
     for code in DEMO_UNITS:
         name_fa, name_en = DEMO_UNITS[code]
         casework.save_unit(code, name_fa, name_en, head=f"{code}.head", actor="demo")
-    return True
+    return chosen

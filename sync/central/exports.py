@@ -6,10 +6,12 @@ needs openpyxl.  Both are written to a temporary file next to the target and ren
 Privacy (Article 9 clause 1; issue #6 "People and access"):
 
 - responses: the optional mobile number is never exported;
-- cases: anonymous cases never carry name, national ID or mobile (also defensively blanked
-  here); misconduct reports (type ``misconduct`` or route ``oversight``) lose their text and
-  identity unless ``include_oversight`` is set, which only the oversight unit (حراست / بازرسی)
-  may use; sealed reports stay sealed either way (only the oversight unit's key opens them).
+- cases: no tracking code, ever (it is the citizen's follow-up secret, docs/security.md);
+  anonymous cases never carry name, national ID or mobile (also defensively blanked here);
+  misconduct reports (type ``misconduct``, route ``oversight``, or moved to oversight) are not
+  rows at all, only a count per office (``count`` column, :data:`MISCONDUCT_COUNT` text),
+  unless ``include_oversight`` is set, which only the oversight unit (حراست / بازرسی) may use;
+  sealed reports stay sealed either way (only the oversight unit's key opens them).
 """
 from __future__ import annotations
 
@@ -26,18 +28,19 @@ from forms.persian import format_jalali_datetime
 
 from .analysis import month_bounds
 
-__all__ = ["CASE_COLUMNS", "RESPONSE_COLUMNS", "ExportError", "export", "case_rows", "csv_cell",
-           "response_rows", "spreadsheet_text"]
+__all__ = ["CASE_COLUMNS", "MISCONDUCT_COUNT", "RESPONSE_COLUMNS", "ExportError", "export",
+           "case_rows", "csv_cell", "response_rows", "spreadsheet_text"]
 
 RESPONSE_COLUMNS = ("uuid", "office", "created_at", "jalali", "source", "form", "form_version",
                     "status", "service", "workflow", "matched_announcement", "staff_behaviour",
                     "waiting_time", "overall", "desk", "follow_up_consent", "comment")
-CASE_COLUMNS = ("uuid", "office", "created_at", "jalali", "tracking_code", "type", "service",
-                "route", "channel", "anonymous", "sealed", "name", "national_id", "mobile", "text",
-                "attachments")
+CASE_COLUMNS = ("uuid", "office", "created_at", "jalali", "type", "service", "route", "channel",
+                "anonymous", "sealed", "name", "national_id", "mobile", "text", "attachments",
+                "count")
 _PERSONAL = ("name", "national_id", "mobile")
-WITHHELD = "[withheld: oversight only]"
 SEALED = "[sealed]"
+#: The text of an office's one misconduct row: how many, nothing else.
+MISCONDUCT_COUNT = "[misconduct reports: count only]"
 
 
 class ExportError(Exception):
@@ -72,26 +75,34 @@ def response_rows(store, month: str, office: str | None = None) -> Iterator[list
 
 def case_rows(store, month: str, office: str | None = None, *,
               include_oversight: bool = False) -> Iterator[list[Any]]:
+    """One row per case of ``month`` (``count`` 1), then, unless ``include_oversight``, one
+    row per office with its number of misconduct reports in ``count`` and nothing else."""
     with store.connect() as db:  # cases the central office moved to oversight are as private
         moved = {row[0] for row in db.all("SELECT uuid FROM cases WHERE unit = 'oversight'")}
+    withheld: dict[str, int] = {}
     for uuid, office_code, created_at, body_text in _records(store, "case", month, office):
         body = json.loads(body_text)
         oversight = (body.get("type") == "misconduct" or body.get("route") == "oversight"
                      or uuid in moved)
+        if oversight and not include_oversight:
+            withheld[office_code] = withheld.get(office_code, 0) + 1
+            continue
         sealed = "sealed" in body
         row = {key: body.get(key) for key in CASE_COLUMNS[4:]}
         row["sealed"] = sealed
         row["attachments"] = len(body.get("attachments") or [])
+        row["count"] = 1
         if body.get("anonymous"):
             for key in _PERSONAL:
                 row[key] = None
         if sealed:
             row["text"] = SEALED
-        elif oversight and not include_oversight:
-            row["text"] = WITHHELD
-            for key in _PERSONAL:
-                row[key] = None
         yield [uuid, office_code, created_at, _jalali(created_at), *(row[k] for k in CASE_COLUMNS[4:])]
+    for office_code in sorted(withheld):
+        row = dict.fromkeys(CASE_COLUMNS)
+        row.update(office=office_code, jalali=month, type="misconduct", route="oversight",
+                   text=MISCONDUCT_COUNT, count=withheld[office_code])
+        yield [row[k] for k in CASE_COLUMNS]
 
 
 #: A text cell starting with one of these is a formula to Excel and LibreOffice (CSV injection:

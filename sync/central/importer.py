@@ -28,9 +28,11 @@ class ImportResult:
     refusals: list[dict[str, Any]] = field(default_factory=list)
     blobs: int = 0
 
-    def ack_file(self, key: Ed25519PrivateKey) -> bytes:
-        """The signed acknowledgement file (``key``: the central key, see ensure_central_key)."""
-        return encode_ack(self.acks, self.refusals, format_time(datetime.now(timezone.utc)), key)
+    def ack_file(self, key: Ed25519PrivateKey, oversight_key: dict[str, Any] | None = None) -> bytes:
+        """The signed acknowledgement file (``key``: the central key, see ensure_central_key;
+        ``oversight_key``: the signed oversight key statement for the office to keep)."""
+        return encode_ack(self.acks, self.refusals, format_time(datetime.now(timezone.utc)), key,
+                          oversight_key=oversight_key)
 
 
 def import_export(store: Store, path: Path) -> ImportResult:

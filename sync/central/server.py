@@ -57,10 +57,12 @@ class EscalationTimer:
 class RunningCentral:
     """A central server serving ``store`` on ``url`` until :meth:`stop`."""
 
-    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> None:
+    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, threads: int = 4,
+                 home: Path | None = None) -> None:
         self.store = store
         self._map: dict = {}
-        app = create_app(store)
+        app = create_app(store, home=home)
+        self.keys = app.extensions["seda.central_keys"]
         self._server = waitress.create_server(app, map=self._map, host=host, port=port,
                                               threads=threads, ident="seda-central",
                                               max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
@@ -95,8 +97,9 @@ class RunningCentral:
 
 
 def start_central(store: Store | str | Path, host: str = "127.0.0.1", port: int = 0,
-                  threads: int = 4) -> RunningCentral:
-    """Start a central server on ``store`` (a Store, SQLite path or postgresql:// URL)."""
+                  threads: int = 4, home: Path | None = None) -> RunningCentral:
+    """Start a central server on ``store`` (a Store, SQLite path or postgresql:// URL);
+    ``home`` is the central installation's folder (keys), default ``$SEDA_HOME``."""
     if not isinstance(store, Store):
         store = open_store(store)
-    return RunningCentral(store, host, port, threads)
+    return RunningCentral(store, host, port, threads, home)

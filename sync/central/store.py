@@ -34,6 +34,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from forms.private_files import prepare_private_database
+
 from ..batch import BatchRecord, VerifiedBatch, canonical_json, format_time, record_fingerprint
 from ..case_updates import CASE_STATUSES, normalize_tracking_code
 from ..identity import parse_public_key, public_key_hex
@@ -44,9 +46,10 @@ from .schema import POSTGRES_STEPS, SQLITE_STEPS
 __all__ = ["CLOSED_STATUSES", "FEEDS", "ApiKey", "Store", "StoreError", "open_store"]
 
 #: What offices pull.  ``office_key`` and ``revoked_sheet`` let every office refuse a
-#: revoked office's sheets; ``case_update`` items go only to the office that owns the case.
+#: revoked office's sheets; ``case_update`` items go only to the office that owns the case;
+#: ``oversight_key`` is the signed key misconduct reports are sealed to (central/keys.py).
 FEEDS = frozenset({"case_update", "catalogue", "contact", "form_definition", "revoked_sheet",
-                   "office_key"})
+                   "office_key", "oversight_key"})
 
 _IN_CHUNK = 500
 _SQLITE_BUSY_SECONDS = 60.0
@@ -160,7 +163,7 @@ class Store:
     def _open(self) -> _Db:
         if self.dialect == "sqlite":
             path = Path(self.url.removeprefix("sqlite:///"))
-            path.parent.mkdir(parents=True, exist_ok=True)
+            prepare_private_database(path)  # 0600, and so its WAL and SHM
             raw = sqlite3.connect(path, timeout=_SQLITE_BUSY_SECONDS, isolation_level=None,
                                   check_same_thread=False)
             raw.execute("PRAGMA journal_mode = WAL")
@@ -503,8 +506,10 @@ class Store:
 
         The operator's override (``seda central case-update``): no lifecycle check, unlike the
         central web app's :class:`~sync.central.casework.Casework`; the case row and its history
-        follow, with ``actor`` as the one who did it.  Returns the update sent to the office,
-        with its ``cursor`` and the ``case_uuid`` it applies to.
+        follow, with ``actor`` as the one who did it.  A misconduct report's office is sent the
+        status only (:func:`~sync.central.casework.misconduct_update`); the answer stays here.
+        Returns the update sent to the office, with its ``cursor``, the ``case_uuid`` it
+        applies to and whether that case is a ``misconduct`` report.
         """
         if status not in CASE_STATUSES:
             raise StoreError(f"Unknown case status {status!r}; expected one of "
@@ -518,8 +523,14 @@ class Store:
             if self.dialect == "postgresql":  # the case row before the feed counter, as casework does
                 db.execute("SELECT 1 FROM cases WHERE uuid = ? FOR UPDATE", (row[1],))
             now = _now()
-            update = {"uuid": str(uuidlib.uuid4()), "tracking_code": str(tracking_code),
-                      "status": status, "answer": answer, "unit": unit, "at": now}
+            oversight = db.one("SELECT 1 FROM cases WHERE uuid = ? AND (case_type = 'misconduct'"
+                               " OR unit = 'oversight')", (row[1],))
+            if oversight:  # a misconduct report: its office learns the status only
+                body = _json(db.one("SELECT body FROM records WHERE uuid = ?", (row[1],))[0])
+                update = casework.misconduct_update(body, status, now)
+            else:
+                update = {"uuid": str(uuidlib.uuid4()), "tracking_code": str(tracking_code),
+                          "status": status, "answer": answer, "unit": unit, "at": now}
             update["cursor"] = self._publish(db, "case_update", update["uuid"], update, office=row[0])
             done = now if status in casework.CLOSED else None
             db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?,"
@@ -528,7 +539,7 @@ class Store:
             db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, text, public)"
                        " SELECT uuid, ?, ?, 'status', ?, ?, 1 FROM cases WHERE uuid = ?",
                        (now, actor, status, answer, row[1]))
-        return {**update, "case_uuid": row[1]}
+        return {**update, "case_uuid": row[1], "misconduct": bool(oversight)}
 
     # -- Open311 (open311.py): API keys, centrally filed cases, the public view of cases ----
 

@@ -8,16 +8,20 @@ reads it through :func:`entries`.  Failed sign-ins are counted from here too
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from ...batch import format_time
 from ..store import Store
 
-__all__ = ["AuditEntry", "count_since", "entries", "record"]
+__all__ = ["OVERSIGHT_TARGET", "AuditEntry", "case_target", "count_since", "entries",
+           "hide_misconduct", "record"]
 
 _MAX_FIELD = 2000
+#: The target of every entry about a misconduct report: which report, and whether it is named,
+#: is not the auditor's to know (Article 9 clause 1).  Who looked, when, is still logged.
+OVERSIGHT_TARGET = "case:oversight"
 
 
 @dataclass(frozen=True)
@@ -91,3 +95,25 @@ def _filters(**given: Any) -> tuple[list[str], list[Any]]:
         where.append("at < ?")
         params.append(format_time(given["until"]))
     return where, params
+
+
+def case_target(case_uuid: str, misconduct: bool) -> str:
+    """The audit target naming a case: ``case:<uuid>``, or :data:`OVERSIGHT_TARGET`."""
+    return OVERSIGHT_TARGET if misconduct else f"case:{case_uuid}"
+
+
+def hide_misconduct(store: Store, found: list[AuditEntry]) -> list[AuditEntry]:
+    """``found`` with entries about misconduct reports written before targets were hidden
+    shown as :data:`OVERSIGHT_TARGET`, without their detail."""
+    uuids = sorted({e.target[5:] for e in found if e.target.startswith("case:")} - {"oversight"})
+    if not uuids:
+        return found
+    hidden: set[str] = set()
+    with store.connect() as db:
+        for start in range(0, len(uuids), 500):
+            chunk = uuids[start:start + 500]
+            hidden.update(row[0] for row in db.all(
+                f"SELECT uuid FROM cases WHERE uuid IN ({','.join('?' * len(chunk))})"
+                " AND (case_type = 'misconduct' OR unit = 'oversight')", chunk))
+    return [replace(e, target=OVERSIGHT_TARGET, detail="") if e.target[5:] in hidden else e
+            for e in found]

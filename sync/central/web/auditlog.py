@@ -51,6 +51,7 @@ def log() -> tuple[str, int]:
     entries, total = audit.entries(auth.store(), actor=actor or None, action=action or None,
                                    target=target or None, since=since, until=until,
                                    limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    entries = audit.hide_misconduct(auth.store(), entries)
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     return render_template("central/audit_log.html", entries=entries, total=total, page=page,
                            pages=pages, actions=audit.actions(auth.store()),

@@ -11,32 +11,34 @@ Who sees what (checked on every route, by :func:`can_see` and :func:`can_work`):
 
 A misconduct report the viewer may not see is answered with 404, never 403, so its existence
 is not confirmed either.  Every case page shown and every attachment served is an audit entry;
-so is every change.  Sealed bodies (the office sealed the report to the oversight key) stay
-sealed unless the server holds the oversight private key ($SEDA_HOME/keys/oversight.key) and
-the viewer is oversight.
+so is every change; an entry about a misconduct report names no report and says nothing of
+it (``audit.OVERSIGHT_TARGET``), so the auditor never learns which reports exist.  Sealed
+bodies and attachments (the office sealed the report, sync/sealing.py) open only for oversight
+and only with the central installation's keys (sync/central/keys.py); otherwise they stay
+sealed.
 """
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from forms import seda_home
 from forms.persian import to_ascii_digits
 
 from ...case_updates import CASE_STATUSES, normalize_tracking_code
-from ...sealing import SealingError, unseal
+from ...sealing import SEALED_MEDIA_TYPE
 from ..casework import CASE_TYPES, OVERSIGHT, TRIAGE, Case, Casework, CaseworkError
+from ..keys import CentralKeys
 from . import accounts, auth
+from .audit import case_target
 from .accounts import User
 from .common import (error_text, field, flash_error, flash_ok, page_number, service_name, services,
                      status_name, type_name, unit_name)
 from .i18n import register, t
 
-__all__ = ["blueprint", "can_see", "can_work", "oversight_key_path"]
+__all__ = ["blueprint", "can_see", "can_work"]
 
 PAGE_SIZE = 50
 CASE_ROLES = ("responder", "oversight", "auditor")
@@ -149,25 +151,23 @@ def _names() -> dict[str, Any]:
 # -- the case page -------------------------------------------------------------------------------
 
 
-def oversight_key_path() -> Path:
-    """Where the oversight unit's private key must be for sealed reports to open here."""
-    return seda_home() / "keys" / "oversight.key"
+def _keys() -> CentralKeys:
+    return current_app.extensions["seda.central_keys"]
 
 
 def _opened_body(body: dict[str, Any], user: User) -> tuple[dict[str, Any], bool]:
     """``(body, still_sealed)``: a sealed body opened for oversight when the key is here."""
     if "sealed" not in body:
         return body, False
-    path = oversight_key_path()
-    if user.role != "oversight" or not path.is_file():
+    if user.role != "oversight":
         return body, True
-    from cryptography.hazmat.primitives import serialization
+    opened = _keys().open_body(body)
+    return (body, True) if opened is None else (opened, False)
 
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        return unseal(body, key), False
-    except (SealingError, ValueError, TypeError, OSError):
-        return body, True
+
+def _audit_case(case: Case, action: str, detail: str = "") -> None:
+    """An audit entry about ``case``; one about a misconduct report names no report."""
+    auth.audit(action, case_target(case.uuid, case.is_misconduct), "" if case.is_misconduct else detail)
 
 
 def _visible_case(cw: Casework, uuid: str) -> Case:
@@ -196,7 +196,7 @@ def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tu
                                               if body.get(k)}
     shown = ["text"] if body.get("text") and not sealed else []
     shown += sorted(identity)
-    auth.audit("case_view", f"case:{uuid}", ",".join(shown) or "meta")
+    _audit_case(case, "case_view", ",".join(shown) or "meta")
     now = auth.now()
     working = can_work(user, case)
     head = working and (_is_head(cw, user))
@@ -229,6 +229,17 @@ def _attachments(case: Case, body: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _media_type(office: str, sha: str) -> str:
+    """The attachment's media type, as its office recorded it; for a sealed attachment the
+    type inside the seal, when this server can open it (else a download)."""
+    media = _recorded_media_type(office, sha)
+    if media == SEALED_MEDIA_TYPE:
+        data = auth.store().blob(sha)
+        opened = _keys().open_blob(data) if data is not None else None
+        media = opened[1].split(";")[0].strip().lower() if opened else "application/octet-stream"
+    return media if media in INLINE_IMAGES or _AUDIO.fullmatch(media) else "application/octet-stream"
+
+
+def _recorded_media_type(office: str, sha: str) -> str:
     store = auth.store()
     extract = ("json_extract(body, '$.sha256')" if store.dialect == "sqlite"
                else "(body::jsonb ->> 'sha256')")
@@ -239,22 +250,27 @@ def _media_type(office: str, sha: str) -> str:
         return "application/octet-stream"
     import json
 
-    media = str(json.loads(row[0]).get("media_type") or "").split(";")[0].strip().lower()
-    return media if media in INLINE_IMAGES or _AUDIO.fullmatch(media) else "application/octet-stream"
+    return str(json.loads(row[0]).get("media_type") or "").split(";")[0].strip().lower()
 
 
 def attachment(uuid: str, sha256: str) -> Response:
-    """One attachment of a case the user may see; an audited view of personal data."""
+    """One attachment of a case the user may see; an audited view of personal data.  A
+    sealed one is opened here for oversight (or not served at all)."""
     cw = Casework(auth.store())
     case = _visible_case(cw, uuid)
     sha256 = sha256.lower()
-    body = cw.case_body(uuid)
+    body, _ = _opened_body(cw.case_body(uuid), auth.current_user())
     if sha256 not in [str(s).lower() for s in body.get("attachments") or []]:
         abort(404)
     data = auth.store().blob(sha256)
     if data is None:
         abort(404)
-    auth.audit("attachment_view", f"case:{uuid}", sha256)
+    if _recorded_media_type(case.office, sha256) == SEALED_MEDIA_TYPE:
+        opened = _keys().open_blob(data)
+        if opened is None:
+            abort(404)
+        data = opened[0]
+    _audit_case(case, "attachment_view", sha256)
     media = _media_type(case.office, sha256)  # raster images and audio; anything else a download
     response = Response(data, mimetype=media)
     response.headers["Content-Disposition"] = "inline" if media != "application/octet-stream" \
@@ -270,7 +286,8 @@ def attachment(uuid: str, sha256: str) -> Response:
 
 
 def _working_case(uuid: str) -> tuple[Casework, Case]:
-    cw = Casework(auth.store())
+    # the opener lets an answer to a sealed report reach the reporter sealed to their code
+    cw = Casework(auth.store(), opener=_keys().open_body)
     case = _visible_case(cw, uuid)
     if not can_work(auth.current_user(), case):
         abort(403)
@@ -302,7 +319,7 @@ def assign(uuid: str) -> Response | tuple[str, int]:
         cw.assign(uuid, target, actor=user.name)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    auth.audit("case_assign", f"case:{uuid}", f"assignee={target or ''}")
+    _audit_case(case, "case_assign", f"assignee={target or ''}")
     return _done(uuid, "case_assigned", name=target or t("case_unit_itself"))
 
 
@@ -312,7 +329,7 @@ def note(uuid: str) -> Response | tuple[str, int]:
         cw.add_note(uuid, request.form.get("text", ""), actor=auth.current_user().name)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    auth.audit("case_note", f"case:{uuid}")
+    _audit_case(case, "case_note")
     return _done(uuid, "case_noted")
 
 
@@ -322,7 +339,7 @@ def answer(uuid: str) -> Response | tuple[str, int]:
         cw.answer(uuid, request.form.get("text", ""), actor=auth.current_user().name)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    auth.audit("case_answer", f"case:{uuid}")
+    _audit_case(case, "case_answer")
     return _done(uuid, "case_answered")
 
 
@@ -334,7 +351,7 @@ def status(uuid: str) -> Response | tuple[str, int]:
                          note=request.form.get("note") or None)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    auth.audit("case_status", f"case:{uuid}", f"{case.status}->{new_status}")
+    _audit_case(case, "case_status", f"{case.status}->{new_status}")
     return _done(uuid, "case_status_changed", status=status_name(new_status))
 
 
@@ -345,7 +362,7 @@ def refer(uuid: str) -> Response | tuple[str, int]:
         cw.refer(uuid, unit, actor=auth.current_user().name, note=request.form.get("note") or None)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    auth.audit("case_refer", f"case:{uuid}", f"{case.unit}->{unit}")
+    _audit_case(case, "case_refer", f"{case.unit}->{unit}")
     flash_ok("case_referred", unit=unit_name(cw.unit(unit)))
     return redirect(url_for(".inbox"))  # the case has left this unit: its page is not ours now
 
@@ -362,7 +379,7 @@ def reject(uuid: str) -> Response | tuple[str, int]:
                   note=request.form.get("note") or None)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    auth.audit("case_reject", f"case:{uuid}", f"reason={reason} original={original or ''}")
+    _audit_case(case, "case_reject", f"reason={reason} original={original or ''}")
     return _done(uuid, "case_rejected")
 
 

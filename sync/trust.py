@@ -1,0 +1,162 @@
+"""What an office trusts of its central office: the centre's key, and the oversight key it
+vouches for.
+
+The **central key** (Ed25519, ``central_key`` in ``sync.toml``) is pinned once: given by the
+admin (``seda sync setup --central-key``), read from the setup file the central office hands out
+for offices that sync by USB (``--central-file``, made by ``seda central key --out``), or taken
+from the central server itself (``GET /v1/setup``) on first contact over HTTPS, with its
+fingerprint printed so the admin can compare it with ``seda central key``.  From then on
+every acknowledgement and every pulled page must carry its signature (sync/request_auth.py).
+
+The **oversight key** (X25519) arrives signed by the central key in the setup document, on the
+``oversight_key`` feed and in USB acknowledgement files; it is kept in the ledger's
+``central_items`` and checked again every time it is used.  :func:`report_key` says which key
+the kiosk seals misconduct reports to: the oversight key once it is here, the central key
+(as X25519) before that, and None when the office has never been set up, in which case the
+kiosk takes no misconduct report at all (docs/security.md).
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import urllib.request
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from .identity import IdentityError, parse_public_key
+from .ledger import Ledger, default_ledger_path
+from .office_state import OfficeSyncState
+from .sealing import (SealingError, key_id, verify_key_statement, x25519_public_from_ed25519)
+from .settings import SettingsError, SyncSettings, load_settings, write_settings
+from .transport import TransportError
+
+__all__ = ["SETUP_FORMAT", "ReportKey", "TrustError", "fetch_setup_document", "pin_central",
+           "read_setup_file", "report_key", "store_oversight_statement"]
+
+log = logging.getLogger("seda.sync")
+
+SETUP_FORMAT = "seda-central/1"
+_MAX_DOCUMENT = 64 * 1024
+
+
+class TrustError(Exception):
+    """The central key or the oversight key cannot be trusted; Persian, then English."""
+
+
+@dataclass(frozen=True)
+class ReportKey:
+    """The key misconduct reports are sealed to at this office, and who holds its private half."""
+
+    key: X25519PublicKey
+    #: "oversight": the oversight unit's own key; "central": the central office's sync key,
+    #: which the central server opens for the oversight unit.
+    holder: str
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.key)
+
+
+def fetch_setup_document(central_url: str, timeout: float = 30.0) -> dict[str, Any]:
+    """``GET /v1/setup`` from the central server (not trusted yet: see :func:`pin_central`)."""
+    url = central_url.rstrip("/") + "/v1/setup"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            raw = response.read(_MAX_DOCUMENT + 1)
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        raise TransportError(f"GET /v1/setup: {exc.__class__.__name__}: {exc}") from None
+    try:
+        return _document(raw, url)
+    except TrustError:  # cut short or a proxy's page: nothing is known yet, try again later
+        raise TransportError(f"GET /v1/setup: no readable setup document ({len(raw)} bytes)") from None
+
+
+def read_setup_file(path: Path) -> dict[str, Any]:
+    """The setup file a central office hands out (``seda central key --out FILE``)."""
+    return _document(Path(path).read_bytes()[:_MAX_DOCUMENT + 1], str(path))
+
+
+def _document(raw: bytes, source: str) -> dict[str, Any]:
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        document = None
+    if len(raw) > _MAX_DOCUMENT or not isinstance(document, dict) \
+            or document.get("format") != SETUP_FORMAT:
+        raise TrustError("این فایل/پاسخ، تنظیمات ادارهٔ مرکزی صدا نیست. / "
+                         f"{source} is not a Seda central setup document.")
+    return document
+
+
+def pin_central(home: Path, settings: SyncSettings, document: dict[str, Any] | None,
+                expected_key: str | None = None) -> SyncSettings:
+    """Pin the central key (and keep the oversight key it signed); returns the new settings.
+
+    ``expected_key`` (the admin's ``--central-key``) must match the document's; a key already
+    pinned must match too: a central server whose key changed is refused, not followed.
+    """
+    wanted = _clean(expected_key) or None
+    offered = _clean(document.get("central_key")) if document else None
+    pinned = _clean(settings.central_key) or None
+    for name, value in (("--central-key", wanted), ("document", offered)):
+        if value is not None:
+            try:
+                parse_public_key(value)
+            except IdentityError as exc:
+                raise TrustError(f"کلید مرکزی نادرست است. / {name}: {exc}") from None
+    key = wanted or offered or pinned
+    if key is None:
+        return settings
+    for other in (wanted, offered, pinned):
+        if other is not None and other != key:
+            raise TrustError(
+                "کلید سرور مرکزی با کلیدی که این دفتر می‌شناسد نمی‌خواند؛ چیزی پذیرفته نشد. "
+                "کلید را از ادارهٔ مرکزی بپرسید (`seda central key`). / "
+                f"The central server's key {other[:16]}... is not the key this office trusts "
+                f"({key[:16]}...); nothing was accepted. Ask the central office (`seda central key`).")
+    if document and document.get("oversight_key") is not None:
+        store_oversight_statement(home, document["oversight_key"], key)
+    if settings.central_key != key:
+        settings = replace(settings, central_key=key)
+        write_settings(home, settings)
+    return settings
+
+
+def store_oversight_statement(home: Path, statement: Any, central_key_hex: str) -> str:
+    """Check the centre signed ``statement`` and keep it; returns the oversight key id."""
+    try:
+        public = verify_key_statement(statement, parse_public_key(central_key_hex))
+    except (SealingError, IdentityError) as exc:
+        raise TrustError("کلید واحد نظارت امضای ادارهٔ مرکزی را ندارد و پذیرفته نشد. / "
+                         f"The oversight key is not signed by the central office: {exc}") from None
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        OfficeSyncState(ledger).keep_oversight_statement(statement)
+    return key_id(public)
+
+
+def report_key(home: Path, ledger: Ledger) -> ReportKey | None:
+    """The key this office seals misconduct reports to now (see the module docstring)."""
+    try:
+        settings = load_settings(home)
+        central = parse_public_key(settings.central_key) if settings.central_key else None
+    except (SettingsError, IdentityError) as exc:
+        log.warning("no central key to seal misconduct reports to: %s", exc)
+        return None
+    if central is None:
+        return None
+    statement = OfficeSyncState(ledger).oversight_statement()
+    if statement is not None:
+        try:
+            return ReportKey(verify_key_statement(statement, central), "oversight")
+        except SealingError as exc:
+            log.error("the stored oversight key is not the central office's (%s); reports are "
+                      "sealed to the central key instead", exc)
+    return ReportKey(x25519_public_from_ed25519(central), "central")
+
+
+def _clean(value: Any) -> str:
+    return "".join(str(value or "").split()).lower()
