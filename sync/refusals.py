@@ -75,6 +75,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "رکوردی با همین شناسه ولی محتوای دیگر پیش‌تر رسیده است؛ برای بررسی نگه داشته شد.",
         "A record with the same UUID but different content arrived earlier; it was kept for an operator.",
     ),
+    "bad_request": (
+        "درخواست نادرست است (یکی از پارامترها معتبر نیست).",
+        "The request is malformed (a parameter is not valid).",
+    ),
     "store_unavailable": (
         "پایگاه دادهٔ مرکزی در دسترس نیست؛ بعداً دوباره تلاش می‌شود.",
         "The central database is unavailable; the office will try again later.",
@@ -91,6 +95,7 @@ HTTP_STATUS: dict[str, int] = {
     "malformed_record": 400,
     "office_mismatch": 400,
     "bad_blob": 400,
+    "bad_request": 400,
     "unknown_office": 403,
     "revoked_office": 403,
     "bad_signature": 401,

@@ -759,9 +759,11 @@ def comments(store, month: str | tuple[int, int], *, office: str | None = None,
     if after:
         try:
             at, _, ident = after.rpartition("|")
-            ident_value = int(ident)
+            ident_value = int(ident) if len(ident) <= 19 else -1
         except ValueError:
             raise ValueError(f"bad page cursor {after!r}") from None
+        if not 0 < ident_value < 2 ** 63:  # a record id: never more than a BIGINT holds
+            raise ValueError(f"bad page cursor {after!r}")
         where.append("(created_at, id) < (?, ?)")
         params += [at, ident_value]
     params.append(limit + 1)

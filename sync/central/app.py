@@ -50,6 +50,18 @@ def _store_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+#: The largest cursor a feed can reach (a signed 64-bit integer on both databases).
+MAX_CURSOR = 2 ** 63 - 1
+
+
+def _whole_number(text: str) -> int:
+    """A query argument that must be a whole number a database column can hold."""
+    text = text.strip()
+    if not text.isdigit() or len(text) > 19 or int(text) > MAX_CURSOR:
+        raise ValueError(text)
+    return int(text)
+
+
 def _answer(payload: dict[str, Any], status: int = 200) -> Response:
     return Response(json.dumps(payload, ensure_ascii=False), status=status,
                     mimetype="application/json")
@@ -159,12 +171,13 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
     def pull() -> Response:
         try:
             office = authenticated_office()
-            after = int(request.args.get("after", "0"))
-            limit = int(request.args.get("limit", "500"))
+            after = _whole_number(request.args.get("after", "0"))
+            limit = _whole_number(request.args.get("limit", "500"))
         except Refusal as refusal:
             return refuse(refusal)
         except ValueError:
-            return _answer({"error": "bad_request", "detail": "after and limit are whole numbers"}, 400)
+            return refuse(Refusal("bad_request", "after and limit are whole numbers from 0 to "
+                                                 f"{MAX_CURSOR}"), office=None, logged=False)
         return _answer(store.pull(office, after, limit))
 
     app.register_blueprint(open311_blueprint(store))  # /open311/v2/...: docs/open311.md
