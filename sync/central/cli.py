@@ -58,22 +58,33 @@ def central_group() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-def serve_command(store_url: str | None, host: str, port: int, threads: int) -> None:
+@click.option("--public-url", default=None, envvar="SEDA_CENTRAL_PUBLIC_URL",
+              help="The address clients use, e.g. https://seda.example.ir (Open311 discovery "
+                   "names it; default: $SEDA_CENTRAL_PUBLIC_URL, else relative paths).")
+@click.option("--trusted-proxy", default=None, metavar="ADDRESS",
+              help="The TLS proxy in front (e.g. 127.0.0.1): its X-Forwarded-For and "
+                   "X-Forwarded-Proto are believed, so sign-in throttling sees each client's "
+                   "own address and cookies are marked Secure.")
+def serve_command(store_url: str | None, host: str, port: int, threads: int,
+                  public_url: str | None, trusted_proxy: str | None) -> None:
     """Serve the sync API, the central office web app and Open311 with waitress; overdue
     cases are escalated every 5 minutes (put TLS in front: see docs/sync-protocol.md)."""
     import waitress
 
     from .app import create_app
-    from .server import EscalationTimer
+    from .server import EscalationTimer, waitress_options
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = _open(store_url)
-    app = create_app(store)
+    try:
+        app = create_app(store, public_url=public_url)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     escalation = EscalationTimer(store)  # overdue cases to their unit heads, every 5 minutes
     click.echo(f"Seda central server on http://{host}:{port}/ (store: {store.dialect})")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="seda-central",
-                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+                       **waitress_options(app, trusted_proxy=trusted_proxy))
     finally:
         escalation.stop()
 
