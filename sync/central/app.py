@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from ..batch import DEFAULT_LIMITS, Limits, parse_batch, verify_batch
+from ..json_limits import loads_limited
 from ..refusals import BlobsMissing, Refusal
 from ..request_auth import verify_request
 from .open311 import open311_blueprint
@@ -36,6 +38,8 @@ log = logging.getLogger("seda.central")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_BLOB_BYTES = 32 * 1024 * 1024
+#: Where the server is reached from outside (``seda central serve --public-url``).
+PUBLIC_URL_ENV = "SEDA_CENTRAL_PUBLIC_URL"
 MAX_MISSING_QUERY = 10_000
 
 
@@ -67,8 +71,16 @@ def _answer(payload: dict[str, Any], status: int = 200) -> Response:
                     mimetype="application/json")
 
 
-def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
-    """The WSGI app serving ``store``; ``seda central serve`` hands it to waitress."""
+def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, public_url: str | None = None) -> Flask:
+    """The WSGI app serving ``store``; ``seda central serve`` hands it to waitress.
+
+    ``public_url`` (default ``$SEDA_CENTRAL_PUBLIC_URL``) is the address clients reach the
+    server at; answers that name the server use it, never the request's ``Host`` header.
+    """
+    public_url = (public_url if public_url is not None
+                  else os.environ.get(PUBLIC_URL_ENV, "")).strip().rstrip("/")
+    if public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", public_url):
+        raise ValueError(f"the public URL {public_url!r} must look like https://seda.example.ir")
     app = Flask("sync.central")
     app.config["MAX_CONTENT_LENGTH"] = max(limits.max_wire_bytes, MAX_BLOB_BYTES) + 1024
     store_errors = _store_errors()
@@ -143,7 +155,7 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
         except Refusal as refusal:
             return refuse(refusal)
         try:
-            asked = json.loads(request.get_data())["sha256"]
+            asked = loads_limited(request.get_data(), max_depth=2)["sha256"]
             if not isinstance(asked, list) or len(asked) > MAX_MISSING_QUERY or not all(
                     isinstance(h, str) and _SHA256.match(h) for h in asked):
                 raise ValueError
@@ -180,6 +192,6 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS) -> Flask:
                                                  f"{MAX_CURSOR}"), office=None, logged=False)
         return _answer(store.pull(office, after, limit))
 
-    app.register_blueprint(open311_blueprint(store))  # /open311/v2/...: docs/open311.md
+    app.register_blueprint(open311_blueprint(store, public_url=public_url))  # /open311/v2/...: docs/open311.md
     app.register_blueprint(web_blueprint(store))  # the central office's pages: docs/central-office.md
     return app
