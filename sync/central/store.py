@@ -307,6 +307,18 @@ class Store:
                                 " ON CONFLICT (sha256) DO NOTHING", (sha256, len(data), data, _now()))
             return cursor.rowcount == 1
 
+    def office_sent_blob(self, office: str, sha256: str) -> dict[str, Any] | None:
+        """The body of an attachment record of ``office`` naming ``sha256``, or None.
+
+        Blobs are stored once by hash for all offices; a record refers to one only through an
+        attachment record of its own office, so an office that names a hash it never sent (one
+        it learnt of another office's file) gets nothing served (index of schema step 4).
+        """
+        with self.connect() as db:
+            row = db.one(f"SELECT body FROM records WHERE office = ? AND kind = 'attachment' AND"
+                         f" {self._json_text('body', 'sha256')} = ? LIMIT 1", (office, sha256.lower()))
+        return None if row is None else _json(row[0])
+
     def blob(self, sha256: str) -> bytes | None:
         with self.connect() as db:
             row = db.one("SELECT data FROM blobs WHERE sha256 = ?", (sha256.lower(),))

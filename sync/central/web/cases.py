@@ -229,17 +229,10 @@ def _attachments(case: Case, body: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _media_type(office: str, sha: str) -> str:
-    store = auth.store()
-    extract = ("json_extract(body, '$.sha256')" if store.dialect == "sqlite"
-               else "(body::jsonb ->> 'sha256')")
-    with store.connect() as db:
-        row = db.one(f"SELECT body FROM records WHERE kind = 'attachment' AND office = ?"
-                     f" AND {extract} = ? LIMIT 1", (office, sha))
-    if row is None:
+    record = auth.store().office_sent_blob(office, sha)
+    if record is None:
         return "application/octet-stream"
-    import json
-
-    media = str(json.loads(row[0]).get("media_type") or "").split(";")[0].strip().lower()
+    media = str(record.get("media_type") or "").split(";")[0].strip().lower()
     return media if media in INLINE_IMAGES or _AUDIO.fullmatch(media) else "application/octet-stream"
 
 
@@ -251,6 +244,8 @@ def attachment(uuid: str, sha256: str) -> Response:
     body = cw.case_body(uuid)
     if sha256 not in [str(s).lower() for s in body.get("attachments") or []]:
         abort(404)
+    if auth.store().office_sent_blob(case.office, sha256) is None:
+        abort(404)  # the case names a file its office never sent: another office's, perhaps
     data = auth.store().blob(sha256)
     if data is None:
         abort(404)
