@@ -387,6 +387,28 @@ def user_list(store_url: str | None) -> None:
                    f"{'disabled' if user.disabled else 'active':<8} {user.display_name}")
 
 
+@user_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["admin", "responder", "analyst", "auditor", "oversight"]))
+@click.option("--unit", default=None, help="Unit code (responders).")
+@store_option
+def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> None:
+    """Give web user NAME another ROLE (ends their sessions).
+
+    On the web app the oversight role needs a second oversight user's confirmation; here, on
+    the central host, it is given directly (and audited as done on the command line)."""
+    from .web import accounts, audit
+
+    store = _open(store_url)
+    try:
+        user = accounts.update_user(store, name, role=role, unit=unit)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(store, f"cli:{getpass.getuser()}", "user_update", f"user:{user.name}",
+                 f"role={user.role} unit={user.unit or ''} (central host command line)")
+    click.echo(f"User {user.name} is now {user.role}{', unit ' + user.unit if user.unit else ''}.")
+
+
 @user_group.command("disable")
 @click.argument("name")
 @store_option
