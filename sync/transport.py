@@ -40,6 +40,8 @@ class CentralClient:
         self.office = office
         self.key = key
         self.timeout = timeout
+        #: The largest attachment the server accepts, as it said in its last missing-blobs answer.
+        self.max_blob_bytes: int | None = None
 
     def send_batch(self, data: bytes) -> dict[str, Any]:
         """POST a signed batch; the acknowledgement, or Refusal / BlobsMissing / TransportError."""
@@ -47,9 +49,13 @@ class CentralClient:
                           signed=False)
 
     def missing_blobs(self, hashes: list[str]) -> list[str]:
+        """Which of ``hashes`` the server lacks; also notes the largest attachment it accepts
+        (:attr:`max_blob_bytes`, None if the server did not say)."""
         body = json.dumps({"sha256": hashes}).encode("ascii")
-        return list(self._call("POST", "/v1/blobs/missing", body,
-                               {"Content-Type": "application/json"})["missing"])
+        answer = self._call("POST", "/v1/blobs/missing", body, {"Content-Type": "application/json"})
+        limit = answer.get("max_blob_bytes")
+        self.max_blob_bytes = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+        return list(answer["missing"])
 
     def put_blob(self, sha256: str, data: bytes) -> None:
         self._call("PUT", f"/v1/blobs/{sha256}", data, {"Content-Type": "application/octet-stream"})

@@ -19,14 +19,15 @@ import logging
 import os
 import re
 import sqlite3
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, Response, request
 
-from ..batch import DEFAULT_LIMITS, Limits, parse_batch, verify_batch
+from ..batch import DEFAULT_LIMITS, Limits, check_dates, parse_batch, verify_batch
 from ..json_limits import loads_limited
 from ..refusals import BlobsMissing, Refusal
-from ..request_auth import verify_request
+from ..request_auth import MAX_SKEW, verify_request
 from .open311 import open311_blueprint
 from .store import Store
 from .web import errors as web_errors
@@ -105,6 +106,9 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, public_url: str
     def too_large(_error: Exception) -> Response:
         if not web_errors.is_api_path(request.path):
             return web_errors.page_for_status(413)  # a web page: Persian HTML, not JSON
+        if request.path.startswith("/v1/blobs/"):  # the office stops sending this attachment
+            return refuse(Refusal("blob_too_large", f"attachment of {request.content_length} bytes; "
+                                                    f"the limit is {MAX_BLOB_BYTES}"))
         return refuse(Refusal("oversized", f"request body over {app.config['MAX_CONTENT_LENGTH']} bytes"))
 
     @app.errorhandler(Exception)
@@ -139,6 +143,7 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, public_url: str
             signed = parse_batch(data, limits)
             office, batch_seq = signed.office, signed.manifest["seq"]
             verified = verify_batch(signed, store.office_public_key(office), limits)
+            check_dates(verified, datetime.now(timezone.utc), MAX_SKEW)
             ack = store.apply_batch(verified, source="http")
         except BlobsMissing as missing:
             return refuse(missing, office=office, batch_seq=batch_seq, logged=False)
@@ -162,7 +167,7 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, public_url: str
         except (ValueError, KeyError, TypeError):
             return refuse(Refusal("malformed_manifest", 'expected {"sha256": [up to 10000 hashes]}'),
                           logged=False)
-        return _answer({"missing": store.missing_blobs(asked)})
+        return _answer({"missing": store.missing_blobs(asked), "max_blob_bytes": MAX_BLOB_BYTES})
 
     @app.put("/v1/blobs/<sha256>")
     def put_blob(sha256: str) -> Response:
@@ -170,9 +175,12 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, public_url: str
             office = authenticated_office()
             if not _SHA256.match(sha256):
                 raise Refusal("bad_blob", "the address must be 64 lowercase hex digits")
+            if (request.content_length or 0) > MAX_BLOB_BYTES:
+                raise Refusal("blob_too_large", f"attachment {sha256} is {request.content_length} "
+                                                f"bytes; the limit is {MAX_BLOB_BYTES}")
             data = request.get_data()
             if len(data) > MAX_BLOB_BYTES:
-                raise Refusal("oversized", f"attachment over {MAX_BLOB_BYTES} bytes")
+                raise Refusal("blob_too_large", f"attachment {sha256} is over {MAX_BLOB_BYTES} bytes")
             created = store.put_blob(sha256, data)
         except Refusal as refusal:
             return refuse(refusal)
