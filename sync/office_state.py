@@ -203,7 +203,7 @@ class OfficeSyncState:
     def open_conflicts(self) -> list[dict[str, Any]]:
         """Records the central server kept aside as conflicts (same UUID, other content) and
         has not resolved yet (``record_conflict`` items it sends back say when it has)."""
-        resolved = {key for key, body in self.central_items("record_conflict").items()
+        resolved = {str(body.get("uuid")) for body in self.central_items("record_conflict").values()
                     if body.get("status") in ("accepted", "dismissed")}
         found: list[dict[str, Any]] = []
         rows = self._conn.execute(

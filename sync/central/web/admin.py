@@ -330,7 +330,7 @@ def triage(form: MultiDict | None = None) -> tuple[str, int]:
     targets = [u for u in cw.units() if u.kind == "unit"]
     return render_template("central/admin_triage.html", rows=rows, targets=targets,
                            total=cw.count(units=[TRIAGE], status="open"), form=form or MultiDict(),
-                           **_common()), 200
+                           conflicts=auth.store().open_conflict_count(), **_common()), 200
 
 
 def triage_route(uuid: str) -> Response | tuple[str, int]:
@@ -352,6 +352,7 @@ register({
         "admin_users_title": "کاربران",
         "admin_grant_requested": "درخواست نقش حراست برای {name} ثبت شد؛ یک کاربر دیگر حراست باید آن را تأیید کند.",
         "admin_grant_cancelled": "درخواست نقش برای {name} پس گرفته شد.",
+        "admin_conflicts": "{n} رکورد رسیده از دفترها کنار گذاشته شده‌اند (همان شناسه، محتوای دیگر) و نه ذخیره شده‌اند نه پاسخ گرفته‌اند. در سرور مرکزی «seda central conflicts» را اجرا کنید و هر یک را بپذیرید (accept) یا کنار بگذارید (dismiss).",
         "admin_grants_title": "درخواست‌های نقش در انتظار تأیید حراست",
         "admin_grants_intro": "نقش حراست همه‌ی گزارش‌های تخلف را می‌خواند؛ مدیر سامانه فقط آن را درخواست می‌کند و کاربر دیگری از حراست تأیید می‌کند (یا در خط فرمان سرور مرکزی داده می‌شود).",
         "admin_grant_cancel": "پس گرفتن درخواست",
@@ -434,6 +435,7 @@ register({
         "admin_users_title": "Users",
         "admin_grant_requested": "The oversight role for {name} was requested; another oversight user must confirm it.",
         "admin_grant_cancelled": "The role request for {name} was withdrawn.",
+        "admin_conflicts": "{n} record(s) from offices were kept aside (same UUID, other content): not stored, not answered. On the central host run `seda central conflicts` and accept or dismiss each.",
         "admin_grants_title": "Role requests waiting for oversight",
         "admin_grants_intro": "The oversight role reads every misconduct report: an administrator only requests it and another oversight user confirms it (or it is given on the central host's command line).",
         "admin_grant_cancel": "Withdraw the request",

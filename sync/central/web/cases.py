@@ -368,8 +368,15 @@ def _original(cw: Casework, user: User, given: str) -> str:
         raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
     candidate = cw.case(given)
     if candidate is None:
-        found = cw.inbox(units=_scope(cw, user), status="all",
-                         tracking_code=normalize_tracking_code(to_ascii_digits(given)), limit=2)
+        # A case is (office, tracking code): another office may have drawn the same code.
+        found = [c for c in cw.inbox(units=_scope(cw, user), status="all",
+                                     tracking_code=normalize_tracking_code(to_ascii_digits(given)),
+                                     limit=20) if can_see(user, c)]
+        if len(found) > 1:
+            raise CaseworkError("این کد رهگیری از آنِ پرونده‌های چند دفتر است؛ پرونده‌ی اصلی را از "
+                                "پیشنهادها برگزینید.",
+                                "That tracking code belongs to cases of several offices; choose the "
+                                "original from the suggestions.")
         candidate = found[0] if found else None
     if candidate is None or not can_see(user, candidate):
         raise CaseworkError("پرونده‌ی اصلی با این کد پیدا نشد.", "No original case with that code.")
