@@ -23,6 +23,7 @@ from .accounts import AccountStore
 from .catalogue import load_directory, load_services
 from .config import KioskConfig
 from .limits import Backoff, WindowLimit
+from .scan_queue import ScanQueue
 from sync.sealing import load_public_key
 from .tracking import format_tracking_code
 from .visits import VisitStore
@@ -98,7 +99,21 @@ class KioskState:
         #: Cases and survey responses are written by one thread in group commits.
         self.writer = LedgerWriter(self.ledger_path)
         self._ledgers = _PerThread(lambda: Ledger.open(self.ledger_path))
+        self._scans: ScanQueue | None = None
+        self._scans_lock = threading.Lock()
         self._accounts = _PerThread(lambda: AccountStore(config.state_folder / "accounts.sqlite3"))
+
+    @property
+    def scans(self) -> ScanQueue:
+        """The scan-upload queue, made (and any jobs left by a restart resumed) on first use."""
+        with self._scans_lock:
+            if self._scans is None:
+                config = self.config
+                self._scans = ScanQueue(config.home, config.state_folder / "scans",
+                                        max_waiting=config.scan_queue_size,
+                                        max_pages=config.scan_max_pages,
+                                        max_seconds=config.scan_max_seconds)
+            return self._scans
 
     def ledger(self) -> Ledger:
         return self._ledgers.get()
@@ -145,6 +160,7 @@ def create_app(config: KioskConfig | None = None) -> Flask:
     app.extensions["seda_kiosk"] = KioskState(config)
     app.jinja_env.globals.update(t=_t, num=_num, jdate=_jdate, kiosk_config=config)
     app.jinja_env.filters["tracking"] = format_tracking_code
+    app.jinja_env.filters["scan_time"] = _from_timestamp
 
     from .staff import bp as staff_bp
     from .visitor import bp as visitor_bp
@@ -170,6 +186,11 @@ def _num(value: int | str, grouping: bool = False) -> str:
 
 def _jdate(moment, with_time: bool = False) -> str:
     return i18n.jalali(moment, _lang(), with_time)
+
+
+def _from_timestamp(seconds: float):
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 def _security_headers(response):

@@ -10,9 +10,10 @@ next visitor never inherits it.
 Misconduct reports are routed to the oversight unit (Article 9, clause 1): these pages show
 how many were sent, never their text or recordings.
 
-The review queue and scan upload call the scanner's public API (``scanner.review`` and
-``scanner.pipeline``), imported inside the views so the kiosk starts even on an install
-whose scanner is missing or broken.
+The review queue calls the scanner's public API (``scanner.review``), imported inside the
+views so the kiosk starts even on an install whose scanner is missing or broken; scan upload
+only saves and queues the files (:mod:`kiosk.scan_queue` reads them with
+``scanner.pipeline`` in a process of its own, never on a request thread).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from sync.ledger import LedgerError
 from . import dashboard as dashboard_lib
 from .accounts import SESSION_IDLE_SECONDS, Account
 from .app import accounts, ledger, state
+from .scan_queue import save_upload
 from .i18n import translate
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -367,28 +369,27 @@ def blob(sha256: str):
 @bp.route("/scan", methods=["GET", "POST"])
 @login_required("scanner_operator")
 def scan():
-    results = None
-    error = None
+    """Upload scans: the files are saved and queued (kiosk.scan_queue) and the page lists every
+    upload's state; reading happens in a process of its own, never on this request's thread."""
+    error, status = None, 200
     if request.method == "POST":
-        try:
-            from scanner.pipeline import scan_paths
-        except ImportError:
-            return _scanner_missing("scanner.pipeline.scan_paths")
         files = [f for f in request.files.getlist("files") if f and f.filename][:MAX_SCAN_FILES]
-        with tempfile.TemporaryDirectory(prefix="seda-scan-") as folder:
-            paths = []
-            for index, upload in enumerate(files):
-                name = secure_filename(upload.filename) or f"upload-{index}"
-                if Path(name).suffix.lower() not in SCAN_SUFFIXES:
-                    continue
-                path = Path(folder) / f"{index:03d}-{name}"
-                upload.save(path)
-                paths.append(path)
-            if not paths:
-                error = _("staff_scan_files")
+        uploads = []
+        for index, upload in enumerate(files):
+            name = secure_filename(upload.filename) or f"upload-{index}"
+            if Path(name).suffix.lower() in SCAN_SUFFIXES:
+                uploads.append((name, save_upload(upload.stream)))
+        if not uploads:
+            error, status = _("staff_scan_files"), 400
+        else:
+            job = state().scans.submit(g.staff.name, uploads)
+            if job is None:
+                error, status = _("staff_scan_queue_full", waiting=state().config.scan_queue_size), 503
             else:
-                pages = scan_paths(paths, home=state().config.home, store=True)
-                results = [page.to_json() for page in pages]
-                for result in results:  # show the name the operator uploaded, not the temp path
-                    result["source"] = Path(str(result.get("source", ""))).name[4:]
-    return render_template("staff/scan.html", results=results, error=error)
+                flash(_("staff_scan_queued", files=len(job.files)))
+                return redirect(url_for(".scan"), code=303)
+    scans = state().scans
+    jobs = scans.jobs()
+    return render_template("staff/scan.html", jobs=jobs, error=error, position=scans.position,
+                           config=state().config,
+                           refresh=any(not job.finished for job in jobs)), status
