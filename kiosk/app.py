@@ -6,12 +6,14 @@ several independent kiosks in one process.
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, has_request_context, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 
 from forms import builtin_catalog
 from sync.ledger import Ledger, default_ledger_path
@@ -22,6 +24,7 @@ from .catalogue import load_directory, load_services
 from .config import KioskConfig
 from .lifecycle import VisitLifecycle
 from .limits import Backoff, TokenBucket, WindowLimit
+from .scan_queue import ScanQueue
 from sync.trust import ReportKey, report_key
 from .survey_drafts import FILE_NAME as SURVEY_DRAFTS_FILE
 from .tracking import format_tracking_code
@@ -36,6 +39,25 @@ T = TypeVar("T")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+#: Wrong passwords for one staff name before each further try must wait (2, 4, 8 ... s).
+STAFF_LOGIN_FREE_TRIES = 5
+#: Wrong staff passwords, whatever the name, before the whole kiosk's staff login waits.
+STAFF_LOGIN_KIOSK_FREE_TRIES = 20
+#: Set to 1 when a TLS-terminating proxy is in front of the kiosk: its cookies are then marked
+#: Secure (the same convention as the central app's ``SEDA_CENTRAL_HTTPS``).
+HTTPS_ENV = "SEDA_KIOSK_HTTPS"
+
+
+class _SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked Secure over HTTPS or when ``SEDA_KIOSK_HTTPS=1`` says a
+    TLS proxy is in front (waitress does not trust ``X-Forwarded-Proto``, so behind a proxy
+    every request looks like plain HTTP)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return (super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+                or os.environ.get(HTTPS_ENV, "").strip() == "1")
 
 
 class _PerThread:
@@ -69,7 +91,10 @@ class KioskState:
         #: spent, wrong codes are spaced out for the whole kiosk rather than locked.
         self.follow_up_kiosk = TokenBucket(config.follow_up_kiosk_wrong_per_hour, 3600.0)
         self.case_flood = WindowLimit(config.max_cases_per_minute, 60.0)
-        self.staff_logins = Backoff(5, 300)
+        #: Wrong staff passwords: per name, and (a larger allowance) for the whole kiosk, so
+        #: one person cannot try a few passwords on every name.
+        self.staff_logins = Backoff(STAFF_LOGIN_FREE_TRIES, 300)
+        self.staff_logins_kiosk = Backoff(STAFF_LOGIN_KIOSK_FREE_TRIES, 300)
         #: Cases and survey responses are written by one thread in group commits.
         self.writer = LedgerWriter(self.ledger_path)
         # The server forgets a visit after this long even if the page's idle timer never ran.
@@ -82,7 +107,21 @@ class KioskState:
         # Visits the previous run of this server left mid-survey: stored now, as incomplete.
         self.lifecycle.store_orphans()
         self._ledgers = _PerThread(lambda: Ledger.open(self.ledger_path))
+        self._scans: ScanQueue | None = None
+        self._scans_lock = threading.Lock()
         self._accounts = _PerThread(lambda: AccountStore(config.state_folder / "accounts.sqlite3"))
+
+    @property
+    def scans(self) -> ScanQueue:
+        """The scan-upload queue, made (and any jobs left by a restart resumed) on first use."""
+        with self._scans_lock:
+            if self._scans is None:
+                config = self.config
+                self._scans = ScanQueue(config.home, config.state_folder / "scans",
+                                        max_waiting=config.scan_queue_size,
+                                        max_pages=config.scan_max_pages,
+                                        max_seconds=config.scan_max_seconds)
+            return self._scans
 
     def ledger(self) -> Ledger:
         return self._ledgers.get()
@@ -130,9 +169,11 @@ def create_app(config: KioskConfig | None = None) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=86400,
         TEMPLATES_AUTO_RELOAD=False,
     )
+    app.session_interface = _SessionCookie()
     app.extensions["seda_kiosk"] = KioskState(config)
     app.jinja_env.globals.update(t=_t, num=_num, jdate=_jdate, kiosk_config=config)
     app.jinja_env.filters["tracking"] = format_tracking_code
+    app.jinja_env.filters["scan_time"] = _from_timestamp
 
     from .staff import bp as staff_bp
     from .visitor import bp as visitor_bp
@@ -158,6 +199,11 @@ def _num(value: int | str, grouping: bool = False) -> str:
 
 def _jdate(moment, with_time: bool = False) -> str:
     return i18n.jalali(moment, _lang(), with_time)
+
+
+def _from_timestamp(seconds: float):
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 def _security_headers(response):

@@ -69,18 +69,44 @@ def user_add(name: str, role: str, password_stdin: bool) -> None:
 
 @user_group.command("list")
 def user_list() -> None:
-    """List staff accounts and their roles."""
+    """List staff accounts, their roles, and which are disabled."""
     config = _config()
     with AccountStore(config.state_folder / "accounts.sqlite3") as store:
-        for account in store.list():
-            click.echo(f"{account.name:<24} {account.role}")
+        for account in store.list(include_disabled=True):
+            state = "disabled" if store.is_disabled(account.name) else "active"
+            click.echo(f"{account.name:<24} {account.role:<18} {state}")
+
+
+def _set_disabled(name: str, disabled: bool) -> None:
+    config = _config()
+    try:
+        with AccountStore(config.state_folder / "accounts.sqlite3") as store:
+            store.set_disabled(name, disabled)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@user_group.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Disable NAME: their sessions end at once and they cannot sign in until enabled."""
+    _set_disabled(name, True)
+    click.echo(f"Account {name!r} disabled; its sessions have ended.")
+
+
+@user_group.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    """Let a disabled account NAME sign in again."""
+    _set_disabled(name, False)
+    click.echo(f"Account {name!r} enabled.")
 
 
 @user_group.command("password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True)
 def user_password(name: str, password_stdin: bool) -> None:
-    """Set a new password for NAME."""
+    """Set a new password for NAME; every session of NAME ends."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -91,4 +117,4 @@ def user_password(name: str, password_stdin: bool) -> None:
             store.set_password(name, password)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Password changed for {name!r}.")
+    click.echo(f"Password changed for {name!r}; its sessions have ended.")

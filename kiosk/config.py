@@ -61,6 +61,11 @@ class KioskConfig:
     #: Longest voice message, in seconds, and the biggest upload accepted for it.
     voice_max_seconds: int = 120
     voice_max_bytes: int = 4 * 1024 * 1024
+    #: Scan uploads on the staff pages: uploads that may wait while one is read, and the most
+    #: pages and seconds one upload may take (kiosk/scan_queue.py).
+    scan_queue_size: int = 3
+    scan_max_pages: int = 50
+    scan_max_seconds: int = 120
     #: Form shown by the kiosk survey and printed by staff.
     survey_form: str = "satisfaction"
     #: YAML files with the contact directory and service catalogue (defaults: demo data).

@@ -64,13 +64,43 @@ class Backoff:
             return Refusal("too_many_wrong_tries", max(1, int(wait + 0.999)))
         return None
 
+    def attempt(self, key: str) -> Refusal | None:
+        """Check and count one try of ``key`` in one step (a refusal counts nothing).
+
+        The try is counted as a failure before it is judged, so parallel tries cannot all
+        pass one check; :meth:`succeed` or :meth:`forgive` take it back if it was good.
+        """
+        with self._lock:
+            failures, last = self._state.get(key, (0, 0.0))
+            now = self._clock()
+            if failures and now - last > self._forget_after:
+                failures = 0
+            wait = last + self._delay(failures) - now if failures else 0.0
+            if wait > 0:
+                return Refusal("too_many_wrong_tries", max(1, int(wait + 0.999)))
+            self._count_failure(key, failures, now)
+        return None
+
+    def forgive(self, key: str) -> None:
+        """Take one counted failure of ``key`` back (the try turned out to be a good one)."""
+        with self._lock:
+            failures, last = self._state.get(key, (0, 0.0))
+            if failures <= 1:
+                self._state.pop(key, None)
+            else:
+                self._state[key] = (failures - 1, last)
+
     def fail(self, key: str) -> None:
         with self._lock:
             failures, _ = self._state.get(key, (0, 0.0))
-            self._state[key] = (failures + 1, self._clock())
-            if len(self._state) > 10_000:  # visits come and go; never grow without bound
-                oldest = min(self._state, key=lambda k: self._state[k][1])
-                self._state.pop(oldest, None)
+            self._count_failure(key, failures, self._clock())
+
+    def _count_failure(self, key: str, failures: int, now: float) -> None:
+        """Record failure number ``failures + 1`` of ``key`` (the caller holds the lock)."""
+        self._state[key] = (failures + 1, now)
+        if len(self._state) > 10_000:  # visits come and go; never grow without bound
+            oldest = min(self._state, key=lambda k: self._state[k][1])
+            self._state.pop(oldest, None)
 
     def succeed(self, key: str) -> None:
         with self._lock:

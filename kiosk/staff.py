@@ -1,16 +1,19 @@
 """Staff pages: dashboard, cases, sheet printing, paper review queue and scan upload.
 
 Behind a login (argon2 passwords, see :mod:`kiosk.accounts`) and a CSRF token on every form.
-They live under ``/staff`` on the same server, but no visitor screen links here, and the staff
-cookie is separate from the visitor's visit (an idle reset never signs staff out, and a staff
-login never leaks into a visitor screen).
+They live under ``/staff`` on the same server, but no visitor screen links here.  A staff
+session is a row in the accounts file (idle and absolute expiry, ended by signing out, a new
+password or ``seda kiosk user disable``); the cookie carries only its random token.  Ending
+the visit on the kiosk's own screen (its reset) ends that browser's staff session too, so the
+next visitor never inherits it.
 
 Misconduct reports are routed to the oversight unit (Article 9, clause 1): these pages show
 how many were sent, never their text or recordings.
 
-The review queue and scan upload call the scanner's public API (``scanner.review`` and
-``scanner.pipeline``), imported inside the views so the kiosk starts even on an install
-whose scanner is missing or broken.
+The review queue calls the scanner's public API (``scanner.review``), imported inside the
+views so the kiosk starts even on an install whose scanner is missing or broken; scan upload
+only saves and queues the files (:mod:`kiosk.scan_queue` reads them with
+``scanner.pipeline`` in a process of its own, never on a request thread).
 """
 from __future__ import annotations
 
@@ -30,15 +33,16 @@ from werkzeug.utils import secure_filename
 from sync.ledger import LedgerError
 
 from . import dashboard as dashboard_lib
-from .accounts import Account
+from .accounts import SESSION_IDLE_SECONDS, Account
 from .app import accounts, ledger, state
+from .scan_queue import save_upload
 from .i18n import translate
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 MAX_SCAN_FILES = 50
 #: Staff are signed out after this long without opening a staff page.
-STAFF_IDLE_SECONDS = 30 * 60
+STAFF_IDLE_SECONDS = SESSION_IDLE_SECONDS
 SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".bmp", ".webp"}
 
 
@@ -49,22 +53,29 @@ def _(key: str, **values: object) -> str:
 @bp.before_request
 def load_staff() -> None:
     g.lang = session.get("staff_lang", "fa")
-    g.staff = None
-    name = session.get("staff")
-    now = time.time()
-    if name and now - float(session.get("staff_seen", 0)) > STAFF_IDLE_SECONDS:
-        session.pop("staff", None)  # signed out after a break: the desk may be unattended
-        name = None
-    if name:
-        g.staff = accounts().get(name)
-        if g.staff is None:  # account removed since login
-            session.pop("staff", None)
-        else:
-            session["staff_seen"] = now
+    g.staff = accounts().session_account(session.get("staff_token"), now=time.time())
+    if g.staff is None:
+        session.pop("staff_token", None)  # expired, signed out elsewhere, or disabled
     if request.method == "POST" and not _csrf_ok():
         flash(_("staff_csrf"))
         return redirect(url_for(".login" if g.staff is None else ".dashboard"))
     return None
+
+
+@bp.before_app_request
+def _remember_staff_token() -> None:
+    g.staff_token_at_start = session.get("staff_token")
+
+
+@bp.after_app_request
+def _end_dropped_staff_session(response: Response) -> Response:
+    """A request that dropped the staff token from the cookie (sign-out, or the visitor reset
+    clearing the whole cookie) ends the session on the server too, so a copy of the old
+    cookie is worthless."""
+    token = g.get("staff_token_at_start")
+    if token and session.get("staff_token") != token:
+        accounts().end_session(token)
+    return response
 
 
 def csrf_token() -> str:
@@ -111,23 +122,29 @@ def login():
     if request.method == "POST":
         name = request.form.get("name", "").strip().lower()
         password = request.form.get("password", "")
-        limits = state().staff_logins
-        refusal = limits.check(f"login:{name}") or limits.check("login")
+        per_name, kiosk_wide = state().staff_logins, state().staff_logins_kiosk
+        # Each try is counted before the password is checked (parallel tries get no extras).
+        refusal = kiosk_wide.attempt("login")
+        if refusal is None:
+            refusal = per_name.attempt(f"login:{name}")
+            if refusal is not None:
+                kiosk_wide.forgive("login")
         if refusal is not None:
             error, status = _("staff_login_wait", seconds=refusal.retry_after), 429
         else:
             account = accounts().authenticate(name, password)
             if account is None:
-                limits.fail(f"login:{name}")
                 error, status = _("staff_bad_login"), 401
             else:
-                limits.succeed(f"login:{name}")
+                per_name.succeed(f"login:{name}")
+                kiosk_wide.forgive("login")
                 visit = session.get("visit")
+                accounts().end_session(session.get("staff_token"))
                 session.clear()  # a fresh session: no fixation, new CSRF token
+                g.staff_token_at_start = None
                 if visit:
                     session["visit"] = visit
-                session["staff"] = account.name
-                session["staff_seen"] = time.time()
+                session["staff_token"] = accounts().start_session(account.name, now=time.time())
                 target = request.args.get("next", "")
                 if not target.startswith("/staff/") or target.startswith("//"):
                     target = url_for(".dashboard")
@@ -137,7 +154,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    session.pop("staff", None)
+    accounts().end_session(session.pop("staff_token", None))
     session.pop("staff_csrf", None)
     return redirect(url_for(".login"))
 
@@ -352,28 +369,27 @@ def blob(sha256: str):
 @bp.route("/scan", methods=["GET", "POST"])
 @login_required("scanner_operator")
 def scan():
-    results = None
-    error = None
+    """Upload scans: the files are saved and queued (kiosk.scan_queue) and the page lists every
+    upload's state; reading happens in a process of its own, never on this request's thread."""
+    error, status = None, 200
     if request.method == "POST":
-        try:
-            from scanner.pipeline import scan_paths
-        except ImportError:
-            return _scanner_missing("scanner.pipeline.scan_paths")
         files = [f for f in request.files.getlist("files") if f and f.filename][:MAX_SCAN_FILES]
-        with tempfile.TemporaryDirectory(prefix="seda-scan-") as folder:
-            paths = []
-            for index, upload in enumerate(files):
-                name = secure_filename(upload.filename) or f"upload-{index}"
-                if Path(name).suffix.lower() not in SCAN_SUFFIXES:
-                    continue
-                path = Path(folder) / f"{index:03d}-{name}"
-                upload.save(path)
-                paths.append(path)
-            if not paths:
-                error = _("staff_scan_files")
+        uploads = []
+        for index, upload in enumerate(files):
+            name = secure_filename(upload.filename) or f"upload-{index}"
+            if Path(name).suffix.lower() in SCAN_SUFFIXES:
+                uploads.append((name, save_upload(upload.stream)))
+        if not uploads:
+            error, status = _("staff_scan_files"), 400
+        else:
+            job = state().scans.submit(g.staff.name, uploads)
+            if job is None:
+                error, status = _("staff_scan_queue_full", waiting=state().config.scan_queue_size), 503
             else:
-                pages = scan_paths(paths, home=state().config.home, store=True)
-                results = [page.to_json() for page in pages]
-                for result in results:  # show the name the operator uploaded, not the temp path
-                    result["source"] = Path(str(result.get("source", ""))).name[4:]
-    return render_template("staff/scan.html", results=results, error=error)
+                flash(_("staff_scan_queued", files=len(job.files)))
+                return redirect(url_for(".scan"), code=303)
+    scans = state().scans
+    jobs = scans.jobs()
+    return render_template("staff/scan.html", jobs=jobs, error=error, position=scans.position,
+                           config=state().config,
+                           refresh=any(not job.finished for job in jobs)), status

@@ -194,6 +194,27 @@ def iter_pages(path: str | Path, *, dpi: int = PDF_DPI) -> Iterator[PageImage]:
     yield from _image_pages(path, data)
 
 
+def count_pages(path: str | Path) -> int:
+    """How many pages a file holds, without rendering any (a PDF's page tree, an image's
+    frames); an unreadable file counts as one page (reading it reports why)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        if head.startswith(b"%PDF"):
+            import pypdfium2
+
+            document = pypdfium2.PdfDocument(str(path))
+            try:
+                return max(1, len(document))
+            finally:
+                document.close()
+        with Image.open(path) as image:
+            return max(1, int(getattr(image, "n_frames", 1)))
+    except Exception:  # noqa: BLE001 - any decoder failure: one page, read (and refused) later
+        return 1
+
+
 def expand_inputs(inputs: list[str | Path]) -> list[Path]:
     """Files named, and the supported files inside folders named, in a stable order."""
     files: list[Path] = []

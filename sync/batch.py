@@ -26,7 +26,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -41,6 +41,7 @@ __all__ = [
     "SignedBatch",
     "VerifiedBatch",
     "canonical_json",
+    "check_dates",
     "encode_batch",
     "format_time",
     "open_batch",
@@ -274,6 +275,32 @@ def verify_batch(
         records.append(record)
     return VerifiedBatch(manifest["office"], manifest["seq"], manifest["sha256"],
                          manifest["created_at"], tuple(records))
+
+
+def check_dates(batch: VerifiedBatch, now: datetime, max_ahead: timedelta) -> None:
+    """Refuse a batch cut, or holding a record, further ahead of ``now`` than ``max_ahead``.
+
+    Signed requests are refused outside the clock skew (``request_auth.MAX_SKEW``); a batch
+    signs itself, so its dates are checked here the same way.  Only the future is refused: an
+    office that was offline for a month sends old records, rightly.  A record dated a year
+    ahead was written while the office's clock was wrong; storing it would route it, count it
+    in the wrong month and set its deadline a year out.
+    """
+    limit = now + max_ahead
+    latest = _parse_time(batch.created_at)
+    if latest is not None and latest > limit:
+        raise Refusal("future_dated", f"batch {batch.seq} was cut at {batch.created_at}, more than "
+                                      f"{_hours(max_ahead)} h after the server's time {format_time(now)}")
+    for number, record in enumerate(batch.records, start=1):
+        moment = _parse_time(record.created_at)
+        if moment is not None and moment > limit:
+            raise Refusal("future_dated", f"record {number} ({record.uuid}) is dated {record.created_at}, "
+                                          f"more than {_hours(max_ahead)} h after the server's time "
+                                          f"{format_time(now)}")
+
+
+def _hours(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 3600)
 
 
 def open_batch(

@@ -23,7 +23,7 @@ import click
 from forms import seda_home
 
 from .case_updates import status_label
-from .client import SyncError, SyncReport, run_forever, sync_once
+from .client import OFFICE_REFUSALS, SyncError, SyncReport, run_forever, sync_once
 from .follow_up import follow_up_locator, open_answer
 from .identity import IdentityError, ensure_office_key, load_office_key, public_key_hex
 from .ledger import Ledger, LedgerError, default_ledger_path
@@ -217,12 +217,18 @@ def run_command(quiet: bool) -> None:
 
 
 def status_data(home: Path) -> dict:
-    """Everything `seda sync status` shows, as data (also for the kiosk's staff dashboard)."""
+    """Everything `seda sync status` shows, as data (also for the kiosk's staff dashboard).
+
+    ``needs_attention`` lists what no retry will fix (a person must act): batches the server
+    refused, attachments too large for it, records it kept aside as conflicts, and a refusal of
+    the office itself that no success has followed.  `seda sync status` exits 1 while it is
+    not empty.
+    """
     settings = load_settings(home)
     with Ledger.open(default_ledger_path(home)) as ledger:
         state = OfficeSyncState(ledger)
         pending = state.pending_batches()
-        return {
+        data = {
             "office": settings.office,
             "central_url": settings.central_url,
             "waiting_records": state.waiting_count(settings.office),
@@ -235,7 +241,19 @@ def status_data(home: Path) -> dict:
             "last_export": state.get("last_export"),
             "pull_cursor": state.pull_cursor(),
             "held_reports": ledger.held_count(settings.office),
+            "refused_batches": [state.batch_refusals()[seq] for seq in sorted(state.batch_refusals())],
+            "refused_blobs": [{"sha256": sha, **note} for sha, note in sorted(state.refused_blobs().items())],
+            "conflicts": state.open_conflicts(),
         }
+    refusal = data["last_refusal"]
+    office_refused = bool(refusal and refusal.get("code") in OFFICE_REFUSALS and (
+        not data["last_success_at"] or str(refusal.get("at") or "") > data["last_success_at"]))
+    data["needs_attention"] = (
+        [f"batch {r['batch']} refused [{r['code']}]" for r in data["refused_batches"]]
+        + [f"attachment {b['sha256']} too large ({b.get('size')} bytes)" for b in data["refused_blobs"]]
+        + [f"record {c['uuid']} kept as a conflict at the central server" for c in data["conflicts"]]
+        + ([f"the central server refuses this office [{refusal['code']}]"] if office_refused else []))
+    return data
 
 
 @sync_group.command("status")
@@ -247,6 +265,8 @@ def status_command(as_json: bool) -> None:
     data = status_data(home)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        if data["needs_attention"]:
+            raise SystemExit(1)
         return
     never_fa, never_en = "هرگز", "never"
     target = data["central_url"] or "USB (no network) / بدون شبکه"
@@ -273,6 +293,36 @@ def status_command(as_json: bool) -> None:
     if data["other_office_records"]:
         click.echo(f"Note: {data['other_office_records']} record(s) in this ledger belong to other "
                    "office codes and are not sent.")
+    _print_attention(data)
+
+
+def _print_attention(data: dict) -> None:
+    """What no retry will fix, each item on its own line; exit 1 while there is any."""
+    for note in data["refused_batches"]:
+        click.echo(f"!! بستهٔ {note['batch']} رد شد / Batch {note['batch']} refused [{note['code']}]"
+                   f" ({note.get('at', '')})")
+        click.echo(f"   {note['message_fa']}")
+        click.echo(f"   {note['message_en']}")
+        if note.get("detail"):
+            click.echo(f"   ({note['detail']})")
+    for blob in data["refused_blobs"]:
+        fa, en = message_for("blob_too_large")
+        click.echo(f"!! پیوست بیش از اندازه / Attachment too large: {blob['sha256']} "
+                   f"({blob.get('size')} bytes, limit {blob.get('limit')})")
+        click.echo(f"   {fa}")
+        click.echo(f"   {en}")
+    if data["conflicts"]:
+        fa, en = message_for("conflict")
+        click.echo(f"!! {len(data['conflicts'])} رکورد در سرور مرکزی به‌عنوان ناسازگار نگه داشته شد / "
+                   f"{len(data['conflicts'])} record(s) kept aside as conflicts at the central server:")
+        click.echo(f"   {fa}")
+        click.echo(f"   {en}")
+        for conflict in data["conflicts"][:20]:
+            click.echo(f"   record {conflict['uuid']} (batch {conflict['batch']})")
+    if data["needs_attention"]:
+        click.echo("کاری لازم است: این موارد با تلاش دوباره درست نمی‌شوند. / "
+                   "Action needed: retrying will not fix these.")
+        raise SystemExit(1)
 
 
 @sync_group.command("export")

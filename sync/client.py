@@ -124,10 +124,14 @@ OFFICE_REFUSALS = frozenset({"unknown_office", "revoked_office", "bad_signature"
                              "bad_request_signature", "clock_skew"})
 
 
-def _remember_refusal(state: OfficeSyncState, refusal: Refusal, batch_seq: int | None = None) -> None:
+def _refusal_note(refusal: Refusal, batch_seq: int | None = None) -> dict[str, Any]:
     fa, en = message_for(refusal.code)
-    state.set("last_refusal", {"at": _now(), "code": refusal.code, "detail": refusal.detail,
-                               "batch": batch_seq, "message_fa": fa, "message_en": en})
+    return {"at": _now(), "code": refusal.code, "detail": refusal.detail, "batch": batch_seq,
+            "message_fa": fa, "message_en": en}
+
+
+def _remember_refusal(state: OfficeSyncState, refusal: Refusal, batch_seq: int | None = None) -> None:
+    state.set("last_refusal", _refusal_note(refusal, batch_seq))
 
 
 def _push(state: OfficeSyncState, ledger: Ledger, client: CentralClient, key: Any,
@@ -150,6 +154,7 @@ def _push(state: OfficeSyncState, ledger: Ledger, client: CentralClient, key: An
                 raise
             log.warning("batch %d refused: %s", batch.batch_seq, refusal)
             _remember_refusal(state, refusal, batch.batch_seq)
+            state.remember_batch_refusal(batch.batch_seq, _refusal_note(refusal))
             refused.append(refusal)
             skip.add(batch.batch_seq)
             continue
@@ -177,22 +182,41 @@ def _send(state: OfficeSyncState, ledger: Ledger, client: CentralClient, key: An
     data = state.batch_bytes(batch, key)
     hashes = state.attachment_hashes(batch)
     if hashes:
-        _upload(ledger, client, client.missing_blobs(hashes), report)
+        _upload(state, ledger, client, client.missing_blobs(hashes), report)
     try:
         return client.send_batch(data)
     except BlobsMissing as missing:  # uploaded by someone else's request that then failed, etc.
-        _upload(ledger, client, missing.missing, report)
+        _upload(state, ledger, client, missing.missing, report)
         return client.send_batch(data)
 
 
-def _upload(ledger: Ledger, client: CentralClient, hashes: list[str], report: SyncReport) -> None:
+def _upload(state: OfficeSyncState, ledger: Ledger, client: CentralClient, hashes: list[str],
+            report: SyncReport) -> None:
+    """Send each attachment, except one the server cannot take: that one is refused here,
+    with the server's reason, and never sent again unless the server's limit grows."""
     for sha256 in hashes:
         try:
             data = ledger.blob(sha256)
         except KeyError:
             raise SyncError(f"The ledger has an attachment record for {sha256} but not its bytes; "
                             "the batch cannot be delivered until the file is restored.") from None
-        client.put_blob(sha256, data)
+        limit = client.max_blob_bytes
+        known = state.refused_blobs().get(sha256)
+        if (limit is not None and len(data) > limit) or (known is not None and limit is None):
+            refusal = Refusal("blob_too_large", f"attachment {sha256} is {len(data)} bytes; the central "
+                                                f"server accepts at most {limit or known.get('limit')}")
+            state.remember_refused_blob(sha256, {**_refusal_note(refusal), "size": len(data),
+                                                 "limit": limit or known.get("limit")})
+            raise refusal
+        try:
+            client.put_blob(sha256, data)
+        except Refusal as refusal:
+            if refusal.code in ("blob_too_large", "oversized"):
+                refusal = Refusal("blob_too_large", refusal.detail)
+                state.remember_refused_blob(sha256, {**_refusal_note(refusal), "size": len(data),
+                                                     "limit": limit})
+            raise refusal from None
+        state.forget_refused_blob(sha256)
         report.blobs_sent += 1
 
 

@@ -168,7 +168,57 @@ class OfficeSyncState:
                 " WHERE batch_seq = ? AND acknowledged_at IS NULL",
                 (format_time(datetime.now(timezone.utc)), canonical_json(dict(result)), batch_seq),
             )
+            refusals = self.get("batch_refusals", {})
+            if refusals.pop(str(batch_seq), None) is not None:
+                self.set("batch_refusals", refusals)
             return cursor.rowcount == 1
+
+    # -- what needs a person ------------------------------------------------------
+    # A refused batch stays in the outbox; these notes say why, so `seda sync status` can show
+    # every waiting refusal (not only the last one) and exit non-zero until it is resolved.
+
+    def remember_batch_refusal(self, batch_seq: int, note: Mapping[str, Any]) -> None:
+        refusals = self.get("batch_refusals", {})
+        refusals[str(batch_seq)] = {**dict(note), "batch": batch_seq}
+        self.set("batch_refusals", refusals)
+
+    def batch_refusals(self) -> dict[int, dict[str, Any]]:
+        """Why each still-pending batch was last refused, by batch number."""
+        pending = {b.batch_seq for b in self.pending_batches()}
+        return {int(seq): note for seq, note in self.get("batch_refusals", {}).items()
+                if int(seq) in pending}
+
+    def remember_refused_blob(self, sha256: str, note: Mapping[str, Any]) -> None:
+        blobs = self.get("refused_blobs", {})
+        blobs[sha256] = dict(note)
+        self.set("refused_blobs", blobs)
+
+    def forget_refused_blob(self, sha256: str) -> None:
+        blobs = self.get("refused_blobs", {})
+        if blobs.pop(sha256, None) is not None:
+            self.set("refused_blobs", blobs)
+
+    def refused_blobs(self) -> dict[str, dict[str, Any]]:
+        """Attachments the central server cannot take (too large), by SHA-256."""
+        return self.get("refused_blobs", {})
+
+    def open_conflicts(self) -> list[dict[str, Any]]:
+        """Records the central server kept aside as conflicts (same UUID, other content) and
+        has not resolved yet (``record_conflict`` items it sends back say when it has)."""
+        resolved = {str(body.get("uuid")) for body in self.central_items("record_conflict").values()
+                    if body.get("status") in ("accepted", "dismissed")}
+        found: list[dict[str, Any]] = []
+        rows = self._conn.execute(
+            "SELECT batch_seq, result FROM sync_outbox WHERE acknowledged_at IS NOT NULL"
+            " AND result IS NOT NULL AND coalesce(json_extract(result, '$.conflict'), 0) > 0"
+            " ORDER BY batch_seq").fetchall()
+        for batch_seq, result in rows:
+            for item in json.loads(result).get("conflicts") or []:
+                uuid = str(item.get("uuid", ""))
+                if uuid and uuid not in resolved:
+                    found.append({"uuid": uuid, "batch": batch_seq,
+                                  "reason": item.get("reason", "conflict")})
+        return found
 
     def waiting_count(self, office: str) -> int:
         """Records of ``office`` the central server has not acknowledged yet."""

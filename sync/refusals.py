@@ -71,9 +71,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "پیوست دریافتی با چکیدهٔ SHA-256 خود نمی‌خواند.",
         "The attachment received does not match its SHA-256.",
     ),
+    "future_dated": (
+        "تاریخ رکوردهای این بسته بیش از یک روز جلوتر از ساعت سرور مرکزی است؛ ساعت رایانهٔ دفتر "
+        "هنگام ثبت آن‌ها درست نبوده است. ساعت را درست کنید و به ادارهٔ مرکزی خبر دهید؛ این بسته "
+        "در دفتر می‌ماند و دوباره فرستاده می‌شود.",
+        "Records in this batch are dated more than a day ahead of the central server's clock: the "
+        "office computer's clock was wrong when they were written. Correct the clock and tell the "
+        "central office; the batch stays at the office and is sent again.",
+    ),
+    "blob_too_large": (
+        "یک پیوست از بزرگ‌ترین اندازه‌ای که سرور مرکزی می‌پذیرد بزرگ‌تر است؛ دیگر فرستاده نمی‌شود و "
+        "بسته‌ای که به آن نیاز دارد در دفتر می‌ماند. به ادارهٔ مرکزی خبر دهید.",
+        "An attachment is larger than the central server accepts; it is not sent again and the "
+        "batch that needs it stays at the office. Tell the central office.",
+    ),
     "conflict": (
         "رکوردی با همین شناسه ولی محتوای دیگر پیش‌تر رسیده است؛ برای بررسی نگه داشته شد.",
         "A record with the same UUID but different content arrived earlier; it was kept for an operator.",
+    ),
+    "bad_request": (
+        "درخواست نادرست است (یکی از پارامترها معتبر نیست).",
+        "The request is malformed (a parameter is not valid).",
     ),
     "store_unavailable": (
         "پایگاه دادهٔ مرکزی در دسترس نیست؛ بعداً دوباره تلاش می‌شود.",
@@ -91,6 +109,8 @@ HTTP_STATUS: dict[str, int] = {
     "malformed_record": 400,
     "office_mismatch": 400,
     "bad_blob": 400,
+    "bad_request": 400,
+    "future_dated": 422,
     "unknown_office": 403,
     "revoked_office": 403,
     "bad_signature": 401,
@@ -99,6 +119,7 @@ HTTP_STATUS: dict[str, int] = {
     "blobs_missing": 409,
     "conflict": 409,
     "oversized": 413,
+    "blob_too_large": 413,
     "store_unavailable": 503,
 }
 

@@ -56,6 +56,8 @@ class CentralClient:
         self.key = key
         self.timeout = timeout
         self.central_key = central_key
+        #: The largest attachment the server accepts, as it said in its last missing-blobs answer.
+        self.max_blob_bytes: int | None = None
 
     def _trusted(self, prefix: bytes, payload: dict[str, Any], what: str) -> dict[str, Any]:
         if self.central_key is None or not verify_answer(prefix, payload, self.central_key):
@@ -70,9 +72,13 @@ class CentralClient:
         return self._trusted(BATCH_ACK_PREFIX, ack, "acknowledgement")
 
     def missing_blobs(self, hashes: list[str]) -> list[str]:
+        """Which of ``hashes`` the server lacks; also notes the largest attachment it accepts
+        (:attr:`max_blob_bytes`, None if the server did not say)."""
         body = json.dumps({"sha256": hashes}).encode("ascii")
-        return list(self._call("POST", "/v1/blobs/missing", body,
-                               {"Content-Type": "application/json"})["missing"])
+        answer = self._call("POST", "/v1/blobs/missing", body, {"Content-Type": "application/json"})
+        limit = answer.get("max_blob_bytes")
+        self.max_blob_bytes = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+        return list(answer["missing"])
 
     def put_blob(self, sha256: str, data: bytes) -> None:
         self._call("PUT", f"/v1/blobs/{sha256}", data, {"Content-Type": "application/octet-stream"})

@@ -52,8 +52,13 @@ def paper_comment(store: Store, *, writing: bool = True, data: bytes = PNG, **an
     store.put_blob(sha, data)
     row = response(source="paper", extra={"status": "accepted", "attachments": {"comment": sha},
                                           "writing": {"comment": writing}}, **answers)
-    add(store, [row])
+    add(store, [attachment(sha, len(data)), row])  # the scanner stores the crop's record too
     return row[0]
+
+
+def attachment(sha: str, size: int, *, office: str = OFFICE) -> tuple:
+    body = {"sha256": sha, "media_type": "image/png", "size": size, "role": "scan_crop"}
+    return (str(uuid.uuid4()), office, "attachment", IN_AZAR, json.dumps(body))
 
 
 def analyst(store: Store, role: str = "analyst", *, clock: FakeClock | None = None):

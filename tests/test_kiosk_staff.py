@@ -251,10 +251,14 @@ def scanner_home(tmp_path, printed_sheets):
 
 
 def upload(client, images):
+    """Upload scans, wait for the background reading to finish, return the scan page."""
     token = csrf_token(client.get("/staff/scan").get_data(as_text=True))
     files = [(io.BytesIO(path.read_bytes()), path.name) for path in images]
-    return client.post("/staff/scan", data={"csrf_token": token, "files": files},
-                       content_type="multipart/form-data")
+    posted = client.post("/staff/scan", data={"csrf_token": token, "files": files},
+                         content_type="multipart/form-data")
+    assert posted.status_code == 303, posted.get_data(as_text=True)
+    assert client.application.extensions["seda_kiosk"].scans.wait_idle(180)
+    return client.get("/staff/scan")
 
 
 def test_scan_upload_reads_and_stores_sheets(scanner_home, printed_sheets, tmp_path):

@@ -106,7 +106,9 @@ def test_refusal_shows_in_status_with_its_reason(homes) -> None:
         assert failed.exit_code == 1 and "unknown_office" in failed.output
     finally:
         server.stop()
-    output = seda(homes["office"], "sync", "status").output
+    status = seda(homes["office"], "sync", "status", ok=False)
+    assert status.exit_code == 1  # a refused office needs a person: scripts see it
+    output = status.output
     assert "[unknown_office]" in output and "این دفتر در سرور مرکزی ثبت نشده است" in output
     assert "not registered" in output
 
@@ -171,7 +173,8 @@ def test_export_signed_by_a_revoked_office_is_refused(homes, tmp_path: Path) -> 
     result = seda(homes["central"], "central", "import", str(export), "--ack-out", str(ack), ok=False)
     assert "revoked_office" in result.output
     seda(homes["office"], "sync", "ack", str(ack))
-    assert "[revoked_office]" in seda(homes["office"], "sync", "status").output
+    status = seda(homes["office"], "sync", "status", ok=False)
+    assert status.exit_code == 1 and "[revoked_office]" in status.output
 
 
 def test_office_list_and_revoke(homes) -> None:

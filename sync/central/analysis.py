@@ -759,9 +759,11 @@ def comments(store, month: str | tuple[int, int], *, office: str | None = None,
     if after:
         try:
             at, _, ident = after.rpartition("|")
-            ident_value = int(ident)
+            ident_value = int(ident) if len(ident) <= 19 else -1
         except ValueError:
             raise ValueError(f"bad page cursor {after!r}") from None
+        if not 0 < ident_value < 2 ** 63:  # a record id: never more than a BIGINT holds
+            raise ValueError(f"bad page cursor {after!r}")
         where.append("(created_at, id) < (?, ?)")
         params += [at, ident_value]
     params.append(limit + 1)
@@ -783,9 +785,13 @@ def comments(store, month: str | tuple[int, int], *, office: str | None = None,
 
 def comment_crop(store, response_uuid: str) -> str | None:
     """The SHA-256 of a survey response's handwritten comment crop, if it has one (only these
-    crops are served as comments: never another attachment by its hash)."""
+    crops are served as comments: never another attachment by its hash), and only if the
+    response's own office sent an attachment record for it: blobs are stored once by hash for
+    every office, so an office that names another office's hash exposes nothing."""
     crop = _comment_fields(store.dialect)["crop"]
     with store.connect() as db:
-        row = db.one(f"SELECT {crop} FROM records WHERE uuid = ? AND kind = 'survey_response'",
+        row = db.one(f"SELECT office, {crop} FROM records WHERE uuid = ? AND kind = 'survey_response'",
                      (response_uuid,))
-    return row[0] if row else None
+    if not row or not row[1]:
+        return None
+    return row[1] if store.office_sent_blob(row[0], row[1]) else None

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,10 @@ from flask import Flask, Response, request
 
 from forms import seda_home
 
-from ..batch import DEFAULT_LIMITS, Limits, parse_batch, verify_batch
+from ..batch import DEFAULT_LIMITS, Limits, check_dates, parse_batch, verify_batch
+from ..json_limits import loads_limited
 from ..refusals import BlobsMissing, Refusal
-from ..request_auth import BATCH_ACK_PREFIX, PULL_PREFIX, verify_request
+from ..request_auth import BATCH_ACK_PREFIX, MAX_SKEW, PULL_PREFIX, verify_request
 from .keys import CentralKeys
 from .open311 import open311_blueprint
 from .store import Store
@@ -43,6 +46,8 @@ log = logging.getLogger("seda.central")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_BLOB_BYTES = 32 * 1024 * 1024
+#: Where the server is reached from outside (``seda central serve --public-url``).
+PUBLIC_URL_ENV = "SEDA_CENTRAL_PUBLIC_URL"
 MAX_MISSING_QUERY = 10_000
 
 
@@ -57,17 +62,36 @@ def _store_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+#: The largest cursor a feed can reach (a signed 64-bit integer on both databases).
+MAX_CURSOR = 2 ** 63 - 1
+
+
+def _whole_number(text: str) -> int:
+    """A query argument that must be a whole number a database column can hold."""
+    text = text.strip()
+    if not text.isdigit() or len(text) > 19 or int(text) > MAX_CURSOR:
+        raise ValueError(text)
+    return int(text)
+
+
 def _answer(payload: dict[str, Any], status: int = 200) -> Response:
     return Response(json.dumps(payload, ensure_ascii=False), status=status,
                     mimetype="application/json")
 
 
-def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | None = None) -> Flask:
+def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | None = None,
+               public_url: str | None = None) -> Flask:
     """The WSGI app serving ``store``; ``seda central serve`` hands it to waitress.
 
     ``home`` is the central installation's folder (default ``$SEDA_HOME``): its ``keys/`` hold
     the sync key that signs every answer and the oversight key (sync/central/keys.py).
+    ``public_url`` (default ``$SEDA_CENTRAL_PUBLIC_URL``) is the address clients reach the
+    server at; answers that name the server use it, never the request's ``Host`` header.
     """
+    public_url = (public_url if public_url is not None
+                  else os.environ.get(PUBLIC_URL_ENV, "")).strip().rstrip("/")
+    if public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", public_url):
+        raise ValueError(f"the public URL {public_url!r} must look like https://seda.example.ir")
     app = Flask("sync.central")
     app.config["MAX_CONTENT_LENGTH"] = max(limits.max_wire_bytes, MAX_BLOB_BYTES) + 1024
     store_errors = _store_errors()
@@ -98,6 +122,9 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
     def too_large(_error: Exception) -> Response:
         if not web_errors.is_api_path(request.path):
             return web_errors.page_for_status(413)  # a web page: Persian HTML, not JSON
+        if request.path.startswith("/v1/blobs/"):  # the office stops sending this attachment
+            return refuse(Refusal("blob_too_large", f"attachment of {request.content_length} bytes; "
+                                                    f"the limit is {MAX_BLOB_BYTES}"))
         return refuse(Refusal("oversized", f"request body over {app.config['MAX_CONTENT_LENGTH']} bytes"))
 
     @app.errorhandler(Exception)
@@ -136,6 +163,7 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
             signed = parse_batch(data, limits)
             office, batch_seq = signed.office, signed.manifest["seq"]
             verified = verify_batch(signed, store.office_public_key(office), limits)
+            check_dates(verified, datetime.now(timezone.utc), MAX_SKEW)
             ack = store.apply_batch(verified, source="http")
         except BlobsMissing as missing:
             return refuse(missing, office=office, batch_seq=batch_seq, logged=False)
@@ -152,14 +180,14 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
         except Refusal as refusal:
             return refuse(refusal)
         try:
-            asked = json.loads(request.get_data())["sha256"]
+            asked = loads_limited(request.get_data(), max_depth=2)["sha256"]
             if not isinstance(asked, list) or len(asked) > MAX_MISSING_QUERY or not all(
                     isinstance(h, str) and _SHA256.match(h) for h in asked):
                 raise ValueError
         except (ValueError, KeyError, TypeError):
             return refuse(Refusal("malformed_manifest", 'expected {"sha256": [up to 10000 hashes]}'),
                           logged=False)
-        return _answer({"missing": store.missing_blobs(asked)})
+        return _answer({"missing": store.missing_blobs(asked), "max_blob_bytes": MAX_BLOB_BYTES})
 
     @app.put("/v1/blobs/<sha256>")
     def put_blob(sha256: str) -> Response:
@@ -167,9 +195,12 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
             office = authenticated_office()
             if not _SHA256.match(sha256):
                 raise Refusal("bad_blob", "the address must be 64 lowercase hex digits")
+            if (request.content_length or 0) > MAX_BLOB_BYTES:
+                raise Refusal("blob_too_large", f"attachment {sha256} is {request.content_length} "
+                                                f"bytes; the limit is {MAX_BLOB_BYTES}")
             data = request.get_data()
             if len(data) > MAX_BLOB_BYTES:
-                raise Refusal("oversized", f"attachment over {MAX_BLOB_BYTES} bytes")
+                raise Refusal("blob_too_large", f"attachment {sha256} is over {MAX_BLOB_BYTES} bytes")
             created = store.put_blob(sha256, data)
         except Refusal as refusal:
             return refuse(refusal)
@@ -180,16 +211,17 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
     def pull() -> Response:
         try:
             office = authenticated_office()
-            after = int(request.args.get("after", "0"))
-            limit = int(request.args.get("limit", "500"))
+            after = _whole_number(request.args.get("after", "0"))
+            limit = _whole_number(request.args.get("limit", "500"))
         except Refusal as refusal:
             return refuse(refusal)
         except ValueError:
-            return _answer({"error": "bad_request", "detail": "after and limit are whole numbers"}, 400)
+            return refuse(Refusal("bad_request", "after and limit are whole numbers from 0 to "
+                                                 f"{MAX_CURSOR}"), office=None, logged=False)
         page = store.pull(office, after, limit)
         return _answer(keys.sign(PULL_PREFIX, {**page, "office": office, "after": after,
                                                "request": request.headers["Seda-Signature"]}))
 
-    app.register_blueprint(open311_blueprint(store))  # /open311/v2/...: docs/open311.md
+    app.register_blueprint(open311_blueprint(store, public_url=public_url))  # /open311/v2/...: docs/open311.md
     app.register_blueprint(web_blueprint(store))  # the central office's pages: docs/central-office.md
     return app

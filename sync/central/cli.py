@@ -5,8 +5,9 @@
     seda central office revoke THR-012
     seda central import E:/seda-THR-012.batches --ack-out E:/seda-THR-012.ack.json
     seda central refusals          # the central log of refused batches and requests
-    seda central conflicts         # records kept for an operator
-    seda central case-update 1234-5678-9 --status answered --answer "..."
+    seda central conflicts         # records kept for an operator (exit 1 while any is open)
+    seda central conflicts accept 3
+    seda central case-update 1234-5678-9 --status answered --answer "..." [--office THR-012]
     seda central publish catalogue passport-renewal --json entry.json
     seda central api-key add city-app --office THR-012   # Open311 key, printed once
 
@@ -60,22 +61,33 @@ def central_group() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-def serve_command(store_url: str | None, host: str, port: int, threads: int) -> None:
+@click.option("--public-url", default=None, envvar="SEDA_CENTRAL_PUBLIC_URL",
+              help="The address clients use, e.g. https://seda.example.ir (Open311 discovery "
+                   "names it; default: $SEDA_CENTRAL_PUBLIC_URL, else relative paths).")
+@click.option("--trusted-proxy", default=None, metavar="ADDRESS",
+              help="The TLS proxy in front (e.g. 127.0.0.1): its X-Forwarded-For and "
+                   "X-Forwarded-Proto are believed, so sign-in throttling sees each client's "
+                   "own address and cookies are marked Secure.")
+def serve_command(store_url: str | None, host: str, port: int, threads: int,
+                  public_url: str | None, trusted_proxy: str | None) -> None:
     """Serve the sync API, the central office web app and Open311 with waitress; overdue
     cases are escalated every 5 minutes (put TLS in front: see docs/sync-protocol.md)."""
     import waitress
 
     from .app import create_app
-    from .server import EscalationTimer
+    from .server import EscalationTimer, waitress_options
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = _open(store_url)
-    app = create_app(store)
+    try:
+        app = create_app(store, public_url=public_url)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     escalation = EscalationTimer(store)  # overdue cases to their unit heads, every 5 minutes
     click.echo(f"Seda central server on http://{host}:{port}/ (store: {store.dialect})")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="seda-central",
-                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+                       **waitress_options(app, trusted_proxy=trusted_proxy))
     finally:
         escalation.stop()
 
@@ -224,12 +236,55 @@ def refusals_command(limit: int, store_url: str | None) -> None:
                    f"[{row['code']}] {row['detail']} ({row['source']})")
 
 
-@central_group.command("conflicts")
+@central_group.group("conflicts", invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="Also list conflicts already settled.")
 @store_option
-def conflicts_command(store_url: str | None) -> None:
-    """Records that came back under a known UUID with different content."""
-    for row in _open(store_url).conflicts():
+@click.pass_context
+def conflicts_command(ctx: click.Context, show_all: bool, store_url: str | None) -> None:
+    """Records an office sent again under a UUID it had used, with other content (one JSON
+    object a line); exits 1 while any is open.  Settle each with `accept` or `dismiss`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    store = _open(store_url)
+    for row in store.conflicts(include_resolved=show_all):
         click.echo(json.dumps(row, ensure_ascii=False))
+    waiting = store.open_conflict_count()
+    if waiting:
+        click.echo(f"{waiting} conflict(s) open: `seda central conflicts accept ID` stores the "
+                   "offered record as a record of its own (a case is routed), `dismiss ID` drops it; "
+                   "either way its office is told.", err=True)
+        raise SystemExit(1)
+
+
+def _settle(conflict_id: int, accept: bool, store_url: str | None) -> None:
+    from .web import audit
+
+    store = _open(store_url)
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        done = store.resolve_conflict(conflict_id, accept=accept, by=actor)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(store, actor, f"conflict_{done['resolution']}", f"conflict:{conflict_id}",
+                 f"office={done['office']} uuid={done['uuid']} stored={done['stored_uuid'] or ''}")
+    click.echo(f"Conflict {conflict_id} ({done['office']}, record {done['uuid']}): {done['resolution']}"
+               + (f"; stored as {done['stored_uuid']}" if done["stored_uuid"] else "") + ".")
+
+
+@conflicts_command.command("accept")
+@click.argument("conflict_id", type=int)
+@store_option
+def conflict_accept(conflict_id: int, store_url: str | None) -> None:
+    """Store conflict CONFLICT_ID's offered record as a record of its own (a case is routed)."""
+    _settle(conflict_id, True, store_url)
+
+
+@conflicts_command.command("dismiss")
+@click.argument("conflict_id", type=int)
+@store_option
+def conflict_dismiss(conflict_id: int, store_url: str | None) -> None:
+    """Drop conflict CONFLICT_ID's offered record (the stored one stands); its office is told."""
+    _settle(conflict_id, False, store_url)
 
 
 @central_group.command("case-update")
@@ -238,16 +293,20 @@ def conflicts_command(store_url: str | None) -> None:
               help="The case's new status.")
 @click.option("--answer", default=None, help="The answer the visitor will see at the kiosk.")
 @click.option("--unit", default=None, help="The unit answering.")
+@click.option("--office", default=None,
+              help="The case's office, when two offices' cases share the tracking code.")
 @store_option
 def case_update_command(tracking_code: str, status: str, answer: str | None, unit: str | None,
-                        store_url: str | None) -> None:
+                        office: str | None, store_url: str | None) -> None:
     """Record a case's new status/answer; its office pulls it at the next sync.
 
-    An operator's override with no lifecycle check; units work cases on the web app."""
+    An operator's override with no lifecycle check; units work cases on the web app.  A case is
+    (office, tracking code): if two offices drew the same code, --office says which."""
     try:
         store = _open(store_url)
         actor = f"cli:{getpass.getuser()}"
-        update = store.record_case_update(tracking_code, status, answer=answer, unit=unit, actor=actor)
+        update = store.record_case_update(tracking_code, status, answer=answer, unit=unit, actor=actor,
+                                          office=office.upper() if office else None)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     from .web import audit
@@ -389,6 +448,28 @@ def user_list(store_url: str | None) -> None:
     for user in accounts.list_users(_open(store_url)):
         click.echo(f"{user.name:<20} {user.role:<10} {user.unit or '-':<14} "
                    f"{'disabled' if user.disabled else 'active':<8} {user.display_name}")
+
+
+@user_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["admin", "responder", "analyst", "auditor", "oversight"]))
+@click.option("--unit", default=None, help="Unit code (responders).")
+@store_option
+def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> None:
+    """Give web user NAME another ROLE (ends their sessions).
+
+    On the web app the oversight role needs a second oversight user's confirmation; here, on
+    the central host, it is given directly (and audited as done on the command line)."""
+    from .web import accounts, audit
+
+    store = _open(store_url)
+    try:
+        user = accounts.update_user(store, name, role=role, unit=unit)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(store, f"cli:{getpass.getuser()}", "user_update", f"user:{user.name}",
+                 f"role={user.role} unit={user.unit or ''} (central host command line)")
+    click.echo(f"User {user.name} is now {user.role}{', unit ' + user.unit if user.unit else ''}.")
 
 
 @user_group.command("disable")

@@ -14,9 +14,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ..batch import format_time, parse_batch, verify_batch
+from ..batch import check_dates, format_time, parse_batch, verify_batch
 from ..export_file import encode_ack, read_export
 from ..refusals import Refusal
+from ..request_auth import MAX_SKEW
 from .store import Store
 
 __all__ = ["ImportResult", "import_export"]
@@ -50,6 +51,7 @@ def import_export(store: Store, path: Path) -> ImportResult:
                     signed = parse_batch(entry.data)
                     office, seq = signed.office, signed.manifest["seq"]
                     verified = verify_batch(signed, store.office_public_key(office))
+                    check_dates(verified, datetime.now(timezone.utc), MAX_SKEW)
                     result.acks.append(store.apply_batch(verified, source="import"))
                 except Refusal as refusal:
                     store.log_refusal(refusal, office=office, batch_seq=seq, source="import")

@@ -12,6 +12,13 @@ docs/open311.md has the contract with examples.  Endpoints (JSON only):
 (answered, closed and rejected cases are closed) and ``status_notes`` the latest answer, in
 Persian.  Errors are ``[{"code": HTTP status, "description": "..."}]``.
 
+Abuse: the ``api_key`` is checked before anything else is done with a request (given in the
+query string, before the body is even read); a POST body is capped at :data:`MAX_BODY` and JSON
+nested deeper than :data:`MAX_JSON_DEPTH` is a 400; each key may make
+``OPEN311_REQUESTS_PER_MINUTE`` requests a minute (app config; 429 with ``Retry-After``
+beyond), counted in the store so every server process shares the count.  A key that names an
+office reads only that office's cases, and never skips the mobile check of a case by its code.
+
 Privacy: anonymous cases and misconduct reports are never listed or shown (the store's
 :meth:`~sync.central.store.Store.public_cases` leaves them out), and no response carries a
 name, national ID or mobile number: every answer is built from the fields named here.  A case
@@ -23,11 +30,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from forms import builtin_catalog
@@ -36,9 +43,12 @@ from kiosk.tracking import is_valid_tracking_code, new_tracking_code
 
 from ..batch import format_time
 from ..case_updates import status_label
+from ..json_limits import JsonRefused, loads_limited
+from . import throttle
 from .store import CLOSED_STATUSES, ApiKey, Store
 
-__all__ = ["CASE_TYPES", "DEFAULT_OFFICE", "MAX_DESCRIPTION", "MAX_RESULTS", "open311_blueprint"]
+__all__ = ["CASE_TYPES", "DEFAULT_OFFICE", "MAX_BODY", "MAX_DESCRIPTION", "MAX_JSON_DEPTH",
+           "MAX_RESULTS", "REQUESTS_PER_MINUTE", "open311_blueprint"]
 
 #: The office code of cases filed through Open311 with a key that names no office.
 DEFAULT_OFFICE = "OPEN311"
@@ -53,6 +63,12 @@ MAX_DESCRIPTION = 4000  # the kiosk's limit (kiosk.cases.MAX_TEXT)
 MAX_NAME = 100
 MAX_RESULTS = 1000  # GeoReport's recommended cap on one listing
 MAX_IDS = 100
+#: The largest request body read (a case is at most 4,000 characters: a few tens of KB encoded).
+MAX_BODY = 64 * 1024
+#: GeoReport's bodies are flat (``attribute`` is one level deeper); anything deeper is refused.
+MAX_JSON_DEPTH = 4
+#: Requests one API key may make a minute (``app.config["OPEN311_REQUESTS_PER_MINUTE"]``).
+REQUESTS_PER_MINUTE = 60
 
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\]$")
 
@@ -127,10 +143,16 @@ def _query_time(name: str) -> str | None:
 
 
 def _request_values() -> dict[str, Any]:
-    """POST parameters: form-encoded as GeoReport says, or a JSON object; plus the query."""
+    """POST parameters: form-encoded as GeoReport says, or a JSON object; plus the query.
+
+    The body is read only up to :data:`MAX_BODY` (413 beyond), and JSON only when it is shallow.
+    """
     values: dict[str, Any] = dict(request.args.items())
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = loads_limited(request.get_data(cache=True), max_depth=MAX_JSON_DEPTH)
+        except JsonRefused as exc:
+            raise Open311Error(400, f"the JSON body is refused: {exc}") from None
         if not isinstance(body, dict):
             raise Open311Error(400, "the JSON body must be an object")
         for key, value in body.items():
@@ -151,17 +173,32 @@ def _text(values: dict[str, Any], key: str) -> str:
     return normalize_input(str(value))
 
 
-def open311_blueprint(store: Store) -> Blueprint:
-    """The Open311 API over ``store``; ``create_app`` registers it under ``/open311``."""
+def open311_blueprint(store: Store, *, public_url: str = "") -> Blueprint:
+    """The Open311 API over ``store``; ``create_app`` registers it under ``/open311``.
+
+    ``public_url`` is the server's configured address: discovery names the endpoint with it
+    (or as a path when none is configured), never with the ``Host`` the request claimed.
+    """
     bp = Blueprint("open311", __name__, url_prefix="/open311")
 
     @bp.errorhandler(Open311Error)
     def open311_error(error: Open311Error) -> Response:
-        return _error(error.status, error.description)
+        answer = _error(error.status, error.description)
+        if error.status == 429:
+            answer.headers["Retry-After"] = "60"
+        return answer
 
     @bp.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         return _error(error.code or 500, error.description or error.name)
+
+    @bp.errorhandler(413)
+    def too_large(_exc: HTTPException) -> Response:
+        return _error(413, f"the request body is larger than {MAX_BODY} bytes")
+
+    @bp.before_request
+    def cap_body() -> None:
+        request.max_content_length = MAX_BODY  # read no further: 413 before any parsing
 
     def key_from(values: dict[str, Any] | None = None) -> ApiKey | None:
         given = (values if values is not None else request.args).get("api_key")
@@ -170,6 +207,11 @@ def open311_blueprint(store: Store) -> Blueprint:
         key = store.api_key_for(str(given))
         if key is None:
             raise Open311Error(403, "invalid or revoked api_key")
+        rate = int(current_app.config.get("OPEN311_REQUESTS_PER_MINUTE", REQUESTS_PER_MINUTE))
+        verdict = throttle.take(store, f"open311:{key.name}", limit=rate, window=timedelta(minutes=1))
+        if not verdict.allowed:
+            raise Open311Error(429, f"at most {rate} requests a minute with one api_key; "
+                                    f"try again in {verdict.retry_after} seconds")
         return key
 
     def required_key(values: dict[str, Any] | None = None) -> ApiKey:
@@ -214,7 +256,7 @@ def open311_blueprint(store: Store) -> Blueprint:
             "contact": "",
             "key_service": "",
             "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
-                           "url": request.url_root.rstrip("/") + "/open311/v2",
+                           "url": public_url + "/open311/v2",
                            "changeset": "2026-11-30T00:00:00Z", "type": "production",
                            "formats": ["application/json"]}],
         })
@@ -254,8 +296,9 @@ def open311_blueprint(store: Store) -> Blueprint:
 
     @bp.post("/v2/requests.json")
     def create_request() -> Response:
+        key = key_from()  # a key in the query string is checked before the body is read
         values = _request_values()
-        key = required_key(values)
+        key = key or required_key(values)
         lang = _lang()
         service = _text(values, "service_code")
         if not service:
@@ -327,8 +370,12 @@ def open311_blueprint(store: Store) -> Blueprint:
         if not is_valid_tracking_code(code):
             raise Open311Error(404, f"no service request {request_id}")
         last4 = to_ascii_digits(request.args.get("phone_last4", "")).strip()
-        cases = [case for case in store.public_cases(tracking_codes=[code])
-                 if key is not None or not case["mobile_last4"] or case["mobile_last4"] == last4]
+        # A key of the whole central office may skip the mobile check; an office's key reads
+        # only its own office's cases, and like anyone else it needs the last four digits.
+        trusted = key is not None and key.office is None
+        office = key.office if key is not None else None
+        cases = [case for case in store.public_cases(tracking_codes=[code], office=office)
+                 if trusted or not case["mobile_last4"] or case["mobile_last4"] == last4]
         if not cases:
             raise Open311Error(404, f"no service request {request_id}")
         return _json([service_request(case, lang) for case in cases])

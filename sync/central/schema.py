@@ -24,6 +24,11 @@ order and never edited once shipped, like the office ledger's migrations.
   answer, time-stamped and signed by a person), ``users`` / ``sessions`` (argon2 hashes;
   only a session token's SHA-256 is stored), ``audit_log`` (every view of personal data and
   every change), ``settings``.
+- step 4, the security review (issue 11): ``throttles`` (sign-in delays and Open311 rate
+  limits, counted atomically in the store so every server process shares them),
+  ``role_grants`` (an oversight role waits here until a second oversight user confirms it),
+  how a conflict was resolved (``conflicts.resolution``), and indexes for a case by
+  (office, tracking code) and an office's attachment by hash.
 """
 from __future__ import annotations
 
@@ -130,6 +135,35 @@ _CASEWORK = """
         ('oversight', 'حراست و بازرسی', 'Oversight (security and inspection)', 'oversight', '2026-11-30T00:00:00Z');
     """
 
+# Step 4: the security review.  ``{attachment_sha}`` is the JSON path of an attachment's hash.
+_HARDENING = """
+    CREATE TABLE throttles (
+        key      TEXT PRIMARY KEY,
+        count    INTEGER NOT NULL,
+        since    TEXT NOT NULL,
+        next_at  TEXT NOT NULL
+    );
+    CREATE TABLE role_grants (
+        id            {id},
+        user_name     TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        display_name  TEXT,
+        new_account   INTEGER NOT NULL DEFAULT 0,
+        requested_by  TEXT NOT NULL,
+        requested_at  TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'refused', 'cancelled')),
+        decided_by    TEXT,
+        decided_at    TEXT
+    );
+    CREATE INDEX role_grants_pending ON role_grants (status, requested_at);
+    ALTER TABLE conflicts ADD COLUMN resolution TEXT;
+    ALTER TABLE conflicts ADD COLUMN resolved_by TEXT;
+    ALTER TABLE conflicts ADD COLUMN resolved_at TEXT;
+    ALTER TABLE conflicts ADD COLUMN stored_uuid TEXT;
+    CREATE INDEX cases_office_tracking ON cases (office, tracking_code);
+    CREATE INDEX records_office_attachment ON records (office, {attachment_sha}) WHERE kind = 'attachment'
+    """
+
 SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     (1, """
     CREATE TABLE offices (
@@ -220,6 +254,7 @@ SQLITE_STEPS: tuple[tuple[int, str], ...] = (
         WHERE feed = 'case_update';
     """),
     (3, _CASEWORK.format(id=_SQLITE_ID)),
+    (4, _HARDENING.format(id=_SQLITE_ID, attachment_sha="json_extract(body, '$.sha256')")),
 )
 
 POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
@@ -312,4 +347,5 @@ POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
         WHERE feed = 'case_update';
     """),
     (3, _CASEWORK.format(id=_PG_ID)),
+    (4, _HARDENING.format(id=_PG_ID, attachment_sha="((body::jsonb) ->> 'sha256')")),
 )

@@ -17,11 +17,33 @@ from .app import create_app
 from .casework import Casework
 from .store import Store, open_store
 
-__all__ = ["ESCALATION_SECONDS", "EscalationTimer", "RunningCentral", "start_central"]
+__all__ = ["ESCALATION_SECONDS", "EscalationTimer", "RunningCentral", "start_central",
+           "waitress_options"]
 
 log = logging.getLogger("seda.central")
 #: How often overdue cases are looked for (escalation is to the minute, not to the second).
 ESCALATION_SECONDS = 300.0
+
+
+#: waitress reads a body this much larger than the app's limit before giving up, so a body a
+#: little over the limit reaches the app and is refused with a reason the office understands
+#: (413 ``oversized``), not with a reset connection the office would take for a network fault.
+BODY_HEADROOM = 8 * 1024 * 1024
+
+
+def waitress_options(app, *, trusted_proxy: str | None = None) -> dict:
+    """waitress settings for the central app (``seda central serve`` and :class:`RunningCentral`).
+
+    ``trusted_proxy``: the address of the TLS proxy in front, whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` are then believed (each client's own address for sign-in throttling,
+    HTTPS for Secure cookies); from any other address those headers are dropped.
+    """
+    options: dict = {"max_request_body_size": app.config["MAX_CONTENT_LENGTH"] + BODY_HEADROOM}
+    if trusted_proxy:
+        options.update(trusted_proxy=trusted_proxy, trusted_proxy_count=1,
+                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+                       clear_untrusted_proxy_headers=True)
+    return options
 
 
 class EscalationTimer:
@@ -65,7 +87,7 @@ class RunningCentral:
         self.keys = app.extensions["seda.central_keys"]
         self._server = waitress.create_server(app, map=self._map, host=host, port=port,
                                               threads=threads, ident="seda-central",
-                                              max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+                                              **waitress_options(app))
         self.port = self._server.effective_port
         self.url = f"http://{host}:{self.port}"
         self._stopping = threading.Event()

@@ -27,7 +27,7 @@ import threading
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,9 +49,11 @@ __all__ = ["CLOSED_STATUSES", "FEEDS", "ApiKey", "Store", "StoreError", "open_st
 #: revoked office's sheets; ``case_update`` items go only to the office that owns the case;
 #: ``oversight_key`` is the signed key misconduct reports are sealed to (central/keys.py).
 FEEDS = frozenset({"case_update", "catalogue", "contact", "form_definition", "revoked_sheet",
-                   "office_key", "oversight_key"})
+                   "office_key", "oversight_key", "record_conflict"})
 
 _IN_CHUNK = 500
+#: The schema step from which a record's identity is (office, UUID) (schema.py step 4).
+IDENTITY_STEP = 4
 _SQLITE_BUSY_SECONDS = 60.0
 _SQLITE_CACHE_KIB = 64 * 1024
 
@@ -232,6 +234,8 @@ class Store:
             casework.backfill(self)  # once: it marks itself done
             ensure_analysis_indexes(self)
             ensure_comment_index(self)
+        if max(version for version, _ in steps) >= IDENTITY_STEP:
+            self.settle_foreign_conflicts()  # once: it marks itself done
 
     # -- offices -----------------------------------------------------------------
 
@@ -310,6 +314,18 @@ class Store:
                                 " ON CONFLICT (sha256) DO NOTHING", (sha256, len(data), data, _now()))
             return cursor.rowcount == 1
 
+    def office_sent_blob(self, office: str, sha256: str) -> dict[str, Any] | None:
+        """The body of an attachment record of ``office`` naming ``sha256``, or None.
+
+        Blobs are stored once by hash for all offices; a record refers to one only through an
+        attachment record of its own office, so an office that names a hash it never sent (one
+        it learnt of another office's file) gets nothing served (index of schema step 4).
+        """
+        with self.connect() as db:
+            row = db.one(f"SELECT body FROM records WHERE office = ? AND kind = 'attachment' AND"
+                         f" {self._json_text('body', 'sha256')} = ? LIMIT 1", (office, sha256.lower()))
+        return None if row is None else _json(row[0])
+
     def blob(self, sha256: str) -> bytes | None:
         with self.connect() as db:
             row = db.one("SELECT data FROM blobs WHERE sha256 = ?", (sha256.lower(),))
@@ -333,11 +349,9 @@ class Store:
         for record in batch.records:
             fingerprint = record_fingerprint(record)
             fingerprints[record.uuid] = (fingerprint, record)
-            tracking = record.body.get("tracking_code") if record.kind == "case" else None
             rows.append((record.uuid, record.office, record.kind, record.created_at,
                          record.body_json or canonical_json(record.body), fingerprint,
-                         normalize_tracking_code(tracking) if tracking is not None else None,
-                         receipt, now))
+                         _case_code(record), receipt, now))
         rows.sort()  # one lock order for every transaction: concurrent batches cannot deadlock
         needed = list(dict.fromkeys(r.body["sha256"].lower() for r in batch.records
                                     if r.kind == "attachment"))
@@ -370,18 +384,28 @@ class Store:
                 fresh = batch.records
             else:
                 fresh = []
+            foreign = []
             for chunk in _chunks(uuids):
                 marks = ",".join("?" * len(chunk))
-                for uuid, stored_fp, stored_receipt in db.all(
-                        f"SELECT uuid, fingerprint, receipt FROM records WHERE uuid IN ({marks})", chunk):
+                for uuid, stored_fp, stored_receipt, stored_office in db.all(
+                        f"SELECT uuid, fingerprint, receipt, office FROM records WHERE uuid IN ({marks})",
+                        chunk):
                     offered_fp, record = fingerprints[uuid]
                     if stored_receipt == receipt:
                         new += 1
                         fresh.append(record)
+                    elif stored_office != batch.office:
+                        foreign.append(record)  # another office's record holds this UUID
                     elif stored_fp == offered_fp:
                         duplicate += 1
                     else:
                         conflicts.append((record, offered_fp, stored_fp))
+            if foreign:  # stored under the office's own key: (office, UUID) is the identity
+                added, repeated, clashes = self._store_rekeyed(db, batch.office, foreign,
+                                                               fingerprints, receipt, now)
+                new, duplicate = new + len(added), duplicate + repeated
+                fresh += added
+                conflicts += clashes
             db.executemany(
                 "INSERT INTO conflicts (uuid, office, batch_seq, offered, offered_fingerprint,"
                 " stored_fingerprint, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -397,6 +421,40 @@ class Store:
                  len(conflicts), source, now))
         return self._ack("applied", batch, len(batch.records), new, duplicate, len(conflicts),
                          conflicts=[{"uuid": r.uuid, "reason": "conflict"} for r, _, _ in conflicts])
+
+    def _store_rekeyed(self, db: _Db, office: str, records: Sequence[BatchRecord],
+                       fingerprints: dict[str, tuple[str, BatchRecord]], receipt: str, now: str
+                       ) -> tuple[list[BatchRecord], int, list[tuple[BatchRecord, str, str]]]:
+        """Store records whose UUID another office's record already holds under
+        :func:`office_record_uuid`; returns (new records as stored, duplicates, conflicts).
+
+        Two offices can make the same UUID (a case's UUID comes from its tracking code, which
+        each office draws on its own), and neither is wrong: each is stored, routed and
+        answered.  The fingerprint keeps the office's own UUID, so a re-sent copy is
+        recognised as a duplicate.
+        """
+        moved = [replace(r, uuid=office_record_uuid(office, r.uuid)) for r in records]
+        db.executemany(
+            "INSERT INTO records (uuid, office, kind, created_at, body, fingerprint,"
+            " tracking_code, receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (uuid) DO NOTHING",
+            sorted((m.uuid, office, m.kind, m.created_at, m.body_json or canonical_json(m.body),
+                    fingerprints[r.uuid][0], _case_code(m), receipt, now)
+                   for m, r in zip(moved, records)))
+        by_uuid = {m.uuid: (m, fingerprints[r.uuid][0], r) for m, r in zip(moved, records)}
+        added, duplicate, clashes = [], 0, []
+        for chunk in _chunks(list(by_uuid)):
+            marks = ",".join("?" * len(chunk))
+            for uuid, stored_fp, stored_receipt in db.all(
+                    f"SELECT uuid, fingerprint, receipt FROM records WHERE uuid IN ({marks})", chunk):
+                moved_record, offered_fp, original = by_uuid[uuid]
+                if stored_receipt == receipt:
+                    added.append(moved_record)
+                elif stored_fp == offered_fp:
+                    duplicate += 1
+                else:
+                    clashes.append((original, offered_fp, stored_fp))
+        return added, duplicate, clashes
 
     @staticmethod
     def _ack(status: str, batch: VerifiedBatch, count: int, new: int, duplicate: int,
@@ -420,15 +478,94 @@ class Store:
         names = ("id", "office", "batch_seq", "code", "detail", "source", "received_at")
         return [dict(zip(names, row)) for row in rows]
 
-    def conflicts(self) -> list[dict[str, Any]]:
-        """Records refused as conflicts, for an operator to look at."""
+    def conflicts(self, *, include_resolved: bool = True) -> list[dict[str, Any]]:
+        """Records kept aside as conflicts (an office sent a UUID it had sent before, with
+        other content), for an operator: each with ``resolution`` None while it is open."""
+        where = "" if include_resolved else " WHERE c.resolution IS NULL"
         with self.connect() as db:
             rows = db.all("SELECT c.id, c.uuid, c.office, c.batch_seq, c.offered, r.body,"
-                          " c.received_at FROM conflicts c JOIN records r ON r.uuid = c.uuid"
-                          " ORDER BY c.id")
+                          " c.received_at, c.resolution, c.resolved_by, c.resolved_at, c.stored_uuid"
+                          " FROM conflicts c LEFT JOIN records r ON r.uuid = c.uuid"
+                          f"{where} ORDER BY c.id")
         return [{"id": i, "uuid": u, "office": o, "batch_seq": s, "offered": _json(offered),
-                 "stored_body": _json(stored), "received_at": at}
-                for i, u, o, s, offered, stored, at in rows]
+                 "stored_body": _json(stored) if stored else None, "received_at": at,
+                 "resolution": resolution, "resolved_by": by, "resolved_at": when,
+                 "stored_uuid": stored_uuid}
+                for i, u, o, s, offered, stored, at, resolution, by, when, stored_uuid in rows]
+
+    def open_conflict_count(self) -> int:
+        with self.connect() as db:
+            return int(db.one("SELECT count(*) FROM conflicts WHERE resolution IS NULL")[0])
+
+    def resolve_conflict(self, conflict_id: int, *, accept: bool, by: str) -> dict[str, Any]:
+        """Settle conflict ``conflict_id``: ``accept`` stores the offered record as a record of
+        its own (under a key of its office, UUID and content; a case is routed like any other),
+        otherwise it is dismissed.  Either way the office is told (feed ``record_conflict``),
+        so its `seda sync status` stops reporting it."""
+        now = _now()
+        with self._writing(), self.connect() as db, db.transaction():
+            row = db.one("SELECT uuid, office, offered, offered_fingerprint, resolution"
+                         " FROM conflicts WHERE id = ?", (conflict_id,))
+            if row is None:
+                raise StoreError(f"No conflict number {conflict_id}.")
+            uuid, office, offered_text, offered_fp, resolution = row
+            if resolution is not None:
+                raise StoreError(f"Conflict {conflict_id} was already {resolution}.")
+            stored_uuid = None
+            if accept:
+                stored_uuid = self._accept_offered(db, office, _json(offered_text), offered_fp,
+                                                   f"{office}/{uuid}/{offered_fp}", now)
+            status = "accepted" if accept else "dismissed"
+            db.execute("UPDATE conflicts SET resolution = ?, resolved_by = ?, resolved_at = ?,"
+                       " stored_uuid = ? WHERE id = ?", (status, by, now, stored_uuid, conflict_id))
+            self._publish(db, "record_conflict", f"{office}/{uuid}",
+                          {"uuid": uuid, "status": status, "at": now}, office=office)
+        return {"id": conflict_id, "uuid": uuid, "office": office, "resolution": status,
+                "stored_uuid": stored_uuid}
+
+    def _accept_offered(self, db: _Db, office: str, offered: dict[str, Any], fingerprint: str,
+                        key: str, now: str) -> str:
+        """Store an offered record under ``uuid5(key)`` and take its case in; its new UUID."""
+        record = BatchRecord(uuid=str(uuidlib.uuid5(OFFICE_RECORD_NAMESPACE, key)),
+                             kind=offered["kind"], office=office,
+                             created_at=offered["created_at"], body=offered["body"])
+        inserted = db.execute(
+            "INSERT INTO records (uuid, office, kind, created_at, body, fingerprint, tracking_code,"
+            " receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING",
+            (record.uuid, office, record.kind, record.created_at, canonical_json(record.body),
+             fingerprint, _case_code(record), uuidlib.uuid4().hex, now)).rowcount
+        if inserted:
+            casework.intake(self, db, [record], now)
+        return record.uuid
+
+    def settle_foreign_conflicts(self) -> int:
+        """Conflicts kept before a record's identity was (office, UUID): a case of one office
+        parked because another office's case had the same tracking code (and so the same
+        UUID).  Each is stored now under :func:`office_record_uuid`, routed, and its office
+        told; run once by :meth:`migrate`.  Returns how many were settled."""
+        with self.connect() as db:
+            if db.one("SELECT value FROM settings WHERE key = 'foreign_conflicts_settled'"):
+                return 0
+        settled = 0
+        with self._writing(), self.connect() as db, db.transaction():
+            if self.dialect == "postgresql":
+                db.execute("SELECT pg_advisory_xact_lock(5150504)")
+            rows = db.all("SELECT c.id, c.uuid, c.office, c.offered, c.offered_fingerprint"
+                          " FROM conflicts c JOIN records r ON r.uuid = c.uuid"
+                          " WHERE c.resolution IS NULL AND r.office <> c.office ORDER BY c.id")
+            now = _now()
+            for conflict_id, uuid, office, offered_text, offered_fp in rows:
+                # the key batches use for such a record from now on (office_record_uuid)
+                stored = self._accept_offered(db, office, _json(offered_text), offered_fp,
+                                              f"{office}/{uuid}", now)
+                db.execute("UPDATE conflicts SET resolution = 'accepted', resolved_by = 'system',"
+                           " resolved_at = ?, stored_uuid = ? WHERE id = ?", (now, stored, conflict_id))
+                self._publish(db, "record_conflict", f"{office}/{uuid}",
+                              {"uuid": uuid, "status": "accepted", "at": now}, office=office)
+                settled += 1
+            db.execute("INSERT INTO settings (key, value) VALUES ('foreign_conflicts_settled', 'true')"
+                       " ON CONFLICT (key) DO NOTHING")
+        return settled
 
     # -- reading records (reports, tests) ---------------------------------------------
 
@@ -501,7 +638,8 @@ class Store:
         return cursors
 
     def record_case_update(self, tracking_code: str, status: str, *, answer: str | None = None,
-                           unit: str | None = None, actor: str = "operator") -> dict[str, Any]:
+                           unit: str | None = None, actor: str = "operator",
+                           office: str | None = None) -> dict[str, Any]:
         """Record a new status (and answer) for a case; its office pulls it at next contact.
 
         The operator's override (``seda central case-update``): no lifecycle check, unlike the
@@ -510,16 +648,28 @@ class Store:
         status only (:func:`~sync.central.casework.misconduct_update`); the answer stays here.
         Returns the update sent to the office, with its ``cursor``, the ``case_uuid`` it
         applies to and whether that case is a ``misconduct`` report.
+
+        A case is (office, tracking code): when two offices drew the same code, ``office``
+        must say which case is meant (a :class:`StoreError` names the offices otherwise).
         """
         if status not in CASE_STATUSES:
             raise StoreError(f"Unknown case status {status!r}; expected one of "
                              f"{', '.join(CASE_STATUSES)}.")
         tracking_code = normalize_tracking_code(tracking_code)
         with self._writing(), self.connect() as db, db.transaction():
-            row = db.one("SELECT office, uuid FROM records WHERE kind = 'case' AND tracking_code = ?"
-                         " ORDER BY id LIMIT 1", (str(tracking_code),))
-            if row is None:
-                raise StoreError(f"No case with tracking code {tracking_code} has reached the central server.")
+            found = db.all("SELECT office, uuid FROM records WHERE kind = 'case' AND tracking_code = ?"
+                           + (" AND office = ?" if office else "") + " ORDER BY id",
+                           (str(tracking_code), office) if office else (str(tracking_code),))
+            if not found:
+                raise StoreError(f"No case with tracking code {tracking_code}"
+                                 + (f" of office {office}" if office else "")
+                                 + " has reached the central server.")
+            if len(found) > 1:
+                offices = ", ".join(sorted({o for o, _ in found}))
+                raise StoreError(f"Tracking code {tracking_code} belongs to {len(found)} cases "
+                                 f"(offices {offices}); say which with --office, or answer the "
+                                 "case on the central web app.")
+            row = found[0]
             if self.dialect == "postgresql":  # the case row before the feed counter, as casework does
                 db.execute("SELECT 1 FROM cases WHERE uuid = ? FOR UPDATE", (row[1],))
             now = _now()
@@ -754,6 +904,22 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 
 def _json(text: str) -> Any:
     return json.loads(text)
+
+
+#: Namespace of the central key of a record whose UUID another office's record already holds.
+OFFICE_RECORD_NAMESPACE = uuidlib.UUID("5eda0000-0000-4000-8000-0000000ff1ce")
+
+
+def office_record_uuid(office: str, record_uuid: str) -> str:
+    """The central key of office ``office``'s record ``record_uuid`` when another office's
+    record holds that UUID: a record's identity at the centre is (office, UUID).
+    (:meth:`Store._accept_offered` spells the same name as ``uuid5(ns, office + "/" + uuid)``.)"""
+    return str(uuidlib.uuid5(OFFICE_RECORD_NAMESPACE, f"{office}/{record_uuid}"))
+
+
+def _case_code(record: BatchRecord) -> str | None:
+    tracking = record.body.get("tracking_code") if record.kind == "case" else None
+    return normalize_tracking_code(tracking) if tracking is not None else None
 
 
 def _key_hash(key: str) -> str:

@@ -36,7 +36,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
 
     ``clock`` (tests) replaces the wall clock for session expiry and audit times.
     """
-    from . import admin, auditlog, cases, login
+    from . import admin, auditlog, cases, grant_review, login
 
     bp = Blueprint("web", __name__, url_prefix="")
     state = auth.WebState(store, clock)
@@ -48,12 +48,14 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
             ("web.admin.rules", "nav_rules", ("admin",)),
             ("web.admin.holidays", "nav_holidays", ("admin",)),
             ("web.admin.deadlines", "nav_deadlines", ("admin",)),
-            ("web.auditlog.log", "nav_audit", ("auditor",))):
+            ("web.auditlog.log", "nav_audit", ("auditor",)),
+            ("web.grants.review", "nav_grants", ("oversight",))):
         auth.register_nav(state, endpoint, label_key, roles)
     login.register(bp)
     bp.register_blueprint(admin.blueprint())
     bp.register_blueprint(auditlog.blueprint())
     bp.register_blueprint(cases.blueprint())
+    bp.register_blueprint(grant_review.blueprint())
 
     @bp.record_once
     def _setup(setup_state) -> None:

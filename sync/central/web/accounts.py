@@ -10,8 +10,15 @@ SHA-256 (a stolen database copy signs nobody in), a per-session CSRF token, and 
 end it: 30 minutes without a request (a desk left unattended) or 12 hours after sign-in,
 whichever comes first.  Both are checked here, on the server, on every request.
 
-Failed sign-ins are audit entries; :func:`login_wait` counts them per name, so five wrong
-passwords in 15 minutes make that name wait, whichever server process was asked.
+Failed sign-ins are audit entries (naming the account only if it exists: a "name" typed
+into the wrong box is often a password).  Guessing is slowed by :func:`begin_login`, per
+account *and* client: the first three wrong passwords of one name from one client go straight
+through, then each further try waits twice as long (2 s, 4 s, ... up to 15 minutes).  An
+attacker slows down only their own tries; the account's owner, from another address or a
+browser that signed in before (its device cookie), is not held up.  One address trying many
+names has an allowance of its own.  Every try is counted in the store before the password is
+checked, in one transaction (``sync.central.throttle``), so parallel requests get no extra
+guesses, whichever server process they reach.
 """
 from __future__ import annotations
 
@@ -28,14 +35,14 @@ from forms.persian import to_persian_digits
 
 from ...batch import format_time
 from ..errors import CentralError
+from .. import throttle
 from ..store import Store
-from . import audit
 
-__all__ = ["MAX_FAILURES", "MIN_PASSWORD", "ROLES", "SESSION_ABSOLUTE", "SESSION_IDLE",
-           "THROTTLE_WINDOW", "UNIT_ROLES", "AccountError", "Session", "User", "add_user",
-           "authenticate", "end_session", "end_user_sessions", "get_user", "list_users",
-           "login_wait", "purge_sessions", "session_for", "set_disabled", "set_password",
-           "start_session", "update_user"]
+__all__ = ["ADDRESS_FREE_TRIES", "FREE_TRIES", "MAX_DELAY", "MIN_PASSWORD", "ROLES",
+           "SESSION_ABSOLUTE", "SESSION_IDLE", "UNIT_ROLES", "AccountError", "Session", "User",
+           "add_user", "authenticate", "begin_login", "end_session", "end_user_sessions",
+           "get_user", "list_users", "login_succeeded", "purge_sessions", "session_for",
+           "set_disabled", "set_password", "start_session", "update_user"]
 
 ROLES = ("admin", "responder", "analyst", "auditor", "oversight")
 #: Roles whose users belong to a unit (oversight users always to the unit 'oversight').
@@ -44,8 +51,13 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD = 10
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_ABSOLUTE = timedelta(hours=12)
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES = 5
+#: Wrong passwords of one name from one client that go straight through ...
+FREE_TRIES = 3
+#: ... then each try waits FIRST_DELAY, twice that, ... up to MAX_DELAY seconds.
+FIRST_DELAY = 2.0
+MAX_DELAY = 15 * 60
+#: Tries from one address (clients without a device cookie), whatever names they type.
+ADDRESS_FREE_TRIES = 20
 #: last_seen is written at most this often, so reading pages is not one write per request.
 _TOUCH_EVERY = timedelta(seconds=30)
 
@@ -235,18 +247,43 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
 # -- sign-in throttling -------------------------------------------------------------------
 
 
-def login_wait(store: Store, name: str, *, now: datetime | None = None) -> int:
-    """Seconds ``name`` must wait before the next try (0: may try now).
+def _login_keys(name: str, client: str, address: str | None) -> list[str]:
+    name = (name or "").strip().lower()
+    keys = [f"login:{name}|{client}"]
+    if address is not None:
+        keys.insert(0, f"login-from:{address}")
+    return keys
 
-    Counts ``login_failed`` audit entries for the name in the last 15 minutes; from the fifth
-    on, the name waits until the oldest of them leaves the window.
+
+def begin_login(store: Store, name: str, client: str, *, address: str | None = None,
+                now: datetime | None = None) -> int:
+    """Count a sign-in try of ``name`` from ``client`` now; 0 if it may go ahead, else the
+    seconds still to wait (and nothing is counted).
+
+    ``client`` says who is asking: a device id from a signed cookie this browser got at an
+    earlier good sign-in as ``name``, else the client's address.  ``address`` (clients without
+    a device cookie) also counts against the address, with a larger allowance, so one address
+    cannot try a few passwords on every account.
     """
-    now = _utc(now)
-    count, oldest = audit.count_since(store, "login_failed", f"user:{(name or '').strip().lower()}",
-                                      now - THROTTLE_WINDOW)
-    if count < MAX_FAILURES or oldest is None:
-        return 0
-    return max(1, int((_parse(oldest) + THROTTLE_WINDOW - now).total_seconds() + 0.999))
+    keys = _login_keys(name, client, address)
+    for key in keys:
+        free = ADDRESS_FREE_TRIES if key.startswith("login-from:") else FREE_TRIES
+        verdict = throttle.begin_attempt(store, key, free=free, base=FIRST_DELAY, cap=MAX_DELAY,
+                                         now=now)
+        if not verdict.allowed:
+            return verdict.retry_after
+    return 0
+
+
+def login_succeeded(store: Store, name: str, client: str, *, address: str | None = None,
+                    now: datetime | None = None) -> None:
+    """A good password: forget the account's count from this client, and take this try back
+    from the address's count (staff behind one office address sign in every morning)."""
+    keys = _login_keys(name, client, address)
+    throttle.clear(store, keys[-1])
+    if address is not None:
+        throttle.forgive(store, keys[0], free=ADDRESS_FREE_TRIES, base=FIRST_DELAY, cap=MAX_DELAY,
+                         now=now)
 
 
 # -- sessions -------------------------------------------------------------------------------

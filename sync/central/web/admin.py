@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from forms.persian import InvalidInput, parse_jalali_date, to_ascii_digits
 
 from ..casework import CASE_TYPES, TRIAGE, Casework, CaseworkError
-from . import accounts, auth
+from . import accounts, auth, grants
 from .accounts import AccountError
 from .common import (error_text, field, flash_error, flash_ok, service_name, services, type_name,
                      unit_name)
@@ -36,6 +36,7 @@ def blueprint() -> Blueprint:
             ("/users/<name>", "user_update", user_update, ["POST"]),
             ("/users/<name>/disabled", "user_disabled", user_disabled, ["POST"]),
             ("/users/<name>/password", "user_password", user_password, ["POST"]),
+            ("/grants/<int:grant_id>/cancel", "grant_cancel", grant_cancel, ["POST"]),
             ("/units", "units", units, ["GET"]),
             ("/units", "unit_save", unit_save, ["POST"]),
             ("/units/<code>/active", "unit_active", unit_active, ["POST"]),
@@ -79,12 +80,29 @@ def users(form: MultiDict | None = None) -> tuple[str, int]:
     units = _cw().units(include_inactive=True)
     return render_template("central/admin_users.html", users=accounts.list_users(auth.store()),
                            units=units, units_by_code={u.code: u for u in units},
-                           roles=accounts.ROLES, form=form or MultiDict(), **_common()), 200
+                           roles=accounts.ROLES, form=form or MultiDict(),
+                           grants=grants.pending_grants(auth.store(), now=auth.now()),
+                           guarded=grants.GUARDED_ROLES, **_common()), 200
+
+
+def _request_grant(name: str, role: str, display_name: str | None = None) -> Response:
+    """The oversight role is never given by one person: record the request for a second."""
+    grant = grants.request_grant(auth.store(), name, role, requested_by=_actor(),
+                                 display_name=display_name, now=auth.now())
+    auth.audit("role_grant_requested", f"user:{grant.user_name}",
+               f"role={grant.role} grant={grant.id} new_account={int(grant.new_account)}")
+    flash_ok("admin_grant_requested", name=grant.user_name)
+    return redirect(url_for(".users"))
 
 
 def user_add() -> Response | tuple[str, int]:
     password = request.form.get("password", "")
     try:
+        if grants.needs_grant(field("role")):
+            if accounts.get_user(auth.store(), field("name").lower(), include_disabled=True):
+                raise AccountError(f"کاربری با نام {field('name')} هست.",
+                                   f"A user named {field('name')} already exists.")
+            return _request_grant(field("name"), field("role"), field("display_name"))
         if password != request.form.get("password2", ""):
             raise AccountError("دو گذرواژه یکی نیستند.", "The two passwords differ.")
         user = accounts.add_user(auth.store(), field("name"), field("role"), password,
@@ -98,6 +116,11 @@ def user_add() -> Response | tuple[str, int]:
 
 def user_update(name: str) -> Response | tuple[str, int]:
     try:
+        current = accounts.get_user(auth.store(), name, include_disabled=True)
+        if current is not None and grants.needs_grant(field("role"), current):
+            if field("display_name") and field("display_name") != current.display_name:
+                accounts.update_user(auth.store(), name, display_name=field("display_name"))
+            return _request_grant(name, field("role"))
         user = accounts.update_user(auth.store(), name, display_name=field("display_name"),
                                     role=field("role") or None, unit=field("unit") or None)
     except AccountError as exc:
@@ -124,6 +147,13 @@ def user_disabled(name: str) -> Response | tuple[str, int]:
 def user_password(name: str) -> Response | tuple[str, int]:
     password = request.form.get("password", "")
     try:
+        target = accounts.get_user(auth.store(), name, include_disabled=True)
+        if target is not None and target.role in grants.GUARDED_ROLES:
+            # an administrator who knew an oversight user's password could read every report
+            raise AccountError("گذرواژه‌ی کاربران حراست فقط در خط فرمان سرور مرکزی عوض می‌شود "
+                               "(seda central user passwd).",
+                               "An oversight user's password is changed only on the central "
+                               "host's command line (seda central user passwd).")
         if password != request.form.get("password2", ""):
             raise AccountError("دو گذرواژه یکی نیستند.", "The two passwords differ.")
         accounts.set_password(auth.store(), name, password)
@@ -131,6 +161,16 @@ def user_password(name: str) -> Response | tuple[str, int]:
         return _refused(users, exc)
     auth.audit("user_password", f"user:{name}")
     flash_ok("admin_password_set", name=name)
+    return redirect(url_for(".users"))
+
+
+def grant_cancel(grant_id: int) -> Response | tuple[str, int]:
+    try:
+        grant = grants.cancel_grant(auth.store(), grant_id, by=_actor(), now=auth.now())
+    except AccountError as exc:
+        return _refused(users, exc)
+    auth.audit("role_grant_cancelled", f"user:{grant.user_name}", f"role={grant.role} grant={grant.id}")
+    flash_ok("admin_grant_cancelled", name=grant.user_name)
     return redirect(url_for(".users"))
 
 
@@ -290,7 +330,7 @@ def triage(form: MultiDict | None = None) -> tuple[str, int]:
     targets = [u for u in cw.units() if u.kind == "unit"]
     return render_template("central/admin_triage.html", rows=rows, targets=targets,
                            total=cw.count(units=[TRIAGE], status="open"), form=form or MultiDict(),
-                           **_common()), 200
+                           conflicts=auth.store().open_conflict_count(), **_common()), 200
 
 
 def triage_route(uuid: str) -> Response | tuple[str, int]:
@@ -310,6 +350,14 @@ def triage_route(uuid: str) -> Response | tuple[str, int]:
 register({
     "fa": {
         "admin_users_title": "کاربران",
+        "admin_grant_requested": "درخواست نقش حراست برای {name} ثبت شد؛ یک کاربر دیگر حراست باید آن را تأیید کند.",
+        "admin_grant_cancelled": "درخواست نقش برای {name} پس گرفته شد.",
+        "admin_conflicts": "{n} رکورد رسیده از دفترها کنار گذاشته شده‌اند (همان شناسه، محتوای دیگر) و نه ذخیره شده‌اند نه پاسخ گرفته‌اند. در سرور مرکزی «seda central conflicts» را اجرا کنید و هر یک را بپذیرید (accept) یا کنار بگذارید (dismiss).",
+        "admin_grants_title": "درخواست‌های نقش در انتظار تأیید حراست",
+        "admin_grants_intro": "نقش حراست همه‌ی گزارش‌های تخلف را می‌خواند؛ مدیر سامانه فقط آن را درخواست می‌کند و کاربر دیگری از حراست تأیید می‌کند (یا در خط فرمان سرور مرکزی داده می‌شود).",
+        "admin_grant_cancel": "پس گرفتن درخواست",
+        "admin_grant_new": "حساب تازه",
+        "admin_oversight_password_hint": "برای نقش حراست گذرواژه را کاربر تأییدکننده‌ی حراست می‌سازد؛ آنچه این‌جا نوشته شود به کار نمی‌رود.",
         "admin_user_add": "کاربر تازه",
         "admin_user_added": "کاربر {name} ساخته شد.",
         "admin_user_saved": "تغییرات کاربر {name} ذخیره شد.",
@@ -385,6 +433,14 @@ register({
     },
     "en": {
         "admin_users_title": "Users",
+        "admin_grant_requested": "The oversight role for {name} was requested; another oversight user must confirm it.",
+        "admin_grant_cancelled": "The role request for {name} was withdrawn.",
+        "admin_conflicts": "{n} record(s) from offices were kept aside (same UUID, other content): not stored, not answered. On the central host run `seda central conflicts` and accept or dismiss each.",
+        "admin_grants_title": "Role requests waiting for oversight",
+        "admin_grants_intro": "The oversight role reads every misconduct report: an administrator only requests it and another oversight user confirms it (or it is given on the central host's command line).",
+        "admin_grant_cancel": "Withdraw the request",
+        "admin_grant_new": "new account",
+        "admin_oversight_password_hint": "For the oversight role the confirming oversight user makes the password; what is typed here is not used.",
         "admin_user_add": "New user",
         "admin_user_added": "User {name} created.",
         "admin_user_saved": "User {name} saved.",

@@ -229,28 +229,18 @@ def _attachments(case: Case, body: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _media_type(office: str, sha: str) -> str:
-    """The attachment's media type, as its office recorded it; for a sealed attachment the
-    type inside the seal, when this server can open it (else a download)."""
-    media = _recorded_media_type(office, sha)
+    """The attachment's media type, as its office recorded it (only a file that office sent);
+    for a sealed attachment the type inside the seal, when this server can open it (else a
+    download)."""
+    record = auth.store().office_sent_blob(office, sha)
+    if record is None:
+        return "application/octet-stream"
+    media = str(record.get("media_type") or "").split(";")[0].strip().lower()
     if media == SEALED_MEDIA_TYPE:
         data = auth.store().blob(sha)
         opened = _keys().open_blob(data) if data is not None else None
         media = opened[1].split(";")[0].strip().lower() if opened else "application/octet-stream"
     return media if media in INLINE_IMAGES or _AUDIO.fullmatch(media) else "application/octet-stream"
-
-
-def _recorded_media_type(office: str, sha: str) -> str:
-    store = auth.store()
-    extract = ("json_extract(body, '$.sha256')" if store.dialect == "sqlite"
-               else "(body::jsonb ->> 'sha256')")
-    with store.connect() as db:
-        row = db.one(f"SELECT body FROM records WHERE kind = 'attachment' AND office = ?"
-                     f" AND {extract} = ? LIMIT 1", (office, sha))
-    if row is None:
-        return "application/octet-stream"
-    import json
-
-    return str(json.loads(row[0]).get("media_type") or "").split(";")[0].strip().lower()
 
 
 def attachment(uuid: str, sha256: str) -> Response:
@@ -262,10 +252,13 @@ def attachment(uuid: str, sha256: str) -> Response:
     body, _ = _opened_body(cw.case_body(uuid), auth.current_user())
     if sha256 not in [str(s).lower() for s in body.get("attachments") or []]:
         abort(404)
+    sent = auth.store().office_sent_blob(case.office, sha256)
+    if sent is None:
+        abort(404)  # the case names a file its office never sent: another office's, perhaps
     data = auth.store().blob(sha256)
     if data is None:
         abort(404)
-    if _recorded_media_type(case.office, sha256) == SEALED_MEDIA_TYPE:
+    if str(sent.get("media_type") or "").split(";")[0].strip().lower() == SEALED_MEDIA_TYPE:
         opened = _keys().open_blob(data)
         if opened is None:
             abort(404)
@@ -390,8 +383,15 @@ def _original(cw: Casework, user: User, given: str) -> str:
         raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
     candidate = cw.case(given)
     if candidate is None:
-        found = cw.inbox(units=_scope(cw, user), status="all",
-                         tracking_code=normalize_tracking_code(to_ascii_digits(given)), limit=2)
+        # A case is (office, tracking code): another office may have drawn the same code.
+        found = [c for c in cw.inbox(units=_scope(cw, user), status="all",
+                                     tracking_code=normalize_tracking_code(to_ascii_digits(given)),
+                                     limit=20) if can_see(user, c)]
+        if len(found) > 1:
+            raise CaseworkError("این کد رهگیری از آنِ پرونده‌های چند دفتر است؛ پرونده‌ی اصلی را از "
+                                "پیشنهادها برگزینید.",
+                                "That tracking code belongs to cases of several offices; choose the "
+                                "original from the suggestions.")
         candidate = found[0] if found else None
     if candidate is None or not can_see(user, candidate):
         raise CaseworkError("پرونده‌ی اصلی با این کد پیدا نشد.", "No original case with that code.")

@@ -81,9 +81,18 @@ def field(name: str, *, source=None) -> str:
     return normalize_input(source.get(name, "") or "")
 
 
+#: The highest page number a listing accepts; anything larger is read as this one (an empty
+#: page past the end), so a page number from the address bar can never overflow a query.
+MAX_PAGE = 100_000
+
+
 def page_number(name: str = "page") -> int:
+    """The ``page`` query argument, clamped to 1..:data:`MAX_PAGE` (nonsense reads as 1)."""
+    text = to_ascii_digits(request.args.get(name, "1") or "1").strip()
+    if len(text) > 12:  # longer than any page number: no need to build a huge int
+        return 1 if text.startswith("-") else MAX_PAGE
     try:
-        return max(1, int(to_ascii_digits(request.args.get(name, "1") or "1")))
+        return min(MAX_PAGE, max(1, int(text)))
     except ValueError:
         return 1
 

@@ -1,12 +1,18 @@
 """Sign in, sign out, the language toggle and the home page that sends each role to its work.
 
 Signing in starts a fresh session row (a new random cookie and CSRF token, so a token planted
-before sign-in is worthless after it) and is audited; so is every failed try, and those
-failures are what :func:`accounts.login_wait` counts to make a guessed name wait.
+before sign-in is worthless after it) and is audited; so is every failed try.  Guesses are
+slowed per account and client (:func:`accounts.begin_login`); a browser that signed in as a
+user before carries a signed device cookie, so an attacker elsewhere who slows that name down
+does not slow its owner.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, session, url_for
+import secrets
+
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from forms.persian import normalize_input
 
@@ -14,7 +20,11 @@ from . import accounts, auth
 from . import audit as audit_log
 from .i18n import LANG_COOKIE, LOCALES, current_lang, t
 
-__all__ = ["register"]
+__all__ = ["DEVICE_COOKIE", "register"]
+
+#: A signed ``{"u": name, "d": random id}`` given at a good sign-in: this browser is known for u.
+DEVICE_COOKIE = "seda_central_device"
+_DEVICE_SALT = "seda-central-device"
 
 #: Where each role starts (endpoint); analysts go to the analysis pages when installed.
 HOME = {"admin": "web.admin.triage", "responder": "web.cases.inbox", "oversight": "web.cases.inbox",
@@ -44,6 +54,33 @@ def _app_rules():
     return current_app.url_map.iter_rules()
 
 
+def _device_id(name: str) -> str | None:
+    """The device id of this browser if its device cookie was given for ``name``."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or not current_app.secret_key:
+        return None
+    try:
+        value = URLSafeSerializer(current_app.secret_key, salt=_DEVICE_SALT).loads(raw)
+    except BadSignature:
+        return None
+    if not isinstance(value, dict) or value.get("u") != name or not isinstance(value.get("d"), str):
+        return None
+    return value["d"]
+
+
+def _set_device_cookie(response: Response, name: str, device: str | None) -> None:
+    token = URLSafeSerializer(current_app.secret_key, salt=_DEVICE_SALT).dumps(
+        {"u": name, "d": device or secrets.token_urlsafe(16)})
+    response.set_cookie(DEVICE_COOKIE, token, max_age=365 * 24 * 3600, httponly=True,
+                        samesite="Strict", secure=auth.https_only(), path="/login")
+
+
+def _audit_target(store, name: str) -> str:
+    """``user:<name>`` for an existing account; a typed name that is no account is not
+    written down (it is often a password typed into the wrong box)."""
+    return f"user:{name}" if name and accounts.get_user(store, name, include_disabled=True) else "user:?"
+
+
 def login() -> tuple[str, int] | Response:
     store = auth.store()
     error, status = None, 200
@@ -54,31 +91,42 @@ def login() -> tuple[str, int] | Response:
         name = normalize_input(request.form.get("name", "")).lower()[:64]
         password = request.form.get("password", "")
         now = auth.now()
-        wait = accounts.login_wait(store, name, now=now)
+        address = request.remote_addr or "-"
+        device = _device_id(name)
+        client = f"device:{device}" if device else f"ip:{address}"
+        from_address = None if device else address
+        wait = accounts.begin_login(store, name, client, address=from_address, now=now)
         if wait:
-            audit_log.record(store, name or "-", "login_throttled", f"user:{name}", now=now)
-            minutes = max(1, (wait + 59) // 60)
-            error, status = t("login_wait", minutes=minutes), 429
+            audit_log.record(store, "-", "login_throttled", _audit_target(store, name), address,
+                             now=now)
+            error, status = _wait_text(wait), 429
         else:
             user = accounts.authenticate(store, name, password)
             if user is None:
-                audit_log.record(store, name or "-", "login_failed", f"user:{name}",
-                                 request.remote_addr or "", now=now)
+                audit_log.record(store, "-", "login_failed", _audit_target(store, name), address,
+                                 now=now)
                 error, status = t("login_bad"), 401
             else:
+                accounts.login_succeeded(store, name, client, address=from_address, now=now)
                 accounts.end_session(store, request.cookies.get(auth.COOKIE))
                 token, _ = accounts.start_session(store, user, now=now)
-                audit_log.record(store, user.name, "login", f"user:{user.name}",
-                                 request.remote_addr or "", now=now)
+                audit_log.record(store, user.name, "login", f"user:{user.name}", address, now=now)
                 session.clear()  # the pre-login CSRF token dies with the anonymous page
                 response = redirect(target)
                 auth.set_session_cookie(response, token)
+                _set_device_cookie(response, user.name, device)
                 g.pop("seda_clear_cookie", None)
                 return response
     elif auth.current_user() is not None:
         return redirect(target)
     return render_template("central/login.html", error=error, name=request.form.get("name", ""),
                            next=target), status
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return t("login_wait_seconds", seconds=seconds)
+    return t("login_wait", minutes=max(1, (seconds + 59) // 60))
 
 
 def logout() -> Response:

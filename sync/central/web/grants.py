@@ -1,0 +1,166 @@
+"""Role grants that need a second person: the oversight role (issue 11 item 6).
+
+Whoever holds the oversight role reads every misconduct report, so no single person may hand
+it out.  On the web app an administrator can only *request* it -- for a new account, for an
+existing user, or for themselves -- and the request waits in ``role_grants`` (schema step 4)
+until a user who already holds oversight, who is neither the requester nor the person named,
+confirms or refuses it.  Confirming sets a new random password that only the confirming user
+sees (and hands over in person), so an administrator who once set or reset that account's
+password cannot sign in with it.  Requests expire after :data:`GRANT_DAYS` days.  The central
+host's command line (``seda central user add --role oversight``, ``seda central user role``)
+grants it directly: whoever runs it controls the store anyway.  Every step is audited by
+the callers.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from ...batch import format_time
+from ..store import Store
+from . import accounts
+from .accounts import AccountError, User
+
+__all__ = ["GRANT_DAYS", "GUARDED_ROLES", "Grant", "cancel_grant", "decide_grant", "needs_grant",
+           "pending_grants", "request_grant"]
+
+#: Roles a web administrator cannot give alone.
+GUARDED_ROLES = ("oversight",)
+GRANT_DAYS = 7
+
+_COLUMNS = ("id, user_name, role, display_name, new_account, requested_by, requested_at, status,"
+            " decided_by, decided_at")
+
+
+@dataclass(frozen=True)
+class Grant:
+    id: int
+    user_name: str
+    role: str
+    display_name: str | None
+    new_account: bool
+    requested_by: str
+    requested_at: str
+    status: str
+    decided_by: str | None
+    decided_at: str | None
+
+
+def _utc(now: datetime | None) -> datetime:
+    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+
+
+def _grant(row: tuple) -> Grant:
+    values = list(row)
+    values[4] = bool(values[4])
+    return Grant(*values)
+
+
+def needs_grant(role: str | None, user: User | None = None) -> bool:
+    """Whether giving ``role`` (to ``user``, if the account exists) needs a second person."""
+    return role in GUARDED_ROLES and (user is None or user.role != role)
+
+
+def request_grant(store: Store, name: str, role: str, *, requested_by: str,
+                  display_name: str | None = None, now: datetime | None = None) -> Grant:
+    """Record a request to give ``role`` to ``name`` (a new account if there is none yet)."""
+    name = (name or "").strip().lower()
+    if role not in GUARDED_ROLES:
+        raise AccountError("این نقش نیاز به تأیید ندارد.", f"The role {role} needs no confirmation.")
+    user = accounts.get_user(store, name, include_disabled=True)
+    if user is None and not accounts.NAME_PATTERN.match(name):
+        raise AccountError("نام کاربری باید ۲ تا ۳۲ نویسه از a-z، رقم، '.'، '_' یا '-' باشد و با حرف شروع شود.",
+                           "The user name must be 2-32 characters: a-z, 0-9, '.', '_', '-', "
+                           "starting with a letter.")
+    if user is not None and user.role == role:
+        raise AccountError(f"کاربر {name} همین نقش را دارد.", f"User {name} already has this role.")
+    now = _utc(now)
+    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
+        if db.one("SELECT 1 FROM role_grants WHERE user_name = ? AND status = 'pending'"
+                  " AND requested_at > ?", (name, format_time(now - timedelta(days=GRANT_DAYS)))):
+            raise AccountError(f"درخواستی برای {name} هنوز در انتظار تأیید است.",
+                               f"A request for {name} is already waiting for confirmation.")
+        db.execute("INSERT INTO role_grants (user_name, role, display_name, new_account, requested_by,"
+                   " requested_at, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                   (name, role, (display_name or "").strip() or None, 0 if user else 1,
+                    requested_by, format_time(now)))
+        row = db.one(f"SELECT {_COLUMNS} FROM role_grants WHERE user_name = ? AND status = 'pending'"
+                     " ORDER BY id DESC LIMIT 1", (name,))
+    return _grant(row)
+
+
+def pending_grants(store: Store, *, now: datetime | None = None) -> list[Grant]:
+    """Requests still waiting (expired ones are not shown and cannot be confirmed)."""
+    since = format_time(_utc(now) - timedelta(days=GRANT_DAYS))
+    with store.connect() as db:
+        rows = db.all(f"SELECT {_COLUMNS} FROM role_grants WHERE status = 'pending'"
+                      " AND requested_at > ? ORDER BY id", (since,))
+    return [_grant(row) for row in rows]
+
+
+def _pending(db, grant_id: int, now: datetime) -> Grant:
+    row = db.one(f"SELECT {_COLUMNS} FROM role_grants WHERE id = ?", (grant_id,))
+    grant = _grant(row) if row else None
+    if grant is None or grant.status != "pending" or \
+            grant.requested_at <= format_time(now - timedelta(days=GRANT_DAYS)):
+        raise AccountError("این درخواست دیگر در انتظار نیست.", "This request is no longer waiting.")
+    return grant
+
+
+def decide_grant(store: Store, grant_id: int, *, by: User, confirm: bool,
+                 now: datetime | None = None) -> tuple[Grant, str | None]:
+    """Confirm or refuse a request as ``by``, who must hold the role and be a second person.
+
+    Returns the decided grant and, when confirmed, the account's new one-time password (shown
+    to ``by`` only; the account's sessions are ended).
+    """
+    now = _utc(now)
+    if by.disabled or by.role not in GUARDED_ROLES:
+        raise AccountError("فقط کاربر حراست می‌تواند این درخواست را تأیید کند.",
+                           "Only an oversight user can decide this request.")
+    with store.connect() as db:
+        grant = _pending(db, grant_id, now)
+    if by.role != grant.role:
+        raise AccountError("فقط دارنده‌ی همین نقش می‌تواند آن را تأیید کند.",
+                           "Only a holder of this role can decide it.")
+    if by.name in (grant.requested_by, grant.user_name):
+        raise AccountError("درخواست‌کننده یا خود شخص نمی‌تواند این درخواست را تأیید کند؛ "
+                           "نفر دومی از حراست لازم است.",
+                           "The requester or the person named cannot decide this request; "
+                           "a second oversight user must.")
+    status = "confirmed" if confirm else "refused"
+    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+        claimed = db.execute("UPDATE role_grants SET status = ?, decided_by = ?, decided_at = ?"
+                             " WHERE id = ? AND status = 'pending'",
+                             (status, by.name, format_time(now), grant_id)).rowcount
+    if not claimed:  # someone else decided it a moment ago
+        raise AccountError("این درخواست دیگر در انتظار نیست.", "This request is no longer waiting.")
+    password = secrets.token_urlsafe(12) if confirm else None
+    if confirm:
+        try:
+            user = accounts.get_user(store, grant.user_name, include_disabled=True)
+            if user is None:
+                accounts.add_user(store, grant.user_name, grant.role, password,
+                                  display_name=grant.display_name, now=now)
+            else:
+                accounts.update_user(store, grant.user_name, role=grant.role)
+                accounts.set_password(store, grant.user_name, password)  # also ends every session
+        except AccountError:
+            with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+                db.execute("UPDATE role_grants SET status = 'pending', decided_by = NULL,"
+                           " decided_at = NULL WHERE id = ?", (grant_id,))
+            raise
+    with store.connect() as db:
+        decided = _grant(db.one(f"SELECT {_COLUMNS} FROM role_grants WHERE id = ?", (grant_id,)))
+    return decided, password
+
+
+def cancel_grant(store: Store, grant_id: int, *, by: str, now: datetime | None = None) -> Grant:
+    """Withdraw a waiting request (an administrator changed their mind)."""
+    now = _utc(now)
+    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+        _pending(db, grant_id, now)
+        db.execute("UPDATE role_grants SET status = 'cancelled', decided_by = ?, decided_at = ?"
+                   " WHERE id = ?", (by, format_time(now), grant_id))
+        return _grant(db.one(f"SELECT {_COLUMNS} FROM role_grants WHERE id = ?", (grant_id,)))
