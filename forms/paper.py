@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -93,9 +94,17 @@ def _draw_static(canvas: Canvas, form: Form, layout: SheetLayout) -> None:
         _draw_marker(canvas, layout, marker_id, box)
 
 
-def _draw_qr(canvas: Canvas, layout: SheetLayout, text: str) -> None:
+@lru_cache(maxsize=64)
+def qr_matrix(text: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR symbol printed for a sheet code, module by module (True: dark), quiet zone
+    excluded.  The scanner uses it too: knowing what the symbol looks like tells it exactly
+    where the symbol's corners are and which way up it is."""
     symbol = segno.make(text, error="m", mode="alphanumeric", boost_error=True, micro=False)
-    matrix = symbol.matrix
+    return tuple(tuple(bool(v) for v in row) for row in symbol.matrix)
+
+
+def _draw_qr(canvas: Canvas, layout: SheetLayout, text: str) -> None:
+    matrix = qr_matrix(text)
     x0, y0, size, _ = layout.qr
     module = size / (len(matrix) + 2 * QR_QUIET_MODULES)
     canvas.setFillColor(black)

@@ -38,6 +38,8 @@ def scan_group() -> None:
 def _print_human(result) -> None:
     data = result.to_json()
     where = f"{Path(data['source']).name}#{data['page']}"
+    if data.get("sheets_found", 1) > 1:
+        where += f".{data['sheet_index']}"          # one of several sheets on the page
     status = data["status"]
     line = f"{where:<28} {status:<9} {STATUS_FA[status]}"
     if data["sheet"]:
@@ -47,6 +49,8 @@ def _print_human(result) -> None:
     elif data["flags"]:
         line += "  " + ", ".join(f"{q}={r}" for q, r in data["flags"].items())
     click.echo(line)
+    for warning in data.get("warnings", []):
+        click.echo(f"{'':<28} ! {warning['reason']}: {warning['message_fa']}")
 
 
 @scan_group.command("files")

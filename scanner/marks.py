@@ -22,7 +22,7 @@ from functools import cache
 import cv2
 import numpy as np
 
-from .registration import Registration
+from .registration import Registration, page_to_image
 
 INNER_FRACTION = 0.62      # of the radius: leaves ~3 pt between samples and the printed ring
 GRID = 15                  # samples per side of the inner square (~0.7 pt apart), masked to a disk
@@ -37,6 +37,16 @@ STROKE_SPREAD = 0.18       # spread (radii) of pen-dark samples: above, a stroke
 RING_RADII = (1.3, 1.55)   # where the box's own paper is sampled, in radii
 RING_ANGLES = 24
 PAPER_PERCENTILE = 75
+# The printed outline itself, looked at to confirm the registration: 12 directions, each just
+# inside, on and just outside the 0.9 pt line (so a fraction of a point off still sees it).
+OUTLINE_ANGLES = 12
+OUTLINE_OFFSETS_PT = (-0.45, 0.0, 0.45)
+OUTLINE_DARK = 0.2         # a sample this dark against its paper is the printed line (or ink)
+OUTLINE_SEEN = 0.6         # share of directions that must see it for the box to be in place
+STRUCK_RING_INK = 0.2      # share of the paper ring under heavy ink: scribbled far past the box
+STRUCK_FILL = 0.5          # and this dark inside, against the clear paper
+RING_CLEAR_RANK = 0.95     # the ring's lightest samples, for the clear paper
+RING_INK_DARK = 0.55       # a ring sample this dark against the clear paper is heavy ink
 
 
 class BoxState(str, Enum):
@@ -68,6 +78,26 @@ class BoxFeatures:
     dark_shares: np.ndarray  # share of pen-dark samples per box
     spreads: np.ndarray      # spread of the pen-dark samples per box, in radii
     medians: np.ndarray | None = None   # median darkness per box: the level of a light mark
+    outline: np.ndarray | None = None   # share of directions in which the printed outline is seen
+    papers: np.ndarray | None = None    # the paper level around each box (grey value)
+    ring_ink: np.ndarray | None = None  # share of the paper ring under heavy ink (a strike-out)
+    clear_papers: np.ndarray | None = None   # the lightest of the ring: paper even under a scribble
+
+    def struck(self) -> np.ndarray:
+        """Boxes under a heavy scribble that runs well past their outline: an answer struck
+        out.  Their darkness is judged against the clear paper of the ring, since the scribble
+        darkens the usual paper reference."""
+        if self.ring_ink is None or self.clear_papers is None or self.papers is None:
+            return np.zeros(len(self.fills), bool)
+        against_clear = 1.0 - self.papers * (1.0 - self.fills) / np.maximum(self.clear_papers, 16.0)
+        return (self.ring_ink >= STRUCK_RING_INK) & (against_clear >= STRUCK_FILL)
+
+    def in_place(self) -> np.ndarray:
+        """Boxes whose printed outline is where the registration says (a filled box counts:
+        its ink covers the outline)."""
+        if self.outline is None:
+            return np.ones(len(self.fills), bool)
+        return self.outline >= OUTLINE_SEEN
 
 
 @cache
@@ -87,10 +117,18 @@ def _unit_ring() -> np.ndarray:
     return np.concatenate(rings)
 
 
-def _sample(gray: np.ndarray, homography: np.ndarray, points: np.ndarray) -> np.ndarray:
+@cache
+def _unit_outline() -> tuple[np.ndarray, np.ndarray]:
+    """Directions (unit vectors) and offsets (points) at which the printed outline is sampled."""
+    angles = np.linspace(0, 2 * np.pi, OUTLINE_ANGLES, endpoint=False) + np.pi / OUTLINE_ANGLES
+    directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return directions, np.array(OUTLINE_OFFSETS_PT)
+
+
+def _sample(gray: np.ndarray, registration: Registration, points: np.ndarray) -> np.ndarray:
     """Grey values at (N, P, 2) page points, bilinear, white outside the image."""
     count, per_box, _ = points.shape
-    pixels = cv2.perspectiveTransform(points.reshape(-1, 1, 2), homography).reshape(count, per_box, 2)
+    pixels = page_to_image(registration, points.reshape(-1, 2)).reshape(count, per_box, 2)
     return cv2.remap(gray, pixels[..., 0].astype(np.float32), pixels[..., 1].astype(np.float32),
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                      borderValue=255).astype(np.float32)
@@ -98,7 +136,7 @@ def _sample(gray: np.ndarray, homography: np.ndarray, points: np.ndarray) -> np.
 
 def sample_points(gray: np.ndarray, registration: Registration, points: np.ndarray) -> np.ndarray:
     """Grey values at an (P, 2) array of page points."""
-    return _sample(gray, registration.homography, points[None, :, :].astype(np.float64))[0]
+    return _sample(gray, registration, points[None, :, :].astype(np.float64))[0]
 
 
 def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> BoxFeatures:
@@ -111,12 +149,23 @@ def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> 
     centres = boxes[:, :2] + boxes[:, 2:] / 2
     radii = boxes[:, 2:] / 2
     unit = _unit_samples()
-    inside = _sample(gray, registration.homography,
+    inside = _sample(gray, registration,
                      centres[:, None, :] + unit[None, :, :] * radii[:, None, :])
-    ring = _sample(gray, registration.homography,
-                   centres[:, None, :] + _unit_ring()[None, :, :] * radii[:, None, :])
+    # the paper ring and the printed outline in one pass through the image
+    directions, offsets = _unit_outline()
+    ring_points = centres[:, None, :] + _unit_ring()[None, :, :] * radii[:, None, :]
+    outline_radii = radii[:, :1, None] + offsets[None, None, :]           # (N, 1, 3)
+    outline_points = (centres[:, None, None, :] + directions[None, :, None, :]
+                      * outline_radii[:, :, :, None]).reshape(len(boxes), -1, 2)
+    both = _sample(gray, registration, np.concatenate([ring_points, outline_points], axis=1))
+    ring, on_outline = both[:, :ring_points.shape[1]], both[:, ring_points.shape[1]:]
     rank = int(round(ring.shape[1] * PAPER_PERCENTILE / 100)) - 1
     paper = np.maximum(np.partition(ring, rank, axis=1)[:, rank], 16.0)[:, None]
+    outline_dark = 1.0 - on_outline.reshape(len(boxes), OUTLINE_ANGLES, len(offsets)).min(axis=2) / paper
+    outline = (outline_dark >= OUTLINE_DARK).mean(axis=1)
+    clear_rank = int(round(ring.shape[1] * RING_CLEAR_RANK)) - 1
+    clear = np.partition(ring, clear_rank, axis=1)[:, clear_rank]
+    ring_ink = (ring < clear[:, None] * (1.0 - RING_INK_DARK)).mean(axis=1)
     darkness = np.clip(1.0 - inside / paper, 0.0, 1.0)
     dark = darkness >= PEN_DARK
     count = dark.sum(axis=1)
@@ -128,7 +177,8 @@ def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> 
     middle = darkness.shape[1] // 2
     medians = np.partition(darkness, middle, axis=1)[:, middle]
     return BoxFeatures(fills=darkness.mean(axis=1), dark_shares=count / darkness.shape[1],
-                       spreads=np.sqrt(variance), medians=medians)
+                       spreads=np.sqrt(variance), medians=medians, outline=outline,
+                       papers=paper[:, 0], ring_ink=ring_ink, clear_papers=clear)
 
 
 def calibrate(fills: np.ndarray) -> Calibration:

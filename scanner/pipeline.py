@@ -20,7 +20,7 @@ from forms import SheetCode, builtin_catalog, load_key
 from sync import Ledger, OfficeSyncState, default_ledger_path
 
 from .images import PDF_DPI, expand_inputs, iter_pages
-from .page import Lookups, PageResult, read_page
+from .page import Lookups, PageResult, read_sheets
 
 logger = logging.getLogger(__name__)
 SECURITY_REASONS = {"forged_code", "never_issued", "unknown_office", "revoked_sheet"}
@@ -123,9 +123,14 @@ def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) ->
             "sheet_image": sheet_image,
             "scan": {"file": Path(result.source).name, "page": result.page},
         }
+        if result.sheets_found > 1:
+            body["scan"]["sheet_index"] = result.sheet_index
+        if result.crossed_out:
+            body["crossed_out"] = result.crossed_out
+        if result.warnings:
+            body["scan"]["warnings"] = list(result.warnings)
         if result.registration is not None:
-            body["registration"] = {"markers": list(result.registration.markers),
-                                    "residual_pt": round(result.registration.residual_pt, 3)}
+            body["registration"] = result.registration.describe()
         if replaces:
             body["replaces"] = replaces
         response = ledger.append("survey_response", body, office=office)
@@ -135,6 +140,8 @@ def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) ->
                 "question": question, "reason": reason,
                 "machine_value": result.candidates.get(question),
                 "crop": attachments.get(question), "sheet_image": sheet_image,
+                **({"crossed_out": result.crossed_out[question]}
+                   if question in result.crossed_out else {}),
             }, office=office)
         if replaces:
             ledger.append("audit", {"event": "rescan", "sheet_id": result.code.sheet_id,
@@ -151,21 +158,27 @@ def _read_file(path: Path, lookups: Lookups, dpi: int, rescan: bool, want_crops:
             yield _Read(result)
             continue
         try:
-            result = read_page(page.gray, lookups, source=page.source, page=page.page,
-                               rescan=rescan, seen=seen, want_crops=want_crops)
+            results = read_sheets(page.gray, lookups, source=page.source, page=page.page,
+                                  rescan=rescan, seen=seen, want_crops=want_crops)
         except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
             logger.exception("reading %s page %s failed", page.source, page.page)
             result = PageResult(source=page.source, page=page.page, status="rejected",
                                 reason="read_failed", detail=f"{type(exc).__name__}: {exc}"[:200])
             yield _Read(result)
             continue
-        read = _Read(result)
-        if want_crops and result.status != "rejected":
-            read.crops = {q: _png(img) for q, img in result.crops.items()}
-            result.crops = {}
-            if result.status == "review":
-                read.sheet_image = _sheet_jpeg(page.gray)
-        yield read
+        for result in results:
+            yield _with_images(result, page.gray, want_crops)
+
+
+def _with_images(result: PageResult, gray: np.ndarray, want_crops: bool) -> _Read:
+    """A result with the images storing it keeps: its crops, and the whole sheet for review."""
+    read = _Read(result)
+    if want_crops and result.status != "rejected":
+        read.crops = {q: _png(img) for q, img in result.crops.items()}
+        result.crops = {}
+        if result.status == "review":
+            read.sheet_image = _sheet_jpeg(gray)
+    return read
 
 
 # -- worker processes: each opens its own read-only look-ups -----------------------------------

@@ -24,12 +24,26 @@ REASONS: dict[str, tuple[str, str]] = {
     "read_failed": ("خواندن این صفحه با خطای پیش‌بینی‌نشده متوقف شد؛ صفحه‌های بعدی خوانده شد.",
                     "reading this page failed unexpectedly; the next pages were read"),
     "too_many_pages": ("تعداد صفحات فایل بیش از حد مجاز است.", "too many pages in one file"),
+    "unreadable_sheet": ("برگه دیگری در این تصویر هست که خوانده نشد؛ از آن جداگانه عکس بگیرید یا "
+                         "آن را جداگانه اسکن کنید.",
+                         "another sheet in this image could not be read: photograph or scan it "
+                         "alone"),
+    # about the scan itself: the page is read, the operator is told
+    "bilevel_scan": ("این صفحه سیاه‌وسفید (۱ بیتی) اسکن شده است و علامت‌های کم‌رنگ مداد ممکن است "
+                     "پیش از خواندن پاک شده باشند؛ برگه‌ها را خاکستری (Grayscale) اسکن کنید.",
+                     "scanned in black and white (1 bit): light pencil marks may have been lost "
+                     "before the scanner saw them; scan sheets in greyscale"),
     # why a question was flagged for a person to decide
     "multiple": ("بیش از یک گزینه علامت خورده است.", "more than one option is marked"),
     "faint": ("علامت کم‌رنگ یا نیمه‌کاره است.", "a faint or partial mark"),
     "erased?": ("کنار علامت اصلی، ردی شبیه پاک‌شدگی هست.", "beside the mark, what may be an erasure"),
     "partial": ("همه ستون‌های ارقام پر نشده است.", "not every digit column is filled"),
     "invalid": ("شماره همراه خوانده‌شده معتبر نیست.", "the mobile number read is not valid"),
+    "changed": ("پاسخ تغییر کرده است؟ یک گزینه خط خورده و گزینه دیگری علامت خورده است؛ هر دو را "
+                "ببینید.", "changed answer? one option is struck out and another is marked; "
+                           "both are shown"),
+    "covered": ("برگه دیگری در عکس روی این پرسش افتاده است.",
+                "another sheet in the photo covers this question"),
 }
 
 
