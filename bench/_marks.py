@@ -472,10 +472,15 @@ def crooked_feed(img: np.ndarray, rng: np.random.Generator, s: float,
         shift = rng.uniform(-6, 6, 2) * MM * s
         m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
         m[:, 2] += shift
-        reach = 11 * s      # a box and its paper ring
-        centres = np.array([(x + bw / 2, y + bh / 2) for x, y, bw, bh in boxes]) * s
-        moved = centres @ m[:, :2].T + m[:, 2]
-        if (moved.min(axis=0) >= reach).all() and (moved <= np.array([w, h]) - reach).all():
+        # each box with the paper ring it is read by (11 pt from a circle's centre), every
+        # corner of it inside the window, a few points in
+        corners = []
+        for x, y, bw, bh in boxes:
+            grow = max(3.0, 11.0 - bw / 2)
+            corners += [(x - grow, y - grow), (x + bw + grow, y - grow),
+                        (x + bw + grow, y + bh + grow), (x - grow, y + bh + grow)]
+        moved = (np.array(corners) * s) @ m[:, :2].T + m[:, 2]
+        if (moved.min(axis=0) >= 0).all() and (moved <= np.array([w, h])).all():
             break
     lid = float(rng.choice([250.0, 235.0, 70.0]))   # the scanner lid behind the cut corners
     out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=lid)

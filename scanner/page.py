@@ -35,7 +35,7 @@ from .reasons import message
 from .registration import MarkerSearch, Registration, fit_page, page_to_image
 from .sheets import Placement, locate_sheets
 from .structure import refine as refine_by_structure
-from .tone import reference_darkness
+from .tone import printed_references
 
 FIDUCIAL_BOXES = dict(fiducial_boxes())
 QR_BOX = (QR_X, QR_Y, QR_SIZE, QR_SIZE)
@@ -44,6 +44,7 @@ WRITING_PX_PER_PT = 100 / 72   # enough to tell handwriting from an empty box
 MIN_SIDE_PX = 400               # an A4 page below ~50 dpi: no box could be judged
 WRITING_DARKNESS = 0.35
 WRITING_MIN_FRACTION = 0.003
+OUTLINE_CHECK_STEP = 3          # a clean page's registration is checked on every third box
 
 
 @dataclass
@@ -271,7 +272,7 @@ def _read_digits(question_id: str, groups, readings,
     digits: list[str | None] = []
     flag = None
     for column in groups:
-        if any(row in struck for row, _ in column):
+        if struck and any(row in struck for row, _ in column):
             flag = flag or "changed"
         marked = [v for row, v in column
                   if readings[row].state is BoxState.MARKED and row not in struck]
@@ -336,20 +337,24 @@ class _Marks:
     features: BoxFeatures
     readings: list
     struck: frozenset[int]
+    bilevel: bool = False           # the sheet's printed grey band came out black and white
 
 
-def _measure_marks(gray: np.ndarray, registration: Registration, boxes: _Boxes) -> _Marks:
-    features = measure(gray, registration, boxes.array)
+def _measure_marks(gray: np.ndarray, registration: Registration, boxes: _Boxes,
+                   outlines: int = 1) -> _Marks:
+    features = measure(gray, registration, boxes.array, outlines)
     calibration = calibrate(features.fills)
     readings = [judge(float(f), calibration, float(d), float(s))
                 for f, d, s in zip(features.fills, features.dark_shares, features.spreads)]
+    bilevel = False
     if boxes.band is not None:
         # the sheet's own evidence: pen or pencil sheet, and whether its greys were bent
-        printed_tone = tone_as_printed(*reference_darkness(gray, registration, boxes.band))
+        references = printed_references(gray, registration, boxes.band)
         readings = refine(readings, features_medians(features), boxes.answer_groups,
-                          printed_tone)
+                          tone_as_printed(references.band, references.ink))
+        bilevel = references.bilevel
     struck = features.struck()
-    return _Marks(features, readings, frozenset(int(i) for i in np.flatnonzero(struck)))
+    return _Marks(features, readings, frozenset(int(i) for i in np.flatnonzero(struck)), bilevel)
 
 
 def _fill_answers(result: PageResult, gray: np.ndarray, registration: Registration,
@@ -358,6 +363,8 @@ def _fill_answers(result: PageResult, gray: np.ndarray, registration: Registrati
     """Answers, flags and crops of one registered sheet; `unplaced` boxes (not found where
     the registration puts them, cut off or covered) send their question to review."""
     result.registration = registration
+    if marks.bilevel and "bilevel_scan" not in result.warnings:
+        result.warnings.append("bilevel_scan")
     for qid in [q.id for q in result.form.questions]:
         kind = boxes.kinds[qid]
         if kind == "text":
@@ -370,8 +377,7 @@ def _fill_answers(result: PageResult, gray: np.ndarray, registration: Registrati
             if want_crops:
                 result.crops[qid] = rectify(gray, registration, boxes.text_boxes[qid])
             continue
-        rows = _question_rows(boxes, qid)
-        if unplaced is not None and unplaced[rows].any():
+        if unplaced is not None and unplaced[_question_rows(boxes, qid)].any():
             answer, flag, candidate, crossed = None, "registration", None, None
         elif kind == "digits":
             answer, flag, candidate, crossed = _read_digits(qid, boxes.rows[qid], marks.readings,
@@ -416,9 +422,10 @@ def _read_placed(gray: np.ndarray, result: PageResult, placement: Placement,
     boxes = _boxes(result.form)
     if placement.exact:
         registration = placement.rough
-        marks = _measure_marks(gray, registration, boxes)
-        in_place = marks.features.in_place()
-        if in_place.all():
+        # a look at every few boxes' printed outlines: where the markers placed the page
+        # well, they are where the markers say (a crumpled sheet's are not, somewhere)
+        marks = _measure_marks(gray, registration, boxes, outlines=OUTLINE_CHECK_STEP)
+        if marks.features.in_place().all():
             _fill_answers(result, gray, registration, boxes, marks, want_crops)
             return result
         start = registration     # the markers are right, something inside is not: refine
@@ -450,7 +457,6 @@ def read_sheets(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: i
     if gray.ndim != 2 or min(gray.shape) < MIN_SIDE_PX:
         return [_reject(PageResult(source=source, page=page), "image_too_small",
                         "x".join(map(str, gray.shape[:2])))]
-    warnings = ["bilevel_scan"] if is_bilevel(gray) else []
     search = MarkerSearch(gray).run()
     registration = fit_page(search.found, FIDUCIAL_BOXES)
     if search.from_corners and registration is not None and registration.trusted:
@@ -460,13 +466,13 @@ def read_sheets(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: i
             placement = Placement(registration, search.sightings, None)
             result = _read_sheet(gray, placement, text, lookups, source, page, rescan, seen,
                                  want_crops)
-            result.warnings = warnings
-            return [result]
+            return _with_scan_warnings(gray, [result])
     placements = locate_sheets(gray, search, FIDUCIAL_BOXES, QR_BOX)
     results: list[PageResult] = []
     if not placements:
-        result = PageResult(source=source, page=page, warnings=warnings)
-        return [_reject(result, "blank_page" if is_blank(gray) else "not_seda_form")]
+        result = PageResult(source=source, page=page)
+        return _with_scan_warnings(gray, [_reject(result, "blank_page" if is_blank(gray)
+                                                  else "not_seda_form")])
     readable = [p for p in placements if p.code is not None]
     for placement in placements:
         if placement.code is None:
@@ -479,11 +485,24 @@ def read_sheets(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: i
         else:
             result = _read_sheet(gray, placement, placement.code.text, lookups, source, page,
                                  rescan, seen, want_crops)
-        result.warnings = list(warnings)
         results.append(result)
     _mark_covered(gray, results, placements)
     for index, result in enumerate(results, start=1):
         result.sheet_index, result.sheets_found = index, len(results)
+    return _with_scan_warnings(gray, results)
+
+
+def _with_scan_warnings(gray: np.ndarray, results: list[PageResult]) -> list[PageResult]:
+    """A 1-bit scan is said so on every sheet of the page: a sheet that was read knows from
+    its own printed band; otherwise the whole image is looked at (blank and rejected pages
+    are rare, and telling the operator costs little there)."""
+    bilevel = any("bilevel_scan" in r.warnings for r in results)
+    if not bilevel and any(r.status == "rejected" and r.reason != "blank_page" for r in results):
+        bilevel = is_bilevel(gray)
+    if bilevel:
+        for result in results:
+            if "bilevel_scan" not in result.warnings:
+                result.warnings.append("bilevel_scan")
     return results
 
 

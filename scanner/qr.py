@@ -130,10 +130,13 @@ def read_code_text(gray: np.ndarray, registration: Registration | None,
 
 def read_code_at(gray: np.ndarray, registration: Registration,
                  qr_box: tuple[float, float, float, float],
-                 margin_pt: float = CROP_MARGIN_PT) -> CodeSighting | None:
-    """The code where a (perhaps rough) registration puts it, with its symbol's corners."""
+                 margin_pt: float = CROP_MARGIN_PT, corners: bool = True) -> CodeSighting | None:
+    """The code where a (perhaps rough) registration puts it, with its symbol's corners (if
+    asked: four markers place a page better than a code's corners could)."""
     crop, back = qr_crop(gray, registration, qr_box, margin_pt)
     for text, polygon in _decode_with_polygons(crop):
+        if not corners:
+            return CodeSighting(text)
         corners = None
         if polygon is not None:
             in_image = cv2.perspectiveTransform(polygon.reshape(-1, 1, 2), back).reshape(-1, 2)
@@ -142,15 +145,24 @@ def read_code_at(gray: np.ndarray, registration: Registration,
     return None
 
 
-def find_codes(gray: np.ndarray, expected: int = 1) -> list[CodeSighting]:
+def find_codes(gray: np.ndarray, expected: int = 1,
+               covered: list[np.ndarray | None] | None = None) -> list[CodeSighting]:
     """Every QR code in the whole image, with its symbol's corners.
 
     A reduced copy is searched upright first, then turned by 45 degrees (zbar misses some
-    codes far from upright or sideways) until `expected` codes are found.
+    codes far from upright or sideways) until `expected` codes are found.  `covered` are
+    outlines (image pixels) of sheets already read: painted out, and the copy made smaller,
+    since what is left to find is only a sheet that may be there.
     """
-    factor = max(1.0, max(gray.shape) / SEARCH_MAX_SIDE)
+    largest = SEARCH_MAX_SIDE if not covered else SEARCH_MAX_SIDE * 3 // 4
+    factor = max(1.0, max(gray.shape) / largest)
     small = gray if factor == 1.0 else cv2.resize(gray, None, fx=1 / factor, fy=1 / factor,
                                                   interpolation=cv2.INTER_AREA)
+    if covered:
+        small = small.copy() if small is gray else small
+        for outline in covered:
+            if outline is not None:
+                cv2.fillConvexPoly(small, np.round(outline / factor).astype(np.int32), 255)
     found: dict[str, CodeSighting] = {}
     for turn in SEARCH_TURNS:
         if turn and len(found) >= expected:

@@ -27,11 +27,12 @@ from .registration import (
     fit_page,
 )
 
-PREDICT_TOLERANCE = 0.3      # of the distance: where one marker says another must be
+PREDICT_TOLERANCE = 0.35     # of the distance: where one marker says another must be
 MAX_TURN_DEG = 35.0          # markers of one sheet face the same way within this
-MAX_SIZE_RATIO = 1.8
+MAX_SIZE_RATIO = 2.0
 UNCOVERED_FOR_SEARCH = 0.3   # image share outside every sheet found that may hold another
 CODE_MATCH_PT = 60.0         # a code this close to where a group's code should be is its code
+ATTACH_SIDES = 2.0           # a lone marker this close (in its own sides) to where a sheet says
 SEDA_PREFIX = "SEDA:"
 
 
@@ -182,15 +183,23 @@ def rough_registration(markers: list[MarkerSighting], fiducial_boxes: dict,
 
 
 def _read_groups(gray: np.ndarray, search: MarkerSearch, fiducial_boxes: dict,
-                 qr_box) -> list[Placement]:
-    """A placement per group of markers, with its code read where the markers put it."""
+                 qr_box, earlier: list[Placement] | None = None) -> list[Placement]:
+    """A placement per group of markers, with its code read where the markers put it (a
+    group read `earlier` is not read again)."""
+    def key(group: list[MarkerSighting]) -> tuple:
+        return tuple((m.id, *np.round(m.centre).astype(int)) for m in group)
+
+    done = {key(p.markers): p for p in earlier or []}
     placements = []
     for group in group_markers(search.sightings, fiducial_boxes):
+        if key(group) in done:
+            placements.append(done[key(group)])
+            continue
         rough = rough_registration(group, fiducial_boxes)
         code = None
         if rough is not None:
             margin = 10.0 if len(group) >= 3 else 45.0
-            code = read_code_at(gray, rough, qr_box, margin)
+            code = read_code_at(gray, rough, qr_box, margin, corners=len(group) < 4)
         placements.append(Placement(rough, group, code))
     return placements
 
@@ -218,14 +227,21 @@ def locate_sheets(gray: np.ndarray, search: MarkerSearch, fiducial_boxes: dict,
     if _uncovered(placements, gray.shape) > UNCOVERED_FOR_SEARCH and not search.exhaustive:
         # room for another sheet in the image: look harder for its markers
         search.run(everything=True)
-        placements = _read_groups(gray, search, fiducial_boxes, qr_box)
+        placements = _read_groups(gray, search, fiducial_boxes, qr_box, placements)
+    placements = _merge_by_code(placements, fiducial_boxes, qr_box)
     readable = [p for p in placements if p.code is not None]
-    unexplained = [p for p in placements if p.code is None and len(p.markers) >= MIN_MARKERS]
-    if unexplained or not readable or _uncovered(placements, gray.shape) > UNCOVERED_FOR_SEARCH:
-        known = {p.code.text for p in readable}
-        for code in find_codes(gray, expected=max(1, len(placements))):
-            if code.text in known:
-                continue
+    unexplained = [p for p in placements if p.code is None]
+    known = {p.code.text for p in readable}
+    if unexplained or not readable:
+        # markers no code explains, or no code at all: search the whole image for codes
+        found = find_codes(gray, expected=max(1, len(placements)))
+    elif _uncovered(placements, gray.shape) > UNCOVERED_FOR_SEARCH:
+        # every marker explained, but room for a sheet whose markers are all hidden
+        found = find_codes(gray, expected=0, covered=[p.quad() for p in readable])
+    else:
+        found = []
+    for code in found:
+        if code.text not in known:
             known.add(code.text)
             _attach(code, placements, fiducial_boxes, qr_box)
     for placement in placements:
@@ -235,6 +251,42 @@ def locate_sheets(gray: np.ndarray, search: MarkerSearch, fiducial_boxes: dict,
                 placement.rough = better
     # a lone marker with nothing else is noise (a pattern on a tablecloth), not a sheet
     return [p for p in placements if p.code is not None or len(p.markers) >= MIN_MARKERS]
+
+
+def _merge_by_code(placements: list[Placement], fiducial_boxes: dict, qr_box) -> list[Placement]:
+    """Groups that read the same code are one sheet (strong perspective can split a sheet's
+    markers into groups); markers left alone join the sheet whose placement predicts them."""
+    merged: list[Placement] = []
+    for placement in placements:
+        same = next((m for m in merged if m.code is not None and placement.code is not None
+                     and m.code.text == placement.code.text), None)
+        if same is None:
+            merged.append(placement)
+            continue
+        ids = {s.id for s in same.markers}
+        same.markers += [s for s in placement.markers if s.id not in ids]
+        if same.code.corners is None:
+            same.code = placement.code
+    for placement in merged:
+        if placement.code is not None and len(merged) > 1:
+            loose = [m for m in merged if m.code is None and len(m.markers) == 1]
+            for other in loose:
+                sighting = other.markers[0]
+                if sighting.id in {s.id for s in placement.markers} or placement.rough is None:
+                    continue
+                predicted = cv2.perspectiveTransform(
+                    fiducial_page_corners(fiducial_boxes[sighting.id]).reshape(-1, 1, 2),
+                    placement.rough.homography).reshape(-1, 2).mean(axis=0)
+                if np.linalg.norm(predicted - sighting.centre) <= ATTACH_SIDES * sighting.side:
+                    placement.markers.append(sighting)
+                    other.markers = []
+    merged = [m for m in merged if m.markers or m.code is not None]
+    for placement in merged:
+        if placement.code is not None:
+            placement.markers.sort(key=lambda m: m.id)
+            placement.rough = rough_registration(placement.markers, fiducial_boxes) \
+                if len(placement.markers) >= MIN_MARKERS else placement.rough
+    return merged
 
 
 def _attach(code: CodeSighting, placements: list[Placement], fiducial_boxes: dict, qr_box) -> None:
