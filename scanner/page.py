@@ -8,7 +8,7 @@ I/O of its own.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -416,9 +416,11 @@ def _structure_fit(gray: np.ndarray, placement: Placement, boxes: _Boxes,
 
 
 def _read_placed(gray: np.ndarray, result: PageResult, placement: Placement,
-                 want_crops: bool) -> PageResult:
+                 want_crops: bool, others: list[np.ndarray] | None = None) -> PageResult:
     """Read one sheet whose code is verified: by its markers when they place it exactly and
-    every circle is where they say, otherwise by its printed structure."""
+    every circle is where they say, otherwise by its printed structure.  `others` are the
+    outlines of other sheets in the image: circles under them are not held against this
+    sheet's registration (they go to review as covered if this sheet is underneath)."""
     boxes = _boxes(result.form)
     if placement.exact:
         registration = placement.rough
@@ -435,6 +437,15 @@ def _read_placed(gray: np.ndarray, result: PageResult, placement: Placement,
         return _all_to_review(result, "registration", "no corner marker or code corners found")
     fit = _structure_fit(gray, placement, boxes, start)
     registration = fit.registration
+    if others:
+        pixels = page_to_image(registration, boxes.array[:, :2] + boxes.array[:, 2:] / 2)
+        hidden = np.zeros(len(pixels), bool)
+        for outline in others:
+            contour = outline.reshape(-1, 1, 2).astype(np.float32)
+            hidden |= np.array([cv2.pointPolygonTest(contour, (float(x), float(y)), False) >= 0
+                                for x, y in pixels])
+        if hidden.any() and not hidden.all():
+            registration = replace(registration, structure=float(fit.supported[~hidden].mean()))
     result.registration = registration
     if not registration.trusted:
         return _all_to_review(result, "registration",
@@ -474,7 +485,9 @@ def read_sheets(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: i
         return _with_scan_warnings(gray, [_reject(result, "blank_page" if is_blank(gray)
                                                   else "not_seda_form")])
     readable = [p for p in placements if p.code is not None]
-    for placement in placements:
+    outlines = [p.quad() for p in placements]
+    for placement, outline in zip(placements, outlines):
+        others = [o for o in outlines if o is not None and o is not outline]
         if placement.code is None:
             result = PageResult(source=source, page=page, registration=placement.rough)
             markers = len(placement.markers)
@@ -484,7 +497,7 @@ def read_sheets(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: i
                 _reject(result, "unreadable_code", f"{markers} corner markers")
         else:
             result = _read_sheet(gray, placement, placement.code.text, lookups, source, page,
-                                 rescan, seen, want_crops)
+                                 rescan, seen, want_crops, others)
         results.append(result)
     _mark_covered(gray, results, placements)
     for index, result in enumerate(results, start=1):
@@ -508,13 +521,13 @@ def _with_scan_warnings(gray: np.ndarray, results: list[PageResult]) -> list[Pag
 
 def _read_sheet(gray: np.ndarray, placement: Placement, text: str, lookups: Lookups,
                 source: str, page: int, rescan: bool, seen: set[str] | None,
-                want_crops: bool) -> PageResult:
+                want_crops: bool, others: list[np.ndarray] | None = None) -> PageResult:
     result = PageResult(source=source, page=page, registration=placement.rough)
     if not _verify_code(result, text, lookups, rescan, seen):
         return result
     if seen is not None:
         seen.add(result.code.sheet_id)
-    return _read_placed(gray, result, placement, want_crops)
+    return _read_placed(gray, result, placement, want_crops, others)
 
 
 def _mark_covered(gray: np.ndarray, results: list[PageResult],
