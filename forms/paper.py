@@ -13,6 +13,7 @@ from typing import Iterable
 
 import segno
 from reportlab.lib.colors import Color, black
+from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
 from .definition import Form
@@ -21,6 +22,7 @@ from .markers import MARKER_CELLS, marker_cells
 from .sheet_code import SheetCode
 from .typography import BOLD, REGULAR, register_fonts, shape
 
+PAPERS = {"a4": A4, "letter": LETTER}
 INK = Color(0.12, 0.12, 0.12)
 OUTLINE = Color(0.25, 0.25, 0.25)
 FAINT = Color(0.93, 0.93, 0.93)
@@ -122,12 +124,30 @@ def _draw_qr(canvas: Canvas, layout: SheetLayout, text: str) -> None:
                 c += 1
 
 
-def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], out: Path) -> int:
+def paper_placement(layout: SheetLayout, paper: str) -> tuple[float, float, float, float, float]:
+    """(page width, page height, scale, x offset, y offset) of the sheet on `paper`.
+
+    The sheet is designed on A4.  On US Letter it is scaled to the Letter page's height (94%:
+    answer circles stay above 5 mm) and centred, so the scanner reads it with the same layout
+    map through the page's homography, as it reads a sheet printed "fit to page".
+    """
+    if paper not in PAPERS:
+        raise ValueError(f"unknown paper {paper!r}; choose from {', '.join(PAPERS)}")
+    width, height = PAPERS[paper]
+    scale = min(1.0, width / layout.width, height / layout.height)
+    return (width, height, scale, (width - layout.width * scale) / 2,
+            (height - layout.height * scale) / 2)
+
+
+def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], out: Path,
+                  paper: str = "a4") -> int:
     """Write one page per sheet code to `out` atomically; return the page count.
 
     The PDF is written next to `out` and renamed into place only when complete, so a failure
-    never leaves a half-written file that someone might print.
+    never leaves a half-written file that someone might print.  `paper` is "a4" or "letter"
+    (see `paper_placement`).
     """
+    page_width, page_height, scale, offset_x, offset_y = paper_placement(layout, paper)
     register_fonts()
     out = Path(out)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
@@ -135,7 +155,7 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
     os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp's 0600 would make the PDF private
     pages = 0
     try:
-        canvas = Canvas(tmp_name, pagesize=(layout.width, layout.height), pageCompression=1)
+        canvas = Canvas(tmp_name, pagesize=(page_width, page_height), pageCompression=1)
         canvas.setTitle(form.title.en)
         canvas.setAuthor("Seda")
         canvas.setSubject(f"{form.id} v{form.version}")
@@ -143,6 +163,10 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
         _draw_static(canvas, form, layout)
         canvas.endForm()
         for code in codes:
+            canvas.saveState()
+            if scale != 1.0 or offset_x or offset_y:
+                canvas.translate(offset_x, offset_y)
+                canvas.scale(scale, scale)
             canvas.doForm(STATIC_FORM_NAME)
             _draw_qr(canvas, layout, code.text())
             canvas.setFillColor(INK)
@@ -151,6 +175,7 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
             canvas.drawCentredString(x, _flip(layout, y), shape(f"برگه شماره {code.serial}"))
             canvas.setFont(REGULAR, 7)
             canvas.drawCentredString(x, _flip(layout, y + 9), code.office)  # a Latin code
+            canvas.restoreState()
             canvas.showPage()
             pages += 1
         canvas.save()

@@ -29,7 +29,7 @@ from forms.layout import PAGE_HEIGHT, PAGE_WIDTH, QR_SIZE, QR_X, QR_Y, fiducial_
 from forms.persian import is_valid_mobile
 
 from .instrument import features_medians, refine, tone_as_printed
-from .marks import BoxFeatures, BoxState, calibrate, judge, measure
+from .marks import RING_RADII, BoxFeatures, BoxState, calibrate, judge, measure
 from .quality import is_bilevel
 from .reasons import message
 from .registration import MarkerSearch, Registration, fit_page, page_to_image
@@ -302,9 +302,10 @@ def _question_rows(boxes: _Boxes, qid: str) -> list[int]:
 def _outside_image(gray: np.ndarray, registration: Registration, boxes: _Boxes) -> np.ndarray:
     """Boxes whose paper ring reaches beyond the image: cut off by the scanner's edge."""
     centres = boxes.array[:, :2] + boxes.array[:, 2:] / 2
-    reach = boxes.array[:, 2:3] / 2 * 1.6
-    corners = np.concatenate([centres + reach * d for d in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
-    pixels = page_to_image(registration, corners).reshape(4, len(centres), 2)
+    reach = boxes.array[:, 2:3] / 2 * RING_RADII[-1]
+    angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    around = np.concatenate([centres + reach * (np.cos(a), np.sin(a)) for a in angles])
+    pixels = page_to_image(registration, around).reshape(len(angles), len(centres), 2)
     h, w = gray.shape
     inside = (pixels[..., 0] >= 0) & (pixels[..., 0] < w) & (pixels[..., 1] >= 0) & (pixels[..., 1] < h)
     return ~inside.all(axis=0)
