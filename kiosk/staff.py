@@ -377,3 +377,7 @@ def scan():
                 for result in results:  # show the name the operator uploaded, not the temp path
                     result["source"] = Path(str(result.get("source", ""))).name[4:]
     return render_template("staff/scan.html", results=results, error=error)
+
+
+# Scanning with a phone has its own module; its routes join this blueprint.
+from . import phone_scan  # noqa: E402,F401  (imported for its routes)

@@ -14,7 +14,9 @@ MID_GREY = (16, 245)        # values a greyscale scan of a Seda sheet always has
 BILEVEL_MID_SHARE = 0.012   # a page with fewer mid greys than this was scanned in 1 bit
 BILEVEL_ROW_STEP = 24       # every 24th row is plenty to tell (the band is 24 pt tall)
 DARK_PAPER = 70             # paper darker than this (of 255): the photo is too dark
-BLUR_SHARPNESS = 0.045      # strongest edges weaker than this: the photo is too blurred
+BLUR_SHARPNESS = 0.5        # strongest edges weaker than this: the photo is too blurred
+                            # (sharp phone photos read 0.6-0.95, scans 1.4-2.4; photos
+                            # blurred past reading 0.2-0.48)
 
 
 def is_bilevel(gray: np.ndarray) -> bool:

@@ -28,6 +28,15 @@ REASONS: dict[str, tuple[str, str]] = {
                          "آن را جداگانه اسکن کنید.",
                          "another sheet in this image could not be read: photograph or scan it "
                          "alone"),
+    # why a phone photo should be taken again
+    "corners": ("هر چهار گوشه برگه باید در عکس باشد؛ کل برگه را در کادر بگیرید و دوباره عکس بگیرید.",
+                "all four corners must be in the picture: frame the whole sheet and take it again"),
+    "too_dark": ("عکس خیلی تاریک است؛ جای روشن‌تری بروید یا چراغ را روشن کنید و دوباره عکس بگیرید.",
+                 "too dark: find more light and take it again"),
+    "too_blurred": ("عکس تار است؛ گوشی را ثابت نگه دارید، روی برگه تمرکز کنید و دوباره عکس بگیرید.",
+                    "too blurred: hold the phone still, let it focus and take it again"),
+    "no_sheet": ("در عکس برگه نظرسنجی صدا پیدا نشد؛ کل برگه را از روبه‌رو عکس بگیرید.",
+                 "no Seda sheet in the picture: photograph the whole sheet from above"),
     # about the scan itself: the page is read, the operator is told
     "bilevel_scan": ("این صفحه سیاه‌وسفید (۱ بیتی) اسکن شده است و علامت‌های کم‌رنگ مداد ممکن است "
                      "پیش از خواندن پاک شده باشند؛ برگه‌ها را خاکستری (Grayscale) اسکن کنید.",
