@@ -21,7 +21,8 @@
 
   function digits(value) {
     var text = String(value);
-    return persian ? text.replace(/[0-9]/g, function (d) { return "۰۱۲۳۴۵۶۷۸۹"[d]; }) : text;
+    if (!persian) { return text; }
+    return text.replace(/\./g, "٫").replace(/[0-9]/g, function (d) { return "۰۱۲۳۴۵۶۷۸۹"[d]; });
   }
 
   function element(tag, className, text) {
@@ -69,6 +70,8 @@
     }
     (answer.sheets || []).forEach(function (sheet) {
       if (!sheet.sheet && !sheet.message) { return; }
+      // a photo to take again says why once; what each unreadable part was adds nothing
+      if (answer.verdict === "retake" && sheet.status === "rejected") { return; }
       var line = [];
       if (sheet.serial) { line.push(root.dataset.msgSheet + " " + digits(sheet.serial)); }
       if (sheet.review && sheet.review.length) {
@@ -76,7 +79,7 @@
       }
       if (sheet.message && sheet.message !== answer.message) { line.push(sheet.message); }
       (sheet.warnings || []).forEach(function (w) { line.push(w); });
-      if (line.length) { result.appendChild(element("p", "phone-sheet", line.join(" · "))); }
+      if (line.length) { result.appendChild(element("p", "phone-sheet", line.join(persian ? "، " : ", "))); }
     });
     if (seconds !== null) {
       result.appendChild(element("p", "phone-time",
@@ -86,7 +89,10 @@
     entry.textContent = result.querySelector(".phone-verdict").textContent;
     var serials = (answer.sheets || []).filter(function (s) { return s.serial; })
       .map(function (s) { return digits(s.serial); });
-    if (serials.length) { entry.textContent += " · " + root.dataset.msgSheet + " " + serials.join("، "); }
+    if (serials.length) {
+      entry.textContent += (persian ? "، " : ", ") + root.dataset.msgSheet + " " +
+        serials.join(persian ? "، " : ", ");
+    }
     log.insertBefore(entry, log.firstChild);
     if (answer.verdict === "read" || answer.verdict === "review") { counts.stored += 1; }
     if (answer.verdict === "review") { counts.review += 1; }
