@@ -123,15 +123,17 @@ def review_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([{"id": i.id, "sheet": i.sheet, "question": i.question,
                                 "reason": i.reason, "machine_value": i.machine_value,
-                                "crop": i.crop_sha256, "response": i.response_uuid}
+                                "crop": i.crop_sha256, "response": i.response_uuid,
+                                **({"crossed_out": i.crossed_out} if i.reason == "changed" else {})}
                                for i in items], ensure_ascii=False, indent=2))
         return
     if not items:
         click.echo("The review queue is empty. / صف بازبینی خالی است.")
         return
     for item in items:
+        crossed = f"  struck out: {item.crossed_out!r}" if item.reason == "changed" else ""
         click.echo(f"{item.short_id}  {item.sheet:<28} {item.question:<22} {item.reason:<12} "
-                   f"machine: {item.machine_value!r}")
+                   f"machine: {item.machine_value!r}{crossed}")
     click.echo(f"{len(items)} open items; decide one with: seda review resolve ITEM VALUE", err=True)
 
 

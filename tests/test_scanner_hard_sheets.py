@@ -270,3 +270,23 @@ def test_hot_folder_report_names_a_one_bit_scan(tmp_path, first, printed_sheets)
     assert "bilevel_scan" in report and "خاکستری" in report
     results = (inbox / "done" / "bw.png.results.jsonl").read_text(encoding="utf-8")
     assert json.loads(results.splitlines()[0])["warnings"][0]["reason"] == "bilevel_scan"
+
+
+def test_changed_answer_shows_both_options_in_the_review_list_and_on_the_review_page(
+        tmp_path, monkeypatch, printed_sheets):
+    from kiosk import create_app
+    from kiosk_fixtures import OPERATOR, add_staff, make_config, staff_login
+
+    home = printed_sheets.copy_home(tmp_path / "home")
+    page = fill(printed_sheets.page(6), FILLED_ANSWERS)
+    strike_out(page, _option_box("staff_behaviour", 1))
+    list(scan_paths([save(page, tmp_path / "changed.png")], home=home, store=True))
+    monkeypatch.setenv("SEDA_HOME", str(home))
+    listed = CliRunner().invoke(main, ["review", "list"])
+    assert "changed" in listed.output and "struck out: 1" in listed.output
+    add_staff(home)
+    client = create_app(make_config(home)).test_client()
+    staff_login(client, OPERATOR)
+    html = client.get("/staff/review").get_data(as_text=True)
+    assert "گزینه خط‌خورده" in html and 'class="crossed-out">1<' in html
+    assert 'class="machine-value">5<' in html
