@@ -48,6 +48,11 @@ def form():
     return forms.builtin_catalog().get(FORM_ID)
 
 
+def all_null() -> dict[str, Any]:
+    """Every question of the form, unanswered: what a blank sheet reads."""
+    return {q.id: None for q in form().questions}
+
+
 def layout():
     return forms.build_layout(form())
 
@@ -95,6 +100,16 @@ def printed_sheets(tmp_path_factory) -> Printed:
     """Sheets printed once per test module, read-only: a test that writes to the ledger
     works on its own copy of the home (`copy_home`)."""
     return print_run(tmp_path_factory.mktemp("printed"))
+
+
+@pytest.fixture(scope="module")
+def lookups(printed_sheets):
+    """The scanner's look-ups against the printed sheets' installation (read-only)."""
+    from scanner.pipeline import make_lookups
+
+    ledger = open_ledger(printed_sheets.home)
+    yield make_lookups(printed_sheets.home, ledger)
+    ledger.close()
 
 
 def render_code_pages(out: Path, codes: Iterable[forms.SheetCode], the_form=None) -> Path:

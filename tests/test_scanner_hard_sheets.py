@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import time
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from forms.cli import main
 from scanner.page import read_sheets
-from scanner.pipeline import make_lookups, scan_paths
+from scanner.pipeline import scan_paths
 from scanner.watch import HotFolder
 from scanner_fixtures import (
     FILLED_ANSWERS,
@@ -25,29 +24,23 @@ from scanner_fixtures import (
     crumple,
     draw_marks,
     fill,
+    all_null,
     layout,
     on_letter,
     one_bit,
     open_ledger,
     place_on_canvas,
+    lookups,  # noqa: F401 - a fixture
     printed_sheets,  # noqa: F401 - a fixture
-    question_ids,
     rasterise,
     save,
     strike_out,
 )
 
-ALL_NULL = {qid: None for qid in question_ids()}
+ALL_NULL = all_null()
 FILLED_READ = {**ALL_NULL, **FILLED_ANSWERS}
 OTHER_ANSWERS = {"service": "birth_registration", "workflow": 2, "overall": 5, "desk": "31"}
 OTHER_READ = {**ALL_NULL, **OTHER_ANSWERS}
-
-
-@pytest.fixture(scope="module")
-def lookups(printed_sheets):
-    ledger = open_ledger(printed_sheets.home)
-    yield make_lookups(printed_sheets.home, ledger)
-    ledger.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import pytest
 from PIL import Image
 
 from scanner.page import read_page
-from scanner.pipeline import make_lookups
 from scanner_fixtures import (
     FAINT,
     FILLED_ANSWERS,
@@ -22,8 +21,9 @@ from scanner_fixtures import (
     draw_marks,
     fill,
     jpeg_bytes,
+    all_null,
     layout,
-    open_ledger,
+    lookups,  # noqa: F401 - a fixture
     printed_sheets,  # noqa: F401 - a fixture
     question_ids,
     rotate,
@@ -31,15 +31,8 @@ from scanner_fixtures import (
     write_comment,
 )
 
-ALL_NULL = {qid: None for qid in question_ids()}
+ALL_NULL = all_null()
 FILLED_READ = {**ALL_NULL, **FILLED_ANSWERS}
-
-
-@pytest.fixture(scope="module")
-def lookups(printed_sheets):
-    ledger = open_ledger(printed_sheets.home)
-    yield make_lookups(printed_sheets.home, ledger)
-    ledger.close()
 
 
 @pytest.fixture(scope="module")
