@@ -31,6 +31,8 @@ BAND_INSET = 5.0
 PAPER_BELOW = (3.0, 8.0)
 PURE_BLACK, PURE_WHITE = 8, 247  # a 1-bit scan's only values (bilinear samples stay at them
 BILEVEL_SHARE = 0.95             # inside the band and the paper below it)
+SPECKLED_SHARE = 0.6             # mostly pure, or far from flat (a flat grey band reads
+SPECKLED_STD = 15.0              # within a few grey levels): dithered 1-bit, or damaged
 
 
 @cache
@@ -60,7 +62,8 @@ class References:
 
     band: float
     ink: float
-    bilevel: bool
+    bilevel: bool          # the band and the paper below it read pure black and white
+    speckled: bool = False  # the band reads mostly pure or far from flat: maybe dithered 1-bit
 
 
 def printed_references(gray: np.ndarray, registration: Registration,
@@ -81,9 +84,11 @@ def printed_references(gray: np.ndarray, registration: Registration,
     band = float(np.median(band_values))
     ink = float(np.median(ink_values))
     pure = np.concatenate([band_values, paper_values])
-    bilevel = float(((pure <= PURE_BLACK) | (pure >= PURE_WHITE)).mean()) >= BILEVEL_SHARE
+    pure_share = float(((pure <= PURE_BLACK) | (pure >= PURE_WHITE)).mean())
+    bilevel = pure_share >= BILEVEL_SHARE
+    speckled = pure_share >= SPECKLED_SHARE or float(np.std(band_values)) > SPECKLED_STD
     return References(float(np.clip(1.0 - band / paper, 0.0, 1.0)),
-                      float(np.clip(1.0 - ink / paper, 0.0, 1.0)), bilevel)
+                      float(np.clip(1.0 - ink / paper, 0.0, 1.0)), bilevel, speckled)
 
 
 def reference_darkness(gray: np.ndarray, registration: Registration,

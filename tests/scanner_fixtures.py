@@ -334,6 +334,9 @@ def strike_out(image: np.ndarray, box: tuple[float, float, float, float], dpi: i
     return image
 
 
-def one_bit(image: np.ndarray, threshold: int = 150) -> np.ndarray:
-    """A 1-bit (black and white) scan of the page."""
+def one_bit(image: np.ndarray, threshold: int = 150, dithered: bool = False) -> np.ndarray:
+    """A 1-bit (black and white) scan of the page: a fixed threshold, or greys dithered into
+    black dots as many scanners do."""
+    if dithered:
+        return np.array(Image.fromarray(image).convert("1")).astype(np.uint8) * 255
     return np.where(image > threshold, 255, 0).astype(np.uint8)

@@ -232,8 +232,10 @@ def test_changed_answer_review_item_shows_both_and_persian_reason(tmp_path, prin
 # -- the scan itself ------------------------------------------------------------------------
 
 
-def test_one_bit_scan_is_read_and_flagged_with_the_advice_to_scan_in_greyscale(first, lookups):
-    (result,) = read_sheets(one_bit(first), lookups)
+@pytest.mark.parametrize("dithered", [False, True])
+def test_one_bit_scan_is_read_and_flagged_with_the_advice_to_scan_in_greyscale(first, lookups,
+                                                                              dithered):
+    (result,) = read_sheets(one_bit(first, dithered=dithered), lookups)
     assert result.status == "accepted"
     (warning,) = result.to_json()["warnings"]
     assert warning["reason"] == "bilevel_scan"
