@@ -26,10 +26,10 @@ from forms import (
     verify_sheet_code,
 )
 from forms.layout import PAGE_HEIGHT, PAGE_WIDTH, QR_SIZE, QR_X, QR_Y, fiducial_boxes
-from forms.persian import is_valid_mobile
 
+from .answers import read_choice, read_digits
 from .instrument import features_medians, refine, tone_as_printed
-from .marks import RING_RADII, BoxFeatures, BoxState, calibrate, judge, measure
+from .marks import RING_RADII, BoxFeatures, calibrate, judge, measure
 from .quality import is_bilevel
 from .reasons import message
 from .registration import MarkerSearch, Registration, fit_page, page_to_image
@@ -240,61 +240,6 @@ def _verify_code(result: PageResult, text: str, lookups: Lookups, rescan: bool,
     return True
 
 
-def _read_choice(groups, readings, kind: str,
-                 struck: frozenset[int] = frozenset()) -> tuple[Any, str | None, Any, Any]:
-    """(answer, flag, candidate, struck-out value) for a single or multi choice question."""
-    (group,) = groups
-    crossed = [value for row, value in group if row in struck]
-    marked = [value for row, value in group
-              if readings[row].state is BoxState.MARKED and row not in struck]
-    unsure = [value for row, value in group
-              if readings[row].state is BoxState.UNCERTAIN and row not in struck]
-    if crossed and kind == "single":
-        # one answer struck out with a heavy scribble: what the person meant is a person's call
-        if len(crossed) == 1 and len(marked) <= 1 and not unsure:
-            return None, "changed", (marked[0] if marked else None), crossed[0]
-        return None, "multiple", marked + unsure + crossed, None
-    if crossed:
-        marked = marked + crossed
-        return None, "changed", marked + unsure, crossed[0] if len(crossed) == 1 else crossed
-    if unsure:
-        candidate = marked + unsure if kind == "multi" else (marked or unsure)[0]
-        return None, ("erased?" if marked else "faint"), candidate, None
-    if kind == "multi":
-        return marked, None, None, None
-    if len(marked) > 1:
-        return None, "multiple", marked, None
-    return (marked[0] if marked else None), None, None, None
-
-
-def _read_digits(question_id: str, groups, readings,
-                 struck: frozenset[int] = frozenset()) -> tuple[Any, str | None, Any, Any]:
-    digits: list[str | None] = []
-    flag = None
-    for column in groups:
-        if struck and any(row in struck for row, _ in column):
-            flag = flag or "changed"
-        marked = [v for row, v in column
-                  if readings[row].state is BoxState.MARKED and row not in struck]
-        unsure = [v for row, v in column if readings[row].state is BoxState.UNCERTAIN]
-        if unsure:
-            flag = flag or ("erased?" if marked else "faint")
-        if len(marked) > 1:
-            flag = flag or "multiple"
-        digits.append(marked[0] if len(marked) == 1 else None)
-    candidate = "".join(d or "?" for d in digits)
-    if flag:
-        return None, flag, candidate, None
-    if all(d is None for d in digits):
-        return None, None, None, None
-    if any(d is None for d in digits):
-        return None, "partial", candidate, None
-    value = "".join(digits)  # type: ignore[arg-type]
-    if question_id == "mobile" and not is_valid_mobile(value):
-        return None, "invalid", value, None
-    return value, None, None, None
-
-
 def _question_rows(boxes: _Boxes, qid: str) -> list[int]:
     return [row for group in boxes.rows.get(qid, []) for row, _ in group]
 
@@ -383,11 +328,11 @@ def _fill_answers(result: PageResult, gray: np.ndarray, registration: Registrati
         if unplaced is not None and unplaced[_question_rows(boxes, qid)].any():
             answer, flag, candidate, crossed = None, "registration", None, None
         elif kind == "digits":
-            answer, flag, candidate, crossed = _read_digits(qid, boxes.rows[qid], marks.readings,
-                                                            marks.struck)
+            answer, flag, candidate, crossed = read_digits(qid, boxes.rows[qid], marks.readings,
+                                                           marks.struck)
         else:
-            answer, flag, candidate, crossed = _read_choice(boxes.rows[qid], marks.readings, kind,
-                                                            marks.struck)
+            answer, flag, candidate, crossed = read_choice(boxes.rows[qid], marks.readings, kind,
+                                                           marks.struck)
         result.answers[qid] = answer
         if flag:
             result.flags[qid] = flag
