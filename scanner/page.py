@@ -1,6 +1,8 @@
-"""Reading one page: image in, page result out.  The pure core of the scanner.
+"""Reading one page: image in, a result for every sheet on it out.  The pure core of the scanner.
 
-It never guesses.  A page is `rejected` when it is not a sheet we may read (with the reason),
+`read_sheets` reads a clean scan straight away; anything else is searched for every sheet it
+holds (`scanner.sheets`), each placed by its markers or its printed circles
+(`scanner.structure`) and read on its own.  It never guesses.  A page is `rejected` when it is not a sheet we may read (with the reason),
 `review` when any answer is not certain (each such question flagged with why), and `accepted`
 only when every box was judged with a margin.  What a look-up needs from the installation
 (office keys, issued serials, stored sheets) comes in as plain functions, so the core has no
