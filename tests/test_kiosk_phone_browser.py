@@ -76,7 +76,7 @@ def test_photos_taken_one_after_another_are_read_or_sent_back_with_the_reason(
     page.wait_for_selector(".phone-result.verdict-retake")
     assert "دوباره عکس بگیرید" in page.locator("#result").inner_text()
     assert "تار" in page.locator("#result").inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "30-staff-phone-retake.png"))
+    page.screenshot(path=str(SCREENSHOTS / "31-staff-phone-retake.png"))
 
     page.set_input_files("#photo", photo(tmp_path / "second.jpg",
                                          fill(printed_sheets.page(2), {"overall": 4})))
