@@ -10,6 +10,7 @@ I/O of its own.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable
@@ -39,6 +40,7 @@ from .sheets import Placement, locate_sheets
 from .structure import refine as refine_by_structure
 from .tone import printed_references
 
+logger = logging.getLogger(__name__)
 FIDUCIAL_BOXES = dict(fiducial_boxes())
 QR_BOX = (QR_X, QR_Y, QR_SIZE, QR_SIZE)
 CROP_PX_PER_PT = 150 / 72      # evidence and comment crops are kept at 150 dpi
@@ -445,9 +447,17 @@ def read_sheets(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: i
                 _reject(result, "unreadable_sheet", f"{markers} corner markers")
             else:
                 _reject(result, "unreadable_code", f"{markers} corner markers")
-        else:
+        elif len(placements) == 1:
             result = _read_sheet(gray, placement, placement.code.text, lookups, source, page,
                                  rescan, seen, want_crops, others)
+        else:
+            try:
+                result = _read_sheet(gray, placement, placement.code.text, lookups, source,
+                                     page, rescan, seen, want_crops, others)
+            except Exception as exc:  # noqa: BLE001 - one sheet's failure never hides the others
+                logger.exception("reading a sheet of %s page %s failed", source, page)
+                result = _reject(PageResult(source=source, page=page), "read_failed",
+                                 f"{type(exc).__name__}: {exc}"[:200])
         results.append(result)
     _mark_covered(gray, results, placements)
     for index, result in enumerate(results, start=1):

@@ -285,3 +285,23 @@ def test_changed_answer_shows_both_options_in_the_review_list_and_on_the_review_
     html = client.get("/staff/review").get_data(as_text=True)
     assert "گزینه خط‌خورده" in html and 'class="crossed-out">1<' in html
     assert 'class="machine-value">5<' in html
+
+
+def test_a_sheet_whose_reading_fails_is_reported_and_the_other_sheet_is_read(first, second,
+                                                                              lookups,
+                                                                              monkeypatch):
+    import scanner.page as page_module
+
+    real = page_module._read_sheet
+
+    def failing_for_the_second(gray, placement, text, *args, **kwargs):
+        if text.split(":")[5] == "2":
+            raise RuntimeError("boom")
+        return real(gray, placement, text, *args, **kwargs)
+
+    monkeypatch.setattr(page_module, "_read_sheet", failing_for_the_second)
+    image = place_on_canvas([first, second], (2700, 1900),
+                            [(680, 950, 0, 1.0), (2010, 950, 0, 1.0)])
+    results = read_sheets(image, lookups)
+    assert sorted((r.status, r.reason) for r in results) == [("accepted", None),
+                                                             ("rejected", "read_failed")]
