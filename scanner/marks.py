@@ -43,6 +43,11 @@ OUTLINE_ANGLES = 12
 OUTLINE_OFFSETS_PT = (-0.35, 0.35)
 OUTLINE_DARK = 0.2         # a sample this dark against its paper is the printed line (or ink)
 OUTLINE_SEEN = 0.6         # share of directions that must see it for the box to be in place
+# Reading needs a circle placed within about 2.5 pt (its inner samples reach 5 pt from the
+# centre, the outline is at 8): where the printed structure placed a page, each circle's
+# outline must be seen within 2 pt in half the directions.
+OUTLINE_NEAR_OFFSETS_PT = (-2.0, -1.0, 0.0, 1.0, 2.0)
+OUTLINE_NEAR_SEEN = 0.5
 STRUCK_RING_INK = 0.2      # share of the paper ring under heavy ink: scribbled far past the box
 STRUCK_FILL = 0.5          # and this dark inside, against the clear paper
 STRUCK_CANDIDATE_FILL = 0.15   # only boxes darker than this, or whose paper ring reads dark,
@@ -155,19 +160,20 @@ def sample_points(gray: np.ndarray, registration: Registration, points: np.ndarr
     return _sample(gray, registration, points[None, :, :].astype(np.float64))[0]
 
 
-def _outline_points(boxes: np.ndarray) -> np.ndarray:
+def _outline_points(boxes: np.ndarray, offsets: tuple[float, ...] = OUTLINE_OFFSETS_PT) -> np.ndarray:
     """(N, OUTLINE_ANGLES * offsets, 2) page points on and about each box's printed outline."""
-    return _outline_points_of(boxes.tobytes(), len(boxes))
+    return _outline_points_of(boxes.tobytes(), len(boxes), offsets)
 
 
 @lru_cache(maxsize=64)
-def _outline_points_of(data: bytes, count: int) -> np.ndarray:
+def _outline_points_of(data: bytes, count: int, offsets: tuple[float, ...]) -> np.ndarray:
     boxes = np.frombuffer(data, dtype=np.float64).reshape(count, 4)
     centres = boxes[:, :2] + boxes[:, 2:] / 2
     radii = boxes[:, 2:3] / 2
-    directions, offsets = _unit_outline()
+    directions, _ = _unit_outline()
+    steps = np.array(offsets)
     return (centres[:, None, None, :] + directions[None, :, None, :]
-            * (radii[:, :, None] + offsets[None, None, :])[:, :, :, None]).reshape(len(boxes), -1, 2)
+            * (radii[:, :, None] + steps[None, None, :])[:, :, :, None]).reshape(len(boxes), -1, 2)
 
 
 def _outline_share(values: np.ndarray, papers: np.ndarray) -> np.ndarray:
@@ -176,11 +182,13 @@ def _outline_share(values: np.ndarray, papers: np.ndarray) -> np.ndarray:
 
 
 def outline_seen(gray: np.ndarray, registration: Registration, boxes: np.ndarray,
-                 papers: np.ndarray | None = None) -> np.ndarray:
+                 papers: np.ndarray | None = None,
+                 offsets: tuple[float, ...] = OUTLINE_OFFSETS_PT) -> np.ndarray:
     """For each box, the share of directions in which its printed outline is seen where the
-    registration puts it (a filled box counts: ink covers the outline).  `papers` is each
-    box's paper level if known (else the brightest of what was sampled)."""
-    values = _sample(gray, registration, _outline_points(boxes))
+    registration puts it, give or take `offsets` (a filled box counts: ink covers the
+    outline).  `papers` is each box's paper level if known (else the brightest of what was
+    sampled)."""
+    values = _sample(gray, registration, _outline_points(boxes, offsets))
     if papers is None:
         papers = np.maximum(np.percentile(values, 90, axis=1), 16.0)
     return _outline_share(values, papers)

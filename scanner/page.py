@@ -32,7 +32,16 @@ from forms.layout import PAGE_HEIGHT, PAGE_WIDTH, QR_SIZE, QR_X, QR_Y, fiducial_
 
 from .answers import read_choice, read_digits
 from .instrument import features_medians, refine, tone_as_printed
-from .marks import RING_RADII, BoxFeatures, calibrate, judge, measure
+from .marks import (
+    OUTLINE_NEAR_OFFSETS_PT,
+    OUTLINE_NEAR_SEEN,
+    RING_RADII,
+    BoxFeatures,
+    calibrate,
+    judge,
+    measure,
+    outline_seen,
+)
 from .quality import is_bilevel
 from .reasons import message
 from .registration import MarkerSearch, Registration, fit_page, page_to_image
@@ -402,8 +411,12 @@ def _read_placed(gray: np.ndarray, result: PageResult, placement: Placement,
     if not registration.trusted:
         return _all_to_review(result, "registration",
                               f"{fit.supported.sum()} of {len(fit.supported)} answer circles found")
-    marks = _measure_marks(gray, registration, boxes)
-    unplaced = ~fit.supported | _outside_image(gray, registration, boxes)
+    marks = _measure_marks(gray, registration, boxes, outlines=0)
+    # a circle is read only where the registration is seen to hold: placed by the circles
+    # found, inside the image, and its own printed outline within 2 pt of where it is read
+    near = outline_seen(gray, registration, boxes.array, marks.features.papers,
+                        OUTLINE_NEAR_OFFSETS_PT) >= OUTLINE_NEAR_SEEN
+    unplaced = ~fit.supported | _outside_image(gray, registration, boxes) | ~near
     _fill_answers(result, gray, registration, boxes, marks, want_crops, unplaced)
     return result
 

@@ -33,7 +33,7 @@ BLOCK_SEARCH_PT = 30.0    # how far a block of questions may be from where it wa
 BOX_SEARCH_PT = 5.0       # then each circle, around its block's place
 BLOCK_TOLERANCE_PT = 3.0  # how far a block's circles may stray from its common shift
 MIN_SCORE = 0.35          # normalised correlation of a circle that is found
-FIELD_SCORE = 0.45        # and of one clear enough (not filled in) to place the field
+FIELD_SCORE = 0.35        # and of one clear enough to place the field (a filled-in one reads ~0.3)
 NEIGHBOUR_AGREE_PT = 4.0  # and with the median of the circles around it (a crumpled sheet
                           # bends a few points over 30 pt; a wrong ring is a pitch away)
 FIELD_STEP_PT = 5.0
