@@ -3,11 +3,13 @@
     python bench/scan_accuracy.py OUT_DIR [--json] [--strict] [--workers N]
 
 Prints one row per condition (pages, code + registration success, rejects, questions and
-boxes judged, SILENT ERRORS, review rate, flag reasons), then how often each kind of mark
-was sent to review, totals against the targets, and every silent error with its box fills.
-A silent error is an answer the scanner did not flag that differs from the truth, including a
-question with two marks that was not flagged.  Exit code 0 (it is a report) unless --strict
-and a target is missed.
+boxes judged, SILENT ERRORS, review rate, flag reasons; crumpled sheets in two rows, up to
+and over 2.5 mm), then how often each kind of mark was sent to review, every sheet lost
+without a word, the two-sheet photos with both read, totals against the targets, and every
+silent error with its box fills.  A silent error is an answer the scanner did not flag that
+differs from the truth, including a question with two marks, a changed answer or a question
+another sheet covers that was not flagged.  Exit code 0 (it is a report) unless --strict and a
+target is missed.
 """
 from __future__ import annotations
 

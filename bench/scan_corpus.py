@@ -9,8 +9,9 @@ answers drawn as pen marks of many kinds at the layout map's box positions, degr
 condition, and written to OUT_DIR/images/<condition>/.  OUT_DIR/truth.jsonl has one line per
 page with what a perfect reader would report.  The same --seed gives the same corpus.
 
-`--sheets` is the number of sheets per condition (default 150: 14 sheet conditions make 2,100
-sheet pages, plus non-sheet pages).
+`--sheets` is the number of sheets per condition (default 150: 19 sheet conditions make 2,850
+sheets, plus non-sheet pages; `two_sheets` puts two sheets in each photo).  A truth line is
+one sheet: the sheets of one photo share its file and page.
 """
 from __future__ import annotations
 
