@@ -29,7 +29,8 @@ def scan_group() -> None:
     """Read filled paper sheets: seda scan FILE_OR_FOLDER... [--json] [--store].
 
     PDFs (every page), multi-page TIFFs, JPEG/PNG scans and phone photos.  One line (or JSON
-    object) per page; a bad page gets its own result and the next page is read.
+    object) per sheet: a photo of two sheets gets two, a sheet that cannot be read its own;
+    a bad page gets its own result and the next page is read.
     `seda scan` with files runs `seda scan files` (see its --help for --json, --store,
     --rescan, --dpi, --workers).
     """
@@ -55,7 +56,7 @@ def _print_human(result) -> None:
 
 @scan_group.command("files")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per page (JSON lines).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per sheet (JSON lines).")
 @click.option("--store", is_flag=True, help="Write readable sheets into the office ledger.")
 @click.option("--rescan", is_flag=True, help="Replace an already stored sheet (audited).")
 @click.option("--dpi", default=PDF_DPI, show_default=True, help="Resolution for PDF pages.")
