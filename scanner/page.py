@@ -312,8 +312,9 @@ def _measure_marks(gray: np.ndarray, registration: Registration, boxes: _Boxes,
         readings = refine(readings, features_medians(features), boxes.answer_groups,
                           tone_as_printed(references.band, references.ink))
         # a 1-bit scan turns the band white, or (dithered) into specks: then the whole page
-        # tells whether it holds only black and white
-        bilevel = references.bilevel or (references.speckled and is_bilevel(gray))
+        # tells whether it holds only black and white (an overexposed photo's band is white
+        # too, but the rest of it is not)
+        bilevel = (references.bilevel or references.speckled) and is_bilevel(gray)
     struck = features.struck()
     return _Marks(features, readings, frozenset(int(i) for i in np.flatnonzero(struck)), bilevel)
 
