@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
+
 import pytest
 from click.testing import CliRunner
 
@@ -305,3 +307,11 @@ def test_a_sheet_whose_reading_fails_is_reported_and_the_other_sheet_is_read(fir
     results = read_sheets(image, lookups)
     assert sorted((r.status, r.reason) for r in results) == [("accepted", None),
                                                              ("rejected", "read_failed")]
+
+
+def test_overexposed_photo_whose_band_turned_white_is_not_called_a_one_bit_scan(first, lookups):
+    photo = place_on_canvas([first], (1500, 2000), [(750, 1000, 3, 1.0)])
+    bright = np.clip(photo.astype(np.float32) * 1.4, 0, 255).astype(np.uint8)
+    (result,) = read_sheets(bright, lookups)
+    assert result.status == "accepted"
+    assert result.warnings == []
