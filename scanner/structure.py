@@ -25,28 +25,31 @@ from forms.layout import PAGE_HEIGHT, PAGE_WIDTH
 
 from .registration import Displacement, Registration
 
-PX_PER_PT = 1.5           # the upright copy's resolution: rings are 0.9 pt lines
+# the upright copy and the ring looked for in it
+PX_PER_PT = 1.5           # the copy's resolution: rings are 0.9 pt lines
 MARGIN_PT = 40.0          # the copy reaches this far beyond the page's edges
 RING_LINE_PT = 0.9
 TEMPLATE_PAD_PT = 3.0     # paper around the ring in the template
+MIN_SCORE = 0.35          # normalised correlation of a circle found (a filled-in one reads ~0.3)
+STRONG_SCORE = 0.5        # a ring this clear, where the neighbours say no ring is, is a misfit
+# where to look
 BLOCK_SEARCH_PT = 30.0    # how far a block of questions may be from where it was expected
-BOX_SEARCH_PT = 5.0       # then each circle, around its block's place
 BLOCK_TOLERANCE_PT = 3.0  # how far a block's circles may stray from its common shift
-MIN_SCORE = 0.35          # normalised correlation of a circle that is found
-FIELD_SCORE = 0.35        # and of one clear enough to place the field (a filled-in one reads ~0.3)
-NEIGHBOUR_AGREE_PT = 4.0  # and with the median of the circles around it (a crumpled sheet
-                          # bends a few points over 30 pt; a wrong ring is a pitch away)
+BOX_SEARCH_PT = 5.0       # then each circle, around its block's place
+PITCH_SHARE = 0.4         # a grid is searched within this share of its pitch of its expected place
+WAVE_BLOCKS = 3           # from a corner, the nearest blocks are placed first, then the rest
+HOMOGRAPHY_SPREAD = 0.2   # matched points must span this share of the page for perspective
+# which circles to trust
+NEIGHBOURHOOD_PT = 30.0   # a circle's neighbours
+NEIGHBOUR_AGREE_PT = 4.0  # agree with their median within this (a crumpled sheet bends a few
+                          # points over 30 pt; a wrong ring is a pitch away)
+BACKING_PT = 130.0        # found circles within this place a circle not seen itself
+# the displacement field through the circles found
 FIELD_STEP_PT = 5.0
 FIELD_SIGMA_PT = 8.0      # a found circle's own shift decides at its place
+WIDE_SIGMA_PT = 60.0      # the field between sparse circles (options a row apart)
 NEAR_ENOUGH = 0.2         # near weight (in circles at their own place) that makes the near field
 WIDE_FLOOR = 0.01         # weight below which the wide field fades to no shift
-NEIGHBOURHOOD_PT = 30.0
-BACKING_PT = 130.0         # found circles within this place a circle not seen itself
-STRONG_SCORE = 0.5        # a ring this clear, where the neighbours say no ring is, is a misfit
-WIDE_SIGMA_PT = 60.0       # the field between sparse circles (options a row apart)
-WAVE_BLOCKS = 3           # from a corner, the nearest blocks are placed first, then the rest
-PITCH_SHARE = 0.4         # a grid is searched within this share of its pitch of its expected place
-HOMOGRAPHY_SPREAD = 0.2   # matched points must span this share of the page for perspective
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ def refine(gray: np.ndarray, rough: Registration, boxes: np.ndarray,
     that sit together (a question, a digit grid), `anchors_*` point pairs already known (the
     corners of the markers and of the QR symbol found).
     """
-    copy, to_page = _upright(gray, rough.homography)
+    copy, _ = _upright(gray, rough.homography)
     centres = boxes[:, :2] + boxes[:, 2:] / 2
     radius = float(np.median(boxes[:, 2])) / 2
     template = _ring_template(round(radius * 4) / 4)
@@ -281,8 +284,7 @@ def refine(gray: np.ndarray, rough: Registration, boxes: np.ndarray,
     residual = np.full((len(boxes), 2), np.nan)
     residual[good] = pulled - centres[good]
     agree = _agreeing(centres, residual, good)
-    placing = agree & (scores >= FIELD_SCORE)      # a filled circle's own match leans
-    field = _field(centres[placing], residual[placing], weights=scores[placing])
+    field = _field(centres[agree], residual[agree], weights=scores[agree])
     supported = np.zeros(len(boxes), bool)
     if agree.any():
         # a circle found where its neighbours say; or one not seen itself (filled in, so its
