@@ -15,14 +15,14 @@ from .marks import BoxState
 
 
 def read_choice(groups, readings, kind: str,
-                 struck: frozenset[int] = frozenset()) -> tuple[Any, str | None, Any, Any]:
+                struck: frozenset[int] = frozenset()) -> tuple[Any, str | None, Any, Any]:
     """(answer, flag, candidate, struck-out value) for a single or multi choice question."""
     (group,) = groups
-    crossed = [value for row, value in group if row in struck]
-    marked = [value for row, value in group
-              if readings[row].state is BoxState.MARKED and row not in struck]
-    unsure = [value for row, value in group
-              if readings[row].state is BoxState.UNCERTAIN and row not in struck]
+    crossed = [value for row, value in group if row in struck] if struck else []
+    if crossed:
+        group = [(row, value) for row, value in group if row not in struck]
+    marked = [value for row, value in group if readings[row].state is BoxState.MARKED]
+    unsure = [value for row, value in group if readings[row].state is BoxState.UNCERTAIN]
     if crossed and kind == "single":
         # one answer struck out with a heavy scribble: what the person meant is a person's call
         if len(crossed) == 1 and len(marked) <= 1 and not unsure:
@@ -42,14 +42,14 @@ def read_choice(groups, readings, kind: str,
 
 
 def read_digits(question_id: str, groups, readings,
-                 struck: frozenset[int] = frozenset()) -> tuple[Any, str | None, Any, Any]:
+                struck: frozenset[int] = frozenset()) -> tuple[Any, str | None, Any, Any]:
     digits: list[str | None] = []
     flag = None
     for column in groups:
         if struck and any(row in struck for row, _ in column):
             flag = flag or "changed"
-        marked = [v for row, v in column
-                  if readings[row].state is BoxState.MARKED and row not in struck]
+            column = [(row, v) for row, v in column if row not in struck]
+        marked = [v for row, v in column if readings[row].state is BoxState.MARKED]
         unsure = [v for row, v in column if readings[row].state is BoxState.UNCERTAIN]
         if unsure:
             flag = flag or ("erased?" if marked else "faint")

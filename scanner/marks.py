@@ -97,7 +97,8 @@ class BoxFeatures:
         out = np.zeros(len(self.fills), bool)
         if self.rings is None or self.papers is None:
             return out
-        paper_level = float(np.median(self.papers))
+        middle = len(self.papers) // 2
+        paper_level = float(np.partition(self.papers, middle)[middle])
         candidates = np.flatnonzero((self.fills >= STRUCK_CANDIDATE_FILL)
                                     | (self.papers < paper_level * STRUCK_DARK_PAPER))
         if not len(candidates):

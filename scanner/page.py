@@ -57,7 +57,7 @@ WRITING_PX_PER_PT = 100 / 72   # enough to tell handwriting from an empty box
 MIN_SIDE_PX = 400               # an A4 page below ~50 dpi: no box could be judged
 WRITING_DARKNESS = 0.35
 WRITING_MIN_FRACTION = 0.003
-OUTLINE_CHECK_STEP = 3          # a clean page's registration is checked on every third box
+OUTLINE_CHECK_STEP = 4          # a clean page's registration is checked on every fourth box
 
 
 @dataclass

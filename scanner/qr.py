@@ -103,7 +103,7 @@ def qr_crop(gray: np.ndarray, registration: Registration,
             qr_box: tuple[float, float, float, float], margin_pt: float = CROP_MARGIN_PT,
             ) -> tuple[np.ndarray, np.ndarray]:
     """The QR region, rectified upright at the image's own resolution (capped at 2.2 px/pt),
-    and the transform from crop pixels back to image pixels."""
+    and the transform from image pixels to crop pixels."""
     x, y, w, h = qr_box
     m = margin_pt
     corners_pt = np.array([(x - m, y - m), (x + w + m, y - m), (x + w + m, y + h + m),
@@ -116,7 +116,7 @@ def qr_crop(gray: np.ndarray, registration: Registration,
     warp = cv2.getPerspectiveTransform(corners_px, target)
     crop = cv2.warpPerspective(gray, warp, (out_w, out_h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=255)
-    return crop, np.linalg.inv(warp)
+    return crop, warp
 
 
 def read_code_text(gray: np.ndarray, registration: Registration | None,
@@ -133,13 +133,14 @@ def read_code_at(gray: np.ndarray, registration: Registration,
                  margin_pt: float = CROP_MARGIN_PT, corners: bool = True) -> CodeSighting | None:
     """The code where a (perhaps rough) registration puts it, with its symbol's corners (if
     asked: four markers place a page better than a code's corners could)."""
-    crop, back = qr_crop(gray, registration, qr_box, margin_pt)
+    crop, warp = qr_crop(gray, registration, qr_box, margin_pt)
     for text, polygon in _decode_with_polygons(crop):
         if not corners:
             return CodeSighting(text)
         corners = None
         if polygon is not None:
-            in_image = cv2.perspectiveTransform(polygon.reshape(-1, 1, 2), back).reshape(-1, 2)
+            in_image = cv2.perspectiveTransform(polygon.reshape(-1, 1, 2),
+                                                np.linalg.inv(warp)).reshape(-1, 2)
             corners = orient_symbol(gray, in_image, text)
         return CodeSighting(text, corners)
     return None

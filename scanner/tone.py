@@ -31,8 +31,8 @@ BAND_INSET = 5.0
 PAPER_BELOW = (3.0, 8.0)
 PURE_BLACK, PURE_WHITE = 8, 247  # a 1-bit scan's only values (bilinear samples stay at them
 BILEVEL_SHARE = 0.95             # inside the band and the paper below it)
-SPECKLED_SHARE = 0.6             # mostly pure, or far from flat (a flat grey band reads
-SPECKLED_STD = 15.0              # within a few grey levels): dithered 1-bit, or damaged
+SPECKLED_SHARE = 0.6             # mostly pure, or far from flat (a flat grey band's samples
+SPECKLED_RANGE = 90.0            # lie within a few tens of grey levels): dithered 1-bit, or damaged
 
 
 @cache
@@ -86,7 +86,8 @@ def printed_references(gray: np.ndarray, registration: Registration,
     pure = np.concatenate([band_values, paper_values])
     pure_share = float(((pure <= PURE_BLACK) | (pure >= PURE_WHITE)).mean())
     bilevel = pure_share >= BILEVEL_SHARE
-    speckled = pure_share >= SPECKLED_SHARE or float(np.std(band_values)) > SPECKLED_STD
+    speckled = (pure_share >= SPECKLED_SHARE
+                or float(band_values.max() - band_values.min()) > SPECKLED_RANGE)
     return References(float(np.clip(1.0 - band / paper, 0.0, 1.0)),
                       float(np.clip(1.0 - ink / paper, 0.0, 1.0)), bilevel, speckled)
 
