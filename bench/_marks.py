@@ -90,7 +90,7 @@ def draw_mark(page: np.ndarray, box, s: float, kind: str, rng: np.random.Generat
     cx, cy = (x + w / 2 + jx) * s, (y + h / 2 + jy) * s
     r = w / 2 * s
     ink = pen_ink(rng) if ink is None else ink
-    patch = _Patch(cx, cy, r * 1.6)
+    patch = _Patch(cx, cy, r * (1.9 if kind == "crossed_out" else 1.6))
     m = patch.mask
     if kind == "full":
         cv2.fillPoly(m, [_poly(patch, _blob(rng, r * rng.uniform(0.85, 1.08)))], 255,
@@ -151,6 +151,29 @@ def draw_mark(page: np.ndarray, box, s: float, kind: str, rng: np.random.Generat
         residue = rng.uniform(200, 235)
         grain = rng.normal(0, 5, alpha.shape).astype(np.float32)
         _blend(page, patch.x0, patch.y0, alpha, np.clip(residue + grain, 190, 255))
+    elif kind == "crossed_out":
+        # an answer struck out: a filled circle under a dense zig-zag of heavy strokes that
+        # runs well past the outline, sometimes with a big cross over it
+        cv2.fillPoly(m, [_poly(patch, _blob(rng, r * rng.uniform(0.85, 1.0)))], 255,
+                     cv2.LINE_AA, shift=2)
+        reach = rng.uniform(1.15, 1.5) * r
+        width = rng.uniform(1.2, 2.2) * s
+        spacing = width * rng.uniform(0.6, 1.0)
+        a = rng.uniform(0, np.pi)
+        b = a + np.pi / 2 + rng.uniform(-0.3, 0.3)
+        pts = []
+        n = int(2 * reach / spacing) + 2
+        for i in range(n):
+            t = -reach + i * spacing
+            along = (1 if i % 2 == 0 else -1) * reach * rng.uniform(0.8, 1.05)
+            pts.append((np.cos(a) * t + np.cos(b) * along, np.sin(a) * t + np.sin(b) * along))
+        cv2.polylines(m, [_poly(patch, np.array(pts))], False, 255,
+                      max(1, int(width * _Patch.SS)), cv2.LINE_AA, shift=2)
+        if rng.random() < 0.4:
+            for sign in (1, -1):
+                cv2.line(m, patch.pt(-reach, -sign * reach), patch.pt(reach, sign * reach), 255,
+                         max(1, int(width * _Patch.SS)), cv2.LINE_AA, shift=2)
+        _blend(page, patch.x0, patch.y0, patch.alpha(), ink)
     else:
         raise ValueError(f"unknown mark kind {kind!r}")
 
@@ -353,6 +376,15 @@ def phone_photo(img: np.ndarray, rng: np.random.Generator, s: float,
     photo -= table
     photo *= mask
     photo += table                                   # paper where the mask is, table elsewhere
+    bgr = _photo_light(photo, rng, out_w, out_h)
+    params = {"tilt_deg": round(math.degrees(tilt), 1), "spin_deg": round(spin, 1),
+              "size": [out_w, out_h]}
+    return bgr, params
+
+
+def _photo_light(photo: np.ndarray, rng: np.random.Generator, out_w: int,
+                 out_h: int) -> np.ndarray:
+    """Uneven light, a shadow band, lens blur, sensor noise and a warm tint: grey in, BGR out."""
     # uneven light: a linear gradient and a vignette, computed small (it is smooth) and enlarged
     lh, lw = out_h // 8, out_w // 8
     yy, xx = np.mgrid[0:lh, 0:lw].astype(np.float32)
@@ -379,9 +411,182 @@ def phone_photo(img: np.ndarray, rng: np.random.Generator, s: float,
     np.maximum(photo, 0, out=photo)
     tint = (rng.uniform(0.85, 1.0), rng.uniform(0.95, 1.0), 1.0)  # warm light: B < G < R
     bgr = cv2.merge([cv2.convertScaleAbs(photo, alpha=float(k)) for k in tint])
-    params = {"tilt_deg": round(math.degrees(tilt), 1), "spin_deg": round(spin, 1),
+    return bgr
+
+
+# -- sheets that are cut, crumpled, on other paper or not alone ------------------------------
+
+MM = 72 / 25.4
+LETTER_PT = (612.0, 792.0)
+A4_PT = (595.28, 841.89)
+
+
+def crumple(img: np.ndarray, rng: np.random.Generator, s: float,
+            amplitude_mm: float) -> tuple[np.ndarray, dict]:
+    """A sheet crumpled and smoothed out again: every point moved by a smooth random field of
+    at most `amplitude_mm`, with the light shading and the faint lines its creases leave in a
+    scan.  Paper does not stretch: its print moves by millimetres over several centimetres
+    (the field's knots are 60-120 mm apart), which still bends rows of circles visibly."""
+    h, w = img.shape
+    cell = rng.uniform(60, 120) * MM * s
+    gh, gw = int(h / cell) + 3, int(w / cell) + 3
+    fields = []
+    for _ in range(2):
+        small = rng.normal(0, 1, (gh, gw)).astype(np.float32)
+        fields.append(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC))
+    dx, dy = fields
+    peak = float(np.sqrt(dx * dx + dy * dy).max()) or 1.0
+    scale = amplitude_mm * MM * s / peak
+    dx *= scale
+    dy *= scale
+    xx, yy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    out = cv2.remap(img, xx + dx, yy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                    borderValue=255).astype(np.float32)
+    # the crumpled paper's relief: a few per cent of light and shade, and thin crease lines
+    relief = cv2.resize(rng.normal(0, 1, (gh, gw)).astype(np.float32), (w, h),
+                        interpolation=cv2.INTER_CUBIC)
+    out *= 1.0 - 0.025 * np.abs(relief)
+    for _ in range(int(rng.integers(3, 9))):
+        p0 = rng.uniform(0, 1, 2) * (w, h)
+        angle = rng.uniform(0, np.pi)
+        length = rng.uniform(0.2, 0.8) * max(w, h)
+        p1 = p0 + length * np.array([np.cos(angle), np.sin(angle)])
+        crease = np.zeros((h, w), np.uint8)
+        cv2.line(crease, tuple(int(v) for v in p0), tuple(int(v) for v in p1), 255,
+                 max(1, int(round(0.4 * s))), cv2.LINE_AA)
+        out -= crease.astype(np.float32) / 255 * rng.uniform(8, 25)
+    return np.clip(out, 0, 255).astype(np.uint8), {"crumple_mm": round(amplitude_mm, 2)}
+
+
+def crooked_feed(img: np.ndarray, rng: np.random.Generator, s: float,
+                 boxes: list) -> tuple[np.ndarray, dict]:
+    """A sheet printed at 94-99% and fed 8-13 degrees crooked into a scanner whose window is the
+    page's own size: the corners that stick out are cut off, often with their markers.  Every
+    answer box and the QR code stay inside the window (`boxes` in points, the code's box
+    last), as on the sheets that prompted this: a sheet whose code is cut off cannot be named.
+    """
+    h, w = img.shape
+    for _ in range(50):
+        scale = float(rng.uniform(0.94, 0.99))
+        angle = float(rng.choice([-1, 1]) * rng.uniform(8, 13))
+        shift = rng.uniform(-6, 6, 2) * MM * s
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        m[:, 2] += shift
+        # each box with the paper ring it is read by (11 pt from a circle's centre), every
+        # corner of it inside the window, a few points in
+        corners = []
+        for x, y, bw, bh in boxes:
+            grow = max(3.0, 11.0 - bw / 2)
+            corners += [(x - grow, y - grow), (x + bw + grow, y - grow),
+                        (x + bw + grow, y + bh + grow), (x - grow, y + bh + grow)]
+        moved = (np.array(corners) * s) @ m[:, :2].T + m[:, 2]
+        if (moved.min(axis=0) >= 0).all() and (moved <= np.array([w, h])).all():
+            break
+    lid = float(rng.choice([250.0, 235.0, 70.0]))   # the scanner lid behind the cut corners
+    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=lid)
+    corners = fiducial_centres_px(s) @ m[:, :2].T + m[:, 2]
+    inside = [bool(0 <= x < w and 0 <= y < h) for x, y in corners]
+    return out, {"angle": round(angle, 2), "scale": round(scale, 4),
+                 "markers_inside": int(sum(inside))}
+
+
+def fiducial_centres_px(s: float) -> np.ndarray:
+    inset, size = 22.0, 34.0
+    far_x, far_y = A4_PT[0] - inset - size / 2, A4_PT[1] - inset - size / 2
+    near = inset + size / 2
+    return np.array([(near, near), (far_x, near), (far_x, far_y), (near, far_y)]) * s
+
+
+def on_letter(img: np.ndarray, rng: np.random.Generator, s: float,
+              printed_for_letter: bool) -> tuple[np.ndarray, dict]:
+    """The A4 sheet on US Letter paper: as `seda forms print --paper letter` lays it out (the
+    A4 page scaled to the Letter page's height and centred), or an A4 PDF printed with the
+    print dialog's "fit to page", which also leaves room for the printer's own margins."""
+    h, w = img.shape
+    out_w, out_h = int(round(LETTER_PT[0] * s)), int(round(LETTER_PT[1] * s))
+    scale = min(LETTER_PT[0] / A4_PT[0], LETTER_PT[1] / A4_PT[1])
+    if not printed_for_letter:
+        scale *= float(rng.uniform(0.95, 0.99))
+    m = np.array([[scale, 0, (out_w - w * scale) / 2], [0, scale, (out_h - h * scale) / 2]],
+                 np.float32)
+    out = cv2.warpAffine(img, m, (out_w, out_h), flags=cv2.INTER_AREA, borderValue=255)
+    return out, {"letter": "paper_letter" if printed_for_letter else "fit_to_page",
+                 "scale": round(scale, 4)}
+
+
+def _quad(rng: np.random.Generator, pw: int, ph: int, centre, height: float, spin: float,
+          tilt: float) -> np.ndarray:
+    """Where a page lands in a photo: its corners, `height` px tall, turned `spin` degrees,
+    each corner moved up to `tilt` of the height (a phone not held quite flat)."""
+    k = height / ph
+    corners = np.array([(-pw / 2, -ph / 2), (pw / 2, -ph / 2), (pw / 2, ph / 2), (-pw / 2, ph / 2)]) * k
+    c, s_ = math.cos(math.radians(spin)), math.sin(math.radians(spin))
+    corners = corners @ np.array([[c, s_], [-s_, c]])
+    corners += rng.uniform(-tilt, tilt, corners.shape) * height
+    return (corners + np.asarray(centre)).astype(np.float32)
+
+
+def two_sheet_photo(first: np.ndarray, second: np.ndarray, rng: np.random.Generator,
+                    arrangement: str, size: tuple[int, int] = (4000, 3000),
+                    qr_box: tuple = (66.0, 18.0, 84.0, 84.0), s: float = 1.0,
+                    ) -> tuple[np.ndarray, dict, list[np.ndarray], np.ndarray]:
+    """Two filled sheets in one phone photo on a table: side by side, overlapping (the first on
+    top, the second's code left in view), or side by side with one upside down.
+
+    Returns the BGR photo, the parameters, each sheet's page-pixel -> photo homography, and the
+    first sheet's mask in the photo (what it covers of the second).
+    """
+    out_w, out_h = size
+    ph, pw = first.shape
+    for _ in range(60):
+        spins = [float(rng.uniform(-8, 8)), float(rng.uniform(-8, 8))]
+        if arrangement == "turned":
+            spins[int(rng.integers(0, 2))] += 180.0
+        if arrangement == "overlapping":
+            height = out_h * rng.uniform(0.78, 0.9)
+            offset = np.array([rng.uniform(0.35, 0.55), rng.uniform(0.12, 0.3)]) * height * pw / ph
+            if rng.random() < 0.5:
+                offset[1] = -offset[1]
+            centre = np.array([out_w / 2, out_h / 2])
+            # the first sheet (on top) to the right of the second
+            centres = [centre + offset / 2, centre - offset / 2]
+        else:
+            height = out_h * rng.uniform(0.8, 0.9)
+            gap = rng.uniform(0.02, 0.06) * out_w
+            width = height * pw / ph
+            left = (out_w - 2 * width - gap) / 2
+            cy = out_h / 2 + rng.uniform(-0.03, 0.03) * out_h
+            centres = [np.array([left + width / 2, cy]), np.array([left + 1.5 * width + gap, cy])]
+            if rng.random() < 0.5:
+                centres.reverse()
+        quads = [_quad(rng, pw, ph, c, height, sp, 0.025) for c, sp in zip(centres, spins)]
+        if any((q < 0).any() or (q[:, 0] > out_w).any() or (q[:, 1] > out_h).any() for q in quads):
+            continue
+        src = np.array([(0, 0), (pw, 0), (pw, ph), (0, ph)], np.float32)
+        warps = [cv2.getPerspectiveTransform(src, q) for q in quads]
+        if arrangement != "overlapping":
+            break
+        # the second sheet's code must stay in view, and the first must really cover some of it
+        x, y, w, h = qr_box
+        qr = np.array([(x, y), (x + w, y), (x + w, y + h), (x, y + h)], np.float32) * s
+        qr_in_photo = cv2.perspectiveTransform(qr.reshape(-1, 1, 2), warps[1]).reshape(-1, 2)
+        top = quads[0].reshape(-1, 1, 2)
+        if all(cv2.pointPolygonTest(top, tuple(map(float, p)), True) < -20 for p in qr_in_photo):
+            break
+    table = _table(rng, out_w, out_h)
+    photo = table.copy()
+    masks = []
+    for page, warp in ((second, warps[1]), (first, warps[0])):      # the first lies on top
+        paper = cv2.warpPerspective(page, warp, (out_w, out_h), flags=cv2.INTER_AREA,
+                                    borderValue=0).astype(np.float32)
+        mask = cv2.warpPerspective(np.full(page.shape, 255, np.uint8), warp, (out_w, out_h),
+                                   flags=cv2.INTER_LINEAR, borderValue=0).astype(np.float32) / 255
+        photo = photo * (1 - mask) + paper * mask
+        masks.append(mask)
+    bgr = _photo_light(photo.astype(np.float32), rng, out_w, out_h)
+    params = {"arrangement": arrangement, "spins": [round(v, 1) for v in spins],
               "size": [out_w, out_h]}
-    return bgr, params
+    return bgr, params, warps, masks[1]
 
 
 # -- pages that are not Seda sheets ---------------------------------------------------------

@@ -9,8 +9,9 @@ answers drawn as pen marks of many kinds at the layout map's box positions, degr
 condition, and written to OUT_DIR/images/<condition>/.  OUT_DIR/truth.jsonl has one line per
 page with what a perfect reader would report.  The same --seed gives the same corpus.
 
-`--sheets` is the number of sheets per condition (default 150: 14 sheet conditions make 2,100
-sheet pages, plus non-sheet pages).
+`--sheets` is the number of sheets per condition (default 150: 19 sheet conditions make 2,850
+sheets, plus non-sheet pages; `two_sheets` puts two sheets in each photo).  A truth line is
+one sheet: the sheets of one photo share its file and page.
 """
 from __future__ import annotations
 
@@ -62,8 +63,17 @@ CONDITIONS: dict[str, Condition] = {c.name: c for c in (
     Condition("pdf", 200, per_file=(2, 6), note="multi-page PDF from images"),
     Condition("phone", 300, note="phone photo on a table, 3000x4000 JPEG"),
     Condition("nonsheet", 200, note="blank page, photo texture, unrelated text"),
+    # sheets that were hard before issue 17 (appended: the conditions above keep their seeds)
+    Condition("two_sheets", 300, per_file=(2, 2),
+              note="two sheets in one phone photo: side by side, overlapping, one upside down"),
+    Condition("cut_corners", 200, note="fed 8-13 degrees crooked at 94-99%: corners cut off"),
+    Condition("crumpled", 200, note="crumpled and smoothed: displacement field of 1-4 mm"),
+    Condition("letter", 200, note="on US Letter: printed with --paper letter, or scaled to fit"),
+    Condition("crossed", 200, note="an answer struck out with a heavy scribble, a new one marked"),
 )}
 SHEET_CONDITIONS = [c for c in CONDITIONS if c != "nonsheet"]
+TWO_SHEET_ARRANGEMENTS = ("side_by_side", "overlapping", "turned")
+CRUMPLE_MM = (1.0, 4.0)
 
 
 
@@ -261,7 +271,25 @@ def plan_sheet(rng: np.random.Generator, layout, allow_pencil: bool = True,
         mark_kinds[q.id] = "+".join([kind] + extras)
     return {"answers": answers, "multiple": multiple, "mark_kinds": mark_kinds,
             "has_writing": has_writing, "draws": draws, "writing_box": writing_box,
-            "instrument": instrument}
+            "instrument": instrument, "changed": []}
+
+
+def cross_out_answers(rng: np.random.Generator, layout, plan: dict) -> None:
+    """Change one or two answers the way people do: the old choice struck out with a heavy
+    scribble, the new one marked cleanly.  The question must go to review as "changed"."""
+    used = {box for box, _ in plan["draws"]}
+    choices = [q for q in layout.questions if q.kind == "single" and len(q.options) > 1
+               and plan["answers"].get(q.id) is not None and q.id not in plan["multiple"]]
+    for n in rng.permutation(len(choices))[: int(rng.integers(1, 3))]:
+        q = choices[int(n)]
+        free = [box for _, box in q.options if box not in used]
+        if not free:
+            continue
+        box = free[int(rng.integers(0, len(free)))]
+        plan["draws"].append((box, "crossed_out"))
+        used.add(box)
+        plan["changed"].append(q.id)
+        plan["mark_kinds"][q.id] += "+crossed_out"
 
 
 def draw_sheet(page: np.ndarray, plan: dict, s: float, rng: np.random.Generator) -> None:
@@ -329,7 +357,51 @@ def degrade(condition: str, img: np.ndarray, rng: np.random.Generator, s: float)
         return _marks.threshold_bw(_marks.scanner_effect(img, rng, s), rng), params
     if condition == "photocopy":
         return _marks.photocopy(_marks.scanner_effect(img, rng, s), rng, s), params
+    if condition == "cut_corners":
+        out, params = _marks.crooked_feed(img, rng, s, _answer_boxes() + [_layout().qr])
+        return _marks.scanner_effect(out, rng, s), params
+    if condition == "crumpled":
+        out, params = _marks.crumple(img, rng, s, float(rng.uniform(*CRUMPLE_MM)))
+        return _marks.scanner_effect(out, rng, s), params
+    if condition == "letter":
+        out, params = _marks.on_letter(img, rng, s, printed_for_letter=bool(rng.random() < 0.5))
+        return _marks.scanner_effect(out, rng, s), params
+    if condition == "crossed":
+        return _marks.scanner_effect(img, rng, s), params
     raise ValueError(condition)
+
+
+def _answer_boxes() -> list:
+    """Every mark box of the form, in points."""
+    boxes = []
+    for q in _layout().questions:
+        boxes += [b for _, b in q.options] + [b for column in q.columns for _, b in column]
+    return boxes
+
+
+def covered_questions(layout, warp: np.ndarray, mask: np.ndarray, s: float) -> list[str]:
+    """Questions of a sheet (page pixels -> photo by `warp`) that another sheet's `mask` covers
+    in part, or that fall outside the photo: nobody can read them from this photo."""
+    h, w = mask.shape
+    covered = []
+    for q in layout.questions:
+        boxes = [b for _, b in q.options] + [b for column in q.columns for _, b in column]
+        if q.kind == "text":
+            continue
+        points = []
+        for x, y, bw, bh in boxes:
+            r = bw / 2 * 1.6
+            cx, cy = x + bw / 2, y + bh / 2
+            points += [(cx + dx * r, cy + dy * r) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+        px = cv2.perspectiveTransform(np.array(points, np.float32).reshape(-1, 1, 2) * s,
+                                      warp).reshape(-1, 2)
+        inside = (px[:, 0] >= 0) & (px[:, 0] < w - 1) & (px[:, 1] >= 0) & (px[:, 1] < h - 1)
+        if not inside.all():
+            covered.append(q.id)
+            continue
+        if (mask[px[:, 1].astype(int), px[:, 0].astype(int)] > 0.02).any():
+            covered.append(q.id)
+    return covered
 
 
 @dataclass(frozen=True)
@@ -378,9 +450,13 @@ def make_file(job: Job) -> list[dict]:
         img = render_sheet(job.pdf_path, sheet_index, cond.dpi)
         plan = plan_sheet(page_rng, layout, allow_pencil=job.condition != "bw",
                           mix=MIXES[job.mix])
+        if job.condition == "crossed":
+            cross_out_answers(page_rng, layout, plan)
         draw_sheet(img, plan, s, page_rng)
         params: dict = {}
-        if job.condition == "phone":
+        if job.condition == "two_sheets":
+            images.append(img)          # composed into one photo below
+        elif job.condition == "phone":
             photo, params = _marks.phone_photo(img, page_rng, s)
             images.append(photo)
         else:
@@ -391,8 +467,17 @@ def make_file(job: Job) -> list[dict]:
             "sheet": {"office": OFFICE, "form": FORM_ID, "serial": sheet_index + 1},
             "answers": plan["answers"], "multiple": plan["multiple"],
             "mark_kinds": plan["mark_kinds"], "has_writing": plan["has_writing"],
-            "instrument": plan["instrument"], "params": params,
+            "instrument": plan["instrument"], "params": params, "changed": plan["changed"],
         })
+    if job.condition == "two_sheets":
+        arrangement = TWO_SHEET_ARRANGEMENTS[job.index % len(TWO_SHEET_ARRANGEMENTS)]
+        photo, params, warps, top_mask = _marks.two_sheet_photo(
+            images[0], images[1], rng, arrangement, s=s, qr_box=layout.qr)
+        images = [photo]
+        lines[1]["covered"] = covered_questions(layout, warps[1], top_mask, s)
+        for line in lines:
+            line["page"] = 1                       # both sheets are on the one photo
+            line["params"].update(params)
     path, extra = _write(job.condition, folder, stem, images, rng, cond.dpi)
     for line in lines:
         line["file"] = str(path.relative_to(job.out_dir))
@@ -431,6 +516,11 @@ def _write(condition: str, folder: Path, stem: str, images: list[np.ndarray],
         path = folder / f"{stem}.png"
         cv2.imwrite(str(path), img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
         return path, {"format": "png"}
+    if condition == "two_sheets":
+        quality = int(rng.integers(82, 93))
+        path = folder / f"{stem}.jpg"
+        path.write_bytes(_jpeg(img, quality))
+        return path, {"jpeg_quality": quality}
     if condition == "phone":
         quality = int(rng.integers(82, 93))
         path = folder / f"{stem}.jpg"
@@ -485,6 +575,8 @@ def plan_jobs(out_dir: Path, pdf_path: Path, conditions: list[str], sheets: int,
         left, index = sheets, 0
         while left > 0:
             k = min(left, int(rng.integers(cond.per_file[0], cond.per_file[1] + 1)))
+            if name == "two_sheets":
+                k = 2                      # two per photo, always (an odd count rounds up)
             jobs.append(Job(str(out_dir), str(pdf_path), name, index,
                             tuple(range(next_sheet, next_sheet + k)), seed, mix=mix))
             next_sheet += k

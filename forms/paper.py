@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
 import segno
 from reportlab.lib.colors import Color, black
+from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
 from .definition import Form
@@ -21,6 +23,7 @@ from .markers import MARKER_CELLS, marker_cells
 from .sheet_code import SheetCode
 from .typography import BOLD, REGULAR, register_fonts, shape
 
+PAPERS = {"a4": A4, "letter": LETTER}
 INK = Color(0.12, 0.12, 0.12)
 OUTLINE = Color(0.25, 0.25, 0.25)
 FAINT = Color(0.93, 0.93, 0.93)
@@ -102,9 +105,17 @@ def _draw_static(canvas: Canvas, form: Form, layout: SheetLayout) -> None:
         _draw_marker(canvas, layout, marker_id, box)
 
 
-def _draw_qr(canvas: Canvas, layout: SheetLayout, text: str) -> None:
+@lru_cache(maxsize=64)
+def qr_matrix(text: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR symbol printed for a sheet code, module by module (True: dark), quiet zone
+    excluded.  The scanner uses it too: knowing what the symbol looks like tells it exactly
+    where the symbol's corners are and which way up it is."""
     symbol = segno.make(text, error="m", mode="alphanumeric", boost_error=True, micro=False)
-    matrix = symbol.matrix
+    return tuple(tuple(bool(v) for v in row) for row in symbol.matrix)
+
+
+def _draw_qr(canvas: Canvas, layout: SheetLayout, text: str) -> None:
+    matrix = qr_matrix(text)
     x0, y0, size, _ = layout.qr
     module = size / (len(matrix) + 2 * QR_QUIET_MODULES)
     canvas.setFillColor(black)
@@ -122,12 +133,30 @@ def _draw_qr(canvas: Canvas, layout: SheetLayout, text: str) -> None:
                 c += 1
 
 
-def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], out: Path) -> int:
+def paper_placement(layout: SheetLayout, paper: str) -> tuple[float, float, float, float, float]:
+    """(page width, page height, scale, x offset, y offset) of the sheet on `paper`.
+
+    The sheet is designed on A4.  On US Letter it is scaled to the Letter page's height (94%:
+    answer circles stay above 5 mm) and centred, so the scanner reads it with the same layout
+    map through the page's homography, as it reads a sheet printed "fit to page".
+    """
+    if paper not in PAPERS:
+        raise ValueError(f"unknown paper {paper!r}; choose from {', '.join(PAPERS)}")
+    width, height = PAPERS[paper]
+    scale = min(1.0, width / layout.width, height / layout.height)
+    return (width, height, scale, (width - layout.width * scale) / 2,
+            (height - layout.height * scale) / 2)
+
+
+def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], out: Path,
+                  paper: str = "a4") -> int:
     """Write one page per sheet code to `out` atomically; return the page count.
 
     The PDF is written next to `out` and renamed into place only when complete, so a failure
-    never leaves a half-written file that someone might print.
+    never leaves a half-written file that someone might print.  `paper` is "a4" or "letter"
+    (see `paper_placement`).
     """
+    page_width, page_height, scale, offset_x, offset_y = paper_placement(layout, paper)
     register_fonts()
     out = Path(out)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
@@ -136,7 +165,7 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
         os.chmod(tmp_name, 0o666 & ~_umask())
     pages = 0
     try:
-        canvas = Canvas(tmp_name, pagesize=(layout.width, layout.height), pageCompression=1)
+        canvas = Canvas(tmp_name, pagesize=(page_width, page_height), pageCompression=1)
         canvas.setTitle(form.title.en)
         canvas.setAuthor("Seda")
         canvas.setSubject(f"{form.id} v{form.version}")
@@ -144,6 +173,10 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
         _draw_static(canvas, form, layout)
         canvas.endForm()
         for code in codes:
+            canvas.saveState()
+            if scale != 1.0 or offset_x or offset_y:
+                canvas.translate(offset_x, offset_y)
+                canvas.scale(scale, scale)
             canvas.doForm(STATIC_FORM_NAME)
             _draw_qr(canvas, layout, code.text())
             canvas.setFillColor(INK)
@@ -152,6 +185,7 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
             canvas.drawCentredString(x, _flip(layout, y), shape(f"برگه شماره {code.serial}"))
             canvas.setFont(REGULAR, 7)
             canvas.drawCentredString(x, _flip(layout, y + 9), code.office)  # a Latin code
+            canvas.restoreState()
             canvas.showPage()
             pages += 1
         canvas.save()

@@ -393,3 +393,7 @@ def scan():
     return render_template("staff/scan.html", jobs=jobs, error=error, position=scans.position,
                            config=state().config,
                            refresh=any(not job.finished for job in jobs)), status
+
+
+# Scanning with a phone has its own module; its routes join this blueprint.
+from . import phone_scan  # noqa: E402,F401  (imported for its routes)

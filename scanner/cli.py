@@ -29,7 +29,8 @@ def scan_group() -> None:
     """Read filled paper sheets: seda scan FILE_OR_FOLDER... [--json] [--store].
 
     PDFs (every page), multi-page TIFFs, JPEG/PNG scans and phone photos.  One line (or JSON
-    object) per page; a bad page gets its own result and the next page is read.
+    object) per sheet: a photo of two sheets gets two, a sheet that cannot be read its own;
+    a bad page gets its own result and the next page is read.
     `seda scan` with files runs `seda scan files` (see its --help for --json, --store,
     --rescan, --dpi, --workers).
     """
@@ -38,6 +39,8 @@ def scan_group() -> None:
 def _print_human(result) -> None:
     data = result.to_json()
     where = f"{Path(data['source']).name}#{data['page']}"
+    if data.get("sheets_found", 1) > 1:
+        where += f".{data['sheet_index']}"          # one of several sheets on the page
     status = data["status"]
     line = f"{where:<28} {status:<9} {STATUS_FA[status]}"
     if data["sheet"]:
@@ -47,11 +50,13 @@ def _print_human(result) -> None:
     elif data["flags"]:
         line += "  " + ", ".join(f"{q}={r}" for q, r in data["flags"].items())
     click.echo(line)
+    for warning in data.get("warnings", []):
+        click.echo(f"{'':<28} ! {warning['reason']}: {warning['message_fa']}")
 
 
 @scan_group.command("files")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per page (JSON lines).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per sheet (JSON lines).")
 @click.option("--store", is_flag=True, help="Write readable sheets into the office ledger.")
 @click.option("--rescan", is_flag=True, help="Replace an already stored sheet (audited).")
 @click.option("--dpi", default=PDF_DPI, show_default=True, help="Resolution for PDF pages.")
@@ -119,15 +124,17 @@ def review_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([{"id": i.id, "sheet": i.sheet, "question": i.question,
                                 "reason": i.reason, "machine_value": i.machine_value,
-                                "crop": i.crop_sha256, "response": i.response_uuid}
+                                "crop": i.crop_sha256, "response": i.response_uuid,
+                                **({"crossed_out": i.crossed_out} if i.reason == "changed" else {})}
                                for i in items], ensure_ascii=False, indent=2))
         return
     if not items:
         click.echo("The review queue is empty. / صف بازبینی خالی است.")
         return
     for item in items:
+        crossed = f"  struck out: {item.crossed_out!r}" if item.reason == "changed" else ""
         click.echo(f"{item.short_id}  {item.sheet:<28} {item.question:<22} {item.reason:<12} "
-                   f"machine: {item.machine_value!r}")
+                   f"machine: {item.machine_value!r}{crossed}")
     click.echo(f"{len(items)} open items; decide one with: seda review resolve ITEM VALUE", err=True)
 
 

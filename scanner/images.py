@@ -215,6 +215,16 @@ def count_pages(path: str | Path) -> int:
         return 1
 
 
+def pages_from_bytes(name: str, data: bytes) -> Iterator[PageImage]:
+    """Every page of an image received as bytes (a phone's upload), each with its image or
+    its own error; PDFs are not taken this way."""
+    keep_page_memory()
+    if data[:4] == b"%PDF":
+        yield PageImage(name, 1, error="not_an_image", detail="a PDF, not a photo")
+        return
+    yield from _image_pages(Path(name), data)
+
+
 def expand_inputs(inputs: list[str | Path]) -> list[Path]:
     """Files named, and the supported files inside folders named, in a stable order."""
     files: list[Path] = []

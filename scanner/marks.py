@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 
 import cv2
 import numpy as np
 
-from .registration import Registration
+from .registration import Registration, page_to_image
 
 INNER_FRACTION = 0.62      # of the radius: leaves ~3 pt between samples and the printed ring
 GRID = 15                  # samples per side of the inner square (~0.7 pt apart), masked to a disk
@@ -37,6 +37,23 @@ STROKE_SPREAD = 0.18       # spread (radii) of pen-dark samples: above, a stroke
 RING_RADII = (1.3, 1.55)   # where the box's own paper is sampled, in radii
 RING_ANGLES = 24
 PAPER_PERCENTILE = 75
+# The printed outline itself, looked at to confirm the registration: 12 directions, each just
+# inside and just outside the middle of the 0.9 pt line (a fraction of a point off still sees it).
+OUTLINE_ANGLES = 12
+OUTLINE_OFFSETS_PT = (-0.35, 0.35)
+OUTLINE_DARK = 0.2         # a sample this dark against its paper is the printed line (or ink)
+OUTLINE_SEEN = 0.6         # share of directions that must see it for the box to be in place
+# Reading needs a circle placed within about 2.5 pt (its inner samples reach 5 pt from the
+# centre, the outline is at 8): where the printed structure placed a page, each circle's
+# outline must be seen within 2 pt in half the directions.
+OUTLINE_NEAR_OFFSETS_PT = (-2.0, -1.0, 0.0, 1.0, 2.0)
+OUTLINE_NEAR_SEEN = 0.5
+STRUCK_RING_INK = 0.2      # share of the paper ring under heavy ink: scribbled far past the box
+STRUCK_FILL = 0.5          # and this dark inside, against the clear paper
+STRUCK_CANDIDATE_FILL = 0.15   # only boxes darker than this, or whose paper ring reads dark,
+STRUCK_DARK_PAPER = 0.85       # are looked at for a strike-out
+RING_CLEAR_RANK = 0.95     # the ring's lightest samples, for the clear paper
+RING_INK_DARK = 0.55       # a ring sample this dark against the clear paper is heavy ink
 
 
 class BoxState(str, Enum):
@@ -68,6 +85,41 @@ class BoxFeatures:
     dark_shares: np.ndarray  # share of pen-dark samples per box
     spreads: np.ndarray      # spread of the pen-dark samples per box, in radii
     medians: np.ndarray | None = None   # median darkness per box: the level of a light mark
+    outline: np.ndarray | None = None   # share of directions in which the printed outline is seen
+    papers: np.ndarray | None = None    # the paper level around each box (grey value)
+    rings: np.ndarray | None = None     # the paper ring's samples, the lightest quarter last
+
+    def struck(self) -> np.ndarray:
+        """Boxes under a heavy scribble that runs well past their outline: an answer struck
+        out.  A box whose inside is plain paper is never one, so only the others' rings are
+        looked at; their darkness is judged against the clear paper of the ring (its lightest
+        samples), since the scribble darkens the usual paper reference."""
+        out = np.zeros(len(self.fills), bool)
+        if self.rings is None or self.papers is None:
+            return out
+        middle = len(self.papers) // 2
+        paper_level = float(np.partition(self.papers, middle)[middle])
+        candidates = np.flatnonzero((self.fills >= STRUCK_CANDIDATE_FILL)
+                                    | (self.papers < paper_level * STRUCK_DARK_PAPER))
+        if not len(candidates):
+            return out
+        rings = self.rings[candidates]
+        count = rings.shape[1]
+        rank = int(round(count * PAPER_PERCENTILE / 100)) - 1
+        clear_rank = int(round(count * RING_CLEAR_RANK)) - 1
+        clear = np.partition(rings[:, rank:], clear_rank - rank, axis=1)[:, clear_rank - rank]
+        ring_ink = (rings < clear[:, None] * (1.0 - RING_INK_DARK)).mean(axis=1)
+        against_clear = 1.0 - (self.papers[candidates] * (1.0 - self.fills[candidates])
+                               / np.maximum(clear, 16.0))
+        out[candidates] = (ring_ink >= STRUCK_RING_INK) & (against_clear >= STRUCK_FILL)
+        return out
+
+    def in_place(self) -> np.ndarray:
+        """Boxes whose printed outline is where the registration says (a filled box counts:
+        its ink covers the outline)."""
+        if self.outline is None:
+            return np.ones(len(self.fills), bool)
+        return self.outline >= OUTLINE_SEEN
 
 
 @cache
@@ -87,10 +139,18 @@ def _unit_ring() -> np.ndarray:
     return np.concatenate(rings)
 
 
-def _sample(gray: np.ndarray, homography: np.ndarray, points: np.ndarray) -> np.ndarray:
+@cache
+def _unit_outline() -> tuple[np.ndarray, np.ndarray]:
+    """Directions (unit vectors) and offsets (points) at which the printed outline is sampled."""
+    angles = np.linspace(0, 2 * np.pi, OUTLINE_ANGLES, endpoint=False) + np.pi / OUTLINE_ANGLES
+    directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return directions, np.array(OUTLINE_OFFSETS_PT)
+
+
+def _sample(gray: np.ndarray, registration: Registration, points: np.ndarray) -> np.ndarray:
     """Grey values at (N, P, 2) page points, bilinear, white outside the image."""
     count, per_box, _ = points.shape
-    pixels = cv2.perspectiveTransform(points.reshape(-1, 1, 2), homography).reshape(count, per_box, 2)
+    pixels = page_to_image(registration, points.reshape(-1, 2)).reshape(count, per_box, 2)
     return cv2.remap(gray, pixels[..., 0].astype(np.float32), pixels[..., 1].astype(np.float32),
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                      borderValue=255).astype(np.float32)
@@ -98,25 +158,76 @@ def _sample(gray: np.ndarray, homography: np.ndarray, points: np.ndarray) -> np.
 
 def sample_points(gray: np.ndarray, registration: Registration, points: np.ndarray) -> np.ndarray:
     """Grey values at an (P, 2) array of page points."""
-    return _sample(gray, registration.homography, points[None, :, :].astype(np.float64))[0]
+    return _sample(gray, registration, points[None, :, :].astype(np.float64))[0]
 
 
-def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> BoxFeatures:
+def _outline_points(boxes: np.ndarray, offsets: tuple[float, ...] = OUTLINE_OFFSETS_PT) -> np.ndarray:
+    """(N, OUTLINE_ANGLES * offsets, 2) page points on and about each box's printed outline."""
+    return _outline_points_of(boxes.tobytes(), len(boxes), offsets)
+
+
+@lru_cache(maxsize=64)
+def _outline_points_of(data: bytes, count: int, offsets: tuple[float, ...]) -> np.ndarray:
+    boxes = np.frombuffer(data, dtype=np.float64).reshape(count, 4)
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    radii = boxes[:, 2:3] / 2
+    directions, _ = _unit_outline()
+    steps = np.array(offsets)
+    return (centres[:, None, None, :] + directions[None, :, None, :]
+            * (radii[:, :, None] + steps[None, None, :])[:, :, :, None]).reshape(len(boxes), -1, 2)
+
+
+def _outline_share(values: np.ndarray, papers: np.ndarray) -> np.ndarray:
+    darkest = values.reshape(len(values), OUTLINE_ANGLES, -1).min(axis=2)
+    return ((1.0 - darkest / papers[:, None]) >= OUTLINE_DARK).mean(axis=1)
+
+
+def outline_seen(gray: np.ndarray, registration: Registration, boxes: np.ndarray,
+                 papers: np.ndarray | None = None,
+                 offsets: tuple[float, ...] = OUTLINE_OFFSETS_PT) -> np.ndarray:
+    """For each box, the share of directions in which its printed outline is seen where the
+    registration puts it, give or take `offsets` (a filled box counts: ink covers the
+    outline).  `papers` is each box's paper level if known (else the brightest of what was
+    sampled)."""
+    values = _sample(gray, registration, _outline_points(boxes, offsets))
+    if papers is None:
+        papers = np.maximum(np.percentile(values, 90, axis=1), 16.0)
+    return _outline_share(values, papers)
+
+
+def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray,
+            outlines: int = 1) -> BoxFeatures:
     """The three figures of each box; `boxes` is an (N, 4) array of [x, y, w, h] page points.
 
     Darkness is relative to the paper right around the box (a high percentile of a ring just
     outside its outline, so a neighbour's outline or a stray stroke does not count), which
-    cancels shadows, light gradients, grey photocopies and coloured paper.
+    cancels shadows, light gradients, grey photocopies and coloured paper.  Whether a box's
+    printed outline is where the registration puts it is looked at on every `outlines`-th box
+    (0: none); the others' `outline` reads 1.
     """
     centres = boxes[:, :2] + boxes[:, 2:] / 2
     radii = boxes[:, 2:] / 2
     unit = _unit_samples()
-    inside = _sample(gray, registration.homography,
+    inside = _sample(gray, registration,
                      centres[:, None, :] + unit[None, :, :] * radii[:, None, :])
-    ring = _sample(gray, registration.homography,
-                   centres[:, None, :] + _unit_ring()[None, :, :] * radii[:, None, :])
-    rank = int(round(ring.shape[1] * PAPER_PERCENTILE / 100)) - 1
-    paper = np.maximum(np.partition(ring, rank, axis=1)[:, rank], 16.0)[:, None]
+    ring_points = centres[:, None, :] + _unit_ring()[None, :, :] * radii[:, None, :]
+    count_ring = ring_points.shape[1]
+    if outlines:
+        # the paper ring and the outlines looked at, in one pass through the image
+        looked = _outline_points(boxes[::outlines])
+        flat = np.concatenate([ring_points.reshape(-1, 2), looked.reshape(-1, 2)])
+        values = _sample(gray, registration, flat[None, :, :])[0]
+        ring = values[:len(boxes) * count_ring].reshape(len(boxes), count_ring)
+        on_outline = values[len(boxes) * count_ring:].reshape(len(looked), -1)
+    else:
+        ring = _sample(gray, registration, ring_points)
+    rank = int(round(count_ring * PAPER_PERCENTILE / 100)) - 1
+    ring.partition(rank, axis=1)          # in place: the order of ring samples is not needed
+    paper = np.maximum(ring[:, rank], 16.0)[:, None]
+    outline = None
+    if outlines:
+        outline = np.ones(len(boxes))
+        outline[::outlines] = _outline_share(on_outline, paper[::outlines, 0])
     darkness = np.clip(1.0 - inside / paper, 0.0, 1.0)
     dark = darkness >= PEN_DARK
     count = dark.sum(axis=1)
@@ -128,7 +239,8 @@ def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray) -> 
     middle = darkness.shape[1] // 2
     medians = np.partition(darkness, middle, axis=1)[:, middle]
     return BoxFeatures(fills=darkness.mean(axis=1), dark_shares=count / darkness.shape[1],
-                       spreads=np.sqrt(variance), medians=medians)
+                       spreads=np.sqrt(variance), medians=medians, outline=outline,
+                       papers=paper[:, 0], rings=ring)
 
 
 def calibrate(fills: np.ndarray) -> Calibration:

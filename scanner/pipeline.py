@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -19,8 +20,8 @@ import numpy as np
 from forms import SheetCode, builtin_catalog, load_key
 from sync import Ledger, OfficeSyncState, default_ledger_path
 
-from .images import PDF_DPI, expand_inputs, iter_pages
-from .page import Lookups, PageResult, read_page
+from .images import PDF_DPI, expand_inputs, iter_pages, pages_from_bytes
+from .page import Lookups, PageResult, read_sheets
 
 logger = logging.getLogger(__name__)
 SECURITY_REASONS = {"forged_code", "never_issued", "unknown_office", "revoked_sheet"}
@@ -123,9 +124,14 @@ def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) ->
             "sheet_image": sheet_image,
             "scan": {"file": Path(result.source).name, "page": result.page},
         }
+        if result.sheets_found > 1:
+            body["scan"]["sheet_index"] = result.sheet_index
+        if result.crossed_out:
+            body["crossed_out"] = result.crossed_out
+        if result.warnings:
+            body["scan"]["warnings"] = list(result.warnings)
         if result.registration is not None:
-            body["registration"] = {"markers": list(result.registration.markers),
-                                    "residual_pt": round(result.registration.residual_pt, 3)}
+            body["registration"] = result.registration.describe()
         if replaces:
             body["replaces"] = replaces
         response = ledger.append("survey_response", body, office=office)
@@ -135,6 +141,8 @@ def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) ->
                 "question": question, "reason": reason,
                 "machine_value": result.candidates.get(question),
                 "crop": attachments.get(question), "sheet_image": sheet_image,
+                **({"crossed_out": result.crossed_out[question]}
+                   if question in result.crossed_out else {}),
             }, office=office)
         if replaces:
             ledger.append("audit", {"event": "rescan", "sheet_id": result.code.sheet_id,
@@ -151,21 +159,27 @@ def _read_file(path: Path, lookups: Lookups, dpi: int, rescan: bool, want_crops:
             yield _Read(result)
             continue
         try:
-            result = read_page(page.gray, lookups, source=page.source, page=page.page,
-                               rescan=rescan, seen=seen, want_crops=want_crops)
+            results = read_sheets(page.gray, lookups, source=page.source, page=page.page,
+                                  rescan=rescan, seen=seen, want_crops=want_crops)
         except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
             logger.exception("reading %s page %s failed", page.source, page.page)
             result = PageResult(source=page.source, page=page.page, status="rejected",
                                 reason="read_failed", detail=f"{type(exc).__name__}: {exc}"[:200])
             yield _Read(result)
             continue
-        read = _Read(result)
-        if want_crops and result.status != "rejected":
-            read.crops = {q: _png(img) for q, img in result.crops.items()}
-            result.crops = {}
-            if result.status == "review":
-                read.sheet_image = _sheet_jpeg(page.gray)
-        yield read
+        for result in results:
+            yield _with_images(result, page.gray, want_crops)
+
+
+def _with_images(result: PageResult, gray: np.ndarray, want_crops: bool) -> _Read:
+    """A result with the images storing it keeps: its crops, and the whole sheet for review."""
+    read = _Read(result)
+    if want_crops and result.status != "rejected":
+        read.crops = {q: _png(img) for q, img in result.crops.items()}
+        result.crops = {}
+        if result.status == "review":
+            read.sheet_image = _sheet_jpeg(gray)
+    return read
 
 
 # -- worker processes: each opens its own read-only look-ups -----------------------------------
@@ -231,3 +245,99 @@ def _finish(read: _Read, ledger: Ledger | None, store: bool, rescan: bool, seen:
                                                    result.status != "rejected") else None
         store_result(ledger, read, replaces=replaces)
     return result
+
+
+# -- one photo from a phone: read it at once, or say why to take it again ----------------------
+
+REFUSED_REASONS = SECURITY_REASONS | {"duplicate_sheet", "unknown_form_version", "not_an_image",
+                                      "image_too_large"}
+
+
+@dataclass
+class PhotoReading:
+    """What one phone photo came to: `read` (stored, every answer certain), `review` (stored,
+    some answers go to a person), `retake` (nothing stored; `reason` says why to take it
+    again) or `refused` (a sheet that may not be stored, such as one already read)."""
+
+    verdict: str
+    reason: str | None
+    results: list[PageResult]
+    milliseconds: float
+
+    def to_json(self) -> dict:
+        from .reasons import message
+
+        out = {"verdict": self.verdict, "reason": self.reason,
+               "milliseconds": round(self.milliseconds),
+               "sheets": [r.to_json() for r in self.results]}
+        if self.reason:
+            out["message"] = message(self.reason, "en")
+            out["message_fa"] = message(self.reason, "fa")
+        return out
+
+
+def read_photo(data: bytes, *, home: Path, name: str = "phone.jpg",
+               store: bool = True) -> PhotoReading:
+    """Read one photo of a sheet (or two) taken with a phone, and store what was read.
+
+    A photo is only stored when every sheet in it is read whole: a sheet with a corner out of
+    the picture, too dark or too blurred to read is not stored at all, and the answer says
+    which, so the next photo can be better.
+    """
+    from .quality import retake_reason
+
+    started = time.perf_counter()
+    pages = list(pages_from_bytes(name, data))
+    page = pages[0] if pages else None
+    if page is None or page.gray is None:
+        reason = page.error if page is not None else "unreadable_image"
+        verdict = "refused" if reason in REFUSED_REASONS else "retake"
+        result = PageResult(source=name, page=1, status="rejected", reason=reason,
+                            detail=page.detail if page else "")
+        return PhotoReading(verdict, reason, [result], _ms(started))
+    ledger_path = default_ledger_path(home)
+    ledger = Ledger.open(ledger_path) if (store or ledger_path.exists()) else None
+    try:
+        lookups = make_lookups(home, ledger)
+        results = read_sheets(page.gray, lookups, source=name, page=1, want_crops=store)
+        readable = [r for r in results if r.status != "rejected"]
+        refused = [r for r in results if r.reason in REFUSED_REASONS]
+        partly = [r for r in readable if r.reason == "registration"
+                  or {"registration", "covered"} & set(r.flags.values())]
+        # a dark or blurred photo that left questions unsure is better taken again than
+        # handed to the review queue; one read with certainty is kept
+        poor = retake_reason(page.gray) if any(r.status == "review" for r in readable) else None
+        if partly or not readable or poor:
+            if refused and not readable:
+                return PhotoReading("refused", refused[0].reason, results, _ms(started))
+            if all(r.reason == "blank_page" for r in results):
+                reason = "no_sheet"
+            else:
+                reason = poor or retake_reason(page.gray) or (
+                    "corners" if readable or _some_of_a_sheet(page.gray, results) else "no_sheet")
+            return PhotoReading("retake", reason, results, _ms(started))
+        if store and ledger is not None:
+            for result in readable:
+                store_result(ledger, _with_images(result, page.gray, True))
+        verdict = "review" if any(r.status == "review" for r in readable) else "read"
+        # beside what was read: a sheet that may not be stored, or one that could not be read
+        others = [r.reason for r in results if r.status == "rejected"]
+        reason = others[0] if others else None
+        return PhotoReading(verdict, reason, results, _ms(started))
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def _some_of_a_sheet(gray: np.ndarray, results: list[PageResult]) -> bool:
+    """Whether a photo that could not be read shows part of a Seda sheet (a code, a marker):
+    then the rest of it was out of the picture."""
+    from .registration import MarkerSearch
+
+    if any(r.reason not in ("not_seda_form", "blank_page") for r in results):
+        return True
+    return bool(MarkerSearch(gray).run().sightings)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

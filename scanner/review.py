@@ -32,6 +32,7 @@ class ReviewItem:
     crop_sha256: str | None
     sheet_image_sha256: str | None
     created_at: datetime
+    crossed_out: Any = None          # for a changed answer: the option struck out
 
     @property
     def short_id(self) -> str:
@@ -43,7 +44,8 @@ def _item(record: Record) -> ReviewItem:
     return ReviewItem(id=record.uuid, response_uuid=body["response"], sheet=body["sheet_id"],
                       question=body["question"], reason=body["reason"],
                       machine_value=body.get("machine_value"), crop_sha256=body.get("crop"),
-                      sheet_image_sha256=body.get("sheet_image"), created_at=record.created_at)
+                      sheet_image_sha256=body.get("sheet_image"), created_at=record.created_at,
+                      crossed_out=body.get("crossed_out"))
 
 
 def _decided(ledger: Ledger) -> dict[str, Record]:

@@ -10,6 +10,7 @@ when a light box may be judged on the printed scale and when it may not.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -28,6 +29,10 @@ EXAMPLE_INNER = 3.5                      # sampled within this radius (the circl
 CLEAN_FROM, CLEAN_TO = 32.0, 200.0
 BAND_INSET = 5.0
 PAPER_BELOW = (3.0, 8.0)
+PURE_BLACK, PURE_WHITE = 8, 247  # a 1-bit scan's only values (bilinear samples stay at them
+BILEVEL_SHARE = 0.95             # inside the band and the paper below it)
+SPECKLED_SHARE = 0.6             # mostly pure, or far from flat (a flat grey band's samples
+SPECKLED_RANGE = 90.0            # lie within a few tens of grey levels): dithered 1-bit, or damaged
 
 
 @cache
@@ -50,15 +55,45 @@ def _example_points(band_box: tuple[float, float, float, float]) -> np.ndarray:
                      if dx * dx + dy * dy <= EXAMPLE_INNER ** 2])
 
 
-def reference_darkness(gray: np.ndarray, registration: Registration,
-                       band_box: tuple[float, float, float, float]) -> tuple[float, float]:
+@dataclass(frozen=True)
+class References:
+    """The sheet's printed greys as read: the band's and the example circle's darkness against
+    the paper below the band, and whether the band came out pure black and white."""
+
+    band: float
+    ink: float
+    bilevel: bool          # the band and the paper below it read pure black and white
+    speckled: bool = False  # the band reads mostly pure or far from flat: maybe dithered 1-bit
+
+
+def printed_references(gray: np.ndarray, registration: Registration,
+                       band_box: tuple[float, float, float, float]) -> References:
     """How dark the printed 7% band and the printed example circle (88%) read against the
     paper below the band (0 = paper).  Two greys fix a tone curve far better than one: a
     copy that darkens mid greys and stretches contrast can leave the band as printed, but
-    not both.  Medians, so a scan's noise moves reference and paper alike."""
+    not both.  Medians, so a scan's noise moves reference and paper alike.  A band whose
+    every sample is black or white was scanned in 1 bit: its grey is gone, and any light
+    pencil with it."""
     band_pts, paper_pts = _points(tuple(band_box))
-    paper = max(float(np.median(sample_points(gray, registration, paper_pts))), 16.0)
-    band = float(np.median(sample_points(gray, registration, band_pts)))
-    ink = float(np.median(sample_points(gray, registration, _example_points(tuple(band_box)))))
-    return (float(np.clip(1.0 - band / paper, 0.0, 1.0)),
-            float(np.clip(1.0 - ink / paper, 0.0, 1.0)))
+    ink_pts = _example_points(tuple(band_box))
+    values = sample_points(gray, registration, np.concatenate([band_pts, paper_pts, ink_pts]))
+    band_values = values[:len(band_pts)]
+    paper_values = values[len(band_pts):len(band_pts) + len(paper_pts)]
+    ink_values = values[len(band_pts) + len(paper_pts):]
+    paper = max(float(np.median(paper_values)), 16.0)
+    band = float(np.median(band_values))
+    ink = float(np.median(ink_values))
+    pure = np.concatenate([band_values, paper_values])
+    pure_share = float(((pure <= PURE_BLACK) | (pure >= PURE_WHITE)).mean())
+    bilevel = pure_share >= BILEVEL_SHARE
+    speckled = (pure_share >= SPECKLED_SHARE
+                or float(band_values.max() - band_values.min()) > SPECKLED_RANGE)
+    return References(float(np.clip(1.0 - band / paper, 0.0, 1.0)),
+                      float(np.clip(1.0 - ink / paper, 0.0, 1.0)), bilevel, speckled)
+
+
+def reference_darkness(gray: np.ndarray, registration: Registration,
+                       band_box: tuple[float, float, float, float]) -> tuple[float, float]:
+    """(band, ink) darkness: see `printed_references`."""
+    references = printed_references(gray, registration, band_box)
+    return references.band, references.ink

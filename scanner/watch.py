@@ -40,6 +40,14 @@ def _unique_target(folder: Path, name: str) -> Path:
     return target
 
 
+def _where(result: dict) -> str:
+    """"page 3", or "page 3, sheet 2 of 2" where one page held several sheets."""
+    where = f"page {result['page']}"
+    if result.get("sheets_found", 1) > 1:
+        where += f", sheet {result['sheet_index']} of {result['sheets_found']}"
+    return where
+
+
 class HotFolder:
     def __init__(self, folder: Path, *, home: Path, store: bool = True,
                  settle_seconds: float = 2.0):
@@ -113,11 +121,15 @@ class HotFolder:
         target = _unique_target(target_folder, claimed.name)
         results_path = target.with_name(target.name + ".results.jsonl")
         write_private(results_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
-        if rejected or not results:
-            lines = [f"page {r['page']}: {r['reason']}: {message(r['reason'], 'fa')} / "
-                     f"{message(r['reason'], 'en')}" for r in rejected] or [
-                "no pages / هیچ صفحه‌ای در فایل نبود"]
-            write_private(target.with_name(target.name + ".reason.txt"), "\n".join(lines) + "\n")
+        warned = [(r, w) for r in results for w in r.get("warnings") or []]
+        if rejected or warned or not results:
+            lines = [f"{_where(r)}: {r['reason']}: {message(r['reason'], 'fa')} / "
+                     f"{message(r['reason'], 'en')}" for r in rejected]
+            # about the scan itself: the pages were read, but the operator should know
+            lines += [f"{_where(r)}: {w['reason']}: {w['message_fa']} / {w['message']}"
+                      for r, w in warned]
+            write_private(target.with_name(target.name + ".reason.txt"),
+                          "\n".join(lines or ["no pages / هیچ صفحه‌ای در فایل نبود"]) + "\n")
         claimed.replace(target)
         counts = {s: sum(r["status"] == s for r in results) for s in ("accepted", "review", "rejected")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no pages"

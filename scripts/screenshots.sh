@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEDA_SCREENSHOTS="$(pwd)/docs/screenshots" exec .venv/bin/python -m pytest -q -p no:cacheprovider \
-  tests/test_kiosk_browser.py tests/test_central_web_browser.py tests/test_central_browser.py "$@"
+  tests/test_kiosk_browser.py tests/test_kiosk_phone_browser.py tests/test_central_web_browser.py \
+  tests/test_central_browser.py "$@"

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from forms import build_layout, ensure_key, render_sheets, seda_home, sign, validate_office_code
+from forms.paper import PAPERS
 from forms.cli import load_form
 
 from .ledger import Ledger, default_ledger_path
@@ -29,11 +30,16 @@ class PrintRun:
     serials: range
     out: Path
     key_created: bool
+    paper: str = "a4"
 
 
-def print_sheets(home: Path, form, office: str, count: int, out: Path) -> PrintRun:
-    """Allocate `count` serials for `office`, record them, and write the signed sheets to `out`."""
+def print_sheets(home: Path, form, office: str, count: int, out: Path,
+                 paper: str = "a4") -> PrintRun:
+    """Allocate `count` serials for `office`, record them, and write the signed sheets to `out`
+    on A4 or US Letter paper."""
     validate_office_code(office)
+    if paper not in PAPERS:
+        raise ValueError(f"unknown paper {paper!r}; choose from {', '.join(PAPERS)}")
     if not 1 <= count <= MAX_SHEETS_PER_RUN:
         raise ValueError(f"count must be from 1 to {MAX_SHEETS_PER_RUN:,}, got {count}")
     layout = build_layout(form)
@@ -48,8 +54,8 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path) -> PrintR
     with Ledger.open(default_ledger_path(home)) as ledger:
         serials = ledger.issue_sheets(office, form.id, form.version, count)
     codes = (sign(form.id, form.version, office, serial, key) for serial in serials)
-    render_sheets(form, layout, codes, out)
-    return PrintRun(form.id, form.version, office, serials, out, created)
+    render_sheets(form, layout, codes, out, paper)
+    return PrintRun(form.id, form.version, office, serials, out, created, paper)
 
 
 @click.command("print")
@@ -59,15 +65,19 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path) -> PrintR
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="PDF file to write.")
 @click.option("--version", type=int, help="Form version (default: the newest).")
-def print_command(form_id: str, office: str, count: int, out: Path, version: int | None) -> None:
+@click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4", show_default=True,
+              help="Paper size: letter scales the A4 sheet to US Letter (94%) and centres it.")
+def print_command(form_id: str, office: str, count: int, out: Path, version: int | None,
+                  paper: str) -> None:
     """Print COUNT unique, QR-tagged sheets of FORM for an office into one PDF."""
     form = load_form(form_id, version)
     home = seda_home()
     try:
-        run = print_sheets(home, form, office, count, out)
+        run = print_sheets(home, form, office, count, out, paper)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     if run.key_created:
         click.echo(f"New office {office}: created its sheet-signing key in {home / 'keys'}", err=True)
+    on = " on US Letter" if run.paper == "letter" else ""
     click.echo(f"Wrote {len(run.serials)} sheets of {run.form} v{run.version} for {office} "
-               f"(serials {run.serials.start}-{run.serials.stop - 1}) to {run.out}")
+               f"(serials {run.serials.start}-{run.serials.stop - 1}){on} to {run.out}")

@@ -48,6 +48,11 @@ def form():
     return forms.builtin_catalog().get(FORM_ID)
 
 
+def all_null() -> dict[str, Any]:
+    """Every question of the form, unanswered: what a blank sheet reads."""
+    return {q.id: None for q in form().questions}
+
+
 def layout():
     return forms.build_layout(form())
 
@@ -95,6 +100,16 @@ def printed_sheets(tmp_path_factory) -> Printed:
     """Sheets printed once per test module, read-only: a test that writes to the ledger
     works on its own copy of the home (`copy_home`)."""
     return print_run(tmp_path_factory.mktemp("printed"))
+
+
+@pytest.fixture(scope="module")
+def lookups(printed_sheets):
+    """The scanner's look-ups against the printed sheets' installation (read-only)."""
+    from scanner.pipeline import make_lookups
+
+    ledger = open_ledger(printed_sheets.home)
+    yield make_lookups(printed_sheets.home, ledger)
+    ledger.close()
 
 
 def render_code_pages(out: Path, codes: Iterable[forms.SheetCode], the_form=None) -> Path:
@@ -249,3 +264,79 @@ def jpeg_bytes(image: np.ndarray, quality: int = 90, exif: Image.Exif | None = N
 
 def open_ledger(home: Path) -> Ledger:
     return Ledger.open(default_ledger_path(home))
+
+
+# -- sheets that are not alone, not whole, not flat -------------------------------------------
+
+
+def place_on_canvas(pages: list[np.ndarray], size: tuple[int, int], placements: list[tuple],
+                    background: int = 90) -> np.ndarray:
+    """Pages laid on a darker table, later ones on top: each placement is (centre_x, centre_y,
+    degrees turned counter-clockwise, scale)."""
+    width, height = size
+    canvas = np.full((height, width), background, np.uint8)
+    for page, (cx, cy, degrees, scale) in zip(pages, placements):
+        h, w = page.shape
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, scale)
+        matrix[:, 2] += (cx - w / 2, cy - h / 2)
+        warped = cv2.warpAffine(page, matrix, (width, height), flags=cv2.INTER_AREA, borderValue=0)
+        mask = cv2.warpAffine(np.full_like(page, 255), matrix, (width, height),
+                              flags=cv2.INTER_NEAREST, borderValue=0)
+        canvas[mask > 0] = warped[mask > 0]
+    return canvas
+
+
+def crooked_feed(page: np.ndarray, degrees: float, scale: float = 0.96,
+                 lid: int = 245) -> np.ndarray:
+    """The sheet fed crooked into a scanner whose window is the page's own size: the corners
+    that stick out are cut off."""
+    h, w = page.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, scale)
+    return cv2.warpAffine(page, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=lid)
+
+
+def crumple(page: np.ndarray, amplitude_pt: float, dpi: int = DPI, seed: int = 3) -> np.ndarray:
+    """A smooth random displacement of up to `amplitude_pt` (knots about 70 mm apart)."""
+    h, w = page.shape
+    rng = np.random.default_rng(seed)
+    knots = (max(3, h // int(200 * dpi / 72) + 3), max(3, w // int(200 * dpi / 72) + 3))
+    dx = cv2.resize(rng.normal(0, 1, knots).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    dy = cv2.resize(rng.normal(0, 1, knots).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    peak = float(np.sqrt(dx * dx + dy * dy).max())
+    dx *= pt_to_px(amplitude_pt, dpi) / peak
+    dy *= pt_to_px(amplitude_pt, dpi) / peak
+    xx, yy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(page, xx + dx, yy + dy, cv2.INTER_LINEAR, borderValue=255)
+
+
+def on_letter(page: np.ndarray, scale: float, dpi: int = DPI) -> np.ndarray:
+    """The A4 page on a US Letter page (612 x 792 pt) at `scale`, centred; what does not fit
+    is cut off."""
+    h, w = page.shape
+    out_w, out_h = round(pt_to_px(612, dpi)), round(pt_to_px(792, dpi))
+    matrix = np.array([[scale, 0, (out_w - w * scale) / 2], [0, scale, (out_h - h * scale) / 2]],
+                      np.float32)
+    return cv2.warpAffine(page, matrix, (out_w, out_h), flags=cv2.INTER_AREA, borderValue=255)
+
+
+def strike_out(image: np.ndarray, box: tuple[float, float, float, float], dpi: int = DPI) -> np.ndarray:
+    """An answer struck out: the circle filled, then a heavy zig-zag scribbled well past it."""
+    draw_marks(image, [box], dpi)
+    x, y, w, h = box
+    cx, cy, reach = x + w / 2, y + h / 2, w / 2 * 1.4
+    points = []
+    for n in range(12):
+        px = cx - reach + n * (2 * reach / 11)
+        py = cy - reach if n % 2 == 0 else cy + reach
+        points.append((round(pt_to_px(px, dpi)), round(pt_to_px(py, dpi))))
+    cv2.polylines(image, [np.array(points, np.int32)], False, PEN,
+                  thickness=max(2, round(pt_to_px(2.0, dpi))))
+    return image
+
+
+def one_bit(image: np.ndarray, threshold: int = 150, dithered: bool = False) -> np.ndarray:
+    """A 1-bit (black and white) scan of the page: a fixed threshold, or greys dithered into
+    black dots as many scanners do."""
+    if dithered:
+        return np.array(Image.fromarray(image).convert("1")).astype(np.uint8) * 255
+    return np.where(image > threshold, 255, 0).astype(np.uint8)

@@ -178,6 +178,38 @@ def test_print_writes_the_pdf_and_says_which_serials(home: Path, out_dir: Path) 
     assert f"Wrote 3 sheets of satisfaction v{VERSION} for LOR-01 (serials 1-3)" in result.stdout
 
 
+def test_print_on_letter_paper_makes_letter_pages(home: Path, out_dir: Path) -> None:
+    import pypdfium2
+
+    out = out_dir / "letter.pdf"
+    result = seda(*print_args(out, count="2"), "--paper", "letter")
+    assert result.exit_code == 0, result.output
+    assert "on US Letter" in result.stdout
+    document = pypdfium2.PdfDocument(str(out))
+    try:
+        assert [tuple(round(v) for v in page.get_size()) for page in document] == [(612, 792)] * 2
+    finally:
+        document.close()
+
+
+def test_print_on_a4_is_the_default(home: Path, out_dir: Path) -> None:
+    import pypdfium2
+
+    out = out_dir / "a4.pdf"
+    assert seda(*print_args(out, count="1")).exit_code == 0
+    document = pypdfium2.PdfDocument(str(out))
+    try:
+        assert tuple(round(v) for v in document[0].get_size()) == (595, 842)
+    finally:
+        document.close()
+
+
+def test_print_on_unknown_paper_is_a_usage_error(home: Path, out_dir: Path) -> None:
+    result = seda(*print_args(out_dir / "x.pdf"), "--paper", "legal")
+    assert result.exit_code == 2
+    assert not (out_dir / "x.pdf").exists()
+
+
 def test_first_print_for_a_new_office_says_a_key_was_created(home: Path, out_dir: Path) -> None:
     result = seda(*print_args(out_dir / "x.pdf"))
     assert result.exit_code == 0, result.output

@@ -316,7 +316,7 @@ def test_a_page_that_crashes_the_reader_is_reported_and_the_next_is_read(
         tmp_path, monkeypatch, printed_sheets, marked_pages):
     import scanner.pipeline as pipeline
 
-    real = pipeline.read_page
+    real = pipeline.read_sheets
     calls = []
 
     def flaky(gray, *args, **kwargs):
@@ -325,7 +325,7 @@ def test_a_page_that_crashes_the_reader_is_reported_and_the_next_is_read(
             raise RuntimeError("boom")
         return real(gray, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "read_page", flaky)
+    monkeypatch.setattr(pipeline, "read_sheets", flaky)
     first = save(marked_pages[0], tmp_path / "a.png")
     second = save(marked_pages[1], tmp_path / "b.png")
     results = list(scan_paths([first, second], home=printed_sheets.home))

@@ -14,7 +14,6 @@ import pytest
 from PIL import Image
 
 from scanner.page import read_page
-from scanner.pipeline import make_lookups
 from scanner_fixtures import (
     FAINT,
     FILLED_ANSWERS,
@@ -22,8 +21,9 @@ from scanner_fixtures import (
     draw_marks,
     fill,
     jpeg_bytes,
+    all_null,
     layout,
-    open_ledger,
+    lookups,  # noqa: F401 - a fixture
     printed_sheets,  # noqa: F401 - a fixture
     question_ids,
     rotate,
@@ -31,15 +31,8 @@ from scanner_fixtures import (
     write_comment,
 )
 
-ALL_NULL = {qid: None for qid in question_ids()}
+ALL_NULL = all_null()
 FILLED_READ = {**ALL_NULL, **FILLED_ANSWERS}
-
-
-@pytest.fixture(scope="module")
-def lookups(printed_sheets):
-    ledger = open_ledger(printed_sheets.home)
-    yield make_lookups(printed_sheets.home, ledger)
-    ledger.close()
 
 
 @pytest.fixture(scope="module")
@@ -227,11 +220,29 @@ def test_blank_sheet_has_no_marks_through_print_and_scan_effects(printed_sheets,
     assert result.flags == {}
 
 
-def test_sheet_with_only_one_corner_marker_goes_to_review_not_a_guess(filled_page, lookups):
+@pytest.mark.parametrize("kept", [(0,), (2,), (), (1, 3)])
+def test_sheet_with_corner_markers_cut_off_is_placed_by_its_code_and_circles(filled_page, lookups,
+                                                                            kept):
+    page = filled_page.copy()
+    for marker_id, box in layout().fiducials:
+        if marker_id not in kept:
+            blank_out(page, box, margin=3)
+    result = read_page(page, lookups)
+    assert result.status == "accepted"
+    assert result.answers == FILLED_READ
+    assert result.registration.describe()["markers"] == list(kept)
+    assert result.registration.describe()["structure"] > 0.9
+
+
+def test_sheet_whose_circles_cannot_be_found_goes_to_review_not_a_guess(filled_page, lookups):
+    """Three markers cut off and the answer area washed out: the code still names the sheet,
+    but nothing places its boxes, so every question goes to a person."""
     page = filled_page.copy()
     for marker_id, box in layout().fiducials:
         if marker_id != 0:
             blank_out(page, box, margin=3)
+    top = min(b[1] for q in layout().questions for _, b in q.options)
+    page[int(top * 150 / 72) - 10:, :] = 255
     result = read_page(page, lookups)
     assert (result.status, result.reason) == ("review", "registration")
     assert result.answers == ALL_NULL
