@@ -156,14 +156,14 @@ def lang():
 @login_required("office_manager")
 def dashboard():
     form = state().form
-    corrections = dashboard_lib.corrections_from(ledger().records("review_decision"))
-    summary = dashboard_lib.summarize(ledger().records("survey_response"), form,
-                                      datetime.now(timezone.utc), corrections)
+    summary = dashboard_lib.summarize(ledger().records("survey_response"),
+                                      ledger().records("review_decision"), form,
+                                      datetime.now(timezone.utc))
     labels = {q.id: q.label for q in form.questions}
     matched_options = form.question("matched_announcement").options \
         if any(q.id == "matched_announcement" for q in form.questions) else ()
     return render_template("staff/dashboard.html", summary=summary, labels=labels,
-                           matched_options=matched_options,
+                           matched_options=matched_options, questions=form.questions,
                            now=datetime.now(timezone.utc))
 
 

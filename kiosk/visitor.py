@@ -17,6 +17,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
 
 from forms import Question
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
+from forms.responses import kiosk_response
 from sync.ledger import LedgerConflict
 
 from . import cases as case_lib
@@ -185,14 +186,9 @@ def submit_survey():
     visit = g.visit
     config = state().config
     form = state().form
-    body = {
-        "source": "kiosk",
-        "form": form.id,
-        "form_version": form.version,
-        "answers": {q.id: visit.survey_answers.get(q.id) for q in form.questions},
-        "kiosk_id": config.kiosk_id,
-        "visit": visit.public_id,
-    }
+    body = kiosk_response(form=form.id, form_version=form.version,
+                          answers={q.id: visit.survey_answers.get(q.id) for q in form.questions},
+                          kiosk_id=config.kiosk_id, visit=visit.public_id, complete=True)
     def store(ledger):
         try:
             return ledger.append("survey_response", body, office=config.office,

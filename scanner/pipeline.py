@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from forms import SheetCode, builtin_catalog, load_key
+from forms.responses import paper_response, review_item
 from sync import Ledger, OfficeSyncState, default_ledger_path
 
 from .images import PDF_DPI, expand_inputs, iter_pages
@@ -107,35 +108,22 @@ def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) ->
                                            meta={"role": "sheet_image",
                                                  "of_sheet": result.code.sheet_id})
             sheet_image = record.body["sha256"]
-        body = {
-            "source": "paper",
-            "form": result.code.form,
-            "form_version": result.code.form_version,
-            "sheet": result.code.sheet_id,
-            "serial": result.code.serial,
-            "status": result.status,
-            "reason": result.reason,
-            "answers": result.answers,
-            "flags": result.flags,
-            "candidates": result.candidates,
-            "writing": result.writing,
-            "attachments": attachments,
-            "sheet_image": sheet_image,
-            "scan": {"file": Path(result.source).name, "page": result.page},
-        }
-        if result.registration is not None:
-            body["registration"] = {"markers": list(result.registration.markers),
-                                    "residual_pt": round(result.registration.residual_pt, 3)}
-        if replaces:
-            body["replaces"] = replaces
+        body = paper_response(
+            form=result.code.form, form_version=result.code.form_version,
+            sheet=result.code.sheet_id, serial=result.code.serial, status=result.status,
+            reason=result.reason, answers=result.answers, flags=result.flags,
+            candidates=result.candidates, writing=result.writing, attachments=attachments,
+            sheet_image=sheet_image, scan={"file": Path(result.source).name, "page": result.page},
+            registration=None if result.registration is None else {
+                "markers": list(result.registration.markers),
+                "residual_pt": round(result.registration.residual_pt, 3)},
+            replaces=replaces)
         response = ledger.append("survey_response", body, office=office)
         for question, reason in result.flags.items():
-            ledger.append("review_item", {
-                "response": response.uuid, "sheet_id": result.code.sheet_id,
-                "question": question, "reason": reason,
-                "machine_value": result.candidates.get(question),
-                "crop": attachments.get(question), "sheet_image": sheet_image,
-            }, office=office)
+            ledger.append("review_item", review_item(
+                response=response.uuid, sheet_id=result.code.sheet_id, question=question,
+                reason=reason, machine_value=result.candidates.get(question),
+                crop=attachments.get(question), sheet_image=sheet_image), office=office)
         if replaces:
             ledger.append("audit", {"event": "rescan", "sheet_id": result.code.sheet_id,
                                     "replaced": replaces, "by": response.uuid}, office=office)

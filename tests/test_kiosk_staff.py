@@ -170,17 +170,30 @@ def test_dashboard_counts_kiosk_and_paper_and_averages_per_question(manager, kio
 
 
 def test_dashboard_counts_a_reviewed_paper_answer_with_the_persons_value(kiosk_home):
-    from kiosk.dashboard import corrections_from, summarize
+    from kiosk.dashboard import summarize
     from forms import builtin_catalog
     with open_ledger(kiosk_home) as ledger:
-        response = ledger.append("survey_response", {"source": "paper", "form": "satisfaction",
-                                                     "answers": {"workflow": None}}, office="LOR-01")
-        ledger.append("review_decision", {"response": response.uuid, "question": "workflow",
-                                          "value": 3}, office="LOR-01")
-        summary = summarize(ledger.records("survey_response"), builtin_catalog().get("satisfaction"),
-                            datetime.now(timezone.utc),
-                            corrections_from(ledger.records("review_decision")))
+        response = ledger.append("survey_response", {
+            "source": "paper", "form": "satisfaction", "form_version": 1, "status": "review",
+            "answers": {"workflow": None}, "flags": {"workflow": "faint"}}, office="LOR-01")
+        ledger.append("review_decision", {"item": "i1", "response": response.uuid,
+                                          "question": "workflow", "value": 3}, office="LOR-01")
+        summary = summarize(ledger.records("survey_response"), ledger.records("review_decision"),
+                            builtin_catalog().get("satisfaction"), datetime.now(timezone.utc))
     assert summary.scales["workflow"].average("paper") == 3
+    assert summary.figures["questions"]["workflow"]["answered"] == 1
+
+
+def test_dashboard_counts_an_unreviewed_paper_answer_as_pending(manager, kiosk_home):
+    with open_ledger(kiosk_home) as ledger:
+        ledger.append("survey_response", {
+            "source": "paper", "form": "satisfaction", "form_version": 1, "status": "review",
+            "answers": {"workflow": None, "overall": 4}, "flags": {"workflow": "faint"}},
+            office="LOR-01")
+    html = manager.get("/staff/").get_data(as_text=True)
+    row = re.search(r'id="q-workflow".*?</tr>', html, re.S).group(0)
+    assert re.search(r'class="answered">۰<', row) and re.search(r'class="pending">۱<', row)
+    assert re.search(r'id="month-responses".*?class="paper">۱<', html, re.S)
 
 
 # -- cases ----------------------------------------------------------------------------------
