@@ -96,13 +96,16 @@ def test_report_cli_refuses_a_bad_month_in_one_line(month: str, tmp_path: Path) 
     result = CliRunner().invoke(central_group, ["report", "--month", month, "--out", str(tmp_path / "r.pdf"),
                                                 "--store", str(tmp_path / "c.sqlite3")])
     assert result.exit_code != 0
-    assert result.output.strip().splitlines() == [f"Error: Invalid Jalali month {month!r}; use the form 1405-09."]
+    assert result.output.strip().splitlines() == [
+        f"«{month}» ماه شمسی به شکل ۱۴۰۵-۰۹ نیست. / {month!r} is not a Jalali month like 1405-09."]
+    assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "c.sqlite3").exists()
 
 
-def test_report_cli_unwritable_path_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+def test_report_cli_unwritable_path_is_one_line_and_leaves_nothing(filled: Store, store_url: str,
+                                                                   tmp_path: Path) -> None:
     out = tmp_path / "missing" / "r.pdf"
     result = CliRunner().invoke(central_group, ["report", "--month", "1405-09", "--out", str(out),
-                                                "--store", str(tmp_path / "c.sqlite3")])
+                                                "--store", store_url])
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and "Cannot write" in result.output
     assert not out.parent.exists()

@@ -264,18 +264,107 @@ def publish_command(feed: str, key: str, json_file, office: str, delete: bool,
     click.echo(f"Published {feed}/{key} (cursor {cursor}).")
 
 
-# -- analysis: monthly report and exports (issue #6; see docs/central-analysis.md) ----------------
+# -- analysis: figures, monthly report and exports (see docs/central-analysis.md) ------------------
 
 
-def _month_option(month: str) -> str:
-    from forms.persian import InvalidInput
+class _Refused(click.ClickException):
+    """A refusal said once in Persian and once in English, on one line, exit code 1."""
+
+    def __init__(self, fa: str, en: str) -> None:
+        super().__init__(f"{fa} / {en}")
+
+    def show(self, file=None) -> None:  # noqa: D401 - click's signature
+        click.echo(self.format_message(), err=True)
+
+
+def _analysis_store(store_url: str | None) -> Store:
+    """The existing central store (never a new, empty one made by asking for a report)."""
+    url = resolve_store_url(store_url)
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            store = open_store(url, migrate=False)
+            with store.connect() as db:
+                exists = db.one("SELECT to_regclass('records') IS NOT NULL")[0]
+        except Exception as exc:  # noqa: BLE001 - any driver error becomes one readable line
+            raise _Refused("به انبار مرکزی وصل نشد.", f"Cannot open the central store: {exc}".splitlines()[0]) from None
+    else:
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise _Refused(f"انبار مرکزی در {path} نیست.", f"No central store at {path}.")
+        store = open_store(path, migrate=False)
+        with store.connect() as db:
+            exists = db.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'") is not None
+    if not exists:
+        where = "این پایگاه PostgreSQL" if store.dialect == "postgresql" else str(url)
+        where_en = "This PostgreSQL database" if store.dialect == "postgresql" else str(url)
+        raise _Refused(f"{where} انبار مرکزی صدا نیست.", f"{where_en} is not a Seda central store.")
+    store.migrate()
+    return store
+
+
+def _checked_month(month: str) -> str:
+    """A Jalali YYYY-MM that has begun (Tehran time), or a refusal that says what is wrong."""
+    from datetime import datetime, timezone
+
+    from forms.persian import InvalidInput, to_persian_digits
 
     from .analysis import month_key
+    from .web.insight import current_month
     try:
         year, number = month_key(month)
     except (InvalidInput, ValueError):
-        raise click.ClickException(f"Invalid Jalali month {month!r}; use the form 1405-09.") from None
-    return f"{year:04d}-{number:02d}"
+        raise _Refused(f"«{month}» ماه شمسی به شکل ۱۴۰۵-۰۹ نیست.",
+                       f"{month!r} is not a Jalali month like 1405-09.") from None
+    label = f"{year:04d}-{number:02d}"
+    if year >= 1700:
+        raise _Refused(f"{to_persian_digits(label)} ماه میلادی است؛ ماه شمسی بنویسید، مانند ۱۴۰۵-۰۹.",
+                       f"{label} looks like a Gregorian month; give the Jalali month, e.g. 1405-09.")
+    if year < 1300:
+        raise _Refused(f"سال {to_persian_digits(year)} درست نیست؛ ماه شمسی بنویسید، مانند ۱۴۰۵-۰۹.",
+                       f"The year {year} is not plausible; give the Jalali month, e.g. 1405-09.")
+    if (year, number) > current_month(datetime.now(timezone.utc)):
+        raise _Refused(f"ماه {to_persian_digits(label)} هنوز نرسیده است.", f"The month {label} has not begun yet.")
+    return label
+
+
+def _checked_office(store: Store, office: str | None) -> str | None:
+    if office is None:
+        return None
+    office = office.strip()
+    if store.office(office) is None:
+        with store.connect() as db:
+            if db.one("SELECT 1 FROM records WHERE office = ? LIMIT 1", (office,)) is None:
+                raise _Refused(f"اداره‌ای با کد {office} در انبار مرکزی نیست.",
+                               f"No office {office} is known to the central store.")
+    return office
+
+
+@central_group.command("figures")
+@click.option("--month", required=True, help="Jalali month, e.g. 1405-09.")
+@click.option("--office", default=None, help="Only this office (default: every office).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@store_option
+def figures_command(month: str, office: str | None, as_json: bool, store_url: str | None) -> None:
+    """The numbers behind the dashboard and the monthly report: responses, every question's
+    answered / pending review / per-option counts / mean, cases answered on time, desks,
+    waiting time and responses per working day."""
+    from .figures import figures
+
+    month = _checked_month(month)
+    store = _analysis_store(store_url)
+    office = _checked_office(store, office)
+    found = figures(store, month, office)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False))
+        return
+    r, c = found["responses"], found["cases"]
+    click.echo(f"{month}{' ' + office if office else ''}: {r['total']} responses ({r['paper']} paper,"
+               f" {r['kiosk']} kiosk; {r['incomplete']} incomplete)")
+    for qid, q in found["questions"].items():
+        mean = f", mean {q['mean']:.2f}" if q["mean"] is not None else ""
+        click.echo(f"  {qid:<22} answered {q['answered']}, pending review {q['pending_review']}{mean}")
+    click.echo(f"cases received {c['received']}: {c['answered_on_time']} answered on time,"
+               f" {c['answered_late']} late, {c['open']} open ({c['open_overdue']} overdue)")
 
 
 @central_group.command("report")
@@ -287,12 +376,14 @@ def _month_option(month: str) -> str:
 @store_option
 def report_command(month: str, out: Path, office: str | None, min_responses: int,
                    store_url: str | None) -> None:
-    """Write the monthly satisfaction report (Persian PDF with charts)."""
+    """Write the monthly report for a director (Persian PDF: a plain summary on page 1,
+    details after)."""
     from .exports import ExportError
     from .report import write_report
 
-    month = _month_option(month)
-    store = _open(store_url)
+    month = _checked_month(month)
+    store = _analysis_store(store_url)
+    office = _checked_office(store, office)
     try:
         pages = write_report(store, month, out, office=office, min_responses=min_responses)
     except ExportError as exc:
@@ -314,8 +405,9 @@ def export_command(what: str, month: str, fmt: str, out: Path, office: str | Non
     """Export a month of survey responses or cases as CSV (UTF-8 with BOM) or XLSX."""
     from .exports import ExportError, export
 
-    month = _month_option(month)
-    store = _open(store_url)
+    month = _checked_month(month)
+    store = _analysis_store(store_url)
+    office = _checked_office(store, office)
     try:
         count = export(store, what, month, out, fmt=fmt, office=office,
                        include_oversight=include_oversight)
