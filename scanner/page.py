@@ -1,8 +1,9 @@
 """Reading one page: image in, page result out.  The pure core of the scanner.
 
 It never guesses.  A page is `rejected` when it is not a sheet we may read (with the reason),
-`review` when any answer is not certain (each such question flagged with why), and `accepted`
-only when every box was judged with a margin.  What a look-up needs from the installation
+`review` when any answer is not certain (each such question flagged with why), `blank` when
+it is a genuine sheet nobody filled in (no mark, no doubt, no writing: not a response), and
+`accepted` only when every box was judged with a margin.  What a look-up needs from the installation
 (office keys, issued serials, stored sheets) comes in as plain functions, so the core has no
 I/O of its own.
 """
@@ -329,5 +330,21 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
             result.candidates[qid] = candidate
             if want_crops:
                 result.crops[qid] = rectify(gray, registration, boxes.question_areas[qid])
-    result.status = "review" if result.flags else "accepted"
+    if result.flags:
+        result.status = "review"
+    elif is_unfilled(result):
+        # Nobody filled this sheet in: it is not a response, and its serial stays free, so the
+        # same sheet handed to a visitor later is read then like any other.
+        result.status, result.reason = "blank", "blank_sheet"
+        result.crops = {}
+        if seen is not None:
+            seen.discard(result.code.sheet_id)
+    else:
+        result.status = "accepted"
     return result
+
+
+def is_unfilled(result: PageResult) -> bool:
+    """No box marked (or doubtful) and no handwriting anywhere: a sheet nobody filled in."""
+    return (not result.flags and not any(result.writing.values())
+            and all(value is None or value == [] for value in result.answers.values()))

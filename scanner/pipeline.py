@@ -4,6 +4,8 @@
 `store=True` writes each readable sheet into the office ledger in one transaction: the
 response, its comment and evidence crops, and one review item per flagged question.  Rejected
 pages are reported, never stored; forged and never-issued sheets also leave an audit record.
+Blank sheets (nothing marked or written) are reported and not stored, so their serial stays
+free for the day someone fills them in.
 """
 from __future__ import annotations
 
@@ -87,6 +89,8 @@ def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) ->
     """Write one page into the ledger atomically; return the response uuid (None if rejected)."""
     result = read.result
     office = result.code.office if result.code else "UNKNOWN"
+    if result.status == "blank":
+        return None  # not a response: nothing to keep, and the serial stays usable
     if result.status == "rejected":
         if result.reason in SECURITY_REASONS:
             ledger.append("audit", {"event": "scan_rejected", "reason": result.reason,
@@ -148,7 +152,7 @@ def _read_file(path: Path, lookups: Lookups, dpi: int, rescan: bool, want_crops:
             yield _Read(result)
             continue
         read = _Read(result)
-        if want_crops and result.status != "rejected":
+        if want_crops and result.status not in ("rejected", "blank"):
             read.crops = {q: _png(img) for q, img in result.crops.items()}
             result.crops = {}
             if result.status == "review":
@@ -207,7 +211,7 @@ def _finish(read: _Read, ledger: Ledger | None, store: bool, rescan: bool, seen:
             lookups: Lookups) -> PageResult:
     """Run-wide duplicate check, then store; the main process is the only ledger writer."""
     result = read.result
-    if result.status != "rejected" and result.code is not None:
+    if result.status not in ("rejected", "blank") and result.code is not None:
         if result.code.sheet_id in seen:
             result.status, result.reason, result.detail = ("rejected", "duplicate_sheet",
                                                             result.code.sheet_id)
@@ -216,6 +220,6 @@ def _finish(read: _Read, ledger: Ledger | None, store: bool, rescan: bool, seen:
             seen.add(result.code.sheet_id)
     if store and ledger is not None:
         replaces = lookups.stored(result.code) if (rescan and result.code and
-                                                   result.status != "rejected") else None
+                                                   result.status not in ("rejected", "blank")) else None
         store_result(ledger, read, replaces=replaces)
     return result

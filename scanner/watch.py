@@ -120,7 +120,7 @@ class HotFolder:
             target.with_name(target.name + ".reason.txt").write_text("\n".join(lines) + "\n",
                                                                       encoding="utf-8")
         claimed.replace(target)
-        counts = {s: sum(r["status"] == s for r in results) for s in ("accepted", "review", "rejected")}
+        counts = {s: sum(r["status"] == s for r in results) for s in ("accepted", "review", "rejected", "blank")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no pages"
         return Outcome(claimed.name, "failed" if file_failed else "done", summary)
 
