@@ -200,9 +200,10 @@ def drop_analysis_indexes(store) -> None:
 
 def refreshed(store) -> None:
     """Bring the roll-ups up to date before a query: made if missing, new records folded."""
-    if not rollups.has_rollups(store):
+    found = rollups.state(store)
+    if found == "missing":
         rollups.ensure_rollups(store)
-    else:
+    elif found == "waiting":
         rollups.refresh_rollups(store)
 
 

@@ -15,7 +15,8 @@ office and the centre give the same numbers for the same records.  Beside them:
   office and service;
 - ``offices``: per office (every registered one, so one that stops shows up with zeros):
   responses, paper and kiosk, working days in the month so far, responses per working day,
-  working days without any response and without a paper sheet, the last day with each.
+  working days without any response and without a paper sheet, the last day with each, and
+  how many working days have passed since (an office that stopped handing out sheets).
 """
 from __future__ import annotations
 
@@ -286,6 +287,16 @@ def office_days(store, month: str | tuple[int, int], office: str | None = None, 
         kiosk = sum(d.get("kiosk", 0) for d in per_day.values())
         with_any = [d for d, c in per_day.items() if sum(c.values())]
         with_paper = [d for d, c in per_day.items() if c.get("paper")]
+        def trailing(has: list[str]) -> int:
+            """Working days at the end of the month so far with none (the office stopped?)."""
+            marks = set(has)
+            count = 0
+            for day in reversed(working):
+                if day.isoformat() in marks:
+                    break
+                count += 1
+            return count
+
         out[code] = {
             "name": names.get(code), "responses": paper + kiosk, "paper": paper, "kiosk": kiosk,
             "working_days": len(working),
@@ -294,6 +305,8 @@ def office_days(store, month: str | tuple[int, int], office: str | None = None, 
             "working_days_without_paper": sum(1 for d in working if not per_day.get(d.isoformat(), {}).get("paper")),
             "last_response_day": max(with_any) if with_any else None,
             "last_paper_day": max(with_paper) if with_paper else None,
+            "working_days_since_last_response": trailing(with_any),
+            "working_days_since_last_paper": trailing(with_paper),
         }
     return out
 

@@ -48,7 +48,7 @@ from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for
 from .workdays import TEHRAN
 
 __all__ = ["ANSWERS", "COUNTERS", "DAYS", "ROLLUPS", "VERSION", "drop_rollups", "ensure_rollups",
-           "has_rollups", "refresh_rollups", "rollup_sql", "settled_in", "tehran_day"]
+           "has_rollups", "refresh_rollups", "rollup_sql", "settled_in", "state", "tehran_day"]
 
 #: Bump when what the roll-ups hold changes: stores with another version are rebuilt.
 VERSION = 2
@@ -115,6 +115,25 @@ def rollup_sql(dialect: str) -> list[str]:
     statements.append(f"INSERT INTO counters (name, value) VALUES ('{_VERSION_KEY}', {VERSION})"
                       f" ON CONFLICT (name) DO UPDATE SET value = {VERSION}")
     return statements
+
+
+def state(store) -> str:
+    """"missing" (no roll-ups of this version), "waiting" (records to fold) or "current", in
+    one query on SQLite and two on PostgreSQL: every figure asks this first."""
+    with store.connect() as db:
+        if store.dialect == "sqlite":
+            version, folded, waiting = db.one(
+                f"SELECT (SELECT value FROM counters WHERE name = '{_VERSION_KEY}'),"
+                f" (SELECT value FROM counters WHERE name = '{_FOLDED}'),"
+                f" EXISTS (SELECT 1 FROM records WHERE id > COALESCE((SELECT value FROM counters"
+                f" WHERE name = '{_FOLDED}'), 9223372036854775807) AND +kind IN {_kinds_sql()})")
+            if version is None or int(version) != VERSION or folded is None:
+                return "missing"
+            return "waiting" if waiting else "current"
+        version = db.one(f"SELECT value FROM counters WHERE name = '{_VERSION_KEY}'")
+        if version is None or int(version[0]) != VERSION:
+            return "missing"
+        return "waiting" if db.one("SELECT 1 FROM analysis_pending LIMIT 1") else "current"
 
 
 def has_rollups(store) -> bool:

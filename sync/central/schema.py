@@ -24,6 +24,10 @@ order and never edited once shipped, like the office ledger's migrations.
   answer, time-stamped and signed by a person), ``users`` / ``sessions`` (argon2 hashes;
   only a session token's SHA-256 is stored), ``audit_log`` (every view of personal data and
   every change), ``settings``.
+- step 4, the call list (issue #10): ``call_marks``, what the central analyst noted about
+  calling back a visitor who agreed to be contacted (called / not reachable / done), by
+  survey response; who is on the list is derived from the responses (rollups.py), the marks
+  are not, so a rebuild of the roll-ups never loses them.
 """
 from __future__ import annotations
 
@@ -130,6 +134,15 @@ _CASEWORK = """
         ('oversight', 'حراست و بازرسی', 'Oversight (security and inspection)', 'oversight', '2026-11-30T00:00:00Z');
     """
 
+_CALL_MARKS = """
+    CREATE TABLE call_marks (
+        response   TEXT PRIMARY KEY,
+        status     TEXT NOT NULL CHECK (status IN ('called', 'unreachable', 'done')),
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    """
+
 SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     (1, """
     CREATE TABLE offices (
@@ -220,6 +233,7 @@ SQLITE_STEPS: tuple[tuple[int, str], ...] = (
         WHERE feed = 'case_update';
     """),
     (3, _CASEWORK.format(id=_SQLITE_ID)),
+    (4, _CALL_MARKS),
 )
 
 POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
@@ -312,4 +326,5 @@ POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
         WHERE feed = 'case_update';
     """),
     (3, _CASEWORK.format(id=_PG_ID)),
+    (4, _CALL_MARKS),
 )
