@@ -1,4 +1,4 @@
-"""Staff pages: dashboard, cases, sheet printing, paper review queue and scan upload.
+"""Staff pages: dashboard, cases, call list, sheet printing, paper review queue and scan upload.
 
 Behind a login (argon2 passwords, see :mod:`kiosk.accounts`) and a CSRF token on every form.
 They live under ``/staff`` on the same server, but no visitor screen links here, and the staff
@@ -165,6 +165,40 @@ def dashboard():
     return render_template("staff/dashboard.html", summary=summary, labels=labels,
                            matched_options=matched_options, questions=form.questions,
                            now=datetime.now(timezone.utc))
+
+
+@bp.route("/calls")
+@login_required("office_manager")
+def calls():
+    """Visitors who agreed to be called back, with their mobile number; every view is audited."""
+    from . import calls as calls_lib
+
+    include_done = request.args.get("all") == "1"
+    entries = calls_lib.call_entries(ledger().records("survey_response"), ledger().records("review_decision"),
+                                     ledger().records("audit"), include_done=include_done)
+    ledger().append("audit", {"event": "call_list_view", "by": g.staff.name, "shown": len(entries),
+                              "include_done": include_done}, office=state().config.office)
+    return render_template("staff/calls.html", entries=entries, include_done=include_done,
+                           marks=calls_lib.MARKS)
+
+
+@bp.route("/calls/<response_uuid>", methods=["POST"])
+@login_required("office_manager")
+def call_mark(response_uuid: str):
+    """Mark one entry called / not reachable / done (an audit record in the ledger)."""
+    from . import calls as calls_lib
+
+    status = request.form.get("status", "")
+    listed = {e.response for e in calls_lib.call_entries(
+        ledger().records("survey_response"), ledger().records("review_decision"), ledger().records("audit"),
+        include_done=True)}
+    if status not in calls_lib.MARKS or response_uuid not in listed:
+        flash(_("staff_call_bad"))
+        return redirect(url_for(".calls")), 303
+    ledger().append("audit", {"event": "call_mark", "response": response_uuid, "status": status,
+                              "by": g.staff.name}, office=state().config.office)
+    flash(_("staff_call_saved"))
+    return redirect(url_for(".calls", all="1" if request.form.get("all") == "1" else None))
 
 
 def _office_cases():
