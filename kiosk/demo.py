@@ -21,9 +21,11 @@ import numpy as np
 import pypdfium2
 
 from forms import build_layout, builtin_catalog, seda_home
+from forms.responses import kiosk_response
 from sync import Ledger, default_ledger_path, sync_once, write_settings
 from sync.central.casework import Casework
 from sync.central.demo_seed import DEMO_USERS, seed_central_demo
+from sync.central.figures import set_office_name
 from sync.central.server import start_central
 from sync.central.store import open_store
 from sync.identity import ensure_office_key, public_key_hex
@@ -96,10 +98,10 @@ def _seed(home: Path, central_store, echo) -> list[str]:
         for n in range(KIOSK_SURVEYS):
             answers = {q.id: rng.choice(q.options).value for q in form.questions
                        if q.kind == "single" and q.id != "follow_up_consent"}
-            ledger.append("survey_response", {
-                "source": "kiosk", "form": form.id, "form_version": form.version,
-                "answers": answers, "kiosk_id": "kiosk-1", "visit": secrets.token_hex(8),
-            }, office=DEMO_OFFICE, created_at=now - timedelta(hours=n * 7))
+            ledger.append("survey_response", kiosk_response(
+                form=form.id, form_version=form.version, answers=answers, kiosk_id="kiosk-1",
+                visit=secrets.token_hex(8), complete=True),
+                office=DEMO_OFFICE, created_at=now - timedelta(hours=n * 7))
         drafts = [
             CaseDraft(type="complaint", service="smart_id_card", anonymous=False,
                       text="سه بار برای تحویل کارت هوشمند ملی مراجعه کردم و هر بار گفتند آماده نیست.",
@@ -140,6 +142,7 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     key, _ = ensure_office_key(home)
     if central_store.office(DEMO_OFFICE) is None:
         central_store.add_office(DEMO_OFFICE, public_key_hex(key))
+        set_office_name(central_store, DEMO_OFFICE, "اداره ثبت احوال (نمونه)", "Civil Registration Office (demo)")
     write_settings(home, SyncSettings(office=DEMO_OFFICE, central_url=central.url,
                                       interval_seconds=10.0, max_backoff_seconds=60.0))
     config = KioskConfig.load(home, office=DEMO_OFFICE)

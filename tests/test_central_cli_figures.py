@@ -75,3 +75,11 @@ def test_an_unknown_office_is_an_error(answered: Store, store_url: str, command:
     assert result.output.strip().splitlines() == [
         "اداره‌ای با کد NOPE-1 در انبار مرکزی نیست. / No office NOPE-1 is known to the central store."]
     assert not out.exists()
+
+
+def test_an_office_is_named_for_the_reports(answered: Store, store_url: str, tmp_path: Path) -> None:
+    from sync.central.figures import office_names
+
+    result = run(["office", "name", "THR-012", "--fa", "ثبت احوال منطقه ۱۲", "--store", store_url], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert office_names(answered)["THR-012"] == {"fa": "ثبت احوال منطقه ۱۲", "en": "ثبت احوال منطقه ۱۲"}

@@ -213,7 +213,8 @@ def test_an_office_that_stops_handing_out_sheets_shows_up(store: Store) -> None:
     assert thr["working_days"] == isf["working_days"] > 20
     assert thr["working_days_without_paper"] == thr["working_days"] - 6
     assert thr["last_paper_day"] == "2026-11-28"
-    assert thr["working_days_since_last_paper"] == thr["working_days"] - 6
+    assert thr["working_days_since_last_paper"] == thr["working_days"] - 6 and thr["stopped"]
+    assert isf["stopped"]
     assert isf["responses"] == 0 and isf["working_days_without_responses"] == isf["working_days"]
 
 

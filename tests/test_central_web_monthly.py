@@ -75,11 +75,13 @@ def test_the_dashboard_marks_an_office_that_stopped_handing_out_sheets(store: St
 
     store.add_office("ISF-001", public_key_hex(Ed25519PrivateKey.generate().public_key()))
     F.set_office_name(store, "ISF-001", "ثبت احوال اصفهان", "Isfahan civil registration")
-    add_response(store, source="paper", overall=4, extra={"status": "accepted"})
+    add_response(store, source="paper", overall=4, extra={"status": "accepted"},
+                 created_at="2026-12-19T08:00:00.000000Z")  # the clock says 2026-12-20
     html = html_of(client_for(store), "/analysis/?month=1405-09")
     table = html[html.index('id="table-per-day"'):html.index("</table>", html.index('id="table-per-day"'))]
     silent = re.search(r'<tr class="attention"><th scope="row">ثبت احوال اصفهان \(ISF-001\).*?</tr>', table, re.S)
-    assert silent and "بیش از ۳ روز کاری بدون برگه کاغذی" in silent.group(0)
+    assert silent and "دست\u200cکم ۳ روز کاری اخیر بی\u200cپاسخ" in silent.group(0)
+    assert '<tr class=""><th scope="row">THR-012' in table  # a sheet yesterday: not marked
 
 
 def test_the_dashboard_counts_cases_answered_on_time_per_unit(store: Store) -> None:

@@ -3,12 +3,15 @@
     seda central serve --store postgresql://seda@db/seda --port 8750
     seda central office add THR-012 --public-key 3b6a...  (or --public-key thr012.pub)
     seda central office revoke THR-012
+    seda central office name THR-012 --fa "ثبت احوال منطقه ۱۲ تهران"
     seda central import E:/seda-THR-012.batches --ack-out E:/seda-THR-012.ack.json
     seda central refusals          # the central log of refused batches and requests
     seda central conflicts         # records kept for an operator
     seda central case-update 1234-5678-9 --status answered --answer "..."
     seda central publish catalogue passport-renewal --json entry.json
     seda central api-key add city-app --office THR-012   # Open311 key, printed once
+    seda central figures --month 1405-09 --office THR-012 --json
+    seda central report --month 1405-09 --out azar.pdf
 
 The store is ``--store``, else ``$SEDA_CENTRAL_STORE``, else ``$SEDA_HOME/central.sqlite3``.
 """
@@ -119,9 +122,31 @@ def office_revoke(code: str, store_url: str | None) -> None:
 @office_group.command("list")
 @store_option
 def office_list(store_url: str | None) -> None:
-    """List registered offices."""
-    for office in _open(store_url).offices():
-        click.echo(f"{office.code:<16} {office.status:<8} {office.public_key}")
+    """List registered offices (with their names, where given)."""
+    from .figures import office_names
+
+    store = _open(store_url)
+    names = office_names(store)
+    for office in store.offices():
+        name = names.get(office.code, {}).get("fa", "")
+        click.echo(f"{office.code:<16} {office.status:<8} {office.public_key}  {name}".rstrip())
+
+
+@office_group.command("name")
+@click.argument("code")
+@click.option("--fa", "name_fa", required=True, help="The office's name in Persian, as reports show it.")
+@click.option("--en", "name_en", default=None, help="The English name (default: the Persian one).")
+@store_option
+def office_name(code: str, name_fa: str, name_en: str | None, store_url: str | None) -> None:
+    """Name office CODE for the dashboard and the monthly report (else they show its code)."""
+    from .figures import set_office_name
+
+    try:
+        validate_office_code(code)
+        set_office_name(_open(store_url), code, name_fa, name_en)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Office {code} is named {name_fa}.")
 
 
 @central_group.group("api-key")

@@ -15,8 +15,9 @@ office and the centre give the same numbers for the same records.  Beside them:
   office and service;
 - ``offices``: per office (every registered one, so one that stops shows up with zeros):
   responses, paper and kiosk, working days in the month so far, responses per working day,
-  working days without any response and without a paper sheet, the last day with each, and
-  how many working days have passed since (an office that stopped handing out sheets).
+  working days without any response and without a paper sheet, the last day with each, how
+  many working days have passed since, and ``stopped``: :data:`STOPPED_AFTER` working days or
+  more without any response, or without a paper sheet after some were handed out this month.
 """
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ __all__ = ["WAITING_QUESTION", "case_figures", "desk_figures", "figures", "offic
            "office_names", "response_figures", "set_office_name", "waiting_figures"]
 
 WAITING_QUESTION = "waiting_time"
+#: Working days without a response (or, after paper sheets were handed out, without one) at
+#: the end of the month so far, after which an office is said to have stopped.
+STOPPED_AFTER = 3
 _OFFICE_NAME = "office_name:"
 
 
@@ -308,6 +312,10 @@ def office_days(store, month: str | tuple[int, int], office: str | None = None, 
             "working_days_since_last_response": trailing(with_any),
             "working_days_since_last_paper": trailing(with_paper),
         }
+        entry = out[code]
+        # nothing at all for a while, or paper sheets that were handed out and then stopped
+        entry["stopped"] = (entry["working_days_since_last_response"] >= STOPPED_AFTER
+                            or (bool(with_paper) and entry["working_days_since_last_paper"] >= STOPPED_AFTER))
     return out
 
 

@@ -32,9 +32,6 @@ __all__ = ["CALL_ROLES", "add_call_list", "dashboard_extras"]
 
 #: Mobile numbers of visitors: the analyst who makes the calls, nobody else.
 CALL_ROLES = ("analyst",)
-#: An office with this many working days without a paper sheet at the end of the month so
-#: far is shown as having stopped.
-SILENT_DAYS = 3
 
 register({
     "fa": {
@@ -62,13 +59,13 @@ register({
         "monthly_on_time_share": "سهم پاسخ در مهلت",
         "monthly_median_days": "میانه روزهای کاری تا پاسخ",
         "monthly_per_day": "پاسخ‌ها در هر روز کاری",
-        "monthly_per_day_note": "اداره‌ای که چند روز کاری پیاپی برگه کاغذی نداشته پررنگ شده است؛ شاید دیگر برگه نمی‌دهد.",
+        "monthly_per_day_note": "اداره‌ای که در روزهای کاری اخیر هیچ پاسخی نداشته، یا پس از دادن برگه کاغذی دیگر برگه‌ای نداشته، پررنگ شده است؛ شاید دیگر برگه نمی‌دهد.",
         "monthly_working_days": "روز کاری تاکنون",
         "monthly_responses_per_day": "پاسخ در روز کاری",
         "monthly_days_without_paper": "روز کاری بدون برگه کاغذی",
         "monthly_last_paper": "آخرین برگه کاغذی",
         "monthly_since_paper": "روز کاری از آخرین برگه",
-        "monthly_silent": "بیش از {n} روز کاری بدون برگه کاغذی",
+        "monthly_silent": "دست‌کم {n} روز کاری اخیر بی‌پاسخ یا بی‌برگه کاغذی",
         "insight_nav_calls": "فهرست تماس",
         "calls_title": "فهرست تماس با مراجعان",
         "calls_note": ("مراجعانی که در نظرسنجی موافقت کرده‌اند برای پیگیری نظرشان با آنها تماس گرفته شود، با شماره همراهی"
@@ -113,13 +110,13 @@ register({
         "monthly_on_time_share": "Share answered on time",
         "monthly_median_days": "Median working days to answer",
         "monthly_per_day": "Responses per working day",
-        "monthly_per_day_note": "Offices with several working days in a row without a paper sheet are highlighted: they may have stopped handing them out.",
+        "monthly_per_day_note": "Offices with no response in the last working days, or no paper sheet after handing some out, are highlighted: they may have stopped.",
         "monthly_working_days": "Working days so far",
         "monthly_responses_per_day": "Responses per working day",
         "monthly_days_without_paper": "Working days without paper",
         "monthly_last_paper": "Last paper sheet",
         "monthly_since_paper": "Working days since",
-        "monthly_silent": "More than {n} working days without a paper sheet",
+        "monthly_silent": "No response, or no paper sheet, in the last {n} working days or more",
         "insight_nav_calls": "Call list",
         "calls_title": "Visitors to call back",
         "calls_note": ("Visitors who agreed in the survey to be contacted about their comment, with the mobile number"
@@ -187,7 +184,7 @@ def dashboard_extras(store: Store, month: str, office: str | None, lang: str,
     office_rows = [_case_row(office_label(code, names, lang), group, lang) for code, group in cases["by_office"].items()]
     day_rows = []
     for code, entry in days.items():
-        silent = entry["working_days_since_last_paper"] >= SILENT_DAYS
+        silent = entry["stopped"]
         day_rows.append({"label": office_label(code, names, lang), "silent": silent, "cells": [
             charts.number(entry["working_days"], lang), charts.number(entry["responses"], lang),
             charts.number(entry["per_working_day"], lang, digits=1),
@@ -199,7 +196,7 @@ def dashboard_extras(store: Store, month: str, office: str | None, lang: str,
             "waiting_headers": [t(f"wait_{o}") for o in options], "waiting_rows": waiting_rows,
             "case_total": _case_row(t("insight_total"), cases, lang) if cases["received"] else None,
             "case_units": unit_rows, "case_offices": office_rows, "day_rows": day_rows,
-            "silent_days": SILENT_DAYS}
+            "silent_days": F.STOPPED_AFTER}
 
 
 def _count_share(count: int, n: int, lang: str) -> str:
