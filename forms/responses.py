@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 
-from .definition import Form, Question
+from .definition import Form
 
 __all__ = [
     "PAPER_STATUSES", "RATING_QUESTIONS", "REVIEW_DECISION", "REVIEW_ITEM", "SOURCES",
@@ -346,24 +346,39 @@ class ResponseFacts:
         return dict(self.ratings).get(question)
 
 
-def _is_answer(value: Any) -> bool:
-    return value is not None and value != "" and value != []
-
-
 def _rating(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value if 1 <= value <= 5 else None
 
 
-def _option_texts(question: Question | None, value: Any) -> list[str]:
+_QUESTIONS: dict[int, tuple[Form, tuple[tuple[str, frozenset[str] | None], ...]]] = {}
+
+
+def _questions_of(form: Form) -> tuple[tuple[str, frozenset[str] | None], ...]:
+    """(question id, the option values it offers as text, or None for digits and text), once
+    per form object: a fold reads millions of responses of the same few forms (and hashing a
+    whole form each time would cost more than reading the response)."""
+    found = _QUESTIONS.get(id(form))
+    if found is None or found[0] is not form:
+        if len(_QUESTIONS) > 256:
+            _QUESTIONS.clear()
+        found = _QUESTIONS[id(form)] = (form, tuple(
+            (q.id, frozenset(str(v) for v in q.option_values()) if q.options else None) for q in form.questions))
+    return found[1]
+
+
+def _option_texts(offered: frozenset[str] | None, value: Any) -> list[str]:
     """The option values chosen, as text; nothing for a question without options (digits,
     text) or a value the form does not offer (never counted under a made-up option)."""
-    if question is None or not question.options:
+    if not offered:
         return []
-    offered = {str(v) for v in question.option_values()}
-    chosen = value if isinstance(value, list) else [value]
-    return [str(v) for v in chosen if not isinstance(v, (bool, dict, list)) and str(v) in offered]
+    if isinstance(value, list):
+        return [str(v) for v in value if not isinstance(v, (bool, dict, list)) and str(v) in offered]
+    if isinstance(value, (bool, dict)):
+        return []
+    text = str(value)
+    return [text] if text in offered else []
 
 
 def response_facts(response: Mapping[str, Any], decisions: Iterable[Decision] = (),
@@ -379,20 +394,24 @@ def response_facts(response: Mapping[str, Any], decisions: Iterable[Decision] = 
     if source == "paper" and response.get("status") == "rejected":
         return None
     answers = effective_answers(response, decisions)
+    pending_now = answers.pending
     writing = response.get("writing") or {}
-    questions = {q.id: q for q in form.questions} if form is not None else {}
-    ids = list(questions) if questions else list(answers)
+    questions = _questions_of(form) if form is not None else tuple((q, None) for q in answers)
     answered, values, ratings = set(), [], []
-    for qid in ids:
+    for qid, offered in questions:
         value = answers.get(qid)
-        if _is_answer(value) or (writing.get(qid) is True and qid not in answers.pending):
-            answered.add(qid)
-        if not _is_answer(value):
+        if value is None or value == "" or value == []:
+            if writing.get(qid) is True and qid not in pending_now:
+                answered.add(qid)
             continue
-        values += [(qid, text) for text in _option_texts(questions.get(qid), value)]
-        if qid in RATING_QUESTIONS and _rating(value) is not None:
-            ratings.append((qid, _rating(value)))
-    pending = frozenset(q for q in answers.pending if not questions or q in questions)
+        answered.add(qid)
+        if offered:
+            values += [(qid, text) for text in _option_texts(offered, value)]
+        if qid in RATING_QUESTIONS:
+            rating = _rating(value)
+            if rating is not None:
+                ratings.append((qid, rating))
+    pending = pending_now if form is None else frozenset(q for q in pending_now if q in dict(questions))
     if not answered and not pending:
         return None
     service = answers.get("service") if "service" in answered and isinstance(answers.get("service"), str) else None

@@ -210,16 +210,46 @@ def refreshed(store) -> None:
 # -- grouped figures ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class GroupStats:
-    """The figures of one group (e.g. one desk of one office in one month)."""
+    """The figures of one group (e.g. one desk of one office in one month).
 
-    key: dict[str, str | None]
-    responses: int
-    means: dict[str, Mean]
-    matched: Share
-    min_responses: int = MIN_RESPONSES
-    incomplete: int = 0
+    Built from the roll-ups' sums (:meth:`of_sums`), its means and share are worked out when
+    first read: a month per office x service x desk is twenty thousand groups, and most
+    callers read a few figures of a few of them."""
+
+    __slots__ = ("key", "responses", "min_responses", "incomplete", "_sums", "_means", "_matched")
+
+    def __init__(self, key: dict[str, str | None], responses: int, means: dict[str, Mean] | None = None,
+                 matched: Share | None = None, min_responses: int = MIN_RESPONSES, incomplete: int = 0,
+                 *, sums: Sequence[Any] | None = None) -> None:
+        self.key = key
+        self.responses = responses
+        self.min_responses = min_responses
+        self.incomplete = incomplete
+        self._sums = sums
+        self._means = means
+        self._matched = matched
+
+    @classmethod
+    def of_sums(cls, key: dict[str, str | None], row: Sequence[Any], min_responses: int) -> GroupStats:
+        """From one result row of sums in :data:`rollups.COUNTERS` order."""
+        return cls(key, int(row[0] or 0), None, None, min_responses, int(row[1] or 0), sums=row)
+
+    @property
+    def means(self) -> dict[str, Mean]:
+        if self._means is None:
+            row = self._sums
+            self._means = {q: mean_interval(int(row[i] or 0), float(row[i + 1] or 0), float(row[i + 2] or 0))
+                           for q, i in _RATING_AT}
+        return self._means
+
+    @property
+    def matched(self) -> Share:
+        if self._matched is None:
+            row = self._sums
+            self._matched = wilson_interval(int(row[_AT["matched_yes"]] or 0), int(row[_AT["matched_n"]] or 0),
+                                            partly=int(row[_AT["matched_partly"]] or 0))
+        return self._matched
 
     @property
     def sufficient(self) -> bool:
@@ -230,19 +260,20 @@ class GroupStats:
         return {"key": self.key, "responses": self.responses, "sufficient": self.sufficient,
                 "means": {q: m._asdict() for q, m in self.means.items()}, "matched": self.matched._asdict()}
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GroupStats) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        return f"GroupStats({self.key!r}, responses={self.responses})"
+
 
 _AT = {name: i for i, name in enumerate(rollups.COUNTERS)}
+_RATING_AT = tuple((q, _AT[f"{q}_n"]) for q in RATING_QUESTIONS)
 
 
 def _stats(key: dict[str, str | None], row: Sequence[Any], min_responses: int) -> GroupStats:
     """GroupStats from one result row of sums in :data:`rollups.COUNTERS` order."""
-    def value(name: str) -> int:
-        return int(row[_AT[name]] or 0)
-
-    means = {q: mean_interval(value(f"{q}_n"), float(value(f"{q}_sum")), float(value(f"{q}_sq")))
-             for q in RATING_QUESTIONS}
-    matched = wilson_interval(value("matched_yes"), value("matched_n"), partly=value("matched_partly"))
-    return GroupStats(key, value("responses"), means, matched, min_responses, value("incomplete"))
+    return GroupStats.of_sums(key, row, min_responses)
 
 
 def _filters(column: dict[str, str], filters: dict[str, str | None], where: list[str],
@@ -280,12 +311,14 @@ def satisfaction(store, month: str | tuple[int, int], by: Sequence[str] = ("offi
     :data:`DIMENSIONS`; optionally only one office, one source (paper|kiosk) or one service.
     Sorted by the group key; use :func:`rank` to order them fairly."""
     span = months_before(month, months)
-    out = []
+    width = len(by)
+    found = []
     for row in _query(store, by, span, office=office, source=source, service=service):
-        if row[len(by)]:
-            key = {d: (v if v != "" else None) for d, v in zip(by, row[:len(by)])}
-            out.append(_stats(key, row[len(by):], min_responses))
-    return sorted(out, key=lambda g: tuple("" if v is None else str(v) for v in g.key.values()))
+        if row[width]:
+            found.append((row[:width], row))
+    found.sort(key=lambda item: item[0])  # group keys are text ('' for none): key order
+    return [GroupStats.of_sums({d: (v if v != "" else None) for d, v in zip(by, keys)}, row[width:], min_responses)
+            for keys, row in found]
 
 
 def trend(store, month: str | tuple[int, int], months: int = 12, by: Sequence[str] = (), *,

@@ -209,11 +209,11 @@ def desk_figures(store, month: str | tuple[int, int], office: str | None = None)
 def waiting_figures(store, month: str | tuple[int, int], office: str | None = None) -> dict[str, Any]:
     """The waiting-time answers per option: in all, per office, per service, per both."""
     A.refreshed(store)
-    params: list[Any] = [_label(month), WAITING_QUESTION]
+    params: list[Any] = [_label(month)]
     scope = _where(office, params)
     with store.connect() as db:
-        rows = db.all("SELECT office, service, value, sum(n) FROM analysis_answers WHERE month = ?"
-                      f" AND question = ? AND value <> ''{scope} GROUP BY office, service, value", params)
+        rows = db.all("SELECT office, service, value, n FROM analysis_waiting WHERE month = ?"
+                      f"{scope}", params)
     try:
         options = [str(v) for v in survey_form().question(WAITING_QUESTION).option_values()]
     except KeyError:

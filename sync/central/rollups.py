@@ -7,9 +7,10 @@ sums per Jalali month (Tehran), and every figure reads them:
   (month, office, service, source): responses, incomplete kiosk visits, n / sum / sum of
   squares of each 1-5 rating, and question (2)'s answered / yes / partly: what a mean, a t
   interval and a Wilson interval need, additive across groups and months;
-- ``analysis_answers`` (month, office, service, source, question, value): per option value
-  how many chose it; the row with value ``''`` holds how many answered the question at all
-  (``n``) and how many answers still wait for a person (``pending``);
+- ``analysis_answers`` (month, office, source, question, value): per option value how many
+  chose it; the row with value ``''`` holds how many answered the question at all (``n``) and
+  how many answers still wait for a person (``pending``);
+- ``analysis_waiting`` (month, office, service, value): the waiting-time answers per service;
 - ``analysis_by_day`` (Tehran day, office, source): responses per day, so an office that stops
   handing out sheets shows up;
 - ``analysis_calls``: responses whose visitor agreed to be called and left a mobile number
@@ -51,22 +52,25 @@ __all__ = ["ANSWERS", "COUNTERS", "DAYS", "ROLLUPS", "VERSION", "drop_rollups", 
            "has_rollups", "refresh_rollups", "rollup_sql", "settled_in", "state", "tehran_day"]
 
 #: Bump when what the roll-ups hold changes: stores with another version are rebuilt.
-VERSION = 2
+VERSION = 3
 FOLDED_KINDS = ("survey_response", "review_decision")
 ROLLUPS = {"analysis_by_desk": ("month", "office", "service", "desk", "source"),
            "analysis_by_service": ("month", "office", "service", "source")}
 COUNTERS = ("responses", "incomplete",
             *(f"{q}_{s}" for q in RATING_QUESTIONS for s in ("n", "sum", "sq")),
             "matched_n", "matched_yes", "matched_partly")
-ANSWERS = ("month", "office", "service", "source", "question", "value")
+ANSWERS = ("month", "office", "source", "question", "value")
+WAITING = ("month", "office", "service", "value")
+#: The question whose answers are also kept per service (waiting time per office and service).
+WAITING_QUESTION = "waiting_time"
 DAYS = ("day", "office", "source")
 #: Records folded per transaction: ingest can slip in between chunks of a long rebuild.
-CHUNK = 20_000
+CHUNK = 50_000
 _IN = 500
 _FOLDED = "analysis_folded"
 _VERSION_KEY = "analysis_version"
 _LOCK = 5150503
-_DERIVED = ("analysis_by_desk", "analysis_by_service", "analysis_answers", "analysis_by_day",
+_DERIVED = ("analysis_by_desk", "analysis_by_service", "analysis_answers", "analysis_waiting", "analysis_by_day",
             "analysis_calls", "analysis_decisions", "analysis_replaced", "analysis_pending",
             "analysis_months")
 
@@ -82,8 +86,10 @@ def rollup_sql(dialect: str) -> list[str]:
         statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY ({', '.join(keys)}))")
     statements += [
         "CREATE TABLE IF NOT EXISTS analysis_answers (month TEXT NOT NULL, office TEXT NOT NULL,"
-        " service TEXT NOT NULL, source TEXT NOT NULL, question TEXT NOT NULL, value TEXT NOT NULL,"
-        " n BIGINT NOT NULL, pending BIGINT NOT NULL, PRIMARY KEY (month, office, service, source, question, value))",
+        " source TEXT NOT NULL, question TEXT NOT NULL, value TEXT NOT NULL,"
+        " n BIGINT NOT NULL, pending BIGINT NOT NULL, PRIMARY KEY (month, office, source, question, value))",
+        "CREATE TABLE IF NOT EXISTS analysis_waiting (month TEXT NOT NULL, office TEXT NOT NULL,"
+        " service TEXT NOT NULL, value TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (month, office, service, value))",
         "CREATE TABLE IF NOT EXISTS analysis_by_day (day TEXT NOT NULL, office TEXT NOT NULL,"
         " source TEXT NOT NULL, responses BIGINT NOT NULL, PRIMARY KEY (day, office, source))",
         "CREATE TABLE IF NOT EXISTS analysis_calls (response TEXT PRIMARY KEY, office TEXT NOT NULL,"
@@ -159,7 +165,7 @@ def ensure_rollups(store) -> None:
                     db.raw.execute(statement)  # no placeholders: '$$' passes untouched
     refresh_rollups(store)
     with store.connect() as db:
-        for table in (*ROLLUPS, "analysis_answers", "analysis_by_day"):
+        for table in (*ROLLUPS, "analysis_answers", "analysis_waiting", "analysis_by_day"):
             db.raw.execute(f"ANALYZE {table}")
 
 
@@ -397,7 +403,9 @@ class _Deltas:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[tuple, list[int]]] = {
-            "analysis_by_desk": {}, "analysis_by_service": {}, "analysis_answers": {}, "analysis_by_day": {}}
+            "analysis_by_desk": {}, "analysis_by_service": {}, "analysis_by_day": {}}
+        self.answers: dict[tuple, list[int]] = {}   # (month, office, source, question, value) -> [n, pending]
+        self.waiting: dict[tuple, int] = {}
         self.calls: dict[str, tuple[str, str, str] | None] = {}
 
     @staticmethod
@@ -418,23 +426,44 @@ class _Deltas:
         vector = _vector(facts)
         self._bump(self.tables["analysis_by_desk"], (month, office, service, facts.desk or "", source), vector, sign)
         self._bump(self.tables["analysis_by_service"], (month, office, service, source), vector, sign)
-        answers = self.tables["analysis_answers"]
-        for question in facts.answered:
-            self._bump(answers, (month, office, service, source, question, ""), (1, 0), sign)
-        for question in facts.pending:
-            self._bump(answers, (month, office, service, source, question, ""), (0, 1), sign)
-        for question, value in facts.values:
-            self._bump(answers, (month, office, service, source, question, value), (1, 0), sign)
         self._bump(self.tables["analysis_by_day"], (day.isoformat(), office, source), (1,), sign)
+        answers = self.answers
+        for question in facts.answered:
+            key = (month, office, source, question, "")
+            entry = answers.get(key)
+            if entry is None:
+                answers[key] = [sign, 0]
+            else:
+                entry[0] += sign
+        for question in facts.pending:
+            key = (month, office, source, question, "")
+            entry = answers.get(key)
+            if entry is None:
+                answers[key] = [0, sign]
+            else:
+                entry[1] += sign
+        for question, value in facts.values:
+            key = (month, office, source, question, value)
+            entry = answers.get(key)
+            if entry is None:
+                answers[key] = [sign, 0]
+            else:
+                entry[0] += sign
+            if question == WAITING_QUESTION:
+                wkey = (month, office, service, value)
+                self.waiting[wkey] = self.waiting.get(wkey, 0) + sign
 
     def call(self, uuid: str, office: str, created_at: str, facts: ResponseFacts | None) -> None:
         self.calls[uuid] = ((office, jalali_month_of(tehran_day(created_at)), created_at)
                             if facts is not None and facts.call_back else None)
 
     def write(self, db) -> None:
+        self.tables["analysis_answers"] = self.answers
+        self.tables["analysis_waiting"] = {k: [v] for k, v in self.waiting.items()}
         specs = {"analysis_by_desk": (ROLLUPS["analysis_by_desk"], COUNTERS, "responses = 0"),
                  "analysis_by_service": (ROLLUPS["analysis_by_service"], COUNTERS, "responses = 0"),
                  "analysis_answers": (ANSWERS, ("n", "pending"), "n = 0 AND pending = 0"),
+                 "analysis_waiting": (WAITING, ("n",), "n = 0"),
                  "analysis_by_day": (DAYS, ("responses",), "responses = 0")}
         for table, (keys, counters, empty) in specs.items():
             rows = self.tables[table]
