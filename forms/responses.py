@@ -277,6 +277,8 @@ def latest_decisions(decisions: Iterable[Decision]) -> dict[str, Decision]:
     names in ``replaces`` is never it, whatever the clocks say; else the latest time, then the
     uuid, so every reader picks the same one whatever order the decisions arrived in)."""
     unique = {d.uuid: d for d in decisions}
+    if not unique:
+        return {}
     replaced = {d.replaces for d in unique.values() if d.replaces}
     by_item: dict[str, Decision] = {}
     for decision in unique.values():
@@ -310,9 +312,12 @@ def effective_answers(response: Mapping[str, Any], decisions: Iterable[Decision]
     settles it; a decision always wins over the machine.
     """
     answers = dict(response.get("answers") or {})
+    flags = response.get("flags")
+    if not flags and not decisions:
+        return Answers(answers)
     settled = latest_decisions(decisions)
     pending = set()
-    for question in response.get("flags") or {}:
+    for question in flags or {}:
         if question not in settled:
             answers[question] = None
             pending.add(question)

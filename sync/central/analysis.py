@@ -431,10 +431,10 @@ def matched_by_service(store, month: str | tuple[int, int], *, office: str | Non
 
 
 def cases_by_type(store, month: str | tuple[int, int], *, office: str | None = None) -> dict[str, int]:
-    """How many cases of each type (request, complaint, ..., misconduct) arrived in ``month``."""
+    """How many cases of each type (request, complaint, ..., misconduct) arrived in ``month``
+    (by the time the office took them: the cohort :func:`figures.case_figures` follows)."""
     start, end = month_bounds(month)
-    kind = _json_text(store.dialect, ["type"])
-    sql = f"SELECT {kind}, count(*) FROM records WHERE kind = 'case' AND created_at >= ? AND created_at < ?"
+    sql = "SELECT case_type, count(*) FROM cases WHERE received_at >= ? AND received_at < ?"
     params: list[Any] = [start, end]
     if office is not None:
         sql += " AND office = ?"
