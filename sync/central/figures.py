@@ -189,14 +189,20 @@ def case_figures(store, month: str | tuple[int, int], office: str | None = None,
 # -- desks, waiting time, responses per working day ----------------------------------------------
 
 
-def desk_figures(store, month: str | tuple[int, int], office: str | None = None) -> dict[str, Any]:
-    """How many responses name a desk, in all and per office (data quality, not a ranking)."""
+def _month_rows(store, sql: str, month: str | tuple[int, int], office: str | None,
+                tail: str = "") -> list[tuple]:
+    """``sql`` + " WHERE month = ?" (and the office), after bringing the roll-ups up to date."""
     A.refreshed(store)
     params: list[Any] = [_label(month)]
     scope = _where(office, params)
     with store.connect() as db:
-        rows = db.all("SELECT office, CASE WHEN desk = '' THEN 0 ELSE 1 END, sum(responses) FROM analysis_by_desk"
-                      f" WHERE month = ?{scope} GROUP BY 1, 2", params)
+        return db.all(f"{sql} WHERE month = ?{scope}{tail}", params)
+
+
+def desk_figures(store, month: str | tuple[int, int], office: str | None = None) -> dict[str, Any]:
+    """How many responses name a desk, in all and per office (data quality, not a ranking)."""
+    rows = _month_rows(store, "SELECT office, CASE WHEN desk = '' THEN 0 ELSE 1 END, sum(responses)"
+                              " FROM analysis_by_desk", month, office, " GROUP BY 1, 2")
 
     def share(group: dict[str, Any]) -> dict[str, Any]:
         n = group["with_desk"] + group["without_desk"]
@@ -214,12 +220,7 @@ def desk_figures(store, month: str | tuple[int, int], office: str | None = None)
 
 def waiting_figures(store, month: str | tuple[int, int], office: str | None = None) -> dict[str, Any]:
     """The waiting-time answers per option: in all, per office, per service, per both."""
-    A.refreshed(store)
-    params: list[Any] = [_label(month)]
-    scope = _where(office, params)
-    with store.connect() as db:
-        rows = db.all("SELECT office, service, value, n FROM analysis_waiting WHERE month = ?"
-                      f"{scope}", params)
+    rows = _month_rows(store, "SELECT office, service, value, n FROM analysis_waiting", month, office)
     try:
         options = [str(v) for v in survey_form().question(WAITING_QUESTION).option_values()]
     except KeyError:

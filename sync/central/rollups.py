@@ -200,12 +200,11 @@ def settled_in(store, start: str, end: str, office: str | None = None
         params.append(office)
     decisions: dict[str, list[Decision]] = {}
     with store.connect() as db:
-        for uuid, response, item, question, value, replaces, at in db.all(
-                "SELECT d.uuid, d.response, d.item, d.question, d.value, d.replaces, d.at FROM analysis_decisions d"
-                f" JOIN records r ON r.uuid = d.response WHERE {where}", params):
-            decisions.setdefault(response, []).append(
-                Decision(uuid=uuid, at=at, item=item, response=response, question=question,
-                         value=_loads(value), replaces=replaces))
+        columns = ", ".join(f"d.{c}" for c in _DECISION_COLUMNS.split(", "))
+        for row in db.all(f"SELECT {columns} FROM analysis_decisions d JOIN records r ON r.uuid = d.response"
+                          f" WHERE {where}", params):
+            decision = _decision(row)
+            decisions.setdefault(decision.response, []).append(decision)
         replaced = {row[0] for row in db.all(
             f"SELECT x.uuid FROM analysis_replaced x JOIN records r ON r.uuid = x.uuid WHERE {where}", params)}
     return decisions, replaced
@@ -352,16 +351,23 @@ def _counted(db, uuids: Iterable[str], folded: str) -> dict[str, tuple[str, str,
     return out
 
 
+_DECISION_COLUMNS = "uuid, response, item, question, value, replaces, at"
+
+
+def _decision(row: Sequence[Any]) -> Decision:
+    """A row of ``analysis_decisions`` (:data:`_DECISION_COLUMNS`) as a Decision."""
+    uuid, response, item, question, value, replaces, at = row
+    return Decision(uuid=uuid, at=at, item=item, response=response, question=question,
+                    value=_loads(value), replaces=replaces)
+
+
 def _decisions_of(db, uuids: Iterable[str]) -> dict[str, list[Decision]]:
     out: dict[str, list[Decision]] = {}
     for chunk in _chunks(sorted(uuids)):
         marks = ",".join("?" * len(chunk))
-        for uuid, response, item, question, value, replaces, at in db.all(
-                "SELECT uuid, response, item, question, value, replaces, at FROM analysis_decisions"
-                f" WHERE response IN ({marks})", chunk):
-            out.setdefault(response, []).append(
-                Decision(uuid=uuid, at=at, item=item, response=response, question=question,
-                         value=_loads(value), replaces=replaces))
+        for row in db.all(f"SELECT {_DECISION_COLUMNS} FROM analysis_decisions WHERE response IN ({marks})", chunk):
+            decision = _decision(row)
+            out.setdefault(decision.response, []).append(decision)
     return out
 
 
