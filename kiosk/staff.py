@@ -162,8 +162,13 @@ def dashboard():
     labels = {q.id: q.label for q in form.questions}
     matched_options = form.question("matched_announcement").options \
         if any(q.id == "matched_announcement" for q in form.questions) else ()
+    from forms.persian import jalali_month_name
+
+    year, number = (int(part) for part in summary.figures["month"].split("-"))
+    month_label = f"{jalali_month_name(number, 'en' if g.lang == 'en' else 'fa')} {year}"
     return render_template("staff/dashboard.html", summary=summary, labels=labels,
                            matched_options=matched_options, questions=form.questions,
+                           month_label=month_label,
                            now=datetime.now(timezone.utc))
 
 
