@@ -187,6 +187,24 @@ def generate_cases(count: int, months: list[tuple[int, int]], seed: int) -> Iter
         yield record, case
 
 
+def arriving(responses: list[tuple], later: list[tuple], every: int = 20_000) -> Iterator[tuple]:
+    """Responses in the order they arrive, each stretch followed by the review decisions on its
+    sheets (a person settles them at the office, the next sync brings them)."""
+    by_response: dict[str, list[tuple]] = {}
+    for row in later:
+        by_response.setdefault(json.loads(row[4])["response"], []).append(row)
+    waiting: list[tuple] = []
+    for i, row in enumerate(responses, 1):
+        yield row
+        waiting += by_response.pop(row[0], ())
+        if i % every == 0:
+            yield from waiting
+            waiting = []
+    yield from waiting
+    for rows in by_response.values():
+        yield from rows
+
+
 def _chunks(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
     chunk = []
     for row in rows:
@@ -278,15 +296,12 @@ def run(backend: str, url: str, args: argparse.Namespace) -> bool:
     responses, cases = int(RESPONSES * args.scale), int(CASES * args.scale)
     print(f"\n== {backend}: {responses:,} survey responses + {cases:,} cases over "
           f"{months[0][0]}-{months[0][1]:02d}..{args.month}")
-    decisions_total = 0
     if store.record_count() == 0:
         start = time.perf_counter()
         decisions: dict[str, list[tuple]] = {"before": [], "after": []}
         rows = list(generate(responses, "survey_response", months, 1, decisions))
-        decisions_total = len(decisions["before"]) + len(decisions["after"])
         bulk_load(store, iter(decisions["before"]))   # decisions that arrive before their sheets
-        bulk_load(store, iter(rows))
-        bulk_load(store, iter(decisions["after"]))
+        bulk_load(store, arriving(rows, decisions["after"]))
         del rows, decisions
         pairs = list(generate_cases(cases, months, 2))
         bulk_load(store, (record for record, _ in pairs))
@@ -301,7 +316,7 @@ def run(backend: str, url: str, args: argparse.Namespace) -> bool:
                          + ("json_extract(body, '$.status') = 'review'" if store.dialect == "sqlite"
                             else "body::jsonb ->> 'status' = 'review'"))[0]
     print(f"review:  {flagged:,} paper responses with flagged answers, {decisions_total:,} review decisions"
-          " (a third stored before their sheet, one in ten changed with --again)")
+          " (a third stored before their sheet, the rest after it; one in ten changed with --again)")
     start = time.perf_counter()
     folded = analysis.refresh_analysis(store)
     with store.connect() as db:
