@@ -434,10 +434,21 @@ def response_facts(response: Mapping[str, Any], decisions: Iterable[Decision] = 
 # -- days and months (Tehran) --------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
+def _day_of(half_hour: str) -> date:
+    moment = datetime.fromisoformat(half_hour[:13] + (":30" if half_hour[13] == "b" else ":00") + ":00+00:00")
+    return moment.astimezone(_TEHRAN).date()
+
+
 def local_day(created_at: str | datetime) -> date:
     """The Tehran calendar day of a record's UTC time (a response at 23:30 UTC belongs to the
-    next day in Tehran)."""
+    next day in Tehran).  Iran's offsets (+3:30, +4:30 in summer until 1401) put every local
+    midnight at a half hour UTC, so for a stored time ("2026-12-01T08:00:00.000000Z") the day
+    is the same for a whole half hour and is worked out once per half hour: a fold reads
+    millions of them."""
     if isinstance(created_at, str):
+        if len(created_at) >= 16 and created_at[10] == "T" and created_at.endswith("Z"):
+            return _day_of(created_at[:13] + ("b" if created_at[14:16] >= "30" else "a"))
         created_at = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
     return created_at.astimezone(_TEHRAN).date()
 

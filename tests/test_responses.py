@@ -166,3 +166,18 @@ def test_taking_facts_away_undoes_adding_them() -> None:
         tally.add(response_facts(body, form=FORM), -1)
     assert tally.to_json(FORM.questions) == Tally.of(
         response_facts(b, form=FORM) for b in bodies[:5]).to_json(FORM.questions)
+
+
+@pytest.mark.parametrize("utc, day", [
+    ("2026-12-01T20:29:59.999999Z", "2026-12-01"),   # 23:59:59 in Tehran (+3:30)
+    ("2026-12-01T20:30:00.000000Z", "2026-12-02"),   # midnight in Tehran
+    ("2020-06-01T19:29:59.000000Z", "2020-06-01"),   # summer time (+4:30) before 1401
+    ("2020-06-01T19:30:00.000000Z", "2020-06-02"),
+])
+def test_a_records_day_is_its_tehran_calendar_day(utc: str, day: str) -> None:
+    from datetime import date, datetime
+
+    from forms.responses import local_day
+
+    assert local_day(utc) == date.fromisoformat(day)
+    assert local_day(datetime.fromisoformat(utc.replace("Z", "+00:00"))) == date.fromisoformat(day)

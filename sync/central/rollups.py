@@ -38,15 +38,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from forms import builtin_catalog
 from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for, jalali_month_of,
-                             response_facts)
+                             local_day, response_facts)
 
-from .workdays import TEHRAN
 
 __all__ = ["ANSWERS", "COUNTERS", "DAYS", "ROLLUPS", "VERSION", "drop_rollups", "ensure_rollups",
            "has_rollups", "refresh_rollups", "rollup_sql", "settled_in", "state", "tehran_day"]
@@ -379,19 +376,8 @@ def _replaced(db, uuids: Iterable[str]) -> set[str]:
     return out
 
 
-@lru_cache(maxsize=1 << 16)
-def _day_of(half_hour: str) -> date:
-    moment = datetime.fromisoformat(half_hour[:13] + (":30" if half_hour[13] == "b" else ":00") + ":00+00:00")
-    return moment.astimezone(TEHRAN).date()
-
-
-def tehran_day(created_at: str) -> date:
-    """The Tehran calendar day of a stored UTC time ("2026-12-01T08:00:00.000000Z").  Iran's
-    offsets (+3:30, +4:30 in summer until 1401) put every local midnight at a half hour UTC,
-    so the day is the same for a whole half hour and is looked up once per half hour."""
-    if len(created_at) >= 16 and created_at[10] == "T":
-        return _day_of(created_at[:13] + ("b" if created_at[14:16] >= "30" else "a"))
-    return datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(TEHRAN).date()
+#: The Tehran calendar day of a stored UTC time (one look-up per half hour).
+tehran_day = local_day
 
 
 def _vector(facts: ResponseFacts) -> tuple[int, ...]:
