@@ -5,12 +5,13 @@
     .venv/bin/python bench/central_dashboard.py --store postgresql     # $SEDA_TEST_POSTGRES_URL (own schema)
     .venv/bin/python bench/central_dashboard.py --store both --scale 0.1
 
-Loads survey responses (200 offices x 10 desks x 9 services, 60 % kiosk / 40 % paper) and cases
-spread evenly over the 12 Jalali months ending with --month, straight into the records and
-cases tables (bulk inserts / COPY: ingest speed is bench/sync_ingest.py's business), folds the
-responses into the satisfaction roll-ups (timed separately), and runs every dashboard query and
-the case queries behind the units' inboxes --repeat times.  Target: p95 < 500 ms per query on
-SQLite and on PostgreSQL.
+Loads survey responses (200 offices x 10 desks x 9 services, 60 % kiosk / 40 % paper, 30 % of
+the paper ones with flagged answers and people's review decisions, some stored before their
+sheet, some changed again) and cases spread evenly over the 12 Jalali months ending with
+--month, straight into the records and cases tables (bulk inserts / COPY: ingest speed is
+bench/sync_ingest.py's business), folds them into the roll-ups of effective answers (timed
+separately), and runs every dashboard, figures and report query and the case queries behind the
+units' inboxes --repeat times.  Target: p95 < 500 ms per query on SQLite and on PostgreSQL.
 """
 from __future__ import annotations
 
@@ -30,7 +31,11 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from datetime import datetime, timezone  # noqa: E402
+
 from sync.central import analysis, open_store  # noqa: E402
+from sync.central import calls as C  # noqa: E402
+from sync.central import figures as F  # noqa: E402
 from sync.central.casework import OVERSIGHT, Casework  # noqa: E402
 from sync.central.duplicates import text_key  # noqa: E402
 from sync.central.store import Store  # noqa: E402
@@ -42,7 +47,9 @@ DESKS = 10
 SERVICES = ("birth_registration", "death_registration", "smart_id_card", "duplicate_birth_certificate",
             "marriage_divorce", "record_correction", "birth_certificate_renewal", "certificates", "other")
 CASE_TYPES = ("request", "complaint", "suggestion", "criticism", "misconduct", "voice")
+WAITING = ("under_10", "10_30", "30_60", "over_60")
 TARGET_MS = 500.0
+BENCH_NOW = datetime(2026, 12, 21, 12, tzinfo=timezone.utc)  # the end of 1405-09
 COLUMNS = ("uuid", "office", "kind", "created_at", "body", "fingerprint", "tracking_code", "receipt",
            "received_at")
 
@@ -68,7 +75,24 @@ def _instants(months: list[tuple[int, int]], rng: random.Random) -> Callable[[],
     return pick
 
 
-def generate(count: int, kind: str, months: list[tuple[int, int]], seed: int) -> Iterator[tuple]:
+FLAGGABLE = ("workflow", "staff_behaviour", "overall", "service", "desk", "matched_announcement")
+
+
+def _decision_row(rng: random.Random, response: str, office: str, question: str, value, when: str,
+                  replaces: str | None = None) -> tuple[str, tuple]:
+    uid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    body = {"item": f"{response}:{question}", "response": response, "sheet_id": "bench", "question": question,
+            "value": value, "machine_value": None, "reason": "multiple", "by": "bench", "replaces": replaces}
+    return uid, (uid, office, "review_decision", when, json.dumps(body, separators=(",", ":")),
+                 "%064x" % rng.getrandbits(256), None, "bench", "2026-12-21T00:00:00.000000Z")
+
+
+def generate(count: int, kind: str, months: list[tuple[int, int]], seed: int,
+             decisions: dict[str, list[tuple]] | None = None) -> Iterator[tuple]:
+    """Rows for ``records``.  Survey responses: 60 % kiosk (a tenth of them incomplete), 40 %
+    paper, of which 30 % have one or two questions flagged for review; when ``decisions`` is
+    given, 85 % of those flags get a person's decision (one in ten changed again with --again),
+    collected there under "before" (a third: loaded before their sheets) or "after"."""
     rng = random.Random(seed)
     when = _instants(months, rng)
     for i in range(count):
@@ -77,18 +101,41 @@ def generate(count: int, kind: str, months: list[tuple[int, int]], seed: int) ->
             quality = 2 + (office % 7) / 3  # offices differ, so the figures are not all equal
             def score() -> int:
                 return max(1, min(5, round(rng.gauss(quality, 1.1))))
-            body = {"source": "kiosk" if rng.random() < 0.6 else "paper", "form": "satisfaction",
-                    "form_version": 1,
-                    "answers": {"service": SERVICES[rng.randrange(len(SERVICES))], "workflow": score(),
-                                "matched_announcement": rng.choice(("yes", "yes", "partly", "no")),
-                                "staff_behaviour": score(), "waiting_time": "10_30", "overall": score(),
-                                "desk": f"{rng.randrange(1, DESKS + 1):02d}"}}
+            answers = {"service": SERVICES[rng.randrange(len(SERVICES))], "workflow": score(),
+                       "matched_announcement": rng.choice(("yes", "yes", "partly", "no")),
+                       "staff_behaviour": score(), "waiting_time": rng.choice(WAITING), "overall": score(),
+                       "desk": f"{rng.randrange(1, DESKS + 1):02d}" if rng.random() < 0.8 else None}
+            source = "kiosk" if rng.random() < 0.6 else "paper"
+            body = {"source": source, "form": "satisfaction", "form_version": 1, "answers": answers}
+            uid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            created = when()
+            if source == "kiosk":
+                body["complete"] = rng.random() >= 0.1
+            else:
+                body.update(status="accepted", sheet=f"{office_code(office)}/satisfaction/1/{i}", serial=i, flags={})
+                if rng.random() < 0.3:
+                    flagged = rng.sample(FLAGGABLE, rng.randint(1, 2))
+                    for question in flagged:
+                        machine = answers[question]
+                        answers[question] = None
+                        body["flags"][question] = "multiple"
+                        if decisions is not None and rng.random() < 0.85:
+                            bucket = decisions["before" if rng.random() < 1 / 3 else "after"]
+                            first, row = _decision_row(rng, uid, office_code(office), question, machine, created)
+                            bucket.append(row)
+                            if rng.random() < 0.1:
+                                bucket.append(_decision_row(rng, uid, office_code(office), question, machine,
+                                                            created, replaces=first)[1])
+                    body["status"] = "review"
             tracking = None
-        else:
-            tracking = f"{seed:02d}{i:010d}"
-            body = {"tracking_code": tracking, "type": rng.choice(CASE_TYPES),
-                    "service": SERVICES[rng.randrange(len(SERVICES))], "text": "متن نمونه درخواست",
-                    "anonymous": rng.random() < 0.3, "channel": "kiosk", "route": "office", "attachments": []}
+            yield (uid, office_code(office), kind, created,
+                   json.dumps(body, ensure_ascii=False, separators=(",", ":")), "%064x" % rng.getrandbits(256),
+                   tracking, "bench", "2026-12-21T00:00:00.000000Z")
+            continue
+        tracking = f"{seed:02d}{i:010d}"
+        body = {"tracking_code": tracking, "type": rng.choice(CASE_TYPES),
+                "service": SERVICES[rng.randrange(len(SERVICES))], "text": "متن نمونه درخواست",
+                "anonymous": rng.random() < 0.3, "channel": "kiosk", "route": "office", "attachments": []}
         yield (str(uuid.UUID(int=rng.getrandbits(128), version=4)), office_code(office), kind, when(),
                json.dumps(body, ensure_ascii=False, separators=(",", ":")), "%064x" % rng.getrandbits(256),
                tracking, "bench", "2026-12-21T00:00:00.000000Z")
@@ -138,6 +185,24 @@ def generate_cases(count: int, months: list[tuple[int, int]], seed: int) -> Iter
                 created, due, created if status in ("answered", "closed") else None, created,
                 person, text_key(text))
         yield record, case
+
+
+def arriving(responses: list[tuple], later: list[tuple], every: int = 20_000) -> Iterator[tuple]:
+    """Responses in the order they arrive, each stretch followed by the review decisions on its
+    sheets (a person settles them at the office, the next sync brings them)."""
+    by_response: dict[str, list[tuple]] = {}
+    for row in later:
+        by_response.setdefault(json.loads(row[4])["response"], []).append(row)
+    waiting: list[tuple] = []
+    for i, row in enumerate(responses, 1):
+        yield row
+        waiting += by_response.pop(row[0], ())
+        if i % every == 0:
+            yield from waiting
+            waiting = []
+    yield from waiting
+    for rows in by_response.values():
+        yield from rows
 
 
 def _chunks(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
@@ -192,6 +257,13 @@ def dashboard_queries(month: str) -> dict[str, Callable[[Store], object]]:
         "trend 12 months x source": lambda s: analysis.trend(s, month, 12, ("source",)),
         "one office: trend 12 months": lambda s: analysis.trend(s, month, 12, office=office),
         "cases per type (month)": lambda s: analysis.cases_by_type(s, month),
+        "figures: responses + questions": lambda s: F.response_figures(s, month),
+        "figures: one office": lambda s: F.response_figures(s, month, office),
+        "figures: cases on time (month)": lambda s: F.case_figures(s, month, now=BENCH_NOW),
+        "figures: desks + waiting time": lambda s: (F.desk_figures(s, month), F.waiting_figures(s, month)),
+        "figures: per working day": lambda s: F.office_days(s, month, now=BENCH_NOW),
+        "seda central figures (all)": lambda s: F.figures(s, month, now=BENCH_NOW),
+        "call list (month)": lambda s: C.call_list(s, month),
     }
 
 
@@ -226,7 +298,11 @@ def run(backend: str, url: str, args: argparse.Namespace) -> bool:
           f"{months[0][0]}-{months[0][1]:02d}..{args.month}")
     if store.record_count() == 0:
         start = time.perf_counter()
-        bulk_load(store, generate(responses, "survey_response", months, 1))
+        decisions: dict[str, list[tuple]] = {"before": [], "after": []}
+        rows = list(generate(responses, "survey_response", months, 1, decisions))
+        bulk_load(store, iter(decisions["before"]))   # decisions that arrive before their sheets
+        bulk_load(store, arriving(rows, decisions["after"]))
+        del rows, decisions
         pairs = list(generate_cases(cases, months, 2))
         bulk_load(store, (record for record, _ in pairs))
         bulk_load(store, (case for _, case in pairs), "cases", CASE_COLUMNS)
@@ -234,11 +310,19 @@ def run(backend: str, url: str, args: argparse.Namespace) -> bool:
         print(f"load:    {time.perf_counter() - start:8.1f} s")
     else:
         print(f"reusing {store.record_count():,} records")
+    with store.connect() as db:
+        decisions_total = db.one("SELECT count(*) FROM records WHERE kind = 'review_decision'")[0]
+        flagged = db.one("SELECT count(*) FROM records WHERE kind = 'survey_response' AND "
+                         + ("json_extract(body, '$.status') = 'review'" if store.dialect == "sqlite"
+                            else "body::jsonb ->> 'status' = 'review'"))[0]
+    print(f"review:  {flagged:,} paper responses with flagged answers, {decisions_total:,} review decisions"
+          " (a third stored before their sheet, the rest after it; one in ten changed with --again)")
     start = time.perf_counter()
     folded = analysis.refresh_analysis(store)
     with store.connect() as db:
         db.raw.execute("VACUUM ANALYZE records" if store.dialect == "postgresql" else "ANALYZE")
-    print(f"fold:    {time.perf_counter() - start:8.1f} s ({folded:,} responses into the roll-ups, once)")
+    print(f"fold:    {time.perf_counter() - start:8.1f} s ({folded:,} responses and decisions into the"
+          " roll-ups, once)")
     ok = True
     print(f"{'query':<38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target p95 < {TARGET_MS:.0f} ms")
     for name, query in {**dashboard_queries(args.month), **case_queries(store)}.items():
@@ -252,14 +336,25 @@ def run(backend: str, url: str, args: argparse.Namespace) -> bool:
         ok &= p95 < TARGET_MS
         print(f"{name:<38} {statistics.median(times):8.1f} {p95:8.1f} {max(times):8.1f}"
               f"  {'ok' if p95 < TARGET_MS else 'SLOW'}")
-    # What a query pays after ingest: new responses wait (past the folded-id counter on SQLite,
-    # in analysis_pending on PostgreSQL) until the next query folds them in.
+    # What a query pays after ingest: new responses and decisions wait (past the folded-id
+    # counter on SQLite, in analysis_pending on PostgreSQL) until the next query folds them in;
+    # decisions for responses already folded move their answers in the roll-ups.
     fresh = max(1000, responses // 500)
-    bulk_load(store, generate(fresh, "survey_response", months[-1:], 3))
+    late: dict[str, list[tuple]] = {"before": [], "after": []}
+    rows = list(generate(fresh, "survey_response", months[-1:], 3, late))
+    with store.connect() as db:
+        old = [row[0] for row in db.all("SELECT uuid FROM records WHERE kind = 'survey_response' AND "
+                                        + ("json_extract(body, '$.status') = 'review'" if store.dialect == "sqlite"
+                                           else "body::jsonb ->> 'status' = 'review'") + " LIMIT 200")]
+    rng = random.Random(9)
+    settled_late = [_decision_row(rng, uid, office_code(0), "workflow", 3, "2026-12-20T08:00:00.000000Z")[1]
+                    for uid in old]
+    bulk_load(store, iter(rows + late["before"] + late["after"] + settled_late))
     t0 = time.perf_counter()
     folded = analysis.refresh_analysis(store)
-    print(f"refresh: {folded:,} new responses folded into the roll-ups in "
-          f"{(time.perf_counter() - t0) * 1000:.0f} ms (paid once, by the next query)")
+    print(f"refresh: {folded:,} new records ({fresh:,} responses, {len(late['before']) + len(late['after'])}"
+          f" of their decisions, {len(settled_late)} late decisions for responses already counted) folded in"
+          f" {(time.perf_counter() - t0) * 1000:.0f} ms (paid once, by the next query)")
     store.close()
     return ok
 

@@ -1,26 +1,31 @@
 """Office dashboard figures: how many visitors answered, and what they said, kiosk vs paper.
 
 Pure functions over ledger records, so the numbers can be checked in a test without a web
-page.  Days and months are Tehran wall-clock days and *Jalali* months, because that is how
-the office reports (a response at 23:30 UTC belongs to the next Tehran day).
+page.  Every response is read through :mod:`forms.responses` (the people's review decisions
+applied, a rescanned sheet counted once, blank sheets and empty visits not at all) and summed
+with :class:`forms.figures.Tally`, exactly as the central office does: the month's figures
+here equal ``seda central figures --month M --office CODE`` for the same records.
+
+Days and months are Tehran wall-clock days and *Jalali* months, because that is how the office
+reports (a response at 23:30 UTC belongs to the next Tehran day).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import jdatetime
-
-from forms import Form
+from forms import Form, FormCatalog, builtin_catalog
+from forms.figures import Tally
+from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for, jalali_month_of,
+                             local_day, response_facts)
 from sync.ledger import Record
 
-__all__ = ["SOURCES", "QuestionFigures", "Summary", "corrections_from", "summarize"]
+__all__ = ["SOURCES", "QuestionFigures", "Summary", "counted_responses", "month_figures",
+           "summarize"]
 
 SOURCES = ("kiosk", "paper")
-_TEHRAN = ZoneInfo("Asia/Tehran")
 
 
 @dataclass
@@ -47,62 +52,71 @@ class Summary:
     scales: dict[str, QuestionFigures] = field(default_factory=dict)
     #: Question (2), "did it match what was announced": value -> count.
     matched: dict[str, int] = field(default_factory=dict)
+    #: This month's figures in the shape of ``seda central figures`` (see forms.figures).
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
-def source_of(record: Record) -> str:
-    """Anything not from the kiosk came from a paper sheet (the scanner's records)."""
-    return "kiosk" if record.body.get("source") == "kiosk" else "paper"
-
-
-def corrections_from(decisions: Iterable[Record]) -> dict[str, dict[str, Any]]:
-    """Review decisions (the scanner's ``review_decision`` records) by response and question.
-
-    A paper answer the machine was unsure of counts with the value a person decided, the
-    latest decision winning, as in ``scanner.review.effective_answers``.
-    """
-    found: dict[str, dict[str, Any]] = {}
+def counted_responses(responses: Iterable[Record], decisions: Iterable[Record],
+                      catalog: FormCatalog | None = None) -> Iterator[tuple[Record, ResponseFacts]]:
+    """Each response that counts, with what it adds: decisions applied, a response that a
+    rescan of its sheet replaced left out, blank ones and refused pages left out."""
+    catalog = catalog or builtin_catalog()
+    by_response: dict[str, list[Decision]] = {}
     for record in decisions:
+        decision = Decision.from_record(record.uuid, record.created_at, record.body)
+        by_response.setdefault(decision.response, []).append(decision)
+    responses = list(responses)
+    replaced = {r.body.get("replaces") for r in responses if r.body.get("replaces")}
+    for record in responses:
+        if record.uuid in replaced:
+            continue
         body = record.body
-        if "response" in body and "question" in body:
-            found.setdefault(body["response"], {})[body["question"]] = body.get("value")
-    return found
+        facts = response_facts(body, by_response.get(record.uuid, ()),
+                               form_for(catalog, body.get("form"), body.get("form_version")))
+        if facts is not None:
+            yield record, facts
 
 
-def summarize(records: Iterable[Record], form: Form, now: datetime,
-              corrections: Mapping[str, Mapping[str, Any]] | None = None) -> Summary:
-    """Figures for survey responses of ``form`` (any version) as of ``now`` (aware).
+def _month_of(record: Record) -> str:
+    return jalali_month_of(local_day(record.created_at))
 
-    Paper responses the scanner rejected are not counted; ``corrections`` (see
-    :func:`corrections_from`) replace machine readings a person reviewed.
-    """
-    corrections = corrections or {}
-    local_now = now.astimezone(_TEHRAN)
-    today = local_now.date()
-    j_now = jdatetime.date.fromgregorian(date=today)
-    scale_ids = [q.id for q in form.questions if q.scale]
-    summary = Summary(scales={qid: QuestionFigures(qid) for qid in scale_ids})
-    matched_question = "matched_announcement"
-    for record in records:
-        if record.body.get("form") != form.id:
-            continue
-        source = source_of(record)
-        if source == "paper" and record.body.get("status") == "rejected":
-            continue
-        local = record.created_at.astimezone(_TEHRAN).date()
+
+def month_figures(counted: Iterable[tuple[Record, ResponseFacts]], month: str, form: Form,
+                  office: str | None = None) -> dict[str, Any]:
+    """``{"month", "responses", "questions"}`` for one Jalali month ("1405-09")."""
+    tally = Tally()
+    for record, facts in counted:
+        if _month_of(record) == month and (office is None or record.office == office):
+            tally.add(facts)
+    return {"month": month, **tally.to_json(form.questions)}
+
+
+def summarize(responses: Iterable[Record], decisions: Iterable[Record], form: Form,
+              now: datetime, catalog: FormCatalog | None = None) -> Summary:
+    """Figures for the office's survey responses as of ``now`` (aware): counts today, this
+    Jalali month and in all, averages per source, and this month's figures."""
+    today = local_day(now)
+    month = jalali_month_of(today)
+    counted = [(r, f) for r, f in counted_responses(responses, decisions, catalog)
+               if r.body.get("form") == form.id]
+    summary = Summary(scales={q.id: QuestionFigures(q.id) for q in form.questions if q.scale})
+    for record, facts in counted:
+        source = facts.source
+        day = local_day(record.created_at)
         summary.total[source] += 1
-        if local == today:
+        if day == today:
             summary.today[source] += 1
-        j = jdatetime.date.fromgregorian(date=local)
-        if (j.year, j.month) == (j_now.year, j_now.month):
+        if jalali_month_of(day) == month:
             summary.month[source] += 1
-        answers = {**(record.body.get("answers") or {}), **corrections.get(record.uuid, {})}
-        for qid in scale_ids:
-            value = answers.get(qid)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-                continue
-            summary.scales[qid].counts[source] += 1
-            summary.scales[qid].sums[source] += value
-        value = answers.get(matched_question)
-        if isinstance(value, str):
-            summary.matched[value] = summary.matched.get(value, 0) + 1
+        if facts.matched:
+            summary.matched[facts.matched] = summary.matched.get(facts.matched, 0) + 1
+        for qid, value in facts.ratings:
+            if qid in summary.scales:
+                summary.scales[qid].counts[source] += 1
+                summary.scales[qid].sums[source] += value
+        for qid, text in facts.values:  # scale questions that are not among the three ratings
+            if qid in summary.scales and qid not in RATING_QUESTIONS and text.isdigit():
+                summary.scales[qid].counts[source] += 1
+                summary.scales[qid].sums[source] += int(text)
+    summary.figures = month_figures(counted, month, form)
     return summary

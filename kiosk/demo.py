@@ -33,6 +33,7 @@ from forms.private_files import private_folder, write_private
 from sync import Ledger, default_ledger_path, sync_once, write_settings
 from sync.central.casework import Casework
 from sync.central.demo_seed import DEMO_USERS, seed_central_demo
+from sync.central.figures import set_office_name
 from sync.central.server import start_central
 from sync.central.store import open_store
 from sync.identity import ensure_office_key, public_key_hex
@@ -163,6 +164,7 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     key, _ = ensure_office_key(home)
     if central_store.office(DEMO_OFFICE) is None:
         central_store.add_office(DEMO_OFFICE, public_key_hex(key))
+        set_office_name(central_store, DEMO_OFFICE, "اداره ثبت احوال (نمونه)", "Civil Registration Office (demo)")
     settings = SyncSettings(office=DEMO_OFFICE, central_url=central.url, interval_seconds=10.0,
                             max_backoff_seconds=60.0)
     write_settings(home, settings)

@@ -1,4 +1,4 @@
-"""Staff pages: dashboard, cases, sheet printing, paper review queue and scan upload.
+"""Staff pages: dashboard, cases, call list, sheet printing, paper review queue and scan upload.
 
 Behind a login (argon2 passwords, see :mod:`kiosk.accounts`) and a CSRF token on every form.
 They live under ``/staff`` on the same server, but no visitor screen links here.  A staff
@@ -173,15 +173,54 @@ def lang():
 @login_required("office_manager")
 def dashboard():
     form = state().form
-    corrections = dashboard_lib.corrections_from(ledger().records("review_decision"))
-    summary = dashboard_lib.summarize(ledger().records("survey_response"), form,
-                                      datetime.now(timezone.utc), corrections)
+    summary = dashboard_lib.summarize(ledger().records("survey_response"),
+                                      ledger().records("review_decision"), form,
+                                      datetime.now(timezone.utc))
     labels = {q.id: q.label for q in form.questions}
     matched_options = form.question("matched_announcement").options \
         if any(q.id == "matched_announcement" for q in form.questions) else ()
+    from forms.persian import jalali_month_name
+
+    year, number = (int(part) for part in summary.figures["month"].split("-"))
+    month_label = f"{jalali_month_name(number, 'en' if g.lang == 'en' else 'fa')} {year}"
     return render_template("staff/dashboard.html", summary=summary, labels=labels,
-                           matched_options=matched_options,
+                           matched_options=matched_options, questions=form.questions,
+                           month_label=month_label,
                            now=datetime.now(timezone.utc))
+
+
+@bp.route("/calls")
+@login_required("office_manager")
+def calls():
+    """Visitors who agreed to be called back, with their mobile number; every view is audited."""
+    from . import calls as calls_lib
+
+    include_done = request.args.get("all") == "1"
+    entries = calls_lib.call_entries(ledger().records("survey_response"), ledger().records("review_decision"),
+                                     ledger().records("audit"), include_done=include_done)
+    ledger().append("audit", {"event": "call_list_view", "by": g.staff.name, "shown": len(entries),
+                              "include_done": include_done}, office=state().config.office)
+    return render_template("staff/calls.html", entries=entries, include_done=include_done,
+                           marks=calls_lib.MARKS)
+
+
+@bp.route("/calls/<response_uuid>", methods=["POST"])
+@login_required("office_manager")
+def call_mark(response_uuid: str):
+    """Mark one entry called / not reachable / done (an audit record in the ledger)."""
+    from . import calls as calls_lib
+
+    status = request.form.get("status", "")
+    listed = {e.response for e in calls_lib.call_entries(
+        ledger().records("survey_response"), ledger().records("review_decision"), ledger().records("audit"),
+        include_done=True)}
+    if status not in calls_lib.MARKS or response_uuid not in listed:
+        flash(_("staff_call_bad"))
+        return redirect(url_for(".calls")), 303
+    ledger().append("audit", {"event": "call_mark", "response": response_uuid, "status": status,
+                              "by": g.staff.name}, office=state().config.office)
+    flash(_("staff_call_saved"))
+    return redirect(url_for(".calls", all="1" if request.form.get("all") == "1" else None))
 
 
 def _office_cases():

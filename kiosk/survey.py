@@ -1,7 +1,7 @@
 """What a kiosk survey response says: its answers and whether it is complete.
 
-Pure functions, so the rule is tested without a request and the body builder can be swapped for
-the shared survey-response record format (``forms.responses``) in one place.
+Pure functions, so the rule is tested without a request; the body itself is the shared
+survey-response record (``forms.responses.kiosk_response``).
 
 **Complete** means the visitor sent the survey themselves («پایان و ارسال», or «ارسال نظرسنجی»
 on the last question) *and* answered every question the form marks ``required`` (for the
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from forms import Form
+from forms.responses import kiosk_response
 
 __all__ = ["is_complete", "response_is_complete", "survey_response_body"]
 
@@ -37,12 +38,7 @@ def survey_response_body(form: Form, answers: Mapping[str, Any], *, submitted: b
                          kiosk_id: str, visit: str) -> dict[str, Any]:
     """The ``survey_response`` record body for one kiosk visit; every question id is present,
     ``None`` where the visitor gave no answer."""
-    return {
-        "source": "kiosk",
-        "form": form.id,
-        "form_version": form.version,
-        "answers": {q.id: answers.get(q.id) for q in form.questions},
-        "complete": is_complete(form, answers, submitted=submitted),
-        "kiosk_id": kiosk_id,
-        "visit": visit,
-    }
+    return kiosk_response(form=form.id, form_version=form.version,
+                          answers={q.id: answers.get(q.id) for q in form.questions},
+                          complete=is_complete(form, answers, submitted=submitted),
+                          kiosk_id=kiosk_id, visit=visit)

@@ -12,7 +12,8 @@ from sync import Ledger, default_ledger_path
 
 from .images import PDF_DPI
 
-STATUS_FA = {"accepted": "پذیرفته", "review": "نیاز به بازبینی", "rejected": "رد شد"}
+STATUS_FA = {"accepted": "پذیرفته", "review": "نیاز به بازبینی", "rejected": "رد شد",
+             "blank": "برگه خالی"}
 
 
 class _DefaultToFiles(click.Group):
@@ -45,7 +46,7 @@ def _print_human(result) -> None:
     line = f"{where:<28} {status:<9} {STATUS_FA[status]}"
     if data["sheet"]:
         line += f"  {data['sheet']}"
-    if status == "rejected":
+    if status in ("rejected", "blank"):
         line += f"  {data['reason']}: {data.get('message_fa', '')}"
     elif data["flags"]:
         line += "  " + ", ".join(f"{q}={r}" for q, r in data["flags"].items())
@@ -66,7 +67,7 @@ def scan_files(inputs: tuple[Path, ...], as_json: bool, store: bool, rescan: boo
     """Read sheets from files and folders (the default: seda scan FILE...)."""
     from .pipeline import scan_paths
 
-    counts = {"accepted": 0, "review": 0, "rejected": 0}
+    counts = {"accepted": 0, "review": 0, "rejected": 0, "blank": 0}
     for result in scan_paths(inputs, home=seda_home(), store=store, rescan=rescan, dpi=dpi,
                              workers=max(1, workers)):
         counts[result.status] += 1
@@ -77,8 +78,8 @@ def scan_files(inputs: tuple[Path, ...], as_json: bool, store: bool, rescan: boo
     if not as_json:
         total = sum(counts.values())
         click.echo(f"{total} pages: {counts['accepted']} accepted, {counts['review']} to review, "
-                   f"{counts['rejected']} rejected" + ("" if store or not total else
-                                                       " (not stored: add --store)"), err=True)
+                   f"{counts['rejected']} rejected, {counts['blank']} blank (not stored)"
+                   + ("" if store or not total else " (not stored: add --store)"), err=True)
 
 
 @scan_group.command("watch")

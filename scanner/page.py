@@ -2,9 +2,11 @@
 
 `read_sheets` reads a clean scan straight away; anything else is searched for every sheet it
 holds (`scanner.sheets`), each placed by its markers or its printed circles
-(`scanner.structure`) and read on its own.  It never guesses.  A page is `rejected` when it is not a sheet we may read (with the reason),
-`review` when any answer is not certain (each such question flagged with why), and `accepted`
-only when every box was judged with a margin.  What a look-up needs from the installation
+(`scanner.structure`) and read on its own.  It never guesses.  A page is `rejected` when it is
+not a sheet we may read (with the reason), `review` when any answer is not certain (each such
+question flagged with why), `blank` when it is a genuine sheet nobody filled in (no mark, no
+doubt, no writing: not a response), and `accepted` only when every box was judged with a
+margin.  What a look-up needs from the installation
 (office keys, issued serials, stored sheets) comes in as plain functions, so the core has no
 I/O of its own.
 """
@@ -443,6 +445,7 @@ def read_sheets(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: i
             placement = Placement(registration, search.sightings, None)
             result = _read_sheet(gray, placement, text, lookups, source, page, rescan, seen,
                                  want_crops)
+            _settle_blank([result], seen)
             return _with_scan_warnings(gray, [result])
     placements = locate_sheets(gray, search, FIDUCIAL_BOXES, QR_BOX)
     results: list[PageResult] = []
@@ -474,6 +477,7 @@ def read_sheets(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: i
                                  f"{type(exc).__name__}: {exc}"[:200])
         results.append(result)
     _mark_covered(gray, results, placements)
+    _settle_blank(results, seen)
     for index, result in enumerate(results, start=1):
         result.sheet_index, result.sheets_found = index, len(results)
     return _with_scan_warnings(gray, results)
@@ -565,3 +569,22 @@ def read_page(gray: np.ndarray, lookups: Lookups, *, source: str = "", page: int
     """The first sheet `read_sheets` finds in the image (most images hold one)."""
     return read_sheets(gray, lookups, source=source, page=page, rescan=rescan, seen=seen,
                        want_crops=want_crops)[0]
+
+
+def is_unfilled(result: PageResult) -> bool:
+    """No box marked (or doubtful), nothing crossed out and no handwriting anywhere: a sheet
+    nobody filled in."""
+    return (result.status == "accepted" and not result.flags and not result.crossed_out
+            and not any(result.writing.values())
+            and all(value is None or value == [] for value in result.answers.values()))
+
+
+def _settle_blank(results: list[PageResult], seen: set[str] | None) -> None:
+    """Nobody filled these sheets in: they are not responses, and their serials stay free, so
+    the same sheet handed to a visitor later is read then like any other."""
+    for result in results:
+        if is_unfilled(result):
+            result.status, result.reason = "blank", "blank_sheet"
+            result.crops = {}
+            if seen is not None and result.code is not None:
+                seen.discard(result.code.sheet_id)

@@ -4,6 +4,8 @@
 `store=True` writes each readable sheet into the office ledger in one transaction: the
 response, its comment and evidence crops, and one review item per flagged question.  Rejected
 pages are reported, never stored; forged and never-issued sheets also leave an audit record.
+Blank sheets (nothing marked or written) are reported and not stored, so their serial stays
+free for the day someone fills them in.
 """
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ import multiprocessing
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import cv2
 import numpy as np
 
 from forms import SheetCode, builtin_catalog, load_key
+from forms.responses import paper_response, review_item
 from sync import Ledger, OfficeSyncState, default_ledger_path
 
 from .images import PDF_DPI, expand_inputs, iter_pages, pages_from_bytes
@@ -87,6 +90,8 @@ def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) ->
     """Write one page into the ledger atomically; return the response uuid (None if rejected)."""
     result = read.result
     office = result.code.office if result.code else "UNKNOWN"
+    if result.status == "blank":
+        return None  # not a response: nothing to keep, and the serial stays usable
     if result.status == "rejected":
         if result.reason in SECURITY_REASONS:
             ledger.append("audit", {"event": "scan_rejected", "reason": result.reason,
@@ -108,42 +113,26 @@ def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) ->
                                            meta={"role": "sheet_image",
                                                  "of_sheet": result.code.sheet_id})
             sheet_image = record.body["sha256"]
-        body = {
-            "source": "paper",
-            "form": result.code.form,
-            "form_version": result.code.form_version,
-            "sheet": result.code.sheet_id,
-            "serial": result.code.serial,
-            "status": result.status,
-            "reason": result.reason,
-            "answers": result.answers,
-            "flags": result.flags,
-            "candidates": result.candidates,
-            "writing": result.writing,
-            "attachments": attachments,
-            "sheet_image": sheet_image,
-            "scan": {"file": Path(result.source).name, "page": result.page},
-        }
+        scan: dict[str, Any] = {"file": Path(result.source).name, "page": result.page}
         if result.sheets_found > 1:
-            body["scan"]["sheet_index"] = result.sheet_index
-        if result.crossed_out:
-            body["crossed_out"] = result.crossed_out
+            scan["sheet_index"] = result.sheet_index
         if result.warnings:
-            body["scan"]["warnings"] = list(result.warnings)
-        if result.registration is not None:
-            body["registration"] = result.registration.describe()
-        if replaces:
-            body["replaces"] = replaces
+            scan["warnings"] = list(result.warnings)
+        body = paper_response(
+            form=result.code.form, form_version=result.code.form_version,
+            sheet=result.code.sheet_id, serial=result.code.serial, status=result.status,
+            reason=result.reason, answers=result.answers, flags=result.flags,
+            candidates=result.candidates, writing=result.writing, attachments=attachments,
+            sheet_image=sheet_image, scan=scan, crossed_out=result.crossed_out,
+            registration=None if result.registration is None else result.registration.describe(),
+            replaces=replaces)
         response = ledger.append("survey_response", body, office=office)
         for question, reason in result.flags.items():
-            ledger.append("review_item", {
-                "response": response.uuid, "sheet_id": result.code.sheet_id,
-                "question": question, "reason": reason,
-                "machine_value": result.candidates.get(question),
-                "crop": attachments.get(question), "sheet_image": sheet_image,
-                **({"crossed_out": result.crossed_out[question]}
-                   if question in result.crossed_out else {}),
-            }, office=office)
+            ledger.append("review_item", review_item(
+                response=response.uuid, sheet_id=result.code.sheet_id, question=question,
+                reason=reason, machine_value=result.candidates.get(question),
+                crop=attachments.get(question), sheet_image=sheet_image,
+                crossed_out=result.crossed_out.get(question)), office=office)
         if replaces:
             ledger.append("audit", {"event": "rescan", "sheet_id": result.code.sheet_id,
                                     "replaced": replaces, "by": response.uuid}, office=office)
@@ -174,7 +163,7 @@ def _read_file(path: Path, lookups: Lookups, dpi: int, rescan: bool, want_crops:
 def _with_images(result: PageResult, gray: np.ndarray, want_crops: bool) -> _Read:
     """A result with the images storing it keeps: its crops, and the whole sheet for review."""
     read = _Read(result)
-    if want_crops and result.status != "rejected":
+    if want_crops and result.status not in ("rejected", "blank"):
         read.crops = {q: _png(img) for q, img in result.crops.items()}
         result.crops = {}
         if result.status == "review":
@@ -233,7 +222,7 @@ def _finish(read: _Read, ledger: Ledger | None, store: bool, rescan: bool, seen:
             lookups: Lookups) -> PageResult:
     """Run-wide duplicate check, then store; the main process is the only ledger writer."""
     result = read.result
-    if result.status != "rejected" and result.code is not None:
+    if result.status not in ("rejected", "blank") and result.code is not None:
         if result.code.sheet_id in seen:
             result.status, result.reason, result.detail = ("rejected", "duplicate_sheet",
                                                             result.code.sheet_id)
@@ -242,7 +231,7 @@ def _finish(read: _Read, ledger: Ledger | None, store: bool, rescan: bool, seen:
             seen.add(result.code.sheet_id)
     if store and ledger is not None:
         replaces = lookups.stored(result.code) if (rescan and result.code and
-                                                   result.status != "rejected") else None
+                                                   result.status not in ("rejected", "blank")) else None
         store_result(ledger, read, replaces=replaces)
     return result
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 REASONS: dict[str, tuple[str, str]] = {
     "not_seda_form": ("این صفحه برگه نظرسنجی صدا نیست.", "not a Seda form"),
     "blank_page": ("صفحه خالی است (احتمالاً پشت برگه).", "blank page (the back of a sheet?)"),
+    "blank_sheet": ("این برگه پر نشده است: هیچ گزینه‌ای علامت نخورده و چیزی نوشته نشده. پاسخ شمرده نشد"
+                    " و ثبت نشد؛ همین برگه را می‌توان به مراجع داد و بعداً دوباره اسکن کرد.",
+                    "blank sheet: nothing is marked or written; not counted and not stored, and the"
+                    " same sheet can still be filled in and scanned later"),
     "unreadable_code": ("کد QR برگه خوانده نشد؛ برگه آسیب‌دیده یا ناخواناست.",
                         "the sheet's QR code could not be read"),
     "unknown_office": ("این برگه متعلق به اداره‌ای است که کلید آن در این سامانه نیست.",

@@ -1,8 +1,9 @@
 """The paper review queue: answers the scanner was not sure of, settled by a person.
 
 The machine's reading and the human decision are separate ledger records (`review_item` and
-`review_decision`), so both stay visible and audited; where they differ, the human one wins in
-`effective_answers`.
+`review_decision`, shaped by `forms.responses`), so both stay visible and audited; where they
+differ, the human one wins in `forms.responses.effective_answers`, which the office dashboard
+and the central figures apply the same way.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 from forms import builtin_catalog
 from forms.persian import normalize_input
+from forms.responses import Answers, Decision, review_decision
+from forms.responses import effective_answers as _effective
 from sync import Ledger, Record
 
 BLANK_WORDS = {"-", "blank", "none", "null", "خالی", "بدون پاسخ"}
@@ -118,12 +121,11 @@ def resolve(ledger: Ledger, item_id: str, value: str, by: str, *, again: bool = 
     response = ledger.get(item.response_uuid)
     office = response.office if response else "UNKNOWN"
     with ledger.transaction():
-        decision = ledger.append("review_decision", {
-            "item": item.id, "response": item.response_uuid, "sheet_id": item.sheet,
-            "question": item.question, "value": typed, "machine_value": item.machine_value,
-            "reason": item.reason, "by": by,
-            "replaces": previous[-1].uuid if previous else None,
-        }, office=office)
+        decision = ledger.append("review_decision", review_decision(
+            item=item.id, response=item.response_uuid, sheet_id=item.sheet,
+            question=item.question, value=typed, machine_value=item.machine_value,
+            reason=item.reason, by=by, replaces=previous[-1].uuid if previous else None),
+            office=office)
         ledger.append("audit", {"event": "review_decision", "review_item": item.id,
                                 "decision": decision.uuid,
                                 "sheet_id": item.sheet, "question": item.question, "by": by,
@@ -132,12 +134,16 @@ def resolve(ledger: Ledger, item_id: str, value: str, by: str, *, again: bool = 
     return decision
 
 
-def effective_answers(ledger: Ledger, response_uuid: str) -> dict[str, Any]:
-    """A paper response's answers with every human decision applied (the human one wins)."""
+def decisions_of(ledger: Ledger, response_uuid: str) -> list[Decision]:
+    """The review decisions naming one response, as `forms.responses` reads them."""
+    return [Decision.from_record(d.uuid, d.created_at, d.body)
+            for d in ledger.find("review_decision", "response", response_uuid)]
+
+
+def effective_answers(ledger: Ledger, response_uuid: str) -> Answers:
+    """A paper response's answers with every human decision applied (the latest decision per
+    item wins); ``.pending`` names the flagged questions nobody has decided yet."""
     response = ledger.get(response_uuid)
     if response is None:
         raise ReviewError(f"no response {response_uuid}")
-    answers = dict(response.body.get("answers", {}))
-    for decision in ledger.find("review_decision", "response", response_uuid):
-        answers[decision.body["question"]] = decision.body["value"]
-    return answers
+    return _effective(response.body, decisions_of(ledger, response_uuid))

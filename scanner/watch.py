@@ -131,7 +131,7 @@ class HotFolder:
             write_private(target.with_name(target.name + ".reason.txt"),
                           "\n".join(lines or ["no pages / هیچ صفحه‌ای در فایل نبود"]) + "\n")
         claimed.replace(target)
-        counts = {s: sum(r["status"] == s for r in results) for s in ("accepted", "review", "rejected")}
+        counts = {s: sum(r["status"] == s for r in results) for s in ("accepted", "review", "rejected", "blank")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no pages"
         return Outcome(claimed.name, "failed" if file_failed else "done", summary)
 

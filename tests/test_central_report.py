@@ -96,13 +96,16 @@ def test_report_cli_refuses_a_bad_month_in_one_line(month: str, tmp_path: Path) 
     result = CliRunner().invoke(central_group, ["report", "--month", month, "--out", str(tmp_path / "r.pdf"),
                                                 "--store", str(tmp_path / "c.sqlite3")])
     assert result.exit_code != 0
-    assert result.output.strip().splitlines() == [f"Error: Invalid Jalali month {month!r}; use the form 1405-09."]
+    assert result.output.strip().splitlines() == [
+        f"«{month}» ماه شمسی به شکل ۱۴۰۵-۰۹ نیست. / {month!r} is not a Jalali month like 1405-09."]
+    assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "c.sqlite3").exists()
 
 
-def test_report_cli_unwritable_path_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+def test_report_cli_unwritable_path_is_one_line_and_leaves_nothing(filled: Store, store_url: str,
+                                                                   tmp_path: Path) -> None:
     out = tmp_path / "missing" / "r.pdf"
     result = CliRunner().invoke(central_group, ["report", "--month", "1405-09", "--out", str(out),
-                                                "--store", str(tmp_path / "c.sqlite3")])
+                                                "--store", store_url])
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and "Cannot write" in result.output
     assert not out.parent.exists()
@@ -182,3 +185,58 @@ def test_export_cli_writes_csv_and_xlsx(filled: Store, store_url: str, tmp_path:
                                                     "--out", str(out), "--store", store_url])
         assert result.exit_code == 0, result.output
         assert "Wrote 33 responses" in result.output and out.stat().st_size > 0
+
+
+IN_ABAN = "2026-11-01T08:00:00.000000Z"  # 1405-08-10 in Tehran
+
+
+def _page_text(path: Path, index: int | None = None) -> str:
+    pdf = pypdfium2.PdfDocument(str(path))
+    pages = range(len(pdf)) if index is None else [index]
+    return "".join(pdf[i].get_textpage().get_text_range() for i in pages).replace("\u200c", "")
+
+
+def _add_at(store: Store, created_at: str, bodies: list[dict], office: str = "THR-012") -> None:
+    with store.connect() as db, db.transaction():
+        db.executemany("INSERT INTO records (uuid, office, kind, created_at, body, fingerprint,"
+                       " tracking_code, receipt, received_at) VALUES (?, ?, 'survey_response', ?, ?, 'fp', NULL, 'r', 'now')",
+                       [(str(uuid.uuid4()), office, created_at, json.dumps(b, ensure_ascii=False)) for b in bodies])
+
+
+def test_page_one_gives_the_article_9_figures_with_the_change_from_last_month(store: Store, tmp_path: Path) -> None:
+    _add_at(store, IN_ABAN, [survey(workflow=3, staff_behaviour=4, matched_announcement="no") for _ in range(10)])
+    _add_at(store, IN_AZAR, [survey(workflow=4, staff_behaviour=4) for _ in range(10)])
+    out = tmp_path / "r.pdf"
+    write_report(store, "1405-09", out)
+    first = _page_text(out, 0)
+    assert "گردش کار: ۴٫۰ از ۵" in first and "۱٫۰ بیشتر از آبان (۳٫۰)" in first
+    assert "۱۰۰ واحد درصد بیشتر از آبان" in first
+    assert "رفتار کارکنان: ۴٫۰ از ۵" in first and "همانند آبان (۴٫۰)" in first
+    assert "۱۰ مراجع نظر، پیشنهاد یا انتقاد خود را نوشتند" in first
+
+
+def test_page_one_names_offices_and_the_three_least_satisfying_services_with_enough_answers(
+        store: Store, tmp_path: Path) -> None:
+    from sync.central.figures import set_office_name
+
+    set_office_name(store, "THR-012", "ثبت احوال منطقه ۱۲")
+    for service, overall in (("smart_id_card", 2), ("death_registration", 3), ("other", 4), ("certificates", 5)):
+        _add_at(store, IN_AZAR, [survey(service=service, overall=overall) for _ in range(30)])
+    _add_at(store, IN_AZAR, [survey(service="marriage_divorce", overall=1) for _ in range(29)])  # too few
+    out = tmp_path / "r.pdf"
+    write_report(store, "1405-09", out, office="THR-012")
+    first = _page_text(out, 0)
+    assert "ثبت احوال منطقه ۱۲" in first and "THR" not in first
+    lowest = [line for line in first.splitlines() if "رضایت کلی" in line and "از ۵" in line]
+    assert [("کارت هوشمند ملی" in lowest[0]), ("ثبت وفات" in lowest[1]), ("سایر خدمات" in lowest[2])] == [True] * 3
+    assert len(lowest) == 3 and not any("ازدواج" in line for line in lowest)
+
+
+def test_no_cell_of_the_report_is_cut_off(filled: Store, tmp_path: Path) -> None:
+    from sync.central.figures import set_office_name
+
+    set_office_name(filled, "THR-012", "اداره کل ثبت احوال استان تهران، منطقه دوازده، واحد خدمات الکترونیکی")
+    out = tmp_path / "r.pdf"
+    write_report(filled, "1405-09", out)
+    text = _page_text(out)
+    assert "…" not in text and "واحد خدمات الکترونیکی" in text.replace("\n", " ")

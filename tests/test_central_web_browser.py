@@ -97,7 +97,8 @@ def survey_answers() -> list[dict]:
         answers.append({"desk": "03", "service": "birth_registration", "workflow": 2 + i % 2,
                         "matched_announcement": "no", "staff_behaviour": 3, "overall": 2 + i % 3,
                         "source": "paper"})
-    answers.append({"overall": 2, "comment": "صف خیلی طولانی بود و کسی راهنمایی نکرد."})
+    answers.append({"overall": 2, "comment": "صف خیلی طولانی بود و کسی راهنمایی نکرد.",
+                    "follow_up_consent": "yes", "mobile": "09121234567", "waiting_time": "over_60"})
     answers.append({"overall": 5, "comment": "کارمند باجه‌ی هفت بسیار مؤدب بود، سپاس."})
     answers.append({"overall": 3, "source": "paper", "comment_crop": photo_png()})
     return answers
@@ -292,6 +293,12 @@ def test_analyst_pages(desk):
     desk.visit("/analysis/services/smart_id_card", "09-analysis-service")
     desk.visit("/analysis/comments?writing=any", "10-analysis-comments")
     assert desk.page.locator(".comment-crop").evaluate("img => img.complete && img.naturalWidth > 0")
+    desk.visit("/analysis/calls", "14-analysis-call-list")
+    assert desk.page.locator("#table-calls tbody tr").count() == 1
+    desk.page.select_option("#table-calls select", "called")
+    with desk.page.expect_navigation():
+        desk.page.click("#table-calls button[type=submit]")
+    assert desk.page.locator('#table-calls tr[data-status="called"]').count() == 1
 
 
 def test_auditor_pages(desk, central):

@@ -162,8 +162,14 @@ def test_a_month_that_does_not_exist_is_refused_in_persian(store: Store) -> None
 
 
 def test_cases_are_counted_by_type_and_no_text_is_shown(store: Store) -> None:
-    add(store, [case("complaint", "صف طولانی"), case("complaint", "صف طولانی"),
-                case("misconduct", "کارمند رشوه خواست", route="oversight")])
+    from sync.batch import BatchRecord
+    from sync.central import casework
+
+    rows = [case("complaint", "صف طولانی"), case("complaint", "صف طولانی"),
+            case("misconduct", "کارمند رشوه خواست", route="oversight")]
+    add(store, rows)
+    with store.connect() as db, db.transaction():  # what ingest does with a batch's cases
+        casework.intake(store, db, [BatchRecord(u, k, o, c, json.loads(b)) for u, o, k, c, b in rows], IN_AZAR)
     html = page(analyst(store), "/analysis/?month=1405-09")
     table = section(html, "table-cases")
     assert "شکایت" in table and "<td class=\"n\">۲</td>" in table and "گزارش تخلف" in table

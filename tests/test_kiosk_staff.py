@@ -19,7 +19,7 @@ from kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixt
     MANAGER, OGG_RECORDING, OPERATOR, add_staff, app, client, csrf_token, kiosk_home, make_config,
     open_ledger, staff_login, visit_token)
 
-STAFF_PAGES = ["/staff/", "/staff/cases", "/staff/print", "/staff/review", "/staff/scan"]
+STAFF_PAGES = ["/staff/", "/staff/cases", "/staff/calls", "/staff/print", "/staff/review", "/staff/scan"]
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -171,17 +171,81 @@ def test_dashboard_counts_kiosk_and_paper_and_averages_per_question(manager, kio
 
 
 def test_dashboard_counts_a_reviewed_paper_answer_with_the_persons_value(kiosk_home):
-    from kiosk.dashboard import corrections_from, summarize
+    from kiosk.dashboard import summarize
     from forms import builtin_catalog
     with open_ledger(kiosk_home) as ledger:
-        response = ledger.append("survey_response", {"source": "paper", "form": "satisfaction",
-                                                     "answers": {"workflow": None}}, office="LOR-01")
-        ledger.append("review_decision", {"response": response.uuid, "question": "workflow",
-                                          "value": 3}, office="LOR-01")
-        summary = summarize(ledger.records("survey_response"), builtin_catalog().get("satisfaction"),
-                            datetime.now(timezone.utc),
-                            corrections_from(ledger.records("review_decision")))
+        response = ledger.append("survey_response", {
+            "source": "paper", "form": "satisfaction", "form_version": 1, "status": "review",
+            "answers": {"workflow": None}, "flags": {"workflow": "faint"}}, office="LOR-01")
+        ledger.append("review_decision", {"item": "i1", "response": response.uuid,
+                                          "question": "workflow", "value": 3}, office="LOR-01")
+        summary = summarize(ledger.records("survey_response"), ledger.records("review_decision"),
+                            builtin_catalog().get("satisfaction"), datetime.now(timezone.utc))
     assert summary.scales["workflow"].average("paper") == 3
+    assert summary.figures["questions"]["workflow"]["answered"] == 1
+
+
+def test_dashboard_counts_an_unreviewed_paper_answer_as_pending(manager, kiosk_home):
+    with open_ledger(kiosk_home) as ledger:
+        ledger.append("survey_response", {
+            "source": "paper", "form": "satisfaction", "form_version": 1, "status": "review",
+            "answers": {"workflow": None, "overall": 4}, "flags": {"workflow": "faint"}},
+            office="LOR-01")
+    html = manager.get("/staff/").get_data(as_text=True)
+    row = re.search(r'id="q-workflow".*?</tr>', html, re.S).group(0)
+    assert re.search(r'class="answered">۰<', row) and re.search(r'class="pending">۱<', row)
+    assert re.search(r'id="month-responses".*?class="paper">۱<', html, re.S)
+
+
+# -- call list ------------------------------------------------------------------------------
+
+
+def _consenting(kiosk_home, **answers):
+    with open_ledger(kiosk_home) as ledger:
+        return ledger.append("survey_response", {
+            "source": "kiosk", "form": "satisfaction", "form_version": 1, "complete": True,
+            "answers": {"follow_up_consent": "yes", "mobile": "09121234567",
+                        "comment": "صف خیلی طولانی بود", **answers}}, office="LOR-01").uuid
+
+
+def _audits(kiosk_home, event):
+    with open_ledger(kiosk_home) as ledger:
+        return [r.body for r in ledger.records("audit") if r.body.get("event") == event]
+
+
+def test_call_list_shows_consenting_visitors_and_each_view_is_audited(manager, kiosk_home):
+    wanted = _consenting(kiosk_home)
+    _consenting(kiosk_home, follow_up_consent=None)   # no consent: not listed
+    html = manager.get("/staff/calls").get_data(as_text=True)
+    assert re.findall(r'id="call-([^"]+)"', html) == [wanted]
+    assert "۰۹۱۲۱۲۳۴۵۶۷" in html and "صف خیلی طولانی بود" in html
+    assert _audits(kiosk_home, "call_list_view") == [
+        {"event": "call_list_view", "by": MANAGER[0], "shown": 1, "include_done": False}]
+
+
+def test_call_marks_are_audit_records_and_done_leaves_the_list(manager, kiosk_home):
+    wanted = _consenting(kiosk_home)
+    token = csrf_token(manager.get("/staff/calls").get_data(as_text=True))
+    manager.post(f"/staff/calls/{wanted}", data={"csrf_token": token, "status": "called"})
+    assert 'data-status="called"' in manager.get("/staff/calls").get_data(as_text=True)
+    manager.post(f"/staff/calls/{wanted}", data={"csrf_token": token, "status": "done"})
+    assert f'id="call-{wanted}"' not in manager.get("/staff/calls").get_data(as_text=True)
+    assert f'id="call-{wanted}"' in manager.get("/staff/calls?all=1").get_data(as_text=True)
+    assert [(a["status"], a["by"]) for a in _audits(kiosk_home, "call_mark")] == [
+        ("called", MANAGER[0]), ("done", MANAGER[0])]
+
+
+def test_call_list_is_for_the_office_manager_only(operator, kiosk_home):
+    wanted = _consenting(kiosk_home)
+    assert operator.get("/staff/calls").status_code == 403
+    assert _audits(kiosk_home, "call_list_view") == [] and _audits(kiosk_home, "call_mark") == []
+    assert wanted
+
+
+def test_a_mark_for_a_response_not_on_the_list_is_refused(manager, kiosk_home):
+    token = csrf_token(manager.get("/staff/calls").get_data(as_text=True))
+    manager.post("/staff/calls/00000000-0000-4000-8000-000000000000", data={"csrf_token": token, "status": "done"})
+    assert _audits(kiosk_home, "call_mark") == []
 
 
 # -- cases ----------------------------------------------------------------------------------

@@ -55,9 +55,9 @@ def test_filled_sheet_json_names_the_sheet_and_form(filled_page, lookups):
     assert (data["source"], data["page"]) == ("x.png", 3)
 
 
-def test_blank_sheet_is_accepted_with_every_answer_null(printed_sheets, lookups):
+def test_unfilled_sheet_is_blank_with_every_answer_null(printed_sheets, lookups):
     result = read_page(printed_sheets.page(1), lookups)
-    assert result.status == "accepted"
+    assert (result.status, result.reason) == ("blank", "blank_sheet")
     assert result.answers == ALL_NULL
     assert result.flags == {}
     assert result.candidates == {}   # not even a half-seen mark
@@ -291,7 +291,7 @@ def test_soft_shadow_across_the_sheet_reads_the_same(filled_page, lookups):
 
 def test_soft_shadow_across_a_blank_sheet_marks_nothing(printed_sheets, lookups):
     result = read_page(_shadow(printed_sheets.page(1), 0.45, 60), lookups)
-    assert (result.status, result.answers) == ("accepted", ALL_NULL)
+    assert (result.status, result.answers) == ("blank", ALL_NULL)
 
 
 @pytest.mark.parametrize("softness_px", [15, 40])

@@ -74,6 +74,36 @@ def test_scan_json_prints_one_object_per_page_with_the_contract_keys(tmp_path, m
     assert (lines[0]["status"], lines[0]["reason"], lines[0]["flags"]) == ("accepted", None, {})
 
 
+def test_an_unfilled_sheet_is_blank_with_its_own_persian_message(tmp_path, monkeypatch, printed_sheets):
+    scan = save(printed_sheets.page(2), tmp_path / "unfilled.png")
+    (line,) = _json_lines(_run(monkeypatch, printed_sheets.home, "scan", scan, "--json"))
+    assert CONTRACT_KEYS <= set(line)
+    assert (line["status"], line["reason"], line["sheet"]) == ("blank", "blank_sheet", "LOR-01/satisfaction/3")
+    assert "پر نشده" in line["message_fa"] and "blank sheet" in line["message"]
+
+
+def test_a_blank_sheet_is_not_stored_and_is_read_when_filled_later(tmp_path, monkeypatch, printed_sheets):
+    home = printed_sheets.copy_home(tmp_path / "home")
+    unfilled = save(printed_sheets.page(4), tmp_path / "unfilled.png")
+    (line,) = _json_lines(_run(monkeypatch, home, "scan", unfilled, "--store", "--json"))
+    assert line["status"] == "blank"
+    with open_ledger(home) as ledger:
+        assert ledger.count("survey_response") == 0 and ledger.count("review_item") == 0
+    filled = save(fill(printed_sheets.page(4), FILLED_ANSWERS), tmp_path / "filled.png")
+    (line,) = _json_lines(_run(monkeypatch, home, "scan", filled, "--store", "--json"))
+    assert (line["status"], line["answers"]["overall"]) == ("accepted", FILLED_ANSWERS["overall"])
+    with open_ledger(home) as ledger:
+        assert ledger.count("survey_response") == 1
+
+
+def test_a_blank_and_a_filled_copy_of_one_sheet_in_one_run_keep_the_filled_one(tmp_path, monkeypatch,
+                                                                                  printed_sheets):
+    home = printed_sheets.copy_home(tmp_path / "home")
+    pdf = save_pdf([printed_sheets.page(5), fill(printed_sheets.page(5), FILLED_ANSWERS)], tmp_path / "both.pdf")
+    lines = _json_lines(_run(monkeypatch, home, "scan", pdf, "--store", "--json"))
+    assert [line["status"] for line in lines] == ["blank", "accepted"]
+
+
 def test_scan_json_of_a_rejected_page_keeps_the_contract_keys(tmp_path, monkeypatch,
                                                               printed_sheets):
     white = save(np.full((1754, 1240), 255, np.uint8), tmp_path / "back.png")

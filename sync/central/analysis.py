@@ -12,10 +12,11 @@ person, they are reported with their uncertainty and never ranked on too few ans
   "insufficient data"; they get no rank, ever.
 
 Groups are any of ``office``, ``service``, ``desk``, ``source`` (paper | kiosk) and ``month``
-(the Jalali month in Tehran time).  The SQL is one text for SQLite and PostgreSQL; only the
-field expressions differ.  With :func:`ensure_analysis_indexes` the queries read monthly
-roll-ups (kept current as records arrive, see below) instead of parsing every JSON body;
-:meth:`Store.migrate` makes them, so every store has them.
+(the Jalali month in Tehran time).  Every figure reads the monthly roll-ups of
+:mod:`sync.central.rollups`, which hold the *effective* answers (people's review decisions
+applied, answers still waiting for review counted as pending, rescanned sheets once, blank
+sheets not at all: :func:`forms.responses.response_facts`, as at the office).  The SQL is one
+text for SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
@@ -31,25 +32,23 @@ from zoneinfo import ZoneInfo
 import jdatetime
 
 from forms.persian import parse_jalali_month
+from forms.responses import RATING_QUESTIONS
+
+from . import rollups
 
 __all__ = [
     "COMMENT_PAGE", "DIMENSIONS", "MIN_RESPONSES", "RATING_QUESTIONS", "Comment", "CommentPage",
-    "GroupStats", "Mean", "Share", "ServiceMatch", "analysis_index_sql", "cases_by_type",
+    "GroupStats", "Mean", "Share", "ServiceMatch", "cases_by_type",
     "comment_crop", "comment_index_sql", "comments", "drop_analysis_indexes",
     "ensure_analysis_indexes", "ensure_comment_index", "has_analysis_table", "matched_by_service",
     "mean_interval", "month_bounds", "month_key", "months_before", "rank", "refresh_analysis",
-    "satisfaction", "service_catalogue", "t_quantile", "trend", "wilson_interval",
+    "refreshed", "satisfaction", "service_catalogue", "t_quantile", "trend", "wilson_interval",
 ]
 
 #: Fewer answers than this and a group is "insufficient data": shown, never ranked.
 MIN_RESPONSES = 30
-#: The 1-5 questions: (1) workflow, (3) staff behaviour, and the overall satisfaction.
-RATING_QUESTIONS = ("workflow", "staff_behaviour", "overall")
 #: What figures can be grouped by.
 DIMENSIONS = ("office", "service", "desk", "source", "month")
-#: Paper answers still waiting for a person (or refused) are not counted: the reviewed
-#: record that replaces them is.
-_NOT_COUNTED = ("review", "rejected")
 
 _TEHRAN = ZoneInfo("Asia/Tehran")
 _Z95 = 1.959963984540054
@@ -165,263 +164,92 @@ def _month_label(key: tuple[int, int]) -> str:
     return f"{key[0]:04d}-{key[1]:02d}"
 
 
-# -- dialects: where each field lives -------------------------------------------------------
-
-_ANSWER_FIELDS = ("service", "desk", "workflow", "matched_announcement", "staff_behaviour", "overall")
-_TOP_FIELDS = ("source", "status")
+# -- where a field lives in a JSON body (comments and case counts read records directly) ----------
 
 
 def _json_text(dialect: str, path: Sequence[str], body: str = "body") -> str:
-    """The JSON value at ``path`` in ``body`` as text (NULL when absent), per dialect.
-    On PostgreSQL ``body`` may name a jsonb variable (``b`` in the trigger) instead."""
+    """The JSON value at ``path`` in ``body`` as text (NULL when absent), per dialect."""
     if dialect == "sqlite":
         return f"CAST(json_extract({body}, '$.{'.'.join(path)}') AS TEXT)"
-    source = f"{body}::jsonb" if body.endswith("body") else body
-    return f"({source} #>> '{{{','.join(path)}}}')"
+    return f"({body}::jsonb #>> '{{{','.join(path)}}}')"
 
 
-def _rating(text: str) -> str:
-    """A 1-5 answer as an integer, anything else NULL (so it is not counted)."""
-    return f"(CASE WHEN {text} IN ('1', '2', '3', '4', '5') THEN CAST({text} AS INTEGER) END)"
-
-
-def _extractions(dialect: str, body: str = "body") -> dict[str, str]:
-    """Field name -> SQL expression reading it from a records row's JSON body."""
-    out = {name: _json_text(dialect, [name], body) for name in _TOP_FIELDS}
-    for name in _ANSWER_FIELDS:
-        expr = _json_text(dialect, ["answers", name], body)
-        out[name] = _rating(expr) if name in RATING_QUESTIONS else expr
-    return out
-
-
-# -- monthly roll-ups (the "indexes" the lead may move into a migration) ------------------------
-#
-# Scanning millions of JSON bodies cannot answer a dashboard in 500 ms, so two small tables
-# hold the sufficient statistics (n, sum, sum of squares; yes/partly counts) per Jalali month:
-#   analysis_by_desk    (month, office, service, desk, source)
-#   analysis_by_service (month, office, service, source)       -- 10x smaller, for trends
-# Keeping them current costs ingest as little as possible.  On SQLite nothing at all: there is
-# one writer, so record ids are handed out in commit order, and the next query
-# (:func:`refresh_analysis`) folds every survey response past the last id folded (a counter)
-# into the roll-ups under the write lock.  On PostgreSQL ids are drawn before commit, so a
-# late-committing transaction could hide behind a higher id; there a trigger on ``records``
-# notes each new survey response's id in ``analysis_pending`` (same transaction as the insert,
-# so nothing is ever missed; a duplicate insert is ON CONFLICT DO NOTHING and notes nothing),
-# and the refresh folds and deletes the pending ids in one statement, so concurrent refreshes
-# never count a record twice.  ``analysis_months`` maps a UTC instant to its Jalali month (Tehran
-# midnights), 1390-1450.
-
-_ROLLUPS = {"analysis_by_desk": ("month", "office", "service", "desk", "source"),
-            "analysis_by_service": ("month", "office", "service", "source")}
-_COUNTERS = ("responses", *(f"{q}_{s}" for q in RATING_QUESTIONS for s in ("n", "sum", "sq")),
-             "matched_n", "matched_yes", "matched_partly")
-_MONTH_YEARS = range(1390, 1451)
-
-
-def _counter_values(column: dict[str, str]) -> list[str]:
-    """Per-record counter values, in :data:`_COUNTERS` order."""
-    values = ["1"]
-    for q in RATING_QUESTIONS:
-        r = column[q]
-        values += [f"(CASE WHEN {r} IS NULL THEN 0 ELSE 1 END)", f"COALESCE({r}, 0)", f"COALESCE({r} * {r}, 0)"]
-    m = column["matched_announcement"]
-    values += [f"(CASE WHEN {m} IN ('yes', 'partly', 'no') THEN 1 ELSE 0 END)",
-               f"(CASE WHEN {m} = 'yes' THEN 1 ELSE 0 END)",
-               f"(CASE WHEN {m} = 'partly' THEN 1 ELSE 0 END)"]
-    return values
-
-
-def _counted(column: dict[str, str]) -> str:
-    """Paper pages waiting for review or rejected are not counted (their reviewed copy is)."""
-    s = column["status"]
-    return f"({s} IS NULL OR {s} NOT IN ('review', 'rejected'))"
-
-
-def _month_of(created: str) -> str:
-    """The Jalali month ("1405-09") of a UTC time, from ``analysis_months`` (one index probe)."""
-    return (f"(SELECT m.month FROM analysis_months m WHERE m.start_utc <= {created}"
-            f" AND {created} < m.end_utc ORDER BY m.start_utc DESC LIMIT 1)")
-
-
-def _extracted(dialect: str, condition: str, join: str = "", relation: str = "records") -> str:
-    """One row per survey response of ``records`` (+ ``join``) meeting ``condition``, with
-    its month and fields extracted once (``LIMIT -1`` / ``OFFSET 0`` keep it from being
-    flattened into the counting query, which names each field several times)."""
-    if dialect == "sqlite":
-        fields, source = _extractions(dialect), f" FROM {relation}{join}"
-    else:  # parse each body once, not once per field
-        fields = _extractions(dialect, "j.b")
-        source = f" FROM records{join}, LATERAL (SELECT records.body::jsonb AS b OFFSET 0) j"
-    return (f"SELECT {_month_of('records.created_at')} AS month, records.office AS office, "
-            + ", ".join(f"{expr} AS {name}" for name, expr in fields.items())
-            + source + f" WHERE records.kind = 'survey_response' AND {condition}"
-            + (" LIMIT -1" if dialect == "sqlite" else " OFFSET 0"))
-
-
-def _rollup_insert(table: str, rows: str) -> str:
-    """Add the rows of ``rows`` (a subquery or CTE name from :func:`_extracted`) to a roll-up."""
-    keys = _ROLLUPS[table]
-    plain = {name: f"x.{name}" for name in (*_TOP_FIELDS, *_ANSWER_FIELDS)}
-    key_values = ["x.month", "x.office", *(f"COALESCE(x.{k}, '')" for k in keys[2:])]
-    counters = [f"sum({c})" for c in _counter_values(plain)]
-    names = ", ".join((*keys, *_COUNTERS))
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in _COUNTERS)
-    return (f"INSERT INTO {table} ({names}) SELECT {', '.join(key_values + counters)} FROM {rows} x"
-            f" WHERE x.month IS NOT NULL AND {_counted(plain)}"
-            f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
-            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
-
-
-def _month_rows() -> list[tuple[str, str, str]]:
-    return [(_month_label((y, m)), *month_bounds((y, m))) for y in _MONTH_YEARS for m in range(1, 13)]
-
-
-#: SQLite: the counter holding the last record id folded into the roll-ups.
-_FOLDED = "analysis_folded"
-_FOLDED_ID = f"(SELECT value FROM counters WHERE name = '{_FOLDED}')"
-_FOLD_MARK = (f"UPDATE counters SET value = (SELECT COALESCE(max(id), 0) FROM records)"
-              f" WHERE name = '{_FOLDED}'")
-
-
-def analysis_index_sql(dialect: str) -> list[str]:
-    """The exact statements :func:`ensure_analysis_indexes` runs (the ``analysis_months``
-    rows are inserted separately: :func:`_month_rows`); docs/central-analysis.md shows them."""
-    integer = "INTEGER"  # per group and month: far from 2**31 even for sums of squares
-    statements = ["CREATE TABLE IF NOT EXISTS analysis_months (month TEXT PRIMARY KEY,"
-                  " start_utc TEXT NOT NULL UNIQUE, end_utc TEXT NOT NULL)"]
-    if dialect == "postgresql":
-        statements.append("CREATE TABLE IF NOT EXISTS analysis_pending (record_id BIGINT PRIMARY KEY)")
-    for table, keys in _ROLLUPS.items():
-        columns = ", ".join([*(f"{k} TEXT NOT NULL" for k in keys),
-                             *(f"{c} {integer} NOT NULL" for c in _COUNTERS)])
-        statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY ({', '.join(keys)}))")
-    statements.append("CREATE INDEX IF NOT EXISTS records_kind_created ON records (kind, created_at)")
-    if dialect == "sqlite":
-        # SQLite has one writer, so record ids are handed out in commit order and "everything
-        # past the last id folded" is exactly what is new: no trigger on the ingest path.
-        statements.append(f"INSERT INTO counters (name, value) VALUES ('{_FOLDED}', 0)"
-                          " ON CONFLICT (name) DO NOTHING")
-    else:
-        statements += [
-            ("CREATE OR REPLACE FUNCTION analysis_pending_insert() RETURNS trigger LANGUAGE plpgsql AS $$"
-             " BEGIN INSERT INTO analysis_pending (record_id) VALUES (NEW.id); RETURN NULL; END $$"),
-            "DROP TRIGGER IF EXISTS analysis_pending_insert ON records",
-            ("CREATE TRIGGER analysis_pending_insert AFTER INSERT ON records FOR EACH ROW"
-             " WHEN (NEW.kind = 'survey_response') EXECUTE FUNCTION analysis_pending_insert()"),
-        ]
-    return statements
-
-
-def _backfill_sql(dialect: str) -> list[str]:
-    """Every survey response already stored, into both roll-ups (run once, after the trigger)."""
-    rows = f"({_extracted(dialect, '1 = 1')})"
-    statements = [_rollup_insert(table, rows) for table in _ROLLUPS]
-    if dialect == "sqlite":
-        statements.append(_FOLD_MARK)
-    return statements
-
-
-def _refresh_sql(dialect: str) -> list[str]:
-    """Fold ``analysis_pending`` into the roll-ups and empty it."""
-    if dialect == "sqlite":  # runs under the write lock: nothing can slip in between
-        rows = f"({_extracted(dialect, f'records.id > {_FOLDED_ID}')})"
-        return [*(_rollup_insert(table, rows) for table in _ROLLUPS), _FOLD_MARK]
-    # One statement, one snapshot: exactly the rows it deletes are counted; a concurrent
-    # refresh blocks on those rows and then skips them.
-    extracted = _extracted(dialect, "1 = 1", join=" JOIN done ON records.id = done.record_id")
-    first, second = (_rollup_insert(table, "fresh") for table in _ROLLUPS)
-    return [f"WITH done AS (DELETE FROM analysis_pending RETURNING record_id), fresh AS ({extracted}),"
-            f" first AS ({first}) {second}"]
+# -- roll-ups (rollups.py): the effective answers summed per month -----------------------------
 
 
 def refresh_analysis(store) -> int:
-    """Fold survey responses stored since the last refresh into the roll-ups; returns how
-    many were pending (0: nothing written).  Every query calls it first."""
-    waiting = (f"FROM records WHERE id > {_FOLDED_ID} AND kind = 'survey_response'"
-               if store.dialect == "sqlite" else "FROM analysis_pending")
-    with store.connect() as db:
-        if db.one(f"SELECT 1 {waiting} LIMIT 1") is None:
-            return 0
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
-        pending = db.one(f"SELECT count(*) {waiting}")[0]
-        for statement in _refresh_sql(store.dialect):
-            db.raw.execute(statement)
-    return pending
+    """Fold survey responses and review decisions stored since the last refresh into the
+    roll-ups (:mod:`sync.central.rollups`); returns how many records were folded."""
+    return rollups.refresh_rollups(store)
 
 
 def has_analysis_table(store) -> bool:
-    """Whether :func:`ensure_analysis_indexes` has run on this store."""
-    with store.connect() as db:
-        if store.dialect == "sqlite":
-            row = db.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'analysis_by_desk'")
-        else:
-            row = db.one("SELECT to_regclass('analysis_by_desk') IS NOT NULL")
-            row = row if row and row[0] else None
-    return row is not None
-
-
-def _has_fold_counter(store) -> bool:
-    with store.connect() as db:
-        return db.one(f"SELECT 1 FROM counters WHERE name = '{_FOLDED}'") is not None
+    """Whether the store has roll-ups of the current version."""
+    return rollups.has_rollups(store)
 
 
 def ensure_analysis_indexes(store) -> None:
-    """Create the month table, the two roll-ups, what tells new records apart (SQLite: a
-    counter; PostgreSQL: the pending list and its trigger), and an index on records (kind,
-    created_at) for case counts; fill the roll-ups from the records already stored.
-
-    Idempotent (a store that has them is left alone; concurrent callers are serialised).
-    :meth:`Store.migrate` calls it after the schema steps.
-    """
-    if has_analysis_table(store):
-        if store.dialect != "sqlite" or _has_fold_counter(store):
-            return
-        # Made by a version that kept a trigger on SQLite too: rebuild the counter way.
-        drop_analysis_indexes(store)
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
-        if store.dialect == "postgresql":
-            db.raw.execute("SELECT pg_advisory_xact_lock(hashtext('seda_analysis_indexes'))")
-            if db.one("SELECT to_regclass('analysis_by_desk') IS NOT NULL")[0]:
-                return
-        elif db.one("SELECT 1 FROM sqlite_master WHERE name = 'analysis_by_desk'") is not None:
-            return
-        for statement in analysis_index_sql(store.dialect):
-            db.raw.execute(statement)  # no placeholders: '$$' and '?' pass untouched
-        db.executemany("INSERT INTO analysis_months (month, start_utc, end_utc) VALUES (?, ?, ?)"
-                       " ON CONFLICT (month) DO NOTHING", _month_rows())
-        for statement in _backfill_sql(store.dialect):
-            db.raw.execute(statement)
-    with store.connect() as db:
-        for table in ("analysis_months", *_ROLLUPS):
-            db.raw.execute(f"ANALYZE {table}")
+    """Make (or rebuild) the roll-ups and fold everything stored; see :mod:`sync.central.rollups`."""
+    rollups.ensure_rollups(store)
 
 
 def drop_analysis_indexes(store) -> None:
-    """Undo :func:`ensure_analysis_indexes` (queries fall back to reading the JSON bodies)."""
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
-        if store.dialect == "sqlite":
-            db.raw.execute("DROP TRIGGER IF EXISTS analysis_pending_insert")  # made by older versions
-            db.raw.execute(f"DELETE FROM counters WHERE name = '{_FOLDED}'")
-        else:
-            db.raw.execute("DROP TRIGGER IF EXISTS analysis_pending_insert ON records")
-            db.raw.execute("DROP FUNCTION IF EXISTS analysis_pending_insert()")
-        for table in (*_ROLLUPS, "analysis_months", "analysis_pending"):
-            db.raw.execute(f"DROP TABLE IF EXISTS {table}")
-        db.raw.execute("DROP INDEX IF EXISTS records_kind_created")
+    """Remove the roll-ups; the next query rebuilds them from the records."""
+    rollups.drop_rollups(store)
+
+
+def refreshed(store) -> None:
+    """Bring the roll-ups up to date before a query: made if missing, new records folded."""
+    found = rollups.state(store)
+    if found == "missing":
+        rollups.ensure_rollups(store)
+    elif found == "waiting":
+        rollups.refresh_rollups(store)
 
 
 # -- grouped figures ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class GroupStats:
-    """The figures of one group (e.g. one desk of one office in one month)."""
+    """The figures of one group (e.g. one desk of one office in one month).
 
-    key: dict[str, str | None]
-    responses: int
-    means: dict[str, Mean]
-    matched: Share
-    min_responses: int = MIN_RESPONSES
+    Built from the roll-ups' sums (:meth:`of_sums`), its means and share are worked out when
+    first read: a month per office x service x desk is twenty thousand groups, and most
+    callers read a few figures of a few of them."""
+
+    __slots__ = ("key", "responses", "min_responses", "incomplete", "_sums", "_means", "_matched")
+
+    def __init__(self, key: dict[str, str | None], responses: int, means: dict[str, Mean] | None = None,
+                 matched: Share | None = None, min_responses: int = MIN_RESPONSES, incomplete: int = 0,
+                 *, sums: Sequence[Any] | None = None) -> None:
+        self.key = key
+        self.responses = responses
+        self.min_responses = min_responses
+        self.incomplete = incomplete
+        self._sums = sums
+        self._means = means
+        self._matched = matched
+
+    @classmethod
+    def of_sums(cls, key: dict[str, str | None], row: Sequence[Any], min_responses: int) -> GroupStats:
+        """From one result row of sums in :data:`rollups.COUNTERS` order."""
+        return cls(key, int(row[0] or 0), None, None, min_responses, int(row[1] or 0), sums=row)
+
+    @property
+    def means(self) -> dict[str, Mean]:
+        if self._means is None:
+            row = self._sums
+            self._means = {q: mean_interval(int(row[i] or 0), float(row[i + 1] or 0), float(row[i + 2] or 0))
+                           for q, i in _RATING_AT}
+        return self._means
+
+    @property
+    def matched(self) -> Share:
+        if self._matched is None:
+            row = self._sums
+            self._matched = wilson_interval(int(row[_AT["matched_yes"]] or 0), int(row[_AT["matched_n"]] or 0),
+                                            partly=int(row[_AT["matched_partly"]] or 0))
+        return self._matched
 
     @property
     def sufficient(self) -> bool:
@@ -432,25 +260,20 @@ class GroupStats:
         return {"key": self.key, "responses": self.responses, "sufficient": self.sufficient,
                 "means": {q: m._asdict() for q, m in self.means.items()}, "matched": self.matched._asdict()}
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GroupStats) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        return f"GroupStats({self.key!r}, responses={self.responses})"
+
+
+_AT = {name: i for i, name in enumerate(rollups.COUNTERS)}
+_RATING_AT = tuple((q, _AT[f"{q}_n"]) for q in RATING_QUESTIONS)
+
 
 def _stats(key: dict[str, str | None], row: Sequence[Any], min_responses: int) -> GroupStats:
-    """GroupStats from one result row: responses, (n, sum, sum of squares) per rating
-    question, then matched n, yes, partly (the :data:`_COUNTERS` order)."""
-    workflow, staff, overall = (mean_interval(int(row[i] or 0), float(row[i + 1] or 0), float(row[i + 2] or 0))
-                                for i in (1, 4, 7))
-    matched = wilson_interval(int(row[11] or 0), int(row[10] or 0), partly=int(row[12] or 0))
-    return GroupStats(key, int(row[0]), {"workflow": workflow, "staff_behaviour": staff, "overall": overall},
-                      matched, min_responses)
-
-
-def _month_case(created: str, months: Sequence[tuple[int, int]], params: list[Any]) -> str:
-    """A CASE naming each row's Jalali month from the month boundaries (same SQL on both)."""
-    whens = []
-    for key in months:
-        start, end = month_bounds(key)
-        whens.append(f"WHEN {created} >= ? AND {created} < ? THEN '{_month_label(key)}'")
-        params += [start, end]
-    return "CASE " + " ".join(whens) + " END"
+    """GroupStats from one result row of sums in :data:`rollups.COUNTERS` order."""
+    return GroupStats.of_sums(key, row, min_responses)
 
 
 def _filters(column: dict[str, str], filters: dict[str, str | None], where: list[str],
@@ -461,50 +284,24 @@ def _filters(column: dict[str, str], filters: dict[str, str | None], where: list
             params.append(value)
 
 
-def _query_records(store, by: Sequence[str], months: Sequence[tuple[int, int]],
-                   filters: dict[str, str | None]) -> list[tuple]:
-    """Read the JSON bodies directly (no roll-ups): right, but slow on millions."""
-    column = _extractions(store.dialect)
-    column.update(office="office")
-    params: list[Any] = []
-    keys = [_month_case("created_at", months, params) if d == "month" else column[d] for d in by]
-    where = ["kind = 'survey_response'", "created_at >= ?", "created_at < ?", _counted(column)]
-    params += [month_bounds(months[0])[0], month_bounds(months[-1])[1]]
-    _filters(column, filters, where, params)
-    sql = (f"SELECT {''.join(k + ', ' for k in keys)}count(*), "
-           + ", ".join(f"sum({c})" for c in _counter_values(column)[1:])
-           + f" FROM records WHERE {' AND '.join(where)}")
-    if by:
-        sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(by)))
-    with store.connect() as db:
-        return db.all(sql, params)
-
-
-def _query_rollup(store, by: Sequence[str], months: Sequence[tuple[int, int]],
-                  filters: dict[str, str | None]) -> list[tuple]:
-    table = "analysis_by_desk" if "desk" in by else "analysis_by_service"
-    column = {k: k for k in _ROLLUPS[table]}
-    where = ["month >= ?", "month <= ?"]
-    params: list[Any] = [_month_label(months[0]), _month_label(months[-1])]
-    _filters(column, filters, where, params)
-    sql = (f"SELECT {''.join(k + ', ' for k in by)}" + ", ".join(f"sum({c})" for c in _COUNTERS)
-           + f" FROM {table} WHERE {' AND '.join(where)}")
-    if by:
-        sql += " GROUP BY " + ", ".join(by)
-    with store.connect() as db:
-        return db.all(sql, params)
-
-
 def _query(store, by: Sequence[str], months: Sequence[tuple[int, int]], *, office: str | None,
            source: str | None, service: str | None) -> list[tuple]:
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise ValueError(f"cannot group by {unknown}; choose from {DIMENSIONS}")
-    filters = {"office": office, "source": source, "service": service}
-    if has_analysis_table(store):
-        refresh_analysis(store)
-        return _query_rollup(store, by, months, filters)
-    return _query_records(store, by, months, filters)
+    refreshed(store)
+    table = "analysis_by_desk" if "desk" in by else "analysis_by_service"
+    column = {k: k for k in rollups.ROLLUPS[table]}
+    where = ["month >= ?", "month <= ?"] if len(months) > 1 else ["month = ?"]
+    params: list[Any] = ([_month_label(months[0]), _month_label(months[-1])] if len(months) > 1
+                         else [_month_label(months[0])])
+    _filters(column, {"office": office, "source": source, "service": service}, where, params)
+    sql = (f"SELECT {''.join(k + ', ' for k in by)}" + ", ".join(f"sum({c})" for c in rollups.COUNTERS)
+           + f" FROM {table} WHERE {' AND '.join(where)}")
+    if by:
+        sql += " GROUP BY " + ", ".join(by)
+    with store.connect() as db:
+        return db.all(sql, params)
 
 
 def satisfaction(store, month: str | tuple[int, int], by: Sequence[str] = ("office",), *,
@@ -514,12 +311,14 @@ def satisfaction(store, month: str | tuple[int, int], by: Sequence[str] = ("offi
     :data:`DIMENSIONS`; optionally only one office, one source (paper|kiosk) or one service.
     Sorted by the group key; use :func:`rank` to order them fairly."""
     span = months_before(month, months)
-    out = []
+    width = len(by)
+    found = []
     for row in _query(store, by, span, office=office, source=source, service=service):
-        if row[len(by)]:
-            key = {d: (v if v != "" else None) for d, v in zip(by, row[:len(by)])}
-            out.append(_stats(key, row[len(by):], min_responses))
-    return sorted(out, key=lambda g: tuple("" if v is None else str(v) for v in g.key.values()))
+        if row[width]:
+            found.append((row[:width], row))
+    found.sort(key=lambda item: item[0])  # group keys are text ('' for none): key order
+    return [GroupStats.of_sums({d: (v if v != "" else None) for d, v in zip(by, keys)}, row[width:], min_responses)
+            for keys, row in found]
 
 
 def trend(store, month: str | tuple[int, int], months: int = 12, by: Sequence[str] = (), *,
@@ -536,7 +335,7 @@ def trend(store, month: str | tuple[int, int], months: int = 12, by: Sequence[st
     out = []
     for key in months_before(month, months):
         label = _month_label(key)
-        out.append(seen.get(label) or _stats({"month": label}, [0] * len(_COUNTERS), min_responses))
+        out.append(seen.get(label) or _stats({"month": label}, [0] * len(rollups.COUNTERS), min_responses))
     return out
 
 
@@ -546,17 +345,24 @@ class Ranking:
     insufficient: list[GroupStats]
     question: str
     min_responses: int
+    #: Groups that are not a desk at all (answers without a desk number): a data-quality
+    #: figure, never ranked and never compared with desks.
+    no_desk: list[GroupStats] = ()
 
 
 def rank(groups: Iterable[GroupStats], question: str = "staff_behaviour", *,
          min_responses: int = MIN_RESPONSES) -> Ranking:
     """Order groups by their mean on ``question`` (best first), but only those with at least
     ``min_responses`` answers to that question; the rest are returned as insufficient data,
-    unranked (clause 5 uses these figures to reward and discipline people)."""
+    unranked (clause 5 uses these figures to reward and discipline people).  Answers given
+    without a desk number are nobody's desk: they are set apart in ``no_desk``, never ranked."""
     if question not in RATING_QUESTIONS and question != "matched_announcement":
         raise ValueError(f"unknown question {question!r}")
-    ranked, insufficient = [], []
+    ranked, insufficient, no_desk = [], [], []
     for group in groups:
+        if "desk" in group.key and not group.key["desk"]:
+            no_desk.append(group)
+            continue
         n = group.matched.n if question == "matched_announcement" else group.means[question].n
         (ranked if n >= min_responses and group.responses >= min_responses else insufficient).append(group)
 
@@ -564,7 +370,8 @@ def rank(groups: Iterable[GroupStats], question: str = "staff_behaviour", *,
         return g.matched.share if question == "matched_announcement" else g.means[question].mean
 
     ranked.sort(key=lambda g: (-value(g), tuple(str(v) for v in g.key.values())))
-    return Ranking([(i + 1, g) for i, g in enumerate(ranked)], insufficient, question, min_responses)
+    return Ranking([(i + 1, g) for i, g in enumerate(ranked)], insufficient, question, min_responses,
+                   no_desk)
 
 
 # -- question (2) per service, with the catalogue entry -------------------------------------------
@@ -624,10 +431,10 @@ def matched_by_service(store, month: str | tuple[int, int], *, office: str | Non
 
 
 def cases_by_type(store, month: str | tuple[int, int], *, office: str | None = None) -> dict[str, int]:
-    """How many cases of each type (request, complaint, ..., misconduct) arrived in ``month``."""
+    """How many cases of each type (request, complaint, ..., misconduct) arrived in ``month``
+    (by the time the office took them: the cohort :func:`figures.case_figures` follows)."""
     start, end = month_bounds(month)
-    kind = _json_text(store.dialect, ["type"])
-    sql = f"SELECT {kind}, count(*) FROM records WHERE kind = 'case' AND created_at >= ? AND created_at < ?"
+    sql = "SELECT case_type, count(*) FROM cases WHERE received_at >= ? AND received_at < ?"
     params: list[Any] = [start, end]
     if office is not None:
         sql += " AND office = ?"

@@ -3,6 +3,7 @@
     seda central serve --store postgresql://seda@db/seda --port 8750
     seda central office add THR-012 --public-key 3b6a...  (or --public-key thr012.pub)
     seda central office revoke THR-012
+    seda central office name THR-012 --fa "ثبت احوال منطقه ۱۲ تهران"
     seda central import E:/seda-THR-012.batches --ack-out E:/seda-THR-012.ack.json
     seda central refusals          # the central log of refused batches and requests
     seda central conflicts         # records kept for an operator (exit 1 while any is open)
@@ -10,6 +11,8 @@
     seda central case-update 1234-5678-9 --status answered --answer "..." [--office THR-012]
     seda central publish catalogue passport-renewal --json entry.json
     seda central api-key add city-app --office THR-012   # Open311 key, printed once
+    seda central figures --month 1405-09 --office THR-012 --json
+    seda central report --month 1405-09 --out azar.pdf
 
 The store is ``--store``, else ``$SEDA_CENTRAL_STORE``, else ``$SEDA_HOME/central.sqlite3``.
 """
@@ -133,9 +136,31 @@ def office_revoke(code: str, store_url: str | None) -> None:
 @office_group.command("list")
 @store_option
 def office_list(store_url: str | None) -> None:
-    """List registered offices."""
-    for office in _open(store_url).offices():
-        click.echo(f"{office.code:<16} {office.status:<8} {office.public_key}")
+    """List registered offices (with their names, where given)."""
+    from .figures import office_names
+
+    store = _open(store_url)
+    names = office_names(store)
+    for office in store.offices():
+        name = names.get(office.code, {}).get("fa", "")
+        click.echo(f"{office.code:<16} {office.status:<8} {office.public_key}  {name}".rstrip())
+
+
+@office_group.command("name")
+@click.argument("code")
+@click.option("--fa", "name_fa", required=True, help="The office's name in Persian, as reports show it.")
+@click.option("--en", "name_en", default=None, help="The English name (default: the Persian one).")
+@store_option
+def office_name(code: str, name_fa: str, name_en: str | None, store_url: str | None) -> None:
+    """Name office CODE for the dashboard and the monthly report (else they show its code)."""
+    from .figures import set_office_name
+
+    try:
+        validate_office_code(code)
+        set_office_name(_open(store_url), code, name_fa, name_en)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Office {code} is named {name_fa}.")
 
 
 @central_group.group("api-key")
@@ -338,18 +363,107 @@ def publish_command(feed: str, key: str, json_file, office: str, delete: bool,
     click.echo(f"Published {feed}/{key} (cursor {cursor}).")
 
 
-# -- analysis: monthly report and exports (issue #6; see docs/central-analysis.md) ----------------
+# -- analysis: figures, monthly report and exports (see docs/central-analysis.md) ------------------
 
 
-def _month_option(month: str) -> str:
-    from forms.persian import InvalidInput
+class _Refused(click.ClickException):
+    """A refusal said once in Persian and once in English, on one line, exit code 1."""
+
+    def __init__(self, fa: str, en: str) -> None:
+        super().__init__(f"{fa} / {en}")
+
+    def show(self, file=None) -> None:  # noqa: D401 - click's signature
+        click.echo(self.format_message(), err=True)
+
+
+def _analysis_store(store_url: str | None) -> Store:
+    """The existing central store (never a new, empty one made by asking for a report)."""
+    url = resolve_store_url(store_url)
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            store = open_store(url, migrate=False)
+            with store.connect() as db:
+                exists = db.one("SELECT to_regclass('records') IS NOT NULL")[0]
+        except Exception as exc:  # noqa: BLE001 - any driver error becomes one readable line
+            raise _Refused("به انبار مرکزی وصل نشد.", f"Cannot open the central store: {exc}".splitlines()[0]) from None
+    else:
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise _Refused(f"انبار مرکزی در {path} نیست.", f"No central store at {path}.")
+        store = open_store(path, migrate=False)
+        with store.connect() as db:
+            exists = db.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'") is not None
+    if not exists:
+        where = "این پایگاه PostgreSQL" if store.dialect == "postgresql" else str(url)
+        where_en = "This PostgreSQL database" if store.dialect == "postgresql" else str(url)
+        raise _Refused(f"{where} انبار مرکزی صدا نیست.", f"{where_en} is not a Seda central store.")
+    store.migrate()
+    return store
+
+
+def _checked_month(month: str) -> str:
+    """A Jalali YYYY-MM that has begun (Tehran time), or a refusal that says what is wrong."""
+    from datetime import datetime, timezone
+
+    from forms.persian import InvalidInput, to_persian_digits
 
     from .analysis import month_key
+    from .web.insight import current_month
     try:
         year, number = month_key(month)
     except (InvalidInput, ValueError):
-        raise click.ClickException(f"Invalid Jalali month {month!r}; use the form 1405-09.") from None
-    return f"{year:04d}-{number:02d}"
+        raise _Refused(f"«{month}» ماه شمسی به شکل ۱۴۰۵-۰۹ نیست.",
+                       f"{month!r} is not a Jalali month like 1405-09.") from None
+    label = f"{year:04d}-{number:02d}"
+    if year >= 1700:
+        raise _Refused(f"{to_persian_digits(label)} ماه میلادی است؛ ماه شمسی بنویسید، مانند ۱۴۰۵-۰۹.",
+                       f"{label} looks like a Gregorian month; give the Jalali month, e.g. 1405-09.")
+    if year < 1300:
+        raise _Refused(f"سال {to_persian_digits(year)} درست نیست؛ ماه شمسی بنویسید، مانند ۱۴۰۵-۰۹.",
+                       f"The year {year} is not plausible; give the Jalali month, e.g. 1405-09.")
+    if (year, number) > current_month(datetime.now(timezone.utc)):
+        raise _Refused(f"ماه {to_persian_digits(label)} هنوز نرسیده است.", f"The month {label} has not begun yet.")
+    return label
+
+
+def _checked_office(store: Store, office: str | None) -> str | None:
+    if office is None:
+        return None
+    office = office.strip()
+    if store.office(office) is None:
+        with store.connect() as db:
+            if db.one("SELECT 1 FROM records WHERE office = ? LIMIT 1", (office,)) is None:
+                raise _Refused(f"اداره‌ای با کد {office} در انبار مرکزی نیست.",
+                               f"No office {office} is known to the central store.")
+    return office
+
+
+@central_group.command("figures")
+@click.option("--month", required=True, help="Jalali month, e.g. 1405-09.")
+@click.option("--office", default=None, help="Only this office (default: every office).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@store_option
+def figures_command(month: str, office: str | None, as_json: bool, store_url: str | None) -> None:
+    """The numbers behind the dashboard and the monthly report: responses, every question's
+    answered / pending review / per-option counts / mean, cases answered on time, desks,
+    waiting time and responses per working day."""
+    from .figures import figures
+
+    month = _checked_month(month)
+    store = _analysis_store(store_url)
+    office = _checked_office(store, office)
+    found = figures(store, month, office)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False))
+        return
+    r, c = found["responses"], found["cases"]
+    click.echo(f"{month}{' ' + office if office else ''}: {r['total']} responses ({r['paper']} paper,"
+               f" {r['kiosk']} kiosk; {r['incomplete']} incomplete)")
+    for qid, q in found["questions"].items():
+        mean = f", mean {q['mean']:.2f}" if q["mean"] is not None else ""
+        click.echo(f"  {qid:<22} answered {q['answered']}, pending review {q['pending_review']}{mean}")
+    click.echo(f"cases received {c['received']}: {c['answered_on_time']} answered on time,"
+               f" {c['answered_late']} late, {c['open']} open ({c['open_overdue']} overdue)")
 
 
 @central_group.command("report")
@@ -361,12 +475,14 @@ def _month_option(month: str) -> str:
 @store_option
 def report_command(month: str, out: Path, office: str | None, min_responses: int,
                    store_url: str | None) -> None:
-    """Write the monthly satisfaction report (Persian PDF with charts)."""
+    """Write the monthly report for a director (Persian PDF: a plain summary on page 1,
+    details after)."""
     from .exports import ExportError
     from .report import write_report
 
-    month = _month_option(month)
-    store = _open(store_url)
+    month = _checked_month(month)
+    store = _analysis_store(store_url)
+    office = _checked_office(store, office)
     try:
         pages = write_report(store, month, out, office=office, min_responses=min_responses)
     except ExportError as exc:
@@ -388,8 +504,9 @@ def export_command(what: str, month: str, fmt: str, out: Path, office: str | Non
     """Export a month of survey responses or cases as CSV (UTF-8 with BOM) or XLSX."""
     from .exports import ExportError, export
 
-    month = _month_option(month)
-    store = _open(store_url)
+    month = _checked_month(month)
+    store = _analysis_store(store_url)
+    office = _checked_office(store, office)
     try:
         count = export(store, what, month, out, fmt=fmt, office=office,
                        include_oversight=include_oversight)

@@ -65,9 +65,20 @@ def _jalali(created_at: str) -> str:
 
 
 def response_rows(store, month: str, office: str | None = None) -> Iterator[list[Any]]:
+    """One row per response: the answers people settled in review filled in, those still
+    waiting for review blank, a response a rescan replaced left out."""
+    from forms.responses import effective_answers
+
+    from .analysis import refreshed
+    from .rollups import settled_in
+
+    refreshed(store)
+    decisions, replaced = settled_in(store, *month_bounds(month), office)
     for uuid, office_code, created_at, body_text in _records(store, "survey_response", month, office):
+        if uuid in replaced:
+            continue
         body = json.loads(body_text)
-        answers = body.get("answers") or {}
+        answers = effective_answers(body, decisions.get(uuid, ()))
         yield [uuid, office_code, created_at, _jalali(created_at), body.get("source"), body.get("form"),
                body.get("form_version"), body.get("status"),
                *(answers.get(q) for q in RESPONSE_COLUMNS[8:])]

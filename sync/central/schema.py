@@ -29,6 +29,10 @@ order and never edited once shipped, like the office ledger's migrations.
   ``role_grants`` (an oversight role waits here until a second oversight user confirms it),
   how a conflict was resolved (``conflicts.resolution``), and indexes for a case by
   (office, tracking code) and an office's attachment by hash.
+- step 5, the call list (issue #10): ``call_marks``, what the central analyst noted about
+  calling back a visitor who agreed to be contacted (called / not reachable / done), by
+  survey response; who is on the list is derived from the responses (rollups.py), the marks
+  are not, so a rebuild of the roll-ups never loses them.
 """
 from __future__ import annotations
 
@@ -164,6 +168,16 @@ _HARDENING = """
     CREATE INDEX records_office_attachment ON records (office, {attachment_sha}) WHERE kind = 'attachment'
     """
 
+# Step 5: the call list.
+_CALL_MARKS = """
+    CREATE TABLE call_marks (
+        response   TEXT PRIMARY KEY,
+        status     TEXT NOT NULL CHECK (status IN ('called', 'unreachable', 'done')),
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    """
+
 SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     (1, """
     CREATE TABLE offices (
@@ -255,6 +269,7 @@ SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     """),
     (3, _CASEWORK.format(id=_SQLITE_ID)),
     (4, _HARDENING.format(id=_SQLITE_ID, attachment_sha="json_extract(body, '$.sha256')")),
+    (5, _CALL_MARKS),
 )
 
 POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
@@ -348,4 +363,5 @@ POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
     """),
     (3, _CASEWORK.format(id=_PG_ID)),
     (4, _HARDENING.format(id=_PG_ID, attachment_sha="((body::jsonb) ->> 'sha256')")),
+    (5, _CALL_MARKS),
 )

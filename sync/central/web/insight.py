@@ -18,6 +18,7 @@ Routes (all GET, all ``@require("analyst", "admin")``):
 - ``/analysis/comments``               handwritten crops and typed comments, filtered, paged
 - ``/analysis/comments/<uuid>/crop.png`` one handwritten crop (every view audited)
 - ``/analysis/export/responses.csv``, ``/analysis/export/cases.csv``  (audited)
+- ``/analysis/calls``, ``/analysis/calls/<uuid>`` the call list, analysts only (web/monthly.py)
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from forms.persian import InvalidInput, jalali_month_name, normalize_input, to_p
 from .. import analysis as A
 from ..exports import CASE_COLUMNS, RESPONSE_COLUMNS, case_rows, csv_cell, response_rows
 from ..store import Store
-from . import charts
+from . import charts, monthly
 from .auth import audit, now, require
 from .common import type_name
 from .i18n import current_lang, register, t
@@ -409,8 +410,8 @@ def insight_blueprint(store: Store) -> Blueprint:
               for g in by_service]),
             ("source", t("insight_by_source"),
              [stats_row(g.key["source"] or "", source_label(g.key["source"]), g, language) for g in by_source]),
-            ("desk", t("insight_by_desk"),
-             [stats_row(desk_key(g), desk_label(g), g, language) for g in desks]),
+            ("desk", t("insight_by_desk"),  # answers without a desk number are no desk's
+             [stats_row(desk_key(g), desk_label(g), g, language) for g in desks if g.key.get("desk")]),
         ]
         rule_short = t("insight_rule", n=A.MIN_RESPONSES)
         short_note = rule_short.split("—")[0].strip()
@@ -432,8 +433,10 @@ def insight_blueprint(store: Store) -> Blueprint:
         unranked = [(desk_label(g), desk_key(g), charts.number(g.means["staff_behaviour"].n, language))
                     for g in ranking.insufficient]
         case_counts = sorted(cases.items(), key=lambda item: (-item[1], item[0]))
+        extras = monthly.dashboard_extras(store, month_text(month), office, language,
+                                          lambda code: service_label(entries, code))
         return render_template(
-            "central/insight/dashboard.html",
+            "central/insight/dashboard.html", **extras,
             **common(month, latest, office, offices=office_choices(by_office)),
             total=stats_row("total", t("insight_total"), total[0], language) if total else None,
             sections=sections, ranked=ranked, unranked=unranked,
@@ -543,6 +546,8 @@ def insight_blueprint(store: Store) -> Blueprint:
             first_page=url_for(".comments", **clean) if after else None,
             next_page=url_for(".comments", **clean, after=page.next_cursor) if page.next_cursor else None,
             page_size=t("insight_page_size", n=A.COMMENT_PAGE))
+
+    monthly.add_call_list(bp, store, common, selected_month, text_arg, office_choices)
 
     @bp.get("/comments/<response_uuid>/crop.png")
     @require(*ROLES)

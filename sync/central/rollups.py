@@ -1,0 +1,495 @@
+"""The satisfaction roll-ups: every survey response's *effective* answers, summed per month.
+
+Scanning millions of JSON bodies cannot answer a dashboard in 500 ms, so small tables hold
+sums per Jalali month (Tehran), and every figure reads them:
+
+- ``analysis_by_desk`` (month, office, service, desk, source) and ``analysis_by_service``
+  (month, office, service, source): responses, incomplete kiosk visits, n / sum / sum of
+  squares of each 1-5 rating, and question (2)'s answered / yes / partly: what a mean, a t
+  interval and a Wilson interval need, additive across groups and months;
+- ``analysis_answers`` (month, office, source, question, value): per option value how many
+  chose it; the row with value ``''`` holds how many answered the question at all (``n``) and
+  how many answers still wait for a person (``pending``);
+- ``analysis_waiting`` (month, office, service, value): the waiting-time answers per service;
+- ``analysis_by_day`` (Tehran day, office, source): responses per day, so an office that stops
+  handing out sheets shows up;
+- ``analysis_calls``: responses whose visitor agreed to be called and left a mobile number
+  (the call list; its marks live in ``call_marks``, which a rebuild never touches).
+
+What a response adds is :func:`forms.responses.response_facts`: the machine's answers with
+the people's review decisions applied, the same function the office dashboard uses.  The
+centre keeps what it needs to apply decisions that arrive in any order:
+
+- ``analysis_decisions``: every ``review_decision`` folded so far (a decision may arrive
+  before its sheet, twice, or be changed with ``--again``; :func:`forms.responses.latest_decisions`
+  picks the one that stands);
+- ``analysis_replaced``: responses a rescan of the same sheet replaced (never counted again).
+
+Folding is incremental and exact.  New ``survey_response`` and ``review_decision`` records
+are found past a counter (SQLite: one writer, so ids are handed out in commit order) or in
+``analysis_pending``, filled by a trigger in the inserting transaction (PostgreSQL, where ids
+are drawn before commit).  For each chunk of them, in one transaction: a response already
+counted that a new decision or rescan changes is taken out with its old facts and put back
+with its new ones; new responses are added with every decision already known.  Ingest pays
+nothing but the trigger; the next query folds.  Rebuilding (a new :data:`VERSION`, or a store
+made before) refolds everything from the records.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from forms import builtin_catalog
+from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for, jalali_month_of,
+                             local_day, response_facts)
+
+
+__all__ = ["ANSWERS", "COUNTERS", "DAYS", "ROLLUPS", "VERSION", "drop_rollups", "ensure_rollups",
+           "has_rollups", "refresh_rollups", "rollup_sql", "settled_in", "state", "tehran_day"]
+
+#: Bump when what the roll-ups hold changes: stores with another version are rebuilt.
+VERSION = 3
+FOLDED_KINDS = ("survey_response", "review_decision")
+ROLLUPS = {"analysis_by_desk": ("month", "office", "service", "desk", "source"),
+           "analysis_by_service": ("month", "office", "service", "source")}
+COUNTERS = ("responses", "incomplete",
+            *(f"{q}_{s}" for q in RATING_QUESTIONS for s in ("n", "sum", "sq")),
+            "matched_n", "matched_yes", "matched_partly")
+ANSWERS = ("month", "office", "source", "question", "value")
+WAITING = ("month", "office", "service", "value")
+#: The question whose answers are also kept per service (waiting time per office and service).
+WAITING_QUESTION = "waiting_time"
+DAYS = ("day", "office", "source")
+#: Records folded per transaction: ingest can slip in between chunks of a long rebuild.
+CHUNK = 200_000
+#: SQLite page cache while folding (KiB).
+FOLD_CACHE_KIB = 256 * 1024
+_IN = 500
+_FOLDED = "analysis_folded"
+_VERSION_KEY = "analysis_version"
+_LOCK = 5150503
+_DERIVED = ("analysis_by_desk", "analysis_by_service", "analysis_answers", "analysis_waiting", "analysis_by_day",
+            "analysis_calls", "analysis_decisions", "analysis_replaced", "analysis_pending",
+            "analysis_months")
+
+
+# -- tables ------------------------------------------------------------------------------------
+
+
+def rollup_sql(dialect: str) -> list[str]:
+    """The statements that make the derived tables (docs/central-analysis.md shows them)."""
+    statements = []
+    for table, keys in ROLLUPS.items():
+        columns = ", ".join([*(f"{k} TEXT NOT NULL" for k in keys), *(f"{c} BIGINT NOT NULL" for c in COUNTERS)])
+        statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY ({', '.join(keys)}))")
+    statements += [
+        "CREATE TABLE IF NOT EXISTS analysis_answers (month TEXT NOT NULL, office TEXT NOT NULL,"
+        " source TEXT NOT NULL, question TEXT NOT NULL, value TEXT NOT NULL,"
+        " n BIGINT NOT NULL, pending BIGINT NOT NULL, PRIMARY KEY (month, office, source, question, value))",
+        "CREATE TABLE IF NOT EXISTS analysis_waiting (month TEXT NOT NULL, office TEXT NOT NULL,"
+        " service TEXT NOT NULL, value TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (month, office, service, value))",
+        "CREATE TABLE IF NOT EXISTS analysis_by_day (day TEXT NOT NULL, office TEXT NOT NULL,"
+        " source TEXT NOT NULL, responses BIGINT NOT NULL, PRIMARY KEY (day, office, source))",
+        "CREATE TABLE IF NOT EXISTS analysis_calls (response TEXT PRIMARY KEY, office TEXT NOT NULL,"
+        " month TEXT NOT NULL, created_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS analysis_calls_month ON analysis_calls (month, office, created_at)",
+        "CREATE TABLE IF NOT EXISTS analysis_decisions (uuid TEXT PRIMARY KEY, response TEXT NOT NULL,"
+        " item TEXT NOT NULL, question TEXT NOT NULL, value TEXT NOT NULL, replaces TEXT, at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS analysis_decisions_response ON analysis_decisions (response)",
+        "CREATE TABLE IF NOT EXISTS analysis_replaced (uuid TEXT PRIMARY KEY, by_uuid TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS records_kind_created ON records (kind, created_at)",
+        # the month's cases counted from the index alone (figures.case_figures, cases_by_type)
+        "CREATE INDEX IF NOT EXISTS cases_received_cover ON cases"
+        " (received_at, unit, office, case_type, status, due_at, answered_at)",
+    ]
+    if dialect == "sqlite":
+        statements.append(f"INSERT INTO counters (name, value) VALUES ('{_FOLDED}', 0)"
+                          " ON CONFLICT (name) DO UPDATE SET value = 0")
+    else:
+        kinds = ", ".join(f"'{k}'" for k in FOLDED_KINDS)
+        statements += [
+            "CREATE TABLE IF NOT EXISTS analysis_pending (record_id BIGINT PRIMARY KEY)",
+            ("CREATE OR REPLACE FUNCTION analysis_pending_insert() RETURNS trigger LANGUAGE plpgsql AS $$"
+             " BEGIN INSERT INTO analysis_pending (record_id) VALUES (NEW.id); RETURN NULL; END $$"),
+            "DROP TRIGGER IF EXISTS analysis_pending_insert ON records",
+            ("CREATE TRIGGER analysis_pending_insert AFTER INSERT ON records FOR EACH ROW"
+             f" WHEN (NEW.kind IN ({kinds})) EXECUTE FUNCTION analysis_pending_insert()"),
+            # everything stored before the trigger, to be folded by the first refresh
+            f"INSERT INTO analysis_pending (record_id) SELECT id FROM records WHERE kind IN ({kinds})"
+            " ON CONFLICT (record_id) DO NOTHING",
+        ]
+    statements.append(f"INSERT INTO counters (name, value) VALUES ('{_VERSION_KEY}', {VERSION})"
+                      f" ON CONFLICT (name) DO UPDATE SET value = {VERSION}")
+    return statements
+
+
+def state(store) -> str:
+    """"missing" (no roll-ups of this version), "waiting" (records to fold) or "current", in
+    one query on SQLite and two on PostgreSQL: every figure asks this first."""
+    with store.connect() as db:
+        if store.dialect == "sqlite":
+            version, folded, waiting = db.one(
+                f"SELECT (SELECT value FROM counters WHERE name = '{_VERSION_KEY}'),"
+                f" (SELECT value FROM counters WHERE name = '{_FOLDED}'),"
+                f" EXISTS (SELECT 1 FROM records WHERE id > COALESCE((SELECT value FROM counters"
+                f" WHERE name = '{_FOLDED}'), 9223372036854775807) AND +kind IN {_kinds_sql()})")
+            if version is None or int(version) != VERSION or folded is None:
+                return "missing"
+            return "waiting" if waiting else "current"
+        version = db.one(f"SELECT value FROM counters WHERE name = '{_VERSION_KEY}'")
+        if version is None or int(version[0]) != VERSION:
+            return "missing"
+        return "waiting" if db.one("SELECT 1 FROM analysis_pending LIMIT 1") else "current"
+
+
+def has_rollups(store) -> bool:
+    """Whether this store's roll-ups are of the current :data:`VERSION`."""
+    with store.connect() as db:
+        found = dict(db.all(f"SELECT name, value FROM counters WHERE name IN ('{_VERSION_KEY}', '{_FOLDED}')"))
+    return (int(found.get(_VERSION_KEY, 0)) == VERSION
+            and (store.dialect != "sqlite" or _FOLDED in found))
+
+
+def ensure_rollups(store) -> None:
+    """Make the derived tables and fold every record already stored; a store whose roll-ups
+    are of an older version (or have none) is rebuilt.  Idempotent; concurrent callers are
+    serialised.  :meth:`Store.migrate` calls it after the schema steps."""
+    if not has_rollups(store):
+        with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
+            if store.dialect == "postgresql":
+                db.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK,))
+            found = dict(db.all(f"SELECT name, value FROM counters WHERE name IN ('{_VERSION_KEY}', '{_FOLDED}')"))
+            if int(found.get(_VERSION_KEY, 0)) != VERSION or (store.dialect == "sqlite" and _FOLDED not in found):
+                _drop(db, store.dialect)
+                for statement in rollup_sql(store.dialect):
+                    db.raw.execute(statement)  # no placeholders: '$$' passes untouched
+    refresh_rollups(store)
+    with store.connect() as db:
+        for table in (*ROLLUPS, "analysis_answers", "analysis_waiting", "analysis_by_day"):
+            db.raw.execute(f"ANALYZE {table}")
+
+
+def drop_rollups(store) -> None:
+    """Remove the derived tables (the next :func:`ensure_rollups` rebuilds them); the call
+    list's marks (``call_marks``) are kept."""
+    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+        _drop(db, store.dialect)
+
+
+def _drop(db, dialect: str) -> None:
+    if dialect == "sqlite":
+        db.raw.execute("DROP TRIGGER IF EXISTS analysis_pending_insert")  # made by older versions
+    else:
+        db.raw.execute("DROP TRIGGER IF EXISTS analysis_pending_insert ON records")
+        db.raw.execute("DROP FUNCTION IF EXISTS analysis_pending_insert()")
+    for table in _DERIVED:
+        db.raw.execute(f"DROP TABLE IF EXISTS {table}")
+    db.raw.execute(f"DELETE FROM counters WHERE name IN ('{_FOLDED}', '{_VERSION_KEY}')")
+
+
+def settled_in(store, start: str, end: str, office: str | None = None
+               ) -> tuple[dict[str, list[Decision]], set[str]]:
+    """For the survey responses created in [start, end) (and office): the review decisions
+    folded so far, by response, and the responses a rescan replaced (exports read them)."""
+    where = "r.kind = 'survey_response' AND r.created_at >= ? AND r.created_at < ?"
+    params: list[Any] = [start, end]
+    if office:
+        where += " AND r.office = ?"
+        params.append(office)
+    decisions: dict[str, list[Decision]] = {}
+    with store.connect() as db:
+        columns = ", ".join(f"d.{c}" for c in _DECISION_COLUMNS.split(", "))
+        for row in db.all(f"SELECT {columns} FROM analysis_decisions d JOIN records r ON r.uuid = d.response"
+                          f" WHERE {where}", params):
+            decision = _decision(row)
+            decisions.setdefault(decision.response, []).append(decision)
+        replaced = {row[0] for row in db.all(
+            f"SELECT x.uuid FROM analysis_replaced x JOIN records r ON r.uuid = x.uuid WHERE {where}", params)}
+    return decisions, replaced
+
+
+# -- folding ------------------------------------------------------------------------------------
+
+
+def refresh_rollups(store) -> int:
+    """Fold every survey response and review decision stored since the last refresh; returns
+    how many records were folded (0: nothing was waiting).  Every query calls it first."""
+    with store.connect() as db:
+        if store.dialect == "sqlite":
+            start = db.one(f"SELECT value FROM counters WHERE name = '{_FOLDED}'")
+            if start is None:
+                return 0
+            waiting = db.one(f"SELECT 1 FROM records WHERE id > ? AND +kind IN {_kinds_sql()} LIMIT 1",
+                             (start[0],))
+        else:
+            waiting = db.one("SELECT 1 FROM analysis_pending LIMIT 1")
+    if waiting is None:
+        return 0
+    total = 0
+    while True:
+        folded = _fold_chunk(store)
+        if not folded:
+            return total
+        total += folded
+
+
+def _kinds_sql() -> str:
+    return "(" + ", ".join(f"'{k}'" for k in FOLDED_KINDS) + ")"
+
+
+def _fold_chunk(store) -> int:
+    if store.dialect == "sqlite":
+        with store._writing(), store.connect() as db, _big_cache(db), db.transaction():  # noqa: SLF001
+            start = int(db.one(f"SELECT value FROM counters WHERE name = '{_FOLDED}'")[0])
+            rows = db.all("SELECT id, uuid, office, kind, created_at, body FROM records"
+                          f" WHERE id > ? AND +kind IN {_kinds_sql()} ORDER BY id LIMIT ?", (start, CHUNK))
+            if rows:
+                _fold(db, rows, folded=f"r.id <= {start}")
+            end = rows[-1][0] if len(rows) == CHUNK else db.one("SELECT COALESCE(max(id), 0) FROM records")[0]
+            if end > start:
+                db.execute(f"UPDATE counters SET value = ? WHERE name = '{_FOLDED}'", (end,))
+            return len(rows)
+    with store.connect() as db, db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK,))  # one folder at a time
+        ids = [row[0] for row in db.all("SELECT record_id FROM analysis_pending ORDER BY record_id LIMIT ?",
+                                        (CHUNK,))]
+        if not ids:
+            return 0
+        rows = db.all("SELECT id, uuid, office, kind, created_at, body FROM records WHERE id = ANY(?)"
+                      " ORDER BY id", (ids,))
+        # folded: stored and no longer waiting (this chunk's ids are still in the table)
+        _fold(db, rows, folded="NOT EXISTS (SELECT 1 FROM analysis_pending p WHERE p.record_id = r.id)")
+        db.execute("DELETE FROM analysis_pending WHERE record_id = ANY(?)", (ids,))
+        return len(ids)
+
+
+@contextmanager
+def _big_cache(db) -> Iterator[None]:
+    """A bigger SQLite page cache while folding: a chunk touches most pages of the roll-ups."""
+    before = db.one("PRAGMA cache_size")[0]
+    db.raw.execute(f"PRAGMA cache_size = -{FOLD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        db.raw.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+class _Forms:
+    """Form definitions by (id, version), looked up once per fold."""
+
+    def __init__(self) -> None:
+        self.catalog = builtin_catalog()
+        self.cache: dict[tuple[Any, Any], Any] = {}
+
+    def facts(self, body: Any, decisions: Sequence[Decision]) -> ResponseFacts | None:
+        if not isinstance(body, dict):
+            return None
+        key = (body.get("form"), body.get("form_version"))
+        if key not in self.cache:
+            self.cache[key] = form_for(self.catalog, *key)
+        return response_facts(body, decisions, self.cache[key])
+
+
+def _fold(db, rows: Sequence[tuple], *, folded: str) -> None:
+    """Fold one chunk of records (ids ascending) into the roll-ups; ``folded`` is SQL true for
+    a records row ``r`` whose response is already in the roll-ups."""
+    forms = _Forms()
+    responses: list[tuple[str, str, str, Any]] = []
+    decisions: list[tuple[Decision, str]] = []
+    for _id, uuid, office, kind, created_at, text in rows:
+        body = _loads(text)
+        if kind == "survey_response":
+            responses.append((uuid, office, created_at, body))
+        elif isinstance(body, dict):
+            decisions.append((Decision.from_record(uuid, created_at, body), office))
+    new = {uuid for uuid, *_ in responses}
+    replacing = [(body["replaces"], uuid) for uuid, _o, _c, body in responses
+                 if isinstance(body, dict) and isinstance(body.get("replaces"), str)]
+    # 1. responses already counted that this chunk changes: their facts before it
+    targets = ({d.response for d, _ in decisions} | {old for old, _ in replacing}) - new
+    counted = _counted(db, targets, folded)
+    before = _decisions_of(db, counted)
+    deltas = _Deltas()
+    for uuid, (office, created_at, body) in counted.items():
+        deltas.add(office, created_at, forms.facts(body, before.get(uuid, ())), -1)
+    # 2. what this chunk tells: decisions, and which responses a rescan replaced
+    db.executemany("INSERT INTO analysis_decisions (uuid, response, item, question, value, replaces, at)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING",
+                   [(d.uuid, d.response, d.item, d.question, json.dumps(d.value, ensure_ascii=False),
+                     d.replaces, d.at) for d, _ in decisions])
+    db.executemany("INSERT INTO analysis_replaced (uuid, by_uuid) VALUES (?, ?) ON CONFLICT (uuid) DO NOTHING",
+                   replacing)
+    # 3. every response touched, as it stands now
+    replaced = _replaced(db, [*counted, *new])
+    after = _decisions_of(db, [*counted, *new])
+    for uuid, (office, created_at, body) in counted.items():
+        facts = None if uuid in replaced else forms.facts(body, after.get(uuid, ()))
+        deltas.add(office, created_at, facts, +1)
+        deltas.call(uuid, office, created_at, facts)
+    for uuid, office, created_at, body in responses:
+        if uuid in replaced:
+            continue
+        facts = forms.facts(body, after.get(uuid, ()))
+        deltas.add(office, created_at, facts, +1)
+        deltas.call(uuid, office, created_at, facts)
+    deltas.write(db)
+
+
+def _loads(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _IN):
+        yield items[start:start + _IN]
+
+
+def _counted(db, uuids: Iterable[str], folded: str) -> dict[str, tuple[str, str, Any]]:
+    """Responses among ``uuids`` whose facts are in the roll-ups now."""
+    out: dict[str, tuple[str, str, Any]] = {}
+    for chunk in _chunks(sorted(uuids)):
+        marks = ",".join("?" * len(chunk))
+        for uuid, office, created_at, text in db.all(
+                f"SELECT r.uuid, r.office, r.created_at, r.body FROM records r WHERE r.uuid IN ({marks})"
+                f" AND r.kind = 'survey_response' AND {folded}"
+                " AND NOT EXISTS (SELECT 1 FROM analysis_replaced x WHERE x.uuid = r.uuid)", chunk):
+            out[uuid] = (office, created_at, _loads(text))
+    return out
+
+
+_DECISION_COLUMNS = "uuid, response, item, question, value, replaces, at"
+
+
+def _decision(row: Sequence[Any]) -> Decision:
+    """A row of ``analysis_decisions`` (:data:`_DECISION_COLUMNS`) as a Decision."""
+    uuid, response, item, question, value, replaces, at = row
+    return Decision(uuid=uuid, at=at, item=item, response=response, question=question,
+                    value=_loads(value), replaces=replaces)
+
+
+def _decisions_of(db, uuids: Iterable[str]) -> dict[str, list[Decision]]:
+    out: dict[str, list[Decision]] = {}
+    for chunk in _chunks(sorted(uuids)):
+        marks = ",".join("?" * len(chunk))
+        for row in db.all(f"SELECT {_DECISION_COLUMNS} FROM analysis_decisions WHERE response IN ({marks})", chunk):
+            decision = _decision(row)
+            out.setdefault(decision.response, []).append(decision)
+    return out
+
+
+def _replaced(db, uuids: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for chunk in _chunks(sorted(uuids)):
+        marks = ",".join("?" * len(chunk))
+        out.update(row[0] for row in db.all(f"SELECT uuid FROM analysis_replaced WHERE uuid IN ({marks})", chunk))
+    return out
+
+
+#: The Tehran calendar day of a stored UTC time (one look-up per half hour).
+tehran_day = local_day
+
+
+def _vector(facts: ResponseFacts) -> tuple[int, ...]:
+    """One response's :data:`COUNTERS`."""
+    ratings = dict(facts.ratings)
+    out = [1, 0 if facts.complete else 1]
+    for question in RATING_QUESTIONS:
+        value = ratings.get(question)
+        out += (0, 0, 0) if value is None else (1, value, value * value)
+    matched = facts.matched
+    out += [1 if matched else 0, 1 if matched == "yes" else 0, 1 if matched == "partly" else 0]
+    return tuple(out)
+
+
+class _Deltas:
+    """What one chunk adds to (and takes from) each roll-up, summed before it is written."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[tuple, list[int]]] = {
+            "analysis_by_desk": {}, "analysis_by_service": {}, "analysis_by_day": {}}
+        self.answers: dict[tuple, list[int]] = {}   # (month, office, source, question, value) -> [n, pending]
+        self.waiting: dict[tuple, int] = {}
+        self.calls: dict[str, tuple[str, str, str] | None] = {}
+
+    @staticmethod
+    def _bump(table: dict[tuple, list[int]], key: tuple, values: Sequence[int], sign: int) -> None:
+        current = table.get(key)
+        if current is None:
+            table[key] = [sign * v for v in values]
+        else:
+            for i, v in enumerate(values):
+                current[i] += sign * v
+
+    def add(self, office: str, created_at: str, facts: ResponseFacts | None, sign: int) -> None:
+        if facts is None:
+            return
+        day = tehran_day(created_at)
+        month = jalali_month_of(day)
+        service, source = facts.service or "", facts.source
+        vector = _vector(facts)
+        self._bump(self.tables["analysis_by_desk"], (month, office, service, facts.desk or "", source), vector, sign)
+        self._bump(self.tables["analysis_by_service"], (month, office, service, source), vector, sign)
+        self._bump(self.tables["analysis_by_day"], (day.isoformat(), office, source), (1,), sign)
+        answers = self.answers
+        for question in facts.answered:
+            key = (month, office, source, question, "")
+            entry = answers.get(key)
+            if entry is None:
+                answers[key] = [sign, 0]
+            else:
+                entry[0] += sign
+        for question in facts.pending:
+            key = (month, office, source, question, "")
+            entry = answers.get(key)
+            if entry is None:
+                answers[key] = [0, sign]
+            else:
+                entry[1] += sign
+        for question, value in facts.values:
+            key = (month, office, source, question, value)
+            entry = answers.get(key)
+            if entry is None:
+                answers[key] = [sign, 0]
+            else:
+                entry[0] += sign
+            if question == WAITING_QUESTION:
+                wkey = (month, office, service, value)
+                self.waiting[wkey] = self.waiting.get(wkey, 0) + sign
+
+    def call(self, uuid: str, office: str, created_at: str, facts: ResponseFacts | None) -> None:
+        self.calls[uuid] = ((office, jalali_month_of(tehran_day(created_at)), created_at)
+                            if facts is not None and facts.call_back else None)
+
+    def write(self, db) -> None:
+        self.tables["analysis_answers"] = self.answers
+        self.tables["analysis_waiting"] = {k: [v] for k, v in self.waiting.items()}
+        specs = {"analysis_by_desk": (ROLLUPS["analysis_by_desk"], COUNTERS, "responses = 0"),
+                 "analysis_by_service": (ROLLUPS["analysis_by_service"], COUNTERS, "responses = 0"),
+                 "analysis_answers": (ANSWERS, ("n", "pending"), "n = 0 AND pending = 0"),
+                 "analysis_waiting": (WAITING, ("n",), "n = 0"),
+                 "analysis_by_day": (DAYS, ("responses",), "responses = 0")}
+        for table, (keys, counters, empty) in specs.items():
+            rows = self.tables[table]
+            # in key order: neighbouring rows share B-tree pages, so a chunk touches each page once
+            changed = sorted((*key, *values) for key, values in rows.items() if any(values))
+            if not changed:
+                continue
+            names = ", ".join((*keys, *counters))
+            marks = ", ".join("?" * (len(keys) + len(counters)))
+            updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
+            db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})"
+                           f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}", changed)
+            lowered = sorted(key for key, values in rows.items() if any(v < 0 for v in values))
+            if lowered:  # a group a response left may now be empty: no empty groups are kept
+                where = " AND ".join(f"{k} = ?" for k in keys)
+                db.executemany(f"DELETE FROM {table} WHERE {where} AND {empty}", lowered)
+        eligible = [(uuid, *entry) for uuid, entry in self.calls.items() if entry is not None]
+        gone = [(uuid,) for uuid, entry in self.calls.items() if entry is None]
+        db.executemany("INSERT INTO analysis_calls (response, office, month, created_at) VALUES (?, ?, ?, ?)"
+                       " ON CONFLICT (response) DO NOTHING", eligible)
+        db.executemany("DELETE FROM analysis_calls WHERE response = ?", gone)

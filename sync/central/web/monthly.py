@@ -1,0 +1,242 @@
+"""The figures issue #10 added to the analysis pages, and the call list.
+
+- :func:`dashboard_extras`: for the dashboard, from :mod:`sync.central.figures` (the functions
+  behind ``seda central figures`` and the monthly report): the share of responses that name a
+  desk (data quality: "no desk" is never ranked), the waiting-time answers per office (or per
+  service for one office), cases received and how they were answered (on time, late, open,
+  overdue, median working days) per unit and per office, and responses per working day per
+  office with the working days since the last response and the last paper sheet.
+- :func:`add_call_list`: ``/analysis/calls`` (GET) and ``/analysis/calls/<uuid>`` (POST), for
+  the **analyst** role only: the visitors who agreed to be called about their comment, with
+  their mobile number; every view and every mark is one audit entry.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from forms.persian import format_jalali_date
+
+from .. import calls as C
+from .. import figures as F
+from ..casework import Casework
+from ..store import Store
+from . import charts
+from .auth import audit, current_user, now, require
+from .common import unit_name
+from .i18n import current_lang, register, t
+
+__all__ = ["CALL_ROLES", "add_call_list", "dashboard_extras"]
+
+#: Mobile numbers of visitors: the analyst who makes the calls, nobody else.
+CALL_ROLES = ("analyst",)
+
+register({
+    "fa": {
+        "monthly_desks": "کیفیت داده: شماره باجه",
+        "monthly_desks_text": "{share} پاسخ‌ها شماره باجه دارند ({with_desk} از {total}). پاسخ‌های بدون شماره باجه"
+                              " به هیچ باجه‌ای نسبت داده نمی‌شوند و در رتبه‌بندی نیستند.",
+        "monthly_no_desk": "بدون شماره باجه",
+        "monthly_waiting": "مدت انتظار",
+        "monthly_waiting_by_office": "مدت انتظار به تفکیک اداره",
+        "monthly_waiting_by_service": "مدت انتظار به تفکیک خدمت",
+        "wait_under_10": "کمتر از ۱۰ دقیقه",
+        "wait_10_30": "۱۰ تا ۳۰ دقیقه",
+        "wait_30_60": "۳۰ تا ۶۰ دقیقه",
+        "wait_over_60": "بیش از یک ساعت",
+        "monthly_cases": "رسیدگی به پرونده‌های رسیده در این ماه",
+        "monthly_cases_note": "پرونده‌هایی که در این ماه رسیده‌اند و اینکه چگونه پاسخ گرفته‌اند؛ مهلت به روز کاری است.",
+        "monthly_by_unit": "به تفکیک واحد",
+        "monthly_by_office": "به تفکیک اداره",
+        "monthly_received": "رسیده",
+        "monthly_on_time": "پاسخ در مهلت",
+        "monthly_late": "پاسخ با تأخیر",
+        "monthly_closed": "بسته بدون پاسخ",
+        "monthly_open": "باز",
+        "monthly_overdue": "باز و گذشته از مهلت",
+        "monthly_on_time_share": "سهم پاسخ در مهلت",
+        "monthly_median_days": "میانه روزهای کاری تا پاسخ",
+        "monthly_per_day": "پاسخ‌ها در هر روز کاری",
+        "monthly_per_day_note": "اداره‌ای که در روزهای کاری اخیر هیچ پاسخی نداشته، یا پس از دادن برگه کاغذی دیگر برگه‌ای نداشته، پررنگ شده است؛ شاید دیگر برگه نمی‌دهد.",
+        "monthly_working_days": "روز کاری تاکنون",
+        "monthly_responses_per_day": "پاسخ در روز کاری",
+        "monthly_days_without_paper": "روز کاری بدون برگه کاغذی",
+        "monthly_last_paper": "آخرین برگه کاغذی",
+        "monthly_since_paper": "روز کاری از آخرین برگه",
+        "monthly_silent": "دست‌کم {n} روز کاری اخیر بی‌پاسخ یا بی‌برگه کاغذی",
+        "insight_nav_calls": "فهرست تماس",
+        "calls_title": "فهرست تماس با مراجعان",
+        "calls_note": ("مراجعانی که در نظرسنجی موافقت کرده‌اند برای پیگیری نظرشان با آنها تماس گرفته شود، با شماره همراهی"
+                       " که داده‌اند. این فهرست فقط برای کارشناس تحلیل است؛ هر بار دیدن آن و هر تغییر وضعیت در"
+                       " گزارش ممیزی ثبت می‌شود."),
+        "calls_show_done": "نمایش انجام‌شده‌ها",
+        "calls_empty": "در این ماه کسی در انتظار تماس نیست.",
+        "calls_date": "تاریخ",
+        "calls_mobile": "شماره همراه",
+        "calls_comment": "نظر",
+        "calls_handwritten": "دست‌نوشته روی برگه کاغذی",
+        "calls_status": "وضعیت",
+        "calls_save": "ثبت",
+        "calls_saved": "وضعیت تماس ثبت شد.",
+        "call_new": "تماس گرفته نشده",
+        "call_called": "تماس گرفته شد",
+        "call_unreachable": "در دسترس نبود",
+        "call_done": "انجام شد",
+    },
+    "en": {
+        "monthly_desks": "Data quality: desk numbers",
+        "monthly_desks_text": "{share} of responses name a desk ({with_desk} of {total}). Responses without a desk"
+                              " number belong to no desk and are not ranked.",
+        "monthly_no_desk": "No desk number",
+        "monthly_waiting": "Waiting time",
+        "monthly_waiting_by_office": "Waiting time by office",
+        "monthly_waiting_by_service": "Waiting time by service",
+        "wait_under_10": "Under 10 minutes",
+        "wait_10_30": "10 to 30 minutes",
+        "wait_30_60": "30 to 60 minutes",
+        "wait_over_60": "Over an hour",
+        "monthly_cases": "Cases received this month and how they were answered",
+        "monthly_cases_note": "Cases that arrived this month and how they were answered; deadlines are in working days.",
+        "monthly_by_unit": "By unit",
+        "monthly_by_office": "By office",
+        "monthly_received": "Received",
+        "monthly_on_time": "Answered on time",
+        "monthly_late": "Answered late",
+        "monthly_closed": "Closed unanswered",
+        "monthly_open": "Open",
+        "monthly_overdue": "Open and overdue",
+        "monthly_on_time_share": "Share answered on time",
+        "monthly_median_days": "Median working days to answer",
+        "monthly_per_day": "Responses per working day",
+        "monthly_per_day_note": "Offices with no response in the last working days, or no paper sheet after handing some out, are highlighted: they may have stopped.",
+        "monthly_working_days": "Working days so far",
+        "monthly_responses_per_day": "Responses per working day",
+        "monthly_days_without_paper": "Working days without paper",
+        "monthly_last_paper": "Last paper sheet",
+        "monthly_since_paper": "Working days since",
+        "monthly_silent": "No response, or no paper sheet, in the last {n} working days or more",
+        "insight_nav_calls": "Call list",
+        "calls_title": "Visitors to call back",
+        "calls_note": ("Visitors who agreed in the survey to be contacted about their comment, with the mobile number"
+                       " they gave. This list is for the analyst only; every view and every change is written to"
+                       " the audit log."),
+        "calls_show_done": "Show those done",
+        "calls_empty": "Nobody is waiting for a call this month.",
+        "calls_date": "Date",
+        "calls_mobile": "Mobile",
+        "calls_comment": "Comment",
+        "calls_handwritten": "Handwritten on a paper sheet",
+        "calls_status": "Status",
+        "calls_save": "Save",
+        "calls_saved": "Call status saved.",
+        "call_new": "Not called yet",
+        "call_called": "Called",
+        "call_unreachable": "Not reachable",
+        "call_done": "Done",
+    },
+})
+
+
+def day_text(iso_day: str | None, lang: str) -> str:
+    """A stored Gregorian day ("2026-11-28") as a Jalali date in the page's digits."""
+    if not iso_day:
+        return "—"
+    return format_jalali_date(date.fromisoformat(iso_day), persian_digits=lang == "fa")
+
+
+def office_label(code: str, names: dict[str, dict[str, str]], lang: str) -> str:
+    """An office's name where the central office gave one, with its code; else the code."""
+    name = (names.get(code) or {}).get(lang) or (names.get(code) or {}).get("fa")
+    return f"{name} ({code})" if name else code
+
+
+def _case_row(label: str, group: dict[str, Any], lang: str) -> list[str]:
+    n = lambda key: charts.number(group[key], lang)  # noqa: E731 - a short formatter
+    return [label, n("received"), n("answered_on_time"), n("answered_late"), n("closed_unanswered"),
+            n("open"), n("open_overdue"), charts.number(group["on_time_share"], lang, percent=True),
+            charts.number(group["median_working_days"], lang, digits=1)]
+
+
+def dashboard_extras(store: Store, month: str, office: str | None, lang: str,
+                     service_label: Callable[[str | None], str]) -> dict[str, Any]:
+    """What the dashboard shows beside the satisfaction tables (see the module text)."""
+    moment = now()
+    names = F.office_names(store)
+    desks = F.desk_figures(store, month, office)
+    waiting = F.waiting_figures(store, month, office)
+    cases = F.case_figures(store, month, office, now=moment)
+    days = F.office_days(store, month, office, now=moment)
+    total = desks["with_desk"] + desks["without_desk"]
+    desk_text = t("monthly_desks_text", share=charts.number(desks["share_with_desk"], lang, percent=True),
+                  with_desk=charts.number(desks["with_desk"], lang), total=charts.number(total, lang)) if total else None
+    options = waiting["options"]
+    by = waiting["by_service"] if office else waiting["by_office"]
+    waiting_rows = []
+    for key, counts in by.items():
+        label = service_label(key) if office else office_label(key, names, lang)
+        n = sum(counts.values())
+        waiting_rows.append([label, *(_count_share(counts.get(o, 0), n, lang) for o in options),
+                             charts.number(n, lang)])
+    units = {u.code: unit_name(u) for u in Casework(store).units(include_inactive=True)}
+    unit_rows = [_case_row(units.get(code, code), group, lang) for code, group in cases["by_unit"].items()]
+    office_rows = [_case_row(office_label(code, names, lang), group, lang) for code, group in cases["by_office"].items()]
+    day_rows = []
+    for code, entry in days.items():
+        silent = entry["stopped"]
+        day_rows.append({"label": office_label(code, names, lang), "silent": silent, "cells": [
+            charts.number(entry["working_days"], lang), charts.number(entry["responses"], lang),
+            charts.number(entry["per_working_day"], lang, digits=1),
+            charts.number(entry["working_days_without_paper"], lang),
+            day_text(entry["last_paper_day"], lang),
+            charts.number(entry["working_days_since_last_paper"], lang)]})
+    return {"desk_text": desk_text,
+            "waiting_caption": t("monthly_waiting_by_service" if office else "monthly_waiting_by_office"),
+            "waiting_headers": [t(f"wait_{o}") for o in options], "waiting_rows": waiting_rows,
+            "case_total": _case_row(t("insight_total"), cases, lang) if cases["received"] else None,
+            "case_units": unit_rows, "case_offices": office_rows, "day_rows": day_rows,
+            "silent_days": F.STOPPED_AFTER}
+
+
+def _count_share(count: int, n: int, lang: str) -> str:
+    if not n:
+        return charts.number(count, lang)
+    return f"{charts.number(count, lang)} ({charts.number(count / n, lang, percent=True)})"
+
+
+def add_call_list(bp: Blueprint, store: Store, common: Callable[..., dict], selected_month: Callable,
+                  text_arg: Callable[[str], str | None], offices: Callable[[], list[str]]) -> None:
+    """The call list pages on the analysis blueprint."""
+
+    @bp.get("/calls")
+    @require(*CALL_ROLES)
+    def calls():
+        month, latest = selected_month()
+        office = text_arg("office")
+        include_done = request.args.get("done") == "1"
+        label = f"{month[0]:04d}-{month[1]:02d}"
+        entries = C.call_list(store, label, office=office, include_done=include_done)
+        shown = [f"office={office}" if office else "", "done=1" if include_done else "", f"shown={len(entries)}"]
+        audit("view_call_list", f"calls:{label}", " ".join(f for f in shown if f))
+        lang = current_lang()
+        names = F.office_names(store)
+        rows = [{"uuid": e.response, "office": office_label(e.office, names, lang),
+                 "date": e.created_at, "mobile": e.mobile, "comment": e.comment,
+                 "handwritten": url_for(".crop", response_uuid=e.response) if e.handwritten and not e.comment else None,
+                 "status": e.status, "updated_by": e.updated_by} for e in entries]
+        return render_template("central/insight/calls.html", **common(month, latest, office, offices=offices()),
+                               rows=rows, include_done=include_done, marks=C.MARKS)
+
+    @bp.post("/calls/<response_uuid>")
+    @require(*CALL_ROLES)
+    def mark(response_uuid: str):
+        status = request.form.get("status", "")
+        try:
+            C.mark_call(store, response_uuid, status, actor=current_user().name)
+        except C.CallListError:
+            abort(400)
+        audit("call_mark", f"survey_response:{response_uuid}", f"status={status}")
+        back = {k: v for k, v in (("month", request.form.get("month")), ("office", request.form.get("office")),
+                                  ("done", request.form.get("done"))) if v}
+        return redirect(url_for(".calls", **back) + "#call-" + response_uuid)
