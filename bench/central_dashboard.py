@@ -33,12 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 from datetime import datetime, timezone  # noqa: E402
 
-from sync.central import analysis, open_store  # noqa: E402
-from sync.central import calls as C  # noqa: E402
-from sync.central import figures as F  # noqa: E402
-from sync.central.casework import OVERSIGHT, Casework  # noqa: E402
-from sync.central.duplicates import text_key  # noqa: E402
-from sync.central.store import Store  # noqa: E402
+from central import analysis, open_store  # noqa: E402
+from central import calls as C  # noqa: E402
+from central import figures as F  # noqa: E402
+from central.casework import OVERSIGHT, Casework  # noqa: E402
+from central.duplicates import text_key  # noqa: E402
+from central.store import Store  # noqa: E402
 
 RESPONSES = 5_000_000
 CASES = 500_000

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
         started = time.perf_counter()
         from forms import build_layout, builtin_catalog, render_sheets, sign
-        from sync.issuance import print_sheets
+        from ledger.issuance import print_sheets
         imported = time.perf_counter() - started
 
         form = builtin_catalog().get(args.form)

@@ -3,7 +3,7 @@
     python bench/scan_corpus.py OUT_DIR [--sheets N] [--seed S] [--conditions a,b,c]
 
 Real sheets of the `satisfaction` form are printed for office CORPUS-01 with
-`sync.issuance.print_sheets` (SEDA_HOME is OUT_DIR/home, so the office key and ledger live
+`ledger.issuance.print_sheets` (SEDA_HOME is OUT_DIR/home, so the office key and ledger live
 there), rasterised with pypdfium2 at each condition's resolution, filled with random truthful
 answers drawn as pen marks of many kinds at the layout map's box positions, degraded per
 condition, and written to OUT_DIR/images/<condition>/.  OUT_DIR/truth.jsonl has one line per
@@ -549,7 +549,7 @@ def print_corpus_sheets(home: Path, count: int, out_pdf: Path, seed: int) -> Non
     """Print `count` real sheets into `out_pdf`; the office key is derived from the seed."""
     import forms
     from forms.office_keys import key_path
-    from sync.issuance import print_sheets
+    from ledger.issuance import print_sheets
 
     key_file = key_path(home, OFFICE)
     key_file.parent.mkdir(parents=True, exist_ok=True)

@@ -41,9 +41,9 @@ from kiosk import KioskConfig, create_app  # noqa: E402
 from kiosk.cases import CaseDraft, seal_report  # noqa: E402
 from kiosk.server import start_in_thread  # noqa: E402
 from sync import Ledger, default_ledger_path  # noqa: E402
-from sync.central import open_store  # noqa: E402
-from sync.central.casework import misconduct_update  # noqa: E402
-from sync.central.keys import CentralKeys  # noqa: E402
+from central import open_store  # noqa: E402
+from central.casework import misconduct_update  # noqa: E402
+from central.keys import CentralKeys  # noqa: E402
 from sync.follow_up import open_answer  # noqa: E402
 from sync.settings import SyncSettings, write_settings  # noqa: E402
 from sync.trust import pin_central, report_key  # noqa: E402

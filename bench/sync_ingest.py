@@ -35,10 +35,10 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sync.central import open_store  # noqa: E402
+from central import open_store  # noqa: E402
 from sync.client import sync_once  # noqa: E402
 from sync.identity import ensure_office_key, public_key_hex  # noqa: E402
-from sync.ledger import Ledger, default_ledger_path  # noqa: E402
+from ledger.ledger import Ledger, default_ledger_path  # noqa: E402
 from sync.settings import SyncSettings, write_settings  # noqa: E402
 
 SEDA = str(Path(sys.executable).with_name("seda"))

@@ -1,4 +1,4 @@
-"""The `seda` command and its `forms` subcommands.
+"""The `seda forms` subcommands, and the command group every package's subcommands plug into.
 
 Each package contributes its own subcommands through the `seda.commands` entry points in
 pyproject.toml (a name like `forms.print` adds `print` under `seda forms`).  They are loaded
@@ -13,9 +13,7 @@ from importlib.metadata import entry_points
 import click
 
 from .definition import FormDefinitionError, UnknownForm, builtin_catalog
-from .home import seda_home
 from .layout import build_layout
-from .private_files import tighten_home
 
 ENTRY_POINT_GROUP = "seda.commands"
 
@@ -58,18 +56,6 @@ def _unavailable(name: str, exc: ImportError) -> click.Command:
 
     return click.Command(name, callback=fail, help=f"(unavailable: {reason})",
                          context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-
-
-@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="seda")
-def main() -> None:
-    """Seda (صدا): citizens' voice at government offices.
-
-    State lives under $SEDA_HOME (default: the user's data folder).
-    """
-    home = seda_home()
-    if home.exists():  # private to its user (0700), also when an older Seda made it wider
-        tighten_home(home)
 
 
 @click.group("forms", cls=PluginGroup, plugin_prefix="forms.")

@@ -16,18 +16,18 @@ from flask import Flask, g, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 
 from forms import builtin_catalog
-from sync.ledger import Ledger, default_ledger_path
+from ledger.ledger import Ledger, default_ledger_path
 
 from . import i18n
 from .accounts import AccountStore
-from .catalogue import load_directory, load_services
+from forms.catalogue import load_directory, load_services
 from .config import KioskConfig
 from .lifecycle import VisitLifecycle
 from .limits import Backoff, TokenBucket, WindowLimit
 from .scan_queue import ScanQueue
 from sync.trust import ReportKey, report_key
 from .survey_drafts import FILE_NAME as SURVEY_DRAFTS_FILE
-from .tracking import format_tracking_code
+from forms.tracking_codes import format_tracking_code
 from .writer import LedgerWriter
 
 __all__ = ["create_app", "KioskState", "ledger", "accounts", "state"]

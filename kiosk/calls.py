@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from forms.responses import Decision, effective_answers
-from sync.ledger import Record
+from ledger.ledger import Record
 
 from .dashboard import counted_responses
 

@@ -29,11 +29,11 @@ from typing import Any
 
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, normalize_national_id
 from sync.follow_up import follow_up_locator, open_answer
-from sync.ledger import Ledger, LedgerError, Record
+from ledger.ledger import Ledger, LedgerError, Record
 from sync.sealing import MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes
 from sync.trust import ReportKey
 
-from .tracking import new_tracking_code, normalize_tracking_code
+from forms.tracking_codes import new_tracking_code, normalize_tracking_code
 
 __all__ = [
     "WRITTEN_TYPES", "CASE_TYPES", "STATUSES", "MAX_TEXT", "MAX_NAME",
@@ -46,7 +46,7 @@ __all__ = [
 WRITTEN_TYPES = ("request", "complaint", "suggestion", "criticism")
 #: Every case type the kiosk files; misconduct reports (clause 1) go to the oversight unit.
 CASE_TYPES = WRITTEN_TYPES + ("misconduct", "voice")
-#: Statuses a case can have (the central server's words, sync.case_updates.CASE_STATUSES);
+#: Statuses a case can have (the central server's words, forms.cases.CASE_STATUSES);
 #: "received" is implied by the case record itself.
 STATUSES = ("received", "routed", "assigned", "in_progress", "answered", "closed", "referred",
             "rejected_duplicate", "rejected_not_ours", "rejected")

@@ -20,7 +20,7 @@ from forms import Form, FormCatalog, builtin_catalog
 from forms.figures import Tally
 from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for, jalali_month_of,
                              local_day, response_facts)
-from sync.ledger import Record
+from ledger.ledger import Record
 
 __all__ = ["SOURCES", "QuestionFigures", "Summary", "counted_responses", "month_figures",
            "summarize"]

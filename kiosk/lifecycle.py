@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from forms import Form
-from sync.ledger import Ledger, LedgerConflict
+from ledger.ledger import Ledger, LedgerConflict
 
 from .survey import survey_response_body
 from .survey_drafts import SurveyDrafts

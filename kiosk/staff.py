@@ -10,7 +10,7 @@ next visitor never inherits it.
 Misconduct reports are routed to the oversight unit (Article 9, clause 1): these pages show
 how many were sent, never their text or recordings.
 
-The review queue calls the scanner's public API (``scanner.review``), imported inside the
+The review queue calls the scanner's public API (``ledger.review_queue``), imported inside the
 views so the kiosk starts even on an install whose scanner is missing or broken; scan upload
 only saves and queues the files (:mod:`kiosk.scan_queue` reads them with
 ``scanner.pipeline`` in a process of its own, never on a request thread).
@@ -30,7 +30,7 @@ from flask import (Blueprint, Response, abort, flash, g, redirect, render_templa
                    session, url_for)
 from werkzeug.utils import secure_filename
 
-from sync.ledger import LedgerError
+from ledger.ledger import LedgerError
 
 from . import dashboard as dashboard_lib
 from .accounts import SESSION_IDLE_SECONDS, Account
@@ -293,7 +293,7 @@ def print_sheets():
         if not 1 <= count <= 1000:
             error = "1 - 1000"
         else:
-            from sync.issuance import print_sheets as issue
+            from ledger.issuance import print_sheets as issue
             config = state().config
             with tempfile.TemporaryDirectory(prefix="seda-print-") as folder:
                 out = Path(folder) / "sheets.pdf"
@@ -322,9 +322,9 @@ def _scanner_missing(what: str):
 @login_required("scanner_operator")
 def review():
     try:
-        from scanner.review import open_items
+        from ledger.review_queue import open_items
     except ImportError:
-        return _scanner_missing("scanner.review.open_items")
+        return _scanner_missing("ledger.review_queue.open_items")
     items = open_items(ledger())
     return render_template("staff/review.html", items=items, questions=_questions_by_id(),
                            reason_text=_reason_text)
@@ -353,9 +353,9 @@ def _questions_by_id():
 def review_decide(item_id: str):
     """Record one decision; the scanner's ``resolve`` writes the audited decision record."""
     try:
-        from scanner.review import resolve
+        from ledger.review_queue import resolve
     except ImportError:
-        return _scanner_missing("scanner.review.resolve")
+        return _scanner_missing("ledger.review_queue.resolve")
     action = request.form.get("action", "")
     if action == "blank":
         value = "-"

@@ -27,7 +27,7 @@ from . import cases as case_lib
 from .app import ledger, state
 from .audio import recorded_audio_type
 from .i18n import translate
-from .tracking import is_valid_tracking_code, normalize_tracking_code
+from forms.tracking_codes import is_valid_tracking_code, normalize_tracking_code
 from .visits import Visit
 
 bp = Blueprint("visitor", __name__)

@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 
-from sync.ledger import Ledger
+from ledger.ledger import Ledger
 
 __all__ = ["LedgerWriter"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from forms import seda_home
-from sync import Ledger, default_ledger_path
+from ledger import Ledger, default_ledger_path
 
 from .images import PDF_DPI
 
@@ -118,7 +118,7 @@ def _ledger() -> Ledger:
 @click.option("--json", "as_json", is_flag=True)
 def review_list(as_json: bool) -> None:
     """Show the open review items, oldest first."""
-    from .review import open_items
+    from ledger.review_queue import open_items
 
     with _ledger() as ledger:
         items = open_items(ledger)
@@ -147,7 +147,7 @@ def review_list(as_json: bool) -> None:
 @click.option("--again", is_flag=True, help="Change an earlier decision (both stay audited).")
 def review_resolve(item_id: str, value: str, by: str, again: bool) -> None:
     """Decide ITEM: VALUE is an option value, digits for a grid, or '-' for blank."""
-    from .review import ReviewError, resolve
+    from ledger.review_queue import ReviewError, resolve
 
     with _ledger() as ledger:
         try:
@@ -164,7 +164,7 @@ def review_resolve(item_id: str, value: str, by: str, again: bool) -> None:
 @click.option("--sheet", "whole", is_flag=True, help="The whole sheet image instead of the crop.")
 def review_crop(item_id: str, out: Path, whole: bool) -> None:
     """Save an item's evidence crop (or the whole sheet) to look at."""
-    from .review import ReviewError, find_item
+    from ledger.review_queue import ReviewError, find_item
 
     with _ledger() as ledger:
         try:

@@ -21,7 +21,8 @@ import numpy as np
 
 from forms import SheetCode, builtin_catalog, load_key
 from forms.responses import paper_response, review_item
-from sync import Ledger, OfficeSyncState, default_ledger_path
+from ledger import Ledger, default_ledger_path
+from sync import OfficeSyncState
 
 from .images import PDF_DPI, expand_inputs, iter_pages, pages_from_bytes
 from .page import Lookups, PageResult, read_sheets

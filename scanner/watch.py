@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from forms.private_files import write_private
-from sync import Ledger, default_ledger_path
+from ledger import Ledger, default_ledger_path
 
 from .pipeline import scan_paths
 from .reasons import message

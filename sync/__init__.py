@@ -7,10 +7,10 @@ Public API:
   central server (:meth:`OfficeSyncState.pulled_case_updates` for the kiosk's follow-up page,
   :meth:`OfficeSyncState.is_sheet_revoked` for the scanner);
 - :func:`sync_once` / :func:`run_forever`, the office's sync client;
-- the central server lives in :mod:`sync.central`.
+- the central server lives in :mod:`central`.
 """
 
-from sync.ledger import (
+from ledger.ledger import (
     RECORD_KINDS,
     Ledger,
     LedgerConflict,
@@ -18,7 +18,7 @@ from sync.ledger import (
     Record,
     default_ledger_path,
 )
-from sync.case_updates import CASE_STATUSES, status_label
+from forms.cases import CASE_STATUSES, status_label
 from sync.client import SyncError, SyncReport, run_forever, sync_once
 from sync.office_state import OfficeSyncState, OutboxBatch
 from sync.refusals import Refusal

@@ -22,11 +22,11 @@ import click
 
 from forms import seda_home
 
-from .case_updates import status_label
+from forms.cases import status_label
 from .client import OFFICE_REFUSALS, SyncError, SyncReport, run_forever, sync_once
 from .follow_up import follow_up_locator, open_answer
 from .identity import IdentityError, ensure_office_key, load_office_key, public_key_hex
-from .ledger import Ledger, LedgerError, default_ledger_path
+from ledger.ledger import Ledger, LedgerError, default_ledger_path
 from .office_state import OfficeSyncState
 from .offline import apply_ack_file, export_batches
 from .refusals import Refusal, message_for

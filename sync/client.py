@@ -23,7 +23,7 @@ from typing import Any
 from .backoff import backoff_delay
 from .batch import format_time
 from .identity import load_office_key, parse_public_key
-from .ledger import Ledger, LedgerError, default_ledger_path
+from ledger.ledger import Ledger, LedgerError, default_ledger_path
 from .office_state import OfficeSyncState, OutboxBatch
 from .refusals import BlobsMissing, Refusal, message_for
 from .settings import SettingsError, SyncSettings, load_settings

@@ -29,7 +29,7 @@ from typing import Any
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from .case_updates import normalize_tracking_code
+from forms.cases import normalize_tracking_code
 from .sealing import b64, unb64
 
 __all__ = ["ANSWER_ALGORITHM", "ARGON2", "follow_up_locator", "open_answer", "seal_answer"]

@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .batch import BatchRecord, canonical_json, format_time, sign_content
-from .case_updates import normalize_tracking_code
-from .ledger import Ledger, LedgerError
+from forms.cases import normalize_tracking_code
+from ledger.ledger import Ledger, LedgerError
 
 __all__ = ["OfficeSyncState", "OutboxBatch"]
 

@@ -20,7 +20,7 @@ from forms.private_files import open_private
 
 from .batch import format_time
 from .identity import load_office_key, parse_public_key
-from .ledger import Ledger, default_ledger_path
+from ledger.ledger import Ledger, default_ledger_path
 from .office_state import OfficeSyncState
 from .export_file import decode_ack, write_export
 from .refusals import message_for

@@ -8,7 +8,7 @@ of the central office, and only what routing needs stays readable (type, route, 
 the follow-up locator of :mod:`sync.follow_up`).
 
 Which key (docs/security.md): the **oversight key**, an X25519 key pair the central office
-makes when it first starts on its store (:mod:`sync.central.keys`); its public half reaches
+makes when it first starts on its store (:mod:`central.keys`); its public half reaches
 every office signed by the centre's sync key (:func:`sign_key_statement`,
 :func:`verify_key_statement`).  Until an office holds it, reports are sealed to the centre's
 sync key itself (Ed25519, converted to X25519 by :func:`x25519_public_from_ed25519`), which the

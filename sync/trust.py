@@ -28,7 +28,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from .identity import IdentityError, parse_public_key
-from .ledger import Ledger, default_ledger_path
+from ledger.ledger import Ledger, default_ledger_path
 from .office_state import OfficeSyncState
 from .sealing import (SealingError, key_id, verify_key_statement, x25519_public_from_ed25519)
 from .settings import SettingsError, SyncSettings, load_settings, write_settings

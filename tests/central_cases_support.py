@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.cases import CaseDraft
-from kiosk.tracking import new_tracking_code
+from forms.tracking_codes import new_tracking_code
 from sync.batch import BatchRecord, encode_batch, format_time, parse_batch, verify_batch
-from sync.central import Store
+from central import Store
 from sync.identity import public_key_hex
 
 OFFICES = ("THR-012", "ISF-001")

@@ -1,4 +1,4 @@
-"""Helpers for tests of the central office web pages (sync/central/web/).
+"""Helpers for tests of the central office web pages (central/web/).
 
     from central_web_support import FakeClock, login, make_user, web_client
     from sync_fixtures import store, store_url  # noqa: F401 - SQLite and PostgreSQL
@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from sync.central import Store, create_app
-from sync.central.web import accounts
+from central import Store, create_app
+from central.web import accounts
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -118,7 +118,7 @@ class CaseOffice:
         import uuid
 
         from kiosk.cases import CaseDraft
-        from kiosk.tracking import new_tracking_code
+        from forms.tracking_codes import new_tracking_code
         from sync.batch import BatchRecord, encode_batch, format_time
         from sync.sealing import seal
 

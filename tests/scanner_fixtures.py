@@ -21,7 +21,7 @@ from PIL import Image
 
 import forms
 from sync import Ledger, default_ledger_path
-from sync.issuance import print_sheets
+from ledger.issuance import print_sheets
 
 OFFICE = "LOR-01"
 FORM_ID = "satisfaction"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from sync.central import open_store
-from sync.central.keys import CentralKeys
-from sync.central.store import Store
+from central import open_store
+from central.keys import CentralKeys
+from central.store import Store
 from sync.settings import SyncSettings, write_settings
 from sync.trust import pin_central
 

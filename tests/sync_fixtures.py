@@ -23,9 +23,9 @@ from urllib.parse import quote
 import pytest
 from werkzeug.serving import make_server
 
-from sync.central import Store, create_app, open_store
+from central import Store, create_app, open_store
 from sync.identity import ensure_office_key, public_key_hex
-from sync.ledger import Ledger, default_ledger_path
+from ledger.ledger import Ledger, default_ledger_path
 from sync.settings import SyncSettings, write_settings
 
 POSTGRES_ENV = "SEDA_TEST_POSTGRES_URL"

@@ -8,8 +8,8 @@ import json
 import uuid
 
 from central_web_support import CaseOffice, login, make_user, web_client
-from sync.central import Store
-from sync.central.casework import Casework
+from central import Store
+from central.casework import Casework
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 VICTIM, ROGUE = "THR-012", "ISF-001"
@@ -61,7 +61,7 @@ def test_a_rogue_offices_case_cannot_show_another_offices_file(store: Store) -> 
     rogue = CaseOffice(store, client, ROGUE)
     # The rogue office names the victim's hash in a signed case without ever sending the file.
     from kiosk.cases import CaseDraft
-    from kiosk.tracking import new_tracking_code
+    from forms.tracking_codes import new_tracking_code
     from sync.batch import BatchRecord, encode_batch
 
     body = CaseDraft(type="complaint", service="smart_id_card", text="x", anonymous=False,

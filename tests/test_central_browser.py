@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.tracking import format_tracking_code, normalize_tracking_code
+from forms.tracking_codes import format_tracking_code, normalize_tracking_code
 from kiosk_fixtures import OFFICE, start_live
 from sync import sync_once, write_settings
-from sync.central import open_store
-from sync.central.casework import Casework
-from sync.central.demo_seed import DEMO_USERS, seed_central_demo
-from sync.central.server import start_central
+from central import open_store
+from central.casework import Casework
+from central.demo_seed import DEMO_USERS, seed_central_demo
+from central.server import start_central
 from sync.identity import ensure_office_key, public_key_hex
 from sync.settings import SyncSettings
 

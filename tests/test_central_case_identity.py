@@ -18,13 +18,13 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from central_web_support import login, make_user, web_client
-from forms.cli import main
+from seda.cli import main
 from kiosk.cases import CaseDraft, case_uuid
-from kiosk.tracking import new_tracking_code
+from forms.tracking_codes import new_tracking_code
 from sync.batch import BatchRecord, encode_batch, format_time, open_batch
-from sync.central import Store, create_app
-from sync.central.casework import Casework
-from sync.central.store import StoreError, office_record_uuid
+from central import Store, create_app
+from central.casework import Casework
+from central.store import StoreError, office_record_uuid
 from sync.client import sync_once
 from sync.identity import load_office_key, public_key_hex
 from sync_fixtures import central, make_office, store, store_url  # noqa: F401 - fixtures

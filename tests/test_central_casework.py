@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from central_cases_support import OFFICES, TEXT, CaseSender
-from sync.central import Store
-from sync.central.casework import OVERSIGHT, TRIAGE, Casework, CaseworkError
-from sync.central.workdays import TEHRAN
+from central import Store
+from central.casework import OVERSIGHT, TRIAGE, Casework, CaseworkError
+from forms.workdays import TEHRAN
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 THR, ISF = OFFICES
@@ -98,8 +98,8 @@ def test_a_resent_batch_does_not_make_a_second_case(store: Store, cw: Casework,
 
 
 def test_cases_stored_before_casework_get_their_rows_on_upgrade(store_url: str, monkeypatch) -> None:
-    import sync.central.store as store_module
-    from sync.central import open_store
+    import central.store as store_module
+    from central import open_store
 
     monkeypatch.setattr(store_module, "SQLITE_STEPS", store_module.SQLITE_STEPS[:2])
     monkeypatch.setattr(store_module, "POSTGRES_STEPS", store_module.POSTGRES_STEPS[:2])
@@ -259,7 +259,7 @@ def test_an_added_holiday_moves_later_deadlines(cw: Casework, sender: CaseSender
 
 
 def test_fixed_holidays_can_be_removed_and_added_back(cw: Casework) -> None:
-    from sync.central.workdays import jalali_to_date
+    from forms.workdays import jalali_to_date
 
     nowruz = jalali_to_date(1405, 1, 1)
     cw.remove_holiday(nowruz, actor=ADMIN)
@@ -341,7 +341,7 @@ def test_the_cli_case_update_moves_the_case_row_too(store: Store, cw: Casework, 
 
 
 def test_a_case_filed_through_open311_is_routed_like_any_other(store: Store, cw: Casework) -> None:
-    from kiosk.tracking import new_tracking_code
+    from forms.tracking_codes import new_tracking_code
 
     cw.add_rule(service="smart_id_card", unit="cards", actor=ADMIN)
     record = store.add_central_case({"type": "request", "service": "smart_id_card", "text": TEXT,
@@ -372,7 +372,7 @@ def test_two_servers_escalating_at_once_escalate_each_case_once(store_url: str, 
                                                                 routed) -> None:
     import threading
 
-    from sync.central import open_store
+    from central import open_store
 
     later = routed.due + timedelta(days=1)
     stores = [open_store(store_url) for _ in range(2)]
@@ -401,8 +401,8 @@ def test_a_case_moved_to_oversight_leaves_open311(store: Store, cw: Casework, ro
 
 
 def test_an_upgraded_store_keeps_the_status_its_office_was_told(store_url: str, monkeypatch) -> None:
-    import sync.central.store as store_module
-    from sync.central import open_store
+    import central.store as store_module
+    from central import open_store
 
     monkeypatch.setattr(store_module, "SQLITE_STEPS", store_module.SQLITE_STEPS[:2])
     monkeypatch.setattr(store_module, "POSTGRES_STEPS", store_module.POSTGRES_STEPS[:2])
@@ -431,8 +431,8 @@ def test_an_upgraded_store_keeps_the_status_its_office_was_told(store_url: str, 
 def test_the_cli_override_is_in_the_audit_log(store: Store, cw: Casework, routed) -> None:
     from click.testing import CliRunner
 
-    from forms.cli import main
-    from sync.central.web import audit
+    from seda.cli import main
+    from central.web import audit
 
     result = CliRunner().invoke(main, ["central", "case-update", routed.tracking_code, "--status",
                                        "closed", "--store", store.url])
@@ -444,7 +444,7 @@ def test_the_cli_override_is_in_the_audit_log(store: Store, cw: Casework, routed
 def test_a_case_moved_to_oversight_loses_its_text_in_the_cases_export(store: Store, cw: Casework,
                                                                       routed) -> None:
     from forms.persian import to_jalali
-    from sync.central.exports import MISCONDUCT_COUNT, case_rows
+    from central.exports import MISCONDUCT_COUNT, case_rows
 
     month = to_jalali(routed.received.astimezone(TEHRAN)).strftime("%Y-%m")
     cw.refer(routed.uuid, OVERSIGHT, actor="sara")

@@ -1,10 +1,10 @@
-"""Server-side SVG charts of the analysis pages (sync/central/web/charts.py): well-formed SVG,
+"""Server-side SVG charts of the analysis pages (central/web/charts.py): well-formed SVG,
 whiskers for intervals, Persian labels and digits, right-to-left layout, small groups grey."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sync.central.web.charts import GREY, Bar, Point, bar_chart, number, trend_chart
+from central.web.charts import GREY, Bar, Point, bar_chart, number, trend_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sync.central import Store
-from sync.central.cli import central_group
+from central import Store
+from central.cli import central_group
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 IN_AZAR = "2026-12-01T08:00:00.000000Z"
@@ -78,7 +78,7 @@ def test_an_unknown_office_is_an_error(answered: Store, store_url: str, command:
 
 
 def test_an_office_is_named_for_the_reports(answered: Store, store_url: str, tmp_path: Path) -> None:
-    from sync.central.figures import office_names
+    from central.figures import office_names
 
     result = run(["office", "name", "THR-012", "--fa", "ثبت احوال منطقه ۱۲", "--store", store_url], tmp_path)
     assert result.exit_code == 0, result.output

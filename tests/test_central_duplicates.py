@@ -1,7 +1,7 @@
 """Duplicate keys: the same person, and the same Persian text in any spelling (duplicates.py)."""
 from __future__ import annotations
 
-from sync.central.duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
+from central.duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 
 TEXT = "کارت ملی هوشمند من پس از سه ماه هنوز صادر نشده است"
 

@@ -1,4 +1,4 @@
-"""CSV and XLSX exports (sync/central/exports.py) against formula injection: a citizen's text
+"""CSV and XLSX exports (central/exports.py) against formula injection: a citizen's text
 that starts like a formula must reach the spreadsheet as text, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.central import Store
-from sync.central.exports import export
+from central import Store
+from central.exports import export
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 IN_AZAR = "2026-12-01T08:00:00.000000Z"  # 1405-09-10 in Tehran

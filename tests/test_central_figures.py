@@ -13,8 +13,8 @@ import pytest
 from forms import builtin_catalog
 from forms.figures import Tally
 from forms.responses import Decision, response_facts
-from sync.central import Store, analysis
-from sync.central import figures as F
+from central import Store, analysis
+from central import figures as F
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 OFFICE = "THR-012"
@@ -245,7 +245,7 @@ def test_case_figures_count_on_time_late_open_and_overdue(store: Store) -> None:
 
 
 def test_the_responses_export_carries_settled_answers_and_each_sheet_once(store: Store) -> None:
-    from sync.central.exports import RESPONSE_COLUMNS, response_rows
+    from central.exports import RESPONSE_COLUMNS, response_rows
 
     add(store, [sheet("old", overall=1), sheet("r1", flags={"workflow": "faint"}, workflow=None, replaces="old"),
                 decided("r1", "workflow", 4)])

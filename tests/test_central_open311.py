@@ -14,13 +14,13 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-import sync.central.store as store_module
-from forms.cli import main
+import central.store as store_module
+from seda.cli import main
 from kiosk.cases import CaseDraft
 from sync.sealing import seal
-from kiosk.tracking import is_valid_tracking_code, new_tracking_code, verhoeff_check_digit
+from forms.tracking_codes import is_valid_tracking_code, new_tracking_code, verhoeff_check_digit
 from sync.batch import BatchRecord, encode_batch, format_time
-from sync.central import Store, create_app, open_store
+from central import Store, create_app, open_store
 from sync.identity import public_key_hex
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from central_web_support import CaseOffice
-from sync.central import Store, create_app
-from sync.central.open311 import MAX_BODY
+from central import Store, create_app
+from central.open311 import MAX_BODY
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 API = "/open311/v2"

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from central_web_support import FakeClock, PASSWORD, login, make_user, post, web_client
-from forms.cli import main
-from sync.central import Store
-from sync.central.web import accounts, audit, grants
+from seda.cli import main
+from central import Store
+from central.web import accounts, audit, grants
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from central_web_support import login, make_user, web_client
-from sync.central import Store
+from central import Store
 from sync_fixtures import central, make_office, store, store_url  # noqa: F401 - fixtures
 
 HUGE = "9" * 40

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 import numpy
-from sync.central import Store
-from sync.central.cli import central_group
-from sync.central.exports import MISCONDUCT_COUNT, SEALED, export
-from sync.central.report import fairness_note, write_report
+from central import Store
+from central.cli import central_group
+from central.exports import MISCONDUCT_COUNT, SEALED, export
+from central.report import fairness_note, write_report
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 IN_AZAR = "2026-12-01T08:00:00.000000Z"
@@ -115,7 +115,7 @@ def test_a_failed_write_keeps_the_previous_file(filled: Store, tmp_path: Path, m
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "r.pdf"
     out.write_bytes(b"old")
-    import sync.central.report as report
+    import central.report as report
 
     monkeypatch.setattr(report, "_trend_chart", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
@@ -217,7 +217,7 @@ def test_page_one_gives_the_article_9_figures_with_the_change_from_last_month(st
 
 def test_page_one_names_offices_and_the_three_least_satisfying_services_with_enough_answers(
         store: Store, tmp_path: Path) -> None:
-    from sync.central.figures import set_office_name
+    from central.figures import set_office_name
 
     set_office_name(store, "THR-012", "ثبت احوال منطقه ۱۲")
     for service, overall in (("smart_id_card", 2), ("death_registration", 3), ("other", 4), ("certificates", 5)):
@@ -233,7 +233,7 @@ def test_page_one_names_offices_and_the_three_least_satisfying_services_with_eno
 
 
 def test_no_cell_of_the_report_is_cut_off(filled: Store, tmp_path: Path) -> None:
-    from sync.central.figures import set_office_name
+    from central.figures import set_office_name
 
     set_office_name(filled, "THR-012", "اداره کل ثبت احوال استان تهران، منطقه دوازده، واحد خدمات الکترونیکی")
     out = tmp_path / "r.pdf"

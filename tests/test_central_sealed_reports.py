@@ -18,10 +18,10 @@ import pytest
 
 from kiosk.cases import CaseDraft, seal_report
 from sync.batch import BatchRecord, encode_batch, format_time
-from sync.central import Store, create_app
-from sync.central.casework import Casework
-from sync.central.exports import CASE_COLUMNS, MISCONDUCT_COUNT, case_rows
-from sync.central.keys import oversight_key_path
+from central import Store, create_app
+from central.casework import Casework
+from central.exports import CASE_COLUMNS, MISCONDUCT_COUNT, case_rows
+from central.keys import oversight_key_path
 from sync.follow_up import open_answer
 from sync.request_auth import PULL_PREFIX, verify_answer
 from sync.sealing import SEALED_MEDIA_TYPE, verify_key_statement
@@ -144,7 +144,7 @@ def test_oversight_reads_the_sealed_report_and_its_tracking_code(store: Store, d
     html = desk.bazras.get(f"/cases/{uuid}").get_data(as_text=True)
     assert TEXT in html and NAME in html
     from forms.persian import to_persian_digits
-    from sync.case_updates import format_tracking_code
+    from forms.cases import format_tracking_code
     assert to_persian_digits(format_tracking_code(sealed.tracking_code)) in html
 
 
@@ -215,7 +215,7 @@ def test_the_audit_log_never_names_a_misconduct_report(store: Store, desk):
 
 
 def test_old_audit_entries_naming_a_report_are_hidden_from_the_auditor(store: Store, desk):
-    from sync.central.web import audit
+    from central.web import audit
 
     uuid, _ = file_sealed(desk)
     audit.record(store, "bazras", "case_view", f"case:{uuid}", "text,name,mobile")

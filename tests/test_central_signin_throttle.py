@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from central_web_support import FakeClock, csrf_from, login, make_user, post, web_client
-from sync.central import Store, open_store
-from sync.central.throttle import delay_after
-from sync.central.web import accounts, audit
+from central import Store, open_store
+from central.throttle import delay_after
+from central.web import accounts, audit
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 GOOD, BAD = "correct horse battery", "wrong password!"

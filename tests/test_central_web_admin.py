@@ -8,9 +8,9 @@ import jdatetime
 import pytest
 
 from central_web_support import CaseOffice, login, make_user, post, web_client
-from sync.central import Store
-from sync.central.casework import Casework
-from sync.central.web import accounts, audit
+from central import Store
+from central.casework import Casework
+from central.web import accounts, audit
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 ADMIN_PAGES = ["/admin/users", "/admin/units", "/admin/rules", "/admin/holidays", "/admin/deadlines",

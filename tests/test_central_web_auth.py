@@ -1,5 +1,5 @@
 """Sign-in, sessions, CSRF, throttling and the audit of sign-ins on the central web app
-(sync/central/web/), on SQLite and PostgreSQL, through the real Flask app's test client."""
+(central/web/), on SQLite and PostgreSQL, through the real Flask app's test client."""
 from __future__ import annotations
 
 import hashlib
@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from central_web_support import FakeClock, csrf_from, login, make_user, post, web_client
-from forms.cli import main
-from sync.central import Store
-from sync.central.casework import Casework
-from sync.central.web import accounts, audit
+from seda.cli import main
+from central import Store
+from central.casework import Casework
+from central.web import accounts, audit
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 

@@ -2,7 +2,7 @@
 Tehran time), driven by Playwright.
 
 One central server (waitress, like ``seda central serve``) runs for the module on a SQLite store
-seeded with the demo units, rules and people (sync/central/demo_seed.py); an office sends real
+seeded with the demo units, rules and people (central/demo_seed.py); an office sends real
 signed batches: cases of several types (one misconduct report, one with a photo) and survey
 responses, so every page has something on it.  Each role signs in through the real sign-in page
 and opens every page it may; on each one: Persian RTL (or English LTR after the language link),
@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from central_web_support import CaseOffice, web_client
-from sync.central import open_store
-from sync.central.demo_seed import DEMO_USERS, seed_central_demo
-from sync.central.server import start_central
+from central import open_store
+from central.demo_seed import DEMO_USERS, seed_central_demo
+from central.server import start_central
 
 from browser_support import SCREENSHOTS, axe_violations, launch_chromium
 

@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from central_web_support import MOBILE, NAME, NATIONAL_ID, CaseOffice, login, make_user, post, web_client
 from forms.persian import to_persian_digits
-from sync.case_updates import format_tracking_code
-from sync.central import Store
-from sync.central.casework import Casework
-from sync.central.web import audit
+from forms.cases import format_tracking_code
+from central import Store
+from central.casework import Casework
+from central.web import audit
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64

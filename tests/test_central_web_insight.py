@@ -1,4 +1,4 @@
-"""The analysis pages at /analysis (sync/central/web/insight.py), through the real central app
+"""The analysis pages at /analysis (central/web/insight.py), through the real central app
 and a Flask test client, on SQLite and PostgreSQL: the fairness rule, intervals, Persian digits
 and Jalali months, roles, the comment browser (audited crops, normalised search, keyset pages),
 question (2) per service, case counts and CSV downloads."""
@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 import pytest
 
 from central_web_support import FakeClock, login, make_user, web_client
-from sync.central import Store, analysis
-from sync.central.store import _Db
+from central import Store, analysis
+from central.store import _Db
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures (SQLite and PostgreSQL)
 
 OFFICE = "THR-012"
@@ -163,7 +163,7 @@ def test_a_month_that_does_not_exist_is_refused_in_persian(store: Store) -> None
 
 def test_cases_are_counted_by_type_and_no_text_is_shown(store: Store) -> None:
     from sync.batch import BatchRecord
-    from sync.central import casework
+    from central import casework
 
     rows = [case("complaint", "صف طولانی"), case("complaint", "صف طولانی"),
             case("misconduct", "کارمند رشوه خواست", route="oversight")]

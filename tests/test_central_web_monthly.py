@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 import pytest
 
 from central_web_support import FakeClock, csrf_from, login, make_user, post, web_client
-from sync.central import Store
-from sync.central import figures as F
+from central import Store
+from central import figures as F
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures (SQLite and PostgreSQL)
 
 OFFICE = "THR-012"

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from sync.central.workdays import TEHRAN, WorkCalendar, fixed_holidays, jalali_to_date
+from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays, jalali_to_date
 
 # 1405-09-08 (Saturday) .. : 2026-11-29 is a Sunday in Gregorian terms; pick by weekday.
 SATURDAY = date(2026, 11, 28)

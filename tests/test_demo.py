@@ -7,13 +7,13 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from forms.cli import main
+from seda.cli import main
 from kiosk.cases import case_timeline
 from sync import Ledger, default_ledger_path
-from sync.central import open_store
-from sync.central.demo_seed import DEMO_USERS
-from sync.central.keys import CentralKeys
-from sync.central.web.accounts import authenticate
+from central import open_store
+from central.demo_seed import DEMO_USERS
+from central.keys import CentralKeys
+from central.web.accounts import authenticate
 from sync.trust import report_key
 
 

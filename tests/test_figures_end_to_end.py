@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from forms import builtin_catalog
-from forms.cli import main
+from seda.cli import main
 from forms.responses import kiosk_response
 from kiosk.dashboard import counted_responses, month_figures
 from scanner_fixtures import fill, rasterise, save_pdf
-from sync.central.rollups import tehran_day
+from central.rollups import tehran_day
 from forms.responses import jalali_month_of
 from sync_fixtures import Office, ThreadedServer, central, make_office, store, store_url, sync_until_done  # noqa: F401
 

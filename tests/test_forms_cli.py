@@ -16,8 +16,8 @@ from click.testing import CliRunner
 import forms.cli
 import forms.paper
 from forms import builtin_catalog
-from forms.cli import main
-from sync import Ledger
+from seda.cli import main
+from ledger import Ledger
 
 VERSION = builtin_catalog().get("satisfaction").version  # what `seda forms print` prints
 

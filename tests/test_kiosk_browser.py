@@ -13,7 +13,7 @@ import pypdfium2
 import pytest
 
 from kiosk.cases import find_case
-from kiosk.tracking import normalize_tracking_code
+from forms.tracking_codes import normalize_tracking_code
 
 from kiosk_fixtures import MANAGER, OFFICE, OPERATOR, add_staff, open_ledger, start_live
 from seal_fixtures import make_central_install

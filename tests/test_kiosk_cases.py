@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 
 from kiosk.cases import (case_timeline, check_case_form, file_case, find_case,
                          follow_up_matches)
-from kiosk.tracking import is_valid_tracking_code
+from forms.tracking_codes import is_valid_tracking_code
 from sync import Ledger
 
 from kiosk_fixtures import VALID_MOBILE, VALID_NATIONAL_ID
@@ -137,7 +137,7 @@ def test_timeline_reads_the_case_updates_sync_pulled_from_the_central_server(led
 
 
 def test_kiosk_knows_every_status_the_central_server_can_set():
-    case_updates = pytest.importorskip("sync.case_updates")
+    case_updates = pytest.importorskip("forms.cases")
     from kiosk.cases import STATUSES
     from kiosk.i18n import STRINGS
     assert set(case_updates.CASE_STATUSES) <= set(STATUSES)

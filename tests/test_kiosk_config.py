@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from forms import builtin_catalog
-from kiosk.catalogue import CatalogueError, load_directory, load_services
+from forms.catalogue import CatalogueError, load_directory, load_services
 from kiosk.config import ConfigError, KioskConfig, builtin_data_folder
 from kiosk.i18n import STRINGS, number, translate
 from kiosk.limits import Backoff, TokenBucket, WindowLimit

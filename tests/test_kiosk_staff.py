@@ -9,7 +9,7 @@ import pypdfium2
 import pytest
 from click.testing import CliRunner
 
-from forms.cli import main
+from seda.cli import main
 from kiosk import create_app
 from kiosk.accounts import AccountStore
 from scanner_fixtures import FILLED_ANSWERS, fill, printed_sheets, save  # noqa: F401 - printed_sheets is a fixture

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import kiosk.staff
-from forms.cli import main
+from seda.cli import main
 from kiosk import create_app
 from kiosk.accounts import SESSION_ABSOLUTE_SECONDS, SESSION_IDLE_SECONDS, AccountStore
 from kiosk.app import STAFF_LOGIN_KIOSK_FREE_TRIES

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from kiosk.tracking import (CODE_DIGITS, format_tracking_code, is_valid_tracking_code,
+from forms.tracking_codes import (CODE_DIGITS, format_tracking_code, is_valid_tracking_code,
                             new_tracking_code, normalize_tracking_code, verhoeff_check_digit)
 
 payloads = st.text(alphabet="0123456789", min_size=CODE_DIGITS - 1, max_size=CODE_DIGITS - 1)

@@ -7,7 +7,7 @@ import pytest
 
 from forms import builtin_catalog
 from kiosk import create_app
-from kiosk.tracking import is_valid_tracking_code
+from forms.tracking_codes import is_valid_tracking_code
 
 from seal_fixtures import central_install  # noqa: F401 - a fixture
 from kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixtures
@@ -393,7 +393,7 @@ def test_a_mistyped_code_is_explained_and_not_counted(client):
 
 
 def test_repeated_wrong_codes_are_slowed_down(client):
-    from kiosk.tracking import new_tracking_code
+    from forms.tracking_codes import new_tracking_code
     statuses = [follow(client, new_tracking_code()).status_code for _ in range(5)]
     assert statuses[:3] == [404, 404, 404]
     assert 429 in statuses[3:]
@@ -401,7 +401,7 @@ def test_repeated_wrong_codes_are_slowed_down(client):
 
 
 def test_wrong_codes_in_earlier_visits_do_not_lock_out_the_next_visitor(client):
-    from kiosk.tracking import new_tracking_code
+    from forms.tracking_codes import new_tracking_code
     for _ in range(6):  # six visits, each using its three free tries: 18 wrong codes
         client.get("/reset")
         assert [follow(client, new_tracking_code()).status_code for _ in range(3)] == [404] * 3
@@ -410,7 +410,7 @@ def test_wrong_codes_in_earlier_visits_do_not_lock_out_the_next_visitor(client):
 
 
 def test_the_kiosk_wide_ceiling_spaces_out_wrong_codes_from_many_visits(kiosk_home):
-    from kiosk.tracking import new_tracking_code
+    from forms.tracking_codes import new_tracking_code
     client = create_app(make_config(kiosk_home, follow_up_kiosk_wrong_per_hour=4)).test_client()
     for _ in range(4):
         client.get("/reset")

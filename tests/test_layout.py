@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from forms import FormDefinitionError, builtin_catalog, build_layout
-from forms.cli import main
+from seda.cli import main
 from forms.definition import parse_form
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import sync.ledger
+import ledger.ledger as ledger_module
 from sync import RECORD_KINDS, Ledger, LedgerConflict, LedgerError, Record, default_ledger_path
 
 OFFICE = "THR-012"
@@ -64,9 +64,9 @@ def test_migrations_are_recorded_in_order_with_applied_time(ledger: Ledger) -> N
     rows = ledger._conn.execute(
         "SELECT version, applied_at FROM schema_migrations ORDER BY version"
     ).fetchall()
-    assert [version for version, _ in rows] == [v for v, _ in sync.ledger.MIGRATIONS]
+    assert [version for version, _ in rows] == [v for v, _ in ledger_module.MIGRATIONS]
     assert all(datetime.fromisoformat(applied).tzinfo is not None for _, applied in rows)
-    assert ledger.schema_version == sync.ledger.MIGRATIONS[-1][0]
+    assert ledger.schema_version == ledger_module.MIGRATIONS[-1][0]
 
 
 def test_reopening_a_migrated_ledger_applies_nothing(ledger_path: Path) -> None:
@@ -86,20 +86,20 @@ def test_ledger_with_newer_schema_is_refused_untouched(ledger_path: Path) -> Non
         Ledger.open(ledger_path)
     with raw(ledger_path) as conn:
         versions = [v for (v,) in conn.execute("SELECT version FROM schema_migrations")]
-    assert max(versions) == 999 and len(versions) == len(sync.ledger.MIGRATIONS) + 1
+    assert max(versions) == 999 and len(versions) == len(ledger_module.MIGRATIONS) + 1
 
 
 def test_failed_migration_step_is_rolled_back_whole(ledger_path: Path, monkeypatch) -> None:
     Ledger.open(ledger_path).close()
     broken_step = (100, "CREATE TABLE half_done (x); INSERT INTO no_such_table VALUES (1);")
-    monkeypatch.setattr(sync.ledger, "MIGRATIONS", sync.ledger.MIGRATIONS + (broken_step,))
+    monkeypatch.setattr(ledger_module, "MIGRATIONS", ledger_module.MIGRATIONS + (broken_step,))
     with pytest.raises(LedgerError, match="migration 100"):
         Ledger.open(ledger_path)
     with raw(ledger_path) as conn:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
         version = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
     assert "half_done" not in tables
-    assert version == sync.ledger.MIGRATIONS[-2][0]
+    assert version == ledger_module.MIGRATIONS[-2][0]
 
 
 # -- appending and reading ---------------------------------------------------

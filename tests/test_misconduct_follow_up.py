@@ -15,7 +15,7 @@ import pytest
 
 from kiosk import create_app
 from kiosk.cases import CaseDraft, case_timeline, file_case, find_case
-from sync.central.casework import misconduct_update
+from central.casework import misconduct_update
 from sync.follow_up import follow_up_locator, open_answer, seal_answer
 from sync.office_state import OfficeSyncState
 from sync.trust import report_key

@@ -19,7 +19,7 @@ from PIL import Image
 from pyzbar.pyzbar import decode
 
 import forms
-from forms.cli import main
+from seda.cli import main
 from sync import Ledger
 
 OFFICE = "LOR-01"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from forms.cli import main
+from seda.cli import main
 from forms.private_files import (create_private_file, open_private, prepare_private_database,
                                  private_folder, tighten_home, write_private)
 
@@ -60,7 +60,7 @@ def test_a_private_file_is_never_readable_by_others_while_it_is_written(tmp_path
 
 
 def test_sqlite_wal_and_shm_take_the_databases_private_mode(tmp_path):
-    from sync.ledger import Ledger
+    from ledger.ledger import Ledger
 
     with umask(0o000), Ledger.open(tmp_path / "home" / "ledger.sqlite3") as ledger:
         ledger.append("survey_response", {"answers": {}}, office="LOR-01")
@@ -93,7 +93,7 @@ def test_every_file_an_office_and_its_central_server_make_is_private(tmp_path):
     misconduct report, sync with a central server sharing the home, USB export, settings."""
     from kiosk import KioskConfig, create_app
     from kiosk.accounts import AccountStore
-    from sync.central import open_store
+    from central import open_store
     from sync.client import sync_once
     from sync_fixtures import ThreadedServer
 

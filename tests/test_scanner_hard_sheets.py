@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forms.cli import main
+from seda.cli import main
 from scanner.page import read_sheets
 from scanner.pipeline import scan_paths
 from scanner.watch import HotFolder
@@ -217,7 +217,7 @@ def test_struck_out_answer_beside_a_new_one_is_a_changed_answer_for_that_questio
 
 def test_changed_answer_review_item_shows_both_and_persian_reason(tmp_path, printed_sheets):
     from scanner.reasons import message
-    from scanner.review import open_items
+    from ledger.review_queue import open_items
 
     home = printed_sheets.copy_home(tmp_path / "home")
     page = fill(printed_sheets.page(5), FILLED_ANSWERS)

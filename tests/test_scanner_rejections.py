@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 import forms
-from forms.cli import main
+from seda.cli import main
 from forms.layout import QR_SIZE, QR_X, QR_Y
 from scanner.page import read_page
 from scanner.pipeline import make_lookups, scan_paths

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forms.cli import main
-from scanner.review import ReviewError, effective_answers, open_items, resolve
+from seda.cli import main
+from ledger.review_queue import ReviewError, effective_answers, open_items, resolve
 from scanner_fixtures import (
     FILLED_ANSWERS,
     fill,

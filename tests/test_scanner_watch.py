@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from forms.cli import main
+from seda.cli import main
 from scanner.pipeline import scan_paths
 from scanner.reasons import REASONS
 from scanner.watch import HotFolder

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from forms.cli import main
+from seda.cli import main
 from sync import OfficeSyncState
-from sync.central import open_store
-from sync.ledger import Ledger, default_ledger_path
+from central import open_store
+from ledger.ledger import Ledger, default_ledger_path
 from sync_fixtures import ThreadedServer, assert_exactly_the_union, Office  # noqa: F401
 
 CODE = "THR-012"

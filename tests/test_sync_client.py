@@ -235,7 +235,7 @@ def test_run_forever_keeps_trying_until_the_server_comes_back(tmp_path: Path, st
             time.sleep(0.02)
         from werkzeug.serving import make_server
 
-        from sync.central import create_app
+        from central import create_app
 
         server = make_server("127.0.0.1", port, create_app(store), threaded=True)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
@@ -265,7 +265,7 @@ def test_records_of_another_office_code_in_the_ledger_are_not_sent(office: Offic
 
 def test_oversized_batch_is_refused_with_413_and_logged(store) -> None:
     from sync.batch import Limits
-    from sync.central import create_app
+    from central import create_app
 
     app = create_app(store, limits=Limits(max_wire_bytes=500))
     key = Ed25519PrivateKey.generate()
@@ -299,7 +299,7 @@ def test_attachment_whose_bytes_are_gone_stops_sync_with_a_clear_error(office: O
 
 
 def test_central_started_in_a_thread_serves_an_office_and_stops(tmp_path: Path) -> None:
-    from sync.central import start_central
+    from central import start_central
 
     with start_central(tmp_path / "central.sqlite3") as running:
         office = make_office(tmp_path, "THR-012", running.url, running.store)
@@ -329,7 +329,7 @@ def test_a_refused_batch_waits_while_later_batches_are_still_delivered(office: O
 
 @pytest.mark.parametrize("url", ["postgresql://nobody@127.0.0.1:1/nothing"])
 def test_store_that_does_not_answer_gives_503_which_the_client_retries(url: str) -> None:
-    from sync.central import Store, create_app
+    from central import Store, create_app
 
     app = create_app(Store(url))
     answer = app.test_client().post("/v1/batches", data=b"SEDA-BATCH/1\n" + b'{"format":"seda-batch/1",'

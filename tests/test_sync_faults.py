@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.central import open_store
+from central import open_store
 from sync.client import sync_once
 from sync.transport import TransportError
 from sync_fixtures import (  # noqa: F401 - fixtures
@@ -181,7 +181,7 @@ def test_central_server_killed_mid_batch_loses_and_duplicates_nothing(backend: s
 
 WRITER = """
 import os, sys
-from sync.ledger import Ledger
+from ledger.ledger import Ledger
 ledger = Ledger.open(sys.argv[1])
 n = 0
 while True:

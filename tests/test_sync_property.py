@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.central import import_export, open_store
+from central import import_export, open_store
 from sync.client import sync_once
 from sync.offline import export_batches
 from sync.settings import load_settings

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-import sync.central.app as central_app
-from forms.cli import main
+import central.app as central_app
+from seda.cli import main
 from sync.batch import BatchRecord, encode_batch, format_time
-from sync.central import Store, create_app, import_export
-from sync.central.server import RunningCentral
+from central import Store, create_app, import_export
+from central.server import RunningCentral
 from sync.client import sync_once
 from sync.export_file import write_export
 from sync.identity import public_key_hex

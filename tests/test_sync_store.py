@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync.batch import BatchRecord, encode_batch, open_batch
-from sync.central import Store, StoreError, open_store
+from central import Store, StoreError, open_store
 from sync.identity import public_key_hex
 from sync.refusals import BlobsMissing, Refusal
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from forms.cli import main
+from seda.cli import main
 from sync import OfficeSyncState
-from sync.central import open_store
+from central import open_store
 from sync.client import SyncError, sync_once
-from sync.ledger import Ledger, default_ledger_path
+from ledger.ledger import Ledger, default_ledger_path
 from sync.settings import SettingsError, SyncSettings, load_settings, write_settings
 from sync.trust import report_key
 from sync_fixtures import ThreadedServer, make_office

@@ -1,7 +1,7 @@
 """The administrator's pages: users, units, routing rules, holidays, deadlines, triage queue.
 
 Each page is a GET that lists and a few POSTs that change one thing; every change goes through
-:mod:`.accounts` or :class:`~sync.central.casework.Casework` (which hold the rules: a
+:mod:`.accounts` or :class:`~central.casework.Casework` (which hold the rules: a
 misconduct rule is refused there, since misconduct always goes to the oversight unit), is
 audited, and answers with a Persian flash message.  A refused change shows the page again with
 what was typed still in the form and the reason, status 400.

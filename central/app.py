@@ -30,10 +30,10 @@ from flask import Flask, Response, request
 
 from forms import seda_home
 
-from ..batch import DEFAULT_LIMITS, Limits, check_dates, parse_batch, verify_batch
-from ..json_limits import loads_limited
-from ..refusals import BlobsMissing, Refusal
-from ..request_auth import BATCH_ACK_PREFIX, MAX_SKEW, PULL_PREFIX, verify_request
+from sync.batch import DEFAULT_LIMITS, Limits, check_dates, parse_batch, verify_batch
+from sync.json_limits import loads_limited
+from sync.refusals import BlobsMissing, Refusal
+from sync.request_auth import BATCH_ACK_PREFIX, MAX_SKEW, PULL_PREFIX, verify_request
 from .keys import CentralKeys
 from .open311 import open311_blueprint
 from .store import Store
@@ -84,7 +84,7 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
     """The WSGI app serving ``store``; ``seda central serve`` hands it to waitress.
 
     ``home`` is the central installation's folder (default ``$SEDA_HOME``): its ``keys/`` hold
-    the sync key that signs every answer and the oversight key (sync/central/keys.py).
+    the sync key that signs every answer and the oversight key (central/keys.py).
     ``public_url`` (default ``$SEDA_CENTRAL_PUBLIC_URL``) is the address clients reach the
     server at; answers that name the server use it, never the request's ``Host`` header.
     """
@@ -92,7 +92,7 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
                   else os.environ.get(PUBLIC_URL_ENV, "")).strip().rstrip("/")
     if public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", public_url):
         raise ValueError(f"the public URL {public_url!r} must look like https://seda.example.ir")
-    app = Flask("sync.central")
+    app = Flask("central")
     app.config["MAX_CONTENT_LENGTH"] = max(limits.max_wire_bytes, MAX_BLOB_BYTES) + 1024
     store_errors = _store_errors()
     keys = CentralKeys(home if home is not None else seda_home(), store)

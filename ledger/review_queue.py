@@ -15,7 +15,7 @@ from forms import builtin_catalog
 from forms.persian import normalize_input
 from forms.responses import Answers, Decision, review_decision
 from forms.responses import effective_answers as _effective
-from sync import Ledger, Record
+from ledger.ledger import Ledger, Record
 
 BLANK_WORDS = {"-", "blank", "none", "null", "خالی", "بدون پاسخ"}
 

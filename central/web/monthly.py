@@ -1,6 +1,6 @@
 """The figures issue #10 added to the analysis pages, and the call list.
 
-- :func:`dashboard_extras`: for the dashboard, from :mod:`sync.central.figures` (the functions
+- :func:`dashboard_extras`: for the dashboard, from :mod:`central.figures` (the functions
   behind ``seda central figures`` and the monthly report): the share of responses that name a
   desk (data quality: "no desk" is never ranked), the waiting-time answers per office (or per
   service for one office), cases received and how they were answered (on time, late, open,

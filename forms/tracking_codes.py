@@ -44,7 +44,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from sync.case_updates import format_tracking_code, normalize_tracking_code
+from forms.cases import format_tracking_code, normalize_tracking_code
 
 __all__ = [
     "PAYLOAD_DIGITS",

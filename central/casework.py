@@ -34,12 +34,12 @@ import jdatetime
 
 from forms.persian import normalize_letters
 
-from ..batch import BatchRecord, format_time
-from ..case_updates import CASE_STATUSES, normalize_tracking_code, status_label
-from ..follow_up import seal_answer
+from sync.batch import BatchRecord, format_time
+from forms.cases import CASE_STATUSES, normalize_tracking_code, status_label
+from sync.follow_up import seal_answer
 from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
-from .workdays import TEHRAN, WorkCalendar, fixed_holidays
+from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store, _Db

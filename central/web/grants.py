@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ...batch import format_time
+from sync.batch import format_time
 from ..store import Store
 from . import accounts
 from .accounts import AccountError, User

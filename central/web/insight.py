@@ -1,7 +1,7 @@
 """The analysis pages (issue #6, "Analysis"): dashboard, question (2) per service, comment
 browser, CSV downloads.  Mounted at ``/analysis`` for analysts and administrators.
 
-Every figure comes from :mod:`sync.central.analysis` (monthly roll-ups once
+Every figure comes from :mod:`central.analysis` (monthly roll-ups once
 ``ensure_analysis_indexes`` has run), so a page makes a fixed, small number of queries however
 many responses the store holds.  Fairness (Article 9 clause 5 uses these figures to reward and
 discipline people): every mean carries its 95 % interval and n, and a group with fewer answers

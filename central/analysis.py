@@ -13,7 +13,7 @@ person, they are reported with their uncertainty and never ranked on too few ans
 
 Groups are any of ``office``, ``service``, ``desk``, ``source`` (paper | kiosk) and ``month``
 (the Jalali month in Tehran time).  Every figure reads the monthly roll-ups of
-:mod:`sync.central.rollups`, which hold the *effective* answers (people's review decisions
+:mod:`central.rollups`, which hold the *effective* answers (people's review decisions
 applied, answers still waiting for review counted as pending, rescanned sheets once, blank
 sheets not at all: :func:`forms.responses.response_facts`, as at the office).  The SQL is one
 text for SQLite and PostgreSQL.
@@ -179,7 +179,7 @@ def _json_text(dialect: str, path: Sequence[str], body: str = "body") -> str:
 
 def refresh_analysis(store) -> int:
     """Fold survey responses and review decisions stored since the last refresh into the
-    roll-ups (:mod:`sync.central.rollups`); returns how many records were folded."""
+    roll-ups (:mod:`central.rollups`); returns how many records were folded."""
     return rollups.refresh_rollups(store)
 
 
@@ -189,7 +189,7 @@ def has_analysis_table(store) -> bool:
 
 
 def ensure_analysis_indexes(store) -> None:
-    """Make (or rebuild) the roll-ups and fold everything stored; see :mod:`sync.central.rollups`."""
+    """Make (or rebuild) the roll-ups and fold everything stored; see :mod:`central.rollups`."""
     rollups.ensure_rollups(store)
 
 
@@ -400,7 +400,7 @@ def service_catalogue(store, path: Path | None = None) -> dict[str, dict[str, An
         import json
 
         return {key: json.loads(body) for key, body in rows}
-    from kiosk.catalogue import load_services  # lazy: the kiosk package imports sync
+    from forms.catalogue import load_services  # lazy: the kiosk package imports sync
     from kiosk.config import builtin_data_folder
 
     services = load_services(path or builtin_data_folder() / "services.yaml")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from ...batch import format_time
+from sync.batch import format_time
 from ..store import Store
 
 __all__ = ["OVERSIGHT_TARGET", "AuditEntry", "case_target", "count_since", "entries",

@@ -20,7 +20,7 @@ beyond), counted in the store so every server process shares the count.  A key t
 office reads only that office's cases, and never skips the mobile check of a case by its code.
 
 Privacy: anonymous cases and misconduct reports are never listed or shown (the store's
-:meth:`~sync.central.store.Store.public_cases` leaves them out), and no response carries a
+:meth:`~central.store.Store.public_cases` leaves them out), and no response carries a
 name, national ID or mobile number: every answer is built from the fields named here.  A case
 filed with a mobile number is shown by its code only with ``phone_last4`` (its last four
 digits, as the kiosk's follow-up asks) or an API key.  Like the rest of the server this keeps
@@ -39,11 +39,11 @@ from werkzeug.exceptions import HTTPException
 
 from forms import builtin_catalog
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
-from kiosk.tracking import is_valid_tracking_code, new_tracking_code
+from forms.tracking_codes import is_valid_tracking_code, new_tracking_code
 
-from ..batch import format_time
-from ..case_updates import status_label
-from ..json_limits import JsonRefused, loads_limited
+from sync.batch import format_time
+from forms.cases import status_label
+from sync.json_limits import JsonRefused, loads_limited
 from . import throttle
 from .store import CLOSED_STATUSES, ApiKey, Store
 

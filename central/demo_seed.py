@@ -1,6 +1,6 @@
 """The central office of ``seda demo``: units, routing rules and one person in every role.
 
-Kept apart from the office side of the demo (kiosk/demo.py) because it is the central
+Kept apart from the office side of the demo (seda/demo.py) because it is the central
 server's business: a real installation creates the same things with ``seda central unit add``,
 ``seda central user add`` and the administrator's pages.
 """

@@ -36,10 +36,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from forms.private_files import prepare_private_database
 
-from ..batch import BatchRecord, VerifiedBatch, canonical_json, format_time, record_fingerprint
-from ..case_updates import CASE_STATUSES, normalize_tracking_code
-from ..identity import parse_public_key, public_key_hex
-from ..refusals import BlobsMissing, Refusal
+from sync.batch import BatchRecord, VerifiedBatch, canonical_json, format_time, record_fingerprint
+from forms.cases import CASE_STATUSES, normalize_tracking_code
+from sync.identity import parse_public_key, public_key_hex
+from sync.refusals import BlobsMissing, Refusal
 from . import casework
 from .schema import POSTGRES_STEPS, SQLITE_STEPS
 
@@ -643,9 +643,9 @@ class Store:
         """Record a new status (and answer) for a case; its office pulls it at next contact.
 
         The operator's override (``seda central case-update``): no lifecycle check, unlike the
-        central web app's :class:`~sync.central.casework.Casework`; the case row and its history
+        central web app's :class:`~central.casework.Casework`; the case row and its history
         follow, with ``actor`` as the one who did it.  A misconduct report's office is sent the
-        status only (:func:`~sync.central.casework.misconduct_update`); the answer stays here.
+        status only (:func:`~central.casework.misconduct_update`); the answer stays here.
         Returns the update sent to the office, with its ``cursor``, the ``case_uuid`` it
         applies to and whether that case is a ``misconduct`` report.
 
@@ -743,7 +743,7 @@ class Store:
         """Store a case filed at the central server (not at an office) as a record of kind
         ``case``; returns it in the shape of :meth:`records`.
 
-        ``draw_code(exists)`` returns a fresh tracking code (``kiosk.tracking.new_tracking_code``);
+        ``draw_code(exists)`` returns a fresh tracking code (``forms.tracking_codes.new_tracking_code``);
         it is called inside the write transaction with ``exists`` asking this store, so the
         check and the insert cannot be separated by another writer.
         """

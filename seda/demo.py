@@ -31,22 +31,22 @@ import pypdfium2
 from forms import build_layout, builtin_catalog, seda_home
 from forms.private_files import private_folder, write_private
 from sync import Ledger, default_ledger_path, sync_once, write_settings
-from sync.central.casework import Casework
-from sync.central.demo_seed import DEMO_USERS, seed_central_demo
-from sync.central.figures import set_office_name
-from sync.central.server import start_central
-from sync.central.store import open_store
+from central.casework import Casework
+from central.demo_seed import DEMO_USERS, seed_central_demo
+from central.figures import set_office_name
+from central.server import start_central
+from central.store import open_store
 from sync.identity import ensure_office_key, public_key_hex
-from sync.issuance import print_sheets
+from ledger.issuance import print_sheets
 from sync.settings import SyncSettings
 from sync.trust import fetch_setup_document, pin_central, report_key
 
-from .accounts import AccountStore
-from .app import create_app
-from .cases import CaseDraft, file_case
-from .config import KioskConfig
-from .server import start_in_thread
-from .survey import survey_response_body
+from kiosk.accounts import AccountStore
+from kiosk.app import create_app
+from kiosk.cases import CaseDraft, file_case
+from kiosk.config import KioskConfig
+from kiosk.server import start_in_thread
+from kiosk.survey import survey_response_body
 
 DEMO_OFFICE = "DEMO-01"
 DEMO_SHEETS = 10

@@ -46,7 +46,7 @@ def jalali_to_date(year: int, month: int, day: int) -> date:
 
 def fixed_holidays(jalali_year: int) -> list[tuple[date, str]]:
     """The official holidays of ``jalali_year`` that fall on the same date every year (the
-    administrator adds the lunar ones: :mod:`sync.central.workdays`)."""
+    administrator adds the lunar ones: :mod:`forms.workdays`)."""
     return [(jalali_to_date(jalali_year, m, d), name) for m, d, name in _FIXED]
 
 

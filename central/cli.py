@@ -29,9 +29,9 @@ import click
 from forms import seda_home, validate_office_code
 from forms.private_files import write_private
 
-from ..identity import IdentityError, ensure_central_key, public_key_hex
-from ..case_updates import CASE_STATUSES
-from ..refusals import Refusal
+from sync.identity import IdentityError, ensure_central_key, public_key_hex
+from forms.cases import CASE_STATUSES
+from sync.refusals import Refusal
 from .importer import import_export
 from .keys import CentralKeys
 from .store import FEEDS, Store, StoreError, open_store

@@ -8,7 +8,7 @@ from flask import flash, request
 
 from forms.persian import normalize_input, to_ascii_digits
 
-from ...case_updates import status_label
+from forms.cases import status_label
 from .i18n import current_lang, register, t
 
 __all__ = ["error_text", "field", "flash_error", "flash_ok", "page_number", "service_name",

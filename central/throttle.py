@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ..batch import format_time
+from sync.batch import format_time
 from .store import Store
 
 __all__ = ["Verdict", "begin_attempt", "clear", "delay_after", "forgive", "take"]

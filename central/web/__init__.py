@@ -1,7 +1,7 @@
 """The central office's web app: case inboxes, administration, the audit log, analysis.
 
 Persian and right-to-left first (English is a toggle), served by the central Flask app
-(:func:`sync.central.app.create_app` registers :func:`web_blueprint`).  The pieces:
+(:func:`central.app.create_app` registers :func:`web_blueprint`).  The pieces:
 
 - :mod:`.accounts` users, argon2id passwords, sessions in the store; :mod:`.audit` the log;
 - :mod:`.auth` the contract pages are built on (``require``, ``current_user``, ``audit``, CSRF);
@@ -20,7 +20,7 @@ from datetime import datetime
 from flask import Blueprint, Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from ...case_updates import format_tracking_code
+from forms.cases import format_tracking_code
 from ..store import Store
 from . import auth, i18n
 

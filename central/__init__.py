@@ -1,4 +1,4 @@
-"""sync.central: the central server that receives office batches and sends answers back.
+"""central: the central server that receives office batches and sends answers back.
 
 Public API: :func:`open_store` (SQLite path or ``postgresql://`` URL) and :func:`create_app`
 (the WSGI app ``seda central serve`` runs under waitress), :func:`start_central` (the same

@@ -1,6 +1,6 @@
 """Error pages of the central web app: Persian (or English, if chosen) HTML, never JSON.
 
-:func:`sync.central.app.create_app` sends every error of a path outside the sync API (``/v1``)
+:func:`central.app.create_app` sends every error of a path outside the sync API (``/v1``)
 and Open311 (``/open311``) here, so an unknown address, a refused form, a wrong method or an
 unexpected fault shows the ``central/error.html`` page with the right status instead of
 Werkzeug's English page or the API's JSON.  The API paths keep their JSON answers.

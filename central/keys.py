@@ -34,10 +34,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from forms.private_files import open_private
 
-from ..batch import format_time
-from ..identity import ensure_central_key, public_key_hex
-from ..request_auth import sign_answer
-from ..sealing import (SealingError, is_sealed_blob, key_id, load_public_b64, public_key_b64,
+from sync.batch import format_time
+from sync.identity import ensure_central_key, public_key_hex
+from sync.request_auth import sign_answer
+from sync.sealing import (SealingError, is_sealed_blob, key_id, load_public_b64, public_key_b64,
                        sealed_blob_key_id, sign_key_statement, unseal, unseal_bytes,
                        x25519_private_from_ed25519,
                        x25519_public_from_ed25519)

@@ -17,7 +17,7 @@ through, then each further try waits twice as long (2 s, 4 s, ... up to 15 minut
 attacker slows down only their own tries; the account's owner, from another address or a
 browser that signed in before (its device cookie), is not held up.  One address trying many
 names has an allowance of its own.  Every try is counted in the store before the password is
-checked, in one transaction (``sync.central.throttle``), so parallel requests get no extra
+checked, in one transaction (``central.throttle``), so parallel requests get no extra
 guesses, whichever server process they reach.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from forms.persian import to_persian_digits
 
-from ...batch import format_time
+from sync.batch import format_time
 from ..errors import CentralError
 from .. import throttle
 from ..store import Store

@@ -32,7 +32,7 @@ from forms.figures import Tally
 from . import analysis as A
 from . import casework
 from .rollups import tehran_day
-from .workdays import TEHRAN, WorkCalendar, fixed_holidays
+from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays
 
 __all__ = ["WAITING_QUESTION", "case_figures", "desk_figures", "figures", "office_days",
            "office_names", "response_figures", "set_office_name", "waiting_figures"]

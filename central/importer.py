@@ -14,10 +14,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ..batch import check_dates, format_time, parse_batch, verify_batch
-from ..export_file import encode_ack, read_export
-from ..refusals import Refusal
-from ..request_auth import MAX_SKEW
+from sync.batch import check_dates, format_time, parse_batch, verify_batch
+from sync.export_file import encode_ack, read_export
+from sync.refusals import Refusal
+from sync.request_auth import MAX_SKEW
 from .store import Store
 
 __all__ = ["ImportResult", "import_export"]
