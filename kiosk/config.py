@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from forms import seda_home, validate_office_code
+from forms.office_identity import OfficeIdentityError, check_same_office, read_office
 from forms.private_files import open_private
 
 __all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE", "builtin_data_folder"]
@@ -90,6 +91,12 @@ class KioskConfig:
                 raise ConfigError(f"{path}: must be a mapping of setting: value")
             values.update(raw)
         values.update(overrides)
+        try:  # the office is this installation's (`seda office setup`); another code is refused
+            own = read_office(home)
+            if own is not None and values.setdefault("office", own) != own:
+                check_same_office(home, str(values["office"]), f"office in {path}")
+        except OfficeIdentityError as exc:
+            raise ConfigError(str(exc)) from None
         return cls.from_mapping(home, values, source=str(path))
 
     @classmethod
