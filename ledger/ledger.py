@@ -410,15 +410,24 @@ class Ledger:
                 "INSERT INTO office_binding (only_row, office) VALUES (1, ?)"
                 " ON CONFLICT (only_row) DO UPDATE SET office = excluded.office", (office,))
 
-    def office_counts(self) -> dict[str, int]:
+    def office_counts(self, *, except_kinds: Iterable[str] = ()) -> dict[str, int]:
         """Records per office code (sealed reports still held included): what an operator needs
         to see stranded records, those under a code other than :attr:`bound_office`."""
+        skip = sorted(except_kinds)
+        where = f" WHERE kind NOT IN ({', '.join('?' * len(skip))})" if skip else ""
         counts: dict[str, int] = {}
         for table in ("records", "held_records"):
             for office, count in self._conn.execute(
-                    f"SELECT office, count(*) FROM {table} GROUP BY office"):
+                    f"SELECT office, count(*) FROM {table}{where} GROUP BY office", skip):
                 counts[office] = counts.get(office, 0) + count
         return counts
+
+    def adopted_counts(self) -> dict[str, int]:
+        """Records written again under this office, per the office code they were first filed
+        under (``adopted_from``, see ledger/office_binding.py)."""
+        return dict(self._conn.execute(
+            "SELECT json_extract(body, '$.adopted_from.office'), count(*) FROM records"
+            " WHERE json_extract(body, '$.adopted_from.office') IS NOT NULL GROUP BY 1").fetchall())
 
     @contextmanager
     def _refusing_stranded(self, office: str) -> Iterator[None]:
@@ -618,9 +627,13 @@ class Ledger:
         """Append every held record whose time has come (attachments first, then the rest,
         each group in UUID order, i.e. random); returns how many."""
         with self.transaction():
+            # a record held under another office than the bound one waits for `seda office adopt`
+            # (move_held) rather than being refused by the records table and stopping the rest
             rows = self._conn.execute(
                 "SELECT uuid, kind, office, created_at, body, blob FROM held_records"
-                " WHERE release_after <= ? ORDER BY kind <> 'attachment', uuid",
+                " WHERE release_after <= ? AND NOT EXISTS"
+                " (SELECT 1 FROM office_binding b WHERE b.office != held_records.office)"
+                " ORDER BY kind <> 'attachment', uuid",
                 (_format_time(_utc_now() if now is None else now),)).fetchall()
             for record_uuid, kind, office, created_at, body, blob in rows:
                 if blob is not None:
@@ -633,6 +646,16 @@ class Ledger:
                     (record_uuid, kind, office, created_at, body))
                 self._conn.execute("DELETE FROM held_records WHERE uuid = ?", (record_uuid,))
         return len(rows)
+
+    def move_held(self, old_office: str, new_office: str) -> int:
+        """File sealed reports still held under ``old_office`` under ``new_office`` instead.
+
+        Held records are not in the append-only table yet (nothing was sent or counted), so
+        they can change office before they are released; returns how many moved."""
+        _check_text("office", new_office)
+        with self.transaction():
+            return self._conn.execute("UPDATE held_records SET office = ? WHERE office = ?",
+                                      (new_office, old_office)).rowcount
 
     def issue_sheets(self, office: str, form: str, form_version: int, count: int) -> range:
         """Reserve the next ``count`` serials for paper sheets of ``form`` at ``office``.

@@ -45,14 +45,18 @@ def claim_office(home: Path, office: str, *, change: bool = False) -> OfficeClai
     with Ledger.open(default_ledger_path(home)) as ledger:
         if ledger.bound_office != office:
             ledger.bind_office(office)
-        counts = ledger.office_counts()
-    return OfficeClaim(office, previous, {code: n for code, n in counts.items() if code != office})
+        stranded = stranded_counts(ledger)
+    return OfficeClaim(office, previous, stranded)
 
 
 def stranded_counts(ledger: Ledger) -> dict[str, int]:
-    """Records under codes other than the ledger's own office (all of them if it is unbound)."""
+    """Records under codes other than the ledger's own office, not yet adopted (all of them if
+    the ledger is unbound); issued-sheet records are paper's, not a citizen's, and not counted."""
     own = ledger.bound_office
-    return {code: n for code, n in ledger.office_counts().items() if code != own}
+    adopted = ledger.adopted_counts()
+    counts = {code: n - adopted.get(code, 0)
+              for code, n in ledger.office_counts(except_kinds=NOT_ADOPTED).items() if code != own}
+    return {code: n for code, n in counts.items() if n > 0}
 
 
 def adopt_stranded(ledger: Ledger, old_office: str, *, by: str) -> int:
@@ -60,8 +64,8 @@ def adopt_stranded(ledger: Ledger, old_office: str, *, by: str) -> int:
 
     The ledger is append-only, so the old records stay; each copy names its original
     (``adopted_from``) and has a UUID derived from it, so running this twice adds nothing and
-    the centre can tell a copy from a new record.  Sealed reports still held are released with
-    the others at their hour (they are adopted once released).  Returns the records written."""
+    the centre can tell a copy from a new record.  Sealed reports still held (not yet records)
+    simply move to this office.  Returns the records written or moved."""
     own = ledger.bound_office
     if own is None:
         raise ValueError("this ledger is not bound to an office; run `seda office setup` first")
@@ -69,6 +73,7 @@ def adopt_stranded(ledger: Ledger, old_office: str, *, by: str) -> int:
         raise ValueError(f"{old_office} is this office's own code: its records are sent already")
     written = 0
     with ledger.transaction():
+        written += ledger.move_held(old_office, own)
         for record in list(ledger.records()):
             if record.office != old_office or record.kind in NOT_ADOPTED:
                 continue

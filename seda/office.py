@@ -54,8 +54,6 @@ def setup_command(ctx: click.Context, office: str | None, central_url: str | Non
     """Set this installation up for one office: kiosk, scanner, printing and sync all use it."""
     home = seda_home()
     if office is None:
-        if not sys.stdin.isatty():
-            raise click.ClickException("--office is required when no one is at the keyboard.")
         office = click.prompt("کد اداره / Office code (e.g. LOR-03)").strip().upper()
         if central_url is None and central_file is None:
             central_url = click.prompt("نشانی سرور مرکزی / Central server URL (empty: USB stick only)",
