@@ -153,6 +153,9 @@ def create_postgres_database(url: str, superuser_url: str) -> tuple[bool, bool]:
         database_made = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                       (database,)).fetchone() is None
         if database_made:
+            if not admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+                # a CREATEROLE admin may give a database only to a role it belongs to
+                admin.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(role)))
             admin.execute(sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
                 sql.Identifier(database), sql.Identifier(role)))
     return role_made, database_made

@@ -118,3 +118,27 @@ def test_an_empty_postgresql_database_is_refused_until_init(tmp_path: Path) -> N
         assert seda(tmp_path, "central", "init", "--store", url).exit_code == 0
         assert seda(tmp_path, "central", "office", "list", "--store", url).exit_code == 0
         open_store(url).close()
+
+
+@pytest.mark.skipif(not os.environ.get("SEDA_TEST_POSTGRES_ADMIN_URL"),
+                    reason="needs SEDA_TEST_POSTGRES_ADMIN_URL (scripts/postgres-for-tests.sh)")
+def test_init_with_create_database_makes_the_role_the_database_and_the_schema(tmp_path: Path) -> None:
+    import uuid
+
+    import psycopg
+
+    admin = os.environ["SEDA_TEST_POSTGRES_ADMIN_URL"]
+    name = f"seda_t{uuid.uuid4().hex[:10]}"
+    host = admin.split("@", 1)[1].split("/", 1)[0]
+    url = f"postgresql://{name}:pw{name}@{host}/{name}"
+    try:
+        result = seda(tmp_path, "central", "init", "--store", url, "--create-database", admin)
+        assert result.exit_code == 0, result.output
+        assert "Created the role; created the database." in result.stdout
+        assert seda(tmp_path, "central", "office", "list", "--store", url).exit_code == 0
+        again = seda(tmp_path, "central", "init", "--store", url, "--create-database", admin)
+        assert "Kept the role; kept the database." in again.stdout
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"DROP ROLE IF EXISTS {name}")
