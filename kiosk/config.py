@@ -67,6 +67,9 @@ class KioskConfig:
     scan_queue_size: int = 3
     scan_max_pages: int = 50
     scan_max_seconds: int = 120
+    #: The 80 mm ESC/POS receipt printer (kiosk/receipt_printer.py), e.g. usb:04b8:0202 or
+    #: network:192.168.1.50; "" prints the receipt page through the browser.
+    receipt_printer: str = ""
     #: Form shown by the kiosk survey and printed by staff.
     survey_form: str = "satisfaction"
     #: YAML files with the contact directory and service catalogue (defaults: demo data).
@@ -133,6 +136,12 @@ class KioskConfig:
             validate_office_code(config.office)
         except ValueError as exc:
             raise ConfigError(f"{source}: office: {exc}") from exc
+        if config.receipt_printer:
+            from .receipt_printer import PrinterError, parse_printer
+            try:
+                parse_printer(config.receipt_printer)
+            except PrinterError as exc:
+                raise ConfigError(f"{source}: {exc}") from exc
         if config.idle_seconds and config.idle_seconds <= config.countdown_seconds:
             raise ConfigError(f"{source}: idle_seconds must be longer than countdown_seconds")
         return config
