@@ -22,6 +22,8 @@ from .receipt_model import ReceiptModel
 __all__ = ["PrinterError", "PrinterSpec", "escpos_bytes", "parse_printer", "print_receipt"]
 
 KINDS = ("usb", "network", "file", "windows")
+#: python-escpos profile of a common 80 mm printer: 576 dots at 203 dpi, GS v 0 raster.
+PROFILE = "TM-T20II"
 
 
 class PrinterError(Exception):
@@ -67,12 +69,12 @@ def _open(spec: PrinterSpec, timeout: float):
 
     if spec.kind == "usb":
         vendor, product = (int(part, 16) for part in spec.target.split(":"))
-        return printer.Usb(vendor, product, timeout=int(timeout * 1000))
+        return printer.Usb(vendor, product, timeout=int(timeout * 1000), profile=PROFILE)
     if spec.kind == "network":
-        return printer.Network(spec.target, spec.port, timeout=timeout)
+        return printer.Network(spec.target, spec.port, timeout=timeout, profile=PROFILE)
     if spec.kind == "file":
-        return printer.File(spec.target)
-    return printer.Win32Raw(spec.target)
+        return printer.File(spec.target, profile=PROFILE)
+    return printer.Win32Raw(spec.target, profile=PROFILE)
 
 
 def _send(device, image: Image.Image) -> None:
@@ -85,7 +87,7 @@ def escpos_bytes(model: ReceiptModel) -> bytes:
     """The bytes the printer would receive for this receipt (python-escpos's Dummy printer)."""
     from escpos.printer import Dummy
 
-    device = Dummy()
+    device = Dummy(profile=PROFILE)
     _send(device, render_receipt(model))
     return device.output
 
