@@ -125,6 +125,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "receipt_type": "نوع",
         "receipt_routed_oversight": "ارسال‌شده به واحد نظارت و بازرسی",
         "receipt_office": "اداره",
+        "receipt_printed": "رسید چاپ شد؛ آن را از زیر دستگاه بردارید.",
+        "receipt_printer_failed": "چاپگر رسید اکنون چاپ نمی‌کند. کد رهگیری بالا را یادداشت کنید یا دوباره «چاپ رسید» را بزنید.",
         # follow-up
         "follow_title": "پیگیری",
         "follow_intro": "کد رهگیری را وارد کنید. اگر هنگام ثبت شماره همراه داده‌اید، چهار رقم آخر آن را هم وارد کنید.",
@@ -409,6 +411,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "receipt_type": "Kind",
         "receipt_routed_oversight": "Sent to the oversight and inspection unit",
         "receipt_office": "Office",
+        "receipt_printed": "The receipt is printed; take it from below the screen.",
+        "receipt_printer_failed": "The receipt printer cannot print now. Write down the tracking code above or press “Print receipt” again.",
         "follow_title": "Follow up",
         "follow_intro": "Enter your tracking code. If you gave a mobile number, also enter its last four digits.",
         "follow_code": "Tracking code",
