@@ -82,7 +82,8 @@ class Tally:
                         "counts": counts, "mean": _mean(counts) if question is not None and question.scale else None}
         complete = self.total - self.incomplete
         return {"responses": {"total": self.total, "paper": self.sources.get("paper", 0),
-                              "kiosk": self.sources.get("kiosk", 0), "complete": complete,
+                              "kiosk": self.sources.get("kiosk", 0),
+                              "portal": self.sources.get("portal", 0), "complete": complete,
                               "incomplete": self.incomplete},
                 "questions": out}
 
