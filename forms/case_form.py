@@ -79,17 +79,6 @@ class CaseDraft:
         return body
 
 
-@dataclass(frozen=True)
-class TimelineEvent:
-    """One step in a case's history, as the follow-up screen shows it."""
-
-    at: datetime
-    status: str
-    answer: str = ""
-    unit: str = ""
-    source: str = "kiosk"
-
-
 def _checkbox(value: Any) -> bool:
     return str(value or "").strip().lower() in ("1", "on", "yes", "true")
 

@@ -46,6 +46,17 @@ __all__ = [
 #: Namespace of case record UUIDs (see :func:`case_uuid`); never change it.
 CASE_NAMESPACE = uuid.UUID("5eda0000-0000-4000-8000-00000000ca5e")
 
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One step in a case's history, as the follow-up screen shows it."""
+
+    at: datetime
+    status: str
+    answer: str = ""
+    unit: str = ""
+    source: str = "kiosk"
+
+
 class NoReportKey(LedgerError):
     """This office holds no key to seal a misconduct report to, so it cannot take one."""
 

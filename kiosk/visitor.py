@@ -24,6 +24,7 @@ from forms import Question
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
 
 from . import cases as case_lib
+from . import receipt_links
 from .app import ledger, state
 from .audio import recorded_audio_type
 from .i18n import translate
@@ -323,6 +324,7 @@ def _file_and_receipt(draft, attachment=None):
         "route": draft.route,
         # a misconduct report's receipt shows only the hour, as the report itself keeps
         "created_at": filed.created_at if filed.held else datetime.now(timezone.utc),
+        "has_mobile": bool(draft.mobile),
     }
     return filed
 
@@ -424,8 +426,16 @@ def receipt():
     data = g.visit.receipt
     if data is None:
         return redirect(url_for(".home"))
-    qr_svg = _qr_svg(data["tracking_code"])
-    return render_template("receipt.html", receipt=data, qr_svg=qr_svg)
+    config = state().config
+    link = None
+    if config.portal_url:
+        token = None if data["route"] == "oversight" else receipt_links.survey_token(config.home, config.office)
+        link = receipt_links.follow_up_url(config.portal_url, config.office, data["tracking_code"], token)
+    qr_svg = _qr_svg(link or data["tracking_code"])
+    return render_template("receipt.html", receipt=data, qr_svg=qr_svg, portal_link=link,
+                           portal_url_text=config.portal_url.rstrip("/"),
+                           office_name=state().directory.office_name,
+                           deadline_days=receipt_links.deadline_days(data["type"]))
 
 
 def _qr_svg(code: str) -> str:
