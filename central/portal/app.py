@@ -128,6 +128,10 @@ def create_portal_app(store, *, home: Path | None = None,
             db.one("SELECT 1")
         return Response('{"ok": true}', mimetype="application/json")
 
+    @app.get("/favicon.svg")
+    def favicon() -> Response:
+        return send_from_directory(_FONTS.parent, "favicon.svg")
+
     @app.get("/fonts/<name>")
     def fonts(name: str) -> Response:
         return send_from_directory(_FONTS, name)
