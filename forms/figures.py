@@ -4,7 +4,7 @@ A :class:`Tally` adds up :class:`~forms.responses.ResponseFacts` (the office doe
 ledger) or the same counts read back from the centre's roll-ups, and turns them into the one
 JSON shape of ``seda central figures``::
 
-    {"responses": {"total", "paper", "kiosk", "complete", "incomplete"},
+    {"responses": {"total", "paper", "kiosk", "portal", "complete", "incomplete"},
      "questions": {question_id: {"answered", "pending_review", "counts": {option_value: n},
                                  "mean"}}}
 
