@@ -703,3 +703,8 @@ def unit_list(store_url: str | None) -> None:
     for unit in Casework(_open(store_url)).units(include_inactive=True):
         click.echo(f"{unit.code:<16} {unit.kind:<10} {unit.head or '-':<16} "
                    f"{'active' if unit.active else 'inactive':<9} {unit.name_fa} / {unit.name_en}")
+
+
+from .portal.cli import make_portal_group  # noqa: E402
+
+central_group.add_command(make_portal_group(store_option, _open))

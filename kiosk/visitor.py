@@ -24,6 +24,7 @@ from forms import Question
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
 
 from . import cases as case_lib
+from . import receipt_links
 from .app import ledger, state
 from .audio import recorded_audio_type
 from .i18n import translate
@@ -323,6 +324,7 @@ def _file_and_receipt(draft, attachment=None):
         "route": draft.route,
         # a misconduct report's receipt shows only the hour, as the report itself keeps
         "created_at": filed.created_at if filed.held else datetime.now(timezone.utc),
+        "has_mobile": bool(draft.mobile),
     }
     return filed
 
@@ -418,14 +420,36 @@ def voice_upload():
     return jsonify(ok=True, next=url_for(".receipt"))
 
 
+def _receipt_link(data: dict) -> str | None:
+    """The portal's follow-up address for this case (with a one-time survey link, except on a
+    misconduct report), made once per receipt so the screen and the printed slip agree."""
+    config = state().config
+    if not config.portal_url:
+        return None
+    if "follow_up_url" not in data:
+        token = (None if data["route"] == "oversight"
+                 else receipt_links.survey_token(config.home, config.office))
+        data["follow_up_url"] = receipt_links.follow_up_url(
+            config.portal_url, config.office, data["tracking_code"], token)
+    return data["follow_up_url"]
+
+
+def _receipt_page(data: dict, status: int = 200, **extra):
+    config = state().config
+    link = _receipt_link(data)
+    return render_template("receipt.html", receipt=data, qr_svg=_qr_svg(link or data["tracking_code"]),
+                           portal_link=link, portal_url_text=config.portal_url.rstrip("/"),
+                           office_name=state().directory.office_name,
+                           deadline_days=receipt_links.deadline_days(data["type"]), **extra), status
+
+
 @bp.route("/receipt")
 def receipt():
     """The tracking code of the case this visit just filed; gone once the visit ends."""
     data = g.visit.receipt
     if data is None:
         return redirect(url_for(".home"))
-    qr_svg = _qr_svg(data["tracking_code"])
-    return render_template("receipt.html", receipt=data, qr_svg=qr_svg)
+    return _receipt_page(data)
 
 
 @bp.route("/receipt/print", methods=["POST"])
@@ -440,13 +464,16 @@ def print_receipt():
     if data is None:
         return redirect(url_for(".home"))
     config = state().config
+    _receipt_link(data)
     try:
         send(parse_printer(config.receipt_printer),
-             receipt_model(data, office=config.office, lang=g.lang))
+             receipt_model(data, office=config.office, lang=g.lang,
+                           office_name=state().directory.office_name.get(g.lang),
+                           deadline_days=receipt_links.deadline_days(data["type"]),
+                           portal_url=config.portal_url.rstrip("/") or None))
     except PrinterError as exc:
         current_app.logger.warning("%s", exc)
-        return render_template("receipt.html", receipt=data, qr_svg=_qr_svg(data["tracking_code"]),
-                               printer_failed=True), 503
+        return _receipt_page(data, 503, printer_failed=True)
     flash(_("receipt_printed"))
     return redirect(url_for(".receipt"))
 

@@ -169,7 +169,7 @@ def test_complete_and_incomplete_kiosk_visits_are_counted_apart(store: Store) ->
                 _row("survey_response", {**kiosk, "complete": True}),
                 _row("survey_response", kiosk)])
     assert F.response_figures(store, "1405-09")["responses"] == {
-        "total": 3, "paper": 0, "kiosk": 3, "complete": 2, "incomplete": 1}
+        "total": 3, "paper": 0, "kiosk": 3, "portal": 0, "complete": 2, "incomplete": 1}
 
 
 # -- the other figures ----------------------------------------------------------------------
