@@ -6,6 +6,7 @@ import re
 import pytest
 
 from forms import builtin_catalog
+from kiosk.survey_flow import kiosk_label, survey_order
 from kiosk import create_app
 from forms.tracking_codes import is_valid_tracking_code
 
@@ -107,23 +108,37 @@ def answer(client, number, **data):
     return client.post(f"/survey/{number}", data={"visit": visit_token(html), **data})
 
 
-def test_survey_is_the_forms_definition_one_question_per_screen(client):
+def test_survey_asks_the_three_article_9_questions_first_one_per_screen(client):
     form = builtin_catalog().get("satisfaction")
-    for number, question in enumerate(form.questions, start=1):
+    order = [q.id for q in survey_order(form).questions]
+    assert order[:3] == ["workflow", "matched_announcement", "staff_behaviour"]
+    assert sorted(order) == sorted(q.id for q in form.questions)
+    for number, question_id in enumerate(order, start=1):
         html = page(client, f"/survey/{number}")
-        assert question.label.fa in html
-        assert f"پرسش {str(number).translate(str.maketrans('0123456789', PERSIAN_DIGITS))}" in html
+        label = kiosk_label(form.question(question_id).label.fa)
+        assert f'id="question-label">{label}</h1>' in html
+
+
+def test_survey_screens_number_the_article_9_part_and_the_optional_part_apart(client):
+    assert "پرسش ۱ از ۳" in page(client, "/survey/1")
+    assert "پرسش ۳ از ۳" in page(client, "/survey/3")
+    assert "پرسش اختیاری ۱ از ۷" in page(client, "/survey/4")
+
+
+def test_survey_questions_show_no_paper_numbering(client):
+    html = page(client, "/survey/1")
+    assert "۱-" not in html.split('id="question-label">')[1].split("</h1>")[0]
 
 
 def test_scale_questions_show_faces(client):
-    html = page(client, "/survey/2")
-    assert html.count('class="face"') == 5
+    html = page(client, "/survey/1")
+    assert html.count('class="face face-') == 5
 
 
 def test_completed_survey_is_in_the_ledger_before_the_thanks(client, kiosk_home):
-    assert answer(client, 1, answer="smart_id_card").headers["Location"] == "/survey/2"
-    answer(client, 2, answer="4")
-    answer(client, 3, answer="partly")
+    assert answer(client, 4, answer="smart_id_card").headers["Location"] == "/survey/5"
+    answer(client, 1, answer="4")
+    answer(client, 2, answer="partly")
     answer(client, 7, answer="۰۷")  # desk, typed in Persian digits
     response = answer(client, 8, action="finish")
     assert response.headers["Location"] == "/survey/thanks"
@@ -142,7 +157,7 @@ def test_completed_survey_is_in_the_ledger_before_the_thanks(client, kiosk_home)
 
 
 def test_one_survey_response_per_visit_and_the_visit_ends_with_it(client, kiosk_home):
-    answer(client, 2, answer="5")
+    answer(client, 1, answer="5")
     token_page = page(client, "/survey/3")
     token = visit_token(token_page)
     client.post("/survey/3", data={"visit": token, "action": "finish"})
@@ -167,18 +182,103 @@ def test_the_stored_response_uuid_makes_a_retry_harmless(app, kiosk_home):
 
 
 def test_a_new_visit_can_answer_again(client, kiosk_home):
-    answer(client, 2, answer="5")
+    answer(client, 1, answer="5")
     answer(client, 10, action="finish")
     client.get("/reset")
-    answer(client, 2, answer="1")
+    answer(client, 1, answer="1")
     answer(client, 10, action="finish")
     with open_ledger(kiosk_home) as ledger:
         assert ledger.count("survey_response") == 2
 
 
 def test_back_and_skip_move_between_questions(client):
-    assert answer(client, 3, action="back").headers["Location"] == "/survey/2"
-    assert answer(client, 3, action="skip").headers["Location"] == "/survey/4"
+    assert answer(client, 2, action="back").headers["Location"] == "/survey/1"
+    assert answer(client, 2, action="skip").headers["Location"] == "/survey/3"
+    assert answer(client, 5, action="back").headers["Location"] == "/survey/4"
+    assert answer(client, 5, action="skip").headers["Location"] == "/survey/6"
+
+
+def test_the_third_article_9_question_leads_to_the_end_screen(client):
+    assert answer(client, 3, answer="4").headers["Location"] == "/survey/end"
+    assert answer(client, 3, action="skip").headers["Location"] == "/survey/end"
+    assert answer(client, 4, action="back").headers["Location"] == "/survey/end"
+
+
+def test_the_end_screen_offers_finish_first_and_the_optional_questions_second(client):
+    html = page(client, "/survey/end")
+    assert html.index("پایان و ارسال") < html.index('href="/survey/4"')
+    assert "پاسخ به چند پرسش دیگر (اختیاری)" in html
+
+
+def test_finishing_on_the_end_screen_stores_a_complete_response(client, kiosk_home):
+    for number, value in ((1, "2"), (2, "yes"), (3, "4")):
+        answer(client, number, answer=value)
+    html = page(client, "/survey/end")
+    response = client.post("/survey/end", data={"visit": visit_token(html), "action": "finish"})
+    assert response.headers["Location"] == "/survey/thanks"
+    with open_ledger(kiosk_home) as ledger:
+        (record,) = ledger.records("survey_response")
+    assert record.body["complete"] is True
+    assert record.body["answers"]["staff_behaviour"] == 4
+
+
+def test_finishing_on_the_end_screen_with_no_answer_stores_nothing(client, kiosk_home):
+    html = page(client, "/survey/end")
+    response = client.post("/survey/end", data={"visit": visit_token(html), "action": "finish"})
+    assert response.status_code == 200
+    assert "هنوز به هیچ پرسشی پاسخ نداده‌اید" in response.get_data(as_text=True)
+    with open_ledger(kiosk_home) as ledger:
+        assert ledger.count("survey_response") == 0
+
+
+def test_skip_says_the_question_is_left_unanswered(client):
+    html = page(client, "/survey/5")
+    assert "بدون پاسخ، بعدی" in html and "رد شدن" not in html
+
+
+def test_the_last_screen_has_one_send_button(client):
+    html = page(client, "/survey/10")
+    assert html.count('type="submit"') == 2  # back, and the one send
+    assert html.count("پایان و ارسال") == 1
+
+
+def test_the_consent_question_has_a_no_that_withdraws_a_yes(client, kiosk_home):
+    number = 9
+    assert "موافق نیستم" in page(client, f"/survey/{number}")
+    answer(client, 1, answer="3")
+    answer(client, number, answer="yes")
+    assert answer(client, number, answer="").headers["Location"] == "/survey/10"
+    answer(client, 10, action="finish")
+    with open_ledger(kiosk_home) as ledger:
+        (record,) = ledger.records("survey_response")
+    assert record.body["answers"]["follow_up_consent"] is None
+
+
+@pytest.mark.parametrize("question_id", ["staff_behaviour", "workflow"])
+def test_a_very_poor_score_offers_a_prefilled_complaint_after_sending(client, question_id):
+    number = 1 if question_id == "workflow" else 3
+    answer(client, 4, answer="smart_id_card")
+    answer(client, number, answer="1")
+    answer(client, 10, action="finish")
+    thanks = page(client, "/survey/thanks")
+    assert "ثبت شکایت درباره این خدمت" in thanks
+    form = page(client, "/case?from=survey")
+    assert re.search(r'<input type="radio" name="type" value="complaint"\s+checked', form)
+    assert re.search(r'<option value="smart_id_card"\s+selected', form)
+    assert "خیلی بد بود" in form.split('id="text"')[1].split("</textarea>")[0]
+
+
+def test_no_complaint_offer_after_a_fair_score(client):
+    answer(client, 3, answer="2")
+    answer(client, 10, action="finish")
+    assert "ثبت شکایت درباره این خدمت" not in page(client, "/survey/thanks")
+
+
+def test_the_complaint_offer_goes_with_the_visit(client):
+    answer(client, 3, answer="1")
+    answer(client, 10, action="finish")
+    client.get("/reset")
+    assert "خیلی بد بود" not in page(client, "/case?from=survey")
 
 
 def test_a_wrong_mobile_in_the_survey_is_explained(client):
@@ -188,7 +288,7 @@ def test_a_wrong_mobile_in_the_survey_is_explained(client):
 
 
 def test_an_option_not_in_the_form_is_refused(client):
-    response = answer(client, 2, answer="7")
+    response = answer(client, 1, answer="7")
     assert "این گزینه در فهرست نیست" in response.get_data(as_text=True)
 
 
