@@ -541,10 +541,8 @@ def follow_up_spoken(index: int):
     timeline = case_lib.case_timeline(ledger(), found["code"], office, case=case) if case else []
     if not 0 <= index < len(timeline) or not timeline[index].answer:
         abort(404)
-    response = current_app.response_class(speak(timeline[index].answer, g.lang),
-                                          mimetype="audio/wav")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    # every kiosk response is sent no-store: the spoken answer is never cached either
+    return current_app.response_class(speak(timeline[index].answer, g.lang), mimetype="audio/wav")
 
 
 # -- information --------------------------------------------------------------

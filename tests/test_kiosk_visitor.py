@@ -546,3 +546,95 @@ def test_unknown_pages_are_a_polite_404(client):
     response = client.get("/services/nothing")
     assert response.status_code == 404
     assert '<html lang="fa" dir="rtl"' in response.get_data(as_text=True)
+
+
+# -- reading aloud beyond the survey, and the receipt's reminders ------------------------------
+
+
+def test_every_screen_clip_and_digit_clip_is_shipped_in_both_languages():
+    from kiosk.read_aloud import SCREEN_TEXTS, digit_clips, screen_clip
+    for lang in ("fa", "en"):
+        assert digit_clips(lang) is not None, lang
+        for screen in SCREEN_TEXTS:
+            assert screen_clip(screen, lang) is not None, (screen, lang)
+
+
+@pytest.mark.parametrize("path", ["/", "/case", "/report", "/voice", "/follow-up", "/survey/end"])
+def test_main_screens_can_be_read_aloud(client, path):
+    html = page(client, path)
+    assert re.search(r'class="button read-aloud" data-audio="/static/audio/screen-[a-z_]+-fa\.ogg"', html)
+
+
+def test_the_receipt_reads_the_tracking_code_digit_by_digit(client):
+    file_complaint(client)
+    code = receipt_code(client)
+    html = page(client, "/receipt")
+    match = re.search(r'<div class="read-aloud-box read-code">\s*<button type="button" '
+                      r'class="button read-aloud" data-audio="([^"]+)"', html)
+    assert match
+    clips = match.group(1).split(" ")
+    assert clips == [f"/static/audio/digit-{d}-fa.ogg" for d in code]
+    assert client.get(clips[0]).data[:4] == b"OggS"
+
+
+def test_the_receipt_says_the_last_four_digits_will_be_asked_when_a_mobile_was_given(client):
+    file_complaint(client, mobile=VALID_MOBILE)
+    assert "چهار رقم آخر شماره همراهی را که دادید" in page(client, "/receipt")
+
+
+def test_the_receipt_says_nothing_of_last_four_digits_without_a_mobile(client):
+    file_complaint(client)
+    assert "چهار رقم آخر شماره همراهی را که دادید" not in page(client, "/receipt")
+
+
+def test_the_receipt_asks_whether_the_code_was_noted_before_leaving(client):
+    file_complaint(client)
+    html = page(client, "/receipt")
+    assert 'id="leave-dialog"' in html and "کد رهگیری را یادداشت یا چاپ کردید؟" in html
+
+
+def test_the_case_identity_hint_says_the_last_four_digits_will_be_asked(client):
+    html = page(client, "/case")
+    assert "برای دیدن پاسخ چهار رقم آخر آن هم از شما پرسیده می‌شود" in html
+    assert "هم می‌توانید ببینید" not in html
+
+
+def test_the_case_screen_offers_a_voice_message_instead(client):
+    assert 'href="/voice"' in page(client, "/case")
+
+
+def test_an_invalid_optional_national_id_says_how_to_leave_it_empty(client):
+    response = file_complaint(client, national_id="0499370898")
+    html = response.get_data(as_text=True)
+    assert "کد ملی اختیاری است" in html and 'data-clear="national_id"' in html
+
+
+def test_the_voice_screen_asks_for_a_service_tile_before_recording(client):
+    html = page(client, "/voice")
+    assert html.count('class="type-choice service-tile"') == len(re.findall(r'name="service" value=', html))
+    assert "<audio id=\"voice-playback\" preload=\"auto\"></audio>" in html  # no tiny native player
+    assert 'id="voice-play"' in html
+
+
+def test_the_answer_is_spoken_on_the_kiosk(client, kiosk_home):
+    from kiosk.read_aloud import speech_available
+    if not speech_available():
+        pytest.skip("espeak-ng is not installed")
+    file_complaint(client)
+    code = receipt_code(client)
+    with open_ledger(kiosk_home) as ledger:
+        ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "answered",
+                                "answer": "مدارک شما آماده است", "at": "2026-12-01T08:00:00+00:00"},
+                      office="LOR-01")
+    client.get("/reset")
+    follow(client, code)
+    html = page(client, "/follow-up/status")
+    match = re.search(r'data-audio="(/follow-up/spoken/\d+\.wav)"', html)
+    assert match
+    spoken = client.get(match.group(1))
+    assert spoken.status_code == 200 and spoken.mimetype == "audio/wav"
+    assert spoken.data[:4] == b"RIFF" and "no-store" in spoken.headers["Cache-Control"]
+
+
+def test_no_answer_is_spoken_to_a_visit_that_did_not_look_the_case_up(client):
+    assert client.get("/follow-up/spoken/0.wav").status_code == 404
