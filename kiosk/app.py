@@ -174,6 +174,7 @@ def create_app(config: KioskConfig | None = None) -> Flask:
     app.jinja_env.globals.update(t=_t, num=_num, jdate=_jdate, kiosk_config=config)
     app.jinja_env.filters["tracking"] = format_tracking_code
     app.jinja_env.filters["scan_time"] = _from_timestamp
+    _add_read_aloud_helpers(app)
 
     from .staff import bp as staff_bp
     from .visitor import bp as visitor_bp
@@ -234,3 +235,16 @@ def _server_error(error):
 
 def static_folder() -> Path:
     return Path(__file__).parent / "static"
+
+
+def _add_read_aloud_helpers(app: Flask) -> None:
+    """Template helpers for reading screens aloud (:mod:`kiosk.read_aloud`) and the kiosk's
+    question labels (:func:`kiosk.survey_flow.kiosk_label`)."""
+    from flask import url_for
+
+    from .read_aloud import code_clips, screen_clip, speech_available
+    from .survey_flow import kiosk_label
+    app.jinja_env.globals.update(screen_clip=screen_clip, code_clips=code_clips,
+                                 speech_available=speech_available)
+    app.jinja_env.filters["kiosk_label"] = kiosk_label
+    app.jinja_env.filters["static_url"] = lambda name: url_for("static", filename=name)

@@ -28,6 +28,8 @@ from . import receipt_links
 from .app import ledger, state
 from .audio import recorded_audio_type
 from .i18n import translate
+from .read_aloud import speak, speech_available
+from .survey_flow import SurveyOrder, complaint_offer, survey_order
 from forms.tracking_codes import is_valid_tracking_code, normalize_tracking_code
 from .visits import Visit
 
@@ -42,6 +44,8 @@ SHORT_FORM_BYTES = 4 * 1024
 BODY_LIMITS = {"visitor.survey_question": TEXT_FORM_BYTES, "visitor.case": TEXT_FORM_BYTES,
                "visitor.report": TEXT_FORM_BYTES}
 VOICE_FRAMING_BYTES = 64 * 1024
+#: The visit draft that holds a complaint offered after a «خیلی بد» (see :func:`submit_survey`).
+COMPLAINT_OFFER = "complaint_offer"
 
 
 # -- visits -------------------------------------------------------------------
@@ -82,12 +86,13 @@ def too_large(error):
                            body_key="too_large_body"), 413
 
 
-def _begin_next_visit(ended: Visit, *, keep_display: bool) -> None:
+def _begin_next_visit(ended: Visit, *, keep_display: bool) -> Visit:
     """The browser's next request belongs to a new visit (a staff session on this browser
     ends too); the same person keeps their display choices when they go on (home, thanks)."""
     visit = state().lifecycle.begin(display_from=ended if keep_display else None)
     session.clear()
     session["visit"] = visit.id
+    return visit
 
 
 def check_form_token(view):
@@ -167,8 +172,8 @@ def _local_path(target: str | None) -> str | None:
 # -- survey -------------------------------------------------------------------
 
 
-def _questions() -> tuple[Question, ...]:
-    return state().form.questions
+def _order() -> SurveyOrder:
+    return survey_order(state().form)
 
 
 @bp.route("/survey")
@@ -179,14 +184,15 @@ def survey_start():
 @bp.route("/survey/<int:number>", methods=["GET", "POST"])
 @check_form_token
 def survey_question(number: int):
-    """One question; a tap on a choice answers and moves on.  A typed answer is kept on
-    "next", "back" and "finish" alike; "finish" and "skip" on a choice question (which send no
-    choice) leave its earlier answer as it was."""
-    questions = _questions()
-    if not 1 <= number <= len(questions):
+    """One question, in the kiosk's order (:mod:`kiosk.survey_flow`: the Article 9 questions
+    first, then the end screen, then the optional rest); a tap on a choice answers and moves
+    on.  A typed answer is kept on "next", "back" and "finish" alike; "finish" and "skip" on a
+    choice question (which send no choice) leave its earlier answer as it was."""
+    order = _order()
+    if not 1 <= number <= len(order):
         abort(404)
     visit = g.visit
-    question = questions[number - 1]
+    question = order.questions[number - 1]
     error = None
     nothing_sent = False
     if request.method == "POST":
@@ -203,17 +209,40 @@ def survey_question(number: int):
                     return redirect(url_for(".home"))
         if error is None:
             if action == "back":
+                if order.essential and number == order.essential + 1:
+                    return redirect(url_for(".survey_end"))
                 return redirect(url_for(".survey_question", number=max(1, number - 1)))
-            if action == "finish" or (number == len(questions) and action != "skip"):
+            if action == "finish" or (number == len(order) and action != "skip"):
                 if visit.survey_answers:
                     return submit_survey()
                 nothing_sent = True
             else:
-                return redirect(url_for(".survey_question", number=number + 1))
+                following = order.next_after(number)
+                if following in ("end", "last"):
+                    return redirect(url_for(".survey_end"))
+                return redirect(url_for(".survey_question", number=following))
+    shown, of = order.progress(number)
     return render_template("survey.html", question=question, number=number,
-                           total=len(questions), answer=visit.survey_answers.get(question.id),
+                           total=len(order), shown_number=shown, shown_total=of,
+                           essential=order.is_essential(number),
+                           answer=visit.survey_answers.get(question.id),
                            error=error, form=state().form, nothing_sent=nothing_sent,
                            audio=_audio_file(question))
+
+
+@bp.route("/survey/end", methods=["GET", "POST"])
+@check_form_token
+def survey_end():
+    """After the Article 9 questions: «پایان و ارسال» first, the optional questions second."""
+    order = _order()
+    nothing_sent = False
+    if request.method == "POST":
+        if g.visit.survey_answers:
+            return submit_survey()
+        nothing_sent = True
+    return render_template("survey_end.html", more=order.essential + 1,
+                           has_more=order.essential < len(order), last=max(1, order.essential),
+                           nothing_sent=nothing_sent)
 
 
 def parse_answer(question: Question, form) -> object:
@@ -254,17 +283,23 @@ def submit_survey():
     one response per visit, enforced by the ledger itself.
     """
     ended = g.visit
+    offer = complaint_offer(state().form, ended.survey_answers)
     state().lifecycle.end(ended, submitted=True)
     # One response per visit, and the visit ends with it: the next person to tap "survey",
     # even within seconds, starts a visit of their own.
-    _begin_next_visit(ended, keep_display=True)
+    following = _begin_next_visit(ended, keep_display=True)
+    if offer is not None:
+        # The same person, seconds later: what the complaint form would be prefilled with
+        # (never an answer or an identity), gone with the visit if nobody takes it up.
+        following.drafts[COMPLAINT_OFFER] = {"question": offer.question_id,
+                                             "service": offer.service or ""}
     return redirect(url_for(".survey_thanks"))
 
 
 @bp.route("/survey/thanks")
 def survey_thanks():
     """Thanks (the response was stored before the redirect here); holds no visitor data."""
-    return render_template("survey_done.html")
+    return render_template("survey_done.html", offer=g.visit.drafts.get(COMPLAINT_OFFER))
 
 
 def _audio_file(question: Question) -> str | None:
@@ -322,6 +357,7 @@ def _file_and_receipt(draft, attachment=None):
         "tracking_code": filed.tracking_code,
         "type": draft.type,
         "route": draft.route,
+        # follow-up will ask for the mobile's last four digits: the receipt says so
         # a misconduct report's receipt shows only the hour, as the report itself keeps
         "created_at": filed.created_at if filed.held else datetime.now(timezone.utc),
         "has_mobile": bool(draft.mobile),
@@ -362,6 +398,11 @@ def _case_screen(case_type: str | None, template: str):
         visit.drafts[key] = values
     elif case_type == "misconduct" and not values:
         values = {"anonymous": "1"}
+    elif case_type is None and not values and request.args.get("from") == "survey":
+        offer = visit.drafts.pop(COMPLAINT_OFFER, None)
+        if offer:
+            values = {"type": "complaint", "service": offer["service"] or "other",
+                      "text": _("complaint_starter_" + offer["question"])}
     return render_template(f"{template}.html", values=values, errors=errors,
                            holder=report_key.holder if report_key else None,
                            services=state().services, refusal=refusal,
@@ -536,6 +577,21 @@ def follow_up_status():
     timeline = case_lib.case_timeline(ledger(), found["code"], office, case=case)
     return render_template("follow_up_status.html", case=case, code=found["code"],
                            case_type=case.body.get("type") if case else None, timeline=timeline)
+
+
+@bp.route("/follow-up/spoken/<int:index>.wav")
+def follow_up_spoken(index: int):
+    """The answer of the case this visit looked up, spoken on this kiosk (never stored)."""
+    found = g.visit.drafts.get("follow_up")
+    if not found or not speech_available():
+        abort(404)
+    office = state().config.office
+    case = case_lib.find_case(ledger(), found["code"], office, locator=found.get("locator"))
+    timeline = case_lib.case_timeline(ledger(), found["code"], office, case=case) if case else []
+    if not 0 <= index < len(timeline) or not timeline[index].answer:
+        abort(404)
+    # every kiosk response is sent no-store: the spoken answer is never cached either
+    return current_app.response_class(speak(timeline[index].answer, g.lang), mimetype="audio/wav")
 
 
 # -- information --------------------------------------------------------------
