@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from kiosk import KioskConfig, create_app  # noqa: E402
 from kiosk.cases import CaseDraft, seal_report  # noqa: E402
 from kiosk.server import start_in_thread  # noqa: E402
-from sync import Ledger, default_ledger_path  # noqa: E402
+from ledger import Ledger, default_ledger_path  # noqa: E402
 from central import open_store  # noqa: E402
 from central.casework import misconduct_update  # noqa: E402
 from central.keys import CentralKeys  # noqa: E402

@@ -20,7 +20,6 @@ Ledger contract (docs/kiosk.md repeats it for the sync layer):
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -29,6 +28,7 @@ from typing import Any
 
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, normalize_national_id
 from sync.follow_up import follow_up_locator, open_answer
+from ledger.centre_sent import CentreSent
 from ledger.ledger import Ledger, LedgerError, Record
 from sync.sealing import MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes
 from sync.trust import ReportKey
@@ -357,30 +357,12 @@ def _event(body: Mapping[str, Any], fallback: datetime, source: str) -> Timeline
     )
 
 
-def _pulled_updates(ledger: Ledger, code: str) -> list[dict[str, Any]]:
-    """What the sync client pulled from the central server for this code (its public API)."""
-    try:
-        from sync.office_state import OfficeSyncState
-    except ImportError:
-        return []
-    try:
-        return OfficeSyncState(ledger).pulled_case_updates(code)
-    except (sqlite3.Error, LedgerError, AttributeError):  # an older ledger or sync layer
-        return []
-
-
 def _sealed_report_timeline(ledger: Ledger, case: Record, code: str) -> list[TimelineEvent]:
     """A sealed report's history: statuses sent under its locator, answers opened with the
     tracking code the visitor typed (nothing else at the office can open them)."""
     locator = case.body["follow_up"]
-    try:
-        from sync.office_state import OfficeSyncState
-
-        pulled = OfficeSyncState(ledger).pulled_misconduct_updates(locator)
-    except (sqlite3.Error, LedgerError):
-        pulled = []
     events = []
-    for body in pulled:
+    for body in CentreSent(ledger).pulled_misconduct_updates(locator):
         answer = open_answer(body.get("answer_sealed"), code, locator) if body.get("answer_sealed") else None
         events.append(_event({**body, "answer": answer or ""}, case.created_at, "central"))
     return [TimelineEvent(at=case.created_at, status="received", source="kiosk"),
@@ -394,7 +376,7 @@ def case_timeline(ledger: Ledger, tracking_code: str, office: str | None = None,
     Two sources, both documented in docs/kiosk.md: records of kind ``"audit"`` with
     ``{event: "case_status", tracking_code, status, at, answer?}`` (found with
     ``ledger.find("audit", "tracking_code", code)``), and the case updates the sync client
-    stores from the central server (``OfficeSyncState.pulled_case_updates``).  The same
+    stores from the central server (``ledger.centre_sent.CentreSent.pulled_case_updates``).  The same
     update arriving both ways is shown once.  An unknown code gives an empty list; an
     unknown status is kept (shown as "updated") so a newer central server never hides an
     answer.  A sealed misconduct report (found with ``office``, or given as ``case``) shows
@@ -409,7 +391,8 @@ def case_timeline(ledger: Ledger, tracking_code: str, office: str | None = None,
     updates = [_event(record.body, record.created_at, "ledger")
                for record in ledger.find("audit", "tracking_code", code)
                if record.body.get("event") == "case_status"]
-    updates += [_event(body, case.created_at, "central") for body in _pulled_updates(ledger, code)]
+    updates += [_event(body, case.created_at, "central")
+                for body in CentreSent(ledger).pulled_case_updates(code)]
     unique: dict[tuple, TimelineEvent] = {}
     for event in sorted(updates, key=lambda e: e.at):
         unique.setdefault((event.at, event.status, event.answer), event)

@@ -30,7 +30,9 @@ import pypdfium2
 
 from forms import build_layout, builtin_catalog, seda_home
 from forms.private_files import private_folder, write_private
-from sync import Ledger, default_ledger_path, sync_once, write_settings
+from ledger import Ledger, default_ledger_path
+from sync.client import sync_once
+from sync.settings import write_settings
 from central.casework import Casework
 from central.demo_seed import DEMO_USERS, seed_central_demo
 from central.figures import set_office_name
@@ -195,7 +197,7 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
         central.stop()
         raise click.ClickException(f"cannot start the kiosk on port {kiosk_port}: {exc} "
                                    "(try --kiosk-port 0)") from None
-    from sync import run_forever
+    from sync.client import run_forever
 
     stop = threading.Event()
     syncing = threading.Thread(target=run_forever, args=(home, stop), name="seda-sync", daemon=True)

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from .identity import IdentityError, parse_public_key
 from ledger.ledger import Ledger, default_ledger_path
-from .office_state import OfficeSyncState
+from ledger.centre_sent import CentreSent
 from .sealing import (SealingError, key_id, verify_key_statement, x25519_public_from_ed25519)
 from .settings import SettingsError, SyncSettings, load_settings, write_settings
 from .transport import TransportError
@@ -134,7 +134,7 @@ def store_oversight_statement(home: Path, statement: Any, central_key_hex: str) 
         raise TrustError("کلید واحد نظارت امضای ادارهٔ مرکزی را ندارد و پذیرفته نشد. / "
                          f"The oversight key is not signed by the central office: {exc}") from None
     with Ledger.open(default_ledger_path(home)) as ledger:
-        OfficeSyncState(ledger).keep_oversight_statement(statement)
+        CentreSent(ledger).keep_oversight_statement(statement)
     return key_id(public)
 
 
@@ -148,7 +148,7 @@ def report_key(home: Path, ledger: Ledger) -> ReportKey | None:
         return None
     if central is None:
         return None
-    statement = OfficeSyncState(ledger).oversight_statement()
+    statement = CentreSent(ledger).oversight_statement()
     if statement is not None:
         try:
             return ReportKey(verify_key_statement(statement, central), "oversight")

@@ -13,7 +13,8 @@ import pytest
 
 from forms.tracking_codes import format_tracking_code, normalize_tracking_code
 from kiosk_fixtures import OFFICE, start_live
-from sync import sync_once, write_settings
+from sync.client import sync_once
+from sync.settings import write_settings
 from central import open_store
 from central.casework import Casework
 from central.demo_seed import DEMO_USERS, seed_central_demo

@@ -9,7 +9,8 @@ from hypothesis import given, strategies as st
 from kiosk.cases import (case_timeline, check_case_form, file_case, find_case,
                          follow_up_matches)
 from forms.tracking_codes import is_valid_tracking_code
-from sync import Ledger
+from ledger import Ledger
+from ledger.centre_sent import CentreSent
 
 from kiosk_fixtures import VALID_MOBILE, VALID_NATIONAL_ID
 
@@ -123,13 +124,12 @@ def test_follow_up_needs_the_mobiles_last_four_digits_only_when_one_was_given(le
 
 
 def test_timeline_reads_the_case_updates_sync_pulled_from_the_central_server(ledger):
-    office_state = pytest.importorskip("sync.office_state")
     draft, _ = check_case_form({"text": "x"}, "request", SERVICES)
     code = file_case(ledger, draft, office=OFFICE).body["tracking_code"]
     update = {"tracking_code": code, "status": "answered", "answer": "از مرکز",
               "at": "2030-01-02T00:00:00+00:00", "uuid": "u1"}
-    office_state.OfficeSyncState(ledger).store_central_items(
-        [{"feed": "case_update", "key": "u1", "cursor": 1, "body": update}], cursor=1)
+    CentreSent(ledger).store_items(
+        [{"feed": "case_update", "key": "u1", "cursor": 1, "body": update}])
     # The same update also written as an audit record is shown once.
     ledger.append("audit", {"event": "case_status", **update}, office=OFFICE)
     events = case_timeline(ledger, code)

@@ -12,7 +12,7 @@ import pytest
 
 from kiosk import create_app
 from kiosk.cases import CaseDraft, NoReportKey, file_case
-from sync import Ledger
+from ledger import Ledger
 from sync.sealing import SealingError, key_id, seal, unseal, x25519_private_from_ed25519, \
     x25519_public_from_ed25519
 from sync.trust import report_key

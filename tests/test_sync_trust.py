@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from seda.cli import main
-from sync import OfficeSyncState
+from ledger.centre_sent import CentreSent
+from sync.office_state import OfficeSyncState
 from central import open_store
 from sync.client import SyncError, sync_once
 from ledger.ledger import Ledger, default_ledger_path
@@ -152,7 +153,7 @@ def test_answers_signed_by_another_key_are_refused_and_change_nothing(tmp_path, 
         sync_once(office.home)
     with Ledger.open(office.ledger_path) as ledger:
         state = OfficeSyncState(ledger)
-        assert state.pull_cursor() == cursor and "passport" not in state.central_items("catalogue")
+        assert state.pull_cursor() == cursor and "passport" not in CentreSent(ledger).central_items("catalogue")
         assert state.waiting_count(CODE) == pending  # the refused ack marked nothing delivered
         assert "not signed" in state.get("last_error")["detail"]
 
@@ -175,7 +176,7 @@ def test_a_pulled_page_altered_on_the_way_is_refused_and_the_last_good_state_kep
     with pytest.raises(SyncError):
         sync_once(office.home)
     with Ledger.open(office.ledger_path) as ledger:
-        assert OfficeSyncState(ledger).central_items("catalogue")["passport"] == {"name": "گذرنامه"}
+        assert CentreSent(ledger).central_items("catalogue")["passport"] == {"name": "گذرنامه"}
 
 
 def test_an_unsigned_acknowledgement_leaves_the_batch_waiting(tmp_path, central, monkeypatch):
