@@ -25,7 +25,7 @@ from .config import KioskConfig
 from .lifecycle import VisitLifecycle
 from .limits import Backoff, TokenBucket, WindowLimit
 from .scan_queue import ScanQueue
-from sync.trust import ReportKey, report_key
+from ledger.report_key import ReportKey, report_key
 from .survey_drafts import FILE_NAME as SURVEY_DRAFTS_FILE
 from forms.tracking_codes import format_tracking_code
 from .writer import LedgerWriter

@@ -8,10 +8,10 @@ Ledger contract (docs/kiosk.md repeats it for the sync layer):
 
 * a case is a record of kind ``"case"`` whose body is ``{tracking_code, type, service, text,
   name?, national_id?, mobile?, anonymous, channel: "kiosk", route, attachments: [sha256]}``;
-* a misconduct report is sealed before anything is written (sync/sealing.py): its body is
+* a misconduct report is sealed before anything is written (forms/sealing.py): its body is
   ``{type: "misconduct", route: "oversight", channel: "kiosk", follow_up, sealed}`` with every
   other field, the tracking code included, inside ``sealed``; ``follow_up`` is the locator of
-  sync/follow_up.py.  Its attachments are sealed bytes.  It is held back (``Ledger.hold``)
+  forms/follow_up.py.  Its attachments are sealed bytes.  It is held back (``Ledger.hold``)
   until the hour it was filed in has ended, with ``created_at`` rounded down to that hour;
 * a status update is a record of kind ``"audit"`` whose body is ``{event: "case_status",
   tracking_code, status, at, answer?, unit?}`` (``at`` ISO-8601 with time zone).  The sync
@@ -27,11 +27,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, normalize_national_id
-from sync.follow_up import follow_up_locator, open_answer
+from forms.follow_up import follow_up_locator, open_answer
 from ledger.centre_sent import CentreSent
 from ledger.ledger import Ledger, LedgerError, Record
-from sync.sealing import MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes
-from sync.trust import ReportKey
+from forms.sealing import MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes
+from ledger.report_key import ReportKey
 
 from forms.tracking_codes import new_tracking_code, normalize_tracking_code
 

@@ -32,16 +32,18 @@ from forms import build_layout, builtin_catalog, seda_home
 from forms.private_files import private_folder, write_private
 from ledger import Ledger, default_ledger_path
 from sync.client import sync_once
-from sync.settings import write_settings
+from ledger.sync_settings import write_settings
 from central.casework import Casework
 from central.demo_seed import DEMO_USERS, seed_central_demo
 from central.figures import set_office_name
 from central.server import start_central
 from central.store import open_store
-from sync.identity import ensure_office_key, public_key_hex
+from sync.identity import ensure_office_key
+from forms.signatures import public_key_hex
 from ledger.issuance import print_sheets
-from sync.settings import SyncSettings
-from sync.trust import fetch_setup_document, pin_central, report_key
+from ledger.sync_settings import SyncSettings
+from sync.trust import fetch_setup_document, pin_central
+from ledger.report_key import report_key
 
 from kiosk.accounts import AccountStore
 from kiosk.app import create_app

@@ -7,7 +7,7 @@ Two halves, so the central server can take the wire format without the office's 
   (USB files), :mod:`sync.json_limits`, :mod:`sync.identity` (the office's key pair);
 - the office's client: :mod:`sync.office_state` (the outbox and the pull cursor in the ledger
   file), :mod:`sync.client` (:func:`~sync.client.sync_once`, :func:`~sync.client.run_forever`),
-  :mod:`sync.transport`, :mod:`sync.offline` (USB), :mod:`sync.settings`, :mod:`sync.trust`,
+  :mod:`sync.transport`, :mod:`sync.offline` (USB), :mod:`sync.trust`,
   :mod:`sync.cli` (``seda sync``).
 
 This file imports nothing, so ``import sync.batch`` loads the wire format alone.

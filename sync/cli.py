@@ -24,16 +24,18 @@ from forms import seda_home
 
 from forms.cases import status_label
 from .client import OFFICE_REFUSALS, SyncError, SyncReport, run_forever, sync_once
-from .follow_up import follow_up_locator, open_answer
-from .identity import IdentityError, ensure_office_key, load_office_key, public_key_hex
+from forms.follow_up import follow_up_locator, open_answer
+from forms.signatures import IdentityError, public_key_hex
+from .identity import ensure_office_key, load_office_key
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
 from .office_state import OfficeSyncState
 from ledger.centre_sent import CentreSent
 from .offline import apply_ack_file, export_batches
 from .refusals import Refusal, message_for
-from .settings import SettingsError, SyncSettings, load_settings, write_settings
+from ledger.sync_settings import SettingsError, SyncSettings, load_settings, write_settings
 from .transport import TransportError
-from .trust import TrustError, fetch_setup_document, pin_central, read_setup_file, report_key
+from .trust import TrustError, fetch_setup_document, pin_central, read_setup_file
+from ledger.report_key import report_key
 
 _FAILURES = (SettingsError, SyncError, IdentityError, LedgerError, TransportError, Refusal, OSError,
              ValueError)

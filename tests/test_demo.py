@@ -14,7 +14,7 @@ from central import open_store
 from central.demo_seed import DEMO_USERS
 from central.keys import CentralKeys
 from central.web.accounts import authenticate
-from sync.trust import report_key
+from ledger.report_key import report_key
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import pytest
 from kiosk import create_app
 from kiosk.cases import CaseDraft, NoReportKey, file_case
 from ledger import Ledger
-from sync.sealing import SealingError, key_id, seal, unseal, x25519_private_from_ed25519, \
-    x25519_public_from_ed25519
-from sync.trust import report_key
+from forms.sealing import (SealingError, key_id, seal, unseal, x25519_private_from_ed25519,
+                           x25519_public_from_ed25519)
+from ledger.report_key import report_key
 
 from kiosk_fixtures import (  # noqa: F401 - kiosk_home is a fixture
     VALID_MOBILE, VALID_NATIONAL_ID, kiosk_home, make_config, open_ledger, visit_token)
@@ -119,7 +119,7 @@ def test_a_recording_attached_to_a_report_is_sealed_too(sealed_office, central_i
 
 def test_usb_export_files_hold_no_report_text(sealed_office, tmp_path):
     from sync.offline import export_batches
-    from sync.settings import load_settings
+    from ledger.sync_settings import load_settings
 
     draft = CaseDraft(type="misconduct", service="other", text=TEXT, anonymous=False, name=NAME)
     with open_ledger(sealed_office) as ledger:

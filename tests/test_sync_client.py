@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.centre_sent import CentreSent
 from sync.client import SyncReport, run_forever, sync_once
 from sync.office_state import OfficeSyncState
-from sync.identity import public_key_hex
+from forms.signatures import public_key_hex
 from sync.refusals import Refusal
 from sync.request_auth import sign_request
 from sync.transport import CentralClient, TransportError
