@@ -14,27 +14,22 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from forms import seda_home, validate_office_code
+from forms.catalogue import builtin_data_folder
 from forms.private_files import open_private
 
-__all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE", "builtin_data_folder"]
+__all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE"]
 
 CONFIG_FILE = "kiosk.yaml"
 
 
 class ConfigError(ValueError):
     """kiosk.yaml is unreadable or names a setting with a wrong value; says which."""
-
-
-def builtin_data_folder() -> Path:
-    """The demo directory and service catalogue shipped with the package."""
-    return Path(str(resources.files("kiosk") / "data"))
 
 
 @dataclass(frozen=True)
