@@ -227,7 +227,7 @@ def parse_answer(question: Question, form) -> object:
         raise InvalidInput("این گزینه در فهرست نیست.", "That option is not in the list.")
     if question.kind == "digits":
         digits = to_ascii_digits(raw).replace(" ", "")
-        if question.id == "mobile":
+        if question.format == "mobile":
             return normalize_mobile(digits)
         if not digits.isdigit() or len(digits) > question.digits:
             raise InvalidInput(translate("survey_invalid_digits", "fa", n=question.digits),
