@@ -13,9 +13,9 @@ Ledger contract (docs/kiosk.md repeats it for the sync layer):
   other field, the tracking code included, inside ``sealed``; ``follow_up`` is the locator of
   forms/follow_up.py.  Its attachments are sealed bytes.  It is held back (``Ledger.hold``)
   until the hour it was filed in has ended, with ``created_at`` rounded down to that hour;
-* a status update is a record of kind ``"audit"`` whose body is ``{event: "case_status",
-  tracking_code, status, at, answer?, unit?}`` (``at`` ISO-8601 with time zone).  The sync
-  client writes these when it pulls answers from the central server; the kiosk only reads them.
+* what the central office answered arrives by sync into the ledger's ``central_items``
+  (ledger/centre_sent.py): ``{tracking_code, status, at, answer?, unit?}`` per update (``at``
+  ISO-8601 with time zone); the kiosk only reads it.
 """
 from __future__ import annotations
 
@@ -373,13 +373,10 @@ def case_timeline(ledger: Ledger, tracking_code: str, office: str | None = None,
                   case: Record | None = None) -> list[TimelineEvent]:
     """The case's history, oldest first: "received", then every status the central sent.
 
-    Two sources, both documented in docs/kiosk.md: records of kind ``"audit"`` with
-    ``{event: "case_status", tracking_code, status, at, answer?}`` (found with
-    ``ledger.find("audit", "tracking_code", code)``), and the case updates the sync client
-    stores from the central server (``ledger.centre_sent.CentreSent.pulled_case_updates``).  The same
-    update arriving both ways is shown once.  An unknown code gives an empty list; an
-    unknown status is kept (shown as "updated") so a newer central server never hides an
-    answer.  A sealed misconduct report (found with ``office``, or given as ``case``) shows
+    The updates are those the sync client stored from the central server
+    (:meth:`ledger.centre_sent.CentreSent.pulled_case_updates`, docs/kiosk.md).  An unknown code
+    gives an empty list; an unknown status is kept (shown as "updated") so a newer central
+    server never hides an answer.  A sealed misconduct report (found with ``office``, or given as ``case``) shows
     what came back under its follow-up locator.
     """
     case = case or find_case(ledger, tracking_code, office)
@@ -387,17 +384,10 @@ def case_timeline(ledger: Ledger, tracking_code: str, office: str | None = None,
         return []
     if "follow_up" in case.body:
         return _sealed_report_timeline(ledger, case, normalize_tracking_code(tracking_code))
-    code = case.body["tracking_code"]
-    updates = [_event(record.body, record.created_at, "ledger")
-               for record in ledger.find("audit", "tracking_code", code)
-               if record.body.get("event") == "case_status"]
-    updates += [_event(body, case.created_at, "central")
-                for body in CentreSent(ledger).pulled_case_updates(code)]
-    unique: dict[tuple, TimelineEvent] = {}
-    for event in sorted(updates, key=lambda e: e.at):
-        unique.setdefault((event.at, event.status, event.answer), event)
+    updates = [_event(body, case.created_at, "central")
+               for body in CentreSent(ledger).pulled_case_updates(case.body["tracking_code"])]
     return [TimelineEvent(at=case.created_at, status="received", source="kiosk"),
-            *unique.values()]
+            *sorted(updates, key=lambda e: e.at)]
 
 
 def follow_up_matches(case: Record, mobile_last4: str) -> bool:

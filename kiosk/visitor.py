@@ -24,9 +24,9 @@ from forms import Question
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
 
 from . import cases as case_lib
-from .app import ledger, state
 from .audio import recorded_audio_type
 from .i18n import translate
+from .state import ledger, state
 from forms.tracking_codes import is_valid_tracking_code, normalize_tracking_code
 from .visits import Visit
 
