@@ -94,7 +94,7 @@ class PageResult:
     sheets_found: int = 1
 
     def to_json(self) -> dict[str, Any]:
-        """The contract in ARCHITECTURE.md, plus a few keys that help a human."""
+        """The JSON contract of docs/scanner.md, plus a few keys that help a human."""
         out: dict[str, Any] = {
             "source": self.source,
             "page": self.page,
