@@ -10,4 +10,6 @@ sudo=""
 eval "$($sudo bash scripts/postgres-for-tests.sh)"
 export SEDA_TEST_POSTGRES_URL
 .venv/bin/lint-imports --no-cache
-exec .venv/bin/python -m pytest "$@"
+# One pytest worker per core (SEDA_TEST_WORKERS=0 runs in this process, e.g. to debug): the
+# browser and server suites wait on sockets most of the time, so two cores halve the wall time.
+exec .venv/bin/python -m pytest -n "${SEDA_TEST_WORKERS:-auto}" "$@"
