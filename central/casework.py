@@ -36,7 +36,7 @@ from forms.persian import normalize_letters
 
 from sync.batch import BatchRecord, format_time
 from forms.cases import ANSWER_DEADLINE_DAYS, CASE_STATUSES, normalize_tracking_code, status_label
-from sync.follow_up import seal_answer
+from forms.follow_up import seal_answer
 from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
 from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays

@@ -30,7 +30,8 @@ import click
 from forms import seda_home, validate_office_code
 from forms.private_files import write_private
 
-from sync.identity import IdentityError, ensure_central_key, public_key_hex
+from forms.signatures import IdentityError, public_key_hex
+from forms.identity_keys import ensure_central_key
 from forms.cases import CASE_STATUSES
 from sync.refusals import Refusal
 from .importer import import_export

@@ -38,7 +38,7 @@ from forms.private_files import prepare_private_database
 
 from sync.batch import BatchRecord, VerifiedBatch, canonical_json, format_time, record_fingerprint
 from forms.cases import CASE_STATUSES, normalize_tracking_code
-from sync.identity import parse_public_key, public_key_hex
+from forms.signatures import parse_public_key, public_key_hex
 from sync.refusals import BlobsMissing, Refusal
 from . import casework
 from .schema import POSTGRES_STEPS, SQLITE_STEPS

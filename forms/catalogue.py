@@ -7,6 +7,7 @@ showing a broken screen to a visitor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,14 @@ import yaml
 
 from forms import Text
 
-__all__ = ["CatalogueError", "Service", "Person", "Directory", "load_services", "load_directory",
-           "person_from_mapping", "service_from_mapping"]
+__all__ = ["CatalogueError", "Service", "Person", "Directory", "builtin_data_folder",
+           "load_services", "load_directory", "person_from_mapping", "service_from_mapping"]
+
+
+def builtin_data_folder() -> Path:
+    """The demo directory and service catalogue shipped with Seda (forms/data/): what the
+    kiosk shows and the centre's figures name until an office or the centre has its own."""
+    return Path(str(resources.files("forms") / "data"))
 
 
 class CatalogueError(ValueError):

@@ -15,7 +15,6 @@ import dataclasses
 import re
 import secrets
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +22,16 @@ import yaml
 
 from forms import seda_home, validate_office_code
 from forms.office_identity import OfficeIdentityError, check_same_office, read_office
+from forms.catalogue import builtin_data_folder
 from forms.private_files import open_private
 
-__all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE", "builtin_data_folder"]
+__all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE"]
 
 CONFIG_FILE = "kiosk.yaml"
 
 
 class ConfigError(ValueError):
     """kiosk.yaml is unreadable or names a setting with a wrong value; says which."""
-
-
-def builtin_data_folder() -> Path:
-    """The demo directory and service catalogue shipped with the package."""
-    return Path(str(resources.files("kiosk") / "data"))
 
 
 @dataclass(frozen=True)

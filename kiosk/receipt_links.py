@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from forms.cases import ANSWER_DEADLINE_DAYS
 from forms.survey_tokens import make_survey_token
-from sync.identity import IdentityError, load_office_key
+from forms.identity_keys import IdentityError, load_office_key
 
 __all__ = ["deadline_days", "follow_up_url", "survey_token"]
 

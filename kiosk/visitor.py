@@ -25,10 +25,10 @@ from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_as
 
 from . import cases as case_lib
 from . import receipt_links
-from .app import ledger, state
 from .audio import recorded_audio_type
 from .i18n import translate
 from .read_aloud import speak, speech_available
+from .state import ledger, state
 from .survey_flow import SurveyOrder, complaint_offer, survey_order
 from forms.tracking_codes import is_valid_tracking_code, normalize_tracking_code
 from .visits import Visit
@@ -257,7 +257,7 @@ def parse_answer(question: Question, form) -> object:
         raise InvalidInput("این گزینه در فهرست نیست.", "That option is not in the list.")
     if question.kind == "digits":
         digits = to_ascii_digits(raw).replace(" ", "")
-        if question.id == "mobile":
+        if question.format == "mobile":
             return normalize_mobile(digits)
         if not digits.isdigit() or len(digits) > question.digits:
             raise InvalidInput(translate("survey_invalid_digits", "fa", n=question.digits),

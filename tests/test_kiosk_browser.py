@@ -13,6 +13,7 @@ import pypdfium2
 import pytest
 
 from kiosk.cases import find_case
+from ledger.centre_sent import CentreSent
 from forms.tracking_codes import normalize_tracking_code
 
 from kiosk_fixtures import MANAGER, OFFICE, OPERATOR, add_staff, open_ledger, start_live
@@ -292,9 +293,10 @@ def test_complaint_typed_on_the_on_screen_keyboard_then_followed_up(screen, kios
         receipt_pdf.close()
     with open_ledger(kiosk.home) as ledger:
         (case,) = ledger.find("case", "tracking_code", code)
-        ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "answered",
-                                "answer": "صف‌ها از شنبه با دو باجه اضافه کوتاه‌تر می‌شود.",
-                                "at": "2026-12-02T09:30:00+00:00"}, office=case.office)
+        CentreSent(ledger).store_items([{"feed": "case_update", "key": "u1", "cursor": 1, "body": {
+            "tracking_code": code, "status": "answered",
+            "answer": "صف‌ها از شنبه با دو باجه اضافه کوتاه‌تر می‌شود.",
+            "at": "2026-12-02T09:30:00+00:00"}}])
     assert case.body["text"] == "صف طولانی بود" and case.body["mobile"] == "09123456789"
     screen.tap("#receipt-leave")
     screen.page.wait_for_selector("#leave-dialog:visible")

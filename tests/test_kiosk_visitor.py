@@ -8,6 +8,7 @@ import pytest
 from forms import builtin_catalog
 from kiosk.survey_flow import kiosk_label, survey_order
 from kiosk import create_app
+from ledger.centre_sent import CentreSent
 from forms.tracking_codes import is_valid_tracking_code
 
 from seal_fixtures import central_install  # noqa: F401 - a fixture
@@ -170,7 +171,7 @@ def test_one_survey_response_per_visit_and_the_visit_ends_with_it(client, kiosk_
 
 
 def test_the_stored_response_uuid_makes_a_retry_harmless(app, kiosk_home):
-    from kiosk.app import KioskState  # noqa: F401 - the state holds the writer
+    from kiosk.state import KioskState  # noqa: F401 - the state holds the writer
     state = app.extensions["seda_kiosk"]
     body = {"source": "kiosk", "form": "satisfaction", "form_version": 1, "answers": {},
             "kiosk_id": "k", "visit": "v"}
@@ -464,9 +465,9 @@ def test_follow_up_shows_the_timeline_and_the_answer(client, kiosk_home):
     file_complaint(client, mobile=VALID_MOBILE)
     code = receipt_code(client)
     with open_ledger(kiosk_home) as ledger:
-        ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "answered",
-                                "answer": "<b>پاسخ</b> اداره", "at": "2026-12-01T08:00:00+00:00"},
-                      office="LOR-01")
+        CentreSent(ledger).store_items([{"feed": "case_update", "key": "u1", "cursor": 1, "body": {
+            "tracking_code": code, "status": "answered", "answer": "<b>پاسخ</b> اداره",
+            "at": "2026-12-01T08:00:00+00:00"}}])
     client.get("/reset")
     persian_code = code.translate(str.maketrans("0123456789", PERSIAN_DIGITS))
     response = follow(client, persian_code, "۶۷۸۹")

@@ -347,7 +347,7 @@ def test_ending_a_visit_signs_the_next_visitor_into_a_new_visit(client, ending):
 def test_a_screen_whose_idle_timer_never_ran_is_swept_without_any_request(kiosk_home):
     from kiosk.lifecycle import VisitLifecycle
     from kiosk.writer import LedgerWriter
-    from sync import default_ledger_path
+    from ledger import default_ledger_path
     writer = LedgerWriter(default_ledger_path(kiosk_home))
     lifecycle = VisitLifecycle(form=FORM, forms=builtin_catalog().get, writer=writer,
                                office="LOR-01", kiosk_id="k", expire_after=0.2,

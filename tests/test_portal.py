@@ -14,7 +14,7 @@ from central.portal.settings import PORTAL_OFFICE
 from central.verdicts import acceptance_by_unit
 from forms.survey_tokens import make_survey_token
 from sync.batch import format_time
-from sync.identity import public_key_hex
+from forms.signatures import public_key_hex
 
 from portal_support import code_in, file_complaint, portal_client, submission_of
 from sync_fixtures import store, store_url  # noqa: F401 - SQLite and PostgreSQL

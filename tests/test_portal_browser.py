@@ -159,7 +159,7 @@ def test_the_kiosk_receipts_qr_code_is_the_portals_follow_up_url(browser, tmp_pa
 
     from kiosk_fixtures import make_config
     from kiosk import create_app
-    from sync.identity import ensure_office_key
+    from forms.identity_keys import ensure_office_key
 
     home = tmp_path / "office"
     home.mkdir()

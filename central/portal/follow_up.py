@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from forms.cases import normalize_tracking_code
 from forms.tracking_codes import is_valid_tracking_code
 
-from sync.follow_up import follow_up_locator
+from forms.follow_up import follow_up_locator
 from .. import casework
 from .settings import PORTAL_OFFICE
 

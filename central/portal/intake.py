@@ -31,8 +31,8 @@ from forms.case_form import CaseDraft
 from forms.tracking_codes import new_tracking_code
 
 from sync.batch import BatchRecord, format_time
-from sync.follow_up import follow_up_locator
-from sync.sealing import (MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes,
+from forms.follow_up import follow_up_locator
+from forms.sealing import (MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes,
                           verify_key_statement)
 from .. import casework
 from .settings import PORTAL_OFFICE

@@ -20,7 +20,7 @@ from forms.responses import portal_response
 from forms.survey_tokens import SurveyToken, TokenRefused, read_survey_token, verify_survey_token
 
 from sync.batch import BatchRecord, format_time
-from sync.identity import parse_public_key
+from forms.signatures import parse_public_key
 
 __all__ = ["SURVEY_FORM", "check_token", "read_answers", "survey_form", "use_token"]
 
