@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .i18n import both
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, normalize_national_id
 from sync.follow_up import follow_up_locator, open_answer
 from ledger.ledger import Ledger, LedgerError, Record
@@ -128,25 +129,22 @@ def check_case_form(form: Mapping[str, str], case_type: str, services: set[str],
     """
     errors: list[FieldError] = []
     if case_type not in CASE_TYPES:
-        errors.append(FieldError("type", "نوع درخواست را انتخاب کنید.", "Choose the kind of case."))
+        errors.append(FieldError("type", *both("case_type_missing")))
     service = normalize_input(form.get("service", "")) or "other"
     if service not in services:
-        errors.append(FieldError("service", "خدمت انتخاب‌شده در فهرست نیست.",
-                                 "The chosen service is not in the list."))
+        errors.append(FieldError("service", *both("case_service_unknown")))
     text = normalize_input(form.get("text", ""))
     if text_required and not text:
-        errors.append(FieldError("text", "لطفاً متن خود را بنویسید.", "Please write your message."))
+        errors.append(FieldError("text", *both("case_text_missing")))
     elif len(text) > MAX_TEXT:
-        errors.append(FieldError("text", f"متن حداکثر {MAX_TEXT} نویسه است.",
-                                 f"The text can be at most {MAX_TEXT} characters."))
+        errors.append(FieldError("text", *both("case_text_too_long", n=MAX_TEXT)))
     default_anonymous = "1" if case_type == "misconduct" else ""
     anonymous = _checkbox(form.get("anonymous", default_anonymous))
     name = national_id = mobile = ""
     if not anonymous:
         name = normalize_input(form.get("name", ""))
         if len(name) > MAX_NAME:
-            errors.append(FieldError("name", f"نام حداکثر {MAX_NAME} نویسه است.",
-                                     f"The name can be at most {MAX_NAME} characters."))
+            errors.append(FieldError("name", *both("case_name_too_long", n=MAX_NAME)))
         for key, check in (("national_id", normalize_national_id), ("mobile", normalize_mobile)):
             raw = normalize_input(form.get(key, ""))
             if not raw:

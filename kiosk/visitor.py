@@ -26,7 +26,7 @@ from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_as
 from . import cases as case_lib
 from .app import ledger, state
 from .audio import recorded_audio_type
-from .i18n import translate
+from .i18n import both, translate
 from forms.tracking_codes import is_valid_tracking_code, normalize_tracking_code
 from .visits import Visit
 
@@ -224,18 +224,16 @@ def parse_answer(question: Question, form) -> object:
         for option in question.options:
             if str(option.value) == raw:
                 return [option.value] if question.kind == "multi" else option.value
-        raise InvalidInput("این گزینه در فهرست نیست.", "That option is not in the list.")
+        raise InvalidInput(*both("survey_option_unknown"))
     if question.kind == "digits":
         digits = to_ascii_digits(raw).replace(" ", "")
         if question.id == "mobile":
             return normalize_mobile(digits)
         if not digits.isdigit() or len(digits) > question.digits:
-            raise InvalidInput(translate("survey_invalid_digits", "fa", n=question.digits),
-                               translate("survey_invalid_digits", "en", n=question.digits))
+            raise InvalidInput(*both("survey_invalid_digits", n=question.digits))
         return digits
     if len(raw) > case_lib.MAX_TEXT:
-        raise InvalidInput(f"متن حداکثر {case_lib.MAX_TEXT} نویسه است.",
-                           f"At most {case_lib.MAX_TEXT} characters.")
+        raise InvalidInput(*both("survey_text_too_long", n=case_lib.MAX_TEXT))
     return raw
 
 
