@@ -103,6 +103,11 @@ class Messages:
         clients the other."""
         return self.text(key, "fa", **values), self.text(key, "en", **values)
 
+    def line(self, key: str, separator: str = " / ", **values: object) -> str:
+        """Persian, then English, on one line (or two, with ``separator="\\n"``): how the
+        command line says what an operator must act on."""
+        return separator.join(self.both(key, **values))
+
     def has(self, key: str, locale: str) -> bool:
         return key in self.translations(locale)._catalog  # noqa: SLF001 (gettext's own table)
 
