@@ -11,9 +11,8 @@ from forms import seda_home
 from ledger import Ledger, default_ledger_path
 
 from .images import PDF_DPI
+from .reasons import MESSAGES
 
-STATUS_FA = {"accepted": "پذیرفته", "review": "نیاز به بازبینی", "rejected": "رد شد",
-             "blank": "برگه خالی"}
 
 
 class _DefaultToFiles(click.Group):
@@ -43,7 +42,7 @@ def _print_human(result) -> None:
     if data.get("sheets_found", 1) > 1:
         where += f".{data['sheet_index']}"          # one of several sheets on the page
     status = data["status"]
-    line = f"{where:<28} {status:<9} {STATUS_FA[status]}"
+    line = f"{where:<28} {status:<9} {MESSAGES.text('status_' + status, 'fa')}"
     if data["sheet"]:
         line += f"  {data['sheet']}"
     if status in ("rejected", "blank"):
@@ -130,7 +129,7 @@ def review_list(as_json: bool) -> None:
                                for i in items], ensure_ascii=False, indent=2))
         return
     if not items:
-        click.echo("The review queue is empty. / صف بازبینی خالی است.")
+        click.echo(MESSAGES.line("review_empty"))
         return
     for item in items:
         crossed = f"  struck out: {item.crossed_out!r}" if item.reason == "changed" else ""
