@@ -85,7 +85,7 @@ class Messages:
                     found = self._compiled[locale] = Translations(buffer, domain=DOMAIN)
         return found
 
-    def text(self, key: str, locale: str, **values: object) -> str:
+    def text(self, key: str, locale: str, /, **values: object) -> str:
         """The sentence for ``key`` in ``locale``, its placeholders filled.
 
         A key missing from a locale falls back to Persian, then to the key itself, so a
@@ -97,13 +97,13 @@ class Messages:
             text = self.translations(DEFAULT_LOCALE).gettext(key)
         return fill(text, locale, self.group_thousands, **values)
 
-    def both(self, key: str, **values: object) -> tuple[str, str]:
+    def both(self, key: str, /, **values: object) -> tuple[str, str]:
         """``key`` in Persian and in English, for errors that carry both sentences
         (``InvalidInput``, ``FieldError``, ``CentralError``): a person sees one, logs and API
         clients the other."""
         return self.text(key, "fa", **values), self.text(key, "en", **values)
 
-    def line(self, key: str, separator: str = " / ", **values: object) -> str:
+    def line(self, key: str, /, separator: str = " / ", **values: object) -> str:
         """Persian, then English, on one line (or two, with ``separator="\\n"``): how the
         command line says what an operator must act on."""
         return separator.join(self.both(key, **values))
@@ -115,7 +115,7 @@ class Messages:
         return {k for k in self.translations(locale)._catalog if isinstance(k, str) and k}  # noqa: SLF001
 
 
-def fill(text: str, locale: str, group_thousands: bool = False, **values: object) -> str:
+def fill(text: str, locale: str, group_thousands: bool = False, /, **values: object) -> str:
     """``text.format(**values)`` with whole numbers in the locale's digits."""
     if not values:
         return text

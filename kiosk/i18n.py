@@ -21,12 +21,12 @@ __all__ = ["LOCALES", "MESSAGES", "both", "translate", "number", "jalali", "dire
 MESSAGES = messages_for("kiosk")
 
 
-def translate(key: str, lang: str, **values: object) -> str:
+def translate(key: str, lang: str, /, **values: object) -> str:
     """The sentence for ``key`` in ``lang``; whole numbers in ``values`` follow the locale's digits."""
     return MESSAGES.text(key, lang, **values)
 
 
-def both(key: str, **values: object) -> tuple[str, str]:
+def both(key: str, /, **values: object) -> tuple[str, str]:
     """``key`` in Persian and in English, for errors that carry both (``FieldError``,
     ``InvalidInput``): the visitor sees one, logs and API clients the other."""
     return MESSAGES.both(key, **values)

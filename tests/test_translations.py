@@ -196,3 +196,39 @@ def test_no_bilingual_string_table_outside_the_catalogues() -> None:
             if lines and str(path.relative_to(ROOT)) not in CONTENT_TABLES:
                 found[str(path.relative_to(ROOT))] = lines
     assert found == {}, "put UI sentences in <package>/translations/*/LC_MESSAGES/messages.po (docs/translating.md)"
+
+
+def _tiny_catalogues(folder: Path, fa: str, en: str) -> Path:
+    for locale, text in (("fa", fa), ("en", en)):
+        path = catalogue_path(folder, locale)
+        path.parent.mkdir(parents=True)
+        path.write_text(f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+                        f'msgid "greeting"\nmsgstr "{text}"\n', encoding="utf-8")
+    return folder
+
+
+def test_a_placeholder_may_share_a_name_with_the_helpers_own_arguments(tmp_path: Path) -> None:
+    from forms.messages import Messages
+
+    messages = Messages(_tiny_catalogues(tmp_path, "کلید {key} در {locale}", "key {key} in {locale}"))
+    assert messages.both("greeting", key="ab", locale="x") == ("کلید ab در x", "key ab in x")
+    assert messages.line("greeting", key="ab", locale="x") == "کلید ab در x / key ab in x"
+
+
+def test_whole_numbers_are_written_in_the_locales_digits(tmp_path: Path) -> None:
+    from forms.messages import Messages
+
+    messages = Messages(_tiny_catalogues(tmp_path, "{n} مورد", "{n} items"), group_thousands=True)
+    assert messages.both("greeting", n=12345) == ("۱۲٬۳۴۵ مورد", "12,345 items")
+
+
+def test_a_key_missing_from_english_falls_back_to_persian_then_to_the_key(tmp_path: Path) -> None:
+    from forms.messages import Messages
+
+    folder = _tiny_catalogues(tmp_path, "سلام", "hello")
+    path = catalogue_path(folder, "en")
+    path.write_text(path.read_text(encoding="utf-8").replace('msgid "greeting"\nmsgstr "hello"\n', ""),
+                    encoding="utf-8")
+    messages = Messages(folder)
+    assert messages.text("greeting", "en") == "سلام"
+    assert messages.text("nowhere", "en") == "nowhere"

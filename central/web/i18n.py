@@ -42,7 +42,7 @@ def current_lang() -> str:
     return current_locale() if has_request_context() else DEFAULT_LOCALE
 
 
-def translate(key: str, lang: str, **values: object) -> str:
+def translate(key: str, lang: str, /, **values: object) -> str:
     """``key`` in ``lang``; missing keys fall back to Persian, then to the key itself.
 
     Whole numbers among ``values`` are written in the locale's digits.
@@ -50,7 +50,7 @@ def translate(key: str, lang: str, **values: object) -> str:
     return MESSAGES.text(key, lang, **values)
 
 
-def t(key: str, **values: object) -> str:
+def t(key: str, /, **values: object) -> str:
     """:func:`translate` in the current request's language (templates call this)."""
     return translate(key, current_lang(), **values)
 
