@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from forms import seda_home, validate_office_code
+from forms.office_identity import OfficeIdentityError, check_same_office, read_office
 from forms.private_files import open_private
 
 __all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE", "builtin_data_folder"]
@@ -66,6 +67,9 @@ class KioskConfig:
     scan_queue_size: int = 3
     scan_max_pages: int = 50
     scan_max_seconds: int = 120
+    #: The 80 mm ESC/POS receipt printer (kiosk/receipt_printer.py), e.g. usb:04b8:0202 or
+    #: network:192.168.1.50; "" prints the receipt page through the browser.
+    receipt_printer: str = ""
     #: Form shown by the kiosk survey and printed by staff.
     survey_form: str = "satisfaction"
     #: YAML files with the contact directory and service catalogue (defaults: demo data).
@@ -90,6 +94,12 @@ class KioskConfig:
                 raise ConfigError(f"{path}: must be a mapping of setting: value")
             values.update(raw)
         values.update(overrides)
+        try:  # the office is this installation's (`seda office setup`); another code is refused
+            own = read_office(home)
+            if own is not None and values.setdefault("office", own) != own:
+                check_same_office(home, str(values["office"]), f"office in {path}")
+        except OfficeIdentityError as exc:
+            raise ConfigError(str(exc)) from None
         return cls.from_mapping(home, values, source=str(path))
 
     @classmethod
@@ -126,6 +136,12 @@ class KioskConfig:
             validate_office_code(config.office)
         except ValueError as exc:
             raise ConfigError(f"{source}: office: {exc}") from exc
+        if config.receipt_printer:
+            from .receipt_printer import PrinterError, parse_printer
+            try:
+                parse_printer(config.receipt_printer)
+            except PrinterError as exc:
+                raise ConfigError(f"{source}: {exc}") from exc
         if config.idle_seconds and config.idle_seconds <= config.countdown_seconds:
             raise ConfigError(f"{source}: idle_seconds must be longer than countdown_seconds")
         return config

@@ -426,6 +426,29 @@ def receipt():
     return render_template("receipt.html", receipt=data, qr_svg=qr_svg)
 
 
+@bp.route("/receipt/print", methods=["POST"])
+@check_form_token
+def print_receipt():
+    """Print the receipt on the kiosk's thermal printer; if it cannot, the page says so and
+    offers the browser's print (the receipt and the tracking code stay on screen)."""
+    from .receipt_model import receipt_model
+    from .receipt_printer import PrinterError, parse_printer, print_receipt as send
+
+    data = g.visit.receipt
+    if data is None:
+        return redirect(url_for(".home"))
+    config = state().config
+    try:
+        send(parse_printer(config.receipt_printer),
+             receipt_model(data, office=config.office, lang=g.lang))
+    except PrinterError as exc:
+        current_app.logger.warning("%s", exc)
+        return render_template("receipt.html", receipt=data, qr_svg=_qr_svg(data["tracking_code"]),
+                               printer_failed=True), 503
+    flash(_("receipt_printed"))
+    return redirect(url_for(".receipt"))
+
+
 def _qr_svg(code: str) -> str:
     import segno
     return segno.make_qr(code, error="m").svg_inline(scale=4, border=2, dark="#000",

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import click
 
-from forms import build_layout, ensure_key, render_sheets, seda_home, sign, validate_office_code
+from forms import build_layout, ensure_key, render_sheets, seda_home, sign
 from forms.paper import PAPERS
 from forms.cli import load_form
+from forms.office_identity import OfficeIdentityError, check_same_office, require_office
 
-from .ledger import Ledger, default_ledger_path
+from .ledger import Ledger, LedgerError, default_ledger_path
 
 MAX_SHEETS_PER_RUN = 10_000
 
@@ -37,7 +38,7 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path,
                  paper: str = "a4") -> PrintRun:
     """Allocate `count` serials for `office`, record them, and write the signed sheets to `out`
     on A4 or US Letter paper."""
-    validate_office_code(office)
+    check_same_office(home, office, "--office")
     if paper not in PAPERS:
         raise ValueError(f"unknown paper {paper!r}; choose from {', '.join(PAPERS)}")
     if not 1 <= count <= MAX_SHEETS_PER_RUN:
@@ -60,21 +61,31 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path,
 
 @click.command("print")
 @click.argument("form_id", metavar="FORM")
-@click.option("--office", required=True, help="Office code, e.g. LOR-01 (A-Z, 0-9, '-').")
+@click.option("--office", default=None,
+              help="This installation's office code (default: the one `seda office setup` set); "
+                   "any other code is refused.")
 @click.option("--count", required=True, type=int, help="How many sheets (1-10,000).")
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="PDF file to write.")
 @click.option("--version", type=int, help="Form version (default: the newest).")
 @click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4", show_default=True,
               help="Paper size: letter scales the A4 sheet to US Letter (94%) and centres it.")
-def print_command(form_id: str, office: str, count: int, out: Path, version: int | None,
+def print_command(form_id: str, office: str | None, count: int, out: Path, version: int | None,
                   paper: str) -> None:
-    """Print COUNT unique, QR-tagged sheets of FORM for an office into one PDF."""
+    """Print COUNT unique, QR-tagged sheets of FORM for this office into one PDF.
+
+    Only the office this installation is set up for: a sheet under another code would be
+    read here but never sent."""
     form = load_form(form_id, version)
     home = seda_home()
     try:
+        own = require_office(home)
+        office = check_same_office(home, office or own, "--office")
+    except (OfficeIdentityError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
         run = print_sheets(home, form, office, count, out, paper)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, LedgerError) as exc:
         raise click.ClickException(str(exc)) from None
     if run.key_created:
         click.echo(f"New office {office}: created its sheet-signing key in {home / 'keys'}", err=True)

@@ -92,6 +92,10 @@ def watch_command(folder: Path, interval: float, settle: float, once: bool, stor
     """A hot folder: read each whole file dropped in FOLDER, then move it to done/ or failed/."""
     from .watch import HotFolder
 
+    if not folder.is_dir():  # a mistyped folder is never made and watched forever
+        raise click.ClickException(
+            f"پوشهٔ {folder} نیست / The folder {folder} does not exist; check the path, or create "
+            "it first if it is a new hot folder.")
     hot = HotFolder(folder, home=seda_home(), store=store, settle_seconds=settle)
     click.echo(f"Watching {folder} (done/ and failed/ beside the files); Ctrl+C stops.", err=True)
     try:

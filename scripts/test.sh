@@ -8,4 +8,6 @@ sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 eval "$($sudo bash scripts/postgres-for-tests.sh)"
 export SEDA_TEST_POSTGRES_URL
-exec .venv/bin/python -m pytest "$@"
+# One pytest worker per core (SEDA_TEST_WORKERS=0 runs in this process, e.g. to debug): the
+# browser and server suites wait on sockets most of the time, so two cores halve the wall time.
+exec .venv/bin/python -m pytest -n "${SEDA_TEST_WORKERS:-auto}" "$@"

@@ -29,6 +29,9 @@ import numpy as np
 import pypdfium2
 
 from forms import build_layout, builtin_catalog, seda_home
+from forms.office_identity import OfficeIdentityError
+from ledger.office_binding import claim_office
+from ledger.ledger import LedgerError
 from forms.private_files import private_folder, write_private
 from sync import Ledger, default_ledger_path, sync_once, write_settings
 from central.casework import Casework
@@ -153,6 +156,10 @@ def _seed(home: Path, central_store, echo) -> list[str]:
 def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     """Start the kiosk and the central server with demo data on embedded SQLite."""
     home = seda_home()
+    try:  # the demo's office is this home's office; a real office's home is refused
+        claim_office(home, DEMO_OFFICE)
+    except (OfficeIdentityError, LedgerError) as exc:
+        raise click.ClickException(str(exc)) from None
     private_folder(home / "demo")
     central_home = home / "central"
     central_store = open_store(central_home / "central.sqlite3")

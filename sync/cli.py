@@ -27,6 +27,8 @@ from .client import OFFICE_REFUSALS, SyncError, SyncReport, run_forever, sync_on
 from .follow_up import follow_up_locator, open_answer
 from .identity import IdentityError, ensure_office_key, load_office_key, public_key_hex
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
+from ledger.office_binding import claim_office
+from forms.office_identity import OfficeIdentityError
 from .office_state import OfficeSyncState
 from .offline import apply_ack_file, export_batches
 from .refusals import MESSAGES, Refusal, message_for
@@ -83,6 +85,10 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
     key misconduct reports are sealed to.  Without --central the office syncs only by USB
     stick (`seda sync export`)."""
     home = seda_home()
+    try:  # the office code every part writes under (office.toml), and the ledger bound to it
+        claim_office(home, office)
+    except (OfficeIdentityError, ValueError, LedgerError) as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         existing: SyncSettings | None = load_settings(home)
     except SettingsError:
@@ -179,6 +185,13 @@ def once_command() -> None:
     except _FAILURES as error:
         raise click.ClickException(_describe_failure(error)) from None
     _print_report(report)
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        stranded = OfficeSyncState(ledger).foreign_count(settings.office)
+    if stranded:  # sent nothing of them, and never will: say so where scripts look
+        raise click.ClickException(
+            f"{stranded} رکورد با کد ادارهٔ دیگری در این رایانه مانده و فرستاده نمی‌شود؛ "
+            "`seda office status` را ببینید. / "
+            f"{stranded} record(s) under another office code are never sent; see `seda office status`.")
 
 
 @sync_group.command("run")

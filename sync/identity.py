@@ -101,7 +101,10 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
             f"A public key is {PUBLIC_KEY_HEX_LENGTH} hex digits; got {len(cleaned)} characters."
         )
     try:
-        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(cleaned))
+        raw = bytes.fromhex(cleaned)
+        if raw.strip(b"\0") in (b"", b"\1"):  # all zero or the neutral point: anyone can "sign"
+            raise ValueError("all zero (or the neutral point): not a key anyone made")
+        return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError as exc:
         raise IdentityError(f"Not a valid Ed25519 public key: {exc}.") from exc
 

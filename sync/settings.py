@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from forms import validate_office_code
+from forms.office_identity import OfficeIdentityError, check_same_office
 from forms.private_files import write_private
 
 __all__ = ["SettingsError", "SyncSettings", "load_settings", "settings_path", "write_settings"]
@@ -112,9 +113,14 @@ def load_settings(home: Path) -> SyncSettings:
     if unknown:
         raise SettingsError(f"{path}: unknown settings {sorted(unknown)}")
     try:
-        return SyncSettings(**data)
+        settings = SyncSettings(**data)
     except TypeError as exc:
         raise SettingsError(f"{path}: {exc}") from None
+    try:  # sync sends what the office's other parts write: one office code for all of them
+        check_same_office(home, settings.office, f"office in {path}")
+    except OfficeIdentityError as exc:
+        raise SettingsError(str(exc)) from None
+    return settings
 
 
 def write_settings(home: Path, settings: SyncSettings) -> Path:

@@ -338,6 +338,9 @@ def test_api_key_commands_add_list_and_revoke(store_url: str, tmp_path) -> None:
         assert result.exit_code == 0, result.output
         return result
 
+    opened = open_store(store_url)  # `seda central init`, and the office registered
+    opened.add_office(OFFICE, Ed25519PrivateKey.generate().public_key().public_bytes_raw().hex())
+    opened.close()
     key = seda("add", "city-app", "--office", OFFICE).stdout.strip()
     listed = seda("list").stdout
     assert "city-app" in listed and OFFICE in listed and "active" in listed and key not in listed

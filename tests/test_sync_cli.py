@@ -19,7 +19,10 @@ CODE = "THR-012"
 
 @pytest.fixture
 def homes(tmp_path: Path) -> dict[str, Path]:
-    return {"office": tmp_path / "office", "central": tmp_path / "central"}
+    homes = {"office": tmp_path / "office", "central": tmp_path / "central"}
+    homes["central"].mkdir()
+    seda(homes["central"], "central", "init")  # the central store exists before anything is registered
+    return homes
 
 
 def seda(home: Path, *args: str, ok: bool = True):

@@ -207,6 +207,8 @@ def test_usb_acknowledgement_files_bring_the_oversight_key(tmp_path):
     office_home = tmp_path / "office"
     seda(office_home, "sync", "setup", "--office", CODE)
     key = seda(office_home, "sync", "key").output.strip()
+    central_home.mkdir()
+    assert seda(central_home, "central", "init", "--store", str(store_path)).exit_code == 0
     assert seda(central_home, "central", "office", "add", CODE, "--public-key", key,
                 "--store", str(store_path)).exit_code == 0
     central_key = seda(central_home, "central", "key").output.strip()
