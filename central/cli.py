@@ -30,7 +30,8 @@ import click
 from forms import seda_home, validate_office_code
 from forms.private_files import write_private
 
-from sync.identity import IdentityError, ensure_central_key, public_key_hex
+from forms.signatures import IdentityError, public_key_hex
+from forms.identity_keys import ensure_central_key
 from forms.cases import CASE_STATUSES
 from sync.refusals import Refusal
 from .importer import import_export
@@ -703,3 +704,8 @@ def unit_list(store_url: str | None) -> None:
     for unit in Casework(_open(store_url)).units(include_inactive=True):
         click.echo(f"{unit.code:<16} {unit.kind:<10} {unit.head or '-':<16} "
                    f"{'active' if unit.active else 'inactive':<9} {unit.name_fa} / {unit.name_en}")
+
+
+from .portal.cli import make_portal_group  # noqa: E402
+
+central_group.add_command(make_portal_group(store_option, _open))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from forms.messages import messages_for
 from forms.persian import to_ascii_digits
 
-__all__ = ["CASE_STATUSES", "format_tracking_code", "normalize_tracking_code", "status_label"]
+__all__ = ["ANSWER_DEADLINE_DAYS", "CASE_STATUSES", "format_tracking_code", "normalize_tracking_code", "status_label"]
 
 _SEPARATORS = str.maketrans("", "", " -\u2010\u2011\u2012\u2013\u2014\u2212\u200c\u200e\u200f\u00a0\t")
 
@@ -19,6 +19,12 @@ CASE_STATUSES: tuple[str, ...] = (
     "received", "routed", "assigned", "in_progress", "answered", "closed", "referred",
     "rejected_duplicate", "rejected_not_ours", "rejected",
 )
+
+
+#: Working days the central office has to answer, per case type, until its administrator changes
+#: them (central casework); the kiosk's receipt promises the citizen the same numbers.
+ANSWER_DEADLINE_DAYS: dict[str, int] = {"request": 10, "complaint": 10, "suggestion": 15,
+                                        "criticism": 15, "misconduct": 10, "voice": 10}
 
 
 def status_label(status: str) -> tuple[str, str]:

@@ -12,9 +12,9 @@ works for a demo; an office edits only what differs, e.g.::
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +22,16 @@ import yaml
 
 from forms import seda_home, validate_office_code
 from forms.office_identity import OfficeIdentityError, check_same_office, read_office
+from forms.catalogue import builtin_data_folder
 from forms.private_files import open_private
 
-__all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE", "builtin_data_folder"]
+__all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE"]
 
 CONFIG_FILE = "kiosk.yaml"
 
 
 class ConfigError(ValueError):
     """kiosk.yaml is unreadable or names a setting with a wrong value; says which."""
-
-
-def builtin_data_folder() -> Path:
-    """The demo directory and service catalogue shipped with the package."""
-    return Path(str(resources.files("kiosk") / "data"))
 
 
 @dataclass(frozen=True)
@@ -75,6 +71,10 @@ class KioskConfig:
     #: YAML files with the contact directory and service catalogue (defaults: demo data).
     directory_file: Path | None = None
     services_file: Path | None = None
+    #: The citizens' portal of the central office (``seda central portal serve --public-url``),
+    #: e.g. https://portal.example.ir: the receipt's QR code then opens the case's follow-up
+    #: page there, with a one-time survey link (docs/portal.md).  Empty: the bare code.
+    portal_url: str = ""
     #: Cookie signing key; read from (or created in) $SEDA_HOME/kiosk/secret_key.
     secret_key: str = field(default="", repr=False)
     testing: bool = False
@@ -142,6 +142,9 @@ class KioskConfig:
                 parse_printer(config.receipt_printer)
             except PrinterError as exc:
                 raise ConfigError(f"{source}: {exc}") from exc
+        if config.portal_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?",
+                                                  config.portal_url.rstrip("/")):
+            raise ConfigError(f"{source}: portal_url must look like https://portal.example.ir")
         if config.idle_seconds and config.idle_seconds <= config.countdown_seconds:
             raise ConfigError(f"{source}: idle_seconds must be longer than countdown_seconds")
         return config

@@ -37,14 +37,24 @@ class ReceiptModel:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def receipt_model(receipt: dict[str, Any], *, office: str, lang: str = "fa") -> ReceiptModel:
-    """The model of the receipt the visit's ``receipt`` dict describes (kiosk/visitor.py)."""
+def receipt_model(receipt: dict[str, Any], *, office: str, lang: str = "fa",
+                  office_name: str | None = None, deadline_days: int | None = None,
+                  portal_url: str | None = None) -> ReceiptModel:
+    """The model of the receipt the visit's ``receipt`` dict describes (kiosk/visitor.py):
+    the office by name where it has one, the answer deadline, and where to read the answer."""
     created: datetime = receipt["created_at"]
     lines = (
-        (translate("receipt_office", lang), office),
+        (translate("receipt_office", lang), office_name or office),
         (translate("receipt_type", lang), translate(f"type_{receipt['type']}", lang)),
         (translate("receipt_date", lang), jalali(created, lang)),
     )
+    notes = [translate("receipt_keep", lang)]
+    if deadline_days and receipt.get("route") != "oversight":
+        notes.append(translate("receipt_deadline", lang, days=deadline_days))
+    if portal_url:
+        notes.append(translate("receipt_portal", lang, url=portal_url))
+    if receipt.get("has_mobile"):
+        notes.append(translate("receipt_last4", lang))
     code = receipt["tracking_code"]
     return ReceiptModel(
         title=f"{translate('app_name', lang)} · {translate('receipt_title', lang)}",
@@ -52,7 +62,7 @@ def receipt_model(receipt: dict[str, Any], *, office: str, lang: str = "fa") -> 
         code_label=translate("receipt_code", lang),
         tracking_code=number(format_tracking_code(code), lang),
         qr_payload=receipt.get("follow_up_url") or code,
-        note=translate("receipt_keep", lang),
+        note=" ".join(notes),
         notice=translate("receipt_routed_oversight", lang) if receipt.get("route") == "oversight" else None,
         rtl=lang != "en",
     )

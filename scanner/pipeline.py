@@ -23,7 +23,7 @@ from forms import SheetCode, builtin_catalog, load_key
 from forms.office_identity import read_office
 from forms.responses import paper_response, review_item
 from ledger import Ledger, default_ledger_path
-from sync import OfficeSyncState
+from ledger.centre_sent import CentreSent
 
 from .images import PDF_DPI, expand_inputs, iter_pages, pages_from_bytes
 from .page import Lookups, PageResult, read_sheets
@@ -60,8 +60,8 @@ def make_lookups(home: Path, ledger: Ledger | None) -> Lookups:
     def revoked(code: SheetCode) -> bool:
         if ledger is None:
             return False
-        state = OfficeSyncState(ledger)
-        return state.is_sheet_revoked(code.text()) or state.is_sheet_revoked(code.sheet_id)
+        sent = CentreSent(ledger)
+        return sent.is_sheet_revoked(code.text()) or sent.is_sheet_revoked(code.sheet_id)
 
     return Lookups(catalog=builtin_catalog(), office_key=office_key, issued=issued, stored=stored,
                    revoked=revoked)

@@ -25,9 +25,10 @@ from werkzeug.serving import make_server
 
 from central import Store, create_app, open_store
 from forms.office_identity import write_office
-from sync.identity import ensure_office_key, public_key_hex
+from forms.signatures import public_key_hex
+from forms.identity_keys import ensure_office_key
 from ledger.ledger import Ledger, default_ledger_path
-from sync.settings import SyncSettings, write_settings
+from ledger.sync_settings import SyncSettings, write_settings
 
 POSTGRES_ENV = "SEDA_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"]

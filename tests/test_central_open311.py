@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 import central.store as store_module
 from seda.cli import main
 from kiosk.cases import CaseDraft
-from sync.sealing import seal
+from forms.sealing import seal
 from forms.tracking_codes import is_valid_tracking_code, new_tracking_code, verhoeff_check_digit
 from sync.batch import BatchRecord, encode_batch, format_time
 from central import Store, create_app, open_store
-from sync.identity import public_key_hex
+from forms.signatures import public_key_hex
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 OFFICE = "THR-012"

@@ -11,7 +11,7 @@ from kiosk.config import ConfigError, KioskConfig
 from ledger.ledger import Ledger, StrandedRecord, default_ledger_path
 from ledger.office_binding import claim_office
 from seda.cli import main
-from sync.settings import SettingsError, SyncSettings, load_settings, write_settings
+from ledger.sync_settings import SettingsError, SyncSettings, load_settings, write_settings
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pyzbar.pyzbar import decode
 
 import forms
 from seda.cli import main
-from sync import Ledger
+from ledger import Ledger
 
 OFFICE = "LOR-01"
 COUNT = 6

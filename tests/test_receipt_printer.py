@@ -133,3 +133,29 @@ def test_a_printer_that_fails_leaves_the_code_on_screen_and_offers_the_browser(k
     page = response.get_data(as_text=True)
     assert f'data-code="{code}"' in page and 'id="print-receipt"' in page
     assert "چاپگر رسید اکنون چاپ نمی‌کند" in page
+
+
+def test_with_a_portal_the_printed_slip_links_home_like_the_screen(kiosk_home: Path,
+                                                                   tmp_path: Path) -> None:
+    """The slip and the screen carry one follow-up link (made once per receipt), and the slip
+    says the deadline and where to read the answer (issues 14 and 16 meet here)."""
+    device = tmp_path / "lp0"
+    client = create_app(make_config(kiosk_home, receipt_printer=f"file:{device}",
+                                    portal_url="https://seda.example.ir")).test_client()
+    code = file_a_complaint(client)
+    html = client.get("/receipt").get_data(as_text=True)
+    assert client.post("/receipt/print", data={"visit": visit_token(html)}).status_code == 302
+    [printed] = [c.data.decode() for c in decode(decode_raster(device.read_bytes()))]
+    assert printed.startswith(f"https://seda.example.ir/f/{code}?o=")
+    from kiosk.visitor import _qr_svg  # the screen's QR, drawn from the link the slip holds
+    assert _qr_svg(printed) in client.get("/receipt").get_data(as_text=True)
+
+
+def test_the_slip_model_names_the_office_the_deadline_and_the_portal() -> None:
+    receipt = {"tracking_code": "123456782", "type": "complaint", "route": "office",
+               "has_mobile": True, "created_at": datetime(2026, 12, 2, 8, 30, tzinfo=timezone.utc)}
+    model = receipt_model(receipt, office="LOR-03", office_name="اداره ثبت احوال خرم‌آباد",
+                          deadline_days=10, portal_url="https://seda.example.ir")
+    assert ("اداره", "اداره ثبت احوال خرم‌آباد") in model.lines
+    assert "۱۰ روز کاری" in model.note and "https://seda.example.ir" in model.note
+    assert "چهار رقم آخر" in model.note

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from seda.cli import main
-from sync import OfficeSyncState
+from sync.office_state import OfficeSyncState
 from central import open_store
 from ledger.ledger import Ledger, default_ledger_path
 from sync_fixtures import ThreadedServer, assert_exactly_the_union, Office  # noqa: F401

@@ -118,7 +118,7 @@ def _python_keys(package: str) -> dict[str, set[str]]:
 
 def _template_keys(package: str) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    for path in (ROOT / package / "templates").rglob("*.html"):
+    for path in (ROOT / package).rglob("templates/**/*.html"):
         text = path.read_text(encoding="utf-8")
         for key in _TEMPLATE_KEY.findall(text) + _TEMPLATE_TITLE_KEY.findall(text):
             found.setdefault(key, set()).add(str(path.relative_to(ROOT)))
@@ -166,9 +166,9 @@ def ui_string_tables(source: str) -> list[int]:
         if isinstance(node, ast.Dict):
             keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
             if {"fa", "en"} <= keys:
-                values = [v for k, v in zip(node.keys, node.values)
-                          if isinstance(k, ast.Constant) and k.value in ("fa", "en")]
-                if all(_is_text(v) or isinstance(v, (ast.Dict, ast.DictComp)) for v in values):
+                persian = next(v for k, v in zip(node.keys, node.values)
+                               if isinstance(k, ast.Constant) and k.value == "fa")
+                if _persian(persian) or isinstance(persian, (ast.Dict, ast.DictComp)):
                     lines.append(node.lineno)
                     continue
             pairs = [v for v in node.values if isinstance(v, ast.Tuple) and len(v.elts) == 2
@@ -186,6 +186,7 @@ def test_the_table_check_finds_each_spelling() -> None:
     assert ui_string_tables('register({"fa": {"k": "سلام"}, "en": {"k": "Hello"}})') == [1]
     assert ui_string_tables('R = {"a": ("یک", "one"), "b": ("دو", "two")}') == [1]
     assert ui_string_tables('names = {"fa": row.fa, "en": row.en}') == []  # content, not UI text
+    assert ui_string_tables('VOICES = {"fa": "fa", "en": "en"}') == []  # locale codes, not text
 
 
 def test_no_bilingual_string_table_outside_the_catalogues() -> None:

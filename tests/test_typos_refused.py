@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from central import open_store
 from seda.cli import main
-from sync.identity import ensure_office_key, public_key_hex
+from forms.identity_keys import ensure_office_key
+from forms.signatures import public_key_hex
 
 
 def seda(home: Path, *args: str):
