@@ -15,7 +15,7 @@ from PIL import Image
 
 from seda.cli import main
 from scanner.pipeline import scan_paths
-from scanner.reasons import REASONS
+from scanner.reasons import both
 from scanner.watch import HotFolder
 from scanner_fixtures import (
     fill,
@@ -98,7 +98,7 @@ def test_corrupt_file_moves_to_failed_with_a_reason_in_persian_and_english(inbox
     assert outcome.state == "failed"
     assert (inbox / "failed" / "broken.jpg").exists()
     reason = (inbox / "failed" / "broken.jpg.reason.txt").read_text(encoding="utf-8")
-    fa, en = REASONS["unreadable_image"]
+    fa, en = both("unreadable_image")
     assert "unreadable_image" in reason and fa in reason and en in reason
     assert _responses(home) == []
 

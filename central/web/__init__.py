@@ -21,6 +21,7 @@ from flask import Blueprint, Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from forms.cases import format_tracking_code
+from forms.flask_messages import install_messages
 from ..store import Store
 from . import auth, i18n
 
@@ -65,6 +66,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
         app.config["SESSION_COOKIE_NAME"] = "seda_central_flash"  # Flask's default is "session"
         app.config["SESSION_COOKIE_HTTPONLY"] = True
         app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+        install_messages(app, i18n.MESSAGES, i18n.locale_selector)
         app.jinja_env.globals.update(t=i18n.t, csrf_field=auth.csrf_field, nav_items=auth.nav_items,
                                      current_lang=i18n.current_lang)
         app.jinja_env.filters.update(fa_digits=i18n.fa_digits, jalali=i18n.jalali,
