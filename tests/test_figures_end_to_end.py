@@ -67,6 +67,7 @@ def expected(pending: set[tuple[int, str]], settled: dict[tuple[int, str], objec
     responses += [("kiosk", complete, answers) for answers, complete in KIOSK]
     out = {"responses": {"total": len(responses), "paper": sum(s == "paper" for s, _, _ in responses),
                          "kiosk": sum(s == "kiosk" for s, _, _ in responses),
+                         "portal": sum(s == "portal" for s, _, _ in responses),
                          "complete": sum(c for _, c, _ in responses),
                          "incomplete": sum(not c for _, c, _ in responses)}, "questions": {}}
     for question in FORM.questions:
