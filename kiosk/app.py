@@ -21,6 +21,7 @@ from forms.tracking_codes import format_tracking_code
 from . import i18n
 from . import phone_scan, staff  # noqa: F401 - imported for their routes on the staff blueprint
 from .config import KioskConfig
+from .health import install_heartbeat
 from .staff_session import bp as staff_bp
 from .state import KioskState
 from .visitor import bp as visitor_bp
@@ -73,6 +74,7 @@ def create_app(config: KioskConfig | None = None) -> Flask:
 
     app.register_blueprint(visitor_bp)
     app.register_blueprint(staff_bp)
+    install_heartbeat(app)
     app.after_request(_security_headers)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(500, _server_error)

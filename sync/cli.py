@@ -71,6 +71,12 @@ def sync_group() -> None:
               help="Central server address, e.g. https://seda.example.ir (omit for USB-stick only).")
 @click.option("--batch-records", type=int, default=None, help="Records per batch (default 1000).")
 @click.option("--interval", type=float, default=None, help="Seconds between syncs (default 60).")
+@click.option("--max-backoff", type=click.FloatRange(min=1, max=86400), default=None,
+              help="Longest wait in seconds between tries while the central server cannot be "
+                   "reached (exponential backoff with jitter grows up to it; default 900).")
+@click.option("--timeout", type=click.FloatRange(min=1, max=3600), default=None,
+              help="Seconds one HTTP request may take before it is given up and tried later "
+                   "(default 60; raise it on a slow link).")
 @click.option("--central-key", default=None,
               help="The central server's public key (`seda central key`); the key fetched from "
                    "--central or read from --central-file must be this one.")
@@ -80,7 +86,8 @@ def sync_group() -> None:
 @click.option("--insecure-http", is_flag=True,
               help="Allow a plain http:// central address on another machine (not recommended).")
 def setup_command(office: str, central_url: str | None, batch_records: int | None, interval: float | None,
-                  central_key: str | None, central_file: Path | None, insecure_http: bool) -> None:
+                  central_key: str | None, central_file: Path | None, insecure_http: bool,
+                  max_backoff: float | None = None, timeout: float | None = None) -> None:
     """Write $SEDA_HOME/sync.toml, make this office's sync key (once) and pin the central key.
 
     The central key comes from --central-key, --central-file or the central server itself
@@ -111,6 +118,10 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
             settings = replace(settings, batch_records=batch_records)
         if interval is not None:
             settings = replace(settings, interval_seconds=interval)
+        if max_backoff is not None:
+            settings = replace(settings, max_backoff_seconds=max_backoff)
+        if timeout is not None:
+            settings = replace(settings, timeout_seconds=timeout)
         path = write_settings(home, settings)
         key, created = ensure_office_key(home)
     except (SettingsError, IdentityError, OSError) as exc:

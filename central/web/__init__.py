@@ -7,7 +7,7 @@ Persian and right-to-left first (English is a toggle), served by the central Fla
 - :mod:`.auth` the contract pages are built on (``require``, ``current_user``, ``audit``, CSRF);
 - :mod:`.login` sign-in/out and the language toggle; :mod:`.admin` users, units, routing
   rules, holidays, deadlines and the triage queue; :mod:`.auditlog` the auditor's page;
-  :mod:`.cases` unit inboxes and case pages;
+  :mod:`.cases` unit inboxes and case pages; :mod:`.offices` each office's health;
 - ``insight`` (another module, if installed): the analysis pages under ``/analysis``.
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
 
     ``clock`` (tests) replaces the wall clock for session expiry and audit times.
     """
-    from . import admin, auditlog, cases, grant_review, login
+    from . import admin, auditlog, cases, grant_review, login, offices
 
     bp = Blueprint("web", __name__, url_prefix="")
     state = auth.WebState(store, clock)
@@ -49,6 +49,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
             ("web.admin.rules", "nav_rules", ("admin",)),
             ("web.admin.holidays", "nav_holidays", ("admin",)),
             ("web.admin.deadlines", "nav_deadlines", ("admin",)),
+            ("web.offices.page", "nav_offices", ("admin",)),
             ("web.auditlog.log", "nav_audit", ("auditor",)),
             ("web.grants.review", "nav_grants", ("oversight",))):
         auth.register_nav(state, endpoint, label_key, roles)
@@ -57,6 +58,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
     bp.register_blueprint(auditlog.blueprint())
     bp.register_blueprint(cases.blueprint())
     bp.register_blueprint(grant_review.blueprint())
+    bp.register_blueprint(offices.blueprint())
 
     @bp.record_once
     def _setup(setup_state) -> None:
