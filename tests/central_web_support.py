@@ -1,7 +1,7 @@
 """Helpers for tests of the central office web pages (central/web/).
 
-    from central_web_support import FakeClock, login, make_user, web_client
-    from sync_fixtures import store, store_url  # noqa: F401 - SQLite and PostgreSQL
+    from tests.central_web_support import FakeClock, login, make_user, web_client
+    from tests.sync_fixtures import store, store_url  # noqa: F401 - SQLite and PostgreSQL
 
     def test_something(store):
         make_user(store, "sara", "responder", unit="licences")

@@ -25,9 +25,9 @@ OPERATOR = ("operator", "scanner staple 42x")
 VALID_NATIONAL_ID = "0499370899"
 VALID_MOBILE = "09123456789"
 
-#: Real recordings as the voice page sends them (see tests/audio_samples/record.py), and an
+#: Real recordings as the voice page sends them (see tests/kiosk/audio_samples/record.py), and an
 #: Ogg Opus file (what Firefox records): one of the kiosk's read-aloud clips.
-AUDIO_SAMPLES = Path(__file__).resolve().parent / "audio_samples"
+AUDIO_SAMPLES = Path(__file__).resolve().parent / "kiosk" / "audio_samples"
 WEBM_RECORDING = AUDIO_SAMPLES / "chromium-opus.webm"
 MP4_RECORDING = AUDIO_SAMPLES / "chromium-opus.mp4"
 VIDEO_RECORDING = AUDIO_SAMPLES / "chromium-video.webm"

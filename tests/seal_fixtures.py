@@ -1,6 +1,6 @@
 """A central installation with its keys, and offices that trust it, for the sealing tests.
 
-    from seal_fixtures import central_install, sealed_office  # noqa: F401 - fixtures
+    from tests.seal_fixtures import central_install, sealed_office  # noqa: F401 - fixtures
 
 ``central_install`` is a central home (keys) and an SQLite store, with the oversight key pair
 made as a real server makes it on first start.  ``sealed_office`` is a kiosk home set up the

@@ -1,0 +1,157 @@
+"""Cases without a web request: checking input, filing to the ledger, reading the timeline."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, strategies as st
+
+from kiosk.cases import (case_timeline, check_case_form, file_case, find_case,
+                         follow_up_matches)
+from forms.tracking_codes import is_valid_tracking_code
+from sync import Ledger
+
+from tests.kiosk_fixtures import VALID_MOBILE, VALID_NATIONAL_ID
+
+SERVICES = {"smart_id_card", "other"}
+OFFICE = "LOR-01"
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    with Ledger.open(tmp_path / "ledger.sqlite3") as opened:
+        yield opened
+
+
+def test_input_is_normalised_arabic_letters_and_digits():
+    draft, errors = check_case_form(
+        {"text": "كيفيت  خدمات  ٣ روز", "service": "smart_id_card",
+         "national_id": "۰۴۹۹۳۷۰۸۹۹", "mobile": "٠٩١٢٣٤٥٦٧٨٩"}, "complaint", SERVICES)
+    assert errors == []
+    assert draft.text == "کیفیت خدمات 3 روز"
+    assert draft.national_id == VALID_NATIONAL_ID
+    assert draft.mobile == VALID_MOBILE
+
+
+def test_a_wrong_national_id_check_digit_is_named():
+    draft, errors = check_case_form({"text": "x", "national_id": "0499370898"}, "request", SERVICES)
+    assert draft is None
+    assert [e.field for e in errors] == ["national_id"]
+    assert "رقم کنترل" in errors[0].message_fa
+
+
+def test_every_problem_is_reported_at_once():
+    draft, errors = check_case_form({"text": "", "mobile": "123", "service": "nope"}, "nope", SERVICES)
+    assert draft is None
+    assert {e.field for e in errors} == {"type", "service", "text", "mobile"}
+
+
+def test_anonymous_cases_drop_identity_before_anything_is_stored():
+    draft, errors = check_case_form(
+        {"text": "x", "anonymous": "1", "name": "Ali", "national_id": "bad", "mobile": VALID_MOBILE},
+        "complaint", SERVICES)
+    assert errors == []
+    assert (draft.name, draft.national_id, draft.mobile) == ("", "", "")
+    assert "name" not in draft.body("123") and "mobile" not in draft.body("123")
+
+
+def test_misconduct_reports_are_anonymous_unless_unticked():
+    draft, _ = check_case_form({"text": "x", "name": "Ali"}, "misconduct", SERVICES)
+    assert draft.anonymous and draft.route == "oversight"
+    draft, _ = check_case_form({"text": "x", "name": "Ali", "anonymous": ""}, "misconduct", SERVICES)
+    assert not draft.anonymous and draft.name == "Ali"
+
+
+def test_filed_case_has_the_documented_body(ledger):
+    draft, _ = check_case_form({"text": "متن", "service": "smart_id_card", "name": "علی",
+                                "mobile": VALID_MOBILE}, "complaint", SERVICES)
+    record = file_case(ledger, draft, office=OFFICE)
+    body = record.body
+    assert record.kind == "case" and record.office == OFFICE
+    assert is_valid_tracking_code(body["tracking_code"])
+    assert body == {"tracking_code": body["tracking_code"], "type": "complaint",
+                    "service": "smart_id_card", "text": "متن", "anonymous": False,
+                    "channel": "kiosk", "route": "office", "attachments": [],
+                    "name": "علی", "mobile": VALID_MOBILE}
+    assert find_case(ledger, body["tracking_code"]).uuid == record.uuid
+
+
+def test_recording_and_case_are_stored_together(ledger):
+    draft, _ = check_case_form({"anonymous": "1"}, "voice", SERVICES, text_required=False)
+    record = file_case(ledger, draft, office=OFFICE, attachment=(b"OggS fake", "audio/ogg"))
+    (sha,) = record.body["attachments"]
+    assert ledger.blob(sha) == b"OggS fake"
+    assert ledger.count("attachment") == 1
+
+
+def test_timeline_is_the_case_then_status_updates_in_time_order(ledger):
+    draft, _ = check_case_form({"text": "x"}, "request", SERVICES)
+    code = file_case(ledger, draft, office=OFFICE).body["tracking_code"]
+    later = datetime.now(timezone.utc) + timedelta(days=2)
+    ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "answered",
+                            "answer": "پاسخ شما", "at": later.isoformat()}, office=OFFICE)
+    ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "routed",
+                            "at": (later - timedelta(days=1)).isoformat()}, office=OFFICE)
+    ledger.append("audit", {"event": "review_decision", "tracking_code": code}, office=OFFICE)
+    ledger.append("audit", {"event": "case_status", "tracking_code": "000000000000",
+                            "status": "closed", "at": later.isoformat()}, office=OFFICE)
+    events = case_timeline(ledger, code)
+    assert [e.status for e in events] == ["received", "routed", "answered"]
+    assert events[-1].answer == "پاسخ شما"
+
+
+def test_unknown_status_from_a_newer_server_is_still_shown(ledger):
+    draft, _ = check_case_form({"text": "x"}, "request", SERVICES)
+    code = file_case(ledger, draft, office=OFFICE).body["tracking_code"]
+    ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "escalated",
+                            "answer": "a", "at": "2030-01-01T00:00:00Z"}, office=OFFICE)
+    assert [e.status for e in case_timeline(ledger, code)] == ["received", "updated"]
+
+
+def test_unknown_code_has_an_empty_timeline(ledger):
+    assert case_timeline(ledger, "123456789012") == []
+
+
+def test_follow_up_needs_the_mobiles_last_four_digits_only_when_one_was_given(ledger):
+    with_mobile, _ = check_case_form({"text": "x", "mobile": VALID_MOBILE}, "request", SERVICES)
+    without, _ = check_case_form({"text": "x"}, "request", SERVICES)
+    a = file_case(ledger, with_mobile, office=OFFICE)
+    b = file_case(ledger, without, office=OFFICE)
+    assert follow_up_matches(a, "6789") and follow_up_matches(a, "۶۷۸۹")
+    assert not follow_up_matches(a, "") and not follow_up_matches(a, "1234")
+    assert follow_up_matches(b, "")
+
+
+def test_timeline_reads_the_case_updates_sync_pulled_from_the_central_server(ledger):
+    office_state = pytest.importorskip("sync.office_state")
+    draft, _ = check_case_form({"text": "x"}, "request", SERVICES)
+    code = file_case(ledger, draft, office=OFFICE).body["tracking_code"]
+    update = {"tracking_code": code, "status": "answered", "answer": "از مرکز",
+              "at": "2030-01-02T00:00:00+00:00", "uuid": "u1"}
+    office_state.OfficeSyncState(ledger).store_central_items(
+        [{"feed": "case_update", "key": "u1", "cursor": 1, "body": update}], cursor=1)
+    # The same update also written as an audit record is shown once.
+    ledger.append("audit", {"event": "case_status", **update}, office=OFFICE)
+    events = case_timeline(ledger, code)
+    assert [(e.status, e.answer) for e in events] == [("received", ""), ("answered", "از مرکز")]
+
+
+def test_kiosk_knows_every_status_the_central_server_can_set():
+    case_updates = pytest.importorskip("forms.cases")
+    from kiosk.cases import STATUSES
+    from kiosk.i18n import STRINGS
+    assert set(case_updates.CASE_STATUSES) <= set(STATUSES)
+    for status in STATUSES:
+        assert f"status_{status}" in STRINGS["fa"]
+
+
+@given(st.dictionaries(st.sampled_from(["text", "service", "name", "national_id", "mobile",
+                                        "anonymous"]), st.text(max_size=60)),
+       st.sampled_from(["request", "complaint", "misconduct", "voice", "bogus"]))
+def test_any_input_gives_a_draft_or_field_errors_never_a_crash(form, case_type):
+    draft, errors = check_case_form(form, case_type, SERVICES)
+    assert (draft is None) == bool(errors)
+    if draft is not None:
+        again, _ = check_case_form(draft.body("0") | {"anonymous": "1" if draft.anonymous else ""},
+                                   case_type, SERVICES)
+        assert again is not None and again.text == draft.text  # normalising twice changes nothing
