@@ -12,7 +12,6 @@ from forms.persian import InvalidInput
 from sync.batch import BatchRecord, encode_batch, open_batch
 from central import Store, analysis
 from sync.identity import public_key_hex
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 OFFICE = "THR-012"
 IN_AZAR = "2026-12-01T08:00:00.000000Z"  # 1405-09-10 in Tehran

@@ -6,11 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-
-from tests.central_web_support import CaseOffice, login, make_user, web_client
 from central import Store
 from central.casework import Casework
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 VICTIM, ROGUE = "THR-012", "ISF-001"
 SECRET = b"\x89PNG\r\n\x1a\n" + b"a citizen's handwriting at THR-012" * 4
@@ -43,7 +40,8 @@ def victim_file(store: Store) -> str:
     return sha
 
 
-def test_a_rogue_offices_comment_cannot_show_another_offices_file(store: Store) -> None:
+def test_a_rogue_offices_comment_cannot_show_another_offices_file(store: Store, login, make_user,
+                                                                  web_client) -> None:
     sha = victim_file(store)
     own, rogue = crop_response(VICTIM, sha), crop_response(ROGUE, sha)
     add(store, own, rogue)
@@ -53,12 +51,13 @@ def test_a_rogue_offices_comment_cannot_show_another_offices_file(store: Store) 
     assert client.get(f"/analysis/comments/{own[0]}/crop.png").data == SECRET
 
 
-def test_a_rogue_offices_case_cannot_show_another_offices_file(store: Store) -> None:
+def test_a_rogue_offices_case_cannot_show_another_offices_file(store: Store, case_office, login,
+                                                               make_user, web_client) -> None:
     sha = victim_file(store)
     make_user(store, "sara", "responder", unit="licences")
     Casework(store).add_rule(case_type="complaint", unit="licences", actor="t")
     client = login(web_client(store), "sara")
-    rogue = CaseOffice(store, client, ROGUE)
+    rogue = case_office(store, client, ROGUE)
     # The rogue office names the victim's hash in a signed case without ever sending the file.
     from kiosk.cases import CaseDraft
     from forms.tracking_codes import new_tracking_code
@@ -74,11 +73,12 @@ def test_a_rogue_offices_case_cannot_show_another_offices_file(store: Store) -> 
     assert answer.status_code == 404 and SECRET not in answer.data
 
 
-def test_an_offices_own_case_attachment_is_served(store: Store) -> None:
+def test_an_offices_own_case_attachment_is_served(store: Store, case_office, login, make_user,
+                                                  web_client) -> None:
     make_user(store, "sara", "responder", unit="licences")
     Casework(store).add_rule(case_type="complaint", unit="licences", actor="t")
     client = login(web_client(store), "sara")
-    office = CaseOffice(store, client, VICTIM)
+    office = case_office(store, client, VICTIM)
     case_uuid, _ = office.file(attachments=[(SECRET, "image/png")])
     sha = hashlib.sha256(SECRET).hexdigest()
     assert client.get(f"/cases/{case_uuid}/attachments/{sha}").data == SECRET

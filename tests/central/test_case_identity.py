@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from tests.central_web_support import login, make_user, web_client
 from seda.cli import main
 from kiosk.cases import CaseDraft, case_uuid
 from forms.tracking_codes import new_tracking_code
@@ -27,7 +25,6 @@ from central.casework import Casework
 from central.store import StoreError, office_record_uuid
 from sync.client import sync_once
 from sync.identity import load_office_key, public_key_hex
-from tests.sync_fixtures import central, make_office, store, store_url  # noqa: F401 - fixtures
 
 A, B = "THR-012", "ISF-001"
 AT = format_time(datetime.now(timezone.utc))
@@ -64,7 +61,7 @@ class Offices:
 
 
 @pytest.fixture
-def offices(store: Store) -> Offices:
+def offices(store: Store, make_user) -> Offices:
     make_user(store, "sara", "responder", unit="licences")
     Casework(store).add_rule(case_type="complaint", unit="licences", actor="t")
     return Offices(store)
@@ -118,7 +115,7 @@ def test_the_operator_override_asks_which_office_when_a_code_is_shared(store: St
 
 
 def test_the_inbox_search_by_code_lists_both_cases_with_their_offices(store: Store,
-                                                                      offices: Offices) -> None:
+                                                                      offices: Offices, login, web_client) -> None:
     code, _, _ = shared_code_cases(offices)
     html = login(web_client(store), "sara").get(f"/cases/?code={code}").get_data(as_text=True)
     assert f'<span class="ltr">{A}</span>' in html and f'<span class="ltr">{B}</span>' in html
@@ -164,7 +161,7 @@ def seda(home: Path, *args: str):
 
 
 def test_a_conflict_is_loud_at_both_ends_until_settled(store: Store, store_url: str, central,
-                                                        tmp_path: Path) -> None:
+                                                        tmp_path: Path, login, make_office, make_user, web_client) -> None:
     office = make_office(tmp_path, A, central.url, store)
     code = new_tracking_code()
     with office.ledger() as ledger:

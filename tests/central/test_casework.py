@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-
-from tests.central_cases_support import OFFICES, TEXT, CaseSender
 from central import Store
 from central.casework import OVERSIGHT, TRIAGE, Casework, CaseworkError
 from forms.workdays import TEHRAN
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
-THR, ISF = OFFICES
+THR, ISF = "THR-012", "ISF-001"
 ADMIN = "admin"
 
 
@@ -25,8 +22,8 @@ def cw(store: Store) -> Casework:
 
 
 @pytest.fixture
-def sender(store: Store) -> CaseSender:
-    return CaseSender(store)
+def sender(store: Store, case_sender):
+    return case_sender(store, (THR, ISF))
 
 
 def add_user(store: Store, name: str, unit: str, role: str = "responder") -> None:
@@ -44,7 +41,7 @@ def pulled(store: Store, office: str, tracking_code: str) -> list[dict]:
 # -- routing at intake ---------------------------------------------------------------------
 
 
-def test_a_case_with_no_matching_rule_goes_to_triage(cw: Casework, sender: CaseSender) -> None:
+def test_a_case_with_no_matching_rule_goes_to_triage(cw: Casework, sender) -> None:
     record = sender.file()
     case = cw.case(record.uuid)
     assert (case.unit, case.status) == (TRIAGE, "received")
@@ -52,7 +49,7 @@ def test_a_case_with_no_matching_rule_goes_to_triage(cw: Casework, sender: CaseS
 
 
 def test_a_rule_routes_by_service_and_tells_the_office(store: Store, cw: Casework,
-                                                       sender: CaseSender) -> None:
+                                                       sender) -> None:
     cw.add_rule(service="smart_id_card", unit="cards", actor=ADMIN)
     record = sender.file()
     case = cw.case(record.uuid)
@@ -61,7 +58,7 @@ def test_a_rule_routes_by_service_and_tells_the_office(store: Store, cw: Casewor
     assert (update["status"], update["unit"], update["unit_fa"]) == ("routed", "cards", "کارت هوشمند")
 
 
-def test_the_most_specific_rule_wins(cw: Casework, sender: CaseSender) -> None:
+def test_the_most_specific_rule_wins(cw: Casework, sender) -> None:
     cw.add_rule(case_type="complaint", unit="civil", actor=ADMIN)
     cw.add_rule(service="smart_id_card", unit="cards", actor=ADMIN)
     cw.add_rule(office=ISF, unit="civil", actor=ADMIN)
@@ -70,7 +67,7 @@ def test_the_most_specific_rule_wins(cw: Casework, sender: CaseSender) -> None:
     assert cw.case(sender.file(office=ISF).uuid).unit == "civil"       # office beats service
 
 
-def test_misconduct_reports_always_go_to_oversight(cw: Casework, sender: CaseSender) -> None:
+def test_misconduct_reports_always_go_to_oversight(cw: Casework, sender) -> None:
     cw.add_rule(service="smart_id_card", unit="cards", actor=ADMIN)
     case = cw.case(sender.file(case_type="misconduct").uuid)
     assert case.unit == OVERSIGHT and case.is_misconduct
@@ -82,14 +79,14 @@ def test_a_misconduct_rule_is_refused(cw: Casework) -> None:
     assert "حراست" in error.value.message_fa
 
 
-def test_a_rule_to_an_inactive_unit_is_ignored(cw: Casework, sender: CaseSender) -> None:
+def test_a_rule_to_an_inactive_unit_is_ignored(cw: Casework, sender) -> None:
     cw.add_rule(service="smart_id_card", unit="cards", actor=ADMIN)
     cw.set_unit_active("cards", False, actor=ADMIN)
     assert cw.case(sender.file().uuid).unit == TRIAGE
 
 
 def test_a_resent_batch_does_not_make_a_second_case(store: Store, cw: Casework,
-                                                    sender: CaseSender) -> None:
+                                                    sender) -> None:
     record = sender.record()
     sender.send(record)
     sender.seq[THR] -= 1
@@ -124,7 +121,7 @@ def test_cases_stored_before_casework_get_their_rows_on_upgrade(store_url: str, 
 
 
 @pytest.fixture
-def routed(cw: Casework, sender: CaseSender):
+def routed(cw: Casework, sender):
     cw.add_rule(service="smart_id_card", unit="cards", actor=ADMIN)
     return cw.case(sender.file().uuid)
 
@@ -188,19 +185,19 @@ def test_referral_keeps_the_deadline_and_clears_the_assignee(store: Store, cw: C
     assert (case.unit, case.status, case.assignee, case.due_at) == ("civil", "referred", None, routed.due_at)
 
 
-def test_triage_routes_by_hand_to_a_unit(cw: Casework, sender: CaseSender) -> None:
+def test_triage_routes_by_hand_to_a_unit(cw: Casework, sender) -> None:
     case = cw.case(sender.file(service="other").uuid)
     routed_case = cw.refer(case.uuid, "civil", actor=ADMIN)
     assert (routed_case.unit, routed_case.status) == ("civil", "routed")
 
 
-def test_a_misconduct_report_cannot_leave_oversight(cw: Casework, sender: CaseSender) -> None:
+def test_a_misconduct_report_cannot_leave_oversight(cw: Casework, sender) -> None:
     case = cw.case(sender.file(case_type="misconduct").uuid)
     with pytest.raises(CaseworkError):
         cw.refer(case.uuid, "civil", actor="oversight-officer")
 
 
-def test_reject_as_duplicate_names_the_original(store: Store, cw: Casework, sender: CaseSender, routed) -> None:
+def test_reject_as_duplicate_names_the_original(store: Store, cw: Casework, sender, routed) -> None:
     second = cw.case(sender.file().uuid)
     case = cw.reject(second.uuid, "duplicate", duplicate_of=routed.uuid, actor="sara",
                      note="همین درخواست پیش‌تر ثبت شده است.")
@@ -244,13 +241,13 @@ def test_the_kiosk_follow_up_reads_central_statuses(store: Store, cw: Casework, 
 # -- deadlines and escalation -----------------------------------------------------------------
 
 
-def test_the_deadline_is_counted_in_working_days_from_the_office_day(cw: Casework, sender: CaseSender) -> None:
+def test_the_deadline_is_counted_in_working_days_from_the_office_day(cw: Casework, sender) -> None:
     saturday = datetime(2026, 11, 28, 6, 0, tzinfo=timezone.utc)
     case = cw.case(sender.file(created_at=saturday).uuid)  # complaint: 10 working days
     assert case.due.astimezone(TEHRAN).date() == date(2026, 12, 8)  # Saturday is day 1, Friday 4th off
 
 
-def test_an_added_holiday_moves_later_deadlines(cw: Casework, sender: CaseSender) -> None:
+def test_an_added_holiday_moves_later_deadlines(cw: Casework, sender) -> None:
     saturday = datetime(2026, 11, 28, 6, 0, tzinfo=timezone.utc)
     cw.add_holiday(date(2026, 12, 1), "تعطیل رسمی", actor=ADMIN)
     case = cw.case(sender.file(created_at=saturday).uuid)
@@ -268,7 +265,7 @@ def test_fixed_holidays_can_be_removed_and_added_back(cw: Casework) -> None:
     assert nowruz in dict(cw.holidays(1405))
 
 
-def test_deadline_days_per_type_are_editable(cw: Casework, sender: CaseSender) -> None:
+def test_deadline_days_per_type_are_editable(cw: Casework, sender) -> None:
     cw.set_deadline_days("complaint", 3, actor=ADMIN)
     saturday = datetime(2026, 11, 28, 6, 0, tzinfo=timezone.utc)
     case = cw.case(sender.file(created_at=saturday).uuid)
@@ -297,35 +294,35 @@ def test_answered_cases_are_never_escalated(cw: Casework, routed) -> None:
 # -- duplicates ---------------------------------------------------------------------------
 
 
-def test_the_same_person_is_suggested_as_a_duplicate(cw: Casework, sender: CaseSender) -> None:
+def test_the_same_person_is_suggested_as_a_duplicate(cw: Casework, sender) -> None:
     first = sender.file(identity=True, text="موضوع اول درباره‌ی کارت")
     second = sender.file(identity=True, text="موضوعی کاملاً دیگر درباره‌ی شناسنامه", service="other")
     [suggestion] = cw.duplicate_suggestions(second.uuid)
     assert (suggestion.case.uuid, suggestion.reason) == (first.uuid, "same_person")
 
 
-def test_near_identical_text_is_suggested_as_a_duplicate(cw: Casework, sender: CaseSender) -> None:
-    first = sender.file(text=TEXT)
+def test_near_identical_text_is_suggested_as_a_duplicate(cw: Casework, sender, case_text) -> None:
+    first = sender.file(text=case_text)
     second = sender.file(text="كارت هوشمند من پس از ۳ ماه هنوز صادر نشده است!", office=ISF)
     [suggestion] = cw.duplicate_suggestions(second.uuid)
     assert (suggestion.case.uuid, suggestion.reason) == (first.uuid, "similar_text")
 
 
-def test_different_text_is_not_suggested(cw: Casework, sender: CaseSender) -> None:
-    sender.file(text=TEXT)
+def test_different_text_is_not_suggested(cw: Casework, sender, case_text) -> None:
+    sender.file(text=case_text)
     second = sender.file(text="صف انتظار باجه‌ی دو بسیار طولانی بود و نوبت‌دهی کار نمی‌کرد.")
     assert cw.duplicate_suggestions(second.uuid) == []
 
 
-def test_duplicates_never_cross_the_misconduct_wall(cw: Casework, sender: CaseSender) -> None:
+def test_duplicates_never_cross_the_misconduct_wall(cw: Casework, sender) -> None:
     sender.file(identity=True, case_type="misconduct")
     second = sender.file(identity=True)
     assert cw.duplicate_suggestions(second.uuid) == []
 
 
-def test_suggestions_are_limited_to_the_units_a_viewer_sees(cw: Casework, sender: CaseSender) -> None:
-    sender.file(text=TEXT)
-    second = sender.file(text=TEXT + " لطفاً پیگیری کنید")
+def test_suggestions_are_limited_to_the_units_a_viewer_sees(cw: Casework, sender, case_text) -> None:
+    sender.file(text=case_text)
+    second = sender.file(text=case_text + " لطفاً پیگیری کنید")
     assert cw.duplicate_suggestions(second.uuid, units=["cards"]) == []
     assert len(cw.duplicate_suggestions(second.uuid, units=[TRIAGE])) == 1
 
@@ -340,11 +337,11 @@ def test_the_cli_case_update_moves_the_case_row_too(store: Store, cw: Casework, 
     assert cw.events(routed.uuid)[-1].actor == "operator"
 
 
-def test_a_case_filed_through_open311_is_routed_like_any_other(store: Store, cw: Casework) -> None:
+def test_a_case_filed_through_open311_is_routed_like_any_other(store: Store, cw: Casework, case_text) -> None:
     from forms.tracking_codes import new_tracking_code
 
     cw.add_rule(service="smart_id_card", unit="cards", actor=ADMIN)
-    record = store.add_central_case({"type": "request", "service": "smart_id_card", "text": TEXT,
+    record = store.add_central_case({"type": "request", "service": "smart_id_card", "text": case_text,
                                      "anonymous": False, "channel": "open311", "route": "office",
                                      "attachments": []}, office=THR, draw_code=new_tracking_code)
     case = cw.case(record["uuid"])
@@ -361,7 +358,7 @@ def test_a_status_note_reaches_the_citizen(store: Store, cw: Casework, routed) -
     assert (last["status"], last["answer"]) == ("in_progress", "مدارک شما در حال بررسی است")
 
 
-def test_a_case_cannot_be_a_duplicate_of_a_rejected_one(cw: Casework, sender: CaseSender, routed) -> None:
+def test_a_case_cannot_be_a_duplicate_of_a_rejected_one(cw: Casework, sender, routed) -> None:
     second = cw.case(sender.file().uuid)
     cw.reject(second.uuid, "duplicate", duplicate_of=routed.uuid, actor="sara")
     with pytest.raises(CaseworkError):
@@ -442,11 +439,11 @@ def test_the_cli_override_is_in_the_audit_log(store: Store, cw: Casework, routed
 
 
 def test_a_case_moved_to_oversight_loses_its_text_in_the_cases_export(store: Store, cw: Casework,
-                                                                      routed) -> None:
+                                                                      routed, case_text) -> None:
     from forms.persian import to_jalali
     from central.exports import MISCONDUCT_COUNT, case_rows
 
     month = to_jalali(routed.received.astimezone(TEHRAN)).strftime("%Y-%m")
     cw.refer(routed.uuid, OVERSIGHT, actor="sara")
     rows = list(case_rows(store, month))
-    assert len(rows) == 1 and MISCONDUCT_COUNT in rows[0] and TEXT not in rows[0]
+    assert len(rows) == 1 and MISCONDUCT_COUNT in rows[0] and case_text not in rows[0]

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from central import Store
 from central.cli import central_group
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 IN_AZAR = "2026-12-01T08:00:00.000000Z"
 COMMANDS = {"figures": ["figures", "--json"],

@@ -13,7 +13,6 @@ import pytest
 
 from central import Store
 from central.exports import export
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 IN_AZAR = "2026-12-01T08:00:00.000000Z"  # 1405-09-10 in Tehran
 #: citizen text that a spreadsheet would run, and what the CSV cell must say instead.

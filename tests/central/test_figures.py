@@ -15,14 +15,14 @@ from forms.figures import Tally
 from forms.responses import Decision, response_facts
 from central import Store, analysis
 from central import figures as F
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 OFFICE = "THR-012"
 IN_AZAR = "2026-12-01T08:00:00.000000Z"  # 1405-09-10 in Tehran
 FORM = builtin_catalog().get("satisfaction")
 
 
-def _row(kind: str, body: dict, *, office: str = OFFICE, created_at: str = IN_AZAR, uid: str | None = None) -> tuple:
+def _row(kind: str, body: dict, *, office: str = OFFICE, created_at: str = IN_AZAR,
+         uid: str | None = None) -> tuple:
     return (uid or str(uuid.uuid4()), office, kind, created_at, json.dumps(body, ensure_ascii=False))
 
 

@@ -22,7 +22,6 @@ from forms.tracking_codes import is_valid_tracking_code, new_tracking_code, verh
 from sync.batch import BatchRecord, encode_batch, format_time
 from central import Store, create_app, open_store
 from sync.identity import public_key_hex
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 OFFICE = "THR-012"
 OTHER = "ISF-001"

@@ -5,11 +5,8 @@ skips the mobile check."""
 from __future__ import annotations
 
 import pytest
-
-from tests.central_web_support import CaseOffice
 from central import Store, create_app
 from central.open311 import MAX_BODY
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 API = "/open311/v2"
 FORM = {"service_code": "smart_id_card", "attribute[type]": "request",
@@ -86,8 +83,8 @@ def test_each_key_is_rate_limited_per_minute(store: Store, client, api_key: str)
     assert client.get(f"{API}/requests.json?api_key={other}").status_code == 200
 
 
-def test_an_office_key_cannot_read_another_offices_case_by_its_code(store: Store, client) -> None:
-    office = CaseOffice(store, client, "THR-012")
+def test_an_office_key_cannot_read_another_offices_case_by_its_code(store: Store, client, case_office) -> None:
+    office = case_office(store, client, "THR-012")
     _, code = office.file()
     key, _ = store.add_api_key("isf-portal", office="ISF-001")
     error_of(client.get(f"{API}/requests/{code}.json?api_key={key}"), 404)
@@ -95,8 +92,8 @@ def test_an_office_key_cannot_read_another_offices_case_by_its_code(store: Store
     assert client.get(f"{API}/requests/{code}.json?api_key={own}").status_code == 200
 
 
-def test_an_office_key_never_skips_the_mobile_check(store: Store, client) -> None:
-    office = CaseOffice(store, client, "THR-012")
+def test_an_office_key_never_skips_the_mobile_check(store: Store, client, case_office) -> None:
+    office = case_office(store, client, "THR-012")
     _, code = office.file(identity=True)
     own, _ = store.add_api_key("thr-portal", office="THR-012")
     error_of(client.get(f"{API}/requests/{code}.json?api_key={own}"), 404)

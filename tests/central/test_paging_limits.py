@@ -3,16 +3,13 @@ a page (clamped) or a 400, never an HTTP 500 (security review, issue 11 item 16)
 from __future__ import annotations
 
 import pytest
-
-from tests.central_web_support import login, make_user, web_client
 from central import Store
-from tests.sync_fixtures import central, make_office, store, store_url  # noqa: F401 - fixtures
 
 HUGE = "9" * 40
 
 
 @pytest.fixture
-def people(store: Store):
+def people(store: Store, login, make_user, web_client):
     make_user(store, "sara", "responder", unit="licences")
     make_user(store, "hesab", "auditor")
     make_user(store, "tahlil", "analyst")
@@ -35,7 +32,7 @@ def test_a_huge_comment_cursor_is_a_bad_request(store: Store, people, cursor: st
 
 
 @pytest.mark.parametrize("after", [HUGE, "-" + HUGE])
-def test_a_huge_pull_cursor_is_a_bad_request(store: Store, central, tmp_path, after: str) -> None:
+def test_a_huge_pull_cursor_is_a_bad_request(store: Store, central, tmp_path, after: str, make_office) -> None:
     from sync.identity import load_office_key
     from sync.refusals import Refusal
     from sync.transport import CentralClient

@@ -16,7 +16,6 @@ from central import Store
 from central.cli import central_group
 from central.exports import MISCONDUCT_COUNT, SEALED, export
 from central.report import fairness_note, write_report
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 IN_AZAR = "2026-12-01T08:00:00.000000Z"
 COMMENT = "کارمند باجه ۷ بسیار مؤدب بود؛ ممنونم"
@@ -203,7 +202,8 @@ def _add_at(store: Store, created_at: str, bodies: list[dict], office: str = "TH
                        [(str(uuid.uuid4()), office, created_at, json.dumps(b, ensure_ascii=False)) for b in bodies])
 
 
-def test_page_one_gives_the_article_9_figures_with_the_change_from_last_month(store: Store, tmp_path: Path) -> None:
+def test_page_one_gives_the_article_9_figures_with_the_change_from_last_month(store: Store,
+                                                                              tmp_path: Path) -> None:
     _add_at(store, IN_ABAN, [survey(workflow=3, staff_behaviour=4, matched_announcement="no") for _ in range(10)])
     _add_at(store, IN_AZAR, [survey(workflow=4, staff_behaviour=4) for _ in range(10)])
     out = tmp_path / "r.pdf"

@@ -27,9 +27,6 @@ from sync.request_auth import PULL_PREFIX, verify_answer
 from sync.sealing import SEALED_MEDIA_TYPE, verify_key_statement
 from sync.trust import ReportKey
 
-from tests.central_web_support import CaseOffice, login, make_user, post, web_client
-from tests.sync_fixtures import store, store_url  # noqa: F401 - SQLite and PostgreSQL
-
 TEXT = "کارمند باجهٔ سه برای جابه‌جا کردن نوبت پول خواست"
 NAME = "مهدی کاظمی"
 ANSWER = "گزارش شما بررسی شد؛ با کارمند برخورد انضباطی شد."
@@ -40,7 +37,7 @@ def keys_of(client):
 
 
 @pytest.fixture
-def desk(store: Store):
+def desk(store: Store, case_office, login, make_user, web_client):
     make_user(store, "bazras", "oversight")
     make_user(store, "hesab", "auditor")
     make_user(store, "sara", "responder", unit="licences")
@@ -52,7 +49,7 @@ def desk(store: Store):
     d = Desk()
     for name in ("bazras", "hesab", "sara", "tahlil"):
         setattr(d, name, login(web_client(store), name))
-    d.office = CaseOffice(store, d.bazras)
+    d.office = case_office(store, d.bazras)
     d.keys = keys_of(d.bazras)
     return d
 
@@ -112,7 +109,7 @@ def test_the_private_key_is_not_in_the_store(store: Store, tmp_path):
     assert keys.oversight_private() is not None
 
 
-def test_setup_answers_the_central_key_and_the_signed_oversight_key(store: Store):
+def test_setup_answers_the_central_key_and_the_signed_oversight_key(store: Store, web_client):
     client = web_client(store)
     document = client.get("/v1/setup").get_json()
     keys = keys_of(client)
@@ -120,7 +117,7 @@ def test_setup_answers_the_central_key_and_the_signed_oversight_key(store: Store
     assert verify_key_statement(document["oversight_key"], keys.signing.public_key())
 
 
-def test_pulled_pages_are_signed_by_the_central_key(store: Store):
+def test_pulled_pages_are_signed_by_the_central_key(store: Store, web_client):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from sync.identity import public_key_hex
@@ -180,7 +177,7 @@ def test_the_office_is_told_routed_under_the_locator_at_the_hour(store: Store, d
     assert update["at"].endswith(":00:00.000000Z")
 
 
-def test_oversights_answer_goes_back_sealed_to_the_tracking_code(store: Store, desk):
+def test_oversights_answer_goes_back_sealed_to_the_tracking_code(store: Store, desk, post):
     uuid, sealed = file_sealed(desk)
     assert post(desk.bazras, f"/cases/{uuid}/answer", {"text": ANSWER}).status_code == 302
     answered = feed_for(store, desk.office.code)[-1]
@@ -189,7 +186,7 @@ def test_oversights_answer_goes_back_sealed_to_the_tracking_code(store: Store, d
     assert open_answer(answered["answer_sealed"], sealed.tracking_code, sealed.locator) == ANSWER
 
 
-def test_a_status_note_to_the_reporter_is_sealed_too(store: Store, desk):
+def test_a_status_note_to_the_reporter_is_sealed_too(store: Store, desk, post):
     uuid, sealed = file_sealed(desk)
     note = "در حال بررسی اسناد هستیم."
     assert post(desk.bazras, f"/cases/{uuid}/status", {"status": "in_progress", "note": note}).status_code == 302
@@ -201,7 +198,7 @@ def test_a_status_note_to_the_reporter_is_sealed_too(store: Store, desk):
 # -- the auditor (item 13) --------------------------------------------------------------------------
 
 
-def test_the_audit_log_never_names_a_misconduct_report(store: Store, desk):
+def test_the_audit_log_never_names_a_misconduct_report(store: Store, desk, post):
     uuid, _ = file_sealed(desk)
     desk.bazras.get(f"/cases/{uuid}")
     post(desk.bazras, f"/cases/{uuid}/answer", {"text": ANSWER})

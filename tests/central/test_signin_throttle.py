@@ -6,22 +6,23 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from tests.central_web_support import FakeClock, csrf_from, login, make_user, post, web_client
 from central import Store, open_store
 from central.throttle import delay_after
 from central.web import accounts, audit
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 GOOD, BAD = "correct horse battery", "wrong password!"
 ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"
 
 
-def sign_in(client, name: str, password: str, address: str = "127.0.0.1"):
-    page = client.get("/login", environ_base={"REMOTE_ADDR": address})
-    return client.post("/login", data={"name": name, "password": password,
-                                       "csrf_token": csrf_from(page.get_data(as_text=True))},
-                       environ_base={"REMOTE_ADDR": address})
+@pytest.fixture(scope="session")
+def sign_in(csrf_from):
+    def sign_in(client, name: str, password: str, address: str = "127.0.0.1"):
+        page = client.get("/login", environ_base={"REMOTE_ADDR": address})
+        return client.post("/login", data={"name": name, "password": password,
+                                           "csrf_token": csrf_from(page.get_data(as_text=True))},
+                           environ_base={"REMOTE_ADDR": address})
+
+    return sign_in
 
 
 def test_delays_grow_from_two_seconds_and_stop_at_fifteen_minutes() -> None:
@@ -32,9 +33,10 @@ def test_delays_grow_from_two_seconds_and_stop_at_fifteen_minutes() -> None:
     assert max(delays) == accounts.MAX_DELAY == 900
 
 
-def test_each_further_wrong_password_waits_twice_as_long(store: Store) -> None:
+def test_each_further_wrong_password_waits_twice_as_long(store: Store, make_clock, make_user, sign_in,
+                                                         web_client) -> None:
     make_user(store, "sara", "auditor")
-    clock = FakeClock()
+    clock = make_clock()
     client = web_client(store, clock=clock)
     for _ in range(accounts.FREE_TRIES):
         assert sign_in(client, "sara", BAD).status_code == 401
@@ -48,7 +50,8 @@ def test_each_further_wrong_password_waits_twice_as_long(store: Store) -> None:
 
 
 @pytest.mark.parametrize("role", ["admin", "oversight"])
-def test_an_attacker_elsewhere_cannot_lock_the_owner_out(store: Store, role: str) -> None:
+def test_an_attacker_elsewhere_cannot_lock_the_owner_out(store: Store, role: str, make_user, sign_in,
+                                                         web_client) -> None:
     make_user(store, "boss", role)
     attacker = web_client(store)
     for _ in range(30):
@@ -58,7 +61,7 @@ def test_an_attacker_elsewhere_cannot_lock_the_owner_out(store: Store, role: str
 
 
 def test_a_browser_that_signed_in_before_is_not_slowed_by_guesses_from_its_own_address(
-        store: Store) -> None:
+        store: Store, login, make_user, post, sign_in, web_client) -> None:
     make_user(store, "boss", "admin")
     owner = login(web_client(store), "boss")  # gets the device cookie
     post(owner, "/logout")
@@ -69,7 +72,8 @@ def test_a_browser_that_signed_in_before_is_not_slowed_by_guesses_from_its_own_a
     assert sign_in(owner, "boss", GOOD).status_code == 302
 
 
-def test_the_device_cookie_is_signed_and_only_sent_to_the_login_page(store: Store) -> None:
+def test_the_device_cookie_is_signed_and_only_sent_to_the_login_page(store: Store, csrf_from, make_user,
+                                                                     sign_in, web_client) -> None:
     make_user(store, "boss", "admin")
     client = web_client(store)
     page = client.get("/login")
@@ -84,7 +88,7 @@ def test_the_device_cookie_is_signed_and_only_sent_to_the_login_page(store: Stor
     assert sign_in(attacker, "boss", GOOD).status_code == 429
 
 
-def test_one_address_trying_many_names_is_slowed_too(store: Store) -> None:
+def test_one_address_trying_many_names_is_slowed_too(store: Store, make_user, sign_in, web_client) -> None:
     make_user(store, "sara", "auditor")
     client = web_client(store)
     codes = [sign_in(client, f"name{i}", BAD, ATTACKER).status_code
@@ -94,14 +98,16 @@ def test_one_address_trying_many_names_is_slowed_too(store: Store) -> None:
     assert sign_in(web_client(store), "sara", GOOD, OWNER).status_code == 302
 
 
-def test_good_sign_ins_from_one_office_address_do_not_add_up(store: Store) -> None:
+def test_good_sign_ins_from_one_office_address_do_not_add_up(store: Store, make_user, sign_in,
+                                                             web_client) -> None:
     for i in range(accounts.ADDRESS_FREE_TRIES + 5):
         make_user(store, f"staff{i}", "auditor")
     for i in range(accounts.ADDRESS_FREE_TRIES + 5):
         assert sign_in(web_client(store), f"staff{i}", GOOD, OWNER).status_code == 302
 
 
-def test_parallel_wrong_passwords_get_only_the_free_tries(store_url: str, store: Store) -> None:
+def test_parallel_wrong_passwords_get_only_the_free_tries(store_url: str, store: Store, csrf_from,
+                                                          make_user, web_client) -> None:
     """Twelve requests at once, each through its own store connection (as separate server
     processes would be): exactly the free tries are checked, every other one waits."""
     make_user(store, "boss", "admin")
@@ -126,7 +132,8 @@ def test_parallel_wrong_passwords_get_only_the_free_tries(store_url: str, store:
     assert sorted(codes) == [401] * accounts.FREE_TRIES + [429] * (12 - accounts.FREE_TRIES)
 
 
-def test_a_failed_login_with_an_unknown_name_never_shows_what_was_typed(store: Store) -> None:
+def test_a_failed_login_with_an_unknown_name_never_shows_what_was_typed(store: Store, login, make_user,
+                                                                        sign_in, web_client) -> None:
     typed = "my-secret-passphrase"  # a password typed into the name box
     sign_in(web_client(store), typed, BAD)
     entries, _ = audit.entries(store)
@@ -137,7 +144,7 @@ def test_a_failed_login_with_an_unknown_name_never_shows_what_was_typed(store: S
     assert typed not in page
 
 
-def test_a_failed_login_of_a_real_account_names_the_account(store: Store) -> None:
+def test_a_failed_login_of_a_real_account_names_the_account(store: Store, make_user, sign_in, web_client) -> None:
     make_user(store, "sara", "auditor")
     sign_in(web_client(store), "sara", BAD, ATTACKER)
     [entry] = audit.entries(store, action="login_failed")[0]

@@ -13,7 +13,6 @@ from sync.batch import BatchRecord, encode_batch, open_batch
 from central import Store, StoreError, open_store
 from sync.identity import public_key_hex
 from sync.refusals import BlobsMissing, Refusal
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 OFFICE = "THR-012"
 OTHER = "ISF-001"

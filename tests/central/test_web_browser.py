@@ -19,13 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-from tests.central_web_support import CaseOffice, web_client
 from central import open_store
 from central.demo_seed import DEMO_USERS, seed_central_demo
 from central.server import start_central
-
-from tests.browser_support import SCREENSHOTS, axe_violations, launch_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +52,7 @@ def photo_png() -> bytes:
     return out.getvalue()
 
 
-def send_responses(office: CaseOffice, answers: list[dict]) -> None:
+def send_responses(office, answers: list[dict]) -> None:
     """Survey responses as the office sends them: one signed batch (``POST /v1/batches``);
     a ``comment_crop`` (PNG bytes) becomes a handwritten comment box from a scanned sheet."""
     import hashlib
@@ -105,10 +101,10 @@ def survey_answers() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def central(tmp_path_factory):
+def central(tmp_path_factory, case_office, web_client):
     store = open_store(tmp_path_factory.mktemp("central") / "central.sqlite3")
     seed_central_demo(store, dict.fromkeys(DEMO_USERS, PASSWORD))
-    office = CaseOffice(store, web_client(store))
+    office = case_office(store, web_client(store))
     found = Central(url="")
     filed = {
         "complaint": dict(case_type="complaint", identity=True),
@@ -133,8 +129,6 @@ def central(tmp_path_factory):
     store.close()
 
 
-browser = launch_chromium()
-
 
 #: Inputs a sighted person cannot name: no visible <label> (for= or around it) with text.
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')].filter(el => {
@@ -149,87 +143,89 @@ HEADERS_WITHOUT_SCOPE = """() => [...document.querySelectorAll('th')]
 
 
 # -- a desk in a browser -------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def Desk(axe_violations, screenshots):
+    class Desk:
+        """A desktop browser page plus the checks every central page must pass."""
 
+        def __init__(self, page, base: str) -> None:
+            self.page = page
+            self.base = base
+            self.requests: list[str] = []
+            self.console_errors: list[str] = []
+            page.on("request", lambda request: self.requests.append(request.url))
+            page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(
+                f"{page.url}: {msg.text} ({msg.location.get('url')})"))
+            page.on("pageerror", lambda error: self.console_errors.append(f"{page.url}: {error}"))
 
-class Desk:
-    """A desktop browser page plus the checks every central page must pass."""
+        def go(self, path: str) -> None:
+            answer = self.page.goto(self.base + path)
+            assert answer is not None and answer.status == 200, (path, answer and answer.status)
 
-    def __init__(self, page, base: str) -> None:
-        self.page = page
-        self.base = base
-        self.requests: list[str] = []
-        self.console_errors: list[str] = []
-        page.on("request", lambda request: self.requests.append(request.url))
-        page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(
-            f"{page.url}: {msg.text} ({msg.location.get('url')})"))
-        page.on("pageerror", lambda error: self.console_errors.append(f"{page.url}: {error}"))
+        def sign_in(self, name: str) -> None:
+            self.go("/login")
+            self.page.fill("#name", name)
+            self.page.fill("#password", PASSWORD)
+            with self.page.expect_navigation():
+                self.page.click("main button[type=submit]")
+            assert "/login" not in self.page.url, self.page.locator("main").inner_text()
 
-    def go(self, path: str) -> None:
-        answer = self.page.goto(self.base + path)
-        assert answer is not None and answer.status == 200, (path, answer and answer.status)
+        def axe(self) -> list[dict]:
+            return axe_violations(self.page, with_summary=True)
 
-    def sign_in(self, name: str) -> None:
-        self.go("/login")
-        self.page.fill("#name", name)
-        self.page.fill("#password", PASSWORD)
-        with self.page.expect_navigation():
-            self.page.click("main button[type=submit]")
-        assert "/login" not in self.page.url, self.page.locator("main").inner_text()
-
-    def axe(self) -> list[dict]:
-        return axe_violations(self.page, with_summary=True)
-
-    def check_page(self, name: str, shot: str | None = None, lang: str = "fa") -> None:
-        """What every central page must be: Persian RTL (English LTR when chosen), in
+        def check_page(self, name: str, shot: str | None = None, lang: str = "fa") -> None:
+            """What every central page must be: Persian RTL (English LTR when chosen), in
         Vazirmatn, accessible, quiet in the console; ``shot`` names its screenshot."""
-        self.page.wait_for_load_state("load")
-        self.page.evaluate("document.fonts.ready.then(() => true)")
-        html = self.page.locator("html")
-        expected = ("en", "ltr") if lang == "en" else ("fa", "rtl")
-        assert (html.get_attribute("lang"), html.get_attribute("dir")) == expected, name
-        assert self.page.evaluate("document.fonts.check('16px Vazirmatn')"), name
-        assert self.page.evaluate("[...document.fonts].some(f => f.family.replace(/\"/g, '') === 'Vazirmatn'"
-                                  " && f.status === 'loaded')"), name
-        violations = self.axe()
-        assert violations == [], f"{name}: {json.dumps(violations, ensure_ascii=False, indent=1)}"
-        assert self.page.evaluate(UNLABELLED) == [], name
-        assert self.page.evaluate(HEADERS_WITHOUT_SCOPE) == [], name
-        assert [c for c in self.charts()
-                if not (c["role"] == "image" and c["name"] and c["description"])] == [], name
-        assert self.console_errors == [], name
-        if shot:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(SCREENSHOTS / f"central-{shot}.png"), full_page=True)
+            self.page.wait_for_load_state("load")
+            self.page.evaluate("document.fonts.ready.then(() => true)")
+            html = self.page.locator("html")
+            expected = ("en", "ltr") if lang == "en" else ("fa", "rtl")
+            assert (html.get_attribute("lang"), html.get_attribute("dir")) == expected, name
+            assert self.page.evaluate("document.fonts.check('16px Vazirmatn')"), name
+            assert self.page.evaluate("[...document.fonts].some(f => f.family.replace(/\"/g, '') === 'Vazirmatn'"
+                                      " && f.status === 'loaded')"), name
+            violations = self.axe()
+            assert violations == [], f"{name}: {json.dumps(violations, ensure_ascii=False, indent=1)}"
+            assert self.page.evaluate(UNLABELLED) == [], name
+            assert self.page.evaluate(HEADERS_WITHOUT_SCOPE) == [], name
+            assert [c for c in self.charts()
+                    if not (c["role"] == "image" and c["name"] and c["description"])] == [], name
+            assert self.console_errors == [], name
+            if shot:
+                screenshots.mkdir(parents=True, exist_ok=True)
+                self.page.screenshot(path=str(screenshots / f"central-{shot}.png"), full_page=True)
 
-    def charts(self) -> list[dict]:
-        """The role, name and description a screen reader gets for every chart (an SVG)."""
-        if not self.page.locator("svg").count():
-            return []
-        cdp = self.page.context.new_cdp_session(self.page)
-        try:
-            root = cdp.send("DOM.getDocument")["root"]["nodeId"]
-            found = []
-            for node_id in cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "svg"})["nodeIds"]:
-                (node, *_) = cdp.send("Accessibility.getPartialAXTree",
-                                      {"nodeId": node_id, "fetchRelatives": False})["nodes"]
-                found.append({key: node.get(key, {}).get("value", "")
-                              for key in ("role", "name", "description")})
-            return found
-        finally:
-            cdp.detach()
+        def charts(self) -> list[dict]:
+            """The role, name and description a screen reader gets for every chart (an SVG)."""
+            if not self.page.locator("svg").count():
+                return []
+            cdp = self.page.context.new_cdp_session(self.page)
+            try:
+                root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+                found = []
+                for node_id in cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "svg"})["nodeIds"]:
+                    (node, *_) = cdp.send("Accessibility.getPartialAXTree",
+                                          {"nodeId": node_id, "fetchRelatives": False})["nodes"]
+                    found.append({key: node.get(key, {}).get("value", "")
+                                  for key in ("role", "name", "description")})
+                return found
+            finally:
+                cdp.detach()
 
-    def visit(self, path: str, shot: str | None = None, lang: str = "fa") -> None:
-        self.go(path)
-        self.check_page(path, shot, lang)
+        def visit(self, path: str, shot: str | None = None, lang: str = "fa") -> None:
+            self.go(path)
+            self.check_page(path, shot, lang)
 
-    def assert_all_local(self) -> None:
-        foreign = [u for u in self.requests
-                   if not (u.startswith(self.base + "/") or u.startswith(("data:", "blob:")))]
-        assert foreign == [], foreign
+        def assert_all_local(self) -> None:
+            foreign = [u for u in self.requests
+                       if not (u.startswith(self.base + "/") or u.startswith(("data:", "blob:")))]
+            assert foreign == [], foreign
+
+    return Desk
 
 
 @pytest.fixture
-def desk(browser, central):
+def desk(browser, central, Desk):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fa-IR",
                                   timezone_id="Asia/Tehran")
     current = Desk(context.new_page(), central.url)

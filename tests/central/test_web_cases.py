@@ -7,20 +7,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
-from tests.central_web_support import MOBILE, NAME, NATIONAL_ID, CaseOffice, login, make_user, post, web_client
 from forms.persian import to_persian_digits
 from forms.cases import format_tracking_code
 from central import Store
 from central.casework import Casework
 from central.web import audit
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 
 
 @pytest.fixture
-def desk(store: Store):
+def desk(store: Store, case_office, login, make_user, web_client):
     """A unit 'licences' (head: sara, member: reza) with a rule sending complaints to it, a
     second unit, oversight, an auditor, an analyst and an admin, each signed in."""
     make_user(store, "sara", "responder", unit="licences")
@@ -39,7 +36,7 @@ def desk(store: Store):
     d = Desk()
     for name in ("sara", "reza", "omid", "bazras", "hesab", "tahlil", "modir"):
         setattr(d, name, login(web_client(store), name))
-    d.office = CaseOffice(store, d.sara)
+    d.office = case_office(store, d.sara)
     d.cw = cw
     return d
 
@@ -119,19 +116,20 @@ def test_inbox_pages_fifty_cases_at_a_time(store: Store, desk) -> None:
 # -- the case page --------------------------------------------------------------------------------
 
 
-def test_case_page_shows_text_and_identity_and_is_audited(store: Store, desk) -> None:
+def test_case_page_shows_text_and_identity_and_is_audited(store: Store, desk, citizen_mobile,
+                                                          citizen_name, citizen_national_id) -> None:
     uuid, _ = desk.office.file(identity=True)
     html = _html(desk.reza.get(f"/cases/{uuid}"))
-    assert "کارت هوشمند من" in html and NAME in html
-    assert _fa(NATIONAL_ID) in html and _fa(MOBILE) in html
+    assert "کارت هوشمند من" in html and citizen_name in html
+    assert _fa(citizen_national_id) in html and _fa(citizen_mobile) in html
     [entry] = audit.entries(store, target=f"case:{uuid}", action="case_view")[0]
     assert entry.actor == "reza" and "national_id" in entry.detail
 
 
-def test_anonymous_case_shows_no_identity(store: Store, desk) -> None:
+def test_anonymous_case_shows_no_identity(store: Store, desk, citizen_name) -> None:
     uuid, _ = desk.office.file(anonymous=True)
     html = _html(desk.sara.get(f"/cases/{uuid}"))
-    assert "بی‌نام" in html and NAME not in html
+    assert "بی‌نام" in html and citizen_name not in html
 
 
 def test_responder_of_another_unit_is_refused_the_case(store: Store, desk) -> None:
@@ -139,7 +137,7 @@ def test_responder_of_another_unit_is_refused_the_case(store: Store, desk) -> No
     assert desk.omid.get(f"/cases/{uuid}").status_code == 404
 
 
-def test_auditor_reads_a_case_but_has_no_actions(store: Store, desk) -> None:
+def test_auditor_reads_a_case_but_has_no_actions(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     html = _html(desk.hesab.get(f"/cases/{uuid}"))
     assert "کارت هوشمند من" in html and "فقط می‌توانید ببینید" in html
@@ -209,7 +207,7 @@ def test_timeline_and_duplicate_suggestions_link_same_person(store: Store, desk)
 # -- actions ----------------------------------------------------------------------------------------
 
 
-def test_answering_the_citizen_changes_status_flashes_and_audits(store: Store, desk) -> None:
+def test_answering_the_citizen_changes_status_flashes_and_audits(store: Store, desk, post) -> None:
     uuid, code = desk.office.file()
     answer = post(desk.reza, f"/cases/{uuid}/answer", {"text": "کارت شما صادر شد."},
                   follow_redirects=True)
@@ -220,20 +218,20 @@ def test_answering_the_citizen_changes_status_flashes_and_audits(store: Store, d
     assert store.public_cases(tracking_codes=[code])[0]["answer"] == "کارت شما صادر شد."
 
 
-def test_empty_answer_is_refused_in_persian(store: Store, desk) -> None:
+def test_empty_answer_is_refused_in_persian(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     answer = post(desk.reza, f"/cases/{uuid}/answer", {"text": "   "})
     assert answer.status_code == 400 and "متن پاسخ خالی است" in _html(answer)
 
 
-def test_answer_text_survives_a_refused_submission(store: Store, desk) -> None:
+def test_answer_text_survives_a_refused_submission(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     typed = "پاسخی که نباید گم شود، " * 400  # over the 8000-character limit: refused
     answer = post(desk.reza, f"/cases/{uuid}/answer", {"text": typed})
     assert answer.status_code == 400 and typed.strip() in _html(answer)
 
 
-def test_note_is_internal_and_normalised(store: Store, desk) -> None:
+def test_note_is_internal_and_normalised(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     post(desk.reza, f"/cases/{uuid}/note", {"text": "تماس گرفته شد ۲ بار"})
     [event] = [e for e in desk.cw.events(uuid) if e.event == "note"]
@@ -241,7 +239,7 @@ def test_note_is_internal_and_normalised(store: Store, desk) -> None:
     assert _actions(store, f"case:{uuid}")[0] == "case_note"
 
 
-def test_only_allowed_status_transitions_are_accepted(store: Store, desk) -> None:
+def test_only_allowed_status_transitions_are_accepted(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     assert post(desk.reza, f"/cases/{uuid}/status", {"status": "in_progress"}).status_code == 302
     refused = post(desk.reza, f"/cases/{uuid}/status", {"status": "in_progress"})
@@ -249,7 +247,7 @@ def test_only_allowed_status_transitions_are_accepted(store: Store, desk) -> Non
     assert desk.cw.case(uuid).status == "in_progress"
 
 
-def test_head_assigns_to_a_member_and_member_cannot_assign_others(store: Store, desk) -> None:
+def test_head_assigns_to_a_member_and_member_cannot_assign_others(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     refused = post(desk.reza, f"/cases/{uuid}/assign", {"assignee": "sara"})
     assert refused.status_code == 400 and "فقط رئیس واحد" in _html(refused)
@@ -258,19 +256,19 @@ def test_head_assigns_to_a_member_and_member_cannot_assign_others(store: Store, 
     assert _actions(store, f"case:{uuid}")[0] == "case_assign"
 
 
-def test_head_cannot_assign_outside_the_unit(store: Store, desk) -> None:
+def test_head_cannot_assign_outside_the_unit(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     answer = post(desk.sara, f"/cases/{uuid}/assign", {"assignee": "omid"})
     assert answer.status_code == 400 and "عضو این واحد نیست" in _html(answer)
 
 
-def test_member_takes_a_case_for_themselves(store: Store, desk) -> None:
+def test_member_takes_a_case_for_themselves(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     assert post(desk.reza, f"/cases/{uuid}/assign", {"assignee": "me"}).status_code == 302
     assert desk.cw.case(uuid).assignee == "reza"
 
 
-def test_refer_moves_the_case_to_another_unit(store: Store, desk) -> None:
+def test_refer_moves_the_case_to_another_unit(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     assert post(desk.reza, f"/cases/{uuid}/refer", {"unit": "permits"}).status_code == 302
     assert desk.cw.case(uuid).unit == "permits"
@@ -278,7 +276,7 @@ def test_refer_moves_the_case_to_another_unit(store: Store, desk) -> None:
     assert desk.omid.get(f"/cases/{uuid}").status_code == 200
 
 
-def test_reject_as_duplicate_by_persian_tracking_code(store: Store, desk) -> None:
+def test_reject_as_duplicate_by_persian_tracking_code(store: Store, desk, post) -> None:
     original, code = desk.office.file()
     copy, _ = desk.office.file()
     answer = post(desk.reza, f"/cases/{copy}/reject", {"reason": "duplicate", "original": _fa(code),
@@ -288,7 +286,7 @@ def test_reject_as_duplicate_by_persian_tracking_code(store: Store, desk) -> Non
     assert (case.status, case.duplicate_of) == ("rejected_duplicate", original)
 
 
-def test_reject_as_not_ours(store: Store, desk) -> None:
+def test_reject_as_not_ours(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     post(desk.reza, f"/cases/{uuid}/reject", {"reason": "not_ours", "note": "به شهرداری مراجعه کنید"})
     assert desk.cw.case(uuid).status == "rejected_not_ours"
@@ -303,7 +301,7 @@ def test_case_action_without_csrf_is_refused(store: Store, desk) -> None:
 # -- the misconduct wall -----------------------------------------------------------------------------
 
 
-def test_misconduct_report_is_invisible_to_everyone_but_oversight(store: Store, desk) -> None:
+def test_misconduct_report_is_invisible_to_everyone_but_oversight(store: Store, desk, citizen_name, post) -> None:
     uuid, code = desk.office.file(case_type="misconduct", text="کارمند باجه ۳ رشوه خواست", identity=True,
                                   attachments=[(PNG, "image/png")])
     sha = __import__("hashlib").sha256(PNG).hexdigest()
@@ -321,7 +319,7 @@ def test_misconduct_report_is_invisible_to_everyone_but_oversight(store: Store, 
     html = _html(desk.bazras.get(f"/cases/?code={code}"))
     assert f"/cases/{uuid}" in html
     page = _html(desk.bazras.get(f"/cases/{uuid}"))
-    assert "رشوه" in page and NAME in page
+    assert "رشوه" in page and citizen_name in page
     assert desk.bazras.get(f"/cases/{uuid}/attachments/{sha}").status_code == 200
 
 
@@ -331,29 +329,29 @@ def test_oversight_sees_only_oversight_cases(store: Store, desk) -> None:
     assert f"/cases/{uuid}" not in _html(desk.bazras.get("/cases/?status=all"))
 
 
-def test_oversight_answers_a_misconduct_report(store: Store, desk) -> None:
+def test_oversight_answers_a_misconduct_report(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file(case_type="misconduct", text="گزارش")
     assert post(desk.bazras, f"/cases/{uuid}/answer", {"text": "رسیدگی شد."}).status_code == 302
     assert desk.cw.case(uuid).status == "answered"
 
 
-def test_sealed_report_stays_sealed_without_the_key(store: Store, desk) -> None:
+def test_sealed_report_stays_sealed_without_the_key(store: Store, desk, citizen_name) -> None:
     key = X25519PrivateKey.generate()
     uuid, _ = desk.office.file(case_type="misconduct", text="متن مهروموم", identity=True,
                                sealed_to=key.public_key())
     html = _html(desk.bazras.get(f"/cases/{uuid}"))
-    assert "مهروموم‌شده" in html and "متن مهروموم" not in html and NAME not in html
+    assert "مهروموم‌شده" in html and "متن مهروموم" not in html and citizen_name not in html
 
 
 def _oversight_public(client):
     return client.application.extensions["seda.central_keys"].oversight_private().public_key()
 
 
-def test_sealed_report_opens_for_oversight_with_the_key_on_the_server(store: Store, desk) -> None:
+def test_sealed_report_opens_for_oversight_with_the_key_on_the_server(store: Store, desk, citizen_name) -> None:
     uuid, _ = desk.office.file(case_type="misconduct", text="متن مهروموم", identity=True,
                                sealed_to=_oversight_public(desk.bazras))
     html = _html(desk.bazras.get(f"/cases/{uuid}"))
-    assert "متن مهروموم" in html and NAME in html
+    assert "متن مهروموم" in html and citizen_name in html
 
 
 def test_sealed_report_stays_sealed_for_an_auditor_even_with_the_key_on_the_server(store: Store, desk) -> None:

@@ -14,11 +14,8 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 import pytest
-
-from tests.central_web_support import FakeClock, login, make_user, web_client
 from central import Store, analysis
 from central.store import _Db
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures (SQLite and PostgreSQL)
 
 OFFICE = "THR-012"
 IN_AZAR = "2026-12-01T08:00:00.000000Z"  # 1405-09-10 in Tehran
@@ -61,9 +58,13 @@ def attachment(sha: str, size: int, *, office: str = OFFICE) -> tuple:
     return (str(uuid.uuid4()), office, "attachment", IN_AZAR, json.dumps(body))
 
 
-def analyst(store: Store, role: str = "analyst", *, clock: FakeClock | None = None):
-    make_user(store, "ana", role)
-    return login(web_client(store, clock=clock), "ana")
+@pytest.fixture(scope="session")
+def analyst(login, make_user, web_client):
+    def analyst(store: Store, role: str = "analyst", *, clock = None):
+        make_user(store, "ana", role)
+        return login(web_client(store, clock=clock), "ana")
+
+    return analyst
 
 
 def page(client, url: str) -> str:
@@ -92,7 +93,7 @@ def audit_rows(store: Store, action: str) -> list[tuple]:
 # -- the dashboard ------------------------------------------------------------------------
 
 
-def test_a_desk_with_29_responses_is_greyed_with_the_rule_and_never_ranked(store: Store) -> None:
+def test_a_desk_with_29_responses_is_greyed_with_the_rule_and_never_ranked(store: Store, analyst) -> None:
     add(store, [response(desk="01", staff_behaviour=3) for _ in range(30)]
         + [response(desk="02", staff_behaviour=5) for _ in range(29)])
     html = page(analyst(store), "/analysis/?month=1405-09")
@@ -104,20 +105,20 @@ def test_a_desk_with_29_responses_is_greyed_with_the_rule_and_never_ranked(store
     assert RULE in row_of(html[html.index('id="unranked"'):], f"{OFFICE}/02")
 
 
-def test_the_dashboard_states_the_fairness_rule(store: Store) -> None:
+def test_the_dashboard_states_the_fairness_rule(store: Store, analyst) -> None:
     add(store, [response(overall=4)])
     html = page(analyst(store), "/analysis/?month=1405-09")
     assert RULE in html[html.index('id="fairness-rule"'):]
 
 
-def test_means_are_shown_with_their_95_percent_interval(store: Store) -> None:
+def test_means_are_shown_with_their_95_percent_interval(store: Store, analyst) -> None:
     add(store, [response(overall=v) for v in (1, 2, 3, 4, 5)])
     html = page(analyst(store), "/analysis/?month=1405-09")
     # mean 3, t(0.975, 4) * sqrt(2.5 / 5) = 1.96: 1.04 .. 4.96 (test_central_analysis checks the maths)
     assert '<span class="value">۳٫۰۰</span> <span class="ci">(۱٫۰۴–۴٫۹۶)</span>' in row_of(html, "kiosk")
 
 
-def test_figures_are_in_persian_digits_under_the_jalali_month(store: Store) -> None:
+def test_figures_are_in_persian_digits_under_the_jalali_month(store: Store, analyst) -> None:
     add(store, [response(overall=4) for _ in range(12)])
     html = page(analyst(store), "/analysis/?month=1405-09")
     assert "آذر ۱۴۰۵" in html
@@ -126,14 +127,14 @@ def test_figures_are_in_persian_digits_under_the_jalali_month(store: Store) -> N
     assert not re.search(r"[0-9]", re.sub(r"<[^>]+>", "", row))
 
 
-def test_the_default_month_is_the_current_one_in_tehran(store: Store) -> None:
+def test_the_default_month_is_the_current_one_in_tehran(store: Store, analyst, make_clock) -> None:
     # 2026-11-21 21:00 UTC is already 1405-09-01 (Azar) in Tehran, still Aban in UTC terms
-    clock = FakeClock(datetime(2026, 11, 21, 21, 0, tzinfo=timezone.utc))
+    clock = make_clock(datetime(2026, 11, 21, 21, 0, tzinfo=timezone.utc))
     html = page(analyst(store, clock=clock), "/analysis/")
     assert '<option value="1405-09" selected>' in html
 
 
-def test_the_english_locale_shows_latin_digits_and_english_month_names(store: Store) -> None:
+def test_the_english_locale_shows_latin_digits_and_english_month_names(store: Store, analyst) -> None:
     add(store, [response(overall=4) for _ in range(12)])
     client = analyst(store)
     client.set_cookie("seda_lang", "en")
@@ -141,13 +142,13 @@ def test_the_english_locale_shows_latin_digits_and_english_month_names(store: St
     assert "Azar 1405" in html and '<td class="n">12</td>' in row_of(html, "kiosk")
 
 
-def test_paper_and_kiosk_are_shown_apart(store: Store) -> None:
+def test_paper_and_kiosk_are_shown_apart(store: Store, analyst) -> None:
     add(store, [response(source="paper", overall=2), response(source="kiosk", overall=5)])
     table = section(page(analyst(store), "/analysis/?month=1405-09"), "table-source")
     assert "کاغذی" in row_of(table, "paper") and "کیوسک" in row_of(table, "kiosk")
 
 
-def test_the_charts_on_the_dashboard_are_well_formed_svg(store: Store) -> None:
+def test_the_charts_on_the_dashboard_are_well_formed_svg(store: Store, analyst) -> None:
     add(store, [response(overall=v) for v in (3, 4, 5)])
     html = page(analyst(store), "/analysis/?month=1405-09")
     svgs = re.findall(r"<svg.*?</svg>", html, re.S)
@@ -156,12 +157,12 @@ def test_the_charts_on_the_dashboard_are_well_formed_svg(store: Store) -> None:
         assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
 
 
-def test_a_month_that_does_not_exist_is_refused_in_persian(store: Store) -> None:
+def test_a_month_that_does_not_exist_is_refused_in_persian(store: Store, analyst) -> None:
     answer = analyst(store).get("/analysis/?month=1405-13")
     assert answer.status_code == 400 and "ماه معتبر نیست" in answer.get_data(as_text=True)
 
 
-def test_cases_are_counted_by_type_and_no_text_is_shown(store: Store) -> None:
+def test_cases_are_counted_by_type_and_no_text_is_shown(store: Store, analyst) -> None:
     from sync.batch import BatchRecord
     from central import casework
 
@@ -176,7 +177,8 @@ def test_cases_are_counted_by_type_and_no_text_is_shown(store: Store) -> None:
     assert "رشوه" not in html and "صف طولانی" not in html
 
 
-def test_a_dashboard_makes_as_many_queries_for_many_responses_as_for_one(store: Store, monkeypatch) -> None:
+def test_a_dashboard_makes_as_many_queries_for_many_responses_as_for_one(store: Store, monkeypatch,
+                                                                         analyst) -> None:
     analysis.ensure_analysis_indexes(store)
     client = analyst(store)
     counted = {"n": 0}
@@ -206,7 +208,8 @@ def test_a_dashboard_makes_as_many_queries_for_many_responses_as_for_one(store: 
 
 
 @pytest.mark.parametrize("role", ["responder", "auditor", "oversight"])
-def test_other_roles_are_refused_every_analysis_page(store: Store, role: str) -> None:
+def test_other_roles_are_refused_every_analysis_page(store: Store, role: str, login, make_user,
+                                                     web_client) -> None:
     make_user(store, "someone", role, unit="licences" if role == "responder" else None)
     client = login(web_client(store), "someone")
     uuid_ = paper_comment(store)
@@ -218,11 +221,11 @@ def test_other_roles_are_refused_every_analysis_page(store: Store, role: str) ->
 
 
 @pytest.mark.parametrize("role", ["analyst", "admin"])
-def test_analysts_and_administrators_may_see_the_dashboard(store: Store, role: str) -> None:
+def test_analysts_and_administrators_may_see_the_dashboard(store: Store, role: str, analyst) -> None:
     assert analyst(store, role).get("/analysis/").status_code == 200
 
 
-def test_nobody_signed_in_is_sent_to_sign_in(store: Store) -> None:
+def test_nobody_signed_in_is_sent_to_sign_in(store: Store, web_client) -> None:
     answer = web_client(store).get("/analysis/comments")
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
 
@@ -230,7 +233,7 @@ def test_nobody_signed_in_is_sent_to_sign_in(store: Store) -> None:
 # -- question (2) ----------------------------------------------------------------------------
 
 
-def test_question_two_lists_the_largest_no_share_first_with_intervals(store: Store) -> None:
+def test_question_two_lists_the_largest_no_share_first_with_intervals(store: Store, analyst) -> None:
     add(store, [response(service="death_registration", matched_announcement="yes") for _ in range(30)]
         + [response(service="smart_id_card", matched_announcement="no") for _ in range(20)]
         + [response(service="smart_id_card", matched_announcement="yes") for _ in range(10)])
@@ -240,7 +243,7 @@ def test_question_two_lists_the_largest_no_share_first_with_intervals(store: Sto
     assert re.search(r"۶۷٪</span> <span class=\"ci\">\(۴۹٪–۸۱٪\)", row_of(table, "smart_id_card"))
 
 
-def test_each_service_links_to_its_catalogue_entry(store: Store) -> None:
+def test_each_service_links_to_its_catalogue_entry(store: Store, analyst) -> None:
     add(store, [response(service="smart_id_card", matched_announcement="no")])
     client = analyst(store)
     html = page(client, "/analysis/announcements?month=1405-09")
@@ -253,7 +256,7 @@ def test_each_service_links_to_its_catalogue_entry(store: Store) -> None:
 # -- comments ---------------------------------------------------------------------------------
 
 
-def test_a_handwritten_crop_is_served_and_every_view_is_audited(store: Store) -> None:
+def test_a_handwritten_crop_is_served_and_every_view_is_audited(store: Store, analyst) -> None:
     uuid_ = paper_comment(store)
     client = analyst(store)
     html = page(client, "/analysis/comments?month=1405-09")
@@ -265,7 +268,7 @@ def test_a_handwritten_crop_is_served_and_every_view_is_audited(store: Store) ->
     assert [(a, t) for a, t, _ in audit_rows(store, "view_comment_crop")] == [("ana", f"survey_response:{uuid_}")] * 2
 
 
-def test_only_comment_crops_are_served_never_other_attachments(store: Store) -> None:
+def test_only_comment_crops_are_served_never_other_attachments(store: Store, analyst) -> None:
     other = b"an evidence photo of a case"
     store.put_blob(hashlib.sha256(other).hexdigest(), other)
     typed = response(comment="خوب بود")
@@ -275,7 +278,7 @@ def test_only_comment_crops_are_served_never_other_attachments(store: Store) -> 
     assert client.get(f"/analysis/comments/{uuid.uuid4()}/crop.png").status_code == 404
 
 
-def test_comment_search_finds_arabic_ye_and_kaf_with_persian_letters(store: Store) -> None:
+def test_comment_search_finds_arabic_ye_and_kaf_with_persian_letters(store: Store, analyst) -> None:
     add(store, [response(comment="كارمند يك ساعت دير آمد"), response(comment="همه چیز خوب بود")])
     client = analyst(store)
     html = page(client, "/analysis/comments?month=1405-09&q=کارمند یک")
@@ -284,12 +287,12 @@ def test_comment_search_finds_arabic_ye_and_kaf_with_persian_letters(store: Stor
     assert "همه چیز خوب" in html and "كارمند" not in html
 
 
-def test_comment_search_matches_persian_and_latin_digits(store: Store) -> None:
+def test_comment_search_matches_persian_and_latin_digits(store: Store, analyst) -> None:
     add(store, [response(comment="باجه ۷ بسته بود")])
     assert "باجه ۷ بسته" in page(analyst(store), "/analysis/comments?month=1405-09&q=باجه 7")
 
 
-def test_blank_comment_boxes_are_hidden_unless_asked_for(store: Store) -> None:
+def test_blank_comment_boxes_are_hidden_unless_asked_for(store: Store, analyst) -> None:
     written = paper_comment(store, writing=True)
     blank = paper_comment(store, writing=False, data=PNG + b"blank")
     client = analyst(store)
@@ -299,7 +302,7 @@ def test_blank_comment_boxes_are_hidden_unless_asked_for(store: Store) -> None:
     assert blank in html and written not in html
 
 
-def test_comments_filter_by_source_and_office(store: Store) -> None:
+def test_comments_filter_by_source_and_office(store: Store, analyst) -> None:
     crop = paper_comment(store)
     add(store, [response(comment="در کیوسک نوشتم"), response(office="ISF-001", comment="اصفهان")])
     client = analyst(store)
@@ -309,7 +312,7 @@ def test_comments_filter_by_source_and_office(store: Store) -> None:
     assert "اصفهان" in html and "در کیوسک نوشتم" not in html and crop not in html
 
 
-def test_comments_are_paged_newest_first_without_overlap(store: Store) -> None:
+def test_comments_are_paged_newest_first_without_overlap(store: Store, analyst) -> None:
     add(store, [response(comment=f"نظر {i}", created_at=f"2026-12-01T08:{i // 60:02d}:{i % 60:02d}.000000Z")
                 for i in range(55)])
     client = analyst(store)
@@ -324,7 +327,7 @@ def test_comments_are_paged_newest_first_without_overlap(store: Store) -> None:
     assert 'rel="next"' not in second
 
 
-def test_the_comment_browser_shows_no_personal_data_and_logs_the_view(store: Store) -> None:
+def test_the_comment_browser_shows_no_personal_data_and_logs_the_view(store: Store, analyst) -> None:
     add(store, [response(comment="نظر من", mobile="09121234567", follow_up_consent="yes")])
     html = page(analyst(store), "/analysis/comments?month=1405-09")
     assert "نظر من" in html and "0912" not in html and "۰۹۱۲" not in html
@@ -334,7 +337,7 @@ def test_the_comment_browser_shows_no_personal_data_and_logs_the_view(store: Sto
 # -- downloads --------------------------------------------------------------------------------
 
 
-def test_the_cases_download_has_no_identity_and_no_misconduct_text(store: Store) -> None:
+def test_the_cases_download_has_no_identity_and_no_misconduct_text(store: Store, analyst) -> None:
     add(store, [case("complaint", "صف طولانی", name="علی رضایی", national_id="0012345679", mobile="09121234567"),
                 case("misconduct", "کارمند رشوه خواست", route="oversight")])
     answer = analyst(store).get("/analysis/export/cases.csv?month=1405-09")
@@ -346,14 +349,14 @@ def test_the_cases_download_has_no_identity_and_no_misconduct_text(store: Store)
     assert audit_rows(store, "export_cases")[0][:2] == ("ana", "analysis:1405-09")
 
 
-def test_the_responses_download_reuses_the_export_columns(store: Store) -> None:
+def test_the_responses_download_reuses_the_export_columns(store: Store, analyst) -> None:
     add(store, [response(overall=4, mobile="09121234567")])
     answer = analyst(store).get("/analysis/export/responses.csv?month=1405-09")
     rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
     assert len(rows) == 1 and rows[0]["overall"] == "4" and "mobile" not in rows[0]
 
 
-def test_the_downloads_quote_comments_that_would_start_a_formula(store: Store) -> None:
+def test_the_downloads_quote_comments_that_would_start_a_formula(store: Store, analyst) -> None:
     add(store, [response(overall=4, comment='=HYPERLINK("http://evil.example","x")'),
                 response(overall=3, comment="@SUM(A1)"), response(overall=5, comment="خوب بود")])
     answer = analyst(store).get("/analysis/export/responses.csv?month=1405-09")

@@ -9,11 +9,8 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-
-from tests.central_web_support import FakeClock, csrf_from, login, make_user, post, web_client
 from central import Store
 from central import figures as F
-from tests.sync_fixtures import store, store_url  # noqa: F401 - fixtures (SQLite and PostgreSQL)
 
 OFFICE = "THR-012"
 IN_AZAR = "2026-12-01T08:00:00.000000Z"  # 1405-09-10 in Tehran
@@ -32,9 +29,13 @@ def add_response(store: Store, *, office: str = OFFICE, created_at: str = IN_AZA
     return uid
 
 
-def client_for(store: Store, role: str = "analyst"):
-    make_user(store, "ana", role)
-    return login(web_client(store, clock=FakeClock(datetime(2026, 12, 20, 10, tzinfo=timezone.utc))), "ana")
+@pytest.fixture(scope="session")
+def client_for(login, make_clock, make_user, web_client):
+    def client_for(store: Store, role: str = "analyst"):
+        make_user(store, "ana", role)
+        return login(web_client(store, clock=make_clock(datetime(2026, 12, 20, 10, tzinfo=timezone.utc))), "ana")
+
+    return client_for
 
 
 def html_of(client, url: str) -> str:
@@ -48,7 +49,7 @@ def audit_rows(store: Store, action: str) -> list[tuple]:
         return db.all("SELECT actor, target, detail FROM audit_log WHERE action = ? ORDER BY id", (action,))
 
 
-def test_responses_without_a_desk_are_a_data_quality_figure_not_a_desk(store: Store) -> None:
+def test_responses_without_a_desk_are_a_data_quality_figure_not_a_desk(store: Store, client_for) -> None:
     for _ in range(3):
         add_response(store, staff_behaviour=5)
     add_response(store, desk="04", staff_behaviour=3)
@@ -60,7 +61,7 @@ def test_responses_without_a_desk_are_a_data_quality_figure_not_a_desk(store: St
     assert f'data-group="{OFFICE}/"' not in html[html.index('id="ranking"'):]
 
 
-def test_the_dashboard_shows_waiting_time_per_office(store: Store) -> None:
+def test_the_dashboard_shows_waiting_time_per_office(store: Store, client_for) -> None:
     add_response(store, waiting_time="over_60")
     add_response(store, waiting_time="over_60")
     add_response(store, waiting_time="under_10")
@@ -69,7 +70,7 @@ def test_the_dashboard_shows_waiting_time_per_office(store: Store) -> None:
     assert "بیش از یک ساعت" in table and "۲ (۶۷٪)" in table and "۱ (۳۳٪)" in table
 
 
-def test_the_dashboard_marks_an_office_that_stopped_handing_out_sheets(store: Store) -> None:
+def test_the_dashboard_marks_an_office_that_stopped_handing_out_sheets(store: Store, client_for) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from sync.identity import public_key_hex
 
@@ -84,7 +85,7 @@ def test_the_dashboard_marks_an_office_that_stopped_handing_out_sheets(store: St
     assert '<tr class=""><th scope="row">THR-012' in table  # a sheet yesterday: not marked
 
 
-def test_the_dashboard_counts_cases_answered_on_time_per_unit(store: Store) -> None:
+def test_the_dashboard_counts_cases_answered_on_time_per_unit(store: Store, client_for) -> None:
     with store.connect() as db, db.transaction():
         db.executemany("INSERT INTO cases (uuid, office, case_type, unit, status, received_at, due_at, answered_at,"
                        " updated_at) VALUES (?, ?, 'complaint', 'triage', ?, ?, ?, ?, ?)",
@@ -103,7 +104,7 @@ def consenting(store: Store, comment: str = "لطفاً با من تماس بگ�
     return add_response(store, follow_up_consent="yes", mobile=MOBILE, comment=comment)
 
 
-def test_the_call_list_shows_consenting_visitors_with_their_mobile_and_comment(store: Store) -> None:
+def test_the_call_list_shows_consenting_visitors_with_their_mobile_and_comment(store: Store, client_for) -> None:
     wanted = consenting(store)
     add_response(store, follow_up_consent="yes")            # no mobile: nobody to call
     add_response(store, mobile="09120000000")                # no consent: never listed
@@ -114,7 +115,8 @@ def test_the_call_list_shows_consenting_visitors_with_their_mobile_and_comment(s
     assert audit_rows(store, "view_call_list") == [("ana", "calls:1405-09", "shown=1")]
 
 
-def test_marking_a_call_is_kept_and_audited_and_done_ones_leave_the_list(store: Store) -> None:
+def test_marking_a_call_is_kept_and_audited_and_done_ones_leave_the_list(store: Store, client_for,
+                                                                         csrf_from, post) -> None:
     wanted = consenting(store)
     client = client_for(store)
     html = html_of(client, "/analysis/calls?month=1405-09")
@@ -128,7 +130,7 @@ def test_marking_a_call_is_kept_and_audited_and_done_ones_leave_the_list(store: 
     assert [d for _, _, d in audit_rows(store, "call_mark")] == ["status=unreachable", "status=done"]
 
 
-def test_a_mark_without_the_form_token_is_refused(store: Store) -> None:
+def test_a_mark_without_the_form_token_is_refused(store: Store, client_for) -> None:
     wanted = consenting(store)
     client = client_for(store)
     assert client.post(f"/analysis/calls/{wanted}", data={"status": "done"}).status_code == 400
@@ -136,7 +138,7 @@ def test_a_mark_without_the_form_token_is_refused(store: Store) -> None:
 
 
 @pytest.mark.parametrize("role", ["admin", "responder", "auditor", "oversight"])
-def test_only_the_analyst_sees_the_call_list(store: Store, role: str) -> None:
+def test_only_the_analyst_sees_the_call_list(store: Store, role: str, login, make_user, web_client) -> None:
     wanted = consenting(store)
     make_user(store, "someone", role, unit="licences" if role == "responder" else None)
     client = login(web_client(store), "someone")

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from forms.tracking_codes import format_tracking_code, normalize_tracking_code
-from tests.kiosk_fixtures import OFFICE, start_live
 from sync import sync_once, write_settings
 from central import open_store
 from central.casework import Casework
@@ -21,8 +20,6 @@ from central.server import start_central
 from sync.identity import ensure_office_key, public_key_hex
 from sync.settings import SyncSettings
 
-from tests.browser_support import SCREENSHOTS, launch_chromium
-
 pytestmark = pytest.mark.slow
 
 PASSWORD = "central demo password"
@@ -30,11 +27,10 @@ TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 ANSWER = "کارت شما صادر شد؛ با رسید ثبت‌نام به باجه‌ی ۳ مراجعه کنید."
 
-browser = launch_chromium()
 
 
 @pytest.fixture
-def installation(tmp_path: Path):
+def installation(tmp_path: Path, office_code, start_live):
     """An office (kiosk + ledger + sync settings) and the central server it syncs with."""
     store = open_store(tmp_path / "central.sqlite3")
     seed_central_demo(store, dict.fromkeys(DEMO_USERS, PASSWORD))
@@ -42,8 +38,8 @@ def installation(tmp_path: Path):
     home = tmp_path / "office"
     home.mkdir()
     key, _ = ensure_office_key(home)
-    store.add_office(OFFICE, public_key_hex(key))
-    write_settings(home, SyncSettings(office=OFFICE, central_url=central.url))
+    store.add_office(office_code, public_key_hex(key))
+    write_settings(home, SyncSettings(office=office_code, central_url=central.url))
     kiosk, stop_kiosk = start_live(home)
     try:
         yield kiosk, central, store
@@ -60,7 +56,8 @@ def local_only(page) -> list[str]:
     return seen
 
 
-def test_a_kiosk_complaint_is_answered_centrally_and_read_back_at_the_kiosk(browser, installation) -> None:
+def test_a_kiosk_complaint_is_answered_centrally_and_read_back_at_the_kiosk(browser, installation,
+                                                                            screenshots) -> None:
     kiosk, central, store = installation
 
     # 1. The visitor files a complaint about the smart ID card on the touch screen.
@@ -114,8 +111,8 @@ def test_a_kiosk_complaint_is_answered_centrally_and_read_back_at_the_kiosk(brow
     with staff.expect_navigation():
         staff.locator("form:has(#answer-text) button[type=submit]").click()
     assert "پاسخ داده شد" in staff.locator("main").inner_text()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    staff.screenshot(path=str(SCREENSHOTS / "central-e2e-answered-case.png"), full_page=True)
+    screenshots.mkdir(parents=True, exist_ok=True)
+    staff.screenshot(path=str(screenshots / "central-e2e-answered-case.png"), full_page=True)
     assert Casework(store).case(case.uuid).status == "answered"
 
     # 5. The office syncs again and the visitor reads the answer by tracking code.
@@ -131,7 +128,7 @@ def test_a_kiosk_complaint_is_answered_centrally_and_read_back_at_the_kiosk(brow
     assert "به کارشناس سپرده شد" in timeline
     assert "پاسخ داده شد" in timeline and ANSWER in timeline
     assert "sara" not in timeline and "سارا" not in timeline  # who answered stays at the centre
-    visitor.screenshot(path=str(SCREENSHOTS / "central-e2e-kiosk-follow-up.png"))
+    visitor.screenshot(path=str(screenshots / "central-e2e-kiosk-follow-up.png"))
 
     for requests, origin in ((visitor_requests, kiosk.url), (staff_requests, central.url)):
         assert [u for u in requests if not u.startswith((origin, "data:", "blob:"))] == []

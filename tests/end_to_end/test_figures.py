@@ -18,10 +18,8 @@ from forms import builtin_catalog
 from seda.cli import main
 from forms.responses import kiosk_response
 from kiosk.dashboard import counted_responses, month_figures
-from tests.scanner_fixtures import fill, rasterise, save_pdf
 from central.rollups import tehran_day
 from forms.responses import jalali_month_of
-from tests.sync_fixtures import Office, ThreadedServer, central, make_office, store, store_url, sync_until_done  # noqa: F401
 
 OFFICE = "LOR-01"
 FORM = builtin_catalog().get("satisfaction")
@@ -87,7 +85,7 @@ def central_figures(store_url: str, month: str) -> dict:
     return json.loads(result.output)
 
 
-def office_figures(office: Office, month: str) -> dict:
+def office_figures(office, month: str) -> dict:
     with office.ledger() as ledger:
         counted = list(counted_responses(ledger.records("survey_response"), ledger.records("review_decision")))
     return month_figures(counted, month, FORM, OFFICE)
@@ -98,8 +96,8 @@ def items_by_sheet(home: Path) -> dict[tuple[int, str], str]:
     return {(int(i["sheet"].rsplit("/", 1)[1]) - 1, i["question"]): i["id"] for i in listed}
 
 
-def test_marked_scanned_reviewed_and_synced_sheets_are_counted_as_marked(tmp_path: Path, central: ThreadedServer,
-                                                                         store_url: str) -> None:
+def test_marked_scanned_reviewed_and_synced_sheets_are_counted_as_marked(tmp_path: Path, central,
+                                                                         store_url: str, fill, make_office, rasterise, save_pdf, sync_until_done) -> None:
     office = make_office(tmp_path, OFFICE, central.url, central.store)
     pdf = tmp_path / "sheets.pdf"
     seda(office.home, "forms", "print", "satisfaction", "--office", OFFICE, "--count", str(len(SHEETS)),

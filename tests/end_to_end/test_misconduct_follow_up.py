@@ -20,33 +20,41 @@ from sync.follow_up import follow_up_locator, open_answer, seal_answer
 from sync.office_state import OfficeSyncState
 from sync.trust import report_key
 
-from tests.kiosk_fixtures import kiosk_home, make_config, open_ledger, visit_token  # noqa: F401
-from tests.seal_fixtures import OFFICE, central_install, sealed_office  # noqa: F401
-
 AT = datetime(2026, 11, 30, 10, 47, 13, 123456, tzinfo=timezone.utc)
 ANSWER = "گزارش شما بررسی شد و کارمند از باجه برکنار شد."
 
 
-def report(home, *, now=AT, text="رشوه"):
-    draft = CaseDraft(type="misconduct", service="other", text=text, anonymous=True)
-    with open_ledger(home) as ledger:
-        return file_case(ledger, draft, office=OFFICE, report_key=report_key(home, ledger), now=now)
+@pytest.fixture(scope="session")
+def report(office_code, open_ledger):
+    def report(home, *, now=AT, text="رشوه"):
+        draft = CaseDraft(type="misconduct", service="other", text=text, anonymous=True)
+        with open_ledger(home) as ledger:
+            return file_case(ledger, draft, office=office_code, report_key=report_key(home, ledger), now=now)
+
+    return report
 
 
-def survey(ledger, at):
-    return ledger.append("survey_response", {"answers": {}}, office=OFFICE, created_at=at)
+@pytest.fixture(scope="session")
+def survey(office_code):
+    def survey(ledger, at):
+        return ledger.append("survey_response", {"answers": {}}, office=office_code, created_at=at)
+
+    return survey
 
 
 # -- time and order -------------------------------------------------------------------------
 
 
-def test_a_report_keeps_only_the_hour(sealed_office):
+def test_a_report_keeps_only_the_hour(sealed_office, report):
     filed = report(sealed_office)
     assert filed.created_at == datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
     assert filed.held
 
 
-def test_a_report_joins_the_ledger_only_after_its_hour_and_after_every_record_of_that_hour(sealed_office):
+def test_a_report_joins_the_ledger_only_after_its_hour_and_after_every_record_of_that_hour(sealed_office,
+                                                                                           open_ledger,
+                                                                                           report,
+                                                                                           survey):
     with open_ledger(sealed_office) as ledger:
         before = survey(ledger, AT - timedelta(minutes=5))
     filed = report(sealed_office)
@@ -60,7 +68,8 @@ def test_a_report_joins_the_ledger_only_after_its_hour_and_after_every_record_of
     assert case.created_at == datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 
 
-def test_reports_of_one_hour_join_in_an_order_that_is_not_the_order_they_were_filed(sealed_office):
+def test_reports_of_one_hour_join_in_an_order_that_is_not_the_order_they_were_filed(sealed_office,
+                                                                                    open_ledger, report):
     filed = [report(sealed_office, now=AT + timedelta(minutes=i)) for i in range(6)]
     with open_ledger(sealed_office) as ledger:
         ledger.release_held(AT + timedelta(hours=1))
@@ -68,58 +77,68 @@ def test_reports_of_one_hour_join_in_an_order_that_is_not_the_order_they_were_fi
     assert order == sorted(f.uuid for f in filed)  # by random UUID, not by arrival
 
 
-def test_held_reports_have_no_rowid_that_would_keep_their_arrival_order(sealed_office):
+def test_held_reports_have_no_rowid_that_would_keep_their_arrival_order(sealed_office, open_ledger, report):
     report(sealed_office)
     with open_ledger(sealed_office) as ledger, pytest.raises(sqlite3.OperationalError):
         ledger._conn.execute("SELECT rowid FROM held_records").fetchall()
 
 
-def test_the_sync_batch_releases_reports_whose_hour_is_over_and_carries_only_the_hour(sealed_office):
+def test_the_sync_batch_releases_reports_whose_hour_is_over_and_carries_only_the_hour(sealed_office,
+                                                                                      office_code,
+                                                                                      open_ledger,
+                                                                                      report):
     report(sealed_office, now=datetime.now(timezone.utc) - timedelta(hours=2))
     with open_ledger(sealed_office) as ledger:
         state = OfficeSyncState(ledger)
-        batch = state.cut_batch(OFFICE)
+        batch = state.cut_batch(office_code)
         (record,) = [r for r in state.batch_records(batch) if r.kind == "case"]
     assert record.created_at.endswith(":00:00.000000Z")
 
 
-def test_a_report_of_the_current_hour_waits_and_sync_status_says_so(sealed_office):
+def test_a_report_of_the_current_hour_waits_and_sync_status_says_so(sealed_office, office_code,
+                                                                    open_ledger, report):
     from sync.cli import status_data
 
     report(sealed_office, now=datetime.now(timezone.utc))
     with open_ledger(sealed_office) as ledger:
-        assert OfficeSyncState(ledger).cut_batch(OFFICE) is None
+        assert OfficeSyncState(ledger).cut_batch(office_code) is None
     assert status_data(sealed_office)["held_reports"] == 1
 
 
 # -- follow-up --------------------------------------------------------------------------------
 
 
-def test_the_office_never_stores_the_tracking_code_of_a_report(sealed_office):
+def test_the_office_never_stores_the_tracking_code_of_a_report(sealed_office, report):
     filed = report(sealed_office)
     raw = b"".join(p.read_bytes() for p in sealed_office.rglob("*") if p.is_file())
     assert filed.tracking_code.encode() not in raw
     assert "tracking_code" not in filed.body
 
 
-def test_a_report_is_found_with_its_code_and_no_other(sealed_office):
+def test_a_report_is_found_with_its_code_and_no_other(sealed_office, office_code, open_ledger, report):
     filed = report(sealed_office)
     with open_ledger(sealed_office) as ledger:
-        assert find_case(ledger, filed.tracking_code, OFFICE).uuid == filed.uuid
+        assert find_case(ledger, filed.tracking_code, office_code).uuid == filed.uuid
         assert find_case(ledger, filed.tracking_code) is None  # without the office: no locator
-        assert find_case(ledger, "123456789012", OFFICE) is None
+        assert find_case(ledger, "123456789012", office_code) is None
 
 
-def pull_answer(home, central_install, filed, status="answered", answer=ANSWER, cursor=1):
-    update = misconduct_update(filed.body, status, "2026-12-01T09:41:07.123456Z", answer=answer,
-                               opener=central_install.keys.open_body)
-    with open_ledger(home) as ledger:
-        OfficeSyncState(ledger).store_central_items(
-            [{"feed": "case_update", "key": update["uuid"], "cursor": cursor, "body": update}], cursor)
-    return update
+@pytest.fixture(scope="session")
+def pull_answer(open_ledger):
+    def pull_answer(home, central_install, filed, status="answered", answer=ANSWER, cursor=1):
+        update = misconduct_update(filed.body, status, "2026-12-01T09:41:07.123456Z", answer=answer,
+                                   opener=central_install.keys.open_body)
+        with open_ledger(home) as ledger:
+            OfficeSyncState(ledger).store_central_items(
+                [{"feed": "case_update", "key": update["uuid"], "cursor": cursor, "body": update}], cursor)
+        return update
+
+    return pull_answer
 
 
-def test_oversights_answer_reaches_the_office_sealed_to_the_tracking_code(sealed_office, central_install):
+def test_oversights_answer_reaches_the_office_sealed_to_the_tracking_code(sealed_office,
+                                                                          central_install, open_ledger,
+                                                                          pull_answer, report):
     filed = report(sealed_office)
     update = pull_answer(sealed_office, central_install, filed)
     assert set(update) == {"uuid", "follow_up", "status", "at", "answer_sealed"}
@@ -130,14 +149,17 @@ def test_oversights_answer_reaches_the_office_sealed_to_the_tracking_code(sealed
     assert open_answer(json.loads(stored)["answer_sealed"], filed.tracking_code, filed.body["follow_up"]) == ANSWER
 
 
-def test_a_wrong_code_does_not_open_the_answer(sealed_office, central_install):
+def test_a_wrong_code_does_not_open_the_answer(sealed_office, central_install, pull_answer, report):
     filed = report(sealed_office)
     update = pull_answer(sealed_office, central_install, filed)
     wrong = str((int(filed.tracking_code) + 1) % 10 ** 12).zfill(12)
     assert open_answer(update["answer_sealed"], wrong, filed.body["follow_up"]) is None
 
 
-def test_the_kiosk_follow_up_shows_status_and_answer_to_whoever_has_the_code(sealed_office, central_install):
+def test_the_kiosk_follow_up_shows_status_and_answer_to_whoever_has_the_code(sealed_office,
+                                                                             central_install,
+                                                                             make_config, pull_answer,
+                                                                             report, visit_token):
     filed = report(sealed_office)
     pull_answer(sealed_office, central_install, filed)
     client = create_app(make_config(sealed_office)).test_client()
@@ -149,16 +171,16 @@ def test_the_kiosk_follow_up_shows_status_and_answer_to_whoever_has_the_code(sea
 
 
 def test_the_timeline_of_a_report_is_received_at_the_hour_then_what_oversight_sent(sealed_office,
-                                                                                  central_install):
+                                                                                  central_install, office_code, open_ledger, pull_answer, report):
     filed = report(sealed_office)
     pull_answer(sealed_office, central_install, filed)
     with open_ledger(sealed_office) as ledger:
-        events = case_timeline(ledger, filed.tracking_code, OFFICE)
+        events = case_timeline(ledger, filed.tracking_code, office_code)
     assert [(e.status, e.answer) for e in events] == [("received", ""), ("answered", ANSWER)]
     assert events[0].at == datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 
 
-def test_an_answer_without_the_oversight_key_is_sent_as_status_only(sealed_office):
+def test_an_answer_without_the_oversight_key_is_sent_as_status_only(sealed_office, report):
     filed = report(sealed_office)
     update = misconduct_update(filed.body, "answered", "2026-12-01T09:41:07Z", answer=ANSWER)
     assert set(update) == {"uuid", "follow_up", "status", "at"}

@@ -88,21 +88,18 @@ def test_the_seda_command_tightens_an_existing_home(tmp_path):
     assert mode(home) == 0o700
 
 
-def test_every_file_an_office_and_its_central_server_make_is_private(tmp_path):
+def test_every_file_an_office_and_its_central_server_make_is_private(tmp_path, serve_central, visit_token):
     """A whole life under umask 0 (the worst case): setup, staff account, kiosk cases and a
     misconduct report, sync with a central server sharing the home, USB export, settings."""
     from kiosk import KioskConfig, create_app
     from kiosk.accounts import AccountStore
     from central import open_store
     from sync.client import sync_once
-    from tests.sync_fixtures import ThreadedServer
-
-    from tests.kiosk_fixtures import visit_token
 
     home = tmp_path / "home"
     with umask(0o000):
         store = open_store(home / "central" / "central.sqlite3")
-        server = ThreadedServer(store, home / "central")
+        server = serve_central(store, home / "central")
         try:
             runner = CliRunner()
             env = {"SEDA_HOME": str(home), "SEDA_CENTRAL_STORE": ""}

@@ -15,40 +15,33 @@ import pytest
 from kiosk.cases import find_case
 from forms.tracking_codes import normalize_tracking_code
 
-from tests.kiosk_fixtures import MANAGER, OFFICE, OPERATOR, add_staff, open_ledger, start_live
-from tests.seal_fixtures import make_central_install
-from tests.scanner_fixtures import printed_sheets  # noqa: F401 - a fixture
-
-from tests.browser_support import SCREENSHOTS, axe_violations, launch_chromium
-
 pytestmark = pytest.mark.slow
 
 PERSIAN_TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 
-# -- fixtures -------------------------------------------------------------------------------
 
-browser = launch_chromium(("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"))
+# -- fixtures -------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def central(tmp_path_factory):
+def central(tmp_path_factory, make_central_install):
     install = make_central_install(tmp_path_factory.mktemp("central-home"))
     yield install
     install.store.close()
 
 
 @pytest.fixture(scope="module")
-def kiosk(tmp_path_factory, central):
+def kiosk(tmp_path_factory, central, add_staff, office_code, start_live):
     home = tmp_path_factory.mktemp("kiosk-home")
     add_staff(home)
-    central.set_up(home, office=OFFICE)  # misconduct reports are sealed to its oversight key
+    central.set_up(home, office=office_code)  # misconduct reports are sealed to its oversight key
     live, stop = start_live(home)
     yield live
     stop()
 
 
 @pytest.fixture(scope="module")
-def quick_kiosk(tmp_path_factory):
+def quick_kiosk(tmp_path_factory, start_live):
     """A kiosk that gives up on an idle visitor after 4 seconds (2 of them counting down)."""
     live, stop = start_live(tmp_path_factory.mktemp("quick-home"), idle_seconds=4,
                             countdown_seconds=2)
@@ -56,47 +49,49 @@ def quick_kiosk(tmp_path_factory):
     stop()
 
 
-class Screen:
-    """A touch-screen page plus the checks every visitor screen must pass."""
+@pytest.fixture(scope="session")
+def Screen(axe_violations, screenshots):
+    class Screen:
+        """A touch-screen page plus the checks every visitor screen must pass."""
 
-    def __init__(self, page, base: str) -> None:
-        self.page = page
-        self.base = base
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        page.on("request", lambda request: self.requests.append(request.url))
-        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        def __init__(self, page, base: str) -> None:
+            self.page = page
+            self.base = base
+            self.requests: list[str] = []
+            self.dialogs: list[str] = []
+            page.on("request", lambda request: self.requests.append(request.url))
+            page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
 
-    def go(self, path: str) -> None:
-        self.page.goto(self.base + path)
+        def go(self, path: str) -> None:
+            self.page.goto(self.base + path)
 
-    def tap(self, selector: str) -> None:
-        self.page.locator(selector).first.tap()
+        def tap(self, selector: str) -> None:
+            self.page.locator(selector).first.tap()
 
-    def tap_and_wait(self, selector: str) -> None:
-        """Tap something that loads a new page, and wait until it has loaded."""
-        with self.page.expect_navigation():
-            self.tap(selector)
+        def tap_and_wait(self, selector: str) -> None:
+            """Tap something that loads a new page, and wait until it has loaded."""
+            with self.page.expect_navigation():
+                self.tap(selector)
 
-    def type_on_keyboard(self, text: str) -> None:
-        """Tap each character on the on-screen keyboard (Persian, digits or pad)."""
-        for char in text:
-            if char == " ":
-                self.tap('#osk [data-action="space"]')
-                continue
-            key = self.page.locator(f'#osk .key[data-key="{char}"]:visible')
-            key.first.tap()
+        def type_on_keyboard(self, text: str) -> None:
+            """Tap each character on the on-screen keyboard (Persian, digits or pad)."""
+            for char in text:
+                if char == " ":
+                    self.tap('#osk [data-action="space"]')
+                    continue
+                key = self.page.locator(f'#osk .key[data-key="{char}"]:visible')
+                key.first.tap()
 
-    def shot(self, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        def shot(self, name: str) -> None:
+            screenshots.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(screenshots / f"{name}.png"))
 
-    def axe(self) -> list[dict]:
-        return axe_violations(self.page)
+        def axe(self) -> list[dict]:
+            return axe_violations(self.page)
 
-    def small_targets(self) -> list[str]:
-        """Visible controls smaller than 48 x 48 CSS px (a checkbox counts as its label)."""
-        return self.page.evaluate("""() => {
+        def small_targets(self) -> list[str]:
+            """Visible controls smaller than 48 x 48 CSS px (a checkbox counts as its label)."""
+            return self.page.evaluate("""() => {
             const small = [];
             for (const el of document.querySelectorAll('a, button, input, select, textarea, [role=button]')) {
                 const target = (el.type === 'checkbox' || el.type === 'radio') && el.closest('label') ? el.closest('label') : el;
@@ -109,33 +104,39 @@ class Screen:
             return small;
         }""")
 
-    def check_screen(self, name: str, lang: str = "fa") -> None:
-        """What every visitor screen must be: Persian RTL (unless English was chosen),
+        def check_screen(self, name: str, lang: str = "fa") -> None:
+            """What every visitor screen must be: Persian RTL (unless English was chosen),
         accessible, big targets; then a screenshot."""
-        html = self.page.locator("html")
-        expected = ("en", "ltr") if lang == "en" else ("fa", "rtl")
-        assert (html.get_attribute("lang"), html.get_attribute("dir")) == expected, name
-        assert self.page.evaluate("document.fonts.check('20px Vazirmatn')"), name
-        violations = self.axe()
-        assert violations == [], f"{name}: {violations}"
-        assert self.small_targets() == [], name
-        self.shot(name)
+            html = self.page.locator("html")
+            expected = ("en", "ltr") if lang == "en" else ("fa", "rtl")
+            assert (html.get_attribute("lang"), html.get_attribute("dir")) == expected, name
+            assert self.page.evaluate("document.fonts.check('20px Vazirmatn')"), name
+            violations = self.axe()
+            assert violations == [], f"{name}: {violations}"
+            assert self.small_targets() == [], name
+            self.shot(name)
 
-    def assert_all_local(self) -> None:
-        foreign = [u for u in self.requests
-                   if not (u.startswith(self.base) or u.startswith(("data:", "blob:")))]
-        assert foreign == [], foreign
+        def assert_all_local(self) -> None:
+            foreign = [u for u in self.requests
+                       if not (u.startswith(self.base) or u.startswith(("data:", "blob:")))]
+            assert foreign == [], foreign
+
+    return Screen
 
 
-def new_screen(browser, live) -> Screen:
-    context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True,
-                                  locale="fa-IR", timezone_id="Asia/Tehran")
-    context.grant_permissions(["microphone"], origin=live.url)
-    return Screen(context.new_page(), live.url)
+@pytest.fixture(scope="session")
+def new_screen(Screen):
+    def new_screen(browser, live):
+        context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True,
+                                      locale="fa-IR", timezone_id="Asia/Tehran")
+        context.grant_permissions(["microphone"], origin=live.url)
+        return Screen(context.new_page(), live.url)
+
+    return new_screen
 
 
 @pytest.fixture
-def screen(browser, kiosk):
+def screen(browser, kiosk, new_screen):
     current = new_screen(browser, kiosk)
     yield current
     current.assert_all_local()
@@ -143,14 +144,14 @@ def screen(browser, kiosk):
 
 
 @pytest.fixture
-def quick_screen(browser, quick_kiosk):
+def quick_screen(browser, quick_kiosk, new_screen):
     current = new_screen(browser, quick_kiosk)
     yield current
     current.assert_all_local()
     current.page.context.close()
 
 
-def shown_code(screen: Screen) -> str:
+def shown_code(screen) -> str:
     """The tracking code as a visitor reads it off the screen (Persian digits, grouped)."""
     text = screen.page.locator(".receipt .tracking-code").inner_text()
     return normalize_tracking_code(text.translate(PERSIAN_TO_ASCII))
@@ -159,7 +160,7 @@ def shown_code(screen: Screen) -> str:
 # -- visitor journeys -----------------------------------------------------------------------
 
 
-def test_survey_is_completed_by_taps_in_under_30_seconds(screen, kiosk):
+def test_survey_is_completed_by_taps_in_under_30_seconds(screen, kiosk, open_ledger):
     screen.go("/")
     screen.check_screen("01-home")
     started = time.monotonic()
@@ -192,7 +193,7 @@ def test_survey_is_completed_by_taps_in_under_30_seconds(screen, kiosk):
     assert responses[-1].body["source"] == "kiosk"
 
 
-def test_complaint_typed_on_the_on_screen_keyboard_then_followed_up(screen, kiosk):
+def test_complaint_typed_on_the_on_screen_keyboard_then_followed_up(screen, kiosk, open_ledger, screenshots):
     screen.go("/")
     screen.tap(".tile-case")
     screen.page.wait_for_url("**/case")
@@ -224,7 +225,7 @@ def test_complaint_typed_on_the_on_screen_keyboard_then_followed_up(screen, kios
         assert len(receipt_pdf) == 1
         width, height = receipt_pdf[0].get_size()
         assert abs(width - 80 / 25.4 * 72) < 1  # the 80 mm thermal roll
-        receipt_pdf[0].render(scale=3).to_pil().save(SCREENSHOTS / "09-receipt-print-80mm.png")
+        receipt_pdf[0].render(scale=3).to_pil().save(screenshots / "09-receipt-print-80mm.png")
     finally:
         receipt_pdf.close()
     with open_ledger(kiosk.home) as ledger:
@@ -258,7 +259,7 @@ def test_wrong_tracking_code_gets_a_plain_message(screen):
     screen.check_screen("12-follow-up-wrong-code")
 
 
-def test_voice_message_recorded_with_the_fake_microphone(screen, kiosk):
+def test_voice_message_recorded_with_the_fake_microphone(screen, kiosk, open_ledger):
     screen.go("/voice")
     screen.check_screen("13-voice")
     screen.tap("#voice-record")
@@ -282,7 +283,7 @@ def test_voice_message_recorded_with_the_fake_microphone(screen, kiosk):
     assert attachment.body["media_type"].startswith("audio/") and len(recording) > 1000
 
 
-def test_misconduct_report_is_anonymous_by_default(screen, kiosk, central):
+def test_misconduct_report_is_anonymous_by_default(screen, kiosk, central, office_code, open_ledger):
     screen.go("/")
     screen.tap(".tile-report")
     screen.page.wait_for_url("**/report")
@@ -295,7 +296,7 @@ def test_misconduct_report_is_anonymous_by_default(screen, kiosk, central):
     screen.tap("button.submit")
     screen.page.wait_for_url("**/receipt")
     with open_ledger(kiosk.home) as ledger:
-        case = find_case(ledger, shown_code(screen), OFFICE)
+        case = find_case(ledger, shown_code(screen), office_code)
     opened = central.keys.open_body(case.body)  # sealed at the kiosk: only the centre opens it
     assert "text" not in case.body and opened["anonymous"] and opened["route"] == "oversight"
 
@@ -385,12 +386,17 @@ def test_touching_during_the_countdown_keeps_the_form(quick_screen):
     assert screen.page.locator("#text").input_value() == "ادامه"
 
 
-def survey_responses(home) -> list:
-    with open_ledger(home) as ledger:
-        return list(ledger.records("survey_response"))
+@pytest.fixture(scope="session")
+def survey_responses(open_ledger):
+    def survey_responses(home) -> list:
+        with open_ledger(home) as ledger:
+            return list(ledger.records("survey_response"))
+
+    return survey_responses
 
 
-def test_a_visitor_who_walks_away_mid_survey_leaves_an_incomplete_response(quick_screen, quick_kiosk):
+def test_a_visitor_who_walks_away_mid_survey_leaves_an_incomplete_response(quick_screen, quick_kiosk,
+                                                                           survey_responses):
     """Issue 10/11: the visitor's answers are kept, and nothing of theirs reaches the next one."""
     screen = quick_screen
     before = len(survey_responses(quick_kiosk.home))
@@ -428,7 +434,7 @@ def test_a_visitor_who_walks_away_mid_survey_leaves_an_incomplete_response(quick
     assert screen.page.locator("input[name=type]:checked").count() == 0
 
 
-def test_finishing_the_survey_with_no_answer_stores_nothing(quick_screen, quick_kiosk):
+def test_finishing_the_survey_with_no_answer_stores_nothing(quick_screen, quick_kiosk, survey_responses):
     screen = quick_screen
     before = len(survey_responses(quick_kiosk.home))
     screen.go("/")
@@ -444,7 +450,7 @@ def test_finishing_the_survey_with_no_answer_stores_nothing(quick_screen, quick_
 # -- staff pages ----------------------------------------------------------------------------
 
 
-def test_xss_in_a_complaint_is_shown_as_text_on_the_staff_pages(screen):
+def test_xss_in_a_complaint_is_shown_as_text_on_the_staff_pages(screen, manager_account):
     payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     screen.go("/case")
     screen.tap('label.type-choice:has(input[value="criticism"])')
@@ -454,8 +460,8 @@ def test_xss_in_a_complaint_is_shown_as_text_on_the_staff_pages(screen):
     screen.go("/reset")
     screen.go("/staff/login")
     screen.shot("23-staff-login")
-    screen.page.fill("#name", MANAGER[0])
-    screen.page.fill("#password", MANAGER[1])
+    screen.page.fill("#name", manager_account[0])
+    screen.page.fill("#password", manager_account[1])
     screen.page.click("button[type=submit]")
     screen.page.wait_for_url("**/staff/")
     screen.shot("24-staff-dashboard")
@@ -468,8 +474,9 @@ def test_xss_in_a_complaint_is_shown_as_text_on_the_staff_pages(screen):
     screen.shot("26-staff-print")
 
 
-def test_scan_upload_and_one_tap_review_in_the_browser(browser, tmp_path, printed_sheets):
-    from tests.scanner_fixtures import fill, save
+def test_scan_upload_and_one_tap_review_in_the_browser(browser, tmp_path, printed_sheets, add_staff,
+                                                       new_screen, open_ledger, operator_account,
+                                                       start_live, fill, save):
     home = printed_sheets.copy_home(tmp_path / "home")
     add_staff(home)
     live, stop = start_live(home)
@@ -477,8 +484,8 @@ def test_scan_upload_and_one_tap_review_in_the_browser(browser, tmp_path, printe
     try:
         page = current.page
         current.go("/staff/login")
-        page.fill("#name", OPERATOR[0])
-        page.fill("#password", OPERATOR[1])
+        page.fill("#name", operator_account[0])
+        page.fill("#password", operator_account[1])
         with page.expect_navigation():
             page.click("button[type=submit]")
         current.go("/staff/scan")
@@ -496,7 +503,7 @@ def test_scan_upload_and_one_tap_review_in_the_browser(browser, tmp_path, printe
             page.keyboard.press("4")  # one key: option 4 of the first item
         with open_ledger(home) as ledger:
             (decision,) = ledger.records("review_decision")
-        assert decision.body["value"] == 4 and decision.body["by"] == OPERATOR[0]
+        assert decision.body["value"] == 4 and decision.body["by"] == operator_account[0]
         current.assert_all_local()
     finally:
         current.page.context.close()

@@ -11,8 +11,6 @@ from kiosk.cases import (case_timeline, check_case_form, file_case, find_case,
 from forms.tracking_codes import is_valid_tracking_code
 from sync import Ledger
 
-from tests.kiosk_fixtures import VALID_MOBILE, VALID_NATIONAL_ID
-
 SERVICES = {"smart_id_card", "other"}
 OFFICE = "LOR-01"
 
@@ -23,14 +21,14 @@ def ledger(tmp_path):
         yield opened
 
 
-def test_input_is_normalised_arabic_letters_and_digits():
+def test_input_is_normalised_arabic_letters_and_digits(valid_mobile, valid_national_id):
     draft, errors = check_case_form(
         {"text": "كيفيت  خدمات  ٣ روز", "service": "smart_id_card",
          "national_id": "۰۴۹۹۳۷۰۸۹۹", "mobile": "٠٩١٢٣٤٥٦٧٨٩"}, "complaint", SERVICES)
     assert errors == []
     assert draft.text == "کیفیت خدمات 3 روز"
-    assert draft.national_id == VALID_NATIONAL_ID
-    assert draft.mobile == VALID_MOBILE
+    assert draft.national_id == valid_national_id
+    assert draft.mobile == valid_mobile
 
 
 def test_a_wrong_national_id_check_digit_is_named():
@@ -46,9 +44,9 @@ def test_every_problem_is_reported_at_once():
     assert {e.field for e in errors} == {"type", "service", "text", "mobile"}
 
 
-def test_anonymous_cases_drop_identity_before_anything_is_stored():
+def test_anonymous_cases_drop_identity_before_anything_is_stored(valid_mobile):
     draft, errors = check_case_form(
-        {"text": "x", "anonymous": "1", "name": "Ali", "national_id": "bad", "mobile": VALID_MOBILE},
+        {"text": "x", "anonymous": "1", "name": "Ali", "national_id": "bad", "mobile": valid_mobile},
         "complaint", SERVICES)
     assert errors == []
     assert (draft.name, draft.national_id, draft.mobile) == ("", "", "")
@@ -62,9 +60,9 @@ def test_misconduct_reports_are_anonymous_unless_unticked():
     assert not draft.anonymous and draft.name == "Ali"
 
 
-def test_filed_case_has_the_documented_body(ledger):
+def test_filed_case_has_the_documented_body(ledger, valid_mobile):
     draft, _ = check_case_form({"text": "متن", "service": "smart_id_card", "name": "علی",
-                                "mobile": VALID_MOBILE}, "complaint", SERVICES)
+                                "mobile": valid_mobile}, "complaint", SERVICES)
     record = file_case(ledger, draft, office=OFFICE)
     body = record.body
     assert record.kind == "case" and record.office == OFFICE
@@ -72,7 +70,7 @@ def test_filed_case_has_the_documented_body(ledger):
     assert body == {"tracking_code": body["tracking_code"], "type": "complaint",
                     "service": "smart_id_card", "text": "متن", "anonymous": False,
                     "channel": "kiosk", "route": "office", "attachments": [],
-                    "name": "علی", "mobile": VALID_MOBILE}
+                    "name": "علی", "mobile": valid_mobile}
     assert find_case(ledger, body["tracking_code"]).uuid == record.uuid
 
 
@@ -112,8 +110,8 @@ def test_unknown_code_has_an_empty_timeline(ledger):
     assert case_timeline(ledger, "123456789012") == []
 
 
-def test_follow_up_needs_the_mobiles_last_four_digits_only_when_one_was_given(ledger):
-    with_mobile, _ = check_case_form({"text": "x", "mobile": VALID_MOBILE}, "request", SERVICES)
+def test_follow_up_needs_the_mobiles_last_four_digits_only_when_one_was_given(ledger, valid_mobile):
+    with_mobile, _ = check_case_form({"text": "x", "mobile": valid_mobile}, "request", SERVICES)
     without, _ = check_case_form({"text": "x"}, "request", SERVICES)
     a = file_case(ledger, with_mobile, office=OFFICE)
     b = file_case(ledger, without, office=OFFICE)

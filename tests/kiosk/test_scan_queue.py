@@ -18,10 +18,6 @@ import pytest
 from kiosk import create_app
 from kiosk.scan_queue import ScanQueue
 from kiosk.server import start_in_thread
-from tests.scanner_fixtures import FILLED_ANSWERS, fill, printed_sheets, save, save_pdf  # noqa: F401
-
-from tests.kiosk_fixtures import (  # noqa: F401 - kiosk_home is a fixture
-    OPERATOR, add_staff, csrf_token, kiosk_home, make_config, open_ledger, staff_login)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
@@ -49,16 +45,24 @@ def use_queue(app, worker=gated_worker) -> ScanQueue:
     return state._scans
 
 
-def signed_in(app):
-    client = app.test_client()
-    assert staff_login(client, OPERATOR).status_code == 302
-    return client
+@pytest.fixture(scope="session")
+def signed_in(operator_account, staff_login):
+    def signed_in(app):
+        client = app.test_client()
+        assert staff_login(client, operator_account).status_code == 302
+        return client
+
+    return signed_in
 
 
-def post_files(client, *files: tuple[bytes, str]):
-    token = csrf_token(client.get("/staff/scan").get_data(as_text=True))
-    return client.post("/staff/scan", content_type="multipart/form-data",
-                       data={"csrf_token": token, "files": [(io.BytesIO(d), n) for d, n in files]})
+@pytest.fixture(scope="session")
+def post_files(csrf_token):
+    def post_files(client, *files: tuple[bytes, str]):
+        token = csrf_token(client.get("/staff/scan").get_data(as_text=True))
+        return client.post("/staff/scan", content_type="multipart/form-data",
+                           data={"csrf_token": token, "files": [(io.BytesIO(d), n) for d, n in files]})
+
+    return post_files
 
 
 def wait_for(predicate, timeout: float = 60.0) -> None:
@@ -69,12 +73,13 @@ def wait_for(predicate, timeout: float = 60.0) -> None:
 
 
 @pytest.fixture
-def staffed(kiosk_home: Path) -> Path:
+def staffed(kiosk_home: Path, add_staff) -> Path:
     add_staff(kiosk_home)
     return kiosk_home
 
 
-def test_visitor_pages_answer_while_an_upload_is_being_read(staffed: Path) -> None:
+def test_visitor_pages_answer_while_an_upload_is_being_read(staffed: Path, csrf_token, make_config,
+                                                            operator_account) -> None:
     """One server thread only: if the upload were read on a request thread, the home page
     would wait for it."""
     app = create_app(make_config(staffed))
@@ -84,7 +89,7 @@ def test_visitor_pages_answer_while_an_upload_is_being_read(staffed: Path) -> No
         jar = CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         page = opener.open(f"{server.url}/staff/login", timeout=10).read().decode()
-        form = f"name={OPERATOR[0]}&password={OPERATOR[1].replace(' ', '+')}&csrf_token={csrf_token(page)}"
+        form = f"name={operator_account[0]}&password={operator_account[1].replace(' ', '+')}&csrf_token={csrf_token(page)}"
         opener.open(f"{server.url}/staff/login?next=/staff/scan", data=form.encode(), timeout=10)
         token = csrf_token(opener.open(f"{server.url}/staff/scan", timeout=10).read().decode())
         boundary = "sedaboundary"
@@ -105,7 +110,8 @@ def test_visitor_pages_answer_while_an_upload_is_being_read(staffed: Path) -> No
     assert [j.state for j in scans.jobs()] == ["done"]
 
 
-def test_a_full_queue_refuses_in_persian_and_saves_nothing(staffed: Path) -> None:
+def test_a_full_queue_refuses_in_persian_and_saves_nothing(staffed: Path, make_config, post_files,
+                                                           signed_in) -> None:
     app = create_app(make_config(staffed, scan_queue_size=1))
     scans = use_queue(app)
     client = signed_in(app)
@@ -122,7 +128,7 @@ def test_a_full_queue_refuses_in_persian_and_saves_nothing(staffed: Path) -> Non
     assert sorted(j.files[0] for j in scans.jobs()) == ["one.png", "two.png"]
 
 
-def test_the_staff_page_shows_each_uploads_state(staffed: Path) -> None:
+def test_the_staff_page_shows_each_uploads_state(staffed: Path, make_config, post_files, signed_in) -> None:
     app = create_app(make_config(staffed))
     scans = use_queue(app)
     client = signed_in(app)
@@ -142,7 +148,7 @@ def test_the_staff_page_shows_each_uploads_state(staffed: Path) -> None:
 
 
 def test_an_upload_over_the_page_budget_is_refused_whole(staffed: Path, printed_sheets,
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path, add_staff, make_config, open_ledger, post_files, save_pdf, signed_in) -> None:
     home = printed_sheets.copy_home(tmp_path / "home")
     add_staff(home)
     app = create_app(make_config(home, scan_max_pages=2))
@@ -158,7 +164,8 @@ def test_an_upload_over_the_page_budget_is_refused_whole(staffed: Path, printed_
         assert list(ledger.records("survey_response")) == []
 
 
-def test_an_upload_over_the_time_budget_is_stopped_and_says_what_was_read(staffed: Path) -> None:
+def test_an_upload_over_the_time_budget_is_stopped_and_says_what_was_read(staffed: Path, make_config,
+                                                                          post_files, signed_in) -> None:
     app = create_app(make_config(staffed, scan_max_seconds=3))
     scans = use_queue(app)
     client = signed_in(app)
@@ -173,12 +180,14 @@ def test_an_upload_over_the_time_budget_is_stopped_and_says_what_was_read(staffe
         staffed / "kiosk" / "scans" / job.id / "job.json"]  # the files are not left behind
 
 
-def test_the_real_scanner_reads_an_upload_in_the_background(printed_sheets, tmp_path: Path) -> None:
+def test_the_real_scanner_reads_an_upload_in_the_background(printed_sheets, tmp_path: Path, add_staff,
+                                                            fill, filled_answers, make_config,
+                                                            open_ledger, post_files, save, signed_in) -> None:
     home = printed_sheets.copy_home(tmp_path / "home")
     add_staff(home)
     app = create_app(make_config(home))
     client = signed_in(app)
-    image = save(fill(printed_sheets.page(0), FILLED_ANSWERS), tmp_path / "filled.png")
+    image = save(fill(printed_sheets.page(0), filled_answers), tmp_path / "filled.png")
     assert post_files(client, (image.read_bytes(), "filled.png")).status_code == 303
     assert app.extensions["seda_kiosk"].scans.wait_idle(120)
     [job] = app.extensions["seda_kiosk"].scans.jobs()

@@ -16,16 +16,13 @@ from kiosk import create_app
 from kiosk.accounts import SESSION_ABSOLUTE_SECONDS, SESSION_IDLE_SECONDS, AccountStore
 from kiosk.app import STAFF_LOGIN_KIOSK_FREE_TRIES
 
-from tests.kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixtures
-    MANAGER, OPERATOR, add_staff, app, client, csrf_token, kiosk_home, make_config, staff_login)
-
 COOKIE = "seda_kiosk"
 
 
 @pytest.fixture
-def manager(kiosk_home, client):
+def manager(kiosk_home, client, add_staff, manager_account, staff_login):
     add_staff(kiosk_home)
-    assert staff_login(client, MANAGER).status_code == 302
+    assert staff_login(client, manager_account).status_code == 302
     return client
 
 
@@ -49,16 +46,16 @@ def test_a_copied_cookie_works_only_while_the_session_lives(app, manager) -> Non
     assert replay(app, captured(manager)).status_code == 200
 
 
-def test_a_copied_cookie_stops_working_after_sign_out(app, manager) -> None:
+def test_a_copied_cookie_stops_working_after_sign_out(app, manager, csrf_token) -> None:
     cookie = captured(manager)
     manager.post("/staff/logout", data={"csrf_token": csrf_token(manager.get("/staff/").get_data(as_text=True))})
     assert replay(app, cookie).status_code == 302
 
 
 def test_a_copied_cookie_stops_working_after_a_password_change(app, manager, kiosk_home,
-                                                               monkeypatch) -> None:
+                                                               monkeypatch, manager_account) -> None:
     cookie = captured(manager)
-    result = cli(kiosk_home, monkeypatch, "password", MANAGER[0], "--password-stdin",
+    result = cli(kiosk_home, monkeypatch, "password", manager_account[0], "--password-stdin",
                  stdin="a brand new password\n")
     assert result.exit_code == 0, result.output
     assert replay(app, cookie).status_code == 302
@@ -66,17 +63,17 @@ def test_a_copied_cookie_stops_working_after_a_password_change(app, manager, kio
 
 
 def test_seda_kiosk_user_disable_ends_the_session_and_blocks_sign_in(app, manager, kiosk_home,
-                                                                    monkeypatch) -> None:
+                                                                    monkeypatch, manager_account, staff_login) -> None:
     cookie = captured(manager)
-    assert cli(kiosk_home, monkeypatch, "disable", MANAGER[0]).exit_code == 0
+    assert cli(kiosk_home, monkeypatch, "disable", manager_account[0]).exit_code == 0
     assert replay(app, cookie).status_code == 302
-    assert staff_login(app.test_client(), MANAGER).status_code == 401
+    assert staff_login(app.test_client(), manager_account).status_code == 401
     assert "disabled" in cli(kiosk_home, monkeypatch, "list").output
-    assert cli(kiosk_home, monkeypatch, "enable", MANAGER[0]).exit_code == 0
-    assert staff_login(app.test_client(), MANAGER).status_code == 302
+    assert cli(kiosk_home, monkeypatch, "enable", manager_account[0]).exit_code == 0
+    assert staff_login(app.test_client(), manager_account).status_code == 302
 
 
-def test_disabling_an_unknown_account_is_an_error(kiosk_home, monkeypatch) -> None:
+def test_disabling_an_unknown_account_is_an_error(kiosk_home, monkeypatch, add_staff) -> None:
     add_staff(kiosk_home)
     result = cli(kiosk_home, monkeypatch, "disable", "nobody")
     assert result.exit_code != 0 and "no account named" in result.output
@@ -116,16 +113,17 @@ def test_only_the_tokens_hash_is_stored(manager, kiosk_home) -> None:
     assert token != digest and token not in (kiosk_home / "kiosk" / "accounts.sqlite3").read_bytes().decode("latin-1")
 
 
-def test_cookies_are_secure_behind_tls_with_seda_kiosk_https(kiosk_home, monkeypatch) -> None:
+def test_cookies_are_secure_behind_tls_with_seda_kiosk_https(kiosk_home, monkeypatch, add_staff,
+                                                             make_config, manager_account, staff_login) -> None:
     monkeypatch.setenv("SEDA_KIOSK_HTTPS", "1")
     add_staff(kiosk_home)
     client = create_app(make_config(kiosk_home)).test_client()
-    answer = staff_login(client, MANAGER)
+    answer = staff_login(client, manager_account)
     cookie = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith(COOKIE + "="))
     assert "; Secure" in cookie and "HttpOnly" in cookie
 
 
-def test_cookies_are_secure_over_https_and_not_over_plain_http(kiosk_home, monkeypatch) -> None:
+def test_cookies_are_secure_over_https_and_not_over_plain_http(kiosk_home, monkeypatch, make_config) -> None:
     monkeypatch.delenv("SEDA_KIOSK_HTTPS", raising=False)
     app = create_app(make_config(kiosk_home))
     assert "Secure" not in app.test_client().get("/").headers["Set-Cookie"]
@@ -136,23 +134,26 @@ def test_cookies_are_secure_over_https_and_not_over_plain_http(kiosk_home, monke
 # -- item 11: the kiosk-wide limit ------------------------------------------------------------
 
 
-def test_wrong_passwords_on_many_names_slow_the_whole_kiosk_down(kiosk_home, client) -> None:
+def test_wrong_passwords_on_many_names_slow_the_whole_kiosk_down(kiosk_home, client, add_staff,
+                                                                 manager_account, staff_login) -> None:
     add_staff(kiosk_home)
     codes = [staff_login(client, (f"name{i}", "wrong password")).status_code
              for i in range(STAFF_LOGIN_KIOSK_FREE_TRIES)]
     assert codes == [401] * STAFF_LOGIN_KIOSK_FREE_TRIES
-    refused = staff_login(client, MANAGER)
+    refused = staff_login(client, manager_account)
     assert refused.status_code == 429
     assert "ثانیه" in refused.get_data(as_text=True)
 
 
-def test_good_sign_ins_do_not_use_up_the_kiosk_wide_allowance(kiosk_home, app) -> None:
+def test_good_sign_ins_do_not_use_up_the_kiosk_wide_allowance(kiosk_home, app, add_staff,
+                                                              operator_account, staff_login) -> None:
     add_staff(kiosk_home)
     for _ in range(STAFF_LOGIN_KIOSK_FREE_TRIES + 5):
-        assert staff_login(app.test_client(), OPERATOR).status_code == 302
+        assert staff_login(app.test_client(), operator_account).status_code == 302
 
 
-def test_parallel_wrong_passwords_for_one_name_get_no_extra_tries(kiosk_home, app) -> None:
+def test_parallel_wrong_passwords_for_one_name_get_no_extra_tries(kiosk_home, app, add_staff,
+                                                                  csrf_token, manager_account) -> None:
     add_staff(kiosk_home)
     clients = [app.test_client() for _ in range(12)]
     tokens = [csrf_token(c.get("/staff/login").get_data(as_text=True)) for c in clients]
@@ -161,7 +162,7 @@ def test_parallel_wrong_passwords_for_one_name_get_no_extra_tries(kiosk_home, ap
 
     def attempt(client, token) -> None:
         barrier.wait()
-        codes.append(client.post("/staff/login", data={"name": MANAGER[0], "password": "wrong one!",
+        codes.append(client.post("/staff/login", data={"name": manager_account[0], "password": "wrong one!",
                                                        "csrf_token": token}).status_code)
 
     threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens)]

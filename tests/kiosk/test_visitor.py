@@ -9,10 +9,6 @@ from forms import builtin_catalog
 from kiosk import create_app
 from forms.tracking_codes import is_valid_tracking_code
 
-from tests.seal_fixtures import central_install  # noqa: F401 - a fixture
-from tests.kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixtures
-    VALID_MOBILE, WEBM_RECORDING, app, client, kiosk_home, make_config, open_ledger, visit_token)
-
 VISITOR_PAGES = ["/", "/survey/1", "/survey/7", "/survey/10", "/case", "/report", "/voice",
                  "/follow-up", "/contact", "/services", "/services/smart_id_card"]
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
@@ -24,11 +20,15 @@ def page(client, path="/"):
     return response.get_data(as_text=True)
 
 
-def file_complaint(client, **fields):
-    html = page(client, "/case")
-    data = {"visit": visit_token(html), "type": "complaint", "service": "smart_id_card",
-            "text": "صف طولانی بود", **fields}
-    return client.post("/case", data=data)
+@pytest.fixture(scope="session")
+def file_complaint(visit_token):
+    def file_complaint(client, **fields):
+        html = page(client, "/case")
+        data = {"visit": visit_token(html), "type": "complaint", "service": "smart_id_card",
+                "text": "صف طولانی بود", **fields}
+        return client.post("/case", data=data)
+
+    return file_complaint
 
 
 def receipt_code(client) -> str:
@@ -100,11 +100,13 @@ def test_home_screen_quotes_article_9(client):
 
 
 # -- survey ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def answer(visit_token):
+    def answer(client, number, **data):
+        html = page(client, f"/survey/{number}")
+        return client.post(f"/survey/{number}", data={"visit": visit_token(html), **data})
 
-
-def answer(client, number, **data):
-    html = page(client, f"/survey/{number}")
-    return client.post(f"/survey/{number}", data={"visit": visit_token(html), **data})
+    return answer
 
 
 def test_survey_is_the_forms_definition_one_question_per_screen(client):
@@ -120,7 +122,7 @@ def test_scale_questions_show_faces(client):
     assert html.count('class="face"') == 5
 
 
-def test_completed_survey_is_in_the_ledger_before_the_thanks(client, kiosk_home):
+def test_completed_survey_is_in_the_ledger_before_the_thanks(client, kiosk_home, answer, open_ledger):
     assert answer(client, 1, answer="smart_id_card").headers["Location"] == "/survey/2"
     answer(client, 2, answer="4")
     answer(client, 3, answer="partly")
@@ -141,7 +143,8 @@ def test_completed_survey_is_in_the_ledger_before_the_thanks(client, kiosk_home)
     assert "سپاسگزاریم" in page(client, "/survey/thanks")
 
 
-def test_one_survey_response_per_visit_and_the_visit_ends_with_it(client, kiosk_home):
+def test_one_survey_response_per_visit_and_the_visit_ends_with_it(client, kiosk_home, answer,
+                                                                  open_ledger, visit_token):
     answer(client, 2, answer="5")
     token_page = page(client, "/survey/3")
     token = visit_token(token_page)
@@ -166,7 +169,7 @@ def test_the_stored_response_uuid_makes_a_retry_harmless(app, kiosk_home):
     assert first.seq == again.seq
 
 
-def test_a_new_visit_can_answer_again(client, kiosk_home):
+def test_a_new_visit_can_answer_again(client, kiosk_home, answer, open_ledger):
     answer(client, 2, answer="5")
     answer(client, 10, action="finish")
     client.get("/reset")
@@ -176,18 +179,18 @@ def test_a_new_visit_can_answer_again(client, kiosk_home):
         assert ledger.count("survey_response") == 2
 
 
-def test_back_and_skip_move_between_questions(client):
+def test_back_and_skip_move_between_questions(client, answer):
     assert answer(client, 3, action="back").headers["Location"] == "/survey/2"
     assert answer(client, 3, action="skip").headers["Location"] == "/survey/4"
 
 
-def test_a_wrong_mobile_in_the_survey_is_explained(client):
+def test_a_wrong_mobile_in_the_survey_is_explained(client, answer):
     response = answer(client, 8, answer="12345")
     assert response.status_code == 200
     assert "شماره موبایل معتبر نیست" in response.get_data(as_text=True)
 
 
-def test_an_option_not_in_the_form_is_refused(client):
+def test_an_option_not_in_the_form_is_refused(client, answer):
     response = answer(client, 2, answer="7")
     assert "این گزینه در فهرست نیست" in response.get_data(as_text=True)
 
@@ -203,7 +206,8 @@ def test_survey_questions_have_read_aloud_audio(client):
 # -- cases ----------------------------------------------------------------------------------
 
 
-def test_complaint_is_stored_before_the_tracking_code_is_shown(client, kiosk_home):
+def test_complaint_is_stored_before_the_tracking_code_is_shown(client, kiosk_home, file_complaint,
+                                                               open_ledger, valid_mobile):
     response = file_complaint(client, name="علي", mobile="۰۹۱۲۳۴۵۶۷۸۹")
     assert response.status_code == 302 and response.headers["Location"] == "/receipt"
     with open_ledger(kiosk_home) as ledger:
@@ -211,14 +215,15 @@ def test_complaint_is_stored_before_the_tracking_code_is_shown(client, kiosk_hom
     code = receipt_code(client)
     assert case.body["tracking_code"] == code and is_valid_tracking_code(code)
     assert case.body["name"] == "علی"  # Arabic yeh normalised
-    assert case.body["mobile"] == VALID_MOBILE
+    assert case.body["mobile"] == valid_mobile
     html = page(client, "/receipt")
     shown = code.translate(str.maketrans("0123456789", PERSIAN_DIGITS))
     assert f"{shown[:4]} {shown[4:8]} {shown[8:]}" in html  # Persian digits, in groups
     assert "<svg" in html  # the receipt's QR code
 
 
-def test_a_wrong_national_id_check_digit_says_so_and_files_nothing(client, kiosk_home):
+def test_a_wrong_national_id_check_digit_says_so_and_files_nothing(client, kiosk_home, file_complaint,
+                                                                   open_ledger):
     response = file_complaint(client, national_id="0499370898")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -228,12 +233,12 @@ def test_a_wrong_national_id_check_digit_says_so_and_files_nothing(client, kiosk
         assert ledger.count("case") == 0
 
 
-def test_the_type_must_be_chosen(client):
+def test_the_type_must_be_chosen(client, file_complaint):
     response = file_complaint(client, type="")
     assert "نوع درخواست را انتخاب کنید" in response.get_data(as_text=True)
 
 
-def test_a_form_from_an_ended_visit_is_refused(client, kiosk_home):
+def test_a_form_from_an_ended_visit_is_refused(client, kiosk_home, open_ledger, visit_token):
     html = page(client, "/case")
     old_token = visit_token(html)
     client.get("/reset")
@@ -244,20 +249,20 @@ def test_a_form_from_an_ended_visit_is_refused(client, kiosk_home):
     assert "مراجعه قبلی به پایان رسیده" in page(client, "/")
 
 
-def test_the_receipt_is_gone_after_the_visit_ends(client):
+def test_the_receipt_is_gone_after_the_visit_ends(client, file_complaint):
     file_complaint(client)
     assert client.get("/receipt").status_code == 200
     client.get("/reset")
     assert client.get("/receipt").headers["Location"] == "/"
 
 
-def test_a_half_filled_form_is_not_shown_to_the_next_visit(client):
+def test_a_half_filled_form_is_not_shown_to_the_next_visit(client, file_complaint):
     file_complaint(client, national_id="1", text="راز نفر قبلی")
     client.get("/reset")
     assert "راز نفر قبلی" not in page(client, "/case")
 
 
-def test_too_many_cases_in_one_visit_are_refused_politely(kiosk_home):
+def test_too_many_cases_in_one_visit_are_refused_politely(kiosk_home, file_complaint, make_config):
     client = create_app(make_config(kiosk_home, max_cases_per_visit=2)).test_client()
     assert file_complaint(client).status_code == 302
     assert file_complaint(client).status_code == 302
@@ -266,7 +271,7 @@ def test_too_many_cases_in_one_visit_are_refused_politely(kiosk_home):
     assert "به اندازه کافی پیام ثبت شده" in response.get_data(as_text=True)
 
 
-def test_a_flooded_kiosk_asks_to_wait_and_keeps_the_text(kiosk_home):
+def test_a_flooded_kiosk_asks_to_wait_and_keeps_the_text(kiosk_home, file_complaint, make_config):
     client = create_app(make_config(kiosk_home, max_cases_per_minute=1)).test_client()
     assert file_complaint(client).status_code == 302
     client.get("/reset")
@@ -288,11 +293,12 @@ def test_misconduct_report_says_who_reads_it_and_what_is_kept(client, kiosk_home
     assert "هر فردی حق دارد در صورت مشاهده یا اطلاع از تخلفات اداری" in html
 
 
-def test_anonymous_report_stores_no_trace_of_the_device(client, kiosk_home, central_install):
+def test_anonymous_report_stores_no_trace_of_the_device(client, kiosk_home, central_install,
+                                                        open_ledger, valid_mobile, visit_token):
     central_install.set_up(kiosk_home)
     html = page(client, "/report")
     client.post("/report", data={"visit": visit_token(html), "anonymous": "1", "service": "other",
-                                 "text": "رشوه در باجه", "name": "Ali", "mobile": VALID_MOBILE},
+                                 "text": "رشوه در باجه", "name": "Ali", "mobile": valid_mobile},
                 headers={"User-Agent": "UniqueAgent/9.9"},
                 environ_base={"REMOTE_ADDR": "10.99.88.77"})
     with open_ledger(kiosk_home) as ledger:
@@ -303,39 +309,42 @@ def test_anonymous_report_stores_no_trace_of_the_device(client, kiosk_home, cent
     assert "kiosk_id" not in opened
     assert case.created_at.minute == 0 and case.created_at.second == 0
     raw = b"".join(p.read_bytes() for p in kiosk_home.rglob("*") if p.is_file())
-    for trace in (b"UniqueAgent", b"10.99.88.77", VALID_MOBILE.encode()):
+    for trace in (b"UniqueAgent", b"10.99.88.77", valid_mobile.encode()):
         assert trace not in raw
 
 
 # -- voice messages -------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def upload_voice(visit_token, webm_recording):
+    def upload_voice(client, data=None, mimetype="audio/webm"):
+        data = webm_recording.read_bytes() if data is None else data
+        import io
+        token = visit_token(page(client, "/voice"))
+        return client.post("/voice", data={"visit": token, "service": "other",
+                                           "audio": (io.BytesIO(data), "message.webm", mimetype)},
+                           headers={"Accept": "application/json", "X-Visit-Token": token})
+
+    return upload_voice
 
 
-def upload_voice(client, data=None, mimetype="audio/webm"):
-    data = WEBM_RECORDING.read_bytes() if data is None else data
-    import io
-    token = visit_token(page(client, "/voice"))
-    return client.post("/voice", data={"visit": token, "service": "other",
-                                       "audio": (io.BytesIO(data), "message.webm", mimetype)},
-                       headers={"Accept": "application/json", "X-Visit-Token": token})
-
-
-def test_voice_message_is_stored_as_an_attachment_with_a_tracking_code(client, kiosk_home):
+def test_voice_message_is_stored_as_an_attachment_with_a_tracking_code(client, kiosk_home, open_ledger,
+                                                                       upload_voice, webm_recording):
     response = upload_voice(client)
     assert response.get_json() == {"ok": True, "next": "/receipt"}
     with open_ledger(kiosk_home) as ledger:
         (case,) = ledger.records("case")
         assert case.body["type"] == "voice"
-        assert ledger.blob(case.body["attachments"][0]) == WEBM_RECORDING.read_bytes()
+        assert ledger.blob(case.body["attachments"][0]) == webm_recording.read_bytes()
     assert receipt_code(client) == case.body["tracking_code"]
 
 
-def test_voice_message_too_long_is_refused(kiosk_home):
+def test_voice_message_too_long_is_refused(kiosk_home, make_config, upload_voice):
     client = create_app(make_config(kiosk_home, voice_max_bytes=100)).test_client()
     response = upload_voice(client, data=b"x" * 101)
     assert response.status_code == 413 and response.get_json()["error"] == "voice_too_long"
 
 
-def test_voice_message_must_really_be_audio_whatever_its_label(client, kiosk_home):
+def test_voice_message_must_really_be_audio_whatever_its_label(client, kiosk_home, open_ledger, upload_voice):
     response = upload_voice(client, data=b"<html><script>alert(1)</script></html>")
     assert response.status_code == 415
     assert response.get_json()["message"] == "آنچه فرستاده شد صدای ضبط‌شده نیست و ثبت نشد. لطفاً دوباره ضبط کنید."
@@ -343,7 +352,7 @@ def test_voice_message_must_really_be_audio_whatever_its_label(client, kiosk_hom
         assert ledger.count("case") == 0 and ledger.count("attachment") == 0
 
 
-def test_voice_from_an_ended_visit_is_refused(client):
+def test_voice_from_an_ended_visit_is_refused(client, visit_token):
     import io
     token = visit_token(page(client, "/voice"))
     client.get("/reset")
@@ -353,15 +362,18 @@ def test_voice_from_an_ended_visit_is_refused(client):
 
 
 # -- follow-up ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def follow(visit_token):
+    def follow(client, code, last4=""):
+        token = visit_token(page(client, "/follow-up"))
+        return client.post("/follow-up", data={"visit": token, "code": code, "last4": last4})
+
+    return follow
 
 
-def follow(client, code, last4=""):
-    token = visit_token(page(client, "/follow-up"))
-    return client.post("/follow-up", data={"visit": token, "code": code, "last4": last4})
-
-
-def test_follow_up_shows_the_timeline_and_the_answer(client, kiosk_home):
-    file_complaint(client, mobile=VALID_MOBILE)
+def test_follow_up_shows_the_timeline_and_the_answer(client, kiosk_home, file_complaint, follow,
+                                                     open_ledger, valid_mobile):
+    file_complaint(client, mobile=valid_mobile)
     code = receipt_code(client)
     with open_ledger(kiosk_home) as ledger:
         ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "answered",
@@ -377,22 +389,22 @@ def test_follow_up_shows_the_timeline_and_the_answer(client, kiosk_home):
     assert "۱۴۰۵/۰۹/۱۰" in html  # 2026-12-01 in the Jalali calendar, Persian digits
 
 
-def test_follow_up_with_wrong_last_four_looks_like_not_found(client):
-    file_complaint(client, mobile=VALID_MOBILE)
+def test_follow_up_with_wrong_last_four_looks_like_not_found(client, file_complaint, follow, valid_mobile):
+    file_complaint(client, mobile=valid_mobile)
     code = receipt_code(client)
     response = follow(client, code, "0000")
     assert response.status_code == 404
     assert "موردی با این مشخصات پیدا نشد" in response.get_data(as_text=True)
 
 
-def test_a_mistyped_code_is_explained_and_not_counted(client):
+def test_a_mistyped_code_is_explained_and_not_counted(client, follow):
     for _ in range(6):
         response = follow(client, "123456789012")  # check digit wrong
         assert response.status_code == 400
         assert "رقم کنترل" in response.get_data(as_text=True)
 
 
-def test_repeated_wrong_codes_are_slowed_down(client):
+def test_repeated_wrong_codes_are_slowed_down(client, follow):
     from forms.tracking_codes import new_tracking_code
     statuses = [follow(client, new_tracking_code()).status_code for _ in range(5)]
     assert statuses[:3] == [404, 404, 404]
@@ -400,7 +412,7 @@ def test_repeated_wrong_codes_are_slowed_down(client):
     assert "صبر کنید" in follow(client, new_tracking_code()).get_data(as_text=True)
 
 
-def test_wrong_codes_in_earlier_visits_do_not_lock_out_the_next_visitor(client):
+def test_wrong_codes_in_earlier_visits_do_not_lock_out_the_next_visitor(client, follow):
     from forms.tracking_codes import new_tracking_code
     for _ in range(6):  # six visits, each using its three free tries: 18 wrong codes
         client.get("/reset")
@@ -409,7 +421,7 @@ def test_wrong_codes_in_earlier_visits_do_not_lock_out_the_next_visitor(client):
     assert follow(client, new_tracking_code()).status_code == 404  # tried, not refused
 
 
-def test_the_kiosk_wide_ceiling_spaces_out_wrong_codes_from_many_visits(kiosk_home):
+def test_the_kiosk_wide_ceiling_spaces_out_wrong_codes_from_many_visits(kiosk_home, follow, make_config):
     from forms.tracking_codes import new_tracking_code
     client = create_app(make_config(kiosk_home, follow_up_kiosk_wrong_per_hour=4)).test_client()
     for _ in range(4):

@@ -19,10 +19,6 @@ import pytest
 from forms import builtin_catalog
 from kiosk import create_app
 
-from tests.kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixtures
-    VALID_MOBILE, VALID_NATIONAL_ID, app, client, kiosk_home, make_config, open_ledger,
-    visit_token)
-
 FORM = builtin_catalog().get("satisfaction")
 NUMBER = {q.id: n for n, q in enumerate(FORM.questions, start=1)}
 ARTICLE_9 = {"workflow": "4", "matched_announcement": "partly", "staff_behaviour": "5"}
@@ -34,14 +30,18 @@ def page(client, path="/"):
     return response.get_data(as_text=True)
 
 
-def answer(client, question_id, value=None, action=None):
-    number = NUMBER[question_id]
-    data = {"visit": visit_token(page(client, f"/survey/{number}"))}
-    if value is not None:
-        data["answer"] = value
-    if action is not None:
-        data["action"] = action
-    return client.post(f"/survey/{number}", data=data)
+@pytest.fixture(scope="session")
+def answer(visit_token):
+    def answer(client, question_id, value=None, action=None):
+        number = NUMBER[question_id]
+        data = {"visit": visit_token(page(client, f"/survey/{number}"))}
+        if value is not None:
+            data["answer"] = value
+        if action is not None:
+            data["action"] = action
+        return client.post(f"/survey/{number}", data=data)
+
+    return answer
 
 
 def home_link(html: str) -> str:
@@ -56,37 +56,46 @@ def tap_home(client, from_path="/survey/2"):
     return client.get(home_link(page(client, from_path)))
 
 
-def responses(home):
-    with open_ledger(home) as ledger:
-        return list(ledger.records("survey_response"))
+@pytest.fixture(scope="session")
+def responses(open_ledger):
+    def responses(home):
+        with open_ledger(home) as ledger:
+            return list(ledger.records("survey_response"))
+
+    return responses
 
 
 def drafts_file(home):
     return home / "kiosk" / "survey_drafts.json"
 
 
-def refused_complaint(client):
-    """A complaint refused for a wrong national-ID check digit: text and identity stay drafted."""
-    html = page(client, "/case")
-    response = client.post("/case", data={
-        "visit": visit_token(html), "type": "complaint", "service": "smart_id_card",
-        "text": "راز نفر قبلی", "name": "مریم رضایی", "national_id": "0499370898",
-        "mobile": VALID_MOBILE})
-    assert "رقم کنترل کد ملی درست نیست" in response.get_data(as_text=True)
+@pytest.fixture(scope="session")
+def refused_complaint(valid_mobile, visit_token):
+    def refused_complaint(client):
+        """A complaint refused for a wrong national-ID check digit: text and identity stay drafted."""
+        html = page(client, "/case")
+        response = client.post("/case", data={
+            "visit": visit_token(html), "type": "complaint", "service": "smart_id_card",
+            "text": "راز نفر قبلی", "name": "مریم رضایی", "national_id": "0499370898",
+            "mobile": valid_mobile})
+        assert "رقم کنترل کد ملی درست نیست" in response.get_data(as_text=True)
+
+    return refused_complaint
 
 
 # -- the next visitor starts empty -------------------------------------------------------------
 
 
-def test_home_after_a_refused_complaint_leaves_nothing_for_the_next_visitor(client):
+def test_home_after_a_refused_complaint_leaves_nothing_for_the_next_visitor(client, refused_complaint,
+                                                                            valid_mobile):
     refused_complaint(client)
     tap_home(client, "/case")
     html = page(client, "/case")
-    for trace in ("راز نفر قبلی", "مریم رضایی", "0499370898", VALID_MOBILE):
+    for trace in ("راز نفر قبلی", "مریم رضایی", "0499370898", valid_mobile):
         assert trace not in html
 
 
-def test_home_after_a_refused_misconduct_report_leaves_nothing_for_the_next_visitor(client):
+def test_home_after_a_refused_misconduct_report_leaves_nothing_for_the_next_visitor(client, visit_token):
     html = page(client, "/report")
     client.post("/report", data={"visit": visit_token(html), "service": "other",
                                  "text": "رشوه در باجه ۳", "national_id": "0499370898"})
@@ -94,14 +103,14 @@ def test_home_after_a_refused_misconduct_report_leaves_nothing_for_the_next_visi
     assert "رشوه در باجه ۳" not in page(client, "/report")
 
 
-def test_home_mid_survey_leaves_no_answer_selected_for_the_next_visitor(client):
+def test_home_mid_survey_leaves_no_answer_selected_for_the_next_visitor(client, answer):
     answer(client, "workflow", "1")
     tap_home(client)
     choices = page(client, "/survey/2").split('class="choices')[1].split("</div>")[0]
     assert "selected" not in choices
 
 
-def test_home_forgets_a_follow_up_that_was_open(client, kiosk_home):
+def test_home_forgets_a_follow_up_that_was_open(client, kiosk_home, visit_token):
     html = page(client, "/case")
     client.post("/case", data={"visit": visit_token(html), "type": "request",
                                "service": "other", "text": "درخواست"})
@@ -123,7 +132,7 @@ def test_home_keeps_the_display_choices_of_the_same_person(client):
 # -- answers are kept however the visit ends ----------------------------------------------------
 
 
-def test_answers_are_kept_when_the_visitor_taps_home(client, kiosk_home):
+def test_answers_are_kept_when_the_visitor_taps_home(client, kiosk_home, answer, responses):
     answer(client, "service", "smart_id_card")
     answer(client, "workflow", "2")
     tap_home(client)
@@ -133,14 +142,15 @@ def test_answers_are_kept_when_the_visitor_taps_home(client, kiosk_home):
     assert record.body["complete"] is False
 
 
-def test_answers_are_kept_when_the_visitor_starts_again(client, kiosk_home):
+def test_answers_are_kept_when_the_visitor_starts_again(client, kiosk_home, answer, responses):
     answer(client, "staff_behaviour", "1")
     client.get("/reset")
     (record,) = responses(kiosk_home)
     assert record.body["answers"]["staff_behaviour"] == 1 and record.body["complete"] is False
 
 
-def test_answers_are_kept_when_the_server_expires_an_untouched_visit(app, client, kiosk_home):
+def test_answers_are_kept_when_the_server_expires_an_untouched_visit(app, client, kiosk_home, answer,
+                                                                     responses):
     state = app.extensions["seda_kiosk"]
     for question_id, value in ARTICLE_9.items():
         answer(client, question_id, value)
@@ -153,7 +163,7 @@ def test_answers_are_kept_when_the_server_expires_an_untouched_visit(app, client
     assert "selected" not in choices
 
 
-def test_an_expired_visit_found_by_its_cookie_is_stored_too(app, client, kiosk_home):
+def test_an_expired_visit_found_by_its_cookie_is_stored_too(app, client, kiosk_home, answer, responses):
     state = app.extensions["seda_kiosk"]
     answer(client, "workflow", "3")
     clock = state.visits._clock
@@ -163,7 +173,7 @@ def test_an_expired_visit_found_by_its_cookie_is_stored_too(app, client, kiosk_h
     assert record.body["answers"]["workflow"] == 3
 
 
-def test_a_visit_with_no_answer_stores_nothing_however_it_ends(app, client, kiosk_home):
+def test_a_visit_with_no_answer_stores_nothing_however_it_ends(app, client, kiosk_home, responses):
     page(client, "/survey/1")
     tap_home(client)
     page(client, "/survey/3")
@@ -174,7 +184,7 @@ def test_a_visit_with_no_answer_stores_nothing_however_it_ends(app, client, kios
     assert responses(kiosk_home) == []
 
 
-def test_finishing_is_stored_once_and_the_visit_ends_with_it(client, kiosk_home):
+def test_finishing_is_stored_once_and_the_visit_ends_with_it(client, kiosk_home, answer, responses):
     answer(client, "workflow", "5")
     answer(client, "matched_announcement", action="finish")
     client.get("/reset")
@@ -183,7 +193,7 @@ def test_finishing_is_stored_once_and_the_visit_ends_with_it(client, kiosk_home)
     assert record.body["answers"]["workflow"] == 5
 
 
-def test_two_visitors_are_never_stored_as_one_response(client, kiosk_home):
+def test_two_visitors_are_never_stored_as_one_response(client, kiosk_home, answer, responses):
     answer(client, "workflow", "1")
     answer(client, "comment", "نفر اول")
     tap_home(client)
@@ -195,7 +205,7 @@ def test_two_visitors_are_never_stored_as_one_response(client, kiosk_home):
     assert first.body["visit"] != second.body["visit"] and first.uuid != second.uuid
 
 
-def test_finish_on_a_choice_question_keeps_its_earlier_answer(client, kiosk_home):
+def test_finish_on_a_choice_question_keeps_its_earlier_answer(client, kiosk_home, answer, responses):
     answer(client, "workflow", "2")
     answer(client, "matched_announcement", "no")
     answer(client, "workflow", action="finish")  # back on question 2, tapped finish
@@ -203,7 +213,7 @@ def test_finish_on_a_choice_question_keeps_its_earlier_answer(client, kiosk_home
     assert record.body["answers"]["workflow"] == 2
 
 
-def test_the_response_is_dated_when_it_was_answered(app, client, kiosk_home):
+def test_the_response_is_dated_when_it_was_answered(app, client, kiosk_home, answer, responses):
     answer(client, "workflow", "4")
     answered = datetime.now(timezone.utc)
     state = app.extensions["seda_kiosk"]
@@ -215,7 +225,7 @@ def test_the_response_is_dated_when_it_was_answered(app, client, kiosk_home):
 # -- complete or incomplete ---------------------------------------------------------------------
 
 
-def test_a_submitted_survey_with_the_article_9_questions_is_complete(client, kiosk_home):
+def test_a_submitted_survey_with_the_article_9_questions_is_complete(client, kiosk_home, answer, responses):
     for question_id, value in ARTICLE_9.items():
         answer(client, question_id, value)
     answer(client, "waiting_time", action="finish")
@@ -223,7 +233,8 @@ def test_a_submitted_survey_with_the_article_9_questions_is_complete(client, kio
     assert record.body["complete"] is True
 
 
-def test_a_submitted_survey_missing_an_article_9_question_is_incomplete(client, kiosk_home):
+def test_a_submitted_survey_missing_an_article_9_question_is_incomplete(client, kiosk_home, answer,
+                                                                        responses):
     answer(client, "workflow", "4")
     answer(client, "matched_announcement", "yes")
     answer(client, "comment", "")  # the last question: sends the survey
@@ -231,7 +242,7 @@ def test_a_submitted_survey_missing_an_article_9_question_is_incomplete(client, 
     assert record.body["complete"] is False
 
 
-def test_every_answer_but_not_submitted_is_incomplete(client, kiosk_home):
+def test_every_answer_but_not_submitted_is_incomplete(client, kiosk_home, answer, responses):
     for question in FORM.questions[:6]:
         answer(client, question.id, str(question.options[0].value))
     client.get("/reset")
@@ -250,7 +261,7 @@ def test_completeness_is_the_forms_required_questions_and_a_submit():
 # -- finishing with nothing ---------------------------------------------------------------------
 
 
-def test_finishing_with_no_answer_stores_nothing_and_thanks_nobody(client, kiosk_home):
+def test_finishing_with_no_answer_stores_nothing_and_thanks_nobody(client, kiosk_home, answer, responses):
     response = answer(client, "service", action="finish")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -259,13 +270,13 @@ def test_finishing_with_no_answer_stores_nothing_and_thanks_nobody(client, kiosk
     assert responses(kiosk_home) == []
 
 
-def test_sending_an_empty_last_question_with_no_answer_stores_nothing(client, kiosk_home):
+def test_sending_an_empty_last_question_with_no_answer_stores_nothing(client, kiosk_home, answer, responses):
     response = answer(client, "comment", "")
     assert "چیزی ثبت نشد" in response.get_data(as_text=True)
     assert responses(kiosk_home) == []
 
 
-def test_after_finishing_with_nothing_one_answer_can_still_be_sent(client, kiosk_home):
+def test_after_finishing_with_nothing_one_answer_can_still_be_sent(client, kiosk_home, answer, responses):
     answer(client, "service", action="finish")
     answer(client, "workflow", "3")
     assert answer(client, "matched_announcement", action="finish").headers["Location"] == "/survey/thanks"
@@ -276,28 +287,31 @@ def test_after_finishing_with_nothing_one_answer_can_still_be_sent(client, kiosk
 # -- the private draft file and a restart --------------------------------------------------------
 
 
-def test_answers_in_progress_are_in_a_private_file_with_survey_answers_only(client, kiosk_home):
+def test_answers_in_progress_are_in_a_private_file_with_survey_answers_only(client, kiosk_home, answer,
+                                                                            refused_complaint,
+                                                                            valid_mobile):
     refused_complaint(client)  # case-form text and identity in the same visit
     answer(client, "workflow", "2")
     answer(client, "comment", "کند بود", action="back")
-    answer(client, "mobile", VALID_MOBILE)
+    answer(client, "mobile", valid_mobile)
     path = drafts_file(kiosk_home)
     if sys.platform != "win32":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     text = path.read_text(encoding="utf-8")
     (entry,) = json.loads(text)["visits"].values()
-    assert entry["answers"] == {"workflow": 2, "comment": "کند بود", "mobile": VALID_MOBILE}
+    assert entry["answers"] == {"workflow": 2, "comment": "کند بود", "mobile": valid_mobile}
     for trace in ("راز نفر قبلی", "مریم رضایی", "0499370898", "test-secret"):
         assert trace not in text
 
 
-def test_the_draft_file_forgets_a_visit_once_it_is_stored(client, kiosk_home):
+def test_the_draft_file_forgets_a_visit_once_it_is_stored(client, kiosk_home, answer):
     answer(client, "workflow", "2")
     client.get("/reset")
     assert json.loads(drafts_file(kiosk_home).read_text(encoding="utf-8"))["visits"] == {}
 
 
-def test_a_restart_stores_an_abandoned_visit_as_incomplete_exactly_once(client, kiosk_home):
+def test_a_restart_stores_an_abandoned_visit_as_incomplete_exactly_once(client, kiosk_home, answer,
+                                                                        make_config, responses):
     for question_id, value in ARTICLE_9.items():
         answer(client, question_id, value)
     answered = datetime.now(timezone.utc)
@@ -313,7 +327,8 @@ def test_a_restart_stores_an_abandoned_visit_as_incomplete_exactly_once(client, 
     assert len(responses(kiosk_home)) == 1
 
 
-def test_a_visit_stored_before_a_crash_is_not_stored_again(client, kiosk_home):
+def test_a_visit_stored_before_a_crash_is_not_stored_again(client, kiosk_home, answer, make_config,
+                                                           responses):
     answer(client, "workflow", "2")
     saved = drafts_file(kiosk_home).read_bytes()
     client.get("/reset")
@@ -323,7 +338,7 @@ def test_a_visit_stored_before_a_crash_is_not_stored_again(client, kiosk_home):
     assert json.loads(drafts_file(kiosk_home).read_text(encoding="utf-8"))["visits"] == {}
 
 
-def test_a_damaged_draft_file_is_kept_aside_and_the_kiosk_starts(kiosk_home):
+def test_a_damaged_draft_file_is_kept_aside_and_the_kiosk_starts(kiosk_home, make_config):
     path = drafts_file(kiosk_home)
     path.parent.mkdir(parents=True)
     path.write_text("{not json", encoding="utf-8")
@@ -334,7 +349,7 @@ def test_a_damaged_draft_file_is_kept_aside_and_the_kiosk_starts(kiosk_home):
 
 
 @pytest.mark.parametrize("ending", ["/reset", "home"])
-def test_ending_a_visit_signs_the_next_visitor_into_a_new_visit(client, ending):
+def test_ending_a_visit_signs_the_next_visitor_into_a_new_visit(client, ending, visit_token):
     old_token = visit_token(page(client, "/case"))
     if ending == "home":
         tap_home(client, "/case")
@@ -343,7 +358,7 @@ def test_ending_a_visit_signs_the_next_visitor_into_a_new_visit(client, ending):
     assert visit_token(page(client, "/case")) != old_token
 
 
-def test_a_screen_whose_idle_timer_never_ran_is_swept_without_any_request(kiosk_home):
+def test_a_screen_whose_idle_timer_never_ran_is_swept_without_any_request(kiosk_home, responses):
     from kiosk.lifecycle import VisitLifecycle
     from kiosk.writer import LedgerWriter
     from sync import default_ledger_path

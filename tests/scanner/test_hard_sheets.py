@@ -18,40 +18,26 @@ from seda.cli import main
 from scanner.page import read_sheets
 from scanner.pipeline import scan_paths
 from scanner.watch import HotFolder
-from tests.scanner_fixtures import (
-    FILLED_ANSWERS,
-    blank_out,
-    boxes_for,
-    crooked_feed,
-    crumple,
-    draw_marks,
-    fill,
-    all_null,
-    layout,
-    on_letter,
-    one_bit,
-    open_ledger,
-    place_on_canvas,
-    lookups,  # noqa: F401 - a fixture
-    printed_sheets,  # noqa: F401 - a fixture
-    rasterise,
-    save,
-    strike_out,
-)
 
-ALL_NULL = all_null()
-FILLED_READ = {**ALL_NULL, **FILLED_ANSWERS}
+
+@pytest.fixture(scope="session")
+def filled_read(blank_answers, filled_answers):
+    return {**blank_answers, **filled_answers}
 OTHER_ANSWERS = {"service": "birth_registration", "workflow": 2, "overall": 5, "desk": "31"}
-OTHER_READ = {**ALL_NULL, **OTHER_ANSWERS}
+
+
+@pytest.fixture(scope="session")
+def other_read(blank_answers):
+    return {**blank_answers, **OTHER_ANSWERS}
 
 
 @pytest.fixture(scope="module")
-def first(printed_sheets):
-    return fill(printed_sheets.page(0), FILLED_ANSWERS)
+def first(printed_sheets, fill, filled_answers):
+    return fill(printed_sheets.page(0), filled_answers)
 
 
 @pytest.fixture(scope="module")
-def second(printed_sheets):
+def second(printed_sheets, fill):
     return fill(printed_sheets.page(1), OTHER_ANSWERS)
 
 
@@ -62,50 +48,55 @@ def _by_serial(results) -> dict:
 # -- two sheets in one image ------------------------------------------------------------------
 
 
-def test_two_sheets_side_by_side_are_both_read(first, second, lookups):
+def test_two_sheets_side_by_side_are_both_read(first, second, lookups, filled_read, other_read,
+                                               place_on_canvas):
     image = place_on_canvas([first, second], (2700, 1900),
                             [(680, 950, 2, 1.0), (2010, 950, -3, 1.0)])
     results = read_sheets(image, lookups)
     assert len(results) == 2
     read = _by_serial(results)
-    assert read[1].answers == FILLED_READ and read[1].status == "accepted"
-    assert read[2].answers == OTHER_READ and read[2].status == "accepted"
+    assert read[1].answers == filled_read and read[1].status == "accepted"
+    assert read[2].answers == other_read and read[2].status == "accepted"
     assert sorted((r.sheet_index, r.sheets_found) for r in results) == [(1, 2), (2, 2)]
 
 
-def test_two_sheets_one_upside_down_are_both_read(first, second, lookups):
+def test_two_sheets_one_upside_down_are_both_read(first, second, lookups, filled_read, other_read,
+                                                  place_on_canvas):
     image = place_on_canvas([first, second], (2700, 1900),
                             [(680, 950, 0, 1.0), (2010, 950, 178, 1.0)])
     read = _by_serial(read_sheets(image, lookups))
-    assert read[1].answers == FILLED_READ
-    assert read[2].answers == OTHER_READ
+    assert read[1].answers == filled_read
+    assert read[2].answers == other_read
 
 
-def test_questions_of_a_sheet_under_another_go_to_review_as_covered(first, second, lookups):
+def test_questions_of_a_sheet_under_another_go_to_review_as_covered(first, second, lookups, filled_read,
+                                                                    other_read, place_on_canvas):
     """The second sheet lies under the first: its right half is hidden.  Its code and what is
     in view are read; nothing hidden is answered for the person."""
     image = place_on_canvas([second, first], (2300, 1900),
                             [(700, 950, 0, 1.0), (1500, 950, 0, 1.0)])
     read = _by_serial(read_sheets(image, lookups))
-    assert read[1].answers == FILLED_READ and read[1].status == "accepted"
+    assert read[1].answers == filled_read and read[1].status == "accepted"
     under = read[2]
     assert under.status == "review"
     assert under.flags and set(under.flags.values()) <= {"covered", "registration"}
     assert "covered" in under.flags.values()
     for qid, answer in under.answers.items():
-        assert answer is None or answer == OTHER_READ[qid]
+        assert answer is None or answer == other_read[qid]
         if qid not in under.flags and qid != "comment":
-            assert answer == OTHER_READ[qid]
+            assert answer == other_read[qid]
 
 
-def test_a_second_sheet_whose_code_is_hidden_is_reported_not_dropped(first, second, lookups):
+def test_a_second_sheet_whose_code_is_hidden_is_reported_not_dropped(first, second, lookups, blank_out,
+                                                                     filled_read, place_on_canvas,
+                                                                     satisfaction_layout):
     hidden = second.copy()
-    blank_out(hidden, layout().qr, margin=6)
+    blank_out(hidden, satisfaction_layout.qr, margin=6)
     image = place_on_canvas([first, hidden], (2700, 1900),
                             [(680, 950, 0, 1.0), (2010, 950, 0, 1.0)])
     results = read_sheets(image, lookups)
     assert len(results) == 2
-    assert _by_serial(results)[1].answers == FILLED_READ
+    assert _by_serial(results)[1].answers == filled_read
     (lost,) = [r for r in results if r.code is None]
     data = lost.to_json()
     assert (data["status"], data["reason"]) == ("rejected", "unreadable_sheet")
@@ -114,7 +105,7 @@ def test_a_second_sheet_whose_code_is_hidden_is_reported_not_dropped(first, seco
 
 
 def test_scan_json_gives_one_line_per_sheet_of_a_two_sheet_photo(tmp_path, monkeypatch, first,
-                                                                  second, printed_sheets):
+                                                                  second, printed_sheets, place_on_canvas, save):
     image = place_on_canvas([first, second], (2700, 1900),
                             [(680, 950, 0, 1.0), (2010, 950, 0, 1.0)])
     path = save(image, tmp_path / "photo.jpg")
@@ -131,36 +122,38 @@ def test_scan_json_gives_one_line_per_sheet_of_a_two_sheet_photo(tmp_path, monke
 
 @pytest.mark.parametrize("degrees, scale", [(12, 0.92), (-12, 0.95), (-9, 0.97), (10, 0.94)])
 def test_sheet_fed_crooked_with_corners_cut_off_reads_every_answer(first, lookups, degrees,
-                                                                   scale):
+                                                                   scale, crooked_feed, filled_read):
     page = crooked_feed(first, degrees, scale)
     (result,) = read_sheets(page, lookups)
     assert len(result.registration.markers) < 4          # the scanner's edge took some
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
 def test_answer_circle_cut_off_by_the_scanner_edge_sends_its_question_alone_to_review(
-        first, lookups):
+        first, lookups, crooked_feed, filled_read):
     (result,) = read_sheets(crooked_feed(first, 12, 0.95), lookups)
     assert result.flags == {"follow_up_consent": "registration"}
-    assert result.answers == {**FILLED_READ, "follow_up_consent": None}
+    assert result.answers == {**filled_read, "follow_up_consent": None}
 
 
 @pytest.mark.parametrize("amplitude_pt", [3.0, 7.0])
-def test_crumpled_sheet_reads_every_answer(first, lookups, amplitude_pt):
+def test_crumpled_sheet_reads_every_answer(first, lookups, amplitude_pt, crumple, filled_read):
     (result,) = read_sheets(crumple(first, amplitude_pt), lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
-def test_crumpled_sheet_is_placed_by_its_circles_and_says_so(first, lookups):
+def test_crumpled_sheet_is_placed_by_its_circles_and_says_so(first, lookups, crumple):
     (result,) = read_sheets(crumple(first, 7.0), lookups)
     registration = result.to_json()["registration"]
     assert registration["structure"] > 0.9
     assert registration["local_pt"] > 1.0
 
 
-def test_sheet_printed_for_letter_reads_like_one_on_a4(tmp_path, monkeypatch, printed_sheets):
+def test_sheet_printed_for_letter_reads_like_one_on_a4(tmp_path, monkeypatch, printed_sheets, boxes_for,
+                                                       draw_marks, filled_answers, filled_read,
+                                                       rasterise, save):
     home = printed_sheets.copy_home(tmp_path / "home")
     monkeypatch.setenv("SEDA_HOME", str(home))
     out = tmp_path / "letter.pdf"
@@ -174,53 +167,57 @@ def test_sheet_printed_for_letter_reads_like_one_on_a4(tmp_path, monkeypatch, pr
     scale = 792 / 841.89
     left = (612 - 595.28 * scale) / 2
     draw_marks(page, [(left + x * scale, y * scale, w * scale, h * scale)
-                      for x, y, w, h in boxes_for(FILLED_ANSWERS)])
+                      for x, y, w, h in boxes_for(filled_answers)])
     (result,) = scan_paths([save(page, tmp_path / "letter.png")], home=home)
     assert (result.status, result.code.serial) == ("accepted", serial)
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
-def test_a4_sheet_printed_at_actual_size_on_letter_reads_by_its_code(first, lookups):
+def test_a4_sheet_printed_at_actual_size_on_letter_reads_by_its_code(first, lookups, filled_read, on_letter):
     """Centred on Letter at 100%: the top and bottom 25 pt are cut off, markers with them,
     but the code and every circle are on the page."""
     (result,) = read_sheets(on_letter(first, 1.0), lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
-def test_a4_sheet_scaled_to_fit_letter_reads(first, lookups):
+def test_a4_sheet_scaled_to_fit_letter_reads(first, lookups, filled_read, on_letter):
     (result,) = read_sheets(on_letter(first, 0.92), lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
 # -- crossed-out answers --------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def _option_box(satisfaction_layout):
+    def _option_box(qid: str, value):
+        (question,) = [q for q in satisfaction_layout.questions if q.id == qid]
+        return dict(question.options)[value]
 
-
-def _option_box(qid: str, value):
-    (question,) = [q for q in layout().questions if q.id == qid]
-    return dict(question.options)[value]
+    return _option_box
 
 
 def test_struck_out_answer_beside_a_new_one_is_a_changed_answer_for_that_question_alone(
-        printed_sheets, lookups):
-    page = fill(printed_sheets.page(4), FILLED_ANSWERS)
+        printed_sheets, lookups, _option_box, fill, filled_answers, filled_read, strike_out):
+    page = fill(printed_sheets.page(4), filled_answers)
     strike_out(page, _option_box("workflow", 2))          # the new answer, 4, is filled
     (result,) = read_sheets(page, lookups)
     assert result.flags == {"workflow": "changed"}
-    assert result.answers == {**FILLED_READ, "workflow": None}
+    assert result.answers == {**filled_read, "workflow": None}
     assert result.candidates == {"workflow": 4}
     assert result.crossed_out == {"workflow": 2}
     data = result.to_json()
     assert data["crossed_out"] == {"workflow": 2}
 
 
-def test_changed_answer_review_item_shows_both_and_persian_reason(tmp_path, printed_sheets):
+def test_changed_answer_review_item_shows_both_and_persian_reason(tmp_path, printed_sheets, _option_box,
+                                                                  fill, filled_answers, open_ledger,
+                                                                  save, strike_out):
     from scanner.reasons import message
     from ledger.review_queue import open_items
 
     home = printed_sheets.copy_home(tmp_path / "home")
-    page = fill(printed_sheets.page(5), FILLED_ANSWERS)
+    page = fill(printed_sheets.page(5), filled_answers)
     strike_out(page, _option_box("overall", 4))
     list(scan_paths([save(page, tmp_path / "changed.png")], home=home, store=True))
     with open_ledger(home) as ledger:
@@ -236,7 +233,7 @@ def test_changed_answer_review_item_shows_both_and_persian_reason(tmp_path, prin
 
 @pytest.mark.parametrize("dithered", [False, True])
 def test_one_bit_scan_is_read_and_flagged_with_the_advice_to_scan_in_greyscale(first, lookups,
-                                                                              dithered):
+                                                                              dithered, one_bit):
     (result,) = read_sheets(one_bit(first, dithered=dithered), lookups)
     assert result.status == "accepted"
     (warning,) = result.to_json()["warnings"]
@@ -250,7 +247,7 @@ def test_greyscale_scan_carries_no_warning(first, lookups):
     assert "warnings" not in result.to_json()
 
 
-def test_hot_folder_report_names_a_one_bit_scan(tmp_path, first, printed_sheets):
+def test_hot_folder_report_names_a_one_bit_scan(tmp_path, first, printed_sheets, one_bit, save):
     home = printed_sheets.copy_home(tmp_path / "home")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -270,12 +267,12 @@ def test_hot_folder_report_names_a_one_bit_scan(tmp_path, first, printed_sheets)
 
 
 def test_changed_answer_shows_both_options_in_the_review_list_and_on_the_review_page(
-        tmp_path, monkeypatch, printed_sheets):
+        tmp_path, monkeypatch, printed_sheets, _option_box, fill, filled_answers, save, strike_out,
+        add_staff, make_config, staff_login, operator_account):
     from kiosk import create_app
-    from tests.kiosk_fixtures import OPERATOR, add_staff, make_config, staff_login
 
     home = printed_sheets.copy_home(tmp_path / "home")
-    page = fill(printed_sheets.page(6), FILLED_ANSWERS)
+    page = fill(printed_sheets.page(6), filled_answers)
     strike_out(page, _option_box("staff_behaviour", 1))
     list(scan_paths([save(page, tmp_path / "changed.png")], home=home, store=True))
     monkeypatch.setenv("SEDA_HOME", str(home))
@@ -283,7 +280,7 @@ def test_changed_answer_shows_both_options_in_the_review_list_and_on_the_review_
     assert "changed" in listed.output and "struck out: 1" in listed.output
     add_staff(home)
     client = create_app(make_config(home)).test_client()
-    staff_login(client, OPERATOR)
+    staff_login(client, operator_account)
     html = client.get("/staff/review").get_data(as_text=True)
     assert "گزینه خط‌خورده" in html and 'class="crossed-out">1<' in html
     assert 'class="machine-value">5<' in html
@@ -291,7 +288,7 @@ def test_changed_answer_shows_both_options_in_the_review_list_and_on_the_review_
 
 def test_a_sheet_whose_reading_fails_is_reported_and_the_other_sheet_is_read(first, second,
                                                                               lookups,
-                                                                              monkeypatch):
+                                                                              monkeypatch, place_on_canvas):
     import scanner.page as page_module
 
     real = page_module._read_sheet
@@ -309,7 +306,8 @@ def test_a_sheet_whose_reading_fails_is_reported_and_the_other_sheet_is_read(fir
                                                              ("rejected", "read_failed")]
 
 
-def test_overexposed_photo_whose_band_turned_white_is_not_called_a_one_bit_scan(first, lookups):
+def test_overexposed_photo_whose_band_turned_white_is_not_called_a_one_bit_scan(first, lookups,
+                                                                                place_on_canvas):
     photo = place_on_canvas([first], (1500, 2000), [(750, 1000, 3, 1.0)])
     bright = np.clip(photo.astype(np.float32) * 1.4, 0, 255).astype(np.uint8)
     (result,) = read_sheets(bright, lookups)

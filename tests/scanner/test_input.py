@@ -14,21 +14,12 @@ from PIL import Image
 import scanner.images
 from scanner.images import expand_inputs, iter_pages
 from scanner.pipeline import scan_paths
-from tests.scanner_fixtures import (
-    fill,
-    jpeg_bytes,
-    printed_sheets,  # noqa: F401 - a fixture
-    rotate,
-    save,
-    save_pdf,
-    save_tiff,
-)
 
 EXIF_ORIENTATION = 0x0112
 
 
 @pytest.fixture(scope="module")
-def marked_pages(printed_sheets):
+def marked_pages(printed_sheets, fill):
     """Four different sheets, sheet n marked `workflow = n + 1`, so order is visible."""
     return [fill(printed_sheets.page(n), {"workflow": n + 1}) for n in range(4)]
 
@@ -69,7 +60,7 @@ def no_decoding(monkeypatch):
 # -- several pages per file -------------------------------------------------------------------
 
 
-def test_multi_page_pdf_gives_one_result_per_page_in_order(tmp_path, printed_sheets, marked_pages):
+def test_multi_page_pdf_gives_one_result_per_page_in_order(tmp_path, printed_sheets, marked_pages, save_pdf):
     pdf = save_pdf(marked_pages, tmp_path / "stack.pdf")
     results = list(scan_paths([pdf], home=printed_sheets.home))
     assert [r.page for r in results] == [1, 2, 3, 4]
@@ -85,7 +76,8 @@ def test_printed_pdf_itself_reads_every_sheet(printed_sheets):
     assert [r.code.serial for r in results] == list(printed_sheets.serials)
 
 
-def test_multi_page_tiff_gives_one_result_per_page_in_order(tmp_path, printed_sheets, marked_pages):
+def test_multi_page_tiff_gives_one_result_per_page_in_order(tmp_path, printed_sheets, marked_pages,
+                                                            save_tiff):
     tiff = save_tiff(marked_pages, tmp_path / "stack.tif")
     results = list(scan_paths([tiff], home=printed_sheets.home))
     assert [r.page for r in results] == [1, 2, 3, 4]
@@ -103,7 +95,7 @@ def test_one_bit_tiff_pages_are_read(tmp_path, printed_sheets, marked_pages):
 # -- orientation ------------------------------------------------------------------------------
 
 
-def test_jpeg_with_exif_orientation_6_is_turned_upright(tmp_path, marked_pages):
+def test_jpeg_with_exif_orientation_6_is_turned_upright(tmp_path, marked_pages, jpeg_bytes, rotate):
     exif = Image.Exif()
     exif[EXIF_ORIENTATION] = 6          # "rotate 90 clockwise to view": pixels stored sideways
     path = tmp_path / "phone.jpg"
@@ -113,7 +105,8 @@ def test_jpeg_with_exif_orientation_6_is_turned_upright(tmp_path, marked_pages):
     assert np.abs(page.gray.astype(int) - marked_pages[0]).mean() < 3
 
 
-def test_jpeg_with_exif_orientation_6_reads_correctly(tmp_path, printed_sheets, marked_pages):
+def test_jpeg_with_exif_orientation_6_reads_correctly(tmp_path, printed_sheets, marked_pages,
+                                                      jpeg_bytes, rotate):
     exif = Image.Exif()
     exif[EXIF_ORIENTATION] = 6
     path = tmp_path / "phone.jpg"
@@ -124,7 +117,7 @@ def test_jpeg_with_exif_orientation_6_reads_correctly(tmp_path, printed_sheets, 
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif", ".bmp", ".webp"])
-def test_every_single_image_format_is_read(tmp_path, printed_sheets, marked_pages, suffix):
+def test_every_single_image_format_is_read(tmp_path, printed_sheets, marked_pages, suffix, save):
     params = {"lossless": True} if suffix == ".webp" else {}
     path = save(marked_pages[1], tmp_path / f"scan{suffix}", **params)
     (result,) = scan_paths([path], home=printed_sheets.home)
@@ -158,7 +151,7 @@ def test_colour_scan_is_read(tmp_path, printed_sheets, marked_pages):
 
 
 def test_truncated_jpeg_is_unreadable_and_the_next_file_is_still_read(tmp_path, printed_sheets,
-                                                                      marked_pages):
+                                                                      marked_pages, jpeg_bytes, save):
     data = jpeg_bytes(marked_pages[0])
     cut = tmp_path / "a_cut.jpg"
     cut.write_bytes(data[: len(data) // 2])
@@ -170,7 +163,7 @@ def test_truncated_jpeg_is_unreadable_and_the_next_file_is_still_read(tmp_path, 
 
 
 def test_complete_jpeg_with_data_after_its_end_marker_is_read(tmp_path, printed_sheets,
-                                                            marked_pages):
+                                                            marked_pages, jpeg_bytes):
     """Phone cameras append trailers after the image (Samsung motion photos end in "SEFT"),
     and some scanners pad files: the image itself is whole and must be read."""
     path = tmp_path / "phone.jpg"
@@ -182,7 +175,7 @@ def test_complete_jpeg_with_data_after_its_end_marker_is_read(tmp_path, printed_
 
 @pytest.mark.parametrize("missing,padding", [(100, b""), (5000, b""), (5000, b"\x00" * 2000),
                                              (5000, b"\xff" * 500)])
-def test_jpeg_cut_short_anywhere_is_unreadable(tmp_path, marked_pages, missing, padding):
+def test_jpeg_cut_short_anywhere_is_unreadable(tmp_path, marked_pages, missing, padding, jpeg_bytes):
     """Cut near the end, or padded after the cut (a copy that stopped early), never decoded
     with grey filled in."""
     data = jpeg_bytes(marked_pages[0])
@@ -200,7 +193,7 @@ def _with_thumbnail(jpeg: bytes) -> bytes:
     return jpeg[:2] + segment + jpeg[2:]
 
 
-def test_truncated_jpeg_carrying_a_thumbnail_is_still_unreadable(tmp_path, marked_pages):
+def test_truncated_jpeg_carrying_a_thumbnail_is_still_unreadable(tmp_path, marked_pages, jpeg_bytes):
     """The thumbnail's own end marker must not make a cut-off main image look whole."""
     data = _with_thumbnail(jpeg_bytes(marked_pages[0]))
     whole, cut = tmp_path / "whole.jpg", tmp_path / "cut.jpg"
@@ -218,7 +211,7 @@ def test_truncated_png_is_unreadable(tmp_path, marked_pages):
     assert [p.error for p in iter_pages(path)] == ["unreadable_image"]
 
 
-def test_text_file_named_jpg_is_not_an_image(tmp_path, printed_sheets, marked_pages):
+def test_text_file_named_jpg_is_not_an_image(tmp_path, printed_sheets, marked_pages, save):
     fake = tmp_path / "a_notes.jpg"
     fake.write_text("this is a shopping list, not a scan\n", encoding="utf-8")
     good = save(marked_pages[3], tmp_path / "b_good.png")
@@ -232,7 +225,7 @@ def test_empty_file_is_not_an_image(tmp_path):
     assert [p.error for p in iter_pages(path)] == ["not_an_image"]
 
 
-def test_missing_file_gets_its_own_result(tmp_path, printed_sheets, marked_pages):
+def test_missing_file_gets_its_own_result(tmp_path, printed_sheets, marked_pages, save):
     good = save(marked_pages[3], tmp_path / "good.png")
     results = list(scan_paths([tmp_path / "gone.png", good], home=printed_sheets.home))
     assert [r.status for r in results] == ["rejected", "accepted"]
@@ -265,7 +258,7 @@ def test_jpeg_decompression_bomb_is_refused_as_too_large(tmp_path, no_decoding, 
 
 
 def test_image_over_the_pixel_limit_is_refused_and_the_next_is_read(tmp_path, monkeypatch,
-                                                                    printed_sheets, marked_pages):
+                                                                    printed_sheets, marked_pages, save, save_pdf):
     monkeypatch.setattr(scanner.images, "MAX_PIXELS", 1_000_000)   # a 150 dpi A4 is ~2.2 Mpx
     big = save(marked_pages[0], tmp_path / "a_big.png")
     pdf = save_pdf([marked_pages[1]], tmp_path / "b_big.pdf")
@@ -279,7 +272,8 @@ def test_image_over_the_pixel_limit_is_refused_and_the_next_is_read(tmp_path, mo
 # -- folders ----------------------------------------------------------------------------------
 
 
-def test_folder_argument_expands_to_its_supported_files(tmp_path, printed_sheets, marked_pages):
+def test_folder_argument_expands_to_its_supported_files(tmp_path, printed_sheets, marked_pages, save,
+                                                        save_pdf):
     folder = tmp_path / "inbox"
     (folder / "sub").mkdir(parents=True)
     save(marked_pages[0], folder / "a.png")
@@ -297,7 +291,7 @@ def test_folder_argument_expands_to_its_supported_files(tmp_path, printed_sheets
 
 @pytest.mark.parametrize("kind", ["pdf", "tiff"])
 def test_pages_beyond_the_per_file_limit_are_reported_not_read(tmp_path, monkeypatch,
-                                                               printed_sheets, marked_pages, kind):
+                                                               printed_sheets, marked_pages, kind, save_pdf, save_tiff):
     monkeypatch.setattr(scanner.images, "MAX_PAGES_PER_FILE", 2)
     path = (save_pdf(marked_pages[:3], tmp_path / "stack.pdf") if kind == "pdf"
             else save_tiff(marked_pages[:3], tmp_path / "stack.tif"))
@@ -314,7 +308,7 @@ def test_tiny_or_sliver_image_is_rejected_as_too_small(tmp_path, shape):
 
 
 def test_a_page_that_crashes_the_reader_is_reported_and_the_next_is_read(
-        tmp_path, monkeypatch, printed_sheets, marked_pages):
+        tmp_path, monkeypatch, printed_sheets, marked_pages, save):
     import scanner.pipeline as pipeline
 
     real = pipeline.read_sheets

@@ -14,36 +14,22 @@ import pytest
 from PIL import Image
 
 from scanner.page import read_page
-from tests.scanner_fixtures import (
-    FAINT,
-    FILLED_ANSWERS,
-    blank_out,
-    draw_marks,
-    fill,
-    jpeg_bytes,
-    all_null,
-    layout,
-    lookups,  # noqa: F401 - a fixture
-    printed_sheets,  # noqa: F401 - a fixture
-    question_ids,
-    rotate,
-    shrink_on_page,
-    write_comment,
-)
 
-ALL_NULL = all_null()
-FILLED_READ = {**ALL_NULL, **FILLED_ANSWERS}
+
+@pytest.fixture(scope="session")
+def filled_read(blank_answers, filled_answers):
+    return {**blank_answers, **filled_answers}
 
 
 @pytest.fixture(scope="module")
-def filled_page(printed_sheets):
-    return fill(printed_sheets.page(0), FILLED_ANSWERS)
+def filled_page(printed_sheets, fill, filled_answers):
+    return fill(printed_sheets.page(0), filled_answers)
 
 
-def test_filled_sheet_is_accepted_with_exactly_the_drawn_answers(filled_page, lookups):
+def test_filled_sheet_is_accepted_with_exactly_the_drawn_answers(filled_page, lookups, filled_read):
     result = read_page(filled_page, lookups)
     assert (result.status, result.reason) == ("accepted", None)
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
     assert result.flags == {}
     assert result.code.serial == 1
 
@@ -55,41 +41,43 @@ def test_filled_sheet_json_names_the_sheet_and_form(filled_page, lookups):
     assert (data["source"], data["page"]) == ("x.png", 3)
 
 
-def test_unfilled_sheet_is_blank_with_every_answer_null(printed_sheets, lookups):
+def test_unfilled_sheet_is_blank_with_every_answer_null(printed_sheets, lookups, blank_answers):
     result = read_page(printed_sheets.page(1), lookups)
     assert (result.status, result.reason) == ("blank", "blank_sheet")
-    assert result.answers == ALL_NULL
+    assert result.answers == blank_answers
     assert result.flags == {}
     assert result.candidates == {}   # not even a half-seen mark
 
 
 @pytest.mark.parametrize("degrees", [90, 180, 270])
-def test_sheet_scanned_upside_down_or_sideways_reads_the_same(filled_page, lookups, degrees):
+def test_sheet_scanned_upside_down_or_sideways_reads_the_same(filled_page, lookups, degrees,
+                                                              filled_read, rotate):
     result = read_page(rotate(filled_page, degrees), lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
 @pytest.mark.parametrize("degrees", [10, -10])
-def test_sheet_skewed_ten_degrees_reads_the_same(filled_page, lookups, degrees):
+def test_sheet_skewed_ten_degrees_reads_the_same(filled_page, lookups, degrees, filled_read, rotate):
     result = read_page(rotate(filled_page, degrees), lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
-def test_sheet_printed_at_95_percent_reads_the_same(filled_page, lookups):
+def test_sheet_printed_at_95_percent_reads_the_same(filled_page, lookups, filled_read, shrink_on_page):
     result = read_page(shrink_on_page(filled_page, 0.95), lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
-def test_sheet_printed_at_95_percent_and_rotated_reads_the_same(filled_page, lookups):
+def test_sheet_printed_at_95_percent_and_rotated_reads_the_same(filled_page, lookups, filled_read,
+                                                                rotate, shrink_on_page):
     result = read_page(rotate(shrink_on_page(filled_page, 0.95), 180), lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
-def test_two_marks_in_a_single_choice_question_go_to_review_as_multiple(printed_sheets, lookups):
+def test_two_marks_in_a_single_choice_question_go_to_review_as_multiple(printed_sheets, lookups, fill):
     page = fill(printed_sheets.page(2), {"workflow": [2, 4], "overall": 5})
     result = read_page(page, lookups)
     assert result.status == "review"
@@ -99,11 +87,11 @@ def test_two_marks_in_a_single_choice_question_go_to_review_as_multiple(printed_
     assert result.answers["overall"] == 5   # the rest of the sheet is still read
 
 
-def test_faint_mark_is_never_accepted_as_the_answer(printed_sheets, lookups):
+def test_faint_mark_is_never_accepted_as_the_answer(printed_sheets, lookups, faint_grey, fill):
     """A light grey (~200) touch in a box is ambiguous.  The scanner may flag it `faint` (what it
     does today: status review with the box as candidate) or read the question as blank, but it
     must never silently accept it as the answer."""
-    page = fill(printed_sheets.page(3), {"workflow": 3}, grey=FAINT)
+    page = fill(printed_sheets.page(3), {"workflow": 3}, grey=faint_grey)
     result = read_page(page, lookups)
     assert result.answers["workflow"] is None
     if "workflow" in result.flags:
@@ -112,18 +100,19 @@ def test_faint_mark_is_never_accepted_as_the_answer(printed_sheets, lookups):
         assert result.candidates["workflow"] == 3
 
 
-def test_faint_mark_beside_a_firm_one_is_not_read_as_the_firm_answer(printed_sheets, lookups):
+def test_faint_mark_beside_a_firm_one_is_not_read_as_the_firm_answer(printed_sheets, lookups,
+                                                                     faint_grey, fill):
     """A firm mark with a faint one in the same question (an erasure, a second thought) is not
     certain either: it must not be accepted as the firm value."""
     page = fill(printed_sheets.page(3), {"workflow": 4})
-    page = fill(page, {"workflow": 2}, grey=FAINT)
+    page = fill(page, {"workflow": 2}, grey=faint_grey)
     result = read_page(page, lookups)
     assert result.status == "review"
     assert result.answers["workflow"] is None
     assert result.flags["workflow"] in ("erased?", "faint", "multiple")
 
 
-def test_partly_filled_mobile_grid_is_flagged_partial(printed_sheets, lookups):
+def test_partly_filled_mobile_grid_is_flagged_partial(printed_sheets, lookups, fill):
     page = fill(printed_sheets.page(4), {"mobile": "09123"})   # 5 of 11 columns
     result = read_page(page, lookups)
     assert result.status == "review"
@@ -132,7 +121,7 @@ def test_partly_filled_mobile_grid_is_flagged_partial(printed_sheets, lookups):
     assert result.candidates["mobile"] == "09123??????"
 
 
-def test_invalid_mobile_number_is_flagged_invalid(printed_sheets, lookups):
+def test_invalid_mobile_number_is_flagged_invalid(printed_sheets, lookups, fill):
     page = fill(printed_sheets.page(5), {"mobile": "1" * 11})
     result = read_page(page, lookups)
     assert result.status == "review"
@@ -141,7 +130,7 @@ def test_invalid_mobile_number_is_flagged_invalid(printed_sheets, lookups):
     assert result.candidates["mobile"] == "1" * 11
 
 
-def test_two_digits_in_one_grid_column_are_flagged(printed_sheets, lookups):
+def test_two_digits_in_one_grid_column_are_flagged(printed_sheets, lookups, fill):
     page = fill(printed_sheets.page(5), {"desk": "12"})
     page = fill(page, {"desk": "3 "})          # a second mark in the first column
     result = read_page(page, lookups)
@@ -150,13 +139,13 @@ def test_two_digits_in_one_grid_column_are_flagged(printed_sheets, lookups):
     assert result.answers["desk"] is None
 
 
-def test_desk_grid_alone_reads_its_digits(printed_sheets, lookups):
+def test_desk_grid_alone_reads_its_digits(printed_sheets, lookups, fill):
     result = read_page(fill(printed_sheets.page(6), {"desk": "42"}), lookups)
     assert result.status == "accepted"
     assert result.answers["desk"] == "42"
 
 
-def test_writing_in_the_comment_box_is_noticed(printed_sheets, lookups):
+def test_writing_in_the_comment_box_is_noticed(printed_sheets, lookups, write_comment):
     result = read_page(write_comment(printed_sheets.page(7)), lookups)
     assert result.writing == {"comment": True}
     assert result.answers["comment"] is None   # no OCR: the text is an image for a person
@@ -168,7 +157,7 @@ def test_empty_comment_box_has_no_writing(printed_sheets, lookups):
     assert result.writing == {"comment": False}
 
 
-def test_comment_crop_is_kept_when_crops_are_wanted(printed_sheets, lookups):
+def test_comment_crop_is_kept_when_crops_are_wanted(printed_sheets, lookups, write_comment):
     result = read_page(write_comment(printed_sheets.page(7)), lookups, want_crops=True)
     crop = result.crops["comment"]
     assert crop.ndim == 2 and crop.shape[0] > 100 and crop.shape[1] > 100
@@ -176,10 +165,6 @@ def test_comment_crop_is_kept_when_crops_are_wanted(printed_sheets, lookups):
 
 
 # -- print-and-scan effects -------------------------------------------------------------------
-
-
-def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    return np.array(Image.open(io.BytesIO(jpeg_bytes(image, quality))))
 
 
 def _uneven_light(image: np.ndarray) -> np.ndarray:
@@ -196,75 +181,86 @@ def _perspective(image: np.ndarray) -> np.ndarray:
                                borderValue=120)   # a grey table around the page
 
 
-EFFECTS = {
-    "jpeg_q40_skewed_7": lambda image: _jpeg(rotate(image, 7), 40),
-    "one_bit_threshold": lambda image: np.where(image < 128, 0, 255).astype(np.uint8),
-    "photocopy_darkening": lambda image: (image.astype(float) * 0.6 + 40).astype(np.uint8),
-    "uneven_light": _uneven_light,
-    "blur": lambda image: cv2.GaussianBlur(image, (0, 0), 1.5),
-    "phone_perspective": _perspective,
-}
+@pytest.fixture(params=["jpeg_q40_skewed_7", "one_bit_threshold", "photocopy_darkening", "uneven_light",
+                        "blur", "phone_perspective"])
+def effect(request, jpeg_bytes, rotate):
+    """One thing printing and scanning does to a page."""
+
+    def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+        return np.array(Image.open(io.BytesIO(jpeg_bytes(image, quality))))
+
+    return {
+        "jpeg_q40_skewed_7": lambda image: jpeg(rotate(image, 7), 40),
+        "one_bit_threshold": lambda image: np.where(image < 128, 0, 255).astype(np.uint8),
+        "photocopy_darkening": lambda image: (image.astype(float) * 0.6 + 40).astype(np.uint8),
+        "uneven_light": _uneven_light,
+        "blur": lambda image: cv2.GaussianBlur(image, (0, 0), 1.5),
+        "phone_perspective": _perspective,
+    }[request.param]
 
 
-@pytest.mark.parametrize("effect", EFFECTS)
-def test_filled_sheet_reads_the_same_through_print_and_scan_effects(filled_page, lookups, effect):
-    result = read_page(EFFECTS[effect](filled_page), lookups)
+def test_filled_sheet_reads_the_same_through_print_and_scan_effects(filled_page, lookups, effect, filled_read):
+    result = read_page(effect(filled_page), lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
-@pytest.mark.parametrize("effect", EFFECTS)
-def test_blank_sheet_has_no_marks_through_print_and_scan_effects(printed_sheets, lookups, effect):
-    result = read_page(EFFECTS[effect](printed_sheets.page(1)), lookups)
-    assert result.answers == ALL_NULL
+def test_blank_sheet_has_no_marks_through_print_and_scan_effects(printed_sheets, lookups, effect, blank_answers):
+    result = read_page(effect(printed_sheets.page(1)), lookups)
+    assert result.answers == blank_answers
     assert result.flags == {}
 
 
 @pytest.mark.parametrize("kept", [(0,), (2,), (), (1, 3)])
 def test_sheet_with_corner_markers_cut_off_is_placed_by_its_code_and_circles(filled_page, lookups,
-                                                                            kept):
+                                                                            kept, blank_out, filled_read, satisfaction_layout):
     page = filled_page.copy()
-    for marker_id, box in layout().fiducials:
+    for marker_id, box in satisfaction_layout.fiducials:
         if marker_id not in kept:
             blank_out(page, box, margin=3)
     result = read_page(page, lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
     assert result.registration.describe()["markers"] == list(kept)
     assert result.registration.describe()["structure"] > 0.9
 
 
-def test_sheet_whose_circles_cannot_be_found_goes_to_review_not_a_guess(filled_page, lookups):
+def test_sheet_whose_circles_cannot_be_found_goes_to_review_not_a_guess(filled_page, lookups,
+                                                                        blank_answers, blank_out,
+                                                                        question_ids,
+                                                                        satisfaction_layout):
     """Three markers cut off and the answer area washed out: the code still names the sheet,
     but nothing places its boxes, so every question goes to a person."""
     page = filled_page.copy()
-    for marker_id, box in layout().fiducials:
+    for marker_id, box in satisfaction_layout.fiducials:
         if marker_id != 0:
             blank_out(page, box, margin=3)
-    top = min(b[1] for q in layout().questions for _, b in q.options)
+    top = min(b[1] for q in satisfaction_layout.questions for _, b in q.options)
     page[int(top * 150 / 72) - 10:, :] = 255
     result = read_page(page, lookups)
     assert (result.status, result.reason) == ("review", "registration")
-    assert result.answers == ALL_NULL
-    assert set(result.flags) == set(question_ids())
+    assert result.answers == blank_answers
+    assert set(result.flags) == set(question_ids)
     assert set(result.flags.values()) == {"registration"}
 
 
-def test_sheet_missing_one_corner_marker_still_reads(filled_page, lookups):
+def test_sheet_missing_one_corner_marker_still_reads(filled_page, lookups, blank_out, filled_read,
+                                                     satisfaction_layout):
     page = filled_page.copy()
-    blank_out(page, dict(layout().fiducials)[2], margin=3)
+    blank_out(page, dict(satisfaction_layout.fiducials)[2], margin=3)
     result = read_page(page, lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
-def test_sheet_with_most_boxes_filled_is_not_read_as_blank(printed_sheets, lookups):
+def test_sheet_with_most_boxes_filled_is_not_read_as_blank(printed_sheets, lookups, draw_marks, fill,
+                                                           filled_answers, satisfaction_layout):
     """Someone fills every bubble of the mobile grid (110 of the sheet's 162 boxes) besides
     answering the questions.  Calibrating "empty" from the median box must not then call every
     mark empty and accept the sheet with its answers silently dropped."""
-    singles = {q: v for q, v in FILLED_ANSWERS.items() if q != "mobile"}
+    singles = {q: v for q, v in filled_answers.items() if q != "mobile"}
     page = fill(printed_sheets.page(9), singles)
-    (mobile,) = [q for q in layout().questions if q.id == "mobile"]
+    (mobile,) = [q for q in satisfaction_layout.questions if q.id == "mobile"]
     draw_marks(page, [box for column in mobile.columns for _, box in column])
     result = read_page(page, lookups)
     assert result.status == "review"
@@ -283,22 +279,22 @@ def _shadow(image: np.ndarray, depth: float, softness_px: float) -> np.ndarray:
     return (image * cv2.resize(light, (w, h), interpolation=cv2.INTER_LINEAR)).astype(np.uint8)
 
 
-def test_soft_shadow_across_the_sheet_reads_the_same(filled_page, lookups):
+def test_soft_shadow_across_the_sheet_reads_the_same(filled_page, lookups, filled_read):
     result = read_page(_shadow(filled_page, 0.45, 60), lookups)
     assert result.status == "accepted"
-    assert result.answers == FILLED_READ
+    assert result.answers == filled_read
 
 
-def test_soft_shadow_across_a_blank_sheet_marks_nothing(printed_sheets, lookups):
+def test_soft_shadow_across_a_blank_sheet_marks_nothing(printed_sheets, lookups, blank_answers):
     result = read_page(_shadow(printed_sheets.page(1), 0.45, 60), lookups)
-    assert (result.status, result.answers) == ("blank", ALL_NULL)
+    assert (result.status, result.answers) == ("blank", blank_answers)
 
 
 @pytest.mark.parametrize("softness_px", [15, 40])
-def test_hard_shadow_edge_never_changes_an_accepted_answer(filled_page, lookups, softness_px):
+def test_hard_shadow_edge_never_changes_an_accepted_answer(filled_page, lookups, softness_px, filled_read):
     """A deep, sharp-edged shadow may send questions to review, but every answer that is
     not flagged must be the one drawn."""
     result = read_page(_shadow(filled_page, 0.45, softness_px), lookups)
     silent = {q: v for q, v in result.answers.items()
-              if v != FILLED_READ[q] and q not in result.flags}
+              if v != filled_read[q] and q not in result.flags}
     assert silent == {}

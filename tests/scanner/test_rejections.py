@@ -18,33 +18,24 @@ from seda.cli import main
 from forms.layout import QR_SIZE, QR_X, QR_Y
 from scanner.page import read_page
 from scanner.pipeline import make_lookups, scan_paths
-from tests.scanner_fixtures import (
-    DPI,
-    FORM_ID,
-    OFFICE,
-    blank_out,
-    fill,
-    open_ledger,
-    printed_sheets,  # noqa: F401 - a fixture
-    pt_to_px,
-    rasterise,
-    render_code_pages,
-    save,
-)
 
 QR_BOX = (QR_X, QR_Y, QR_SIZE, QR_SIZE)
 
 
 @pytest.fixture(scope="module")
-def lookups(printed_sheets):
+def lookups(printed_sheets, open_ledger):
     ledger = open_ledger(printed_sheets.home)
     yield make_lookups(printed_sheets.home, ledger)
     ledger.close()
 
 
-def _page_with_code(tmp_path, code: forms.SheetCode) -> np.ndarray:
-    (page,) = rasterise(render_code_pages(tmp_path / "odd.pdf", [code]))
-    return page
+@pytest.fixture(scope="session")
+def _page_with_code(rasterise, render_code_pages):
+    def _page_with_code(tmp_path, code: forms.SheetCode) -> np.ndarray:
+        (page,) = rasterise(render_code_pages(tmp_path / "odd.pdf", [code]))
+        return page
+
+    return _page_with_code
 
 
 def _foreign_qr(text: str, size_px: int) -> np.ndarray:
@@ -106,16 +97,17 @@ def test_page_with_a_foreign_qr_code_is_not_a_seda_form(lookups):
     assert (result.status, result.reason) == ("rejected", "not_seda_form")
 
 
-def test_seda_sheet_carrying_a_foreign_qr_code_is_not_a_seda_form(printed_sheets, lookups):
+def test_seda_sheet_carrying_a_foreign_qr_code_is_not_a_seda_form(printed_sheets, lookups, blank_out,
+                                                                  pt_to_px, scan_dpi):
     page = blank_out(printed_sheets.page(0), QR_BOX, margin=0)
-    size = round(pt_to_px(QR_SIZE, DPI))
-    top, left = round(pt_to_px(QR_Y, DPI)), round(pt_to_px(QR_X, DPI))
+    size = round(pt_to_px(QR_SIZE, scan_dpi))
+    top, left = round(pt_to_px(QR_Y, scan_dpi)), round(pt_to_px(QR_X, scan_dpi))
     page[top:top + size, left:left + size] = _foreign_qr("https://example.org", size)
     result = read_page(page, lookups)
     assert (result.status, result.reason) == ("rejected", "not_seda_form")
 
 
-def test_sheet_with_its_qr_obliterated_is_an_unreadable_code(printed_sheets, lookups):
+def test_sheet_with_its_qr_obliterated_is_an_unreadable_code(printed_sheets, lookups, blank_out):
     page = blank_out(printed_sheets.page(0), QR_BOX, margin=2)
     result = read_page(page, lookups)
     assert (result.status, result.reason) == ("rejected", "unreadable_code")
@@ -125,42 +117,49 @@ def test_sheet_with_its_qr_obliterated_is_an_unreadable_code(printed_sheets, loo
 # -- a sheet code we must not trust -----------------------------------------------------------
 
 
-def test_sheet_signed_with_another_key_is_a_forged_code(tmp_path, lookups):
-    code = forms.sign(FORM_ID, 1, OFFICE, 1, key=b"x" * 32)
+def test_sheet_signed_with_another_key_is_a_forged_code(tmp_path, lookups, _page_with_code, form_id,
+                                                        office_code):
+    code = forms.sign(form_id, 1, office_code, 1, key=b"x" * 32)
     result = read_page(_page_with_code(tmp_path, code), lookups)
     assert (result.status, result.reason) == ("rejected", "forged_code")
     assert result.answers == {}
 
 
-def test_sheet_of_an_office_without_a_key_here_is_an_unknown_office(tmp_path, lookups):
-    code = forms.sign(FORM_ID, 1, "TEH-02", 1, key=b"y" * 32)
+def test_sheet_of_an_office_without_a_key_here_is_an_unknown_office(tmp_path, lookups, _page_with_code,
+                                                                    form_id):
+    code = forms.sign(form_id, 1, "TEH-02", 1, key=b"y" * 32)
     result = read_page(_page_with_code(tmp_path, code), lookups)
     assert (result.status, result.reason) == ("rejected", "unknown_office")
 
 
-def test_validly_signed_serial_that_was_never_issued_is_rejected(tmp_path, printed_sheets, lookups):
-    code = forms.sign(FORM_ID, 1, OFFICE, 9999, key=printed_sheets.key)
+def test_validly_signed_serial_that_was_never_issued_is_rejected(tmp_path, printed_sheets, lookups,
+                                                                 _page_with_code, form_id, office_code):
+    code = forms.sign(form_id, 1, office_code, 9999, key=printed_sheets.key)
     result = read_page(_page_with_code(tmp_path, code), lookups)
     assert (result.status, result.reason) == ("rejected", "never_issued")
 
 
-def test_issuance_is_not_judged_without_a_ledger(tmp_path, printed_sheets):
+def test_issuance_is_not_judged_without_a_ledger(tmp_path, printed_sheets, _page_with_code, form_id,
+                                                 office_code):
     """An installation with the key but no ledger yet cannot tell what was issued: it reads."""
     bare = make_lookups(printed_sheets.home, None)
-    code = forms.sign(FORM_ID, 1, OFFICE, 9999, key=printed_sheets.key)
+    code = forms.sign(form_id, 1, office_code, 9999, key=printed_sheets.key)
     result = read_page(_page_with_code(tmp_path, code), bare)
     assert (result.status, result.code.serial) == ("blank", 9999)  # read (nobody filled it in)
 
 
-def test_sheet_of_an_unknown_form_version_is_rejected(tmp_path, printed_sheets, lookups):
-    code = forms.sign(FORM_ID, 99, OFFICE, 1, key=printed_sheets.key)
+def test_sheet_of_an_unknown_form_version_is_rejected(tmp_path, printed_sheets, lookups,
+                                                      _page_with_code, form_id, office_code):
+    code = forms.sign(form_id, 99, office_code, 1, key=printed_sheets.key)
     result = read_page(_page_with_code(tmp_path, code), lookups)
     assert (result.status, result.reason) == ("rejected", "unknown_form_version")
 
 
-def test_forged_sheet_stored_leaves_an_audit_record_and_no_response(tmp_path, printed_sheets):
+def test_forged_sheet_stored_leaves_an_audit_record_and_no_response(tmp_path, printed_sheets,
+                                                                    _page_with_code, form_id,
+                                                                    office_code, open_ledger, save):
     home = printed_sheets.copy_home(tmp_path / "home")
-    code = forms.sign(FORM_ID, 1, OFFICE, 2, key=b"x" * 32)
+    code = forms.sign(form_id, 1, office_code, 2, key=b"x" * 32)
     png = save(_page_with_code(tmp_path, code), tmp_path / "forged.png")
     (result,) = scan_paths([png], home=home, store=True)
     assert result.reason == "forged_code"
@@ -173,7 +172,7 @@ def test_forged_sheet_stored_leaves_an_audit_record_and_no_response(tmp_path, pr
 # -- duplicates -------------------------------------------------------------------------------
 
 
-def test_same_sheet_twice_in_one_run_is_a_duplicate_the_second_time(tmp_path, printed_sheets):
+def test_same_sheet_twice_in_one_run_is_a_duplicate_the_second_time(tmp_path, printed_sheets, fill, save):
     page = fill(printed_sheets.page(9), {"overall": 4})
     first, second = save(page, tmp_path / "a.png"), save(page, tmp_path / "b.png")
     results = list(scan_paths([first, second], home=printed_sheets.home))
@@ -181,7 +180,8 @@ def test_same_sheet_twice_in_one_run_is_a_duplicate_the_second_time(tmp_path, pr
     assert results[1].reason == "duplicate_sheet"
 
 
-def test_stored_sheet_scanned_again_is_a_duplicate(tmp_path, monkeypatch, printed_sheets):
+def test_stored_sheet_scanned_again_is_a_duplicate(tmp_path, monkeypatch, printed_sheets, fill,
+                                                   open_ledger, save):
     home = printed_sheets.copy_home(tmp_path / "home")
     scan = save(fill(printed_sheets.page(10), {"overall": 3}), tmp_path / "s.png")
     _scan_cli(monkeypatch, home, scan, "--store", "--json")
@@ -192,7 +192,7 @@ def test_stored_sheet_scanned_again_is_a_duplicate(tmp_path, monkeypatch, printe
 
 
 def test_stored_sheet_is_a_duplicate_even_in_a_run_that_does_not_store(tmp_path, monkeypatch,
-                                                                       printed_sheets):
+                                                                       printed_sheets, fill, save):
     home = printed_sheets.copy_home(tmp_path / "home")
     scan = save(fill(printed_sheets.page(10), {"overall": 3}), tmp_path / "s.png")
     _scan_cli(monkeypatch, home, scan, "--store")
@@ -201,7 +201,7 @@ def test_stored_sheet_is_a_duplicate_even_in_a_run_that_does_not_store(tmp_path,
 
 
 def test_rescan_stores_the_sheet_again_replacing_the_old_response(tmp_path, monkeypatch,
-                                                                  printed_sheets):
+                                                                  printed_sheets, fill, open_ledger, save):
     home = printed_sheets.copy_home(tmp_path / "home")
     first_scan = save(fill(printed_sheets.page(11), {"overall": 3}), tmp_path / "first.png")
     better_scan = save(fill(printed_sheets.page(11), {"overall": 5}), tmp_path / "better.png")
@@ -219,7 +219,7 @@ def test_rescan_stores_the_sheet_again_replacing_the_old_response(tmp_path, monk
                        "by": new.uuid}]
 
 
-def test_rescan_of_a_sheet_never_stored_replaces_nothing(tmp_path, printed_sheets):
+def test_rescan_of_a_sheet_never_stored_replaces_nothing(tmp_path, printed_sheets, fill, open_ledger, save):
     home = printed_sheets.copy_home(tmp_path / "home")
     scan = save(fill(printed_sheets.page(11), {"overall": 1}), tmp_path / "s.png")
     (result,) = scan_paths([scan], home=home, store=True, rescan=True)
@@ -230,7 +230,8 @@ def test_rescan_of_a_sheet_never_stored_replaces_nothing(tmp_path, printed_sheet
         assert not [r for r in ledger.records("audit") if r.body["event"] == "rescan"]
 
 
-def test_sheet_revoked_by_the_central_office_is_rejected_and_audited(printed_sheets, tmp_path):
+def test_sheet_revoked_by_the_central_office_is_rejected_and_audited(printed_sheets, tmp_path, fill,
+                                                                     open_ledger, save):
     """A revocation pulled by sync (central_items feed `revoked_sheet`) stops the sheet."""
     home = printed_sheets.copy_home(tmp_path / "home")
     path = save(fill(printed_sheets.page(2), {"overall": 3}), tmp_path / "revoked.png")

@@ -17,13 +17,6 @@ from seda.cli import main
 from scanner.pipeline import scan_paths
 from scanner.reasons import REASONS
 from scanner.watch import HotFolder
-from tests.scanner_fixtures import (
-    fill,
-    jpeg_bytes,
-    open_ledger,
-    printed_sheets,  # noqa: F401 - a fixture
-    save,
-)
 
 SETTLE = 0.2
 
@@ -41,12 +34,13 @@ def inbox(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def sheet_png(printed_sheets):
+def sheet_png(printed_sheets, fill):
     """PNG bytes of distinct filled sheets, by index."""
     def make(index: int) -> bytes:
         buffer = io.BytesIO()
         Image.fromarray(fill(printed_sheets.page(index), {"overall": 4})).save(buffer, "PNG")
         return buffer.getvalue()
+
     return make
 
 
@@ -64,12 +58,16 @@ def _files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
-def _responses(home: Path) -> list:
-    with open_ledger(home) as ledger:
-        return list(ledger.records("survey_response"))
+@pytest.fixture(scope="session")
+def _responses(open_ledger):
+    def _responses(home: Path) -> list:
+        with open_ledger(home) as ledger:
+            return list(ledger.records("survey_response"))
+
+    return _responses
 
 
-def test_whole_scan_moves_to_done_with_its_results(inbox, home, sheet_png):
+def test_whole_scan_moves_to_done_with_its_results(inbox, home, sheet_png, _responses):
     (inbox / "scan1.png").write_bytes(sheet_png(0))
     hot = HotFolder(inbox, home=home, settle_seconds=SETTLE)
     (outcome,) = _poll_until(hot, 1)
@@ -90,7 +88,7 @@ def test_a_fresh_file_is_not_read_on_first_sight(inbox, home, sheet_png):
 
 
 def test_corrupt_file_moves_to_failed_with_a_reason_in_persian_and_english(inbox, home,
-                                                                           printed_sheets):
+                                                                           printed_sheets, _responses, jpeg_bytes):
     data = jpeg_bytes(printed_sheets.page(0))
     (inbox / "broken.jpg").write_bytes(data[: len(data) // 2])
     hot = HotFolder(inbox, home=home, settle_seconds=SETTLE)
@@ -122,7 +120,7 @@ def test_file_still_being_written_is_not_read_until_it_stops_changing(inbox, hom
     assert result["status"] == "accepted"
 
 
-def test_file_left_in_processing_by_a_crash_is_read_on_the_next_poll(inbox, home, sheet_png):
+def test_file_left_in_processing_by_a_crash_is_read_on_the_next_poll(inbox, home, sheet_png, _responses):
     (inbox / ".processing").mkdir()
     (inbox / ".processing" / "claimed.png").write_bytes(sheet_png(2))
     hot = HotFolder(inbox, home=home, settle_seconds=SETTLE)
@@ -132,7 +130,7 @@ def test_file_left_in_processing_by_a_crash_is_read_on_the_next_poll(inbox, home
     assert len(_responses(home)) == 1
 
 
-def test_crash_after_storing_does_not_store_the_sheet_twice(inbox, home, sheet_png):
+def test_crash_after_storing_does_not_store_the_sheet_twice(inbox, home, sheet_png, _responses):
     """The process stored the sheet, then died before moving the file out of .processing/."""
     (inbox / ".processing").mkdir()
     claimed = inbox / ".processing" / "claimed.png"
@@ -148,7 +146,7 @@ def test_crash_after_storing_does_not_store_the_sheet_twice(inbox, home, sheet_p
     assert len(_responses(home)) == 1
 
 
-def test_no_file_is_ever_lost(inbox, home, sheet_png, printed_sheets):
+def test_no_file_is_ever_lost(inbox, home, sheet_png, printed_sheets, jpeg_bytes, save):
     data = jpeg_bytes(printed_sheets.page(5))
     dropped = {
         "a_good.png": sheet_png(4),
@@ -179,7 +177,7 @@ def test_no_file_is_ever_lost(inbox, home, sheet_png, printed_sheets):
     assert {"failed/b_cut.jpg", "failed/c_notes.jpg", "failed/d_blank.png"} <= scans
 
 
-def test_temporary_and_hidden_files_are_ignored(inbox, home, sheet_png):
+def test_temporary_and_hidden_files_are_ignored(inbox, home, sheet_png, _responses):
     names = ["scan.png.part", "scan.png.tmp", "scan.png.crdownload", ".scan.png", "~$scan.png"]
     for name in names:
         (inbox / name).write_bytes(sheet_png(7))
@@ -193,7 +191,7 @@ def test_temporary_and_hidden_files_are_ignored(inbox, home, sheet_png):
     assert _responses(home) == []
 
 
-def test_a_second_file_of_the_same_name_does_not_overwrite_the_first(inbox, home, sheet_png):
+def test_a_second_file_of_the_same_name_does_not_overwrite_the_first(inbox, home, sheet_png, _responses):
     hot = HotFolder(inbox, home=home, settle_seconds=SETTLE)
     (inbox / "scan.png").write_bytes(sheet_png(8))
     _poll_until(hot, 1)
@@ -217,7 +215,7 @@ def test_watch_command_once_processes_what_is_ready_and_exits(inbox, home, sheet
 
 
 def test_file_with_one_bad_page_goes_to_done_and_names_the_bad_page(inbox, home, tmp_path,
-                                                                    printed_sheets):
+                                                                    printed_sheets, _responses, fill):
     good = Image.fromarray(fill(printed_sheets.page(6), {"overall": 4}))
     blank = Image.new("L", good.size, 255)
     good.save(inbox / "mixed.tif", save_all=True, append_images=[blank])

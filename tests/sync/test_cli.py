@@ -12,7 +12,6 @@ from seda.cli import main
 from sync import OfficeSyncState
 from central import open_store
 from ledger.ledger import Ledger, default_ledger_path
-from tests.sync_fixtures import ThreadedServer, assert_exactly_the_union, Office  # noqa: F401
 
 CODE = "THR-012"
 
@@ -79,10 +78,10 @@ def test_status_shows_waiting_records_and_never_synced_in_persian_and_english(ho
     assert "هرگز / never" in output
 
 
-def test_sync_once_against_the_live_server_then_status(homes) -> None:
+def test_sync_once_against_the_live_server_then_status(homes, serve_central) -> None:
     set_up(homes)
     store = open_store(homes["central"] / "central.sqlite3")
-    server = ThreadedServer(store, homes["central"])
+    server = serve_central(store, homes["central"])
     try:
         seda(homes["office"], "sync", "setup", "--office", CODE, "--central", server.url)
         add_records(homes["office"], 12, attachments=2)
@@ -95,10 +94,10 @@ def test_sync_once_against_the_live_server_then_status(homes) -> None:
     assert store.record_count() == 14
 
 
-def test_refusal_shows_in_status_with_its_reason(homes) -> None:
+def test_refusal_shows_in_status_with_its_reason(homes, serve_central) -> None:
     seda(homes["office"], "sync", "setup", "--office", CODE, "--central", "http://127.0.0.1:9")
     store = open_store(homes["central"] / "central.sqlite3")
-    server = ThreadedServer(store, homes["central"])  # the office was never registered
+    server = serve_central(store, homes["central"])  # the office was never registered
     try:
         seda(homes["office"], "sync", "setup", "--office", CODE, "--central", server.url)
         add_records(homes["office"], 1)
@@ -113,7 +112,8 @@ def test_refusal_shows_in_status_with_its_reason(homes) -> None:
     assert "not registered" in output
 
 
-def test_usb_round_trip_export_import_ack(homes, tmp_path: Path) -> None:
+def test_usb_round_trip_export_import_ack(homes, tmp_path: Path, assert_exactly_the_union,
+                                          office_install) -> None:
     set_up(homes)
     add_records(homes["office"], 30, attachments=3)
     stick = tmp_path / "stick"
@@ -124,7 +124,7 @@ def test_usb_round_trip_export_import_ack(homes, tmp_path: Path) -> None:
     imported = seda(homes["central"], "central", "import", str(export), "--ack-out", str(ack)).output
     assert "33 new" in imported
     store = open_store(homes["central"] / "central.sqlite3")
-    assert_exactly_the_union(store, [Office(CODE, homes["office"])])
+    assert_exactly_the_union(store, [office_install(CODE, homes["office"])])
     assert "1 batch(es) now marked delivered" in seda(homes["office"], "sync", "ack", str(ack)).output
     status = json.loads(seda(homes["office"], "sync", "status", "--json").output)
     assert status["waiting_records"] == 0 and status["pending_batches"] == []

@@ -15,29 +15,19 @@ from sync.identity import public_key_hex
 from sync.refusals import Refusal
 from sync.request_auth import sign_request
 from sync.transport import CentralClient, TransportError
-from tests.sync_fixtures import (  # noqa: F401 - fixtures
-    Office,
-    ThreadedServer,
-    assert_exactly_the_union,
-    central,
-    free_port,
-    make_office,
-    store,
-    store_url,
-)
 
 
 @pytest.fixture
-def office(tmp_path: Path, central: ThreadedServer) -> Office:
+def office(tmp_path: Path, central, make_office):
     return make_office(tmp_path, "THR-012", central.url, central.store, batch_records=100)
 
 
-def state_of(office: Office, name: str):
+def state_of(office, name: str):
     with office.ledger() as ledger:
         return OfficeSyncState(ledger).get(name)
 
 
-def test_sync_once_delivers_every_record_in_batches(office: Office, central: ThreadedServer) -> None:
+def test_sync_once_delivers_every_record_in_batches(office, central, assert_exactly_the_union) -> None:
     office.add_records(250, attachments=3)
     report = sync_once(office.home)
     assert report.batches_sent == 3 and report.records_new == 253 and report.waiting == 0
@@ -45,14 +35,14 @@ def test_sync_once_delivers_every_record_in_batches(office: Office, central: Thr
     assert state_of(office, "last_success_at")
 
 
-def test_second_sync_sends_nothing_again(office: Office, central: ThreadedServer) -> None:
+def test_second_sync_sends_nothing_again(office, central) -> None:
     office.add_records(10, attachments=1)
     sync_once(office.home)
     report = sync_once(office.home)
     assert (report.batches_sent, report.blobs_sent, report.records_new) == (0, 0, 0)
 
 
-def test_attachment_the_server_already_has_is_not_sent_again(office: Office, central: ThreadedServer) -> None:
+def test_attachment_the_server_already_has_is_not_sent_again(office, central) -> None:
     with office.ledger() as ledger:
         ledger.add_attachment(b"same photo", "image/jpeg", office=office.code)
     assert sync_once(office.home).blobs_sent == 1
@@ -63,7 +53,7 @@ def test_attachment_the_server_already_has_is_not_sent_again(office: Office, cen
 
 
 def test_lost_acknowledgement_means_the_batch_is_sent_again_and_acknowledged_as_duplicate(
-        office: Office, central: ThreadedServer) -> None:
+        office, central, assert_exactly_the_union) -> None:
     office.add_records(5)
     with office.ledger() as ledger:
         state = OfficeSyncState(ledger)
@@ -78,7 +68,8 @@ def test_lost_acknowledgement_means_the_batch_is_sent_again_and_acknowledged_as_
     assert_exactly_the_union(central.store, [office])
 
 
-def test_two_offices_end_with_exactly_their_union(tmp_path: Path, central: ThreadedServer) -> None:
+def test_two_offices_end_with_exactly_their_union(tmp_path: Path, central, assert_exactly_the_union,
+                                                  make_office) -> None:
     offices = [make_office(tmp_path, code, central.url, central.store, batch_records=50)
                for code in ("THR-012", "ISF-001", "TBZ-003")]
     for i, office in enumerate(offices):
@@ -91,7 +82,7 @@ def test_two_offices_end_with_exactly_their_union(tmp_path: Path, central: Threa
     assert_exactly_the_union(central.store, offices)
 
 
-def test_case_answer_comes_back_to_the_kiosk_office(office: Office, central: ThreadedServer) -> None:
+def test_case_answer_comes_back_to_the_kiosk_office(office, central) -> None:
     with office.ledger() as ledger:
         ledger.append("case", {"tracking_code": "31415", "text": "..."}, office=office.code)
     sync_once(office.home)
@@ -104,7 +95,7 @@ def test_case_answer_comes_back_to_the_kiosk_office(office: Office, central: Thr
     assert updates[-1]["answer"] == "مشکل برطرف شد"
 
 
-def test_catalogue_contacts_forms_and_revoked_sheets_are_pulled(office: Office, central: ThreadedServer) -> None:
+def test_catalogue_contacts_forms_and_revoked_sheets_are_pulled(office, central) -> None:
     central.store.publish("catalogue", "passport", {"title_fa": "گذرنامه"})
     central.store.publish("contact", "unit-7", {"phone": "021-1234"})
     central.store.publish("form_definition", "satisfaction@2", {"yaml": "id: satisfaction"})
@@ -119,7 +110,7 @@ def test_catalogue_contacts_forms_and_revoked_sheets_are_pulled(office: Office, 
         assert state.central_items("office_key")[office.code]["status"] == "active"
 
 
-def test_withdrawn_item_disappears_at_the_office(office: Office, central: ThreadedServer) -> None:
+def test_withdrawn_item_disappears_at_the_office(office, central) -> None:
     central.store.publish("catalogue", "old-service", {"title_fa": "قدیمی"})
     sync_once(office.home)
     central.store.publish("catalogue", "old-service", {}, deleted=True)
@@ -128,7 +119,7 @@ def test_withdrawn_item_disappears_at_the_office(office: Office, central: Thread
         assert OfficeSyncState(ledger).central_items("catalogue") == {}
 
 
-def test_unregistered_office_is_refused_and_status_keeps_the_reason(tmp_path: Path, central: ThreadedServer) -> None:
+def test_unregistered_office_is_refused_and_status_keeps_the_reason(tmp_path: Path, central, make_office) -> None:
     office = make_office(tmp_path, "NEW-01", central.url, store=None)
     office.add_records(3)
     with pytest.raises(Refusal) as caught:
@@ -140,7 +131,7 @@ def test_unregistered_office_is_refused_and_status_keeps_the_reason(tmp_path: Pa
     assert central.store.refusals()[0]["code"] == "unknown_office"
 
 
-def test_revoked_office_is_refused(office: Office, central: ThreadedServer) -> None:
+def test_revoked_office_is_refused(office, central) -> None:
     office.add_records(2)
     central.store.revoke_office(office.code)
     with pytest.raises(Refusal) as caught:
@@ -149,7 +140,7 @@ def test_revoked_office_is_refused(office: Office, central: ThreadedServer) -> N
     assert central.store.record_count() == 0
 
 
-def test_office_with_a_replaced_key_is_refused_as_bad_signature(office: Office, central: ThreadedServer) -> None:
+def test_office_with_a_replaced_key_is_refused_as_bad_signature(office, central) -> None:
     central.store.add_office(office.code, public_key_hex(Ed25519PrivateKey.generate()))
     office.add_records(2)
     with pytest.raises(Refusal) as caught:
@@ -158,7 +149,7 @@ def test_office_with_a_replaced_key_is_refused_as_bad_signature(office: Office, 
     assert state_of(office, "last_refusal")["code"] == "bad_signature"
 
 
-def test_conflict_is_reported_to_the_office_and_sync_moves_on(office: Office, central: ThreadedServer) -> None:
+def test_conflict_is_reported_to_the_office_and_sync_moves_on(office, central) -> None:
     office.add_records(1)
     [uuid] = office.uuids()
     # Another copy of this UUID with other content reached the centre first (e.g. a restored backup).
@@ -177,7 +168,7 @@ def test_conflict_is_reported_to_the_office_and_sync_moves_on(office: Office, ce
     assert central.store.conflicts()[0]["uuid"] == uuid
 
 
-def test_server_down_is_a_transport_error_remembered_for_status(tmp_path: Path) -> None:
+def test_server_down_is_a_transport_error_remembered_for_status(tmp_path: Path, free_port, make_office) -> None:
     office = make_office(tmp_path, "THR-012", f"http://127.0.0.1:{free_port()}", timeout=2)
     office.add_records(2)
     with pytest.raises(TransportError):
@@ -186,7 +177,7 @@ def test_server_down_is_a_transport_error_remembered_for_status(tmp_path: Path) 
     assert state_of(office, "last_success_at") is None
 
 
-def test_unsigned_pull_is_refused(central: ThreadedServer) -> None:
+def test_unsigned_pull_is_refused(central) -> None:
     request = urllib.request.Request(central.url + "/v1/pull?after=0")
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=5)
@@ -194,7 +185,7 @@ def test_unsigned_pull_is_refused(central: ThreadedServer) -> None:
     assert json.loads(caught.value.read())["error"] == "bad_request_signature"
 
 
-def test_signed_request_replayed_for_another_target_is_refused(office: Office, central: ThreadedServer) -> None:
+def test_signed_request_replayed_for_another_target_is_refused(office, central) -> None:
     from sync.identity import load_office_key
 
     headers = sign_request(load_office_key(office.home), office.code, "GET", "/v1/pull?after=0&limit=5")
@@ -204,7 +195,7 @@ def test_signed_request_replayed_for_another_target_is_refused(office: Office, c
     assert caught.value.code == 401
 
 
-def test_garbage_batch_gets_a_precise_refusal(central: ThreadedServer) -> None:
+def test_garbage_batch_gets_a_precise_refusal(central) -> None:
     request = urllib.request.Request(central.url + "/v1/batches", data=b"SEDA-BATCH/1\n{}\n00\n",
                                      method="POST")
     with pytest.raises(urllib.error.HTTPError) as caught:
@@ -215,12 +206,14 @@ def test_garbage_batch_gets_a_precise_refusal(central: ThreadedServer) -> None:
     assert central.store.refusals()[0]["code"] == "malformed_manifest"
 
 
-def test_health_names_the_store(central: ThreadedServer) -> None:
+def test_health_names_the_store(central) -> None:
     with urllib.request.urlopen(central.url + "/v1/health", timeout=5) as response:
         assert json.loads(response.read()) == {"ok": True, "store": central.store.dialect}
 
 
-def test_run_forever_keeps_trying_until_the_server_comes_back(tmp_path: Path, store) -> None:
+def test_run_forever_keeps_trying_until_the_server_comes_back(tmp_path: Path, store,
+                                                              assert_exactly_the_union, free_port,
+                                                              make_office) -> None:
     port = free_port()
     office = make_office(tmp_path, "THR-012", f"http://127.0.0.1:{port}", store, timeout=2)
     office.add_records(20)
@@ -254,7 +247,7 @@ def test_run_forever_keeps_trying_until_the_server_comes_back(tmp_path: Path, st
     assert_exactly_the_union(store, [office])
 
 
-def test_records_of_another_office_code_in_the_ledger_are_not_sent(office: Office, central: ThreadedServer) -> None:
+def test_records_of_another_office_code_in_the_ledger_are_not_sent(office, central) -> None:
     with office.ledger() as ledger:
         ledger.append("audit", {"note": "test print"}, office="DEMO-01")
     office.add_records(2)
@@ -281,7 +274,7 @@ def test_oversized_batch_is_refused_with_413_and_logged(store) -> None:
     assert store.record_count() == 0 and store.refusals()[0]["code"] == "oversized"
 
 
-def test_attachment_whose_bytes_are_gone_stops_sync_with_a_clear_error(office: Office, central: ThreadedServer) -> None:
+def test_attachment_whose_bytes_are_gone_stops_sync_with_a_clear_error(office, central) -> None:
     import sqlite3
 
     from sync import SyncError
@@ -298,7 +291,8 @@ def test_attachment_whose_bytes_are_gone_stops_sync_with_a_clear_error(office: O
     assert central.store.record_count() == 0
 
 
-def test_central_started_in_a_thread_serves_an_office_and_stops(tmp_path: Path) -> None:
+def test_central_started_in_a_thread_serves_an_office_and_stops(tmp_path: Path,
+                                                                assert_exactly_the_union, make_office) -> None:
     from central import start_central
 
     with start_central(tmp_path / "central.sqlite3") as running:
@@ -310,7 +304,7 @@ def test_central_started_in_a_thread_serves_an_office_and_stops(tmp_path: Path) 
     assert_exactly_the_union(running.store, [office])
 
 
-def test_a_refused_batch_waits_while_later_batches_are_still_delivered(office: Office, central: ThreadedServer) -> None:
+def test_a_refused_batch_waits_while_later_batches_are_still_delivered(office, central) -> None:
     with office.ledger() as ledger:
         ledger.append("audit", {"blob": "x" * (1024 * 1024 + 10)}, office=office.code)  # > 1 MiB record
         state = OfficeSyncState(ledger)

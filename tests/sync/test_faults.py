@@ -21,20 +21,6 @@ import pytest
 from central import open_store
 from sync.client import sync_once
 from sync.transport import TransportError
-from tests.sync_fixtures import (  # noqa: F401 - fixtures
-    FAULT_MODES,
-    FaultProxy,
-    Office,
-    ThreadedServer,
-    assert_exactly_the_union,
-    central,
-    free_port,
-    fresh_store_url,
-    make_office,
-    store,
-    store_url,
-    sync_until_done,
-)
 
 SEDA = str(Path(sys.executable).with_name("seda"))
 
@@ -49,12 +35,13 @@ def python_env(home: Path | None = None) -> dict[str, str]:
 # -- the network misbehaves -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", [m for m in FAULT_MODES if m != "pass"])
-def test_each_network_fault_ends_with_exactly_the_union(mode: str, tmp_path: Path,
-                                                        central: ThreadedServer) -> None:
+def test_each_network_fault_ends_with_exactly_the_union(fault_mode: str, tmp_path: Path, central,
+                                                        assert_exactly_the_union, fault_proxy, make_office,
+                                                        sync_until_done) -> None:
+    mode = fault_mode
     # The first three connections of every kind of request misbehave, then the network heals.
     faults = itertools.chain([mode] * 3, itertools.repeat("pass"))
-    proxy = FaultProxy(central.port, lambda: next(faults))
+    proxy = fault_proxy(central.port, lambda: next(faults))
     try:
         office = make_office(tmp_path, "THR-012", proxy.url, central.store, batch_records=40, timeout=5)
         office.add_records(100, attachments=4)
@@ -68,14 +55,16 @@ def test_each_network_fault_ends_with_exactly_the_union(mode: str, tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_random_faults_with_several_offices_at_once(tmp_path: Path, central: ThreadedServer) -> None:
+def test_random_faults_with_several_offices_at_once(tmp_path: Path, central, fault_modes,
+                                                    assert_exactly_the_union, fault_proxy, make_office,
+                                                    sync_until_done) -> None:
     rng = random.Random(5)
-    proxy = FaultProxy(central.port, lambda: rng.choice(FAULT_MODES))
+    proxy = fault_proxy(central.port, lambda: rng.choice(fault_modes))
     offices = [make_office(tmp_path, code, proxy.url, central.store, batch_records=25, timeout=5)
                for code in ("THR-012", "ISF-001", "TBZ-003")]
     errors: list[BaseException] = []
 
-    def work(office: Office, seed: int) -> None:
+    def work(office, seed: int) -> None:
         local = random.Random(seed)
         try:
             for _ in range(4):
@@ -131,7 +120,10 @@ class CentralProcess:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_central_server_killed_mid_batch_loses_and_duplicates_nothing(backend: str, tmp_path: Path) -> None:
+def test_central_server_killed_mid_batch_loses_and_duplicates_nothing(backend: str, tmp_path: Path,
+                                                                      assert_exactly_the_union,
+                                                                      free_port, fresh_store_url,
+                                                                      make_office, sync_until_done) -> None:
     with fresh_store_url(backend, tmp_path) as url:
         store = open_store(url)
         port = free_port()
@@ -144,7 +136,7 @@ def test_central_server_killed_mid_batch_loses_and_duplicates_nothing(backend: s
         stop = threading.Event()
         interrupted: list[TransportError] = []
 
-        def keep_syncing(office: Office) -> None:
+        def keep_syncing(office) -> None:
             while not stop.is_set():
                 try:
                     if sync_once(office.home).waiting == 0:
@@ -193,7 +185,7 @@ while True:
 """
 
 
-def last_attempt(office: Office) -> str | None:
+def last_attempt(office) -> str | None:
     conn = sqlite3.connect(office.ledger_path, timeout=10)
     try:
         row = conn.execute("SELECT value FROM sync_state WHERE name = 'last_attempt_at'").fetchone()
@@ -202,7 +194,7 @@ def last_attempt(office: Office) -> str | None:
         conn.close()
 
 
-def wait_until_sync_started(office: Office, central: ThreadedServer, timeout: float = 30) -> None:
+def wait_until_sync_started(office, central, timeout: float = 30) -> None:
     """Wait for a client process to begin a contact (however slow the machine is today)."""
     before = last_attempt(office)
     deadline = time.monotonic() + timeout
@@ -222,7 +214,7 @@ def ledger_is_intact(path: Path) -> bool:
 
 @pytest.mark.slow
 def test_office_client_killed_mid_sync_and_mid_write_loses_and_duplicates_nothing(
-        tmp_path: Path, central: ThreadedServer) -> None:
+        tmp_path: Path, central, assert_exactly_the_union, make_office, sync_until_done) -> None:
     office = make_office(tmp_path, "THR-012", central.url, central.store, batch_records=300)
     office.add_records(2000, attachments=5)
     rng = random.Random(3)
@@ -257,13 +249,16 @@ def test_office_client_killed_mid_sync_and_mid_write_loses_and_duplicates_nothin
 # -- several stateless server processes behind a load balancer on one store -----------------
 
 
-def test_two_servers_behind_a_round_robin_balancer_share_one_store(tmp_path: Path, store_url: str) -> None:
+def test_two_servers_behind_a_round_robin_balancer_share_one_store(tmp_path: Path, store_url: str,
+                                                                   assert_exactly_the_union,
+                                                                   fault_proxy, make_office,
+                                                                   serve_central, sync_until_done) -> None:
     """Every request may land on either server (each with its own connection pool), including
     the two copies of a duplicated request; the store alone holds the truth."""
     store = open_store(store_url)
-    servers = [ThreadedServer(open_store(store_url, migrate=False)) for _ in range(2)]
+    servers = [serve_central(open_store(store_url, migrate=False)) for _ in range(2)]
     rng = random.Random(8)
-    proxy = FaultProxy([s.port for s in servers],
+    proxy = fault_proxy([s.port for s in servers],
                        lambda: rng.choice(["pass", "pass", "duplicate", "drop_response"]))
     try:
         offices = [make_office(tmp_path, code, proxy.url, store, batch_records=20, timeout=5)

@@ -24,7 +24,6 @@ from sync.identity import public_key_hex
 from sync.refusals import Refusal
 from sync.request_auth import MAX_SKEW
 from sync.transport import CentralClient
-from tests.sync_fixtures import central, make_office, store, store_url  # noqa: F401 - fixtures
 
 CODE = "THR-012"
 NOW = datetime.now(timezone.utc)
@@ -84,7 +83,7 @@ def test_a_usb_import_refuses_a_batch_dated_ahead_too(store: Store, office_key, 
 
 
 def test_the_office_keeps_a_future_dated_batch_and_status_says_so(store: Store, central,
-                                                                  tmp_path: Path) -> None:
+                                                                  tmp_path: Path, make_office) -> None:
     office = make_office(tmp_path, CODE, central.url, store, batch_records=1)
     with office.ledger() as ledger:
         ledger.append("survey_response", {"answers": {"q1": 1}}, office=CODE,
@@ -118,7 +117,7 @@ def test_a_blob_just_over_the_limit_gets_a_413_the_client_understands(store: Sto
 
 
 def test_a_blob_far_over_the_limit_is_never_sent(store: Store, central, tmp_path: Path,
-                                                 monkeypatch) -> None:
+                                                 monkeypatch, make_office) -> None:
     monkeypatch.setattr(central_app, "MAX_BLOB_BYTES", 1000)
     office = make_office(tmp_path, CODE, central.url, store, batch_records=1)
     with office.ledger() as ledger:
@@ -143,7 +142,7 @@ def test_a_blob_far_over_the_limit_is_never_sent(store: Store, central, tmp_path
 
 
 def test_a_blob_the_server_refuses_is_not_sent_again(store: Store, central, tmp_path: Path,
-                                                     monkeypatch) -> None:
+                                                     monkeypatch, make_office) -> None:
     """An older server that does not say its limit: the refusal itself stops the resending."""
     office = make_office(tmp_path, CODE, central.url, store)
     with office.ledger() as ledger:
@@ -168,7 +167,8 @@ def test_a_blob_the_server_refuses_is_not_sent_again(store: Store, central, tmp_
     assert status(office.home).exit_code == 1
 
 
-def test_status_is_quiet_and_zero_when_all_is_delivered(store: Store, central, tmp_path: Path) -> None:
+def test_status_is_quiet_and_zero_when_all_is_delivered(store: Store, central, tmp_path: Path,
+                                                        make_office) -> None:
     office = make_office(tmp_path, CODE, central.url, store)
     office.add_records(3, attachments=1)
     sync_once(office.home)

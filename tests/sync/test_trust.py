@@ -19,7 +19,6 @@ from sync.client import SyncError, sync_once
 from ledger.ledger import Ledger, default_ledger_path
 from sync.settings import SettingsError, SyncSettings, load_settings, write_settings
 from sync.trust import report_key
-from tests.sync_fixtures import ThreadedServer, make_office
 
 CODE = "THR-012"
 
@@ -30,9 +29,9 @@ def seda(home: Path, *args: str):
 
 
 @pytest.fixture
-def central(tmp_path: Path):
+def central(tmp_path: Path, serve_central):
     store = open_store(tmp_path / "central" / "central.sqlite3")
-    server = ThreadedServer(store, tmp_path / "central")
+    server = serve_central(store, tmp_path / "central")
     yield server
     server.stop()
     store.close()
@@ -122,7 +121,7 @@ def test_a_hand_edited_http_url_is_refused_when_the_settings_are_read(tmp_path):
 # -- answers must be signed ----------------------------------------------------------------------
 
 
-def test_an_office_set_up_before_pinning_pins_the_key_at_its_first_sync(tmp_path, central):
+def test_an_office_set_up_before_pinning_pins_the_key_at_its_first_sync(tmp_path, central, make_office):
     office = make_office(tmp_path, CODE, central.url, central.store)
     assert load_settings(office.home).central_key == ""
     sync_once(office.home)
@@ -139,7 +138,7 @@ def _pin_another_key(home: Path) -> None:
                                          "central_key": public_key_hex(Ed25519PrivateKey.generate())}))
 
 
-def test_answers_signed_by_another_key_are_refused_and_change_nothing(tmp_path, central):
+def test_answers_signed_by_another_key_are_refused_and_change_nothing(tmp_path, central, make_office):
     office = make_office(tmp_path, CODE, central.url, central.store)
     office.add_records(3)
     sync_once(office.home)
@@ -158,7 +157,7 @@ def test_answers_signed_by_another_key_are_refused_and_change_nothing(tmp_path, 
 
 
 def test_a_pulled_page_altered_on_the_way_is_refused_and_the_last_good_state_kept(tmp_path, central,
-                                                                                   monkeypatch):
+                                                                                   monkeypatch, make_office):
     office = make_office(tmp_path, CODE, central.url, central.store)
     central.store.publish("catalogue", "passport", {"name": "گذرنامه"})
     sync_once(office.home)
@@ -178,7 +177,7 @@ def test_a_pulled_page_altered_on_the_way_is_refused_and_the_last_good_state_kep
         assert OfficeSyncState(ledger).central_items("catalogue")["passport"] == {"name": "گذرنامه"}
 
 
-def test_an_unsigned_acknowledgement_leaves_the_batch_waiting(tmp_path, central, monkeypatch):
+def test_an_unsigned_acknowledgement_leaves_the_batch_waiting(tmp_path, central, monkeypatch, make_office):
     office = make_office(tmp_path, CODE, central.url, central.store)
     sync_once(office.home)  # pins the key
     office.add_records(4)
@@ -191,7 +190,7 @@ def test_an_unsigned_acknowledgement_leaves_the_batch_waiting(tmp_path, central,
     assert sync_once(office.home).waiting == 0  # the centre answers "duplicate", signed
 
 
-def test_a_page_replayed_for_another_request_is_refused(tmp_path, central, monkeypatch):
+def test_a_page_replayed_for_another_request_is_refused(tmp_path, central, monkeypatch, make_office):
     office = make_office(tmp_path, CODE, central.url, central.store)
     sync_once(office.home)
     real_sign = central.keys.sign

@@ -1,25 +1,35 @@
-"""Helpers for tests of the central office web pages (central/web/).
+"""The central office tests' fixtures: web clients signed in through the real form, a clock
+that moves only when told, and offices that file cases in real signed batches.
 
-    from tests.central_web_support import FakeClock, login, make_user, web_client
-    from tests.sync_fixtures import store, store_url  # noqa: F401 - SQLite and PostgreSQL
-
-    def test_something(store):
+    def test_something(store, make_user, login, web_client):
         make_user(store, "sara", "responder", unit="licences")
         client = login(web_client(store), "sara")
         page = client.get("/cases/")
 
 ``make_user`` creates the unit of a responder if it does not exist yet.  ``login`` signs in
 through the real form (CSRF and all) and leaves the session's CSRF token on the client as
-``client.csrf``; ``post(client, url, data)`` adds it to a form.  A :class:`FakeClock` passed to
-``web_client`` drives session expiry and audit times without sleeping.
+``client.csrf``; ``post(client, url, data)`` adds it to a form.  A ``make_clock()`` clock passed to
+``web_client`` drives session expiry and audit times without sleeping.  ``case_office(store,
+client)`` files cases through ``POST /v1/batches``; ``case_sender(store)`` applies signed batches to
+the store directly (intake and routing included).
 """
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 from datetime import datetime, timedelta, timezone
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from central import Store, create_app
 from central.web import accounts
+from forms.tracking_codes import new_tracking_code
+from kiosk.cases import CaseDraft
+from sync.batch import BatchRecord, encode_batch, format_time, parse_batch, verify_batch
+from sync.identity import public_key_hex
+from sync.sealing import seal
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -89,8 +99,6 @@ def post(client, url: str, data: dict | None = None, **kwargs):
     return client.post(url, data={**(data or {}), "csrf_token": client.csrf}, **kwargs)
 
 
-# -- cases: real signed batches from a real office key ---------------------------------------
-
 NAME, NATIONAL_ID, MOBILE = "مریم احمدی", "0499370899", "09121234567"
 
 
@@ -98,10 +106,6 @@ class CaseOffice:
     """An office that files cases with real signed batches (``POST /v1/batches``)."""
 
     def __init__(self, store: Store, client, code: str = "THR-012") -> None:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        from sync.identity import public_key_hex
-
         self.code = code
         self.store = store
         self.client = client
@@ -114,14 +118,6 @@ class CaseOffice:
              identity: bool = False, attachments: list[tuple[bytes, str]] = (), sealed_to=None,
              created_at: datetime | None = None) -> tuple[str, str]:
         """File one case; returns ``(case uuid, tracking code)``."""
-        import hashlib
-        import uuid
-
-        from kiosk.cases import CaseDraft
-        from forms.tracking_codes import new_tracking_code
-        from sync.batch import BatchRecord, encode_batch, format_time
-        from sync.sealing import seal
-
         at = format_time(created_at or datetime.now(timezone.utc))
         records = []
         shas = []
@@ -147,3 +143,76 @@ class CaseOffice:
         answer = self.client.post("/v1/batches", data=data)
         assert answer.status_code == 200, answer.get_data(as_text=True)
         return case.uuid, code
+
+
+OFFICES = ("THR-012", "ISF-001")
+TEXT = "کارت هوشمند من پس از سه ماه هنوز صادر نشده است."
+
+
+class CaseSender:
+    """Registered offices that send cases to ``store``."""
+
+    def __init__(self, store: Store, offices: tuple[str, ...] = OFFICES) -> None:
+        self.store = store
+        self.keys = {code: Ed25519PrivateKey.generate() for code in offices}
+        self.seq = dict.fromkeys(offices, 0)
+        for code, key in self.keys.items():
+            store.add_office(code, public_key_hex(key))
+
+    def record(self, *, office: str = OFFICES[0], case_type: str = "complaint",
+               service: str | None = "smart_id_card", text: str = TEXT, identity: bool = False,
+               anonymous: bool = False, created_at: datetime | None = None,
+               national_id: str = NATIONAL_ID) -> BatchRecord:
+        draft = CaseDraft(type=case_type, service=service, text=text, anonymous=anonymous,
+                          **({"name": NAME, "national_id": national_id, "mobile": MOBILE}
+                             if identity else {}))
+        at = format_time(created_at or datetime.now(timezone.utc))
+        return BatchRecord(uuid=str(uuid.uuid4()), kind="case", office=office, created_at=at,
+                           body=draft.body(new_tracking_code()))
+
+    def send(self, *records: BatchRecord, office: str = OFFICES[0]) -> dict:
+        self.seq[office] += 1
+        data = encode_batch(office=office, seq=self.seq[office], records=list(records),
+                            key=self.keys[office], created_at=format_time(datetime.now(timezone.utc)))
+        return self.store.apply_batch(verify_batch(parse_batch(data),
+                                                   self.store.office_public_key(office)))
+
+    def file(self, **fields) -> BatchRecord:
+        """One case, sent in its own batch; returns its record (``.uuid`` is the case's)."""
+        record = self.record(**fields)
+        self.send(record, office=record.office)
+        return record
+
+
+@pytest.fixture(scope="session")
+def staff_password() -> str:
+    """The password make_user gives every user unless told otherwise."""
+    return PASSWORD
+
+
+@pytest.fixture(scope="session")
+def case_text() -> str:
+    """A complaint's text, as a citizen types it."""
+    return TEXT
+
+
+@pytest.fixture(scope="session")
+def citizen_name() -> str:
+    return NAME
+
+
+@pytest.fixture(scope="session")
+def citizen_national_id() -> str:
+    return NATIONAL_ID
+
+
+@pytest.fixture(scope="session")
+def citizen_mobile() -> str:
+    return MOBILE
+
+
+# Plain helpers, handed to tests by name (session fixtures that return the function or class).
+for _name, _helper in {"make_clock": FakeClock, "case_office": CaseOffice, "case_sender": CaseSender,
+                       "make_user": make_user, "web_client": web_client, "csrf_from": csrf_from,
+                       "login": login, "post": post}.items():
+    globals()[f"{_name}_fixture"] = pytest.fixture(scope="session", name=_name)(lambda _helper=_helper: _helper)
