@@ -19,17 +19,19 @@ import hashlib
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from central import Store, create_app
+from central.portal import PortalSettings, create_portal_app
 from central.web import accounts
 from forms.tracking_codes import new_tracking_code
 from kiosk.cases import CaseDraft
 from sync.batch import BatchRecord, encode_batch, format_time, parse_batch, verify_batch
-from sync.identity import public_key_hex
-from sync.sealing import seal
+from forms.signatures import public_key_hex
+from forms.sealing import seal
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -211,8 +213,42 @@ def citizen_mobile() -> str:
     return MOBILE
 
 
+# -- the citizens' portal ------------------------------------------------------------------------
+
+PORTAL_CODE = re.compile(r'data-code="(\d+)"')
+SUBMISSION = re.compile(r'name="submission" value="([0-9a-f]{32})"')
+
+
+def portal_client(store, home: Path, **settings):
+    """A Flask test client on the real portal app over ``store``."""
+    app = create_portal_app(store, home=home, settings=PortalSettings(**settings))
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def submission_of(client, path: str = "/file") -> str:
+    """The one-time submission token of a portal form."""
+    return SUBMISSION.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def file_complaint(client, **fields):
+    """File a complaint on the portal as a phone would."""
+    data = {"submission": submission_of(client), "type": "complaint", "service": "smart_id_card",
+            "text": "صف خیلی طولانی بود", "mobile": "09121234567", **fields}
+    return client.post("/file", data=data)
+
+
+def code_in(response) -> str:
+    """The tracking code a portal page shows."""
+    match = PORTAL_CODE.search(response.get_data(as_text=True))
+    assert match, response.get_data(as_text=True)[:2000]
+    return match.group(1)
+
+
 # Plain helpers, handed to tests by name (session fixtures that return the function or class).
 for _name, _helper in {"make_clock": FakeClock, "case_office": CaseOffice, "case_sender": CaseSender,
                        "make_user": make_user, "web_client": web_client, "csrf_from": csrf_from,
-                       "login": login, "post": post}.items():
+                       "login": login, "post": post, "portal_client": portal_client,
+                       "submission_of": submission_of, "file_complaint": file_complaint,
+                       "code_in": code_in}.items():
     globals()[f"{_name}_fixture"] = pytest.fixture(scope="session", name=_name)(lambda _helper=_helper: _helper)

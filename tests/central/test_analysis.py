@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from forms.persian import InvalidInput
 from sync.batch import BatchRecord, encode_batch, open_batch
 from central import Store, analysis
-from sync.identity import public_key_hex
+from forms.signatures import public_key_hex
 
 OFFICE = "THR-012"
 IN_AZAR = "2026-12-01T08:00:00.000000Z"  # 1405-09-10 in Tehran

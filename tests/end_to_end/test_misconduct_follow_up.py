@@ -16,9 +16,9 @@ import pytest
 from kiosk import create_app
 from kiosk.cases import CaseDraft, case_timeline, file_case, find_case
 from central.casework import misconduct_update
-from sync.follow_up import follow_up_locator, open_answer, seal_answer
+from forms.follow_up import follow_up_locator, open_answer, seal_answer
 from sync.office_state import OfficeSyncState
-from sync.trust import report_key
+from ledger.report_key import report_key
 
 AT = datetime(2026, 11, 30, 10, 47, 13, 123456, tzinfo=timezone.utc)
 ANSWER = "گزارش شما بررسی شد و کارمند از باجه برکنار شد."

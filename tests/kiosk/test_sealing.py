@@ -1,7 +1,7 @@
 """Misconduct reports are sealed at the kiosk before anything touches disk (issue 11, item 1).
 
 Every test files through the real kiosk app (or ``file_case``) at an office set up against a
-real central installation (tests/seal_fixtures.py), then looks at every byte under $SEDA_HOME.
+real central installation (the central_install fixture in tests/conftest.py), then looks at every byte under $SEDA_HOME.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 
 from kiosk import create_app
 from kiosk.cases import CaseDraft, NoReportKey, file_case
-from sync import Ledger
-from sync.sealing import SealingError, key_id, seal, unseal, x25519_private_from_ed25519, \
-    x25519_public_from_ed25519
-from sync.trust import report_key
+from ledger import Ledger
+from forms.sealing import (SealingError, key_id, seal, unseal, x25519_private_from_ed25519,
+                           x25519_public_from_ed25519)
+from ledger.report_key import report_key
 
 TEXT = "مدیر شعبه برای امضا رشوه می‌گیرد"
 NAME = "زینب رضایی"
@@ -129,13 +129,13 @@ def test_a_recording_attached_to_a_report_is_sealed_too(sealed_office, central_i
 
 def test_usb_export_files_hold_no_report_text(sealed_office, tmp_path, office_code, open_ledger):
     from sync.offline import export_batches
-    from sync.settings import load_settings
+    from ledger.sync_settings import load_settings
 
     draft = CaseDraft(type="misconduct", service="other", text=TEXT, anonymous=False, name=NAME)
     with open_ledger(sealed_office) as ledger:
         file_case(ledger, draft, office=office_code, report_key=report_key(sealed_office, ledger),
                   now=datetime(2020, 1, 1, 10, 5, tzinfo=timezone.utc))  # long over: released
-    from sync.identity import ensure_office_key
+    from forms.identity_keys import ensure_office_key
     ensure_office_key(sealed_office)
     out = tmp_path / "stick" / "export.batches"
     out.parent.mkdir()

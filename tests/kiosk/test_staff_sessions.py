@@ -14,7 +14,7 @@ import kiosk.staff
 from seda.cli import main
 from kiosk import create_app
 from kiosk.accounts import SESSION_ABSOLUTE_SECONDS, SESSION_IDLE_SECONDS, AccountStore
-from kiosk.app import STAFF_LOGIN_KIOSK_FREE_TRIES
+from kiosk.state import STAFF_LOGIN_KIOSK_FREE_TRIES
 
 COOKIE = "seda_kiosk"
 
