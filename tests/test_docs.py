@@ -53,6 +53,15 @@ def _words(text: str) -> list[str]:
     return [w for w in kept if w and w not in ("...", "…", "\\")]
 
 
+def _alternatives(words: list[str]) -> list[list[str]]:
+    """`seda central notify run|status` shows two commands: one word list for each."""
+    for i, word in enumerate(words):
+        if not word.startswith("-") and re.fullmatch(r"[a-z][\w-]*(?:[|/][a-z][\w-]*)+", word):
+            return [[*words[:i], choice, *rest] for choice in re.split(r"[|/]", word)
+                    for rest in _alternatives(words[i + 1:])]
+    return [words]
+
+
 def shown_commands() -> dict[str, list[str]]:
     """Every `seda ...` command the docs show: its words after `seda`, by where it is shown."""
     commands: dict[str, list[str]] = {}
@@ -60,7 +69,10 @@ def shown_commands() -> dict[str, list[str]]:
         for number, text in _shown_text(path):
             for match in SEDA.finditer(text):
                 words = _words(text[match.end():])
-                commands[" ".join(["seda", *words])] = words
+                if words and not re.fullmatch(r"[\w|/-]+", words[0]):
+                    continue  # `seda -> central` in a diagram names the package, not a command
+                for shown in _alternatives(words):
+                    commands[" ".join(["seda", *shown])] = shown
     return commands
 
 
