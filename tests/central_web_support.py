@@ -48,7 +48,7 @@ def make_user(store: Store, name: str, role: str, *, unit: str | None = None,
 
 
 def _ensure_unit(store: Store, code: str) -> None:
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         db.execute("INSERT INTO units (code, name_fa, name_en, kind, created_at)"
                    " VALUES (?, ?, ?, 'unit', ?) ON CONFLICT (code) DO NOTHING",
                    (code, f"واحد {code}", f"Unit {code}", "2026-11-30T00:00:00Z"))

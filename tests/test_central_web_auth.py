@@ -226,7 +226,7 @@ def test_old_hash_parameters_are_upgraded_at_login(store: Store) -> None:
 
     make_user(store, "sara", "auditor")
     weak = PasswordHasher(time_cost=1, memory_cost=8192).hash("correct horse battery")
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         db.execute("UPDATE users SET password_hash = ? WHERE name = 'sara'", (weak,))
     assert accounts.authenticate(store, "sara", "correct horse battery") is not None
     with store.connect() as db:

@@ -17,7 +17,7 @@ import pytest
 
 from central_web_support import FakeClock, login, make_user, web_client
 from central import Store, analysis
-from central.store import _Db
+from central.db.connection import Connection
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures (SQLite and PostgreSQL)
 
 OFFICE = "THR-012"
@@ -169,7 +169,7 @@ def test_cases_are_counted_by_type_and_no_text_is_shown(store: Store) -> None:
             case("misconduct", "کارمند رشوه خواست", route="oversight")]
     add(store, rows)
     with store.connect() as db, db.transaction():  # what ingest does with a batch's cases
-        casework.intake(store, db, [BatchRecord(u, k, o, c, json.loads(b)) for u, o, k, c, b in rows], IN_AZAR)
+        casework.intake(db, [BatchRecord(u, k, o, c, json.loads(b)) for u, o, k, c, b in rows], IN_AZAR)
     html = page(analyst(store), "/analysis/?month=1405-09")
     table = section(html, "table-cases")
     assert "شکایت" in table and "<td class=\"n\">۲</td>" in table and "گزارش تخلف" in table
@@ -180,13 +180,13 @@ def test_a_dashboard_makes_as_many_queries_for_many_responses_as_for_one(store: 
     analysis.ensure_analysis_indexes(store)
     client = analyst(store)
     counted = {"n": 0}
-    execute = _Db.execute
+    execute = Connection.execute
 
     def counting(self, sql, params=()):
         counted["n"] += 1
         return execute(self, sql, params)
 
-    monkeypatch.setattr(_Db, "execute", counting)
+    monkeypatch.setattr(Connection, "execute", counting)
 
     def queries() -> int:
         counted["n"] = 0
