@@ -19,7 +19,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from central import Store, create_app
-from central.web import accounts
+from central import accounts
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

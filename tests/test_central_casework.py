@@ -430,7 +430,7 @@ def test_the_cli_override_is_in_the_audit_log(store: Store, cw: Casework, routed
     from click.testing import CliRunner
 
     from seda.cli import main
-    from central.web import audit
+    from central import audit
 
     result = CliRunner().invoke(main, ["central", "case-update", routed.tracking_code, "--status",
                                        "closed", "--store", store.url])

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from central_web_support import FakeClock, PASSWORD, login, make_user, post, web_client
 from seda.cli import main
 from central import Store
-from central.web import accounts, audit, grants
+from central import accounts, audit, grants
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 

@@ -10,7 +10,7 @@ import pytest
 from central_web_support import FakeClock, csrf_from, login, make_user, post, web_client
 from central import Store, open_store
 from central.throttle import delay_after
-from central.web import accounts, audit
+from central import accounts, audit
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 GOOD, BAD = "correct horse battery", "wrong password!"

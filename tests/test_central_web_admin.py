@@ -10,7 +10,7 @@ import pytest
 from central_web_support import CaseOffice, login, make_user, post, web_client
 from central import Store
 from central.casework import Casework
-from central.web import accounts, audit
+from central import accounts, audit
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 ADMIN_PAGES = ["/admin/users", "/admin/units", "/admin/rules", "/admin/holidays", "/admin/deadlines",

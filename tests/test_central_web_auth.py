@@ -11,7 +11,7 @@ from central_web_support import FakeClock, csrf_from, login, make_user, post, we
 from seda.cli import main
 from central import Store
 from central.casework import Casework
-from central.web import accounts, audit
+from central import accounts, audit
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 

@@ -3,7 +3,9 @@
 Persian and right-to-left first (English is a toggle), served by the central Flask app
 (:func:`central.app.create_app` registers :func:`web_blueprint`).  The pieces:
 
-- :mod:`.accounts` users, argon2id passwords, sessions in the store; :mod:`.audit` the log;
+- the services they call live beside them in ``central``: :mod:`central.accounts` (users,
+  argon2id passwords, sessions), :mod:`central.audit` (the log), :mod:`central.grants`
+  (oversight role grants), :mod:`central.casework`, :mod:`central.analysis`;
 - :mod:`.auth` the contract pages are built on (``require``, ``current_user``, ``audit``, CSRF);
 - :mod:`.login` sign-in/out and the language toggle; :mod:`.admin` users, units, routing
   rules, holidays, deadlines and the triage queue; :mod:`.auditlog` the auditor's page;

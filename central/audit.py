@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sync.batch import format_time
-from ..store import Store
+from .store import Store
 
 __all__ = ["OVERSIGHT_TARGET", "AuditEntry", "case_target", "count_since", "entries",
            "hide_misconduct", "record"]

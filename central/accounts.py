@@ -34,9 +34,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from forms.persian import to_persian_digits
 
 from sync.batch import format_time
-from ..errors import CentralError
-from .. import throttle
-from ..store import Store
+from .errors import CentralError
+from . import throttle
+from .store import Store
 
 __all__ = ["ADDRESS_FREE_TRIES", "FREE_TRIES", "MAX_DELAY", "MIN_PASSWORD", "ROLES",
            "SESSION_ABSOLUTE", "SESSION_IDLE", "UNIT_ROLES", "AccountError", "Session", "User",

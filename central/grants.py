@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sync.batch import format_time
-from ..store import Store
+from .store import Store
 from . import accounts
 from .accounts import AccountError, User
 
