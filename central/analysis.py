@@ -394,8 +394,7 @@ def service_catalogue(store, path: Path | None = None) -> dict[str, dict[str, An
         import json
 
         return {key: json.loads(body) for key, body in rows}
-    from forms.catalogue import load_services  # lazy: the kiosk package imports sync
-    from kiosk.config import builtin_data_folder
+    from forms.catalogue import builtin_data_folder, load_services
 
     services = load_services(path or builtin_data_folder() / "services.yaml")
     return {s.id: {"name": {"fa": s.name.fa, "en": s.name.en},

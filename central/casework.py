@@ -35,8 +35,8 @@ import jdatetime
 from forms.persian import normalize_letters
 
 from sync.batch import BatchRecord, format_time
-from forms.cases import CASE_STATUSES, normalize_tracking_code, status_label
-from sync.follow_up import seal_answer
+from forms.cases import ANSWER_DEADLINE_DAYS, CASE_STATUSES, normalize_tracking_code, status_label
+from forms.follow_up import seal_answer
 from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
 from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays
@@ -60,8 +60,7 @@ OVERSIGHT = "oversight"
 CLOSED = frozenset({"answered", "closed", "rejected", "rejected_duplicate", "rejected_not_ours"})
 OPEN_STATUSES = tuple(s for s in CASE_STATUSES if s not in CLOSED)
 #: Working days to answer, per case type, until the administrator changes them.
-DEFAULT_DEADLINE_DAYS = {"request": 10, "complaint": 10, "suggestion": 15, "criticism": 15,
-                         "misconduct": 10, "voice": 10}
+DEFAULT_DEADLINE_DAYS = dict(ANSWER_DEADLINE_DAYS)
 #: Where a case may go next, by what it is now.  ``assigned``, ``answered``, ``referred`` and
 #: the rejections have their own methods (they need a person, a text, a unit, an original).
 _REJECTIONS = {"rejected_duplicate", "rejected_not_ours"}
@@ -209,11 +208,11 @@ def _put_setting(db: Connection, key: str, value: Any) -> None:
                " SET value = excluded.value", (key, json.dumps(value, ensure_ascii=False)))
 
 
-def _deadline_days(db: Connection) -> dict[str, int]:
+def deadline_days_in(db: Connection) -> dict[str, int]:
     return {**DEFAULT_DEADLINE_DAYS, **_setting(db, "deadline_days", {})}
 
 
-def _calendar(db: Connection, around: date) -> WorkCalendar:
+def work_calendar(db: Connection, around: date) -> WorkCalendar:
     """The working calendar for deadlines near ``around``: the fixed holidays of the Jalali
     years around it (less those the administrator removed) and the holidays added."""
     removed = set(_setting(db, "holidays_removed", []))
@@ -233,7 +232,7 @@ def _active_units(db: Connection) -> set[str]:
     return {row[0] for row in db.all("SELECT code FROM units WHERE active = 1 AND kind = 'unit'")}
 
 
-def _event(db: Connection, case_uuid: str, at: str, actor: str, event: str, *, status: str | None = None,
+def record_event(db: Connection, case_uuid: str, at: str, actor: str, event: str, *, status: str | None = None,
            unit: str | None = None, assignee: str | None = None, text: str | None = None,
            public: bool = False) -> None:
     db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, unit, assignee, text,"
@@ -250,7 +249,7 @@ def _unit_names(db: Connection, code: str) -> tuple[str, str]:
 Opener = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]
 
 
-def _publish_update(db: Connection, case: Case, status: str, at: str, *,
+def publish_update(db: Connection, case: Case, status: str, at: str, *,
                     answer: str | None = None, opener: Opener | None = None) -> None:
     """Tell the case's office (and through it the citizen) the case's new public status."""
     if case.is_misconduct:
@@ -329,9 +328,9 @@ def intake(db: Connection, records: Sequence[BatchRecord], now: str, *,
     if not cases:
         return 0
     rules, active = _rules(db), _active_units(db)
-    days = _deadline_days(db)
+    days = deadline_days_in(db)
     received_now = _parse_time(now)
-    calendar = _calendar(db, received_now.astimezone(TEHRAN).date())
+    calendar = work_calendar(db, received_now.astimezone(TEHRAN).date())
     names = {code: (fa, en) for code, fa, en in db.all("SELECT code, name_fa, name_en FROM units")}
     rows, events, updates = [], [], []
     for record in cases:
@@ -420,7 +419,7 @@ def _adopt_sent_statuses(db: Connection, records: Sequence[BatchRecord], now: st
         db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?, closed_at = ?,"
                    " escalated_at = CASE WHEN due_at < ? THEN ? ELSE NULL END WHERE uuid = ?",
                    (status, at, done, at if status == "closed" else None, now, now, record.uuid))
-        _event(db, record.uuid, at, "system", "status", status=status, text=sent.get("answer"),
+        record_event(db, record.uuid, at, "system", "status", status=status, text=sent.get("answer"),
                public=True)
 
 
@@ -614,7 +613,7 @@ class Casework:
 
     def deadline_days(self) -> dict[str, int]:
         with self.db.connect() as db:
-            return _deadline_days(db)
+            return deadline_days_in(db)
 
     def set_deadline_days(self, case_type: str, days: int, *, actor: str) -> None:
         """Applies to cases that arrive from now on (a citizen's deadline never moves back)."""
@@ -630,7 +629,7 @@ class Casework:
 
     def calendar(self, around: date | None = None) -> WorkCalendar:
         with self.db.connect() as db:
-            return _calendar(db, around or datetime.now(TEHRAN).date())
+            return work_calendar(db, around or datetime.now(TEHRAN).date())
 
     # -- reading cases -------------------------------------------------------------------
 
@@ -711,7 +710,7 @@ class Casework:
 
     # -- changing cases ------------------------------------------------------------------
 
-    def _locked_case(self, db: Connection, uuid: str) -> Case:
+    def locked_case(self, db: Connection, uuid: str) -> Case:
         lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
         row = db.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE uuid = ?{lock}", (str(uuid),))
         if row is None:
@@ -733,32 +732,32 @@ class Casework:
         if row[0] != unit and not (allow_new_unit and row[0] is None):
             raise CaseworkError("این کاربر عضو این واحد نیست.", f"{user!r} is not a member of unit {unit!r}.")
 
-    def _set(self, db: Connection, case: Case, now: str, **changes: Any) -> Case:
+    def set_case(self, db: Connection, case: Case, now: str, **changes: Any) -> Case:
         changes["updated_at"] = now
         assignments = ", ".join(f"{column} = ?" for column in changes)
         db.execute(f"UPDATE cases SET {assignments} WHERE uuid = ?", (*changes.values(), case.uuid))
         return _case([changes.get(c, getattr(case, c)) for c in _CASE_COLUMNS.replace(" ", "").split(",")])
 
     @contextmanager
-    def _write(self) -> Iterator[tuple[Connection, str]]:
+    def transaction(self) -> Iterator[tuple[Connection, str]]:
         """The store's write lock, a transaction, and one timestamp for all the action writes."""
         with self.db.write() as db:
             yield db, format_time(datetime.now(timezone.utc))
 
     def assign(self, uuid: str, assignee: str | None, *, actor: str) -> Case:
         """Give the case to a member of its unit (``None``: take it back to the unit)."""
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             if not case.is_open:
                 raise CaseworkError("پرونده‌ی بسته یا پاسخ‌داده را نمی‌توان سپرد.",
                                     "A closed or answered case cannot be assigned.")
             if assignee:
                 self._check_member(db, assignee, case.unit)
             status = "assigned" if assignee and case.status in ("routed", "referred") else case.status
-            updated = self._set(db, case, now, assignee=assignee or None, status=status)
-            _event(db, uuid, now, actor, "assigned", status=status, unit=case.unit, assignee=assignee)
+            updated = self.set_case(db, case, now, assignee=assignee or None, status=status)
+            record_event(db, uuid, now, actor, "assigned", status=status, unit=case.unit, assignee=assignee)
             if status != case.status:
-                _publish_update(db, updated, status, now)
+                publish_update(db, updated, status, now)
         return updated
 
     def change_status(self, uuid: str, status: str, *, actor: str, note: str | None = None) -> Case:
@@ -767,17 +766,17 @@ class Casework:
         if status not in _SIMPLE_STATUSES:
             raise CaseworkError("این وضعیت را از راه دکمه‌ی خودش تعیین کنید.",
                                 f"Set {status!r} with its own action.")
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             self._check_transition(case, status)
             changes: dict[str, Any] = {"status": status}
             if status == "closed":
                 changes["closed_at"] = now
             elif case.status in CLOSED:  # reopened: the answer stands but work goes on
                 changes["answered_at"] = None
-            updated = self._set(db, case, now, **changes)
-            _event(db, uuid, now, actor, "status", status=status, text=_clean(note), public=True)
-            _publish_update(db, updated, status, now, answer=_clean(note),
+            updated = self.set_case(db, case, now, **changes)
+            record_event(db, uuid, now, actor, "status", status=status, text=_clean(note), public=True)
+            publish_update(db, updated, status, now, answer=_clean(note),
                             opener=self.opener)
         return updated
 
@@ -786,10 +785,10 @@ class Casework:
         text = _clean(text)
         if not text:
             raise CaseworkError("متن یادداشت خالی است.", "The note is empty.")
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
-            self._set(db, case, now)
-            _event(db, uuid, now, actor, "note", text=text)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
+            self.set_case(db, case, now)
+            record_event(db, uuid, now, actor, "note", text=text)
             row = db.one("SELECT max(id) FROM case_events WHERE case_uuid = ?", (uuid,))
         return Event(row[0], uuid, now, actor, "note", None, None, None, text, False)
 
@@ -799,19 +798,19 @@ class Casework:
         text = _clean(text)
         if not text:
             raise CaseworkError("متن پاسخ خالی است.", "The answer is empty.")
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             self._check_transition(case, "answered")
-            updated = self._set(db, case, now, status="answered", answered_at=now, closed_at=None)
-            _event(db, uuid, now, actor, "answer", status="answered", text=text, public=True)
-            _publish_update(db, updated, "answered", now, answer=text, opener=self.opener)
+            updated = self.set_case(db, case, now, status="answered", answered_at=now, closed_at=None)
+            record_event(db, uuid, now, actor, "answer", status="answered", text=text, public=True)
+            publish_update(db, updated, "answered", now, answer=text, opener=self.opener)
         return updated
 
     def refer(self, uuid: str, unit: str, *, actor: str, note: str | None = None) -> Case:
         """Send the case to another unit (from the triage queue, its first routing).  The
         deadline stays: the citizen has been waiting since the case arrived."""
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             target = db.one("SELECT kind, active FROM units WHERE code = ?", (unit,))
             if target is None or not target[1] or target[0] == TRIAGE:
                 raise CaseworkError("واحد مقصد باید یک واحد فعال باشد.", "Refer to an active unit.")
@@ -822,11 +821,11 @@ class Casework:
                                     "A misconduct report stays with the oversight unit.")
             status = "routed" if case.status == "received" else "referred"
             self._check_transition(case, status)
-            updated = self._set(db, case, now, unit=unit, status=status, assignee=None,
+            updated = self.set_case(db, case, now, unit=unit, status=status, assignee=None,
                                 escalated_at=None)
-            _event(db, uuid, now, actor, "referred" if status == "referred" else "routed",
+            record_event(db, uuid, now, actor, "referred" if status == "referred" else "routed",
                    status=status, unit=unit, text=_clean(note))
-            _publish_update(db, updated, status, now)
+            publish_update(db, updated, status, now)
         return updated
 
     def reject(self, uuid: str, reason: str, *, actor: str, duplicate_of: str | None = None,
@@ -837,11 +836,11 @@ class Casework:
         if reason not in ("duplicate", "not_ours"):
             raise CaseworkError("دلیل رد شناخته نیست.", f"Unknown rejection {reason!r}.")
         status = f"rejected_{reason}"
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             self._check_transition(case, status)
             if reason == "duplicate":
-                original = self._locked_case(db, duplicate_of or "") if duplicate_of else None
+                original = self.locked_case(db, duplicate_of or "") if duplicate_of else None
                 if original is None or original.uuid == case.uuid:
                     raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
                 if original.status.startswith("rejected"):  # someone must still answer the citizen
@@ -849,10 +848,10 @@ class Casework:
                                         "The original was itself rejected; choose a case that gets an answer.")
                 if original.is_misconduct != case.is_misconduct:
                     raise CaseworkError("پرونده‌ی اصلی پیدا نشد.", "Choose the original case.")
-            updated = self._set(db, case, now, status=status, duplicate_of=duplicate_of if
+            updated = self.set_case(db, case, now, status=status, duplicate_of=duplicate_of if
                                 reason == "duplicate" else None, answered_at=now)
-            _event(db, uuid, now, actor, "rejected", status=status, text=_clean(note), public=True)
-            _publish_update(db, updated, status, now, answer=_clean(note),
+            record_event(db, uuid, now, actor, "rejected", status=status, text=_clean(note), public=True)
+            publish_update(db, updated, status, now, answer=_clean(note),
                             opener=self.opener)
         return updated
 
@@ -860,7 +859,7 @@ class Casework:
         """Escalate every open case past its deadline to its unit's head, once."""
         moment = now or datetime.now(timezone.utc)
         escalated = []
-        with self._write() as (db, stamp):
+        with self.transaction() as (db, stamp):
             stamp = format_time(moment) if now else stamp
             closed = ",".join("?" * len(CLOSED))
             # Another server process may be escalating at the same moment: PostgreSQL skips
@@ -875,7 +874,7 @@ class Casework:
                 if not db.execute("UPDATE cases SET escalated_at = ?, updated_at = ? WHERE uuid = ?"
                                   " AND escalated_at IS NULL", (stamp, stamp, case.uuid)).rowcount:
                     continue
-                _event(db, case.uuid, stamp, "system", "escalated", unit=case.unit,
+                record_event(db, case.uuid, stamp, "system", "escalated", unit=case.unit,
                        assignee=heads.get(case.unit))
                 escalated.append(replace(case, escalated_at=stamp, updated_at=stamp))
         return escalated

@@ -25,12 +25,12 @@ from forms.cases import normalize_tracking_code
 from sync.batch import BatchRecord, VerifiedBatch, canonical_json, format_time, record_fingerprint
 from sync.refusals import BlobsMissing, Refusal
 
-from . import casework
+from . import casework, verdicts
 from .db import feed, offices, records
 from .db.connection import Connection, Database
 from .errors import StoreError
 
-__all__ = ["OFFICE_RECORD_NAMESPACE", "add_central_case", "apply_batch", "log_refusal",
+__all__ = ["OFFICE_RECORD_NAMESPACE", "add_central_case", "apply_batch", "insert_central_record", "log_refusal",
            "office_record_uuid", "put_blob", "resolve_conflict", "settle_foreign_conflicts"]
 
 #: Namespace of the central key of a record whose UUID another office's record already holds.
@@ -128,6 +128,7 @@ def apply_batch(database: Database, batch: VerifiedBatch, *, source: str = "http
             (r.uuid, batch.office, batch.seq, canonical_json(r.to_json()), ofp, sfp, now)
             for r, ofp, sfp in conflicts])
         casework.intake(conn, fresh, now)  # every new case gets its unit, in this transaction
+        verdicts.apply_office_verdicts(database, conn, fresh, now)  # "was it solved?" from kiosks
         records.insert_batch(conn, batch.office, batch.content_sha256, batch.seq, len(batch.records),
                              new, duplicate, len(conflicts), source, now)
     return _ack("applied", batch, len(batch.records), new, duplicate, len(conflicts),
@@ -241,6 +242,15 @@ def settle_foreign_conflicts(database: Database) -> int:
     return settled
 
 
+def insert_central_record(conn: Connection, record: BatchRecord, *, received_at: str) -> None:
+    """Insert one record born at the centre (Open311, the portal) inside the caller's
+    transaction; its tracking code column is filled from a case body."""
+    conn.execute(f"INSERT INTO records ({records.RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (record.uuid, record.office, record.kind, record.created_at,
+                  canonical_json(record.body), record_fingerprint(record), _case_code(record),
+                  uuidlib.uuid4().hex, received_at))
+
+
 def add_central_case(database: Database, body: dict[str, Any], *, office: str,
                      draw_code: Callable[[Callable[[str], bool]], str]) -> dict[str, Any]:
     """Store a case filed at the central server (not at an office) as a record of kind
@@ -257,8 +267,7 @@ def add_central_case(database: Database, body: dict[str, Any], *, office: str,
         code = normalize_tracking_code(code)
         record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="case", office=office,
                              created_at=now, body={**body, "tracking_code": code})
-        records.insert_records(conn, [(record.uuid, office, "case", now, canonical_json(record.body),
-                                       record_fingerprint(record), code, uuidlib.uuid4().hex, now)])
+        insert_central_record(conn, record, received_at=now)
         casework.intake(conn, [record], now)
     return {"uuid": record.uuid, "kind": "case", "office": office, "created_at": now,
             "body": record.body}

@@ -24,7 +24,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.batch import VerifiedBatch, format_time
-from sync.identity import parse_public_key, public_key_hex
+from forms.signatures import parse_public_key, public_key_hex
 from sync.refusals import Refusal
 
 from . import analysis, casework, ingest

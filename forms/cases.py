@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from forms.persian import to_ascii_digits
 
-__all__ = ["CASE_STATUSES", "format_tracking_code", "normalize_tracking_code", "status_label"]
+__all__ = ["ANSWER_DEADLINE_DAYS", "CASE_STATUSES", "format_tracking_code", "normalize_tracking_code", "status_label"]
 
 _SEPARATORS = str.maketrans("", "", " -\u2010\u2011\u2012\u2013\u2014\u2212\u200c\u200e\u200f\u00a0\t")
 
@@ -24,6 +24,12 @@ CASE_STATUSES: dict[str, tuple[str, str]] = {
     "rejected_not_ours": ("خارج از وظایف این دستگاه", "Not within this organisation's remit"),
     "rejected": ("رد شد", "Rejected"),  # before the central office's own statuses (kept for old records)
 }
+
+
+#: Working days the central office has to answer, per case type, until its administrator changes
+#: them (central casework); the kiosk's receipt promises the citizen the same numbers.
+ANSWER_DEADLINE_DAYS: dict[str, int] = {"request": 10, "complaint": 10, "suggestion": 15,
+                                        "criticism": 15, "misconduct": 10, "voice": 10}
 
 
 def status_label(status: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ showing a broken screen to a visitor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,14 @@ import yaml
 
 from forms import Text
 
-__all__ = ["CatalogueError", "Service", "Person", "Directory", "load_services", "load_directory"]
+__all__ = ["CatalogueError", "Service", "Person", "Directory", "builtin_data_folder",
+           "load_services", "load_directory", "person_from_mapping", "service_from_mapping"]
+
+
+def builtin_data_folder() -> Path:
+    """The demo directory and service catalogue shipped with Seda (forms/data/): what the
+    kiosk shows and the centre's figures name until an office or the centre has its own."""
+    return Path(str(resources.files("forms") / "data"))
 
 
 class CatalogueError(ValueError):
@@ -76,30 +84,45 @@ def load_services(path: Path) -> tuple[Service, ...]:
     items = raw.get("services")
     if not isinstance(items, list) or not items:
         raise CatalogueError(f"{path}: services: needs a non-empty list")
-    services = []
-    for index, item in enumerate(items):
-        where = f"{path}: services[{index}]"
-        if not isinstance(item, dict):
-            raise CatalogueError(f"{where}: must be a mapping")
-        documents = item.get("documents")
-        if not isinstance(documents, list):
-            raise CatalogueError(f"{where}.documents: must be a list")
-        fee = item.get("fee_rials")
-        if isinstance(fee, bool) or not isinstance(fee, int) or fee < 0:
-            raise CatalogueError(f"{where}.fee_rials: must be a whole number of rials, 0 or more")
-        services.append(Service(
-            id=_string(item.get("id"), f"{where}.id"),
-            name=_text(item.get("name"), f"{where}.name"),
-            documents=tuple(_text(d, f"{where}.documents[{i}]") for i, d in enumerate(documents)),
-            fee_rials=fee,
-            time=_text(item.get("time"), f"{where}.time"),
-            legal_basis=_text(item.get("legal_basis"), f"{where}.legal_basis"),
-        ))
+    services = [service_from_mapping(item, f"{path}: services[{index}]")
+                for index, item in enumerate(items)]
     ids = [s.id for s in services]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise CatalogueError(f"{path}: services: duplicate id(s) {duplicates}")
     return tuple(services)
+
+
+def service_from_mapping(item: Any, where: str) -> Service:
+    """One catalogue entry (a file's ``services[i]``, or a ``catalogue`` item the centre
+    publishes), checked; ``where`` names it in the error."""
+    if not isinstance(item, dict):
+        raise CatalogueError(f"{where}: must be a mapping")
+    documents = item.get("documents")
+    if not isinstance(documents, list):
+        raise CatalogueError(f"{where}.documents: must be a list")
+    fee = item.get("fee_rials")
+    if isinstance(fee, bool) or not isinstance(fee, int) or fee < 0:
+        raise CatalogueError(f"{where}.fee_rials: must be a whole number of rials, 0 or more")
+    return Service(
+        id=_string(item.get("id"), f"{where}.id"),
+        name=_text(item.get("name"), f"{where}.name"),
+        documents=tuple(_text(d, f"{where}.documents[{i}]") for i, d in enumerate(documents)),
+        fee_rials=fee,
+        time=_text(item.get("time"), f"{where}.time"),
+        legal_basis=_text(item.get("legal_basis"), f"{where}.legal_basis"),
+    )
+
+
+def person_from_mapping(item: Any, where: str) -> Person:
+    """One directory entry (a file's ``people[i]``, or a ``contact`` item the centre
+    publishes), checked; ``where`` names it in the error."""
+    if not isinstance(item, dict):
+        raise CatalogueError(f"{where}: must be a mapping")
+    return Person(name=_text(item.get("name"), f"{where}.name"),
+                  title=_text(item.get("title"), f"{where}.title"),
+                  phone=_string(item.get("phone"), f"{where}.phone"),
+                  email=_string(item.get("email"), f"{where}.email"))
 
 
 def load_directory(path: Path) -> Directory:
@@ -115,10 +138,5 @@ def load_directory(path: Path) -> Directory:
         address=_text(office.get("address"), f"{path}: office.address"),
         phone=_string(office.get("phone"), f"{path}: office.phone"),
         hours=_text(office.get("hours"), f"{path}: office.hours"),
-        people=tuple(Person(
-            name=_text(p.get("name") if isinstance(p, dict) else None, f"{path}: people[{i}].name"),
-            title=_text(p.get("title"), f"{path}: people[{i}].title"),
-            phone=_string(p.get("phone"), f"{path}: people[{i}].phone"),
-            email=_string(p.get("email"), f"{path}: people[{i}].email"),
-        ) for i, p in enumerate(people)),
+        people=tuple(person_from_mapping(p, f"{path}: people[{i}]") for i, p in enumerate(people)),
     )

@@ -6,6 +6,7 @@ import sys
 import click
 
 from forms import seda_home
+from forms.office_identity import OfficeIdentityError, require_office
 
 from .accounts import ROLES, AccountError, AccountStore
 from .config import ConfigError, KioskConfig
@@ -33,6 +34,10 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the kiosk with waitress (Ctrl+C stops it)."""
     from .app import create_app
     from .server import serve as serve_app
+    try:  # a kiosk with no office would file citizens' cases under a code nobody syncs
+        require_office(seda_home())
+    except OfficeIdentityError as exc:
+        raise click.ClickException(str(exc)) from None
     config = _config()
     app = create_app(config)
     click.echo(f"Seda kiosk for office {config.office} ({config.kiosk_id}) at "

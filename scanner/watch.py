@@ -61,8 +61,12 @@ class HotFolder:
         self._seen_sizes: dict[str, tuple[int, int, float]] = {}
 
     def _prepare(self) -> None:
-        for folder in (self.folder, self.processing, self.done, self.failed):
-            folder.mkdir(parents=True, exist_ok=True)
+        if not self.folder.is_dir():  # a mistyped folder is never made and watched forever
+            raise FileNotFoundError(
+                f"پوشهٔ {self.folder} نیست / The folder {self.folder} does not exist; "
+                "check the path, or create it first if it is a new hot folder.")
+        for folder in (self.processing, self.done, self.failed):
+            folder.mkdir(exist_ok=True)
 
     def _candidates(self) -> list[Path]:
         return sorted(p for p in self.folder.iterdir() if p.is_file()

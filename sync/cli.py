@@ -24,15 +24,20 @@ from forms import seda_home
 
 from forms.cases import status_label
 from .client import OFFICE_REFUSALS, SyncError, SyncReport, run_forever, sync_once
-from .follow_up import follow_up_locator, open_answer
-from .identity import IdentityError, ensure_office_key, load_office_key, public_key_hex
+from forms.follow_up import follow_up_locator, open_answer
+from forms.signatures import IdentityError, public_key_hex
+from forms.identity_keys import ensure_office_key, load_office_key
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
+from ledger.office_binding import claim_office
+from forms.office_identity import OfficeIdentityError
 from .office_state import OfficeSyncState
+from ledger.centre_sent import CentreSent
 from .offline import apply_ack_file, export_batches
 from .refusals import Refusal, message_for
-from .settings import SettingsError, SyncSettings, load_settings, write_settings
+from ledger.sync_settings import SettingsError, SyncSettings, load_settings, write_settings
 from .transport import TransportError
-from .trust import TrustError, fetch_setup_document, pin_central, read_setup_file, report_key
+from .trust import TrustError, fetch_setup_document, pin_central, read_setup_file
+from ledger.report_key import report_key
 
 _FAILURES = (SettingsError, SyncError, IdentityError, LedgerError, TransportError, Refusal, OSError,
              ValueError)
@@ -83,6 +88,10 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
     key misconduct reports are sealed to.  Without --central the office syncs only by USB
     stick (`seda sync export`)."""
     home = seda_home()
+    try:  # the office code every part writes under (office.toml), and the ledger bound to it
+        claim_office(home, office)
+    except (OfficeIdentityError, ValueError, LedgerError) as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         existing: SyncSettings | None = load_settings(home)
     except SettingsError:
@@ -185,6 +194,13 @@ def once_command() -> None:
     except _FAILURES as error:
         raise click.ClickException(_describe_failure(error)) from None
     _print_report(report)
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        stranded = OfficeSyncState(ledger).foreign_count(settings.office)
+    if stranded:  # sent nothing of them, and never will: say so where scripts look
+        raise click.ClickException(
+            f"{stranded} رکورد با کد ادارهٔ دیگری در این رایانه مانده و فرستاده نمی‌شود؛ "
+            "`seda office status` را ببینید. / "
+            f"{stranded} record(s) under another office code are never sent; see `seda office status`.")
 
 
 @sync_group.command("run")
@@ -362,11 +378,11 @@ def updates_command(tracking_code: str) -> None:
     home = seda_home()
     office = _settings(home).office
     with Ledger.open(default_ledger_path(home)) as ledger:
-        updates = OfficeSyncState(ledger).pulled_case_updates(tracking_code)
+        updates = CentreSent(ledger).pulled_case_updates(tracking_code)
         locator = None
         if not updates:  # a sealed misconduct report is known here only by its locator
             locator = follow_up_locator(tracking_code, office)
-            updates = OfficeSyncState(ledger).pulled_misconduct_updates(locator)
+            updates = CentreSent(ledger).pulled_misconduct_updates(locator)
     if not updates:
         click.echo("هنوز پاسخی نرسیده است / No update has arrived yet.")
     for update in updates:

@@ -22,11 +22,12 @@ from typing import Any
 
 from .backoff import backoff_delay
 from .batch import format_time
-from .identity import load_office_key, parse_public_key
+from forms.identity_keys import load_office_key
+from forms.signatures import parse_public_key
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
 from .office_state import OfficeSyncState, OutboxBatch
 from .refusals import BlobsMissing, Refusal, message_for
-from .settings import SettingsError, SyncSettings, load_settings
+from ledger.sync_settings import SettingsError, SyncSettings, load_settings
 from .transport import CentralClient, TransportError, UntrustedAnswer
 from .trust import TrustError, fetch_setup_document, pin_central
 

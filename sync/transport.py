@@ -22,7 +22,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .refusals import BlobsMissing, Refusal
-from .request_auth import BATCH_ACK_PREFIX, PULL_PREFIX, sign_request, verify_answer
+from .request_auth import BATCH_ACK_PREFIX, PULL_PREFIX, sign_request
+from forms.signatures import verify_answer
 
 __all__ = ["CentralClient", "TransportError", "UntrustedAnswer"]
 

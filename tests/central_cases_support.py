@@ -14,7 +14,7 @@ from kiosk.cases import CaseDraft
 from forms.tracking_codes import new_tracking_code
 from sync.batch import BatchRecord, encode_batch, format_time, parse_batch, verify_batch
 from central import Store
-from sync.identity import public_key_hex
+from forms.signatures import public_key_hex
 
 OFFICES = ("THR-012", "ISF-001")
 NAME, NATIONAL_ID, MOBILE = "مریم احمدی", "0499370899", "09121234567"

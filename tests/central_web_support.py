@@ -100,7 +100,7 @@ class CaseOffice:
     def __init__(self, store: Store, client, code: str = "THR-012") -> None:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-        from sync.identity import public_key_hex
+        from forms.signatures import public_key_hex
 
         self.code = code
         self.store = store
@@ -120,7 +120,7 @@ class CaseOffice:
         from kiosk.cases import CaseDraft
         from forms.tracking_codes import new_tracking_code
         from sync.batch import BatchRecord, encode_batch, format_time
-        from sync.sealing import seal
+        from forms.sealing import seal
 
         at = format_time(created_at or datetime.now(timezone.utc))
         records = []

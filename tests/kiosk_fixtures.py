@@ -15,7 +15,7 @@ import pytest
 from kiosk import KioskConfig, create_app
 from kiosk.accounts import AccountStore
 from kiosk.server import start_in_thread
-from sync import Ledger, default_ledger_path
+from ledger import Ledger, default_ledger_path
 
 import kiosk
 

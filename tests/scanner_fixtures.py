@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 import forms
-from sync import Ledger, default_ledger_path
+from ledger import Ledger, default_ledger_path
 from ledger.issuance import print_sheets
 
 OFFICE = "LOR-01"

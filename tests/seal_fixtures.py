@@ -17,7 +17,7 @@ import pytest
 from central import open_store
 from central.keys import CentralKeys
 from central.store import Store
-from sync.settings import SyncSettings, write_settings
+from ledger.sync_settings import SyncSettings, write_settings
 from sync.trust import pin_central
 
 OFFICE = "LOR-01"

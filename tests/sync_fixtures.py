@@ -24,9 +24,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from central import Store, create_app, open_store
-from sync.identity import ensure_office_key, public_key_hex
+from forms.office_identity import write_office
+from forms.signatures import public_key_hex
+from forms.identity_keys import ensure_office_key
 from ledger.ledger import Ledger, default_ledger_path
-from sync.settings import SyncSettings, write_settings
+from ledger.sync_settings import SyncSettings, write_settings
 
 POSTGRES_ENV = "SEDA_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"]
@@ -143,6 +145,7 @@ def make_office(root: Path, code: str, central_url: str, store: Store | None = N
                 batch_records: int = 1000, timeout: float = 10.0) -> Office:
     """Set up an office folder (settings, key) and register it with ``store`` if given."""
     home = root / code
+    write_office(home, code)  # as `seda office setup` does (the ledger is left unbound here)
     write_settings(home, SyncSettings(office=code, central_url=central_url, batch_records=batch_records,
                                       interval_seconds=0.05, max_backoff_seconds=0.2,
                                       timeout_seconds=timeout))

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from forms.persian import InvalidInput
 from sync.batch import BatchRecord, encode_batch, open_batch
 from central import Store, analysis
-from sync.identity import public_key_hex
+from forms.signatures import public_key_hex
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 OFFICE = "THR-012"

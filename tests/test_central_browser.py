@@ -13,13 +13,15 @@ import pytest
 
 from forms.tracking_codes import format_tracking_code, normalize_tracking_code
 from kiosk_fixtures import OFFICE, start_live
-from sync import sync_once, write_settings
+from sync.client import sync_once
+from ledger.sync_settings import write_settings
 from central import open_store
 from central.casework import Casework
 from central.demo_seed import DEMO_USERS, seed_central_demo
 from central.server import start_central
-from sync.identity import ensure_office_key, public_key_hex
-from sync.settings import SyncSettings
+from forms.identity_keys import ensure_office_key
+from forms.signatures import public_key_hex
+from ledger.sync_settings import SyncSettings
 
 from browser_support import SCREENSHOTS, launch_chromium
 

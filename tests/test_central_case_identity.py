@@ -26,7 +26,8 @@ from central import Store, create_app
 from central.casework import Casework
 from central.store import StoreError, office_record_uuid
 from sync.client import sync_once
-from sync.identity import load_office_key, public_key_hex
+from forms.identity_keys import load_office_key
+from forms.signatures import public_key_hex
 from sync_fixtures import central, make_office, store, store_url  # noqa: F401 - fixtures
 
 A, B = "THR-012", "ISF-001"

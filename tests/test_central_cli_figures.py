@@ -49,7 +49,8 @@ def test_a_missing_store_is_an_error_and_is_not_created(command: str, tmp_path: 
     result = run([*COMMANDS[command], "--month", "1405-09", "--store", str(missing)], tmp_path / "out.file")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"انبار مرکزی در {missing} نیست. / No central store at {missing}."]
+        f"انبار مرکزی در {missing} نیست؛ برای ساختن آن `seda central init --store {missing}` را اجرا کنید. / "
+        f"No central store at {missing}; to create one run `seda central init --store {missing}`."]
     assert not missing.exists() and not (tmp_path / "out.file").exists()
 
 

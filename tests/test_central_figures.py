@@ -169,7 +169,7 @@ def test_complete_and_incomplete_kiosk_visits_are_counted_apart(store: Store) ->
                 _row("survey_response", {**kiosk, "complete": True}),
                 _row("survey_response", kiosk)])
     assert F.response_figures(store, "1405-09")["responses"] == {
-        "total": 3, "paper": 0, "kiosk": 3, "complete": 2, "incomplete": 1}
+        "total": 3, "paper": 0, "kiosk": 3, "portal": 0, "complete": 2, "incomplete": 1}
 
 
 # -- the other figures ----------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_waiting_time_is_counted_per_office_and_service(store: Store) -> None:
 
 def test_an_office_that_stops_handing_out_sheets_shows_up(store: Store) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from sync.identity import public_key_hex
+    from forms.signatures import public_key_hex
 
     for code in (OFFICE, "ISF-001"):
         store.add_office(code, public_key_hex(Ed25519PrivateKey.generate().public_key()))

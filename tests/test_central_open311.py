@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 import central.db.schema as schema
 from seda.cli import main
 from kiosk.cases import CaseDraft
-from sync.sealing import seal
+from forms.sealing import seal
 from forms.tracking_codes import is_valid_tracking_code, new_tracking_code, verhoeff_check_digit
 from sync.batch import BatchRecord, encode_batch, format_time
 from central import Store, create_app, open_store
-from sync.identity import public_key_hex
+from forms.signatures import public_key_hex
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 
 OFFICE = "THR-012"
@@ -338,6 +338,9 @@ def test_api_key_commands_add_list_and_revoke(store_url: str, tmp_path) -> None:
         assert result.exit_code == 0, result.output
         return result
 
+    opened = open_store(store_url)  # `seda central init`, and the office registered
+    opened.add_office(OFFICE, Ed25519PrivateKey.generate().public_key().public_bytes_raw().hex())
+    opened.close()
     key = seda("add", "city-app", "--office", OFFICE).stdout.strip()
     listed = seda("list").stdout
     assert "city-app" in listed and OFFICE in listed and "active" in listed and key not in listed

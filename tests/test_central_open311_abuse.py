@@ -107,7 +107,7 @@ def test_an_office_key_never_skips_the_mobile_check(store: Store, client) -> Non
 def test_the_missing_blobs_query_refuses_deep_json_with_400(store: Store, client, tmp_path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from sync.identity import public_key_hex
+    from forms.signatures import public_key_hex
     from sync.request_auth import sign_request
 
     key = Ed25519PrivateKey.generate()

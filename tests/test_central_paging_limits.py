@@ -36,7 +36,7 @@ def test_a_huge_comment_cursor_is_a_bad_request(store: Store, people, cursor: st
 
 @pytest.mark.parametrize("after", [HUGE, "-" + HUGE])
 def test_a_huge_pull_cursor_is_a_bad_request(store: Store, central, tmp_path, after: str) -> None:
-    from sync.identity import load_office_key
+    from forms.identity_keys import load_office_key
     from sync.refusals import Refusal
     from sync.transport import CentralClient
 

@@ -22,10 +22,11 @@ from central import Store, create_app
 from central.casework import Casework
 from central.exports import CASE_COLUMNS, MISCONDUCT_COUNT, case_rows
 from central.keys import oversight_key_path
-from sync.follow_up import open_answer
-from sync.request_auth import PULL_PREFIX, verify_answer
-from sync.sealing import SEALED_MEDIA_TYPE, verify_key_statement
-from sync.trust import ReportKey
+from forms.follow_up import open_answer
+from sync.request_auth import PULL_PREFIX
+from forms.signatures import verify_answer
+from forms.sealing import SEALED_MEDIA_TYPE, verify_key_statement
+from ledger.report_key import ReportKey
 
 from central_web_support import CaseOffice, login, make_user, post, web_client
 from sync_fixtures import store, store_url  # noqa: F401 - SQLite and PostgreSQL
@@ -123,7 +124,7 @@ def test_setup_answers_the_central_key_and_the_signed_oversight_key(store: Store
 def test_pulled_pages_are_signed_by_the_central_key(store: Store):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from sync.identity import public_key_hex
+    from forms.signatures import public_key_hex
     from sync.request_auth import sign_request
 
     office_key = Ed25519PrivateKey.generate()

@@ -71,7 +71,7 @@ def test_the_dashboard_shows_waiting_time_per_office(store: Store) -> None:
 
 def test_the_dashboard_marks_an_office_that_stopped_handing_out_sheets(store: Store) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from sync.identity import public_key_hex
+    from forms.signatures import public_key_hex
 
     store.add_office("ISF-001", public_key_hex(Ed25519PrivateKey.generate().public_key()))
     F.set_office_name(store, "ISF-001", "ثبت احوال اصفهان", "Isfahan civil registration")

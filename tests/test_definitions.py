@@ -154,6 +154,38 @@ def test_unknown_question_kind_is_refused(tmp_path: Path) -> None:
     assert "questions[0] (q1).kind: 'slider' is not one of single, multi, digits, text" in message
 
 
+def test_shipped_mobile_question_says_its_digits_are_a_mobile_number(satisfaction) -> None:
+    assert satisfaction.question("mobile").format == "mobile"
+    assert {q.id for q in satisfaction.questions if q.format} == {"mobile"}
+
+
+def test_a_mobile_format_under_another_id_loads(tmp_path: Path) -> None:
+    raw = valid_definition()
+    raw["questions"][1].update(id="contact_number", digits=11, format="mobile")
+    assert load_form_file(write_definition(tmp_path, raw)).question("contact_number").format == "mobile"
+
+
+def test_format_on_a_choice_question_is_refused(tmp_path: Path) -> None:
+    raw = valid_definition()
+    raw["questions"][0]["format"] = "mobile"
+    message = refusal(write_definition(tmp_path, raw))
+    assert "questions[0] (q1).format: a single question takes no format" in message
+
+
+def test_unknown_digit_format_is_refused(tmp_path: Path) -> None:
+    raw = valid_definition()
+    raw["questions"][1]["format"] = "postcode"
+    message = refusal(write_definition(tmp_path, raw))
+    assert "questions[1] (desk).format: 'postcode' is not one of mobile" in message
+
+
+def test_mobile_format_with_the_wrong_number_of_digits_is_refused(tmp_path: Path) -> None:
+    raw = valid_definition()
+    raw["questions"][1]["format"] = "mobile"
+    message = refusal(write_definition(tmp_path, raw))
+    assert "questions[1] (desk).digits: a mobile number has 11 digits" in message
+
+
 def test_duplicate_option_value_is_refused(tmp_path: Path) -> None:
     raw = valid_definition()
     raw["questions"][0]["options"][1]["value"] = "a"

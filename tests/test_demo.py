@@ -9,12 +9,12 @@ from click.testing import CliRunner
 
 from seda.cli import main
 from kiosk.cases import case_timeline
-from sync import Ledger, default_ledger_path
+from ledger import Ledger, default_ledger_path
 from central import open_store
 from central.demo_seed import DEMO_USERS
 from central.keys import CentralKeys
 from central.accounts import authenticate
-from sync.trust import report_key
+from ledger.report_key import report_key
 
 
 @pytest.fixture

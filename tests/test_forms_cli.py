@@ -11,6 +11,8 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
+
+from forms.office_identity import write_office
 from click.testing import CliRunner
 
 import forms.cli
@@ -26,6 +28,7 @@ VERSION = builtin_catalog().get("satisfaction").version  # what `seda forms prin
 def home(tmp_path: Path, monkeypatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("SEDA_HOME", str(home))
+    write_office(home, "LOR-01")  # what `seda office setup --office LOR-01` writes
     return home
 
 
@@ -224,12 +227,26 @@ def test_second_print_for_the_office_says_nothing_about_keys(home: Path, out_dir
     assert "key" not in result.stderr
 
 
-def test_each_office_gets_its_own_key(home: Path, out_dir: Path) -> None:
-    seda(*print_args(out_dir / "a.pdf", office="LOR-01"))
-    result = seda(*print_args(out_dir / "b.pdf", office="LOR-02"))
-    assert "New office LOR-02" in result.stderr
-    keys = home / "keys"
-    assert (keys / "sheet-LOR-01.key").read_text() != (keys / "sheet-LOR-02.key").read_text()
+def test_an_office_code_this_installation_is_not_set_up_for_is_refused_and_makes_no_key(
+        home: Path, out_dir: Path) -> None:
+    result = seda(*print_args(out_dir / "b.pdf", office="LOR-99"))  # a typo of LOR-01
+    assert_one_line_error(result, "set up for office LOR-01, not LOR-99")
+    assert not (home / "keys" / "sheet-LOR-99.key").exists()
+    assert not (out_dir / "b.pdf").exists()
+
+
+def test_print_without_an_office_set_up_says_which_command_to_run(tmp_path: Path, monkeypatch,
+                                                                   out_dir: Path) -> None:
+    monkeypatch.setenv("SEDA_HOME", str(tmp_path / "fresh"))
+    result = seda(*print_args(out_dir / "x.pdf"))
+    assert_one_line_error(result, "seda office setup --office CODE")
+    assert not (tmp_path / "fresh" / "keys").exists()
+
+
+def test_print_takes_the_office_from_the_setup_when_no_office_is_given(home: Path, out_dir: Path) -> None:
+    result = seda("forms", "print", "satisfaction", "--count", "1", "--out", str(out_dir / "x.pdf"))
+    assert result.exit_code == 0, result.output
+    assert "for LOR-01" in result.stdout
 
 
 def test_print_leaves_only_the_pdf_in_the_output_folder(home: Path, out_dir: Path) -> None:

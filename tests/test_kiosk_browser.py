@@ -13,6 +13,7 @@ import pypdfium2
 import pytest
 
 from kiosk.cases import find_case
+from ledger.centre_sent import CentreSent
 from forms.tracking_codes import normalize_tracking_code
 
 from kiosk_fixtures import MANAGER, OFFICE, OPERATOR, add_staff, open_ledger, start_live
@@ -165,13 +166,18 @@ def test_survey_is_completed_by_taps_in_under_30_seconds(screen, kiosk):
     started = time.monotonic()
     screen.tap(".tile-survey")
     screen.page.wait_for_url("**/survey/1")
-    screen.check_screen("02-survey-service")
-    screen.tap('button[name="answer"][value="smart_id_card"]')
-    screen.page.wait_for_url("**/survey/2")
     screen.check_screen("03-survey-scale-faces")
     screen.tap('button[name="answer"][value="4"]')
+    screen.page.wait_for_url("**/survey/2")
     screen.tap('button[name="answer"][value="yes"]')
+    screen.page.wait_for_url("**/survey/3")
     screen.tap('button[name="answer"][value="5"]')
+    screen.page.wait_for_url("**/survey/end")
+    screen.check_screen("02-survey-end")
+    screen.tap(".end-more")
+    screen.page.wait_for_url("**/survey/4")
+    screen.check_screen("02-survey-service")
+    screen.tap('button[name="answer"][value="smart_id_card"]')
     screen.tap('button[name="answer"][value="under_10"]')
     screen.tap('button[name="answer"][value="4"]')
     screen.page.wait_for_url("**/survey/7")
@@ -189,7 +195,55 @@ def test_survey_is_completed_by_taps_in_under_30_seconds(screen, kiosk):
         responses = [r for r in ledger.records("survey_response") if r.body["answers"]["desk"] == "07"]
     assert responses[-1].body["answers"]["workflow"] == 4
     assert responses[-1].body["answers"]["staff_behaviour"] == 5
+    assert responses[-1].body["answers"]["service"] == "smart_id_card"
     assert responses[-1].body["source"] == "kiosk"
+
+
+def test_the_article_9_survey_takes_five_taps_from_the_home_screen(screen, kiosk):
+    taps = 0
+
+    def tap(selector):
+        nonlocal taps
+        screen.tap(selector)
+        taps += 1
+
+    screen.go("/")
+    tap(".tile-survey")
+    for number, value in ((1, "2"), (2, "partly"), (3, "4")):
+        screen.page.wait_for_url(f"**/survey/{number}")
+        tap(f'button[name="answer"][value="{value}"]')
+    screen.page.wait_for_url("**/survey/end")
+    tap(".end-finish")
+    screen.page.wait_for_url("**/survey/thanks")
+    assert taps == 5
+    with open_ledger(kiosk.home) as ledger:
+        last = list(ledger.records("survey_response"))[-1]
+    assert last.body["complete"] is True
+    assert (last.body["answers"]["workflow"], last.body["answers"]["matched_announcement"],
+            last.body["answers"]["staff_behaviour"]) == (2, "partly", 4)
+
+
+def test_a_very_poor_staff_score_offers_a_prefilled_complaint(screen, kiosk):
+    screen.go("/survey/1")
+    screen.tap('button[name="answer"][value="3"]')
+    screen.page.wait_for_url("**/survey/2")
+    screen.tap('button[name="answer"][value="no"]')
+    screen.page.wait_for_url("**/survey/3")
+    screen.tap('button[name="answer"][value="1"]')
+    screen.page.wait_for_url("**/survey/end")
+    screen.tap(".end-finish")
+    screen.page.wait_for_url("**/survey/thanks")
+    screen.check_screen("05b-survey-thanks-complaint-offer")
+    screen.tap(".complaint-offer a")
+    screen.page.wait_for_url("**/case?from=survey")
+    assert screen.page.locator('input[name="type"][value="complaint"]').is_checked()
+    assert "خیلی بد بود" in screen.page.locator("#text").input_value()
+    screen.tap("button.submit")
+    screen.page.wait_for_url("**/receipt")
+    code = shown_code(screen)
+    with open_ledger(kiosk.home) as ledger:
+        case = find_case(ledger, code, OFFICE)
+    assert case.body["type"] == "complaint" and "رفتار متصدیان" in case.body["text"]
 
 
 def test_complaint_typed_on_the_on_screen_keyboard_then_followed_up(screen, kiosk):
@@ -209,7 +263,11 @@ def test_complaint_typed_on_the_on_screen_keyboard_then_followed_up(screen, kios
     screen.tap_and_wait("button.submit")
     assert "رقم کنترل کد ملی درست نیست" in screen.page.locator(".errors").inner_text()
     screen.check_screen("07-case-error")
-    screen.page.locator("#national_id").fill("")
+    screen.tap('#national_id ~ button.clear-field[data-clear="national_id"]')
+    # the error goes as soon as the field changes, in the list at the top too
+    assert screen.page.locator("#national_id-error").is_hidden()
+    assert screen.page.locator('.errors li[data-error-for="national_id"]').is_hidden()
+    assert screen.page.locator("#national_id").input_value() == ""
     screen.tap("#national_id")
     screen.type_on_keyboard("۰۴۹۹۳۷۰۸۹۹")
     screen.tap('#osk .osk-pad [data-action="hide"]')
@@ -218,6 +276,12 @@ def test_complaint_typed_on_the_on_screen_keyboard_then_followed_up(screen, kios
     code = shown_code(screen)
     assert len(code) == 12
     screen.check_screen("08-receipt")
+    assert "چهار رقم آخر شماره همراهی" in screen.page.locator(".receipt").inner_text()
+    screen.tap(".read-code .read-aloud")
+    screen.page.wait_for_function(
+        "() => { const a = document.querySelector('.read-code .read-aloud-audio');"
+        " return a.src.includes('/static/audio/digit-') && (a.currentTime > 0 || a.ended); }",
+        timeout=10000)
     pdf = screen.page.pdf(prefer_css_page_size=True, print_background=True)
     receipt_pdf = pypdfium2.PdfDocument(pdf)
     try:
@@ -229,11 +293,18 @@ def test_complaint_typed_on_the_on_screen_keyboard_then_followed_up(screen, kios
         receipt_pdf.close()
     with open_ledger(kiosk.home) as ledger:
         (case,) = ledger.find("case", "tracking_code", code)
-        ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "answered",
-                                "answer": "صف‌ها از شنبه با دو باجه اضافه کوتاه‌تر می‌شود.",
-                                "at": "2026-12-02T09:30:00+00:00"}, office=case.office)
+        CentreSent(ledger).store_items([{"feed": "case_update", "key": "u1", "cursor": 1, "body": {
+            "tracking_code": code, "status": "answered",
+            "answer": "صف‌ها از شنبه با دو باجه اضافه کوتاه‌تر می‌شود.",
+            "at": "2026-12-02T09:30:00+00:00"}}])
     assert case.body["text"] == "صف طولانی بود" and case.body["mobile"] == "09123456789"
-    screen.tap('a[href="/reset"]:has-text("پایان")')
+    screen.tap("#receipt-leave")
+    screen.page.wait_for_selector("#leave-dialog:visible")
+    screen.check_screen("08b-receipt-noted")
+    screen.tap("#leave-no")  # not yet: the code stays on screen
+    assert screen.page.locator("#leave-dialog").is_hidden() and "/receipt" in screen.page.url
+    screen.tap("#receipt-leave")
+    screen.tap("#leave-yes")
     screen.page.wait_for_url(kiosk.url + "/")
     screen.tap(".tile-follow")
     screen.page.wait_for_url("**/follow-up")
@@ -247,6 +318,11 @@ def test_complaint_typed_on_the_on_screen_keyboard_then_followed_up(screen, kios
     timeline = screen.page.locator(".timeline").inner_text()
     assert "دریافت شد" in timeline and "پاسخ داده شد" in timeline and "دو باجه" in timeline
     screen.check_screen("11-follow-up-status")
+    screen.tap(".answer .read-aloud")
+    screen.page.wait_for_function(
+        "() => { const a = document.querySelector('.answer .read-aloud-audio');"
+        " return a.src.includes('/follow-up/spoken/') && (a.currentTime > 0 || a.ended); }",
+        timeout=20000)
 
 
 def test_wrong_tracking_code_gets_a_plain_message(screen):
@@ -261,6 +337,10 @@ def test_wrong_tracking_code_gets_a_plain_message(screen):
 def test_voice_message_recorded_with_the_fake_microphone(screen, kiosk):
     screen.go("/voice")
     screen.check_screen("13-voice")
+    screen.tap("#voice-record")  # no service tapped yet: it says so, records nothing
+    assert "اول خدمتی" in screen.page.locator("#voice-status").inner_text()
+    assert screen.page.locator("#voice-stop").is_hidden()
+    screen.tap('label.service-tile:has(input[value="smart_id_card"])')
     screen.tap("#voice-record")
     screen.page.wait_for_selector("#voice-stop:visible")
     assert screen.page.locator("#voice-record").is_hidden()
@@ -270,6 +350,9 @@ def test_voice_message_recorded_with_the_fake_microphone(screen, kiosk):
     assert screen.page.locator("#voice-stop").is_hidden()
     assert screen.page.evaluate("document.getElementById('voice-playback').src.startsWith('blob:')")
     screen.check_screen("14-voice-recorded")
+    screen.tap("#voice-play")  # the big play control
+    screen.page.wait_for_function("() => document.getElementById('voice-play').getAttribute('aria-pressed') === 'true'"
+                                  " || document.getElementById('voice-playback').ended", timeout=10000)
     screen.tap("#voice-send")
     screen.page.wait_for_url("**/receipt")
     code = shown_code(screen)
@@ -278,7 +361,7 @@ def test_voice_message_recorded_with_the_fake_microphone(screen, kiosk):
         (sha,) = case.body["attachments"]
         (attachment,) = ledger.find("attachment", "sha256", sha)
         recording = ledger.blob(sha)
-    assert case.body["type"] == "voice"
+    assert case.body["type"] == "voice" and case.body["service"] == "smart_id_card"
     assert attachment.body["media_type"].startswith("audio/") and len(recording) > 1000
 
 
@@ -323,6 +406,59 @@ def test_display_toggles_and_english(screen):
     screen.check_screen("21-home-english", lang="en")
 
 
+LARGE_TEXT_SCREENS = ["/", "/survey/1", "/survey/2", "/survey/end", "/survey/4", "/survey/7",
+                      "/survey/10", "/case", "/report", "/voice", "/follow-up", "/contact", "/services",
+                      "/services/smart_id_card"]
+
+
+def horizontal_overflow(screen: Screen) -> int:
+    return screen.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def test_large_text_is_one_and_a_half_times_with_no_horizontal_scrolling(screen):
+    screen.go("/survey/1")
+    normal = screen.page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    face = screen.page.locator(".face").first.bounding_box()["width"]
+    screen.tap_and_wait('a[href^="/prefs/large-text"]')
+    large = screen.page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert large >= 1.5 * normal
+    assert screen.page.locator(".face").first.bounding_box()["width"] >= 1.3 * face  # faces grow too
+    for path in LARGE_TEXT_SCREENS:
+        screen.go(path)
+        assert horizontal_overflow(screen) <= 0, path
+        assert screen.axe() == [], path
+    screen.go("/survey/1")
+    screen.shot("20b-large-text-survey")
+
+
+def test_large_text_in_english_has_no_horizontal_scrolling(screen):
+    screen.go("/")
+    screen.tap_and_wait('a[href^="/prefs/lang"]')
+    screen.tap_and_wait('a[href^="/prefs/large-text"]')
+    for path in LARGE_TEXT_SCREENS:
+        screen.go(path)
+        assert horizontal_overflow(screen) <= 0, path
+
+
+def test_the_five_faces_differ_in_shape_in_high_contrast(screen):
+    screen.go("/")
+    screen.tap_and_wait('a[href^="/prefs/contrast"]')
+    screen.go("/survey/1")
+    pictures = [screen.page.locator(f".face-{level}").screenshot() for level in range(1, 6)]
+    assert len(set(pictures)) == 5
+    # in high contrast every face is one colour: what tells them apart is their drawing
+    colours = screen.page.evaluate("[...document.querySelectorAll('.face')].map(f => getComputedStyle(f).color)")
+    assert len(set(colours)) == 1
+
+
+def test_display_buttons_are_within_reach_at_the_bottom(screen):
+    for path in ("/", "/survey/1", "/case"):
+        screen.go(path)
+        for pref in screen.page.locator(".prefs .pref").all():
+            box = pref.bounding_box()
+            assert box["y"] > 1920 * 2 / 3, (path, box)  # the lower third of the 1920 px screen
+
+
 def test_read_aloud_plays_the_questions_audio(screen):
     screen.go("/survey/2")
     screen.tap(".read-aloud")
@@ -337,7 +473,8 @@ def test_back_after_the_receipt_does_not_show_the_previous_visitor(screen):
     screen.page.locator("#text").fill("اطلاعات شخصی نفر قبل")
     screen.tap("button.submit")
     screen.page.wait_for_url("**/receipt")
-    screen.tap('a[href="/reset"]:has-text("پایان")')
+    screen.tap("#receipt-leave")
+    screen.tap("#leave-yes")
     screen.page.wait_for_url(screen.base + "/")
     screen.page.go_back()
     screen.page.wait_for_load_state()
@@ -405,11 +542,14 @@ def test_a_visitor_who_walks_away_mid_survey_leaves_an_incomplete_response(quick
     screen.tap_and_wait('.bottombar a:has-text("صفحه اصلی")')
     # ... then five survey answers, the three Article 9 questions among them, and away.
     screen.tap_and_wait(".tile-survey")
-    taps = [("service", "birth_registration"), ("workflow", "2"), ("matched_announcement", "no"),
-            ("staff_behaviour", "1"), ("waiting_time", "over_60")]
+    taps = [("workflow", "2"), ("matched_announcement", "no"), ("staff_behaviour", "1"),
+            ("service", "birth_registration"), ("waiting_time", "over_60")]
     for number, (_, value) in enumerate(taps, start=1):
         screen.page.wait_for_url(f"**/survey/{number}")
         screen.tap(f'button[name="answer"][value="{value}"]')
+        if number == 3:
+            screen.page.wait_for_url("**/survey/end")
+            screen.tap(".end-more")
     screen.page.wait_for_url("**/survey/6")
     screen.page.wait_for_url(screen.base + "/", timeout=10000)  # the idle timer ended the visit
     (response,) = survey_responses(quick_kiosk.home)[before:]

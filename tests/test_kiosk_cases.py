@@ -9,7 +9,8 @@ from hypothesis import given, strategies as st
 from kiosk.cases import (case_timeline, check_case_form, file_case, find_case,
                          follow_up_matches)
 from forms.tracking_codes import is_valid_tracking_code
-from sync import Ledger
+from ledger import Ledger
+from ledger.centre_sent import CentreSent
 
 from kiosk_fixtures import VALID_MOBILE, VALID_NATIONAL_ID
 
@@ -84,17 +85,21 @@ def test_recording_and_case_are_stored_together(ledger):
     assert ledger.count("attachment") == 1
 
 
+def _centre_sends(ledger, *updates):
+    """Case updates as the sync client stores them from the central server's feed."""
+    CentreSent(ledger).store_items([{"feed": "case_update", "key": f"u{n}", "cursor": n, "body": body}
+                                    for n, body in enumerate(updates, 1)])
+
+
 def test_timeline_is_the_case_then_status_updates_in_time_order(ledger):
     draft, _ = check_case_form({"text": "x"}, "request", SERVICES)
     code = file_case(ledger, draft, office=OFFICE).body["tracking_code"]
     later = datetime.now(timezone.utc) + timedelta(days=2)
-    ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "answered",
-                            "answer": "پاسخ شما", "at": later.isoformat()}, office=OFFICE)
-    ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "routed",
-                            "at": (later - timedelta(days=1)).isoformat()}, office=OFFICE)
-    ledger.append("audit", {"event": "review_decision", "tracking_code": code}, office=OFFICE)
-    ledger.append("audit", {"event": "case_status", "tracking_code": "000000000000",
-                            "status": "closed", "at": later.isoformat()}, office=OFFICE)
+    _centre_sends(ledger,
+                  {"tracking_code": code, "status": "answered", "answer": "پاسخ شما",
+                   "at": later.isoformat()},
+                  {"tracking_code": code, "status": "routed", "at": (later - timedelta(days=1)).isoformat()},
+                  {"tracking_code": "000000000000", "status": "closed", "at": later.isoformat()})
     events = case_timeline(ledger, code)
     assert [e.status for e in events] == ["received", "routed", "answered"]
     assert events[-1].answer == "پاسخ شما"
@@ -103,9 +108,18 @@ def test_timeline_is_the_case_then_status_updates_in_time_order(ledger):
 def test_unknown_status_from_a_newer_server_is_still_shown(ledger):
     draft, _ = check_case_form({"text": "x"}, "request", SERVICES)
     code = file_case(ledger, draft, office=OFFICE).body["tracking_code"]
-    ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "escalated",
-                            "answer": "a", "at": "2030-01-01T00:00:00Z"}, office=OFFICE)
+    _centre_sends(ledger, {"tracking_code": code, "status": "escalated", "answer": "a",
+                           "at": "2030-01-01T00:00:00Z"})
     assert [e.status for e in case_timeline(ledger, code)] == ["received", "updated"]
+
+
+def test_a_status_record_in_the_ledger_itself_is_not_an_update(ledger):
+    """Only the central office sets a case's status; nothing at the office writes one."""
+    draft, _ = check_case_form({"text": "x"}, "request", SERVICES)
+    code = file_case(ledger, draft, office=OFFICE).body["tracking_code"]
+    ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "closed",
+                            "at": "2030-01-01T00:00:00Z"}, office=OFFICE)
+    assert [e.status for e in case_timeline(ledger, code)] == ["received"]
 
 
 def test_unknown_code_has_an_empty_timeline(ledger):
@@ -123,24 +137,19 @@ def test_follow_up_needs_the_mobiles_last_four_digits_only_when_one_was_given(le
 
 
 def test_timeline_reads_the_case_updates_sync_pulled_from_the_central_server(ledger):
-    office_state = pytest.importorskip("sync.office_state")
     draft, _ = check_case_form({"text": "x"}, "request", SERVICES)
     code = file_case(ledger, draft, office=OFFICE).body["tracking_code"]
-    update = {"tracking_code": code, "status": "answered", "answer": "از مرکز",
-              "at": "2030-01-02T00:00:00+00:00", "uuid": "u1"}
-    office_state.OfficeSyncState(ledger).store_central_items(
-        [{"feed": "case_update", "key": "u1", "cursor": 1, "body": update}], cursor=1)
-    # The same update also written as an audit record is shown once.
-    ledger.append("audit", {"event": "case_status", **update}, office=OFFICE)
+    _centre_sends(ledger, {"tracking_code": code, "status": "answered", "answer": "از مرکز",
+                           "at": "2030-01-02T00:00:00+00:00", "uuid": "u1"})
     events = case_timeline(ledger, code)
     assert [(e.status, e.answer) for e in events] == [("received", ""), ("answered", "از مرکز")]
 
 
 def test_kiosk_knows_every_status_the_central_server_can_set():
-    case_updates = pytest.importorskip("forms.cases")
+    from forms.cases import CASE_STATUSES
     from kiosk.cases import STATUSES
     from kiosk.i18n import STRINGS
-    assert set(case_updates.CASE_STATUSES) <= set(STATUSES)
+    assert set(CASE_STATUSES) <= set(STATUSES)
     for status in STATUSES:
         assert f"status_{status}" in STRINGS["fa"]
 

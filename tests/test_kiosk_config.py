@@ -5,7 +5,8 @@ import pytest
 
 from forms import builtin_catalog
 from forms.catalogue import CatalogueError, load_directory, load_services
-from kiosk.config import ConfigError, KioskConfig, builtin_data_folder
+from forms.catalogue import builtin_data_folder
+from kiosk.config import ConfigError, KioskConfig
 from kiosk.i18n import STRINGS, number, translate
 from kiosk.limits import Backoff, TokenBucket, WindowLimit
 from kiosk.visits import VisitStore

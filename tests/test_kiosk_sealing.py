@@ -12,10 +12,10 @@ import pytest
 
 from kiosk import create_app
 from kiosk.cases import CaseDraft, NoReportKey, file_case
-from sync import Ledger
-from sync.sealing import SealingError, key_id, seal, unseal, x25519_private_from_ed25519, \
-    x25519_public_from_ed25519
-from sync.trust import report_key
+from ledger import Ledger
+from forms.sealing import (SealingError, key_id, seal, unseal, x25519_private_from_ed25519,
+                           x25519_public_from_ed25519)
+from ledger.report_key import report_key
 
 from kiosk_fixtures import (  # noqa: F401 - kiosk_home is a fixture
     VALID_MOBILE, VALID_NATIONAL_ID, kiosk_home, make_config, open_ledger, visit_token)
@@ -119,13 +119,13 @@ def test_a_recording_attached_to_a_report_is_sealed_too(sealed_office, central_i
 
 def test_usb_export_files_hold_no_report_text(sealed_office, tmp_path):
     from sync.offline import export_batches
-    from sync.settings import load_settings
+    from ledger.sync_settings import load_settings
 
     draft = CaseDraft(type="misconduct", service="other", text=TEXT, anonymous=False, name=NAME)
     with open_ledger(sealed_office) as ledger:
         file_case(ledger, draft, office=OFFICE, report_key=report_key(sealed_office, ledger),
                   now=datetime(2020, 1, 1, 10, 5, tzinfo=timezone.utc))  # long over: released
-    from sync.identity import ensure_office_key
+    from forms.identity_keys import ensure_office_key
     ensure_office_key(sealed_office)
     out = tmp_path / "stick" / "export.batches"
     out.parent.mkdir()

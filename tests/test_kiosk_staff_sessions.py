@@ -14,7 +14,7 @@ import kiosk.staff
 from seda.cli import main
 from kiosk import create_app
 from kiosk.accounts import SESSION_ABSOLUTE_SECONDS, SESSION_IDLE_SECONDS, AccountStore
-from kiosk.app import STAFF_LOGIN_KIOSK_FREE_TRIES
+from kiosk.state import STAFF_LOGIN_KIOSK_FREE_TRIES
 
 from kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixtures
     MANAGER, OPERATOR, add_staff, app, client, csrf_token, kiosk_home, make_config, staff_login)

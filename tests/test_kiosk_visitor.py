@@ -6,7 +6,9 @@ import re
 import pytest
 
 from forms import builtin_catalog
+from kiosk.survey_flow import kiosk_label, survey_order
 from kiosk import create_app
+from ledger.centre_sent import CentreSent
 from forms.tracking_codes import is_valid_tracking_code
 
 from seal_fixtures import central_install  # noqa: F401 - a fixture
@@ -107,23 +109,37 @@ def answer(client, number, **data):
     return client.post(f"/survey/{number}", data={"visit": visit_token(html), **data})
 
 
-def test_survey_is_the_forms_definition_one_question_per_screen(client):
+def test_survey_asks_the_three_article_9_questions_first_one_per_screen(client):
     form = builtin_catalog().get("satisfaction")
-    for number, question in enumerate(form.questions, start=1):
+    order = [q.id for q in survey_order(form).questions]
+    assert order[:3] == ["workflow", "matched_announcement", "staff_behaviour"]
+    assert sorted(order) == sorted(q.id for q in form.questions)
+    for number, question_id in enumerate(order, start=1):
         html = page(client, f"/survey/{number}")
-        assert question.label.fa in html
-        assert f"پرسش {str(number).translate(str.maketrans('0123456789', PERSIAN_DIGITS))}" in html
+        label = kiosk_label(form.question(question_id).label.fa)
+        assert f'id="question-label">{label}</h1>' in html
+
+
+def test_survey_screens_number_the_article_9_part_and_the_optional_part_apart(client):
+    assert "پرسش ۱ از ۳" in page(client, "/survey/1")
+    assert "پرسش ۳ از ۳" in page(client, "/survey/3")
+    assert "پرسش اختیاری ۱ از ۷" in page(client, "/survey/4")
+
+
+def test_survey_questions_show_no_paper_numbering(client):
+    html = page(client, "/survey/1")
+    assert "۱-" not in html.split('id="question-label">')[1].split("</h1>")[0]
 
 
 def test_scale_questions_show_faces(client):
-    html = page(client, "/survey/2")
-    assert html.count('class="face"') == 5
+    html = page(client, "/survey/1")
+    assert html.count('class="face face-') == 5
 
 
 def test_completed_survey_is_in_the_ledger_before_the_thanks(client, kiosk_home):
-    assert answer(client, 1, answer="smart_id_card").headers["Location"] == "/survey/2"
-    answer(client, 2, answer="4")
-    answer(client, 3, answer="partly")
+    assert answer(client, 4, answer="smart_id_card").headers["Location"] == "/survey/5"
+    answer(client, 1, answer="4")
+    answer(client, 2, answer="partly")
     answer(client, 7, answer="۰۷")  # desk, typed in Persian digits
     response = answer(client, 8, action="finish")
     assert response.headers["Location"] == "/survey/thanks"
@@ -142,7 +158,7 @@ def test_completed_survey_is_in_the_ledger_before_the_thanks(client, kiosk_home)
 
 
 def test_one_survey_response_per_visit_and_the_visit_ends_with_it(client, kiosk_home):
-    answer(client, 2, answer="5")
+    answer(client, 1, answer="5")
     token_page = page(client, "/survey/3")
     token = visit_token(token_page)
     client.post("/survey/3", data={"visit": token, "action": "finish"})
@@ -155,7 +171,7 @@ def test_one_survey_response_per_visit_and_the_visit_ends_with_it(client, kiosk_
 
 
 def test_the_stored_response_uuid_makes_a_retry_harmless(app, kiosk_home):
-    from kiosk.app import KioskState  # noqa: F401 - the state holds the writer
+    from kiosk.state import KioskState  # noqa: F401 - the state holds the writer
     state = app.extensions["seda_kiosk"]
     body = {"source": "kiosk", "form": "satisfaction", "form_version": 1, "answers": {},
             "kiosk_id": "k", "visit": "v"}
@@ -167,18 +183,103 @@ def test_the_stored_response_uuid_makes_a_retry_harmless(app, kiosk_home):
 
 
 def test_a_new_visit_can_answer_again(client, kiosk_home):
-    answer(client, 2, answer="5")
+    answer(client, 1, answer="5")
     answer(client, 10, action="finish")
     client.get("/reset")
-    answer(client, 2, answer="1")
+    answer(client, 1, answer="1")
     answer(client, 10, action="finish")
     with open_ledger(kiosk_home) as ledger:
         assert ledger.count("survey_response") == 2
 
 
 def test_back_and_skip_move_between_questions(client):
-    assert answer(client, 3, action="back").headers["Location"] == "/survey/2"
-    assert answer(client, 3, action="skip").headers["Location"] == "/survey/4"
+    assert answer(client, 2, action="back").headers["Location"] == "/survey/1"
+    assert answer(client, 2, action="skip").headers["Location"] == "/survey/3"
+    assert answer(client, 5, action="back").headers["Location"] == "/survey/4"
+    assert answer(client, 5, action="skip").headers["Location"] == "/survey/6"
+
+
+def test_the_third_article_9_question_leads_to_the_end_screen(client):
+    assert answer(client, 3, answer="4").headers["Location"] == "/survey/end"
+    assert answer(client, 3, action="skip").headers["Location"] == "/survey/end"
+    assert answer(client, 4, action="back").headers["Location"] == "/survey/end"
+
+
+def test_the_end_screen_offers_finish_first_and_the_optional_questions_second(client):
+    html = page(client, "/survey/end")
+    assert html.index("پایان و ارسال") < html.index('href="/survey/4"')
+    assert "پاسخ به چند پرسش دیگر (اختیاری)" in html
+
+
+def test_finishing_on_the_end_screen_stores_a_complete_response(client, kiosk_home):
+    for number, value in ((1, "2"), (2, "yes"), (3, "4")):
+        answer(client, number, answer=value)
+    html = page(client, "/survey/end")
+    response = client.post("/survey/end", data={"visit": visit_token(html), "action": "finish"})
+    assert response.headers["Location"] == "/survey/thanks"
+    with open_ledger(kiosk_home) as ledger:
+        (record,) = ledger.records("survey_response")
+    assert record.body["complete"] is True
+    assert record.body["answers"]["staff_behaviour"] == 4
+
+
+def test_finishing_on_the_end_screen_with_no_answer_stores_nothing(client, kiosk_home):
+    html = page(client, "/survey/end")
+    response = client.post("/survey/end", data={"visit": visit_token(html), "action": "finish"})
+    assert response.status_code == 200
+    assert "هنوز به هیچ پرسشی پاسخ نداده‌اید" in response.get_data(as_text=True)
+    with open_ledger(kiosk_home) as ledger:
+        assert ledger.count("survey_response") == 0
+
+
+def test_skip_says_the_question_is_left_unanswered(client):
+    html = page(client, "/survey/5")
+    assert "بدون پاسخ، بعدی" in html and "رد شدن" not in html
+
+
+def test_the_last_screen_has_one_send_button(client):
+    html = page(client, "/survey/10")
+    assert html.count('type="submit"') == 2  # back, and the one send
+    assert html.count("پایان و ارسال") == 1
+
+
+def test_the_consent_question_has_a_no_that_withdraws_a_yes(client, kiosk_home):
+    number = 9
+    assert "موافق نیستم" in page(client, f"/survey/{number}")
+    answer(client, 1, answer="3")
+    answer(client, number, answer="yes")
+    assert answer(client, number, answer="").headers["Location"] == "/survey/10"
+    answer(client, 10, action="finish")
+    with open_ledger(kiosk_home) as ledger:
+        (record,) = ledger.records("survey_response")
+    assert record.body["answers"]["follow_up_consent"] is None
+
+
+@pytest.mark.parametrize("question_id", ["staff_behaviour", "workflow"])
+def test_a_very_poor_score_offers_a_prefilled_complaint_after_sending(client, question_id):
+    number = 1 if question_id == "workflow" else 3
+    answer(client, 4, answer="smart_id_card")
+    answer(client, number, answer="1")
+    answer(client, 10, action="finish")
+    thanks = page(client, "/survey/thanks")
+    assert "ثبت شکایت درباره این خدمت" in thanks
+    form = page(client, "/case?from=survey")
+    assert re.search(r'<input type="radio" name="type" value="complaint"\s+checked', form)
+    assert re.search(r'<option value="smart_id_card"\s+selected', form)
+    assert "خیلی بد بود" in form.split('id="text"')[1].split("</textarea>")[0]
+
+
+def test_no_complaint_offer_after_a_fair_score(client):
+    answer(client, 3, answer="2")
+    answer(client, 10, action="finish")
+    assert "ثبت شکایت درباره این خدمت" not in page(client, "/survey/thanks")
+
+
+def test_the_complaint_offer_goes_with_the_visit(client):
+    answer(client, 3, answer="1")
+    answer(client, 10, action="finish")
+    client.get("/reset")
+    assert "خیلی بد بود" not in page(client, "/case?from=survey")
 
 
 def test_a_wrong_mobile_in_the_survey_is_explained(client):
@@ -188,7 +289,7 @@ def test_a_wrong_mobile_in_the_survey_is_explained(client):
 
 
 def test_an_option_not_in_the_form_is_refused(client):
-    response = answer(client, 2, answer="7")
+    response = answer(client, 1, answer="7")
     assert "این گزینه در فهرست نیست" in response.get_data(as_text=True)
 
 
@@ -364,9 +465,9 @@ def test_follow_up_shows_the_timeline_and_the_answer(client, kiosk_home):
     file_complaint(client, mobile=VALID_MOBILE)
     code = receipt_code(client)
     with open_ledger(kiosk_home) as ledger:
-        ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "answered",
-                                "answer": "<b>پاسخ</b> اداره", "at": "2026-12-01T08:00:00+00:00"},
-                      office="LOR-01")
+        CentreSent(ledger).store_items([{"feed": "case_update", "key": "u1", "cursor": 1, "body": {
+            "tracking_code": code, "status": "answered", "answer": "<b>پاسخ</b> اداره",
+            "at": "2026-12-01T08:00:00+00:00"}}])
     client.get("/reset")
     persian_code = code.translate(str.maketrans("0123456789", PERSIAN_DIGITS))
     response = follow(client, persian_code, "۶۷۸۹")
@@ -446,3 +547,95 @@ def test_unknown_pages_are_a_polite_404(client):
     response = client.get("/services/nothing")
     assert response.status_code == 404
     assert '<html lang="fa" dir="rtl"' in response.get_data(as_text=True)
+
+
+# -- reading aloud beyond the survey, and the receipt's reminders ------------------------------
+
+
+def test_every_screen_clip_and_digit_clip_is_shipped_in_both_languages():
+    from kiosk.read_aloud import SCREEN_TEXTS, digit_clips, screen_clip
+    for lang in ("fa", "en"):
+        assert digit_clips(lang) is not None, lang
+        for screen in SCREEN_TEXTS:
+            assert screen_clip(screen, lang) is not None, (screen, lang)
+
+
+@pytest.mark.parametrize("path", ["/", "/case", "/report", "/voice", "/follow-up", "/survey/end"])
+def test_main_screens_can_be_read_aloud(client, path):
+    html = page(client, path)
+    assert re.search(r'class="button read-aloud" data-audio="/static/audio/screen-[a-z_]+-fa\.ogg"', html)
+
+
+def test_the_receipt_reads_the_tracking_code_digit_by_digit(client):
+    file_complaint(client)
+    code = receipt_code(client)
+    html = page(client, "/receipt")
+    match = re.search(r'<div class="read-aloud-box read-code">\s*<button type="button" '
+                      r'class="button read-aloud" data-audio="([^"]+)"', html)
+    assert match
+    clips = match.group(1).split(" ")
+    assert clips == [f"/static/audio/digit-{d}-fa.ogg" for d in code]
+    assert client.get(clips[0]).data[:4] == b"OggS"
+
+
+def test_the_receipt_says_the_last_four_digits_will_be_asked_when_a_mobile_was_given(client):
+    file_complaint(client, mobile=VALID_MOBILE)
+    assert "چهار رقم آخر شماره همراهی را که دادید" in page(client, "/receipt")
+
+
+def test_the_receipt_says_nothing_of_last_four_digits_without_a_mobile(client):
+    file_complaint(client)
+    assert "چهار رقم آخر شماره همراهی را که دادید" not in page(client, "/receipt")
+
+
+def test_the_receipt_asks_whether_the_code_was_noted_before_leaving(client):
+    file_complaint(client)
+    html = page(client, "/receipt")
+    assert 'id="leave-dialog"' in html and "کد رهگیری را یادداشت یا چاپ کردید؟" in html
+
+
+def test_the_case_identity_hint_says_the_last_four_digits_will_be_asked(client):
+    html = page(client, "/case")
+    assert "برای دیدن پاسخ چهار رقم آخر آن هم از شما پرسیده می‌شود" in html
+    assert "هم می‌توانید ببینید" not in html
+
+
+def test_the_case_screen_offers_a_voice_message_instead(client):
+    assert 'href="/voice"' in page(client, "/case")
+
+
+def test_an_invalid_optional_national_id_says_how_to_leave_it_empty(client):
+    response = file_complaint(client, national_id="0499370898")
+    html = response.get_data(as_text=True)
+    assert "کد ملی اختیاری است" in html and 'data-clear="national_id"' in html
+
+
+def test_the_voice_screen_asks_for_a_service_tile_before_recording(client):
+    html = page(client, "/voice")
+    assert html.count('class="type-choice service-tile"') == len(re.findall(r'name="service" value=', html))
+    assert "<audio id=\"voice-playback\" preload=\"auto\"></audio>" in html  # no tiny native player
+    assert 'id="voice-play"' in html
+
+
+def test_the_answer_is_spoken_on_the_kiosk(client, kiosk_home):
+    from kiosk.read_aloud import speech_available
+    if not speech_available():
+        pytest.skip("espeak-ng is not installed")
+    file_complaint(client)
+    code = receipt_code(client)
+    with open_ledger(kiosk_home) as ledger:  # the centre's answer, as sync stores it
+        CentreSent(ledger).store_items([{"feed": "case_update", "key": "u1", "cursor": 1, "body": {
+            "tracking_code": code, "status": "answered", "answer": "مدارک شما آماده است",
+            "at": "2026-12-01T08:00:00+00:00"}}])
+    client.get("/reset")
+    follow(client, code)
+    html = page(client, "/follow-up/status")
+    match = re.search(r'data-audio="(/follow-up/spoken/\d+\.wav)"', html)
+    assert match
+    spoken = client.get(match.group(1))
+    assert spoken.status_code == 200 and spoken.mimetype == "audio/wav"
+    assert spoken.data[:4] == b"RIFF" and "no-store" in spoken.headers["Cache-Control"]
+
+
+def test_no_answer_is_spoken_to_a_visit_that_did_not_look_the_case_up(client):
+    assert client.get("/follow-up/spoken/0.wav").status_code == 404

@@ -18,13 +18,14 @@ import pytest
 
 from forms import builtin_catalog
 from kiosk import create_app
+from kiosk.survey_flow import survey_order
 
 from kiosk_fixtures import (  # noqa: F401 - app, client and kiosk_home are fixtures
     VALID_MOBILE, VALID_NATIONAL_ID, app, client, kiosk_home, make_config, open_ledger,
     visit_token)
 
 FORM = builtin_catalog().get("satisfaction")
-NUMBER = {q.id: n for n, q in enumerate(FORM.questions, start=1)}
+NUMBER = {q.id: n for n, q in enumerate(survey_order(FORM).questions, start=1)}
 ARTICLE_9 = {"workflow": "4", "matched_announcement": "partly", "staff_behaviour": "5"}
 
 
@@ -46,7 +47,7 @@ def answer(client, question_id, value=None, action=None):
 
 def home_link(html: str) -> str:
     """Where the bottom bar's «صفحه اصلی» button goes (what a visitor taps)."""
-    match = re.search(r'<nav class="bottombar".*?<a class="button secondary" href="([^"]+)">صفحه اصلی</a>',
+    match = re.search(r'<div class="bottombar".*?<a class="button secondary" href="([^"]+)">صفحه اصلی</a>',
                       html, re.S)
     assert match, "no home button on this page"
     return match.group(1)
@@ -346,7 +347,7 @@ def test_ending_a_visit_signs_the_next_visitor_into_a_new_visit(client, ending):
 def test_a_screen_whose_idle_timer_never_ran_is_swept_without_any_request(kiosk_home):
     from kiosk.lifecycle import VisitLifecycle
     from kiosk.writer import LedgerWriter
-    from sync import default_ledger_path
+    from ledger import default_ledger_path
     writer = LedgerWriter(default_ledger_path(kiosk_home))
     lifecycle = VisitLifecycle(form=FORM, forms=builtin_catalog().get, writer=writer,
                                office="LOR-01", kiosk_id="k", expire_after=0.2,

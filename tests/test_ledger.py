@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import ledger.ledger as ledger_module
-from sync import RECORD_KINDS, Ledger, LedgerConflict, LedgerError, Record, default_ledger_path
+from ledger import RECORD_KINDS, Ledger, LedgerConflict, LedgerError, Record, default_ledger_path
 
 OFFICE = "THR-012"
 

@@ -16,9 +16,9 @@ import pytest
 from kiosk import create_app
 from kiosk.cases import CaseDraft, case_timeline, file_case, find_case
 from central.casework import misconduct_update
-from sync.follow_up import follow_up_locator, open_answer, seal_answer
+from forms.follow_up import follow_up_locator, open_answer, seal_answer
 from sync.office_state import OfficeSyncState
-from sync.trust import report_key
+from ledger.report_key import report_key
 
 from kiosk_fixtures import kiosk_home, make_config, open_ledger, visit_token  # noqa: F401
 from seal_fixtures import OFFICE, central_install, sealed_office  # noqa: F401

@@ -14,13 +14,15 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+
+from forms.office_identity import read_office, write_office
 from click.testing import CliRunner
 from PIL import Image
 from pyzbar.pyzbar import decode
 
 import forms
 from seda.cli import main
-from sync import Ledger
+from ledger import Ledger
 
 OFFICE = "LOR-01"
 COUNT = 6
@@ -62,6 +64,8 @@ class PrintedSheets:
 
 
 def print_sheets(tmp: Path, home: Path, count: int, name: str = "x.pdf"):
+    if read_office(home) is None:
+        write_office(home, OFFICE)  # what `seda office setup --office LOR-01` writes
     runner = CliRunner()
     out = tmp / name
     result = runner.invoke(main, ["forms", "print", "satisfaction", "--office", OFFICE,

@@ -12,6 +12,8 @@ import time
 import numpy as np
 
 import pytest
+
+from forms.office_identity import write_office
 from click.testing import CliRunner
 
 from seda.cli import main
@@ -164,6 +166,7 @@ def test_sheet_printed_for_letter_reads_like_one_on_a4(tmp_path, monkeypatch, pr
     home = printed_sheets.copy_home(tmp_path / "home")
     monkeypatch.setenv("SEDA_HOME", str(home))
     out = tmp_path / "letter.pdf"
+    write_office(home, "LOR-01")
     printed = CliRunner().invoke(main, ["forms", "print", "satisfaction", "--office", "LOR-01",
                                         "--count", "1", "--out", str(out), "--paper", "letter"])
     assert printed.exit_code == 0, printed.output

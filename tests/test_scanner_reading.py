@@ -302,3 +302,45 @@ def test_hard_shadow_edge_never_changes_an_accepted_answer(filled_page, lookups,
     silent = {q: v for q, v in result.answers.items()
               if v != FILLED_READ[q] and q not in result.flags}
     assert silent == {}
+
+
+# -- digit grids are checked by what the form says they are ---------------------------------
+
+
+def _grid(number: str):
+    """Boxes of a digit grid with ``number`` marked, as read_digits takes them."""
+    from scanner.marks import BoxReading, BoxState
+
+    groups, readings = [], []
+    for digit in number:
+        column = []
+        for value in "0123456789":
+            column.append((len(readings), value))
+            state = BoxState.MARKED if value == digit else BoxState.EMPTY
+            readings.append(BoxReading(fill=0.5 if value == digit else 0.0, state=state, margin=0.2))
+        groups.append(column)
+    return groups, readings
+
+
+def _digits_question(qid: str, digit_format: str):
+    from forms import Question, Text
+
+    return Question(id=qid, kind="digits", label=Text("شماره", "Number"), digits=11,
+                    format=digit_format)
+
+
+def test_digits_the_form_calls_a_mobile_number_are_checked_whatever_the_question_id():
+    from scanner.answers import read_digits
+
+    groups, readings = _grid("1" * 11)
+    answer, flag, candidate, _ = read_digits(_digits_question("contact_number", "mobile"),
+                                             groups, readings)
+    assert (answer, flag, candidate) == (None, "invalid", "1" * 11)
+
+
+def test_plain_digits_are_not_checked_as_a_mobile_number_even_under_the_id_mobile():
+    from scanner.answers import read_digits
+
+    groups, readings = _grid("1" * 11)
+    answer, flag, _, _ = read_digits(_digits_question("mobile", ""), groups, readings)
+    assert (answer, flag) == ("1" * 11, None)

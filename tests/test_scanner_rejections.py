@@ -54,10 +54,11 @@ def _foreign_qr(text: str, size_px: int) -> np.ndarray:
     return cv2.resize(symbol, (size_px, size_px), interpolation=cv2.INTER_NEAREST)
 
 
-def _scan_cli(monkeypatch, home, *args):
+def _scan_cli(monkeypatch, home, *args, exit_code=0):
+    """``exit_code``: 0 every page read, 1 some refused or sent to review."""
     monkeypatch.setenv("SEDA_HOME", str(home))
     result = CliRunner().invoke(main, ["scan", *map(str, args)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return result
 
 
@@ -185,7 +186,7 @@ def test_stored_sheet_scanned_again_is_a_duplicate(tmp_path, monkeypatch, printe
     home = printed_sheets.copy_home(tmp_path / "home")
     scan = save(fill(printed_sheets.page(10), {"overall": 3}), tmp_path / "s.png")
     _scan_cli(monkeypatch, home, scan, "--store", "--json")
-    (again,) = _json_lines(_scan_cli(monkeypatch, home, scan, "--store", "--json"))
+    (again,) = _json_lines(_scan_cli(monkeypatch, home, scan, "--store", "--json", exit_code=1))
     assert (again["status"], again["reason"]) == ("rejected", "duplicate_sheet")
     with open_ledger(home) as ledger:
         assert ledger.count("survey_response") == 1
@@ -196,7 +197,7 @@ def test_stored_sheet_is_a_duplicate_even_in_a_run_that_does_not_store(tmp_path,
     home = printed_sheets.copy_home(tmp_path / "home")
     scan = save(fill(printed_sheets.page(10), {"overall": 3}), tmp_path / "s.png")
     _scan_cli(monkeypatch, home, scan, "--store")
-    (again,) = _json_lines(_scan_cli(monkeypatch, home, scan, "--json"))
+    (again,) = _json_lines(_scan_cli(monkeypatch, home, scan, "--json", exit_code=1))
     assert again["reason"] == "duplicate_sheet"
 
 

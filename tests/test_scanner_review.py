@@ -27,11 +27,12 @@ CONTRACT_KEYS = {"source", "page", "status", "reason", "sheet", "form", "answers
 REVIEW_MARKS = {"workflow": [2, 4], "mobile": "09123", "overall": 5}   # multiple + partial
 
 
-def _run(monkeypatch, home, *args, ok=True):
+def _run(monkeypatch, home, *args, ok=True, exit_code=0):
+    """``exit_code`` of `seda scan`: 0 every page read, 1 some refused or sent to review."""
     monkeypatch.setenv("SEDA_HOME", str(home))
     result = CliRunner().invoke(main, [*map(str, args)])
     if ok:
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == exit_code, result.output
     return result
 
 
@@ -45,7 +46,7 @@ def review_home(tmp_path, monkeypatch, printed_sheets):
     home = printed_sheets.copy_home(tmp_path / "home")
     page = write_comment(fill(printed_sheets.page(3), REVIEW_MARKS))
     scan = save(page, tmp_path / "review.png")
-    (line,) = _json_lines(_run(monkeypatch, home, "scan", scan, "--store", "--json"))
+    (line,) = _json_lines(_run(monkeypatch, home, "scan", scan, "--store", "--json", exit_code=1))
     assert line["status"] == "review"
     return home
 
@@ -107,7 +108,7 @@ def test_a_blank_and_a_filled_copy_of_one_sheet_in_one_run_keep_the_filled_one(t
 def test_scan_json_of_a_rejected_page_keeps_the_contract_keys(tmp_path, monkeypatch,
                                                               printed_sheets):
     white = save(np.full((1754, 1240), 255, np.uint8), tmp_path / "back.png")
-    (line,) = _json_lines(_run(monkeypatch, printed_sheets.home, "scan", white, "--json"))
+    (line,) = _json_lines(_run(monkeypatch, printed_sheets.home, "scan", white, "--json", exit_code=1))
     assert CONTRACT_KEYS <= set(line)
     assert (line["status"], line["reason"], line["sheet"], line["form"]) == (
         "rejected", "blank_page", None, None)
@@ -116,7 +117,7 @@ def test_scan_json_of_a_rejected_page_keeps_the_contract_keys(tmp_path, monkeypa
 
 def test_scan_json_of_a_flagged_page_names_each_flag(tmp_path, monkeypatch, printed_sheets):
     scan = save(fill(printed_sheets.page(3), REVIEW_MARKS), tmp_path / "r.png")
-    (line,) = _json_lines(_run(monkeypatch, printed_sheets.home, "scan", scan, "--json"))
+    (line,) = _json_lines(_run(monkeypatch, printed_sheets.home, "scan", scan, "--json", exit_code=1))
     assert line["status"] == "review"
     assert line["flags"] == {"workflow": "multiple", "mobile": "partial"}
     assert line["answers"]["workflow"] is None and line["answers"]["overall"] == 5
@@ -127,7 +128,7 @@ def test_scan_without_store_writes_nothing(tmp_path, monkeypatch, printed_sheets
     scan = save(fill(printed_sheets.page(3), REVIEW_MARKS), tmp_path / "r.png")
     with open_ledger(home) as ledger:
         before = ledger.count()
-    _run(monkeypatch, home, "scan", scan)
+    _run(monkeypatch, home, "scan", scan, exit_code=1)  # a page to review
     with open_ledger(home) as ledger:
         assert ledger.count() == before
 
@@ -195,7 +196,7 @@ def test_accepted_sheet_is_stored_without_review_items(tmp_path, monkeypatch, pr
 def test_rejected_page_is_not_stored(tmp_path, monkeypatch, printed_sheets):
     home = printed_sheets.copy_home(tmp_path / "home")
     white = save(np.full((1754, 1240), 255, np.uint8), tmp_path / "back.png")
-    _run(monkeypatch, home, "scan", white, "--store")
+    _run(monkeypatch, home, "scan", white, "--store", exit_code=1)
     with open_ledger(home) as ledger:
         assert ledger.count("survey_response") == 0
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from seda.cli import main
-from sync import OfficeSyncState
+from sync.office_state import OfficeSyncState
 from central import open_store
 from ledger.ledger import Ledger, default_ledger_path
 from sync_fixtures import ThreadedServer, assert_exactly_the_union, Office  # noqa: F401
@@ -19,7 +19,10 @@ CODE = "THR-012"
 
 @pytest.fixture
 def homes(tmp_path: Path) -> dict[str, Path]:
-    return {"office": tmp_path / "office", "central": tmp_path / "central"}
+    homes = {"office": tmp_path / "office", "central": tmp_path / "central"}
+    homes["central"].mkdir()
+    seda(homes["central"], "central", "init")  # the central store exists before anything is registered
+    return homes
 
 
 def seda(home: Path, *args: str, ok: bool = True):

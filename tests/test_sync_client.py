@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sync import OfficeSyncState, SyncReport, run_forever, sync_once
-from sync.identity import public_key_hex
+from ledger.centre_sent import CentreSent
+from sync.client import SyncReport, run_forever, sync_once
+from sync.office_state import OfficeSyncState
+from forms.signatures import public_key_hex
 from sync.refusals import Refusal
 from sync.request_auth import sign_request
 from sync.transport import CentralClient, TransportError
@@ -68,7 +70,7 @@ def test_lost_acknowledgement_means_the_batch_is_sent_again_and_acknowledged_as_
     with office.ledger() as ledger:
         state = OfficeSyncState(ledger)
         batch = state.cut_batch(office.code)
-        from sync.identity import load_office_key
+        from forms.identity_keys import load_office_key
 
         data = state.batch_bytes(batch, load_office_key(office.home))
     CentralClient(central.url, office.code, Ed25519PrivateKey.generate(),  # its ack "lost"
@@ -99,7 +101,7 @@ def test_case_answer_comes_back_to_the_kiosk_office(office: Office, central: Thr
     central.store.record_case_update("31415", "answered", answer="مشکل برطرف شد")
     assert sync_once(office.home).items_pulled >= 2
     with office.ledger() as ledger:
-        updates = OfficeSyncState(ledger).pulled_case_updates("31415")
+        updates = CentreSent(ledger).pulled_case_updates("31415")
     assert [u["status"] for u in updates] == ["routed", "answered"]
     assert updates[-1]["answer"] == "مشکل برطرف شد"
 
@@ -111,7 +113,7 @@ def test_catalogue_contacts_forms_and_revoked_sheets_are_pulled(office: Office, 
     central.store.publish("revoked_sheet", "S1-THR-012-77", {"reason": "lost stack"})
     sync_once(office.home)
     with office.ledger() as ledger:
-        state = OfficeSyncState(ledger)
+        state = CentreSent(ledger)
         assert state.central_items("catalogue") == {"passport": {"title_fa": "گذرنامه"}}
         assert state.central_items("contact")["unit-7"]["phone"] == "021-1234"
         assert "satisfaction@2" in state.central_items("form_definition")
@@ -125,7 +127,7 @@ def test_withdrawn_item_disappears_at_the_office(office: Office, central: Thread
     central.store.publish("catalogue", "old-service", {}, deleted=True)
     sync_once(office.home)
     with office.ledger() as ledger:
-        assert OfficeSyncState(ledger).central_items("catalogue") == {}
+        assert CentreSent(ledger).central_items("catalogue") == {}
 
 
 def test_unregistered_office_is_refused_and_status_keeps_the_reason(tmp_path: Path, central: ThreadedServer) -> None:
@@ -163,7 +165,7 @@ def test_conflict_is_reported_to_the_office_and_sync_moves_on(office: Office, ce
     [uuid] = office.uuids()
     # Another copy of this UUID with other content reached the centre first (e.g. a restored backup).
     from sync.batch import BatchRecord, encode_batch, open_batch
-    from sync.identity import load_office_key
+    from forms.identity_keys import load_office_key
 
     forged = BatchRecord(uuid, "survey_response", office.code, "2026-01-01T00:00:00.000000Z", {"x": 1})
     data = encode_batch(office=office.code, seq=999, records=[forged], key=load_office_key(office.home),
@@ -195,7 +197,7 @@ def test_unsigned_pull_is_refused(central: ThreadedServer) -> None:
 
 
 def test_signed_request_replayed_for_another_target_is_refused(office: Office, central: ThreadedServer) -> None:
-    from sync.identity import load_office_key
+    from forms.identity_keys import load_office_key
 
     headers = sign_request(load_office_key(office.home), office.code, "GET", "/v1/pull?after=0&limit=5")
     request = urllib.request.Request(central.url + "/v1/pull?after=5&limit=5", headers=headers)
@@ -284,7 +286,7 @@ def test_oversized_batch_is_refused_with_413_and_logged(store) -> None:
 def test_attachment_whose_bytes_are_gone_stops_sync_with_a_clear_error(office: Office, central: ThreadedServer) -> None:
     import sqlite3
 
-    from sync import SyncError
+    from sync.client import SyncError
 
     with office.ledger() as ledger:
         record = ledger.add_attachment(b"crop", "image/png", office=office.code)

@@ -281,9 +281,9 @@ def test_two_servers_behind_a_round_robin_balancer_share_one_store(tmp_path: Pat
         store.record_case_update("5150", "answered", answer="done")
         sync_until_done(offices[0].home)
         with offices[0].ledger() as ledger:
-            from sync import OfficeSyncState
+            from ledger.centre_sent import CentreSent
 
-            assert OfficeSyncState(ledger).pulled_case_updates("5150")[0]["answer"] == "done"
+            assert CentreSent(ledger).pulled_case_updates("5150")[0]["answer"] == "done"
     finally:
         proxy.stop()
         for server in servers:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from central import import_export, open_store
 from sync.client import sync_once
 from sync.offline import export_batches
-from sync.settings import load_settings
+from ledger.sync_settings import load_settings
 from sync.transport import TransportError
 from sync_fixtures import (
     FAULT_MODES,

@@ -20,7 +20,7 @@ from central import Store, create_app, import_export
 from central.server import RunningCentral
 from sync.client import sync_once
 from sync.export_file import write_export
-from sync.identity import public_key_hex
+from forms.signatures import public_key_hex
 from sync.refusals import Refusal
 from sync.request_auth import MAX_SKEW
 from sync.transport import CentralClient

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync.batch import BatchRecord, encode_batch, open_batch
 from central import Store, StoreError, open_store
-from sync.identity import public_key_hex
+from forms.signatures import public_key_hex
 from sync.refusals import BlobsMissing, Refusal
 from sync_fixtures import store, store_url  # noqa: F401 - fixtures
 

@@ -13,12 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from seda.cli import main
-from sync import OfficeSyncState
+from ledger.centre_sent import CentreSent
+from sync.office_state import OfficeSyncState
 from central import open_store
 from sync.client import SyncError, sync_once
 from ledger.ledger import Ledger, default_ledger_path
-from sync.settings import SettingsError, SyncSettings, load_settings, write_settings
-from sync.trust import report_key
+from ledger.sync_settings import SettingsError, SyncSettings, load_settings, write_settings
+from ledger.report_key import report_key
 from sync_fixtures import ThreadedServer, make_office
 
 CODE = "THR-012"
@@ -79,7 +80,7 @@ def test_setup_from_the_central_file_for_an_office_without_network(tmp_path, cen
 def test_a_setup_file_with_a_forged_oversight_key_is_refused(tmp_path, central):
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-    from sync.sealing import public_key_b64
+    from forms.sealing import public_key_b64
     document = central.keys.setup_document()
     document["oversight_key"] = {**document["oversight_key"],
                                  "public_key": public_key_b64(X25519PrivateKey.generate().public_key())}
@@ -133,7 +134,7 @@ def test_an_office_set_up_before_pinning_pins_the_key_at_its_first_sync(tmp_path
 def _pin_another_key(home: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from sync.identity import public_key_hex
+    from forms.signatures import public_key_hex
     settings = load_settings(home)
     write_settings(home, SyncSettings(**{**settings.__dict__,
                                          "central_key": public_key_hex(Ed25519PrivateKey.generate())}))
@@ -152,7 +153,7 @@ def test_answers_signed_by_another_key_are_refused_and_change_nothing(tmp_path, 
         sync_once(office.home)
     with Ledger.open(office.ledger_path) as ledger:
         state = OfficeSyncState(ledger)
-        assert state.pull_cursor() == cursor and "passport" not in state.central_items("catalogue")
+        assert state.pull_cursor() == cursor and "passport" not in CentreSent(ledger).central_items("catalogue")
         assert state.waiting_count(CODE) == pending  # the refused ack marked nothing delivered
         assert "not signed" in state.get("last_error")["detail"]
 
@@ -175,7 +176,7 @@ def test_a_pulled_page_altered_on_the_way_is_refused_and_the_last_good_state_kep
     with pytest.raises(SyncError):
         sync_once(office.home)
     with Ledger.open(office.ledger_path) as ledger:
-        assert OfficeSyncState(ledger).central_items("catalogue")["passport"] == {"name": "گذرنامه"}
+        assert CentreSent(ledger).central_items("catalogue")["passport"] == {"name": "گذرنامه"}
 
 
 def test_an_unsigned_acknowledgement_leaves_the_batch_waiting(tmp_path, central, monkeypatch):
@@ -207,6 +208,8 @@ def test_usb_acknowledgement_files_bring_the_oversight_key(tmp_path):
     office_home = tmp_path / "office"
     seda(office_home, "sync", "setup", "--office", CODE)
     key = seda(office_home, "sync", "key").output.strip()
+    central_home.mkdir()
+    assert seda(central_home, "central", "init", "--store", str(store_path)).exit_code == 0
     assert seda(central_home, "central", "office", "add", CODE, "--public-key", key,
                 "--store", str(store_path)).exit_code == 0
     central_key = seda(central_home, "central", "key").output.strip()

@@ -20,6 +20,7 @@ LOCKS: dict[str, str] = {
     "settle_foreign_conflicts": "conflicts kept before (office, UUID) identity are settled once",
     "rollups": "one process builds or folds the satisfaction roll-ups at a time",
     "comment_index": "the comment index is created once",
+    "notify_outbox": "one process turns case events into SMS notifications at a time",
 }
 
 

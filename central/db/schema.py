@@ -36,6 +36,13 @@ ledger's migrations; a new table is a new step appended at the end.
   calling back a visitor who agreed to be contacted (called / not reachable / done), by
   survey response; who is on the list is derived from the responses (rollups.py), the marks
   are not, so a rebuild of the roll-ups never loses them.
+- step 6, the citizen portal (issue #14, central/portal/): ``portal_submissions`` (a filing
+  form's one-time id -> its case, so a form sent twice files one case; the tracking code is
+  kept only sealed to that id, which only the citizen's browser holds), ``survey_tokens_used``
+  (a one-time survey link's id once it has been answered), ``case_feedback`` (the citizen's
+  "was it solved?" on an answer, by case and unit), ``notifications`` (the SMS outbox: one row
+  per case, event and mobile, its tries and delivery status), and an index finding a sealed
+  report by its follow-up locator.
 - derived tables (not steps: rebuilt whenever :data:`ROLLUP_VERSION` changes): the
   satisfaction roll-ups (rollups.py, :func:`rollup_statements`) and the partial index behind
   the comment search (:func:`comment_index_sql`).
@@ -285,6 +292,52 @@ _CALL_MARKS = """
     );
     """
 
+# Step 6: the citizen portal.  
+_PORTAL = """
+    CREATE TABLE portal_submissions (
+        submission   TEXT PRIMARY KEY,
+        case_uuid    TEXT NOT NULL,
+        code_sealed  TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+    );
+    CREATE TABLE survey_tokens_used (
+        token_id     TEXT PRIMARY KEY,
+        office       TEXT NOT NULL,
+        response     TEXT NOT NULL,
+        used_on      TEXT NOT NULL
+    );
+    CREATE TABLE case_feedback (
+        id           {id},
+        case_uuid    TEXT NOT NULL REFERENCES cases (uuid),
+        unit         TEXT NOT NULL,
+        at           TEXT NOT NULL,
+        solved       INTEGER NOT NULL,
+        comment      TEXT,
+        channel      TEXT NOT NULL,
+        answered_at  TEXT NOT NULL,
+        UNIQUE (case_uuid, answered_at)
+    );
+    CREATE INDEX case_feedback_unit ON case_feedback (unit, at);
+    CREATE TABLE notifications (
+        id           {id},
+        case_uuid    TEXT NOT NULL,
+        event        TEXT NOT NULL,
+        event_key    TEXT NOT NULL,
+        mobile       TEXT NOT NULL,
+        message      TEXT NOT NULL,
+        status       TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'delivered', 'failed')),
+        tries        INTEGER NOT NULL DEFAULT 0,
+        next_try_at  TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        sent_at      TEXT,
+        gateway_id   TEXT,
+        last_error   TEXT,
+        UNIQUE (case_uuid, event, event_key)
+    );
+    CREATE INDEX notifications_due ON notifications (status, next_try_at);
+    CREATE INDEX records_follow_up ON records ({json:follow_up}) WHERE kind = 'case'
+    """
+
 
 #: Every schema step, in order: ``(version, DDL with dialect tokens)``.
 STEPS: tuple[tuple[int, str], ...] = (
@@ -293,6 +346,7 @@ STEPS: tuple[tuple[int, str], ...] = (
     (3, _CASEWORK),
     (4, _HARDENING),
     (5, _CALL_MARKS),
+    (6, _PORTAL),
 )
 
 _TYPES = {

@@ -13,7 +13,7 @@ A misconduct report the viewer may not see is answered with 404, never 403, so i
 is not confirmed either.  Every case page shown and every attachment served is an audit entry;
 so is every change; an entry about a misconduct report names no report and says nothing of
 it (``audit.OVERSIGHT_TARGET``), so the auditor never learns which reports exist.  Sealed
-bodies and attachments (the office sealed the report, sync/sealing.py) open only for oversight
+bodies and attachments (the office sealed the report, forms/sealing.py) open only for oversight
 and only with the central installation's keys (central/keys.py); otherwise they stay
 sealed.
 """
@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from forms.persian import to_ascii_digits
 
 from forms.cases import CASE_STATUSES, normalize_tracking_code
-from sync.sealing import SEALED_MEDIA_TYPE
+from forms.sealing import SEALED_MEDIA_TYPE
 from ..casework import CASE_TYPES, OVERSIGHT, TRIAGE, Case, Casework, CaseworkError
 from ..keys import CentralKeys
 from .. import accounts

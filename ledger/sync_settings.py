@@ -9,6 +9,8 @@ can read (or fix) it in Notepad::
     ...
 
 TOML because Python reads it without extra packages (``tomllib``) and people can edit it.
+It sits with the office's own state (not in sync/) because the kiosk reads it too: the pinned
+central key decides which key misconduct reports are sealed to (ledger/report_key.py).
 """
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from forms import validate_office_code
+from forms.office_identity import OfficeIdentityError, check_same_office
 from forms.private_files import write_private
+from forms.signatures import IdentityError, parse_public_key
 
 __all__ = ["SettingsError", "SyncSettings", "load_settings", "settings_path", "write_settings"]
 
@@ -44,7 +48,7 @@ class SyncSettings:
     timeout_seconds: float = 60.0
     #: The central server's public key (`seda central key`), pinned at `seda sync setup` or on
     #: first contact: every acknowledgement, pulled page and the oversight key must be signed
-    #: with it (sync/trust.py).  "" = not pinned yet.
+    #: with it (sync/trust.py pins it; ledger/report_key.py seals to it).  "" = not pinned yet.
     central_key: str = ""
     #: Allow a plain http:// central URL that is not this machine (answers are still signed,
     #: but what is sent can be read on the way).  Only with `seda sync setup --insecure-http`.
@@ -67,8 +71,6 @@ class SyncSettings:
                 f"The central URL must be https:// ({self.central_url!r} is plain http to another "
                 "machine, readable by anyone on the way); add --insecure-http only if you must.")
         if self.central_key:
-            from .identity import IdentityError, parse_public_key
-
             try:
                 parse_public_key(self.central_key)
             except IdentityError as exc:
@@ -112,9 +114,14 @@ def load_settings(home: Path) -> SyncSettings:
     if unknown:
         raise SettingsError(f"{path}: unknown settings {sorted(unknown)}")
     try:
-        return SyncSettings(**data)
+        settings = SyncSettings(**data)
     except TypeError as exc:
         raise SettingsError(f"{path}: {exc}") from None
+    try:  # sync sends what the office's other parts write: one office code for all of them
+        check_same_office(home, settings.office, f"office in {path}")
+    except OfficeIdentityError as exc:
+        raise SettingsError(str(exc)) from None
+    return settings
 
 
 def write_settings(home: Path, settings: SyncSettings) -> Path:

@@ -7,34 +7,26 @@ accepting one office's records from another, even by someone who copies the cent
 
 This is a different key from the sheet-signing key in forms/office_keys.py: that one is a
 shared secret for short QR codes, this one is asymmetric because it crosses the network.
+Public keys as text (``public_key_hex``, ``parse_public_key``) and signature checks are shared
+with the central server and the kiosk: forms/signatures.py.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from forms.office_keys import create_secret_file
+from .office_keys import create_secret_file
+from .signatures import IdentityError
 
 __all__ = [
-    "IdentityError",
     "central_key_path",
     "ensure_central_key",
     "ensure_office_key",
     "load_office_key",
     "office_key_path",
-    "parse_public_key",
-    "public_key_hex",
-    "verify_signature",
 ]
-
-PUBLIC_KEY_HEX_LENGTH = 64
-
-
-class IdentityError(Exception):
-    """A key file is damaged or a public key cannot be read; one plain sentence."""
 
 
 def office_key_path(home: Path) -> Path:
@@ -85,31 +77,3 @@ def _ensure_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
     if not create_secret_file(path, raw):
         return _load_key(path) or key, False
     return key, True
-
-
-def public_key_hex(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
-    """The 64 hex digits an admin copies to the central server."""
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
-
-
-def parse_public_key(text: str) -> Ed25519PublicKey:
-    """Read a public key given as 64 hex digits (spaces and a trailing newline are forgiven)."""
-    cleaned = "".join(str(text).split()).lower()
-    if len(cleaned) != PUBLIC_KEY_HEX_LENGTH:
-        raise IdentityError(
-            f"A public key is {PUBLIC_KEY_HEX_LENGTH} hex digits; got {len(cleaned)} characters."
-        )
-    try:
-        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(cleaned))
-    except ValueError as exc:
-        raise IdentityError(f"Not a valid Ed25519 public key: {exc}.") from exc
-
-
-def verify_signature(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
-    """True when ``signature`` is the key's signature of ``message``; never raises."""
-    try:
-        public_key.verify(signature, message)
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return True

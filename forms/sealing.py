@@ -5,7 +5,7 @@ staff pages is not enough when the same people can open the ledger file, so the 
 every misconduct report *before anything touches disk*: the text, the service, any identity
 the visitor chose to give, the tracking code and any attachment are encrypted to a public key
 of the central office, and only what routing needs stays readable (type, route, channel and
-the follow-up locator of :mod:`sync.follow_up`).
+the follow-up locator of :mod:`forms.follow_up`).
 
 Which key (docs/security.md): the **oversight key**, an X25519 key pair the central office
 makes when it first starts on its store (:mod:`central.keys`); its public half reaches
@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .request_auth import sign_answer, verify_answer
+from .signatures import sign_answer, verify_answer
 
 __all__ = ["ALGORITHM", "KEY_STATEMENT_FORMAT", "MISCONDUCT_CLEAR_FIELDS", "SEALED_FIELDS",
            "SEALED_MEDIA_TYPE", "SealingError", "b64", "is_sealed_blob", "key_id", "load_public_b64",
@@ -122,7 +122,7 @@ def x25519_private_from_ed25519(private_key: Ed25519PrivateKey) -> X25519Private
 def sign_key_statement(public_key: X25519PublicKey, central_key: Ed25519PrivateKey,
                        created_at: str) -> dict[str, Any]:
     """The oversight public key as offices receive it: signed by the centre's sync key, like
-    every answer the centre gives (sync/request_auth.py)."""
+    every answer the centre gives (forms/signatures.py)."""
     statement = {"format": KEY_STATEMENT_FORMAT, "public_key": public_key_b64(public_key),
                  "key_id": key_id(public_key), "created_at": created_at}
     return sign_answer(_STATEMENT_PREFIX, statement, central_key)
