@@ -343,7 +343,7 @@ def conflicts_command(ctx: click.Context, show_all: bool, store_url: str | None)
 
 
 def _settle(conflict_id: int, accept: bool, store_url: str | None) -> None:
-    from .web import audit
+    from . import audit
 
     store = _open(store_url)
     actor = f"cli:{getpass.getuser()}"
@@ -395,7 +395,7 @@ def case_update_command(tracking_code: str, status: str, answer: str | None, uni
                                           office=office.upper() if office else None)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
-    from .web import audit
+    from . import audit
 
     misconduct = update["misconduct"]
     audit.record(store, actor, "case_update", audit.case_target(update["case_uuid"], misconduct),
@@ -589,7 +589,7 @@ def _read_password(password_file: Path | None) -> str:
 def user_add(name: str, role: str, unit: str | None, display_name: str | None,
              password_file: Path | None, store_url: str | None) -> None:
     """Create web user NAME; the password is prompted twice (or read from --password-file)."""
-    from .web import accounts, audit
+    from . import accounts, audit
 
     store = _open(store_url)
     password = _read_password(password_file)
@@ -605,7 +605,7 @@ def user_add(name: str, role: str, unit: str | None, display_name: str | None,
 @store_option
 def user_list(store_url: str | None) -> None:
     """List web users: name, role, unit, enabled or disabled."""
-    from .web import accounts
+    from . import accounts
 
     for user in accounts.list_users(_open(store_url)):
         click.echo(f"{user.name:<20} {user.role:<10} {user.unit or '-':<14} "
@@ -622,7 +622,7 @@ def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> 
 
     On the web app the oversight role needs a second oversight user's confirmation; here, on
     the central host, it is given directly (and audited as done on the command line)."""
-    from .web import accounts, audit
+    from . import accounts, audit
 
     store = _open(store_url)
     try:
@@ -639,7 +639,7 @@ def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> 
 @store_option
 def user_disable(name: str, store_url: str | None) -> None:
     """Disable web user NAME and end their sessions now."""
-    from .web import accounts, audit
+    from . import accounts, audit
 
     store = _open(store_url)
     try:
@@ -657,7 +657,7 @@ def user_disable(name: str, store_url: str | None) -> None:
 @store_option
 def user_passwd(name: str, password_file: Path | None, store_url: str | None) -> None:
     """Set a new password for web user NAME (prompted twice); ends their sessions."""
-    from .web import accounts, audit
+    from . import accounts, audit
 
     store = _open(store_url)
     if accounts.get_user(store, name, include_disabled=True) is None:
@@ -686,7 +686,7 @@ def unit_group() -> None:
 def unit_add(code: str, name_fa: str, name_en: str | None, head: str | None, store_url: str | None) -> None:
     """Create unit CODE, or rename it / change its head."""
     from .casework import Casework, CaseworkError
-    from .web import audit
+    from . import audit
 
     store = _open(store_url)
     casework = Casework(store)

@@ -17,8 +17,9 @@ from werkzeug.datastructures import MultiDict
 from forms.persian import InvalidInput, parse_jalali_date, to_ascii_digits
 
 from ..casework import CASE_TYPES, TRIAGE, Casework, CaseworkError
-from . import accounts, auth, grants
-from .accounts import AccountError
+from .. import accounts, grants
+from . import auth
+from ..accounts import AccountError
 from .common import (error_text, field, flash_error, flash_ok, service_name, services, type_name,
                      unit_name)
 

@@ -31,9 +31,10 @@ from forms.cases import CASE_STATUSES, normalize_tracking_code
 from forms.sealing import SEALED_MEDIA_TYPE
 from ..casework import CASE_TYPES, OVERSIGHT, TRIAGE, Case, Casework, CaseworkError
 from ..keys import CentralKeys
-from . import accounts, auth
-from .audit import case_target
-from .accounts import User
+from .. import accounts
+from . import auth
+from ..audit import case_target
+from ..accounts import User
 from .common import (error_text, field, flash_error, flash_ok, page_number, service_name, services,
                      status_name, type_name, unit_name)
 from .i18n import t

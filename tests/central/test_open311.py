@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-import central.store as store_module
+import central.db.schema as schema
 from seda.cli import main
 from kiosk.cases import CaseDraft
 from forms.sealing import seal
@@ -354,8 +354,7 @@ def test_api_key_commands_add_list_and_revoke(store_url: str, tmp_path) -> None:
 
 
 def test_schema_step_2_upgrades_a_store_made_before_it(store_url: str, monkeypatch) -> None:
-    monkeypatch.setattr(store_module, "SQLITE_STEPS", store_module.SQLITE_STEPS[:1])
-    monkeypatch.setattr(store_module, "POSTGRES_STEPS", store_module.POSTGRES_STEPS[:1])
+    monkeypatch.setattr(schema, "STEPS", schema.STEPS[:1])  # as an older server
     old = open_store(store_url)
     old.add_office(OFFICE, public_key_hex(Ed25519PrivateKey.generate()))
     old.close()
@@ -364,7 +363,7 @@ def test_schema_step_2_upgrades_a_store_made_before_it(store_url: str, monkeypat
     try:
         with upgraded.connect() as db:
             assert [v for (v,) in db.all("SELECT version FROM schema_version ORDER BY version")] == [
-                1, 2, *range(3, len(store_module.SQLITE_STEPS) + 1)]
+                1, 2, *range(3, len(schema.STEPS) + 1)]
         assert upgraded.office(OFFICE) is not None
         assert upgraded.add_api_key("after-upgrade")[1].status == "active"
     finally:

@@ -13,7 +13,7 @@ from ledger import Ledger, default_ledger_path
 from central import open_store
 from central.demo_seed import DEMO_USERS
 from central.keys import CentralKeys
-from central.web.accounts import authenticate
+from central.accounts import authenticate
 from ledger.report_key import report_key
 
 
