@@ -18,7 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 from forms.tracking_codes import format_tracking_code
 
 from . import i18n
-from . import phone_scan, staff  # noqa: F401 - imported for their routes on the staff blueprint
+from . import phone_scan, staff, staff_cases  # noqa: F401 - imported for their routes on the staff blueprint
 from .config import KioskConfig
 from .staff_session import bp as staff_bp
 from .state import KioskState
