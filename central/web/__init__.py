@@ -36,7 +36,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
 
     ``clock`` (tests) replaces the wall clock for session expiry and audit times.
     """
-    from . import admin, auditlog, cases, grant_review, login
+    from . import admin, answer_templates, auditlog, cases, grant_review, login
 
     bp = Blueprint("web", __name__, url_prefix="")
     state = auth.WebState(store, clock)
@@ -49,13 +49,15 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
             ("web.admin.holidays", "nav_holidays", ("admin",)),
             ("web.admin.deadlines", "nav_deadlines", ("admin",)),
             ("web.auditlog.log", "nav_audit", ("auditor",)),
-            ("web.grants.review", "nav_grants", ("oversight",))):
+            ("web.grants.review", "nav_grants", ("oversight",)),
+            ("web.templates.list", "nav_templates", ("responder", "oversight"))):
         auth.register_nav(state, endpoint, label_key, roles)
     login.register(bp)
     bp.register_blueprint(admin.blueprint())
     bp.register_blueprint(auditlog.blueprint())
     bp.register_blueprint(cases.blueprint())
     bp.register_blueprint(grant_review.blueprint())
+    bp.register_blueprint(answer_templates.blueprint())
 
     @bp.record_once
     def _setup(setup_state) -> None:
