@@ -36,7 +36,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
 
     ``clock`` (tests) replaces the wall clock for session expiry and audit times.
     """
-    from . import admin, answer_templates, auditlog, cases, grant_review, login
+    from . import admin, answer_templates, auditlog, cases, grant_review, login, triage_audio
 
     bp = Blueprint("web", __name__, url_prefix="")
     state = auth.WebState(store, clock)
@@ -58,6 +58,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
     bp.register_blueprint(cases.blueprint())
     bp.register_blueprint(grant_review.blueprint())
     bp.register_blueprint(answer_templates.blueprint())
+    bp.register_blueprint(triage_audio.blueprint())
 
     @bp.record_once
     def _setup(setup_state) -> None:

@@ -38,7 +38,7 @@ from .common import (error_text, field, flash_error, flash_ok, page_number, serv
                      status_name, type_name, unit_name)
 from .i18n import register, t
 
-__all__ = ["blueprint", "can_see", "can_work"]
+__all__ = ["blueprint", "can_see", "can_work", "case_attachments", "serve_attachment"]
 
 PAGE_SIZE = 50
 CASE_ROLES = ("responder", "oversight", "auditor")
@@ -213,7 +213,7 @@ def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tu
     prefill = templates[chosen - 1][1] if 1 <= chosen <= len(templates) else ""
     return render_template(
         "central/case.html", case=case, body=body, sealed=sealed, anonymous=anonymous,
-        identity=identity, attachments=_attachments(case, body), events=cw.events(uuid),
+        identity=identity, attachments=case_attachments(case, body), events=cw.events(uuid),
         people=_people(), suggestions=suggestions, working=working, head=head, members=members,
         simple_statuses=[s for s in cw.allowed_statuses(case) if s in ("in_progress", "closed")],
         can_answer="answered" in cw.allowed_statuses(case),
@@ -223,7 +223,7 @@ def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tu
         chosen_template=chosen, answer_prefill=prefill, **_names()), status
 
 
-def _attachments(case: Case, body: dict[str, Any]) -> list[tuple[str, str]]:
+def case_attachments(case: Case, body: dict[str, Any]) -> list[tuple[str, str]]:
     """``(sha256, media_type)`` of the case's attachments (type from the office's record)."""
     found = []
     for sha in body.get("attachments") or []:
@@ -252,7 +252,12 @@ def attachment(uuid: str, sha256: str) -> Response:
     """One attachment of a case the user may see; an audited view of personal data.  A
     sealed one is opened here for oversight (or not served at all)."""
     cw = Casework(auth.store())
-    case = _visible_case(cw, uuid)
+    return serve_attachment(cw, _visible_case(cw, uuid), sha256)
+
+
+def serve_attachment(cw: Casework, case: Case, sha256: str) -> Response:
+    """One attachment of ``case`` (which the caller has checked the user may see), audited."""
+    uuid = case.uuid
     sha256 = sha256.lower()
     body, _ = _opened_body(cw.case_body(uuid), auth.current_user())
     if sha256 not in [str(s).lower() for s in body.get("attachments") or []]:
