@@ -716,3 +716,7 @@ def unit_list(store_url: str | None) -> None:
 from .portal.cli import make_portal_group  # noqa: E402
 
 central_group.add_command(make_portal_group(store_option, _open))
+
+from .notify.cli import make_notify_group  # noqa: E402
+
+central_group.add_command(make_notify_group(store_option, _open))

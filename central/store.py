@@ -40,7 +40,7 @@ from sync.batch import BatchRecord, VerifiedBatch, canonical_json, format_time, 
 from forms.cases import CASE_STATUSES, normalize_tracking_code
 from forms.signatures import parse_public_key, public_key_hex
 from sync.refusals import BlobsMissing, Refusal
-from . import casework
+from . import casework, verdicts
 from .schema import POSTGRES_STEPS, SQLITE_STEPS
 
 __all__ = ["CLOSED_STATUSES", "FEEDS", "ApiKey", "Store", "StoreError", "open_store"]
@@ -413,6 +413,7 @@ class Store:
                 [(r.uuid, batch.office, batch.seq, canonical_json(r.to_json()), ofp, sfp, now)
                  for r, ofp, sfp in conflicts])
             casework.intake(self, db, fresh, now)  # every new case gets its unit, in this transaction
+            verdicts.apply_office_verdicts(self, db, fresh, now)  # "was it solved?" from kiosks
             db.execute(
                 "INSERT INTO batches (office, content_sha256, seq, count, new, duplicate, conflict,"
                 " source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"

@@ -21,8 +21,10 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from forms import Question
+from forms.case_verdicts import MAX_COMMENT as MAX_VERDICT_COMMENT
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
 
+from . import case_verdicts
 from . import cases as case_lib
 from . import receipt_links
 from .audio import recorded_audio_type
@@ -575,8 +577,36 @@ def follow_up_status():
     office = state().config.office
     case = case_lib.find_case(ledger(), found["code"], office, locator=found.get("locator"))
     timeline = case_lib.case_timeline(ledger(), found["code"], office, case=case)
+    answered_at = case_verdicts.judgeable_answer(ledger(), case) if case else None
+    verdict = case_verdicts.judged(ledger(), found["code"], answered_at) if answered_at else None
     return render_template("follow_up_status.html", case=case, code=found["code"],
-                           case_type=case.body.get("type") if case else None, timeline=timeline)
+                           case_type=case.body.get("type") if case else None, timeline=timeline,
+                           asks_verdict=answered_at is not None and verdict is None, verdict=verdict,
+                           verdict_error=g.get("verdict_error"))
+
+
+@bp.route("/follow-up/verdict", methods=["POST"])
+@check_form_token
+def follow_up_verdict():
+    """"Was it solved?" on the answer shown: kept for the centre, where "no" reopens the case."""
+    found = g.visit.drafts.get("follow_up")
+    if not found:
+        return redirect(url_for(".follow_up"))
+    office = state().config.office
+    case = case_lib.find_case(ledger(), found["code"], office, locator=found.get("locator"))
+    answered_at = case_verdicts.judgeable_answer(ledger(), case) if case else None
+    choice = request.form.get("solved", "")
+    if answered_at is None or choice not in ("yes", "no"):
+        g.verdict_error = _("verdict_choose")
+        return follow_up_status(), 400
+    comment = normalize_input(request.form.get("comment", "")).strip()
+    if len(comment) > MAX_VERDICT_COMMENT:
+        g.verdict_error = _("verdict_too_long", limit=MAX_VERDICT_COMMENT)
+        return follow_up_status(), 400
+    case_verdicts.keep_verdict(ledger(), case, office=office, answered_at=answered_at,
+                               solved=choice == "yes", comment=comment)
+    flash(_("verdict_thanks_yes" if choice == "yes" else "verdict_thanks_no"))
+    return redirect(url_for(".follow_up_status"))
 
 
 @bp.route("/follow-up/spoken/<int:index>.wav")

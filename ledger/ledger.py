@@ -54,7 +54,7 @@ __all__ = [
 
 RECORD_KINDS: frozenset[str] = frozenset(
     {"survey_response", "case", "attachment", "sheet_issuance", "review_item",
-     "review_decision", "audit"}
+     "review_decision", "audit", "case_verdict"}
 )
 
 #: How long a writer waits for another program's transaction before giving up.

@@ -147,6 +147,22 @@ def test_paper_and_kiosk_are_shown_apart(store: Store) -> None:
     assert "کاغذی" in row_of(table, "paper") and "کیوسک" in row_of(table, "kiosk")
 
 
+def test_portal_answers_are_labelled_as_the_portal_in_both_languages(store: Store) -> None:
+    add(store, [response(source="portal", overall=4), response(source="kiosk", overall=5)])
+    client = analyst(store)
+    table = section(page(client, "/analysis/?month=1405-09"), "table-source")
+    assert "درگاه اینترنتی" in row_of(table, "portal")
+    client.set_cookie("seda_lang", "en")
+    table = section(page(client, "/analysis/?month=1405-09"), "table-source")
+    assert "Online portal" in row_of(table, "portal")
+
+
+def test_comments_filter_by_the_portal_source(store: Store) -> None:
+    add(store, [response(source="portal", comment="از درگاه نوشتم"), response(comment="در کیوسک نوشتم")])
+    html = page(analyst(store), "/analysis/comments?month=1405-09&source=portal")
+    assert "از درگاه نوشتم" in html and "در کیوسک نوشتم" not in html
+
+
 def test_the_charts_on_the_dashboard_are_well_formed_svg(store: Store) -> None:
     add(store, [response(overall=v) for v in (3, 4, 5)])
     html = page(analyst(store), "/analysis/?month=1405-09")

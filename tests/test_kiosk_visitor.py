@@ -623,10 +623,10 @@ def test_the_answer_is_spoken_on_the_kiosk(client, kiosk_home):
         pytest.skip("espeak-ng is not installed")
     file_complaint(client)
     code = receipt_code(client)
-    with open_ledger(kiosk_home) as ledger:
-        ledger.append("audit", {"event": "case_status", "tracking_code": code, "status": "answered",
-                                "answer": "مدارک شما آماده است", "at": "2026-12-01T08:00:00+00:00"},
-                      office="LOR-01")
+    with open_ledger(kiosk_home) as ledger:  # the centre's answer, as sync stores it
+        CentreSent(ledger).store_items([{"feed": "case_update", "key": "u1", "cursor": 1, "body": {
+            "tracking_code": code, "status": "answered", "answer": "مدارک شما آماده است",
+            "at": "2026-12-01T08:00:00+00:00"}}])
     client.get("/reset")
     follow(client, code)
     html = page(client, "/follow-up/status")

@@ -35,6 +35,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from markupsafe import Markup
 
 from forms.persian import InvalidInput, jalali_month_name, normalize_input, to_persian_digits
+from forms.responses import SOURCES
 
 from .. import analysis as A
 from ..exports import CASE_COLUMNS, RESPONSE_COLUMNS, case_rows, csv_cell, response_rows
@@ -71,7 +72,7 @@ register({
         "insight_by_office": "به تفکیک اداره",
         "insight_by_service": "به تفکیک خدمت",
         "insight_by_desk": "به تفکیک باجه",
-        "insight_by_source": "کاغذی و کیوسک",
+        "insight_by_source": "کاغذی، کیوسک و درگاه",
         "insight_group": "گروه",
         "q_workflow": "۱- گردش کار",
         "q_matched": "۲- تطبیق با اعلام‌شده (بله)",
@@ -79,6 +80,7 @@ register({
         "q_overall": "رضایت کلی",
         "source_paper": "کاغذی",
         "source_kiosk": "کیوسک",
+        "source_portal": "درگاه اینترنتی",
         "source_unknown": "نامشخص",
         "insight_desk": "باجه {desk}",
         "insight_unknown": "نامشخص",
@@ -154,7 +156,7 @@ register({
         "insight_by_office": "By office",
         "insight_by_service": "By service",
         "insight_by_desk": "By desk",
-        "insight_by_source": "Paper and kiosk",
+        "insight_by_source": "Paper, kiosk and portal",
         "insight_group": "Group",
         "q_workflow": "1. Workflow",
         "q_matched": "2. Matched the announcement (yes)",
@@ -162,6 +164,7 @@ register({
         "q_overall": "Overall",
         "source_paper": "Paper",
         "source_kiosk": "Kiosk",
+        "source_portal": "Online portal",
         "source_unknown": "Unknown",
         "insight_desk": "desk {desk}",
         "insight_unknown": "Unknown",
@@ -345,7 +348,7 @@ def insight_blueprint(store: Store) -> Blueprint:
         return name.get(lang()) or name.get("fa") or code
 
     def source_label(code: str | None) -> str:
-        return t(f"source_{code}") if code in ("paper", "kiosk") else t("source_unknown")
+        return t(f"source_{code}") if code in SOURCES else t("source_unknown")
 
     def selected_month() -> tuple[tuple[int, int], tuple[int, int]]:
         """(selected, latest): the month asked for (default: this month in Tehran)."""
@@ -519,7 +522,7 @@ def insight_blueprint(store: Store) -> Blueprint:
         month, latest = selected_month()
         office = text_arg("office")
         service_id = text_arg("service")
-        source = request.args.get("source") if request.args.get("source") in ("paper", "kiosk") else None
+        source = request.args.get("source") if request.args.get("source") in SOURCES else None
         writing = request.args.get("writing") if request.args.get("writing") in ("yes", "no", "any") else "yes"
         search = text_arg("q")
         after = request.args.get("after") or None
