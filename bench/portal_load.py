@@ -8,7 +8,7 @@ The portal runs in its own process under waitress (as ``seda central portal serv
 127.0.0.1 with a fresh central store; the clients run here, each a phone walking home ->
 catalogue -> filing form -> file a complaint -> follow it up with its code and last four
 digits -> start again, over keep-alive connections.  All phones share one address, so the
-per-address limits are raised for the run (they are tested in tests/test_portal.py).
+per-address limits are raised for the run (they are tested in tests/central/test_portal.py).
 
 Printed: requests/s, client latency p50/p95/p99 for pages and for filing, errors, and the
 load average before and after.  Targets (issue #14): p95 < 100 ms for pages, < 200 ms for

@@ -107,8 +107,13 @@ central_group.add_command(init_command)
               help="The TLS proxy in front (e.g. 127.0.0.1): its X-Forwarded-For and "
                    "X-Forwarded-Proto are believed, so sign-in throttling sees each client's "
                    "own address and cookies are marked Secure.")
+@click.option("--metrics-token-file", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file holding the bearer token that opens /metrics (Prometheus text); "
+                   "default: $SEDA_CENTRAL_METRICS_TOKEN; with neither, /metrics is off.")
 def serve_command(store_url: str | None, host: str, port: int, threads: int,
-                  public_url: str | None, trusted_proxy: str | None) -> None:
+                  public_url: str | None, trusted_proxy: str | None,
+                  metrics_token_file: Path | None) -> None:
     """Serve the sync API, the central office web app and Open311 with waitress; overdue
     cases are escalated every 5 minutes (put TLS in front: see docs/sync-protocol.md)."""
     import waitress
@@ -119,7 +124,9 @@ def serve_command(store_url: str | None, host: str, port: int, threads: int,
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = _open(store_url)
     try:
-        app = create_app(store, public_url=public_url)
+        token = (metrics_token_file.read_text(encoding="utf-8").strip()
+                 if metrics_token_file else None)
+        app = create_app(store, public_url=public_url, metrics_token=token)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     escalation = EscalationTimer(store)  # overdue cases to their unit heads, every 5 minutes

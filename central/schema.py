@@ -40,11 +40,22 @@ order and never edited once shipped, like the office ledger's migrations.
   "was it solved?" on an answer, by case and unit), ``notifications`` (the SMS outbox: one row
   per case, event and mobile, its tries and delivery status), and an index finding a sealed
   report by its follow-up locator.
+- step 7, health at the centre (issue #16, central/office_health.py): ``office_health``, each
+  office's last health report (what it says is waiting, refused, stranded; its software
+  version, pull cursor and clock), one row per office, replaced on every report.
 """
 from __future__ import annotations
 
 # Step 3 differs between the databases only in how a generated id is spelled.
 _SQLITE_ID = "INTEGER PRIMARY KEY AUTOINCREMENT"
+_OFFICE_HEALTH = """
+    CREATE TABLE office_health (
+        office       TEXT PRIMARY KEY,
+        received_at  TEXT NOT NULL,
+        clock_offset INTEGER NOT NULL,
+        report       TEXT NOT NULL
+    );
+    """
 _PG_ID = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 _CASEWORK = """
     CREATE TABLE units (
@@ -324,6 +335,7 @@ SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     (4, _HARDENING.format(id=_SQLITE_ID, attachment_sha="json_extract(body, '$.sha256')")),
     (5, _CALL_MARKS),
     (6, _PORTAL.format(id=_SQLITE_ID, follow_up="json_extract(body, '$.follow_up')")),
+    (7, _OFFICE_HEALTH),
 )
 
 POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
@@ -419,4 +431,5 @@ POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
     (4, _HARDENING.format(id=_PG_ID, attachment_sha="((body::jsonb) ->> 'sha256')")),
     (5, _CALL_MARKS),
     (6, _PORTAL.format(id=_PG_ID, follow_up="((body::jsonb) ->> 'follow_up')")),
+    (7, _OFFICE_HEALTH),
 )

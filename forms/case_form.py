@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .messages import messages_for
 from .persian import InvalidInput, normalize_input, normalize_mobile, normalize_national_id
 
 __all__ = ["CASE_TYPES", "MAX_NAME", "MAX_TEXT", "STATUSES", "WRITTEN_TYPES", "CaseDraft",
@@ -28,6 +29,8 @@ STATUSES = ("received", "routed", "assigned", "in_progress", "answered", "closed
             "rejected_duplicate", "rejected_not_ours", "rejected")
 MAX_TEXT = 4000
 MAX_NAME = 100
+#: The form errors' words (forms/translations).
+_MESSAGES = messages_for("forms")
 
 
 class FieldError(ValueError):
@@ -93,25 +96,22 @@ def check_case_form(form: Mapping[str, str], case_type: str, services: set[str],
     """
     errors: list[FieldError] = []
     if case_type not in CASE_TYPES:
-        errors.append(FieldError("type", "نوع درخواست را انتخاب کنید.", "Choose the kind of case."))
+        errors.append(FieldError("type", *_MESSAGES.both("case_type_missing")))
     service = normalize_input(form.get("service", "")) or "other"
     if service not in services:
-        errors.append(FieldError("service", "خدمت انتخاب‌شده در فهرست نیست.",
-                                 "The chosen service is not in the list."))
+        errors.append(FieldError("service", *_MESSAGES.both("case_service_unknown")))
     text = normalize_input(form.get("text", ""))
     if text_required and not text:
-        errors.append(FieldError("text", "لطفاً متن خود را بنویسید.", "Please write your message."))
+        errors.append(FieldError("text", *_MESSAGES.both("case_text_missing")))
     elif len(text) > MAX_TEXT:
-        errors.append(FieldError("text", f"متن حداکثر {MAX_TEXT} نویسه است.",
-                                 f"The text can be at most {MAX_TEXT} characters."))
+        errors.append(FieldError("text", *_MESSAGES.both("case_text_too_long", n=MAX_TEXT)))
     default_anonymous = "1" if case_type == "misconduct" else ""
     anonymous = _checkbox(form.get("anonymous", default_anonymous))
     name = national_id = mobile = ""
     if not anonymous:
         name = normalize_input(form.get("name", ""))
         if len(name) > MAX_NAME:
-            errors.append(FieldError("name", f"نام حداکثر {MAX_NAME} نویسه است.",
-                                     f"The name can be at most {MAX_NAME} characters."))
+            errors.append(FieldError("name", *_MESSAGES.both("case_name_too_long", n=MAX_NAME)))
         for key, check in (("national_id", normalize_national_id), ("mobile", normalize_mobile)):
             raw = normalize_input(form.get(key, ""))
             if not raw:

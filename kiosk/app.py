@@ -15,11 +15,13 @@ from pathlib import Path
 from flask import Flask, g, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 
+from forms.flask_messages import current_locale, install_messages
 from forms.tracking_codes import format_tracking_code
 
 from . import i18n
 from . import phone_scan, staff, staff_cases  # noqa: F401 - imported for their routes on the staff blueprint
 from .config import KioskConfig
+from .health import install_heartbeat
 from .staff_session import bp as staff_bp
 from .state import KioskState
 from .visitor import bp as visitor_bp
@@ -64,6 +66,7 @@ def create_app(config: KioskConfig | None = None) -> Flask:
     )
     app.session_interface = _SessionCookie()
     app.extensions["seda_kiosk"] = KioskState(config)
+    install_messages(app, i18n.MESSAGES, _lang)
     app.jinja_env.globals.update(t=_t, num=_num, jdate=_jdate, kiosk_config=config)
     app.jinja_env.filters["tracking"] = format_tracking_code
     app.jinja_env.filters["scan_time"] = _from_timestamp
@@ -71,6 +74,7 @@ def create_app(config: KioskConfig | None = None) -> Flask:
 
     app.register_blueprint(visitor_bp)
     app.register_blueprint(staff_bp)
+    install_heartbeat(app)
     app.after_request(_security_headers)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(500, _server_error)
@@ -78,19 +82,20 @@ def create_app(config: KioskConfig | None = None) -> Flask:
 
 
 def _lang() -> str:
+    """Flask-Babel's locale selector: the visit's (or the staff session's) language."""
     return getattr(g, "lang", "fa")
 
 
 def _t(key: str, **values: object) -> str:
-    return i18n.translate(key, _lang(), **values)
+    return i18n.translate(key, current_locale(), **values)
 
 
 def _num(value: int | str, grouping: bool = False) -> str:
-    return i18n.number(value, _lang(), grouping)
+    return i18n.number(value, current_locale(), grouping)
 
 
 def _jdate(moment, with_time: bool = False) -> str:
-    return i18n.jalali(moment, _lang(), with_time)
+    return i18n.jalali(moment, current_locale(), with_time)
 
 
 def _from_timestamp(seconds: float):

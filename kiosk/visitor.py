@@ -28,7 +28,7 @@ from . import case_verdicts
 from . import cases as case_lib
 from . import receipt_links
 from .audio import recorded_audio_type
-from .i18n import translate
+from .i18n import both, translate
 from .read_aloud import speak, speech_available
 from .state import ledger, state
 from .survey_flow import SurveyOrder, complaint_offer, survey_order
@@ -256,18 +256,16 @@ def parse_answer(question: Question, form) -> object:
         for option in question.options:
             if str(option.value) == raw:
                 return [option.value] if question.kind == "multi" else option.value
-        raise InvalidInput("این گزینه در فهرست نیست.", "That option is not in the list.")
+        raise InvalidInput(*both("survey_option_unknown"))
     if question.kind == "digits":
         digits = to_ascii_digits(raw).replace(" ", "")
         if question.format == "mobile":
             return normalize_mobile(digits)
         if not digits.isdigit() or len(digits) > question.digits:
-            raise InvalidInput(translate("survey_invalid_digits", "fa", n=question.digits),
-                               translate("survey_invalid_digits", "en", n=question.digits))
+            raise InvalidInput(*both("survey_invalid_digits", n=question.digits))
         return digits
     if len(raw) > case_lib.MAX_TEXT:
-        raise InvalidInput(f"متن حداکثر {case_lib.MAX_TEXT} نویسه است.",
-                           f"At most {case_lib.MAX_TEXT} characters.")
+        raise InvalidInput(*both("survey_text_too_long", n=case_lib.MAX_TEXT))
     return raw
 
 

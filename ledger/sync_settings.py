@@ -77,8 +77,10 @@ class SyncSettings:
                 raise SettingsError(f"central_key: {exc}") from None
         if not isinstance(self.insecure_http, bool):
             raise SettingsError("insecure_http must be true or false")
-        if self.batch_records < 1 or self.interval_seconds <= 0 or self.max_backoff_seconds <= 0:
-            raise SettingsError("batch_records, interval_seconds and max_backoff_seconds must be positive")
+        if (self.batch_records < 1 or self.interval_seconds <= 0 or self.max_backoff_seconds <= 0
+                or self.timeout_seconds <= 0):
+            raise SettingsError("batch_records, interval_seconds, max_backoff_seconds and "
+                                "timeout_seconds must be positive")
 
 
 def is_loopback(host: str | None) -> bool:

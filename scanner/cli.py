@@ -11,14 +11,12 @@ from forms import seda_home
 from ledger import Ledger, default_ledger_path
 
 from .images import PDF_DPI
+from .reasons import MESSAGES
 
 #: `seda scan` exit status for scripts: 0 every page read, 1 some refused or sent to review,
 #: 2 bad arguments (a missing path, a file type that is not read).
 EXIT_NOT_ALL_READ = 1
 EXIT_BAD_ARGUMENTS = 2
-
-STATUS_FA = {"accepted": "پذیرفته", "review": "نیاز به بازبینی", "rejected": "رد شد",
-             "blank": "برگه خالی"}
 
 
 class _DefaultToFiles(click.Group):
@@ -48,7 +46,7 @@ def _print_human(result) -> None:
     if data.get("sheets_found", 1) > 1:
         where += f".{data['sheet_index']}"          # one of several sheets on the page
     status = data["status"]
-    line = f"{where:<28} {status:<9} {STATUS_FA[status]}"
+    line = f"{where:<28} {status:<9} {MESSAGES.text('status_' + status, 'fa')}"
     if data["sheet"]:
         line += f"  {data['sheet']}"
     if status in ("rejected", "blank"):
@@ -159,7 +157,7 @@ def review_list(as_json: bool) -> None:
                                for i in items], ensure_ascii=False, indent=2))
         return
     if not items:
-        click.echo("The review queue is empty. / صف بازبینی خالی است.")
+        click.echo(MESSAGES.line("review_empty"))
         return
     for item in items:
         crossed = f"  struck out: {item.crossed_out!r}" if item.reason == "changed" else ""

@@ -11,20 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from forms.persian import to_persian_digits
+from forms.messages import LOCALES
 
 from .images import SUPPORTED_SUFFIXES
+from .reasons import MESSAGES
 
 __all__ = ["InputProblem", "input_problems", "unsupported_files"]
 
-#: What to do with a file type people often have but the scanner does not read.
-ADVICE = {
-    ".heic": ("از تلفن عکس را با قالب JPEG بفرستید (در آیفون: تنظیمات ‹ دوربین ‹ قالب‌ها ‹ سازگارترین)",
-              "send the photo as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible)"),
-    ".heif": ("از تلفن عکس را با قالب JPEG بفرستید", "send the photo as JPEG"),
-    ".doc": ("برگه را اسکن یا از آن عکس بگیرید", "scan or photograph the sheet"),
-    ".docx": ("برگه را اسکن یا از آن عکس بگیرید", "scan or photograph the sheet"),
-}
+#: What to do with a file type people often have but the scanner does not read: the key of
+#: the advice in scanner/translations.
+ADVICE = {".heic": "input_advice_heic", ".heif": "input_advice_heif",
+          ".doc": "input_advice_doc", ".docx": "input_advice_doc"}
 SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
 
 
@@ -48,13 +45,15 @@ def unsupported_files(folder: Path) -> list[Path]:
 
 
 def _unsupported(path: Path) -> InputProblem:
-    suffix = path.suffix.lower() or "(بی‌پسوند)"
-    fa, en = ADVICE.get(path.suffix.lower(), ("", ""))
-    return InputProblem(
-        path,
-        f"نوع فایل {suffix} خوانده نمی‌شود (خوانده می‌شود: {SUPPORTED_LIST})" + (f"؛ {fa}" if fa else ""),
-        f"file type {path.suffix.lower() or '(none)'} is not read (read: {SUPPORTED_LIST})"
-        + (f"; {en}" if en else ""))
+    advice = ADVICE.get(path.suffix.lower())
+    texts = []
+    for locale in LOCALES:
+        suffix = path.suffix.lower() or MESSAGES.text("input_no_suffix", locale)
+        text = MESSAGES.text("input_unsupported", locale, suffix=suffix, supported=SUPPORTED_LIST)
+        if advice:
+            text = MESSAGES.text("input_advice", locale, text=text, advice=MESSAGES.text(advice, locale))
+        texts.append(text)
+    return InputProblem(path, *texts)
 
 
 def input_problems(inputs: Iterable[Path]) -> list[InputProblem]:
@@ -62,7 +61,7 @@ def input_problems(inputs: Iterable[Path]) -> list[InputProblem]:
     problems: list[InputProblem] = []
     for path in map(Path, inputs):
         if not path.exists():
-            problems.append(InputProblem(path, "پیدا نشد", "not found"))
+            problems.append(InputProblem(path, *MESSAGES.both("input_not_found")))
         elif path.is_dir():
             readable = [p for p in path.rglob("*")
                         if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES]
@@ -70,16 +69,13 @@ def input_problems(inputs: Iterable[Path]) -> list[InputProblem]:
                 continue
             others = unsupported_files(path)
             if not others:
-                problems.append(InputProblem(path, "پوشه خالی است: فایلی برای خواندن ندارد",
-                                             "the folder is empty: nothing to read"))
+                problems.append(InputProblem(path, *MESSAGES.both("input_empty_folder")))
             else:
                 names = ", ".join(p.name for p in others[:5]) + (" …" if len(others) > 5 else "")
                 kinds = _unsupported(others[0])
-                problems.append(InputProblem(
-                    path, f"در پوشه فایلی که خوانده شود نیست ({to_persian_digits(len(others))} فایل: {names})؛ "
-                          + kinds.message_fa,
-                    f"no file in the folder is read ({len(others)} files: {names}); "
-                    + kinds.message_en))
+                problems.append(InputProblem(path, *(
+                    MESSAGES.text("input_folder_unread", locale, count=len(others), names=names, why=why)
+                    for locale, why in zip(LOCALES, (kinds.message_fa, kinds.message_en)))))
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             problems.append(_unsupported(path))
     return problems

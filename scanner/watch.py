@@ -18,7 +18,7 @@ from forms.private_files import write_private
 from ledger import Ledger, default_ledger_path
 
 from .pipeline import scan_paths
-from .reasons import message
+from .reasons import MESSAGES, message
 
 IGNORED_PREFIXES = (".", "~$")
 IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
@@ -133,7 +133,7 @@ class HotFolder:
             lines += [f"{_where(r)}: {w['reason']}: {w['message_fa']} / {w['message']}"
                       for r, w in warned]
             write_private(target.with_name(target.name + ".reason.txt"),
-                          "\n".join(lines or ["no pages / هیچ صفحه‌ای در فایل نبود"]) + "\n")
+                          "\n".join(lines or [MESSAGES.line("no_pages")]) + "\n")
         claimed.replace(target)
         counts = {s: sum(r["status"] == s for r in results) for s in ("accepted", "review", "rejected", "blank")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no pages"

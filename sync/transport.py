@@ -95,6 +95,11 @@ class CentralClient:
             raise UntrustedAnswer("pull: another office's, cursor's or request's page")
         return page
 
+    def report_health(self, report: dict[str, Any]) -> dict[str, Any]:
+        """POST this office's health figures (sync/health_report.py), signed."""
+        body = json.dumps(report, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return self._call("POST", "/v1/office-health", body, {"Content-Type": "application/json"})
+
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/v1/health", b"", {}, signed=False)
 

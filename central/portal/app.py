@@ -29,14 +29,15 @@ from werkzeug.exceptions import HTTPException
 from forms import seda_home
 from forms.case_form import MAX_TEXT, WRITTEN_TYPES, FieldError, check_case_form
 from forms.cases import format_tracking_code, normalize_tracking_code, status_label
+from forms.flask_messages import install_messages
 from forms.persian import to_ascii_digits
 from forms.survey_tokens import TokenRefused
 
 from ..casework import CaseworkError
 from ..keys import CentralKeys
 from ..verdicts import MAX_COMMENT, record_verdict
-from ..web.i18n import LANG_COOKIE, current_lang, fa_digits, jalali, t
-from . import texts  # noqa: F401 - registers the portal's words
+from ..messages import MESSAGES
+from ..web.i18n import LANG_COOKIE, current_lang, fa_digits, jalali, locale_selector, t
 from .abuse import AbuseLimits
 from .catalogue import published_services
 from .directory import published_contacts
@@ -72,6 +73,7 @@ def create_portal_app(store, *, home: Path | None = None,
                 template_folder="templates")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_attachment_bytes + 64 * 1024
     app.extensions["seda.portal"] = {"store": store, "settings": settings, "keys": keys}
+    install_messages(app, MESSAGES, locale_selector)
     service_ids = {code for code, _, _ in _services()}
 
     @app.context_processor

@@ -19,7 +19,7 @@ from .. import answer_templates as store_templates
 from ..casework import Case, Casework
 from . import auth
 from .common import error_text, flash_error, flash_ok, service_name, unit_name
-from .i18n import fa_digits, jalali, register
+from .i18n import fa_digits, jalali
 
 __all__ = ["blueprint", "for_case", "next_case", "preview"]
 
@@ -113,49 +113,3 @@ def delete(index: int) -> Response | tuple[str, int]:
     auth.audit("answer_template_delete", f"unit:{unit}", removed.title)
     flash_ok("templates_deleted")
     return redirect(url_for(".list"))
-
-
-register({
-    "fa": {
-        "nav_templates": "الگوهای پاسخ",
-        "templates_title": "الگوهای پاسخ واحد",
-        "templates_intro": "متن‌هایی که واحد بارها می‌نویسد. در صفحهٔ پرونده یکی را برگزینید تا در جعبهٔ پاسخ بنشیند؛ پیش از فرستادن آن را ویرایش کنید.",
-        "templates_none": "این واحد هنوز الگویی ندارد.",
-        "templates_placeholders": "جای‌نگهدارها: {list}",
-        "templates_new": "الگوی تازه",
-        "templates_field_title": "عنوان",
-        "templates_field_text": "متن",
-        "templates_add": "افزودن الگو",
-        "templates_delete": "حذف",
-        "templates_head_only": "فقط رئیس واحد الگوها را می‌افزاید یا حذف می‌کند.",
-        "templates_added": "الگو افزوده شد.",
-        "templates_deleted": "الگو حذف شد.",
-        "templates_use": "الگوی پاسخ",
-        "templates_use_hint": "برگزیدن الگو متن آن را (با کد رهگیری، خدمت و تاریخ همین پرونده) در جعبهٔ پاسخ می‌گذارد.",
-        "case_answer_next": "فرستادن و پرونده بعدی",
-        "case_inbox_done": "پرونده باز دیگری در صندوق شما نیست.",
-        "inbox_preview": "متن",
-        "inbox_sealed": "مهروموم‌شده",
-    },
-    "en": {
-        "nav_templates": "Answer templates",
-        "templates_title": "The unit's answer templates",
-        "templates_intro": "Texts the unit writes again and again. On a case page pick one to put it in the answer box; edit it before sending.",
-        "templates_none": "This unit has no templates yet.",
-        "templates_placeholders": "Placeholders: {list}",
-        "templates_new": "New template",
-        "templates_field_title": "Title",
-        "templates_field_text": "Text",
-        "templates_add": "Add template",
-        "templates_delete": "Delete",
-        "templates_head_only": "Only the unit head adds or deletes templates.",
-        "templates_added": "Template added.",
-        "templates_deleted": "Template deleted.",
-        "templates_use": "Answer template",
-        "templates_use_hint": "Picking a template puts its text (with this case's tracking code, service and date) in the answer box.",
-        "case_answer_next": "Send and open the next case",
-        "case_inbox_done": "There is no other open case in your inbox.",
-        "inbox_preview": "Text",
-        "inbox_sealed": "sealed",
-    },
-})
