@@ -25,6 +25,8 @@ import os
 import re
 from pathlib import Path
 
+import sys
+
 import click
 
 from forms import seda_home, validate_office_code
@@ -569,6 +571,8 @@ def user_group() -> None:
 
 
 def _read_password(password_file: Path | None) -> str:
+    if password_file is not None and str(password_file) == "-":  # as `seda kiosk user`
+        return sys.stdin.readline().rstrip("\r\n")
     if password_file is not None:
         lines = password_file.read_text(encoding="utf-8").splitlines()
         return lines[0] if lines else ""
@@ -583,7 +587,7 @@ def _read_password(password_file: Path | None) -> str:
               help="admin, responder (needs --unit), analyst, auditor or oversight (unit 'oversight').")
 @click.option("--unit", default=None, help="Unit code (responders).")
 @click.option("--display-name", default=None, help="Name shown in the pages (default: NAME).")
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
               default=None, help="Read the password from the first line of this file instead of prompting.")
 @store_option
 def user_add(name: str, role: str, unit: str | None, display_name: str | None,
@@ -592,6 +596,9 @@ def user_add(name: str, role: str, unit: str | None, display_name: str | None,
     from . import accounts, audit
 
     store = _open(store_url)
+    if accounts.get_user(store, name.strip().lower(), include_disabled=True) is not None:
+        # before anyone types a password for nothing
+        raise click.ClickException(f"کاربری با نام {name!r} هست / a user named {name!r} already exists")
     password = _read_password(password_file)
     try:
         user = accounts.add_user(store, name, role, password, unit=unit, display_name=display_name)
@@ -652,7 +659,7 @@ def user_disable(name: str, store_url: str | None) -> None:
 
 @user_group.command("passwd")
 @click.argument("name")
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
               default=None, help="Read the new password from the first line of this file instead of prompting.")
 @store_option
 def user_passwd(name: str, password_file: Path | None, store_url: str | None) -> None:

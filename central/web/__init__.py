@@ -39,7 +39,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
 
     ``clock`` (tests) replaces the wall clock for session expiry and audit times.
     """
-    from . import admin, auditlog, cases, grant_review, login, offices
+    from . import admin, answer_templates, auditlog, cases, grant_review, login, offices, triage_audio
 
     bp = Blueprint("web", __name__, url_prefix="")
     state = auth.WebState(store, clock)
@@ -53,13 +53,16 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
             ("web.admin.deadlines", "nav_deadlines", ("admin",)),
             ("web.offices.page", "nav_offices", ("admin",)),
             ("web.auditlog.log", "nav_audit", ("auditor",)),
-            ("web.grants.review", "nav_grants", ("oversight",))):
+            ("web.grants.review", "nav_grants", ("oversight",)),
+            ("web.templates.list", "nav_templates", ("responder", "oversight"))):
         auth.register_nav(state, endpoint, label_key, roles)
     login.register(bp)
     bp.register_blueprint(admin.blueprint())
     bp.register_blueprint(auditlog.blueprint())
     bp.register_blueprint(cases.blueprint())
     bp.register_blueprint(grant_review.blueprint())
+    bp.register_blueprint(answer_templates.blueprint())
+    bp.register_blueprint(triage_audio.blueprint())
     bp.register_blueprint(offices.blueprint())
 
     @bp.record_once

@@ -222,6 +222,18 @@ def test_office_case_is_open_until_answered_then_closed_with_the_persian_answer(
     assert datetime.fromisoformat(after["updated_datetime"].replace("Z", "+00:00")).tzinfo is not None
 
 
+def test_agency_responsible_is_the_units_name_in_the_asked_language(
+        store: Store, client, offices: Offices) -> None:
+    from central.casework import Casework
+
+    Casework(store).save_unit("cards", "واحد کارت", "Card unit", actor="t")
+    code = offices.file()
+    store.record_case_update(code, "in_progress", unit="cards")
+    [fa] = client.get(f"{API}/requests/{code}.json").get_json()
+    [en] = client.get(f"{API}/requests/{code}.json?lang=en").get_json()
+    assert (fa["agency_responsible"], en["agency_responsible"]) == ("واحد کارت", "Card unit")
+
+
 def test_a_case_filed_through_open311_can_be_followed_by_its_id(store: Store, client, api_key: str) -> None:
     code = file_request(client, api_key).get_json()[0]["service_request_id"]
     [case] = client.get(f"{API}/requests/{code}.json").get_json()
