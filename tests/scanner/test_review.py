@@ -303,7 +303,7 @@ def test_review_crop_writes_the_evidence_png(review_home, monkeypatch, tmp_path,
     assert cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) is not None
 
 
-def test_review_crop_into_a_missing_folder_is_one_line(review_home, monkeypatch, tmp_path):
+def test_review_crop_into_a_missing_folder_is_one_line(review_home, monkeypatch, tmp_path, _items):
     item = _items(review_home)["workflow"]
     result = _run(monkeypatch, review_home, "review", "crop", item.short_id,
                   "--out", tmp_path / "missing" / "x.png", ok=False)
