@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sync.batch import format_time
+from .db import audit as audit_rows
 from .store import Store
 
 __all__ = ["OVERSIGHT_TARGET", "AuditEntry", "case_target", "count_since", "entries",
@@ -39,8 +40,7 @@ def record(store: Store, actor: str, action: str, target: str, detail: str = "",
     """Append one entry.  ``target`` names the thing (``case:<uuid>``, ``user:<name>``, ...)."""
     at = format_time(now or datetime.now(timezone.utc))
     with store.write() as db:
-        db.execute("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                   (at, actor[:200], action[:100], target[:_MAX_FIELD], detail[:_MAX_FIELD]))
+        audit_rows.append(db, at, actor[:200], action[:100], target[:_MAX_FIELD], detail[:_MAX_FIELD])
 
 
 def entries(store: Store, *, actor: str | None = None, action: str | None = None,
@@ -52,27 +52,21 @@ def entries(store: Store, *, actor: str | None = None, action: str | None = None
     ``since``/``until`` bound ``at`` (inclusive, exclusive).
     """
     where, params = _filters(actor=actor, action=action, target=target, since=since, until=until)
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
     with store.connect() as db:
-        total = db.one(f"SELECT COUNT(*) FROM audit_log{clause}", params)[0]
-        rows = db.all(f"SELECT id, at, actor, action, target, detail FROM audit_log{clause}"
-                      " ORDER BY id DESC LIMIT ? OFFSET ?",
-                      [*params, max(1, int(limit)), max(0, int(offset))])
-    return [AuditEntry(*row) for row in rows], int(total)
+        rows, total = audit_rows.entries(db, where, params, max(1, int(limit)), max(0, int(offset)))
+    return [AuditEntry(*row) for row in rows], total
 
 
 def actions(store: Store) -> list[str]:
     """The distinct actions seen so far (for the auditor's filter list)."""
     with store.connect() as db:
-        return [row[0] for row in db.all("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+        return audit_rows.actions(db)
 
 
 def count_since(store: Store, action: str, target: str, since: datetime) -> tuple[int, str | None]:
     """How many ``action`` entries about ``target`` since ``since``, and the oldest one's time."""
     with store.connect() as db:
-        row = db.one("SELECT COUNT(*), MIN(at) FROM audit_log WHERE target = ? AND action = ?"
-                     " AND at >= ?", (target, action, format_time(since)))
-    return int(row[0]), row[1]
+        return audit_rows.count_since(db, action, target, format_time(since))
 
 
 def _filters(**given: Any) -> tuple[list[str], list[Any]]:
@@ -108,12 +102,7 @@ def hide_misconduct(store: Store, found: list[AuditEntry]) -> list[AuditEntry]:
     uuids = sorted({e.target[5:] for e in found if e.target.startswith("case:")} - {"oversight"})
     if not uuids:
         return found
-    hidden: set[str] = set()
     with store.connect() as db:
-        for start in range(0, len(uuids), 500):
-            chunk = uuids[start:start + 500]
-            hidden.update(row[0] for row in db.all(
-                f"SELECT uuid FROM cases WHERE uuid IN ({','.join('?' * len(chunk))})"
-                " AND (case_type = 'misconduct' OR unit = 'oversight')", chunk))
+        hidden = audit_rows.misconduct_cases(db, uuids)
     return [replace(e, target=OVERSIGHT_TARGET, detail="") if e.target[5:] in hidden else e
             for e in found]

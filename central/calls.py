@@ -16,6 +16,7 @@ from typing import Any
 from forms.responses import effective_answers
 
 from . import analysis as A
+from .db import rollups as rollup_rows
 from .rollups import settled_in
 
 __all__ = ["MARKS", "CallEntry", "CallListError", "call_list", "mark_call"]
@@ -48,17 +49,8 @@ def call_list(store, month: str | tuple[int, int], *, office: str | None = None,
     A.refreshed(store)
     year, number = A.month_key(month)
     label = f"{year:04d}-{number:02d}"
-    where, params = ["c.month = ?"], [label]
-    if office:
-        where.append("c.office = ?")
-        params.append(office)
-    if not include_done:
-        where.append("(m.status IS NULL OR m.status <> 'done')")
     with store.connect() as db:
-        rows = db.all("SELECT c.response, c.office, c.created_at, r.body, m.status, m.updated_at, m.updated_by"
-                      " FROM analysis_calls c JOIN records r ON r.uuid = c.response"
-                      " LEFT JOIN call_marks m ON m.response = c.response"
-                      f" WHERE {' AND '.join(where)} ORDER BY c.created_at DESC, c.response", params)
+        rows = rollup_rows.call_rows(db, label, office, include_done=include_done)
     if not rows:
         return []
     import json
@@ -85,9 +77,6 @@ def mark_call(store, response: str, status: str, *, actor: str) -> None:
     A.refreshed(store)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with store.write() as db:
-        if db.one("SELECT 1 FROM analysis_calls WHERE response = ?", (response,)) is None:
+        if not rollup_rows.on_call_list(db, response):
             raise CallListError(f"response {response} is not on the call list")
-        db.execute("INSERT INTO call_marks (response, status, updated_at, updated_by) VALUES (?, ?, ?, ?)"
-                   " ON CONFLICT (response) DO UPDATE SET status = excluded.status,"
-                   " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                   (response, status, now, actor))
+        rollup_rows.set_call_mark(db, response, status, now, actor)

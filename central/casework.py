@@ -41,7 +41,7 @@ from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
 from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays
 
-from .db import feed, records as record_rows
+from .db import cases as case_rows, feed, records as record_rows
 from .db.connection import Connection, Database
 from .errors import StoreError
 
@@ -81,8 +81,7 @@ _SIMPLE_STATUSES = frozenset({"in_progress", "closed"})  # change_status() alone
 _DUPLICATE_WINDOW_DAYS = 180
 _MAX_TEXT_CANDIDATES = 2000
 _MAX_TEXT = 8000
-_CASE_COLUMNS = ("uuid, office, tracking_code, case_type, service, unit, status, assignee, received_at,"
-                 " due_at, answered_at, closed_at, escalated_at, updated_at, duplicate_of")
+_CASE_COLUMNS = case_rows.CASE_COLUMNS
 
 
 class CaseworkError(CentralError):
@@ -199,13 +198,12 @@ def route(rules: Sequence[Rule], body: Mapping[str, Any], office: str,
 
 
 def _setting(db: Connection, key: str, default: Any) -> Any:
-    row = db.one("SELECT value FROM settings WHERE key = ?", (key,))
-    return json.loads(row[0]) if row else default
+    value = record_rows.setting(db, key)
+    return json.loads(value) if value is not None else default
 
 
 def _put_setting(db: Connection, key: str, value: Any) -> None:
-    db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
-               " SET value = excluded.value", (key, json.dumps(value, ensure_ascii=False)))
+    record_rows.put_setting(db, key, json.dumps(value, ensure_ascii=False))
 
 
 def deadline_days_in(db: Connection) -> dict[str, int]:
@@ -219,30 +217,27 @@ def work_calendar(db: Connection, around: date) -> WorkCalendar:
     year = jdatetime.date.fromgregorian(date=around).year
     days = {d for y in (year - 1, year, year + 1) for d, _ in fixed_holidays(y)
             if d.isoformat() not in removed}
-    days |= {date.fromisoformat(row[0]) for row in db.all("SELECT day FROM holidays")}
+    days |= {date.fromisoformat(day) for day in case_rows.holiday_days(db)}
     return WorkCalendar.of(days)
 
 
 def _rules(db: Connection) -> list[Rule]:
-    return [Rule(*row) for row in db.all(
-        "SELECT id, case_type, service, office, unit FROM routing_rules ORDER BY id")]
+    return [Rule(*row) for row in case_rows.rules(db)]
 
 
 def _active_units(db: Connection) -> set[str]:
-    return {row[0] for row in db.all("SELECT code FROM units WHERE active = 1 AND kind = 'unit'")}
+    return case_rows.active_unit_codes(db)
 
 
 def record_event(db: Connection, case_uuid: str, at: str, actor: str, event: str, *, status: str | None = None,
            unit: str | None = None, assignee: str | None = None, text: str | None = None,
            public: bool = False) -> None:
-    db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, unit, assignee, text,"
-               " public) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               (case_uuid, at, actor, event, status, unit, assignee, text, 1 if public else 0))
+    case_rows.insert_event(db, case_uuid, at, actor, event, status=status, unit=unit,
+                           assignee=assignee, text=text, public=public)
 
 
 def _unit_names(db: Connection, code: str) -> tuple[str, str]:
-    row = db.one("SELECT name_fa, name_en FROM units WHERE code = ?", (code,))
-    return (row[0], row[1]) if row else (code, code)
+    return case_rows.unit_names(db, code).get(code, (code, code))
 
 
 #: Opens a sealed case body (the central keys' ``open_body``); None when it cannot.
@@ -253,8 +248,8 @@ def publish_update(db: Connection, case: Case, status: str, at: str, *,
                     answer: str | None = None, opener: Opener | None = None) -> None:
     """Tell the case's office (and through it the citizen) the case's new public status."""
     if case.is_misconduct:
-        row = db.one("SELECT body FROM records WHERE uuid = ? AND kind = 'case'", (case.uuid,))
-        update = misconduct_update(json.loads(row[0]) if row else {}, status, at, answer=answer,
+        text = case_rows.case_body_text(db, case.uuid)
+        update = misconduct_update(json.loads(text) if text else {}, status, at, answer=answer,
                                    opener=opener)
         if update is not None:
             feed.publish(db, "case_update", update["uuid"], update, office=case.office)
@@ -319,11 +314,7 @@ def intake(db: Connection, records: Sequence[BatchRecord], now: str, *,
     A few statements per batch, not per case: on PostgreSQL every statement is a round trip.
     """
     cases = [r for r in records if r.kind == "case"]
-    known: set[str] = set()
-    for start in range(0, len(cases), 500):
-        chunk = [r.uuid for r in cases[start:start + 500]]
-        known.update(row[0] for row in db.all(
-            f"SELECT uuid FROM cases WHERE uuid IN ({','.join('?' * len(chunk))})", chunk))
+    known = case_rows.known_case_uuids(db, [r.uuid for r in cases])
     cases = [r for r in cases if r.uuid not in known]
     if not cases:
         return 0
@@ -331,7 +322,7 @@ def intake(db: Connection, records: Sequence[BatchRecord], now: str, *,
     days = deadline_days_in(db)
     received_now = _parse_time(now)
     calendar = work_calendar(db, received_now.astimezone(TEHRAN).date())
-    names = {code: (fa, en) for code, fa, en in db.all("SELECT code, name_fa, name_en FROM units")}
+    names = case_rows.unit_names(db)
     rows, events, updates = [], [], []
     for record in cases:
         body = record.body
@@ -364,14 +355,10 @@ def intake(db: Connection, records: Sequence[BatchRecord], now: str, *,
                 update = _update_body(code, "routed", unit, names.get(unit, (unit, unit)), now)
             if update is not None:
                 updates.append((update["uuid"], update, record.office))
-    added = db.executemany(
-        f"INSERT INTO cases ({_CASE_COLUMNS}, person_key, text_key) VALUES"
-        " (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, NULL, ?, ?)"
-        " ON CONFLICT (uuid) DO NOTHING", rows)
+    added = case_rows.insert_cases(db, rows)
     if added != len(rows):  # another transaction took these cases in between: write nothing twice
         raise RuntimeError("case intake raced with another writer; the transaction is rolled back")
-    db.executemany("INSERT INTO case_events (case_uuid, at, actor, event, status, unit, public)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?)", events)
+    case_rows.insert_case_events(db, events)
     feed.publish_many(db, "case_update", updates)
     return added
 
@@ -388,9 +375,7 @@ def backfill(database: Database) -> int:
     while True:
         with database.write() as db:
             db.lock("casework_backfill")  # several servers may migrate at once: one at a time
-            rows = db.all("SELECT r.uuid, r.office, r.kind, r.created_at, r.body FROM records r"
-                          " WHERE r.kind = 'case' AND NOT EXISTS"
-                          " (SELECT 1 FROM cases c WHERE c.uuid = r.uuid) ORDER BY r.id LIMIT 1000")
+            rows = case_rows.unknown_case_records(db, 1000)
             if not rows:
                 _put_setting(db, "casework_backfilled", True)
                 return added
@@ -416,9 +401,8 @@ def _adopt_sent_statuses(db: Connection, records: Sequence[BatchRecord], now: st
         if status not in CASE_STATUSES:
             continue
         done = at if status in CLOSED else None
-        db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?, closed_at = ?,"
-                   " escalated_at = CASE WHEN due_at < ? THEN ? ELSE NULL END WHERE uuid = ?",
-                   (status, at, done, at if status == "closed" else None, now, now, record.uuid))
+        case_rows.set_sent_status(db, record.uuid, status, at, done,
+                                  at if status == "closed" else None, now)
         record_event(db, record.uuid, at, "system", "status", status=status, text=sent.get("answer"),
                public=True)
 
@@ -453,11 +437,9 @@ def operator_update(database: Database, tracking_code: str, status: str, *,
                              f"(offices {offices}); say which with --office, or answer the "
                              "case on the central web app.")
         case_office, case_uuid = found[0]
-        if db.dialect == "postgresql":  # the case row before the feed counter, as Casework does
-            db.execute("SELECT 1 FROM cases WHERE uuid = ? FOR UPDATE", (case_uuid,))
+        case_rows.lock_case(db, case_uuid)  # the case row before the feed counter, as Casework does
         now = format_time(datetime.now(timezone.utc))
-        oversight = db.one("SELECT 1 FROM cases WHERE uuid = ? AND (case_type = 'misconduct'"
-                           " OR unit = 'oversight')", (case_uuid,))
+        oversight = case_rows.is_oversight_case(db, case_uuid)
         if oversight:  # a misconduct report: its office learns the status only
             update = misconduct_update(record_rows.record_body(db, case_uuid) or {}, status, now)
         else:
@@ -465,12 +447,9 @@ def operator_update(database: Database, tracking_code: str, status: str, *,
                       "status": status, "answer": answer, "unit": unit, "at": now}
         update["cursor"] = feed.publish(db, "case_update", update["uuid"], update, office=case_office)
         done = now if status in CLOSED else None
-        db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?,"
-                   " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END WHERE uuid = ?",
-                   (status, now, done, status, now, case_uuid))
-        db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, text, public)"
-                   " SELECT uuid, ?, ?, 'status', ?, ?, 1 FROM cases WHERE uuid = ?",
-                   (now, actor, status, answer, case_uuid))
+        case_rows.set_operator_status(db, case_uuid, status, now, done)
+        case_rows.insert_event(db, case_uuid, now, actor, "status", status=status, text=answer,
+                               public=True)
     return {**update, "case_uuid": case_uuid, "misconduct": bool(oversight)}
 
 
@@ -491,12 +470,9 @@ class Casework:
     # -- units ---------------------------------------------------------------------------
 
     def units(self, include_inactive: bool = False) -> list[Unit]:
-        sql = "SELECT code, name_fa, name_en, kind, head, active FROM units"
-        if not include_inactive:
-            sql += " WHERE active = 1"
         with self.db.connect() as db:
             return [Unit(c, fa, en, k, h, bool(a)) for c, fa, en, k, h, a in
-                    db.all(sql + " ORDER BY kind DESC, code")]
+                    case_rows.units(db, include_inactive=include_inactive)]
 
     def unit(self, code: str) -> Unit | None:
         return next((u for u in self.units(include_inactive=True) if u.code == code), None)
@@ -516,27 +492,24 @@ class Casework:
         with self.db.write() as db:
             if head:
                 self._check_member(db, head, code, allow_new_unit=True)
-            db.execute("INSERT INTO units (code, name_fa, name_en, kind, head, active, created_at)"
-                       " VALUES (?, ?, ?, 'unit', ?, 1, ?) ON CONFLICT (code) DO UPDATE SET"
-                       " name_fa = excluded.name_fa, name_en = excluded.name_en, head = excluded.head",
-                       (code, name_fa.strip(), (name_en or name_fa).strip(), head or None, now))
+            case_rows.upsert_unit(db, code, name_fa.strip(), (name_en or name_fa).strip(),
+                                  head or None, now)
         unit = self.unit(code)
         assert unit is not None
         return unit
 
     def set_unit_active(self, code: str, active: bool, *, actor: str) -> Unit:
         with self.db.write() as db:
-            row = db.one("SELECT kind FROM units WHERE code = ?", (code,))
-            if row is None:
+            kind = case_rows.unit_kind(db, code)
+            if kind is None:
                 raise CaseworkError("چنین واحدی نیست.", f"No unit {code!r}.")
-            if row[0] != "unit":
+            if kind != "unit":
                 raise CaseworkError("صف تعیین واحد و واحد حراست همیشه فعال‌اند.",
                                     "The triage queue and the oversight unit are always active.")
-            if not active and db.one("SELECT 1 FROM cases WHERE unit = ? AND status NOT IN"
-                                     f" ({','.join('?' * len(CLOSED))}) LIMIT 1", (code, *CLOSED)):
+            if not active and case_rows.open_case_in_unit(db, code, tuple(CLOSED)):
                 raise CaseworkError("این واحد پرونده‌ی باز دارد؛ نخست آن‌ها را ارجاع دهید.",
                                     "The unit has open cases; refer them first.")
-            db.execute("UPDATE units SET active = ? WHERE code = ?", (1 if active else 0, code))
+            case_rows.set_unit_active(db, code, active)
         unit = self.unit(code)
         assert unit is not None
         return unit
@@ -558,22 +531,18 @@ class Casework:
             raise CaseworkError("نوع پرونده شناخته نیست.", f"Unknown case type {case_type!r}.")
         now = format_time(datetime.now(timezone.utc))
         with self.db.write() as db:
-            if db.one("SELECT 1 FROM units WHERE code = ? AND kind = 'unit' AND active = 1", (unit,)) is None:
+            if unit not in case_rows.active_unit_codes(db):
                 raise CaseworkError("واحد مقصد باید یک واحد فعال تخصصی باشد.",
                                     "The rule must name an active specialist unit.")
-            if db.one("SELECT 1 FROM routing_rules WHERE case_type IS NOT DISTINCT FROM ? AND"
-                      " service IS NOT DISTINCT FROM ? AND office IS NOT DISTINCT FROM ?",
-                      (case_type, service, office)):
+            if case_rows.rule_exists(db, case_type, service, office):
                 raise CaseworkError("قاعده‌ای با همین شرط‌ها هست؛ نخست آن را حذف کنید.",
                                     "A rule with the same conditions exists; delete it first.")
-            row = db.one("INSERT INTO routing_rules (case_type, service, office, unit, created_by,"
-                         " created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                         (case_type, service, office, unit, actor, now))
-        return Rule(row[0], case_type, service, office, unit)
+            rule_id = case_rows.add_rule(db, case_type, service, office, unit, actor, now)
+        return Rule(rule_id, case_type, service, office, unit)
 
     def delete_rule(self, rule_id: int, *, actor: str) -> None:
         with self.db.write() as db:
-            if not db.execute("DELETE FROM routing_rules WHERE id = ?", (int(rule_id),)).rowcount:
+            if not case_rows.delete_rule(db, rule_id):
                 raise CaseworkError("چنین قاعده‌ای نیست.", f"No routing rule {rule_id}.")
 
     # -- holidays and deadlines --------------------------------------------------------------
@@ -587,8 +556,7 @@ class Casework:
         with self.db.connect() as db:
             removed = set(_setting(db, "holidays_removed", []))
             added = [(date.fromisoformat(d), n) for d, n in
-                     db.all("SELECT day, name FROM holidays WHERE day >= ? AND day < ?",
-                            (start.isoformat(), end.isoformat()))]
+                     case_rows.holidays_between(db, start.isoformat(), end.isoformat())]
         fixed = [(d, n) for d, n in fixed_holidays(year) if d.isoformat() not in removed]
         return sorted({d: n for d, n in [*fixed, *added]}.items())
 
@@ -600,13 +568,12 @@ class Casework:
             removed = [d for d in _setting(db, "holidays_removed", []) if d != day.isoformat()]
             _put_setting(db, "holidays_removed", removed)
             if day not in {d for d, _ in fixed_holidays(jdatetime.date.fromgregorian(date=day).year)}:
-                db.execute("INSERT INTO holidays (day, name, added_by, added_at) VALUES (?, ?, ?, ?)"
-                           " ON CONFLICT (day) DO UPDATE SET name = excluded.name",
-                           (day.isoformat(), name, actor, format_time(datetime.now(timezone.utc))))
+                case_rows.add_holiday(db, day.isoformat(), name, actor,
+                                      format_time(datetime.now(timezone.utc)))
 
     def remove_holiday(self, day: date, *, actor: str) -> None:
         with self.db.write() as db:
-            db.execute("DELETE FROM holidays WHERE day = ?", (day.isoformat(),))
+            case_rows.delete_holiday(db, day.isoformat())
             if day in {d for d, _ in fixed_holidays(jdatetime.date.fromgregorian(date=day).year)}:
                 removed = set(_setting(db, "holidays_removed", [])) | {day.isoformat()}
                 _put_setting(db, "holidays_removed", sorted(removed))
@@ -675,9 +642,8 @@ class Casework:
                                     case_type=case_type, service=service,
                                     tracking_code=tracking_code, now=now)
         with self.db.connect() as db:
-            return [_case(r) for r in db.all(
-                f"SELECT {_CASE_COLUMNS} FROM cases WHERE {where} ORDER BY due_at, uuid LIMIT ? OFFSET ?",
-                [*params, max(1, min(int(limit), 500)), max(0, int(offset))])]
+            return [_case(r) for r in case_rows.cases(db, where, params, max(1, min(int(limit), 500)),
+                                                      max(0, int(offset)))]
 
     def count(self, *, units: Sequence[str] | None = None, status: str | None = None,
               assignee: str | None = None, office: str | None = None, case_type: str | None = None,
@@ -687,22 +653,21 @@ class Casework:
                                     case_type=case_type, service=service,
                                     tracking_code=tracking_code, now=now)
         with self.db.connect() as db:
-            return db.one(f"SELECT count(*) FROM cases WHERE {where}", params)[0]
+            return case_rows.case_count(db, where, params)
 
     def case(self, uuid: str) -> Case | None:
         with self.db.connect() as db:
-            row = db.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE uuid = ?", (str(uuid),))
+            row = case_rows.case(db, uuid)
         return _case(row) if row else None
 
     def case_body(self, uuid: str) -> dict[str, Any]:
         with self.db.connect() as db:
-            row = db.one("SELECT body FROM records WHERE uuid = ? AND kind = 'case'", (str(uuid),))
-        return json.loads(row[0]) if row else {}
+            text = case_rows.case_body_text(db, uuid)
+        return json.loads(text) if text else {}
 
     def events(self, uuid: str) -> list[Event]:
         with self.db.connect() as db:
-            rows = db.all("SELECT id, case_uuid, at, actor, event, status, unit, assignee, text, public"
-                          " FROM case_events WHERE case_uuid = ? ORDER BY id", (str(uuid),))
+            rows = case_rows.case_events(db, uuid)
         return [Event(*row[:9], bool(row[9])) for row in rows]
 
     def allowed_statuses(self, case: Case) -> list[str]:
@@ -711,8 +676,7 @@ class Casework:
     # -- changing cases ------------------------------------------------------------------
 
     def locked_case(self, db: Connection, uuid: str) -> Case:
-        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
-        row = db.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE uuid = ?{lock}", (str(uuid),))
+        row = case_rows.case(db, uuid, lock=True)
         if row is None:
             raise CaseworkError("چنین پرونده‌ای نیست.", f"No case {uuid}.")
         return _case(row)
@@ -726,7 +690,7 @@ class Casework:
                                 f"A case that is {en_from!r} cannot become {en_to!r}.")
 
     def _check_member(self, db: Connection, user: str, unit: str, *, allow_new_unit: bool = False) -> None:
-        row = db.one("SELECT unit, disabled FROM users WHERE name = ?", (user,))
+        row = case_rows.user_unit(db, user)
         if row is None or row[1]:
             raise CaseworkError("چنین کاربر فعالی نیست.", f"No active user {user!r}.")
         if row[0] != unit and not (allow_new_unit and row[0] is None):
@@ -734,8 +698,7 @@ class Casework:
 
     def set_case(self, db: Connection, case: Case, now: str, **changes: Any) -> Case:
         changes["updated_at"] = now
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        db.execute(f"UPDATE cases SET {assignments} WHERE uuid = ?", (*changes.values(), case.uuid))
+        case_rows.set_case_columns(db, case.uuid, changes)
         return _case([changes.get(c, getattr(case, c)) for c in _CASE_COLUMNS.replace(" ", "").split(",")])
 
     @contextmanager
@@ -789,8 +752,8 @@ class Casework:
             case = self.locked_case(db, uuid)
             self.set_case(db, case, now)
             record_event(db, uuid, now, actor, "note", text=text)
-            row = db.one("SELECT max(id) FROM case_events WHERE case_uuid = ?", (uuid,))
-        return Event(row[0], uuid, now, actor, "note", None, None, None, text, False)
+            event_id = case_rows.last_event_id(db, uuid)
+        return Event(event_id, uuid, now, actor, "note", None, None, None, text, False)
 
     def answer(self, uuid: str, text: str, *, actor: str) -> Case:
         """Answer the citizen: the text goes to the case's office and is shown at the kiosk to
@@ -811,7 +774,7 @@ class Casework:
         deadline stays: the citizen has been waiting since the case arrived."""
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
-            target = db.one("SELECT kind, active FROM units WHERE code = ?", (unit,))
+            target = case_rows.unit_state(db, unit)
             if target is None or not target[1] or target[0] == TRIAGE:
                 raise CaseworkError("واحد مقصد باید یک واحد فعال باشد.", "Refer to an active unit.")
             if unit == case.unit:
@@ -861,18 +824,13 @@ class Casework:
         escalated = []
         with self.transaction() as (db, stamp):
             stamp = format_time(moment) if now else stamp
-            closed = ",".join("?" * len(CLOSED))
             # Another server process may be escalating at the same moment: PostgreSQL skips
             # the rows it holds, and the guarded UPDATE makes each escalation happen once.
-            skip = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
-            rows = db.all(f"SELECT {_CASE_COLUMNS} FROM cases WHERE due_at < ? AND escalated_at IS NULL"
-                          f" AND status NOT IN ({closed}) ORDER BY due_at LIMIT 1000{skip}",
-                          (format_time(moment), *sorted(CLOSED)))
-            heads = dict(db.all("SELECT code, head FROM units"))
+            rows = case_rows.overdue_cases(db, format_time(moment), sorted(CLOSED), 1000)
+            heads = case_rows.unit_heads(db)
             for row in rows:
                 case = _case(row)
-                if not db.execute("UPDATE cases SET escalated_at = ?, updated_at = ? WHERE uuid = ?"
-                                  " AND escalated_at IS NULL", (stamp, stamp, case.uuid)).rowcount:
+                if not case_rows.escalate(db, case.uuid, stamp):
                     continue
                 record_event(db, case.uuid, stamp, "system", "escalated", unit=case.unit,
                        assignee=heads.get(case.unit))
@@ -884,35 +842,25 @@ class Casework:
         """Cases that are probably the same as ``uuid``: same person first, then near-identical
         text in the same service within 180 days.  Never crosses the misconduct wall."""
         with self.db.connect() as db:
-            row = db.one("SELECT person_key, text_key, service, received_at, case_type, unit"
-                         " FROM cases WHERE uuid = ?", (str(uuid),))
+            row = case_rows.case_duplicate_keys(db, uuid)
             if row is None:
                 return []
             key, text, service, received_at, case_type, unit = row
             misconduct = case_type == "misconduct" or unit == OVERSIGHT
-            wall = ("(case_type = 'misconduct' OR unit = 'oversight')" if misconduct
-                    else "(case_type <> 'misconduct' AND unit <> 'oversight')")
-            scope, scope_params = "", []
-            if units is not None:
-                if not units:
-                    return []
-                scope = f" AND unit IN ({','.join('?' * len(units))})"
-                scope_params = list(units)
+            if units is not None and not units:
+                return []
             found: dict[str, Suggestion] = {}
             if key:
-                for r in db.all(f"SELECT {_CASE_COLUMNS} FROM cases WHERE person_key = ? AND uuid <> ?"
-                                f" AND {wall}{scope} ORDER BY received_at DESC LIMIT ?",
-                                (key, uuid, *scope_params, limit)):
+                for r in case_rows.cases_by_person(db, key, uuid, misconduct=misconduct,
+                                                   units=units, limit=limit):
                     found[r[0]] = Suggestion(_case(r), "same_person", 1.0)
             if text and len(found) < limit:
                 received = _parse_time(received_at)
-                window = [format_time(received - timedelta(days=_DUPLICATE_WINDOW_DAYS)),
-                          format_time(received + timedelta(days=_DUPLICATE_WINDOW_DAYS))]
-                same_service = "service = ?" if service else "service IS NULL AND case_type = ?"
-                rows = db.all(f"SELECT {_CASE_COLUMNS}, text_key FROM cases WHERE {same_service}"
-                              f" AND uuid <> ? AND received_at BETWEEN ? AND ? AND text_key <> ''"
-                              f" AND {wall}{scope} ORDER BY received_at DESC LIMIT ?",
-                              (service or case_type, uuid, *window, *scope_params, _MAX_TEXT_CANDIDATES))
+                window = (format_time(received - timedelta(days=_DUPLICATE_WINDOW_DAYS)),
+                          format_time(received + timedelta(days=_DUPLICATE_WINDOW_DAYS)))
+                rows = case_rows.cases_with_similar_text(
+                    db, uuid, service, case_type, window, misconduct=misconduct, units=units,
+                    limit=_MAX_TEXT_CANDIDATES)
                 scored = sorted(((text_similarity(text, r[-1]), r) for r in rows if r[0] not in found),
                                 key=lambda pair: -pair[0])
                 for score, r in scored:

@@ -194,6 +194,12 @@ class Store(Database):
         with self.connect() as conn, conn.transaction():
             return feeds.publish(conn, feed, key, body, office=office, deleted=deleted)
 
+    def published(self, feed: str, *, office: str | None = None) -> list[tuple[str, str]]:
+        """``(key, body JSON)`` of the current items of ``feed`` (``office`` '' = those for
+        every office only), in key order: what the portal shows of the catalogue and contacts."""
+        with self.connect() as conn:
+            return feeds.current_items(conn, feed, office=office)
+
     def pull(self, office: str, after: int, limit: int = 500) -> dict[str, Any]:
         """Items for ``office`` past cursor ``after``: ``{"items", "next", "more"}``."""
         with self.connect() as conn:
