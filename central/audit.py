@@ -14,10 +14,10 @@ from typing import Any
 
 from sync.batch import format_time
 from .db import audit as audit_rows
-from .store import Store
+from .db.connection import Connection, Database
 
 __all__ = ["OVERSIGHT_TARGET", "AuditEntry", "case_target", "count_since", "entries",
-           "hide_misconduct", "record"]
+           "hide_misconduct", "record", "record_case_in", "record_in"]
 
 _MAX_FIELD = 2000
 #: The target of every entry about a misconduct report: which report, and whether it is named,
@@ -35,15 +35,30 @@ class AuditEntry:
     detail: str
 
 
-def record(store: Store, actor: str, action: str, target: str, detail: str = "", *,
+def record(store: Database, actor: str, action: str, target: str, detail: str = "", *,
            now: datetime | None = None) -> None:
     """Append one entry.  ``target`` names the thing (``case:<uuid>``, ``user:<name>``, ...)."""
     at = format_time(now or datetime.now(timezone.utc))
     with store.write() as db:
-        audit_rows.append(db, at, actor[:200], action[:100], target[:_MAX_FIELD], detail[:_MAX_FIELD])
+        record_in(db, actor, action, target, detail, at=at)
 
 
-def entries(store: Store, *, actor: str | None = None, action: str | None = None,
+def record_in(conn: Connection, actor: str, action: str, target: str, detail: str = "", *,
+              at: str) -> None:
+    """Append one entry inside the caller's transaction: the change (or the reading) and its
+    entry commit together, or neither does."""
+    audit_rows.append(conn, at, actor[:200], action[:100], target[:_MAX_FIELD], detail[:_MAX_FIELD])
+
+
+def record_case_in(conn: Connection, actor: str, action: str, case_uuid: str, misconduct: bool,
+                   detail: str = "", *, at: str) -> None:
+    """An entry about one case; one about a misconduct report names no report and says
+    nothing of it (:data:`OVERSIGHT_TARGET`)."""
+    record_in(conn, actor, action, case_target(case_uuid, misconduct), "" if misconduct else detail,
+              at=at)
+
+
+def entries(store: Database, *, actor: str | None = None, action: str | None = None,
             target: str | None = None, since: datetime | None = None, until: datetime | None = None,
             limit: int = 100, offset: int = 0) -> tuple[list[AuditEntry], int]:
     """Entries newest first and how many match in total.
@@ -57,13 +72,13 @@ def entries(store: Store, *, actor: str | None = None, action: str | None = None
     return [AuditEntry(*row) for row in rows], total
 
 
-def actions(store: Store) -> list[str]:
+def actions(store: Database) -> list[str]:
     """The distinct actions seen so far (for the auditor's filter list)."""
     with store.connect() as db:
         return audit_rows.actions(db)
 
 
-def count_since(store: Store, action: str, target: str, since: datetime) -> tuple[int, str | None]:
+def count_since(store: Database, action: str, target: str, since: datetime) -> tuple[int, str | None]:
     """How many ``action`` entries about ``target`` since ``since``, and the oldest one's time."""
     with store.connect() as db:
         return audit_rows.count_since(db, action, target, format_time(since))
@@ -96,7 +111,7 @@ def case_target(case_uuid: str, misconduct: bool) -> str:
     return OVERSIGHT_TARGET if misconduct else f"case:{case_uuid}"
 
 
-def hide_misconduct(store: Store, found: list[AuditEntry]) -> list[AuditEntry]:
+def hide_misconduct(store: Database, found: list[AuditEntry]) -> list[AuditEntry]:
     """``found`` with entries about misconduct reports written before targets were hidden
     shown as :data:`OVERSIGHT_TARGET`, without their detail."""
     uuids = sorted({e.target[5:] for e in found if e.target.startswith("case:")} - {"oversight"})

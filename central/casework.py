@@ -41,15 +41,19 @@ from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
 from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays
 
+from . import audit
 from .db import cases as case_rows, feed, records as record_rows
 from .db.connection import Connection, Database
 from .errors import StoreError
 
 __all__ = [
     "CASE_TYPES", "CLOSED", "DEFAULT_DEADLINE_DAYS", "OPEN_STATUSES", "OVERSIGHT", "TRIAGE",
-    "Case", "Casework", "CaseworkError", "Event", "Rule", "Suggestion", "Unit", "hour_of", "intake",
-    "misconduct_update", "route", "status_label",
+    "Case", "CaseReading", "Casework", "CaseworkError", "Event", "PREVIEW_CHARS", "Rule", "Suggestion",
+    "Unit", "hour_of", "intake", "misconduct_update", "preview", "route", "status_label",
 ]
+
+#: How much of a case's text its inbox row shows.
+PREVIEW_CHARS = 120
 
 CASE_TYPES = ("request", "complaint", "suggestion", "criticism", "misconduct", "voice")
 TRIAGE = "triage"
@@ -177,6 +181,24 @@ class Suggestion:
     case: Case
     reason: str  # 'same_person' | 'similar_text'
     score: float
+
+
+@dataclass(frozen=True)
+class CaseReading:
+    """A case's body as one reader was shown it (:meth:`Casework.read`)."""
+
+    body: dict[str, Any]
+    sealed: bool                # still sealed: this reader may not, or this server cannot, open it
+    anonymous: bool
+    identity: dict[str, Any]    # name, national_id, mobile: those given and shown
+
+
+def preview(body: Mapping[str, Any], sealed: bool) -> str:
+    """The first words of a case's text on one line (nothing of a sealed report)."""
+    if sealed or "sealed" in body:
+        return ""
+    text = " ".join(str(body.get("text") or "").split())
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rstrip() + "…"
 
 
 def route(rules: Sequence[Rule], body: Mapping[str, Any], office: str,
@@ -492,8 +514,10 @@ class Casework:
         with self.db.write() as db:
             if head:
                 self._check_member(db, head, code, allow_new_unit=True)
-            case_rows.upsert_unit(db, code, name_fa.strip(), (name_en or name_fa).strip(),
-                                  head or None, now)
+            name_fa, name_en = name_fa.strip(), (name_en or name_fa).strip()
+            case_rows.upsert_unit(db, code, name_fa, name_en, head or None, now)
+            audit.record_in(db, actor, "unit_save", f"unit:{code}",
+                            f"name_fa={name_fa} name_en={name_en} head={head or ''}", at=now)
         unit = self.unit(code)
         assert unit is not None
         return unit
@@ -510,6 +534,8 @@ class Casework:
                 raise CaseworkError("این واحد پرونده‌ی باز دارد؛ نخست آن‌ها را ارجاع دهید.",
                                     "The unit has open cases; refer them first.")
             case_rows.set_unit_active(db, code, active)
+            audit.record_in(db, actor, "unit_activate" if active else "unit_deactivate", f"unit:{code}",
+                            at=format_time(datetime.now(timezone.utc)))
         unit = self.unit(code)
         assert unit is not None
         return unit
@@ -538,12 +564,16 @@ class Casework:
                 raise CaseworkError("قاعده‌ای با همین شرط‌ها هست؛ نخست آن را حذف کنید.",
                                     "A rule with the same conditions exists; delete it first.")
             rule_id = case_rows.add_rule(db, case_type, service, office, unit, actor, now)
+            audit.record_in(db, actor, "rule_add", f"rule:{rule_id}", f"type={case_type or '*'} service="
+                            f"{service or '*'} office={office or '*'} unit={unit}", at=now)
         return Rule(rule_id, case_type, service, office, unit)
 
     def delete_rule(self, rule_id: int, *, actor: str) -> None:
         with self.db.write() as db:
             if not case_rows.delete_rule(db, rule_id):
                 raise CaseworkError("چنین قاعده‌ای نیست.", f"No routing rule {rule_id}.")
+            audit.record_in(db, actor, "rule_delete", f"rule:{rule_id}",
+                            at=format_time(datetime.now(timezone.utc)))
 
     # -- holidays and deadlines --------------------------------------------------------------
 
@@ -564,16 +594,17 @@ class Casework:
         name = (name or "").strip()
         if not name:
             raise CaseworkError("نام تعطیلی را بنویسید.", "Name the holiday.")
-        with self.db.write() as db:
+        with self.transaction() as (db, now):
             removed = [d for d in _setting(db, "holidays_removed", []) if d != day.isoformat()]
             _put_setting(db, "holidays_removed", removed)
             if day not in {d for d, _ in fixed_holidays(jdatetime.date.fromgregorian(date=day).year)}:
-                case_rows.add_holiday(db, day.isoformat(), name, actor,
-                                      format_time(datetime.now(timezone.utc)))
+                case_rows.add_holiday(db, day.isoformat(), name, actor, now)
+            audit.record_in(db, actor, "holiday_add", f"holiday:{day.isoformat()}", name, at=now)
 
     def remove_holiday(self, day: date, *, actor: str) -> None:
-        with self.db.write() as db:
+        with self.transaction() as (db, now):
             case_rows.delete_holiday(db, day.isoformat())
+            audit.record_in(db, actor, "holiday_remove", f"holiday:{day.isoformat()}", at=now)
             if day in {d for d, _ in fixed_holidays(jdatetime.date.fromgregorian(date=day).year)}:
                 removed = set(_setting(db, "holidays_removed", [])) | {day.isoformat()}
                 _put_setting(db, "holidays_removed", sorted(removed))
@@ -584,15 +615,24 @@ class Casework:
 
     def set_deadline_days(self, case_type: str, days: int, *, actor: str) -> None:
         """Applies to cases that arrive from now on (a citizen's deadline never moves back)."""
-        if case_type not in CASE_TYPES:
-            raise CaseworkError("نوع پرونده شناخته نیست.", f"Unknown case type {case_type!r}.")
-        if not 1 <= int(days) <= 90:
-            raise CaseworkError("مهلت باید میان ۱ و ۹۰ روز کاری باشد.",
-                                "A deadline is 1 to 90 working days.")
-        with self.db.write() as db:
+        self.set_deadlines({case_type: days}, actor=actor)
+
+    def set_deadlines(self, days: Mapping[str, int], *, actor: str) -> None:
+        """Set the deadline of each case type in ``days`` (all or none), one audit entry."""
+        for case_type, value in days.items():
+            if case_type not in CASE_TYPES:
+                raise CaseworkError("نوع پرونده شناخته نیست.", f"Unknown case type {case_type!r}.")
+            if not 1 <= int(value) <= 90:
+                raise CaseworkError("مهلت باید میان ۱ و ۹۰ روز کاری باشد.",
+                                    "A deadline is 1 to 90 working days.")
+        if not days:
+            return
+        with self.transaction() as (db, now):
             current = _setting(db, "deadline_days", {})
-            current[case_type] = int(days)
+            current.update({case_type: int(value) for case_type, value in days.items()})
             _put_setting(db, "deadline_days", current)
+            audit.record_in(db, actor, "deadline_set", "deadlines",
+                            " ".join(f"{t}={int(v)}" for t, v in days.items()), at=now)
 
     def calendar(self, around: date | None = None) -> WorkCalendar:
         with self.db.connect() as db:
@@ -665,6 +705,64 @@ class Casework:
             text = case_rows.case_body_text(db, uuid)
         return json.loads(text) if text else {}
 
+    def read(self, case: Case, *, actor: str, opener: Opener | None = None) -> CaseReading:
+        """The case's body for ``actor`` (who the caller checked may see the case), audited
+        as ``case_view`` with the personal fields shown.  A sealed body is opened with
+        ``opener`` (pass it for oversight only); identity is shown unless the citizen asked
+        to stay anonymous."""
+        body = self.case_body(case.uuid)
+        sealed = "sealed" in body
+        if sealed and opener is not None:
+            opened = opener(body)
+            if opened is not None:
+                body, sealed = opened, False
+        anonymous = body.get("anonymous") in (True, 1, "1", "true")
+        identity = {} if anonymous or sealed else {k: body[k] for k in ("name", "national_id", "mobile")
+                                                  if body.get(k)}
+        shown = ["text"] if body.get("text") and not sealed else []
+        shown += sorted(identity)
+        with self.transaction() as (db, now):
+            audit.record_case_in(db, actor, "case_view", case.uuid, case.is_misconduct,
+                                 ",".join(shown) or "meta", at=now)
+        return CaseReading(body, sealed, anonymous, identity)
+
+    def previews(self, cases: Sequence[Case], *, actor: str) -> dict[str, str]:
+        """The first words of each case's text (none of a misconduct report), for an inbox
+        page shown to ``actor``; one ``case_preview`` entry lists the cases whose text was
+        shown."""
+        found = {c.uuid: preview(self.case_body(c.uuid), c.is_misconduct) for c in cases}
+        shown = [uuid for uuid, text in found.items() if text]
+        if shown:
+            with self.transaction() as (db, now):
+                audit.record_in(db, actor, "case_preview", "inbox", " ".join(shown), at=now)
+        return found
+
+    def triage_texts(self, cases: Sequence[Case], *, actor: str) -> list[tuple[Case, str]]:
+        """``(case, text)`` of the triage queue's cases for the administrator who routes them
+        (never a misconduct report; no identity), each an audited ``case_view``."""
+        rows = []
+        for case in cases:
+            if case.is_misconduct:  # never here (intake routes them), but the wall is checked twice
+                continue
+            body = self.case_body(case.uuid)
+            rows.append((case, "" if "sealed" in body else str(body.get("text") or "")))
+        if rows:
+            with self.transaction() as (db, now):
+                for case, _text in rows:
+                    audit.record_in(db, actor, "case_view", f"case:{case.uuid}", "triage", at=now)
+        return rows
+
+    def attachment(self, case: Case, sha256: str, data: bytes | None, *, actor: str) -> bytes | None:
+        """Hand on ``data``, attachment ``sha256`` of ``case`` as ``actor`` is about to be
+        shown it (opened, if it was sealed), audited as ``attachment_view``; None (nothing
+        audited) when there is nothing to show."""
+        if data is None:
+            return None
+        with self.transaction() as (db, now):
+            audit.record_case_in(db, actor, "attachment_view", case.uuid, case.is_misconduct,
+                                 sha256, at=now)
+        return data
+
     def events(self, uuid: str) -> list[Event]:
         with self.db.connect() as db:
             rows = case_rows.case_events(db, uuid)
@@ -719,6 +817,8 @@ class Casework:
             status = "assigned" if assignee and case.status in ("routed", "referred") else case.status
             updated = self.set_case(db, case, now, assignee=assignee or None, status=status)
             record_event(db, uuid, now, actor, "assigned", status=status, unit=case.unit, assignee=assignee)
+            audit.record_case_in(db, actor, "case_assign", uuid, case.is_misconduct,
+                                 f"assignee={assignee or ''}", at=now)
             if status != case.status:
                 publish_update(db, updated, status, now)
         return updated
@@ -739,6 +839,8 @@ class Casework:
                 changes["answered_at"] = None
             updated = self.set_case(db, case, now, **changes)
             record_event(db, uuid, now, actor, "status", status=status, text=_clean(note), public=True)
+            audit.record_case_in(db, actor, "case_status", uuid, case.is_misconduct,
+                                 f"{case.status}->{status}", at=now)
             publish_update(db, updated, status, now, answer=_clean(note),
                             opener=self.opener)
         return updated
@@ -752,6 +854,7 @@ class Casework:
             case = self.locked_case(db, uuid)
             self.set_case(db, case, now)
             record_event(db, uuid, now, actor, "note", text=text)
+            audit.record_case_in(db, actor, "case_note", uuid, case.is_misconduct, at=now)
             event_id = case_rows.last_event_id(db, uuid)
         return Event(event_id, uuid, now, actor, "note", None, None, None, text, False)
 
@@ -766,6 +869,7 @@ class Casework:
             self._check_transition(case, "answered")
             updated = self.set_case(db, case, now, status="answered", answered_at=now, closed_at=None)
             record_event(db, uuid, now, actor, "answer", status="answered", text=text, public=True)
+            audit.record_case_in(db, actor, "case_answer", uuid, case.is_misconduct, at=now)
             publish_update(db, updated, "answered", now, answer=text, opener=self.opener)
         return updated
 
@@ -788,6 +892,13 @@ class Casework:
                                 escalated_at=None)
             record_event(db, uuid, now, actor, "referred" if status == "referred" else "routed",
                    status=status, unit=unit, text=_clean(note))
+            # out of the triage queue it is the administrator's routing; else a unit's referral
+            if case.unit == TRIAGE:
+                audit.record_case_in(db, actor, "case_route", uuid, case.is_misconduct,
+                                     f"unit={unit}", at=now)
+            else:
+                audit.record_case_in(db, actor, "case_refer", uuid, case.is_misconduct,
+                                     f"{case.unit}->{unit}", at=now)
             publish_update(db, updated, status, now)
         return updated
 
@@ -814,6 +925,8 @@ class Casework:
             updated = self.set_case(db, case, now, status=status, duplicate_of=duplicate_of if
                                 reason == "duplicate" else None, answered_at=now)
             record_event(db, uuid, now, actor, "rejected", status=status, text=_clean(note), public=True)
+            audit.record_case_in(db, actor, "case_reject", uuid, case.is_misconduct,
+                                 f"reason={reason} original={duplicate_of or ''}", at=now)
             publish_update(db, updated, status, now, answer=_clean(note),
                             opener=self.opener)
         return updated

@@ -55,13 +55,6 @@ def survey_form():
     return builtin_catalog().get("satisfaction")
 
 
-def _where(office: str | None, params: list[Any], column: str = "office") -> str:
-    if office is None:
-        return ""
-    params.append(office)
-    return f" AND {column} = ?"
-
-
 def response_figures(store, month: str | tuple[int, int], office: str | None = None) -> dict[str, Any]:
     """``{"month", "responses": {...}, "questions": {...}}`` (see :mod:`forms.figures`)."""
     label = _label(month)

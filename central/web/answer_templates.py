@@ -3,12 +3,10 @@
 A unit head adds and removes the unit's templates (central/answer_templates.py); every
 member of the unit reads them, and on a case page picks one (a plain link, no script),
 which puts the filled text in the wide answer box to be edited and sent.  Also here:
-which case comes next after an answer ("save and next"), and a short preview of a case's
-text for the inbox.
+which case comes next after an answer ("save and next").  (The inbox's short preview of a
+case's text is the service's: ``Casework.previews``, which audits it.)
 """
 from __future__ import annotations
-
-from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -21,9 +19,7 @@ from . import auth
 from .common import error_text, flash_error, flash_ok, service_name, unit_name
 from .i18n import fa_digits, jalali
 
-__all__ = ["blueprint", "for_case", "next_case", "preview"]
-
-PREVIEW_CHARS = 120
+__all__ = ["blueprint", "for_case", "next_case"]
 
 
 def blueprint() -> Blueprint:
@@ -33,14 +29,6 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/<int:index>/delete", "delete", auth.require("responder", "oversight")(delete),
                     methods=["POST"])
     return bp
-
-
-def preview(body: dict[str, Any], sealed: bool) -> str:
-    """The first words of a case's text on one line (nothing of a sealed report)."""
-    if sealed or "sealed" in body:
-        return ""
-    text = " ".join(str(body.get("text") or "").split())
-    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rstrip() + "…"
 
 
 def _facts(cw: Casework, case: Case) -> dict[str, str]:

@@ -33,7 +33,6 @@ from ..casework import CASE_TYPES, OVERSIGHT, TRIAGE, Case, Casework, CaseworkEr
 from ..keys import CentralKeys
 from .. import accounts
 from . import answer_templates, auth
-from ..audit import case_target
 from ..accounts import User
 from .common import (error_text, field, flash_error, flash_ok, page_number, service_name, services,
                      status_name, type_name, unit_name)
@@ -127,7 +126,7 @@ def inbox() -> tuple[str, int]:
     calendar = cw.calendar()
     rows = [(c, calendar.working_days_left(c.due, now) if c.is_open else None, c.overdue(now))
             for c in cases]
-    previews = {c.uuid: answer_templates.preview(cw.case_body(c.uuid), c.is_misconduct) for c in cases}
+    previews = cw.previews(cases, actor=user.name)
     summary = None
     if head:
         scope = _scope(cw, user)
@@ -167,11 +166,6 @@ def _opened_body(body: dict[str, Any], user: User) -> tuple[dict[str, Any], bool
     return (body, True) if opened is None else (opened, False)
 
 
-def _audit_case(case: Case, action: str, detail: str = "") -> None:
-    """An audit entry about ``case``; one about a misconduct report names no report."""
-    auth.audit(action, case_target(case.uuid, case.is_misconduct), "" if case.is_misconduct else detail)
-
-
 def _visible_case(cw: Casework, uuid: str) -> Case:
     """The case if the user may see it; 404 otherwise (also for a hidden misconduct report)."""
     case = cw.case(uuid)
@@ -192,13 +186,10 @@ def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tu
     cw = Casework(auth.store())
     case = _visible_case(cw, uuid)
     user = auth.current_user()
-    body, sealed = _opened_body(cw.case_body(uuid), user)
-    anonymous = body.get("anonymous") in (True, 1, "1", "true")
-    identity = {} if anonymous or sealed else {k: body[k] for k in ("name", "national_id", "mobile")
-                                              if body.get(k)}
-    shown = ["text"] if body.get("text") and not sealed else []
-    shown += sorted(identity)
-    _audit_case(case, "case_view", ",".join(shown) or "meta")
+    reading = cw.read(case, actor=user.name,
+                      opener=_keys().open_body if user.role == "oversight" else None)
+    body, sealed, anonymous, identity = (reading.body, reading.sealed, reading.anonymous,
+                                         reading.identity)
     now = auth.now()
     working = can_work(user, case)
     head = working and (_is_head(cw, user))
@@ -267,14 +258,13 @@ def serve_attachment(cw: Casework, case: Case, sha256: str) -> Response:
     if sent is None:
         abort(404)  # the case names a file its office never sent: another office's, perhaps
     data = auth.store().blob(sha256)
+    if data is not None and str(sent.get("media_type") or "").split(";")[0].strip().lower() \
+            == SEALED_MEDIA_TYPE:
+        opened = _keys().open_blob(data)
+        data = opened[0] if opened is not None else None
+    data = cw.attachment(case, sha256, data, actor=auth.current_user().name)
     if data is None:
         abort(404)
-    if str(sent.get("media_type") or "").split(";")[0].strip().lower() == SEALED_MEDIA_TYPE:
-        opened = _keys().open_blob(data)
-        if opened is None:
-            abort(404)
-        data = opened[0]
-    _audit_case(case, "attachment_view", sha256)
     media = _media_type(case.office, sha256)  # raster images and audio; anything else a download
     response = Response(data, mimetype=media)
     response.headers["Content-Disposition"] = "inline" if media != "application/octet-stream" \
@@ -323,7 +313,6 @@ def assign(uuid: str) -> Response | tuple[str, int]:
         cw.assign(uuid, target, actor=user.name)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_assign", f"assignee={target or ''}")
     return _done(uuid, "case_assigned", name=target or t("case_unit_itself"))
 
 
@@ -333,7 +322,6 @@ def note(uuid: str) -> Response | tuple[str, int]:
         cw.add_note(uuid, request.form.get("text", ""), actor=auth.current_user().name)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_note")
     return _done(uuid, "case_noted")
 
 
@@ -343,7 +331,6 @@ def answer(uuid: str) -> Response | tuple[str, int]:
         cw.answer(uuid, request.form.get("text", ""), actor=auth.current_user().name)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_answer")
     if request.form.get("then") == "next":
         user = auth.current_user()
         following = answer_templates.next_case(cw, _scope(cw, user), user.name, uuid)
@@ -363,7 +350,6 @@ def status(uuid: str) -> Response | tuple[str, int]:
                          note=request.form.get("note") or None)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_status", f"{case.status}->{new_status}")
     return _done(uuid, "case_status_changed", status=status_name(new_status))
 
 
@@ -374,7 +360,6 @@ def refer(uuid: str) -> Response | tuple[str, int]:
         cw.refer(uuid, unit, actor=auth.current_user().name, note=request.form.get("note") or None)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_refer", f"{case.unit}->{unit}")
     flash_ok("case_referred", unit=unit_name(cw.unit(unit)))
     return redirect(url_for(".inbox"))  # the case has left this unit: its page is not ours now
 
@@ -391,7 +376,6 @@ def reject(uuid: str) -> Response | tuple[str, int]:
                   note=request.form.get("note") or None)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_reject", f"reason={reason} original={original or ''}")
     return _done(uuid, "case_rejected")
 
 

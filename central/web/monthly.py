@@ -24,7 +24,7 @@ from .. import figures as F
 from ..casework import Casework
 from ..store import Store
 from . import charts
-from .auth import audit, current_user, now, require
+from .auth import current_user, now, require
 from .common import unit_name
 from .i18n import current_lang, t
 
@@ -110,9 +110,8 @@ def add_call_list(bp: Blueprint, store: Store, common: Callable[..., dict], sele
         office = text_arg("office")
         include_done = request.args.get("done") == "1"
         label = f"{month[0]:04d}-{month[1]:02d}"
-        entries = C.call_list(store, label, office=office, include_done=include_done)
-        shown = [f"office={office}" if office else "", "done=1" if include_done else "", f"shown={len(entries)}"]
-        audit("view_call_list", f"calls:{label}", " ".join(f for f in shown if f))
+        entries = C.call_list(store, label, office=office, include_done=include_done,
+                              viewer=current_user().name)  # audited there
         lang = current_lang()
         names = F.office_names(store)
         rows = [{"uuid": e.response, "office": office_label(e.office, names, lang),
@@ -127,10 +126,9 @@ def add_call_list(bp: Blueprint, store: Store, common: Callable[..., dict], sele
     def mark(response_uuid: str):
         status = request.form.get("status", "")
         try:
-            C.mark_call(store, response_uuid, status, actor=current_user().name)
+            C.mark_call(store, response_uuid, status, actor=current_user().name)  # audited there
         except C.CallListError:
             abort(400)
-        audit("call_mark", f"survey_response:{response_uuid}", f"status={status}")
         back = {k: v for k, v in (("month", request.form.get("month")), ("office", request.form.get("office")),
                                   ("done", request.form.get("done"))) if v}
         return redirect(url_for(".calls", **back) + "#call-" + response_uuid)
