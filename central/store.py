@@ -194,6 +194,13 @@ class Store(Database):
         with self.connect() as conn, conn.transaction():
             return feeds.publish(conn, feed, key, body, office=office, deleted=deleted)
 
+    def shared_setting(self, key: str, candidate: str) -> str:
+        """The value of setting ``key``, set to ``candidate`` by the first process that asks:
+        a secret every server process on this store shares (the web app's cookie key)."""
+        with self.write() as conn:
+            records.put_setting_once(conn, key, candidate)
+            return records.setting(conn, key)
+
     def published(self, feed: str, *, office: str | None = None) -> list[tuple[str, str]]:
         """``(key, body JSON)`` of the current items of ``feed`` (``office`` '' = those for
         every office only), in key order: what the portal shows of the catalogue and contacts."""

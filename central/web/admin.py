@@ -24,35 +24,12 @@ from .common import (error_text, field, flash_error, flash_ok, service_name, ser
                      unit_name)
 
 
-__all__ = ["blueprint"]
+__all__ = ["bp"]
 
 admin_only = auth.require("admin")
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("admin", __name__, url_prefix="/admin")
-    for rule, endpoint, view, methods in (
-            ("/users", "users", users, ["GET"]),
-            ("/users", "user_add", user_add, ["POST"]),
-            ("/users/<name>", "user_update", user_update, ["POST"]),
-            ("/users/<name>/disabled", "user_disabled", user_disabled, ["POST"]),
-            ("/users/<name>/password", "user_password", user_password, ["POST"]),
-            ("/grants/<int:grant_id>/cancel", "grant_cancel", grant_cancel, ["POST"]),
-            ("/units", "units", units, ["GET"]),
-            ("/units", "unit_save", unit_save, ["POST"]),
-            ("/units/<code>/active", "unit_active", unit_active, ["POST"]),
-            ("/rules", "rules", rules, ["GET"]),
-            ("/rules", "rule_add", rule_add, ["POST"]),
-            ("/rules/<int:rule_id>/delete", "rule_delete", rule_delete, ["POST"]),
-            ("/holidays", "holidays", holidays, ["GET"]),
-            ("/holidays", "holiday_add", holiday_add, ["POST"]),
-            ("/holidays/remove", "holiday_remove", holiday_remove, ["POST"]),
-            ("/deadlines", "deadlines", deadlines, ["GET"]),
-            ("/deadlines", "deadlines_save", deadlines_save, ["POST"]),
-            ("/triage", "triage", triage, ["GET"]),
-            ("/triage/<uuid>", "triage_route", triage_route, ["POST"])):
-        bp.add_url_rule(rule, endpoint, admin_only(view), methods=methods)
-    return bp
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _cw() -> Casework:
@@ -77,6 +54,8 @@ def _common() -> dict[str, Any]:
 # -- users -------------------------------------------------------------------------------
 
 
+@bp.route("/users", endpoint="users", methods=["GET"])
+@admin_only
 def users(form: MultiDict | None = None) -> tuple[str, int]:
     units = _cw().units(include_inactive=True)
     return render_template("central/admin_users.html", users=accounts.list_users(auth.store()),
@@ -96,6 +75,8 @@ def _request_grant(name: str, role: str, display_name: str | None = None) -> Res
     return redirect(url_for(".users"))
 
 
+@bp.route("/users", endpoint="user_add", methods=["POST"])
+@admin_only
 def user_add() -> Response | tuple[str, int]:
     password = request.form.get("password", "")
     try:
@@ -115,6 +96,8 @@ def user_add() -> Response | tuple[str, int]:
     return redirect(url_for(".users"))
 
 
+@bp.route("/users/<name>", endpoint="user_update", methods=["POST"])
+@admin_only
 def user_update(name: str) -> Response | tuple[str, int]:
     try:
         current = accounts.get_user(auth.store(), name, include_disabled=True)
@@ -131,6 +114,8 @@ def user_update(name: str) -> Response | tuple[str, int]:
     return redirect(url_for(".users"))
 
 
+@bp.route("/users/<name>/disabled", endpoint="user_disabled", methods=["POST"])
+@admin_only
 def user_disabled(name: str) -> Response | tuple[str, int]:
     disable = request.form.get("disabled", "1") == "1"
     if disable and name == _actor():
@@ -145,6 +130,8 @@ def user_disabled(name: str) -> Response | tuple[str, int]:
     return redirect(url_for(".users"))
 
 
+@bp.route("/users/<name>/password", endpoint="user_password", methods=["POST"])
+@admin_only
 def user_password(name: str) -> Response | tuple[str, int]:
     password = request.form.get("password", "")
     try:
@@ -165,6 +152,8 @@ def user_password(name: str) -> Response | tuple[str, int]:
     return redirect(url_for(".users"))
 
 
+@bp.route("/grants/<int:grant_id>/cancel", endpoint="grant_cancel", methods=["POST"])
+@admin_only
 def grant_cancel(grant_id: int) -> Response | tuple[str, int]:
     try:
         grant = grants.cancel_grant(auth.store(), grant_id, by=_actor(), now=auth.now())
@@ -178,6 +167,8 @@ def grant_cancel(grant_id: int) -> Response | tuple[str, int]:
 # -- units ---------------------------------------------------------------------------------
 
 
+@bp.route("/units", endpoint="units", methods=["GET"])
+@admin_only
 def units(form: MultiDict | None = None) -> tuple[str, int]:
     cw = _cw()
     return render_template("central/admin_units.html", units=cw.units(include_inactive=True),
@@ -185,6 +176,8 @@ def units(form: MultiDict | None = None) -> tuple[str, int]:
                            form=form or MultiDict(), **_common()), 200
 
 
+@bp.route("/units", endpoint="unit_save", methods=["POST"])
+@admin_only
 def unit_save() -> Response | tuple[str, int]:
     try:
         unit = _cw().save_unit(field("code"), field("name_fa"), field("name_en"),
@@ -195,6 +188,8 @@ def unit_save() -> Response | tuple[str, int]:
     return redirect(url_for(".units"))
 
 
+@bp.route("/units/<code>/active", endpoint="unit_active", methods=["POST"])
+@admin_only
 def unit_active(code: str) -> Response | tuple[str, int]:
     active = request.form.get("active", "1") == "1"
     try:
@@ -208,6 +203,8 @@ def unit_active(code: str) -> Response | tuple[str, int]:
 # -- routing rules ---------------------------------------------------------------------------
 
 
+@bp.route("/rules", endpoint="rules", methods=["GET"])
+@admin_only
 def rules(form: MultiDict | None = None) -> tuple[str, int]:
     cw = _cw()
     all_units = cw.units(include_inactive=True)
@@ -218,6 +215,8 @@ def rules(form: MultiDict | None = None) -> tuple[str, int]:
                            form=form or MultiDict(), **_common()), 200
 
 
+@bp.route("/rules", endpoint="rule_add", methods=["POST"])
+@admin_only
 def rule_add() -> Response | tuple[str, int]:
     try:
         _cw().add_rule(case_type=field("case_type") or None, service=field("service") or None,
@@ -229,6 +228,8 @@ def rule_add() -> Response | tuple[str, int]:
     return redirect(url_for(".rules"))
 
 
+@bp.route("/rules/<int:rule_id>/delete", endpoint="rule_delete", methods=["POST"])
+@admin_only
 def rule_delete(rule_id: int) -> Response | tuple[str, int]:
     try:
         _cw().delete_rule(rule_id, actor=_actor())
@@ -249,12 +250,16 @@ def _year() -> int:
     return year if 1300 <= year <= 1500 else jdatetime.date.fromgregorian(date=auth.now().date()).year
 
 
+@bp.route("/holidays", endpoint="holidays", methods=["GET"])
+@admin_only
 def holidays(form: MultiDict | None = None) -> tuple[str, int]:
     year = _year()
     return render_template("central/admin_holidays.html", year=year, holidays=_cw().holidays(year),
                            form=form or MultiDict(), **_common()), 200
 
 
+@bp.route("/holidays", endpoint="holiday_add", methods=["POST"])
+@admin_only
 def holiday_add() -> Response | tuple[str, int]:
     try:
         day = parse_jalali_date(request.form.get("day", ""))
@@ -266,6 +271,8 @@ def holiday_add() -> Response | tuple[str, int]:
     return redirect(url_for(".holidays", year=year))
 
 
+@bp.route("/holidays/remove", endpoint="holiday_remove", methods=["POST"])
+@admin_only
 def holiday_remove() -> Response | tuple[str, int]:
     from datetime import date
 
@@ -278,11 +285,15 @@ def holiday_remove() -> Response | tuple[str, int]:
     return redirect(url_for(".holidays", year=jdatetime.date.fromgregorian(date=day).year))
 
 
+@bp.route("/deadlines", endpoint="deadlines", methods=["GET"])
+@admin_only
 def deadlines(form: MultiDict | None = None) -> tuple[str, int]:
     return render_template("central/admin_deadlines.html", days=_cw().deadline_days(),
                            form=form or MultiDict(), **_common()), 200
 
 
+@bp.route("/deadlines", endpoint="deadlines_save", methods=["POST"])
+@admin_only
 def deadlines_save() -> Response | tuple[str, int]:
     cw = _cw()
     current = cw.deadline_days()
@@ -306,6 +317,8 @@ def deadlines_save() -> Response | tuple[str, int]:
 # -- the triage queue --------------------------------------------------------------------------
 
 
+@bp.route("/triage", endpoint="triage", methods=["GET"])
+@admin_only
 def triage(form: MultiDict | None = None) -> tuple[str, int]:
     """Cases no routing rule matched.  Their text is shown (needed to route them), so each
     case listed is an audited view; names, IDs and mobiles are not shown here."""
@@ -319,6 +332,8 @@ def triage(form: MultiDict | None = None) -> tuple[str, int]:
                            conflicts=auth.store().open_conflict_count(), **_common()), 200
 
 
+@bp.route("/triage/<uuid>", endpoint="triage_route", methods=["POST"])
+@admin_only
 def triage_route(uuid: str) -> Response | tuple[str, int]:
     cw = _cw()
     case = cw.case(uuid)

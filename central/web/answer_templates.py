@@ -19,16 +19,11 @@ from . import auth
 from .common import error_text, flash_error, flash_ok, service_name, unit_name
 from .i18n import fa_digits, jalali
 
-__all__ = ["blueprint", "for_case", "next_case"]
+__all__ = ["bp", "for_case", "next_case"]
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("templates", __name__, url_prefix="/templates")
-    bp.add_url_rule("/", "list", auth.require("responder", "oversight")(templates_page))
-    bp.add_url_rule("/", "add", auth.require("responder", "oversight")(add), methods=["POST"])
-    bp.add_url_rule("/<int:index>/delete", "delete", auth.require("responder", "oversight")(delete),
-                    methods=["POST"])
-    return bp
+bp = Blueprint("templates", __name__, url_prefix="/templates")
+unit_members = auth.require("responder", "oversight")
 
 
 def _facts(cw: Casework, case: Case) -> dict[str, str]:
@@ -66,6 +61,8 @@ def _unit_and_head() -> tuple[str, bool]:
     return unit, bool(found and found.head == user.name)
 
 
+@bp.route("/", endpoint="list")
+@unit_members
 def templates_page(status: int = 200) -> tuple[str, int]:
     unit, head = _unit_and_head()
     templates = store_templates.load(auth.store(), unit) if unit else []
@@ -73,6 +70,8 @@ def templates_page(status: int = 200) -> tuple[str, int]:
                            placeholders=store_templates.PLACEHOLDERS, form=request.form), status
 
 
+@bp.route("/", methods=["POST"])
+@unit_members
 def add() -> Response | tuple[str, int]:
     unit, head = _unit_and_head()
     if not head:
@@ -89,6 +88,8 @@ def add() -> Response | tuple[str, int]:
     return redirect(url_for(".list"))
 
 
+@bp.route("/<int:index>/delete", methods=["POST"])
+@unit_members
 def delete(index: int) -> Response | tuple[str, int]:
     unit, head = _unit_and_head()
     if not head:

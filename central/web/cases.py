@@ -38,7 +38,7 @@ from .common import (error_text, field, flash_error, flash_ok, page_number, serv
                      status_name, type_name, unit_name)
 from .i18n import t
 
-__all__ = ["blueprint", "can_see", "can_work", "case_attachments", "serve_attachment"]
+__all__ = ["bp", "can_see", "can_work", "case_attachments", "serve_attachment"]
 
 PAGE_SIZE = 50
 CASE_ROLES = ("responder", "oversight", "auditor")
@@ -50,16 +50,12 @@ INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"}
 _AUDIO = re.compile(r"audio/[a-z0-9][a-z0-9.+-]*")
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("cases", __name__, url_prefix="/cases")
-    bp.add_url_rule("/", "inbox", auth.require(*CASE_ROLES)(inbox))
-    bp.add_url_rule("/<uuid>", "case", auth.require(*CASE_ROLES)(case_page))
-    bp.add_url_rule("/<uuid>/attachments/<sha256>", "attachment", auth.require(*CASE_ROLES)(attachment))
-    for action in ("assign", "note", "answer", "status", "refer", "reject"):
-        bp.add_url_rule(f"/<uuid>/{action}", action, auth.require(*WORK_ROLES)(_ACTIONS[action]),
-                        methods=["POST"])
-    bp.register_error_handler(404, lambda _e: auth.error_page("not_found_title", "not_found_text", 404))
-    return bp
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+@bp.errorhandler(404)
+def _not_found(_error: Exception) -> tuple[str, int]:
+    return auth.error_page("not_found_title", "not_found_text", 404)
 
 
 # -- who may see and work a case (pure) ------------------------------------------------------
@@ -98,6 +94,8 @@ def _is_head(cw: Casework, user: User) -> bool:
 # -- the inbox ---------------------------------------------------------------------------------
 
 
+@bp.route("/")
+@auth.require(*CASE_ROLES)
 def inbox() -> tuple[str, int]:
     user = auth.current_user()
     cw = Casework(auth.store())
@@ -182,6 +180,8 @@ def _people() -> dict[str, str]:
     return names
 
 
+@bp.route("/<uuid>", endpoint="case")
+@auth.require(*CASE_ROLES)
 def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tuple[str, int]:
     cw = Casework(auth.store())
     case = _visible_case(cw, uuid)
@@ -240,6 +240,8 @@ def _media_type(office: str, sha: str) -> str:
     return media if media in INLINE_IMAGES or _AUDIO.fullmatch(media) else "application/octet-stream"
 
 
+@bp.route("/<uuid>/attachments/<sha256>")
+@auth.require(*CASE_ROLES)
 def attachment(uuid: str, sha256: str) -> Response:
     """One attachment of a case the user may see; an audited view of personal data.  A
     sealed one is opened here for oversight (or not served at all)."""
@@ -299,6 +301,8 @@ def _done(uuid: str, key: str, **values: object) -> Response:
     return redirect(url_for(".case", uuid=uuid))
 
 
+@bp.route("/<uuid>/assign", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def assign(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     user = auth.current_user()
@@ -316,6 +320,8 @@ def assign(uuid: str) -> Response | tuple[str, int]:
     return _done(uuid, "case_assigned", name=target or t("case_unit_itself"))
 
 
+@bp.route("/<uuid>/note", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def note(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     try:
@@ -325,6 +331,8 @@ def note(uuid: str) -> Response | tuple[str, int]:
     return _done(uuid, "case_noted")
 
 
+@bp.route("/<uuid>/answer", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def answer(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     try:
@@ -342,6 +350,8 @@ def answer(uuid: str) -> Response | tuple[str, int]:
     return _done(uuid, "case_answered")
 
 
+@bp.route("/<uuid>/status", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def status(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     new_status = field("status")
@@ -353,6 +363,8 @@ def status(uuid: str) -> Response | tuple[str, int]:
     return _done(uuid, "case_status_changed", status=status_name(new_status))
 
 
+@bp.route("/<uuid>/refer", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def refer(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     unit = field("unit")
@@ -364,6 +376,8 @@ def refer(uuid: str) -> Response | tuple[str, int]:
     return redirect(url_for(".inbox"))  # the case has left this unit: its page is not ours now
 
 
+@bp.route("/<uuid>/reject", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def reject(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     user = auth.current_user()
@@ -400,6 +414,3 @@ def _original(cw: Casework, user: User, given: str) -> str:
         raise CaseworkError("پرونده‌ی اصلی با این کد پیدا نشد.", "No original case with that code.")
     return candidate.uuid
 
-
-_ACTIONS = {"assign": assign, "note": note, "answer": answer, "status": status, "refer": refer,
-            "reject": reject}
