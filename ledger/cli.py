@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from forms import seda_home
-from forms.cli import load_form
+from forms.cli import MESSAGES, load_form, refusal
 from forms.office_identity import OfficeIdentityError, check_same_office, require_office
 from forms.paper import PAPERS
+from forms.progress import progress
 
 from .issuance import print_sheets
 from .ledger import LedgerError
@@ -39,11 +40,12 @@ def print_command(form_id: str, office: str | None, count: int, out: Path, versi
         own = require_office(home)
         office = check_same_office(home, office or own, "--office")
     except (OfficeIdentityError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     try:
-        run = print_sheets(home, form, office, count, out, paper)
+        with progress(count, MESSAGES.line("print_progress")) as advance:
+            run = print_sheets(home, form, office, count, out, paper, advance=advance)
     except (ValueError, OSError, LedgerError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     if run.key_created:
         click.echo(f"New office {office}: created its sheet-signing key in {home / 'keys'}", err=True)
     on = " on US Letter" if run.paper == "letter" else ""
