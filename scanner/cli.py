@@ -89,12 +89,12 @@ def scan_files(inputs: tuple[Path, ...], as_json: bool, store: bool, rescan: boo
     if problems:
         for problem in problems:
             click.echo(f"seda scan: {problem.line()}", err=True)
-        click.echo("هیچ برگه‌ای خوانده نشد / nothing was read", err=True)
+        click.echo(MESSAGES.line("scan_nothing_read"), err=True)
         raise SystemExit(EXIT_BAD_ARGUMENTS)
     skipped = [f for path in inputs if path.is_dir() for f in unsupported_files(path)]
     for skipped_file in skipped:
-        click.echo(f"seda scan: {skipped_file}: خوانده نشد، نوع فایل {skipped_file.suffix.lower() or '-'} "
-                   f"خوانده نمی‌شود / not read: file type not read", err=True)
+        click.echo(f"seda scan: {skipped_file}: "
+                   + MESSAGES.line("scan_type_not_read", suffix=skipped_file.suffix.lower() or "-"), err=True)
 
     counts = {"accepted": 0, "review": 0, "rejected": 0, "blank": 0}
     # a bar only while the page lines go elsewhere (a file, a pipe): on the terminal they are
@@ -135,9 +135,7 @@ def watch_command(folder: Path, interval: float, settle: float, once: bool, stor
     from .watch import HotFolder
 
     if not folder.is_dir():  # a mistyped folder is never made and watched forever
-        raise click.ClickException(
-            f"پوشهٔ {folder} نیست / The folder {folder} does not exist; check the path, or create "
-            "it first if it is a new hot folder.")
+        raise click.ClickException(MESSAGES.line("scan_watch_no_folder", folder=str(folder)))
     hot = HotFolder(folder, home=seda_home(), store=store, settle_seconds=settle)
     click.echo(f"Watching {folder} (done/ and failed/ beside the files); Ctrl+C stops.", err=True)
     try:
