@@ -102,7 +102,8 @@ central_group.add_command(init_command)
 @central_group.command("serve")
 @store_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Worker threads.")
 @click.option("--public-url", default=None, envvar="SEDA_CENTRAL_PUBLIC_URL",
               help="The address clients use, e.g. https://seda.example.ir (Open311 discovery "

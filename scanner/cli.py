@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -62,8 +63,7 @@ def _print_human(result) -> None:
 
 def _lines_elsewhere() -> bool:
     """Standard output is not the operator's terminal (redirected to a file or a pipe)."""
-    stdout = click.get_text_stream("stdout")
-    return not (hasattr(stdout, "isatty") and stdout.isatty())
+    return not sys.stdout.isatty()
 
 
 @scan_group.command("files")
