@@ -12,13 +12,15 @@ the portal's ``/s/<token>`` with a token naming the sheet, signed with the offic
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from functools import partial
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from forms import build_layout, ensure_key, render_sheets, sign
 from forms.identity_keys import load_office_key
+from forms.messages import MessageError, localize_number
 from forms.office_identity import check_same_office
 from forms.paper import PAPERS
 from forms.portal_address import check_portal_url
@@ -28,6 +30,10 @@ from forms.survey_tokens import make_sheet_survey_token, survey_link
 from .ledger import Ledger, default_ledger_path
 
 MAX_SHEETS_PER_RUN = 10_000
+
+
+class PrintError(MessageError, ValueError):
+    """Sheets that cannot be printed as asked (forms/translations ``print_*``)."""
 
 
 @dataclass(frozen=True)
@@ -44,30 +50,40 @@ class PrintRun:
 
 
 def print_sheets(home: Path, form, office: str, count: int, out: Path,
-                 paper: str = "a4", portal_url: str = "") -> PrintRun:
+                 paper: str = "a4", portal_url: str = "",
+                 advance: Callable[[], None] | None = None) -> PrintRun:
     """Allocate `count` serials for `office`, record them, and write the signed sheets to `out`
-    on A4 or US Letter paper; with `portal_url`, each with its one-time survey link."""
+    on A4 or US Letter paper; with `portal_url`, each with its one-time survey link;
+    ``advance()`` is called as each sheet is drawn (a progress bar)."""
     check_same_office(home, office, "--office")
     portal_url = check_portal_url(portal_url)
     if paper not in PAPERS:
-        raise ValueError(f"unknown paper {paper!r}; choose from {', '.join(PAPERS)}")
+        raise PrintError("print_unknown_paper", paper=paper, papers=", ".join(PAPERS))
     if not 1 <= count <= MAX_SHEETS_PER_RUN:
-        raise ValueError(f"count must be from 1 to {MAX_SHEETS_PER_RUN:,}, got {count}")
+        raise PrintError("print_count_range", most=partial(localize_number, MAX_SHEETS_PER_RUN, grouping=True),
+                         count=count)
     layout = build_layout(form)
     out = Path(out)
     if out.is_dir():
-        raise ValueError(f"{out} is a folder; give a file name such as sheets.pdf")
+        raise PrintError("print_out_is_folder", out=str(out))
     if not out.parent.is_dir():
-        raise ValueError(f"cannot write {out}: folder {out.parent} does not exist")
+        raise PrintError("print_no_folder", out=str(out), folder=str(out.parent))
     if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise ValueError(f"cannot write {out}: permission denied")
+        raise PrintError("print_not_writable", out=str(out))
     links = _survey_links(home, office, portal_url, layout) if portal_url else None
     key, created = ensure_key(home, office)
     with Ledger.open(default_ledger_path(home)) as ledger:
         serials = ledger.issue_sheets(office, form.id, form.version, count)
-    codes = (sign(form.id, form.version, office, serial, key) for serial in serials)
-    render_sheets(form, layout, codes, out, paper, survey_link=links)
+    render_sheets(form, layout, _signed(form, office, serials, key, advance), out, paper, survey_link=links)
     return PrintRun(form.id, form.version, office, serials, out, created, paper, portal_url)
+
+
+def _signed(form, office: str, serials: range, key, advance: Callable[[], None] | None) -> Iterator[str]:
+    """Each sheet's signed code, as the renderer asks for the next page."""
+    for serial in serials:
+        yield sign(form.id, form.version, office, serial, key)
+        if advance is not None:
+            advance()
 
 
 def survey_link_obstacle(home: Path, form) -> str | None:
