@@ -71,7 +71,12 @@ def response_figures(store, month: str | tuple[int, int], office: str | None = N
                 count.pending += int(pending)
             else:
                 tally.add_value(question, value, int(n))
-    return {"month": label, **tally.to_json(survey_form().questions)}
+        twice = rollup_rows.answered_twice(db, label, office)
+    out = {"month": label, **tally.to_json(survey_form().questions)}
+    # paper sheets answered twice (scanned and online from the sheet's link): counted once, the
+    # other answer kept as a record and in no count (central/rollups.py)
+    out["responses"]["answered_twice"] = int(twice)
+    return out
 
 
 # -- cases -------------------------------------------------------------------------------------

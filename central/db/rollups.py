@@ -11,7 +11,7 @@ from typing import Any
 
 from .connection import Connection
 
-__all__ = ["answer_totals", "call_rows", "day_counts", "desk_totals", "grouped_totals",
+__all__ = ["answer_totals", "answered_twice", "call_rows", "day_counts", "desk_totals", "grouped_totals",
            "on_call_list", "set_call_mark", "source_totals", "waiting_counts"]
 
 
@@ -47,6 +47,13 @@ def answer_totals(conn: Connection, month: str, office: str | None) -> list[tupl
     scope = _office(office, params)
     return conn.all("SELECT question, value, sum(n), sum(pending) FROM analysis_answers"
                     f" WHERE month = ?{scope} GROUP BY question, value", params)
+
+
+def answered_twice(conn: Connection, month: str, office: str | None) -> int:
+    """Paper sheets of the month answered twice (scanned and from the sheet's link)."""
+    params: list[Any] = [month]
+    scope = _office(office, params)
+    return int(conn.one(f"SELECT count(*) FROM analysis_duplicates WHERE month = ?{scope}", params)[0])
 
 
 def desk_totals(conn: Connection, month: str, office: str | None) -> list[tuple]:
