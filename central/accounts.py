@@ -31,7 +31,6 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from forms.persian import to_persian_digits
 
 from sync.batch import format_time
 from .errors import CentralError
@@ -113,28 +112,26 @@ def _user(row: tuple) -> User:
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"گذرواژه باید دست‌کم {to_persian_digits(MIN_PASSWORD)} نویسه باشد.",
-                           f"The password must be at least {MIN_PASSWORD} characters.")
+        raise AccountError("account_password_too_short", n=MIN_PASSWORD)
 
 
 def _check_unit(store: Store, role: str, unit: str | None) -> str | None:
     """The unit a user of ``role`` belongs to: oversight users to 'oversight', responders to
     an ordinary active unit, everyone else to none."""
     if role not in ROLES:
-        raise AccountError("نقش نامعتبر است.", f"Role must be one of {', '.join(ROLES)}.")
+        raise AccountError("account_role_unknown", roles=', '.join(ROLES))
     if role == "oversight":
         return "oversight"
     if role != "responder":
         return None
     if not unit:
-        raise AccountError("پاسخگوی واحد باید عضو یک واحد باشد.", "A responder must belong to a unit.")
+        raise AccountError("account_responder_needs_unit")
     with store.connect() as db:
         row = db.one("SELECT kind, active FROM units WHERE code = ?", (unit,))
     if row is None:
-        raise AccountError(f"واحدی با کد {unit} نیست.", f"There is no unit {unit}.")
+        raise AccountError("account_no_unit", unit=unit)
     if row[0] != "unit":
-        raise AccountError("پاسخگو فقط عضو یک واحد تخصصی می‌شود (نه صف تعیین واحد یا حراست).",
-                           "A responder belongs to a specialist unit (not triage or oversight).")
+        raise AccountError("account_responder_specialist_unit")
     return unit
 
 
@@ -143,15 +140,13 @@ def add_user(store: Store, name: str, role: str, password: str, *, unit: str | N
     """Create a user; names are lower-case logins, passwords at least 10 characters."""
     name = (name or "").strip().lower()
     if not NAME_PATTERN.match(name):
-        raise AccountError("نام کاربری باید ۲ تا ۳۲ نویسه از a-z، رقم، '.'، '_' یا '-' باشد و با حرف شروع شود.",
-                           "The user name must be 2-32 characters: a-z, 0-9, '.', '_', '-', "
-                           "starting with a letter.")
+        raise AccountError("account_name_invalid")
     unit = _check_unit(store, role, unit)
     _check_password(password)
     password_hash = _hasher.hash(password)
     with store.write() as db:
         if db.one("SELECT 1 FROM users WHERE name = ?", (name,)):
-            raise AccountError(f"کاربری با نام {name} هست.", f"A user named {name} already exists.")
+            raise AccountError("account_name_taken", name=name)
         db.execute("INSERT INTO users (name, display_name, role, unit, password_hash, created_at)"
                    " VALUES (?, ?, ?, ?, ?, ?)",
                    (name, (display_name or "").strip() or name, role, unit, password_hash,
@@ -164,7 +159,7 @@ def update_user(store: Store, name: str, *, display_name: str | None = None,
     """Change a user's display name, role or unit (the unit is re-checked against the role)."""
     user = get_user(store, name, include_disabled=True)
     if user is None:
-        raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
+        raise AccountError("account_no_user", name=name)
     role = role or user.role
     unit = _check_unit(store, role, unit if unit is not None else user.unit)
     with store.write() as db:
@@ -205,7 +200,7 @@ def set_password(store: Store, name: str, password: str) -> None:
         changed = db.execute("UPDATE users SET password_hash = ? WHERE name = ?",
                              (password_hash, name)).rowcount
         if not changed:
-            raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
+            raise AccountError("account_no_user", name=name)
         db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
 
 
@@ -215,7 +210,7 @@ def set_disabled(store: Store, name: str, disabled: bool = True) -> User:
         changed = db.execute("UPDATE users SET disabled = ? WHERE name = ?",
                              (1 if disabled else 0, name)).rowcount
         if not changed:
-            raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
+            raise AccountError("account_no_user", name=name)
         if disabled:
             db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
     return get_user(store, name, include_disabled=True)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import jdatetime
@@ -35,7 +36,8 @@ import jdatetime
 from forms.persian import normalize_letters
 
 from sync.batch import BatchRecord, format_time
-from forms.cases import ANSWER_DEADLINE_DAYS, CASE_STATUSES, normalize_tracking_code, status_label
+from forms.cases import (ANSWER_DEADLINE_DAYS, CASE_STATUSES, normalize_tracking_code, status_label,
+                         status_text)
 from forms.follow_up import seal_answer
 from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
@@ -508,10 +510,9 @@ class Casework:
         unit exist from the start; only their names and head can change."""
         code = (code or "").strip().lower()
         if not code or not code.replace("_", "").replace("-", "").isalnum() or not code.isascii():
-            raise CaseworkError("کد واحد فقط حروف لاتین، رقم، - و _ است.",
-                                "A unit code is Latin letters, digits, - and _.")
+            raise CaseworkError("casework_unit_code_latin_letters")
         if not (name_fa or "").strip():
-            raise CaseworkError("نام فارسی واحد را بنویسید.", "Give the unit a Persian name.")
+            raise CaseworkError("casework_give_unit_persian_name")
         now = format_time(datetime.now(timezone.utc))
         with self.db.write() as db:
             if head:
@@ -528,14 +529,12 @@ class Casework:
         with self.db.write() as db:
             row = db.one("SELECT kind FROM units WHERE code = ?", (code,))
             if row is None:
-                raise CaseworkError("چنین واحدی نیست.", f"No unit {code!r}.")
+                raise CaseworkError("casework_no_unit", code=code)
             if row[0] != "unit":
-                raise CaseworkError("صف تعیین واحد و واحد حراست همیشه فعال‌اند.",
-                                    "The triage queue and the oversight unit are always active.")
+                raise CaseworkError("casework_triage_queue_oversight_unit")
             if not active and db.one("SELECT 1 FROM cases WHERE unit = ? AND status NOT IN"
                                      f" ({','.join('?' * len(CLOSED))}) LIMIT 1", (code, *CLOSED)):
-                raise CaseworkError("این واحد پرونده‌ی باز دارد؛ نخست آن‌ها را ارجاع دهید.",
-                                    "The unit has open cases; refer them first.")
+                raise CaseworkError("casework_unit_open_cases_refer")
             db.execute("UPDATE units SET active = ? WHERE code = ?", (1 if active else 0, code))
         unit = self.unit(code)
         assert unit is not None
@@ -552,20 +551,17 @@ class Casework:
         case_type, service, office = (v.strip() if v and v.strip() else None
                                       for v in (case_type, service, office))
         if case_type == "misconduct":
-            raise CaseworkError("گزارش تخلف همیشه به حراست می‌رود؛ قاعده لازم ندارد.",
-                                "Misconduct reports always go to the oversight unit; no rule is needed.")
+            raise CaseworkError("casework_misconduct_reports_always_go")
         if case_type is not None and case_type not in CASE_TYPES:
-            raise CaseworkError("نوع پرونده شناخته نیست.", f"Unknown case type {case_type!r}.")
+            raise CaseworkError("casework_unknown_case_type", case_type=case_type)
         now = format_time(datetime.now(timezone.utc))
         with self.db.write() as db:
             if db.one("SELECT 1 FROM units WHERE code = ? AND kind = 'unit' AND active = 1", (unit,)) is None:
-                raise CaseworkError("واحد مقصد باید یک واحد فعال تخصصی باشد.",
-                                    "The rule must name an active specialist unit.")
+                raise CaseworkError("casework_rule_must_name_active")
             if db.one("SELECT 1 FROM routing_rules WHERE case_type IS NOT DISTINCT FROM ? AND"
                       " service IS NOT DISTINCT FROM ? AND office IS NOT DISTINCT FROM ?",
                       (case_type, service, office)):
-                raise CaseworkError("قاعده‌ای با همین شرط‌ها هست؛ نخست آن را حذف کنید.",
-                                    "A rule with the same conditions exists; delete it first.")
+                raise CaseworkError("casework_rule_same_conditions_exists")
             row = db.one("INSERT INTO routing_rules (case_type, service, office, unit, created_by,"
                          " created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                          (case_type, service, office, unit, actor, now))
@@ -574,7 +570,7 @@ class Casework:
     def delete_rule(self, rule_id: int, *, actor: str) -> None:
         with self.db.write() as db:
             if not db.execute("DELETE FROM routing_rules WHERE id = ?", (int(rule_id),)).rowcount:
-                raise CaseworkError("چنین قاعده‌ای نیست.", f"No routing rule {rule_id}.")
+                raise CaseworkError("casework_no_rule", rule_id=rule_id)
 
     # -- holidays and deadlines --------------------------------------------------------------
 
@@ -595,7 +591,7 @@ class Casework:
     def add_holiday(self, day: date, name: str, *, actor: str) -> None:
         name = (name or "").strip()
         if not name:
-            raise CaseworkError("نام تعطیلی را بنویسید.", "Name the holiday.")
+            raise CaseworkError("casework_name_holiday")
         with self.db.write() as db:
             removed = [d for d in _setting(db, "holidays_removed", []) if d != day.isoformat()]
             _put_setting(db, "holidays_removed", removed)
@@ -618,10 +614,9 @@ class Casework:
     def set_deadline_days(self, case_type: str, days: int, *, actor: str) -> None:
         """Applies to cases that arrive from now on (a citizen's deadline never moves back)."""
         if case_type not in CASE_TYPES:
-            raise CaseworkError("نوع پرونده شناخته نیست.", f"Unknown case type {case_type!r}.")
+            raise CaseworkError("casework_unknown_case_type", case_type=case_type)
         if not 1 <= int(days) <= 90:
-            raise CaseworkError("مهلت باید میان ۱ و ۹۰ روز کاری باشد.",
-                                "A deadline is 1 to 90 working days.")
+            raise CaseworkError("casework_deadline_working_days")
         with self.db.write() as db:
             current = _setting(db, "deadline_days", {})
             current[case_type] = int(days)
@@ -714,23 +709,21 @@ class Casework:
         lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
         row = db.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE uuid = ?{lock}", (str(uuid),))
         if row is None:
-            raise CaseworkError("چنین پرونده‌ای نیست.", f"No case {uuid}.")
+            raise CaseworkError("casework_no_case", uuid=uuid)
         return _case(row)
 
     @staticmethod
     def _check_transition(case: Case, status: str) -> None:
         if status not in _TRANSITIONS.get(case.status, frozenset()):
-            fa_from, en_from = status_label(case.status)
-            fa_to, en_to = status_label(status)
-            raise CaseworkError(f"پرونده‌ی «{fa_from}» را نمی‌توان «{fa_to}» کرد.",
-                                f"A case that is {en_from!r} cannot become {en_to!r}.")
+            raise CaseworkError("casework_case_cannot_become", status_from=partial(status_text, case.status),
+                                status_to=partial(status_text, status))
 
     def _check_member(self, db: Connection, user: str, unit: str, *, allow_new_unit: bool = False) -> None:
         row = db.one("SELECT unit, disabled FROM users WHERE name = ?", (user,))
         if row is None or row[1]:
-            raise CaseworkError("چنین کاربر فعالی نیست.", f"No active user {user!r}.")
+            raise CaseworkError("casework_no_active_user", user=user)
         if row[0] != unit and not (allow_new_unit and row[0] is None):
-            raise CaseworkError("این کاربر عضو این واحد نیست.", f"{user!r} is not a member of unit {unit!r}.")
+            raise CaseworkError("casework_not_member_unit", user=user, unit=unit)
 
     def set_case(self, db: Connection, case: Case, now: str, **changes: Any) -> Case:
         changes["updated_at"] = now
@@ -749,8 +742,7 @@ class Casework:
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
             if not case.is_open:
-                raise CaseworkError("پرونده‌ی بسته یا پاسخ‌داده را نمی‌توان سپرد.",
-                                    "A closed or answered case cannot be assigned.")
+                raise CaseworkError("casework_closed_answered_case_cannot")
             if assignee:
                 self._check_member(db, assignee, case.unit)
             status = "assigned" if assignee and case.status in ("routed", "referred") else case.status
@@ -764,8 +756,7 @@ class Casework:
         """Move the case to ``in_progress`` or ``closed`` (the other statuses have their own
         methods, since each needs something more: a person, an answer, a unit, an original)."""
         if status not in _SIMPLE_STATUSES:
-            raise CaseworkError("این وضعیت را از راه دکمه‌ی خودش تعیین کنید.",
-                                f"Set {status!r} with its own action.")
+            raise CaseworkError("casework_set_own_action", status=status)
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
             self._check_transition(case, status)
@@ -784,7 +775,7 @@ class Casework:
         """An internal note: for the unit and the audit trail, never sent to the citizen."""
         text = _clean(text)
         if not text:
-            raise CaseworkError("متن یادداشت خالی است.", "The note is empty.")
+            raise CaseworkError("casework_note_empty")
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
             self.set_case(db, case, now)
@@ -797,7 +788,7 @@ class Casework:
         whoever types the tracking code, so it must not name other people."""
         text = _clean(text)
         if not text:
-            raise CaseworkError("متن پاسخ خالی است.", "The answer is empty.")
+            raise CaseworkError("casework_answer_empty")
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
             self._check_transition(case, "answered")
@@ -813,12 +804,11 @@ class Casework:
             case = self.locked_case(db, uuid)
             target = db.one("SELECT kind, active FROM units WHERE code = ?", (unit,))
             if target is None or not target[1] or target[0] == TRIAGE:
-                raise CaseworkError("واحد مقصد باید یک واحد فعال باشد.", "Refer to an active unit.")
+                raise CaseworkError("casework_refer_active_unit")
             if unit == case.unit:
-                raise CaseworkError("پرونده هم‌اکنون در همین واحد است.", "The case is already in that unit.")
+                raise CaseworkError("casework_case_already_unit")
             if case.case_type == "misconduct":
-                raise CaseworkError("گزارش تخلف نزد حراست می‌ماند.",
-                                    "A misconduct report stays with the oversight unit.")
+                raise CaseworkError("casework_misconduct_report_stays_oversight")
             status = "routed" if case.status == "received" else "referred"
             self._check_transition(case, status)
             updated = self.set_case(db, case, now, unit=unit, status=status, assignee=None,
@@ -834,7 +824,7 @@ class Casework:
         original, which goes on) or not this organisation's business.  ``note`` is sent to
         the citizen as the explanation."""
         if reason not in ("duplicate", "not_ours"):
-            raise CaseworkError("دلیل رد شناخته نیست.", f"Unknown rejection {reason!r}.")
+            raise CaseworkError("casework_unknown_rejection", reason=reason)
         status = f"rejected_{reason}"
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
@@ -842,12 +832,11 @@ class Casework:
             if reason == "duplicate":
                 original = self.locked_case(db, duplicate_of or "") if duplicate_of else None
                 if original is None or original.uuid == case.uuid:
-                    raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
+                    raise CaseworkError("casework_choose_original_case")
                 if original.status.startswith("rejected"):  # someone must still answer the citizen
-                    raise CaseworkError("پرونده‌ی اصلی خودش رد شده است؛ پرونده‌ای را برگزینید که پاسخ می‌گیرد.",
-                                        "The original was itself rejected; choose a case that gets an answer.")
+                    raise CaseworkError("casework_original_itself_rejected_choose")
                 if original.is_misconduct != case.is_misconduct:
-                    raise CaseworkError("پرونده‌ی اصلی پیدا نشد.", "Choose the original case.")
+                    raise CaseworkError("casework_original_not_found")
             updated = self.set_case(db, case, now, status=status, duplicate_of=duplicate_of if
                                 reason == "duplicate" else None, answered_at=now)
             record_event(db, uuid, now, actor, "rejected", status=status, text=_clean(note), public=True)
@@ -928,5 +917,5 @@ def _clean(text: str | None) -> str | None:
         return None
     text = normalize_letters(str(text)).replace("\r\n", "\n").strip()
     if len(text) > _MAX_TEXT:
-        raise CaseworkError(f"متن بیش از {_MAX_TEXT} نویسه است.", f"The text is over {_MAX_TEXT} characters.")
+        raise CaseworkError("casework_text_too_long", n=_MAX_TEXT)
     return text or None

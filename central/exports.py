@@ -19,7 +19,7 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -176,8 +176,10 @@ def _write_xlsx(path: Path, columns: Sequence[str], rows, title: str) -> int:
 
 
 def export(store, what: str, month: str, out: Path, *, fmt: str = "csv", office: str | None = None,
-           include_oversight: bool = False) -> int:
-    """Write responses or cases of ``month`` to ``out``; returns the number of rows."""
+           include_oversight: bool = False,
+           track: Callable[[Sequence[Any]], Iterable[Any]] | None = None) -> int:
+    """Write responses or cases of ``month`` to ``out``; returns the number of rows.
+    ``track`` sees the rows on their way to the file (the command's progress bar)."""
     if what not in ("responses", "cases"):
         raise ExportError(f"Cannot export {what!r}; choose responses or cases.")
     if fmt not in ("csv", "xlsx"):
@@ -187,6 +189,8 @@ def export(store, what: str, month: str, out: Path, *, fmt: str = "csv", office:
         columns, rows = RESPONSE_COLUMNS, response_rows(store, month, office)
     else:
         columns, rows = CASE_COLUMNS, case_rows(store, month, office, include_oversight=include_oversight)
+    if track is not None:
+        rows = track(list(rows))
     return atomic_write(out, lambda tmp: (_write_csv(tmp, columns, rows) if fmt == "csv"
                                           else _write_xlsx(tmp, columns, rows, what)))
 

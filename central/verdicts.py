@@ -39,19 +39,16 @@ def record_verdict(store, case_uuid: str, *, solved: bool, comment: str = "",
     with work.transaction() as (db, now):
         case = work.locked_case(db, case_uuid)
         if case.status != "answered" or not case.answered_at:
-            raise CaseworkError("این پرونده اکنون پاسخی ندارد که درباره‌اش نظر بدهید.",
-                                "The case has no answer to judge now.")
+            raise CaseworkError("verdict_no_answer")
         if not _keep(db, case, case.answered_at, now, solved, comment, channel):
-            raise CaseworkError("نظر شما درباره‌ی این پاسخ پیش‌تر ثبت شده است.",
-                                "Your verdict on this answer was already recorded.")
+            raise CaseworkError("verdict_already_recorded")
         return case if solved else _reopen(store, work, db, case, now)
 
 
 def _comment(comment: str) -> str:
     comment = normalize_input(comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise CaseworkError(f"توضیح حداکثر {MAX_COMMENT} نویسه است.",
-                            f"The comment can be at most {MAX_COMMENT} characters.")
+        raise CaseworkError("verdict_comment_too_long", n=MAX_COMMENT)
     return comment
 
 

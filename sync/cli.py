@@ -20,6 +20,8 @@ from pathlib import Path
 
 import click
 
+from forms.cli import refusal
+
 from forms import seda_home
 
 from forms.cases import status_label
@@ -98,7 +100,7 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
     try:  # the office code every part writes under (office.toml), and the ledger bound to it
         claim_office(home, office)
     except (OfficeIdentityError, ValueError, LedgerError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     try:
         existing: SyncSettings | None = load_settings(home)
     except SettingsError:

@@ -101,11 +101,10 @@ def user_add() -> Response | tuple[str, int]:
     try:
         if grants.needs_grant(field("role")):
             if accounts.get_user(auth.store(), field("name").lower(), include_disabled=True):
-                raise AccountError(f"کاربری با نام {field('name')} هست.",
-                                   f"A user named {field('name')} already exists.")
+                raise AccountError("account_name_taken", name=field("name"))
             return _request_grant(field("name"), field("role"), field("display_name"))
         if password != request.form.get("password2", ""):
-            raise AccountError("دو گذرواژه یکی نیستند.", "The two passwords differ.")
+            raise AccountError("account_passwords_differ")
         user = accounts.add_user(auth.store(), field("name"), field("role"), password,
                                  unit=field("unit") or None, display_name=field("display_name"))
     except AccountError as exc:
@@ -134,8 +133,7 @@ def user_update(name: str) -> Response | tuple[str, int]:
 def user_disabled(name: str) -> Response | tuple[str, int]:
     disable = request.form.get("disabled", "1") == "1"
     if disable and name == _actor():
-        return _refused(users, AccountError("نمی‌توانید حساب خودتان را غیرفعال کنید.",
-                                            "You cannot disable your own account."))
+        return _refused(users, AccountError("account_cannot_disable_self"))
     try:
         user = accounts.set_disabled(auth.store(), name, disable)
     except AccountError as exc:
@@ -151,12 +149,9 @@ def user_password(name: str) -> Response | tuple[str, int]:
         target = accounts.get_user(auth.store(), name, include_disabled=True)
         if target is not None and target.role in grants.GUARDED_ROLES:
             # an administrator who knew an oversight user's password could read every report
-            raise AccountError("گذرواژه‌ی کاربران حراست فقط در خط فرمان سرور مرکزی عوض می‌شود "
-                               "(seda central user passwd).",
-                               "An oversight user's password is changed only on the central "
-                               "host's command line (seda central user passwd).")
+            raise AccountError("account_oversight_password_on_host")
         if password != request.form.get("password2", ""):
-            raise AccountError("دو گذرواژه یکی نیستند.", "The two passwords differ.")
+            raise AccountError("account_passwords_differ")
         accounts.set_password(auth.store(), name, password)
     except AccountError as exc:
         return _refused(users, exc)
@@ -301,7 +296,7 @@ def deadlines_save() -> Response | tuple[str, int]:
             if not text:
                 continue
             if not (text.isascii() and text.isdigit()):  # "²" is a digit to isdigit, not to int
-                raise CaseworkError("مهلت را با رقم بنویسید.", "Write the deadline in digits.")
+                raise CaseworkError("casework_deadline_digits")
             if int(text) != current.get(case_type):
                 cw.set_deadline_days(case_type, int(text), actor=_actor())
                 changed.append(f"{case_type}={int(text)}")

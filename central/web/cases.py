@@ -317,8 +317,7 @@ def assign(uuid: str) -> Response | tuple[str, int]:
         target = user.name
     # The head gives cases to anyone in the unit; a member may only take one for themselves.
     if not _is_head(cw, user) and target != user.name:
-        return _refused(uuid, CaseworkError("فقط رئیس واحد پرونده را به دیگران می‌سپارد.",
-                                            "Only the unit head assigns cases to others."))
+        return _refused(uuid, CaseworkError("casework_only_unit_head_assigns"))
     try:
         cw.assign(uuid, target, actor=user.name)
     except CaseworkError as exc:
@@ -399,7 +398,7 @@ def _original(cw: Casework, user: User, given: str) -> str:
     """The original of a duplicate: a case UUID or a tracking code the user may see."""
     given = given.strip()
     if not given:
-        raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
+        raise CaseworkError("casework_choose_original_case")
     candidate = cw.case(given)
     if candidate is None:
         # A case is (office, tracking code): another office may have drawn the same code.
@@ -407,13 +406,10 @@ def _original(cw: Casework, user: User, given: str) -> str:
                                      tracking_code=normalize_tracking_code(to_ascii_digits(given)),
                                      limit=20) if can_see(user, c)]
         if len(found) > 1:
-            raise CaseworkError("این کد رهگیری از آنِ پرونده‌های چند دفتر است؛ پرونده‌ی اصلی را از "
-                                "پیشنهادها برگزینید.",
-                                "That tracking code belongs to cases of several offices; choose the "
-                                "original from the suggestions.")
+            raise CaseworkError("casework_code_of_several_offices")
         candidate = found[0] if found else None
     if candidate is None or not can_see(user, candidate):
-        raise CaseworkError("پرونده‌ی اصلی با این کد پیدا نشد.", "No original case with that code.")
+        raise CaseworkError("casework_no_original_with_code")
     return candidate.uuid
 
 
