@@ -77,7 +77,8 @@ def _opencv(image: np.ndarray) -> list[str]:
 
 
 def _quick_texts(image: np.ndarray, density: int = QUICK_DENSITY) -> list[str]:
-    """QR texts zbar finds scanning every `density`-th row and column (no corners asked)."""
+    """QR texts zbar finds scanning every `density`-th row and column (no corners asked),
+    survey links passed by like every reader here."""
     pixels = np.ascontiguousarray(image, dtype=np.uint8).tobytes()
     height, width = image.shape[:2]
     scanner = zbar.zbar_image_scanner_create()
@@ -99,7 +100,9 @@ def _quick_texts(image: np.ndarray, density: int = QUICK_DENSITY) -> list[str]:
             while symbol:
                 data = string_at(zbar.zbar_symbol_get_data(symbol),
                                  zbar.zbar_symbol_get_data_length(symbol))
-                texts.append(data.decode("ascii", "replace"))
+                text = data.decode("ascii", "replace")
+                if not is_sheet_survey_link(text):
+                    texts.append(text)
                 symbol = zbar.zbar_symbol_next(symbol)
             return texts
         finally:
