@@ -243,7 +243,9 @@ SPEAKING_MODULES = ("forms/cli.py", "ledger/cli.py", "ledger/issuance.py",
                     "central/answer_templates.py", "central/store_location.py", "central/errors.py",
                     "forms/sheet_code.py", "forms/definition.py",
                     "sync/cli.py", "sync/trust.py", "sync/transport.py", "sync/client.py", "sync/offline.py",
-                    "ledger/sync_settings.py", "forms/signatures.py", "forms/identity_keys.py")
+                    "ledger/sync_settings.py", "forms/signatures.py", "forms/identity_keys.py",
+                    "forms/layout.py", "central/notify/cli.py", "central/portal/cli.py",
+                    "central/portal/settings.py")
 
 
 def _persian_literals(source: str) -> list[int]:
