@@ -446,20 +446,16 @@ def operator_update(database: Database, tracking_code: str, status: str, *,
     say which case is meant (a :class:`StoreError` names the offices otherwise).
     """
     if status not in CASE_STATUSES:
-        raise StoreError(f"Unknown case status {status!r}; expected one of "
-                         f"{', '.join(CASE_STATUSES)}.")
+        raise StoreError("store_unknown_status", status=str(status), expected=", ".join(CASE_STATUSES))
     tracking_code = normalize_tracking_code(tracking_code)
     with database.write() as db:
         found = record_rows.cases_with_code(db, str(tracking_code), office)
         if not found:
-            raise StoreError(f"No case with tracking code {tracking_code}"
-                             + (f" of office {office}" if office else "")
-                             + " has reached the central server.")
+            raise StoreError("store_no_case_of_office" if office else "store_no_case",
+                             code=str(tracking_code), office=office or "")
         if len(found) > 1:
             offices = ", ".join(sorted({o for o, _ in found}))
-            raise StoreError(f"Tracking code {tracking_code} belongs to {len(found)} cases "
-                             f"(offices {offices}); say which with --office, or answer the "
-                             "case on the central web app.")
+            raise StoreError("store_code_ambiguous", code=str(tracking_code), n=len(found), offices=offices)
         case_office, case_uuid = found[0]
         case_rows.lock_case(db, case_uuid)  # the case row before the feed counter, as Casework does
         now = format_time(datetime.now(timezone.utc))

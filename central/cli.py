@@ -32,7 +32,7 @@ import click
 
 from forms import seda_home, validate_office_code
 from forms.cli import refusal
-from forms.progress import tracked
+from forms.progress import progress, tracked
 from forms.private_files import write_private
 
 from forms.signatures import IdentityError, public_key_hex
@@ -529,16 +529,18 @@ def report_command(month: str, out: Path, office: str | None, min_responses: int
     """Write the monthly report for a director (Persian PDF: a plain summary on page 1,
     details after)."""
     from .exports import ExportError
-    from .report import write_report
+    from .report import REPORT_STEPS, write_report
 
     month = _checked_month(month)
     store = _analysis_store(store_url)
     office = _checked_office(store, office)
     try:
-        pages = write_report(store, month, out, office=office, min_responses=min_responses)
+        with progress(REPORT_STEPS, MESSAGES.line("cli_report_progress")) as advance:
+            pages = write_report(store, month, out, office=office, min_responses=min_responses,
+                                 advance=advance)
     except ExportError as exc:
         raise refusal(exc) from None
-    click.echo(f"Wrote {out} ({pages} pages, month {month}).")
+    click.echo(MESSAGES.line("cli_report_written", out=str(out), pages=pages, month=month))
 
 
 @central_group.command("export")

@@ -19,5 +19,5 @@ class CentralError(MessageError):
         return MESSAGES.text(self.key, locale, **self.values)
 
 
-class StoreError(Exception):
-    """An operator-level failure (unknown case, bad URL, ...); one plain sentence."""
+class StoreError(CentralError):
+    """An operator-level failure (unknown case, office, feed, API key, ...): a ``store_*`` key."""

@@ -14,7 +14,7 @@ import click
 
 from .definition import FormDefinitionError, UnknownForm, builtin_catalog
 from .layout import build_layout
-from .messages import MessageError, messages_for
+from .messages import MessageError, messages_for, reason
 
 MESSAGES = messages_for("forms")
 
@@ -57,8 +57,7 @@ def refusal(error: BaseException) -> click.ClickException:
     "could not be done", so the operator always reads Persian first."""
     if isinstance(error, MessageError):
         return click.ClickException(error.line())
-    detail = " ".join(str(error).split()) or error.__class__.__name__
-    return click.ClickException(MESSAGES.line("command_failed", detail=detail))
+    return click.ClickException(MESSAGES.line("command_failed", detail=reason(error)))
 
 
 def _unavailable(name: str, exc: ImportError) -> click.Command:

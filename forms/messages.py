@@ -28,7 +28,7 @@ from babel.support import Translations
 from .digits import to_persian_digits
 
 __all__ = ["DEFAULT_LOCALE", "LOCALES", "MessageError", "Messages", "catalogue_path", "fill", "localize_number",
-           "messages_for", "placeholders", "read_catalog"]
+           "messages_for", "placeholders", "read_catalog", "reason"]
 
 #: Every locale Seda ships, the default first.
 LOCALES = ("fa", "en")
@@ -136,6 +136,12 @@ class MessageError(Exception):
         if catalogue is not None:
             self.catalogue = catalogue
 
+    @classmethod
+    def passing_on(cls, error: MessageError) -> MessageError:
+        """``error``'s sentence, raised as this class (a lower layer's refusal handed up as
+        the error the layer above handles, with nothing lost)."""
+        return cls(error.key, catalogue=error.catalogue, **error.values)
+
     def text(self, locale: str) -> str:
         return messages_for(self.catalogue).text(self.key, locale, **self.values)
 
@@ -153,6 +159,14 @@ class MessageError(Exception):
 
     def __str__(self) -> str:
         return self.message_en
+
+
+def reason(error: BaseException) -> object:
+    """An error as a value for another sentence's ``{error}``: a catalogued error in the
+    sentence's own locale (a function of the locale), any other in its own words."""
+    if isinstance(error, MessageError):
+        return error.text
+    return " ".join(str(error).split()) or error.__class__.__name__
 
 
 def fill(text: str, locale: str, group_thousands: bool = False, /, **values: object) -> str:

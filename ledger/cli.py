@@ -50,7 +50,7 @@ def print_command(form_id: str, office: str | None, count: int, out: Path, versi
         raise click.ClickException(MESSAGES.line("print_survey_link_needs_portal", config=str(home / "kiosk.yaml")))
     obstacle = survey_link_obstacle(home, form) if survey_link is None and portal_url else None
     if obstacle:  # on by default only where it can be: said, never silently dropped
-        click.echo(f"Printing without survey links: {obstacle}", err=True)
+        click.echo(MESSAGES.line("print_without_links", reason=obstacle.text), err=True)
         portal_url = ""
     try:
         with progress(count, MESSAGES.line("print_progress")) as advance:
@@ -58,8 +58,9 @@ def print_command(form_id: str, office: str | None, count: int, out: Path, versi
     except (ValueError, OSError, LedgerError) as exc:
         raise refusal(exc) from None
     if run.key_created:
-        click.echo(f"New office {office}: created its sheet-signing key in {home / 'keys'}", err=True)
-    on = " on US Letter" if run.paper == "letter" else ""
-    links = f", each with its survey link to {run.portal_url}" if run.portal_url else ""
-    click.echo(f"Wrote {len(run.serials)} sheets of {run.form} v{run.version} for {office} "
-               f"(serials {run.serials.start}-{run.serials.stop - 1}){on}{links} to {run.out}")
+        click.echo(MESSAGES.line("print_key_created", office=office, path=str(home / "keys")), err=True)
+    click.echo(MESSAGES.line("print_done_letter" if run.paper == "letter" else "print_done",
+                             n=len(run.serials), form=run.form, version=run.version, office=office,
+                             first=run.serials.start, last=run.serials.stop - 1, out=str(run.out)))
+    if run.portal_url:
+        click.echo(MESSAGES.line("print_done_links", url=run.portal_url))

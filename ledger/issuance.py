@@ -86,13 +86,12 @@ def _signed(form, office: str, serials: range, key, advance: Callable[[], None] 
             advance()
 
 
-def survey_link_obstacle(home: Path, form) -> str | None:
+def survey_link_obstacle(home: Path, form) -> PrintError | None:
     """Why sheets of ``form`` cannot carry survey links here (None: they can)."""
     if build_layout(form).survey_link is None:
-        return f"form {form.id} v{form.version} leaves no room for a survey link's QR code"
+        return PrintError("print_link_no_room", form=form.id, version=form.version)
     if load_office_key(home) is None:
-        return ("survey links are signed with the office's sync key, which this installation"
-                " does not have yet: run `seda sync setup` first")
+        return PrintError("print_link_no_key")
     return None
 
 
@@ -105,12 +104,10 @@ def sheet_portal_url(home: Path, form, portal_url: str) -> str:
 def _survey_links(home: Path, office: str, portal_url: str, layout) -> Callable[[SheetCode], str]:
     """Sheet code -> its survey link; checked before any serial is spent."""
     if layout.survey_link is None:
-        raise ValueError(f"form {layout.form} v{layout.version} leaves no room for a survey link's"
-                         " QR code; print it without --survey-link")
+        raise PrintError("print_link_no_room", form=layout.form, version=layout.version)
     key = load_office_key(home)
     if key is None:
-        raise ValueError("survey links are signed with the office's sync key, which this"
-                         " installation does not have yet: run `seda sync setup` first")
+        raise PrintError("print_link_no_key")
     today = datetime.now(timezone.utc).date()
 
     def link(code: SheetCode) -> str:

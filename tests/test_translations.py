@@ -241,7 +241,12 @@ SPEAKING_MODULES = ("forms/cli.py", "ledger/cli.py", "ledger/issuance.py",
                     "scanner/cli.py", "kiosk/cli.py", "kiosk/accounts.py", "central/cli.py",
                     "central/casework.py", "central/accounts.py", "central/grants.py",
                     "central/answer_templates.py", "central/store_location.py", "central/errors.py",
-                    "forms/sheet_code.py", "forms/definition.py")
+                    "forms/sheet_code.py", "forms/definition.py",
+                    "sync/cli.py", "sync/trust.py", "sync/transport.py", "sync/client.py", "sync/offline.py",
+                    "ledger/sync_settings.py", "forms/signatures.py", "forms/identity_keys.py",
+                    "forms/layout.py", "central/notify/cli.py", "central/portal/cli.py",
+                    "central/portal/settings.py", "ledger/ledger.py", "central/exports.py",
+                    "central/store.py", "central/ingest.py", "kiosk/config.py", "forms/portal_address.py")
 
 
 def _persian_literals(source: str) -> list[int]:

@@ -43,13 +43,17 @@ REFUSALS = {
                                                   "--public-key is neither 64 hex digits"),
     "api key for an unregistered office": (("api-key", "add", "app", "--office", "NOPE-1"), "No office NOPE-1 is registered"),
     "revoking an office never registered": (("office", "revoke", "NOPE-1"), "No office NOPE-1"),
+    "revoking an API key never added": (("api-key", "revoke", "nope"), "No API key named nope"),
+    "export into a missing folder": (("export", "responses", "--month", "1405-01", "--out", "/no/such/x.csv"),
+                                     "folder /no/such does not exist"),
 }
 
 
 @pytest.mark.parametrize("case", REFUSALS)
 def test_a_refusal_is_one_line_persian_then_english(store_url: str, case: str) -> None:
     args, english = REFUSALS[case]
-    persian_then_english(run(*args, "--store", store_url), english)
+    line = persian_then_english(run(*args, "--store", store_url), english)
+    assert "Failed:" not in line, "said in the catalogue's words, not behind the fallback"
 
 
 def test_a_missing_store_names_the_command_that_makes_it(tmp_path: Path) -> None:

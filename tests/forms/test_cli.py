@@ -404,4 +404,5 @@ def test_print_says_why_it_leaves_the_survey_links_out_without_the_sync_key(home
     result = seda(*print_args(out_dir / "s.pdf"))
     assert result.exit_code == 0
     assert "without survey links" in result.stderr and "seda sync setup" in result.stderr
+    assert result.stderr.startswith("برگه‌ها بدون پیوند نظرسنجی چاپ می‌شوند: پیوند نظرسنجی با کلید")
     assert seda(*print_args(out_dir / "t.pdf"), "--survey-link").exit_code == 1
