@@ -17,6 +17,7 @@ import string
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .db import records as record_rows
 from .errors import CentralError
 
 __all__ = ["PLACEHOLDERS", "AnswerTemplate", "TemplateError", "fill", "load", "parse", "save"]
@@ -71,8 +72,8 @@ def _key(unit: str) -> str:
 def load(store: Any, unit: str) -> list[AnswerTemplate]:
     """The unit's templates, in the order the head keeps them."""
     with store.connect() as db:
-        row = db.one("SELECT value FROM settings WHERE key = ?", (_key(unit),))
-    items = json.loads(row[0]) if row else []
+        value = record_rows.setting(db, _key(unit))
+    items = json.loads(value) if value is not None else []
     return [AnswerTemplate(str(i["title"]), str(i["text"])) for i in items]
 
 
@@ -82,5 +83,4 @@ def save(store: Any, unit: str, templates: list[AnswerTemplate]) -> None:
         raise TemplateError("template_too_many", n=MAX_TEMPLATES)
     value = json.dumps([{"title": t.title, "text": t.text} for t in templates], ensure_ascii=False)
     with store.write() as db:
-        db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
-                   " SET value = excluded.value", (_key(unit), value))
+        record_rows.put_setting(db, _key(unit), value)

@@ -700,7 +700,6 @@ def unit_group() -> None:
 def unit_add(code: str, name_fa: str, name_en: str | None, head: str | None, store_url: str | None) -> None:
     """Create unit CODE, or rename it / change its head."""
     from .casework import Casework, CaseworkError
-    from . import audit
 
     store = _open(store_url)
     casework = Casework(store)
@@ -708,11 +707,9 @@ def unit_add(code: str, name_fa: str, name_en: str | None, head: str | None, sto
     name_en = name_en or (existing.name_en if existing else name_fa)
     head = head or (existing.head if existing else None)
     try:
-        unit = casework.save_unit(code, name_fa, name_en, head=head, actor="cli")
+        unit = casework.save_unit(code, name_fa, name_en, head=head, actor="cli")  # audited there
     except CaseworkError as exc:
         raise refusal(exc) from None
-    audit.record(store, "cli", "unit_save", f"unit:{unit.code}",
-                 f"name_fa={unit.name_fa} name_en={unit.name_en} head={unit.head or ''}")
     click.echo(f"Unit {unit.code} saved ({unit.name_fa}; head {unit.head or '-'}).")
 
 

@@ -28,7 +28,7 @@ from forms.signatures import parse_public_key, public_key_hex
 from sync.refusals import Refusal
 
 from . import analysis, casework, ingest
-from .db import feed as feeds, offices, public_cases as public, records
+from .db import feed as feeds, offices, public_cases as public, records, sheets
 from .db.connection import Database
 from .db.offices import ApiKey, Office
 from .db.public_cases import CLOSED_STATUSES
@@ -193,6 +193,24 @@ class Store(Database):
             raise StoreError("store_unknown_feed", feed=str(feed), expected=", ".join(sorted(FEEDS)))
         with self.connect() as conn, conn.transaction():
             return feeds.publish(conn, feed, key, body, office=office, deleted=deleted)
+
+    def holds_paper_sheet(self, office: str, sheet: str) -> bool:
+        """Whether a scanned response of ``sheet`` (``office/form/serial``) has arrived."""
+        with self.connect() as conn:
+            return sheets.holds_paper(conn, office, sheet)
+
+    def shared_setting(self, key: str, candidate: str) -> str:
+        """The value of setting ``key``, set to ``candidate`` by the first process that asks:
+        a secret every server process on this store shares (the web app's cookie key)."""
+        with self.write() as conn:
+            records.put_setting_once(conn, key, candidate)
+            return records.setting(conn, key)
+
+    def published(self, feed: str, *, office: str | None = None) -> list[tuple[str, str]]:
+        """``(key, body JSON)`` of the current items of ``feed`` (``office`` '' = those for
+        every office only), in key order: what the portal shows of the catalogue and contacts."""
+        with self.connect() as conn:
+            return feeds.current_items(conn, feed, office=office)
 
     def pull(self, office: str, after: int, limit: int = 500) -> dict[str, Any]:
         """Items for ``office`` past cursor ``after``: ``{"items", "next", "more"}``."""
