@@ -259,7 +259,7 @@ def test_head_assigns_to_a_member_and_member_cannot_assign_others(store: Store, 
 def test_head_cannot_assign_outside_the_unit(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     answer = post(desk.sara, f"/cases/{uuid}/assign", {"assignee": "omid"})
-    assert answer.status_code == 400 and "عضو این واحد نیست" in _html(answer)
+    assert answer.status_code == 400 and "کاربر «omid» عضو واحد «licences» نیست" in _html(answer)
 
 
 def test_member_takes_a_case_for_themselves(store: Store, desk, post) -> None:
