@@ -69,7 +69,10 @@ def _open(store_url: str | None) -> Store:
               help="First make the PostgreSQL role and database named in --store, connecting with this "
                    "superuser URL (e.g. postgresql:///postgres as the postgres system user).")
 def init_command(store_url: str | None, superuser_url: str | None) -> None:
-    """Create the central store (the only command that does): a SQLite file or a PostgreSQL schema."""
+    """Create the central store (the only command that does): a SQLite file or a PostgreSQL schema.
+
+    A SQLite store in $SEDA_HOME (the default) creates a missing SEDA_HOME, private (0700);
+    any other missing folder is refused."""
     url = resolve_store_url(store_url)
     try:
         if superuser_url is not None:
@@ -79,7 +82,7 @@ def init_command(store_url: str | None, superuser_url: str | None) -> None:
             click.echo(("Created" if role_made else "Kept") + " the role; "
                        + ("created" if database_made else "kept") + " the database.")
         existed = store_kind(url) == "sqlite" and Path(url.removeprefix("sqlite:///")).is_file()
-        store = init_store(url)
+        store = init_store(url, home=seda_home())
     except StoreLocationError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(("Brought up to date" if existed else "Ready") + f": central store ({store.dialect}).")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from forms.private_files import private_folder
+
 from .db.schema import STEPS
 from .store import Store, open_store
 
@@ -114,11 +116,18 @@ def _has_tables(store: Store) -> bool:
         raise StoreLocationError("انبار مرکزی خوانده نشد.", f"Cannot read the store: {str(exc).splitlines()[0]}") from None
 
 
-def init_store(url: str) -> Store:
+def init_store(url: str, home: Path | None = None) -> Store:
     """Create the central store's tables at ``url`` (a new SQLite file, in an existing folder,
-    or an existing PostgreSQL database); an existing store is only brought up to date."""
+    or an existing PostgreSQL database); an existing store is only brought up to date.
+
+    A SQLite file directly in ``home`` (the central installation's ``SEDA_HOME``, where the
+    default store lives) may be the first thing made there, so a missing home is created,
+    private (0700); any other missing folder is a typo until proven otherwise and is refused."""
     if store_kind(url) == "sqlite":
         path = _sqlite_path(url)
+        if (home is not None and not path.parent.exists()
+                and path.parent.resolve() == Path(home).expanduser().resolve()):
+            private_folder(path.parent)
         if not path.parent.is_dir():
             raise StoreLocationError(f"پوشهٔ {path.parent} نیست.",
                                      f"The folder {path.parent} does not exist; create it first.")
