@@ -352,6 +352,23 @@ _PORTAL = """
     """
 
 
+# Step 9: misconduct reports filed on the portal wait, sealed, until the hour they are stamped
+# with has ended (central/held_reports.py), then join records and cases in shuffled order.
+_HELD_REPORTS = """
+    CREATE TABLE held_reports (
+        uuid          TEXT PRIMARY KEY,
+        office        TEXT NOT NULL,
+        release_after TEXT NOT NULL,
+        hour          TEXT NOT NULL,
+        follow_up     TEXT NOT NULL UNIQUE,
+        body          TEXT NOT NULL,
+        blob          {bytes},
+        media_type    TEXT
+    );
+    CREATE INDEX held_reports_due ON held_reports (release_after)
+    """
+
+
 #: Every schema step, in order: ``(version, DDL with dialect tokens)``.
 STEPS: tuple[tuple[int, str], ...] = (
     (1, _OFFICE_RECORDS),
@@ -361,6 +378,7 @@ STEPS: tuple[tuple[int, str], ...] = (
     (5, _CALL_MARKS),
     (6, _PORTAL),
     (7, _OFFICE_HEALTH),
+    (9, _HELD_REPORTS),
 )
 
 _TYPES = {

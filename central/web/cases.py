@@ -31,7 +31,7 @@ from forms.cases import CASE_STATUSES, normalize_tracking_code
 from forms.sealing import SEALED_MEDIA_TYPE
 from ..casework import CASE_TYPES, OVERSIGHT, TRIAGE, Case, Casework, CaseworkError
 from ..keys import CentralKeys
-from .. import accounts
+from .. import accounts, held_reports
 from . import answer_templates, auth
 from ..audit import case_target
 from ..accounts import User
@@ -60,6 +60,8 @@ def blueprint() -> Blueprint:
         bp.add_url_rule(f"/<uuid>/{action}", action, auth.require(*WORK_ROLES)(_ACTIONS[action]),
                         methods=["POST"])
     bp.register_error_handler(404, lambda _e: auth.error_page("not_found_title", "not_found_text", 404))
+    # the portal's misconduct reports whose hour has ended join the inbox before it is read
+    bp.before_request(lambda: held_reports.release_due(auth.store()) and None)
     return bp
 
 

@@ -17,6 +17,7 @@ from central.notify import outbox
 from central.notify.gateways import HttpGateway, HttpSettings, LogGateway, Outcome
 from central.notify.messages import EVENTS, message_for, sms_parts
 from central.notify.sender import run_once
+from central.held_reports import release_due
 from central.portal.intake import file_case, file_report, new_submission_id
 from forms.case_form import CaseDraft
 
@@ -99,7 +100,9 @@ def test_a_misconduct_report_is_never_texted(store, tmp_path):
     draft = CaseDraft(type="misconduct", service="other", text=TEXT, anonymous=False,
                       mobile="09121234567")
     file_report(store, keys, draft, submission=new_submission_id())
-    assert outbox.collect(store, public_url=URL, now=_later()) == 0
+    an_hour_later = datetime.now(timezone.utc) + timedelta(hours=1, minutes=5)
+    assert release_due(store, an_hour_later) == 1  # in the oversight inbox, as after its hour
+    assert outbox.collect(store, public_url=URL, now=an_hour_later) == 0
 
 
 def test_an_answer_is_told_once_however_often_the_outbox_looks(store):
