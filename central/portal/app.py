@@ -188,8 +188,6 @@ def create_portal_app(store, *, home: Path | None = None,
         office = form.get("office", "")
         if office and office in office_choices(store):
             extra["office_about"] = office
-        if draft.mobile and form.get("sms") and not report:
-            extra["sms_consent"] = True
         try:
             if report:
                 filed = file_report(store, keys, draft, submission=submission, attachment=attachment)

@@ -153,7 +153,8 @@ def file_case(store, draft: CaseDraft, *, submission: str,
               attachment: tuple[bytes, str] | None = None,
               extra: dict | None = None) -> Filed:
     """Store a request, complaint, suggestion or criticism filed on the portal; ``extra``
-    adds ``office_about`` (the office it concerns) and ``sms_consent`` to the body."""
+    adds ``office_about`` (the office it concerns) to the body (``sms_consent`` comes with the
+    draft, as from the kiosk)."""
     if draft.route == "oversight":
         raise ValueError("a misconduct report is filed with file_report (sealed)")
     submission = _check_submission(submission)
