@@ -114,9 +114,12 @@ central_group.add_command(init_command)
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A file holding the bearer token that opens /metrics (Prometheus text); "
                    "default: $SEDA_CENTRAL_METRICS_TOKEN; with neither, /metrics is off.")
+@click.option("--sms-config", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The SMS settings file whose [http] delivery_secret opens /v1/sms/delivery to the "
+                   "panel's delivery reports (default: $SEDA_HOME/sms.toml, as `notify run`).")
 def serve_command(store_url: str | None, host: str, port: int, threads: int,
                   public_url: str | None, trusted_proxy: str | None,
-                  metrics_token_file: Path | None) -> None:
+                  metrics_token_file: Path | None, sms_config: Path | None) -> None:
     """Serve the sync API, the central office web app and Open311 with waitress; overdue
     cases are escalated every 5 minutes (put TLS in front: see docs/sync-protocol.md)."""
     import waitress
@@ -129,7 +132,7 @@ def serve_command(store_url: str | None, host: str, port: int, threads: int,
     try:
         token = (metrics_token_file.read_text(encoding="utf-8").strip()
                  if metrics_token_file else None)
-        app = create_app(store, public_url=public_url, metrics_token=token)
+        app = create_app(store, public_url=public_url, metrics_token=token, sms_settings=sms_config)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     escalation = EscalationTimer(store)  # overdue cases to their unit heads, every 5 minutes
@@ -729,4 +732,6 @@ central_group.add_command(make_portal_group(store_option, _open))
 
 from .notify.cli import make_notify_group  # noqa: E402
 
-central_group.add_command(make_notify_group(store_option, _open))
+from .portal.settings import check_public_url  # noqa: E402
+
+central_group.add_command(make_notify_group(store_option, _open, check_public_url))
