@@ -51,6 +51,11 @@ INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"}
 _AUDIO = re.compile(r"audio/[a-z0-9][a-z0-9.+-]*")
 
 
+def _release_held_reports() -> None:
+    """The portal's misconduct reports whose hour has ended join the inbox before it is read."""
+    held_reports.release_due(auth.store())
+
+
 def blueprint() -> Blueprint:
     bp = Blueprint("cases", __name__, url_prefix="/cases")
     bp.add_url_rule("/", "inbox", auth.require(*CASE_ROLES)(inbox))
@@ -60,8 +65,7 @@ def blueprint() -> Blueprint:
         bp.add_url_rule(f"/<uuid>/{action}", action, auth.require(*WORK_ROLES)(_ACTIONS[action]),
                         methods=["POST"])
     bp.register_error_handler(404, lambda _e: auth.error_page("not_found_title", "not_found_text", 404))
-    # the portal's misconduct reports whose hour has ended join the inbox before it is read
-    bp.before_request(lambda: held_reports.release_due(auth.store()) and None)
+    bp.before_request(_release_held_reports)
     return bp
 
 
