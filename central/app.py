@@ -16,6 +16,8 @@ Endpoints (docs/sync-protocol.md has the full contract):
                                       (the page is signed by the centre's key)
 - ``POST /v1/office-health``          signed; the office's health figures (office_health.py)
 - ``GET  /metrics``                   Prometheus text, with the metrics bearer token (metrics.py)
+- ``POST /v1/sms/delivery``           the SMS panel's delivery report, with its shared secret
+                                      (notify/delivery.py)
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ from sync.request_auth import BATCH_ACK_PREFIX, MAX_SKEW, PULL_PREFIX, verify_re
 from .casework import Casework
 from .keys import CentralKeys
 from .metrics import metrics_blueprint
+from .notify.delivery import delivery_blueprint, panel_settings
 from .office_health import health_blueprint
 from .open311 import open311_blueprint
 from .store import Store
@@ -81,7 +84,8 @@ def _answer(payload: dict[str, Any], status: int = 200) -> Response:
 
 
 def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | None = None,
-               public_url: str | None = None, metrics_token: str | None = None) -> Flask:
+               public_url: str | None = None, metrics_token: str | None = None,
+               sms_settings: Path | None = None) -> Flask:
     """The WSGI app serving ``store``; ``seda central serve`` hands it to waitress.
 
     ``home`` is the central installation's folder (default ``$SEDA_HOME``): its ``keys/`` hold
@@ -90,6 +94,8 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
     server at; answers that name the server use it, never the request's ``Host`` header.
     ``metrics_token`` (default ``$SEDA_CENTRAL_METRICS_TOKEN``) opens ``/metrics`` to
     requests bearing it; without one ``/metrics`` is off.
+    ``sms_settings`` (default ``home/sms.toml``) is the SMS settings file: an HTTP panel with a
+    ``delivery_secret`` opens ``/v1/sms/delivery`` to its delivery reports.
     """
     public_url = (public_url if public_url is not None
                   else os.environ.get(PUBLIC_URL_ENV, "")).strip().rstrip("/")
@@ -226,6 +232,8 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
                                                "request": request.headers["Seda-Signature"]}))
 
     app.register_blueprint(health_blueprint(store))  # offices' health reports: central/office_health.py
+    app.register_blueprint(delivery_blueprint(  # the SMS panel's delivery reports: central/notify/delivery.py
+        store, panel_settings(sms_settings or (home if home is not None else seda_home()) / "sms.toml")))
     app.register_blueprint(metrics_blueprint(
         store, lambda now: Casework(store).calendar(now.astimezone(TEHRAN).date()), metrics_token))
     app.register_blueprint(open311_blueprint(store, public_url=public_url))  # /open311/v2/...: docs/open311.md

@@ -73,7 +73,10 @@ def _open(store_url: str | None) -> Store:
               help="First make the PostgreSQL role and database named in --store, connecting with this "
                    "superuser URL (e.g. postgresql:///postgres as the postgres system user).")
 def init_command(store_url: str | None, superuser_url: str | None) -> None:
-    """Create the central store (the only command that does): a SQLite file or a PostgreSQL schema."""
+    """Create the central store (the only command that does): a SQLite file or a PostgreSQL schema.
+
+    A SQLite store in $SEDA_HOME (the default) creates a missing SEDA_HOME, private (0700);
+    any other missing folder is refused."""
     url = resolve_store_url(store_url)
     try:
         if superuser_url is not None:
@@ -83,7 +86,7 @@ def init_command(store_url: str | None, superuser_url: str | None) -> None:
             click.echo(("Created" if role_made else "Kept") + " the role; "
                        + ("created" if database_made else "kept") + " the database.")
         existed = store_kind(url) == "sqlite" and Path(url.removeprefix("sqlite:///")).is_file()
-        store = init_store(url)
+        store = init_store(url, home=seda_home())
     except StoreLocationError as exc:
         raise refusal(exc) from None
     click.echo(("Brought up to date" if existed else "Ready") + f": central store ({store.dialect}).")
@@ -116,9 +119,12 @@ central_group.add_command(init_command)
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A file holding the bearer token that opens /metrics (Prometheus text); "
                    "default: $SEDA_CENTRAL_METRICS_TOKEN; with neither, /metrics is off.")
+@click.option("--sms-config", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The SMS settings file whose [http] delivery_secret opens /v1/sms/delivery to the "
+                   "panel's delivery reports (default: $SEDA_HOME/sms.toml, as `notify run`).")
 def serve_command(store_url: str | None, host: str, port: int, threads: int,
                   public_url: str | None, trusted_proxy: str | None,
-                  metrics_token_file: Path | None) -> None:
+                  metrics_token_file: Path | None, sms_config: Path | None) -> None:
     """Serve the sync API, the central office web app and Open311 with waitress; overdue
     cases are escalated every 5 minutes (put TLS in front: see docs/sync-protocol.md)."""
     import waitress
@@ -131,7 +137,7 @@ def serve_command(store_url: str | None, host: str, port: int, threads: int,
     try:
         token = (metrics_token_file.read_text(encoding="utf-8").strip()
                  if metrics_token_file else None)
-        app = create_app(store, public_url=public_url, metrics_token=token)
+        app = create_app(store, public_url=public_url, metrics_token=token, sms_settings=sms_config)
     except (ValueError, OSError) as exc:
         raise refusal(exc) from None
     try:  # listen first: "server on" is said only once it is true
@@ -730,4 +736,6 @@ central_group.add_command(make_portal_group(store_option, _open))
 
 from .notify.cli import make_notify_group  # noqa: E402
 
-central_group.add_command(make_notify_group(store_option, _open))
+from .portal.settings import check_public_url  # noqa: E402
+
+central_group.add_command(make_notify_group(store_option, _open, check_public_url))

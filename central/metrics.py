@@ -2,8 +2,10 @@
 
 For the people who run the server, not for analysis: ingest (records and batches received,
 by office and kind), refusals by reason, each office's last contact, waiting/refused/stranded
-records and clock offset as it reported them, how far each office's pull lags the feed, open
-conflicts, escalated cases.  Labels are office codes, record kinds and refusal codes only:
+records and clock offset as it reported them, how far each office's pull lags the feed (items
+and the age of the oldest item it has not pulled), open conflicts, escalated cases, open cases
+past their deadline by unit, and cases reopened because the citizen said the answer did not
+solve the problem ("was it solved? no"), by unit.  Labels are office codes, record kinds and refusal codes only:
 no case, no person, no text a citizen wrote.
 
 Access: only with ``Authorization: Bearer <token>`` where the token is the one given to
@@ -22,7 +24,9 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, request
 
 from forms.workdays import WorkCalendar
+from sync.batch import format_time
 
+from .casework import CLOSED
 from .office_health import office_health
 from .store import Store
 
@@ -55,9 +59,20 @@ def _epoch(text: str | None) -> float | None:
     return moment.astimezone(timezone.utc).timestamp()
 
 
+def _oldest_unpulled(db, office: str, pull_cursor: int) -> float | None:
+    """When the first feed item the office has not pulled was published (Unix time), or None.
+
+    Items for every office (``office = ''``) and for this one count; the cursor index finds the
+    first such item without reading the rest."""
+    row = db.one("SELECT updated_at FROM feed WHERE cursor > ? AND office IN ('', ?)"
+                 " ORDER BY cursor LIMIT 1", (pull_cursor, office))
+    return _epoch(row[0]) if row else None
+
+
 def metrics_text(store: Store, calendar: WorkCalendar, now: datetime | None = None) -> str:
     """The exposition text (one scrape)."""
     now = now or datetime.now(timezone.utc)
+    offices = office_health(store, calendar, now)
     with store.connect() as db:
         records = db.all("SELECT office, kind, count(*) FROM records GROUP BY office, kind"
                          " ORDER BY office, kind")
@@ -69,7 +84,13 @@ def metrics_text(store: Store, calendar: WorkCalendar, now: datetime | None = No
                          " status NOT IN ('answered', 'closed', 'rejected', 'rejected_duplicate',"
                          " 'rejected_not_ours')")[0]
         feed_head = dict(db.all("SELECT office, max(cursor) FROM feed GROUP BY office"))
-    offices = office_health(store, calendar, now)
+        closed = ", ".join("?" for _ in CLOSED)
+        past_due = db.all(f"SELECT unit, count(*) FROM cases WHERE status NOT IN ({closed}) AND due_at < ?"
+                          " GROUP BY unit ORDER BY unit", (*sorted(CLOSED), format_time(now)))
+        reopened = db.all("SELECT unit, count(*) FROM case_feedback WHERE solved = 0"
+                          " GROUP BY unit ORDER BY unit")
+        oldest_unpulled = {row.office: _oldest_unpulled(db, row.office, int(row.report["pull_cursor"]))
+                           for row in offices if "pull_cursor" in row.report}
     shared_head = int(feed_head.get("", 0) or 0)
 
     def per_office(pick) -> list[tuple[dict[str, object], float]]:
@@ -85,6 +106,12 @@ def metrics_text(store: Store, calendar: WorkCalendar, now: datetime | None = No
             return None
         head = max(shared_head, int(feed_head.get(row.office, 0) or 0))
         return max(0, head - int(row.report["pull_cursor"]))
+
+    def unpulled_age(row) -> int | None:
+        if row.office not in oldest_unpulled:
+            return None  # never reported how far it pulled
+        published = oldest_unpulled[row.office]
+        return 0 if published is None else max(0, round(now.timestamp() - published))
 
     lines: list[str] = []
     lines += _family("seda_records_received_total", "counter",
@@ -103,6 +130,12 @@ def metrics_text(store: Store, calendar: WorkCalendar, now: datetime | None = No
                      [({}, escalated)])
     lines += _family("seda_cases_escalated_open", "gauge",
                      "Escalated cases not yet answered or closed.", [({}, overdue)])
+    lines += _family("seda_cases_past_deadline", "gauge",
+                     "Open cases past their answer deadline, by unit.",
+                     [({"unit": u}, n) for u, n in past_due])
+    lines += _family("seda_cases_reopened_total", "counter",
+                     "Answers the citizen said did not solve the problem (the case reopened), by unit.",
+                     [({"unit": u}, n) for u, n in reopened])
     lines += _family("seda_office_last_contact_timestamp_seconds", "gauge",
                      "When each office last sent a batch or a health report (Unix time).",
                      per_office(lambda r: _epoch(r.last_contact)))
@@ -124,6 +157,10 @@ def metrics_text(store: Store, calendar: WorkCalendar, now: datetime | None = No
     lines += _family("seda_office_feed_lag_items", "gauge",
                      "Feed items the office had not pulled at its last report.",
                      per_office(feed_lag))
+    lines += _family("seda_office_feed_oldest_unpulled_age_seconds", "gauge",
+                     "Age of the oldest feed item for the office newer than its last reported pull"
+                     " (0 when it has pulled everything).",
+                     per_office(unpulled_age))
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ import waitress
 from waitress import wasyncore
 
 from .app import create_app
+from . import held_reports
 from .casework import Casework
 from .store import Store, open_store
 
@@ -47,13 +48,15 @@ def waitress_options(app, *, trusted_proxy: str | None = None) -> dict:
 
 
 class EscalationTimer:
-    """Escalates overdue cases to their unit heads every ``interval`` seconds, in a thread.
+    """Escalates overdue cases to their unit heads every ``interval`` seconds, in a thread, and
+    releases the portal's misconduct reports whose hour has ended (central/held_reports.py).
 
     Several server processes may each run one: :meth:`Casework.escalate_overdue` escalates a
     case once, in a transaction, so a second process finds nothing left to do.
     """
 
     def __init__(self, store: Store, interval: float = ESCALATION_SECONDS) -> None:
+        self._store = store
         self._casework = Casework(store)
         self._interval = interval
         self._stop = threading.Event()
@@ -68,6 +71,12 @@ class EscalationTimer:
                     log.info("escalated %d overdue case(s) to their unit heads", len(escalated))
             except Exception:  # noqa: BLE001 - a database hiccup must not end the timer
                 log.exception("escalating overdue cases failed; will try again")
+            try:
+                released = held_reports.release_due(self._store)
+                if released:
+                    log.info("released %d held misconduct report(s) whose hour has ended", released)
+            except Exception:  # noqa: BLE001
+                log.exception("releasing held misconduct reports failed; will try again")
             if self._stop.wait(self._interval):
                 return
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 import re
 import sqlite3
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import CentralError
+from forms.private_files import private_folder
+
+from .db.schema import STEPS
 from .store import Store, open_store
 
-__all__ = ["StoreLocationError", "create_postgres_database", "existing_store", "init_store",
-           "store_kind"]
+__all__ = ["PostgresProbe", "StoreLocationError", "create_postgres_database", "existing_store",
+           "init_store", "probe_postgres", "safe_url", "store_kind"]
 
 _POSTGRES = ("postgresql://", "postgres://")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -46,13 +50,16 @@ def _sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///")).expanduser()
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
     return url
+
+
+_safe = safe_url
 
 
 def _hint(url: str) -> str:
@@ -103,11 +110,18 @@ def _has_tables(store: Store) -> bool:
         raise StoreLocationError("store_unreadable", error=str(exc).splitlines()[0]) from None
 
 
-def init_store(url: str) -> Store:
+def init_store(url: str, home: Path | None = None) -> Store:
     """Create the central store's tables at ``url`` (a new SQLite file, in an existing folder,
-    or an existing PostgreSQL database); an existing store is only brought up to date."""
+    or an existing PostgreSQL database); an existing store is only brought up to date.
+
+    A SQLite file directly in ``home`` (the central installation's ``SEDA_HOME``, where the
+    default store lives) may be the first thing made there, so a missing home is created,
+    private (0700); any other missing folder is a typo until proven otherwise and is refused."""
     if store_kind(url) == "sqlite":
         path = _sqlite_path(url)
+        if (home is not None and not path.parent.exists()
+                and path.parent.resolve() == Path(home).expanduser().resolve()):
+            private_folder(path.parent)
         if not path.parent.is_dir():
             raise StoreLocationError("store_no_folder", parent=str(path.parent))
         return open_store(path)
@@ -149,3 +163,35 @@ def create_postgres_database(url: str, superuser_url: str) -> tuple[bool, bool]:
             admin.execute(sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
                 sql.Identifier(database), sql.Identifier(role)))
     return role_made, database_made
+
+
+@dataclass(frozen=True)
+class PostgresProbe:
+    """What `seda doctor` learns from one short look at a PostgreSQL store."""
+
+    server_version: str
+    applied: int | None  # the highest schema step applied; None when the database has no Seda tables
+    latest: int = max(version for version, _ in STEPS)
+
+    @property
+    def current(self) -> bool:
+        return self.applied is not None and self.applied >= self.latest
+
+
+def probe_postgres(url: str, timeout: float = 3.0) -> PostgresProbe:
+    """Connect once (giving up after ``timeout`` seconds), read the server's version and the
+    schema step; changes nothing, so it is safe against a live centre.  Raises
+    :class:`StoreLocationError` with the driver's first line when the server cannot be reached."""
+    import psycopg
+
+    try:
+        conn = psycopg.connect(url, connect_timeout=max(1, round(timeout)), autocommit=True)
+    except Exception as exc:  # noqa: BLE001 - refused, timed out, bad password: one readable line
+        raise StoreLocationError("به پایگاه PostgreSQL وصل نشد.",
+                                 f"Cannot connect to {_safe(url)}: {str(exc).splitlines()[0]}") from None
+    with conn:
+        version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
+        applied = None
+        if conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()[0]:
+            applied = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+    return PostgresProbe(version, applied)

@@ -57,6 +57,9 @@ class CaseDraft:
     attachments: tuple[str, ...] = ()
     #: Where it was filed: ``kiosk`` or ``portal`` (the record's ``channel``).
     channel: str = "kiosk"
+    #: The citizen ticked "send me an SMS" beside the mobile (kiosk and portal alike); the
+    #: centre's notification outbox texts only such cases (``sms_consent: true`` in the body).
+    sms_consent: bool = False
 
     @property
     def route(self) -> str:
@@ -79,6 +82,8 @@ class CaseDraft:
                 value = getattr(self, key)
                 if value:
                     body[key] = value
+            if self.sms_consent and self.mobile:
+                body["sms_consent"] = True
         return body
 
 
@@ -127,5 +132,8 @@ def check_case_form(form: Mapping[str, str], case_type: str, services: set[str],
                 mobile = value
     if errors:
         return None, errors
+    # consent to texts is asked beside the mobile, never for a misconduct report (never texted)
+    sms_consent = bool(mobile) and case_type != "misconduct" and _checkbox(form.get("sms"))
     return CaseDraft(type=case_type, service=service, text=text, anonymous=anonymous,
-                     name=name, national_id=national_id, mobile=mobile, channel=channel), []
+                     name=name, national_id=national_id, mobile=mobile, channel=channel,
+                     sms_consent=sms_consent), []

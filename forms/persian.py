@@ -9,6 +9,7 @@ canonical spelling, while display can still use Persian digits.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from zoneinfo import ZoneInfo
 
@@ -192,17 +193,30 @@ def to_jalali(d: datetime.date | datetime.datetime) -> jdatetime.date | jdatetim
 def format_jalali_date(d: datetime.date | datetime.datetime, *, persian_digits: bool = True) -> str:
     """Printed forms and kiosk screens show dates as YYYY/MM/DD Jalali; aware
     datetimes are first moved to Tehran time so the day is the local one."""
-    j = to_jalali(_local(d))
-    text = f"{j.year:04d}/{j.month:02d}/{j.day:02d}"
+    year, month, day = _jalali_day(_day_of(_local(d)))
+    text = f"{year:04d}/{month:02d}/{day:02d}"
     return to_persian_digits(text) if persian_digits else text
 
 
 def format_jalali_datetime(dt: datetime.datetime, *, persian_digits: bool = True) -> str:
     """Receipts show when a complaint was filed in the office's local time;
     naive datetimes are assumed to already be Tehran local time."""
-    j = to_jalali(_local(dt))
-    text = f"{j.year:04d}/{j.month:02d}/{j.day:02d} {j.hour:02d}:{j.minute:02d}"
+    local = _local(dt)
+    year, month, day = _jalali_day(_day_of(local))
+    text = f"{year:04d}/{month:02d}/{day:02d} {local.hour:02d}:{local.minute:02d}"
     return to_persian_digits(text) if persian_digits else text
+
+
+def _day_of(d: datetime.date) -> datetime.date:
+    return d.date() if isinstance(d, datetime.datetime) else d
+
+
+@functools.lru_cache(maxsize=4096)
+def _jalali_day(d: datetime.date) -> tuple[int, int, int]:
+    """The Jalali (year, month, day) of a Gregorian day: pages list hundreds of timestamps
+    over a few days, and jdatetime's conversion is the slow part of drawing them."""
+    j = jdatetime.date.fromgregorian(date=d)
+    return j.year, j.month, j.day
 
 
 def jalali_month_name(month: int, lang: str = "fa") -> str:

@@ -382,6 +382,7 @@ def _case_screen(case_type: str | None, template: str):
         values = {k: request.form.get(k, "") for k in
                   ("type", "service", "text", "name", "national_id", "mobile")}
         values["anonymous"] = "1" if request.form.get("anonymous") else ""
+        values["sms"] = "1" if request.form.get("sms") and case_type != "misconduct" else ""
         chosen = case_type or request.form.get("type", "")
         if case_type is None and chosen not in case_lib.WRITTEN_TYPES:
             chosen = ""  # this screen files written cases only

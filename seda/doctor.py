@@ -9,6 +9,9 @@ ledger's binding), the keys are there and only the owner can read them, $SEDA_HO
 bytes match their hash), the central server answers, its key is the one pinned and the clocks
 agree, nothing is stranded, refused or stuck waiting, the disk has room, the receipt printer
 setting is valid (and a network printer answers), the Persian fonts load, libzbar loads.
+At a centre whose store is PostgreSQL (``--store`` or ``$SEDA_CENTRAL_STORE``), the database
+answers within a few seconds and its schema is at the latest step; a machine that is only a
+centre (no office set up) gets the centre's checks alone.
 
 Exit 0 when every check is ``ok``; 1 when any needs attention (``warn`` or ``fail``).
 It lives in seda/ because it reads every part's settings, which only the shell may import.
@@ -29,10 +32,13 @@ from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from functools import partial
 from pathlib import Path
 
 import click
 
+from central.messages import MESSAGES as CENTRAL_MESSAGES
+from central.store_location import StoreLocationError, probe_postgres, safe_url, store_kind
 from forms import seda_home
 from forms.identity_keys import load_office_key, office_key_path
 from forms.office_identity import OfficeIdentityError, read_office, setup_hint
@@ -336,6 +342,28 @@ def check_zbar(home: Path) -> Iterator[Finding]:
     yield _ok("zbar", "کتابخانهٔ خواندن کد QR (libzbar) بار می‌شود.", "libzbar (QR reading) loads.")
 
 
+def check_postgres(url: str, timeout: float = 3.0) -> Iterator[Finding]:
+    """The centre's PostgreSQL: reachable, which server, and is the schema at the latest step."""
+    try:
+        probe = probe_postgres(url, timeout)
+    except StoreLocationError as exc:
+        error = str(exc).split(": ", 1)[-1]
+        yield Finding("postgres", FAIL,
+                      *CENTRAL_MESSAGES.both("doctor_postgres_unreachable", url=safe_url(url), error=error),
+                      "systemctl status postgresql; check host, port, user and password in --store "
+                      "(or $SEDA_CENTRAL_STORE)")
+        return
+    values = {"version": probe.server_version, "latest": str(probe.latest)}
+    fix = f"seda central init --store {safe_url(url)}"
+    if probe.applied is None:
+        yield Finding("postgres", FAIL, *CENTRAL_MESSAGES.both("doctor_postgres_not_seda", **values), fix)
+    elif not probe.current:
+        yield Finding("postgres", WARN, *CENTRAL_MESSAGES.both(
+            "doctor_postgres_behind", applied=str(probe.applied), **values), fix)
+    else:
+        yield _ok("postgres", *CENTRAL_MESSAGES.both("doctor_postgres_ok", **values))
+
+
 CHECKS: tuple[Callable[[Path], Iterator[Finding]], ...] = (
     check_identity, check_keys, check_home_privacy, check_ledger, check_sync, check_records,
     check_disk, check_printer, check_fonts, check_zbar)
@@ -348,13 +376,23 @@ def _office_or_none(home: Path) -> str | None:
         return None
 
 
-def run_checks(home: Path) -> list[Finding]:
-    """Every check's findings, in order; a check that breaks is itself a finding."""
+#: What a machine that is only a centre (no office set up) is checked for.
+CENTRE_CHECKS: tuple[Callable[[Path], Iterator[Finding]], ...] = (check_home_privacy, check_disk)
+
+
+def run_checks(home: Path, store_url: str | None = None) -> list[Finding]:
+    """Every check's findings, in order; a check that breaks is itself a finding.
+
+    With ``store_url`` (a centre's store) and no office set up, only the centre's checks run."""
+    office_checks = CENTRE_CHECKS if store_url and _office_or_none(home) is None else CHECKS
+    checks: list[tuple[str, Callable[[], Iterator[Finding]]]] = [
+        (check.__name__.removeprefix("check_"), partial(check, home)) for check in office_checks]
+    if store_url and store_kind(store_url) == "postgresql":
+        checks.append(("postgres", partial(check_postgres, store_url)))
     findings: list[Finding] = []
-    for check in CHECKS:
-        name = check.__name__.removeprefix("check_")
+    for name, check in checks:
         try:
-            findings.extend(check(home))
+            findings.extend(check())
         except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
             findings.append(Finding(name, FAIL, f"این بررسی انجام نشد: {exc}",
                                     f"This check could not run: {exc.__class__.__name__}: {exc}",
@@ -367,19 +405,30 @@ _MARK = {OK: "✓", WARN: "!", FAIL: "✗"}
 
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help='Print {"ok": bool, "checks": [...]} instead.')
-def doctor_command(as_json: bool) -> None:
+@click.option("--store", "store_url", default=None, envvar="SEDA_CENTRAL_STORE",
+              help="At a centre: its store (default $SEDA_CENTRAL_STORE); a postgresql:// store is "
+                   "checked for reachability, server version and schema step. Without an office set "
+                   "up, only the centre's checks run.")
+def doctor_command(as_json: bool, store_url: str | None) -> None:
     """Check this office installation and say what fixes each problem (exit 1 if any).
 
     Checks the office identity across kiosk, sync and ledger; the keys and their modes; that
     SEDA_HOME is private (0700/0600); the ledger's integrity; the central server, its pinned
     key and the clock; stranded, refused and long-waiting records; disk space; the receipt
-    printer; the Persian font; libzbar."""
+    printer; the Persian font; libzbar; at a centre, its PostgreSQL store."""
     home = seda_home()
-    if not home.is_dir():
+    if store_url:
+        try:
+            store_kind(store_url)
+        except StoreLocationError as exc:
+            raise click.ClickException(str(exc)) from None
+    if not home.is_dir() and store_url and store_kind(store_url) == "postgresql":
+        findings = list(check_postgres(store_url))  # a centre on PostgreSQL may keep nothing in SEDA_HOME
+    elif not home.is_dir():
         findings = [Finding("home", FAIL, f"پوشهٔ SEDA_HOME ({home}) نیست.", f"SEDA_HOME ({home}) does not exist.",
                             setup_hint())]
     else:
-        findings = run_checks(home)
+        findings = run_checks(home, store_url)
     healthy = all(f.status == OK for f in findings)
     if as_json:
         click.echo(json.dumps({"ok": healthy, "home": str(home), "checks": [asdict(f) for f in findings]},

@@ -27,7 +27,7 @@ from forms.private_files import write_private
 from kiosk.config import CONFIG_FILE, ConfigError, KioskConfig
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
 from ledger.office_binding import adopt_stranded, claim_office, stranded_counts
-from sync.cli import setup_command as sync_setup_command
+from sync.cli import max_backoff_option, setup_command as sync_setup_command, timeout_option
 
 __all__ = ["office_group"]
 
@@ -50,10 +50,16 @@ def office_group() -> None:
 @click.option("--change", is_flag=True,
               help="Move this installation to another office code; records under the old code then "
                    "wait for `seda office adopt`.")
+@max_backoff_option
+@timeout_option
 @click.pass_context
 def setup_command(ctx: click.Context, office: str | None, central_url: str | None, central_key: str | None,
-                  central_file: Path | None, insecure_http: bool, change: bool) -> None:
-    """Set this installation up for one office: kiosk, scanner, printing and sync all use it."""
+                  central_file: Path | None, insecure_http: bool, change: bool,
+                  max_backoff: float | None, timeout: float | None) -> None:
+    """Set this installation up for one office: kiosk, scanner, printing and sync all use it.
+
+    --max-backoff and --timeout go to sync.toml, where `seda sync` reads them (left out: the
+    current value is kept)."""
     home = seda_home()
     if office is None:
         office = click.prompt("کد اداره / Office code (e.g. LOR-03)").strip().upper()
@@ -73,7 +79,7 @@ def setup_command(ctx: click.Context, office: str | None, central_url: str | Non
         click.echo(f"Created the sheet-signing key for {office} in {home / 'keys'}")
     ctx.invoke(sync_setup_command, office=office, central_url=central_url, batch_records=None,
                interval=None, central_key=central_key, central_file=central_file,
-               insecure_http=insecure_http)
+               insecure_http=insecure_http, max_backoff=max_backoff, timeout=timeout)
     _warn_stranded(claim.stranded, office)
 
 

@@ -69,18 +69,25 @@ def sync_group() -> None:
     """Send this office's records to the central server and bring answers back."""
 
 
+
+#: How long sync waits between tries and per request; `seda office setup` offers the same two.
+max_backoff_option = click.option(
+    "--max-backoff", type=click.FloatRange(min=1, max=86400), default=None,
+    help="Longest wait in seconds between tries while the central server cannot be "
+         "reached (exponential backoff with jitter grows up to it; default 900).")
+timeout_option = click.option(
+    "--timeout", type=click.FloatRange(min=1, max=3600), default=None,
+    help="Seconds one HTTP request may take before it is given up and tried later "
+         "(default 60; raise it on a slow link).")
+
 @sync_group.command("setup")
 @click.option("--office", required=True, help="Office code registered at the central office, e.g. THR-012.")
 @click.option("--central", "central_url", default=None,
               help="Central server address, e.g. https://seda.example.ir (omit for USB-stick only).")
 @click.option("--batch-records", type=int, default=None, help="Records per batch (default 1000).")
 @click.option("--interval", type=float, default=None, help="Seconds between syncs (default 60).")
-@click.option("--max-backoff", type=click.FloatRange(min=1, max=86400), default=None,
-              help="Longest wait in seconds between tries while the central server cannot be "
-                   "reached (exponential backoff with jitter grows up to it; default 900).")
-@click.option("--timeout", type=click.FloatRange(min=1, max=3600), default=None,
-              help="Seconds one HTTP request may take before it is given up and tried later "
-                   "(default 60; raise it on a slow link).")
+@max_backoff_option
+@timeout_option
 @click.option("--central-key", default=None,
               help="The central server's public key (`seda central key`); the key fetched from "
                    "--central or read from --central-file must be this one.")

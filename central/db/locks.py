@@ -21,6 +21,7 @@ LOCKS: dict[str, str] = {
     "rollups": "one process builds or folds the satisfaction roll-ups at a time",
     "comment_index": "the comment index is created once",
     "notify_outbox": "one process turns case events into SMS notifications at a time",
+    "held_reports": "one process releases the portal's held misconduct reports at a time",
 }
 
 

@@ -356,6 +356,23 @@ _PORTAL = """
     """
 
 
+# Step 9: misconduct reports filed on the portal wait, sealed, until the hour they are stamped
+# with has ended (central/held_reports.py), then join records and cases in shuffled order.
+_HELD_REPORTS = """
+    CREATE TABLE held_reports (
+        uuid          TEXT PRIMARY KEY,
+        office        TEXT NOT NULL,
+        release_after TEXT NOT NULL,
+        hour          TEXT NOT NULL,
+        follow_up     TEXT NOT NULL UNIQUE,
+        body          TEXT NOT NULL,
+        blob          {bytes},
+        media_type    TEXT
+    );
+    CREATE INDEX held_reports_due ON held_reports (release_after)
+    """
+
+
 # Step 10: a paper sheet's responses by sheet (scanned, or answered from its survey link).
 _SHEET_RESPONSES = """
     CREATE INDEX records_sheet_paper ON records (office, {json:sheet})
@@ -374,6 +391,7 @@ STEPS: tuple[tuple[int, str], ...] = (
     (5, _CALL_MARKS),
     (6, _PORTAL),
     (7, _OFFICE_HEALTH),
+    (9, _HELD_REPORTS),
     (10, _SHEET_RESPONSES),
 )
 

@@ -20,8 +20,11 @@ __all__ = ["make_notify_group"]
 _PUBLIC_URL_ENV = "SEDA_PORTAL_PUBLIC_URL"
 
 
-def make_notify_group(store_option: Callable, open_store: Callable) -> click.Group:
-    """The ``notify`` command group, with the central CLI's ``--store`` option and opener."""
+def make_notify_group(store_option: Callable, open_store: Callable,
+                      check_public_url: Callable[[str], str]) -> click.Group:
+    """The ``notify`` command group, with the central CLI's ``--store`` option and opener and
+    the portal's address check (handed in: the central server's app, which notify serves
+    delivery reports in, is what the portal's server runs, so notify may not import the portal)."""
 
     config_option = click.option(
         "--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -43,7 +46,6 @@ def make_notify_group(store_option: Callable, open_store: Callable) -> click.Gro
                     loop: bool, interval: float) -> None:
         """Queue the messages case events call for and send the due ones.  Exit 1 when a
         message failed in this pass (once), 2 when the settings cannot be used."""
-        from ..portal.settings import check_public_url
         from .sender import run_once
         from .settings import SettingsError, load_settings
 

@@ -80,6 +80,14 @@ class HttpSettings:
     success_value: str | None = None
     id_path: str | None = None
     timeout: float = 10.0
+    #: The shared secret the panel's delivery reports carry (``POST /v1/sms/delivery``,
+    #: central/notify/delivery.py); unset: the endpoint is off.  ``{env:NAME}`` works here too.
+    delivery_secret: str | None = None
+    #: The panel's words for "delivered" and for "will never be delivered" (case-insensitive);
+    #: any other status in a report (queued, sent to the operator, ...) changes nothing.
+    delivered_statuses: tuple[str, ...] = ("delivered", "delivrd", "1")
+    failed_statuses: tuple[str, ...] = ("failed", "undelivered", "undeliv", "rejected", "rejectd",
+                                        "expired", "blocked", "2", "16")
 
     def __post_init__(self) -> None:
         if not re.match(r"^https?://[^\s/]+", self.url or ""):
@@ -90,6 +98,14 @@ class HttpSettings:
             raise ValueError("the SMS panel encoding is json, form or query")
         if self.method == "GET" and self.encoding != "query":
             raise ValueError("a GET request carries its fields in the query: encoding = \"query\"")
+        object.__setattr__(self, "delivered_statuses", tuple(str(v).lower() for v in self.delivered_statuses))
+        object.__setattr__(self, "failed_statuses", tuple(str(v).lower() for v in self.failed_statuses))
+        if set(self.delivered_statuses) & set(self.failed_statuses):
+            raise ValueError("a delivery status cannot be both delivered and failed")
+
+    def delivery_key(self) -> str:
+        """The delivery reports' shared secret, ``{env:NAME}`` read; empty when unset."""
+        return _expand(self.delivery_secret, {}) if self.delivery_secret else ""
 
 
 def _expand(value: Any, fields: Mapping[str, str]) -> Any:

@@ -13,6 +13,7 @@ to reach an HTTP panel.  No file means the log-only gateway.  Example (docs/noti
     id_path = "messageid"
     [http.headers]
     Authorization = "Bearer {env:SEDA_SMS_TOKEN}"
+    delivery_secret = "{env:SEDA_SMS_DELIVERY_SECRET}"   # the panel's delivery reports carry it
     [http.template]
     to = "{mobile}"
     text = "{message}"
@@ -32,7 +33,8 @@ __all__ = ["NotifySettings", "SettingsError", "load_settings"]
 
 _ENV = re.compile(r"\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 _HTTP_KEYS = {"url", "method", "encoding", "template", "headers", "username", "password",
-              "success_path", "success_value", "id_path", "timeout"}
+              "success_path", "success_value", "id_path", "timeout", "delivery_secret",
+              "delivered_statuses", "failed_statuses"}
 
 
 class SettingsError(ValueError):

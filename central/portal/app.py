@@ -188,8 +188,6 @@ def create_portal_app(store, *, home: Path | None = None,
         office = form.get("office", "")
         if office and office in office_choices(store):
             extra["office_about"] = office
-        if draft.mobile and form.get("sms") and not report:
-            extra["sms_consent"] = True
         try:
             if report:
                 filed = file_report(store, keys, draft, submission=submission, attachment=attachment)
@@ -241,6 +239,9 @@ def create_portal_app(store, *, home: Path | None = None,
         if found.outcome == "wrong_digits":
             limits.wrong_try(code)
             return follow_form(403, t("portal_follow_wrong_digits"), code, office, token)
+        if found.outcome == "held":
+            return follow_form(200, t("portal_follow_held", hour=jalali(found.held_until)), code,
+                               office, token)
         if found.outcome != "found":
             return follow_form(404, t("portal_follow_unknown"), code, office, token)
         return page("case.html", case=found.case, last4=last4, office=office, token=token, note=note,

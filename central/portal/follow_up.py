@@ -21,7 +21,7 @@ from forms.cases import normalize_tracking_code
 from forms.tracking_codes import is_valid_tracking_code
 
 from forms.follow_up import follow_up_locator
-from .. import casework
+from .. import casework, held_reports
 from .settings import PORTAL_OFFICE
 
 __all__ = ["CaseView", "Step", "find_case"]
@@ -56,10 +56,12 @@ class CaseView:
 
 @dataclass(frozen=True)
 class Lookup:
-    """``outcome`` is ``found``, ``unknown`` (no such case) or ``wrong_digits``."""
+    """``outcome`` is ``found``, ``unknown`` (no such case), ``wrong_digits`` or ``held`` (a
+    misconduct report still waiting for its hour to end; ``held_until`` says when)."""
 
     outcome: str
     case: CaseView | None = None
+    held_until: str | None = None
 
 
 def _mobile_matches(body: dict, last4: str) -> bool:
@@ -125,7 +127,11 @@ def find_case(store, tracking_code: str, last4: str, *, office: str | None = Non
             return Lookup("wrong_digits")
     locator_office = office or PORTAL_OFFICE
     locator = follow_up_locator(code, locator_office)
+    held_reports.release_due(store)
     with store.connect() as db:
+        until = held_reports.held_until(db, locator) if locator_office == PORTAL_OFFICE else None
+        if until is not None:
+            return Lookup("held", held_until=until)
         row = db.one(f"SELECT uuid FROM records WHERE kind = 'case' AND office = ? AND "
                      f"{db.json_text('body', 'follow_up')} = ?",
                      (locator_office, locator))

@@ -1,4 +1,4 @@
-"""Filing on the portal: a case or a sealed misconduct report, stored once, routed at once.
+"""Filing on the portal: a case (stored once, routed at once) or a sealed misconduct report.
 
 A case is a record of kind ``case`` under the office code ``PORTAL`` with the kiosk's body
 (forms/case_form.py) and ``channel: "portal"``; it gets its ``cases`` row (unit, deadline) in
@@ -7,8 +7,10 @@ the same transaction (casework.intake), exactly like an Open311 case.
 A misconduct report gets the kiosk's guarantees: it is sealed to the oversight key in memory
 before anything is written (sync/sealing.py: only type, route, channel and the follow-up
 locator stay readable; the tracking code is inside the seal), its attachment is sealed bytes,
-and it carries no time finer than the hour (record, ``received_at``, casework rows).  The
-portal keeps no address or user agent of anyone, for any filing.
+and it carries no time finer than the hour (record, ``received_at``, casework rows).  It is
+held, sealed, until that hour has ended and then released with the hour's other reports in
+shuffled order (central/held_reports.py), so neither the moment it reaches the oversight
+inbox nor its place among the records can be matched with a visitor.  The portal keeps no address or user agent of anyone, for any filing.
 
 Each filing form carries a one-time id (``submission``); a form sent twice (a double tap, a
 retry on a bad connection) files one case and shows the same tracking code again.  The code is
@@ -34,7 +36,7 @@ from sync.batch import BatchRecord, format_time
 from forms.follow_up import follow_up_locator
 from forms.sealing import (MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes,
                           verify_key_statement)
-from .. import casework, ingest
+from .. import casework, held_reports, ingest
 from .settings import PORTAL_OFFICE
 
 __all__ = ["ACCEPTED_MEDIA", "AttachmentRefused", "Filed", "check_attachment", "file_case",
@@ -151,7 +153,8 @@ def file_case(store, draft: CaseDraft, *, submission: str,
               attachment: tuple[bytes, str] | None = None,
               extra: dict | None = None) -> Filed:
     """Store a request, complaint, suggestion or criticism filed on the portal; ``extra``
-    adds ``office_about`` (the office it concerns) and ``sms_consent`` to the body."""
+    adds ``office_about`` (the office it concerns) to the body (``sms_consent`` comes with the
+    draft, as from the kiosk)."""
     if draft.route == "oversight":
         raise ValueError("a misconduct report is filed with file_report (sealed)")
     submission = _check_submission(submission)
@@ -191,8 +194,10 @@ def oversight_public_key(keys):
 
 
 def file_report(store, keys, draft: CaseDraft, *, submission: str,
-                attachment: tuple[bytes, str] | None = None) -> Filed:
-    """Seal a misconduct report to the oversight key and store it (only its hour is kept)."""
+                attachment: tuple[bytes, str] | None = None, now: datetime | None = None) -> Filed:
+    """Seal a misconduct report to the oversight key and hold it until its hour has ended
+    (central/held_reports.py): only the hour is kept, and the moment it reaches the oversight
+    inbox, or its place among the records, cannot point at the visitor who filed it."""
     if draft.route != "oversight":
         raise ValueError("only a misconduct report is filed sealed")
     submission = _check_submission(submission)
@@ -201,7 +206,7 @@ def file_report(store, keys, draft: CaseDraft, *, submission: str,
         return earlier
     draft = replace(draft, channel="portal")
     public_key = oversight_public_key(keys)
-    hour = casework.hour_of(format_time(datetime.now(timezone.utc)))
+    hour = casework.hour_of(format_time(now or datetime.now(timezone.utc)))
     blob = seal_bytes(attachment[0], attachment[1], public_key) if attachment else None
     for _ in range(20):
         code = new_tracking_code()
@@ -213,14 +218,13 @@ def file_report(store, keys, draft: CaseDraft, *, submission: str,
             with store.write() as db:
                 db.lock("draw_tracking_code")
                 if db.one(f"SELECT 1 FROM records WHERE kind = 'case' AND "
-                          f"{db.json_text('body', 'follow_up')} = ?", (locator,)):
+                          f"{db.json_text('body', 'follow_up')} = ?", (locator,)) \
+                        or held_reports.follow_up_taken(db, locator):
                     continue  # the code drawn is in use: draw again
-                if blob is not None:
-                    _attachment_record(db, store, blob, SEALED_MEDIA_TYPE, hour, "case")
                 record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="case", office=PORTAL_OFFICE,
                                      created_at=hour, body=sealed)
-                ingest.insert_central_record(db, record, received_at=hour)
-                casework.intake(db, [record], hour)
+                held_reports.hold(db, record, follow_up=locator,
+                                  attachment=(blob, SEALED_MEDIA_TYPE) if blob is not None else None)
                 _remember(db, submission, record.uuid, code, hour)
                 days = casework.deadline_days_in(db)
         except _Repeated:

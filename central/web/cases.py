@@ -31,7 +31,7 @@ from forms.cases import CASE_STATUSES, normalize_tracking_code
 from forms.sealing import SEALED_MEDIA_TYPE
 from ..casework import CASE_TYPES, OVERSIGHT, TRIAGE, Case, Casework, CaseworkError
 from ..keys import CentralKeys
-from .. import accounts
+from .. import accounts, held_reports
 from . import answer_templates, auth
 from ..accounts import User
 from .common import (error_text, field, flash_error, flash_ok, page_number, service_name, services,
@@ -56,6 +56,12 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @bp.errorhandler(404)
 def _not_found(_error: Exception) -> tuple[str, int]:
     return auth.error_page("not_found_title", "not_found_text", 404)
+
+
+@bp.before_request
+def _release_held_reports() -> None:
+    """The portal's misconduct reports whose hour has ended join the inbox before it is read."""
+    held_reports.release_due(auth.store())
 
 
 # -- who may see and work a case (pure) ------------------------------------------------------

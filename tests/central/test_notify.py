@@ -11,12 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
+from central.app import create_app
 from central.casework import Casework
 from central.cli import central_group
 from central.notify import outbox
 from central.notify.gateways import HttpGateway, HttpSettings, LogGateway, Outcome
 from central.notify.messages import EVENTS, message_for, sms_parts
 from central.notify.sender import run_once
+from central.held_reports import release_due
 from central.portal.intake import file_case, file_report, new_submission_id
 from forms.case_form import CaseDraft
 
@@ -99,7 +101,9 @@ def test_a_misconduct_report_is_never_texted(store, tmp_path):
     draft = CaseDraft(type="misconduct", service="other", text=TEXT, anonymous=False,
                       mobile="09121234567")
     file_report(store, keys, draft, submission=new_submission_id())
-    assert outbox.collect(store, public_url=URL, now=_later()) == 0
+    an_hour_later = datetime.now(timezone.utc) + timedelta(hours=1, minutes=5)
+    assert release_due(store, an_hour_later) == 1  # in the oversight inbox, as after its hour
+    assert outbox.collect(store, public_url=URL, now=an_hour_later) == 0
 
 
 def test_an_answer_is_told_once_however_often_the_outbox_looks(store):
@@ -398,3 +402,55 @@ def test_notify_status_exits_1_after_a_failure(store, store_url):
     run_once(store, _Flaky(Outcome("failed", error="refused")), public_url=URL, now=_later())
     status = CliRunner().invoke(central_group, ["notify", "status", "--store", store_url])
     assert status.exit_code == 1 and "refused" in status.output and "0912***4567" in status.output
+
+
+# -- delivery reports: the panel calls back ------------------------------------------------
+
+
+def _sent_through_panel(store, panel_factory, monkeypatch) -> None:
+    monkeypatch.setenv("SMS_TOKEN", "s3cret")
+    panel = panel_factory((200, {"return": {"status": 200}, "entries": [{"messageid": 8812}]}, 0))
+    _portal_case(store)
+    assert run_once(store, _gateway(panel), public_url=URL, now=_later()).sent == 1
+
+
+def _central_with_panel(store, tmp_path, secret: str | None = "dlr-secret"):
+    config = tmp_path / "sms.toml"
+    config.write_text('gateway = "http"\n[http]\nurl = "http://127.0.0.1:9/api/send"\n'
+                      + (f'delivery_secret = "{secret}"\n' if secret else ""), encoding="utf-8")
+    return create_app(store, home=tmp_path, sms_settings=config).test_client()
+
+
+def test_a_delivery_report_marks_the_message_delivered(store, panel_factory, monkeypatch, tmp_path):
+    _sent_through_panel(store, panel_factory, monkeypatch)
+    central = _central_with_panel(store, tmp_path)
+    answer = central.post("/v1/sms/delivery?secret=dlr-secret", data={"id": "8812", "status": "Delivered"})
+    assert answer.status_code == 200 and answer.get_json() == {"status": "delivered"}
+    assert outbox.counts(store)["delivered"] == 1
+    late_failure = central.post("/v1/sms/delivery", json={"messageid": 8812, "status": "failed"},
+                                headers={"Authorization": "Bearer dlr-secret"})
+    assert late_failure.get_json() == {"status": "unchanged"}  # a settled message stays settled
+
+
+def test_an_undelivered_report_fails_the_message_with_the_panels_word(store, panel_factory, monkeypatch,
+                                                                      tmp_path):
+    _sent_through_panel(store, panel_factory, monkeypatch)
+    central = _central_with_panel(store, tmp_path)
+    assert central.post("/v1/sms/delivery", data={"id": "8812", "status": "UNDELIV", "secret": "dlr-secret"}
+                        ).get_json() == {"status": "failed"}
+    assert _rows(store)[0][3:] == ("failed", 1, "the panel reports: UNDELIV")
+
+
+def test_delivery_reports_need_the_shared_secret_and_are_off_without_one(store, panel_factory, monkeypatch,
+                                                                         tmp_path):
+    _sent_through_panel(store, panel_factory, monkeypatch)
+    central = _central_with_panel(store, tmp_path)
+    assert central.post("/v1/sms/delivery", data={"id": "8812", "status": "delivered"}).status_code == 401
+    assert central.post("/v1/sms/delivery?secret=wrong", data={"id": "8812", "status": "delivered"}
+                        ).status_code == 401
+    assert central.post("/v1/sms/delivery?secret=dlr-secret", data={"id": "1", "status": "delivered"}
+                        ).status_code == 404
+    (tmp_path / "other").mkdir()
+    off = _central_with_panel(store, tmp_path / "other", secret=None)
+    assert off.post("/v1/sms/delivery", data={"id": "8812", "status": "delivered"}).status_code == 404
+    assert outbox.counts(store)["sent"] == 1

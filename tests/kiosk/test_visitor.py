@@ -655,3 +655,12 @@ def test_the_answer_is_spoken_on_the_kiosk(client, kiosk_home, file_complaint, f
 
 def test_no_answer_is_spoken_to_a_visit_that_did_not_look_the_case_up(client):
     assert client.get("/follow-up/spoken/0.wav").status_code == 404
+
+
+def test_the_case_form_offers_sms_consent_unticked_beside_the_mobile_and_the_report_form_does_not(client):
+    html = page(client, "/case")
+    box = re.search(r'<input type="checkbox" name="sms"[^>]*>', html)
+    assert box and "checked" not in box.group(0)
+    assert html.index('id="mobile"') < html.index('name="sms"')
+    assert "وقتی پرونده ثبت شد، پاسخ گرفت یا از مهلت گذشت، پیامک بفرستید." in html
+    assert 'name="sms"' not in page(client, "/report")

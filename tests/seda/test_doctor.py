@@ -132,3 +132,37 @@ def test_text_output_has_persian_english_and_the_fix(home: Path) -> None:
 def test_a_missing_home_is_a_failure_not_created(home: Path) -> None:
     result = seda("doctor")
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_a_centre_postgres_store_reports_its_version_and_schema_step(home: Path, monkeypatch) -> None:
+    base = os.environ.get("SEDA_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("SEDA_TEST_POSTGRES_URL is not set")
+    from central.store_location import init_store
+    from tests.conftest import fresh_store_url
+
+    home.mkdir(mode=0o700)
+    with fresh_store_url("postgresql", home) as url:
+        monkeypatch.setenv("SEDA_CENTRAL_STORE", url)
+        [empty] = doctor("postgres")[1]
+        assert empty["status"] == "fail" and "seda central init" in empty["fix"]
+        init_store(url).close()
+        code, found = doctor()
+        [postgres] = [f for f in found if f["check"] == "postgres"]
+        assert postgres["status"] == "ok", postgres
+        assert "latest step" in postgres["en"] and "تازه‌ترین گام" in postgres["fa"]
+        assert {f["check"] for f in found} == {"home", "disk", "postgres"}  # a centre, not an office
+        import psycopg
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DELETE FROM schema_version WHERE version = (SELECT max(version) FROM schema_version)")
+        [behind] = doctor("postgres")[1]
+        assert behind["status"] == "warn" and "step" in behind["en"]
+
+
+def test_a_centre_postgres_that_does_not_answer_is_a_failure_with_what_to_do(
+        home: Path, monkeypatch, free_port) -> None:
+    monkeypatch.setenv("SEDA_CENTRAL_STORE", f"postgresql://seda:secret@127.0.0.1:{free_port()}/seda")
+    result = seda("doctor")
+    assert result.exit_code == 1
+    assert "پاسخ نمی‌دهد" in result.output and "does not answer" in result.output
+    assert "secret" not in result.output and "systemctl status postgresql" in result.output

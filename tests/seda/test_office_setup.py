@@ -114,3 +114,21 @@ def test_kiosk_serve_before_setup_is_refused_with_the_command_to_run(home: Path)
     result = seda("kiosk", "serve", "--port", "8089")  # refused before it listens
     assert result.exit_code == 1
     assert "seda office setup --office CODE" in result.stderr
+
+
+def test_setup_writes_max_backoff_and_timeout_where_sync_reads_them(home: Path) -> None:
+    result = seda("office", "setup", "--office", "LOR-03", "--central", "", "--max-backoff", "120",
+                  "--timeout", "15")
+    assert result.exit_code == 0, result.output
+    settings = load_settings(home)
+    assert settings.max_backoff_seconds == 120 and settings.timeout_seconds == 15
+    again = seda("office", "setup", "--office", "LOR-03", "--central", "")  # left out: kept
+    assert again.exit_code == 0, again.output
+    assert load_settings(home).max_backoff_seconds == 120 and load_settings(home).timeout_seconds == 15
+
+
+@pytest.mark.parametrize("option", [["--max-backoff", "0"], ["--timeout", "-5"], ["--timeout", "soon"]])
+def test_setup_refuses_a_bad_backoff_or_timeout_and_writes_nothing(home: Path, option: list[str]) -> None:
+    result = seda("office", "setup", "--office", "LOR-03", "--central", "", *option)
+    assert result.exit_code == 2 and option[0] in result.output
+    assert not home.exists() or not any(home.iterdir())

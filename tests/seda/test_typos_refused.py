@@ -141,3 +141,26 @@ def test_init_with_create_database_makes_the_role_the_database_and_the_schema(tm
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"DROP ROLE IF EXISTS {name}")
+
+
+def test_central_init_creates_a_missing_home_private_for_its_default_store(tmp_path: Path) -> None:
+    home = tmp_path / "central-home"
+    result = seda(home, "central", "init")
+    assert result.exit_code == 0, result.output
+    assert (home / "central.sqlite3").is_file()
+    if os.name == "posix":
+        assert home.stat().st_mode & 0o777 == 0o700
+
+
+def test_central_commands_other_than_init_refuse_a_missing_home_and_create_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "central-home"
+    result = seda(home, "central", "office", "list")
+    assert_one_line_error(result, f"No central store at {home / 'central.sqlite3'}", "seda central init")
+    assert not home.exists()
+
+
+def test_central_init_still_refuses_a_missing_folder_outside_the_home(tmp_path: Path) -> None:
+    store = tmp_path / "elsewhere" / "c.sqlite3"
+    result = seda(tmp_path / "central-home", "central", "init", "--store", str(store))
+    assert_one_line_error(result, "does not exist")
+    assert not (tmp_path / "elsewhere").exists()
