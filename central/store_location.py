@@ -187,8 +187,8 @@ def probe_postgres(url: str, timeout: float = 3.0) -> PostgresProbe:
     try:
         conn = psycopg.connect(url, connect_timeout=max(1, round(timeout)), autocommit=True)
     except Exception as exc:  # noqa: BLE001 - refused, timed out, bad password: one readable line
-        raise StoreLocationError("به پایگاه PostgreSQL وصل نشد.",
-                                 f"Cannot connect to {_safe(url)}: {str(exc).splitlines()[0]}") from None
+        raise StoreLocationError("store_cannot_connect", url=_safe(url),
+                                 error=str(exc).splitlines()[0]) from None
     with conn:
         version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
         applied = None

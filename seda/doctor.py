@@ -347,7 +347,7 @@ def check_postgres(url: str, timeout: float = 3.0) -> Iterator[Finding]:
     try:
         probe = probe_postgres(url, timeout)
     except StoreLocationError as exc:
-        error = str(exc).split(": ", 1)[-1]
+        error = str(exc.values.get("error", exc))
         yield Finding("postgres", FAIL,
                       *CENTRAL_MESSAGES.both("doctor_postgres_unreachable", url=safe_url(url), error=error),
                       "systemctl status postgresql; check host, port, user and password in --store "
