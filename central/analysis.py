@@ -391,24 +391,25 @@ class ServiceMatch:
         return None if not m.n else (m.n - m.yes - m.partly) / m.n
 
 
-def service_catalogue(store, path: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Service id -> catalogue entry: what the central office published on the ``catalogue``
-    feed, else the YAML at ``path`` (else the kiosk's built-in catalogue)."""
+def service_catalogue(store, path: Path | None = None, *, day: str | None = None) -> dict[str, dict[str, Any]]:
+    """Service id -> catalogue entry announced on ``day`` (default today): the newest version
+    the central office published (central/service_catalogue.py, with its ``version`` and
+    ``effective_from``), else an entry published before versions existed (feed key without
+    ``@``), else the YAML at ``path`` (else the kiosk's built-in catalogue)."""
+    import json
+
+    from forms.catalogue import load_services, service_body
+
+    from .service_catalogue import builtin_services, catalogue_on, versions_by_service
+
+    base = {s.id: s for s in load_services(path)} if path is not None else builtin_services()
+    entries = {key: service_body(s) for key, s in base.items()}
     with store.connect() as db:
         rows = db.all("SELECT key, body FROM feed WHERE feed = 'catalogue' AND deleted = 0")
-    if rows:
-        import json
-
-        return {key: json.loads(body) for key, body in rows}
-    from forms.catalogue import load_services  # lazy: the kiosk package imports sync
-    from kiosk.config import builtin_data_folder
-
-    services = load_services(path or builtin_data_folder() / "services.yaml")
-    return {s.id: {"name": {"fa": s.name.fa, "en": s.name.en},
-                   "documents": [{"fa": d.fa, "en": d.en} for d in s.documents],
-                   "fee_rials": s.fee_rials, "time": {"fa": s.time.fa, "en": s.time.en},
-                   "legal_basis": {"fa": s.legal_basis.fa, "en": s.legal_basis.en}}
-            for s in services}
+    entries.update({key: json.loads(body) for key, body in rows if "@" not in key})
+    versioned = versions_by_service(store)
+    entries.update({key: service_body(s) for key, s in catalogue_on(store, day).items() if key in versioned})
+    return entries
 
 
 def matched_by_service(store, month: str | tuple[int, int], *, office: str | None = None,

@@ -33,6 +33,12 @@ order and never edited once shipped, like the office ledger's migrations.
   calling back a visitor who agreed to be contacted (called / not reachable / done), by
   survey response; who is on the list is derived from the responses (rollups.py), the marks
   are not, so a rebuild of the roll-ups never loses them.
+- step 6, what every office shows (issue #13): ``catalogue_versions`` (every version of every
+  service's catalogue entry, draft or published, with the day it takes effect and the offices
+  offering it: question (2) is compared with the version in force on the visit day),
+  ``office_profiles`` (the office register: names, province, address, hours, settings),
+  ``contacts`` (managers and deputies), ``announcements`` (kiosk notices with start and end
+  days) and ``form_versions`` (uploaded survey form definitions, draft or published).
 """
 from __future__ import annotations
 
@@ -178,6 +184,55 @@ _CALL_MARKS = """
     );
     """
 
+# Step 6: content the central office manages and offices show (same text on both databases).
+_CONTENT = """
+    CREATE TABLE catalogue_versions (
+        service        TEXT NOT NULL,
+        version        INTEGER NOT NULL,
+        effective_from TEXT NOT NULL,
+        offices        TEXT NOT NULL DEFAULT '[]',
+        body           TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('draft', 'published')),
+        created_by     TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        published_by   TEXT,
+        published_at   TEXT,
+        PRIMARY KEY (service, version)
+    );
+    CREATE INDEX catalogue_versions_in_force ON catalogue_versions (service, status, effective_from);
+    CREATE TABLE office_profiles (
+        code       TEXT PRIMARY KEY,
+        body       TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE contacts (
+        id         TEXT PRIMARY KEY,
+        body       TEXT NOT NULL,
+        withdrawn  INTEGER NOT NULL DEFAULT 0,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE announcements (
+        id         TEXT PRIMARY KEY,
+        body       TEXT NOT NULL,
+        withdrawn  INTEGER NOT NULL DEFAULT 0,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE form_versions (
+        form         TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        definition   TEXT NOT NULL,
+        status       TEXT NOT NULL CHECK (status IN ('draft', 'published')),
+        uploaded_by  TEXT NOT NULL,
+        uploaded_at  TEXT NOT NULL,
+        published_by TEXT,
+        published_at TEXT,
+        PRIMARY KEY (form, version)
+    );
+    """
+
 SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     (1, """
     CREATE TABLE offices (
@@ -270,6 +325,7 @@ SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     (3, _CASEWORK.format(id=_SQLITE_ID)),
     (4, _HARDENING.format(id=_SQLITE_ID, attachment_sha="json_extract(body, '$.sha256')")),
     (5, _CALL_MARKS),
+    (6, _CONTENT),
 )
 
 POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
@@ -364,4 +420,5 @@ POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
     (3, _CASEWORK.format(id=_PG_ID)),
     (4, _HARDENING.format(id=_PG_ID, attachment_sha="((body::jsonb) ->> 'sha256')")),
     (5, _CALL_MARKS),
+    (6, _CONTENT),
 )

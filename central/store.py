@@ -49,7 +49,8 @@ __all__ = ["CLOSED_STATUSES", "FEEDS", "ApiKey", "Store", "StoreError", "open_st
 #: revoked office's sheets; ``case_update`` items go only to the office that owns the case;
 #: ``oversight_key`` is the signed key misconduct reports are sealed to (central/keys.py).
 FEEDS = frozenset({"case_update", "catalogue", "contact", "form_definition", "revoked_sheet",
-                   "office_key", "oversight_key", "record_conflict"})
+                   "office_key", "oversight_key", "record_conflict",
+                   "office_profile", "announcement"})  # content kinds: sync/content.py
 
 _IN_CHUNK = 500
 #: The schema step from which a record's identity is (office, UUID) (schema.py step 4).

@@ -83,8 +83,9 @@ class KioskState:
         self.config = config
         catalog = builtin_catalog()
         self.form = catalog.get(config.survey_form)
-        self.services = load_services(config.data_file("services"))
-        self.directory = load_directory(config.data_file("directory"))
+        #: The files shown until the centre's catalogue and directory arrive (kiosk/published.py).
+        self.builtin_services = load_services(config.data_file("services"))
+        self.builtin_directory = load_directory(config.data_file("directory"))
         self.ledger_path = default_ledger_path(config.home)
         self.follow_up_visit = Backoff(config.follow_up_free_tries, config.follow_up_max_delay)
         #: Far above what one visit may try, so one person cannot lock everyone out; once
@@ -134,11 +135,20 @@ class KioskState:
     def accounts(self) -> AccountStore:
         return self._accounts.get()
 
+    @property
+    def services(self):
+        """The catalogue shown now: the centre's once synced (kiosk/published.py)."""
+        from . import published
+        return published.services()
+
+    @property
+    def directory(self):
+        from . import published
+        return published.directory()
+
     def service(self, service_id: str):
-        for service in self.services:
-            if service.id == service_id:
-                return service
-        return None
+        from . import published
+        return published.service(service_id)
 
 
 def state() -> KioskState:
@@ -171,7 +181,9 @@ def create_app(config: KioskConfig | None = None) -> Flask:
     )
     app.session_interface = _SessionCookie()
     app.extensions["seda_kiosk"] = KioskState(config)
-    app.jinja_env.globals.update(t=_t, num=_num, jdate=_jdate, kiosk_config=config)
+    from . import published
+    app.jinja_env.globals.update(t=_t, num=_num, jdate=_jdate, kiosk_config=config,
+                                 published=published)
     app.jinja_env.filters["tracking"] = format_tracking_code
     app.jinja_env.filters["scan_time"] = _from_timestamp
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .backoff import backoff_delay
+from .content import CONTENT_FEEDS, ContentRefused, check_content_item
 from .batch import format_time
 from .identity import load_office_key, parse_public_key
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
@@ -221,13 +222,35 @@ def _upload(state: OfficeSyncState, ledger: Ledger, client: CentralClient, hashe
 
 
 def _pull(state: OfficeSyncState, client: CentralClient, report: SyncReport) -> None:
+    """Pull every page.  Case updates are stored page by page; content items (catalogue,
+    directory, ...) are checked one by one (sync/content.py) and the good ones stored together
+    with the last page, so the kiosk never shows half of a publication.  A refused item is
+    not stored (the last good version stays shown) and is kept for ``seda sync status``."""
     cursor = state.pull_cursor()
+    held: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
     while True:
         page = client.pull(cursor, PULL_PAGE)
-        report.items_pulled += state.store_central_items(page["items"], int(page["next"]))
+        other = []
+        for item in page["items"]:
+            if item.get("feed") not in CONTENT_FEEDS:
+                other.append(item)
+                continue
+            try:
+                check_content_item(item, client.central_key)
+            except ContentRefused as exc:
+                log.error("refused a content item from the central server: %s", exc)
+                refused.append({"at": _now(), "feed": item.get("feed"), "key": item.get("key"),
+                                "cursor": item.get("cursor"), "detail": str(exc)})
+                continue
+            held.append(item)
         cursor = int(page["next"])
-        if not page.get("more"):
-            return
+        if page.get("more"):
+            report.items_pulled += state.store_central_items(other, state.pull_cursor())
+            continue
+        report.items_pulled += state.store_central_items(other + held, cursor,
+                                                         content_refusals=refused)
+        return
 
 
 def run_forever(home: Path, stop: threading.Event | None = None, *,

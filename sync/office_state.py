@@ -256,11 +256,14 @@ class OfficeSyncState:
     def pull_cursor(self) -> int:
         return int(self.get("pull_cursor", 0))
 
-    def store_central_items(self, items: Iterable[Mapping[str, Any]], cursor: int) -> int:
+    def store_central_items(self, items: Iterable[Mapping[str, Any]], cursor: int, *,
+                            content_refusals: list[Mapping[str, Any]] | None = None) -> int:
         """Save pulled items and advance the cursor in one transaction; returns how many.
 
         Items carry ``feed``, ``key``, ``cursor``, ``deleted`` and ``body``; a newer item of
         the same (feed, key) replaces the older one (a catalogue entry edited centrally).
+        ``content_refusals`` (items the client refused: unsigned, malformed) are remembered
+        for ``seda sync status`` and the staff pages, newest 50.
         """
         received = format_time(datetime.now(timezone.utc))
         count = 0
@@ -275,9 +278,16 @@ class OfficeSyncState:
                      canonical_json(item.get("body") or {}), received),
                 )
                 count += 1
+            if content_refusals:
+                kept = [*self.get("content_refusals", []), *map(dict, content_refusals)]
+                self.set("content_refusals", kept[-50:])
             if cursor > self.pull_cursor():
                 self.set("pull_cursor", cursor)
         return count
+
+    def content_refusals(self) -> list[dict[str, Any]]:
+        """Content items the office refused (not the centre's signature, or malformed)."""
+        return list(self.get("content_refusals", []))
 
     def pulled_case_updates(self, tracking_code: str) -> list[dict[str, Any]]:
         """Statuses and answers the central office gave the case ``tracking_code``, oldest first.

@@ -37,6 +37,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
     ``clock`` (tests) replaces the wall clock for session expiry and audit times.
     """
     from . import admin, auditlog, cases, grant_review, login
+    from . import announcement_pages, catalogue_pages, contact_pages, office_pages
 
     bp = Blueprint("web", __name__, url_prefix="")
     state = auth.WebState(store, clock)
@@ -49,13 +50,19 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
             ("web.admin.holidays", "nav_holidays", ("admin",)),
             ("web.admin.deadlines", "nav_deadlines", ("admin",)),
             ("web.auditlog.log", "nav_audit", ("auditor",)),
-            ("web.grants.review", "nav_grants", ("oversight",))):
+            ("web.grants.review", "nav_grants", ("oversight",)),
+            ("web.catalogue.index", "nav_catalogue", ("admin",)),
+            ("web.office_register.index", "nav_offices", ("admin",)),
+            ("web.contacts.index", "nav_contacts", ("admin",)),
+            ("web.announcements.index", "nav_announcements", ("admin",))):
         auth.register_nav(state, endpoint, label_key, roles)
     login.register(bp)
     bp.register_blueprint(admin.blueprint())
     bp.register_blueprint(auditlog.blueprint())
     bp.register_blueprint(cases.blueprint())
     bp.register_blueprint(grant_review.blueprint())
+    for content_pages in (catalogue_pages, office_pages, contact_pages, announcement_pages):
+        bp.register_blueprint(content_pages.blueprint())
 
     @bp.record_once
     def _setup(setup_state) -> None:

@@ -1,0 +1,225 @@
+"""The service catalogue pages: list, edit a service as a draft, see what would change, publish.
+
+Administrators edit; every save, discard and publish is audited.  A draft shows its diff
+against the version offices show now (the newest published one, else the built-in entry), so
+nobody publishes a fee change by accident.  Published versions are never edited: question (2)
+is compared with the version in force on the visit day (central/service_catalogue.py).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from forms.persian import InvalidInput, parse_jalali_date, to_ascii_digits
+
+from .. import service_catalogue as catalogue
+from ..service_catalogue import CatalogueInputError
+from . import auth
+from .common import error_text, field, flash_error, flash_ok
+from .i18n import register
+
+__all__ = ["blueprint", "central_keys", "lines"]
+
+admin_only = auth.require("admin")
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("catalogue", __name__, url_prefix="/content/catalogue")
+    for rule, endpoint, view, methods in (
+            ("", "index", index, ["GET"]),
+            ("/<service_id>", "edit", edit, ["GET"]),
+            ("/<service_id>", "save", save, ["POST"]),
+            ("/<service_id>/publish", "publish", publish, ["POST"]),
+            ("/<service_id>/discard", "discard", discard, ["POST"])):
+        bp.add_url_rule(rule, endpoint, admin_only(view), methods=methods)
+    return bp
+
+
+def central_keys():
+    return current_app.extensions["seda.central_keys"]
+
+
+def lines(name: str) -> list[str]:
+    """A textarea's non-empty lines, each in the one spelling."""
+    return [line for line in (field(name).replace("\r", "").split("\n")) if line.strip()]
+
+
+def _known_ids() -> list[str]:
+    ids = set(catalogue.builtin_services()) | set(catalogue.versions_by_service(catalogue_store(), published_only=False))
+    return sorted(ids)
+
+
+def catalogue_store():
+    return auth.store()
+
+
+def index() -> str:
+    store = auth.store()
+    shown = catalogue.catalogue_on(store)
+    rows = []
+    for service_id in _known_ids():
+        latest = catalogue.latest_published(store, service_id)
+        rows.append({"id": service_id, "service": shown.get(service_id) or (latest.service if latest else None),
+                     "latest": latest, "draft": catalogue.draft(store, service_id)})
+    return render_template("central/content_catalogue.html", rows=rows)
+
+
+def _base(service_id: str):
+    """What offices show now: the newest published version, else the built-in entry."""
+    latest = catalogue.latest_published(auth.store(), service_id)
+    return latest.service if latest else catalogue.builtin_services().get(service_id)
+
+
+def _form_of(service, offices: tuple[str, ...] = ()) -> MultiDict:
+    if service is None:
+        return MultiDict()
+    return MultiDict({
+        "name_fa": service.name.fa, "name_en": service.name.en,
+        "documents_fa": "\n".join(d.fa for d in service.documents),
+        "documents_en": "\n".join(d.en for d in service.documents),
+        "steps_fa": "\n".join(s.fa for s in service.steps), "steps_en": "\n".join(s.en for s in service.steps),
+        "fee_rials": str(service.fee_rials), "time_fa": service.time.fa, "time_en": service.time.en,
+        "legal_fa": service.legal_basis.fa, "legal_en": service.legal_basis.en,
+        "offices": " ".join(offices)})
+
+
+def edit(service_id: str, form: MultiDict | None = None) -> tuple[str, int]:
+    store = auth.store()
+    draft = catalogue.draft(store, service_id)
+    base = _base(service_id)
+    if draft is None and base is None and form is None and service_id not in _known_ids():
+        abort(404)
+    history = [v for v in catalogue.versions(store, service_id) if v.status == "published"]
+    if form is None:
+        form = _form_of(draft.service if draft else base, draft.offices if draft else
+                        (history[0].offices if history else ()))
+    diff = catalogue.service_diff(base, draft.service) if draft else []
+    return render_template("central/content_service.html", service_id=service_id, form=form, draft=draft,
+                           base=base, history=history, diff=diff, offices=auth.store().offices()), 200
+
+
+def _paired(name: str) -> list[dict[str, str]]:
+    fa, en = lines(f"{name}_fa"), lines(f"{name}_en")
+    if len(fa) != len(en):
+        raise CatalogueInputError(f"تعداد سطرهای فارسی و انگلیسی «{_FIELD_FA[name]}» برابر نیست.",
+                                  f"{name}: the Persian and English lists differ in length.")
+    return [{"fa": a, "en": b} for a, b in zip(fa, en)]
+
+
+_FIELD_FA = {"documents": "مدارک لازم", "steps": "مراحل"}
+
+
+def _body(service_id: str) -> dict[str, Any]:
+    fee_text = to_ascii_digits(field("fee_rials")).replace(",", "").replace("٬", "")
+    if not fee_text.isdigit():
+        raise CatalogueInputError("هزینه باید عددی صحیح به ریال باشد (۰ برای رایگان).",
+                                  "The fee must be a whole number of rials (0 for free).")
+    try:
+        effective = parse_jalali_date(field("effective_from")).isoformat()
+    except InvalidInput as exc:
+        raise CatalogueInputError(exc.message_fa, exc.message_en) from None
+    return {"id": service_id, "name": {"fa": field("name_fa"), "en": field("name_en")},
+            "documents": _paired("documents"), "steps": _paired("steps"), "fee_rials": int(fee_text),
+            "time": {"fa": field("time_fa"), "en": field("time_en")},
+            "legal_basis": {"fa": field("legal_fa"), "en": field("legal_en")}, "effective_from": effective}
+
+
+def _offices() -> list[str]:
+    wanted = [o.upper() for o in field("offices").replace(",", " ").split()]
+    known = {o.code for o in auth.store().offices()}
+    unknown = sorted(set(wanted) - known)
+    if unknown:
+        raise CatalogueInputError(f"این کدها اداره‌ی ثبت‌شده نیستند: {'، '.join(unknown)}",
+                                  f"Not registered offices: {', '.join(unknown)}")
+    return wanted
+
+
+def save(service_id: str) -> Response | tuple[str, int]:
+    try:
+        version = catalogue.save_draft(auth.store(), _body(service_id), offices=_offices(),
+                                       actor=auth.current_user().name)
+    except CatalogueInputError as exc:
+        flash_error(error_text(exc))
+        return edit(service_id, form=request.form)[0], 400
+    auth.audit("catalogue_draft", f"service:{service_id}",
+               f"version={version.number} effective_from={version.service.effective_from}"
+               f" fee_rials={version.service.fee_rials} offices={','.join(version.offices)}")
+    flash_ok("catalogue_draft_saved")
+    return redirect(url_for(".edit", service_id=service_id) + "#diff")
+
+
+def publish(service_id: str) -> Response | tuple[str, int]:
+    try:
+        version = catalogue.publish_draft(auth.store(), central_keys(), service_id, actor=auth.current_user().name)
+    except CatalogueInputError as exc:
+        flash_error(error_text(exc))
+        return edit(service_id)[0], 400
+    auth.audit("catalogue_publish", f"service:{service_id}",
+               f"version={version.number} effective_from={version.service.effective_from}")
+    flash_ok("catalogue_published", version=version.number)
+    return redirect(url_for(".edit", service_id=service_id))
+
+
+def discard(service_id: str) -> Response:
+    if catalogue.discard_draft(auth.store(), service_id):
+        auth.audit("catalogue_discard", f"service:{service_id}")
+        flash_ok("catalogue_discarded")
+    return redirect(url_for(".edit", service_id=service_id))
+
+
+register({
+    "fa": {
+        "nav_content": "محتوای ادارات", "nav_catalogue": "شناسنامه خدمات",
+        "catalogue_title": "شناسنامه خدمات", "catalogue_intro":
+            "آنچه هر اداره درباره‌ی خدماتش اعلام می‌کند. هر تغییر نسخه‌ای تازه با تاریخ اجراست؛ "
+            "پرسش ۲ نظرسنجی با نسخه‌ی اعلام‌شده در روز مراجعه سنجیده می‌شود.",
+        "catalogue_service": "خدمت", "catalogue_version": "نسخه", "catalogue_fee": "هزینه (ریال)",
+        "catalogue_builtin": "پیش‌فرض (منتشر نشده)", "catalogue_has_draft": "پیش‌نویس دارد",
+        "catalogue_edit": "ویرایش", "catalogue_name_fa": "نام (فارسی)", "catalogue_name_en": "نام (انگلیسی)",
+        "catalogue_documents_fa": "مدارک لازم (فارسی، هر سطر یکی)",
+        "catalogue_documents_en": "مدارک لازم (انگلیسی، هر سطر یکی)",
+        "catalogue_steps_fa": "مراحل (فارسی، هر سطر یکی)", "catalogue_steps_en": "مراحل (انگلیسی، هر سطر یکی)",
+        "catalogue_time_fa": "زمان انجام (فارسی)", "catalogue_time_en": "زمان انجام (انگلیسی)",
+        "catalogue_legal_fa": "مبنای قانونی (فارسی)", "catalogue_legal_en": "مبنای قانونی (انگلیسی)",
+        "catalogue_effective": "تاریخ اجرا", "catalogue_offices": "ادارات ارائه‌دهنده (کدها؛ خالی یعنی همه)",
+        "catalogue_save": "ذخیره‌ی پیش‌نویس", "catalogue_diff": "تغییرات پیش از انتشار",
+        "catalogue_field": "مورد", "catalogue_before": "اکنون", "catalogue_after": "پس از انتشار",
+        "catalogue_publish": "انتشار برای ادارات", "catalogue_discard": "حذف پیش‌نویس",
+        "catalogue_history": "نسخه‌های منتشرشده", "catalogue_published_by": "منتشرکننده",
+        "catalogue_no_history": "هنوز نسخه‌ای منتشر نشده؛ ادارات فهرست پیش‌فرض را نشان می‌دهند.",
+        "catalogue_draft_saved": "پیش‌نویس ذخیره شد؛ تغییرات را ببینید و منتشر کنید.",
+        "catalogue_published": "نسخه‌ی {version} منتشر شد؛ ادارات در همگام‌سازی بعدی آن را نشان می‌دهند.",
+        "catalogue_discarded": "پیش‌نویس حذف شد.", "catalogue_no_diff": "پیش‌نویس با نسخه‌ی کنونی فرقی ندارد.",
+        "diff_name": "نام", "diff_documents": "مدارک لازم", "diff_fee_rials": "هزینه",
+        "diff_time": "زمان انجام", "diff_steps": "مراحل", "diff_legal_basis": "مبنای قانونی",
+        "diff_effective_from": "تاریخ اجرا", "catalogue_offices_all": "همه‌ی ادارات",
+    },
+    "en": {
+        "nav_content": "Office content", "nav_catalogue": "Service catalogue",
+        "catalogue_title": "Service catalogue", "catalogue_intro":
+            "What every office announces about its services. Each change is a new version with an "
+            "effective date; survey question 2 is compared with the version announced on the visit day.",
+        "catalogue_service": "Service", "catalogue_version": "Version", "catalogue_fee": "Fee (rials)",
+        "catalogue_builtin": "Built-in (not published)", "catalogue_has_draft": "Has a draft",
+        "catalogue_edit": "Edit", "catalogue_name_fa": "Name (Persian)", "catalogue_name_en": "Name (English)",
+        "catalogue_documents_fa": "Required documents (Persian, one per line)",
+        "catalogue_documents_en": "Required documents (English, one per line)",
+        "catalogue_steps_fa": "Steps (Persian, one per line)", "catalogue_steps_en": "Steps (English, one per line)",
+        "catalogue_time_fa": "Time to deliver (Persian)", "catalogue_time_en": "Time to deliver (English)",
+        "catalogue_legal_fa": "Legal basis (Persian)", "catalogue_legal_en": "Legal basis (English)",
+        "catalogue_effective": "Effective from", "catalogue_offices": "Offices offering it (codes; empty = all)",
+        "catalogue_save": "Save draft", "catalogue_diff": "What changes when published",
+        "catalogue_field": "Field", "catalogue_before": "Now", "catalogue_after": "After publishing",
+        "catalogue_publish": "Publish to offices", "catalogue_discard": "Discard draft",
+        "catalogue_history": "Published versions", "catalogue_published_by": "Published by",
+        "catalogue_no_history": "No version published yet; offices show the built-in list.",
+        "catalogue_draft_saved": "Draft saved; review the changes and publish.",
+        "catalogue_published": "Version {version} published; offices show it after their next sync.",
+        "catalogue_discarded": "Draft discarded.", "catalogue_no_diff": "The draft is the same as the current version.",
+        "diff_name": "Name", "diff_documents": "Required documents", "diff_fee_rials": "Fee",
+        "diff_time": "Time to deliver", "diff_steps": "Steps", "diff_legal_basis": "Legal basis",
+        "diff_effective_from": "Effective from", "catalogue_offices_all": "All offices",
+    },
+})

@@ -1,0 +1,87 @@
+"""The contact directory page: managers and deputies with phone numbers and e-mail addresses
+(the source statement's «شماره تلفن، پست الکترونیکی مدیران و معاونین»), per office, per
+province, or national.  Adding and withdrawing are published at once and audited."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from forms.catalogue import CatalogueError, person_from_body
+from forms.persian import to_ascii_digits
+
+from ..content_publisher import published_rows, save_published_row, withdraw_published_row
+from . import auth
+from .catalogue_pages import central_keys
+from .common import field, flash_error, flash_ok
+from .i18n import register, t
+
+__all__ = ["blueprint"]
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("contacts", __name__, url_prefix="/content/contacts")
+    admin = auth.require("admin")
+    bp.add_url_rule("", "index", admin(index), methods=["GET"])
+    bp.add_url_rule("", "add", admin(add), methods=["POST"])
+    bp.add_url_rule("/<item_id>/withdraw", "withdraw", admin(withdraw), methods=["POST"])
+    return bp
+
+
+def index(form: MultiDict | None = None) -> tuple[str, int]:
+    store = auth.store()
+    return render_template("central/content_contacts.html", rows=published_rows(store, "contact"),
+                           offices=store.offices(), form=form or MultiDict()), 200
+
+
+def add() -> Response | tuple[str, int]:
+    office = field("office").upper()
+    body = {"name": {"fa": field("name_fa"), "en": field("name_en") or field("name_fa")},
+            "title": {"fa": field("title_fa"), "en": field("title_en") or field("title_fa")},
+            "phone": to_ascii_digits(field("phone")), "email": field("email"),
+            "office": office, "province": "" if office else field("province")}
+    try:
+        person_from_body(body)
+        if office and auth.store().office(office) is None:
+            raise CatalogueError(f"office {office} is not registered")
+        if body["email"] and "@" not in body["email"]:
+            raise CatalogueError("email: not an e-mail address")
+    except CatalogueError as exc:
+        flash_error(t("contacts_refused") + " " + str(exc))
+        return index(form=request.form)[0], 400
+    item_id = "c-" + secrets.token_hex(6)
+    save_published_row(auth.store(), central_keys(), "contact", item_id, body,
+                       actor=auth.current_user().name, office=office)
+    auth.audit("contact_add", f"contact:{item_id}", f"office={office or '*'} province={body['province']}")
+    flash_ok("contacts_added")
+    return redirect(url_for(".index"))
+
+
+def withdraw(item_id: str) -> Response:
+    if withdraw_published_row(auth.store(), "contact", item_id, actor=auth.current_user().name):
+        auth.audit("contact_withdraw", f"contact:{item_id}")
+        flash_ok("contacts_withdrawn")
+    return redirect(url_for(".index"))
+
+
+register({
+    "fa": {"nav_contacts": "مدیران و معاونان", "contacts_title": "فهرست تماس مدیران و معاونان",
+           "contacts_intro": "شماره تلفن و پست الکترونیکی مدیران و معاونان، برای هر اداره یا استان.",
+           "contacts_name_fa": "نام (فارسی)", "contacts_name_en": "نام (انگلیسی)",
+           "contacts_title_fa": "سمت (فارسی)", "contacts_title_en": "سمت (انگلیسی)",
+           "contacts_phone": "تلفن", "contacts_email": "پست الکترونیکی",
+           "contacts_office": "اداره", "contacts_province": "استان (اگر برای همه‌ی ادارات استان است)",
+           "contacts_all": "همه", "contacts_add": "افزودن و انتشار", "contacts_withdraw": "برداشتن",
+           "contacts_none": "هنوز کسی نیست.", "contacts_added": "افزوده و منتشر شد.",
+           "contacts_withdrawn": "برداشته شد.", "contacts_refused": "ورودی نادرست است:"},
+    "en": {"nav_contacts": "Managers and deputies", "contacts_title": "Managers' and deputies' contacts",
+           "contacts_intro": "Phone numbers and e-mail addresses of managers and deputies, per office or province.",
+           "contacts_name_fa": "Name (Persian)", "contacts_name_en": "Name (English)",
+           "contacts_title_fa": "Title (Persian)", "contacts_title_en": "Title (English)",
+           "contacts_phone": "Phone", "contacts_email": "E-mail",
+           "contacts_office": "Office", "contacts_province": "Province (for every office in it)",
+           "contacts_all": "All", "contacts_add": "Add and publish", "contacts_withdraw": "Withdraw",
+           "contacts_none": "Nobody yet.", "contacts_added": "Added and published.",
+           "contacts_withdrawn": "Withdrawn.", "contacts_refused": "Wrong input:"},
+})

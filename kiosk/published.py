@@ -1,0 +1,73 @@
+"""What this kiosk shows that the central office manages: one function per kind of content.
+
+Each reads what the last sync stored (ledger/published_content.py, checked and complete) and
+falls back to the built-in demo files until the first publication of its kind arrived, so a
+change published centrally shows here at the next sync, without a restart.  The staff pages
+say which of the two is on screen (:func:`content_source`).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from forms import Text
+from forms.catalogue import Announcement, Directory, OfficeProfile, Service
+from forms.workdays import TEHRAN
+from ledger.published_content import (content_refusals, content_stamp, published_announcements, published_contacts,
+                                      published_office_profile, published_services)
+
+from .app import state
+
+__all__ = ["announcements", "content_source", "directory", "office_name", "office_profile", "service",
+           "services"]
+
+
+def _today() -> str:
+    return datetime.now(TEHRAN).date().isoformat()
+
+
+def office_profile() -> OfficeProfile | None:
+    """The office as the centre's register describes it (None before it was published)."""
+    return published_office_profile(state().ledger(), state().config.office)
+
+
+def office_name() -> Text:
+    """The office's name for people: the register's, else the built-in directory's."""
+    profile = office_profile()
+    return profile.name if profile is not None else state().builtin_directory.office_name
+
+
+def services() -> tuple[Service, ...]:
+    """The catalogue as announced here today."""
+    found = published_services(state().ledger(), state().config.office, _today())
+    return found if found is not None else state().builtin_services
+
+
+def service(service_id: str) -> Service | None:
+    return next((s for s in services() if s.id == service_id), None)
+
+
+def directory() -> Directory:
+    """The office's own details (register) and its managers and deputies (contact directory)."""
+    builtin = state().builtin_directory
+    profile = office_profile()
+    people = published_contacts(state().ledger(), state().config.office, profile.province if profile else "")
+    shown = builtin if people is None else replace(builtin, people=people)
+    if profile is not None:
+        shown = replace(shown, office_name=profile.name, address=profile.address or shown.address,
+                        phone=profile.phone or shown.phone, hours=profile.hours or shown.hours)
+    return shown
+
+
+def announcements() -> list[Announcement]:
+    """The notices the centre wants on this kiosk's screens today."""
+    return published_announcements(state().ledger(), state().config.office, _today())
+
+
+def content_source() -> dict[str, Any]:
+    """For the staff pages: whether the centre's content arrived, and since when."""
+    cursor, first = content_stamp(state().ledger())
+    since = datetime.fromisoformat(first.replace("Z", "+00:00")) if first else None
+    return {"published": first is not None, "since": since, "cursor": cursor,
+            "refusals": content_refusals(state().ledger())}
