@@ -13,7 +13,7 @@ from forms.persian import InvalidInput, parse_jalali_date
 
 from ..content_publisher import published_rows, save_published_row, withdraw_published_row
 from . import auth
-from .catalogue_pages import central_keys
+from .catalogue_pages import central_keys, text
 from .common import field, flash_error, flash_ok
 from .i18n import current_lang, register
 
@@ -38,7 +38,7 @@ def index(form: MultiDict | None = None) -> tuple[str, int]:
 def add() -> Response | tuple[str, int]:
     office = field("office").upper()
     try:
-        body = {"id": "a-" + secrets.token_hex(6), "text": {"fa": field("text_fa"), "en": field("text_en") or field("text_fa")},
+        body = {"id": "a-" + secrets.token_hex(6), "text": {"fa": text("text_fa"), "en": text("text_en") or text("text_fa")},
                 "starts_on": parse_jalali_date(field("starts_on")).isoformat(),
                 "ends_on": parse_jalali_date(field("ends_on")).isoformat(), "office": office}
         announcement_from_body(body)

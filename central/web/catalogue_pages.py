@@ -12,7 +12,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from forms.persian import InvalidInput, parse_jalali_date, to_ascii_digits
+from forms.catalogue import service_diff
+from forms.persian import InvalidInput, normalize_letters, parse_jalali_date, to_ascii_digits
 
 from .. import service_catalogue as catalogue
 from ..service_catalogue import CatalogueInputError
@@ -20,7 +21,7 @@ from . import auth
 from .common import error_text, field, flash_error, flash_ok
 from .i18n import register
 
-__all__ = ["blueprint", "central_keys", "lines"]
+__all__ = ["blueprint", "central_keys", "lines", "text"]
 
 admin_only = auth.require("admin")
 
@@ -41,9 +42,15 @@ def central_keys():
     return current_app.extensions["seda.central_keys"]
 
 
+def text(name: str) -> str:
+    """A text field as typed (Persian digits stay: «۳×۴» is what a citizen reads), with
+    Arabic ye/kaf made Persian and the ends trimmed."""
+    return normalize_letters(request.form.get(name, "") or "").strip()
+
+
 def lines(name: str) -> list[str]:
-    """A textarea's non-empty lines, each in the one spelling."""
-    return [line for line in (field(name).replace("\r", "").split("\n")) if line.strip()]
+    """A textarea's non-empty lines, each trimmed."""
+    return [line.strip() for line in text(name).replace("\r", "").split("\n") if line.strip()]
 
 
 def _known_ids() -> list[str]:
@@ -95,7 +102,7 @@ def edit(service_id: str, form: MultiDict | None = None) -> tuple[str, int]:
     if form is None:
         form = _form_of(draft.service if draft else base, draft.offices if draft else
                         (history[0].offices if history else ()))
-    diff = catalogue.service_diff(base, draft.service) if draft else []
+    diff = service_diff(base, draft.service) if draft else []
     return render_template("central/content_service.html", service_id=service_id, form=form, draft=draft,
                            base=base, history=history, diff=diff, offices=auth.store().offices()), 200
 
@@ -120,10 +127,10 @@ def _body(service_id: str) -> dict[str, Any]:
         effective = parse_jalali_date(field("effective_from")).isoformat()
     except InvalidInput as exc:
         raise CatalogueInputError(exc.message_fa, exc.message_en) from None
-    return {"id": service_id, "name": {"fa": field("name_fa"), "en": field("name_en")},
+    return {"id": service_id, "name": {"fa": text("name_fa"), "en": text("name_en")},
             "documents": _paired("documents"), "steps": _paired("steps"), "fee_rials": int(fee_text),
-            "time": {"fa": field("time_fa"), "en": field("time_en")},
-            "legal_basis": {"fa": field("legal_fa"), "en": field("legal_en")}, "effective_from": effective}
+            "time": {"fa": text("time_fa"), "en": text("time_en")},
+            "legal_basis": {"fa": text("legal_fa"), "en": text("legal_en")}, "effective_from": effective}
 
 
 def _offices() -> list[str]:

@@ -13,7 +13,7 @@ from forms.persian import to_ascii_digits
 
 from ..content_publisher import published_rows, save_published_row, withdraw_published_row
 from . import auth
-from .catalogue_pages import central_keys
+from .catalogue_pages import central_keys, text
 from .common import field, flash_error, flash_ok
 from .i18n import register, t
 
@@ -37,10 +37,10 @@ def index(form: MultiDict | None = None) -> tuple[str, int]:
 
 def add() -> Response | tuple[str, int]:
     office = field("office").upper()
-    body = {"name": {"fa": field("name_fa"), "en": field("name_en") or field("name_fa")},
-            "title": {"fa": field("title_fa"), "en": field("title_en") or field("title_fa")},
+    body = {"name": {"fa": text("name_fa"), "en": text("name_en") or text("name_fa")},
+            "title": {"fa": text("title_fa"), "en": text("title_en") or text("title_fa")},
             "phone": to_ascii_digits(field("phone")), "email": field("email"),
-            "office": office, "province": "" if office else field("province")}
+            "office": office, "province": "" if office else text("province")}
     try:
         person_from_body(body)
         if office and auth.store().office(office) is None:

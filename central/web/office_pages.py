@@ -11,7 +11,7 @@ from forms.persian import to_ascii_digits
 from .. import office_register
 from ..office_register import CENTRAL_SETTINGS, OfficeInputError
 from . import auth
-from .catalogue_pages import central_keys
+from .catalogue_pages import central_keys, text
 from .common import error_text, field, flash_error, flash_ok
 from .i18n import register
 
@@ -33,7 +33,7 @@ def index(form: MultiDict | None = None) -> tuple[str, int]:
 
 
 def _pair(name: str) -> dict[str, str] | None:
-    fa, en = field(f"{name}_fa"), field(f"{name}_en")
+    fa, en = text(f"{name}_fa"), text(f"{name}_en")
     return {"fa": fa, "en": en or fa} if fa else None
 
 
@@ -43,8 +43,8 @@ def save() -> Response | tuple[str, int]:
         text = to_ascii_digits(field(name))
         if text:
             settings[name] = int(text) if text.isdigit() else text
-    body = {"code": field("code").upper(), "name": _pair("name"), "province": field("province"),
-            "city": field("city"), "address": _pair("address"), "phone": to_ascii_digits(field("phone")),
+    body = {"code": field("code").upper(), "name": _pair("name"), "province": text("province"),
+            "city": text("city"), "address": _pair("address"), "phone": to_ascii_digits(field("phone")),
             "hours": _pair("hours"), "settings": settings}
     try:
         saved = office_register.save_profile(auth.store(), central_keys(), body, actor=auth.current_user().name)
