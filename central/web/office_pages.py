@@ -40,9 +40,9 @@ def _pair(name: str) -> dict[str, str] | None:
 def save() -> Response | tuple[str, int]:
     settings = {}
     for name in CENTRAL_SETTINGS:
-        text = to_ascii_digits(field(name))
-        if text:
-            settings[name] = int(text) if text.isdigit() else text
+        typed = to_ascii_digits(field(name))
+        if typed:
+            settings[name] = int(typed) if typed.isdigit() else typed
     body = {"code": field("code").upper(), "name": _pair("name"), "province": text("province"),
             "city": text("city"), "address": _pair("address"), "phone": to_ascii_digits(field("phone")),
             "hours": _pair("hours"), "settings": settings}
