@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     for job_file in (home / "kiosk" / "scans").glob("*/job.json"):
         jobs[json.loads(job_file.read_text(encoding="utf-8")).get("state", "?")] += 1
 
-    from sync import Ledger, default_ledger_path
+    from ledger import Ledger, default_ledger_path
     with Ledger.open(default_ledger_path(home)) as ledger:
         stored = {r.body["tracking_code"] for r in ledger.records("case")}
     missing = [code for code in stats.codes if code not in stored]

@@ -3,7 +3,7 @@
     .venv/bin/python bench/sealed_reports.py               # 20 reports, 2 screens filing at once
     .venv/bin/python bench/sealed_reports.py --reports 200 --clients 8 --json
 
-Everything slow in sealing is Argon2id (64 MiB, 3 passes: sync/follow_up.py), once per report
+Everything slow in sealing is Argon2id (64 MiB, 3 passes: forms/follow_up.py), once per report
 filed, once per follow-up lookup of a code that is not an ordinary case, once per sealed answer
 opened.  This prints:
 
@@ -40,13 +40,14 @@ sys.path.insert(0, str(ROOT))
 from kiosk import KioskConfig, create_app  # noqa: E402
 from kiosk.cases import CaseDraft, seal_report  # noqa: E402
 from kiosk.server import start_in_thread  # noqa: E402
-from sync import Ledger, default_ledger_path  # noqa: E402
+from ledger import Ledger, default_ledger_path  # noqa: E402
 from central import open_store  # noqa: E402
 from central.casework import misconduct_update  # noqa: E402
 from central.keys import CentralKeys  # noqa: E402
-from sync.follow_up import open_answer  # noqa: E402
-from sync.settings import SyncSettings, write_settings  # noqa: E402
-from sync.trust import pin_central, report_key  # noqa: E402
+from forms.follow_up import open_answer  # noqa: E402
+from ledger.sync_settings import SyncSettings, write_settings  # noqa: E402
+from sync.trust import pin_central  # noqa: E402
+from ledger.report_key import report_key  # noqa: E402
 
 OFFICE = "BENCH-01"
 _TOKEN = re.compile(r'name="visit" value="([^"]+)"')

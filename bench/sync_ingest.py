@@ -37,9 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 from central import open_store  # noqa: E402
 from sync.client import sync_once  # noqa: E402
-from sync.identity import ensure_office_key, public_key_hex  # noqa: E402
+from forms.identity_keys import ensure_office_key  # noqa: E402
+from forms.signatures import public_key_hex  # noqa: E402
 from ledger.ledger import Ledger, default_ledger_path  # noqa: E402
-from sync.settings import SyncSettings, write_settings  # noqa: E402
+from ledger.sync_settings import SyncSettings, write_settings  # noqa: E402
 
 SEDA = str(Path(sys.executable).with_name("seda"))
 

@@ -14,6 +14,8 @@ Endpoints (docs/sync-protocol.md has the full contract):
 - ``PUT  /v1/blobs/<sha256>``         signed; one attachment's bytes
 - ``GET  /v1/pull?after=N&limit=M``   signed; what the office should know, past cursor N
                                       (the page is signed by the centre's key)
+- ``POST /v1/office-health``          signed; the office's health figures (office_health.py)
+- ``GET  /metrics``                   Prometheus text, with the metrics bearer token (metrics.py)
 """
 from __future__ import annotations
 
@@ -29,12 +31,16 @@ from typing import Any
 from flask import Flask, Response, request
 
 from forms import seda_home
+from forms.workdays import TEHRAN
 
 from sync.batch import DEFAULT_LIMITS, Limits, check_dates, parse_batch, verify_batch
 from sync.json_limits import loads_limited
 from sync.refusals import BlobsMissing, Refusal
 from sync.request_auth import BATCH_ACK_PREFIX, MAX_SKEW, PULL_PREFIX, verify_request
+from .casework import Casework
 from .keys import CentralKeys
+from .metrics import metrics_blueprint
+from .office_health import health_blueprint
 from .open311 import open311_blueprint
 from .store import Store
 from .web import errors as web_errors
@@ -80,13 +86,15 @@ def _answer(payload: dict[str, Any], status: int = 200) -> Response:
 
 
 def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | None = None,
-               public_url: str | None = None) -> Flask:
+               public_url: str | None = None, metrics_token: str | None = None) -> Flask:
     """The WSGI app serving ``store``; ``seda central serve`` hands it to waitress.
 
     ``home`` is the central installation's folder (default ``$SEDA_HOME``): its ``keys/`` hold
     the sync key that signs every answer and the oversight key (central/keys.py).
     ``public_url`` (default ``$SEDA_CENTRAL_PUBLIC_URL``) is the address clients reach the
     server at; answers that name the server use it, never the request's ``Host`` header.
+    ``metrics_token`` (default ``$SEDA_CENTRAL_METRICS_TOKEN``) opens ``/metrics`` to
+    requests bearing it; without one ``/metrics`` is off.
     """
     public_url = (public_url if public_url is not None
                   else os.environ.get(PUBLIC_URL_ENV, "")).strip().rstrip("/")
@@ -222,6 +230,9 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
         return _answer(keys.sign(PULL_PREFIX, {**page, "office": office, "after": after,
                                                "request": request.headers["Seda-Signature"]}))
 
+    app.register_blueprint(health_blueprint(store))  # offices' health reports: central/office_health.py
+    app.register_blueprint(metrics_blueprint(
+        store, lambda now: Casework(store).calendar(now.astimezone(TEHRAN).date()), metrics_token))
     app.register_blueprint(open311_blueprint(store, public_url=public_url))  # /open311/v2/...: docs/open311.md
     app.register_blueprint(web_blueprint(store))  # the central office's pages: docs/central-office.md
     return app

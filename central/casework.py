@@ -35,8 +35,8 @@ import jdatetime
 from forms.persian import normalize_letters
 
 from sync.batch import BatchRecord, format_time
-from forms.cases import CASE_STATUSES, normalize_tracking_code, status_label
-from sync.follow_up import seal_answer
+from forms.cases import ANSWER_DEADLINE_DAYS, CASE_STATUSES, normalize_tracking_code, status_label
+from forms.follow_up import seal_answer
 from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
 from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays
@@ -59,8 +59,7 @@ OVERSIGHT = "oversight"
 CLOSED = frozenset({"answered", "closed", "rejected", "rejected_duplicate", "rejected_not_ours"})
 OPEN_STATUSES = tuple(s for s in CASE_STATUSES if s not in CLOSED)
 #: Working days to answer, per case type, until the administrator changes them.
-DEFAULT_DEADLINE_DAYS = {"request": 10, "complaint": 10, "suggestion": 15, "criticism": 15,
-                         "misconduct": 10, "voice": 10}
+DEFAULT_DEADLINE_DAYS = dict(ANSWER_DEADLINE_DAYS)
 #: Where a case may go next, by what it is now.  ``assigned``, ``answered``, ``referred`` and
 #: the rejections have their own methods (they need a person, a text, a unit, an original).
 _REJECTIONS = {"rejected_duplicate", "rejected_not_ours"}

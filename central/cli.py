@@ -22,6 +22,7 @@ import getpass
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 import click
@@ -29,13 +30,16 @@ import click
 from forms import seda_home, validate_office_code
 from forms.private_files import write_private
 
-from sync.identity import IdentityError, ensure_central_key, public_key_hex
+from forms.signatures import IdentityError, public_key_hex
+from forms.identity_keys import ensure_central_key
 from forms.cases import CASE_STATUSES
 from sync.refusals import Refusal
 from .importer import import_export
 from .keys import CentralKeys
 from sync.content import CONTENT_FEEDS, check_content_item
 from .store import FEEDS, Store, StoreError, open_store
+from .store_location import (StoreLocationError, create_postgres_database, existing_store, init_store,
+                             store_kind)
 
 DEFAULT_PORT = 8750
 
@@ -49,15 +53,45 @@ def resolve_store_url(store_url: str | None) -> str:
 
 
 def _open(store_url: str | None) -> Store:
+    """The existing central store; a missing or mistyped one is refused (`seda central init` makes it)."""
     try:
-        return open_store(resolve_store_url(store_url))
+        return existing_store(resolve_store_url(store_url))
+    except StoreLocationError as exc:
+        raise click.ClickException(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one readable line
         raise click.ClickException(f"Cannot open the central store: {exc}") from None
+
+
+@click.command("init")
+@store_option
+@click.option("--create-database", "superuser_url", default=None, metavar="SUPERUSER_URL",
+              help="First make the PostgreSQL role and database named in --store, connecting with this "
+                   "superuser URL (e.g. postgresql:///postgres as the postgres system user).")
+def init_command(store_url: str | None, superuser_url: str | None) -> None:
+    """Create the central store (the only command that does): a SQLite file or a PostgreSQL schema."""
+    url = resolve_store_url(store_url)
+    try:
+        if superuser_url is not None:
+            if store_kind(url) != "postgresql":
+                raise click.ClickException("--create-database is for a postgresql:// --store.")
+            role_made, database_made = create_postgres_database(url, superuser_url)
+            click.echo(("Created" if role_made else "Kept") + " the role; "
+                       + ("created" if database_made else "kept") + " the database.")
+        existed = store_kind(url) == "sqlite" and Path(url.removeprefix("sqlite:///")).is_file()
+        store = init_store(url)
+    except StoreLocationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(("Brought up to date" if existed else "Ready") + f": central store ({store.dialect}).")
+
+
 
 
 @click.group("central")
 def central_group() -> None:
     """The central server: receives office batches, sends answers back."""
+
+
+central_group.add_command(init_command)
 
 
 @central_group.command("serve")
@@ -72,8 +106,13 @@ def central_group() -> None:
               help="The TLS proxy in front (e.g. 127.0.0.1): its X-Forwarded-For and "
                    "X-Forwarded-Proto are believed, so sign-in throttling sees each client's "
                    "own address and cookies are marked Secure.")
+@click.option("--metrics-token-file", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file holding the bearer token that opens /metrics (Prometheus text); "
+                   "default: $SEDA_CENTRAL_METRICS_TOKEN; with neither, /metrics is off.")
 def serve_command(store_url: str | None, host: str, port: int, threads: int,
-                  public_url: str | None, trusted_proxy: str | None) -> None:
+                  public_url: str | None, trusted_proxy: str | None,
+                  metrics_token_file: Path | None) -> None:
     """Serve the sync API, the central office web app and Open311 with waitress; overdue
     cases are escalated every 5 minutes (put TLS in front: see docs/sync-protocol.md)."""
     import waitress
@@ -84,7 +123,9 @@ def serve_command(store_url: str | None, host: str, port: int, threads: int,
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = _open(store_url)
     try:
-        app = create_app(store, public_url=public_url)
+        token = (metrics_token_file.read_text(encoding="utf-8").strip()
+                 if metrics_token_file else None)
+        app = create_app(store, public_url=public_url, metrics_token=token)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     escalation = EscalationTimer(store)  # overdue cases to their unit heads, every 5 minutes
@@ -112,14 +153,30 @@ def office_add(code: str, public_key: str, store_url: str | None) -> None:
         validate_office_code(code)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    candidate = Path(public_key)
-    text = candidate.read_text(encoding="ascii") if candidate.is_file() else public_key
+    text = _public_key_text(public_key)
     store = _open(store_url)
     try:
         office = store.add_office(code, text)
     except IdentityError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Office {office.code} registered (key {office.public_key[:16]}...).")
+
+
+def _public_key_text(value: str) -> str:
+    """64 hex digits given directly, or read from the file named; a missing file says how to make it."""
+    if re.fullmatch(r"\s*[0-9a-fA-F]{64}\s*", value):
+        return value
+    candidate = Path(value)
+    if candidate.is_file():
+        try:
+            return candidate.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"Cannot read the key file {candidate}: {exc}") from None
+    raise click.ClickException(
+        f"کلید عمومی باید ۶۴ رقم هگز یا پرونده‌ای از آن باشد و پروندهٔ {value} نیست؛ در اداره "
+        f"`seda sync key --out {value}` را اجرا کنید. / "
+        f"--public-key is neither 64 hex digits nor an existing file ({value}); at the office run "
+        f"`seda sync key --out {value}` and bring the file.")
 
 
 @office_group.command("revoke")
@@ -178,9 +235,13 @@ def api_key_group() -> None:
 def api_key_add(name: str, office: str | None, store_url: str | None) -> None:
     """Make an API key called NAME and print it (once: it cannot be shown again)."""
     try:
+        store = _open(store_url)
         if office is not None:
             validate_office_code(office)
-        key, _ = _open(store_url).add_api_key(name, office=office)
+            if store.office(office) is None:
+                raise ValueError(f"ادارهٔ {office} ثبت نشده است / No office {office} is registered "
+                                 "(`seda central office list`); register it first or check the code.")
+        key, _ = store.add_api_key(name, office=office)
     except (ValueError, StoreError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(key)
@@ -390,27 +451,11 @@ class _Refused(click.ClickException):
 
 def _analysis_store(store_url: str | None) -> Store:
     """The existing central store (never a new, empty one made by asking for a report)."""
-    url = resolve_store_url(store_url)
-    if url.startswith(("postgresql://", "postgres://")):
-        try:
-            store = open_store(url, migrate=False)
-            with store.connect() as db:
-                exists = db.one("SELECT to_regclass('records') IS NOT NULL")[0]
-        except Exception as exc:  # noqa: BLE001 - any driver error becomes one readable line
-            raise _Refused("به انبار مرکزی وصل نشد.", f"Cannot open the central store: {exc}".splitlines()[0]) from None
-    else:
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.is_file():
-            raise _Refused(f"انبار مرکزی در {path} نیست.", f"No central store at {path}.")
-        store = open_store(path, migrate=False)
-        with store.connect() as db:
-            exists = db.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'") is not None
-    if not exists:
-        where = "این پایگاه PostgreSQL" if store.dialect == "postgresql" else str(url)
-        where_en = "This PostgreSQL database" if store.dialect == "postgresql" else str(url)
-        raise _Refused(f"{where} انبار مرکزی صدا نیست.", f"{where_en} is not a Seda central store.")
-    store.migrate()
-    return store
+    try:
+        return existing_store(resolve_store_url(store_url))
+    except StoreLocationError as exc:
+        fa, en = str(exc).split(" / ", 1)
+        raise _Refused(fa, en) from None
 
 
 def _checked_month(month: str) -> str:
@@ -678,3 +723,12 @@ def unit_list(store_url: str | None) -> None:
     for unit in Casework(_open(store_url)).units(include_inactive=True):
         click.echo(f"{unit.code:<16} {unit.kind:<10} {unit.head or '-':<16} "
                    f"{'active' if unit.active else 'inactive':<9} {unit.name_fa} / {unit.name_en}")
+
+
+from .portal.cli import make_portal_group  # noqa: E402
+
+central_group.add_command(make_portal_group(store_option, _open))
+
+from .notify.cli import make_notify_group  # noqa: E402
+
+central_group.add_command(make_notify_group(store_option, _open))

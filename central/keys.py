@@ -17,7 +17,7 @@ forms/private_files.py), never in the store:
   processes share the central installation's ``keys/`` folder.
 
 Reports sealed before an office had the oversight key are sealed to the sync key itself (see
-sync/sealing.py); the central server opens those with the sync key's X25519 twin.
+forms/sealing.py); the central server opens those with the sync key's X25519 twin.
 """
 from __future__ import annotations
 
@@ -35,12 +35,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from forms.private_files import open_private
 
 from sync.batch import format_time
-from sync.identity import ensure_central_key, public_key_hex
-from sync.request_auth import sign_answer
-from sync.sealing import (SealingError, is_sealed_blob, key_id, load_public_b64, public_key_b64,
-                       sealed_blob_key_id, sign_key_statement, unseal, unseal_bytes,
-                       x25519_private_from_ed25519,
-                       x25519_public_from_ed25519)
+from forms.identity_keys import ensure_central_key
+from forms.sealing import (SealingError, is_sealed_blob, key_id, load_public_b64, public_key_b64,
+                           sealed_blob_key_id, sign_key_statement, unseal, unseal_bytes,
+                           x25519_private_from_ed25519, x25519_public_from_ed25519)
+from forms.signatures import public_key_hex, sign_answer
 
 __all__ = ["SETUP_FORMAT", "CentralKeys", "oversight_key_path"]
 
@@ -74,7 +73,7 @@ class CentralKeys:
         return public_key_hex(self.signing)
 
     def sign(self, prefix: bytes, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """An answer to an office, signed (sync/request_auth.py: ``sign_answer``)."""
+        """An answer to an office, signed (forms/signatures.py: ``sign_answer``)."""
         return sign_answer(prefix, payload, self.signing)
 
     # -- the oversight key ---------------------------------------------------------------

@@ -45,6 +45,7 @@ from sync.batch import format_time
 from forms.cases import status_label
 from sync.json_limits import JsonRefused, loads_limited
 from . import throttle
+from .messages import MESSAGES
 from .store import CLOSED_STATUSES, ApiKey, Store
 
 __all__ = ["CASE_TYPES", "DEFAULT_OFFICE", "MAX_BODY", "MAX_DESCRIPTION", "MAX_JSON_DEPTH",
@@ -52,13 +53,9 @@ __all__ = ["CASE_TYPES", "DEFAULT_OFFICE", "MAX_BODY", "MAX_DESCRIPTION", "MAX_J
 
 #: The office code of cases filed through Open311 with a key that names no office.
 DEFAULT_OFFICE = "OPEN311"
-#: What an Open311 client may file (misconduct reports go to oversight, never through here).
-CASE_TYPES: dict[str, tuple[str, str]] = {
-    "request": ("درخواست", "Request"),
-    "complaint": ("شکایت", "Complaint"),
-    "suggestion": ("پیشنهاد", "Suggestion"),
-    "criticism": ("انتقاد", "Criticism"),
-}
+#: What an Open311 client may file (misconduct reports go to oversight, never through here);
+#: their names are the central catalogue's ``type_<kind>``.
+CASE_TYPES: tuple[str, ...] = ("request", "complaint", "suggestion", "criticism")
 MAX_DESCRIPTION = 4000  # the kiosk's limit (kiosk.cases.MAX_TEXT)
 MAX_NAME = 100
 MAX_RESULTS = 1000  # GeoReport's recommended cap on one listing
@@ -286,11 +283,10 @@ def open311_blueprint(store: Store, *, public_url: str = "") -> Blueprint:
                 "code": "type",
                 "datatype": "singlevaluelist",
                 "required": True,
-                "datatype_description": _pick(("یکی از این انواع را انتخاب کنید.",
-                                               "Choose one of these kinds."), lang),
+                "datatype_description": MESSAGES.text("open311_choose_type", lang),
                 "order": 1,
-                "description": _pick(("نوع", "Kind"), lang),
-                "values": [{"key": key, "name": _pick(names, lang)} for key, names in CASE_TYPES.items()],
+                "description": MESSAGES.text("open311_type", lang),
+                "values": [{"key": key, "name": MESSAGES.text("type_" + key, lang)} for key in CASE_TYPES],
             }],
         })
 
@@ -333,8 +329,7 @@ def open311_blueprint(store: Store, *, public_url: str = "") -> Blueprint:
         record = store.add_central_case(body, office=key.office or DEFAULT_OFFICE,
                                         draw_code=new_tracking_code)
         code = record["body"]["tracking_code"]
-        notice = _pick((f"درخواست شما ثبت شد. کد رهگیری {code} را برای پیگیری پاسخ نگه دارید.",
-                        f"Your case was filed. Keep tracking code {code} to follow the answer."), lang)
+        notice = MESSAGES.text("open311_filed", lang, code=code)
         return _json([{"service_request_id": code, "service_notice": notice, "account_id": None}])
 
     @bp.get("/v2/requests.json")

@@ -33,7 +33,17 @@ order and never edited once shipped, like the office ledger's migrations.
   calling back a visitor who agreed to be contacted (called / not reachable / done), by
   survey response; who is on the list is derived from the responses (rollups.py), the marks
   are not, so a rebuild of the roll-ups never loses them.
-- step 6, what every office shows (issue #13): ``catalogue_versions`` (every version of every
+- step 6, the citizen portal (issue #14, central/portal/): ``portal_submissions`` (a filing
+  form's one-time id -> its case, so a form sent twice files one case; the tracking code is
+  kept only sealed to that id, which only the citizen's browser holds), ``survey_tokens_used``
+  (a one-time survey link's id once it has been answered), ``case_feedback`` (the citizen's
+  "was it solved?" on an answer, by case and unit), ``notifications`` (the SMS outbox: one row
+  per case, event and mobile, its tries and delivery status), and an index finding a sealed
+  report by its follow-up locator.
+- step 7, health at the centre (issue #16, central/office_health.py): ``office_health``, each
+  office's last health report (what it says is waiting, refused, stranded; its software
+  version, pull cursor and clock), one row per office, replaced on every report.
+- step 8, what every office shows (issue #13): ``catalogue_versions`` (every version of every
   service's catalogue entry, draft or published, with the day it takes effect and the offices
   offering it: question (2) is compared with the version in force on the visit day),
   ``office_profiles`` (the office register: names, province, address, hours, settings),
@@ -44,6 +54,14 @@ from __future__ import annotations
 
 # Step 3 differs between the databases only in how a generated id is spelled.
 _SQLITE_ID = "INTEGER PRIMARY KEY AUTOINCREMENT"
+_OFFICE_HEALTH = """
+    CREATE TABLE office_health (
+        office       TEXT PRIMARY KEY,
+        received_at  TEXT NOT NULL,
+        clock_offset INTEGER NOT NULL,
+        report       TEXT NOT NULL
+    );
+    """
 _PG_ID = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 _CASEWORK = """
     CREATE TABLE units (
@@ -184,7 +202,53 @@ _CALL_MARKS = """
     );
     """
 
-# Step 6: content the central office manages and offices show (same text on both databases).
+# Step 6: the citizen portal.  ``{follow_up}`` is the JSON path of a case's follow-up locator.
+_PORTAL = """
+    CREATE TABLE portal_submissions (
+        submission   TEXT PRIMARY KEY,
+        case_uuid    TEXT NOT NULL,
+        code_sealed  TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+    );
+    CREATE TABLE survey_tokens_used (
+        token_id     TEXT PRIMARY KEY,
+        office       TEXT NOT NULL,
+        response     TEXT NOT NULL,
+        used_on      TEXT NOT NULL
+    );
+    CREATE TABLE case_feedback (
+        id           {id},
+        case_uuid    TEXT NOT NULL REFERENCES cases (uuid),
+        unit         TEXT NOT NULL,
+        at           TEXT NOT NULL,
+        solved       INTEGER NOT NULL,
+        comment      TEXT,
+        channel      TEXT NOT NULL,
+        answered_at  TEXT NOT NULL,
+        UNIQUE (case_uuid, answered_at)
+    );
+    CREATE INDEX case_feedback_unit ON case_feedback (unit, at);
+    CREATE TABLE notifications (
+        id           {id},
+        case_uuid    TEXT NOT NULL,
+        event        TEXT NOT NULL,
+        event_key    TEXT NOT NULL,
+        mobile       TEXT NOT NULL,
+        message      TEXT NOT NULL,
+        status       TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'delivered', 'failed')),
+        tries        INTEGER NOT NULL DEFAULT 0,
+        next_try_at  TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        sent_at      TEXT,
+        gateway_id   TEXT,
+        last_error   TEXT,
+        UNIQUE (case_uuid, event, event_key)
+    );
+    CREATE INDEX notifications_due ON notifications (status, next_try_at);
+    CREATE INDEX records_follow_up ON records ({follow_up}) WHERE kind = 'case'
+    """
+
+# Step 8: content the central office manages and offices show (same text on both databases).
 _CONTENT = """
     CREATE TABLE catalogue_versions (
         service        TEXT NOT NULL,
@@ -325,7 +389,9 @@ SQLITE_STEPS: tuple[tuple[int, str], ...] = (
     (3, _CASEWORK.format(id=_SQLITE_ID)),
     (4, _HARDENING.format(id=_SQLITE_ID, attachment_sha="json_extract(body, '$.sha256')")),
     (5, _CALL_MARKS),
-    (6, _CONTENT),
+    (6, _PORTAL.format(id=_SQLITE_ID, follow_up="json_extract(body, '$.follow_up')")),
+    (7, _OFFICE_HEALTH),
+    (8, _CONTENT),
 )
 
 POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
@@ -420,5 +486,7 @@ POSTGRES_STEPS: tuple[tuple[int, str], ...] = (
     (3, _CASEWORK.format(id=_PG_ID)),
     (4, _HARDENING.format(id=_PG_ID, attachment_sha="((body::jsonb) ->> 'sha256')")),
     (5, _CALL_MARKS),
-    (6, _CONTENT),
+    (6, _PORTAL.format(id=_PG_ID, follow_up="((body::jsonb) ->> 'follow_up')")),
+    (7, _OFFICE_HEALTH),
+    (8, _CONTENT),
 )

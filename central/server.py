@@ -17,7 +17,7 @@ from .app import create_app
 from .casework import Casework
 from .store import Store, open_store
 
-__all__ = ["ESCALATION_SECONDS", "EscalationTimer", "RunningCentral", "start_central",
+__all__ = ["ESCALATION_SECONDS", "EscalationTimer", "RunningApp", "RunningCentral", "start_central",
            "waitress_options"]
 
 log = logging.getLogger("seda.central")
@@ -76,24 +76,21 @@ class EscalationTimer:
         self._thread.join(5)
 
 
-class RunningCentral:
-    """A central server serving ``store`` on ``url`` until :meth:`stop`."""
+class RunningApp:
+    """A WSGI ``app`` served by waitress on ``url`` in a background thread until :meth:`stop`
+    (the central server here, the citizens' portal in central/portal/server.py)."""
 
-    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, threads: int = 4,
-                 home: Path | None = None) -> None:
-        self.store = store
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 4,
+                 ident: str = "seda-central") -> None:
         self._map: dict = {}
-        app = create_app(store, home=home)
-        self.keys = app.extensions["seda.central_keys"]
         self._server = waitress.create_server(app, map=self._map, host=host, port=port,
-                                              threads=threads, ident="seda-central",
+                                              threads=threads, ident=ident,
                                               **waitress_options(app))
         self.port = self._server.effective_port
         self.url = f"http://{host}:{self.port}"
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="seda-central", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=ident, daemon=True)
         self._thread.start()
-        self._escalation = EscalationTimer(store)
 
     def _serve(self) -> None:
         try:
@@ -106,16 +103,31 @@ class RunningCentral:
     def stop(self) -> None:
         """Close the listening socket and every connection, and end the worker threads."""
         self._stopping.set()
-        self._escalation.stop()
         self._server.task_dispatcher.shutdown()
         wasyncore.close_all(self._map)
         self._thread.join(5)
 
-    def __enter__(self) -> RunningCentral:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class RunningCentral(RunningApp):
+    """A central server serving ``store`` on ``url`` until :meth:`stop`."""
+
+    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, threads: int = 4,
+                 home: Path | None = None) -> None:
+        self.store = store
+        app = create_app(store, home=home)
+        self.keys = app.extensions["seda.central_keys"]
+        super().__init__(app, host, port, threads, "seda-central")
+        self._escalation = EscalationTimer(store)
+
+    def stop(self) -> None:
+        self._escalation.stop()
+        super().stop()
 
 
 def start_central(store: Store | str | Path, host: str = "127.0.0.1", port: int = 0,

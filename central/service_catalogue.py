@@ -17,7 +17,8 @@ from datetime import date, datetime, timezone
 from functools import cache
 from typing import Any
 
-from forms.catalogue import CatalogueError, Service, service_body, service_from_body
+from forms.catalogue import (CatalogueError, Service, builtin_data_folder, load_services, service_body,
+                             service_from_mapping)
 
 from sync.batch import format_time
 
@@ -64,14 +65,11 @@ _COLUMNS = ("body, offices, status, created_by, created_at, published_by, publis
 
 def _row(row: tuple) -> ServiceVersion:
     body, offices, status, *who = row
-    return ServiceVersion(service_from_body(json.loads(body)), tuple(json.loads(offices)), status, *who)
+    return ServiceVersion(service_from_mapping(json.loads(body)), tuple(json.loads(offices)), status, *who)
 
 
 @cache
 def _builtin() -> tuple[Service, ...]:
-    from forms.catalogue import load_services  # the kiosk's built-in demo file (its only copy)
-    from kiosk.config import builtin_data_folder
-
     return load_services(builtin_data_folder() / "services.yaml")
 
 
@@ -140,7 +138,7 @@ def save_draft(store: Store, body: dict[str, Any], *, offices: list[str], actor:
     """Check ``body`` (a service entry with ``effective_from``) and keep it as the service's
     draft, replacing an earlier draft; its number is the next free one."""
     try:
-        checked = service_from_body({**body, "version": 0}, "service")
+        checked = service_from_mapping({**body, "version": 0}, "service")
     except CatalogueError as exc:
         raise CatalogueInputError(f"ورودی نادرست است: {exc}", str(exc)) from None
     if not checked.effective_from:
@@ -150,7 +148,7 @@ def save_draft(store: Store, body: dict[str, Any], *, offices: list[str], actor:
         db.execute("DELETE FROM catalogue_versions WHERE service = ? AND status = 'draft'", (checked.id,))
         number = db.one("SELECT coalesce(max(version), 0) + 1 FROM catalogue_versions WHERE service = ?",
                         (checked.id,))[0]
-        service = service_from_body({**service_body(checked), "version": int(number)})
+        service = service_from_mapping({**service_body(checked), "version": int(number)})
         db.execute("INSERT INTO catalogue_versions (service, version, effective_from, offices, body, status,"
                    " created_by, created_at) VALUES (?, ?, ?, ?, ?, 'draft', ?, ?)",
                    (service.id, service.version, service.effective_from,

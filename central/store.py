@@ -38,9 +38,9 @@ from forms.private_files import prepare_private_database
 
 from sync.batch import BatchRecord, VerifiedBatch, canonical_json, format_time, record_fingerprint
 from forms.cases import CASE_STATUSES, normalize_tracking_code
-from sync.identity import parse_public_key, public_key_hex
+from forms.signatures import parse_public_key, public_key_hex
 from sync.refusals import BlobsMissing, Refusal
-from . import casework
+from . import casework, verdicts
 from .schema import POSTGRES_STEPS, SQLITE_STEPS
 
 __all__ = ["CLOSED_STATUSES", "FEEDS", "ApiKey", "Store", "StoreError", "open_store"]
@@ -414,6 +414,7 @@ class Store:
                 [(r.uuid, batch.office, batch.seq, canonical_json(r.to_json()), ofp, sfp, now)
                  for r, ofp, sfp in conflicts])
             casework.intake(self, db, fresh, now)  # every new case gets its unit, in this transaction
+            verdicts.apply_office_verdicts(self, db, fresh, now)  # "was it solved?" from kiosks
             db.execute(
                 "INSERT INTO batches (office, content_sha256, seq, count, new, duplicate, conflict,"
                 " source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -757,13 +758,19 @@ class Store:
             code = normalize_tracking_code(code)
             record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="case", office=office,
                                  created_at=now, body={**body, "tracking_code": code})
-            db.execute("INSERT INTO records (uuid, office, kind, created_at, body, fingerprint,"
-                       " tracking_code, receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (record.uuid, office, "case", now, canonical_json(record.body),
-                        record_fingerprint(record), code, uuidlib.uuid4().hex, now))
+            self._insert_central_record(db, record, received_at=now)
             casework.intake(self, db, [record], now)
         return {"uuid": record.uuid, "kind": "case", "office": office, "created_at": now,
                 "body": record.body}
+
+    def _insert_central_record(self, db: _Db, record: BatchRecord, *, received_at: str) -> None:
+        """Insert one record born at the centre (Open311, the portal) inside the caller's
+        transaction; its tracking code column is filled from a case body."""
+        db.execute("INSERT INTO records (uuid, office, kind, created_at, body, fingerprint,"
+                   " tracking_code, receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (record.uuid, record.office, record.kind, record.created_at,
+                    canonical_json(record.body), record_fingerprint(record), _case_code(record),
+                    uuidlib.uuid4().hex, received_at))
 
     def public_cases(self, *, tracking_codes: Sequence[str] | None = None,
                      services: Sequence[str] | None = None, start: str | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,15 @@ import yaml
 
 from forms import Text
 
-__all__ = ["CatalogueError", "Service", "Person", "Directory", "Announcement", "OfficeProfile",
-           "load_services", "load_directory", "service_from_body", "service_body", "person_from_body",
+__all__ = ["CatalogueError", "Service", "Person", "Directory", "Announcement", "OfficeProfile", "builtin_data_folder",
+           "load_services", "load_directory", "service_from_mapping", "service_body", "person_from_mapping",
            "announcement_from_body", "office_profile_from_body", "service_in_force", "service_diff"]
+
+
+def builtin_data_folder() -> Path:
+    """The demo directory and service catalogue shipped with Seda (forms/data/): what the
+    kiosk shows and the centre's figures name until an office or the centre has its own."""
+    return Path(str(resources.files("forms") / "data"))
 
 
 class CatalogueError(ValueError):
@@ -89,7 +96,7 @@ def load_services(path: Path) -> tuple[Service, ...]:
     items = raw.get("services")
     if not isinstance(items, list) or not items:
         raise CatalogueError(f"{path}: services: needs a non-empty list")
-    services = [service_from_body(item, f"{path}: services[{index}]") for index, item in enumerate(items)]
+    services = [service_from_mapping(item, f"{path}: services[{index}]") for index, item in enumerate(items)]
     ids = [s.id for s in services]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -115,7 +122,7 @@ def _day(raw: Any, where: str) -> str:
     raise CatalogueError(f"{where}: must be a day written YYYY-MM-DD")
 
 
-def service_from_body(item: Any, where: str = "service") -> Service:
+def service_from_mapping(item: Any, where: str = "service") -> Service:
     """One service from a YAML entry or a pulled ``catalogue`` feed body; checked field by field
     so a malformed entry is refused with its field named, never half shown."""
     if not isinstance(item, dict):
@@ -146,7 +153,7 @@ def _text_body(text: Text) -> dict[str, str]:
 
 def service_body(service: Service) -> dict[str, Any]:
     """The JSON shape of a service (the feed's and the central store's), the inverse of
-    :func:`service_from_body`."""
+    :func:`service_from_mapping`."""
     return {"id": service.id, "name": _text_body(service.name),
             "documents": [_text_body(d) for d in service.documents], "fee_rials": service.fee_rials,
             "time": _text_body(service.time), "legal_basis": _text_body(service.legal_basis),
@@ -179,7 +186,7 @@ def service_diff(old: Service | None, new: Service) -> list[tuple[str, Any, Any]
             if before.get(name) != after[name]]
 
 
-def person_from_body(item: Any, where: str = "contact") -> Person:
+def person_from_mapping(item: Any, where: str = "contact") -> Person:
     if not isinstance(item, dict):
         raise CatalogueError(f"{where}: must be a mapping")
     return Person(name=_text(item.get("name"), f"{where}.name"),
@@ -263,10 +270,5 @@ def load_directory(path: Path) -> Directory:
         address=_text(office.get("address"), f"{path}: office.address"),
         phone=_string(office.get("phone"), f"{path}: office.phone"),
         hours=_text(office.get("hours"), f"{path}: office.hours"),
-        people=tuple(Person(
-            name=_text(p.get("name") if isinstance(p, dict) else None, f"{path}: people[{i}].name"),
-            title=_text(p.get("title"), f"{path}: people[{i}].title"),
-            phone=_string(p.get("phone"), f"{path}: people[{i}].phone"),
-            email=_string(p.get("email"), f"{path}: people[{i}].email"),
-        ) for i, p in enumerate(people)),
+        people=tuple(person_from_mapping(p, f"{path}: people[{i}]") for i, p in enumerate(people)),
     )

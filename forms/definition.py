@@ -16,6 +16,10 @@ from typing import Any, Iterable
 import yaml
 
 QUESTION_KINDS = ("single", "multi", "digits", "text")
+#: What the digits of a ``digits`` question are, when they are more than a number: the reader
+#: (scanner, kiosk) checks an answer by its format, never by the question's id.  ``mobile``:
+#: an Iranian mobile number (11 digits, 09...), checked with forms.persian.normalize_mobile.
+DIGIT_FORMATS = {"mobile": 11}
 FORM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 QUESTION_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_OPTIONS = 12
@@ -59,6 +63,8 @@ class Question:
     #: Needed for a response to count as *complete* (figures report complete and incomplete
     #: responses apart).  Never forced on the visitor: every question stays optional to answer.
     required: bool = False
+    #: For a digits question, what the digits are (:data:`DIGIT_FORMATS`); "" = just digits.
+    format: str = ""
 
     def option_values(self) -> tuple[str | int, ...]:
         return tuple(option.value for option in self.options)
@@ -148,12 +154,21 @@ def _question(raw: Any, source: str, where: str) -> Question:
     required = raw.get("required", False)
     if not isinstance(required, bool):
         raise _fail(source, f"{where}.required", "must be true or false")
+    digit_format = raw.get("format", "")
+    if "format" in raw and kind != "digits":
+        raise _fail(source, f"{where}.format", f"a {kind} question takes no format")
+    if digit_format and digit_format not in DIGIT_FORMATS:
+        raise _fail(source, f"{where}.format",
+                    f"{digit_format!r} is not one of {', '.join(DIGIT_FORMATS)}")
+    if digit_format and digits != DIGIT_FORMATS[digit_format]:
+        raise _fail(source, f"{where}.digits",
+                    f"a {digit_format} number has {DIGIT_FORMATS[digit_format]} digits")
     unknown = set(raw) - {"id", "kind", "label", "options", "digits", "columns", "scale",
-                          "required"}
+                          "required", "format"}
     if unknown:
         raise _fail(source, where, f"unknown field(s) {sorted(unknown)}")
     return Question(id=qid, kind=kind, label=label, options=options, digits=digits or 0,
-                    columns=columns, scale=scale, required=required)
+                    columns=columns, scale=scale, required=required, format=digit_format)
 
 
 def parse_form(raw: Any, source: str = "<form>") -> Form:

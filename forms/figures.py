@@ -4,7 +4,7 @@ A :class:`Tally` adds up :class:`~forms.responses.ResponseFacts` (the office doe
 ledger) or the same counts read back from the centre's roll-ups, and turns them into the one
 JSON shape of ``seda central figures``::
 
-    {"responses": {"total", "paper", "kiosk", "complete", "incomplete"},
+    {"responses": {"total", "paper", "kiosk", "portal", "complete", "incomplete"},
      "questions": {question_id: {"answered", "pending_review", "counts": {option_value: n},
                                  "mean"}}}
 
@@ -82,7 +82,8 @@ class Tally:
                         "counts": counts, "mean": _mean(counts) if question is not None and question.scale else None}
         complete = self.total - self.incomplete
         return {"responses": {"total": self.total, "paper": self.sources.get("paper", 0),
-                              "kiosk": self.sources.get("kiosk", 0), "complete": complete,
+                              "kiosk": self.sources.get("kiosk", 0),
+                              "portal": self.sources.get("portal", 0), "complete": complete,
                               "incomplete": self.incomplete},
                 "questions": out}
 

@@ -1,7 +1,7 @@
 """The layout map: where every mark box of a form sits on the printed page.
 
 It is computed from the form definition alone, so the printer and the scanner can never
-disagree; `tests/golden/` pins each shipped version's map, because a sheet printed last year is
+disagree; `tests/forms/golden/` pins each shipped version's map, because a sheet printed last year is
 read with the map of the version it names.  Coordinates are PDF points with the origin at the
 top-left corner and y pointing down (the way an image is indexed); boxes are [x, y, w, h].
 """

@@ -36,10 +36,11 @@ __all__ = [
     "PAPER_STATUSES", "RATING_QUESTIONS", "REVIEW_DECISION", "REVIEW_ITEM", "SOURCES",
     "SURVEY_RESPONSE", "Answers", "Decision", "Field", "RecordShape", "RecordShapeError",
     "ResponseFacts", "effective_answers", "form_for", "jalali_month_of", "kiosk_response", "latest_decisions",
-    "local_day", "paper_response", "response_facts", "review_decision", "review_item",
+    "local_day", "paper_response", "portal_response", "response_facts", "review_decision", "review_item",
 ]
 
-SOURCES = ("kiosk", "paper")
+#: ``portal``: answered on the central office's portal from a one-time link (forms/survey_tokens.py).
+SOURCES = ("kiosk", "paper", "portal")
 #: What the scanner stores: every question read with a margin, or some sent to a person.
 #: (Rejected and blank sheets are never stored; a "rejected" record of an older version is
 #: not counted.)
@@ -141,7 +142,7 @@ SURVEY_RESPONSE = RecordShape("survey_response", discriminator="source", fields=
     # the kiosk
     Field("complete", (bool,), False,
           "the visitor finished the survey (false: the visit ended first; absent: true)",
-          sources=("kiosk",)),
+          sources=("kiosk", "portal")),
     Field("kiosk_id", (str,), False, "which kiosk", sources=("kiosk",)),
     Field("visit", (str,), False, "random, unlinkable id of the visit", sources=("kiosk",)),
     # the paper sheet (the scanner)
@@ -205,6 +206,12 @@ def kiosk_response(*, form: str, form_version: int, answers: Mapping[str, Any], 
     return SURVEY_RESPONSE.check({"source": "kiosk", "form": form, "form_version": form_version,
                                   "answers": dict(answers), "complete": bool(complete),
                                   "kiosk_id": kiosk_id, "visit": visit})
+
+
+def portal_response(*, form: str, form_version: int, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of a survey answered on the portal from a one-time link (always sent whole)."""
+    return SURVEY_RESPONSE.check({"source": "portal", "form": form, "form_version": form_version,
+                                  "answers": dict(answers), "complete": True})
 
 
 def paper_response(*, form: str, form_version: int, sheet: str, serial: int, status: str,
@@ -407,7 +414,7 @@ def response_facts(response: Mapping[str, Any], decisions: Iterable[Decision] = 
     ``form`` is the definition the response was given on (its options decide which values are
     counted per option); without it only answered/pending are counted.
     """
-    source = "kiosk" if response.get("source") == "kiosk" else "paper"
+    source = response.get("source") if response.get("source") in ("kiosk", "portal") else "paper"
     if source == "paper" and response.get("status") == "rejected":
         return None
     answers = effective_answers(response, decisions)

@@ -8,30 +8,31 @@ Ledger contract (docs/kiosk.md repeats it for the sync layer):
 
 * a case is a record of kind ``"case"`` whose body is ``{tracking_code, type, service, text,
   name?, national_id?, mobile?, anonymous, channel: "kiosk", route, attachments: [sha256]}``;
-* a misconduct report is sealed before anything is written (sync/sealing.py): its body is
+* a misconduct report is sealed before anything is written (forms/sealing.py): its body is
   ``{type: "misconduct", route: "oversight", channel: "kiosk", follow_up, sealed}`` with every
   other field, the tracking code included, inside ``sealed``; ``follow_up`` is the locator of
-  sync/follow_up.py.  Its attachments are sealed bytes.  It is held back (``Ledger.hold``)
+  forms/follow_up.py.  Its attachments are sealed bytes.  It is held back (``Ledger.hold``)
   until the hour it was filed in has ended, with ``created_at`` rounded down to that hour;
-* a status update is a record of kind ``"audit"`` whose body is ``{event: "case_status",
-  tracking_code, status, at, answer?, unit?}`` (``at`` ISO-8601 with time zone).  The sync
-  client writes these when it pulls answers from the central server; the kiosk only reads them.
+* what the central office answered arrives by sync into the ledger's ``central_items``
+  (ledger/centre_sent.py): ``{tracking_code, status, at, answer?, unit?}`` per update (``at``
+  ISO-8601 with time zone); the kiosk only reads it.
 """
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from forms.persian import InvalidInput, normalize_input, normalize_mobile, normalize_national_id
-from sync.follow_up import follow_up_locator, open_answer
+from forms.case_form import (CASE_TYPES, MAX_NAME, MAX_TEXT, STATUSES, WRITTEN_TYPES, CaseDraft,
+                             FieldError, check_case_form)
+from forms.follow_up import follow_up_locator, open_answer
+from ledger.centre_sent import CentreSent
 from ledger.ledger import Ledger, LedgerError, Record
-from sync.sealing import MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes
-from sync.trust import ReportKey
+from forms.sealing import MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes
+from ledger.report_key import ReportKey
 
 from forms.tracking_codes import new_tracking_code, normalize_tracking_code
 
@@ -42,66 +43,8 @@ __all__ = [
     "follow_up_matches", "seal_report",
 ]
 
-#: What a visitor can choose on the written-case screen (Article 9, clauses 2 and 6).
-WRITTEN_TYPES = ("request", "complaint", "suggestion", "criticism")
-#: Every case type the kiosk files; misconduct reports (clause 1) go to the oversight unit.
-CASE_TYPES = WRITTEN_TYPES + ("misconduct", "voice")
-#: Statuses a case can have (the central server's words, forms.cases.CASE_STATUSES);
-#: "received" is implied by the case record itself.
-STATUSES = ("received", "routed", "assigned", "in_progress", "answered", "closed", "referred",
-            "rejected_duplicate", "rejected_not_ours", "rejected")
-MAX_TEXT = 4000
 #: Namespace of case record UUIDs (see :func:`case_uuid`); never change it.
 CASE_NAMESPACE = uuid.UUID("5eda0000-0000-4000-8000-00000000ca5e")
-MAX_NAME = 100
-
-
-class FieldError(ValueError):
-    """One form field is wrong; ``field`` names it, messages say how to fix it."""
-
-    def __init__(self, field: str, message_fa: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.field = field
-        self.message_fa = message_fa
-        self.message_en = message_en
-
-
-@dataclass(frozen=True)
-class CaseDraft:
-    """A checked case, ready to be filed; identity fields are empty when anonymous."""
-
-    type: str
-    service: str
-    text: str
-    anonymous: bool
-    name: str = ""
-    national_id: str = ""
-    mobile: str = ""
-    attachments: tuple[str, ...] = ()
-
-    @property
-    def route(self) -> str:
-        """Who reads it: misconduct reports bypass the office and go to oversight."""
-        return "oversight" if self.type == "misconduct" else "office"
-
-    def body(self, tracking_code: str) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "tracking_code": tracking_code,
-            "type": self.type,
-            "service": self.service,
-            "text": self.text,
-            "anonymous": self.anonymous,
-            "channel": "kiosk",
-            "route": self.route,
-            "attachments": list(self.attachments),
-        }
-        if not self.anonymous:
-            for key in ("name", "national_id", "mobile"):
-                value = getattr(self, key)
-                if value:
-                    body[key] = value
-        return body
-
 
 @dataclass(frozen=True)
 class TimelineEvent:
@@ -112,58 +55,6 @@ class TimelineEvent:
     answer: str = ""
     unit: str = ""
     source: str = "kiosk"
-
-
-def _checkbox(value: Any) -> bool:
-    return str(value or "").strip().lower() in ("1", "on", "yes", "true")
-
-
-def check_case_form(form: Mapping[str, str], case_type: str, services: set[str],
-                    *, text_required: bool = True) -> tuple[CaseDraft | None, list[FieldError]]:
-    """Check what a visitor entered; return a draft or every problem at once.
-
-    All input goes through :func:`forms.persian.normalize_input` (Persian, Arabic-Indic and
-    Latin digits; Arabic ye/kaf) so equal cases compare equal.  Anonymous cases drop the
-    identity fields here, before anything could store them.
-    """
-    errors: list[FieldError] = []
-    if case_type not in CASE_TYPES:
-        errors.append(FieldError("type", "نوع درخواست را انتخاب کنید.", "Choose the kind of case."))
-    service = normalize_input(form.get("service", "")) or "other"
-    if service not in services:
-        errors.append(FieldError("service", "خدمت انتخاب‌شده در فهرست نیست.",
-                                 "The chosen service is not in the list."))
-    text = normalize_input(form.get("text", ""))
-    if text_required and not text:
-        errors.append(FieldError("text", "لطفاً متن خود را بنویسید.", "Please write your message."))
-    elif len(text) > MAX_TEXT:
-        errors.append(FieldError("text", f"متن حداکثر {MAX_TEXT} نویسه است.",
-                                 f"The text can be at most {MAX_TEXT} characters."))
-    default_anonymous = "1" if case_type == "misconduct" else ""
-    anonymous = _checkbox(form.get("anonymous", default_anonymous))
-    name = national_id = mobile = ""
-    if not anonymous:
-        name = normalize_input(form.get("name", ""))
-        if len(name) > MAX_NAME:
-            errors.append(FieldError("name", f"نام حداکثر {MAX_NAME} نویسه است.",
-                                     f"The name can be at most {MAX_NAME} characters."))
-        for key, check in (("national_id", normalize_national_id), ("mobile", normalize_mobile)):
-            raw = normalize_input(form.get(key, ""))
-            if not raw:
-                continue
-            try:
-                value = check(raw)
-            except InvalidInput as exc:
-                errors.append(FieldError(key, exc.message_fa, exc.message_en))
-                continue
-            if key == "national_id":
-                national_id = value
-            else:
-                mobile = value
-    if errors:
-        return None, errors
-    return CaseDraft(type=case_type, service=service, text=text, anonymous=anonymous,
-                     name=name, national_id=national_id, mobile=mobile), []
 
 
 class NoReportKey(LedgerError):
@@ -357,30 +248,12 @@ def _event(body: Mapping[str, Any], fallback: datetime, source: str) -> Timeline
     )
 
 
-def _pulled_updates(ledger: Ledger, code: str) -> list[dict[str, Any]]:
-    """What the sync client pulled from the central server for this code (its public API)."""
-    try:
-        from sync.office_state import OfficeSyncState
-    except ImportError:
-        return []
-    try:
-        return OfficeSyncState(ledger).pulled_case_updates(code)
-    except (sqlite3.Error, LedgerError, AttributeError):  # an older ledger or sync layer
-        return []
-
-
 def _sealed_report_timeline(ledger: Ledger, case: Record, code: str) -> list[TimelineEvent]:
     """A sealed report's history: statuses sent under its locator, answers opened with the
     tracking code the visitor typed (nothing else at the office can open them)."""
     locator = case.body["follow_up"]
-    try:
-        from sync.office_state import OfficeSyncState
-
-        pulled = OfficeSyncState(ledger).pulled_misconduct_updates(locator)
-    except (sqlite3.Error, LedgerError):
-        pulled = []
     events = []
-    for body in pulled:
+    for body in CentreSent(ledger).pulled_misconduct_updates(locator):
         answer = open_answer(body.get("answer_sealed"), code, locator) if body.get("answer_sealed") else None
         events.append(_event({**body, "answer": answer or ""}, case.created_at, "central"))
     return [TimelineEvent(at=case.created_at, status="received", source="kiosk"),
@@ -391,13 +264,10 @@ def case_timeline(ledger: Ledger, tracking_code: str, office: str | None = None,
                   case: Record | None = None) -> list[TimelineEvent]:
     """The case's history, oldest first: "received", then every status the central sent.
 
-    Two sources, both documented in docs/kiosk.md: records of kind ``"audit"`` with
-    ``{event: "case_status", tracking_code, status, at, answer?}`` (found with
-    ``ledger.find("audit", "tracking_code", code)``), and the case updates the sync client
-    stores from the central server (``OfficeSyncState.pulled_case_updates``).  The same
-    update arriving both ways is shown once.  An unknown code gives an empty list; an
-    unknown status is kept (shown as "updated") so a newer central server never hides an
-    answer.  A sealed misconduct report (found with ``office``, or given as ``case``) shows
+    The updates are those the sync client stored from the central server
+    (:meth:`ledger.centre_sent.CentreSent.pulled_case_updates`, docs/kiosk.md).  An unknown code
+    gives an empty list; an unknown status is kept (shown as "updated") so a newer central
+    server never hides an answer.  A sealed misconduct report (found with ``office``, or given as ``case``) shows
     what came back under its follow-up locator.
     """
     case = case or find_case(ledger, tracking_code, office)
@@ -405,16 +275,10 @@ def case_timeline(ledger: Ledger, tracking_code: str, office: str | None = None,
         return []
     if "follow_up" in case.body:
         return _sealed_report_timeline(ledger, case, normalize_tracking_code(tracking_code))
-    code = case.body["tracking_code"]
-    updates = [_event(record.body, record.created_at, "ledger")
-               for record in ledger.find("audit", "tracking_code", code)
-               if record.body.get("event") == "case_status"]
-    updates += [_event(body, case.created_at, "central") for body in _pulled_updates(ledger, code)]
-    unique: dict[tuple, TimelineEvent] = {}
-    for event in sorted(updates, key=lambda e: e.at):
-        unique.setdefault((event.at, event.status, event.answer), event)
+    updates = [_event(body, case.created_at, "central")
+               for body in CentreSent(ledger).pulled_case_updates(case.body["tracking_code"])]
     return [TimelineEvent(at=case.created_at, status="received", source="kiosk"),
-            *unique.values()]
+            *sorted(updates, key=lambda e: e.at)]
 
 
 def follow_up_matches(case: Record, mobile_last4: str) -> bool:

@@ -1,11 +1,14 @@
 """`seda kiosk ...`: serve the kiosk and manage staff accounts."""
 from __future__ import annotations
 
+import shutil
 import sys
+from pathlib import Path
 
 import click
 
 from forms import seda_home
+from forms.office_identity import OfficeIdentityError, require_office
 
 from .accounts import ROLES, AccountError, AccountStore
 from .config import ConfigError, KioskConfig
@@ -33,6 +36,10 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the kiosk with waitress (Ctrl+C stops it)."""
     from .app import create_app
     from .server import serve as serve_app
+    try:  # a kiosk with no office would file citizens' cases under a code nobody syncs
+        require_office(seda_home())
+    except OfficeIdentityError as exc:
+        raise click.ClickException(str(exc)) from None
     config = _config()
     app = create_app(config)
     click.echo(f"Seda kiosk for office {config.office} ({config.kiosk_id}) at "
@@ -118,3 +125,73 @@ def user_password(name: str, password_stdin: bool) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Password changed for {name!r}; its sessions have ended.")
+
+
+@kiosk_group.command("install")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("/"),
+              show_default=True, help="Write under this folder instead of / (to inspect or package the units).")
+@click.option("--user", default=None, help="The account the kiosk, sync and browser run as "
+                                           "(default: you); it must own $SEDA_HOME.")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--hot-folder", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Also run the scanner's hot folder on this (existing) folder.")
+@click.option("--seda", "seda_program", default=None,
+              help="The seda program the units run (default: the one running now).")
+@click.option("--no-enable", is_flag=True, help="Write the units but do not enable them.")
+def install_command(root: Path, user: str | None, port: int, hot_folder: Path | None,
+                    seda_program: str | None, no_enable: bool) -> None:
+    """Make this Debian PC a kiosk appliance: systemd units for the kiosk server, its watchdog,
+    sync every minute, the hot folder, and Chromium in kiosk mode on tty1 (docs/install.md)."""
+    import getpass
+
+    from .appliance import Appliance, install
+
+    home = seda_home().resolve()
+    try:  # units for an office that is not set up would file cases under no office
+        office = require_office(home)
+    except OfficeIdentityError as exc:
+        raise click.ClickException(str(exc)) from None
+    program = seda_program or shutil.which("seda") or str(Path(sys.argv[0]).resolve())
+    appliance = Appliance(seda=program, user=user or getpass.getuser(), home=home, port=port,
+                          hot_folder=hot_folder.resolve() if hot_folder else None)
+    try:
+        written = install(appliance, root, enable=not no_enable)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the units under {root}: {exc}") from None
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"Kiosk appliance for office {office}: start page {appliance.start_page}")
+    if not no_enable and root == Path("/"):
+        click.echo("Enabled; start now with: sudo systemctl daemon-reload && sudo systemctl start "
+                   "seda-kiosk.service seda-kiosk-watchdog.timer seda-sync.timer seda-kiosk-browser.service"
+                   + (" seda-scan-watch.service" if hot_folder else ""))
+
+
+@kiosk_group.command("watchdog")
+@click.option("--url", default="http://127.0.0.1:8080/healthz", show_default=True)
+@click.option("--timeout", default=10.0, show_default=True, type=float, help="Seconds per try.")
+@click.option("--tries", default=3, show_default=True, type=int)
+@click.option("--restart-command", default="systemctl restart seda-kiosk.service", show_default=True,
+              help="Run when the kiosk does not answer.")
+def watchdog_command(url: str, timeout: float, tries: int, restart_command: str) -> None:
+    """Ask the kiosk's /healthz; after TRIES failures run the restart command (exit 1)."""
+    import shlex
+    import subprocess
+    import time
+    import urllib.request
+
+    last_error = ""
+    for attempt in range(max(1, tries)):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as answer:
+                if answer.status == 200:
+                    return
+                last_error = f"HTTP {answer.status}"
+        except OSError as exc:
+            last_error = str(exc)
+        if attempt + 1 < tries:
+            time.sleep(1)
+    click.echo(f"کیوسک پاسخ نمی‌دهد؛ دوباره راه‌اندازی می‌شود. / The kiosk does not answer at {url} "
+               f"({last_error}); restarting: {restart_command}", err=True)
+    done = subprocess.run(shlex.split(restart_command), check=False)
+    sys.exit(1 if done.returncode == 0 else 2)

@@ -12,29 +12,26 @@ works for a demo; an office edits only what differs, e.g.::
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from forms import seda_home, validate_office_code
+from forms.office_identity import OfficeIdentityError, check_same_office, read_office
+from forms.catalogue import builtin_data_folder
 from forms.private_files import open_private
 
-__all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE", "builtin_data_folder"]
+__all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE"]
 
 CONFIG_FILE = "kiosk.yaml"
 
 
 class ConfigError(ValueError):
     """kiosk.yaml is unreadable or names a setting with a wrong value; says which."""
-
-
-def builtin_data_folder() -> Path:
-    """The demo directory and service catalogue shipped with the package."""
-    return Path(str(resources.files("kiosk") / "data"))
 
 
 @dataclass(frozen=True)
@@ -66,11 +63,18 @@ class KioskConfig:
     scan_queue_size: int = 3
     scan_max_pages: int = 50
     scan_max_seconds: int = 120
+    #: The 80 mm ESC/POS receipt printer (kiosk/receipt_printer.py), e.g. usb:04b8:0202 or
+    #: network:192.168.1.50; "" prints the receipt page through the browser.
+    receipt_printer: str = ""
     #: Form shown by the kiosk survey and printed by staff.
     survey_form: str = "satisfaction"
     #: YAML files with the contact directory and service catalogue (defaults: demo data).
     directory_file: Path | None = None
     services_file: Path | None = None
+    #: The citizens' portal of the central office (``seda central portal serve --public-url``),
+    #: e.g. https://portal.example.ir: the receipt's QR code then opens the case's follow-up
+    #: page there, with a one-time survey link (docs/portal.md).  Empty: the bare code.
+    portal_url: str = ""
     #: Cookie signing key; read from (or created in) $SEDA_HOME/kiosk/secret_key.
     secret_key: str = field(default="", repr=False)
     testing: bool = False
@@ -90,6 +94,12 @@ class KioskConfig:
                 raise ConfigError(f"{path}: must be a mapping of setting: value")
             values.update(raw)
         values.update(overrides)
+        try:  # the office is this installation's (`seda office setup`); another code is refused
+            own = read_office(home)
+            if own is not None and values.setdefault("office", own) != own:
+                check_same_office(home, str(values["office"]), f"office in {path}")
+        except OfficeIdentityError as exc:
+            raise ConfigError(str(exc)) from None
         return cls.from_mapping(home, values, source=str(path))
 
     @classmethod
@@ -126,6 +136,15 @@ class KioskConfig:
             validate_office_code(config.office)
         except ValueError as exc:
             raise ConfigError(f"{source}: office: {exc}") from exc
+        if config.receipt_printer:
+            from .receipt_printer import PrinterError, parse_printer
+            try:
+                parse_printer(config.receipt_printer)
+            except PrinterError as exc:
+                raise ConfigError(f"{source}: {exc}") from exc
+        if config.portal_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?",
+                                                  config.portal_url.rstrip("/")):
+            raise ConfigError(f"{source}: portal_url must look like https://portal.example.ir")
         if config.idle_seconds and config.idle_seconds <= config.countdown_seconds:
             raise ConfigError(f"{source}: idle_seconds must be longer than countdown_seconds")
         return config

@@ -9,7 +9,7 @@ photo here.  Each photo is read at once with the scanner's public API
 with questions for the review queue, or to be taken again with the reason.  Nothing leaves
 the office network: the page loads only this server's script and styles.
 
-The routes join the staff blueprint (``kiosk.staff.bp``), so sign-in, roles, idle sign-out and
+The routes join the staff blueprint (``kiosk.staff_session.bp``), so sign-in, roles, idle sign-out and
 the CSRF check are the staff pages' own.
 """
 from __future__ import annotations
@@ -18,8 +18,11 @@ import threading
 
 from flask import g, jsonify, render_template, request
 
-from .app import state
-from .staff import _, bp, login_required
+from scanner.pipeline import read_photo
+from scanner.reasons import message
+
+from .staff_session import _, bp, login_required
+from .state import state
 
 MAX_PHOTO_BYTES = 25 * 1024 * 1024      # a 50-megapixel JPEG; the page sends about 1 MB
 READERS = 2                             # photos read at once (the machine has two cores)
@@ -49,10 +52,6 @@ def phone_photo():
     data = upload.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
         return _error("staff_phone_too_big", 413)
-    try:
-        from scanner.pipeline import read_photo
-    except ImportError:
-        return _error("staff_phone_unavailable", 503)
     if not _readers.acquire(timeout=WAIT_SECONDS):
         return _error("staff_phone_busy", 503)
     try:
@@ -64,8 +63,6 @@ def phone_photo():
 
 def _answer(reading) -> dict:
     """What the page shows for one photo, in the staff page's language."""
-    from scanner.reasons import message
-
     lang = g.lang
     sheets = []
     for result in reading.results:

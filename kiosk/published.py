@@ -17,7 +17,7 @@ from forms.workdays import TEHRAN
 from ledger.published_content import (content_refusals, content_stamp, published_announcements, published_contacts,
                                       published_office_profile, published_services)
 
-from .app import state
+from .state import state
 
 __all__ = ["announcements", "content_source", "directory", "office_name", "office_profile", "service",
            "services"]

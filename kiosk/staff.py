@@ -10,106 +10,40 @@ next visitor never inherits it.
 Misconduct reports are routed to the oversight unit (Article 9, clause 1): these pages show
 how many were sent, never their text or recordings.
 
-The review queue calls the scanner's public API (``ledger.review_queue``), imported inside the
-views so the kiosk starts even on an install whose scanner is missing or broken; scan upload
-only saves and queues the files (:mod:`kiosk.scan_queue` reads them with
-``scanner.pipeline`` in a process of its own, never on a request thread).
+The blueprint, sign-in check and CSRF token are in kiosk/staff_session.py (scanning with a
+phone, kiosk/phone_scan.py, adds its routes to the same blueprint).  The review queue is the
+ledger's (``ledger.review_queue``), with the scanner's words for its reasons; scan upload only
+saves and queues the files (:mod:`kiosk.scan_queue` reads them with ``scanner.pipeline`` in a
+process of its own, never on a request thread).
 """
 from __future__ import annotations
 
-import hmac
 import json
-import secrets
 import tempfile
 import time
 from datetime import datetime, timezone
-from functools import wraps
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.utils import secure_filename
 
+from forms import builtin_catalog
+from ledger.issuance import print_sheets as issue_sheets
 from ledger.ledger import LedgerError
+from ledger.review_queue import open_items, resolve
+from scanner.reasons import message as scanner_message
 
 from . import dashboard as dashboard_lib
-from .accounts import SESSION_IDLE_SECONDS, Account
-from .app import accounts, ledger, state
+from . import published
+from .accounts import SESSION_IDLE_SECONDS
 from .scan_queue import save_upload
-from .i18n import translate
-
-bp = Blueprint("staff", __name__, url_prefix="/staff")
+from .staff_session import _, bp, login_required
+from .state import accounts, ledger, state
 
 MAX_SCAN_FILES = 50
 #: Staff are signed out after this long without opening a staff page.
 STAFF_IDLE_SECONDS = SESSION_IDLE_SECONDS
 SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".bmp", ".webp"}
-
-
-def _(key: str, **values: object) -> str:
-    return translate(key, g.lang, **values)
-
-
-@bp.before_request
-def load_staff() -> None:
-    g.lang = session.get("staff_lang", "fa")
-    g.staff = accounts().session_account(session.get("staff_token"), now=time.time())
-    if g.staff is None:
-        session.pop("staff_token", None)  # expired, signed out elsewhere, or disabled
-    if request.method == "POST" and not _csrf_ok():
-        flash(_("staff_csrf"))
-        return redirect(url_for(".login" if g.staff is None else ".dashboard"))
-    return None
-
-
-@bp.before_app_request
-def _remember_staff_token() -> None:
-    g.staff_token_at_start = session.get("staff_token")
-
-
-@bp.after_app_request
-def _end_dropped_staff_session(response: Response) -> Response:
-    """A request that dropped the staff token from the cookie (sign-out, or the visitor reset
-    clearing the whole cookie) ends the session on the server too, so a copy of the old
-    cookie is worthless."""
-    token = g.get("staff_token_at_start")
-    if token and session.get("staff_token") != token:
-        accounts().end_session(token)
-    return response
-
-
-def csrf_token() -> str:
-    """One random token per staff session, compared in constant time on every POST."""
-    token = session.get("staff_csrf")
-    if not token:
-        token = session["staff_csrf"] = secrets.token_urlsafe(32)
-    return token
-
-
-def _csrf_ok() -> bool:
-    expected = session.get("staff_csrf")
-    given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    return bool(expected) and hmac.compare_digest(expected, given)
-
-
-@bp.app_context_processor
-def _staff_globals():
-    return {"csrf_token": csrf_token}
-
-
-def login_required(role: str):
-    """Views for ``role``; office managers may open everything."""
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            account: Account | None = g.staff
-            if account is None:
-                return redirect(url_for(".login", next=request.path))
-            if not account.can(role):
-                return render_template("staff/forbidden.html"), 403
-            return view(*args, **kwargs)
-        return wrapper
-    return decorator
 
 
 # -- sign in / out ------------------------------------------------------------
@@ -239,7 +173,7 @@ def _office_cases():
 @login_required("office_manager")
 def cases():
     visible, oversight = _office_cases()
-    services = {s.id: s.name for s in state().services}
+    services = {s.id: s.name for s in published.services()}
     return render_template("staff/cases.html", cases=visible[:500], oversight=oversight,
                            services=services)
 
@@ -293,12 +227,11 @@ def print_sheets():
         if not 1 <= count <= 1000:
             error = "1 - 1000"
         else:
-            from ledger.issuance import print_sheets as issue
             config = state().config
             with tempfile.TemporaryDirectory(prefix="seda-print-") as folder:
                 out = Path(folder) / "sheets.pdf"
                 try:
-                    run = issue(config.home, state().form, config.office, count, out)
+                    run = issue_sheets(config.home, state().form, config.office, count, out)
                 except (ValueError, OSError, LedgerError) as exc:
                     error = str(exc)
                 else:
@@ -314,17 +247,9 @@ def print_sheets():
 # -- paper review queue -----------------------------------------------------------
 
 
-def _scanner_missing(what: str):
-    return render_template("staff/unavailable.html", what=what), 503
-
-
 @bp.route("/review")
 @login_required("scanner_operator")
 def review():
-    try:
-        from ledger.review_queue import open_items
-    except ImportError:
-        return _scanner_missing("ledger.review_queue.open_items")
     items = open_items(ledger())
     return render_template("staff/review.html", items=items, questions=_questions_by_id(),
                            reason_text=_reason_text)
@@ -332,15 +257,10 @@ def review():
 
 def _reason_text(reason: str) -> str:
     """The scanner's own words for why it was unsure, in the staff page's language."""
-    try:
-        from scanner.reasons import message
-    except ImportError:
-        return reason
-    return message(reason, g.lang)
+    return scanner_message(reason, g.lang)
 
 
 def _questions_by_id():
-    from forms import builtin_catalog
     found = {}
     for form in builtin_catalog():
         for question in form.questions:
@@ -351,11 +271,7 @@ def _questions_by_id():
 @bp.route("/review/<item_id>", methods=["POST"])
 @login_required("scanner_operator")
 def review_decide(item_id: str):
-    """Record one decision; the scanner's ``resolve`` writes the audited decision record."""
-    try:
-        from ledger.review_queue import resolve
-    except ImportError:
-        return _scanner_missing("ledger.review_queue.resolve")
+    """Record one decision; ``ledger.review_queue.resolve`` writes the audited decision record."""
     action = request.form.get("action", "")
     if action == "blank":
         value = "-"
@@ -432,7 +348,3 @@ def scan():
     return render_template("staff/scan.html", jobs=jobs, error=error, position=scans.position,
                            config=state().config,
                            refresh=any(not job.finished for job in jobs)), status
-
-
-# Scanning with a phone has its own module; its routes join this blueprint.
-from . import phone_scan  # noqa: E402,F401  (imported for its routes)

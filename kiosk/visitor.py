@@ -21,12 +21,17 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from forms import Question
+from forms.case_verdicts import MAX_COMMENT as MAX_VERDICT_COMMENT
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
 
+from . import case_verdicts, published
 from . import cases as case_lib
-from .app import ledger, state
+from . import receipt_links
 from .audio import recorded_audio_type
-from .i18n import translate
+from .i18n import both, translate
+from .read_aloud import speak, speech_available
+from .state import ledger, state
+from .survey_flow import SurveyOrder, complaint_offer, survey_order
 from forms.tracking_codes import is_valid_tracking_code, normalize_tracking_code
 from .visits import Visit
 
@@ -41,6 +46,8 @@ SHORT_FORM_BYTES = 4 * 1024
 BODY_LIMITS = {"visitor.survey_question": TEXT_FORM_BYTES, "visitor.case": TEXT_FORM_BYTES,
                "visitor.report": TEXT_FORM_BYTES}
 VOICE_FRAMING_BYTES = 64 * 1024
+#: The visit draft that holds a complaint offered after a «خیلی بد» (see :func:`submit_survey`).
+COMPLAINT_OFFER = "complaint_offer"
 
 
 # -- visits -------------------------------------------------------------------
@@ -81,12 +88,13 @@ def too_large(error):
                            body_key="too_large_body"), 413
 
 
-def _begin_next_visit(ended: Visit, *, keep_display: bool) -> None:
+def _begin_next_visit(ended: Visit, *, keep_display: bool) -> Visit:
     """The browser's next request belongs to a new visit (a staff session on this browser
     ends too); the same person keeps their display choices when they go on (home, thanks)."""
     visit = state().lifecycle.begin(display_from=ended if keep_display else None)
     session.clear()
     session["visit"] = visit.id
+    return visit
 
 
 def check_form_token(view):
@@ -166,8 +174,8 @@ def _local_path(target: str | None) -> str | None:
 # -- survey -------------------------------------------------------------------
 
 
-def _questions() -> tuple[Question, ...]:
-    return state().form.questions
+def _order() -> SurveyOrder:
+    return survey_order(state().form)
 
 
 @bp.route("/survey")
@@ -178,14 +186,15 @@ def survey_start():
 @bp.route("/survey/<int:number>", methods=["GET", "POST"])
 @check_form_token
 def survey_question(number: int):
-    """One question; a tap on a choice answers and moves on.  A typed answer is kept on
-    "next", "back" and "finish" alike; "finish" and "skip" on a choice question (which send no
-    choice) leave its earlier answer as it was."""
-    questions = _questions()
-    if not 1 <= number <= len(questions):
+    """One question, in the kiosk's order (:mod:`kiosk.survey_flow`: the Article 9 questions
+    first, then the end screen, then the optional rest); a tap on a choice answers and moves
+    on.  A typed answer is kept on "next", "back" and "finish" alike; "finish" and "skip" on a
+    choice question (which send no choice) leave its earlier answer as it was."""
+    order = _order()
+    if not 1 <= number <= len(order):
         abort(404)
     visit = g.visit
-    question = questions[number - 1]
+    question = order.questions[number - 1]
     error = None
     nothing_sent = False
     if request.method == "POST":
@@ -202,17 +211,40 @@ def survey_question(number: int):
                     return redirect(url_for(".home"))
         if error is None:
             if action == "back":
+                if order.essential and number == order.essential + 1:
+                    return redirect(url_for(".survey_end"))
                 return redirect(url_for(".survey_question", number=max(1, number - 1)))
-            if action == "finish" or (number == len(questions) and action != "skip"):
+            if action == "finish" or (number == len(order) and action != "skip"):
                 if visit.survey_answers:
                     return submit_survey()
                 nothing_sent = True
             else:
-                return redirect(url_for(".survey_question", number=number + 1))
+                following = order.next_after(number)
+                if following in ("end", "last"):
+                    return redirect(url_for(".survey_end"))
+                return redirect(url_for(".survey_question", number=following))
+    shown, of = order.progress(number)
     return render_template("survey.html", question=question, number=number,
-                           total=len(questions), answer=visit.survey_answers.get(question.id),
+                           total=len(order), shown_number=shown, shown_total=of,
+                           essential=order.is_essential(number),
+                           answer=visit.survey_answers.get(question.id),
                            error=error, form=state().form, nothing_sent=nothing_sent,
                            audio=_audio_file(question))
+
+
+@bp.route("/survey/end", methods=["GET", "POST"])
+@check_form_token
+def survey_end():
+    """After the Article 9 questions: «پایان و ارسال» first, the optional questions second."""
+    order = _order()
+    nothing_sent = False
+    if request.method == "POST":
+        if g.visit.survey_answers:
+            return submit_survey()
+        nothing_sent = True
+    return render_template("survey_end.html", more=order.essential + 1,
+                           has_more=order.essential < len(order), last=max(1, order.essential),
+                           nothing_sent=nothing_sent)
 
 
 def parse_answer(question: Question, form) -> object:
@@ -224,18 +256,16 @@ def parse_answer(question: Question, form) -> object:
         for option in question.options:
             if str(option.value) == raw:
                 return [option.value] if question.kind == "multi" else option.value
-        raise InvalidInput("این گزینه در فهرست نیست.", "That option is not in the list.")
+        raise InvalidInput(*both("survey_option_unknown"))
     if question.kind == "digits":
         digits = to_ascii_digits(raw).replace(" ", "")
-        if question.id == "mobile":
+        if question.format == "mobile":
             return normalize_mobile(digits)
         if not digits.isdigit() or len(digits) > question.digits:
-            raise InvalidInput(translate("survey_invalid_digits", "fa", n=question.digits),
-                               translate("survey_invalid_digits", "en", n=question.digits))
+            raise InvalidInput(*both("survey_invalid_digits", n=question.digits))
         return digits
     if len(raw) > case_lib.MAX_TEXT:
-        raise InvalidInput(f"متن حداکثر {case_lib.MAX_TEXT} نویسه است.",
-                           f"At most {case_lib.MAX_TEXT} characters.")
+        raise InvalidInput(*both("survey_text_too_long", n=case_lib.MAX_TEXT))
     return raw
 
 
@@ -253,17 +283,23 @@ def submit_survey():
     one response per visit, enforced by the ledger itself.
     """
     ended = g.visit
+    offer = complaint_offer(state().form, ended.survey_answers)
     state().lifecycle.end(ended, submitted=True)
     # One response per visit, and the visit ends with it: the next person to tap "survey",
     # even within seconds, starts a visit of their own.
-    _begin_next_visit(ended, keep_display=True)
+    following = _begin_next_visit(ended, keep_display=True)
+    if offer is not None:
+        # The same person, seconds later: what the complaint form would be prefilled with
+        # (never an answer or an identity), gone with the visit if nobody takes it up.
+        following.drafts[COMPLAINT_OFFER] = {"question": offer.question_id,
+                                             "service": offer.service or ""}
     return redirect(url_for(".survey_thanks"))
 
 
 @bp.route("/survey/thanks")
 def survey_thanks():
     """Thanks (the response was stored before the redirect here); holds no visitor data."""
-    return render_template("survey_done.html")
+    return render_template("survey_done.html", offer=g.visit.drafts.get(COMPLAINT_OFFER))
 
 
 def _audio_file(question: Question) -> str | None:
@@ -278,7 +314,7 @@ def _audio_file(question: Question) -> str | None:
 
 
 def _service_ids() -> set[str]:
-    return {service.id for service in state().services}
+    return {service.id for service in published.services()}
 
 
 def _refuse_flood():
@@ -321,8 +357,10 @@ def _file_and_receipt(draft, attachment=None):
         "tracking_code": filed.tracking_code,
         "type": draft.type,
         "route": draft.route,
+        # follow-up will ask for the mobile's last four digits: the receipt says so
         # a misconduct report's receipt shows only the hour, as the report itself keeps
         "created_at": filed.created_at if filed.held else datetime.now(timezone.utc),
+        "has_mobile": bool(draft.mobile),
     }
     return filed
 
@@ -338,7 +376,7 @@ def _case_screen(case_type: str | None, template: str):
         # Never set up: no key to seal to, and a report is never kept readable.  Say where
         # to report instead; take nothing (a POST from an older page is refused the same way).
         return render_template("report.html", holder=None, values={}, errors=[],
-                               services=state().services, refusal=None,
+                               services=published.services(), refusal=None,
                                types=case_lib.WRITTEN_TYPES), (503 if request.method == "POST" else 200)
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in
@@ -360,9 +398,14 @@ def _case_screen(case_type: str | None, template: str):
         visit.drafts[key] = values
     elif case_type == "misconduct" and not values:
         values = {"anonymous": "1"}
+    elif case_type is None and not values and request.args.get("from") == "survey":
+        offer = visit.drafts.pop(COMPLAINT_OFFER, None)
+        if offer:
+            values = {"type": "complaint", "service": offer["service"] or "other",
+                      "text": _("complaint_starter_" + offer["question"])}
     return render_template(f"{template}.html", values=values, errors=errors,
                            holder=report_key.holder if report_key else None,
-                           services=state().services, refusal=refusal,
+                           services=published.services(), refusal=refusal,
                            types=case_lib.WRITTEN_TYPES), (429 if refusal else 200)
 
 
@@ -380,7 +423,7 @@ def report():
 
 @bp.route("/voice", methods=["GET"])
 def voice():
-    return render_template("voice.html", services=state().services)
+    return render_template("voice.html", services=published.services())
 
 
 @bp.route("/voice", methods=["POST"])
@@ -418,14 +461,62 @@ def voice_upload():
     return jsonify(ok=True, next=url_for(".receipt"))
 
 
+def _receipt_link(data: dict) -> str | None:
+    """The portal's follow-up address for this case (with a one-time survey link, except on a
+    misconduct report), made once per receipt so the screen and the printed slip agree."""
+    config = state().config
+    if not config.portal_url:
+        return None
+    if "follow_up_url" not in data:
+        token = (None if data["route"] == "oversight"
+                 else receipt_links.survey_token(config.home, config.office))
+        data["follow_up_url"] = receipt_links.follow_up_url(
+            config.portal_url, config.office, data["tracking_code"], token)
+    return data["follow_up_url"]
+
+
+def _receipt_page(data: dict, status: int = 200, **extra):
+    config = state().config
+    link = _receipt_link(data)
+    return render_template("receipt.html", receipt=data, qr_svg=_qr_svg(link or data["tracking_code"]),
+                           portal_link=link, portal_url_text=config.portal_url.rstrip("/"),
+                           office_name=published.directory().office_name,
+                           deadline_days=receipt_links.deadline_days(data["type"]), **extra), status
+
+
 @bp.route("/receipt")
 def receipt():
     """The tracking code of the case this visit just filed; gone once the visit ends."""
     data = g.visit.receipt
     if data is None:
         return redirect(url_for(".home"))
-    qr_svg = _qr_svg(data["tracking_code"])
-    return render_template("receipt.html", receipt=data, qr_svg=qr_svg)
+    return _receipt_page(data)
+
+
+@bp.route("/receipt/print", methods=["POST"])
+@check_form_token
+def print_receipt():
+    """Print the receipt on the kiosk's thermal printer; if it cannot, the page says so and
+    offers the browser's print (the receipt and the tracking code stay on screen)."""
+    from .receipt_model import receipt_model
+    from .receipt_printer import PrinterError, parse_printer, print_receipt as send
+
+    data = g.visit.receipt
+    if data is None:
+        return redirect(url_for(".home"))
+    config = state().config
+    _receipt_link(data)
+    try:
+        send(parse_printer(config.receipt_printer),
+             receipt_model(data, office=config.office, lang=g.lang,
+                           office_name=published.directory().office_name.get(g.lang),
+                           deadline_days=receipt_links.deadline_days(data["type"]),
+                           portal_url=config.portal_url.rstrip("/") or None))
+    except PrinterError as exc:
+        current_app.logger.warning("%s", exc)
+        return _receipt_page(data, 503, printer_failed=True)
+    flash(_("receipt_printed"))
+    return redirect(url_for(".receipt"))
 
 
 def _qr_svg(code: str) -> str:
@@ -484,8 +575,51 @@ def follow_up_status():
     office = state().config.office
     case = case_lib.find_case(ledger(), found["code"], office, locator=found.get("locator"))
     timeline = case_lib.case_timeline(ledger(), found["code"], office, case=case)
+    answered_at = case_verdicts.judgeable_answer(ledger(), case) if case else None
+    verdict = case_verdicts.judged(ledger(), found["code"], answered_at) if answered_at else None
     return render_template("follow_up_status.html", case=case, code=found["code"],
-                           case_type=case.body.get("type") if case else None, timeline=timeline)
+                           case_type=case.body.get("type") if case else None, timeline=timeline,
+                           asks_verdict=answered_at is not None and verdict is None, verdict=verdict,
+                           verdict_error=g.get("verdict_error"))
+
+
+@bp.route("/follow-up/verdict", methods=["POST"])
+@check_form_token
+def follow_up_verdict():
+    """"Was it solved?" on the answer shown: kept for the centre, where "no" reopens the case."""
+    found = g.visit.drafts.get("follow_up")
+    if not found:
+        return redirect(url_for(".follow_up"))
+    office = state().config.office
+    case = case_lib.find_case(ledger(), found["code"], office, locator=found.get("locator"))
+    answered_at = case_verdicts.judgeable_answer(ledger(), case) if case else None
+    choice = request.form.get("solved", "")
+    if answered_at is None or choice not in ("yes", "no"):
+        g.verdict_error = _("verdict_choose")
+        return follow_up_status(), 400
+    comment = normalize_input(request.form.get("comment", "")).strip()
+    if len(comment) > MAX_VERDICT_COMMENT:
+        g.verdict_error = _("verdict_too_long", limit=MAX_VERDICT_COMMENT)
+        return follow_up_status(), 400
+    case_verdicts.keep_verdict(ledger(), case, office=office, answered_at=answered_at,
+                               solved=choice == "yes", comment=comment)
+    flash(_("verdict_thanks_yes" if choice == "yes" else "verdict_thanks_no"))
+    return redirect(url_for(".follow_up_status"))
+
+
+@bp.route("/follow-up/spoken/<int:index>.wav")
+def follow_up_spoken(index: int):
+    """The answer of the case this visit looked up, spoken on this kiosk (never stored)."""
+    found = g.visit.drafts.get("follow_up")
+    if not found or not speech_available():
+        abort(404)
+    office = state().config.office
+    case = case_lib.find_case(ledger(), found["code"], office, locator=found.get("locator"))
+    timeline = case_lib.case_timeline(ledger(), found["code"], office, case=case) if case else []
+    if not 0 <= index < len(timeline) or not timeline[index].answer:
+        abort(404)
+    # every kiosk response is sent no-store: the spoken answer is never cached either
+    return current_app.response_class(speak(timeline[index].answer, g.lang), mimetype="audio/wav")
 
 
 # -- information --------------------------------------------------------------
@@ -493,17 +627,17 @@ def follow_up_status():
 
 @bp.route("/contact")
 def contact():
-    return render_template("contact.html", directory=state().directory)
+    return render_template("contact.html", directory=published.directory())
 
 
 @bp.route("/services")
 def services():
-    return render_template("services.html", services=state().services, selected=None)
+    return render_template("services.html", services=published.services(), selected=None)
 
 
 @bp.route("/services/<service_id>")
 def service(service_id: str):
-    found = state().service(service_id)
+    found = published.service(service_id)
     if found is None:
         abort(404)
-    return render_template("services.html", services=state().services, selected=found)
+    return render_template("services.html", services=published.services(), selected=found)

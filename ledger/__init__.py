@@ -11,8 +11,9 @@ from ledger.ledger import (
     LedgerConflict,
     LedgerError,
     Record,
+    StrandedRecord,
     default_ledger_path,
 )
 
 __all__ = ["RECORD_KINDS", "Ledger", "LedgerConflict", "LedgerError", "Record",
-           "default_ledger_path"]
+           "StrandedRecord", "default_ledger_path"]

@@ -3,7 +3,7 @@
 This joins forms/ (what a sheet looks like) with the ledger (which serials exist), so it lives
 here, above both.  Serials are allocated and recorded before the PDF is drawn; if drawing fails
 they are burned rather than reused, since a serial that might have reached paper must never be
-given to a second sheet.
+given to a second sheet.  The `seda forms print` command on top of it is in ledger/cli.py.
 """
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
-from forms import build_layout, ensure_key, render_sheets, seda_home, sign, validate_office_code
+from forms import build_layout, ensure_key, render_sheets, sign
+from forms.office_identity import check_same_office
 from forms.paper import PAPERS
-from forms.cli import load_form
 
 from .ledger import Ledger, default_ledger_path
 
@@ -37,7 +35,7 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path,
                  paper: str = "a4") -> PrintRun:
     """Allocate `count` serials for `office`, record them, and write the signed sheets to `out`
     on A4 or US Letter paper."""
-    validate_office_code(office)
+    check_same_office(home, office, "--office")
     if paper not in PAPERS:
         raise ValueError(f"unknown paper {paper!r}; choose from {', '.join(PAPERS)}")
     if not 1 <= count <= MAX_SHEETS_PER_RUN:
@@ -56,28 +54,3 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path,
     codes = (sign(form.id, form.version, office, serial, key) for serial in serials)
     render_sheets(form, layout, codes, out, paper)
     return PrintRun(form.id, form.version, office, serials, out, created, paper)
-
-
-@click.command("print")
-@click.argument("form_id", metavar="FORM")
-@click.option("--office", required=True, help="Office code, e.g. LOR-01 (A-Z, 0-9, '-').")
-@click.option("--count", required=True, type=int, help="How many sheets (1-10,000).")
-@click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="PDF file to write.")
-@click.option("--version", type=int, help="Form version (default: the newest).")
-@click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4", show_default=True,
-              help="Paper size: letter scales the A4 sheet to US Letter (94%) and centres it.")
-def print_command(form_id: str, office: str, count: int, out: Path, version: int | None,
-                  paper: str) -> None:
-    """Print COUNT unique, QR-tagged sheets of FORM for an office into one PDF."""
-    form = load_form(form_id, version)
-    home = seda_home()
-    try:
-        run = print_sheets(home, form, office, count, out, paper)
-    except (ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
-    if run.key_created:
-        click.echo(f"New office {office}: created its sheet-signing key in {home / 'keys'}", err=True)
-    on = " on US Letter" if run.paper == "letter" else ""
-    click.echo(f"Wrote {len(run.serials)} sheets of {run.form} v{run.version} for {office} "
-               f"(serials {run.serials.start}-{run.serials.stop - 1}){on} to {run.out}")

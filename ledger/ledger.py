@@ -48,12 +48,13 @@ __all__ = [
     "LedgerConflict",
     "LedgerError",
     "Record",
+    "StrandedRecord",
     "default_ledger_path",
 ]
 
 RECORD_KINDS: frozenset[str] = frozenset(
     {"survey_response", "case", "attachment", "sheet_issuance", "review_item",
-     "review_decision", "audit"}
+     "review_decision", "audit", "case_verdict"}
 )
 
 #: How long a writer waits for another program's transaction before giving up.
@@ -216,6 +217,33 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE feed = 'case_update';
         """,
     ),
+    (
+        8,
+        # The office this ledger belongs to (`seda office setup`, Ledger.bind_office).  Once it
+        # is set, the database itself refuses a record under any other office code: sync sends
+        # only the office's own records, so such a record would be stranded here for good.
+        """
+        CREATE TABLE office_binding (
+            only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+            office   TEXT NOT NULL
+        );
+        CREATE TRIGGER records_refuse_other_office BEFORE INSERT ON records
+        WHEN EXISTS (SELECT 1 FROM office_binding WHERE office != NEW.office)
+        BEGIN
+            SELECT RAISE(ABORT, 'stranded record: this ledger belongs to another office');
+        END;
+        CREATE TRIGGER held_records_refuse_other_office BEFORE INSERT ON held_records
+        WHEN EXISTS (SELECT 1 FROM office_binding WHERE office != NEW.office)
+        BEGIN
+            SELECT RAISE(ABORT, 'stranded record: this ledger belongs to another office');
+        END;
+        CREATE TRIGGER sheet_counters_refuse_other_office BEFORE INSERT ON sheet_counters
+        WHEN EXISTS (SELECT 1 FROM office_binding WHERE office != NEW.office)
+        BEGIN
+            SELECT RAISE(ABORT, 'stranded record: this ledger belongs to another office');
+        END;
+        """,
+    ),
 )
 
 _PAGE_SIZE = 500  # records() reads in pages so no read statement stays open long
@@ -229,6 +257,21 @@ class LedgerError(Exception):
 
 class LedgerConflict(LedgerError):
     """A UUID was re-used for a record with different content."""
+
+
+class StrandedRecord(LedgerError):
+    """A record under another office code than the one this ledger is bound to.
+
+    Sync sends only the office's own records, so it would never leave this machine."""
+
+    def __init__(self, office: str, bound: str) -> None:
+        super().__init__(
+            f"این دفتر ثبت متعلق به ادارهٔ {bound} است؛ رکوردی با کد {office} پذیرفته نمی‌شود "
+            "چون هرگز فرستاده نمی‌شد. / "
+            f"This ledger belongs to office {bound}; a record under {office} is refused because "
+            "it would never be sent (check the office code, or `seda office status`).")
+        self.office = office
+        self.bound = bound
 
 
 @dataclass(frozen=True)
@@ -351,6 +394,50 @@ class Ledger:
                     (version, _format_time(_utc_now())),
                 )
 
+    # -- the office this ledger belongs to -----------------------------------
+
+    @property
+    def bound_office(self) -> str | None:
+        """The office code every record must carry (``seda office setup``), or None if unbound."""
+        row = self._conn.execute("SELECT office FROM office_binding").fetchone()
+        return None if row is None else row[0]
+
+    def bind_office(self, office: str) -> None:
+        """From now on refuse records of any other office code (see :class:`StrandedRecord`)."""
+        _check_text("office", office)
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO office_binding (only_row, office) VALUES (1, ?)"
+                " ON CONFLICT (only_row) DO UPDATE SET office = excluded.office", (office,))
+
+    def office_counts(self, *, except_kinds: Iterable[str] = ()) -> dict[str, int]:
+        """Records per office code (sealed reports still held included): what an operator needs
+        to see stranded records, those under a code other than :attr:`bound_office`."""
+        skip = sorted(except_kinds)
+        where = f" WHERE kind NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+        counts: dict[str, int] = {}
+        for table in ("records", "held_records"):
+            for office, count in self._conn.execute(
+                    f"SELECT office, count(*) FROM {table}{where} GROUP BY office", skip):
+                counts[office] = counts.get(office, 0) + count
+        return counts
+
+    def adopted_counts(self) -> dict[str, int]:
+        """Records written again under this office, per the office code they were first filed
+        under (``adopted_from``, see ledger/office_binding.py)."""
+        return dict(self._conn.execute(
+            "SELECT json_extract(body, '$.adopted_from.office'), count(*) FROM records"
+            " WHERE json_extract(body, '$.adopted_from.office') IS NOT NULL GROUP BY 1").fetchall())
+
+    @contextmanager
+    def _refusing_stranded(self, office: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError as exc:
+            if "stranded record" in str(exc):
+                raise StrandedRecord(office, self.bound_office or "?") from None
+            raise
+
     # -- writing -------------------------------------------------------------
 
     @contextmanager
@@ -405,10 +492,11 @@ class Ledger:
                         "a UUID must name exactly one record."
                     )
                 return _to_record(existing)
-            cursor = self._conn.execute(
-                "INSERT INTO records (uuid, kind, office, created_at, body) VALUES (?, ?, ?, ?, ?)",
-                (record_uuid, kind, office, created_text, body_json),
-            )
+            with self._refusing_stranded(office):
+                cursor = self._conn.execute(
+                    "INSERT INTO records (uuid, kind, office, created_at, body) VALUES (?, ?, ?, ?, ?)",
+                    (record_uuid, kind, office, created_text, body_json),
+                )
             return _to_record(
                 (cursor.lastrowid, record_uuid, kind, office, created_text, body_json)
             )
@@ -499,11 +587,12 @@ class Ledger:
             if self._row_for_uuid(record_uuid) is not None or self._conn.execute(
                     "SELECT 1 FROM held_records WHERE uuid = ?", (record_uuid,)).fetchone():
                 raise LedgerConflict(f"Record {record_uuid} already exists; a UUID must name exactly one record.")
-            self._conn.execute(
-                "INSERT INTO held_records (uuid, release_after, kind, office, created_at, body, blob)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (record_uuid, _format_time(release_after), kind, office, created_text, body_json,
-                 None if blob is None else bytes(blob)))
+            with self._refusing_stranded(office):
+                self._conn.execute(
+                    "INSERT INTO held_records (uuid, release_after, kind, office, created_at, body, blob)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (record_uuid, _format_time(release_after), kind, office, created_text, body_json,
+                     None if blob is None else bytes(blob)))
         return _to_record((0, record_uuid, kind, office, created_text, body_json))
 
     def hold_attachment(self, data: bytes, media_type: str, *, office: str, created_at: datetime,
@@ -538,9 +627,13 @@ class Ledger:
         """Append every held record whose time has come (attachments first, then the rest,
         each group in UUID order, i.e. random); returns how many."""
         with self.transaction():
+            # a record held under another office than the bound one waits for `seda office adopt`
+            # (move_held) rather than being refused by the records table and stopping the rest
             rows = self._conn.execute(
                 "SELECT uuid, kind, office, created_at, body, blob FROM held_records"
-                " WHERE release_after <= ? ORDER BY kind <> 'attachment', uuid",
+                " WHERE release_after <= ? AND NOT EXISTS"
+                " (SELECT 1 FROM office_binding b WHERE b.office != held_records.office)"
+                " ORDER BY kind <> 'attachment', uuid",
                 (_format_time(_utc_now() if now is None else now),)).fetchall()
             for record_uuid, kind, office, created_at, body, blob in rows:
                 if blob is not None:
@@ -553,6 +646,16 @@ class Ledger:
                     (record_uuid, kind, office, created_at, body))
                 self._conn.execute("DELETE FROM held_records WHERE uuid = ?", (record_uuid,))
         return len(rows)
+
+    def move_held(self, old_office: str, new_office: str) -> int:
+        """File sealed reports still held under ``old_office`` under ``new_office`` instead.
+
+        Held records are not in the append-only table yet (nothing was sent or counted), so
+        they can change office before they are released; returns how many moved."""
+        _check_text("office", new_office)
+        with self.transaction():
+            return self._conn.execute("UPDATE held_records SET office = ? WHERE office = ?",
+                                      (new_office, old_office)).rowcount
 
     def issue_sheets(self, office: str, form: str, form_version: int, count: int) -> range:
         """Reserve the next ``count`` serials for paper sheets of ``form`` at ``office``.
@@ -573,11 +676,12 @@ class Ledger:
             ).fetchone()
             first = row[0] if row else 1
             last = first + count - 1
-            self._conn.execute(
-                "INSERT INTO sheet_counters (office, form, next_serial) VALUES (?, ?, ?)"
-                " ON CONFLICT (office, form) DO UPDATE SET next_serial = excluded.next_serial",
-                (office, form, last + 1),
-            )
+            with self._refusing_stranded(office):
+                self._conn.execute(
+                    "INSERT INTO sheet_counters (office, form, next_serial) VALUES (?, ?, ?)"
+                    " ON CONFLICT (office, form) DO UPDATE SET next_serial = excluded.next_serial",
+                    (office, form, last + 1),
+                )
             record = self.append(
                 "sheet_issuance",
                 {

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from forms.catalogue import (Announcement, CatalogueError, OfficeProfile, Person, Service,
-                             announcement_from_body, office_profile_from_body, person_from_body,
-                             service_from_body, service_in_force)
+                             announcement_from_body, office_profile_from_body, person_from_mapping,
+                             service_from_mapping, service_in_force)
 from forms.definition import Form, FormDefinitionError, parse_form
 
 from .ledger import Ledger
@@ -68,7 +68,7 @@ def published_service_versions(ledger: Ledger, office: str) -> dict[str, list[Se
         if not _offered_to(body, office):
             continue
         try:
-            service = service_from_body(body, f"catalogue/{key}")
+            service = service_from_mapping(body, f"catalogue/{key}")
         except CatalogueError as exc:  # checked when pulled; a ledger edited by hand lands here
             log.error("ignoring a stored catalogue item: %s", exc)
             continue
@@ -93,7 +93,7 @@ def published_contacts(ledger: Ledger, office: str, province: str = "") -> tuple
     people = []
     for key, body in _bodies(ledger, "contact"):
         try:
-            person = person_from_body(body, f"contact/{key}")
+            person = person_from_mapping(body, f"contact/{key}")
         except CatalogueError as exc:
             log.error("ignoring a stored contact: %s", exc)
             continue

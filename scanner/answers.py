@@ -3,12 +3,14 @@
 Single choice: no box marked is a blank answer; one is the answer; two are `multiple`; a box
 neither clearly empty nor clearly marked is `faint` (alone) or `erased?` (beside a mark); an
 option struck out with a heavy scribble beside one clean mark (or none) is `changed`, and both
-are kept for the person who decides.  Digit grids read one digit per column.
+are kept for the person who decides.  Digit grids read one digit per column, checked by the
+format the form definition gives them.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from forms import Question
 from forms.persian import is_valid_mobile
 
 from .marks import BoxState
@@ -41,8 +43,10 @@ def read_choice(groups, readings, kind: str,
     return (marked[0] if marked else None), None, None, None
 
 
-def read_digits(question_id: str, groups, readings,
+def read_digits(question: Question, groups, readings,
                 struck: frozenset[int] = frozenset()) -> tuple[Any, str | None, Any, Any]:
+    """(answer, flag, candidate, struck-out value) for a digit grid; digits the form says are a
+    mobile number (``format: mobile``) that are not one are `invalid`, kept for a person."""
     digits: list[str | None] = []
     flag = None
     for column in groups:
@@ -64,6 +68,6 @@ def read_digits(question_id: str, groups, readings,
     if any(d is None for d in digits):
         return None, "partial", candidate, None
     value = "".join(digits)  # type: ignore[arg-type]
-    if question_id == "mobile" and not is_valid_mobile(value):
+    if question.format == "mobile" and not is_valid_mobile(value):
         return None, "invalid", value, None
     return value, None, None, None

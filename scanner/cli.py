@@ -11,9 +11,12 @@ from forms import seda_home
 from ledger import Ledger, default_ledger_path
 
 from .images import PDF_DPI
+from .reasons import MESSAGES
 
-STATUS_FA = {"accepted": "پذیرفته", "review": "نیاز به بازبینی", "rejected": "رد شد",
-             "blank": "برگه خالی"}
+#: `seda scan` exit status for scripts: 0 every page read, 1 some refused or sent to review,
+#: 2 bad arguments (a missing path, a file type that is not read).
+EXIT_NOT_ALL_READ = 1
+EXIT_BAD_ARGUMENTS = 2
 
 
 class _DefaultToFiles(click.Group):
@@ -43,7 +46,7 @@ def _print_human(result) -> None:
     if data.get("sheets_found", 1) > 1:
         where += f".{data['sheet_index']}"          # one of several sheets on the page
     status = data["status"]
-    line = f"{where:<28} {status:<9} {STATUS_FA[status]}"
+    line = f"{where:<28} {status:<9} {MESSAGES.text('status_' + status, 'fa')}"
     if data["sheet"]:
         line += f"  {data['sheet']}"
     if status in ("rejected", "blank"):
@@ -64,8 +67,25 @@ def _print_human(result) -> None:
 @click.option("--workers", default=1, show_default=True, help="Worker processes (use 2+ on big stacks).")
 def scan_files(inputs: tuple[Path, ...], as_json: bool, store: bool, rescan: bool, dpi: int,
                workers: int) -> None:
-    """Read sheets from files and folders (the default: seda scan FILE...)."""
+    """Read sheets from files and folders (the default: seda scan FILE...).
+
+    Exit status: 0 every page was read (accepted, or a blank page), 1 some page was refused
+    or sent to review (or a file in a folder was of a type not read), 2 a path is missing or
+    cannot be scanned at all (nothing is read then).
+    """
+    from .input_check import input_problems, unsupported_files
     from .pipeline import scan_paths
+
+    problems = input_problems(inputs)
+    if problems:
+        for problem in problems:
+            click.echo(f"seda scan: {problem.line()}", err=True)
+        click.echo("هیچ برگه‌ای خوانده نشد / nothing was read", err=True)
+        raise SystemExit(EXIT_BAD_ARGUMENTS)
+    skipped = [f for path in inputs if path.is_dir() for f in unsupported_files(path)]
+    for skipped_file in skipped:
+        click.echo(f"seda scan: {skipped_file}: خوانده نشد، نوع فایل {skipped_file.suffix.lower() or '-'} "
+                   f"خوانده نمی‌شود / not read: file type not read", err=True)
 
     counts = {"accepted": 0, "review": 0, "rejected": 0, "blank": 0}
     for result in scan_paths(inputs, home=seda_home(), store=store, rescan=rescan, dpi=dpi,
@@ -80,6 +100,8 @@ def scan_files(inputs: tuple[Path, ...], as_json: bool, store: bool, rescan: boo
         click.echo(f"{total} pages: {counts['accepted']} accepted, {counts['review']} to review, "
                    f"{counts['rejected']} rejected, {counts['blank']} blank (not stored)"
                    + ("" if store or not total else " (not stored: add --store)"), err=True)
+    if counts["rejected"] or counts["review"] or skipped:
+        raise SystemExit(EXIT_NOT_ALL_READ)
 
 
 @scan_group.command("watch")
@@ -93,6 +115,10 @@ def watch_command(folder: Path, interval: float, settle: float, once: bool, stor
     """A hot folder: read each whole file dropped in FOLDER, then move it to done/ or failed/."""
     from .watch import HotFolder
 
+    if not folder.is_dir():  # a mistyped folder is never made and watched forever
+        raise click.ClickException(
+            f"پوشهٔ {folder} نیست / The folder {folder} does not exist; check the path, or create "
+            "it first if it is a new hot folder.")
     hot = HotFolder(folder, home=seda_home(), store=store, settle_seconds=settle)
     click.echo(f"Watching {folder} (done/ and failed/ beside the files); Ctrl+C stops.", err=True)
     try:
@@ -130,7 +156,7 @@ def review_list(as_json: bool) -> None:
                                for i in items], ensure_ascii=False, indent=2))
         return
     if not items:
-        click.echo("The review queue is empty. / صف بازبینی خالی است.")
+        click.echo(MESSAGES.line("review_empty"))
         return
     for item in items:
         crossed = f"  struck out: {item.crossed_out!r}" if item.reason == "changed" else ""

@@ -94,7 +94,7 @@ class PageResult:
     sheets_found: int = 1
 
     def to_json(self) -> dict[str, Any]:
-        """The contract in ARCHITECTURE.md, plus a few keys that help a human."""
+        """The JSON contract of docs/scanner.md, plus a few keys that help a human."""
         out: dict[str, Any] = {
             "source": self.source,
             "page": self.page,
@@ -329,7 +329,8 @@ def _fill_answers(result: PageResult, gray: np.ndarray, registration: Registrati
     result.registration = registration
     if marks.bilevel and "bilevel_scan" not in result.warnings:
         result.warnings.append("bilevel_scan")
-    for qid in [q.id for q in result.form.questions]:
+    for question in result.form.questions:
+        qid = question.id
         kind = boxes.kinds[qid]
         if kind == "text":
             # judged on a 100 dpi cut (handwriting is far wider than its pixels); the crop a
@@ -344,7 +345,7 @@ def _fill_answers(result: PageResult, gray: np.ndarray, registration: Registrati
         if unplaced is not None and unplaced[_question_rows(boxes, qid)].any():
             answer, flag, candidate, crossed = None, "registration", None, None
         elif kind == "digits":
-            answer, flag, candidate, crossed = read_digits(qid, boxes.rows[qid], marks.readings,
+            answer, flag, candidate, crossed = read_digits(question, boxes.rows[qid], marks.readings,
                                                            marks.struck)
         else:
             answer, flag, candidate, crossed = read_choice(boxes.rows[qid], marks.readings, kind,

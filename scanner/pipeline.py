@@ -20,9 +20,10 @@ import cv2
 import numpy as np
 
 from forms import SheetCode, builtin_catalog, load_key
+from forms.office_identity import read_office
 from forms.responses import paper_response, review_item
 from ledger import Ledger, default_ledger_path
-from sync import OfficeSyncState
+from ledger.centre_sent import CentreSent
 
 from .images import PDF_DPI, expand_inputs, iter_pages, pages_from_bytes
 from .page import Lookups, PageResult, read_sheets
@@ -36,7 +37,11 @@ def make_lookups(home: Path, ledger: Ledger | None) -> Lookups:
     """Look-ups against this installation's keys and ledger (if it has one yet)."""
     keys: dict[str, bytes | None] = {}
 
+    own = read_office(home)
+
     def office_key(office: str) -> bytes | None:
+        if own is not None and office != own:
+            return None  # another office's sheet: `unknown_office`, never stored under its code
         if office not in keys:
             keys[office] = load_key(home, office)
         return keys[office]
@@ -55,8 +60,8 @@ def make_lookups(home: Path, ledger: Ledger | None) -> Lookups:
     def revoked(code: SheetCode) -> bool:
         if ledger is None:
             return False
-        state = OfficeSyncState(ledger)
-        return state.is_sheet_revoked(code.text()) or state.is_sheet_revoked(code.sheet_id)
+        sent = CentreSent(ledger)
+        return sent.is_sheet_revoked(code.text()) or sent.is_sheet_revoked(code.sheet_id)
 
     return Lookups(catalog=builtin_catalog(), office_key=office_key, issued=issued, stored=stored,
                    revoked=revoked)
@@ -99,7 +104,7 @@ def store_result(ledger: Ledger, read: _Read, *, replaces: str | None = None) ->
                                     "claimed_sheet": result.code.sheet_id
                                     if result.code else None,
                                     "source": result.source, "page": result.page},
-                          office=office)
+                          office=ledger.bound_office or office)  # the audit is this office's
         return None
     with ledger.transaction():
         attachments: dict[str, str] = {}

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 with_tests=0
 [ "${1:-}" = "--test" ] && with_tests=1
 
-apt_packages=(python3 python3-venv python3-pip libzbar0)
+# espeak-ng speaks a case's answer aloud on the kiosk (offline Persian speech)
+apt_packages=(python3 python3-venv python3-pip libzbar0 espeak-ng)
 if [ "$with_tests" = 1 ]; then
   # a real browser for the kiosk tests, a real PostgreSQL for the central store's tests
   apt_packages+=(chromium postgresql)

@@ -47,5 +47,13 @@ if [ -z "$(psql_as_postgres "-c \"SELECT 1 FROM pg_database WHERE datname = '$da
   psql_as_postgres "-c \"CREATE DATABASE $database OWNER $role\"" >&2
 fi
 
+# A role that may make roles and databases (not a superuser), for the test of
+# `seda central init --create-database`.
+admin="${role}_admin"
+if [ -z "$(psql_as_postgres "-c \"SELECT 1 FROM pg_roles WHERE rolname = '$admin'\"")" ]; then
+  psql_as_postgres "-c \"CREATE ROLE $admin LOGIN PASSWORD '$password' CREATEDB CREATEROLE\"" >&2
+fi
+
 url="postgresql://$role:$password@127.0.0.1:$port/$database"
 echo "export SEDA_TEST_POSTGRES_URL=$url"
+echo "export SEDA_TEST_POSTGRES_ADMIN_URL=postgresql://$admin:$password@127.0.0.1:$port/postgres"

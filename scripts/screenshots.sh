@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEDA_SCREENSHOTS="$(pwd)/docs/screenshots" exec .venv/bin/python -m pytest -q -p no:cacheprovider \
-  tests/test_kiosk_browser.py tests/test_kiosk_phone_browser.py tests/test_central_web_browser.py \
-  tests/test_central_browser.py "$@"
+  tests/kiosk/test_browser.py tests/kiosk/test_phone_browser.py tests/central/test_web_browser.py \
+  tests/end_to_end/test_case_round_trip_browser.py "$@"

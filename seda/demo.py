@@ -29,17 +29,24 @@ import numpy as np
 import pypdfium2
 
 from forms import build_layout, builtin_catalog, seda_home
+from forms.office_identity import OfficeIdentityError
+from ledger.office_binding import claim_office
+from ledger.ledger import LedgerError
 from forms.private_files import private_folder, write_private
-from sync import Ledger, default_ledger_path, sync_once, write_settings
+from ledger import Ledger, default_ledger_path
+from sync.client import sync_once
+from ledger.sync_settings import write_settings
 from central.casework import Casework
 from central.demo_seed import DEMO_USERS, seed_central_demo
 from central.figures import set_office_name
 from central.server import start_central
 from central.store import open_store
-from sync.identity import ensure_office_key, public_key_hex
+from forms.identity_keys import ensure_office_key
+from forms.signatures import public_key_hex
 from ledger.issuance import print_sheets
-from sync.settings import SyncSettings
-from sync.trust import fetch_setup_document, pin_central, report_key
+from ledger.sync_settings import SyncSettings
+from sync.trust import fetch_setup_document, pin_central
+from ledger.report_key import report_key
 
 from kiosk.accounts import AccountStore
 from kiosk.app import create_app
@@ -153,6 +160,10 @@ def _seed(home: Path, central_store, echo) -> list[str]:
 def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     """Start the kiosk and the central server with demo data on embedded SQLite."""
     home = seda_home()
+    try:  # the demo's office is this home's office; a real office's home is refused
+        claim_office(home, DEMO_OFFICE)
+    except (OfficeIdentityError, LedgerError) as exc:
+        raise click.ClickException(str(exc)) from None
     private_folder(home / "demo")
     central_home = home / "central"
     central_store = open_store(central_home / "central.sqlite3")
@@ -195,7 +206,7 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
         central.stop()
         raise click.ClickException(f"cannot start the kiosk on port {kiosk_port}: {exc} "
                                    "(try --kiosk-port 0)") from None
-    from sync import run_forever
+    from sync.client import run_forever
 
     stop = threading.Event()
     syncing = threading.Thread(target=run_forever, args=(home, stop), name="seda-sync", daemon=True)

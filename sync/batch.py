@@ -31,7 +31,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .identity import verify_signature
+from forms.signatures import verify_signature
 from .refusals import Refusal
 
 __all__ = [

@@ -24,15 +24,20 @@ from forms import seda_home
 
 from forms.cases import status_label
 from .client import OFFICE_REFUSALS, SyncError, SyncReport, run_forever, sync_once
-from .follow_up import follow_up_locator, open_answer
-from .identity import IdentityError, ensure_office_key, load_office_key, public_key_hex
+from forms.follow_up import follow_up_locator, open_answer
+from forms.signatures import IdentityError, public_key_hex
+from forms.identity_keys import ensure_office_key, load_office_key
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
+from ledger.office_binding import claim_office
+from forms.office_identity import OfficeIdentityError
 from .office_state import OfficeSyncState
+from ledger.centre_sent import CentreSent
 from .offline import apply_ack_file, export_batches
-from .refusals import Refusal, message_for
-from .settings import SettingsError, SyncSettings, load_settings, write_settings
+from .refusals import MESSAGES, Refusal, message_for
+from ledger.sync_settings import SettingsError, SyncSettings, load_settings, write_settings
 from .transport import TransportError
-from .trust import TrustError, fetch_setup_document, pin_central, read_setup_file, report_key
+from .trust import TrustError, fetch_setup_document, pin_central, read_setup_file
+from ledger.report_key import report_key
 
 _FAILURES = (SettingsError, SyncError, IdentityError, LedgerError, TransportError, Refusal, OSError,
              ValueError)
@@ -66,6 +71,12 @@ def sync_group() -> None:
               help="Central server address, e.g. https://seda.example.ir (omit for USB-stick only).")
 @click.option("--batch-records", type=int, default=None, help="Records per batch (default 1000).")
 @click.option("--interval", type=float, default=None, help="Seconds between syncs (default 60).")
+@click.option("--max-backoff", type=click.FloatRange(min=1, max=86400), default=None,
+              help="Longest wait in seconds between tries while the central server cannot be "
+                   "reached (exponential backoff with jitter grows up to it; default 900).")
+@click.option("--timeout", type=click.FloatRange(min=1, max=3600), default=None,
+              help="Seconds one HTTP request may take before it is given up and tried later "
+                   "(default 60; raise it on a slow link).")
 @click.option("--central-key", default=None,
               help="The central server's public key (`seda central key`); the key fetched from "
                    "--central or read from --central-file must be this one.")
@@ -75,7 +86,8 @@ def sync_group() -> None:
 @click.option("--insecure-http", is_flag=True,
               help="Allow a plain http:// central address on another machine (not recommended).")
 def setup_command(office: str, central_url: str | None, batch_records: int | None, interval: float | None,
-                  central_key: str | None, central_file: Path | None, insecure_http: bool) -> None:
+                  central_key: str | None, central_file: Path | None, insecure_http: bool,
+                  max_backoff: float | None = None, timeout: float | None = None) -> None:
     """Write $SEDA_HOME/sync.toml, make this office's sync key (once) and pin the central key.
 
     The central key comes from --central-key, --central-file or the central server itself
@@ -83,6 +95,10 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
     key misconduct reports are sealed to.  Without --central the office syncs only by USB
     stick (`seda sync export`)."""
     home = seda_home()
+    try:  # the office code every part writes under (office.toml), and the ledger bound to it
+        claim_office(home, office)
+    except (OfficeIdentityError, ValueError, LedgerError) as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         existing: SyncSettings | None = load_settings(home)
     except SettingsError:
@@ -102,6 +118,10 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
             settings = replace(settings, batch_records=batch_records)
         if interval is not None:
             settings = replace(settings, interval_seconds=interval)
+        if max_backoff is not None:
+            settings = replace(settings, max_backoff_seconds=max_backoff)
+        if timeout is not None:
+            settings = replace(settings, timeout_seconds=timeout)
         path = write_settings(home, settings)
         key, created = ensure_office_key(home)
     except (SettingsError, IdentityError, OSError) as exc:
@@ -109,8 +129,7 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
     click.echo(f"Wrote {path}")
     click.echo(("Created" if created else "Kept") + f" this office's sync key in {home / 'keys'}")
     _pin(home, settings, central_file, central_key)
-    click.echo("کلید عمومی این دفتر را به ادارهٔ مرکزی بدهید تا ثبت شود:")
-    click.echo("Give this public key to the central office to register the office:")
+    click.echo(MESSAGES.line("setup_give_key", separator="\n"))
     click.echo(f"  seda central office add {settings.office} --public-key {public_key_hex(key)}")
 
 
@@ -124,28 +143,23 @@ def _pin(home: Path, settings: SyncSettings, central_file: Path | None, central_
             try:
                 document = fetch_setup_document(settings.central_url, settings.timeout_seconds)
             except TransportError as exc:
-                click.echo("سرور مرکزی اکنون در دسترس نیست؛ کلید آن در نخستین همگام‌سازی گرفته می‌شود.\n"
-                           f"The central server cannot be reached now ({exc}); its key will be "
-                           "fetched and pinned at the first sync.", err=True)
+                click.echo(MESSAGES.line("setup_central_unreachable", separator="\n", error=str(exc)),
+                           err=True)
         settings = pin_central(home, settings, document, central_key)
     except (TrustError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     if settings.central_key:
         click.echo(f"Central key pinned: {settings.central_key}")
         if document is not None and central_key is None and central_file is None:
-            click.echo("  این کلید را با خروجی `seda central key` در ادارهٔ مرکزی مقایسه کنید. / "
-                       "Compare it with `seda central key` at the central office.")
+            click.echo("  " + MESSAGES.line("setup_compare_key"))
     with Ledger.open(default_ledger_path(home)) as ledger:
         target = report_key(home, ledger)
     if target is None:
-        click.echo("گزارش تخلف در کیوسک پذیرفته نمی‌شود تا کلید ادارهٔ مرکزی برسد. / "
-                   "The kiosk takes no misconduct report until the central key is here.", err=True)
+        click.echo(MESSAGES.line("setup_no_report_key"), err=True)
     elif target.holder == "oversight":
-        click.echo(f"گزارش‌های تخلف برای واحد نظارت رمزگذاری می‌شوند / Misconduct reports are sealed "
-                   f"to the oversight key {target.key_id}.")
+        click.echo(MESSAGES.line("setup_sealed_to_oversight", key=target.key_id))
     else:
-        click.echo("گزارش‌های تخلف تا رسیدن کلید واحد نظارت برای ادارهٔ مرکزی رمزگذاری می‌شوند / "
-                   "Misconduct reports are sealed to the central key until the oversight key arrives.")
+        click.echo(MESSAGES.line("setup_sealed_to_central"))
 
 
 @sync_group.command("key")
@@ -185,6 +199,13 @@ def once_command() -> None:
     except _FAILURES as error:
         raise click.ClickException(_describe_failure(error)) from None
     _print_report(report)
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        stranded = OfficeSyncState(ledger).foreign_count(settings.office)
+    if stranded:  # sent nothing of them, and never will: say so where scripts look
+        raise click.ClickException(
+            f"{stranded} رکورد با کد ادارهٔ دیگری در این رایانه مانده و فرستاده نمی‌شود؛ "
+            "`seda office status` را ببینید. / "
+            f"{stranded} record(s) under another office code are never sent; see `seda office status`.")
 
 
 @sync_group.command("run")
@@ -362,11 +383,11 @@ def updates_command(tracking_code: str) -> None:
     home = seda_home()
     office = _settings(home).office
     with Ledger.open(default_ledger_path(home)) as ledger:
-        updates = OfficeSyncState(ledger).pulled_case_updates(tracking_code)
+        updates = CentreSent(ledger).pulled_case_updates(tracking_code)
         locator = None
         if not updates:  # a sealed misconduct report is known here only by its locator
             locator = follow_up_locator(tracking_code, office)
-            updates = OfficeSyncState(ledger).pulled_misconduct_updates(locator)
+            updates = CentreSent(ledger).pulled_misconduct_updates(locator)
     if not updates:
         click.echo("هنوز پاسخی نرسیده است / No update has arrived yet.")
     for update in updates:

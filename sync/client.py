@@ -23,11 +23,13 @@ from typing import Any
 from .backoff import backoff_delay
 from .content import CONTENT_FEEDS, ContentRefused, check_content_item
 from .batch import format_time
-from .identity import load_office_key, parse_public_key
+from .health_report import health_report
+from forms.identity_keys import load_office_key
+from forms.signatures import parse_public_key
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
 from .office_state import OfficeSyncState, OutboxBatch
 from .refusals import BlobsMissing, Refusal, message_for
-from .settings import SettingsError, SyncSettings, load_settings
+from ledger.sync_settings import SettingsError, SyncSettings, load_settings
 from .transport import CentralClient, TransportError, UntrustedAnswer
 from .trust import TrustError, fetch_setup_document, pin_central
 
@@ -88,6 +90,7 @@ def sync_once(home: Path, settings: SyncSettings | None = None, *,
             refused = _push(state, ledger, client, key, settings, report, should_stop)
             if not should_stop():
                 _pull(state, client, report)
+                _report_health(home, state, client, settings.office)
         except Refusal as refusal:
             _remember_refusal(state, refusal)
             raise
@@ -219,6 +222,18 @@ def _upload(state: OfficeSyncState, ledger: Ledger, client: CentralClient, hashe
             raise refusal from None
         state.forget_refused_blob(sha256)
         report.blobs_sent += 1
+
+
+def _report_health(home: Path, state: OfficeSyncState, client: CentralClient, office: str) -> None:
+    """Tell the centre's offices page how this office is; a centre too old to take the report,
+    or a failure here, never holds up the records (the next contact reports again)."""
+    try:
+        client.report_health(health_report(home, state, office))
+    except (TransportError, Refusal) as error:
+        log.warning("the health report did not reach the centre: %s", error)
+        state.set("last_health_report_error", {"at": _now(), "detail": str(error)})
+    else:
+        state.set("last_health_report_error", None)
 
 
 def _pull(state: OfficeSyncState, client: CentralClient, report: SyncReport) -> None:

@@ -24,10 +24,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from forms.catalogue import (CatalogueError, announcement_from_body, office_profile_from_body,
-                             person_from_body, service_from_body)
+                             person_from_mapping, service_from_mapping)
 from forms.definition import FormDefinitionError, parse_form
 
-from .request_auth import verify_answer
+from forms.signatures import verify_answer
 
 __all__ = ["CONTENT_FEEDS", "CONTENT_PREFIX", "ContentRefused", "check_content_item", "signed_content"]
 
@@ -51,14 +51,14 @@ def signed_content(sign: Callable[[bytes, Mapping[str, Any]], dict[str, Any]], f
 
 def _check_shape(feed: str, key: str, body: Mapping[str, Any]) -> None:
     if feed == "catalogue":
-        service = service_from_body(dict(body), f"catalogue/{key}")
+        service = service_from_mapping(dict(body), f"catalogue/{key}")
         if key != f"{service.id}@{service.version}" or not service.effective_from:
             raise CatalogueError(f"catalogue/{key}: key must be <service>@<version> with an effective_from")
         offices = body.get("offices", [])
         if not isinstance(offices, list) or not all(isinstance(o, str) for o in offices):
             raise CatalogueError(f"catalogue/{key}.offices: must be a list of office codes")
     elif feed == "contact":
-        person_from_body(dict(body), f"contact/{key}")
+        person_from_mapping(dict(body), f"contact/{key}")
     elif feed == "office_profile":
         if office_profile_from_body(dict(body), f"office_profile/{key}").code != key:
             raise CatalogueError(f"office_profile/{key}: names another office")

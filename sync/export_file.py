@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .batch import canonical_json
-from .identity import verify_signature
+from forms.signatures import verify_signature
 from .refusals import Refusal
 
 __all__ = ["ACK_FORMAT", "ExportEntry", "read_export", "write_export", "encode_ack", "decode_ack"]

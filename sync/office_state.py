@@ -1,15 +1,16 @@
 """What the office knows about syncing, kept inside the ledger file (schema step 5).
 
-Three things, each with one small API:
+Two things, each with one small API:
 
 - the **outbox**: every batch the office has cut, frozen as a range of ledger ``seq`` numbers.
   Records are append-only, so a range rebuilds to the same signed bytes forever; the client
   re-sends a batch until the central server acknowledges it (at-least-once), and the server's
   idempotent apply makes the repeats harmless.
 - **state**: small named values: the pull cursor, the last success, the last refusal.
-- **central items**: what the central server sent back: case statuses and answers (the kiosk's
-  follow-up screen reads :meth:`OfficeSyncState.pulled_case_updates`), the service catalogue,
-  contact directory, form definitions, revoked sheet codes and office keys.
+
+What a pull brings is saved by :meth:`OfficeSyncState.store_central_items` (with the cursor, in
+one transaction) into the ledger's ``central_items``, which :class:`ledger.centre_sent.CentreSent`
+owns: the kiosk and the scanner read what the centre sent there, never through sync.
 
 Everything runs inside :meth:`Ledger.transaction`, so a client killed at any instant leaves
 either the whole change or none of it.
@@ -24,7 +25,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .batch import BatchRecord, canonical_json, format_time, sign_content
-from forms.cases import normalize_tracking_code
+from ledger.centre_sent import CentreSent
 from ledger.ledger import Ledger, LedgerError
 
 __all__ = ["OfficeSyncState", "OutboxBatch"]
@@ -205,7 +206,8 @@ class OfficeSyncState:
     def open_conflicts(self) -> list[dict[str, Any]]:
         """Records the central server kept aside as conflicts (same UUID, other content) and
         has not resolved yet (``record_conflict`` items it sends back say when it has)."""
-        resolved = {str(body.get("uuid")) for body in self.central_items("record_conflict").values()
+        resolved = {str(body.get("uuid")) for body in
+                    CentreSent(self.ledger).central_items("record_conflict").values()
                     if body.get("status") in ("accepted", "dismissed")}
         found: list[dict[str, Any]] = []
         rows = self._conn.execute(
@@ -251,33 +253,19 @@ class OfficeSyncState:
                 (name, canonical_json(value)),
             )
 
-    # -- what the central server sent back --------------------------------------
+    # -- reading the central server's feed ------------------------------------------
 
     def pull_cursor(self) -> int:
         return int(self.get("pull_cursor", 0))
 
     def store_central_items(self, items: Iterable[Mapping[str, Any]], cursor: int, *,
                             content_refusals: list[Mapping[str, Any]] | None = None) -> int:
-        """Save pulled items and advance the cursor in one transaction; returns how many.
-
-        Items carry ``feed``, ``key``, ``cursor``, ``deleted`` and ``body``; a newer item of
-        the same (feed, key) replaces the older one (a catalogue entry edited centrally).
-        ``content_refusals`` (items the client refused: unsigned, malformed) are remembered
-        for ``seda sync status`` and the staff pages, newest 50.
-        """
-        received = format_time(datetime.now(timezone.utc))
-        count = 0
+        """Save pulled items (ledger/centre_sent.py) and advance the cursor in one transaction;
+        returns how many.  ``content_refusals`` (content items the client refused: not signed
+        by the centre, or malformed; sync/content.py) are remembered for ``seda sync status``
+        and the staff pages (ledger/published_content.py ``content_refusals``), newest 50."""
         with self.ledger.transaction():
-            for item in items:
-                self._conn.execute(
-                    "INSERT INTO central_items (feed, key, cursor, deleted, body, received_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed, key) DO UPDATE SET"
-                    " cursor = excluded.cursor, deleted = excluded.deleted, body = excluded.body,"
-                    " received_at = excluded.received_at WHERE excluded.cursor > central_items.cursor",
-                    (item["feed"], item["key"], int(item["cursor"]), 1 if item.get("deleted") else 0,
-                     canonical_json(item.get("body") or {}), received),
-                )
-                count += 1
+            count = CentreSent(self.ledger).store_items(items)
             if content_refusals:
                 kept = [*self.get("content_refusals", []), *map(dict, content_refusals)]
                 self.set("content_refusals", kept[-50:])
@@ -288,63 +276,6 @@ class OfficeSyncState:
     def content_refusals(self) -> list[dict[str, Any]]:
         """Content items the office refused (not the centre's signature, or malformed)."""
         return list(self.get("content_refusals", []))
-
-    def pulled_case_updates(self, tracking_code: str) -> list[dict[str, Any]]:
-        """Statuses and answers the central office gave the case ``tracking_code``, oldest first.
-
-        Each is ``{"status", "answer", "at", "uuid", "tracking_code", ...}`` as the central
-        server recorded it; an empty list means nothing has come back (yet).
-        """
-        rows = self._conn.execute(
-            "SELECT body FROM central_items WHERE feed = 'case_update' AND deleted = 0"
-            " AND json_extract(body, '$.tracking_code') = ? ORDER BY cursor",
-            (normalize_tracking_code(tracking_code),),
-        ).fetchall()
-        return [json.loads(body) for (body,) in rows]
-
-    def central_items(self, feed: str) -> dict[str, dict[str, Any]]:
-        """The current items of one feed (``catalogue``, ``contact``, ``form_definition``,
-        ``revoked_sheet``, ``office_key``, ``oversight_key``), by key; deleted ones left out."""
-        rows = self._conn.execute(
-            "SELECT key, body FROM central_items WHERE feed = ? AND deleted = 0 ORDER BY key", (feed,)
-        ).fetchall()
-        return {key: json.loads(body) for key, body in rows}
-
-    def pulled_misconduct_updates(self, locator: str) -> list[dict[str, Any]]:
-        """What the central office sent for the sealed misconduct report with this follow-up
-        locator (sync/follow_up.py): statuses, and answers sealed to its tracking code."""
-        rows = self._conn.execute(
-            "SELECT body FROM central_items WHERE feed = 'case_update' AND deleted = 0"
-            " AND json_extract(body, '$.follow_up') = ? ORDER BY cursor", (locator,)).fetchall()
-        return [json.loads(body) for (body,) in rows]
-
-    def oversight_statement(self) -> dict[str, Any] | None:
-        """The signed oversight key statement last received (check it before use:
-        sync/trust.py ``report_key``)."""
-        row = self._conn.execute(
-            "SELECT body FROM central_items WHERE feed = 'oversight_key' AND key = 'current'"
-            " AND deleted = 0").fetchone()
-        return None if row is None else json.loads(row[0])
-
-    def keep_oversight_statement(self, statement: Mapping[str, Any]) -> None:
-        """Keep an oversight key statement that came by setup or a USB acknowledgement file
-        (pulled ones arrive through :meth:`store_central_items`); a newer one replaces it."""
-        with self.ledger.transaction():
-            current = self.oversight_statement()
-            if current is not None and str(current.get("created_at", "")) > str(statement.get("created_at", "")):
-                return
-            self._conn.execute(
-                "INSERT INTO central_items (feed, key, cursor, deleted, body, received_at)"
-                " VALUES ('oversight_key', 'current', 0, 0, ?, ?) ON CONFLICT (feed, key) DO UPDATE"
-                " SET body = excluded.body, deleted = 0, received_at = excluded.received_at",
-                (canonical_json(dict(statement)), format_time(datetime.now(timezone.utc))))
-
-    def is_sheet_revoked(self, sheet_code: str) -> bool:
-        """Whether the central office revoked this sheet code (the scanner refuses it)."""
-        return self._conn.execute(
-            "SELECT 1 FROM central_items WHERE feed = 'revoked_sheet' AND key = ? AND deleted = 0",
-            (sheet_code,),
-        ).fetchone() is not None
 
 
 def _batch_record(record) -> BatchRecord:

@@ -19,12 +19,13 @@ from pathlib import Path
 from forms.private_files import open_private
 
 from .batch import format_time
-from .identity import load_office_key, parse_public_key
+from forms.identity_keys import load_office_key
+from forms.signatures import parse_public_key
 from ledger.ledger import Ledger, default_ledger_path
 from .office_state import OfficeSyncState
 from .export_file import decode_ack, write_export
 from .refusals import message_for
-from .settings import SyncSettings
+from ledger.sync_settings import SyncSettings
 from .client import SyncError
 from .trust import TrustError, store_oversight_statement
 

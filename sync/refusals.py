@@ -1,103 +1,19 @@
 """Why the central server refused something, in words office staff can act on.
 
 Every refusal has a short stable ``code`` (machines compare it, logs and docs name it) and a
-sentence in Persian and English.  The same table serves the central server's answers, its
-log, and ``seda sync status`` at the office, so staff and the central operator read the same
-reason.
+sentence in Persian and English (sync/translations).  The same sentences serve the central
+server's answers, its log, and ``seda sync status`` at the office, so staff and the central
+operator read the same reason.
 """
 from __future__ import annotations
 
+from forms.messages import messages_for
+
 __all__ = ["BlobsMissing", "HTTP_STATUS", "MESSAGES", "Refusal", "message_for"]
 
-#: code -> (Persian, English).  Persian first: that is what office staff read.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "not_a_batch": (
-        "فایل دریافتی بستهٔ همگام‌سازی صدا نیست.",
-        "What was received is not a Seda sync batch.",
-    ),
-    "malformed_manifest": (
-        "شناسنامهٔ بسته خراب یا ناقص است.",
-        "The batch manifest is damaged or incomplete.",
-    ),
-    "unknown_office": (
-        "این دفتر در سرور مرکزی ثبت نشده است؛ کلید عمومی دفتر را برای ادارهٔ مرکزی بفرستید.",
-        "This office is not registered at the central server; send the office's public key to the central office.",
-    ),
-    "revoked_office": (
-        "کلید این دفتر در سرور مرکزی باطل شده است؛ با ادارهٔ مرکزی تماس بگیرید.",
-        "This office's key has been revoked at the central server; contact the central office.",
-    ),
-    "bad_signature": (
-        "امضای بسته معتبر نیست (کلید دفتر با کلید ثبت‌شده نمی‌خواند).",
-        "The batch signature is not valid (the office key does not match the registered key).",
-    ),
-    "corrupt_gzip": (
-        "محتوای فشردهٔ بسته خراب است.",
-        "The compressed content of the batch is corrupt.",
-    ),
-    "wrong_hash": (
-        "چکیدهٔ SHA-256 محتوا با شناسنامهٔ بسته نمی‌خواند؛ بسته در راه خراب شده است.",
-        "The content's SHA-256 does not match the manifest; the batch was damaged on the way.",
-    ),
-    "wrong_count": (
-        "شمار رکوردهای بسته با شناسنامه نمی‌خواند.",
-        "The number of records does not match the manifest.",
-    ),
-    "malformed_record": (
-        "یکی از رکوردهای بسته نادرست است.",
-        "A record in the batch is malformed.",
-    ),
-    "office_mismatch": (
-        "بسته رکوردی از دفتر دیگری دارد؛ هر دفتر فقط رکوردهای خودش را می‌فرستد.",
-        "The batch holds a record of another office; each office sends only its own records.",
-    ),
-    "oversized": (
-        "بسته از اندازهٔ مجاز بزرگ‌تر است.",
-        "The batch is larger than allowed.",
-    ),
-    "blobs_missing": (
-        "پیوست‌های این بسته هنوز به سرور نرسیده‌اند؛ دوباره فرستاده می‌شوند.",
-        "Some attachments of this batch have not reached the server yet; they will be sent again.",
-    ),
-    "bad_request_signature": (
-        "امضای درخواست معتبر نیست.",
-        "The request signature is not valid.",
-    ),
-    "clock_skew": (
-        "ساعت این رایانه با ساعت سرور مرکزی بیش از حد اختلاف دارد؛ تاریخ و ساعت را درست کنید.",
-        "This computer's clock is too far from the central server's; correct the date and time.",
-    ),
-    "bad_blob": (
-        "پیوست دریافتی با چکیدهٔ SHA-256 خود نمی‌خواند.",
-        "The attachment received does not match its SHA-256.",
-    ),
-    "future_dated": (
-        "تاریخ رکوردهای این بسته بیش از یک روز جلوتر از ساعت سرور مرکزی است؛ ساعت رایانهٔ دفتر "
-        "هنگام ثبت آن‌ها درست نبوده است. ساعت را درست کنید و به ادارهٔ مرکزی خبر دهید؛ این بسته "
-        "در دفتر می‌ماند و دوباره فرستاده می‌شود.",
-        "Records in this batch are dated more than a day ahead of the central server's clock: the "
-        "office computer's clock was wrong when they were written. Correct the clock and tell the "
-        "central office; the batch stays at the office and is sent again.",
-    ),
-    "blob_too_large": (
-        "یک پیوست از بزرگ‌ترین اندازه‌ای که سرور مرکزی می‌پذیرد بزرگ‌تر است؛ دیگر فرستاده نمی‌شود و "
-        "بسته‌ای که به آن نیاز دارد در دفتر می‌ماند. به ادارهٔ مرکزی خبر دهید.",
-        "An attachment is larger than the central server accepts; it is not sent again and the "
-        "batch that needs it stays at the office. Tell the central office.",
-    ),
-    "conflict": (
-        "رکوردی با همین شناسه ولی محتوای دیگر پیش‌تر رسیده است؛ برای بررسی نگه داشته شد.",
-        "A record with the same UUID but different content arrived earlier; it was kept for an operator.",
-    ),
-    "bad_request": (
-        "درخواست نادرست است (یکی از پارامترها معتبر نیست).",
-        "The request is malformed (a parameter is not valid).",
-    ),
-    "store_unavailable": (
-        "پایگاه دادهٔ مرکزی در دسترس نیست؛ بعداً دوباره تلاش می‌شود.",
-        "The central database is unavailable; the office will try again later.",
-    ),
-}
+#: The refusals' sentences, Persian first (that is what office staff read): sync/translations,
+#: ``refusal_<code>``.
+MESSAGES = messages_for("sync")
 
 #: The HTTP status the central server answers each refusal with.
 HTTP_STATUS: dict[str, int] = {
@@ -126,11 +42,13 @@ HTTP_STATUS: dict[str, int] = {
 
 def message_for(code: str) -> tuple[str, str]:
     """The (Persian, English) sentence for ``code``; unknown codes still read sensibly."""
-    return MESSAGES.get(code, ("سرور مرکزی درخواست را نپذیرفت.", f"The central server refused ({code})."))
+    if code not in HTTP_STATUS:
+        return MESSAGES.both("refusal_unknown", code=code)
+    return MESSAGES.both("refusal_" + code)
 
 
 class Refusal(Exception):
-    """Something was refused: ``code`` from :data:`MESSAGES`, ``detail`` says exactly what."""
+    """Something was refused: ``code`` from :data:`HTTP_STATUS`, ``detail`` says exactly what."""
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(code, detail)

@@ -15,7 +15,8 @@ date further than ``max_skew`` from its own clock.  Nothing is remembered betwee
 request is idempotent, so a replay within the window can do no harm beyond repeating a read.
 
 Answers go the other way signed by the central server's key, which the office pinned at
-``seda sync setup`` (:func:`sign_answer`, :func:`verify_answer`): an acknowledgement marks
+``seda sync setup`` (forms/signatures.py ``sign_answer``, ``verify_answer``, with the prefixes
+below): an acknowledgement marks
 records delivered and a pulled page carries case answers and the oversight key, so neither may
 come from anyone else.  A pulled page names the request it answers (its ``Seda-Signature``),
 so an old page cannot be replayed as the answer to a new request.
@@ -23,20 +24,18 @@ so an old page cannot be replayed as the answer to a new request.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .identity import verify_signature
+from forms.signatures import verify_signature
+
 from .refusals import Refusal
 
-__all__ = ["BATCH_ACK_PREFIX", "MAX_SKEW", "PULL_PREFIX", "sign_answer", "sign_request",
-           "verify_answer", "verify_request"]
+__all__ = ["BATCH_ACK_PREFIX", "MAX_SKEW", "PULL_PREFIX", "sign_request", "verify_request"]
 
-#: What the central server's signature on an answer covers (see :func:`sign_answer`).
+#: What the central server's signature on an answer covers (forms/signatures.py ``sign_answer``).
 PULL_PREFIX = b"seda-pull/1\n"
 BATCH_ACK_PREFIX = b"seda-batch-ack/1\n"
 
@@ -80,24 +79,3 @@ def verify_request(headers: Mapping[str, str], method: str, target: str, body: b
     if not verify_signature(public_key, signature, _message(method, target, date, body)):
         raise Refusal("bad_request_signature", f"signature does not match the key of office {office}")
     return office
-
-
-def _answer_message(prefix: bytes, payload: Mapping[str, Any]) -> bytes:
-    body = {k: v for k, v in payload.items() if k != "signature"}
-    return prefix + json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                               allow_nan=False).encode("utf-8")
-
-
-def sign_answer(prefix: bytes, payload: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
-    """``payload`` plus ``signature``: the central key's signature of ``prefix`` + canonical JSON."""
-    body = {k: v for k, v in payload.items() if k != "signature"}
-    return {**body, "signature": key.sign(_answer_message(prefix, body)).hex()}
-
-
-def verify_answer(prefix: bytes, payload: Mapping[str, Any], central_key: Ed25519PublicKey) -> bool:
-    """Whether the central key signed ``payload`` (as :func:`sign_answer` made it)."""
-    try:
-        signature = bytes.fromhex(str(payload.get("signature", "")))
-    except ValueError:
-        return False
-    return verify_signature(central_key, signature, _answer_message(prefix, payload))

@@ -22,7 +22,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .refusals import BlobsMissing, Refusal
-from .request_auth import BATCH_ACK_PREFIX, PULL_PREFIX, sign_request, verify_answer
+from .request_auth import BATCH_ACK_PREFIX, PULL_PREFIX, sign_request
+from forms.signatures import verify_answer
 
 __all__ = ["CentralClient", "TransportError", "UntrustedAnswer"]
 
@@ -93,6 +94,11 @@ class CentralClient:
                 or page.get("request") != sent.get("Seda-Signature")):
             raise UntrustedAnswer("pull: another office's, cursor's or request's page")
         return page
+
+    def report_health(self, report: dict[str, Any]) -> dict[str, Any]:
+        """POST this office's health figures (sync/health_report.py), signed."""
+        body = json.dumps(report, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return self._call("POST", "/v1/office-health", body, {"Content-Type": "application/json"})
 
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/v1/health", b"", {}, signed=False)

@@ -10,34 +10,29 @@ every acknowledgement and every pulled page must carry its signature (sync/reque
 
 The **oversight key** (X25519) arrives signed by the central key in the setup document, on the
 ``oversight_key`` feed and in USB acknowledgement files; it is kept in the ledger's
-``central_items`` and checked again every time it is used.  :func:`report_key` says which key
-the kiosk seals misconduct reports to: the oversight key once it is here, the central key
-(as X25519) before that, and None when the office has never been set up, in which case the
-kiosk takes no misconduct report at all (docs/security.md).
+``central_items`` (ledger/centre_sent.py) and checked again every time it is used:
+ledger/report_key.py says which key the kiosk seals misconduct reports to.
 """
 from __future__ import annotations
 
 import http.client
 import json
-import logging
 import urllib.request
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-
-from .identity import IdentityError, parse_public_key
+from forms.sealing import SealingError, key_id, verify_key_statement
+from forms.signatures import IdentityError, parse_public_key
+from ledger.centre_sent import CentreSent
 from ledger.ledger import Ledger, default_ledger_path
-from .office_state import OfficeSyncState
-from .sealing import (SealingError, key_id, verify_key_statement, x25519_public_from_ed25519)
-from .settings import SettingsError, SyncSettings, load_settings, write_settings
+from ledger.sync_settings import SyncSettings, write_settings
+
 from .transport import TransportError
 
-__all__ = ["SETUP_FORMAT", "ReportKey", "TrustError", "fetch_setup_document", "pin_central",
-           "read_setup_file", "report_key", "store_oversight_statement"]
+__all__ = ["SETUP_FORMAT", "TrustError", "fetch_setup_document", "pin_central",
+           "read_setup_file", "store_oversight_statement"]
 
-log = logging.getLogger("seda.sync")
 
 SETUP_FORMAT = "seda-central/1"
 _MAX_DOCUMENT = 64 * 1024
@@ -45,20 +40,6 @@ _MAX_DOCUMENT = 64 * 1024
 
 class TrustError(Exception):
     """The central key or the oversight key cannot be trusted; Persian, then English."""
-
-
-@dataclass(frozen=True)
-class ReportKey:
-    """The key misconduct reports are sealed to at this office, and who holds its private half."""
-
-    key: X25519PublicKey
-    #: "oversight": the oversight unit's own key; "central": the central office's sync key,
-    #: which the central server opens for the oversight unit.
-    holder: str
-
-    @property
-    def key_id(self) -> str:
-        return key_id(self.key)
 
 
 def fetch_setup_document(central_url: str, timeout: float = 30.0) -> dict[str, Any]:
@@ -134,28 +115,8 @@ def store_oversight_statement(home: Path, statement: Any, central_key_hex: str) 
         raise TrustError("کلید واحد نظارت امضای ادارهٔ مرکزی را ندارد و پذیرفته نشد. / "
                          f"The oversight key is not signed by the central office: {exc}") from None
     with Ledger.open(default_ledger_path(home)) as ledger:
-        OfficeSyncState(ledger).keep_oversight_statement(statement)
+        CentreSent(ledger).keep_oversight_statement(statement)
     return key_id(public)
-
-
-def report_key(home: Path, ledger: Ledger) -> ReportKey | None:
-    """The key this office seals misconduct reports to now (see the module docstring)."""
-    try:
-        settings = load_settings(home)
-        central = parse_public_key(settings.central_key) if settings.central_key else None
-    except (SettingsError, IdentityError) as exc:
-        log.warning("no central key to seal misconduct reports to: %s", exc)
-        return None
-    if central is None:
-        return None
-    statement = OfficeSyncState(ledger).oversight_statement()
-    if statement is not None:
-        try:
-            return ReportKey(verify_key_statement(statement, central), "oversight")
-        except SealingError as exc:
-            log.error("the stored oversight key is not the central office's (%s); reports are "
-                      "sealed to the central key instead", exc)
-    return ReportKey(x25519_public_from_ed25519(central), "central")
 
 
 def _clean(value: Any) -> str:

@@ -7,7 +7,7 @@ Persian and right-to-left first (English is a toggle), served by the central Fla
 - :mod:`.auth` the contract pages are built on (``require``, ``current_user``, ``audit``, CSRF);
 - :mod:`.login` sign-in/out and the language toggle; :mod:`.admin` users, units, routing
   rules, holidays, deadlines and the triage queue; :mod:`.auditlog` the auditor's page;
-  :mod:`.cases` unit inboxes and case pages;
+  :mod:`.cases` unit inboxes and case pages; :mod:`.offices` each office's health;
 - ``insight`` (another module, if installed): the analysis pages under ``/analysis``.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from flask import Blueprint, Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from forms.cases import format_tracking_code
+from forms.flask_messages import install_messages
 from ..store import Store
 from . import auth, i18n
 
@@ -36,7 +37,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
 
     ``clock`` (tests) replaces the wall clock for session expiry and audit times.
     """
-    from . import admin, auditlog, cases, grant_review, login
+    from . import admin, auditlog, cases, grant_review, login, offices
     from . import announcement_pages, catalogue_pages, contact_pages, office_pages
 
     bp = Blueprint("web", __name__, url_prefix="")
@@ -49,10 +50,11 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
             ("web.admin.rules", "nav_rules", ("admin",)),
             ("web.admin.holidays", "nav_holidays", ("admin",)),
             ("web.admin.deadlines", "nav_deadlines", ("admin",)),
+            ("web.offices.page", "nav_offices", ("admin",)),
             ("web.auditlog.log", "nav_audit", ("auditor",)),
             ("web.grants.review", "nav_grants", ("oversight",)),
             ("web.catalogue.index", "nav_catalogue", ("admin",)),
-            ("web.office_register.index", "nav_offices", ("admin",)),
+            ("web.office_register.index", "nav_register", ("admin",)),
             ("web.contacts.index", "nav_contacts", ("admin",)),
             ("web.announcements.index", "nav_announcements", ("admin",))):
         auth.register_nav(state, endpoint, label_key, roles)
@@ -61,6 +63,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
     bp.register_blueprint(auditlog.blueprint())
     bp.register_blueprint(cases.blueprint())
     bp.register_blueprint(grant_review.blueprint())
+    bp.register_blueprint(offices.blueprint())
     for content_pages in (catalogue_pages, office_pages, contact_pages, announcement_pages):
         bp.register_blueprint(content_pages.blueprint())
 
@@ -72,6 +75,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
         app.config["SESSION_COOKIE_NAME"] = "seda_central_flash"  # Flask's default is "session"
         app.config["SESSION_COOKIE_HTTPONLY"] = True
         app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+        install_messages(app, i18n.MESSAGES, i18n.locale_selector)
         app.jinja_env.globals.update(t=i18n.t, csrf_field=auth.csrf_field, nav_items=auth.nav_items,
                                      current_lang=i18n.current_lang)
         app.jinja_env.filters.update(fa_digits=i18n.fa_digits, jalali=i18n.jalali,

@@ -15,7 +15,7 @@ from ..content_publisher import published_rows, save_published_row, withdraw_pub
 from . import auth
 from .catalogue_pages import central_keys, text
 from .common import field, flash_error, flash_ok
-from .i18n import current_lang, register
+from .i18n import current_lang
 
 __all__ = ["blueprint"]
 
@@ -63,23 +63,3 @@ def withdraw(item_id: str) -> Response:
         auth.audit("announcement_withdraw", f"announcement:{item_id}")
         flash_ok("announcements_withdrawn")
     return redirect(url_for(".index"))
-
-
-register({
-    "fa": {"nav_announcements": "اطلاعیه‌ها", "announcements_title": "اطلاعیه‌های کیوسک",
-           "announcements_intro": "متنی که از روز آغاز تا روز پایان در صفحه‌ی نخست کیوسک‌ها دیده می‌شود.",
-           "announcements_text_fa": "متن (فارسی)", "announcements_text_en": "متن (انگلیسی)",
-           "announcements_starts": "از تاریخ", "announcements_ends": "تا تاریخ",
-           "announcements_office": "اداره (خالی یعنی همه)", "announcements_add": "انتشار اطلاعیه",
-           "announcements_withdraw": "برداشتن", "announcements_none": "اطلاعیه‌ای نیست.",
-           "announcements_added": "اطلاعیه منتشر شد.", "announcements_withdrawn": "اطلاعیه برداشته شد.",
-           "announcements_all": "همه‌ی ادارات"},
-    "en": {"nav_announcements": "Announcements", "announcements_title": "Kiosk announcements",
-           "announcements_intro": "A notice shown on kiosk home screens from its start day to its end day.",
-           "announcements_text_fa": "Text (Persian)", "announcements_text_en": "Text (English)",
-           "announcements_starts": "From", "announcements_ends": "Until",
-           "announcements_office": "Office (empty = all)", "announcements_add": "Publish announcement",
-           "announcements_withdraw": "Withdraw", "announcements_none": "No announcements.",
-           "announcements_added": "Announcement published.", "announcements_withdrawn": "Announcement withdrawn.",
-           "announcements_all": "All offices"},
-})

@@ -14,7 +14,6 @@ from forms.persian import InvalidInput, parse_jalali_date
 from forms.workdays import TEHRAN
 from . import audit, auth
 from .common import error_text, field, flash_error, page_number
-from .i18n import register
 
 __all__ = ["blueprint"]
 
@@ -57,33 +56,3 @@ def log() -> tuple[str, int]:
                            pages=pages, actions=audit.actions(auth.store()),
                            filters={"actor": actor, "action": action, "target": target,
                                     "from": args.get("from", ""), "to": args.get("to", "")}), status
-
-
-register({
-    "fa": {
-        "audit_title": "گزارش رویدادها",
-        "audit_intro": "هر دیدن اطلاعات شخصی، هر پاسخ و تغییر وضعیت، هر تغییر مدیریتی و هر ورود و خروج.",
-        "audit_at": "زمان",
-        "audit_actor": "کاربر",
-        "audit_action": "کار",
-        "audit_target": "موضوع",
-        "audit_target_hint": "آغاز نشانی، مانند case: یا user:sara",
-        "audit_detail": "جزئیات",
-        "audit_from": "از تاریخ",
-        "audit_to": "تا تاریخ",
-        "audit_empty": "رویدادی با این پالایه‌ها نیست.",
-    },
-    "en": {
-        "audit_title": "Audit log",
-        "audit_intro": "Every view of personal data, every answer and status change, every administrative change, every sign-in and sign-out.",
-        "audit_at": "When",
-        "audit_actor": "User",
-        "audit_action": "Action",
-        "audit_target": "Target",
-        "audit_target_hint": "Start of the target, e.g. case: or user:sara",
-        "audit_detail": "Detail",
-        "audit_from": "From",
-        "audit_to": "To",
-        "audit_empty": "No entries match these filters.",
-    },
-})

@@ -14,7 +14,7 @@ Page modules (ours and the analysis pages in ``web/insight.py``) use only this:
 Everything is looked up lazily on first use in a request and cached on ``flask.g``, so a
 blueprint registered beside ours (not inside it) gets the same checks.  The store and the
 clock live in ``app.extensions["seda.web"]``; tests put a fake clock in
-``app.config["SEDA_WEB_CLOCK"]`` (tests/central_web_support.py does) instead of sleeping.
+``app.config["SEDA_WEB_CLOCK"]`` (tests/central/conftest.py does) instead of sleeping.
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from .. import service_catalogue as catalogue
 from ..service_catalogue import CatalogueInputError
 from . import auth
 from .common import error_text, field, flash_error, flash_ok
-from .i18n import register
+
 
 __all__ = ["blueprint", "central_keys", "lines", "text"]
 
@@ -174,59 +174,3 @@ def discard(service_id: str) -> Response:
         auth.audit("catalogue_discard", f"service:{service_id}")
         flash_ok("catalogue_discarded")
     return redirect(url_for(".edit", service_id=service_id))
-
-
-register({
-    "fa": {
-        "nav_content": "محتوای ادارات", "nav_catalogue": "شناسنامه خدمات",
-        "catalogue_title": "شناسنامه خدمات", "catalogue_intro":
-            "آنچه هر اداره درباره‌ی خدماتش اعلام می‌کند. هر تغییر نسخه‌ای تازه با تاریخ اجراست؛ "
-            "پرسش ۲ نظرسنجی با نسخه‌ی اعلام‌شده در روز مراجعه سنجیده می‌شود.",
-        "catalogue_service": "خدمت", "catalogue_version": "نسخه", "catalogue_fee": "هزینه (ریال)",
-        "catalogue_builtin": "پیش‌فرض (منتشر نشده)", "catalogue_has_draft": "پیش‌نویس دارد",
-        "catalogue_edit": "ویرایش", "catalogue_name_fa": "نام (فارسی)", "catalogue_name_en": "نام (انگلیسی)",
-        "catalogue_documents_fa": "مدارک لازم (فارسی، هر سطر یکی)",
-        "catalogue_documents_en": "مدارک لازم (انگلیسی، هر سطر یکی)",
-        "catalogue_steps_fa": "مراحل (فارسی، هر سطر یکی)", "catalogue_steps_en": "مراحل (انگلیسی، هر سطر یکی)",
-        "catalogue_time_fa": "زمان انجام (فارسی)", "catalogue_time_en": "زمان انجام (انگلیسی)",
-        "catalogue_legal_fa": "مبنای قانونی (فارسی)", "catalogue_legal_en": "مبنای قانونی (انگلیسی)",
-        "catalogue_effective": "تاریخ اجرا", "catalogue_offices": "ادارات ارائه‌دهنده (کدها؛ خالی یعنی همه)",
-        "catalogue_save": "ذخیره‌ی پیش‌نویس", "catalogue_diff": "تغییرات پیش از انتشار",
-        "catalogue_field": "مورد", "catalogue_before": "اکنون", "catalogue_after": "پس از انتشار",
-        "catalogue_publish": "انتشار برای ادارات", "catalogue_discard": "حذف پیش‌نویس",
-        "catalogue_history": "نسخه‌های منتشرشده", "catalogue_published_by": "منتشرکننده",
-        "catalogue_no_history": "هنوز نسخه‌ای منتشر نشده؛ ادارات فهرست پیش‌فرض را نشان می‌دهند.",
-        "catalogue_draft_saved": "پیش‌نویس ذخیره شد؛ تغییرات را ببینید و منتشر کنید.",
-        "catalogue_published": "نسخه‌ی {version} منتشر شد؛ ادارات در همگام‌سازی بعدی آن را نشان می‌دهند.",
-        "catalogue_discarded": "پیش‌نویس حذف شد.", "catalogue_no_diff": "پیش‌نویس با نسخه‌ی کنونی فرقی ندارد.",
-        "diff_name": "نام", "diff_documents": "مدارک لازم", "diff_fee_rials": "هزینه",
-        "diff_time": "زمان انجام", "diff_steps": "مراحل", "diff_legal_basis": "مبنای قانونی",
-        "diff_effective_from": "تاریخ اجرا", "catalogue_offices_all": "همه‌ی ادارات",
-    },
-    "en": {
-        "nav_content": "Office content", "nav_catalogue": "Service catalogue",
-        "catalogue_title": "Service catalogue", "catalogue_intro":
-            "What every office announces about its services. Each change is a new version with an "
-            "effective date; survey question 2 is compared with the version announced on the visit day.",
-        "catalogue_service": "Service", "catalogue_version": "Version", "catalogue_fee": "Fee (rials)",
-        "catalogue_builtin": "Built-in (not published)", "catalogue_has_draft": "Has a draft",
-        "catalogue_edit": "Edit", "catalogue_name_fa": "Name (Persian)", "catalogue_name_en": "Name (English)",
-        "catalogue_documents_fa": "Required documents (Persian, one per line)",
-        "catalogue_documents_en": "Required documents (English, one per line)",
-        "catalogue_steps_fa": "Steps (Persian, one per line)", "catalogue_steps_en": "Steps (English, one per line)",
-        "catalogue_time_fa": "Time to deliver (Persian)", "catalogue_time_en": "Time to deliver (English)",
-        "catalogue_legal_fa": "Legal basis (Persian)", "catalogue_legal_en": "Legal basis (English)",
-        "catalogue_effective": "Effective from", "catalogue_offices": "Offices offering it (codes; empty = all)",
-        "catalogue_save": "Save draft", "catalogue_diff": "What changes when published",
-        "catalogue_field": "Field", "catalogue_before": "Now", "catalogue_after": "After publishing",
-        "catalogue_publish": "Publish to offices", "catalogue_discard": "Discard draft",
-        "catalogue_history": "Published versions", "catalogue_published_by": "Published by",
-        "catalogue_no_history": "No version published yet; offices show the built-in list.",
-        "catalogue_draft_saved": "Draft saved; review the changes and publish.",
-        "catalogue_published": "Version {version} published; offices show it after their next sync.",
-        "catalogue_discarded": "Draft discarded.", "catalogue_no_diff": "The draft is the same as the current version.",
-        "diff_name": "Name", "diff_documents": "Required documents", "diff_fee_rials": "Fee",
-        "diff_time": "Time to deliver", "diff_steps": "Steps", "diff_legal_basis": "Legal basis",
-        "diff_effective_from": "Effective from", "catalogue_offices_all": "All offices",
-    },
-})

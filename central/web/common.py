@@ -9,16 +9,13 @@ from flask import flash, request
 from forms.persian import normalize_input, to_ascii_digits
 
 from forms.cases import status_label
-from .i18n import current_lang, register, t
+from .i18n import current_lang, t
 
 __all__ = ["error_text", "field", "flash_error", "flash_ok", "page_number", "service_name",
            "services", "status_name", "type_name", "unit_name"]
 
-CASE_TYPE_NAMES = {
-    "request": ("درخواست", "Request"), "complaint": ("شکایت", "Complaint"),
-    "suggestion": ("پیشنهاد", "Suggestion"), "criticism": ("انتقاد", "Criticism"),
-    "misconduct": ("گزارش تخلف", "Misconduct report"), "voice": ("پیام صوتی", "Voice message"),
-}
+#: Case types with a name in the catalogue (``type_<kind>``).
+CASE_TYPE_KEYS = ("request", "complaint", "suggestion", "criticism", "misconduct", "voice")
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +41,9 @@ def service_name(code: str | None) -> str:
 
 
 def type_name(case_type: str | None) -> str:
-    return _pick(CASE_TYPE_NAMES.get(case_type or "", (case_type or "—", case_type or "—")))
+    if case_type in CASE_TYPE_KEYS:
+        return t("type_" + case_type)
+    return case_type or "—"
 
 
 def status_name(status: str | None) -> str:
@@ -95,9 +94,3 @@ def page_number(name: str = "page") -> int:
         return min(MAX_PAGE, max(1, int(text)))
     except ValueError:
         return 1
-
-
-register({
-    "fa": {"type_" + k: v[0] for k, v in CASE_TYPE_NAMES.items()},
-    "en": {"type_" + k: v[1] for k, v in CASE_TYPE_NAMES.items()},
-})

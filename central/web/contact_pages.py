@@ -8,14 +8,14 @@ import secrets
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from forms.catalogue import CatalogueError, person_from_body
+from forms.catalogue import CatalogueError, person_from_mapping
 from forms.persian import to_ascii_digits
 
 from ..content_publisher import published_rows, save_published_row, withdraw_published_row
 from . import auth
 from .catalogue_pages import central_keys, text
 from .common import field, flash_error, flash_ok
-from .i18n import register, t
+from .i18n import t
 
 __all__ = ["blueprint"]
 
@@ -42,7 +42,7 @@ def add() -> Response | tuple[str, int]:
             "phone": to_ascii_digits(field("phone")), "email": field("email"),
             "office": office, "province": "" if office else text("province")}
     try:
-        person_from_body(body)
+        person_from_mapping(body)
         if office and auth.store().office(office) is None:
             raise CatalogueError(f"office {office} is not registered")
         if body["email"] and "@" not in body["email"]:
@@ -63,25 +63,3 @@ def withdraw(item_id: str) -> Response:
         auth.audit("contact_withdraw", f"contact:{item_id}")
         flash_ok("contacts_withdrawn")
     return redirect(url_for(".index"))
-
-
-register({
-    "fa": {"nav_contacts": "مدیران و معاونان", "contacts_title": "فهرست تماس مدیران و معاونان",
-           "contacts_intro": "شماره تلفن و پست الکترونیکی مدیران و معاونان، برای هر اداره یا استان.",
-           "contacts_name_fa": "نام (فارسی)", "contacts_name_en": "نام (انگلیسی)",
-           "contacts_title_fa": "سمت (فارسی)", "contacts_title_en": "سمت (انگلیسی)",
-           "contacts_phone": "تلفن", "contacts_email": "پست الکترونیکی",
-           "contacts_office": "اداره", "contacts_province": "استان (اگر برای همه‌ی ادارات استان است)",
-           "contacts_all": "همه", "contacts_add": "افزودن و انتشار", "contacts_withdraw": "برداشتن",
-           "contacts_none": "هنوز کسی نیست.", "contacts_added": "افزوده و منتشر شد.",
-           "contacts_withdrawn": "برداشته شد.", "contacts_refused": "ورودی نادرست است:"},
-    "en": {"nav_contacts": "Managers and deputies", "contacts_title": "Managers' and deputies' contacts",
-           "contacts_intro": "Phone numbers and e-mail addresses of managers and deputies, per office or province.",
-           "contacts_name_fa": "Name (Persian)", "contacts_name_en": "Name (English)",
-           "contacts_title_fa": "Title (Persian)", "contacts_title_en": "Title (English)",
-           "contacts_phone": "Phone", "contacts_email": "E-mail",
-           "contacts_office": "Office", "contacts_province": "Province (for every office in it)",
-           "contacts_all": "All", "contacts_add": "Add and publish", "contacts_withdraw": "Withdraw",
-           "contacts_none": "Nobody yet.", "contacts_added": "Added and published.",
-           "contacts_withdrawn": "Withdrawn.", "contacts_refused": "Wrong input:"},
-})

@@ -13,7 +13,7 @@ from flask import Response, g, render_template
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from .i18n import current_lang, register, t
+from .i18n import current_lang, t
 
 __all__ = ["is_api_path", "page_for", "page_for_status"]
 
@@ -65,31 +65,3 @@ def page_for(error: BaseException) -> Response:
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value  # e.g. Allow on 405
     return response
-
-
-register({
-    "fa": {
-        "error_bad_request_title": "درخواست نامعتبر",
-        "error_bad_request_text": "اطلاعات فرستاده‌شده درست نبود؛ لطفاً به صفحه‌ی قبل برگردید و دوباره تلاش کنید.",
-        "error_method_title": "این کار در این نشانی ممکن نیست",
-        "error_method_text": "این صفحه این نوع درخواست را نمی‌پذیرد؛ لطفاً از پیوندها و دکمه‌های خود سامانه استفاده کنید.",
-        "error_too_large_title": "فرستاده‌ها بیش از اندازه بزرگ است",
-        "error_too_large_text": "حجم فرستاده‌شده بیش از حد مجاز است.",
-        "error_internal_title": "خطای سامانه",
-        "error_internal_text": "خطای پیش‌بینی‌نشده‌ای رخ داد و ثبت شد؛ لطفاً کمی بعد دوباره تلاش کنید.",
-        "error_unavailable_title": "سامانه در دسترس نیست",
-        "error_unavailable_text": "پایگاه داده‌ی دفتر مرکزی پاسخ نداد؛ لطفاً چند دقیقه بعد دوباره تلاش کنید.",
-    },
-    "en": {
-        "error_bad_request_title": "Bad request",
-        "error_bad_request_text": "What was sent was not valid; please go back and try again.",
-        "error_method_title": "Not possible at this address",
-        "error_method_text": "This page does not accept this kind of request; please use the system's own links and buttons.",
-        "error_too_large_title": "Too large",
-        "error_too_large_text": "What was sent is larger than allowed.",
-        "error_internal_title": "System error",
-        "error_internal_text": "An unexpected error happened and was logged; please try again a little later.",
-        "error_unavailable_title": "System unavailable",
-        "error_unavailable_text": "The central office database did not answer; please try again in a few minutes.",
-    },
-})

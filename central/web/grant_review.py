@@ -11,7 +11,6 @@ from flask import Blueprint, Response, redirect, render_template, url_for
 from . import auth, grants
 from .accounts import AccountError
 from .common import error_text, field, flash_error, flash_ok
-from .i18n import register
 
 __all__ = ["blueprint"]
 
@@ -46,33 +45,3 @@ def decide(grant_id: int) -> Response | tuple[str, int]:
         flash_ok("grant_refused", name=grant.user_name)
         return redirect(url_for(".review"))
     return review(issued={"name": grant.user_name, "password": password})
-
-
-register({
-    "fa": {
-        "nav_grants": "تأیید نقش حراست",
-        "grants_title": "درخواست‌های نقش حراست",
-        "grants_intro": "هر کس نقش حراست داشته باشد همه‌ی گزارش‌های تخلف را می‌خواند؛ برای همین مدیر سامانه فقط آن را درخواست می‌کند و شما به‌عنوان نفر دوم تأیید یا رد می‌کنید. درخواست‌کننده و خود شخص نمی‌توانند تأیید کنند.",
-        "grants_empty": "درخواستی در انتظار نیست.",
-        "grant_requested_by": "درخواست‌کننده",
-        "grant_requested_at": "زمان درخواست",
-        "grant_confirm": "تأیید",
-        "grant_refuse": "رد",
-        "grant_refused": "درخواست نقش برای {name} رد شد.",
-        "grant_issued": "نقش حراست به {name} داده شد. گذرواژه‌ی تازه‌ی این حساب، که فقط همین یک بار نشان داده می‌شود، را حضوری به او بدهید:",
-        "grant_new_account": "حساب تازه",
-    },
-    "en": {
-        "nav_grants": "Oversight role requests",
-        "grants_title": "Oversight role requests",
-        "grants_intro": "Whoever holds the oversight role reads every misconduct report, so an administrator only requests it and you, as the second person, confirm or refuse it. The requester and the person named cannot decide.",
-        "grants_empty": "No request is waiting.",
-        "grant_requested_by": "Requested by",
-        "grant_requested_at": "Requested at",
-        "grant_confirm": "Confirm",
-        "grant_refuse": "Refuse",
-        "grant_refused": "The role request for {name} was refused.",
-        "grant_issued": "{name} now holds the oversight role. Hand over this account's new password, shown only this once, in person:",
-        "grant_new_account": "new account",
-    },
-})

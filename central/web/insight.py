@@ -35,6 +35,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from markupsafe import Markup
 
 from forms.persian import InvalidInput, jalali_month_name, normalize_input, to_persian_digits
+from forms.responses import SOURCES
 
 from .. import analysis as A
 from ..exports import CASE_COLUMNS, RESPONSE_COLUMNS, case_rows, csv_cell, response_rows
@@ -42,7 +43,7 @@ from ..store import Store
 from . import charts, monthly
 from .auth import audit, now, require
 from .common import type_name
-from .i18n import current_lang, register, t
+from .i18n import current_lang, t
 
 __all__ = ["insight_blueprint", "current_month", "month_choices"]
 
@@ -52,177 +53,6 @@ _MAX_FILTER = 80
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
 #: The web export never carries a citizen's identity: analysts need figures, not people.
 _IDENTITY_COLUMNS = ("name", "national_id", "mobile")
-
-register({
-    "fa": {
-        "insight_title": "تحلیل رضایت مراجعین",
-        "insight_month": "ماه",
-        "insight_office": "اداره",
-        "insight_all_offices": "همه ادارات",
-        "insight_show": "نمایش",
-        "insight_rule": "کمتر از {n} پاسخ — برای مقایسه کافی نیست",
-        "insight_rule_long": ("گروه‌هایی که کمتر از {n} پاسخ دارند کم‌رنگ نشان داده می‌شوند، رتبه نمی‌گیرند"
-                              " و با دیگران مقایسه نمی‌شوند"
-                              " (ماده ۹، بند ۵: این اعداد در ارزیابی کارکنان به کار می‌روند)."),
-        "insight_interval": "اعداد داخل پرانتز بازه اطمینان ۹۵٪ است.",
-        "insight_total": "جمع",
-        "insight_responses": "تعداد پاسخ",
-        "insight_no_responses": "در این ماه هیچ پاسخی ثبت نشده است.",
-        "insight_by_office": "به تفکیک اداره",
-        "insight_by_service": "به تفکیک خدمت",
-        "insight_by_desk": "به تفکیک باجه",
-        "insight_by_source": "کاغذی و کیوسک",
-        "insight_group": "گروه",
-        "q_workflow": "۱- گردش کار",
-        "q_matched": "۲- تطبیق با اعلام‌شده (بله)",
-        "q_staff_behaviour": "۳- رفتار کارکنان",
-        "q_overall": "رضایت کلی",
-        "source_paper": "کاغذی",
-        "source_kiosk": "کیوسک",
-        "source_unknown": "نامشخص",
-        "insight_desk": "باجه {desk}",
-        "insight_unknown": "نامشخص",
-        "insight_ranking": "رتبه‌بندی باجه‌ها (رفتار کارکنان)",
-        "insight_rank": "رتبه",
-        "insight_unranked": "بدون رتبه (داده ناکافی)",
-        "insight_ranking_note": ("فقط باجه‌هایی که دست‌کم {n} پاسخ دارند رتبه می‌گیرند؛ بقیه جداگانه و بدون رتبه"
-                                 " آمده‌اند. رتبه‌ها با بازه اطمینانشان خوانده شوند:"
-                                 " بازه‌های هم‌پوشان یعنی تفاوت قطعی نیست."),
-        "insight_desk_col": "اداره / باجه",
-        "insight_no_ranked": "هیچ باجه‌ای در این ماه پاسخ کافی برای رتبه‌بندی ندارد.",
-        "insight_trend": "روند دوازده ماه اخیر (رضایت کلی)",
-        "insight_chart_service": "میانگین رضایت کلی به تفکیک خدمت",
-        "insight_chart_office": "میانگین رضایت کلی به تفکیک اداره",
-        "insight_cases": "پرونده‌های این ماه به تفکیک نوع",
-        "insight_cases_note": "فقط تعداد؛ متن گزارش‌های تخلف فقط در دسترس حراست است.",
-        "insight_case_type": "نوع",
-        "insight_count": "تعداد",
-        "insight_no_cases": "در این ماه پرونده‌ای نرسیده است.",
-        "insight_downloads": "دریافت داده‌ها (CSV)",
-        "insight_download_responses": "پاسخ‌های این ماه",
-        "insight_download_cases": "پرونده‌های این ماه (بدون هویت افراد و بدون متن گزارش‌های تخلف)",
-        "insight_nav_dashboard": "داشبورد",
-        "insight_nav_announcements": "پرسش ۲: تطبیق با اعلام‌شده",
-        "insight_nav_comments": "نظرها",
-        "insight_bad_month": "ماه معتبر نیست؛ مانند ۱۴۰۵-۰۹ وارد کنید.",
-        "insight_announcements_title": "پرسش ۲: آیا مراجعه با اطلاعات اعلام‌شده قبلی مطابق بود؟",
-        "insight_announcements_note": ("خدماتی که سهم «خیر» در آنها بیشتر است بالاتر آمده‌اند؛"
-                                        " اطلاعات اعلام‌شده آنها (مدارک، هزینه، زمان) را بازبینی کنید."),
-        "insight_service": "خدمت",
-        "insight_yes": "بله",
-        "insight_partly": "تا حدی",
-        "insight_no": "خیر",
-        "insight_answered": "پاسخ به پرسش ۲",
-        "insight_catalogue": "شناسنامه خدمت",
-        "insight_not_in_catalogue": "در شناسنامه خدمات نیست",
-        "insight_documents": "مدارک لازم (اعلام‌شده)",
-        "insight_fee": "هزینه (اعلام‌شده)",
-        "insight_rials": "{fee} ریال",
-        "insight_time": "زمان انجام (اعلام‌شده)",
-        "insight_legal_basis": "مبنای قانونی",
-        "insight_service_figures": "نظر مراجعین در این ماه",
-        "insight_comments_title": "نظرهای مراجعین",
-        "insight_comments_note": ("دست‌نوشته‌های برگه‌های کاغذی و نظرهای تایپ‌شده در کیوسک. جز خود نظر، هیچ"
-                                   " اطلاعاتی از شخص نشان داده نمی‌شود؛ دیدن هر دست‌نوشته ثبت می‌شود."),
-        "insight_source": "منبع",
-        "insight_all": "همه",
-        "insight_all_services": "همه خدمات",
-        "insight_writing": "نوشته",
-        "insight_writing_yes": "فقط دارای نوشته",
-        "insight_writing_no": "کادرهای خالی (برای بازبینی تشخیص)",
-        "insight_search": "جست‌وجو در متن",
-        "insight_no_comments": "نظری با این پالایه‌ها پیدا نشد.",
-        "insight_handwritten": "دست‌نوشته روی برگه کاغذی",
-        "insight_first_page": "صفحه اول",
-        "insight_more": "نظرهای قدیمی‌تر",
-        "insight_page_size": "{n} نظر در هر صفحه، از جدید به قدیم",
-        "insight_search_paper_note": "جست‌وجو فقط در نظرهای تایپ‌شده است؛ دست‌نوشته‌ها خوانده نمی‌شوند.",
-    },
-    "en": {
-        "insight_title": "Visitor satisfaction analysis",
-        "insight_month": "Month",
-        "insight_office": "Office",
-        "insight_all_offices": "All offices",
-        "insight_show": "Show",
-        "insight_rule": "Fewer than {n} responses — not enough to compare",
-        "insight_rule_long": ("Groups with fewer than {n} responses are shown greyed, get no rank and are"
-                              " not compared (Article 9 clause 5: these figures are used to evaluate staff)."),
-        "insight_interval": "Figures in brackets are 95% confidence intervals.",
-        "insight_total": "Total",
-        "insight_responses": "Responses",
-        "insight_no_responses": "No responses were recorded in this month.",
-        "insight_by_office": "By office",
-        "insight_by_service": "By service",
-        "insight_by_desk": "By desk",
-        "insight_by_source": "Paper and kiosk",
-        "insight_group": "Group",
-        "q_workflow": "1. Workflow",
-        "q_matched": "2. Matched the announcement (yes)",
-        "q_staff_behaviour": "3. Staff behaviour",
-        "q_overall": "Overall",
-        "source_paper": "Paper",
-        "source_kiosk": "Kiosk",
-        "source_unknown": "Unknown",
-        "insight_desk": "desk {desk}",
-        "insight_unknown": "Unknown",
-        "insight_ranking": "Desk ranking (staff behaviour)",
-        "insight_rank": "Rank",
-        "insight_unranked": "Not ranked (insufficient data)",
-        "insight_ranking_note": ("Only desks with at least {n} responses are ranked; the others are listed"
-                                 " apart, without a rank. Read ranks with their intervals: overlapping intervals"
-                                 " mean the difference is not certain."),
-        "insight_desk_col": "Office / desk",
-        "insight_no_ranked": "No desk has enough responses this month to be ranked.",
-        "insight_trend": "Last twelve months (overall satisfaction)",
-        "insight_chart_service": "Mean overall satisfaction by service",
-        "insight_chart_office": "Mean overall satisfaction by office",
-        "insight_cases": "Cases this month by type",
-        "insight_cases_note": "Counts only; misconduct report texts are for the oversight unit alone.",
-        "insight_case_type": "Type",
-        "insight_count": "Count",
-        "insight_no_cases": "No cases arrived this month.",
-        "insight_downloads": "Downloads (CSV)",
-        "insight_download_responses": "This month's responses",
-        "insight_download_cases": "This month's cases (no identities, no misconduct texts)",
-        "insight_nav_dashboard": "Dashboard",
-        "insight_nav_announcements": "Question 2: matched the announcement",
-        "insight_nav_comments": "Comments",
-        "insight_bad_month": "Not a valid month; use the form 1405-09.",
-        "insight_announcements_title": "Question 2: did the visit match what was announced beforehand?",
-        "insight_announcements_note": ("Services with the largest share of \"no\" come first; review what"
-                                        " they announce (documents, fee, time)."),
-        "insight_service": "Service",
-        "insight_yes": "Yes",
-        "insight_partly": "Partly",
-        "insight_no": "No",
-        "insight_answered": "Answered question 2",
-        "insight_catalogue": "Catalogue entry",
-        "insight_not_in_catalogue": "Not in the service catalogue",
-        "insight_documents": "Required documents (announced)",
-        "insight_fee": "Fee (announced)",
-        "insight_rials": "{fee} rials",
-        "insight_time": "Time to complete (announced)",
-        "insight_legal_basis": "Legal basis",
-        "insight_service_figures": "What visitors said this month",
-        "insight_comments_title": "Visitor comments",
-        "insight_comments_note": ("Handwriting from paper sheets and comments typed at kiosks. Nothing about"
-                                   " the person is shown beyond the comment; every view of handwriting is logged."),
-        "insight_source": "Source",
-        "insight_all": "All",
-        "insight_all_services": "All services",
-        "insight_writing": "Writing",
-        "insight_writing_yes": "Only with writing",
-        "insight_writing_no": "Empty boxes (to check the detector)",
-        "insight_search": "Search the text",
-        "insight_no_comments": "No comments match these filters.",
-        "insight_handwritten": "Handwriting on a paper sheet",
-        "insight_first_page": "First page",
-        "insight_more": "Older comments",
-        "insight_page_size": "{n} comments a page, newest first",
-        "insight_search_paper_note": "Search covers typed comments only; handwriting is not read.",
-    },
-})
-
 
 # -- months ------------------------------------------------------------------------------
 
@@ -345,7 +175,7 @@ def insight_blueprint(store: Store) -> Blueprint:
         return name.get(lang()) or name.get("fa") or code
 
     def source_label(code: str | None) -> str:
-        return t(f"source_{code}") if code in ("paper", "kiosk") else t("source_unknown")
+        return t(f"source_{code}") if code in SOURCES else t("source_unknown")
 
     def selected_month() -> tuple[tuple[int, int], tuple[int, int]]:
         """(selected, latest): the month asked for (default: this month in Tehran)."""
@@ -519,7 +349,7 @@ def insight_blueprint(store: Store) -> Blueprint:
         month, latest = selected_month()
         office = text_arg("office")
         service_id = text_arg("service")
-        source = request.args.get("source") if request.args.get("source") in ("paper", "kiosk") else None
+        source = request.args.get("source") if request.args.get("source") in SOURCES else None
         writing = request.args.get("writing") if request.args.get("writing") in ("yes", "no", "any") else "yes"
         search = text_arg("q")
         after = request.args.get("after") or None

@@ -26,118 +26,12 @@ from ..store import Store
 from . import charts
 from .auth import audit, current_user, now, require
 from .common import unit_name
-from .i18n import current_lang, register, t
+from .i18n import current_lang, t
 
 __all__ = ["CALL_ROLES", "add_call_list", "dashboard_extras"]
 
 #: Mobile numbers of visitors: the analyst who makes the calls, nobody else.
 CALL_ROLES = ("analyst",)
-
-register({
-    "fa": {
-        "monthly_desks": "کیفیت داده: شماره باجه",
-        "monthly_desks_text": "{share} پاسخ‌ها شماره باجه دارند ({with_desk} از {total}). پاسخ‌های بدون شماره باجه"
-                              " به هیچ باجه‌ای نسبت داده نمی‌شوند و در رتبه‌بندی نیستند.",
-        "monthly_no_desk": "بدون شماره باجه",
-        "monthly_waiting": "مدت انتظار",
-        "monthly_waiting_by_office": "مدت انتظار به تفکیک اداره",
-        "monthly_waiting_by_service": "مدت انتظار به تفکیک خدمت",
-        "wait_under_10": "کمتر از ۱۰ دقیقه",
-        "wait_10_30": "۱۰ تا ۳۰ دقیقه",
-        "wait_30_60": "۳۰ تا ۶۰ دقیقه",
-        "wait_over_60": "بیش از یک ساعت",
-        "monthly_cases": "رسیدگی به پرونده‌های رسیده در این ماه",
-        "monthly_cases_note": "پرونده‌هایی که در این ماه رسیده‌اند و اینکه چگونه پاسخ گرفته‌اند؛ مهلت به روز کاری است.",
-        "monthly_by_unit": "به تفکیک واحد",
-        "monthly_by_office": "به تفکیک اداره",
-        "monthly_received": "رسیده",
-        "monthly_on_time": "پاسخ در مهلت",
-        "monthly_late": "پاسخ با تأخیر",
-        "monthly_closed": "بسته بدون پاسخ",
-        "monthly_open": "باز",
-        "monthly_overdue": "باز و گذشته از مهلت",
-        "monthly_on_time_share": "سهم پاسخ در مهلت",
-        "monthly_median_days": "میانه روزهای کاری تا پاسخ",
-        "monthly_per_day": "پاسخ‌ها در هر روز کاری",
-        "monthly_per_day_note": "اداره‌ای که در روزهای کاری اخیر هیچ پاسخی نداشته، یا پس از دادن برگه کاغذی دیگر برگه‌ای نداشته، پررنگ شده است؛ شاید دیگر برگه نمی‌دهد.",
-        "monthly_working_days": "روز کاری تاکنون",
-        "monthly_responses_per_day": "پاسخ در روز کاری",
-        "monthly_days_without_paper": "روز کاری بدون برگه کاغذی",
-        "monthly_last_paper": "آخرین برگه کاغذی",
-        "monthly_since_paper": "روز کاری از آخرین برگه",
-        "monthly_silent": "دست‌کم {n} روز کاری اخیر بی‌پاسخ یا بی‌برگه کاغذی",
-        "insight_nav_calls": "فهرست تماس",
-        "calls_title": "فهرست تماس با مراجعان",
-        "calls_note": ("مراجعانی که در نظرسنجی موافقت کرده‌اند برای پیگیری نظرشان با آنها تماس گرفته شود، با شماره همراهی"
-                       " که داده‌اند. این فهرست فقط برای کارشناس تحلیل است؛ هر بار دیدن آن و هر تغییر وضعیت در"
-                       " گزارش ممیزی ثبت می‌شود."),
-        "calls_show_done": "نمایش انجام‌شده‌ها",
-        "calls_empty": "در این ماه کسی در انتظار تماس نیست.",
-        "calls_date": "تاریخ",
-        "calls_mobile": "شماره همراه",
-        "calls_comment": "نظر",
-        "calls_handwritten": "دست‌نوشته روی برگه کاغذی",
-        "calls_status": "وضعیت",
-        "calls_save": "ثبت",
-        "calls_saved": "وضعیت تماس ثبت شد.",
-        "call_new": "تماس گرفته نشده",
-        "call_called": "تماس گرفته شد",
-        "call_unreachable": "در دسترس نبود",
-        "call_done": "انجام شد",
-    },
-    "en": {
-        "monthly_desks": "Data quality: desk numbers",
-        "monthly_desks_text": "{share} of responses name a desk ({with_desk} of {total}). Responses without a desk"
-                              " number belong to no desk and are not ranked.",
-        "monthly_no_desk": "No desk number",
-        "monthly_waiting": "Waiting time",
-        "monthly_waiting_by_office": "Waiting time by office",
-        "monthly_waiting_by_service": "Waiting time by service",
-        "wait_under_10": "Under 10 minutes",
-        "wait_10_30": "10 to 30 minutes",
-        "wait_30_60": "30 to 60 minutes",
-        "wait_over_60": "Over an hour",
-        "monthly_cases": "Cases received this month and how they were answered",
-        "monthly_cases_note": "Cases that arrived this month and how they were answered; deadlines are in working days.",
-        "monthly_by_unit": "By unit",
-        "monthly_by_office": "By office",
-        "monthly_received": "Received",
-        "monthly_on_time": "Answered on time",
-        "monthly_late": "Answered late",
-        "monthly_closed": "Closed unanswered",
-        "monthly_open": "Open",
-        "monthly_overdue": "Open and overdue",
-        "monthly_on_time_share": "Share answered on time",
-        "monthly_median_days": "Median working days to answer",
-        "monthly_per_day": "Responses per working day",
-        "monthly_per_day_note": "Offices with no response in the last working days, or no paper sheet after handing some out, are highlighted: they may have stopped.",
-        "monthly_working_days": "Working days so far",
-        "monthly_responses_per_day": "Responses per working day",
-        "monthly_days_without_paper": "Working days without paper",
-        "monthly_last_paper": "Last paper sheet",
-        "monthly_since_paper": "Working days since",
-        "monthly_silent": "No response, or no paper sheet, in the last {n} working days or more",
-        "insight_nav_calls": "Call list",
-        "calls_title": "Visitors to call back",
-        "calls_note": ("Visitors who agreed in the survey to be contacted about their comment, with the mobile number"
-                       " they gave. This list is for the analyst only; every view and every change is written to"
-                       " the audit log."),
-        "calls_show_done": "Show those done",
-        "calls_empty": "Nobody is waiting for a call this month.",
-        "calls_date": "Date",
-        "calls_mobile": "Mobile",
-        "calls_comment": "Comment",
-        "calls_handwritten": "Handwritten on a paper sheet",
-        "calls_status": "Status",
-        "calls_save": "Save",
-        "calls_saved": "Call status saved.",
-        "call_new": "Not called yet",
-        "call_called": "Called",
-        "call_unreachable": "Not reachable",
-        "call_done": "Done",
-    },
-})
-
 
 def day_text(iso_day: str | None, lang: str) -> str:
     """A stored Gregorian day ("2026-11-28") as a Jalali date in the page's digits."""

@@ -13,7 +13,7 @@ from ..office_register import CENTRAL_SETTINGS, OfficeInputError
 from . import auth
 from .catalogue_pages import central_keys, text
 from .common import error_text, field, flash_error, flash_ok
-from .i18n import register
+
 
 __all__ = ["blueprint"]
 
@@ -53,29 +53,5 @@ def save() -> Response | tuple[str, int]:
         return index(form=request.form)[0], 400
     auth.audit("office_profile_save", f"office:{saved.code}",
                f"name_fa={saved.name.fa} province={saved.province} city={saved.city} settings={saved.settings}")
-    flash_ok("offices_saved", name=saved.name.fa)
+    flash_ok("register_saved", name=saved.name.fa)
     return redirect(url_for(".index"))
-
-
-register({
-    "fa": {"nav_offices": "ادارات", "offices_title": "فهرست ادارات", "offices_intro":
-           "نام و نشانی هر اداره همان است که شهروندان روی کیوسک، رسید، برگه و گزارش می‌بینند.",
-           "offices_code": "کد", "offices_name_fa": "نام فارسی", "offices_name_en": "نام انگلیسی",
-           "offices_province": "استان", "offices_city": "شهر", "offices_address_fa": "نشانی (فارسی)",
-           "offices_address_en": "نشانی (انگلیسی)", "offices_phone": "تلفن",
-           "offices_hours_fa": "ساعات کار (فارسی)", "offices_hours_en": "ساعات کار (انگلیسی)",
-           "offices_sheets_per_print": "بیشترین برگه در هر چاپ", "offices_kiosk_idle_seconds":
-           "ثانیه‌های بی‌کاری کیوسک پیش از پاک‌شدن", "offices_save": "ذخیره و انتشار برای اداره",
-           "offices_saved": "مشخصات «{name}» ذخیره و برای اداره منتشر شد.", "offices_edit": "ویرایش",
-           "offices_unnamed": "بی‌نام"},
-    "en": {"nav_offices": "Offices", "offices_title": "Offices register", "offices_intro":
-           "An office's name and address are what citizens see on the kiosk, receipt, sheet and report.",
-           "offices_code": "Code", "offices_name_fa": "Persian name", "offices_name_en": "English name",
-           "offices_province": "Province", "offices_city": "City", "offices_address_fa": "Address (Persian)",
-           "offices_address_en": "Address (English)", "offices_phone": "Phone",
-           "offices_hours_fa": "Opening hours (Persian)", "offices_hours_en": "Opening hours (English)",
-           "offices_sheets_per_print": "Most sheets per print run", "offices_kiosk_idle_seconds":
-           "Kiosk idle seconds before wiping", "offices_save": "Save and publish to the office",
-           "offices_saved": "{name} saved and published to the office.", "offices_edit": "Edit",
-           "offices_unnamed": "Unnamed"},
-})

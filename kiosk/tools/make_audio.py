@@ -3,7 +3,9 @@
 Visitors who cannot read tap "read the question aloud" (Article 9, clause 5 asks every visitor,
 literate or not).  The kiosk must work with no network, so the clips are synthesised here, at
 build time, and shipped in ``kiosk/static/audio/`` as small Ogg Opus files (Chromium plays them
-natively).  Each clip reads the question and then its choices.
+natively).  Each clip reads the question and then its choices.  The same run makes the other
+screens' clips (:mod:`kiosk.read_aloud`): each screen's main text and the ten digits a tracking
+code is read with, in Persian and English.
 
 Needs ``espeak-ng`` (Persian voice ``fa``) and ``opusenc`` (Debian: ``apt-get install
 espeak-ng opus-tools``).  Recorded human voices are better: drop an .ogg with the same name
@@ -19,6 +21,9 @@ import tempfile
 from pathlib import Path
 
 from forms import Form, builtin_catalog
+from kiosk.survey_flow import kiosk_label
+from kiosk.read_aloud import (SCREEN_TEXTS, VOICES, digit_clip_name, screen_clip_name,
+                               screen_spoken_text)
 
 AUDIO_FOLDER = Path(__file__).resolve().parent.parent / "static" / "audio"
 BUDGET_BYTES = 3 * 1024 * 1024
@@ -31,17 +36,22 @@ def clip_name(form: Form, question_id: str) -> str:
 
 def spoken_text(question) -> str:
     """The question, then its choices separated by pauses; digits questions say what to type."""
-    label = question.label.fa
+    label = kiosk_label(question.label.fa)
     if question.options:
         choices = "، ".join(option.label.fa for option in question.options)
         return f"{label}. گزینه‌ها: {choices}."
     return f"{label}."
 
 
-def synthesise(text: str, out: Path, speed: int = 140) -> None:
+#: How each locale says its digits (espeak-ng reads a lone digit in its own language).
+DIGIT_WORDS = {"fa": "صفر یک دو سه چهار پنج شش هفت هشت نه".split(),
+               "en": "zero one two three four five six seven eight nine".split()}
+
+
+def synthesise(text: str, out: Path, speed: int = 140, voice: str = "fa") -> None:
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "clip.wav"
-        subprocess.run(["espeak-ng", "-v", "fa", "-s", str(speed), "-w", str(wav), text],
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text],
                        check=True, capture_output=True)
         subprocess.run(["opusenc", "--quiet", "--bitrate", "20", "--downmix-mono", str(wav), str(out)],
                        check=True, capture_output=True)
@@ -65,6 +75,18 @@ def main(argv: list[str] | None = None) -> int:
             continue
         synthesise(spoken_text(question), out)
         print(f"made    {out.name} ({out.stat().st_size:,} bytes)")
+    for lang, voice in VOICES.items():
+        wanted = [(screen_clip_name(screen, lang), screen_spoken_text(screen, lang), 140)
+                  for screen in SCREEN_TEXTS]
+        wanted += [(digit_clip_name(str(d), lang), word, 120)
+                   for d, word in enumerate(DIGIT_WORDS[lang])]
+        for name, text, speed in wanted:
+            out = AUDIO_FOLDER / name
+            if out.exists() and not args.force:
+                print(f"kept    {out.name}")
+                continue
+            synthesise(text, out, speed=speed, voice=voice)
+            print(f"made    {out.name} ({out.stat().st_size:,} bytes)")
     total = sum(p.stat().st_size for p in AUDIO_FOLDER.glob("*.ogg"))
     print(f"total {total:,} bytes in {AUDIO_FOLDER}")
     if total > BUDGET_BYTES:

@@ -160,20 +160,72 @@
     });
   }
 
-  /* --- read aloud --------------------------------------------------------------------------- */
+  /* --- read aloud --------------------------------------------------------------------------
+     Each button's data-audio lists one clip or several (a tracking code, digit by digit),
+     played in turn; a second tap starts again from the first. */
   document.querySelectorAll(".read-aloud").forEach(function (button) {
     var audio = button.parentNode.querySelector(".read-aloud-audio");
-    if (!audio) { return; }
-    audio.addEventListener("play", function () { window.sedaIdle.hold(); });
-    ["pause", "ended", "error"].forEach(function (name) {
-      audio.addEventListener(name, function () { window.sedaIdle.release(); });
-    });
-    button.addEventListener("click", function () {
-      audio.currentTime = 0;
+    var clips = (button.dataset.audio || "").split(" ").filter(Boolean);
+    if (!audio || !clips.length) { return; }
+    var index = 0;
+    var holding = false;
+    function hold() { if (!holding) { holding = true; window.sedaIdle.hold(); } }
+    function release() { if (holding) { holding = false; window.sedaIdle.release(); } }
+    function playFrom(i) {
+      index = i;
+      audio.src = clips[i];
       var played = audio.play();
-      if (played && played.catch) { played.catch(function () { /* no audio device: ignore */ }); }
+      if (played && played.catch) { played.catch(function () { release(); /* no audio device */ }); }
+    }
+    audio.addEventListener("play", hold);
+    audio.addEventListener("ended", function () {
+      if (index + 1 < clips.length) { playFrom(index + 1); } else { release(); }
+    });
+    audio.addEventListener("error", release);
+    button.addEventListener("click", function () {
+      audio.pause();
+      playFrom(0);
     });
   });
+
+  /* --- fields: an error goes as soon as its field changes; optional fields can be emptied --- */
+  function clearError(name) {
+    var input = document.getElementById(name);
+    if (input) { input.setAttribute("aria-invalid", "false"); }
+    document.querySelectorAll('[data-error-for="' + name + '"]').forEach(function (el) { el.hidden = true; });
+  }
+  ["input", "change"].forEach(function (kind) {
+    document.addEventListener(kind, function (event) {
+      var target = event.target;
+      if (target.name && target.closest && target.closest("form.case-form")) { clearError(target.name); }
+    });
+  });
+  document.querySelectorAll("[data-clear]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.dataset.clear);
+      if (!input) { return; }
+      input.value = "";
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      input.focus({ preventScroll: true });
+    });
+  });
+
+  /* --- leaving the receipt: "did you note your code?" ------------------------------------- */
+  var leave = document.getElementById("receipt-leave");
+  var leaveDialog = document.getElementById("leave-dialog");
+  if (leave && leaveDialog) {
+    leave.addEventListener("click", function (event) {
+      event.preventDefault();
+      leaveDialog.hidden = false;
+      document.getElementById("leave-yes").focus();
+    });
+    document.getElementById("leave-no").addEventListener("click", function () {
+      leaveDialog.hidden = true;
+      var code = document.querySelector(".receipt .tracking-code");
+      if (code) { code.scrollIntoView({ block: "center" }); }
+      leave.focus({ preventScroll: true });
+    });
+  }
 
   /* --- one submission per tap ---------------------------------------------------------------
      A double tap must not send a form twice (the second would arrive after the visit it

@@ -15,6 +15,13 @@
   var timer = document.getElementById("voice-timer");
   var sendButton = document.getElementById("voice-send");
   var discardButton = document.getElementById("voice-discard");
+  var playButton = document.getElementById("voice-play");
+  var services = document.getElementById("voice-services");
+
+  function chosenService() {
+    var checked = form.querySelector('input[name="service"]:checked');
+    return checked ? checked.value : "";
+  }
   var recorder = null, chunks = [], blob = null, stream = null, started = 0, ticker = null, objectUrl = null;
 
   function digits(n) {
@@ -45,6 +52,12 @@
   }
 
   recordButton.addEventListener("click", function () {
+    if (!chosenService()) {
+      say(form.dataset.msgChooseService);
+      services.scrollIntoView({ block: "center" });
+      services.classList.add("needs-choice");
+      return;
+    }
     if (!navigator.mediaDevices || !window.MediaRecorder) { say(form.dataset.msgNoMic); return; }
     navigator.mediaDevices.getUserMedia({ audio: true }).then(function (s) {
       stream = s;
@@ -87,6 +100,7 @@
   discardButton.addEventListener("click", function () {
     blob = null;
     chunks = [];
+    playback.pause();
     playback.removeAttribute("src");
     review.hidden = true;
     timer.textContent = "";
@@ -100,7 +114,7 @@
     say(form.dataset.msgSending);
     var data = new FormData();
     data.append("visit", document.body.dataset.visitToken);
-    data.append("service", document.getElementById("service").value);
+    data.append("service", chosenService());
     /* The server reads the container from the bytes (WebM, Ogg or MP4); the name is a hint. */
     var extension = blob.type.indexOf("ogg") >= 0 ? "ogg" : (blob.type.indexOf("mp4") >= 0 ? "m4a" : "webm");
     data.append("audio", blob, "message." + extension);
@@ -120,6 +134,25 @@
     });
   });
 
-  playback.addEventListener("play", function () { window.sedaIdle.hold(); });
-  ["pause", "ended"].forEach(function (n) { playback.addEventListener(n, function () { window.sedaIdle.release(); }); });
+  /* One big play/stop button instead of the browser's small player. */
+  function showPlaying(playing) {
+    playButton.setAttribute("aria-pressed", playing ? "true" : "false");
+    playButton.querySelector("span").textContent = playing ? form.dataset.msgPause : form.dataset.msgPlay;
+  }
+  playButton.addEventListener("click", function () {
+    if (playback.paused) {
+      var played = playback.play();
+      if (played && played.catch) { played.catch(function () { showPlaying(false); }); }
+    } else {
+      playback.pause();
+      playback.currentTime = 0;
+    }
+  });
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "service") { services.classList.remove("needs-choice"); say(""); }
+  });
+  playback.addEventListener("play", function () { window.sedaIdle.hold(); showPlaying(true); });
+  ["pause", "ended"].forEach(function (n) {
+    playback.addEventListener(n, function () { window.sedaIdle.release(); showPlaying(false); });
+  });
 })();

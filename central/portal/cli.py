@@ -1,0 +1,60 @@
+"""``seda central portal ...``: serve the citizens' portal on its own address."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import click
+
+from .settings import PUBLIC_URL_ENV
+
+__all__ = ["DEFAULT_PORT", "make_portal_group"]
+
+DEFAULT_PORT = 8444
+
+
+def make_portal_group(store_option: Callable, open_store: Callable) -> click.Group:
+    """The ``portal`` command group, with the central CLI's ``--store`` option and opener."""
+
+    @click.group("portal")
+    def portal_group() -> None:
+        """The citizens' portal («میز خدمت الکترونیک»): docs/portal.md."""
+
+    @portal_group.command("serve")
+    @store_option
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+    @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+    @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+    @click.option("--public-url", default=None, envvar=PUBLIC_URL_ENV,
+                  help="The address citizens use, e.g. https://portal.example.ir (pages and "
+                       f"notifications link to it; default: ${PUBLIC_URL_ENV}).")
+    @click.option("--max-attachment-mb", default=5.0, show_default=True, type=float,
+                  help="The largest photo or document a citizen may attach.")
+    @click.option("--trusted-proxy", default=None, metavar="ADDRESS",
+                  help="The TLS proxy in front: its X-Forwarded-For is believed, so per-address "
+                       "limits see each citizen's own address (never stored: docs/portal.md).")
+    def serve_command(store_url: str | None, host: str, port: int, threads: int,
+                      public_url: str | None, max_attachment_mb: float,
+                      trusted_proxy: str | None) -> None:
+        """Serve the portal alone: no staff page, sync API or Open311 is reachable from it."""
+        import waitress
+
+        from ..server import waitress_options
+        from .app import create_portal_app
+        from .settings import PortalSettings
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        if not 0.1 <= max_attachment_mb <= 32:
+            raise click.BadParameter("between 0.1 and 32", param_hint="--max-attachment-mb")
+        try:
+            settings = PortalSettings.from_environment(
+                public_url=public_url, max_attachment_bytes=int(max_attachment_mb * 1024 * 1024))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        store = open_store(store_url)
+        app = create_portal_app(store, settings=settings)
+        click.echo(f"Seda citizens' portal on http://{host}:{port}/ (store: {store.dialect})")
+        waitress.serve(app, host=host, port=port, threads=threads, ident="seda-portal",
+                       **waitress_options(app, trusted_proxy=trusted_proxy))
+
+    return portal_group

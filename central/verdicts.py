@@ -1,0 +1,146 @@
+""""Was it solved?": the citizen's word on an answer, and what "no" does.
+
+Once a case is answered, whoever holds its tracking code (and the mobile's last four digits,
+if one was given) may say once per answer whether it solved the problem, with a comment.
+"No" reopens the case in its unit (status ``in_progress``) with a new deadline counted in
+working days from now, as for a new case of its type, so it is back in the unit's inbox and
+is escalated if it runs late again; the comment reaches the unit as an internal note (it may
+name people, so it is never sent back out).  Every verdict is kept in ``case_feedback`` by
+unit, which gives the share of answers citizens accepted, per unit (:func:`acceptance_by_unit`).
+The kiosk's follow-up screen asks too: its ``case_verdict`` records (forms/case_verdicts.py)
+reach the centre in batches and :func:`apply_office_verdicts` gives them the same effect.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from forms.case_verdicts import CASE_VERDICT
+from forms.cases import normalize_tracking_code
+from forms.persian import normalize_input
+
+from sync.batch import format_time
+from . import casework
+from .casework import Casework, CaseworkError
+
+__all__ = ["MAX_COMMENT", "acceptance_by_unit", "apply_office_verdicts", "record_verdict"]
+
+MAX_COMMENT = 1000
+CHANNELS = ("portal", "kiosk")
+
+
+def record_verdict(store, case_uuid: str, *, solved: bool, comment: str = "",
+                   channel: str = "portal") -> casework.Case:
+    """Keep the citizen's verdict on the case's current answer; reopen the case on "no"."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    comment = _comment(comment)
+    work = Casework(store)
+    with work._write() as (db, now):  # noqa: SLF001 - casework's own transaction
+        case = work._locked_case(db, case_uuid)  # noqa: SLF001
+        if case.status != "answered" or not case.answered_at:
+            raise CaseworkError("این پرونده اکنون پاسخی ندارد که درباره‌اش نظر بدهید.",
+                                "The case has no answer to judge now.")
+        if not _keep(db, case, case.answered_at, now, solved, comment, channel):
+            raise CaseworkError("نظر شما درباره‌ی این پاسخ پیش‌تر ثبت شده است.",
+                                "Your verdict on this answer was already recorded.")
+        return case if solved else _reopen(store, work, db, case, now)
+
+
+def _comment(comment: str) -> str:
+    comment = normalize_input(comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise CaseworkError(f"توضیح حداکثر {MAX_COMMENT} نویسه است.",
+                            f"The comment can be at most {MAX_COMMENT} characters.")
+    return comment
+
+
+def _keep(db, case: casework.Case, answered_at: str, now: str, solved: bool, comment: str,
+          channel: str) -> bool:
+    """The verdict on the answer of ``answered_at`` in ``case_feedback`` and the case's
+    history; False when that answer already has one (the first word stands)."""
+    added = db.execute("INSERT INTO case_feedback (case_uuid, unit, at, solved, comment, channel,"
+                       " answered_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
+                       " (case_uuid, answered_at) DO NOTHING",
+                       (case.uuid, case.unit, now, 1 if solved else 0, comment or None,
+                        channel, answered_at)).rowcount
+    if added:
+        casework._event(db, case.uuid, now, "citizen", "citizen_verdict",  # noqa: SLF001
+                        text=("حل شد" if solved else "حل نشد") + (f": {comment}" if comment else ""))
+    return bool(added)
+
+
+def _reopen(store, work: Casework, db, case: casework.Case, now: str) -> casework.Case:
+    """Back to the unit's inbox with a new deadline, as a new case of its type."""
+    days = casework._deadline_days(db)  # noqa: SLF001
+    moment = datetime.now(timezone.utc)
+    calendar = casework._calendar(db, moment.astimezone(casework.TEHRAN).date())  # noqa: SLF001
+    due = format_time(calendar.deadline(moment, int(days.get(case.case_type, 10))))
+    updated = work._set(db, case, now, status="in_progress", answered_at=None,  # noqa: SLF001
+                        due_at=due, escalated_at=None, closed_at=None)
+    casework._event(db, case.uuid, now, "citizen", "reopened", status="in_progress",  # noqa: SLF001
+                    unit=case.unit, public=True)
+    casework._publish_update(store, db, updated, "in_progress", now)  # noqa: SLF001
+    return updated
+
+
+def apply_office_verdicts(store, db, records, now: str) -> int:
+    """Give the ``case_verdict`` records of a batch (said at an office's kiosk) the portal's
+    effect, inside the batch's transaction; returns how many were kept.
+
+    The case is the one with the record's tracking code at the record's office.  A verdict
+    on the case's current answer is kept and "no" reopens it; one on an answer since
+    replaced (the case was answered again, or reopened from the portal) is kept for that
+    answer and reopens nothing; a second verdict on one answer, a malformed body or an
+    unknown case changes nothing (the record itself stays stored, like every record).
+    """
+    kept = 0
+    work = Casework(store)
+    for record in records:
+        if record.kind != "case_verdict" or CASE_VERDICT.problems(record.body):
+            continue
+        body = record.body
+        lock = " FOR UPDATE" if store.dialect == "postgresql" else ""
+        row = db.one("SELECT uuid FROM cases WHERE office = ? AND tracking_code = ?"
+                     " AND case_type <> 'misconduct' AND unit <> ?" + lock,
+                     (record.office, normalize_tracking_code(body["tracking_code"]), casework.OVERSIGHT))
+        if row is None:
+            continue
+        case = work._locked_case(db, row[0])  # noqa: SLF001
+        try:
+            comment = _comment(body.get("comment") or "")
+        except CaseworkError:
+            continue
+        current = case.status == "answered" and case.answered_at == body["answered_at"]
+        if not current:
+            judged = db.one("SELECT 1 FROM case_events WHERE case_uuid = ? AND event = 'answer'"
+                            " AND at = ?", (case.uuid, body["answered_at"]))
+            if judged is None:
+                continue
+        if not _keep(db, case, body["answered_at"], now, body["solved"], comment, "kiosk"):
+            continue
+        kept += 1
+        if current and not body["solved"]:
+            _reopen(store, work, db, case, now)
+    return kept
+
+
+def acceptance_by_unit(store, *, since: str | None = None,
+                       until: str | None = None) -> dict[str, dict[str, Any]]:
+    """Per unit: answers citizens judged, how many they accepted, and the share accepted
+    (``None`` when none was judged); ``since``/``until`` bound when they judged (UTC text)."""
+    where, params = [], []
+    if since:
+        where.append("at >= ?")
+        params.append(since)
+    if until:
+        where.append("at < ?")
+        params.append(until)
+    sql = "SELECT unit, count(*), sum(solved) FROM case_feedback"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    with store.connect() as db:
+        rows = db.all(sql + " GROUP BY unit ORDER BY unit", params)
+    return {unit: {"judged": int(n), "accepted": int(ok or 0),
+                   "share": round(int(ok or 0) / int(n), 4) if n else None}
+            for unit, n, ok in rows}

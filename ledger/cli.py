@@ -1,0 +1,51 @@
+"""`seda forms print`: the ledger's command (plugged under `seda forms` by the `forms.print`
+entry point in pyproject.toml, since printing needs the ledger's serials and forms/ imports
+nothing above it)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from forms import seda_home
+from forms.cli import load_form
+from forms.office_identity import OfficeIdentityError, check_same_office, require_office
+from forms.paper import PAPERS
+
+from .issuance import print_sheets
+from .ledger import LedgerError
+
+
+@click.command("print")
+@click.argument("form_id", metavar="FORM")
+@click.option("--office", default=None,
+              help="This installation's office code (default: the one `seda office setup` set); "
+                   "any other code is refused.")
+@click.option("--count", required=True, type=int, help="How many sheets (1-10,000).")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="PDF file to write.")
+@click.option("--version", type=int, help="Form version (default: the newest).")
+@click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4", show_default=True,
+              help="Paper size: letter scales the A4 sheet to US Letter (94%) and centres it.")
+def print_command(form_id: str, office: str | None, count: int, out: Path, version: int | None,
+                  paper: str) -> None:
+    """Print COUNT unique, QR-tagged sheets of FORM for this office into one PDF.
+
+    Only the office this installation is set up for: a sheet under another code would be
+    read here but never sent."""
+    form = load_form(form_id, version)
+    home = seda_home()
+    try:
+        own = require_office(home)
+        office = check_same_office(home, office or own, "--office")
+    except (OfficeIdentityError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        run = print_sheets(home, form, office, count, out, paper)
+    except (ValueError, OSError, LedgerError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if run.key_created:
+        click.echo(f"New office {office}: created its sheet-signing key in {home / 'keys'}", err=True)
+    on = " on US Letter" if run.paper == "letter" else ""
+    click.echo(f"Wrote {len(run.serials)} sheets of {run.form} v{run.version} for {office} "
+               f"(serials {run.serials.start}-{run.serials.stop - 1}){on} to {run.out}")

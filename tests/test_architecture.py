@@ -1,0 +1,93 @@
+"""The package rules of docs/architecture.md hold: the import-linter contracts in pyproject.toml
+are kept, and no module imports itself back through others (so `pytest` alone catches what
+`lint-imports` in scripts/test.sh catches)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+#: central's own inner rules (pages -> services -> db) come with the split of its store.
+ACYCLIC_PACKAGES = ("forms", "ledger", "scanner", "kiosk", "sync", "seda")
+
+
+def _lint_imports() -> Path:
+    folder = Path(sys.executable).parent
+    found = [folder / name for name in ("lint-imports", "lint-imports.exe") if (folder / name).exists()]
+    assert found, f"lint-imports is not installed next to {sys.executable} (pip install -e '.[test]')"
+    return found[0]
+
+
+def test_every_import_linter_contract_is_kept() -> None:
+    run = subprocess.run([str(_lint_imports()), "--no-cache", "--no-logo"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert " 0 broken" in run.stdout
+
+
+def test_pyproject_lists_no_ignored_imports() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "ignore_imports" not in text
+
+
+def _cycles(graph: grimp.ImportGraph, package: str) -> list[list[str]]:
+    """Groups of modules of ``package`` that import each other, directly or through others
+    (strongly connected components of the direct-import graph, Tarjan's algorithm)."""
+    modules = sorted(m for m in graph.modules if m == package or m.startswith(package + "."))
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if not (imported == package or imported.startswith(package + ".")):
+                continue
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in modules:
+        if module not in index:
+            visit(module)
+    return found
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph(*ACYCLIC_PACKAGES, "central", cache_dir=None)
+
+
+@pytest.mark.parametrize("package", ACYCLIC_PACKAGES)
+def test_no_module_imports_itself_back_through_others(graph, package: str) -> None:
+    assert _cycles(graph, package) == []
+
+
+def test_the_cycle_finder_sees_a_cycle() -> None:
+    graph = grimp.ImportGraph()
+    for module in ("pkg", "pkg.a", "pkg.b", "pkg.c"):
+        graph.add_module(module)
+    graph.add_import(importer="pkg.a", imported="pkg.b")
+    graph.add_import(importer="pkg.b", imported="pkg.c")
+    graph.add_import(importer="pkg.c", imported="pkg.a")
+    assert _cycles(graph, "pkg") == [["pkg.a", "pkg.b", "pkg.c"]]
