@@ -41,10 +41,9 @@ def main() -> None:
         os.environ["SEDA_HOME"] = str(Path(folder) / "central-home")
         from central.content_publisher import publish_content
         from central.store import open_store
-        from kiosk.app import create_app
-        from kiosk_fixtures import make_config
-        from sync import sync_once
-        from sync_fixtures import ThreadedServer, make_office, service_entry
+        from conftest import ThreadedServer, make_config, make_office, service_entry  # tests/conftest.py
+        from kiosk import create_app
+        from sync.client import sync_once
 
         store = open_store(Path(folder) / "central.sqlite3")
         central = ThreadedServer(store)
