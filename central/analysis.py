@@ -35,11 +35,12 @@ from forms.persian import parse_jalali_month
 from forms.responses import RATING_QUESTIONS
 
 from . import rollups
+from .db.schema import comment_fields, comment_index_sql, has_comment
 
 __all__ = [
     "COMMENT_PAGE", "DIMENSIONS", "MIN_RESPONSES", "RATING_QUESTIONS", "Comment", "CommentPage",
     "GroupStats", "Mean", "Share", "ServiceMatch", "cases_by_type",
-    "comment_crop", "comment_index_sql", "comments", "drop_analysis_indexes",
+    "comment_crop", "comments", "drop_analysis_indexes",
     "ensure_analysis_indexes", "ensure_comment_index", "has_analysis_table", "matched_by_service",
     "mean_interval", "month_bounds", "month_key", "months_before", "rank", "refresh_analysis",
     "refreshed", "satisfaction", "service_catalogue", "t_quantile", "trend", "wilson_interval",
@@ -165,13 +166,6 @@ def _month_label(key: tuple[int, int]) -> str:
 
 
 # -- where a field lives in a JSON body (comments and case counts read records directly) ----------
-
-
-def _json_text(dialect: str, path: Sequence[str], body: str = "body") -> str:
-    """The JSON value at ``path`` in ``body`` as text (NULL when absent), per dialect."""
-    if dialect == "sqlite":
-        return f"CAST(json_extract({body}, '$.{'.'.join(path)}') AS TEXT)"
-    return f"({body}::jsonb #>> '{{{','.join(path)}}}')"
 
 
 # -- roll-ups (rollups.py): the effective answers summed per month -----------------------------
@@ -479,27 +473,6 @@ class CommentPage:
     next_cursor: str | None  # None: this is the last page
 
 
-def _comment_fields(dialect: str) -> dict[str, str]:
-    return {"text": _json_text(dialect, ["answers", "comment"]),
-            "crop": _json_text(dialect, ["attachments", "comment"]),
-            "writing": _json_text(dialect, ["writing", "comment"]),
-            "source": _json_text(dialect, ["source"]),
-            "service": _json_text(dialect, ["answers", "service"]),
-            "status": _json_text(dialect, ["status"])}
-
-
-def _has_comment(dialect: str) -> str:
-    """The partial index's condition, spelled exactly as the queries spell it."""
-    f = _comment_fields(dialect)
-    return f"kind = 'survey_response' AND ({f['text']} IS NOT NULL OR {f['crop']} IS NOT NULL)"
-
-
-def comment_index_sql(dialect: str) -> str:
-    """The partial index behind :func:`comments` (for the lead's schema migration)."""
-    order = "created_at, id" if dialect == "sqlite" else "created_at DESC, id DESC"
-    return f"CREATE INDEX IF NOT EXISTS records_comments ON records ({order}) WHERE {_has_comment(dialect)}"
-
-
 def ensure_comment_index(store) -> None:
     """Create the comment index if missing (idempotent; concurrent callers serialised)."""
     with store.connect() as db:
@@ -509,10 +482,9 @@ def ensure_comment_index(store) -> None:
             present = db.one("SELECT 1 WHERE to_regclass('records_comments') IS NOT NULL")
     if present is not None:
         return
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
-        if store.dialect == "postgresql":
-            db.raw.execute("SELECT pg_advisory_xact_lock(hashtext('seda_comment_index'))")
-        db.raw.execute(comment_index_sql(store.dialect))
+    with store.write() as db:
+        db.lock("comment_index")
+        db.script(comment_index_sql(store.dialect))
 
 
 def _folded(dialect: str, expr: str) -> str:
@@ -537,8 +509,8 @@ def comments(store, month: str | tuple[int, int], *, office: str | None = None,
     from forms.persian import normalize_input  # normalise here too: callers may forget
 
     start, end = month_bounds(month)
-    f = _comment_fields(store.dialect)
-    where = [_has_comment(store.dialect), "created_at >= ?", "created_at < ?",
+    f = comment_fields(store.dialect)
+    where = [has_comment(store.dialect), "created_at >= ?", "created_at < ?",
              f"({f['status']} IS NULL OR {f['status']} <> 'rejected')"]
     params: list[Any] = [start, end]
     typed = f"({f['text']} IS NOT NULL AND {f['text']} <> '')"
@@ -596,7 +568,7 @@ def comment_crop(store, response_uuid: str) -> str | None:
     crops are served as comments: never another attachment by its hash), and only if the
     response's own office sent an attachment record for it: blobs are stored once by hash for
     every office, so an office that names another office's hash exposes nothing."""
-    crop = _comment_fields(store.dialect)["crop"]
+    crop = comment_fields(store.dialect)["crop"]
     with store.connect() as db:
         row = db.one(f"SELECT office, {crop} FROM records WHERE uuid = ? AND kind = 'survey_response'",
                      (response_uuid,))

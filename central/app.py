@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, request
 
 from forms import seda_home
@@ -57,15 +58,9 @@ PUBLIC_URL_ENV = "SEDA_CENTRAL_PUBLIC_URL"
 MAX_MISSING_QUERY = 10_000
 
 
-def _store_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [sqlite3.OperationalError, sqlite3.DatabaseError]
-    try:
-        import psycopg
-
-        errors += [psycopg.OperationalError, psycopg.InterfaceError]
-    except ImportError:  # pragma: no cover - psycopg is a dependency, but keep SQLite working
-        pass
-    return tuple(errors)
+#: Errors that mean "the store is down", answered 503 (never a half-done write).
+STORE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
+    sqlite3.OperationalError, sqlite3.DatabaseError, psycopg.OperationalError, psycopg.InterfaceError)
 
 
 #: The largest cursor a feed can reach (a signed 64-bit integer on both databases).
@@ -102,7 +97,7 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
         raise ValueError(f"the public URL {public_url!r} must look like https://seda.example.ir")
     app = Flask("central")
     app.config["MAX_CONTENT_LENGTH"] = max(limits.max_wire_bytes, MAX_BLOB_BYTES) + 1024
-    store_errors = _store_errors()
+    store_errors = STORE_DOWN_ERRORS
     keys = CentralKeys(home if home is not None else seda_home(), store)
     app.extensions["seda.central_keys"] = keys
     try:  # the oversight key pair is made with the store; a store that is down: on first use

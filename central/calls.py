@@ -84,7 +84,7 @@ def mark_call(store, response: str, status: str, *, actor: str) -> None:
         raise CallListError(f"unknown call status {status!r}; choose from {', '.join(MARKS)}")
     A.refreshed(store)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
+    with store.write() as db:
         if db.one("SELECT 1 FROM analysis_calls WHERE response = ?", (response,)) is None:
             raise CallListError(f"response {response} is not on the call list")
         db.execute("INSERT INTO call_marks (response, status, updated_at, updated_by) VALUES (?, ?, ?, ?)"

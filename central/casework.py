@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jdatetime
 
@@ -41,8 +41,9 @@ from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
 from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .store import Store, _Db
+from .db import feed, records as record_rows
+from .db.connection import Connection, Database
+from .errors import StoreError
 
 __all__ = [
     "CASE_TYPES", "CLOSED", "DEFAULT_DEADLINE_DAYS", "OPEN_STATUSES", "OVERSIGHT", "TRIAGE",
@@ -197,21 +198,21 @@ def route(rules: Sequence[Rule], body: Mapping[str, Any], office: str,
 # -- reading settings inside a transaction ------------------------------------------------------
 
 
-def _setting(db: _Db, key: str, default: Any) -> Any:
+def _setting(db: Connection, key: str, default: Any) -> Any:
     row = db.one("SELECT value FROM settings WHERE key = ?", (key,))
     return json.loads(row[0]) if row else default
 
 
-def _put_setting(db: _Db, key: str, value: Any) -> None:
+def _put_setting(db: Connection, key: str, value: Any) -> None:
     db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
                " SET value = excluded.value", (key, json.dumps(value, ensure_ascii=False)))
 
 
-def _deadline_days(db: _Db) -> dict[str, int]:
+def deadline_days_in(db: Connection) -> dict[str, int]:
     return {**DEFAULT_DEADLINE_DAYS, **_setting(db, "deadline_days", {})}
 
 
-def _calendar(db: _Db, around: date) -> WorkCalendar:
+def work_calendar(db: Connection, around: date) -> WorkCalendar:
     """The working calendar for deadlines near ``around``: the fixed holidays of the Jalali
     years around it (less those the administrator removed) and the holidays added."""
     removed = set(_setting(db, "holidays_removed", []))
@@ -222,16 +223,16 @@ def _calendar(db: _Db, around: date) -> WorkCalendar:
     return WorkCalendar.of(days)
 
 
-def _rules(db: _Db) -> list[Rule]:
+def _rules(db: Connection) -> list[Rule]:
     return [Rule(*row) for row in db.all(
         "SELECT id, case_type, service, office, unit FROM routing_rules ORDER BY id")]
 
 
-def _active_units(db: _Db) -> set[str]:
+def _active_units(db: Connection) -> set[str]:
     return {row[0] for row in db.all("SELECT code FROM units WHERE active = 1 AND kind = 'unit'")}
 
 
-def _event(db: _Db, case_uuid: str, at: str, actor: str, event: str, *, status: str | None = None,
+def record_event(db: Connection, case_uuid: str, at: str, actor: str, event: str, *, status: str | None = None,
            unit: str | None = None, assignee: str | None = None, text: str | None = None,
            public: bool = False) -> None:
     db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, unit, assignee, text,"
@@ -239,7 +240,7 @@ def _event(db: _Db, case_uuid: str, at: str, actor: str, event: str, *, status: 
                (case_uuid, at, actor, event, status, unit, assignee, text, 1 if public else 0))
 
 
-def _unit_names(db: _Db, code: str) -> tuple[str, str]:
+def _unit_names(db: Connection, code: str) -> tuple[str, str]:
     row = db.one("SELECT name_fa, name_en FROM units WHERE code = ?", (code,))
     return (row[0], row[1]) if row else (code, code)
 
@@ -248,7 +249,7 @@ def _unit_names(db: _Db, code: str) -> tuple[str, str]:
 Opener = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]
 
 
-def _publish_update(store: Store, db: _Db, case: Case, status: str, at: str, *,
+def publish_update(db: Connection, case: Case, status: str, at: str, *,
                     answer: str | None = None, opener: Opener | None = None) -> None:
     """Tell the case's office (and through it the citizen) the case's new public status."""
     if case.is_misconduct:
@@ -256,12 +257,12 @@ def _publish_update(store: Store, db: _Db, case: Case, status: str, at: str, *,
         update = misconduct_update(json.loads(row[0]) if row else {}, status, at, answer=answer,
                                    opener=opener)
         if update is not None:
-            store._publish(db, "case_update", update["uuid"], update, office=case.office)  # noqa: SLF001
+            feed.publish(db, "case_update", update["uuid"], update, office=case.office)
         return
     if not case.tracking_code:
         return
     update = _update_body(case.tracking_code, status, case.unit, _unit_names(db, case.unit), at, answer)
-    store._publish(db, "case_update", update["uuid"], update, office=case.office)  # noqa: SLF001
+    feed.publish(db, "case_update", update["uuid"], update, office=case.office)
 
 
 def hour_of(at: str) -> str:
@@ -306,10 +307,10 @@ def _update_body(tracking_code: str, status: str, unit: str, unit_names: tuple[s
             "at": at}
 
 
-# -- intake: called by the store inside the transaction that stores the case records --------------
+# -- intake: called by ingest inside the transaction that stores the case records --------------
 
 
-def intake(store: Store, db: _Db, records: Sequence[BatchRecord], now: str, *,
+def intake(db: Connection, records: Sequence[BatchRecord], now: str, *,
            publish: bool = True) -> int:
     """Give every case record in ``records`` its ``cases`` row, routed and with a deadline.
 
@@ -327,9 +328,9 @@ def intake(store: Store, db: _Db, records: Sequence[BatchRecord], now: str, *,
     if not cases:
         return 0
     rules, active = _rules(db), _active_units(db)
-    days = _deadline_days(db)
+    days = deadline_days_in(db)
     received_now = _parse_time(now)
-    calendar = _calendar(db, received_now.astimezone(TEHRAN).date())
+    calendar = work_calendar(db, received_now.astimezone(TEHRAN).date())
     names = {code: (fa, en) for code, fa, en in db.all("SELECT code, name_fa, name_en FROM units")}
     rows, events, updates = [], [], []
     for record in cases:
@@ -371,23 +372,22 @@ def intake(store: Store, db: _Db, records: Sequence[BatchRecord], now: str, *,
         raise RuntimeError("case intake raced with another writer; the transaction is rolled back")
     db.executemany("INSERT INTO case_events (case_uuid, at, actor, event, status, unit, public)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?)", events)
-    store._publish_many(db, "case_update", updates)  # noqa: SLF001 - the store's own feed
+    feed.publish_many(db, "case_update", updates)
     return added
 
 
-def backfill(store: Store) -> int:
+def backfill(database: Database) -> int:
     """Give cases that reached the store before casework existed their ``cases`` rows (run
     by :meth:`Store.migrate` until it has once finished; then a single settings lookup).
     Nothing is published for them: their office already has whatever status the central
     office sent before."""
-    with store.connect() as db:
+    with database.connect() as db:
         if _setting(db, "casework_backfilled", False):
             return 0
     added = 0
     while True:
-        with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
-            if store.dialect == "postgresql":  # several servers may migrate at once: one at a time
-                db.execute("SELECT pg_advisory_xact_lock(5150503)")
+        with database.write() as db:
+            db.lock("casework_backfill")  # several servers may migrate at once: one at a time
             rows = db.all("SELECT r.uuid, r.office, r.kind, r.created_at, r.body FROM records r"
                           " WHERE r.kind = 'case' AND NOT EXISTS"
                           " (SELECT 1 FROM cases c WHERE c.uuid = r.uuid) ORDER BY r.id LIMIT 1000")
@@ -397,11 +397,11 @@ def backfill(store: Store) -> int:
             records = [BatchRecord(uuid=u, kind=k, office=o, created_at=c, body=json.loads(b))
                        for u, o, k, c, b in rows]
             now = format_time(datetime.now(timezone.utc))
-            added += intake(store, db, records, now, publish=False)
+            added += intake(db, records, now, publish=False)
             _adopt_sent_statuses(db, records, now)
 
 
-def _adopt_sent_statuses(db: _Db, records: Sequence[BatchRecord], now: str) -> None:
+def _adopt_sent_statuses(db: Connection, records: Sequence[BatchRecord], now: str) -> None:
     """Cases answered before casework existed keep what their office was told: the latest
     status sent on the feed (``seda central case-update``), its times, and no escalation of a
     deadline nobody could see."""
@@ -409,14 +409,9 @@ def _adopt_sent_statuses(db: _Db, records: Sequence[BatchRecord], now: str) -> N
         code = record.body.get("tracking_code")
         if code is None:
             continue
-        code_of = ("json_extract(body, '$.tracking_code')" if db.dialect == "sqlite"
-                   else "((body)::jsonb ->> 'tracking_code')")  # the feed's index (schema step 2)
-        row = db.one(f"SELECT body FROM feed WHERE feed = 'case_update' AND {code_of} = ?"
-                     " AND office = ? AND deleted = 0 ORDER BY cursor DESC LIMIT 1",
-                     (normalize_tracking_code(code), record.office))
-        if row is None:
+        sent = feed.latest_case_update(db, record.office, normalize_tracking_code(code))
+        if sent is None:
             continue
-        sent = json.loads(row[0])
         status, at = sent.get("status"), sent.get("at") or now
         if status not in CASE_STATUSES:
             continue
@@ -424,8 +419,59 @@ def _adopt_sent_statuses(db: _Db, records: Sequence[BatchRecord], now: str) -> N
         db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?, closed_at = ?,"
                    " escalated_at = CASE WHEN due_at < ? THEN ? ELSE NULL END WHERE uuid = ?",
                    (status, at, done, at if status == "closed" else None, now, now, record.uuid))
-        _event(db, record.uuid, at, "system", "status", status=status, text=sent.get("answer"),
+        record_event(db, record.uuid, at, "system", "status", status=status, text=sent.get("answer"),
                public=True)
+
+
+def operator_update(database: Database, tracking_code: str, status: str, *,
+                    answer: str | None = None, unit: str | None = None, actor: str = "operator",
+                    office: str | None = None) -> dict[str, Any]:
+    """Record a new status (and answer) for a case; its office pulls it at next contact.
+
+    The operator's override (``seda central case-update``): no lifecycle check, unlike
+    :class:`Casework`; the case row and its history follow, with ``actor`` as the one who did
+    it.  A misconduct report's office is sent the status only (:func:`misconduct_update`);
+    the answer stays here.  Returns the update sent to the office, with its ``cursor``, the
+    ``case_uuid`` it applies to and whether that case is a ``misconduct`` report.
+
+    A case is (office, tracking code): when two offices drew the same code, ``office`` must
+    say which case is meant (a :class:`StoreError` names the offices otherwise).
+    """
+    if status not in CASE_STATUSES:
+        raise StoreError(f"Unknown case status {status!r}; expected one of "
+                         f"{', '.join(CASE_STATUSES)}.")
+    tracking_code = normalize_tracking_code(tracking_code)
+    with database.write() as db:
+        found = record_rows.cases_with_code(db, str(tracking_code), office)
+        if not found:
+            raise StoreError(f"No case with tracking code {tracking_code}"
+                             + (f" of office {office}" if office else "")
+                             + " has reached the central server.")
+        if len(found) > 1:
+            offices = ", ".join(sorted({o for o, _ in found}))
+            raise StoreError(f"Tracking code {tracking_code} belongs to {len(found)} cases "
+                             f"(offices {offices}); say which with --office, or answer the "
+                             "case on the central web app.")
+        case_office, case_uuid = found[0]
+        if db.dialect == "postgresql":  # the case row before the feed counter, as Casework does
+            db.execute("SELECT 1 FROM cases WHERE uuid = ? FOR UPDATE", (case_uuid,))
+        now = format_time(datetime.now(timezone.utc))
+        oversight = db.one("SELECT 1 FROM cases WHERE uuid = ? AND (case_type = 'misconduct'"
+                           " OR unit = 'oversight')", (case_uuid,))
+        if oversight:  # a misconduct report: its office learns the status only
+            update = misconduct_update(record_rows.record_body(db, case_uuid) or {}, status, now)
+        else:
+            update = {"uuid": str(uuidlib.uuid4()), "tracking_code": str(tracking_code),
+                      "status": status, "answer": answer, "unit": unit, "at": now}
+        update["cursor"] = feed.publish(db, "case_update", update["uuid"], update, office=case_office)
+        done = now if status in CLOSED else None
+        db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?,"
+                   " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END WHERE uuid = ?",
+                   (status, now, done, status, now, case_uuid))
+        db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, text, public)"
+                   " SELECT uuid, ?, ?, 'status', ?, ?, 1 FROM cases WHERE uuid = ?",
+                   (now, actor, status, answer, case_uuid))
+    return {**update, "case_uuid": case_uuid, "misconduct": bool(oversight)}
 
 
 def _case(row: Sequence[Any]) -> Case:
@@ -433,13 +479,13 @@ def _case(row: Sequence[Any]) -> Case:
 
 
 class Casework:
-    """The casework of one central store (SQLite or PostgreSQL); holds nothing but the store
-    and, for the oversight unit's answers, ``opener``: how to open a sealed report (the central
+    """The casework of one central database (SQLite or PostgreSQL); holds nothing but the
+    database and, for the oversight unit's answers, ``opener``: how to open a sealed report (the central
     keys' ``open_body``), without which an answer to a sealed report reaches its office as a
     status only."""
 
-    def __init__(self, store: Store, *, opener: Opener | None = None) -> None:
-        self.store = store
+    def __init__(self, db: Database, *, opener: Opener | None = None) -> None:
+        self.db = db
         self.opener = opener
 
     # -- units ---------------------------------------------------------------------------
@@ -448,7 +494,7 @@ class Casework:
         sql = "SELECT code, name_fa, name_en, kind, head, active FROM units"
         if not include_inactive:
             sql += " WHERE active = 1"
-        with self.store.connect() as db:
+        with self.db.connect() as db:
             return [Unit(c, fa, en, k, h, bool(a)) for c, fa, en, k, h, a in
                     db.all(sql + " ORDER BY kind DESC, code")]
 
@@ -467,7 +513,7 @@ class Casework:
         if not (name_fa or "").strip():
             raise CaseworkError("نام فارسی واحد را بنویسید.", "Give the unit a Persian name.")
         now = format_time(datetime.now(timezone.utc))
-        with self.store._writing(), self.store.connect() as db, db.transaction():  # noqa: SLF001
+        with self.db.write() as db:
             if head:
                 self._check_member(db, head, code, allow_new_unit=True)
             db.execute("INSERT INTO units (code, name_fa, name_en, kind, head, active, created_at)"
@@ -479,7 +525,7 @@ class Casework:
         return unit
 
     def set_unit_active(self, code: str, active: bool, *, actor: str) -> Unit:
-        with self.store._writing(), self.store.connect() as db, db.transaction():  # noqa: SLF001
+        with self.db.write() as db:
             row = db.one("SELECT kind FROM units WHERE code = ?", (code,))
             if row is None:
                 raise CaseworkError("چنین واحدی نیست.", f"No unit {code!r}.")
@@ -498,7 +544,7 @@ class Casework:
     # -- routing rules -------------------------------------------------------------------
 
     def rules(self) -> list[Rule]:
-        with self.store.connect() as db:
+        with self.db.connect() as db:
             return _rules(db)
 
     def add_rule(self, *, case_type: str | None = None, service: str | None = None,
@@ -511,7 +557,7 @@ class Casework:
         if case_type is not None and case_type not in CASE_TYPES:
             raise CaseworkError("نوع پرونده شناخته نیست.", f"Unknown case type {case_type!r}.")
         now = format_time(datetime.now(timezone.utc))
-        with self.store._writing(), self.store.connect() as db, db.transaction():  # noqa: SLF001
+        with self.db.write() as db:
             if db.one("SELECT 1 FROM units WHERE code = ? AND kind = 'unit' AND active = 1", (unit,)) is None:
                 raise CaseworkError("واحد مقصد باید یک واحد فعال تخصصی باشد.",
                                     "The rule must name an active specialist unit.")
@@ -526,7 +572,7 @@ class Casework:
         return Rule(row[0], case_type, service, office, unit)
 
     def delete_rule(self, rule_id: int, *, actor: str) -> None:
-        with self.store._writing(), self.store.connect() as db, db.transaction():  # noqa: SLF001
+        with self.db.write() as db:
             if not db.execute("DELETE FROM routing_rules WHERE id = ?", (int(rule_id),)).rowcount:
                 raise CaseworkError("چنین قاعده‌ای نیست.", f"No routing rule {rule_id}.")
 
@@ -538,7 +584,7 @@ class Casework:
         year = jalali_year or jdatetime.date.today().year
         start, end = (jdatetime.date(year, 1, 1).togregorian(),
                       jdatetime.date(year + 1, 1, 1).togregorian())
-        with self.store.connect() as db:
+        with self.db.connect() as db:
             removed = set(_setting(db, "holidays_removed", []))
             added = [(date.fromisoformat(d), n) for d, n in
                      db.all("SELECT day, name FROM holidays WHERE day >= ? AND day < ?",
@@ -550,7 +596,7 @@ class Casework:
         name = (name or "").strip()
         if not name:
             raise CaseworkError("نام تعطیلی را بنویسید.", "Name the holiday.")
-        with self.store._writing(), self.store.connect() as db, db.transaction():  # noqa: SLF001
+        with self.db.write() as db:
             removed = [d for d in _setting(db, "holidays_removed", []) if d != day.isoformat()]
             _put_setting(db, "holidays_removed", removed)
             if day not in {d for d, _ in fixed_holidays(jdatetime.date.fromgregorian(date=day).year)}:
@@ -559,15 +605,15 @@ class Casework:
                            (day.isoformat(), name, actor, format_time(datetime.now(timezone.utc))))
 
     def remove_holiday(self, day: date, *, actor: str) -> None:
-        with self.store._writing(), self.store.connect() as db, db.transaction():  # noqa: SLF001
+        with self.db.write() as db:
             db.execute("DELETE FROM holidays WHERE day = ?", (day.isoformat(),))
             if day in {d for d, _ in fixed_holidays(jdatetime.date.fromgregorian(date=day).year)}:
                 removed = set(_setting(db, "holidays_removed", [])) | {day.isoformat()}
                 _put_setting(db, "holidays_removed", sorted(removed))
 
     def deadline_days(self) -> dict[str, int]:
-        with self.store.connect() as db:
-            return _deadline_days(db)
+        with self.db.connect() as db:
+            return deadline_days_in(db)
 
     def set_deadline_days(self, case_type: str, days: int, *, actor: str) -> None:
         """Applies to cases that arrive from now on (a citizen's deadline never moves back)."""
@@ -576,14 +622,14 @@ class Casework:
         if not 1 <= int(days) <= 90:
             raise CaseworkError("مهلت باید میان ۱ و ۹۰ روز کاری باشد.",
                                 "A deadline is 1 to 90 working days.")
-        with self.store._writing(), self.store.connect() as db, db.transaction():  # noqa: SLF001
+        with self.db.write() as db:
             current = _setting(db, "deadline_days", {})
             current[case_type] = int(days)
             _put_setting(db, "deadline_days", current)
 
     def calendar(self, around: date | None = None) -> WorkCalendar:
-        with self.store.connect() as db:
-            return _calendar(db, around or datetime.now(TEHRAN).date())
+        with self.db.connect() as db:
+            return work_calendar(db, around or datetime.now(TEHRAN).date())
 
     # -- reading cases -------------------------------------------------------------------
 
@@ -628,7 +674,7 @@ class Casework:
         where, params = self._where(units=units, status=status, assignee=assignee, office=office,
                                     case_type=case_type, service=service,
                                     tracking_code=tracking_code, now=now)
-        with self.store.connect() as db:
+        with self.db.connect() as db:
             return [_case(r) for r in db.all(
                 f"SELECT {_CASE_COLUMNS} FROM cases WHERE {where} ORDER BY due_at, uuid LIMIT ? OFFSET ?",
                 [*params, max(1, min(int(limit), 500)), max(0, int(offset))])]
@@ -640,21 +686,21 @@ class Casework:
         where, params = self._where(units=units, status=status, assignee=assignee, office=office,
                                     case_type=case_type, service=service,
                                     tracking_code=tracking_code, now=now)
-        with self.store.connect() as db:
+        with self.db.connect() as db:
             return db.one(f"SELECT count(*) FROM cases WHERE {where}", params)[0]
 
     def case(self, uuid: str) -> Case | None:
-        with self.store.connect() as db:
+        with self.db.connect() as db:
             row = db.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE uuid = ?", (str(uuid),))
         return _case(row) if row else None
 
     def case_body(self, uuid: str) -> dict[str, Any]:
-        with self.store.connect() as db:
+        with self.db.connect() as db:
             row = db.one("SELECT body FROM records WHERE uuid = ? AND kind = 'case'", (str(uuid),))
         return json.loads(row[0]) if row else {}
 
     def events(self, uuid: str) -> list[Event]:
-        with self.store.connect() as db:
+        with self.db.connect() as db:
             rows = db.all("SELECT id, case_uuid, at, actor, event, status, unit, assignee, text, public"
                           " FROM case_events WHERE case_uuid = ? ORDER BY id", (str(uuid),))
         return [Event(*row[:9], bool(row[9])) for row in rows]
@@ -664,8 +710,8 @@ class Casework:
 
     # -- changing cases ------------------------------------------------------------------
 
-    def _locked_case(self, db: _Db, uuid: str) -> Case:
-        lock = " FOR UPDATE" if self.store.dialect == "postgresql" else ""
+    def locked_case(self, db: Connection, uuid: str) -> Case:
+        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
         row = db.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE uuid = ?{lock}", (str(uuid),))
         if row is None:
             raise CaseworkError("چنین پرونده‌ای نیست.", f"No case {uuid}.")
@@ -679,39 +725,39 @@ class Casework:
             raise CaseworkError(f"پرونده‌ی «{fa_from}» را نمی‌توان «{fa_to}» کرد.",
                                 f"A case that is {en_from!r} cannot become {en_to!r}.")
 
-    def _check_member(self, db: _Db, user: str, unit: str, *, allow_new_unit: bool = False) -> None:
+    def _check_member(self, db: Connection, user: str, unit: str, *, allow_new_unit: bool = False) -> None:
         row = db.one("SELECT unit, disabled FROM users WHERE name = ?", (user,))
         if row is None or row[1]:
             raise CaseworkError("چنین کاربر فعالی نیست.", f"No active user {user!r}.")
         if row[0] != unit and not (allow_new_unit and row[0] is None):
             raise CaseworkError("این کاربر عضو این واحد نیست.", f"{user!r} is not a member of unit {unit!r}.")
 
-    def _set(self, db: _Db, case: Case, now: str, **changes: Any) -> Case:
+    def set_case(self, db: Connection, case: Case, now: str, **changes: Any) -> Case:
         changes["updated_at"] = now
         assignments = ", ".join(f"{column} = ?" for column in changes)
         db.execute(f"UPDATE cases SET {assignments} WHERE uuid = ?", (*changes.values(), case.uuid))
         return _case([changes.get(c, getattr(case, c)) for c in _CASE_COLUMNS.replace(" ", "").split(",")])
 
     @contextmanager
-    def _write(self) -> Iterator[tuple[_Db, str]]:
+    def transaction(self) -> Iterator[tuple[Connection, str]]:
         """The store's write lock, a transaction, and one timestamp for all the action writes."""
-        with self.store._writing(), self.store.connect() as db, db.transaction():  # noqa: SLF001
+        with self.db.write() as db:
             yield db, format_time(datetime.now(timezone.utc))
 
     def assign(self, uuid: str, assignee: str | None, *, actor: str) -> Case:
         """Give the case to a member of its unit (``None``: take it back to the unit)."""
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             if not case.is_open:
                 raise CaseworkError("پرونده‌ی بسته یا پاسخ‌داده را نمی‌توان سپرد.",
                                     "A closed or answered case cannot be assigned.")
             if assignee:
                 self._check_member(db, assignee, case.unit)
             status = "assigned" if assignee and case.status in ("routed", "referred") else case.status
-            updated = self._set(db, case, now, assignee=assignee or None, status=status)
-            _event(db, uuid, now, actor, "assigned", status=status, unit=case.unit, assignee=assignee)
+            updated = self.set_case(db, case, now, assignee=assignee or None, status=status)
+            record_event(db, uuid, now, actor, "assigned", status=status, unit=case.unit, assignee=assignee)
             if status != case.status:
-                _publish_update(self.store, db, updated, status, now)
+                publish_update(db, updated, status, now)
         return updated
 
     def change_status(self, uuid: str, status: str, *, actor: str, note: str | None = None) -> Case:
@@ -720,17 +766,17 @@ class Casework:
         if status not in _SIMPLE_STATUSES:
             raise CaseworkError("این وضعیت را از راه دکمه‌ی خودش تعیین کنید.",
                                 f"Set {status!r} with its own action.")
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             self._check_transition(case, status)
             changes: dict[str, Any] = {"status": status}
             if status == "closed":
                 changes["closed_at"] = now
             elif case.status in CLOSED:  # reopened: the answer stands but work goes on
                 changes["answered_at"] = None
-            updated = self._set(db, case, now, **changes)
-            _event(db, uuid, now, actor, "status", status=status, text=_clean(note), public=True)
-            _publish_update(self.store, db, updated, status, now, answer=_clean(note),
+            updated = self.set_case(db, case, now, **changes)
+            record_event(db, uuid, now, actor, "status", status=status, text=_clean(note), public=True)
+            publish_update(db, updated, status, now, answer=_clean(note),
                             opener=self.opener)
         return updated
 
@@ -739,10 +785,10 @@ class Casework:
         text = _clean(text)
         if not text:
             raise CaseworkError("متن یادداشت خالی است.", "The note is empty.")
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
-            self._set(db, case, now)
-            _event(db, uuid, now, actor, "note", text=text)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
+            self.set_case(db, case, now)
+            record_event(db, uuid, now, actor, "note", text=text)
             row = db.one("SELECT max(id) FROM case_events WHERE case_uuid = ?", (uuid,))
         return Event(row[0], uuid, now, actor, "note", None, None, None, text, False)
 
@@ -752,19 +798,19 @@ class Casework:
         text = _clean(text)
         if not text:
             raise CaseworkError("متن پاسخ خالی است.", "The answer is empty.")
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             self._check_transition(case, "answered")
-            updated = self._set(db, case, now, status="answered", answered_at=now, closed_at=None)
-            _event(db, uuid, now, actor, "answer", status="answered", text=text, public=True)
-            _publish_update(self.store, db, updated, "answered", now, answer=text, opener=self.opener)
+            updated = self.set_case(db, case, now, status="answered", answered_at=now, closed_at=None)
+            record_event(db, uuid, now, actor, "answer", status="answered", text=text, public=True)
+            publish_update(db, updated, "answered", now, answer=text, opener=self.opener)
         return updated
 
     def refer(self, uuid: str, unit: str, *, actor: str, note: str | None = None) -> Case:
         """Send the case to another unit (from the triage queue, its first routing).  The
         deadline stays: the citizen has been waiting since the case arrived."""
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             target = db.one("SELECT kind, active FROM units WHERE code = ?", (unit,))
             if target is None or not target[1] or target[0] == TRIAGE:
                 raise CaseworkError("واحد مقصد باید یک واحد فعال باشد.", "Refer to an active unit.")
@@ -775,11 +821,11 @@ class Casework:
                                     "A misconduct report stays with the oversight unit.")
             status = "routed" if case.status == "received" else "referred"
             self._check_transition(case, status)
-            updated = self._set(db, case, now, unit=unit, status=status, assignee=None,
+            updated = self.set_case(db, case, now, unit=unit, status=status, assignee=None,
                                 escalated_at=None)
-            _event(db, uuid, now, actor, "referred" if status == "referred" else "routed",
+            record_event(db, uuid, now, actor, "referred" if status == "referred" else "routed",
                    status=status, unit=unit, text=_clean(note))
-            _publish_update(self.store, db, updated, status, now)
+            publish_update(db, updated, status, now)
         return updated
 
     def reject(self, uuid: str, reason: str, *, actor: str, duplicate_of: str | None = None,
@@ -790,11 +836,11 @@ class Casework:
         if reason not in ("duplicate", "not_ours"):
             raise CaseworkError("دلیل رد شناخته نیست.", f"Unknown rejection {reason!r}.")
         status = f"rejected_{reason}"
-        with self._write() as (db, now):
-            case = self._locked_case(db, uuid)
+        with self.transaction() as (db, now):
+            case = self.locked_case(db, uuid)
             self._check_transition(case, status)
             if reason == "duplicate":
-                original = self._locked_case(db, duplicate_of or "") if duplicate_of else None
+                original = self.locked_case(db, duplicate_of or "") if duplicate_of else None
                 if original is None or original.uuid == case.uuid:
                     raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
                 if original.status.startswith("rejected"):  # someone must still answer the citizen
@@ -802,10 +848,10 @@ class Casework:
                                         "The original was itself rejected; choose a case that gets an answer.")
                 if original.is_misconduct != case.is_misconduct:
                     raise CaseworkError("پرونده‌ی اصلی پیدا نشد.", "Choose the original case.")
-            updated = self._set(db, case, now, status=status, duplicate_of=duplicate_of if
+            updated = self.set_case(db, case, now, status=status, duplicate_of=duplicate_of if
                                 reason == "duplicate" else None, answered_at=now)
-            _event(db, uuid, now, actor, "rejected", status=status, text=_clean(note), public=True)
-            _publish_update(self.store, db, updated, status, now, answer=_clean(note),
+            record_event(db, uuid, now, actor, "rejected", status=status, text=_clean(note), public=True)
+            publish_update(db, updated, status, now, answer=_clean(note),
                             opener=self.opener)
         return updated
 
@@ -813,12 +859,12 @@ class Casework:
         """Escalate every open case past its deadline to its unit's head, once."""
         moment = now or datetime.now(timezone.utc)
         escalated = []
-        with self._write() as (db, stamp):
+        with self.transaction() as (db, stamp):
             stamp = format_time(moment) if now else stamp
             closed = ",".join("?" * len(CLOSED))
             # Another server process may be escalating at the same moment: PostgreSQL skips
             # the rows it holds, and the guarded UPDATE makes each escalation happen once.
-            skip = " FOR UPDATE SKIP LOCKED" if self.store.dialect == "postgresql" else ""
+            skip = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
             rows = db.all(f"SELECT {_CASE_COLUMNS} FROM cases WHERE due_at < ? AND escalated_at IS NULL"
                           f" AND status NOT IN ({closed}) ORDER BY due_at LIMIT 1000{skip}",
                           (format_time(moment), *sorted(CLOSED)))
@@ -828,7 +874,7 @@ class Casework:
                 if not db.execute("UPDATE cases SET escalated_at = ?, updated_at = ? WHERE uuid = ?"
                                   " AND escalated_at IS NULL", (stamp, stamp, case.uuid)).rowcount:
                     continue
-                _event(db, case.uuid, stamp, "system", "escalated", unit=case.unit,
+                record_event(db, case.uuid, stamp, "system", "escalated", unit=case.unit,
                        assignee=heads.get(case.unit))
                 escalated.append(replace(case, escalated_at=stamp, updated_at=stamp))
         return escalated
@@ -837,7 +883,7 @@ class Casework:
                               limit: int = 5) -> list[Suggestion]:
         """Cases that are probably the same as ``uuid``: same person first, then near-identical
         text in the same service within 180 days.  Never crosses the misconduct wall."""
-        with self.store.connect() as db:
+        with self.db.connect() as db:
             row = db.one("SELECT person_key, text_key, service, received_at, case_type, unit"
                          " FROM cases WHERE uuid = ?", (str(uuid),))
             if row is None:

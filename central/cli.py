@@ -25,6 +25,8 @@ import os
 import re
 from pathlib import Path
 
+import sys
+
 import click
 
 from forms import seda_home, validate_office_code
@@ -344,7 +346,7 @@ def conflicts_command(ctx: click.Context, show_all: bool, store_url: str | None)
 
 
 def _settle(conflict_id: int, accept: bool, store_url: str | None) -> None:
-    from .web import audit
+    from . import audit
 
     store = _open(store_url)
     actor = f"cli:{getpass.getuser()}"
@@ -396,7 +398,7 @@ def case_update_command(tracking_code: str, status: str, answer: str | None, uni
                                           office=office.upper() if office else None)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
-    from .web import audit
+    from . import audit
 
     misconduct = update["misconduct"]
     audit.record(store, actor, "case_update", audit.case_target(update["case_uuid"], misconduct),
@@ -581,6 +583,8 @@ def user_group() -> None:
 
 
 def _read_password(password_file: Path | None) -> str:
+    if password_file is not None and str(password_file) == "-":  # as `seda kiosk user`
+        return sys.stdin.readline().rstrip("\r\n")
     if password_file is not None:
         lines = password_file.read_text(encoding="utf-8").splitlines()
         return lines[0] if lines else ""
@@ -595,15 +599,18 @@ def _read_password(password_file: Path | None) -> str:
               help="admin, responder (needs --unit), analyst, auditor or oversight (unit 'oversight').")
 @click.option("--unit", default=None, help="Unit code (responders).")
 @click.option("--display-name", default=None, help="Name shown in the pages (default: NAME).")
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
               default=None, help="Read the password from the first line of this file instead of prompting.")
 @store_option
 def user_add(name: str, role: str, unit: str | None, display_name: str | None,
              password_file: Path | None, store_url: str | None) -> None:
     """Create web user NAME; the password is prompted twice (or read from --password-file)."""
-    from .web import accounts, audit
+    from . import accounts, audit
 
     store = _open(store_url)
+    if accounts.get_user(store, name.strip().lower(), include_disabled=True) is not None:
+        # before anyone types a password for nothing
+        raise click.ClickException(f"کاربری با نام {name!r} هست / a user named {name!r} already exists")
     password = _read_password(password_file)
     try:
         user = accounts.add_user(store, name, role, password, unit=unit, display_name=display_name)
@@ -617,7 +624,7 @@ def user_add(name: str, role: str, unit: str | None, display_name: str | None,
 @store_option
 def user_list(store_url: str | None) -> None:
     """List web users: name, role, unit, enabled or disabled."""
-    from .web import accounts
+    from . import accounts
 
     for user in accounts.list_users(_open(store_url)):
         click.echo(f"{user.name:<20} {user.role:<10} {user.unit or '-':<14} "
@@ -634,7 +641,7 @@ def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> 
 
     On the web app the oversight role needs a second oversight user's confirmation; here, on
     the central host, it is given directly (and audited as done on the command line)."""
-    from .web import accounts, audit
+    from . import accounts, audit
 
     store = _open(store_url)
     try:
@@ -651,7 +658,7 @@ def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> 
 @store_option
 def user_disable(name: str, store_url: str | None) -> None:
     """Disable web user NAME and end their sessions now."""
-    from .web import accounts, audit
+    from . import accounts, audit
 
     store = _open(store_url)
     try:
@@ -664,12 +671,12 @@ def user_disable(name: str, store_url: str | None) -> None:
 
 @user_group.command("passwd")
 @click.argument("name")
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
               default=None, help="Read the new password from the first line of this file instead of prompting.")
 @store_option
 def user_passwd(name: str, password_file: Path | None, store_url: str | None) -> None:
     """Set a new password for web user NAME (prompted twice); ends their sessions."""
-    from .web import accounts, audit
+    from . import accounts, audit
 
     store = _open(store_url)
     if accounts.get_user(store, name, include_disabled=True) is None:
@@ -698,7 +705,7 @@ def unit_group() -> None:
 def unit_add(code: str, name_fa: str, name_en: str | None, head: str | None, store_url: str | None) -> None:
     """Create unit CODE, or rename it / change its head."""
     from .casework import Casework, CaseworkError
-    from .web import audit
+    from . import audit
 
     store = _open(store_url)
     casework = Casework(store)

@@ -10,7 +10,7 @@ import secrets
 
 from .casework import Casework
 from .store import Store
-from .web.accounts import add_user, get_user
+from .accounts import add_user, get_user
 
 __all__ = ["DEMO_UNITS", "DEMO_USERS", "seed_central_demo"]
 

@@ -2,7 +2,7 @@
 and one for logs and the English locale; ``str(error)`` is the English one."""
 from __future__ import annotations
 
-__all__ = ["CentralError"]
+__all__ = ["CentralError", "StoreError"]
 
 
 class CentralError(Exception):
@@ -12,3 +12,7 @@ class CentralError(Exception):
         super().__init__(message_en)
         self.message_fa = message_fa
         self.message_en = message_en
+
+
+class StoreError(Exception):
+    """An operator-level failure (unknown case, bad URL, ...); one plain sentence."""

@@ -24,6 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
 from forms.persian import format_jalali_datetime
 
 from .analysis import month_bounds
@@ -152,11 +155,6 @@ def _write_csv(path: Path, columns: Sequence[str], rows) -> int:
 
 
 def _write_xlsx(path: Path, columns: Sequence[str], rows, title: str) -> int:
-    try:
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-    except ImportError:
-        raise ExportError("XLSX export needs openpyxl (pip install openpyxl); use --format csv.") from None
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     sheet.sheet_view.rightToLeft = True

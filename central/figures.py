@@ -262,7 +262,7 @@ def set_office_name(store, code: str, fa: str, en: str | None = None) -> None:
     if not fa:
         raise ValueError("an office name cannot be empty")
     value = json.dumps({"fa": fa, "en": (en or "").strip() or fa}, ensure_ascii=False)
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
+    with store.write() as db:
         db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
                    " SET value = excluded.value", (_OFFICE_NAME + code, value))
 

@@ -92,7 +92,7 @@ class CentralKeys:
             private = self._load_or_make_private()
             candidate = {"public_key": public_key_b64(private.public_key()),
                          "created_at": format_time(datetime.now(timezone.utc))}
-            with self.store._writing(), self.store.connect() as db, db.transaction():  # noqa: SLF001
+            with self.store.write() as db:
                 db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                            (_SETTING, json.dumps(candidate)))
             stored = self._stored_public()

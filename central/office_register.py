@@ -18,8 +18,9 @@ from sync.batch import format_time
 
 from . import figures
 from .content_publisher import publish_content
+from .db import content, offices
+from .db.connection import Database
 from .keys import CentralKeys
-from .store import Store
 
 __all__ = ["OfficeInputError", "display_name", "profile", "profiles", "save_profile"]
 
@@ -33,17 +34,17 @@ class OfficeInputError(ValueError):
         self.message_fa, self.message_en = fa, en
 
 
-def profiles(store: Store) -> dict[str, OfficeProfile]:
+def profiles(store: Database) -> dict[str, OfficeProfile]:
     with store.connect() as db:
-        rows = db.all("SELECT code, body FROM office_profiles ORDER BY code")
+        rows = content.office_profile_rows(db)
     return {code: office_profile_from_body(json.loads(body)) for code, body in rows}
 
 
-def profile(store: Store, code: str) -> OfficeProfile | None:
+def profile(store: Database, code: str) -> OfficeProfile | None:
     return profiles(store).get(code)
 
 
-def display_name(store: Store, code: str | None, lang: str = "fa") -> str:
+def display_name(store: Database, code: str | None, lang: str = "fa") -> str:
     """The office's name for people (its code when it has none)."""
     if not code:
         return ""
@@ -51,7 +52,7 @@ def display_name(store: Store, code: str | None, lang: str = "fa") -> str:
     return (names or {}).get(lang) or code
 
 
-def save_profile(store: Store, keys: CentralKeys, body: dict[str, Any], *, actor: str) -> OfficeProfile:
+def save_profile(store: Database, keys: CentralKeys, body: dict[str, Any], *, actor: str) -> OfficeProfile:
     """Check and keep an office's profile, name it for the reports, and publish it to the office."""
     try:
         validate_office_code(str(body.get("code", "")))
@@ -63,16 +64,15 @@ def save_profile(store: Store, keys: CentralKeys, body: dict[str, Any], *, actor
         if low is None or isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise OfficeInputError(f"تنظیم {name} باید عددی میان {low} و {high} باشد.",
                                    f"setting {name} must be a whole number from {low} to {high}")
-    if store.office(checked.code) is None:
+    with store.connect() as db:
+        registered = offices.office(db, checked.code)
+    if registered is None:
         raise OfficeInputError(f"اداره‌ای با کد {checked.code} ثبت نشده است (seda central office add).",
                                f"No office {checked.code} is registered (seda central office add).")
     clean = {k: v for k, v in body.items() if v not in (None, "", {})}
     now = format_time(datetime.now(timezone.utc))
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - the write lock
-        db.execute("INSERT INTO office_profiles (code, body, updated_by, updated_at) VALUES (?, ?, ?, ?)"
-                   " ON CONFLICT (code) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by,"
-                   " updated_at = excluded.updated_at",
-                   (checked.code, json.dumps(clean, ensure_ascii=False), actor, now))
+    with store.write() as db:
+        content.upsert_office_profile(db, checked.code, clean, actor, now)
         publish_content(store, keys, "office_profile", checked.code, clean, office=checked.code, db=db)
     figures.set_office_name(store, checked.code, checked.name.fa, checked.name.en)
     return checked

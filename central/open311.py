@@ -110,6 +110,19 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "fa" else pair[1]
 
 
+def _unit_name(store: Store, code: str | None, lang: str) -> str | None:
+    """The responsible unit as people call it (docs/open311.md), in the asked language; the
+    code only for a unit that no longer exists."""
+    if not code:
+        return None
+    from .casework import Casework
+
+    unit = Casework(store).unit(code)
+    if unit is None:
+        return code
+    return _pick((unit.name_fa, unit.name_en or unit.name_fa), lang)
+
+
 def _iso(value: str | None) -> str | None:
     """The ledger's ``2026-11-30T10:00:00.000000Z`` as ISO-8601 to the second."""
     if not value:
@@ -228,7 +241,7 @@ def open311_blueprint(store: Store, *, public_url: str = "") -> Blueprint:
             "service_name": _pick(names, lang),
             "service_code": case["service"],
             "description": case["text"],
-            "agency_responsible": case["unit"],
+            "agency_responsible": _unit_name(store, case["unit"], lang),
             "service_notice": None,
             "requested_datetime": _iso(case["created_at"]),
             "updated_datetime": _iso(case["updated_at"]),

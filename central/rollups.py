@@ -45,18 +45,16 @@ from forms import builtin_catalog
 from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for, jalali_month_of,
                              local_day, response_facts)
 
+from .db.schema import (COUNTERS, FOLDED_COUNTER, FOLDED_KINDS, ROLLUP_VERSION, ROLLUPS, VERSION_COUNTER,
+                        rollup_drop_statements, rollup_statements)
+
 
 __all__ = ["ANSWERS", "COUNTERS", "DAYS", "ROLLUPS", "VERSION", "drop_rollups", "ensure_rollups",
-           "has_rollups", "refresh_rollups", "rollup_sql", "settled_in", "state", "tehran_day"]
+           "has_rollups", "refresh_rollups", "settled_in", "state", "tehran_day"]
 
-#: Bump when what the roll-ups hold changes: stores with another version are rebuilt.
-VERSION = 3
-FOLDED_KINDS = ("survey_response", "review_decision")
-ROLLUPS = {"analysis_by_desk": ("month", "office", "service", "desk", "source"),
-           "analysis_by_service": ("month", "office", "service", "source")}
-COUNTERS = ("responses", "incomplete",
-            *(f"{q}_{s}" for q in RATING_QUESTIONS for s in ("n", "sum", "sq")),
-            "matched_n", "matched_yes", "matched_partly")
+# The tables' shapes live in the schema source (central/db/schema.py); the names are kept here
+# because every fold and figure reads them.
+VERSION = ROLLUP_VERSION
 ANSWERS = ("month", "office", "source", "question", "value")
 WAITING = ("month", "office", "service", "value")
 #: The question whose answers are also kept per service (waiting time per office and service).
@@ -67,62 +65,8 @@ CHUNK = 200_000
 #: SQLite page cache while folding (KiB).
 FOLD_CACHE_KIB = 256 * 1024
 _IN = 500
-_FOLDED = "analysis_folded"
-_VERSION_KEY = "analysis_version"
-_LOCK = 5150503
-_DERIVED = ("analysis_by_desk", "analysis_by_service", "analysis_answers", "analysis_waiting", "analysis_by_day",
-            "analysis_calls", "analysis_decisions", "analysis_replaced", "analysis_pending",
-            "analysis_months")
-
-
-# -- tables ------------------------------------------------------------------------------------
-
-
-def rollup_sql(dialect: str) -> list[str]:
-    """The statements that make the derived tables (docs/central-analysis.md shows them)."""
-    statements = []
-    for table, keys in ROLLUPS.items():
-        columns = ", ".join([*(f"{k} TEXT NOT NULL" for k in keys), *(f"{c} BIGINT NOT NULL" for c in COUNTERS)])
-        statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY ({', '.join(keys)}))")
-    statements += [
-        "CREATE TABLE IF NOT EXISTS analysis_answers (month TEXT NOT NULL, office TEXT NOT NULL,"
-        " source TEXT NOT NULL, question TEXT NOT NULL, value TEXT NOT NULL,"
-        " n BIGINT NOT NULL, pending BIGINT NOT NULL, PRIMARY KEY (month, office, source, question, value))",
-        "CREATE TABLE IF NOT EXISTS analysis_waiting (month TEXT NOT NULL, office TEXT NOT NULL,"
-        " service TEXT NOT NULL, value TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (month, office, service, value))",
-        "CREATE TABLE IF NOT EXISTS analysis_by_day (day TEXT NOT NULL, office TEXT NOT NULL,"
-        " source TEXT NOT NULL, responses BIGINT NOT NULL, PRIMARY KEY (day, office, source))",
-        "CREATE TABLE IF NOT EXISTS analysis_calls (response TEXT PRIMARY KEY, office TEXT NOT NULL,"
-        " month TEXT NOT NULL, created_at TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS analysis_calls_month ON analysis_calls (month, office, created_at)",
-        "CREATE TABLE IF NOT EXISTS analysis_decisions (uuid TEXT PRIMARY KEY, response TEXT NOT NULL,"
-        " item TEXT NOT NULL, question TEXT NOT NULL, value TEXT NOT NULL, replaces TEXT, at TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS analysis_decisions_response ON analysis_decisions (response)",
-        "CREATE TABLE IF NOT EXISTS analysis_replaced (uuid TEXT PRIMARY KEY, by_uuid TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS records_kind_created ON records (kind, created_at)",
-        # the month's cases counted from the index alone (figures.case_figures, cases_by_type)
-        "CREATE INDEX IF NOT EXISTS cases_received_cover ON cases"
-        " (received_at, unit, office, case_type, status, due_at, answered_at)",
-    ]
-    if dialect == "sqlite":
-        statements.append(f"INSERT INTO counters (name, value) VALUES ('{_FOLDED}', 0)"
-                          " ON CONFLICT (name) DO UPDATE SET value = 0")
-    else:
-        kinds = ", ".join(f"'{k}'" for k in FOLDED_KINDS)
-        statements += [
-            "CREATE TABLE IF NOT EXISTS analysis_pending (record_id BIGINT PRIMARY KEY)",
-            ("CREATE OR REPLACE FUNCTION analysis_pending_insert() RETURNS trigger LANGUAGE plpgsql AS $$"
-             " BEGIN INSERT INTO analysis_pending (record_id) VALUES (NEW.id); RETURN NULL; END $$"),
-            "DROP TRIGGER IF EXISTS analysis_pending_insert ON records",
-            ("CREATE TRIGGER analysis_pending_insert AFTER INSERT ON records FOR EACH ROW"
-             f" WHEN (NEW.kind IN ({kinds})) EXECUTE FUNCTION analysis_pending_insert()"),
-            # everything stored before the trigger, to be folded by the first refresh
-            f"INSERT INTO analysis_pending (record_id) SELECT id FROM records WHERE kind IN ({kinds})"
-            " ON CONFLICT (record_id) DO NOTHING",
-        ]
-    statements.append(f"INSERT INTO counters (name, value) VALUES ('{_VERSION_KEY}', {VERSION})"
-                      f" ON CONFLICT (name) DO UPDATE SET value = {VERSION}")
-    return statements
+_FOLDED = FOLDED_COUNTER
+_VERSION_KEY = VERSION_COUNTER
 
 
 def state(store) -> str:
@@ -157,36 +101,29 @@ def ensure_rollups(store) -> None:
     are of an older version (or have none) is rebuilt.  Idempotent; concurrent callers are
     serialised.  :meth:`Store.migrate` calls it after the schema steps."""
     if not has_rollups(store):
-        with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
-            if store.dialect == "postgresql":
-                db.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK,))
+        with store.write() as db:
+            db.lock("rollups")
             found = dict(db.all(f"SELECT name, value FROM counters WHERE name IN ('{_VERSION_KEY}', '{_FOLDED}')"))
             if int(found.get(_VERSION_KEY, 0)) != VERSION or (store.dialect == "sqlite" and _FOLDED not in found):
                 _drop(db, store.dialect)
-                for statement in rollup_sql(store.dialect):
-                    db.raw.execute(statement)  # no placeholders: '$$' passes untouched
+                for statement in rollup_statements(store.dialect):
+                    db.script(statement)  # no placeholders: '$$' passes untouched
     refresh_rollups(store)
     with store.connect() as db:
         for table in (*ROLLUPS, "analysis_answers", "analysis_waiting", "analysis_by_day"):
-            db.raw.execute(f"ANALYZE {table}")
+            db.script(f"ANALYZE {table}")
 
 
 def drop_rollups(store) -> None:
     """Remove the derived tables (the next :func:`ensure_rollups` rebuilds them); the call
     list's marks (``call_marks``) are kept."""
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+    with store.write() as db:
         _drop(db, store.dialect)
 
 
 def _drop(db, dialect: str) -> None:
-    if dialect == "sqlite":
-        db.raw.execute("DROP TRIGGER IF EXISTS analysis_pending_insert")  # made by older versions
-    else:
-        db.raw.execute("DROP TRIGGER IF EXISTS analysis_pending_insert ON records")
-        db.raw.execute("DROP FUNCTION IF EXISTS analysis_pending_insert()")
-    for table in _DERIVED:
-        db.raw.execute(f"DROP TABLE IF EXISTS {table}")
-    db.raw.execute(f"DELETE FROM counters WHERE name IN ('{_FOLDED}', '{_VERSION_KEY}')")
+    for statement in rollup_drop_statements(dialect):
+        db.script(statement)
 
 
 def settled_in(store, start: str, end: str, office: str | None = None
@@ -241,7 +178,7 @@ def _kinds_sql() -> str:
 
 def _fold_chunk(store) -> int:
     if store.dialect == "sqlite":
-        with store._writing(), store.connect() as db, _big_cache(db), db.transaction():  # noqa: SLF001
+        with store.writing(), store.connect() as db, _big_cache(db), db.transaction():
             start = int(db.one(f"SELECT value FROM counters WHERE name = '{_FOLDED}'")[0])
             rows = db.all("SELECT id, uuid, office, kind, created_at, body FROM records"
                           f" WHERE id > ? AND +kind IN {_kinds_sql()} ORDER BY id LIMIT ?", (start, CHUNK))
@@ -252,7 +189,7 @@ def _fold_chunk(store) -> int:
                 db.execute(f"UPDATE counters SET value = ? WHERE name = '{_FOLDED}'", (end,))
             return len(rows)
     with store.connect() as db, db.transaction():
-        db.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK,))  # one folder at a time
+        db.lock("rollups")  # one folder at a time
         ids = [row[0] for row in db.all("SELECT record_id FROM analysis_pending ORDER BY record_id LIMIT ?",
                                         (CHUNK,))]
         if not ids:
@@ -269,11 +206,11 @@ def _fold_chunk(store) -> int:
 def _big_cache(db) -> Iterator[None]:
     """A bigger SQLite page cache while folding: a chunk touches most pages of the roll-ups."""
     before = db.one("PRAGMA cache_size")[0]
-    db.raw.execute(f"PRAGMA cache_size = -{FOLD_CACHE_KIB}")
+    db.script(f"PRAGMA cache_size = -{FOLD_CACHE_KIB}")
     try:
         yield
     finally:
-        db.raw.execute(f"PRAGMA cache_size = {int(before)}")
+        db.script(f"PRAGMA cache_size = {int(before)}")
 
 
 class _Forms:

@@ -23,8 +23,9 @@ from forms.catalogue import (CatalogueError, Service, builtin_data_folder, load_
 from sync.batch import format_time
 
 from .content_publisher import publish_content
+from .db import content
+from .db.connection import Database
 from .keys import CentralKeys
-from .store import Store
 
 __all__ = ["CatalogueInputError", "ServiceVersion", "builtin_services", "catalogue_on", "discard_draft",
            "draft", "in_force", "latest_published", "publish_draft", "save_draft", "versions",
@@ -60,9 +61,6 @@ class ServiceVersion:
         return {**service_body(self.service), "offices": list(self.offices)}
 
 
-_COLUMNS = ("body, offices, status, created_by, created_at, published_by, published_at")
-
-
 def _row(row: tuple) -> ServiceVersion:
     body, offices, status, *who = row
     return ServiceVersion(service_from_mapping(json.loads(body)), tuple(json.loads(offices)), status, *who)
@@ -78,20 +76,16 @@ def builtin_services() -> dict[str, Service]:
     return {s.id: s for s in _builtin()}
 
 
-def versions(store: Store, service_id: str) -> list[ServiceVersion]:
+def versions(store: Database, service_id: str) -> list[ServiceVersion]:
     """Every version of one service, draft first, then newest published first."""
     with store.connect() as db:
-        rows = db.all(f"SELECT {_COLUMNS} FROM catalogue_versions WHERE service = ?"
-                      " ORDER BY CASE status WHEN 'draft' THEN 0 ELSE 1 END, version DESC", (service_id,))
+        rows = content.catalogue_rows(db, service_id)
     return [_row(r) for r in rows]
 
 
-def versions_by_service(store: Store, *, published_only: bool = True) -> dict[str, list[ServiceVersion]]:
-    sql = f"SELECT {_COLUMNS} FROM catalogue_versions"
-    if published_only:
-        sql += " WHERE status = 'published'"
+def versions_by_service(store: Database, *, published_only: bool = True) -> dict[str, list[ServiceVersion]]:
     with store.connect() as db:
-        rows = db.all(sql + " ORDER BY service, version DESC")
+        rows = content.catalogue_rows(db, published_only=published_only)
     out: dict[str, list[ServiceVersion]] = {}
     for row in rows:
         version = _row(row)
@@ -99,11 +93,11 @@ def versions_by_service(store: Store, *, published_only: bool = True) -> dict[st
     return out
 
 
-def draft(store: Store, service_id: str) -> ServiceVersion | None:
+def draft(store: Database, service_id: str) -> ServiceVersion | None:
     return next((v for v in versions(store, service_id) if v.status == "draft"), None)
 
 
-def latest_published(store: Store, service_id: str) -> ServiceVersion | None:
+def latest_published(store: Database, service_id: str) -> ServiceVersion | None:
     return next((v for v in versions(store, service_id) if v.status == "published"), None)
 
 
@@ -116,13 +110,13 @@ def _pick(candidates: list[ServiceVersion], office: str | None, day: str) -> Ser
     return best
 
 
-def in_force(store: Store, service_id: str, office: str | None, day: str) -> ServiceVersion | None:
+def in_force(store: Database, service_id: str, office: str | None, day: str) -> ServiceVersion | None:
     """The published version announced at ``office`` on ``day`` (``YYYY-MM-DD``); None when
     the centre had published none by then (the office showed its built-in entry)."""
     return _pick(versions(store, service_id), office, day)
 
 
-def catalogue_on(store: Store, day: str | None = None, office: str | None = None) -> dict[str, Service]:
+def catalogue_on(store: Database, day: str | None = None, office: str | None = None) -> dict[str, Service]:
     """Service id -> the entry announced on ``day`` (default today) at ``office`` (default:
     any office), falling back to the built-in entry for services never published."""
     day = day or date.today().isoformat()
@@ -134,7 +128,7 @@ def catalogue_on(store: Store, day: str | None = None, office: str | None = None
     return out
 
 
-def save_draft(store: Store, body: dict[str, Any], *, offices: list[str], actor: str) -> ServiceVersion:
+def save_draft(store: Database, body: dict[str, Any], *, offices: list[str], actor: str) -> ServiceVersion:
     """Check ``body`` (a service entry with ``effective_from``) and keep it as the service's
     draft, replacing an earlier draft; its number is the next free one."""
     try:
@@ -144,26 +138,21 @@ def save_draft(store: Store, body: dict[str, Any], *, offices: list[str], actor:
     if not checked.effective_from:
         raise CatalogueInputError("تاریخ اجرا لازم است.", "An effective date is required.")
     now = format_time(datetime.now(timezone.utc))
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - the store's write lock
-        db.execute("DELETE FROM catalogue_versions WHERE service = ? AND status = 'draft'", (checked.id,))
-        number = db.one("SELECT coalesce(max(version), 0) + 1 FROM catalogue_versions WHERE service = ?",
-                        (checked.id,))[0]
-        service = service_from_mapping({**service_body(checked), "version": int(number)})
-        db.execute("INSERT INTO catalogue_versions (service, version, effective_from, offices, body, status,"
-                   " created_by, created_at) VALUES (?, ?, ?, ?, ?, 'draft', ?, ?)",
-                   (service.id, service.version, service.effective_from,
-                    json.dumps(sorted(set(offices))), json.dumps(service_body(service), ensure_ascii=False),
-                    actor, now))
+    with store.write() as db:
+        content.delete_catalogue_draft(db, checked.id)
+        number = content.next_catalogue_number(db, checked.id)
+        service = service_from_mapping({**service_body(checked), "version": number})
+        content.insert_catalogue_draft(db, service.id, service.version, service.effective_from,
+                                       sorted(set(offices)), service_body(service), actor, now)
     return ServiceVersion(service, tuple(sorted(set(offices))), "draft", actor, now, None, None)
 
 
-def discard_draft(store: Store, service_id: str) -> bool:
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
-        return db.execute("DELETE FROM catalogue_versions WHERE service = ? AND status = 'draft'",
-                          (service_id,)).rowcount > 0
+def discard_draft(store: Database, service_id: str) -> bool:
+    with store.write() as db:
+        return content.delete_catalogue_draft(db, service_id)
 
 
-def publish_draft(store: Store, keys: CentralKeys, service_id: str, *, actor: str) -> ServiceVersion:
+def publish_draft(store: Database, keys: CentralKeys, service_id: str, *, actor: str) -> ServiceVersion:
     """Make the draft a published version and put it on the feed, in one transaction."""
     found = draft(store, service_id)
     if found is None:
@@ -171,11 +160,8 @@ def publish_draft(store: Store, keys: CentralKeys, service_id: str, *, actor: st
     now = format_time(datetime.now(timezone.utc))
     published = ServiceVersion(found.service, found.offices, "published", found.created_by,
                                found.created_at, actor, now)
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
-        changed = db.execute("UPDATE catalogue_versions SET status = 'published', published_by = ?,"
-                             " published_at = ? WHERE service = ? AND version = ? AND status = 'draft'",
-                             (actor, now, service_id, found.number)).rowcount
-        if changed != 1:
+    with store.write() as db:
+        if not content.publish_catalogue_draft(db, service_id, found.number, actor, now):
             raise CatalogueInputError("این پیش‌نویس را کس دیگری منتشر یا حذف کرد.",
                                       "Someone else published or discarded this draft.")
         publish_content(store, keys, "catalogue", f"{service_id}@{found.number}", published.feed_body(), db=db)

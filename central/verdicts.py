@@ -36,8 +36,8 @@ def record_verdict(store, case_uuid: str, *, solved: bool, comment: str = "",
         raise ValueError(f"unknown channel {channel!r}")
     comment = _comment(comment)
     work = Casework(store)
-    with work._write() as (db, now):  # noqa: SLF001 - casework's own transaction
-        case = work._locked_case(db, case_uuid)  # noqa: SLF001
+    with work.transaction() as (db, now):
+        case = work.locked_case(db, case_uuid)
         if case.status != "answered" or not case.answered_at:
             raise CaseworkError("این پرونده اکنون پاسخی ندارد که درباره‌اش نظر بدهید.",
                                 "The case has no answer to judge now.")
@@ -65,22 +65,22 @@ def _keep(db, case: casework.Case, answered_at: str, now: str, solved: bool, com
                        (case.uuid, case.unit, now, 1 if solved else 0, comment or None,
                         channel, answered_at)).rowcount
     if added:
-        casework._event(db, case.uuid, now, "citizen", "citizen_verdict",  # noqa: SLF001
+        casework.record_event(db, case.uuid, now, "citizen", "citizen_verdict",
                         text=("حل شد" if solved else "حل نشد") + (f": {comment}" if comment else ""))
     return bool(added)
 
 
 def _reopen(store, work: Casework, db, case: casework.Case, now: str) -> casework.Case:
     """Back to the unit's inbox with a new deadline, as a new case of its type."""
-    days = casework._deadline_days(db)  # noqa: SLF001
+    days = casework.deadline_days_in(db)
     moment = datetime.now(timezone.utc)
-    calendar = casework._calendar(db, moment.astimezone(casework.TEHRAN).date())  # noqa: SLF001
+    calendar = casework.work_calendar(db, moment.astimezone(casework.TEHRAN).date())
     due = format_time(calendar.deadline(moment, int(days.get(case.case_type, 10))))
-    updated = work._set(db, case, now, status="in_progress", answered_at=None,  # noqa: SLF001
+    updated = work.set_case(db, case, now, status="in_progress", answered_at=None,
                         due_at=due, escalated_at=None, closed_at=None)
-    casework._event(db, case.uuid, now, "citizen", "reopened", status="in_progress",  # noqa: SLF001
+    casework.record_event(db, case.uuid, now, "citizen", "reopened", status="in_progress",
                     unit=case.unit, public=True)
-    casework._publish_update(store, db, updated, "in_progress", now)  # noqa: SLF001
+    casework.publish_update(db, updated, "in_progress", now)
     return updated
 
 
@@ -106,7 +106,7 @@ def apply_office_verdicts(store, db, records, now: str) -> int:
                      (record.office, normalize_tracking_code(body["tracking_code"]), casework.OVERSIGHT))
         if row is None:
             continue
-        case = work._locked_case(db, row[0])  # noqa: SLF001
+        case = work.locked_case(db, row[0])
         try:
             comment = _comment(body.get("comment") or "")
         except CaseworkError:

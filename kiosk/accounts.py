@@ -88,28 +88,34 @@ class AccountStore:
     def add(self, name: str, role: str, password: str) -> Account:
         """Create an account; names are lower-case logins, passwords at least 10 characters."""
         if not NAME_PATTERN.match(name or ""):
-            raise AccountError("name must be 2-32 characters: a-z, 0-9, '.', '_', '-', "
-                               "starting with a letter")
+            raise AccountError("نام کاربری ۲ تا ۳۲ نویسه از a-z، 0-9، «.»، «_» و «-» است و با حرف آغاز می‌شود / "
+                               "name must be 2-32 characters: a-z, 0-9, '.', '_', '-', starting with a letter")
         if role not in ROLES:
-            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+            raise AccountError(f"نقش باید یکی از {', '.join(ROLES)} باشد / role must be one of {', '.join(ROLES)}")
         if len(password) < MIN_PASSWORD:
-            raise AccountError(f"password must be at least {MIN_PASSWORD} characters")
+            raise AccountError(f"گذرواژه دست‌کم {MIN_PASSWORD} نویسه است / "
+                               f"password must be at least {MIN_PASSWORD} characters")
         try:
             self._conn.execute(
                 "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
                 (name, role, _hasher.hash(password), datetime.now(timezone.utc).isoformat()))
         except sqlite3.IntegrityError:
-            raise AccountError(f"an account named {name!r} already exists") from None
+            raise AccountError(f"حسابی با نام {name!r} هست / an account named {name!r} already exists") from None
         return Account(name, role)
+
+    def exists(self, name: str) -> bool:
+        """Whether an account ``name`` exists, disabled or not."""
+        return self._conn.execute("SELECT 1 FROM accounts WHERE name = ?", (name,)).fetchone() is not None
 
     def set_password(self, name: str, password: str) -> None:
         """A new password; every session of ``name`` ends (a copied cookie dies with it)."""
         if len(password) < MIN_PASSWORD:
-            raise AccountError(f"password must be at least {MIN_PASSWORD} characters")
+            raise AccountError(f"گذرواژه دست‌کم {MIN_PASSWORD} نویسه است / "
+                               f"password must be at least {MIN_PASSWORD} characters")
         cursor = self._conn.execute("UPDATE accounts SET password_hash = ? WHERE name = ?",
                                     (_hasher.hash(password), name))
         if cursor.rowcount == 0:
-            raise AccountError(f"no account named {name!r}")
+            raise AccountError(f"حسابی با نام {name!r} نیست / no account named {name!r}")
         self.end_sessions(name)
 
     def set_disabled(self, name: str, disabled: bool = True) -> None:
@@ -117,7 +123,7 @@ class AccountStore:
         cursor = self._conn.execute("UPDATE accounts SET disabled = ? WHERE name = ?",
                                     (1 if disabled else 0, name))
         if cursor.rowcount == 0:
-            raise AccountError(f"no account named {name!r}")
+            raise AccountError(f"حسابی با نام {name!r} نیست / no account named {name!r}")
         if disabled:
             self.end_sessions(name)
 

@@ -19,7 +19,7 @@ from forms.flask_messages import current_locale, install_messages
 from forms.tracking_codes import format_tracking_code
 
 from . import i18n
-from . import phone_scan, staff  # noqa: F401 - imported for their routes on the staff blueprint
+from . import phone_scan, staff, staff_cases  # noqa: F401 - imported for their routes on the staff blueprint
 from .config import KioskConfig
 from .health import install_heartbeat
 from .staff_session import bp as staff_bp

@@ -29,23 +29,52 @@ def _config(**overrides) -> KioskConfig:
 @kiosk_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; keep 127.0.0.1 unless staff use another machine.")
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int,
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Worker threads; more than 4 only adds contention on a small office PC.")
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the kiosk with waitress (Ctrl+C stops it)."""
     from .app import create_app
-    from .server import serve as serve_app
+    from .server import bind
     try:  # a kiosk with no office would file citizens' cases under a code nobody syncs
         require_office(seda_home())
     except OfficeIdentityError as exc:
         raise click.ClickException(str(exc)) from None
     config = _config()
     app = create_app(config)
+    try:  # listen first: "serving at" is said only once it is true
+        server = bind(app, host=host, port=port, threads=threads)
+    except OSError as exc:
+        raise click.ClickException(
+            f"درگاه {port} روی {host} در دسترس نیست (برنامهٔ دیگری از آن استفاده می‌کند یا نشانی "
+            f"نادرست است)؛ --port دیگری بدهید / cannot listen on {host}:{port}: "
+            f"{exc.strerror or exc}") from None
     click.echo(f"Seda kiosk for office {config.office} ({config.kiosk_id}) at "
                f"http://{host}:{port}/  (staff pages: http://{host}:{port}/staff/)")
     click.echo(f"State: {config.home}")
-    serve_app(app, host=host, port=port, threads=threads)
+    server.run()
+
+
+def _password_options(command):
+    """One convention with ``seda central user``: ``--password-file PATH`` (its first line;
+    ``-`` reads standard input).  ``--password-stdin`` is kept, hidden, for old scripts."""
+    command = click.option("--password-stdin", is_flag=True, hidden=True)(command)
+    return click.option("--password-file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+                        help="Read the password from the first line of this file ('-': standard input).")(command)
+
+
+def _read_password(password_file: Path | None, password_stdin: bool) -> str:
+    if password_stdin or str(password_file) == "-":
+        return sys.stdin.readline().rstrip("\r\n")
+    if password_file is not None:
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise click.ClickException(f"پروندهٔ گذرواژه خوانده نشد: {password_file} / cannot read the "
+                                       f"password file {password_file}: {exc.strerror or exc}") from None
+        return lines[0] if lines else ""
+    return click.prompt("گذرواژه / Password", hide_input=True,
+                        confirmation_prompt="دوباره / Repeat")
 
 
 @kiosk_group.group("user")
@@ -57,18 +86,15 @@ def user_group() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES),
               help="scanner_operator: review queue and scan upload; office_manager: everything.")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of standard input (for scripts).")
-def user_add(name: str, role: str, password_stdin: bool) -> None:
-    """Create a staff account NAME; asks for the password twice."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+@_password_options
+def user_add(name: str, role: str, password_file: Path | None, password_stdin: bool) -> None:
+    """Create a staff account NAME; asks for the password twice (or reads --password-file)."""
     config = _config()
     try:
         with AccountStore(config.state_folder / "accounts.sqlite3") as store:
-            store.add(name, role, password)
+            if store.exists(name):  # before anyone types a password for nothing
+                raise AccountError(f"حسابی با نام {name!r} هست / an account named {name!r} already exists")
+            store.add(name, role, _read_password(password_file, password_stdin))
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {role} account {name!r}.")
@@ -111,17 +137,16 @@ def user_enable(name: str) -> None:
 
 @user_group.command("password")
 @click.argument("name")
-@click.option("--password-stdin", is_flag=True)
-def user_password(name: str, password_stdin: bool) -> None:
-    """Set a new password for NAME; every session of NAME ends."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+@_password_options
+def user_password(name: str, password_file: Path | None, password_stdin: bool) -> None:
+    """Set a new password for NAME (asked twice, or read from --password-file); every
+    session of NAME ends."""
     config = _config()
     try:
         with AccountStore(config.state_folder / "accounts.sqlite3") as store:
-            store.set_password(name, password)
+            if not store.exists(name):
+                raise AccountError(f"حسابی با نام {name!r} نیست / no account named {name!r}")
+            store.set_password(name, _read_password(password_file, password_stdin))
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Password changed for {name!r}; its sessions have ended.")

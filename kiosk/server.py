@@ -14,7 +14,7 @@ import waitress
 import waitress.server
 from flask import Flask
 
-__all__ = ["BackgroundServer", "serve", "start_in_thread"]
+__all__ = ["BackgroundServer", "bind", "serve", "start_in_thread"]
 
 
 def _body_cap(app: Flask) -> int:
@@ -24,11 +24,17 @@ def _body_cap(app: Flask) -> int:
     return int(app.config.get("MAX_CONTENT_LENGTH") or 64 * 1024 * 1024)
 
 
+def bind(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: int = 4):
+    """A waitress server listening on ``host:port`` and not yet serving: a busy port fails
+    here (OSError), before anyone is told where the kiosk is.  waitress keeps no access log,
+    so no visitor's address is written anywhere (anonymous reports depend on that)."""
+    return waitress.server.create_server(app, host=host, port=port, threads=threads,
+                                         ident="seda-kiosk", max_request_body_size=_body_cap(app))
+
+
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: int = 4) -> None:
-    """Serve until interrupted.  waitress keeps no access log, so no visitor's address is
-    written anywhere (anonymous reports depend on that)."""
-    waitress.serve(app, host=host, port=port, threads=threads, ident="seda-kiosk",
-                   max_request_body_size=_body_cap(app))
+    """Serve until interrupted."""
+    bind(app, host, port, threads).run()
 
 
 @dataclass

@@ -11,7 +11,8 @@ Misconduct reports are routed to the oversight unit (Article 9, clause 1): these
 how many were sent, never their text or recordings.
 
 The blueprint, sign-in check and CSRF token are in kiosk/staff_session.py (scanning with a
-phone, kiosk/phone_scan.py, adds its routes to the same blueprint).  The review queue is the
+phone, kiosk/phone_scan.py, and the cases list without visitors' identity, kiosk/staff_cases.py,
+add their routes to the same blueprint).  The review queue is the
 ledger's (``ledger.review_queue``), with the scanner's words for its reasons; scan upload only
 saves and queues the files (:mod:`kiosk.scan_queue` reads them with ``scanner.pipeline`` in a
 process of its own, never on a request thread).
@@ -34,8 +35,8 @@ from ledger.review_queue import open_items, resolve
 from scanner.reasons import message as scanner_message
 
 from . import dashboard as dashboard_lib
-from . import published
 from .accounts import SESSION_IDLE_SECONDS
+from .review_words import value_words
 from .scan_queue import save_upload
 from .staff_session import _, bp, login_required
 from .state import accounts, ledger, state
@@ -157,27 +158,6 @@ def call_mark(response_uuid: str):
     return redirect(url_for(".calls", all="1" if request.form.get("all") == "1" else None))
 
 
-def _office_cases():
-    """Cases this office may read (newest first) and the number sent to oversight."""
-    visible, oversight = [], 0
-    for record in ledger().records("case"):
-        if record.body.get("route") == "oversight" or record.body.get("type") == "misconduct":
-            oversight += 1
-        else:
-            visible.append(record)
-    visible.reverse()
-    return visible, oversight
-
-
-@bp.route("/cases")
-@login_required("office_manager")
-def cases():
-    visible, oversight = _office_cases()
-    services = {s.id: s.name for s in published.services()}
-    return render_template("staff/cases.html", cases=visible[:500], oversight=oversight,
-                           services=services)
-
-
 @bp.route("/attachment/<sha256>")
 @login_required("office_manager")
 def attachment(sha256: str):
@@ -252,7 +232,11 @@ def print_sheets():
 def review():
     items = open_items(ledger())
     return render_template("staff/review.html", items=items, questions=_questions_by_id(),
-                           reason_text=_reason_text)
+                           reason_text=_reason_text, words=_value_words)
+
+
+def _value_words(question, value) -> str:
+    return value_words(question, value, g.lang, no_answer=_("staff_review_no_answer"))
 
 
 def _reason_text(reason: str) -> str:

@@ -136,7 +136,8 @@ def review_group() -> None:
 def _ledger() -> Ledger:
     path = default_ledger_path(seda_home())
     if not path.exists():
-        raise click.ClickException(f"no office ledger at {path}: nothing has been scanned yet")
+        raise click.ClickException(f"دفتر اداره در {path} نیست؛ هنوز چیزی اسکن نشده است / "
+                                   f"no office ledger at {path}: nothing has been scanned yet")
     return Ledger.open(path)
 
 
@@ -199,6 +200,11 @@ def review_crop(item_id: str, out: Path, whole: bool) -> None:
             raise click.ClickException(str(exc)) from None
         sha = item.sheet_image_sha256 if whole else item.crop_sha256
         if not sha:
-            raise click.ClickException("this item has no such image")
-        out.write_bytes(ledger.blob(sha))
+            raise click.ClickException("این مورد چنین تصویری ندارد / this item has no such image")
+        if not out.parent.is_dir():  # checked before reading the blob: one line, no traceback
+            raise click.ClickException(f"پوشهٔ {out.parent} پیدا نشد / folder {out.parent} not found")
+        try:
+            out.write_bytes(ledger.blob(sha))
+        except OSError as exc:
+            raise click.ClickException(f"{out} نوشته نشد / cannot write {out}: {exc.strerror or exc}") from None
     click.echo(str(out))

@@ -98,6 +98,10 @@ def _filled_sheet_images(pdf: Path, count: int, rng: random.Random, out_dir: Pat
     return paths
 
 
+#: The mobile on the demo's answered case: the follow-up screen asks its last four digits.
+DEMO_ANSWERED_MOBILE = "09121234567"
+
+
 def _seed(home: Path, central_store, echo) -> list[str]:
     """First-run demo data; returns the tracking codes a visitor can follow up."""
     from scanner.pipeline import scan_paths
@@ -127,7 +131,7 @@ def _seed(home: Path, central_store, echo) -> list[str]:
         drafts = [
             CaseDraft(type="complaint", service="smart_id_card", anonymous=False,
                       text="سه بار برای تحویل کارت هوشمند ملی مراجعه کردم و هر بار گفتند آماده نیست.",
-                      name="مریم احمدی", mobile="09121234567"),
+                      name="مریم احمدی", mobile=DEMO_ANSWERED_MOBILE),
             CaseDraft(type="suggestion", service="birth_registration", anonymous=True,
                       text="لطفاً فهرست مدارک لازم را کنار در ورودی نصب کنید."),
             CaseDraft(type="request", service="record_correction", anonymous=False,
@@ -223,7 +227,8 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     else:
         click.echo(f"  passwords: in {passwords} (shown at the first run; readable only by you)")
     click.echo(f"  demo sheets to print:     {home / 'demo' / 'sheets.pdf'}")
-    click.echo(f"  tracking codes to follow up: {', '.join(codes)} (the first is answered)")
+    click.echo(f"  tracking codes to follow up: {', '.join(codes)} (the first is answered; the follow-up "
+               f"asks its mobile's last four digits: {DEMO_ANSWERED_MOBILE[-4:]}; the others gave no mobile)")
     click.echo("  misconduct reports are sealed; one waits for the oversight user.  A report filed "
                "now reaches the centre after its hour has ended (it keeps no finer time).")
     click.echo("  office sync runs every 10 s.  Ctrl+C stops everything.")

@@ -112,9 +112,8 @@ def collect(store, *, public_url: str, now: datetime | None = None,
     moment = now or datetime.now(timezone.utc)
     stamp = format_time(moment)
     queued = 0
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
-        if store.dialect == "postgresql":  # one collector at a time, across processes
-            db.execute("SELECT pg_advisory_xact_lock(5150504)")
+    with store.write() as db:
+        db.lock("notify_outbox")  # one collector at a time, across processes
         cursor = int(_setting(db, _CURSOR, 0))
         wanted = ",".join("?" * len(_EVENTS))
         rows = db.all(
@@ -158,7 +157,7 @@ def claim(store, *, now: datetime | None = None, limit: int = 50,
     """Take the due messages for sending (status ``sending``); fail the stale and the too old."""
     moment = now or datetime.now(timezone.utc)
     stamp = format_time(moment)
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+    with store.write() as db:
         db.execute("UPDATE notifications SET status = 'failed', last_error = ? WHERE status ="
                    " 'sending' AND next_try_at < ?",
                    ("the sender stopped while sending: outcome unknown, not sent again",
@@ -194,7 +193,7 @@ def settle(store, notification: Notification, outcome: str, *, gateway_id: str |
             error = f"gave up after {notification.tries} tries: {error}"
     else:
         raise ValueError(f"unknown outcome {outcome!r}")
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+    with store.write() as db:
         db.execute("UPDATE notifications SET status = ?, next_try_at = ?, sent_at = ?,"
                    " gateway_id = ?, last_error = ? WHERE id = ? AND status = 'sending'",
                    (status, next_try, stamp if status == "sent" else None, gateway_id,

@@ -127,7 +127,7 @@ def find_case(store, tracking_code: str, last4: str, *, office: str | None = Non
     locator = follow_up_locator(code, locator_office)
     with store.connect() as db:
         row = db.one(f"SELECT uuid FROM records WHERE kind = 'case' AND office = ? AND "
-                     f"{store._json_text('body', 'follow_up')} = ?",  # noqa: SLF001
+                     f"{db.json_text('body', 'follow_up')} = ?",
                      (locator_office, locator))
         view = _view(db, row[0], code, locator_office, sealed=True) if row else None
     return Lookup("found", view) if view else Lookup("unknown")

@@ -34,7 +34,7 @@ from sync.batch import BatchRecord, format_time
 from forms.follow_up import follow_up_locator
 from forms.sealing import (MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes,
                           verify_key_statement)
-from .. import casework
+from .. import casework, ingest
 from .settings import PORTAL_OFFICE
 
 __all__ = ["ACCEPTED_MEDIA", "AttachmentRefused", "Filed", "check_attachment", "file_case",
@@ -119,7 +119,7 @@ def _earlier(store, submission: str, draft: CaseDraft) -> Filed | None:
                      (submission,))
         if row is None:
             return None
-        days = casework._deadline_days(db)  # noqa: SLF001 - the casework's own settings
+        days = casework.deadline_days_in(db)
     code = _open_code(row[1], submission)
     if code is None:
         return None
@@ -143,7 +143,7 @@ def _attachment_record(db, store, data: bytes, media_type: str, created_at: str,
     record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="attachment", office=PORTAL_OFFICE,
                          created_at=created_at, body={"sha256": sha256, "media_type": media_type,
                                                       "size": len(data), "purpose": purpose})
-    store._insert_central_record(db, record, received_at=created_at)  # noqa: SLF001
+    ingest.insert_central_record(db, record, received_at=created_at)
     return sha256
 
 
@@ -161,9 +161,8 @@ def file_case(store, draft: CaseDraft, *, submission: str,
     draft = replace(draft, channel="portal")
     now = format_time(datetime.now(timezone.utc))
     try:
-        with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
-            if store.dialect == "postgresql":  # one code drawer at a time, as add_central_case
-                db.execute("SELECT pg_advisory_xact_lock(5150502)")
+        with store.write() as db:
+            db.lock("draw_tracking_code")  # one code drawer at a time, as add_central_case
             attachments = list(draft.attachments)
             if attachment is not None:
                 attachments.append(_attachment_record(db, store, *attachment, now, "case"))
@@ -172,10 +171,10 @@ def file_case(store, draft: CaseDraft, *, submission: str,
             body = {**replace(draft, attachments=tuple(attachments)).body(code), **(extra or {})}
             record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="case", office=PORTAL_OFFICE,
                                  created_at=now, body=body)
-            store._insert_central_record(db, record, received_at=now)  # noqa: SLF001
-            casework.intake(store, db, [record], now)
+            ingest.insert_central_record(db, record, received_at=now)
+            casework.intake(db, [record], now)
             _remember(db, submission, record.uuid, code, now)
-            days = casework._deadline_days(db)  # noqa: SLF001
+            days = casework.deadline_days_in(db)
     except _Repeated:
         return _earlier(store, submission, draft) or _fail_repeated()
     return Filed(code, record.uuid, draft.type, False, int(days.get(draft.type, 10)),
@@ -211,20 +210,19 @@ def file_report(store, keys, draft: CaseDraft, *, submission: str,
         body = {**replace(draft, attachments=tuple(attachments)).body(code), "follow_up": locator}
         sealed = seal(body, public_key, keep=MISCONDUCT_CLEAR_FIELDS)
         try:
-            with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
-                if store.dialect == "postgresql":
-                    db.execute("SELECT pg_advisory_xact_lock(5150502)")
+            with store.write() as db:
+                db.lock("draw_tracking_code")
                 if db.one(f"SELECT 1 FROM records WHERE kind = 'case' AND "
-                          f"{store._json_text('body', 'follow_up')} = ?", (locator,)):  # noqa: SLF001
+                          f"{db.json_text('body', 'follow_up')} = ?", (locator,)):
                     continue  # the code drawn is in use: draw again
                 if blob is not None:
                     _attachment_record(db, store, blob, SEALED_MEDIA_TYPE, hour, "case")
                 record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="case", office=PORTAL_OFFICE,
                                      created_at=hour, body=sealed)
-                store._insert_central_record(db, record, received_at=hour)  # noqa: SLF001
-                casework.intake(store, db, [record], hour)
+                ingest.insert_central_record(db, record, received_at=hour)
+                casework.intake(db, [record], hour)
                 _remember(db, submission, record.uuid, code, hour)
-                days = casework._deadline_days(db)  # noqa: SLF001
+                days = casework.deadline_days_in(db)
         except _Repeated:
             return _earlier(store, submission, draft) or _fail_repeated()
         return Filed(code, record.uuid, "misconduct", True, int(days.get("misconduct", 10)), False)

@@ -22,6 +22,8 @@ from forms.survey_tokens import SurveyToken, TokenRefused, read_survey_token, ve
 from sync.batch import BatchRecord, format_time
 from forms.signatures import parse_public_key
 
+from .. import ingest
+
 __all__ = ["SURVEY_FORM", "check_token", "read_answers", "survey_form", "use_token"]
 
 SURVEY_FORM = "satisfaction"
@@ -76,11 +78,11 @@ def use_token(store, token: SurveyToken, form: Form, answers: Mapping[str, Any])
     record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="survey_response", office=token.office,
                          created_at=now, body=portal_response(form=form.id, form_version=form.version,
                                                               answers=answers))
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+    with store.write() as db:
         spent = db.execute("INSERT INTO survey_tokens_used (token_id, office, response, used_on)"
                            " VALUES (?, ?, ?, ?) ON CONFLICT (token_id) DO NOTHING",
                            (token.token_id, token.office, record.uuid, now[:10])).rowcount
         if spent != 1:
             return None
-        store._insert_central_record(db, record, received_at=now)  # noqa: SLF001
+        ingest.insert_central_record(db, record, received_at=now)
     return record.uuid

@@ -3,12 +3,14 @@
 Persian and right-to-left first (English is a toggle), served by the central Flask app
 (:func:`central.app.create_app` registers :func:`web_blueprint`).  The pieces:
 
-- :mod:`.accounts` users, argon2id passwords, sessions in the store; :mod:`.audit` the log;
+- the services they call live beside them in ``central``: :mod:`central.accounts` (users,
+  argon2id passwords, sessions), :mod:`central.audit` (the log), :mod:`central.grants`
+  (oversight role grants), :mod:`central.casework`, :mod:`central.analysis`;
 - :mod:`.auth` the contract pages are built on (``require``, ``current_user``, ``audit``, CSRF);
 - :mod:`.login` sign-in/out and the language toggle; :mod:`.admin` users, units, routing
   rules, holidays, deadlines and the triage queue; :mod:`.auditlog` the auditor's page;
   :mod:`.cases` unit inboxes and case pages; :mod:`.offices` each office's health;
-- ``insight`` (another module, if installed): the analysis pages under ``/analysis``.
+- :mod:`.insight` the analysis pages under ``/analysis``.
 """
 from __future__ import annotations
 
@@ -33,11 +35,11 @@ _SECRET_SETTING = "web.flask_secret_key"
 
 
 def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) -> Blueprint:
-    """The blueprint of every central web page (and, if present, the analysis pages).
+    """The blueprint of every central web page, the analysis pages included.
 
     ``clock`` (tests) replaces the wall clock for session expiry and audit times.
     """
-    from . import admin, auditlog, cases, grant_review, login, offices
+    from . import admin, answer_templates, auditlog, cases, grant_review, login, offices, triage_audio
     from . import announcement_pages, catalogue_pages, contact_pages, office_pages
 
     bp = Blueprint("web", __name__, url_prefix="")
@@ -53,6 +55,7 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
             ("web.offices.page", "nav_offices", ("admin",)),
             ("web.auditlog.log", "nav_audit", ("auditor",)),
             ("web.grants.review", "nav_grants", ("oversight",)),
+            ("web.templates.list", "nav_templates", ("responder", "oversight")),
             ("web.catalogue.index", "nav_catalogue", ("admin",)),
             ("web.office_register.index", "nav_register", ("admin",)),
             ("web.contacts.index", "nav_contacts", ("admin",)),
@@ -63,6 +66,8 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
     bp.register_blueprint(auditlog.blueprint())
     bp.register_blueprint(cases.blueprint())
     bp.register_blueprint(grant_review.blueprint())
+    bp.register_blueprint(answer_templates.blueprint())
+    bp.register_blueprint(triage_audio.blueprint())
     bp.register_blueprint(offices.blueprint())
     for content_pages in (catalogue_pages, office_pages, contact_pages, announcement_pages):
         bp.register_blueprint(content_pages.blueprint())
@@ -88,13 +93,9 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
 
 
 def _register_insight(app: Flask, store: Store, state: auth.WebState) -> None:
-    """The analysis pages (dashboard, comment browser) at /analysis, if that module exists."""
-    try:
-        from .insight import insight_blueprint
-    except ImportError as exc:
-        if "insight" not in str(exc):
-            log.exception("the analysis pages could not be loaded")
-        return
+    """The analysis pages (dashboard, comment browser) at /analysis."""
+    from .insight import insight_blueprint
+
     blueprint = insight_blueprint(store)
     app.register_blueprint(blueprint, url_prefix="/analysis")
     auth.register_nav(state, "/analysis/", "nav_analysis", ("analyst", "admin"))
@@ -126,7 +127,7 @@ def _flask_secret(store: Store) -> str:
     """The signing key of the small flash-message cookie, shared through ``settings`` so
     every server process on the store accepts every other's cookie."""
     candidate = secrets.token_hex(32)
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                    (_SECRET_SETTING, candidate))
         return db.one("SELECT value FROM settings WHERE key = ?", (_SECRET_SETTING,))[0]

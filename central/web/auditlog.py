@@ -12,7 +12,8 @@ from flask import Blueprint, render_template, request
 from forms.persian import InvalidInput, parse_jalali_date
 
 from forms.workdays import TEHRAN
-from . import audit, auth
+from .. import audit
+from . import auth
 from .common import error_text, field, flash_error, page_number
 
 __all__ = ["blueprint"]

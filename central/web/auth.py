@@ -34,9 +34,9 @@ from flask import (Flask, Response, current_app, g, redirect, render_template, r
 from markupsafe import Markup, escape
 
 from ..store import Store
-from . import accounts
-from . import audit as audit_log
-from .accounts import Session, User
+from .. import accounts
+from .. import audit as audit_log
+from ..accounts import Session, User
 from .i18n import t
 
 __all__ = ["COOKIE", "LANG_COOKIE", "User", "WebState", "audit", "csrf_field", "csrf_token",

@@ -31,14 +31,15 @@ from forms.cases import CASE_STATUSES, normalize_tracking_code
 from forms.sealing import SEALED_MEDIA_TYPE
 from ..casework import CASE_TYPES, OVERSIGHT, TRIAGE, Case, Casework, CaseworkError
 from ..keys import CentralKeys
-from . import accounts, auth
-from .audit import case_target
-from .accounts import User
+from .. import accounts
+from . import answer_templates, auth
+from ..audit import case_target
+from ..accounts import User
 from .common import (error_text, field, flash_error, flash_ok, page_number, service_name, services,
                      status_name, type_name, unit_name)
 from .i18n import t
 
-__all__ = ["blueprint", "can_see", "can_work"]
+__all__ = ["blueprint", "can_see", "can_work", "case_attachments", "serve_attachment"]
 
 PAGE_SIZE = 50
 CASE_ROLES = ("responder", "oversight", "auditor")
@@ -126,6 +127,7 @@ def inbox() -> tuple[str, int]:
     calendar = cw.calendar()
     rows = [(c, calendar.working_days_left(c.due, now) if c.is_open else None, c.overdue(now))
             for c in cases]
+    previews = {c.uuid: answer_templates.preview(cw.case_body(c.uuid), c.is_misconduct) for c in cases}
     summary = None
     if head:
         scope = _scope(cw, user)
@@ -140,7 +142,7 @@ def inbox() -> tuple[str, int]:
                            case_types=[c for c in CASE_TYPES
                                        if c != "misconduct" or user.role == "oversight"],
                            units={u.code: u for u in cw.units(include_inactive=True)},
-                           **_names()), 200
+                           previews=previews, people=_people(), **_names()), 200
 
 
 def _names() -> dict[str, Any]:
@@ -207,18 +209,22 @@ def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tu
     all_units = cw.units(include_inactive=True)
     refer_targets = [u for u in cw.units() if u.code != case.unit and u.kind != TRIAGE]
     left = cw.calendar().working_days_left(case.due, now) if case.is_open else None
+    templates = answer_templates.for_case(cw, case) if working else []
+    chosen = int(request.args["template"]) if request.args.get("template", "").isdigit() else 0
+    prefill = templates[chosen - 1][1] if 1 <= chosen <= len(templates) else ""
     return render_template(
         "central/case.html", case=case, body=body, sealed=sealed, anonymous=anonymous,
-        identity=identity, attachments=_attachments(case, body), events=cw.events(uuid),
+        identity=identity, attachments=case_attachments(case, body), events=cw.events(uuid),
         people=_people(), suggestions=suggestions, working=working, head=head, members=members,
         simple_statuses=[s for s in cw.allowed_statuses(case) if s in ("in_progress", "closed")],
         can_answer="answered" in cw.allowed_statuses(case),
         can_reject=any(s.startswith("rejected_") for s in cw.allowed_statuses(case)),
         refer_targets=refer_targets, units={u.code: u for u in all_units}, days_left=left,
-        overdue=case.overdue(now), form=form or MultiDict(), me=user, **_names()), status
+        overdue=case.overdue(now), form=form or MultiDict(), me=user, templates=templates,
+        chosen_template=chosen, answer_prefill=prefill, **_names()), status
 
 
-def _attachments(case: Case, body: dict[str, Any]) -> list[tuple[str, str]]:
+def case_attachments(case: Case, body: dict[str, Any]) -> list[tuple[str, str]]:
     """``(sha256, media_type)`` of the case's attachments (type from the office's record)."""
     found = []
     for sha in body.get("attachments") or []:
@@ -247,7 +253,12 @@ def attachment(uuid: str, sha256: str) -> Response:
     """One attachment of a case the user may see; an audited view of personal data.  A
     sealed one is opened here for oversight (or not served at all)."""
     cw = Casework(auth.store())
-    case = _visible_case(cw, uuid)
+    return serve_attachment(cw, _visible_case(cw, uuid), sha256)
+
+
+def serve_attachment(cw: Casework, case: Case, sha256: str) -> Response:
+    """One attachment of ``case`` (which the caller has checked the user may see), audited."""
+    uuid = case.uuid
     sha256 = sha256.lower()
     body, _ = _opened_body(cw.case_body(uuid), auth.current_user())
     if sha256 not in [str(s).lower() for s in body.get("attachments") or []]:
@@ -333,6 +344,14 @@ def answer(uuid: str) -> Response | tuple[str, int]:
     except CaseworkError as exc:
         return _refused(uuid, exc)
     _audit_case(case, "case_answer")
+    if request.form.get("then") == "next":
+        user = auth.current_user()
+        following = answer_templates.next_case(cw, _scope(cw, user), user.name, uuid)
+        flash_ok("case_answered")
+        if following is None:
+            flash_ok("case_inbox_done")
+            return redirect(url_for(".inbox"))
+        return redirect(url_for(".case", uuid=following))
     return _done(uuid, "case_answered")
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, url_for
 
-from . import auth, grants
-from .accounts import AccountError
+from .. import grants
+from . import auth
+from ..accounts import AccountError
 from .common import error_text, field, flash_error, flash_ok
 
 __all__ = ["blueprint"]

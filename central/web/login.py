@@ -16,8 +16,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from forms.persian import normalize_input
 
-from . import accounts, auth
-from . import audit as audit_log
+from .. import accounts
+from . import auth
+from .. import audit as audit_log
 from .i18n import LANG_COOKIE, LOCALES, current_lang, t
 
 __all__ = ["DEVICE_COOKIE", "register"]

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from central import Store, create_app
 from central.portal import PortalSettings, create_portal_app
-from central.web import accounts
+from central import accounts
 from forms.tracking_codes import new_tracking_code
 from kiosk.cases import CaseDraft
 from sync.batch import BatchRecord, encode_batch, format_time, parse_batch, verify_batch
@@ -60,7 +60,7 @@ def make_user(store: Store, name: str, role: str, *, unit: str | None = None,
 
 
 def _ensure_unit(store: Store, code: str) -> None:
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         db.execute("INSERT INTO units (code, name_fa, name_en, kind, created_at)"
                    " VALUES (?, ?, ?, 'unit', ?) ON CONFLICT (code) DO NOTHING",
                    (code, f"واحد {code}", f"Unit {code}", "2026-11-30T00:00:00Z"))

@@ -95,11 +95,10 @@ def test_a_resent_batch_does_not_make_a_second_case(store: Store, cw: Casework,
 
 
 def test_cases_stored_before_casework_get_their_rows_on_upgrade(store_url: str, monkeypatch) -> None:
-    import central.store as store_module
+    import central.db.schema as schema
     from central import open_store
 
-    monkeypatch.setattr(store_module, "SQLITE_STEPS", store_module.SQLITE_STEPS[:2])
-    monkeypatch.setattr(store_module, "POSTGRES_STEPS", store_module.POSTGRES_STEPS[:2])
+    monkeypatch.setattr(schema, "STEPS", schema.STEPS[:2])  # as an older server
     old = open_store(store_url)
     with old.connect() as db, db.transaction():  # as an older server would have stored it
         db.execute("INSERT INTO records (uuid, office, kind, created_at, body, fingerprint,"
@@ -398,11 +397,10 @@ def test_a_case_moved_to_oversight_leaves_open311(store: Store, cw: Casework, ro
 
 
 def test_an_upgraded_store_keeps_the_status_its_office_was_told(store_url: str, monkeypatch) -> None:
-    import central.store as store_module
+    import central.db.schema as schema
     from central import open_store
 
-    monkeypatch.setattr(store_module, "SQLITE_STEPS", store_module.SQLITE_STEPS[:2])
-    monkeypatch.setattr(store_module, "POSTGRES_STEPS", store_module.POSTGRES_STEPS[:2])
+    monkeypatch.setattr(schema, "STEPS", schema.STEPS[:2])  # as an older server
     old = open_store(store_url)
     with old.connect() as db, db.transaction():
         db.execute("INSERT INTO records (uuid, office, kind, created_at, body, fingerprint,"
@@ -429,7 +427,7 @@ def test_the_cli_override_is_in_the_audit_log(store: Store, cw: Casework, routed
     from click.testing import CliRunner
 
     from seda.cli import main
-    from central.web import audit
+    from central import audit
 
     result = CliRunner().invoke(main, ["central", "case-update", routed.tracking_code, "--status",
                                        "closed", "--store", store.url])

@@ -9,7 +9,7 @@ import jdatetime
 import pytest
 
 from central import service_catalogue
-from central.web import audit
+from central import audit
 from kiosk import create_app as create_kiosk
 from kiosk.accounts import AccountStore
 from ledger.centre_sent import CentreSent

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-import central.store as store_module
+import central.db.schema as schema
 from seda.cli import main
 from kiosk.cases import CaseDraft
 from forms.sealing import seal
@@ -222,6 +222,18 @@ def test_office_case_is_open_until_answered_then_closed_with_the_persian_answer(
     assert datetime.fromisoformat(after["updated_datetime"].replace("Z", "+00:00")).tzinfo is not None
 
 
+def test_agency_responsible_is_the_units_name_in_the_asked_language(
+        store: Store, client, offices: Offices) -> None:
+    from central.casework import Casework
+
+    Casework(store).save_unit("cards", "واحد کارت", "Card unit", actor="t")
+    code = offices.file()
+    store.record_case_update(code, "in_progress", unit="cards")
+    [fa] = client.get(f"{API}/requests/{code}.json").get_json()
+    [en] = client.get(f"{API}/requests/{code}.json?lang=en").get_json()
+    assert (fa["agency_responsible"], en["agency_responsible"]) == ("واحد کارت", "Card unit")
+
+
 def test_a_case_filed_through_open311_can_be_followed_by_its_id(store: Store, client, api_key: str) -> None:
     code = file_request(client, api_key).get_json()[0]["service_request_id"]
     [case] = client.get(f"{API}/requests/{code}.json").get_json()
@@ -354,8 +366,7 @@ def test_api_key_commands_add_list_and_revoke(store_url: str, tmp_path) -> None:
 
 
 def test_schema_step_2_upgrades_a_store_made_before_it(store_url: str, monkeypatch) -> None:
-    monkeypatch.setattr(store_module, "SQLITE_STEPS", store_module.SQLITE_STEPS[:1])
-    monkeypatch.setattr(store_module, "POSTGRES_STEPS", store_module.POSTGRES_STEPS[:1])
+    monkeypatch.setattr(schema, "STEPS", schema.STEPS[:1])  # as an older server
     old = open_store(store_url)
     old.add_office(OFFICE, public_key_hex(Ed25519PrivateKey.generate()))
     old.close()
@@ -364,7 +375,7 @@ def test_schema_step_2_upgrades_a_store_made_before_it(store_url: str, monkeypat
     try:
         with upgraded.connect() as db:
             assert [v for (v,) in db.all("SELECT version FROM schema_version ORDER BY version")] == [
-                1, 2, *range(3, len(store_module.SQLITE_STEPS) + 1)]
+                1, 2, *range(3, len(schema.STEPS) + 1)]
         assert upgraded.office(OFFICE) is not None
         assert upgraded.add_api_key("after-upgrade")[1].status == "active"
     finally:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from seda.cli import main
 from central import Store
-from central.web import accounts, audit, grants
+from central import accounts, audit, grants
 
 
 @pytest.fixture

@@ -133,7 +133,7 @@ def test_csv_export_has_a_bom_and_persian_intact_and_no_mobile(filled: Store, tm
 
 
 def test_xlsx_export_opens_with_openpyxl(filled: Store, tmp_path: Path) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl
     out = tmp_path / "cases.xlsx"
     assert export(filled, "cases", "1405-09", out, fmt="xlsx") == 3  # two cases, one count row
     sheet = openpyxl.load_workbook(out).active

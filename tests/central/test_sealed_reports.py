@@ -213,7 +213,7 @@ def test_the_audit_log_never_names_a_misconduct_report(store: Store, desk, post)
 
 
 def test_old_audit_entries_naming_a_report_are_hidden_from_the_auditor(store: Store, desk):
-    from central.web import audit
+    from central import audit
 
     uuid, _ = file_sealed(desk)
     audit.record(store, "bazras", "case_view", f"case:{uuid}", "text,name,mobile")

@@ -8,7 +8,7 @@ import threading
 import pytest
 from central import Store, open_store
 from central.throttle import delay_after
-from central.web import accounts, audit
+from central import accounts, audit
 
 GOOD, BAD = "correct horse battery", "wrong password!"
 ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"

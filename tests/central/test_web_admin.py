@@ -8,7 +8,7 @@ import jdatetime
 import pytest
 from central import Store
 from central.casework import Casework
-from central.web import accounts, audit
+from central import accounts, audit
 
 ADMIN_PAGES = ["/admin/users", "/admin/units", "/admin/rules", "/admin/holidays", "/admin/deadlines",
                "/admin/triage"]

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from seda.cli import main
 from central import Store
 from central.casework import Casework
-from central.web import accounts, audit
+from central import accounts, audit
 
 
 def _audit_actions(store: Store, **filters) -> list[str]:
@@ -234,7 +234,7 @@ def test_old_hash_parameters_are_upgraded_at_login(store: Store, make_user) -> N
 
     make_user(store, "sara", "auditor")
     weak = PasswordHasher(time_cost=1, memory_cost=8192).hash("correct horse battery")
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         db.execute("UPDATE users SET password_hash = ? WHERE name = 'sara'", (weak,))
     assert accounts.authenticate(store, "sara", "correct horse battery") is not None
     with store.connect() as db:

@@ -11,7 +11,7 @@ from forms.persian import to_persian_digits
 from forms.cases import format_tracking_code
 from central import Store
 from central.casework import Casework
-from central.web import audit
+from central import audit
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 

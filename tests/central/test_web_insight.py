@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import pytest
 from central import Store, analysis
-from central.store import _Db
+from central.db.connection import Connection
 
 OFFICE = "THR-012"
 IN_AZAR = "2026-12-01T08:00:00.000000Z"  # 1405-09-10 in Tehran
@@ -186,7 +186,7 @@ def test_cases_are_counted_by_type_and_no_text_is_shown(store: Store, analyst) -
             case("misconduct", "کارمند رشوه خواست", route="oversight")]
     add(store, rows)
     with store.connect() as db, db.transaction():  # what ingest does with a batch's cases
-        casework.intake(store, db, [BatchRecord(u, k, o, c, json.loads(b)) for u, o, k, c, b in rows], IN_AZAR)
+        casework.intake(db, [BatchRecord(u, k, o, c, json.loads(b)) for u, o, k, c, b in rows], IN_AZAR)
     html = page(analyst(store), "/analysis/?month=1405-09")
     table = section(html, "table-cases")
     assert "شکایت" in table and "<td class=\"n\">۲</td>" in table and "گزارش تخلف" in table
@@ -198,13 +198,13 @@ def test_a_dashboard_makes_as_many_queries_for_many_responses_as_for_one(store: 
     analysis.ensure_analysis_indexes(store)
     client = analyst(store)
     counted = {"n": 0}
-    execute = _Db.execute
+    execute = Connection.execute
 
     def counting(self, sql, params=()):
         counted["n"] += 1
         return execute(self, sql, params)
 
-    monkeypatch.setattr(_Db, "execute", counting)
+    monkeypatch.setattr(Connection, "execute", counting)
 
     def queries() -> int:
         counted["n"] = 0

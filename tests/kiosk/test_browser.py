@@ -634,10 +634,19 @@ def test_scan_upload_and_one_tap_review_in_the_browser(browser, tmp_path, printe
         page.set_input_files("#files", [str(unsure)])
         with page.expect_navigation():
             page.click(".scan-form button[type=submit]")
-        assert "review" in page.locator(".scan-results").inner_text()
+        assert "برای بازبینی" in page.locator(".scan-results").inner_text()  # the Persian table
         current.shot("27-staff-scan-results")
         current.go("/staff/review")
         assert page.locator(".review-item img").first.evaluate("img => img.naturalWidth > 0")
+        machine = page.locator(".review-item .machine-value").first.inner_text()
+        assert "[" not in machine and "،" in machine  # two option labels in words, not [2, 4]
+        crop = page.locator(".review-crop img").first
+        width = crop.evaluate("img => img.getBoundingClientRect().width")
+        assert width == crop.evaluate("img => img.naturalWidth")  # full size, never shrunk
+        page.locator(".zoom-toggle").first.click()
+        assert crop.evaluate("img => img.getBoundingClientRect().width") > width * 2
+        page.locator(".zoom-toggle").first.click()
+        assert page.locator(".review-sheet img").first.evaluate("img => img.naturalWidth > 0")
         current.shot("28-staff-review-queue")
         with page.expect_navigation():
             page.keyboard.press("4")  # one key: option 4 of the first item

@@ -97,7 +97,7 @@ def test_a_forged_print_request_is_refused(manager, kiosk_home, open_ledger):
 
 def test_scanner_operator_cannot_open_manager_pages(operator):
     assert operator.get("/staff/").status_code == 403
-    assert operator.get("/staff/cases").status_code == 403
+    assert operator.get("/staff/calls").status_code == 403
     assert operator.get("/staff/review").status_code == 200
 
 
@@ -363,6 +363,8 @@ def test_review_queue_shows_the_crop_and_records_a_one_tap_decision(scanner_home
     html = client.get("/staff/review").get_data(as_text=True)
     item_id = re.search(r'action="/staff/review/([0-9a-f-]+)"', html).group(1)
     crop = re.search(r'<img src="(/staff/blob/[0-9a-f]{64})"', html).group(1)
+    machine = re.search(r'<strong class="machine-value">([^<]*)</strong>', html).group(1)
+    assert machine == "بد، خوب" and "<code" not in html  # the reading and the reason in words
     assert client.get(crop).mimetype.startswith("image/")
     token = csrf_token(html)
     response = client.post(f"/staff/review/{item_id}", data={"csrf_token": token, "choice": "4"})

@@ -285,8 +285,9 @@ def test_changed_answer_shows_both_options_in_the_review_list_and_on_the_review_
     client = create_app(make_config(home)).test_client()
     staff_login(client, operator_account)
     html = client.get("/staff/review").get_data(as_text=True)
-    assert "گزینه خط‌خورده" in html and 'class="crossed-out">1<' in html
-    assert 'class="machine-value">5<' in html
+    # in option words, as the staff page says every reading (issue 15): 1 is «خیلی بد», 5 «خیلی خوب»
+    assert "گزینه خط‌خورده" in html and 'class="crossed-out">خیلی بد<' in html
+    assert 'class="machine-value">خیلی خوب<' in html
 
 
 def test_a_sheet_whose_reading_fails_is_reported_and_the_other_sheet_is_read(first, second,

@@ -303,6 +303,15 @@ def test_review_crop_writes_the_evidence_png(review_home, monkeypatch, tmp_path,
     assert cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) is not None
 
 
+def test_review_crop_into_a_missing_folder_is_one_line(review_home, monkeypatch, tmp_path, _items):
+    item = _items(review_home)["workflow"]
+    result = _run(monkeypatch, review_home, "review", "crop", item.short_id,
+                  "--out", tmp_path / "missing" / "x.png", ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "پیدا نشد" in result.output and "not found" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_review_list_without_a_ledger_says_so(tmp_path, monkeypatch):
     result = _run(monkeypatch, tmp_path / "empty-home", "review", "list", ok=False)
     assert result.exit_code != 0 and "no office ledger" in result.output

@@ -13,7 +13,7 @@ from ledger import Ledger, default_ledger_path
 from central import open_store
 from central.demo_seed import DEMO_USERS
 from central.keys import CentralKeys
-from central.web.accounts import authenticate
+from central.accounts import authenticate
 from ledger.report_key import report_key
 
 
@@ -78,6 +78,10 @@ def test_demo_seeds_cases_surveys_and_scanned_sheets_and_brings_an_answer_back(h
         timeline = case_timeline(ledger, codes[0])
     assert [event.status for event in timeline][-1] == "answered"
     assert timeline[-1].answer
+    last_four = re.search(r"last four digits: (\d{4})", output).group(1)
+    with Ledger.open(default_ledger_path(home)) as ledger:
+        (answered,) = [r for r in ledger.records("case") if r.body.get("tracking_code") == codes[0].strip()]
+    assert answered.body["mobile"].endswith(last_four)  # what the follow-up screen will ask
 
 
 def test_second_demo_run_keeps_its_data_and_does_not_seed_again(home):

@@ -111,6 +111,6 @@ def test_records_filed_before_setup_are_reported_then_adopted_once(home: Path) -
 
 
 def test_kiosk_serve_before_setup_is_refused_with_the_command_to_run(home: Path) -> None:
-    result = seda("kiosk", "serve", "--port", "0")
+    result = seda("kiosk", "serve", "--port", "8089")  # refused before it listens
     assert result.exit_code == 1
     assert "seda office setup --office CODE" in result.stderr

@@ -17,6 +17,17 @@
     });
   }
 
+  /* Review queue: a crop can be zoomed to see a faint or crossed-out mark. */
+  Array.prototype.forEach.call(document.querySelectorAll(".zoom-toggle"), function (button) {
+    button.addEventListener("click", function () {
+      var figure = button.closest(".review-crop");
+      var zoomed = figure.classList.toggle("zoomed");
+      var img = figure.querySelector("img");
+      img.style.width = zoomed ? (img.naturalWidth * 2.5) + "px" : "";
+      button.setAttribute("aria-pressed", zoomed ? "true" : "false");
+    });
+  });
+
   /* Review queue: Enter confirms the machine's reading of the first item, 1-9 pick an option,
      0 marks "no answer" -- one key per decision, as the issue asks. */
   var first = document.querySelector(".review-item .review-form");

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sync.batch import format_time
-from ..store import Store
+from .store import Store
 
 __all__ = ["OVERSIGHT_TARGET", "AuditEntry", "case_target", "count_since", "entries",
            "hide_misconduct", "record"]
@@ -38,7 +38,7 @@ def record(store: Store, actor: str, action: str, target: str, detail: str = "",
            now: datetime | None = None) -> None:
     """Append one entry.  ``target`` names the thing (``case:<uuid>``, ``user:<name>``, ...)."""
     at = format_time(now or datetime.now(timezone.utc))
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         db.execute("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
                    (at, actor[:200], action[:100], target[:_MAX_FIELD], detail[:_MAX_FIELD]))
 

@@ -34,9 +34,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from forms.persian import to_persian_digits
 
 from sync.batch import format_time
-from ..errors import CentralError
-from .. import throttle
-from ..store import Store
+from .errors import CentralError
+from . import throttle
+from .store import Store
 
 __all__ = ["ADDRESS_FREE_TRIES", "FREE_TRIES", "MAX_DELAY", "MIN_PASSWORD", "ROLES",
            "SESSION_ABSOLUTE", "SESSION_IDLE", "UNIT_ROLES", "AccountError", "Session", "User",
@@ -149,7 +149,7 @@ def add_user(store: Store, name: str, role: str, password: str, *, unit: str | N
     unit = _check_unit(store, role, unit)
     _check_password(password)
     password_hash = _hasher.hash(password)
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         if db.one("SELECT 1 FROM users WHERE name = ?", (name,)):
             raise AccountError(f"کاربری با نام {name} هست.", f"A user named {name} already exists.")
         db.execute("INSERT INTO users (name, display_name, role, unit, password_hash, created_at)"
@@ -167,7 +167,7 @@ def update_user(store: Store, name: str, *, display_name: str | None = None,
         raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
     role = role or user.role
     unit = _check_unit(store, role, unit if unit is not None else user.unit)
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         db.execute("UPDATE users SET display_name = ?, role = ?, unit = ? WHERE name = ?",
                    ((display_name or "").strip() or user.display_name, role, unit, name))
         if role != user.role or unit != user.unit:  # new powers start with a new sign-in
@@ -201,7 +201,7 @@ def set_password(store: Store, name: str, password: str) -> None:
     """Set a new password and end the user's sessions (a reset signs every device out)."""
     _check_password(password)
     password_hash = _hasher.hash(password)
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         changed = db.execute("UPDATE users SET password_hash = ? WHERE name = ?",
                              (password_hash, name)).rowcount
         if not changed:
@@ -211,7 +211,7 @@ def set_password(store: Store, name: str, password: str) -> None:
 
 def set_disabled(store: Store, name: str, disabled: bool = True) -> User:
     """Disable (or re-enable) a user; disabling ends their sessions at once."""
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         changed = db.execute("UPDATE users SET disabled = ? WHERE name = ?",
                              (1 if disabled else 0, name)).rowcount
         if not changed:
@@ -238,7 +238,7 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(stored):
         new_hash = _hasher.hash(password)
-        with store._writing(), store.connect() as db, db.transaction():
+        with store.write() as db:
             db.execute("UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?",
                        (new_hash, name, stored))
     return user
@@ -296,7 +296,7 @@ def start_session(store: Store, user: User, *, now: datetime | None = None) -> t
     csrf = secrets.token_urlsafe(32)
     expires = now + SESSION_ABSOLUTE
     purge_sessions(store, now=now)
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         db.execute("INSERT INTO sessions (token_sha256, user_name, csrf_token, created_at,"
                    " last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                    (_token_hash(token), user.name, csrf, format_time(now), format_time(now),
@@ -327,7 +327,7 @@ def session_for(store: Store, token: str | None, *, now: datetime | None = None)
         end_session(store, token)
         return None
     if now - last_seen >= _TOUCH_EVERY:
-        with store._writing(), store.connect() as db, db.transaction():
+        with store.write() as db:
             db.execute("UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?",
                        (format_time(now), digest))
         last_seen = now
@@ -338,18 +338,18 @@ def end_session(store: Store, token: str | None) -> None:
     """Sign out: the session row is deleted, so the cookie is worthless from now on."""
     if not token:
         return
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (_token_hash(token),))
 
 
 def end_user_sessions(store: Store, name: str) -> int:
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         return db.execute("DELETE FROM sessions WHERE user_name = ?", (name,)).rowcount
 
 
 def purge_sessions(store: Store, *, now: datetime | None = None) -> int:
     """Delete every expired session row (idle or past its absolute end); returns how many."""
     now = _utc(now)
-    with store._writing(), store.connect() as db, db.transaction():
+    with store.write() as db:
         return db.execute("DELETE FROM sessions WHERE expires_at <= ? OR last_seen <= ?",
                           (format_time(now), format_time(now - SESSION_IDLE))).rowcount

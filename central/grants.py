@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sync.batch import format_time
-from ..store import Store
+from .store import Store
 from . import accounts
 from .accounts import AccountError, User
 
@@ -76,7 +76,7 @@ def request_grant(store: Store, name: str, role: str, *, requested_by: str,
     if user is not None and user.role == role:
         raise AccountError(f"کاربر {name} همین نقش را دارد.", f"User {name} already has this role.")
     now = _utc(now)
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001 - same package
+    with store.write() as db:
         if db.one("SELECT 1 FROM role_grants WHERE user_name = ? AND status = 'pending'"
                   " AND requested_at > ?", (name, format_time(now - timedelta(days=GRANT_DAYS)))):
             raise AccountError(f"درخواستی برای {name} هنوز در انتظار تأیید است.",
@@ -130,7 +130,7 @@ def decide_grant(store: Store, grant_id: int, *, by: User, confirm: bool,
                            "The requester or the person named cannot decide this request; "
                            "a second oversight user must.")
     status = "confirmed" if confirm else "refused"
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+    with store.write() as db:
         claimed = db.execute("UPDATE role_grants SET status = ?, decided_by = ?, decided_at = ?"
                              " WHERE id = ? AND status = 'pending'",
                              (status, by.name, format_time(now), grant_id)).rowcount
@@ -147,7 +147,7 @@ def decide_grant(store: Store, grant_id: int, *, by: User, confirm: bool,
                 accounts.update_user(store, grant.user_name, role=grant.role)
                 accounts.set_password(store, grant.user_name, password)  # also ends every session
         except AccountError:
-            with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+            with store.write() as db:
                 db.execute("UPDATE role_grants SET status = 'pending', decided_by = NULL,"
                            " decided_at = NULL WHERE id = ?", (grant_id,))
             raise
@@ -159,7 +159,7 @@ def decide_grant(store: Store, grant_id: int, *, by: User, confirm: bool,
 def cancel_grant(store: Store, grant_id: int, *, by: str, now: datetime | None = None) -> Grant:
     """Withdraw a waiting request (an administrator changed their mind)."""
     now = _utc(now)
-    with store._writing(), store.connect() as db, db.transaction():  # noqa: SLF001
+    with store.write() as db:
         _pending(db, grant_id, now)
         db.execute("UPDATE role_grants SET status = 'cancelled', decided_by = ?, decided_at = ?"
                    " WHERE id = ?", (by, format_time(now), grant_id))

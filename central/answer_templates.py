@@ -1,0 +1,92 @@
+"""Answer templates per unit: the sentences a unit writes fifty times a day, kept once.
+
+A unit head keeps the unit's templates; a responder picks one on the case page and the
+placeholders are filled from the case before the text lands in the answer box, where it is
+edited like any answer (nothing is sent until the responder sends it).  Placeholders:
+``{code}`` tracking code, ``{service}`` the service's name, ``{office}`` the office code,
+``{received}`` the Jalali date the case arrived, ``{unit}`` the unit's name.
+
+Kept in the ``settings`` table under ``answer_templates:<unit>`` (a JSON list), so no schema
+step is needed.
+"""
+from __future__ import annotations
+
+import json
+import re
+import string
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+__all__ = ["PLACEHOLDERS", "AnswerTemplate", "TemplateError", "fill", "load", "parse", "save"]
+
+PLACEHOLDERS = ("code", "service", "office", "received", "unit")
+MAX_TEMPLATES = 50
+MAX_TITLE = 80
+MAX_TEXT = 4000
+
+
+class TemplateError(ValueError):
+    """A template that cannot be kept, in Persian and English."""
+
+    def __init__(self, fa: str, en: str) -> None:
+        super().__init__(en)
+        self.message_fa, self.message_en = fa, en
+
+
+@dataclass(frozen=True)
+class AnswerTemplate:
+    title: str
+    text: str
+
+
+def parse(title: str, text: str) -> AnswerTemplate:
+    """A template as typed, checked: a title, a text, and only known placeholders."""
+    title, text = " ".join(title.split()), text.strip()
+    if not title or not text:
+        raise TemplateError("عنوان و متن الگو هر دو لازم است.", "A template needs a title and a text.")
+    if len(title) > MAX_TITLE or len(text) > MAX_TEXT:
+        raise TemplateError(f"عنوان حداکثر {MAX_TITLE} و متن حداکثر {MAX_TEXT} نویسه.",
+                            f"A title is at most {MAX_TITLE} and a text {MAX_TEXT} characters.")
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError:
+        names = {"{"}
+    unknown = sorted(names - set(PLACEHOLDERS))
+    if unknown:
+        known = "، ".join("{" + p + "}" for p in PLACEHOLDERS)
+        raise TemplateError(f"جای‌نگهدار ناشناخته: {', '.join(unknown)}. مجاز: {known}",
+                            f"Unknown placeholder: {', '.join(unknown)}. Allowed: "
+                            + ", ".join("{" + p + "}" for p in PLACEHOLDERS))
+    return AnswerTemplate(title, text)
+
+
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+
+
+def fill(template: AnswerTemplate, facts: Mapping[str, str]) -> str:
+    """The template's text with each placeholder replaced by the case's fact (left as typed
+    when the case has no such fact, so the responder sees what is missing)."""
+    return _PLACEHOLDER.sub(lambda m: facts.get(m.group(1)) or m.group(0), template.text)
+
+
+def _key(unit: str) -> str:
+    return f"answer_templates:{unit}"
+
+
+def load(store: Any, unit: str) -> list[AnswerTemplate]:
+    """The unit's templates, in the order the head keeps them."""
+    with store.connect() as db:
+        row = db.one("SELECT value FROM settings WHERE key = ?", (_key(unit),))
+    items = json.loads(row[0]) if row else []
+    return [AnswerTemplate(str(i["title"]), str(i["text"])) for i in items]
+
+
+def save(store: Any, unit: str, templates: list[AnswerTemplate]) -> None:
+    """Replace the unit's templates (at most :data:`MAX_TEMPLATES`)."""
+    if len(templates) > MAX_TEMPLATES:
+        raise TemplateError(f"هر واحد حداکثر {MAX_TEMPLATES} الگو دارد.",
+                            f"A unit keeps at most {MAX_TEMPLATES} templates.")
+    value = json.dumps([{"title": t.title, "text": t.text} for t in templates], ensure_ascii=False)
+    with store.write() as db:
+        db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                   " SET value = excluded.value", (_key(unit), value))

@@ -1,0 +1,196 @@
+"""One connection object for both databases: the dialect, a pool, transactions, named locks.
+
+Every query module (records, feed, offices, cases, ...) writes its SQL once with ``?``
+placeholders and runs it on a :class:`Connection`; only this module knows how SQLite and
+PostgreSQL are opened, how their transactions start and how their JSON fields are spelled.
+A :class:`Database` holds nothing but a pool of idle connections, so any number of server
+processes can share one PostgreSQL database behind a load balancer.
+"""
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from forms.private_files import prepare_private_database
+from sync.refusals import Refusal
+
+from .locks import advisory_key
+
+__all__ = ["Connection", "Database", "IN_CHUNK", "chunks"]
+
+#: Values per ``IN (...)`` list: well under both databases' parameter limits.
+IN_CHUNK = 500
+_SQLITE_BUSY_SECONDS = 60.0
+_SQLITE_CACHE_KIB = 64 * 1024
+
+
+class Connection:
+    """One connection with ``?`` placeholders on both databases and explicit transactions."""
+
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run ``sql`` for every row; returns the number of rows changed in total."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        if self.dialect == "sqlite":
+            return self.raw.executemany(sql, rows).rowcount
+        with self.raw.cursor() as cursor:
+            cursor.executemany(self._sql(sql), rows)
+            return cursor.rowcount
+
+    def script(self, sql: str) -> None:
+        """Run one statement as written: no placeholders, so PostgreSQL's ``$$`` and ``%``
+        pass untouched (DDL from the schema source)."""
+        self.raw.execute(sql)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.execute(sql, params).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        if self.dialect == "sqlite":
+            self.raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+                self.raw.execute("COMMIT")
+            except BaseException:
+                if self.raw.in_transaction:
+                    self.raw.execute("ROLLBACK")
+                raise
+        else:
+            with self.raw.transaction():
+                yield self
+
+    def lock(self, name: str) -> None:
+        """Hold lock ``name`` (:data:`central.db.locks.LOCKS`) until this transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock.  SQLite: nothing to do, the write
+        transaction already excludes every other writer."""
+        key = advisory_key(name)
+        if self.dialect == "postgresql":
+            self.execute("SELECT pg_advisory_xact_lock(?)", (key,))
+
+    def json_text(self, column: str, key: str) -> str:
+        """SQL for the text of ``column``'s JSON field ``key`` (the indexes in the schema are
+        on exactly this expression, so queries must spell it this way)."""
+        return json_text(self.dialect, column, key)
+
+    def close_quietly(self) -> None:
+        try:
+            self.raw.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection must never mask the real error
+            pass
+
+
+def json_text(dialect: str, column: str, key: str) -> str:
+    """:meth:`Connection.json_text` for a dialect (schema and query modules share it)."""
+    if dialect == "sqlite":
+        return f"json_extract({column}, '$.{key}')"
+    return f"(({column})::jsonb ->> '{key}')"
+
+
+def dialect_of(url: str) -> str:
+    return "postgresql" if url.startswith(("postgresql://", "postgres://")) else "sqlite"
+
+
+class Database:
+    """The central database behind ``url`` (a file path, ``sqlite:///path`` or ``postgresql://``)."""
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        self.url = url
+        self.dialect = dialect_of(url)
+        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
+        # SQLite has one writer at a time; threads of this process queue here instead of in
+        # SQLite's busy handler, which sleeps in steps of up to 100 ms and leaves the lock idle.
+        # (A speed measure only: other processes are still kept out by SQLite's own lock.)
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+
+    def __repr__(self) -> str:
+        return f"<Database {self.dialect}>"
+
+    def _open(self) -> Connection:
+        if self.dialect == "sqlite":
+            path = Path(self.url.removeprefix("sqlite:///"))
+            prepare_private_database(path)  # 0600, and so its WAL and SHM
+            raw = sqlite3.connect(path, timeout=_SQLITE_BUSY_SECONDS, isolation_level=None,
+                                  check_same_thread=False)
+            raw.execute("PRAGMA journal_mode = WAL")
+            raw.execute("PRAGMA synchronous = FULL")  # an acknowledged batch survives power loss
+            # Record UUIDs are random, so their index is written all over; a bigger page cache
+            # than SQLite's 2 MB default keeps ingest fast once the store holds millions.
+            raw.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+            return Connection(raw, "sqlite")
+        return Connection(psycopg.connect(self.url, autocommit=True), "postgresql")
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A pooled connection.  One that saw a database error is closed, not reused; a
+        :class:`Refusal` is an answer, not a fault, so its connection goes back to the pool
+        (its transaction has already been rolled back)."""
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = self._open()
+        try:
+            yield conn
+        except Refusal:
+            self._release(conn)
+            raise
+        except BaseException:
+            conn.close_quietly()
+            raise
+        self._release(conn)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """This process's turn to write (SQLite); nothing to wait for on PostgreSQL."""
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            yield
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection inside a write transaction, committed when the block ends."""
+        with self.writing(), self.connect() as conn, conn.transaction():
+            yield conn
+
+    def _release(self, conn: Connection) -> None:
+        try:
+            self._idle.put_nowait(conn)
+        except queue.Full:
+            conn.close_quietly()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close_quietly()
+            except queue.Empty:
+                return
+
+
+def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    """``items`` in slices short enough for one ``IN (...)`` list."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
