@@ -47,5 +47,6 @@ def print_command(form_id: str, office: str | None, count: int, out: Path, versi
     if run.key_created:
         click.echo(f"New office {office}: created its sheet-signing key in {home / 'keys'}", err=True)
     on = " on US Letter" if run.paper == "letter" else ""
-    click.echo(f"Wrote {len(run.serials)} sheets of {run.form} v{run.version} for {office} "
+    named = f" ({run.office_name})" if run.office_name != office else ""
+    click.echo(f"Wrote {len(run.serials)} sheets of {run.form} v{run.version} for {office}{named} "
                f"(serials {run.serials.start}-{run.serials.stop - 1}){on} to {run.out}")

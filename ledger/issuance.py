@@ -16,6 +16,7 @@ from forms.office_identity import check_same_office
 from forms.paper import PAPERS
 
 from .ledger import Ledger, default_ledger_path
+from .published_content import published_office_profile
 
 MAX_SHEETS_PER_RUN = 10_000
 
@@ -29,6 +30,7 @@ class PrintRun:
     out: Path
     key_created: bool
     paper: str = "a4"
+    office_name: str = ""
 
 
 def print_sheets(home: Path, form, office: str, count: int, out: Path,
@@ -50,7 +52,14 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path,
         raise ValueError(f"cannot write {out}: permission denied")
     key, created = ensure_key(home, office)
     with Ledger.open(default_ledger_path(home)) as ledger:
+        name = office_display_name(ledger, office)
         serials = ledger.issue_sheets(office, form.id, form.version, count)
     codes = (sign(form.id, form.version, office, serial, key) for serial in serials)
-    render_sheets(form, layout, codes, out, paper)
-    return PrintRun(form.id, form.version, office, serials, out, created, paper)
+    render_sheets(form, layout, codes, out, paper, office_name=name)
+    return PrintRun(form.id, form.version, office, serials, out, created, paper, name)
+
+
+def office_display_name(ledger: Ledger, office: str) -> str:
+    """The office's Persian name as the centre's register published it; its code until then."""
+    profile = published_office_profile(ledger, office)
+    return profile.name.fa if profile is not None and profile.name.fa else office

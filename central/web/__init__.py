@@ -25,7 +25,7 @@ from flask.sessions import SecureCookieSessionInterface
 from forms.cases import format_tracking_code
 from forms.flask_messages import install_messages
 from ..store import Store
-from . import auth, i18n
+from . import auth, i18n, office_names
 
 __all__ = ["web_blueprint"]
 
@@ -82,7 +82,8 @@ def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) 
         app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
         install_messages(app, i18n.MESSAGES, i18n.locale_selector)
         app.jinja_env.globals.update(t=i18n.t, csrf_field=auth.csrf_field, nav_items=auth.nav_items,
-                                     current_lang=i18n.current_lang)
+                                     current_lang=i18n.current_lang, office_name=office_names.office_name,
+                                     office_label=office_names.office_label)
         app.jinja_env.filters.update(fa_digits=i18n.fa_digits, jalali=i18n.jalali,
                                      tracking=format_tracking_code)
         app.after_request(auth.finish_response)

@@ -6,13 +6,19 @@ import re
 from datetime import date, timedelta
 
 import jdatetime
+import pypdfium2 as pdfium
 import pytest
+from pyzbar.pyzbar import decode
+
+import forms
 
 from central import service_catalogue
 from central import audit
 from kiosk import create_app as create_kiosk
 from kiosk.accounts import AccountStore
+from forms.sheet_code import parse as parse_sheet_code
 from ledger.centre_sent import CentreSent
+from ledger.issuance import print_sheets
 from ledger.published_content import published_services
 from sync.client import sync_once
 from sync.office_state import OfficeSyncState
@@ -204,3 +210,32 @@ def test_the_portal_shows_each_published_service_once_in_its_version_of_today(ad
     post(admin, "/content/catalogue/smart_id_card/publish")
     shown = [s for s in published_services(central.store) if s.id == "smart_id_card"]
     assert [(s.version, s.fee_rials) for s in shown] == [(2, 5000000)]
+
+
+#: Behaviour that does not differ by database: SQLite only (the suite's time budget).
+SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY
+def test_the_sheet_prints_the_office_name_from_the_register_and_its_qr_keeps_the_code(
+        admin, central, office, post, tmp_path) -> None:
+    post(admin, "/content/offices", {"code": CODE, "name_fa": "ثبت احوال منطقه ۱۲ تهران", "province": "تهران"})
+    sync_once(office.home)
+    run = print_sheets(office.home, forms.builtin_catalog().get("satisfaction"), CODE, 1, tmp_path / "s.pdf")
+    page = pdfium.PdfDocument(str(tmp_path / "s.pdf"))[0]
+    assert run.office_name == "ثبت احوال منطقه ۱۲ تهران"
+    assert "ثبت احوال منطقه ۱۲ تهران" in page.get_textpage().get_text_range()
+    [qr] = decode(page.render(scale=2).to_pil())
+    assert parse_sheet_code(qr.data.decode()).office == CODE
+
+
+def test_a_sheet_printed_before_the_register_names_the_office_shows_its_code(office, tmp_path) -> None:
+    run = print_sheets(office.home, forms.builtin_catalog().get("satisfaction"), CODE, 1, tmp_path / "s.pdf")
+    assert run.office_name == CODE
+
+
+@SQLITE_ONLY
+def test_central_pages_name_the_office_with_its_code_beside(admin, central, office, post) -> None:
+    post(admin, "/content/offices", {"code": CODE, "name_fa": "ثبت احوال منطقه ۱۲ تهران", "province": "تهران"})
+    page = admin.get("/offices/").get_data(as_text=True)
+    assert re.search(r'ثبت احوال منطقه ۱۲ تهران <span class="ltr muted office-code">THR-012</span>', page)
