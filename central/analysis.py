@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+import json
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -31,10 +32,11 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 
+from forms.catalogue import load_services, service_body
 from forms.persian import parse_jalali_month
 from forms.responses import RATING_QUESTIONS
 
-from . import rollups
+from . import rollups, service_catalogue as catalogue_versions
 from .db.schema import comment_fields, comment_index_sql, has_comment
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "GroupStats", "Mean", "Share", "ServiceMatch", "cases_by_type",
     "comment_crop", "comments", "drop_analysis_indexes",
     "ensure_analysis_indexes", "ensure_comment_index", "has_analysis_table", "matched_by_service",
+    "matched_by_version", "VersionMatch",
     "mean_interval", "month_bounds", "month_key", "months_before", "rank", "refresh_analysis",
     "refreshed", "satisfaction", "service_catalogue", "t_quantile", "trend", "wilson_interval",
 ]
@@ -378,6 +381,8 @@ class ServiceMatch:
     service: str
     stats: GroupStats
     catalogue: dict[str, Any] | None  # {"name", "documents", "fee_rials", "time", ...} or None
+    #: the month's answers split by the catalogue version in force on each visit day
+    versions: tuple[VersionMatch, ...] = ()
 
     @property
     def no_share(self) -> float | None:
@@ -390,20 +395,69 @@ def service_catalogue(store, path: Path | None = None, *, day: str | None = None
     the central office published (central/service_catalogue.py, with its ``version`` and
     ``effective_from``), else an entry published before versions existed (feed key without
     ``@``), else the YAML at ``path`` (else the kiosk's built-in catalogue)."""
-    import json
-
-    from forms.catalogue import load_services, service_body
-
-    from .service_catalogue import builtin_services, catalogue_on, versions_by_service
-
-    base = {s.id: s for s in load_services(path)} if path is not None else builtin_services()
+    base = {s.id: s for s in load_services(path)} if path is not None else catalogue_versions.builtin_services()
     entries = {key: service_body(s) for key, s in base.items()}
     with store.connect() as db:
         rows = db.all("SELECT key, body FROM feed WHERE feed = 'catalogue' AND deleted = 0")
     entries.update({key: json.loads(body) for key, body in rows if "@" not in key})
-    versioned = versions_by_service(store)
-    entries.update({key: service_body(s) for key, s in catalogue_on(store, day).items() if key in versioned})
+    versioned = catalogue_versions.versions_by_service(store)
+    entries.update({key: service_body(s) for key, s in catalogue_versions.catalogue_on(store, day).items()
+                    if key in versioned})
     return entries
+
+
+@dataclass(frozen=True)
+class VersionMatch:
+    """Question (2) of the answers given while one catalogue version was in force."""
+
+    service: str
+    version: int                     # 0: none published yet (the offices showed the built-in entry)
+    effective_from: str | None       # ISO day the version took effect
+    catalogue: dict[str, Any] | None
+    stats: GroupStats
+
+
+def matched_by_version(store, month: str | tuple[int, int], *, office: str | None = None,
+                       service: str | None = None, min_responses: int = MIN_RESPONSES,
+                       months: int = 1) -> list[VersionMatch]:
+    """Question (2) per service and catalogue version: each answer is compared with the version
+    in force at its office on the visit day (the latest effective day on or before it), not
+    with today's catalogue, so a fee changed mid-month does not blame the old announcement for
+    the new one.  Ordered by service, then version."""
+    refreshed(store)
+    span = months_before(month, months)
+    first = date.fromisoformat(month_bounds(span[0])[0][:10]) + timedelta(days=1)  # UTC starts 20:30 the day before
+    last = date.fromisoformat(month_bounds(span[-1])[1][:10])
+    where, params = "day >= ? AND day <= ?", [first.isoformat(), last.isoformat()]
+    for column, value in (("office", office), ("service", service)):
+        if value is not None:
+            where += f" AND {column} = ?"
+            params.append(value)
+    with store.connect() as db:
+        rows = db.all("SELECT day, office, service, matched_n, matched_yes, matched_partly"
+                      f" FROM analysis_matched_by_day WHERE {where}", params)
+    published = catalogue_versions.versions_by_service(store)
+    builtin = catalogue_versions.builtin_services()
+    sums: dict[tuple[str, int], list[int]] = {}
+    chosen: dict[tuple[str, int], Any] = {}
+    for day, code, sid, n, yes, partly in rows:
+        version = catalogue_versions.pick_in_force(published.get(sid, []), code, day)
+        key = (sid, version.number if version is not None else 0)
+        chosen[key] = version
+        total = sums.setdefault(key, [0, 0, 0])
+        total[0] += int(n)
+        total[1] += int(yes)
+        total[2] += int(partly)
+    out = []
+    for (sid, number), (n, yes, partly) in sorted(sums.items()):
+        version = chosen[(sid, number)]
+        entry = (service_body(version.service) if version is not None
+                 else service_body(builtin[sid]) if sid in builtin else None)
+        stats = GroupStats({"service": sid, "version": str(number)}, n, {}, wilson_interval(yes, n, partly=partly),
+                           min_responses)
+        out.append(VersionMatch(sid, number, version.service.effective_from if version is not None else None,
+                                entry, stats))
+    return out
 
 
 def matched_by_service(store, month: str | tuple[int, int], *, office: str | None = None,
@@ -415,7 +469,12 @@ def matched_by_service(store, month: str | tuple[int, int], *, office: str | Non
         catalogue = service_catalogue(store)
     groups = satisfaction(store, month, ("service",), office=office,
                           min_responses=min_responses, months=months)
-    out = [ServiceMatch(g.key["service"] or "", g, catalogue.get(g.key["service"] or "")) for g in groups]
+    by_version: dict[str, list[VersionMatch]] = {}
+    for found in matched_by_version(store, month, office=office, min_responses=min_responses, months=months):
+        by_version.setdefault(found.service, []).append(found)
+    out = [ServiceMatch(g.key["service"] or "", g, catalogue.get(g.key["service"] or ""),
+                        tuple(by_version.get(g.key["service"] or "", ())))
+           for g in groups]
     out.sort(key=lambda s: (not (s.stats.matched.n >= min_responses),
                             s.stats.matched.share if s.stats.matched.share is not None else 2.0,
                             s.service))

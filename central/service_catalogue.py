@@ -28,7 +28,7 @@ from .db.connection import Database
 from .keys import CentralKeys
 
 __all__ = ["CatalogueInputError", "ServiceVersion", "builtin_services", "catalogue_on", "discard_draft",
-           "draft", "in_force", "latest_published", "publish_draft", "save_draft", "versions",
+           "draft", "in_force", "latest_published", "pick_in_force", "publish_draft", "save_draft", "versions",
            "versions_by_service"]
 
 
@@ -101,7 +101,9 @@ def latest_published(store: Database, service_id: str) -> ServiceVersion | None:
     return next((v for v in versions(store, service_id) if v.status == "published"), None)
 
 
-def _pick(candidates: list[ServiceVersion], office: str | None, day: str) -> ServiceVersion | None:
+def pick_in_force(candidates: list[ServiceVersion], office: str | None, day: str) -> ServiceVersion | None:
+    """Of ``candidates``, the published version offered at ``office`` whose effective day is the
+    latest on or before ``day`` (the newer number when two take effect the same day)."""
     best = None
     for v in candidates:
         if v.status == "published" and v.offered_at(office) and v.service.effective_from <= day:
@@ -113,7 +115,7 @@ def _pick(candidates: list[ServiceVersion], office: str | None, day: str) -> Ser
 def in_force(store: Database, service_id: str, office: str | None, day: str) -> ServiceVersion | None:
     """The published version announced at ``office`` on ``day`` (``YYYY-MM-DD``); None when
     the centre had published none by then (the office showed its built-in entry)."""
-    return _pick(versions(store, service_id), office, day)
+    return pick_in_force(versions(store, service_id), office, day)
 
 
 def catalogue_on(store: Database, day: str | None = None, office: str | None = None) -> dict[str, Service]:
@@ -122,7 +124,7 @@ def catalogue_on(store: Database, day: str | None = None, office: str | None = N
     day = day or date.today().isoformat()
     out = dict(builtin_services())
     for service_id, found in versions_by_service(store).items():
-        chosen = _pick(found, office, day)
+        chosen = pick_in_force(found, office, day)
         if chosen is not None:
             out[service_id] = chosen.service
     return out

@@ -471,7 +471,7 @@ def migrate(database: Database) -> int:
 # -- derived tables: the satisfaction roll-ups (rollups.py) --------------------------------------
 
 #: Bump when what the roll-ups hold changes: stores with another version are rebuilt.
-ROLLUP_VERSION = 3
+ROLLUP_VERSION = 4  # 4: analysis_matched_by_day (question 2 per catalogue version)
 #: The record kinds the roll-ups are folded from.
 FOLDED_KINDS = ("survey_response", "review_decision")
 #: The counters rows: how far SQLite has folded, and the roll-ups' version.
@@ -485,7 +485,7 @@ COUNTERS = ("responses", "incomplete",
             "matched_n", "matched_yes", "matched_partly")
 DERIVED_TABLES = ("analysis_by_desk", "analysis_by_service", "analysis_answers", "analysis_waiting",
                   "analysis_by_day", "analysis_calls", "analysis_decisions", "analysis_replaced",
-                  "analysis_pending", "analysis_months")
+                  "analysis_pending", "analysis_months", "analysis_matched_by_day")
 
 
 def rollup_statements(dialect: str) -> list[str]:
@@ -502,6 +502,11 @@ def rollup_statements(dialect: str) -> list[str]:
         " service TEXT NOT NULL, value TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (month, office, service, value))",
         "CREATE TABLE IF NOT EXISTS analysis_by_day (day TEXT NOT NULL, office TEXT NOT NULL,"
         " source TEXT NOT NULL, responses BIGINT NOT NULL, PRIMARY KEY (day, office, source))",
+        # question (2) per visit day, so each answer is compared with the catalogue version in
+        # force at its office on that day (analysis.matched_by_version)
+        "CREATE TABLE IF NOT EXISTS analysis_matched_by_day (day TEXT NOT NULL, office TEXT NOT NULL,"
+        " service TEXT NOT NULL, matched_n BIGINT NOT NULL, matched_yes BIGINT NOT NULL,"
+        " matched_partly BIGINT NOT NULL, PRIMARY KEY (day, office, service))",
         "CREATE TABLE IF NOT EXISTS analysis_calls (response TEXT PRIMARY KEY, office TEXT NOT NULL,"
         " month TEXT NOT NULL, created_at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS analysis_calls_month ON analysis_calls (month, office, created_at)",

@@ -27,14 +27,14 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import jdatetime
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from markupsafe import Markup
 
-from forms.persian import InvalidInput, jalali_month_name, normalize_input, to_persian_digits
+from forms.persian import InvalidInput, format_jalali_date, jalali_month_name, normalize_input, to_persian_digits
 from forms.responses import SOURCES
 
 from .. import analysis as A
@@ -94,6 +94,17 @@ def mean_text(mean: A.Mean, lang: str) -> tuple[str, str]:
     if mean.low is None:
         return charts.number(mean.mean, lang), ""
     return charts.number(mean.mean, lang), f"{charts.number(mean.low, lang)}–{charts.number(mean.high, lang)}"
+
+
+def version_text(found: A.VersionMatch, lang: str) -> str:
+    """One catalogue version's line under a service: which version, from when, how answered."""
+    s = found.stats.matched
+    yes = charts.number(s.share, lang, percent=True)
+    n = charts.number(s.n, lang)
+    if not found.version:
+        return t("insight_version_builtin", n=n, yes=yes)
+    day = format_jalali_date(date.fromisoformat(found.effective_from), persian_digits=lang == "fa")
+    return t("insight_version", version=charts.number(found.version, lang), day=day, n=n, yes=yes)
 
 
 def share_text(share: float | None, low: float | None, high: float | None, lang: str) -> tuple[str, str]:
@@ -299,6 +310,7 @@ def insight_blueprint(store: Store) -> Blueprint:
                 "time": (entry.get("time") or {}).get(language) or (entry.get("time") or {}).get("fa"),
                 "fee": None if fee is None else t("insight_rials", fee=int(fee)),
                 "in_catalogue": m.catalogue is not None,
+                "versions": [version_text(v, language) for v in m.versions if len(m.versions) > 1 or v.version],
             })
         chart = charts.bar_chart(
             [charts.Bar(r["label"], no_share(m).share, no_share(m).low, no_share(m).high, m.stats.matched.n,
