@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .backoff import backoff_delay
-from .content import CONTENT_FEEDS, ContentRefused, check_content_item
+from .content import CONTENT_FEEDS, KNOWN_FEEDS, ContentRefused, check_content_item
 from .batch import format_time
 from .health_report import health_report
 from forms.identity_keys import load_office_key
@@ -248,13 +248,16 @@ def _pull(state: OfficeSyncState, client: CentralClient, report: SyncReport) -> 
         page = client.pull(cursor, PULL_PAGE)
         other = []
         for item in page["items"]:
-            if item.get("feed") not in CONTENT_FEEDS:
-                other.append(item)
-                continue
             try:
+                if item.get("feed") not in KNOWN_FEEDS:
+                    raise ContentRefused(f"{item.get('feed')}/{item.get('key')}: an unknown kind of item"
+                                         " (is this office's Seda older than the central server's?)")
+                if item.get("feed") not in CONTENT_FEEDS:
+                    other.append(item)
+                    continue
                 check_content_item(item, client.central_key)
             except ContentRefused as exc:
-                log.error("refused a content item from the central server: %s", exc)
+                log.error("refused an item from the central server: %s", exc)
                 refused.append({"at": _now(), "feed": item.get("feed"), "key": item.get("key"),
                                 "cursor": item.get("cursor"), "detail": str(exc)})
                 continue

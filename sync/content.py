@@ -33,6 +33,9 @@ __all__ = ["CONTENT_FEEDS", "CONTENT_PREFIX", "ContentRefused", "check_content_i
 
 CONTENT_PREFIX = b"seda-content/1\n"
 CONTENT_FEEDS = frozenset({"catalogue", "contact", "office_profile", "announcement", "form_definition"})
+#: Every kind of item an office knows what to do with; anything else is refused as unknown
+#: (a centre newer than this office's software), loudly, rather than kept unread.
+KNOWN_FEEDS = CONTENT_FEEDS | {"case_update", "revoked_sheet", "office_key", "oversight_key", "record_conflict"}
 
 
 class ContentRefused(ValueError):

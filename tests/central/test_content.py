@@ -2,24 +2,28 @@
 office sync, real kiosk app; SQLite and (with SEDA_TEST_POSTGRES_URL) PostgreSQL."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 
 import jdatetime
 import pypdfium2 as pdfium
 import pytest
+from click.testing import CliRunner
 from pyzbar.pyzbar import decode
 
 import forms
 
 from central import service_catalogue
 from central import audit
+from central.db import feed as feeds
 from kiosk import create_app as create_kiosk
 from kiosk.accounts import AccountStore
 from forms.sheet_code import parse as parse_sheet_code
 from ledger.centre_sent import CentreSent
 from ledger.issuance import print_sheets
 from ledger.published_content import published_services
+from seda.cli import main as seda_main
 from sync.client import sync_once
 from sync.office_state import OfficeSyncState
 
@@ -239,3 +243,36 @@ def test_central_pages_name_the_office_with_its_code_beside(admin, central, offi
     post(admin, "/content/offices", {"code": CODE, "name_fa": "ثبت احوال منطقه ۱۲ تهران", "province": "تهران"})
     page = admin.get("/offices/").get_data(as_text=True)
     assert re.search(r'ثبت احوال منطقه ۱۲ تهران <span class="ltr muted office-code">THR-012</span>', page)
+
+
+def _sync_status(home):
+    return CliRunner().invoke(seda_main, ["sync", "status"], env={"SEDA_HOME": str(home)})
+
+
+@SQLITE_ONLY
+def test_sync_status_shows_a_refused_item_loudly_until_the_centre_publishes_it_again(
+        central, office, publish_signed, service_entry) -> None:
+    central.store.publish("catalogue", "smart_id_card@1",  # straight into the feed: no signature
+                          service_entry("smart_id_card", effective_from="2020-01-01"))
+    sync_once(office.home)
+    refused = _sync_status(office.home)
+    assert refused.exit_code == 1
+    assert "!! محتوای ارسالی مرکز پذیرفته نشد / Item from the central server refused: catalogue/smart_id_card@1" in refused.output
+    assert "not signed by the central office's key" in refused.output
+    publish_signed(central, "catalogue", "smart_id_card@1", service_entry("smart_id_card", effective_from="2020-01-01"))
+    sync_once(office.home)
+    again = _sync_status(office.home)
+    assert again.exit_code == 0 and "!!" not in again.output
+
+
+@SQLITE_ONLY
+def test_an_item_of_an_unknown_kind_is_refused_not_kept_and_said_in_sync_status(central, office) -> None:
+    with central.store.write() as conn:  # what a newer central server might send
+        feeds.publish(conn, "future_kind", "k1", {"anything": 1})
+    sync_once(office.home)
+    with office.ledger() as ledger:
+        assert CentreSent(ledger).item_cursor("future_kind", "k1") is None
+    shown = CliRunner().invoke(seda_main, ["sync", "status", "--json"], env={"SEDA_HOME": str(office.home)})
+    assert shown.exit_code == 1
+    [note] = json.loads(shown.output)["refused_content"]
+    assert (note["feed"], note["key"]) == ("future_kind", "k1") and "unknown kind" in note["detail"]
