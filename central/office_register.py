@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from forms import validate_office_code
-from forms.catalogue import CatalogueError, OfficeProfile, office_profile_from_body
+from forms.catalogue import (CENTRAL_SETTINGS, CatalogueError, OfficeProfile, central_setting_ok,
+                             office_profile_from_body)
 
 from sync.batch import format_time
 
@@ -24,8 +25,6 @@ from .keys import CentralKeys
 
 __all__ = ["OfficeInputError", "display_name", "profile", "profiles", "save_profile"]
 
-#: Office settings the centre decides (and offices follow), with their allowed ranges.
-CENTRAL_SETTINGS = {"sheets_per_print": (1, 5000), "kiosk_idle_seconds": (20, 600)}
 
 
 class OfficeInputError(ValueError):
@@ -61,7 +60,7 @@ def save_profile(store: Database, keys: CentralKeys, body: dict[str, Any], *, ac
         raise OfficeInputError(f"ورودی نادرست است: {exc}", str(exc)) from None
     for name, value in checked.settings.items():
         low, high = CENTRAL_SETTINGS.get(name, (None, None))
-        if low is None or isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        if not central_setting_ok(name, value):
             raise OfficeInputError(f"تنظیم {name} باید عددی میان {low} و {high} باشد.",
                                    f"setting {name} must be a whole number from {low} to {high}")
     with store.connect() as db:

@@ -238,6 +238,20 @@ class OfficeProfile:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+#: Office settings the centre decides in its offices register (and offices follow once they
+#: have its profile): name -> (lowest, highest allowed).  ``sheets_per_print``: the most sheets
+#: one ``seda forms print`` run may make; ``kiosk_idle_seconds``: how long an untouched kiosk
+#: waits before it goes back to its start screen.
+CENTRAL_SETTINGS: dict[str, tuple[int, int]] = {"sheets_per_print": (1, 5000), "kiosk_idle_seconds": (20, 600)}
+
+
+def central_setting_ok(name: str, value: Any) -> bool:
+    """Whether ``value`` is a whole number in ``name``'s allowed range."""
+    low, high = CENTRAL_SETTINGS.get(name, (None, None))
+    return (low is not None and not isinstance(value, bool) and isinstance(value, int)
+            and low <= value <= high)
+
+
 def _optional_text(raw: Any, where: str) -> Text | None:
     return None if raw in (None, "", {}) else _text(raw, where)
 

@@ -17,9 +17,12 @@ from forms.workdays import TEHRAN
 from ledger.published_content import (content_refusals, content_stamp, published_announcements, published_contacts,
                                       published_office_profile, published_services)
 
+from ledger.office_settings import SettingInForce, settings_in_force
+
 from .state import state
 
-__all__ = ["announcements", "content_source", "directory", "office_name", "office_profile", "service",
+__all__ = ["announcements", "content_source", "directory", "idle_seconds", "office_name", "office_profile",
+           "service", "settings", "settings_shown",
            "services"]
 
 
@@ -76,6 +79,30 @@ def directory() -> Directory:
 def announcements() -> list[Announcement]:
     """The notices the centre wants on this kiosk's screens today."""
     return published_announcements(state().ledger(), state().config.office, _today())
+
+
+def settings() -> dict[str, SettingInForce]:
+    """The office's settings that belong to the centre, as in force here, with their source.
+    An idle time the centre set that is not longer than the kiosk's countdown would cut the
+    countdown short: then this kiosk's own keeps holding."""
+    config = state().config
+    found = settings_in_force(state().ledger(), config.office, {"kiosk_idle_seconds": config.idle_seconds})
+    idle = found["kiosk_idle_seconds"]
+    if idle.source == "centre" and idle.value <= config.countdown_seconds:
+        found["kiosk_idle_seconds"] = SettingInForce(idle.name, config.idle_seconds, "local", None)
+    return found
+
+
+def idle_seconds() -> int:
+    """How long an untouched screen waits before going back to the start (0: never)."""
+    return settings()["kiosk_idle_seconds"].value
+
+
+def settings_shown() -> list[dict[str, Any]]:
+    """:func:`settings` for the staff page: name, value, source and since (a datetime)."""
+    return [{"name": s.name, "value": s.value, "source": s.source,
+             "since": datetime.fromisoformat(s.since.replace("Z", "+00:00")) if s.since else None}
+            for s in settings().values()]
 
 
 def content_source() -> dict[str, Any]:

@@ -16,9 +16,10 @@ from forms.office_identity import check_same_office
 from forms.paper import PAPERS
 
 from .ledger import Ledger, default_ledger_path
+from .office_settings import DEFAULTS, settings_in_force
 from .published_content import published_office_profile
 
-MAX_SHEETS_PER_RUN = 10_000
+MAX_SHEETS_PER_RUN = DEFAULTS["sheets_per_print"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path,
         raise ValueError(f"cannot write {out}: permission denied")
     key, created = ensure_key(home, office)
     with Ledger.open(default_ledger_path(home)) as ledger:
+        limit = settings_in_force(ledger, office)["sheets_per_print"]
+        if limit.source == "centre" and count > limit.value:
+            raise ValueError(f"این اداره در هر نوبت حداکثر {limit.value} برگه چاپ می‌کند (تنظیم ادارهٔ مرکزی) / "
+                             f"at most {limit.value} sheets per print run at this office "
+                             f"(set by the central office's register); got {count}")
         name = office_display_name(ledger, office)
         serials = ledger.issue_sheets(office, form.id, form.version, count)
     codes = (sign(form.id, form.version, office, serial, key) for serial in serials)

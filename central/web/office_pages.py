@@ -9,7 +9,9 @@ from werkzeug.datastructures import MultiDict
 from forms.persian import to_ascii_digits
 
 from .. import office_register
-from ..office_register import CENTRAL_SETTINGS, OfficeInputError
+from forms.catalogue import CENTRAL_SETTINGS
+
+from ..office_register import OfficeInputError
 from . import auth
 from .catalogue_pages import central_keys, text
 from .common import error_text, field, flash_error, flash_ok

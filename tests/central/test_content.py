@@ -276,3 +276,24 @@ def test_an_item_of_an_unknown_kind_is_refused_not_kept_and_said_in_sync_status(
     assert shown.exit_code == 1
     [note] = json.loads(shown.output)["refused_content"]
     assert (note["feed"], note["key"]) == ("future_kind", "k1") and "unknown kind" in note["detail"]
+
+
+@SQLITE_ONLY
+def test_the_centres_settings_for_an_office_hold_there_after_one_sync_and_say_where_from(
+        admin, central, office, kiosk_for, post, make_config, manager_account, staff_login, tmp_path) -> None:
+    post(admin, "/content/offices", {"code": CODE, "name_fa": "ثبت احوال منطقه ۱۲", "province": "تهران",
+                                     "sheets_per_print": "۵", "kiosk_idle_seconds": "90"})
+    with AccountStore(make_config(office.home, office=CODE).state_folder / "accounts.sqlite3") as accounts:
+        accounts.add(manager_account[0], "office_manager", manager_account[1])
+    kiosk = kiosk_for(office)
+    assert 'data-idle-seconds="60"' in kiosk.get("/").get_data(as_text=True)  # kiosk.yaml's, before the sync
+    sync_once(office.home)
+    assert 'data-idle-seconds="90"' in kiosk.get("/").get_data(as_text=True)
+    staff_login(kiosk)
+    table = kiosk.get("/staff/").get_data(as_text=True).split('id="settings-in-force"')[1].split("</table>")[0]
+    assert re.search(r'data-setting="sheets_per_print" data-source="centre">.*?<td>۵</td>', table, re.S)
+    assert "دفتر ادارات ادارهٔ مرکزی" in table
+    with pytest.raises(ValueError, match="at most 5 sheets per print run"):
+        print_sheets(office.home, forms.builtin_catalog().get("satisfaction"), CODE, 6, tmp_path / "s.pdf")
+    shown = CliRunner().invoke(seda_main, ["office", "status"], env={"SEDA_HOME": str(office.home)})
+    assert "sheets_per_print = 5  (دفتر ادارات مرکز / the central office's register" in shown.output
