@@ -4,6 +4,8 @@
     .venv/bin/python bench/central_dashboard.py --scale 0.02           # a quick run (100,000 + 10,000)
     .venv/bin/python bench/central_dashboard.py --store postgresql     # $SEDA_TEST_POSTGRES_URL (own schema)
     .venv/bin/python bench/central_dashboard.py --store both --scale 0.1
+    .venv/bin/python bench/central_dashboard.py --store both --sqlite-path /big/c.sqlite3 --pg-schema dash5m
+                                                                        # load once, query again later
 
 Loads survey responses (200 offices x 10 desks x 9 services, 60 % kiosk / 40 % paper, 30 % of
 the paper ones with flagged answers and people's review decisions, some stored before their
@@ -367,6 +369,9 @@ def main() -> int:
     parser.add_argument("--month", default="1405-09", help="the dashboard's month (Jalali)")
     parser.add_argument("--sqlite-path", type=Path, default=None,
                         help="keep/reuse the SQLite store here (default: a temporary folder)")
+    parser.add_argument("--pg-schema", default=None,
+                        help="keep/reuse the PostgreSQL store in this schema (default: a new schema,"
+                             " dropped at the end)")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
     ok = True
@@ -384,15 +389,19 @@ def main() -> int:
                 return 2
             import psycopg
 
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            schema = args.pg_schema or f"bench_{uuid.uuid4().hex[:10]}"
+            if not schema.isidentifier():
+                print(f"--pg-schema must be a plain name, not {schema!r}")
+                return 2
             with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f"CREATE SCHEMA {schema}")
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             sep = "&" if "?" in base else "?"
             try:
                 ok &= run(backend, f"{base}{sep}options={quote(f'-csearch_path={schema}')}", args)
             finally:
-                with psycopg.connect(base, autocommit=True) as conn:
-                    conn.execute(f"DROP SCHEMA {schema} CASCADE")
+                if not args.pg_schema:
+                    with psycopg.connect(base, autocommit=True) as conn:
+                        conn.execute(f"DROP SCHEMA {schema} CASCADE")
     print("\nall queries within target" if ok else "\nsome queries missed the target")
     return 0 if ok else 1
 

@@ -545,9 +545,11 @@ def _write(condition: str, folder: Path, stem: str, images: list[np.ndarray],
 # -- the corpus -------------------------------------------------------------------------------
 
 
-def print_corpus_sheets(home: Path, count: int, out_pdf: Path, seed: int) -> None:
-    """Print `count` real sheets into `out_pdf`; the office key is derived from the seed."""
+def print_corpus_sheets(home: Path, count: int, out_pdf: Path, seed: int, survey_link: str = "") -> None:
+    """Print `count` real sheets into `out_pdf`; the office key is derived from the seed.
+    With `survey_link` (a portal address) every sheet also carries its survey link's QR code."""
     import forms
+    from forms.identity_keys import ensure_office_key
     from forms.office_keys import key_path
     from ledger.issuance import print_sheets
 
@@ -556,7 +558,9 @@ def print_corpus_sheets(home: Path, count: int, out_pdf: Path, seed: int) -> Non
     key_file.write_text(hashlib.sha256(f"seda-corpus-{seed}".encode()).hexdigest() + "\n",
                         encoding="ascii")
     form = forms.builtin_catalog().get(FORM_ID)
-    print_sheets(home, form, OFFICE, count, out_pdf)
+    if survey_link:
+        ensure_office_key(home)
+    print_sheets(home, form, OFFICE, count, out_pdf, portal_url=survey_link)
 
 
 def plan_jobs(out_dir: Path, pdf_path: Path, conditions: list[str], sheets: int,
@@ -587,7 +591,7 @@ def plan_jobs(out_dir: Path, pdf_path: Path, conditions: list[str], sheets: int,
 
 def build_corpus(out_dir: Path, sheets: int = 150, seed: int = 1,
                  conditions: list[str] | None = None, workers: int = 2,
-                 log=print, mix: str = "field") -> dict:
+                 log=print, mix: str = "field", survey_link: str = "") -> dict:
     """Print, fill, degrade and write the corpus; return a summary."""
     started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
@@ -605,7 +609,7 @@ def build_corpus(out_dir: Path, sheets: int = 150, seed: int = 1,
     total = sheets * len(sheet_conditions)
     pdf_path = out_dir / "sheets.pdf"
     if total:
-        print_corpus_sheets(home, total, pdf_path, seed)
+        print_corpus_sheets(home, total, pdf_path, seed, survey_link)
     if mix not in MIXES:
         raise ValueError(f"unknown mix {mix!r}; known: {', '.join(MIXES)}")
     jobs = plan_jobs(out_dir, pdf_path, conditions, sheets, seed, mix)
@@ -644,10 +648,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mix", choices=sorted(MIXES), default="field",
                         help="field: how sheets come back in practice (the review-rate targets); "
                              "stress: every hard mark often, to hunt silent errors")
+    parser.add_argument("--survey-link", default="", metavar="PORTAL_URL",
+                        help="print every sheet with its survey link's QR code to this portal "
+                             "(the scanner must pass it by: compare with a corpus without)")
     args = parser.parse_args(argv)
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
     summary = build_corpus(args.out_dir, args.sheets, args.seed, conditions, args.workers,
-                           mix=args.mix)
+                           mix=args.mix, survey_link=args.survey_link)
     print(f"wrote {summary['pages']} pages ({summary['sheet_pages']} sheet pages) in "
           f"{summary['files']} files to {summary['out_dir']} in {summary['seconds']} s")
     return 0

@@ -516,8 +516,9 @@ def figures_command(month: str, office: str | None, as_json: bool, store_url: st
         click.echo(json.dumps(found, ensure_ascii=False))
         return
     r, c = found["responses"], found["cases"]
+    twice = f"; {r['answered_twice']} sheets answered twice, counted once" if r["answered_twice"] else ""
     click.echo(f"{month}{' ' + office if office else ''}: {r['total']} responses ({r['paper']} paper,"
-               f" {r['kiosk']} kiosk; {r['incomplete']} incomplete)")
+               f" {r['kiosk']} kiosk, {r['portal'] + r['sheet_link']} online; {r['incomplete']} incomplete{twice})")
     for qid, q in found["questions"].items():
         mean = f", mean {q['mean']:.2f}" if q["mean"] is not None else ""
         click.echo(f"  {qid:<22} answered {q['answered']}, pending review {q['pending_review']}{mean}")

@@ -83,7 +83,12 @@ def response_figures(store, month: str | tuple[int, int], office: str | None = N
                 count.pending += int(pending)
             else:
                 tally.add_value(question, value, int(n))
-    return {"month": label, **tally.to_json(survey_form().questions)}
+        twice = db.one(f"SELECT count(*) FROM analysis_duplicates WHERE month = ?{scope}", params)[0]
+    out = {"month": label, **tally.to_json(survey_form().questions)}
+    # paper sheets answered twice (scanned and online from the sheet's link): counted once, the
+    # other answer kept as a record and in no count (central/rollups.py)
+    out["responses"]["answered_twice"] = int(twice)
+    return out
 
 
 # -- cases -------------------------------------------------------------------------------------

@@ -26,7 +26,13 @@ centre keeps what it needs to apply decisions that arrive in any order:
 - ``analysis_decisions``: every ``review_decision`` folded so far (a decision may arrive
   before its sheet, twice, or be changed with ``--again``; :func:`forms.responses.latest_decisions`
   picks the one that stands);
-- ``analysis_replaced``: responses a rescan of the same sheet replaced (never counted again).
+- ``analysis_replaced``: responses a rescan of the same sheet replaced (never counted again);
+- ``analysis_duplicates``: responses of a paper sheet answered twice, scanned and online from
+  the sheet's survey link (forms/survey_tokens.py).  A sheet is one response: the answer that
+  reached the centre first counts (a scanned sheet's rescans count in its place), the other is
+  kept as a record, listed here with the one counted, and left out of every count
+  (``answered_twice`` in the figures).  "First" is the stored ``received_at`` (then the
+  uuid), never the order records are folded in, so every fold order gives the same figures.
 
 Folding is incremental and exact.  New ``survey_response`` and ``review_decision`` records
 are found past a counter (SQLite: one writer, so ids are handed out in commit order) or in
@@ -48,6 +54,7 @@ from forms import builtin_catalog
 from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for, jalali_month_of,
                              local_day, response_facts)
 
+from .db import sheets as sheet_db
 from .db.schema import (COUNTERS, FOLDED_COUNTER, FOLDED_KINDS, ROLLUP_VERSION, ROLLUPS, VERSION_COUNTER,
                         rollup_drop_statements, rollup_statements)
 
@@ -135,7 +142,8 @@ def _drop(db, dialect: str) -> None:
 def settled_in(store, start: str, end: str, office: str | None = None
                ) -> tuple[dict[str, list[Decision]], set[str]]:
     """For the survey responses created in [start, end) (and office): the review decisions
-    folded so far, by response, and the responses a rescan replaced (exports read them)."""
+    folded so far, by response, and the responses not counted: replaced by a rescan, or a
+    sheet's second answer (exports read them)."""
     where = "r.kind = 'survey_response' AND r.created_at >= ? AND r.created_at < ?"
     params: list[Any] = [start, end]
     if office:
@@ -150,6 +158,8 @@ def settled_in(store, start: str, end: str, office: str | None = None
             decisions.setdefault(decision.response, []).append(decision)
         replaced = {row[0] for row in db.all(
             f"SELECT x.uuid FROM analysis_replaced x JOIN records r ON r.uuid = x.uuid WHERE {where}", params)}
+        replaced |= {row[0] for row in db.all(  # a sheet's second answer: counted once, like the figures
+            f"SELECT x.uuid FROM analysis_duplicates x JOIN records r ON r.uuid = x.uuid WHERE {where}", params)}
     return decisions, replaced
 
 
@@ -250,8 +260,11 @@ def _fold(db, rows: Sequence[tuple], *, folded: str) -> None:
     new = {uuid for uuid, *_ in responses}
     replacing = [(body["replaces"], uuid) for uuid, _o, _c, body in responses
                  if isinstance(body, dict) and isinstance(body.get("replaces"), str)]
+    # sheets this chunk may have answered twice (scanned and from the sheet's link)
+    members = sheet_db.sheet_responses(db, _touched_sheets(db, responses))
+    member_ids = [m.uuid for m in members]
     # 1. responses already counted that this chunk changes: their facts before it
-    targets = ({d.response for d, _ in decisions} | {old for old, _ in replacing}) - new
+    targets = ({d.response for d, _ in decisions} | {old for old, _ in replacing} | set(member_ids)) - new
     counted = _counted(db, targets, folded)
     before = _decisions_of(db, counted)
     deltas = _Deltas()
@@ -265,14 +278,21 @@ def _fold(db, rows: Sequence[tuple], *, folded: str) -> None:
     db.executemany("INSERT INTO analysis_replaced (uuid, by_uuid) VALUES (?, ?) ON CONFLICT (uuid) DO NOTHING",
                    replacing)
     # 3. every response touched, as it stands now
-    replaced = _replaced(db, [*counted, *new])
-    after = _decisions_of(db, [*counted, *new])
-    for uuid, (office, created_at, body) in counted.items():
-        facts = None if uuid in replaced else forms.facts(body, after.get(uuid, ()))
+    replaced = _replaced(db, [*counted, *new, *member_ids])
+    was_duplicate = _duplicates(db, member_ids)
+    duplicates = sheet_duplicates(members, replaced)
+    _write_duplicates(db, member_ids, duplicates)
+    # a response that was a duplicate and counts again (a scan that reached the centre earlier
+    # was folded later): put back, if it was folded before this chunk
+    revived = {uuid: row for uuid, row in _counted(db, was_duplicate - set(duplicates) - replaced - new,
+                                                   folded, uncounted_too=True).items()}
+    after = _decisions_of(db, [*counted, *new, *revived])
+    for uuid, (office, created_at, body) in [*counted.items(), *revived.items()]:
+        facts = None if uuid in replaced or uuid in duplicates else forms.facts(body, after.get(uuid, ()))
         deltas.add(office, created_at, facts, +1)
         deltas.call(uuid, office, created_at, facts)
     for uuid, office, created_at, body in responses:
-        if uuid in replaced:
+        if uuid in replaced or uuid in duplicates:
             continue
         facts = forms.facts(body, after.get(uuid, ()))
         deltas.add(office, created_at, facts, +1)
@@ -292,17 +312,84 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start:start + _IN]
 
 
-def _counted(db, uuids: Iterable[str], folded: str) -> dict[str, tuple[str, str, Any]]:
-    """Responses among ``uuids`` whose facts are in the roll-ups now."""
+def _counted(db, uuids: Iterable[str], folded: str, *,
+             uncounted_too: bool = False) -> dict[str, tuple[str, str, Any]]:
+    """Responses among ``uuids`` whose facts are in the roll-ups now (``uncounted_too``: every
+    one folded already, counted or not)."""
     out: dict[str, tuple[str, str, Any]] = {}
+    counted = ("" if uncounted_too else
+               " AND NOT EXISTS (SELECT 1 FROM analysis_replaced x WHERE x.uuid = r.uuid)"
+               " AND NOT EXISTS (SELECT 1 FROM analysis_duplicates x WHERE x.uuid = r.uuid)")
     for chunk in _chunks(sorted(uuids)):
         marks = ",".join("?" * len(chunk))
         for uuid, office, created_at, text in db.all(
                 f"SELECT r.uuid, r.office, r.created_at, r.body FROM records r WHERE r.uuid IN ({marks})"
-                f" AND r.kind = 'survey_response' AND {folded}"
-                " AND NOT EXISTS (SELECT 1 FROM analysis_replaced x WHERE x.uuid = r.uuid)", chunk):
+                f" AND r.kind = 'survey_response' AND {folded}{counted}", chunk):
             out[uuid] = (office, created_at, _loads(text))
     return out
+
+
+def _touched_sheets(db, responses: Sequence[tuple[str, str, str, Any]]) -> set[tuple[str, str]]:
+    """(office, sheet) of this chunk's responses that another response of the same sheet may
+    meet: every sheet answered from its link, and every scanned sheet also answered that way."""
+    links, papers = set(), set()
+    for _uuid, office, _created_at, body in responses:
+        if isinstance(body, dict) and isinstance(body.get("sheet"), str):
+            if body.get("source") == "sheet_link":
+                links.add((office, body["sheet"]))
+            elif body.get("source") == "paper":
+                papers.add((office, body["sheet"]))
+    return links | sheet_db.linked_sheets(db, papers - links) if links or papers else set()
+
+
+def sheet_duplicates(members: Sequence[sheet_db.SheetResponse], replaced: set[str]
+                     ) -> dict[str, tuple[str, str, str, str]]:
+    """The responses of answered-twice sheets that are not counted: uuid -> (office, sheet,
+    created_at, the uuid counted instead).
+
+    Per sheet, the scanned responses are one chain (a rescan replaces the scan before it) that
+    arrived when its first scan did; each response from the sheet's link is a chain of its
+    own.  The chain that reached the centre first (``received_at``, then uuid) counts, through
+    its response not replaced; every other chain's responses not replaced are duplicates.
+    Only stored values decide, so the result is the same whatever order they were folded in.
+    """
+    by_sheet: dict[tuple[str, str], list[sheet_db.SheetResponse]] = {}
+    for member in members:
+        by_sheet.setdefault((member.office, member.sheet), []).append(member)
+    out: dict[str, tuple[str, str, str, str]] = {}
+    for (office, sheet), found in by_sheet.items():
+        unique = {m.uuid: m for m in found}.values()
+        paper = sorted((m for m in unique if m.source == "paper"), key=lambda m: (m.received_at, m.uuid))
+        chains = [[m] for m in unique if m.source == "sheet_link"]
+        if paper:
+            chains.append(paper)
+        if len(chains) < 2:
+            continue
+        chains.sort(key=lambda chain: (chain[0].received_at, chain[0].uuid))
+        standing = [m for m in chains[0] if m.uuid not in replaced] or chains[0][-1:]
+        counted = standing[-1].uuid
+        for chain in chains[1:]:
+            for member in chain:
+                if member.uuid not in replaced:
+                    out[member.uuid] = (office, sheet, member.created_at, counted)
+    return out
+
+
+def _duplicates(db, uuids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for chunk in _chunks(sorted(uuids)):
+        marks = ",".join("?" * len(chunk))
+        out.update(row[0] for row in db.all(f"SELECT uuid FROM analysis_duplicates WHERE uuid IN ({marks})", chunk))
+    return out
+
+
+def _write_duplicates(db, member_ids: Sequence[str], duplicates: dict[str, tuple[str, str, str, str]]) -> None:
+    """Replace what ``analysis_duplicates`` says of these sheets' responses."""
+    for chunk in _chunks(sorted(member_ids)):
+        db.execute(f"DELETE FROM analysis_duplicates WHERE uuid IN ({','.join('?' * len(chunk))})", chunk)
+    db.executemany("INSERT INTO analysis_duplicates (uuid, office, sheet, month, counted) VALUES (?, ?, ?, ?, ?)",
+                   [(uuid, office, sheet, jalali_month_of(tehran_day(created_at)), counted)
+                    for uuid, (office, sheet, created_at, counted) in sorted(duplicates.items())])
 
 
 _DECISION_COLUMNS = "uuid, response, item, question, value, replaces, at"

@@ -4,7 +4,7 @@ A :class:`Tally` adds up :class:`~forms.responses.ResponseFacts` (the office doe
 ledger) or the same counts read back from the centre's roll-ups, and turns them into the one
 JSON shape of ``seda central figures``::
 
-    {"responses": {"total", "paper", "kiosk", "portal", "complete", "incomplete"},
+    {"responses": {"total", "paper", "kiosk", "portal", "sheet_link", "complete", "incomplete"},
      "questions": {question_id: {"answered", "pending_review", "counts": {option_value: n},
                                  "mean"}}}
 
@@ -83,7 +83,8 @@ class Tally:
         complete = self.total - self.incomplete
         return {"responses": {"total": self.total, "paper": self.sources.get("paper", 0),
                               "kiosk": self.sources.get("kiosk", 0),
-                              "portal": self.sources.get("portal", 0), "complete": complete,
+                              "portal": self.sources.get("portal", 0),
+                              "sheet_link": self.sources.get("sheet_link", 0), "complete": complete,
                               "incomplete": self.incomplete},
                 "questions": out}
 

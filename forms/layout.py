@@ -4,6 +4,11 @@ It is computed from the form definition alone, so the printer and the scanner ca
 disagree; `tests/forms/golden/` pins each shipped version's map, because a sheet printed last year is
 read with the map of the version it names.  Coordinates are PDF points with the origin at the
 top-left corner and y pointing down (the way an image is indexed); boxes are [x, y, w, h].
+
+``survey_link`` is where a sheet printed with ``--survey-link`` carries its second QR code (the
+portal's one-time survey link, forms/survey_tokens.py): in the header, clear of the sheet code
+and of the scanner's widest crop around it, of every answer box and fiducial, or null when a
+form leaves no room there.  The scanner never reads it.
 """
 from __future__ import annotations
 
@@ -23,6 +28,12 @@ FIDUCIAL_INSET = 22.0
 FIDUCIAL_IDS = (0, 1, 2, 3)  # top-left, top-right, bottom-right, bottom-left: tells orientation
 QR_SIZE = 84.0              # quiet zone included
 QR_X, QR_Y = 66.0, 18.0
+#: The survey link's QR code: its side (quiet zone included), and its distance from the sheet
+#: code's box (more than the 45 pt the scanner's widest crop around the sheet code reaches).
+LINK_SIZE = 52.0
+LINK_CLEAR = 50.0
+LINK_TEXT_WIDTH = 150.0
+LINK_TEXT_SIZE = 8.5
 
 MARGIN_X = 40.0
 CONTENT_RIGHT = PAGE_WIDTH - MARGIN_X
@@ -82,6 +93,10 @@ class SheetLayout:
     frames: list[tuple[float, float, float, float]]  # write-in boxes, comment box outline
     width: float = PAGE_WIDTH
     height: float = PAGE_HEIGHT
+    #: The survey link's QR box and the line printed beside it (drawn only on a sheet printed
+    #: with a link); None when the form leaves no room for it.
+    survey_link: tuple[float, float, float, float] | None = None
+    survey_link_texts: list[TextItem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The contract shape of `seda forms layout FORM --json`."""
@@ -93,6 +108,7 @@ class SheetLayout:
             "fiducials": [{"id": i, "box": list(b)} for i, b in self.fiducials],
             "qr": {"box": list(self.qr)},
             "questions": [q.to_json() for q in self.questions],
+            "survey_link": {"box": list(self.survey_link)} if self.survey_link else None,
         }
 
 
@@ -166,6 +182,43 @@ def _digits_block(question: Question, y: float, right: float, texts: list[TextIt
     return layout, bubbles_top + 10 * DIGIT_PITCH_Y + QUESTION_GAP, left
 
 
+def _text_extent(item: TextItem) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) of a static label, in layout points."""
+    width = text_width(item.text, item.size)
+    left = {"right": item.x - width, "left": item.x}.get(item.align, item.x - width / 2)
+    return left, item.y - item.size, left + width, item.y + item.size * 0.35
+
+
+def _survey_link_place(texts: list[TextItem], band_top: float
+                       ) -> tuple[tuple[float, float, float, float] | None, list[TextItem]]:
+    """The survey link's box in the header (right of the sheet code, under the title and
+    introduction lines it would touch, above the instructions band) and its line of text to
+    the right of it, read first in right-to-left order; (None, []) when there is no room."""
+    left = QR_X + QR_SIZE + LINK_CLEAR
+    right = left + LINK_SIZE + 8 + LINK_TEXT_WIDTH
+    top = QR_Y
+    for item in texts:
+        x0, _, x1, bottom = _text_extent(item)
+        if x0 < right and x1 > left:
+            top = max(top, bottom + 1)
+    if band_top - 1 - top < LINK_SIZE:
+        return None, []
+    y = top + (band_top - 1 - top - LINK_SIZE) / 2
+    box = _box(left, y, LINK_SIZE, LINK_SIZE)
+    lines = wrap(_link_sentence(), LINK_TEXT_WIDTH, LINK_TEXT_SIZE)
+    first = y + LINK_SIZE / 2 - (len(lines) - 1) * (LINK_TEXT_SIZE + 4) / 2 + LINK_TEXT_SIZE * 0.35
+    # right-aligned (Persian) and as wide as its longest line, so it ends beside the code
+    edge = left + LINK_SIZE + 8 + max(text_width(line, LINK_TEXT_SIZE) for line in lines)
+    items = [TextItem(line, edge, first + n * (LINK_TEXT_SIZE + 4), LINK_TEXT_SIZE)
+             for n, line in enumerate(lines)]
+    return box, items
+
+
+def _link_sentence() -> str:
+    from .messages import messages_for  # the sheet is printed in Persian
+    return messages_for("forms").text("sheet_survey_link", "fa")
+
+
 def build_layout(form: Form) -> SheetLayout:
     """Place every question of `form` on one A4 page, or say why it does not fit."""
     texts: list[TextItem] = []
@@ -178,6 +231,7 @@ def build_layout(form: Form) -> SheetLayout:
         texts.append(TextItem(line, title_right, y, 9.5))
         y += 14
     y = max(y, QR_Y + QR_SIZE + 18) + 4
+    link_box, link_texts = _survey_link_place(texts, y)
     texts.append(TextItem(form.instructions.fa, CONTENT_RIGHT - 8, y + 15, 10.5, bold=True))
     frames.append(_box(MARGIN_X, y, CONTENT_WIDTH, 24))
     y += 24 + 12
@@ -233,4 +287,6 @@ def build_layout(form: Form) -> SheetLayout:
         questions=questions,
         texts=texts,
         frames=frames,
+        survey_link=link_box,
+        survey_link_texts=link_texts,
     )

@@ -1,7 +1,9 @@
 """The paper renderer: printable A4 survey sheets, one unique sheet code per page.
 
 Everything that is the same on every sheet is drawn once into a PDF form XObject and reused,
-so a thousand sheets cost little more than their QR codes and the file stays small.
+so a thousand sheets cost little more than their QR codes and the file stays small.  A sheet
+printed with a survey link also carries a second QR code (the portal's one-time survey link,
+forms/survey_tokens.py) in the layout's ``survey_link`` box, with its line of text.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import segno
 from reportlab.lib.colors import Color, black
@@ -28,7 +30,10 @@ INK = Color(0.12, 0.12, 0.12)
 OUTLINE = Color(0.25, 0.25, 0.25)
 FAINT = Color(0.93, 0.93, 0.93)
 QR_QUIET_MODULES = 4
+#: The survey link's quiet zone inside its box (the header's white paper continues it).
+LINK_QUIET_MODULES = 2
 STATIC_FORM_NAME = "seda-static"
+LINK_FORM_NAME = "seda-survey-link"
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -114,6 +119,18 @@ def qr_matrix(text: str) -> tuple[tuple[bool, ...], ...]:
     return tuple(tuple(bool(v) for v in row) for row in symbol.matrix)
 
 
+#: The survey link's mask pattern, fixed: choosing the best of eight (the default) is three
+#: quarters of the time a sheet's link costs, and any mask reads (the symbol says which).
+LINK_MASK = 4
+
+
+def link_matrix(text: str) -> tuple[tuple[bool, ...], ...]:
+    """The survey link's QR symbol (byte mode, the smallest version; error correction raised
+    as far as that version allows)."""
+    symbol = segno.make(text, error="l", boost_error=True, micro=False, mask=LINK_MASK)
+    return tuple(tuple(bool(v) for v in row) for row in symbol.matrix)
+
+
 def _draw_qr(canvas: Canvas, layout: SheetLayout, text: str) -> None:
     matrix = qr_matrix(text)
     x0, y0, size, _ = layout.qr
@@ -131,6 +148,31 @@ def _draw_qr(canvas: Canvas, layout: SheetLayout, text: str) -> None:
                             module, stroke=0, fill=1)
             else:
                 c += 1
+
+
+def _draw_link(canvas: Canvas, layout: SheetLayout, matrix) -> None:
+    """The survey link's symbol in the layout's ``survey_link`` box, as one fill of whole-module
+    rectangles in module units (a link has ~600 runs of dark modules: written as integers they
+    cost a tenth of what reportlab's float formatting of each rectangle would)."""
+    x0, y0, size, _ = layout.survey_link
+    module = size / (len(matrix) + 2 * LINK_QUIET_MODULES)
+    runs = []
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                runs.append(f"{start} {r} {c - start} 1 re")
+            else:
+                c += 1
+    canvas.saveState()
+    canvas.setFillColor(black)
+    quiet = LINK_QUIET_MODULES * module  # module units: x right, y down from the symbol's corner
+    canvas.transform(module, 0, 0, -module, x0 + quiet, _flip(layout, y0 + quiet))
+    canvas.addLiteral(" ".join(runs) + " f")
+    canvas.restoreState()
 
 
 def paper_placement(layout: SheetLayout, paper: str) -> tuple[float, float, float, float, float]:
@@ -161,7 +203,8 @@ def _draw_office_name(canvas: Canvas, layout: SheetLayout, office_name: str) -> 
 
 
 def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], out: Path,
-                  paper: str = "a4", *, office_name: str = "") -> int:
+                  paper: str = "a4", survey_link: Callable[[SheetCode], str] | None = None, *,
+                  office_name: str = "") -> int:
     """Write one page per sheet code to `out` atomically; return the page count.
 
     ``office_name`` (the office's Persian name) is printed above the title so the visitor
@@ -169,8 +212,11 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
 
     The PDF is written next to `out` and renamed into place only when complete, so a failure
     never leaves a half-written file that someone might print.  `paper` is "a4" or "letter"
-    (see `paper_placement`).
+    (see `paper_placement`).  With `survey_link` (sheet code -> the sheet's portal survey
+    URL) every sheet also carries that URL's QR code in the layout's ``survey_link`` box.
     """
+    if survey_link is not None and layout.survey_link is None:
+        raise ValueError(f"form {form.id} v{form.version} leaves no room for a survey link's QR code")
     page_width, page_height, scale, offset_x, offset_y = paper_placement(layout, paper)
     register_fonts()
     out = Path(out)
@@ -189,6 +235,12 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
         if office_name:
             _draw_office_name(canvas, layout, office_name)
         canvas.endForm()
+        if survey_link is not None:
+            canvas.beginForm(LINK_FORM_NAME)
+            canvas.setFillColor(INK)
+            for item in layout.survey_link_texts:
+                _draw_text(canvas, layout, item)
+            canvas.endForm()
         for code in codes:
             canvas.saveState()
             if scale != 1.0 or offset_x or offset_y:
@@ -196,6 +248,9 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
                 canvas.scale(scale, scale)
             canvas.doForm(STATIC_FORM_NAME)
             _draw_qr(canvas, layout, code.text())
+            if survey_link is not None:
+                canvas.doForm(LINK_FORM_NAME)
+                _draw_link(canvas, layout, link_matrix(survey_link(code)))
             canvas.setFillColor(INK)
             canvas.setFont(REGULAR, 9)
             x, y = layout.serial_anchor

@@ -37,10 +37,13 @@ __all__ = [
     "SURVEY_RESPONSE", "Answers", "Decision", "Field", "RecordShape", "RecordShapeError",
     "ResponseFacts", "effective_answers", "form_for", "jalali_month_of", "kiosk_response", "latest_decisions",
     "local_day", "paper_response", "portal_response", "response_facts", "review_decision", "review_item",
+    "sheet_link_response",
 ]
 
-#: ``portal``: answered on the central office's portal from a one-time link (forms/survey_tokens.py).
-SOURCES = ("kiosk", "paper", "portal")
+#: ``portal``: answered on the central office's portal from a kiosk receipt's one-time link;
+#: ``sheet_link``: answered there from a paper sheet's link (its second QR code), so the body
+#: names the sheet like a scanned one and the centre counts the sheet once (forms/survey_tokens.py).
+SOURCES = ("kiosk", "paper", "portal", "sheet_link")
 #: What the scanner stores: every question read with a margin, or some sent to a person.
 #: (Rejected and blank sheets are never stored; a "rejected" record of an older version is
 #: not counted.)
@@ -142,12 +145,13 @@ SURVEY_RESPONSE = RecordShape("survey_response", discriminator="source", fields=
     # the kiosk
     Field("complete", (bool,), False,
           "the visitor finished the survey (false: the visit ended first; absent: true)",
-          sources=("kiosk", "portal")),
+          sources=("kiosk", "portal", "sheet_link")),
     Field("kiosk_id", (str,), False, "which kiosk", sources=("kiosk",)),
     Field("visit", (str,), False, "random, unlinkable id of the visit", sources=("kiosk",)),
     # the paper sheet (the scanner)
-    Field("sheet", (str,), True, "sheet id office/form/version/serial", sources=("paper",)),
-    Field("serial", (int,), True, "the sheet's serial", sources=("paper",)),
+    Field("sheet", (str,), True, "sheet id office/form/serial (a sheet link: the sheet its token names)",
+          sources=("paper", "sheet_link")),
+    Field("serial", (int,), True, "the sheet's serial", sources=("paper", "sheet_link")),
     Field("status", (str,), True, "accepted, or review: some questions wait for a person",
           sources=("paper",), choices=(*PAPER_STATUSES, "rejected")),
     Field("reason", (str,), False, "why the page went to review (e.g. registration)", sources=("paper",)),
@@ -212,6 +216,15 @@ def portal_response(*, form: str, form_version: int, answers: Mapping[str, Any])
     """The body of a survey answered on the portal from a one-time link (always sent whole)."""
     return SURVEY_RESPONSE.check({"source": "portal", "form": form, "form_version": form_version,
                                   "answers": dict(answers), "complete": True})
+
+
+def sheet_link_response(*, form: str, form_version: int, sheet: str, serial: int,
+                        answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of a survey answered on the portal from a paper sheet's link: the sheet's
+    form and version, and the sheet, so the centre counts one response per sheet."""
+    return SURVEY_RESPONSE.check({"source": "sheet_link", "form": form, "form_version": form_version,
+                                  "sheet": sheet, "serial": serial, "answers": dict(answers),
+                                  "complete": True})
 
 
 def paper_response(*, form: str, form_version: int, sheet: str, serial: int, status: str,
@@ -414,7 +427,7 @@ def response_facts(response: Mapping[str, Any], decisions: Iterable[Decision] = 
     ``form`` is the definition the response was given on (its options decide which values are
     counted per option); without it only answered/pending are counted.
     """
-    source = response.get("source") if response.get("source") in ("kiosk", "portal") else "paper"
+    source = response.get("source") if response.get("source") in ("kiosk", "portal", "sheet_link") else "paper"
     if source == "paper" and response.get("status") == "rejected":
         return None
     answers = effective_answers(response, decisions)

@@ -12,7 +12,6 @@ works for a demo; an office edits only what differs, e.g.::
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import yaml
 from forms import seda_home, validate_office_code
 from forms.office_identity import OfficeIdentityError, check_same_office, read_office
 from forms.catalogue import builtin_data_folder
+from forms.portal_address import PortalAddressError, check_portal_url
 from forms.private_files import open_private
 
 __all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE"]
@@ -142,9 +142,10 @@ class KioskConfig:
                 parse_printer(config.receipt_printer)
             except PrinterError as exc:
                 raise ConfigError(f"{source}: {exc}") from exc
-        if config.portal_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?",
-                                                  config.portal_url.rstrip("/")):
-            raise ConfigError(f"{source}: portal_url must look like https://portal.example.ir")
+        try:
+            check_portal_url(config.portal_url, source)
+        except PortalAddressError as exc:
+            raise ConfigError(str(exc)) from None
         if config.idle_seconds and config.idle_seconds <= config.countdown_seconds:
             raise ConfigError(f"{source}: idle_seconds must be longer than countdown_seconds")
         return config

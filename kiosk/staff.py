@@ -29,7 +29,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from werkzeug.utils import secure_filename
 
 from forms import builtin_catalog
-from ledger.issuance import print_sheets as issue_sheets
+from ledger.issuance import print_sheets as issue_sheets, sheet_portal_url
 from ledger.ledger import LedgerError
 from ledger.review_queue import open_items, resolve
 from scanner.reasons import message as scanner_message
@@ -211,7 +211,9 @@ def print_sheets():
             with tempfile.TemporaryDirectory(prefix="seda-print-") as folder:
                 out = Path(folder) / "sheets.pdf"
                 try:
-                    run = issue_sheets(config.home, state().form, config.office, count, out)
+                    run = issue_sheets(config.home, state().form, config.office, count, out,
+                                       portal_url=sheet_portal_url(config.home, state().form,
+                                                                   config.portal_url))
                 except (ValueError, OSError, LedgerError) as exc:
                     error = str(exc)
                 else:

@@ -11,8 +11,9 @@ from forms import seda_home
 from forms.cli import load_form
 from forms.office_identity import OfficeIdentityError, check_same_office, require_office
 from forms.paper import PAPERS
+from forms.portal_address import PortalAddressError, configured_portal_url
 
-from .issuance import print_sheets
+from .issuance import print_sheets, survey_link_obstacle
 from .ledger import LedgerError
 
 
@@ -27,8 +28,11 @@ from .ledger import LedgerError
 @click.option("--version", type=int, help="Form version (default: the newest).")
 @click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4", show_default=True,
               help="Paper size: letter scales the A4 sheet to US Letter (94%) and centres it.")
+@click.option("--survey-link/--no-survey-link", default=None,
+              help="Add a second QR code: the portal's one-time survey link for that sheet "
+                   "(default: on when portal_url is set in kiosk.yaml and the office has its sync key).")
 def print_command(form_id: str, office: str | None, count: int, out: Path, version: int | None,
-                  paper: str) -> None:
+                  paper: str, survey_link: bool | None) -> None:
     """Print COUNT unique, QR-tagged sheets of FORM for this office into one PDF.
 
     Only the office this installation is set up for: a sheet under another code would be
@@ -38,15 +42,24 @@ def print_command(form_id: str, office: str | None, count: int, out: Path, versi
     try:
         own = require_office(home)
         office = check_same_office(home, office or own, "--office")
-    except (OfficeIdentityError, ValueError) as exc:
+        portal_url = configured_portal_url(home) if survey_link is not False else ""
+    except (OfficeIdentityError, PortalAddressError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    if survey_link and not portal_url:
+        raise click.ClickException("--survey-link needs the portal's address: set portal_url in "
+                                   f"{home / 'kiosk.yaml'} (e.g. portal_url: https://portal.example.ir)")
+    obstacle = survey_link_obstacle(home, form) if survey_link is None and portal_url else None
+    if obstacle:  # on by default only where it can be: said, never silently dropped
+        click.echo(f"Printing without survey links: {obstacle}", err=True)
+        portal_url = ""
     try:
-        run = print_sheets(home, form, office, count, out, paper)
+        run = print_sheets(home, form, office, count, out, paper, portal_url)
     except (ValueError, OSError, LedgerError) as exc:
         raise click.ClickException(str(exc)) from None
     if run.key_created:
         click.echo(f"New office {office}: created its sheet-signing key in {home / 'keys'}", err=True)
     on = " on US Letter" if run.paper == "letter" else ""
     named = f" ({run.office_name})" if run.office_name != office else ""
+    links = f", each with its survey link to {run.portal_url}" if run.portal_url else ""
     click.echo(f"Wrote {len(run.serials)} sheets of {run.form} v{run.version} for {office}{named} "
-               f"(serials {run.serials.start}-{run.serials.stop - 1}){on} to {run.out}")
+               f"(serials {run.serials.start}-{run.serials.stop - 1}){on}{links} to {run.out}")

@@ -6,6 +6,10 @@ not be placed from its markers, the whole image is searched: every code found, w
 symbol's corners are, which anchors the page even when its corner markers are cut off.
 Because the scanner knows exactly what symbol was printed for a code (`forms.paper.qr_matrix`),
 it checks the symbol's orientation module by module instead of trusting a decoder's corners.
+
+A sheet printed with a survey link carries a second QR code (the portal's one-time link,
+forms/survey_tokens.py).  It is no sheet code and no sheet: every reader here passes it by, so
+it is never taken for the sheet's code nor reported as a sheet that could not be read.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import numpy as np
 from pyzbar import pyzbar
 
 from forms.paper import QR_QUIET_MODULES, qr_matrix
+from forms.survey_tokens import is_sheet_survey_link
 
 from .registration import Registration, page_to_image
 
@@ -52,7 +57,8 @@ def _pyzbar_symbols(image: np.ndarray) -> list:
 
 
 def _pyzbar(image: np.ndarray) -> list[str]:
-    return [s.data.decode("ascii", "replace") for s in _pyzbar_symbols(image)]
+    return [text for text in (s.data.decode("ascii", "replace") for s in _pyzbar_symbols(image))
+            if not is_sheet_survey_link(text)]
 
 
 def _opencv(image: np.ndarray) -> list[str]:
@@ -60,7 +66,7 @@ def _opencv(image: np.ndarray) -> list[str]:
         text, _, _ = _opencv_detector().detectAndDecode(image)
     except cv2.error:
         return []
-    return [text] if text else []
+    return [text] if text and not is_sheet_survey_link(text) else []
 
 
 def decode_any(image: np.ndarray) -> list[str]:
@@ -76,12 +82,15 @@ def _decode_with_polygons(image: np.ndarray,
                           thorough: bool = True) -> list[tuple[str, np.ndarray | None]]:
     """(text, 4 corner pixels or None) for every code in `image`, cheap readers first (the
     harder ones only when `thorough`: they are slow on a whole image)."""
-    symbols = _pyzbar_symbols(image)
+    def ours(found: list) -> list:
+        return [s for s in found if not is_sheet_survey_link(s.data.decode("ascii", "replace"))]
+
+    symbols = ours(_pyzbar_symbols(image))
     if not symbols and not thorough:
         return []
     if not symbols:
         _, binary = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        symbols = _pyzbar_symbols(binary)
+        symbols = ours(_pyzbar_symbols(binary))
     out = []
     for symbol in symbols:
         polygon = np.array([(p.x, p.y) for p in symbol.polygon], np.float64)
@@ -94,7 +103,7 @@ def _decode_with_polygons(image: np.ndarray,
             text, points, _ = _opencv_detector().detectAndDecode(image)
         except cv2.error:
             text, points = "", None
-        if text:
+        if text and not is_sheet_survey_link(text):
             out.append((text, None if points is None else points.reshape(-1, 2).astype(np.float64)))
     return out
 

@@ -52,6 +52,10 @@ ledger's migrations; a new table is a new step appended at the end.
   ``office_profiles`` (the office register: names, province, address, hours, settings),
   ``contacts`` (managers and deputies), ``announcements`` (kiosk notices with start and end
   days) and ``form_versions`` (uploaded survey form definitions, draft or published).
+- step 10, paper sheets answered online (issue #14, forms/survey_tokens.py): two partial indexes
+  finding a sheet's responses by (office, sheet): scanned ones (the portal refuses a sheet's
+  link once the centre holds the sheet) and ones given from the sheet's link (the roll-ups
+  count one response per sheet: central/db/sheets.py).
 - derived tables (not steps: rebuilt whenever :data:`ROLLUP_VERSION` changes): the
   satisfaction roll-ups (rollups.py, :func:`rollup_statements`) and the partial index behind
   the comment search (:func:`comment_index_sql`).
@@ -408,6 +412,15 @@ _CONTENT = """
     """
 
 
+# Step 10: a paper sheet's responses by sheet (scanned, or answered from its survey link).
+_SHEET_RESPONSES = """
+    CREATE INDEX records_sheet_paper ON records (office, {json:sheet})
+        WHERE kind = 'survey_response' AND {json:source} = 'paper';
+    CREATE INDEX records_sheet_links ON records (office, {json:sheet})
+        WHERE kind = 'survey_response' AND {json:source} = 'sheet_link'
+    """
+
+
 #: Every schema step, in order: ``(version, DDL with dialect tokens)``.
 STEPS: tuple[tuple[int, str], ...] = (
     (1, _OFFICE_RECORDS),
@@ -418,6 +431,7 @@ STEPS: tuple[tuple[int, str], ...] = (
     (6, _PORTAL),
     (7, _OFFICE_HEALTH),
     (8, _CONTENT),
+    (10, _SHEET_RESPONSES),
 )
 
 _TYPES = {
@@ -471,7 +485,7 @@ def migrate(database: Database) -> int:
 # -- derived tables: the satisfaction roll-ups (rollups.py) --------------------------------------
 
 #: Bump when what the roll-ups hold changes: stores with another version are rebuilt.
-ROLLUP_VERSION = 4  # 4: analysis_matched_by_day (question 2 per catalogue version)
+ROLLUP_VERSION = 5  # 4: sheets answered twice; 5: analysis_matched_by_day (question 2 per catalogue version)
 #: The record kinds the roll-ups are folded from.
 FOLDED_KINDS = ("survey_response", "review_decision")
 #: The counters rows: how far SQLite has folded, and the roll-ups' version.
@@ -485,7 +499,7 @@ COUNTERS = ("responses", "incomplete",
             "matched_n", "matched_yes", "matched_partly")
 DERIVED_TABLES = ("analysis_by_desk", "analysis_by_service", "analysis_answers", "analysis_waiting",
                   "analysis_by_day", "analysis_calls", "analysis_decisions", "analysis_replaced",
-                  "analysis_pending", "analysis_months", "analysis_matched_by_day")
+                  "analysis_duplicates", "analysis_pending", "analysis_months", "analysis_matched_by_day")
 
 
 def rollup_statements(dialect: str) -> list[str]:
@@ -514,6 +528,10 @@ def rollup_statements(dialect: str) -> list[str]:
         " item TEXT NOT NULL, question TEXT NOT NULL, value TEXT NOT NULL, replaces TEXT, at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS analysis_decisions_response ON analysis_decisions (response)",
         "CREATE TABLE IF NOT EXISTS analysis_replaced (uuid TEXT PRIMARY KEY, by_uuid TEXT NOT NULL)",
+        # a sheet answered twice (scanned and online): the response not counted, and the one counted
+        "CREATE TABLE IF NOT EXISTS analysis_duplicates (uuid TEXT PRIMARY KEY, office TEXT NOT NULL,"
+        " sheet TEXT NOT NULL, month TEXT NOT NULL, counted TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS analysis_duplicates_month ON analysis_duplicates (month, office)",
         "CREATE INDEX IF NOT EXISTS records_kind_created ON records (kind, created_at)",
         # the month's cases counted from the index alone (figures.case_figures, cases_by_type)
         "CREATE INDEX IF NOT EXISTS cases_received_cover ON cases"

@@ -45,7 +45,7 @@ from .follow_up import find_case
 from .intake import AttachmentRefused, Filed, check_attachment, file_case, file_report, new_submission_id
 from .offices import office_choices
 from .settings import PortalSettings
-from .survey import check_token, read_answers, survey_form, use_token
+from .survey import check_token, read_answers, survey_form, token_form, use_token
 
 __all__ = ["create_portal_app"]
 
@@ -294,7 +294,7 @@ def create_portal_app(store, *, home: Path | None = None,
     # -- the survey from a one-time link -----------------------------------------------------
 
     def refused(reason: str) -> Response:
-        return message(t(f"portal_survey_refused_{reason}"), 410 if reason in ("used", "stale") else 400,
+        return message(t(f"portal_survey_refused_{reason}"), 410 if reason in ("used", "stale", "on_paper") else 400,
                        title=t("portal_survey_title"))
 
     @app.get("/s/<token>")
@@ -303,7 +303,7 @@ def create_portal_app(store, *, home: Path | None = None,
             checked = check_token(store, token, max_age_days=settings.survey_link_days)
         except TokenRefused as exc:
             return refused(exc.reason)
-        return page("survey.html", form=survey_form(), token=token,
+        return page("survey.html", form=token_form(checked), token=token,
                     office=office_choices(store).get(checked.office, {}).get(current_lang(), checked.office),
                     error="")
 
@@ -315,7 +315,7 @@ def create_portal_app(store, *, home: Path | None = None,
             checked = check_token(store, token, max_age_days=settings.survey_link_days)
         except TokenRefused as exc:
             return refused(exc.reason)
-        form = survey_form()
+        form = token_form(checked)
         answers = read_answers(form, request.form)
         office = office_choices(store).get(checked.office, {}).get(current_lang(), checked.office)
         if not any(v not in (None, [], "") for v in answers.values()):

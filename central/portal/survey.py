@@ -5,6 +5,11 @@ centre checks it against the office's registered public key; a revoked office's 
 refused.  Answering stores a ``survey_response`` record (``source: "portal"``) under that
 office, so it counts in that office's figures, and marks the token used in the same
 transaction: a token is good for exactly one response, even when two are sent at once.
+
+A paper sheet's token (its second QR code) names the sheet: the survey shown is the sheet's
+form and version, the record is ``source: "sheet_link"`` with the sheet's id and serial, and
+the token is refused (``on_paper``) once the centre holds the scanned sheet.  A sheet scanned
+after it was answered online is counted once all the same (central/rollups.py).
 """
 from __future__ import annotations
 
@@ -16,15 +21,16 @@ from typing import Any
 from forms import builtin_catalog
 from forms.definition import Form
 from forms.persian import normalize_input
-from forms.responses import portal_response
+from forms.responses import form_for, portal_response, sheet_link_response
 from forms.survey_tokens import SurveyToken, TokenRefused, read_survey_token, verify_survey_token
 
 from sync.batch import BatchRecord, format_time
 from forms.signatures import parse_public_key
 
 from .. import ingest
+from ..db import sheets as sheet_db
 
-__all__ = ["SURVEY_FORM", "check_token", "read_answers", "survey_form", "use_token"]
+__all__ = ["SURVEY_FORM", "check_token", "read_answers", "survey_form", "token_form", "use_token"]
 
 SURVEY_FORM = "satisfaction"
 _MAX_TEXT = 1000
@@ -34,9 +40,18 @@ def survey_form() -> Form:
     return builtin_catalog().get(SURVEY_FORM)
 
 
+def token_form(token: SurveyToken) -> Form:
+    """The form a token's survey is given on: a sheet's form and version (what it was printed
+    from), else the newest satisfaction survey."""
+    if token.sheet is None:
+        return survey_form()
+    return form_for(builtin_catalog(), token.sheet.form, token.sheet.form_version) or survey_form()
+
+
 def check_token(store, text: str, *, today: date | None = None, max_age_days: int = 30) -> SurveyToken:
     """The token if it may still be answered; else :class:`TokenRefused` (``malformed``,
-    ``forged``, ``stale`` or ``used``)."""
+    ``forged``, ``stale``, ``used`` or, for a sheet's, ``on_paper``: the centre holds the
+    scanned sheet)."""
     token = read_survey_token(text)
     office = store.office(token.office)
     if office is None or office.status != "active":
@@ -46,6 +61,8 @@ def check_token(store, text: str, *, today: date | None = None, max_age_days: in
     with store.connect() as db:
         if db.one("SELECT 1 FROM survey_tokens_used WHERE token_id = ?", (token.token_id,)):
             raise TokenRefused("used")
+        if token.sheet is not None and sheet_db.holds_paper(db, token.office, token.sheet.sheet_id(token.office)):
+            raise TokenRefused("on_paper")
     return token
 
 
@@ -75,9 +92,13 @@ def use_token(store, token: SurveyToken, form: Form, answers: Mapping[str, Any])
     """Store the response and spend the token together; the response's uuid, or None when
     the token was spent meanwhile (nothing stored)."""
     now = format_time(datetime.now(timezone.utc))
+    if token.sheet is None:
+        body = portal_response(form=form.id, form_version=form.version, answers=answers)
+    else:
+        body = sheet_link_response(form=form.id, form_version=form.version, answers=answers,
+                                   sheet=token.sheet.sheet_id(token.office), serial=token.sheet.serial)
     record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="survey_response", office=token.office,
-                         created_at=now, body=portal_response(form=form.id, form_version=form.version,
-                                                              answers=answers))
+                         created_at=now, body=body)
     with store.write() as db:
         spent = db.execute("INSERT INTO survey_tokens_used (token_id, office, response, used_on)"
                            " VALUES (?, ?, ?, ?) ON CONFLICT (token_id) DO NOTHING",

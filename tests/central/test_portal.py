@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from central.casework import Casework
 from central.portal.settings import PORTAL_OFFICE
 from central.verdicts import acceptance_by_unit
-from forms.survey_tokens import make_survey_token
+from forms.responses import paper_response
+from forms.survey_tokens import make_sheet_survey_token, make_survey_token
 from sync.batch import format_time
 from forms.signatures import public_key_hex
 
@@ -269,6 +270,53 @@ def test_a_stale_token_is_refused_in_persian(client, office_key):
     stale = make_survey_token("LOR-01", office_key, today=date.today() - timedelta(days=31))
     answer = client.get(f"/s/{stale}")
     assert answer.status_code == 410 and "مهلت" in answer.get_data(as_text=True)
+
+
+def _sheet_token(key, serial: int = 42, today: date | None = None) -> str:
+    return make_sheet_survey_token("LOR-01", key, form="satisfaction", form_version=1, serial=serial,
+                                   today=today or date.today())
+
+
+def test_a_sheet_link_works_once_and_stores_a_response_naming_its_sheet(client, store, office_key):
+    token = _sheet_token(office_key)
+    assert _survey(client, token).status_code == 201
+    assert _survey(client, token).status_code == 410
+    (response,) = [r for r in store.records() if r["kind"] == "survey_response"]
+    body = response["body"]
+    assert response["office"] == "LOR-01"
+    assert (body["source"], body["sheet"], body["serial"], body["form_version"]) == (
+        "sheet_link", "LOR-01/satisfaction/42", 42, 1)
+
+
+def test_a_sheet_link_is_good_for_months_in_a_drawer(client, office_key):
+    token = _sheet_token(office_key, today=date.today() - timedelta(days=200))
+    assert client.get(f"/s/{token}").status_code == 200
+
+
+def test_a_sheet_link_is_refused_in_persian_once_the_centre_holds_the_scanned_sheet(client, store, office_key):
+    from central import ingest
+    from sync.batch import BatchRecord
+
+    scanned = paper_response(form="satisfaction", form_version=1, sheet="LOR-01/satisfaction/42", serial=42,
+                             status="accepted", answers={"workflow": 2})
+    now = format_time(datetime.now(timezone.utc))
+    with store.write() as db:
+        ingest.insert_central_record(db, BatchRecord(uuid="paper-42", kind="survey_response", office="LOR-01",
+                                                     created_at=now, body=scanned), received_at=now)
+    answer = _survey(client, _sheet_token(office_key))
+    assert answer.status_code == 410 and "روی کاغذ" in answer.get_data(as_text=True)
+    assert client.get(f"/s/{_sheet_token(office_key, serial=43)}").status_code == 200  # another sheet
+    assert [r["uuid"] for r in store.records() if r["kind"] == "survey_response"] == ["paper-42"]
+
+
+def test_a_kiosk_token_cannot_be_passed_off_as_a_sheets(office_key):
+    from forms.survey_tokens import TokenRefused, read_survey_token, verify_survey_token
+
+    kiosk = make_survey_token("LOR-01", office_key, today=date.today())
+    office, day, _nonce, signature = kiosk.split(".")
+    relabelled = read_survey_token(f"{office}.{day}.S1-42-satisfaction.{signature}")
+    with pytest.raises(TokenRefused, match="forged"):
+        verify_survey_token(relabelled, office_key.public_key(), today=date.today())
 
 
 def test_a_survey_without_any_answer_spends_nothing(client, store, office_key):

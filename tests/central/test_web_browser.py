@@ -52,6 +52,21 @@ def photo_png() -> bytes:
     return out.getvalue()
 
 
+def voice_wav() -> bytes:
+    """Half a second of a 440 Hz tone as a real WAV (the triage player must be able to load it)."""
+    import math
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / 8000)).to_bytes(2, "little", signed=True)
+                                 for i in range(4000)))
+    return out.getvalue()
+
+
 def send_responses(office, answers: list[dict]) -> None:
     """Survey responses as the office sends them: one signed batch (``POST /v1/batches``);
     a ``comment_crop`` (PNG bytes) becomes a handwritten comment box from a scanned sheet."""
@@ -116,6 +131,7 @@ def central(tmp_path_factory, case_office, web_client):
                            text="کارمند باجه‌ی سه برای جلو انداختن نوبت پول خواست."),
         "triage": dict(case_type="request", service="death_registration",
                        text="برای گواهی فوت پدرم چه مدارکی لازم است؟"),
+        "voice": dict(case_type="voice", service=None, text="", attachments=[(voice_wav(), "audio/wav")]),
     }
     for name, given in filed.items():
         found.cases[name], found.codes[name] = office.file(**given)
@@ -276,6 +292,36 @@ def test_unit_head_inbox_and_case_with_a_photo(desk, central):
     assert desk.page.locator(".attachment img").evaluate("img => img.complete && img.naturalWidth > 0")
     desk.visit(f"/cases/{central.cases['complaint']}")
     desk.visit("/cases/?status=escalated")
+
+
+def test_unit_head_keeps_answer_templates_and_picks_one_on_a_case(desk, central):
+    desk.sign_in("cards.head")
+    desk.visit("/templates/")
+    desk.page.fill("#tpl-title", "مدارک کامل است")
+    desk.page.fill("#tpl-text", "پرونده‌ی {code} در {unit} بررسی شد؛ کارت شما در حال صدور است.")
+    with desk.page.expect_navigation():
+        desk.page.click("main form.stack button[type=submit]")
+    desk.check_page("templates, one added", "15-answer-templates")
+    assert "مدارک کامل است" in desk.page.locator("main").inner_text()
+    desk.visit(f"/cases/{central.cases['complaint']}")
+    with desk.page.expect_navigation():
+        desk.page.click("nav.answer-templates a")
+    desk.check_page("case, template chosen", "16-case-answer-template")
+    answer = desk.page.locator("#answer textarea, textarea#answer, textarea[name=answer]").first.input_value()
+    code = central.codes["complaint"]
+    assert "{code}" not in answer and "در حال صدور" in answer
+    assert code[-4:] in answer.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")).replace("-", "").replace(" ", "")
+
+
+def test_administrator_hears_a_voice_message_in_triage(desk, central):
+    desk.sign_in("admin")
+    desk.visit("/admin/triage", "17-admin-triage-voice")
+    player = desk.page.locator(".voice-player audio")
+    assert player.count() == 1
+    desk.page.evaluate("""() => { const a = document.querySelector('.voice-player audio');
+        a.preload = 'auto'; a.load(); }""")
+    desk.page.wait_for_function("document.querySelector('.voice-player audio').readyState >= 1")
+    assert desk.page.evaluate("document.querySelector('.voice-player audio').duration") == pytest.approx(0.5, abs=0.05)
 
 
 def test_analyst_pages(desk):

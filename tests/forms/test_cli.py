@@ -331,3 +331,52 @@ def test_render_failure_burns_its_serials(home: Path, out_dir: Path, monkeypatch
     assert "(serials 4-5)" in result.stdout
     with Ledger.open(home / "ledger.sqlite3") as ledger:
         assert ledger.sheet_issued("LOR-01", "satisfaction", VERSION, 1)
+
+
+# -- survey links on paper --------------------------------------------------------------------
+
+
+def _page_codes(pdf: Path, page: int = 0) -> list[str]:
+    import pypdfium2 as pdfium
+    from pyzbar import pyzbar
+
+    image = pdfium.PdfDocument(str(pdf))[page].render(scale=200 / 72).to_pil()
+    return [symbol.data.decode() for symbol in pyzbar.decode(image)]
+
+
+def test_print_adds_each_sheets_survey_link_when_the_portal_is_set(home: Path, out_dir: Path) -> None:
+    from datetime import date
+
+    from forms.identity_keys import ensure_office_key
+    from forms.survey_tokens import read_survey_token, verify_survey_token
+
+    key, _ = ensure_office_key(home)
+    (home / "kiosk.yaml").write_text("portal_url: https://portal.example.ir/\n", encoding="utf-8")
+    result = seda(*print_args(out_dir / "s.pdf"))
+    assert result.exit_code == 0, result.output
+    assert "each with its survey link to https://portal.example.ir" in result.stdout
+    codes = _page_codes(out_dir / "s.pdf", 1)
+    (link,) = [c for c in codes if c.startswith("https://")]
+    assert [c for c in codes if c.startswith("SEDA:1:SATISFACTION:")][0].split(":")[5] == "2"
+    assert link.startswith("https://portal.example.ir/s/LOR-01.")
+    token = verify_survey_token(read_survey_token(link.rsplit("/", 1)[1]), key.public_key(), today=date.today())
+    assert (token.sheet.form, token.sheet.form_version, token.sheet.serial) == ("satisfaction", VERSION, 2)
+
+
+def test_print_without_a_portal_address_has_no_survey_link(home: Path, out_dir: Path) -> None:
+    assert seda(*print_args(out_dir / "s.pdf")).exit_code == 0
+    assert [c for c in _page_codes(out_dir / "s.pdf") if not c.startswith("SEDA:")] == []
+
+
+def test_asking_for_survey_links_without_a_portal_address_is_a_one_line_error(home: Path, out_dir: Path) -> None:
+    result = seda(*print_args(out_dir / "s.pdf"), "--survey-link")
+    assert_one_line_error(result, "portal_url", "kiosk.yaml")
+    assert not (out_dir / "s.pdf").exists()
+
+
+def test_print_says_why_it_leaves_the_survey_links_out_without_the_sync_key(home: Path, out_dir: Path) -> None:
+    (home / "kiosk.yaml").write_text("portal_url: https://portal.example.ir\n", encoding="utf-8")
+    result = seda(*print_args(out_dir / "s.pdf"))
+    assert result.exit_code == 0
+    assert "without survey links" in result.stderr and "seda sync setup" in result.stderr
+    assert seda(*print_args(out_dir / "t.pdf"), "--survey-link").exit_code == 1

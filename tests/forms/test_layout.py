@@ -53,6 +53,8 @@ def mark_boxes(layout_map: dict) -> list[tuple[str, list[float]]]:
 def all_boxes(layout_map: dict) -> list[tuple[str, list[float]]]:
     boxes = [(f"fiducial {f['id']}", f["box"]) for f in layout_map["fiducials"]]
     boxes.append(("qr", layout_map["qr"]["box"]))
+    if layout_map.get("survey_link"):
+        boxes.append(("survey_link", layout_map["survey_link"]["box"]))
     boxes += [(q["id"], q["box"]) for q in layout_map["questions"] if q["kind"] == "text"]
     return boxes + mark_boxes(layout_map)
 
@@ -67,7 +69,7 @@ def overlap(a: list[float], b: list[float]) -> bool:
 
 
 def test_layout_map_has_exactly_the_contract_keys(layout_map: dict) -> None:
-    assert set(layout_map) == {"form", "version", "page", "fiducials", "qr", "questions"}
+    assert set(layout_map) == {"form", "version", "page", "fiducials", "qr", "questions", "survey_link"}
 
 
 def test_layout_map_names_its_form_and_version(layout_map: dict) -> None:
@@ -101,6 +103,27 @@ def test_fiducials_0_to_3_sit_top_left_top_right_bottom_right_bottom_left(layout
 
 def test_qr_region_is_a_box(layout_map: dict) -> None:
     assert set(layout_map["qr"]) == {"box"}
+
+
+def test_survey_link_region_is_a_box_clear_of_the_scanners_widest_crop_of_the_sheet_code(
+        layout_map: dict) -> None:
+    """The scanner reads the sheet code from a crop reaching 45 pt around its box when a
+    sheet is placed by few markers: the survey link's QR code must never be in it."""
+    assert set(layout_map["survey_link"]) == {"box"}
+    qx, qy, qw, qh = layout_map["qr"]["box"]
+    assert not overlap(layout_map["survey_link"]["box"], [qx - 45, qy - 45, qw + 90, qh + 90])
+
+
+def test_survey_link_line_sits_beside_its_code_clear_of_every_box(form) -> None:
+    from forms.typography import text_width
+    layout = build_layout(form)
+    lx, ly, lw, lh = layout.survey_link
+    assert layout.survey_link_texts
+    for item in layout.survey_link_texts:
+        left = item.x - text_width(item.text, item.size)
+        assert left > lx + lw and ly <= item.y <= ly + lh
+        extent = [left, item.y - item.size, item.x - left, item.size * 1.35]
+        assert [n for n, box in all_boxes(layout.to_json()) if overlap(extent, box)] == []
 
 
 def test_questions_follow_the_definition_order(layout_map: dict, form) -> None:

@@ -148,7 +148,8 @@ def test_figures_count_every_option_and_the_mean_of_a_scale() -> None:
                "answers": {"overall": v, "mobile": "09123456789"}} for i, v in enumerate((1, 5, 5))]
     bodies.append(paper())
     figures = Tally.of(response_facts(b, form=FORM) for b in bodies).to_json(FORM.questions)
-    assert figures["responses"] == {"total": 4, "paper": 1, "kiosk": 3, "portal": 0, "complete": 3, "incomplete": 1}
+    assert figures["responses"] == {"total": 4, "paper": 1, "kiosk": 3, "portal": 0, "sheet_link": 0,
+                                   "complete": 3, "incomplete": 1}
     overall = figures["questions"]["overall"]
     assert overall["counts"] == {"1": 1, "2": 0, "3": 0, "4": 1, "5": 2}
     assert (overall["answered"], overall["mean"]) == (4, 3.75)
