@@ -418,8 +418,8 @@ class VersionMatch:
 
 
 def matched_by_version(store, month: str | tuple[int, int], *, office: str | None = None,
-                       service: str | None = None, min_responses: int = MIN_RESPONSES,
-                       months: int = 1) -> list[VersionMatch]:
+                       service: str | None = None, services: Sequence[str] | None = None,
+                       min_responses: int = MIN_RESPONSES, months: int = 1) -> list[VersionMatch]:
     """Question (2) per service and catalogue version: each answer is compared with the version
     in force at its office on the visit day (the latest effective day on or before it), not
     with today's catalogue, so a fee changed mid-month does not blame the old announcement for
@@ -433,6 +433,11 @@ def matched_by_version(store, month: str | tuple[int, int], *, office: str | Non
         if value is not None:
             where += f" AND {column} = ?"
             params.append(value)
+    if services is not None:  # only these services (a month holds offices x services x days rows)
+        if not services:
+            return []
+        where += f" AND service IN ({', '.join('?' * len(services))})"
+        params.extend(services)
     with store.connect() as db:
         rows = db.all("SELECT day, office, service, matched_n, matched_yes, matched_partly"
                       f" FROM analysis_matched_by_day WHERE {where}", params)
@@ -470,7 +475,9 @@ def matched_by_service(store, month: str | tuple[int, int], *, office: str | Non
     groups = satisfaction(store, month, ("service",), office=office,
                           min_responses=min_responses, months=months)
     by_version: dict[str, list[VersionMatch]] = {}
-    for found in matched_by_version(store, month, office=office, min_responses=min_responses, months=months):
+    published = sorted(catalogue_versions.versions_by_service(store))  # the others: version 0 all month
+    for found in matched_by_version(store, month, office=office, services=published,
+                                    min_responses=min_responses, months=months):
         by_version.setdefault(found.service, []).append(found)
     out = [ServiceMatch(g.key["service"] or "", g, catalogue.get(g.key["service"] or ""),
                         tuple(by_version.get(g.key["service"] or "", ())))
