@@ -397,11 +397,9 @@ def service_catalogue(store, path: Path | None = None, *, day: str | None = None
     ``@``), else the YAML at ``path`` (else the kiosk's built-in catalogue)."""
     base = {s.id: s for s in load_services(path)} if path is not None else catalogue_versions.builtin_services()
     entries = {key: service_body(s) for key, s in base.items()}
-    with store.connect() as db:
-        rows = db.all("SELECT key, body FROM feed WHERE feed = 'catalogue' AND deleted = 0")
-    entries.update({key: json.loads(body) for key, body in rows if "@" not in key})
-    versioned = catalogue_versions.versions_by_service(store)
-    entries.update({key: service_body(s) for key, s in catalogue_versions.catalogue_on(store, day).items()
+    versioned, legacy = catalogue_versions.published_catalogue(store)  # one query: dashboards count them
+    entries.update(legacy)
+    entries.update({key: service_body(s) for key, s in catalogue_versions.catalogue_from(versioned, day).items()
                     if key in versioned})
     return entries
 
@@ -424,6 +422,8 @@ def matched_by_version(store, month: str | tuple[int, int], *, office: str | Non
     in force at its office on the visit day (the latest effective day on or before it), not
     with today's catalogue, so a fee changed mid-month does not blame the old announcement for
     the new one.  Ordered by service, then version."""
+    if services is not None and not services:
+        return []
     refreshed(store)
     span = months_before(month, months)
     first = date.fromisoformat(month_bounds(span[0])[0][:10]) + timedelta(days=1)  # UTC starts 20:30 the day before
@@ -434,8 +434,6 @@ def matched_by_version(store, month: str | tuple[int, int], *, office: str | Non
             where += f" AND {column} = ?"
             params.append(value)
     if services is not None:  # only these services (a month holds offices x services x days rows)
-        if not services:
-            return []
         where += f" AND service IN ({', '.join('?' * len(services))})"
         params.extend(services)
     with store.connect() as db:

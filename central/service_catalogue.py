@@ -27,9 +27,9 @@ from .db import content
 from .db.connection import Database
 from .keys import CentralKeys
 
-__all__ = ["CatalogueInputError", "ServiceVersion", "builtin_services", "catalogue_on", "discard_draft",
+__all__ = ["CatalogueInputError", "ServiceVersion", "builtin_services", "catalogue_from", "catalogue_on", "discard_draft",
            "draft", "in_force", "latest_published", "pick_in_force", "publish_draft", "save_draft", "versions",
-           "versions_by_service"]
+           "published_catalogue", "versions_by_service"]
 
 
 class CatalogueInputError(ValueError):
@@ -121,13 +121,30 @@ def in_force(store: Database, service_id: str, office: str | None, day: str) -> 
 def catalogue_on(store: Database, day: str | None = None, office: str | None = None) -> dict[str, Service]:
     """Service id -> the entry announced on ``day`` (default today) at ``office`` (default:
     any office), falling back to the built-in entry for services never published."""
+    return catalogue_from(versions_by_service(store), day, office)
+
+
+def catalogue_from(published: dict[str, list[ServiceVersion]], day: str | None = None,
+                   office: str | None = None) -> dict[str, Service]:
+    """:func:`catalogue_on` from versions already read (:func:`published_catalogue`)."""
     day = day or date.today().isoformat()
     out = dict(builtin_services())
-    for service_id, found in versions_by_service(store).items():
+    for service_id, found in published.items():
         chosen = pick_in_force(found, office, day)
         if chosen is not None:
             out[service_id] = chosen.service
     return out
+
+
+def published_catalogue(store: Database) -> tuple[dict[str, list[ServiceVersion]], dict[str, dict[str, Any]]]:
+    """The published versions by service (newest first) and the catalogue items published
+    before versions existed (feed key -> body), read together."""
+    with store.connect() as db:
+        rows, legacy = content.published_catalogue_rows(db)
+    out: dict[str, list[ServiceVersion]] = {}
+    for version in sorted(map(_row, rows), key=lambda v: -v.number):
+        out.setdefault(version.service.id, []).append(version)
+    return out, {key: json.loads(body) for key, body in legacy}
 
 
 def save_draft(store: Database, body: dict[str, Any], *, offices: list[str], actor: str) -> ServiceVersion:

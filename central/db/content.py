@@ -16,6 +16,7 @@ from .connection import Connection
 __all__ = ["CATALOGUE_COLUMNS", "FORM_COLUMNS", "ROW_TABLES", "catalogue_rows", "delete_catalogue_draft",
            "delete_form_draft", "form_rows", "insert_catalogue_draft", "insert_form_draft",
            "next_catalogue_number", "next_form_number", "office_profile_rows", "publish_catalogue_draft",
+           "published_catalogue_rows",
            "publish_form_draft", "row_bodies", "upsert_office_profile", "upsert_row", "withdraw_row"]
 
 CATALOGUE_COLUMNS = "body, offices, status, created_by, created_at, published_by, published_at"
@@ -42,6 +43,17 @@ def catalogue_rows(conn: Connection, service: str | None = None, *, published_on
         sql += " WHERE " + " AND ".join(where)
     sql += " " + (_DRAFT_FIRST if service is not None else "ORDER BY service, version DESC")
     return conn.all(sql, params)
+
+
+def published_catalogue_rows(conn: Connection) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """In one round trip: the published versions (:data:`CATALOGUE_COLUMNS`) and the catalogue
+    items put on the feed before versions existed (``(key, body)``, keys without ``@``)."""
+    rows = conn.all(f"SELECT 'v', {CATALOGUE_COLUMNS} FROM catalogue_versions WHERE status = 'published'"
+                    " UNION ALL SELECT 'f', key, body, '', '', '', NULL, NULL FROM feed"
+                    " WHERE feed = 'catalogue' AND deleted = 0 AND key NOT LIKE ?", ("%@%",))
+    versions = [tuple(row[1:]) for row in rows if row[0] == "v"]
+    legacy = [(row[1], row[2]) for row in rows if row[0] == "f"]
+    return versions, legacy
 
 
 def delete_catalogue_draft(conn: Connection, service: str) -> bool:
