@@ -31,11 +31,11 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from forms.persian import to_persian_digits
 
 from sync.batch import format_time
 from .errors import CentralError
 from . import throttle
+from .db import accounts as account_rows, cases as case_rows
 from .store import Store
 
 __all__ = ["ADDRESS_FREE_TRIES", "FREE_TRIES", "MAX_DELAY", "MIN_PASSWORD", "ROLES",
@@ -100,7 +100,6 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-_USER_COLUMNS = "name, display_name, role, unit, disabled, created_at"
 
 
 def _user(row: tuple) -> User:
@@ -113,28 +112,26 @@ def _user(row: tuple) -> User:
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"گذرواژه باید دست‌کم {to_persian_digits(MIN_PASSWORD)} نویسه باشد.",
-                           f"The password must be at least {MIN_PASSWORD} characters.")
+        raise AccountError("account_password_too_short", n=MIN_PASSWORD)
 
 
 def _check_unit(store: Store, role: str, unit: str | None) -> str | None:
     """The unit a user of ``role`` belongs to: oversight users to 'oversight', responders to
     an ordinary active unit, everyone else to none."""
     if role not in ROLES:
-        raise AccountError("نقش نامعتبر است.", f"Role must be one of {', '.join(ROLES)}.")
+        raise AccountError("account_role_unknown", roles=', '.join(ROLES))
     if role == "oversight":
         return "oversight"
     if role != "responder":
         return None
     if not unit:
-        raise AccountError("پاسخگوی واحد باید عضو یک واحد باشد.", "A responder must belong to a unit.")
+        raise AccountError("account_responder_needs_unit")
     with store.connect() as db:
-        row = db.one("SELECT kind, active FROM units WHERE code = ?", (unit,))
+        row = case_rows.unit_state(db, unit)
     if row is None:
-        raise AccountError(f"واحدی با کد {unit} نیست.", f"There is no unit {unit}.")
+        raise AccountError("account_no_unit", unit=unit)
     if row[0] != "unit":
-        raise AccountError("پاسخگو فقط عضو یک واحد تخصصی می‌شود (نه صف تعیین واحد یا حراست).",
-                           "A responder belongs to a specialist unit (not triage or oversight).")
+        raise AccountError("account_responder_specialist_unit")
     return unit
 
 
@@ -143,19 +140,15 @@ def add_user(store: Store, name: str, role: str, password: str, *, unit: str | N
     """Create a user; names are lower-case logins, passwords at least 10 characters."""
     name = (name or "").strip().lower()
     if not NAME_PATTERN.match(name):
-        raise AccountError("نام کاربری باید ۲ تا ۳۲ نویسه از a-z، رقم، '.'، '_' یا '-' باشد و با حرف شروع شود.",
-                           "The user name must be 2-32 characters: a-z, 0-9, '.', '_', '-', "
-                           "starting with a letter.")
+        raise AccountError("account_name_invalid")
     unit = _check_unit(store, role, unit)
     _check_password(password)
     password_hash = _hasher.hash(password)
     with store.write() as db:
-        if db.one("SELECT 1 FROM users WHERE name = ?", (name,)):
-            raise AccountError(f"کاربری با نام {name} هست.", f"A user named {name} already exists.")
-        db.execute("INSERT INTO users (name, display_name, role, unit, password_hash, created_at)"
-                   " VALUES (?, ?, ?, ?, ?, ?)",
-                   (name, (display_name or "").strip() or name, role, unit, password_hash,
-                    format_time(_utc(now))))
+        if account_rows.user_exists(db, name):
+            raise AccountError("account_name_taken", name=name)
+        account_rows.add_user(db, name, (display_name or "").strip() or name, role, unit,
+                              password_hash, format_time(_utc(now)))
     return get_user(store, name, include_disabled=True)
 
 
@@ -164,20 +157,20 @@ def update_user(store: Store, name: str, *, display_name: str | None = None,
     """Change a user's display name, role or unit (the unit is re-checked against the role)."""
     user = get_user(store, name, include_disabled=True)
     if user is None:
-        raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
+        raise AccountError("account_no_user", name=name)
     role = role or user.role
     unit = _check_unit(store, role, unit if unit is not None else user.unit)
     with store.write() as db:
-        db.execute("UPDATE users SET display_name = ?, role = ?, unit = ? WHERE name = ?",
-                   ((display_name or "").strip() or user.display_name, role, unit, name))
+        account_rows.update_user(db, name, (display_name or "").strip() or user.display_name, role,
+                                 unit)
         if role != user.role or unit != user.unit:  # new powers start with a new sign-in
-            db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
+            account_rows.delete_user_sessions(db, name)
     return get_user(store, name, include_disabled=True)
 
 
 def get_user(store: Store, name: str, *, include_disabled: bool = False) -> User | None:
     with store.connect() as db:
-        row = db.one(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", ((name or "").lower(),))
+        row = account_rows.user(db, (name or "").lower())
     if row is None:
         return None
     user = _user(row)
@@ -185,15 +178,8 @@ def get_user(store: Store, name: str, *, include_disabled: bool = False) -> User
 
 
 def list_users(store: Store, *, unit: str | None = None, include_disabled: bool = True) -> list[User]:
-    where, params = [], []
-    if unit is not None:
-        where.append("unit = ?")
-        params.append(unit)
-    if not include_disabled:
-        where.append("disabled = 0")
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
     with store.connect() as db:
-        rows = db.all(f"SELECT {_USER_COLUMNS} FROM users{clause} ORDER BY name", params)
+        rows = account_rows.users(db, unit=unit, include_disabled=include_disabled)
     return [_user(row) for row in rows]
 
 
@@ -202,22 +188,18 @@ def set_password(store: Store, name: str, password: str) -> None:
     _check_password(password)
     password_hash = _hasher.hash(password)
     with store.write() as db:
-        changed = db.execute("UPDATE users SET password_hash = ? WHERE name = ?",
-                             (password_hash, name)).rowcount
-        if not changed:
-            raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
-        db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
+        if not account_rows.set_password_hash(db, name, password_hash):
+            raise AccountError("account_no_user", name=name)
+        account_rows.delete_user_sessions(db, name)
 
 
 def set_disabled(store: Store, name: str, disabled: bool = True) -> User:
     """Disable (or re-enable) a user; disabling ends their sessions at once."""
     with store.write() as db:
-        changed = db.execute("UPDATE users SET disabled = ? WHERE name = ?",
-                             (1 if disabled else 0, name)).rowcount
-        if not changed:
-            raise AccountError(f"کاربری با نام {name} نیست.", f"No user named {name}.")
+        if not account_rows.set_user_disabled(db, name, disabled):
+            raise AccountError("account_no_user", name=name)
         if disabled:
-            db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
+            account_rows.delete_user_sessions(db, name)
     return get_user(store, name, include_disabled=True)
 
 
@@ -225,7 +207,7 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
     """The user if the password is right and the user is enabled, else None (same time)."""
     name = (name or "").strip().lower()
     with store.connect() as db:
-        row = db.one(f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE name = ?", (name,))
+        row = account_rows.user_with_hash(db, name)
     stored = row[-1] if row else _DUMMY_HASH
     try:
         _hasher.verify(stored, password or "")
@@ -239,8 +221,7 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(stored):
         new_hash = _hasher.hash(password)
         with store.write() as db:
-            db.execute("UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?",
-                       (new_hash, name, stored))
+            account_rows.update_password_hash(db, name, stored, new_hash)
     return user
 
 
@@ -297,10 +278,8 @@ def start_session(store: Store, user: User, *, now: datetime | None = None) -> t
     expires = now + SESSION_ABSOLUTE
     purge_sessions(store, now=now)
     with store.write() as db:
-        db.execute("INSERT INTO sessions (token_sha256, user_name, csrf_token, created_at,"
-                   " last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                   (_token_hash(token), user.name, csrf, format_time(now), format_time(now),
-                    format_time(expires)))
+        account_rows.add_session(db, _token_hash(token), user.name, csrf, format_time(now),
+                                 format_time(expires))
     return token, Session(user, csrf, now, now, expires)
 
 
@@ -315,10 +294,7 @@ def session_for(store: Store, token: str | None, *, now: datetime | None = None)
     now = _utc(now)
     digest = _token_hash(token)
     with store.connect() as db:
-        row = db.one("SELECT s.csrf_token, s.created_at, s.last_seen, s.expires_at,"
-                     f" {', '.join('u.' + c.strip() for c in _USER_COLUMNS.split(','))}"
-                     " FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.token_sha256 = ?",
-                     (digest,))
+        row = account_rows.session(db, digest)
     if row is None:
         return None
     csrf, created_at, last_seen, expires_at = row[0], _parse(row[1]), _parse(row[2]), _parse(row[3])
@@ -328,8 +304,7 @@ def session_for(store: Store, token: str | None, *, now: datetime | None = None)
         return None
     if now - last_seen >= _TOUCH_EVERY:
         with store.write() as db:
-            db.execute("UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?",
-                       (format_time(now), digest))
+            account_rows.touch_session(db, digest, format_time(now))
         last_seen = now
     return Session(user, csrf, created_at, last_seen, expires_at)
 
@@ -339,17 +314,17 @@ def end_session(store: Store, token: str | None) -> None:
     if not token:
         return
     with store.write() as db:
-        db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (_token_hash(token),))
+        account_rows.delete_session(db, _token_hash(token))
 
 
 def end_user_sessions(store: Store, name: str) -> int:
     with store.write() as db:
-        return db.execute("DELETE FROM sessions WHERE user_name = ?", (name,)).rowcount
+        return account_rows.delete_user_sessions(db, name)
 
 
 def purge_sessions(store: Store, *, now: datetime | None = None) -> int:
     """Delete every expired session row (idle or past its absolute end); returns how many."""
     now = _utc(now)
     with store.write() as db:
-        return db.execute("DELETE FROM sessions WHERE expires_at <= ? OR last_seen <= ?",
-                          (format_time(now), format_time(now - SESSION_IDLE))).rowcount
+        return account_rows.delete_expired_sessions(db, format_time(now),
+                                                    format_time(now - SESSION_IDLE))

@@ -37,6 +37,7 @@ from forms.persian import parse_jalali_month
 from forms.responses import RATING_QUESTIONS
 
 from . import rollups, service_catalogue as catalogue_versions
+from .db import cases as case_rows, records as record_rows, rollups as rollup_rows
 from .db.schema import comment_fields, comment_index_sql, has_comment
 
 __all__ = [
@@ -293,12 +294,8 @@ def _query(store, by: Sequence[str], months: Sequence[tuple[int, int]], *, offic
     params: list[Any] = ([_month_label(months[0]), _month_label(months[-1])] if len(months) > 1
                          else [_month_label(months[0])])
     _filters(column, {"office": office, "source": source, "service": service}, where, params)
-    sql = (f"SELECT {''.join(k + ', ' for k in by)}" + ", ".join(f"sum({c})" for c in rollups.COUNTERS)
-           + f" FROM {table} WHERE {' AND '.join(where)}")
-    if by:
-        sql += " GROUP BY " + ", ".join(by)
     with store.connect() as db:
-        return db.all(sql, params)
+        return rollup_rows.grouped_totals(db, table, by, rollups.COUNTERS, where, params)
 
 
 def satisfaction(store, month: str | tuple[int, int], by: Sequence[str] = ("office",), *,
@@ -428,17 +425,9 @@ def matched_by_version(store, month: str | tuple[int, int], *, office: str | Non
     span = months_before(month, months)
     first = date.fromisoformat(month_bounds(span[0])[0][:10]) + timedelta(days=1)  # UTC starts 20:30 the day before
     last = date.fromisoformat(month_bounds(span[-1])[1][:10])
-    where, params = "day >= ? AND day <= ?", [first.isoformat(), last.isoformat()]
-    for column, value in (("office", office), ("service", service)):
-        if value is not None:
-            where += f" AND {column} = ?"
-            params.append(value)
-    if services is not None:  # only these services (a month holds offices x services x days rows)
-        where += f" AND service IN ({', '.join('?' * len(services))})"
-        params.extend(services)
     with store.connect() as db:
-        rows = db.all("SELECT day, office, service, matched_n, matched_yes, matched_partly"
-                      f" FROM analysis_matched_by_day WHERE {where}", params)
+        rows = rollup_rows.matched_days(db, first.isoformat(), last.isoformat(), office=office, service=service,
+                                        services=services)
     published = catalogue_versions.versions_by_service(store)
     builtin = catalogue_versions.builtin_services()
     sums: dict[tuple[str, int], list[int]] = {}
@@ -493,13 +482,8 @@ def cases_by_type(store, month: str | tuple[int, int], *, office: str | None = N
     """How many cases of each type (request, complaint, ..., misconduct) arrived in ``month``
     (by the time the office took them: the cohort :func:`figures.case_figures` follows)."""
     start, end = month_bounds(month)
-    sql = "SELECT case_type, count(*) FROM cases WHERE received_at >= ? AND received_at < ?"
-    params: list[Any] = [start, end]
-    if office is not None:
-        sql += " AND office = ?"
-        params.append(office)
     with store.connect() as db:
-        return {k or "": n for k, n in db.all(sql + " GROUP BY 1", params)}
+        return case_rows.cases_by_type(db, start, end, office)
 
 
 # -- comments (the comment browser of the web app) ----------------------------------------------
@@ -540,12 +524,8 @@ class CommentPage:
 def ensure_comment_index(store) -> None:
     """Create the comment index if missing (idempotent; concurrent callers serialised)."""
     with store.connect() as db:
-        if store.dialect == "sqlite":
-            present = db.one("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'records_comments'")
-        else:
-            present = db.one("SELECT 1 WHERE to_regclass('records_comments') IS NOT NULL")
-    if present is not None:
-        return
+        if record_rows.comment_index_present(db):
+            return
     with store.write() as db:
         db.lock("comment_index")
         db.script(comment_index_sql(store.dialect))
@@ -610,17 +590,10 @@ def comments(store, month: str | tuple[int, int], *, office: str | None = None,
             raise ValueError(f"bad page cursor {after!r}")
         where.append("(created_at, id) < (?, ?)")
         params += [at, ident_value]
-    params.append(limit + 1)
     with store.connect() as db:
-        relation = "records"
-        # SQLite's planner prefers (kind, created_at), which reads every response of the month
-        # to find the few with a comment; the partial index holds only those.
-        if store.dialect == "sqlite" and db.one(
-                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'records_comments'"):
-            relation = "records INDEXED BY records_comments"
-        rows = db.all(f"SELECT id, uuid, office, created_at, {f['source']}, {f['service']}, {f['text']},"
-                      f" {f['crop']}, {f['writing']} FROM {relation} WHERE {' AND '.join(where)}"
-                      " ORDER BY created_at DESC, id DESC LIMIT ?", params)
+        rows = record_rows.comment_rows(
+            db, [f["source"], f["service"], f["text"], f["crop"], f["writing"]], where, params,
+            limit + 1)
     out = [Comment(uuid, office_code, created_at, src, svc, text, crop,
                    bool(text) or (written_flag in ("1", "true")), f"{created_at}|{ident}")
            for ident, uuid, office_code, created_at, src, svc, text, crop, written_flag in rows[:limit]]
@@ -634,8 +607,7 @@ def comment_crop(store, response_uuid: str) -> str | None:
     every office, so an office that names another office's hash exposes nothing."""
     crop = comment_fields(store.dialect)["crop"]
     with store.connect() as db:
-        row = db.one(f"SELECT office, {crop} FROM records WHERE uuid = ? AND kind = 'survey_response'",
-                     (response_uuid,))
+        row = record_rows.response_comment_crop(db, response_uuid, crop)
     if not row or not row[1]:
         return None
     return row[1] if store.office_sent_blob(row[0], row[1]) else None

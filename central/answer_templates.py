@@ -17,6 +17,9 @@ import string
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .db import records as record_rows
+from .errors import CentralError
+
 __all__ = ["PLACEHOLDERS", "AnswerTemplate", "TemplateError", "fill", "load", "parse", "save"]
 
 PLACEHOLDERS = ("code", "service", "office", "received", "unit")
@@ -25,12 +28,8 @@ MAX_TITLE = 80
 MAX_TEXT = 4000
 
 
-class TemplateError(ValueError):
-    """A template that cannot be kept, in Persian and English."""
-
-    def __init__(self, fa: str, en: str) -> None:
-        super().__init__(en)
-        self.message_fa, self.message_en = fa, en
+class TemplateError(CentralError, ValueError):
+    """A template that cannot be kept (central/translations ``template_*``)."""
 
 
 @dataclass(frozen=True)
@@ -43,20 +42,17 @@ def parse(title: str, text: str) -> AnswerTemplate:
     """A template as typed, checked: a title, a text, and only known placeholders."""
     title, text = " ".join(title.split()), text.strip()
     if not title or not text:
-        raise TemplateError("عنوان و متن الگو هر دو لازم است.", "A template needs a title and a text.")
+        raise TemplateError("template_title_and_text")
     if len(title) > MAX_TITLE or len(text) > MAX_TEXT:
-        raise TemplateError(f"عنوان حداکثر {MAX_TITLE} و متن حداکثر {MAX_TEXT} نویسه.",
-                            f"A title is at most {MAX_TITLE} and a text {MAX_TEXT} characters.")
+        raise TemplateError("template_too_long", title=MAX_TITLE, text=MAX_TEXT)
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError:
         names = {"{"}
     unknown = sorted(names - set(PLACEHOLDERS))
     if unknown:
-        known = "، ".join("{" + p + "}" for p in PLACEHOLDERS)
-        raise TemplateError(f"جای‌نگهدار ناشناخته: {', '.join(unknown)}. مجاز: {known}",
-                            f"Unknown placeholder: {', '.join(unknown)}. Allowed: "
-                            + ", ".join("{" + p + "}" for p in PLACEHOLDERS))
+        raise TemplateError("template_unknown_placeholder", unknown=", ".join(unknown),
+                            allowed=", ".join("{" + p + "}" for p in PLACEHOLDERS))
     return AnswerTemplate(title, text)
 
 
@@ -76,17 +72,15 @@ def _key(unit: str) -> str:
 def load(store: Any, unit: str) -> list[AnswerTemplate]:
     """The unit's templates, in the order the head keeps them."""
     with store.connect() as db:
-        row = db.one("SELECT value FROM settings WHERE key = ?", (_key(unit),))
-    items = json.loads(row[0]) if row else []
+        value = record_rows.setting(db, _key(unit))
+    items = json.loads(value) if value is not None else []
     return [AnswerTemplate(str(i["title"]), str(i["text"])) for i in items]
 
 
 def save(store: Any, unit: str, templates: list[AnswerTemplate]) -> None:
     """Replace the unit's templates (at most :data:`MAX_TEMPLATES`)."""
     if len(templates) > MAX_TEMPLATES:
-        raise TemplateError(f"هر واحد حداکثر {MAX_TEMPLATES} الگو دارد.",
-                            f"A unit keeps at most {MAX_TEMPLATES} templates.")
+        raise TemplateError("template_too_many", n=MAX_TEMPLATES)
     value = json.dumps([{"title": t.title, "text": t.text} for t in templates], ensure_ascii=False)
     with store.write() as db:
-        db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
-                   " SET value = excluded.value", (_key(unit), value))
+        record_rows.put_setting(db, _key(unit), value)

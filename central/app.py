@@ -45,7 +45,7 @@ from .office_health import health_blueprint
 from .open311 import open311_blueprint
 from .store import Store
 from .web import errors as web_errors
-from .web import web_blueprint
+from . import web
 
 __all__ = ["create_app"]
 
@@ -229,5 +229,5 @@ def create_app(store: Store, *, limits: Limits = DEFAULT_LIMITS, home: Path | No
     app.register_blueprint(metrics_blueprint(
         store, lambda now: Casework(store).calendar(now.astimezone(TEHRAN).date()), metrics_token))
     app.register_blueprint(open311_blueprint(store, public_url=public_url))  # /open311/v2/...: docs/open311.md
-    app.register_blueprint(web_blueprint(store))  # the central office's pages: docs/central-office.md
+    web.init_app(app, store)  # the central office's pages: docs/central-office.md
     return app

@@ -13,10 +13,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sync.batch import format_time
-from .store import Store
+from .db import audit as audit_rows
+from .db.connection import Connection, Database
 
 __all__ = ["OVERSIGHT_TARGET", "AuditEntry", "case_target", "count_since", "entries",
-           "hide_misconduct", "record"]
+           "hide_misconduct", "record", "record_case_in", "record_in"]
 
 _MAX_FIELD = 2000
 #: The target of every entry about a misconduct report: which report, and whether it is named,
@@ -34,16 +35,30 @@ class AuditEntry:
     detail: str
 
 
-def record(store: Store, actor: str, action: str, target: str, detail: str = "", *,
+def record(store: Database, actor: str, action: str, target: str, detail: str = "", *,
            now: datetime | None = None) -> None:
     """Append one entry.  ``target`` names the thing (``case:<uuid>``, ``user:<name>``, ...)."""
     at = format_time(now or datetime.now(timezone.utc))
     with store.write() as db:
-        db.execute("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                   (at, actor[:200], action[:100], target[:_MAX_FIELD], detail[:_MAX_FIELD]))
+        record_in(db, actor, action, target, detail, at=at)
 
 
-def entries(store: Store, *, actor: str | None = None, action: str | None = None,
+def record_in(conn: Connection, actor: str, action: str, target: str, detail: str = "", *,
+              at: str) -> None:
+    """Append one entry inside the caller's transaction: the change (or the reading) and its
+    entry commit together, or neither does."""
+    audit_rows.append(conn, at, actor[:200], action[:100], target[:_MAX_FIELD], detail[:_MAX_FIELD])
+
+
+def record_case_in(conn: Connection, actor: str, action: str, case_uuid: str, misconduct: bool,
+                   detail: str = "", *, at: str) -> None:
+    """An entry about one case; one about a misconduct report names no report and says
+    nothing of it (:data:`OVERSIGHT_TARGET`)."""
+    record_in(conn, actor, action, case_target(case_uuid, misconduct), "" if misconduct else detail,
+              at=at)
+
+
+def entries(store: Database, *, actor: str | None = None, action: str | None = None,
             target: str | None = None, since: datetime | None = None, until: datetime | None = None,
             limit: int = 100, offset: int = 0) -> tuple[list[AuditEntry], int]:
     """Entries newest first and how many match in total.
@@ -52,27 +67,21 @@ def entries(store: Store, *, actor: str | None = None, action: str | None = None
     ``since``/``until`` bound ``at`` (inclusive, exclusive).
     """
     where, params = _filters(actor=actor, action=action, target=target, since=since, until=until)
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
     with store.connect() as db:
-        total = db.one(f"SELECT COUNT(*) FROM audit_log{clause}", params)[0]
-        rows = db.all(f"SELECT id, at, actor, action, target, detail FROM audit_log{clause}"
-                      " ORDER BY id DESC LIMIT ? OFFSET ?",
-                      [*params, max(1, int(limit)), max(0, int(offset))])
-    return [AuditEntry(*row) for row in rows], int(total)
+        rows, total = audit_rows.entries(db, where, params, max(1, int(limit)), max(0, int(offset)))
+    return [AuditEntry(*row) for row in rows], total
 
 
-def actions(store: Store) -> list[str]:
+def actions(store: Database) -> list[str]:
     """The distinct actions seen so far (for the auditor's filter list)."""
     with store.connect() as db:
-        return [row[0] for row in db.all("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+        return audit_rows.actions(db)
 
 
-def count_since(store: Store, action: str, target: str, since: datetime) -> tuple[int, str | None]:
+def count_since(store: Database, action: str, target: str, since: datetime) -> tuple[int, str | None]:
     """How many ``action`` entries about ``target`` since ``since``, and the oldest one's time."""
     with store.connect() as db:
-        row = db.one("SELECT COUNT(*), MIN(at) FROM audit_log WHERE target = ? AND action = ?"
-                     " AND at >= ?", (target, action, format_time(since)))
-    return int(row[0]), row[1]
+        return audit_rows.count_since(db, action, target, format_time(since))
 
 
 def _filters(**given: Any) -> tuple[list[str], list[Any]]:
@@ -102,18 +111,13 @@ def case_target(case_uuid: str, misconduct: bool) -> str:
     return OVERSIGHT_TARGET if misconduct else f"case:{case_uuid}"
 
 
-def hide_misconduct(store: Store, found: list[AuditEntry]) -> list[AuditEntry]:
+def hide_misconduct(store: Database, found: list[AuditEntry]) -> list[AuditEntry]:
     """``found`` with entries about misconduct reports written before targets were hidden
     shown as :data:`OVERSIGHT_TARGET`, without their detail."""
     uuids = sorted({e.target[5:] for e in found if e.target.startswith("case:")} - {"oversight"})
     if not uuids:
         return found
-    hidden: set[str] = set()
     with store.connect() as db:
-        for start in range(0, len(uuids), 500):
-            chunk = uuids[start:start + 500]
-            hidden.update(row[0] for row in db.all(
-                f"SELECT uuid FROM cases WHERE uuid IN ({','.join('?' * len(chunk))})"
-                " AND (case_type = 'misconduct' OR unit = 'oversight')", chunk))
+        hidden = audit_rows.misconduct_cases(db, uuids)
     return [replace(e, target=OVERSIGHT_TARGET, detail="") if e.target[5:] in hidden else e
             for e in found]

@@ -16,6 +16,8 @@ from typing import Any
 from forms.responses import effective_answers
 
 from . import analysis as A
+from . import audit
+from .db import rollups as rollup_rows
 from .rollups import settled_in
 
 __all__ = ["MARKS", "CallEntry", "CallListError", "call_list", "mark_call"]
@@ -43,22 +45,20 @@ class CallEntry:
 
 
 def call_list(store, month: str | tuple[int, int], *, office: str | None = None,
-              include_done: bool = False) -> list[CallEntry]:
-    """The month's entries (newest first), without the ones marked done unless asked."""
+              include_done: bool = False, viewer: str | None = None) -> list[CallEntry]:
+    """The month's entries (newest first), without the ones marked done unless asked.
+
+    They carry visitors' mobile numbers: a list shown to a person (``viewer``) is an audit
+    entry ``view_call_list`` saying what was asked and how many were shown."""
     A.refreshed(store)
     year, number = A.month_key(month)
     label = f"{year:04d}-{number:02d}"
-    where, params = ["c.month = ?"], [label]
-    if office:
-        where.append("c.office = ?")
-        params.append(office)
-    if not include_done:
-        where.append("(m.status IS NULL OR m.status <> 'done')")
     with store.connect() as db:
-        rows = db.all("SELECT c.response, c.office, c.created_at, r.body, m.status, m.updated_at, m.updated_by"
-                      " FROM analysis_calls c JOIN records r ON r.uuid = c.response"
-                      " LEFT JOIN call_marks m ON m.response = c.response"
-                      f" WHERE {' AND '.join(where)} ORDER BY c.created_at DESC, c.response", params)
+        rows = rollup_rows.call_rows(db, label, office, include_done=include_done)
+    if viewer is not None:
+        shown = [f"office={office}" if office else "", "done=1" if include_done else "",
+                 f"shown={len(rows)}"]
+        audit.record(store, viewer, "view_call_list", f"calls:{label}", " ".join(f for f in shown if f))
     if not rows:
         return []
     import json
@@ -79,15 +79,13 @@ def call_list(store, month: str | tuple[int, int], *, office: str | None = None,
 
 
 def mark_call(store, response: str, status: str, *, actor: str) -> None:
-    """Mark one entry (the caller audits it)."""
+    """Mark one entry, audited as ``call_mark`` by ``actor``."""
     if status not in MARKS:
         raise CallListError(f"unknown call status {status!r}; choose from {', '.join(MARKS)}")
     A.refreshed(store)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with store.write() as db:
-        if db.one("SELECT 1 FROM analysis_calls WHERE response = ?", (response,)) is None:
+        if not rollup_rows.on_call_list(db, response):
             raise CallListError(f"response {response} is not on the call list")
-        db.execute("INSERT INTO call_marks (response, status, updated_at, updated_by) VALUES (?, ?, ?, ?)"
-                   " ON CONFLICT (response) DO UPDATE SET status = excluded.status,"
-                   " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                   (response, status, now, actor))
+        rollup_rows.set_call_mark(db, response, status, now, actor)
+        audit.record_in(db, actor, "call_mark", f"survey_response:{response}", f"status={status}", at=now)

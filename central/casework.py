@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import jdatetime
@@ -35,21 +36,26 @@ import jdatetime
 from forms.persian import normalize_letters
 
 from sync.batch import BatchRecord, format_time
-from forms.cases import ANSWER_DEADLINE_DAYS, CASE_STATUSES, normalize_tracking_code, status_label
+from forms.cases import (ANSWER_DEADLINE_DAYS, CASE_STATUSES, normalize_tracking_code, status_label,
+                         status_text)
 from forms.follow_up import seal_answer
 from .duplicates import SIMILAR_TEXT, person_key, text_key, text_similarity
 from .errors import CentralError
 from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays
 
-from .db import feed, records as record_rows
+from . import audit
+from .db import cases as case_rows, feed, records as record_rows
 from .db.connection import Connection, Database
 from .errors import StoreError
 
 __all__ = [
     "CASE_TYPES", "CLOSED", "DEFAULT_DEADLINE_DAYS", "OPEN_STATUSES", "OVERSIGHT", "TRIAGE",
-    "Case", "Casework", "CaseworkError", "Event", "Rule", "Suggestion", "Unit", "hour_of", "intake",
-    "misconduct_update", "route", "status_label",
+    "Case", "CaseReading", "Casework", "CaseworkError", "Event", "PREVIEW_CHARS", "Rule", "Suggestion",
+    "Unit", "hour_of", "intake", "misconduct_update", "preview", "route", "status_label",
 ]
+
+#: How much of a case's text its inbox row shows.
+PREVIEW_CHARS = 120
 
 CASE_TYPES = ("request", "complaint", "suggestion", "criticism", "misconduct", "voice")
 TRIAGE = "triage"
@@ -81,8 +87,7 @@ _SIMPLE_STATUSES = frozenset({"in_progress", "closed"})  # change_status() alone
 _DUPLICATE_WINDOW_DAYS = 180
 _MAX_TEXT_CANDIDATES = 2000
 _MAX_TEXT = 8000
-_CASE_COLUMNS = ("uuid, office, tracking_code, case_type, service, unit, status, assignee, received_at,"
-                 " due_at, answered_at, closed_at, escalated_at, updated_at, duplicate_of")
+_CASE_COLUMNS = case_rows.CASE_COLUMNS
 
 
 class CaseworkError(CentralError):
@@ -180,6 +185,24 @@ class Suggestion:
     score: float
 
 
+@dataclass(frozen=True)
+class CaseReading:
+    """A case's body as one reader was shown it (:meth:`Casework.read`)."""
+
+    body: dict[str, Any]
+    sealed: bool                # still sealed: this reader may not, or this server cannot, open it
+    anonymous: bool
+    identity: dict[str, Any]    # name, national_id, mobile: those given and shown
+
+
+def preview(body: Mapping[str, Any], sealed: bool) -> str:
+    """The first words of a case's text on one line (nothing of a sealed report)."""
+    if sealed or "sealed" in body:
+        return ""
+    text = " ".join(str(body.get("text") or "").split())
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rstrip() + "…"
+
+
 def route(rules: Sequence[Rule], body: Mapping[str, Any], office: str,
           active_units: set[str]) -> str:
     """The unit a case goes to (pure): oversight for misconduct, else the most specific rule
@@ -199,13 +222,12 @@ def route(rules: Sequence[Rule], body: Mapping[str, Any], office: str,
 
 
 def _setting(db: Connection, key: str, default: Any) -> Any:
-    row = db.one("SELECT value FROM settings WHERE key = ?", (key,))
-    return json.loads(row[0]) if row else default
+    value = record_rows.setting(db, key)
+    return json.loads(value) if value is not None else default
 
 
 def _put_setting(db: Connection, key: str, value: Any) -> None:
-    db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
-               " SET value = excluded.value", (key, json.dumps(value, ensure_ascii=False)))
+    record_rows.put_setting(db, key, json.dumps(value, ensure_ascii=False))
 
 
 def deadline_days_in(db: Connection) -> dict[str, int]:
@@ -219,30 +241,27 @@ def work_calendar(db: Connection, around: date) -> WorkCalendar:
     year = jdatetime.date.fromgregorian(date=around).year
     days = {d for y in (year - 1, year, year + 1) for d, _ in fixed_holidays(y)
             if d.isoformat() not in removed}
-    days |= {date.fromisoformat(row[0]) for row in db.all("SELECT day FROM holidays")}
+    days |= {date.fromisoformat(day) for day in case_rows.holiday_days(db)}
     return WorkCalendar.of(days)
 
 
 def _rules(db: Connection) -> list[Rule]:
-    return [Rule(*row) for row in db.all(
-        "SELECT id, case_type, service, office, unit FROM routing_rules ORDER BY id")]
+    return [Rule(*row) for row in case_rows.rules(db)]
 
 
 def _active_units(db: Connection) -> set[str]:
-    return {row[0] for row in db.all("SELECT code FROM units WHERE active = 1 AND kind = 'unit'")}
+    return case_rows.active_unit_codes(db)
 
 
 def record_event(db: Connection, case_uuid: str, at: str, actor: str, event: str, *, status: str | None = None,
            unit: str | None = None, assignee: str | None = None, text: str | None = None,
            public: bool = False) -> None:
-    db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, unit, assignee, text,"
-               " public) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               (case_uuid, at, actor, event, status, unit, assignee, text, 1 if public else 0))
+    case_rows.insert_event(db, case_uuid, at, actor, event, status=status, unit=unit,
+                           assignee=assignee, text=text, public=public)
 
 
 def _unit_names(db: Connection, code: str) -> tuple[str, str]:
-    row = db.one("SELECT name_fa, name_en FROM units WHERE code = ?", (code,))
-    return (row[0], row[1]) if row else (code, code)
+    return case_rows.unit_names(db, code).get(code, (code, code))
 
 
 #: Opens a sealed case body (the central keys' ``open_body``); None when it cannot.
@@ -253,8 +272,8 @@ def publish_update(db: Connection, case: Case, status: str, at: str, *,
                     answer: str | None = None, opener: Opener | None = None) -> None:
     """Tell the case's office (and through it the citizen) the case's new public status."""
     if case.is_misconduct:
-        row = db.one("SELECT body FROM records WHERE uuid = ? AND kind = 'case'", (case.uuid,))
-        update = misconduct_update(json.loads(row[0]) if row else {}, status, at, answer=answer,
+        text = case_rows.case_body_text(db, case.uuid)
+        update = misconduct_update(json.loads(text) if text else {}, status, at, answer=answer,
                                    opener=opener)
         if update is not None:
             feed.publish(db, "case_update", update["uuid"], update, office=case.office)
@@ -319,11 +338,7 @@ def intake(db: Connection, records: Sequence[BatchRecord], now: str, *,
     A few statements per batch, not per case: on PostgreSQL every statement is a round trip.
     """
     cases = [r for r in records if r.kind == "case"]
-    known: set[str] = set()
-    for start in range(0, len(cases), 500):
-        chunk = [r.uuid for r in cases[start:start + 500]]
-        known.update(row[0] for row in db.all(
-            f"SELECT uuid FROM cases WHERE uuid IN ({','.join('?' * len(chunk))})", chunk))
+    known = case_rows.known_case_uuids(db, [r.uuid for r in cases])
     cases = [r for r in cases if r.uuid not in known]
     if not cases:
         return 0
@@ -331,7 +346,7 @@ def intake(db: Connection, records: Sequence[BatchRecord], now: str, *,
     days = deadline_days_in(db)
     received_now = _parse_time(now)
     calendar = work_calendar(db, received_now.astimezone(TEHRAN).date())
-    names = {code: (fa, en) for code, fa, en in db.all("SELECT code, name_fa, name_en FROM units")}
+    names = case_rows.unit_names(db)
     rows, events, updates = [], [], []
     for record in cases:
         body = record.body
@@ -364,14 +379,10 @@ def intake(db: Connection, records: Sequence[BatchRecord], now: str, *,
                 update = _update_body(code, "routed", unit, names.get(unit, (unit, unit)), now)
             if update is not None:
                 updates.append((update["uuid"], update, record.office))
-    added = db.executemany(
-        f"INSERT INTO cases ({_CASE_COLUMNS}, person_key, text_key) VALUES"
-        " (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, NULL, ?, ?)"
-        " ON CONFLICT (uuid) DO NOTHING", rows)
+    added = case_rows.insert_cases(db, rows)
     if added != len(rows):  # another transaction took these cases in between: write nothing twice
         raise RuntimeError("case intake raced with another writer; the transaction is rolled back")
-    db.executemany("INSERT INTO case_events (case_uuid, at, actor, event, status, unit, public)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?)", events)
+    case_rows.insert_case_events(db, events)
     feed.publish_many(db, "case_update", updates)
     return added
 
@@ -388,9 +399,7 @@ def backfill(database: Database) -> int:
     while True:
         with database.write() as db:
             db.lock("casework_backfill")  # several servers may migrate at once: one at a time
-            rows = db.all("SELECT r.uuid, r.office, r.kind, r.created_at, r.body FROM records r"
-                          " WHERE r.kind = 'case' AND NOT EXISTS"
-                          " (SELECT 1 FROM cases c WHERE c.uuid = r.uuid) ORDER BY r.id LIMIT 1000")
+            rows = case_rows.unknown_case_records(db, 1000)
             if not rows:
                 _put_setting(db, "casework_backfilled", True)
                 return added
@@ -416,9 +425,8 @@ def _adopt_sent_statuses(db: Connection, records: Sequence[BatchRecord], now: st
         if status not in CASE_STATUSES:
             continue
         done = at if status in CLOSED else None
-        db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?, closed_at = ?,"
-                   " escalated_at = CASE WHEN due_at < ? THEN ? ELSE NULL END WHERE uuid = ?",
-                   (status, at, done, at if status == "closed" else None, now, now, record.uuid))
+        case_rows.set_sent_status(db, record.uuid, status, at, done,
+                                  at if status == "closed" else None, now)
         record_event(db, record.uuid, at, "system", "status", status=status, text=sent.get("answer"),
                public=True)
 
@@ -438,26 +446,20 @@ def operator_update(database: Database, tracking_code: str, status: str, *,
     say which case is meant (a :class:`StoreError` names the offices otherwise).
     """
     if status not in CASE_STATUSES:
-        raise StoreError(f"Unknown case status {status!r}; expected one of "
-                         f"{', '.join(CASE_STATUSES)}.")
+        raise StoreError("store_unknown_status", status=str(status), expected=", ".join(CASE_STATUSES))
     tracking_code = normalize_tracking_code(tracking_code)
     with database.write() as db:
         found = record_rows.cases_with_code(db, str(tracking_code), office)
         if not found:
-            raise StoreError(f"No case with tracking code {tracking_code}"
-                             + (f" of office {office}" if office else "")
-                             + " has reached the central server.")
+            raise StoreError("store_no_case_of_office" if office else "store_no_case",
+                             code=str(tracking_code), office=office or "")
         if len(found) > 1:
             offices = ", ".join(sorted({o for o, _ in found}))
-            raise StoreError(f"Tracking code {tracking_code} belongs to {len(found)} cases "
-                             f"(offices {offices}); say which with --office, or answer the "
-                             "case on the central web app.")
+            raise StoreError("store_code_ambiguous", code=str(tracking_code), n=len(found), offices=offices)
         case_office, case_uuid = found[0]
-        if db.dialect == "postgresql":  # the case row before the feed counter, as Casework does
-            db.execute("SELECT 1 FROM cases WHERE uuid = ? FOR UPDATE", (case_uuid,))
+        case_rows.lock_case(db, case_uuid)  # the case row before the feed counter, as Casework does
         now = format_time(datetime.now(timezone.utc))
-        oversight = db.one("SELECT 1 FROM cases WHERE uuid = ? AND (case_type = 'misconduct'"
-                           " OR unit = 'oversight')", (case_uuid,))
+        oversight = case_rows.is_oversight_case(db, case_uuid)
         if oversight:  # a misconduct report: its office learns the status only
             update = misconduct_update(record_rows.record_body(db, case_uuid) or {}, status, now)
         else:
@@ -465,12 +467,9 @@ def operator_update(database: Database, tracking_code: str, status: str, *,
                       "status": status, "answer": answer, "unit": unit, "at": now}
         update["cursor"] = feed.publish(db, "case_update", update["uuid"], update, office=case_office)
         done = now if status in CLOSED else None
-        db.execute("UPDATE cases SET status = ?, updated_at = ?, answered_at = ?,"
-                   " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END WHERE uuid = ?",
-                   (status, now, done, status, now, case_uuid))
-        db.execute("INSERT INTO case_events (case_uuid, at, actor, event, status, text, public)"
-                   " SELECT uuid, ?, ?, 'status', ?, ?, 1 FROM cases WHERE uuid = ?",
-                   (now, actor, status, answer, case_uuid))
+        case_rows.set_operator_status(db, case_uuid, status, now, done)
+        case_rows.insert_event(db, case_uuid, now, actor, "status", status=status, text=answer,
+                               public=True)
     return {**update, "case_uuid": case_uuid, "misconduct": bool(oversight)}
 
 
@@ -491,12 +490,9 @@ class Casework:
     # -- units ---------------------------------------------------------------------------
 
     def units(self, include_inactive: bool = False) -> list[Unit]:
-        sql = "SELECT code, name_fa, name_en, kind, head, active FROM units"
-        if not include_inactive:
-            sql += " WHERE active = 1"
         with self.db.connect() as db:
             return [Unit(c, fa, en, k, h, bool(a)) for c, fa, en, k, h, a in
-                    db.all(sql + " ORDER BY kind DESC, code")]
+                    case_rows.units(db, include_inactive=include_inactive)]
 
     def unit(self, code: str) -> Unit | None:
         return next((u for u in self.units(include_inactive=True) if u.code == code), None)
@@ -508,35 +504,33 @@ class Casework:
         unit exist from the start; only their names and head can change."""
         code = (code or "").strip().lower()
         if not code or not code.replace("_", "").replace("-", "").isalnum() or not code.isascii():
-            raise CaseworkError("کد واحد فقط حروف لاتین، رقم، - و _ است.",
-                                "A unit code is Latin letters, digits, - and _.")
+            raise CaseworkError("casework_unit_code_latin_letters")
         if not (name_fa or "").strip():
-            raise CaseworkError("نام فارسی واحد را بنویسید.", "Give the unit a Persian name.")
+            raise CaseworkError("casework_give_unit_persian_name")
         now = format_time(datetime.now(timezone.utc))
         with self.db.write() as db:
             if head:
                 self._check_member(db, head, code, allow_new_unit=True)
-            db.execute("INSERT INTO units (code, name_fa, name_en, kind, head, active, created_at)"
-                       " VALUES (?, ?, ?, 'unit', ?, 1, ?) ON CONFLICT (code) DO UPDATE SET"
-                       " name_fa = excluded.name_fa, name_en = excluded.name_en, head = excluded.head",
-                       (code, name_fa.strip(), (name_en or name_fa).strip(), head or None, now))
+            name_fa, name_en = name_fa.strip(), (name_en or name_fa).strip()
+            case_rows.upsert_unit(db, code, name_fa, name_en, head or None, now)
+            audit.record_in(db, actor, "unit_save", f"unit:{code}",
+                            f"name_fa={name_fa} name_en={name_en} head={head or ''}", at=now)
         unit = self.unit(code)
         assert unit is not None
         return unit
 
     def set_unit_active(self, code: str, active: bool, *, actor: str) -> Unit:
         with self.db.write() as db:
-            row = db.one("SELECT kind FROM units WHERE code = ?", (code,))
-            if row is None:
-                raise CaseworkError("چنین واحدی نیست.", f"No unit {code!r}.")
-            if row[0] != "unit":
-                raise CaseworkError("صف تعیین واحد و واحد حراست همیشه فعال‌اند.",
-                                    "The triage queue and the oversight unit are always active.")
-            if not active and db.one("SELECT 1 FROM cases WHERE unit = ? AND status NOT IN"
-                                     f" ({','.join('?' * len(CLOSED))}) LIMIT 1", (code, *CLOSED)):
-                raise CaseworkError("این واحد پرونده‌ی باز دارد؛ نخست آن‌ها را ارجاع دهید.",
-                                    "The unit has open cases; refer them first.")
-            db.execute("UPDATE units SET active = ? WHERE code = ?", (1 if active else 0, code))
+            kind = case_rows.unit_kind(db, code)
+            if kind is None:
+                raise CaseworkError("casework_no_unit", code=code)
+            if kind != "unit":
+                raise CaseworkError("casework_triage_queue_oversight_unit")
+            if not active and case_rows.open_case_in_unit(db, code, tuple(CLOSED)):
+                raise CaseworkError("casework_unit_open_cases_refer")
+            case_rows.set_unit_active(db, code, active)
+            audit.record_in(db, actor, "unit_activate" if active else "unit_deactivate", f"unit:{code}",
+                            at=format_time(datetime.now(timezone.utc)))
         unit = self.unit(code)
         assert unit is not None
         return unit
@@ -552,29 +546,26 @@ class Casework:
         case_type, service, office = (v.strip() if v and v.strip() else None
                                       for v in (case_type, service, office))
         if case_type == "misconduct":
-            raise CaseworkError("گزارش تخلف همیشه به حراست می‌رود؛ قاعده لازم ندارد.",
-                                "Misconduct reports always go to the oversight unit; no rule is needed.")
+            raise CaseworkError("casework_misconduct_reports_always_go")
         if case_type is not None and case_type not in CASE_TYPES:
-            raise CaseworkError("نوع پرونده شناخته نیست.", f"Unknown case type {case_type!r}.")
+            raise CaseworkError("casework_unknown_case_type", case_type=case_type)
         now = format_time(datetime.now(timezone.utc))
         with self.db.write() as db:
-            if db.one("SELECT 1 FROM units WHERE code = ? AND kind = 'unit' AND active = 1", (unit,)) is None:
-                raise CaseworkError("واحد مقصد باید یک واحد فعال تخصصی باشد.",
-                                    "The rule must name an active specialist unit.")
-            if db.one("SELECT 1 FROM routing_rules WHERE case_type IS NOT DISTINCT FROM ? AND"
-                      " service IS NOT DISTINCT FROM ? AND office IS NOT DISTINCT FROM ?",
-                      (case_type, service, office)):
-                raise CaseworkError("قاعده‌ای با همین شرط‌ها هست؛ نخست آن را حذف کنید.",
-                                    "A rule with the same conditions exists; delete it first.")
-            row = db.one("INSERT INTO routing_rules (case_type, service, office, unit, created_by,"
-                         " created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                         (case_type, service, office, unit, actor, now))
-        return Rule(row[0], case_type, service, office, unit)
+            if unit not in case_rows.active_unit_codes(db):
+                raise CaseworkError("casework_rule_must_name_active")
+            if case_rows.rule_exists(db, case_type, service, office):
+                raise CaseworkError("casework_rule_same_conditions_exists")
+            rule_id = case_rows.add_rule(db, case_type, service, office, unit, actor, now)
+            audit.record_in(db, actor, "rule_add", f"rule:{rule_id}", f"type={case_type or '*'} service="
+                            f"{service or '*'} office={office or '*'} unit={unit}", at=now)
+        return Rule(rule_id, case_type, service, office, unit)
 
     def delete_rule(self, rule_id: int, *, actor: str) -> None:
         with self.db.write() as db:
-            if not db.execute("DELETE FROM routing_rules WHERE id = ?", (int(rule_id),)).rowcount:
-                raise CaseworkError("چنین قاعده‌ای نیست.", f"No routing rule {rule_id}.")
+            if not case_rows.delete_rule(db, rule_id):
+                raise CaseworkError("casework_no_rule", rule_id=rule_id)
+            audit.record_in(db, actor, "rule_delete", f"rule:{rule_id}",
+                            at=format_time(datetime.now(timezone.utc)))
 
     # -- holidays and deadlines --------------------------------------------------------------
 
@@ -587,26 +578,25 @@ class Casework:
         with self.db.connect() as db:
             removed = set(_setting(db, "holidays_removed", []))
             added = [(date.fromisoformat(d), n) for d, n in
-                     db.all("SELECT day, name FROM holidays WHERE day >= ? AND day < ?",
-                            (start.isoformat(), end.isoformat()))]
+                     case_rows.holidays_between(db, start.isoformat(), end.isoformat())]
         fixed = [(d, n) for d, n in fixed_holidays(year) if d.isoformat() not in removed]
         return sorted({d: n for d, n in [*fixed, *added]}.items())
 
     def add_holiday(self, day: date, name: str, *, actor: str) -> None:
         name = (name or "").strip()
         if not name:
-            raise CaseworkError("نام تعطیلی را بنویسید.", "Name the holiday.")
-        with self.db.write() as db:
+            raise CaseworkError("casework_name_holiday")
+        with self.transaction() as (db, now):
             removed = [d for d in _setting(db, "holidays_removed", []) if d != day.isoformat()]
             _put_setting(db, "holidays_removed", removed)
             if day not in {d for d, _ in fixed_holidays(jdatetime.date.fromgregorian(date=day).year)}:
-                db.execute("INSERT INTO holidays (day, name, added_by, added_at) VALUES (?, ?, ?, ?)"
-                           " ON CONFLICT (day) DO UPDATE SET name = excluded.name",
-                           (day.isoformat(), name, actor, format_time(datetime.now(timezone.utc))))
+                case_rows.add_holiday(db, day.isoformat(), name, actor, now)
+            audit.record_in(db, actor, "holiday_add", f"holiday:{day.isoformat()}", name, at=now)
 
     def remove_holiday(self, day: date, *, actor: str) -> None:
-        with self.db.write() as db:
-            db.execute("DELETE FROM holidays WHERE day = ?", (day.isoformat(),))
+        with self.transaction() as (db, now):
+            case_rows.delete_holiday(db, day.isoformat())
+            audit.record_in(db, actor, "holiday_remove", f"holiday:{day.isoformat()}", at=now)
             if day in {d for d, _ in fixed_holidays(jdatetime.date.fromgregorian(date=day).year)}:
                 removed = set(_setting(db, "holidays_removed", [])) | {day.isoformat()}
                 _put_setting(db, "holidays_removed", sorted(removed))
@@ -617,15 +607,23 @@ class Casework:
 
     def set_deadline_days(self, case_type: str, days: int, *, actor: str) -> None:
         """Applies to cases that arrive from now on (a citizen's deadline never moves back)."""
-        if case_type not in CASE_TYPES:
-            raise CaseworkError("نوع پرونده شناخته نیست.", f"Unknown case type {case_type!r}.")
-        if not 1 <= int(days) <= 90:
-            raise CaseworkError("مهلت باید میان ۱ و ۹۰ روز کاری باشد.",
-                                "A deadline is 1 to 90 working days.")
-        with self.db.write() as db:
+        self.set_deadlines({case_type: days}, actor=actor)
+
+    def set_deadlines(self, days: Mapping[str, int], *, actor: str) -> None:
+        """Set the deadline of each case type in ``days`` (all or none), one audit entry."""
+        for case_type, value in days.items():
+            if case_type not in CASE_TYPES:
+                raise CaseworkError("casework_unknown_case_type", case_type=case_type)
+            if not 1 <= int(value) <= 90:
+                raise CaseworkError("casework_deadline_working_days")
+        if not days:
+            return
+        with self.transaction() as (db, now):
             current = _setting(db, "deadline_days", {})
-            current[case_type] = int(days)
+            current.update({case_type: int(value) for case_type, value in days.items()})
             _put_setting(db, "deadline_days", current)
+            audit.record_in(db, actor, "deadline_set", "deadlines",
+                            " ".join(f"{t}={int(v)}" for t, v in days.items()), at=now)
 
     def calendar(self, around: date | None = None) -> WorkCalendar:
         with self.db.connect() as db:
@@ -675,9 +673,8 @@ class Casework:
                                     case_type=case_type, service=service,
                                     tracking_code=tracking_code, now=now)
         with self.db.connect() as db:
-            return [_case(r) for r in db.all(
-                f"SELECT {_CASE_COLUMNS} FROM cases WHERE {where} ORDER BY due_at, uuid LIMIT ? OFFSET ?",
-                [*params, max(1, min(int(limit), 500)), max(0, int(offset))])]
+            return [_case(r) for r in case_rows.cases(db, where, params, max(1, min(int(limit), 500)),
+                                                      max(0, int(offset)))]
 
     def count(self, *, units: Sequence[str] | None = None, status: str | None = None,
               assignee: str | None = None, office: str | None = None, case_type: str | None = None,
@@ -687,22 +684,79 @@ class Casework:
                                     case_type=case_type, service=service,
                                     tracking_code=tracking_code, now=now)
         with self.db.connect() as db:
-            return db.one(f"SELECT count(*) FROM cases WHERE {where}", params)[0]
+            return case_rows.case_count(db, where, params)
 
     def case(self, uuid: str) -> Case | None:
         with self.db.connect() as db:
-            row = db.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE uuid = ?", (str(uuid),))
+            row = case_rows.case(db, uuid)
         return _case(row) if row else None
 
     def case_body(self, uuid: str) -> dict[str, Any]:
         with self.db.connect() as db:
-            row = db.one("SELECT body FROM records WHERE uuid = ? AND kind = 'case'", (str(uuid),))
-        return json.loads(row[0]) if row else {}
+            text = case_rows.case_body_text(db, uuid)
+        return json.loads(text) if text else {}
+
+    def read(self, case: Case, *, actor: str, opener: Opener | None = None) -> CaseReading:
+        """The case's body for ``actor`` (who the caller checked may see the case), audited
+        as ``case_view`` with the personal fields shown.  A sealed body is opened with
+        ``opener`` (pass it for oversight only); identity is shown unless the citizen asked
+        to stay anonymous."""
+        body = self.case_body(case.uuid)
+        sealed = "sealed" in body
+        if sealed and opener is not None:
+            opened = opener(body)
+            if opened is not None:
+                body, sealed = opened, False
+        anonymous = body.get("anonymous") in (True, 1, "1", "true")
+        identity = {} if anonymous or sealed else {k: body[k] for k in ("name", "national_id", "mobile")
+                                                  if body.get(k)}
+        shown = ["text"] if body.get("text") and not sealed else []
+        shown += sorted(identity)
+        with self.transaction() as (db, now):
+            audit.record_case_in(db, actor, "case_view", case.uuid, case.is_misconduct,
+                                 ",".join(shown) or "meta", at=now)
+        return CaseReading(body, sealed, anonymous, identity)
+
+    def previews(self, cases: Sequence[Case], *, actor: str) -> dict[str, str]:
+        """The first words of each case's text (none of a misconduct report), for an inbox
+        page shown to ``actor``; one ``case_preview`` entry lists the cases whose text was
+        shown."""
+        found = {c.uuid: preview(self.case_body(c.uuid), c.is_misconduct) for c in cases}
+        shown = [uuid for uuid, text in found.items() if text]
+        if shown:
+            with self.transaction() as (db, now):
+                audit.record_in(db, actor, "case_preview", "inbox", " ".join(shown), at=now)
+        return found
+
+    def triage_texts(self, cases: Sequence[Case], *, actor: str) -> list[tuple[Case, str]]:
+        """``(case, text)`` of the triage queue's cases for the administrator who routes them
+        (never a misconduct report; no identity), each an audited ``case_view``."""
+        rows = []
+        for case in cases:
+            if case.is_misconduct:  # never here (intake routes them), but the wall is checked twice
+                continue
+            body = self.case_body(case.uuid)
+            rows.append((case, "" if "sealed" in body else str(body.get("text") or "")))
+        if rows:
+            with self.transaction() as (db, now):
+                for case, _text in rows:
+                    audit.record_in(db, actor, "case_view", f"case:{case.uuid}", "triage", at=now)
+        return rows
+
+    def attachment(self, case: Case, sha256: str, data: bytes | None, *, actor: str) -> bytes | None:
+        """Hand on ``data``, attachment ``sha256`` of ``case`` as ``actor`` is about to be
+        shown it (opened, if it was sealed), audited as ``attachment_view``; None (nothing
+        audited) when there is nothing to show."""
+        if data is None:
+            return None
+        with self.transaction() as (db, now):
+            audit.record_case_in(db, actor, "attachment_view", case.uuid, case.is_misconduct,
+                                 sha256, at=now)
+        return data
 
     def events(self, uuid: str) -> list[Event]:
         with self.db.connect() as db:
-            rows = db.all("SELECT id, case_uuid, at, actor, event, status, unit, assignee, text, public"
-                          " FROM case_events WHERE case_uuid = ? ORDER BY id", (str(uuid),))
+            rows = case_rows.case_events(db, uuid)
         return [Event(*row[:9], bool(row[9])) for row in rows]
 
     def allowed_statuses(self, case: Case) -> list[str]:
@@ -711,31 +765,27 @@ class Casework:
     # -- changing cases ------------------------------------------------------------------
 
     def locked_case(self, db: Connection, uuid: str) -> Case:
-        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
-        row = db.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE uuid = ?{lock}", (str(uuid),))
+        row = case_rows.case(db, uuid, lock=True)
         if row is None:
-            raise CaseworkError("چنین پرونده‌ای نیست.", f"No case {uuid}.")
+            raise CaseworkError("casework_no_case", uuid=uuid)
         return _case(row)
 
     @staticmethod
     def _check_transition(case: Case, status: str) -> None:
         if status not in _TRANSITIONS.get(case.status, frozenset()):
-            fa_from, en_from = status_label(case.status)
-            fa_to, en_to = status_label(status)
-            raise CaseworkError(f"پرونده‌ی «{fa_from}» را نمی‌توان «{fa_to}» کرد.",
-                                f"A case that is {en_from!r} cannot become {en_to!r}.")
+            raise CaseworkError("casework_case_cannot_become", status_from=partial(status_text, case.status),
+                                status_to=partial(status_text, status))
 
     def _check_member(self, db: Connection, user: str, unit: str, *, allow_new_unit: bool = False) -> None:
-        row = db.one("SELECT unit, disabled FROM users WHERE name = ?", (user,))
+        row = case_rows.user_unit(db, user)
         if row is None or row[1]:
-            raise CaseworkError("چنین کاربر فعالی نیست.", f"No active user {user!r}.")
+            raise CaseworkError("casework_no_active_user", user=user)
         if row[0] != unit and not (allow_new_unit and row[0] is None):
-            raise CaseworkError("این کاربر عضو این واحد نیست.", f"{user!r} is not a member of unit {unit!r}.")
+            raise CaseworkError("casework_not_member_unit", user=user, unit=unit)
 
     def set_case(self, db: Connection, case: Case, now: str, **changes: Any) -> Case:
         changes["updated_at"] = now
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        db.execute(f"UPDATE cases SET {assignments} WHERE uuid = ?", (*changes.values(), case.uuid))
+        case_rows.set_case_columns(db, case.uuid, changes)
         return _case([changes.get(c, getattr(case, c)) for c in _CASE_COLUMNS.replace(" ", "").split(",")])
 
     @contextmanager
@@ -749,13 +799,14 @@ class Casework:
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
             if not case.is_open:
-                raise CaseworkError("پرونده‌ی بسته یا پاسخ‌داده را نمی‌توان سپرد.",
-                                    "A closed or answered case cannot be assigned.")
+                raise CaseworkError("casework_closed_answered_case_cannot")
             if assignee:
                 self._check_member(db, assignee, case.unit)
             status = "assigned" if assignee and case.status in ("routed", "referred") else case.status
             updated = self.set_case(db, case, now, assignee=assignee or None, status=status)
             record_event(db, uuid, now, actor, "assigned", status=status, unit=case.unit, assignee=assignee)
+            audit.record_case_in(db, actor, "case_assign", uuid, case.is_misconduct,
+                                 f"assignee={assignee or ''}", at=now)
             if status != case.status:
                 publish_update(db, updated, status, now)
         return updated
@@ -764,8 +815,7 @@ class Casework:
         """Move the case to ``in_progress`` or ``closed`` (the other statuses have their own
         methods, since each needs something more: a person, an answer, a unit, an original)."""
         if status not in _SIMPLE_STATUSES:
-            raise CaseworkError("این وضعیت را از راه دکمه‌ی خودش تعیین کنید.",
-                                f"Set {status!r} with its own action.")
+            raise CaseworkError("casework_set_own_action", status=status)
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
             self._check_transition(case, status)
@@ -776,6 +826,8 @@ class Casework:
                 changes["answered_at"] = None
             updated = self.set_case(db, case, now, **changes)
             record_event(db, uuid, now, actor, "status", status=status, text=_clean(note), public=True)
+            audit.record_case_in(db, actor, "case_status", uuid, case.is_misconduct,
+                                 f"{case.status}->{status}", at=now)
             publish_update(db, updated, status, now, answer=_clean(note),
                             opener=self.opener)
         return updated
@@ -784,25 +836,27 @@ class Casework:
         """An internal note: for the unit and the audit trail, never sent to the citizen."""
         text = _clean(text)
         if not text:
-            raise CaseworkError("متن یادداشت خالی است.", "The note is empty.")
+            raise CaseworkError("casework_note_empty")
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
             self.set_case(db, case, now)
             record_event(db, uuid, now, actor, "note", text=text)
-            row = db.one("SELECT max(id) FROM case_events WHERE case_uuid = ?", (uuid,))
-        return Event(row[0], uuid, now, actor, "note", None, None, None, text, False)
+            audit.record_case_in(db, actor, "case_note", uuid, case.is_misconduct, at=now)
+            event_id = case_rows.last_event_id(db, uuid)
+        return Event(event_id, uuid, now, actor, "note", None, None, None, text, False)
 
     def answer(self, uuid: str, text: str, *, actor: str) -> Case:
         """Answer the citizen: the text goes to the case's office and is shown at the kiosk to
         whoever types the tracking code, so it must not name other people."""
         text = _clean(text)
         if not text:
-            raise CaseworkError("متن پاسخ خالی است.", "The answer is empty.")
+            raise CaseworkError("casework_answer_empty")
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
             self._check_transition(case, "answered")
             updated = self.set_case(db, case, now, status="answered", answered_at=now, closed_at=None)
             record_event(db, uuid, now, actor, "answer", status="answered", text=text, public=True)
+            audit.record_case_in(db, actor, "case_answer", uuid, case.is_misconduct, at=now)
             publish_update(db, updated, "answered", now, answer=text, opener=self.opener)
         return updated
 
@@ -811,20 +865,26 @@ class Casework:
         deadline stays: the citizen has been waiting since the case arrived."""
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
-            target = db.one("SELECT kind, active FROM units WHERE code = ?", (unit,))
+            target = case_rows.unit_state(db, unit)
             if target is None or not target[1] or target[0] == TRIAGE:
-                raise CaseworkError("واحد مقصد باید یک واحد فعال باشد.", "Refer to an active unit.")
+                raise CaseworkError("casework_refer_active_unit")
             if unit == case.unit:
-                raise CaseworkError("پرونده هم‌اکنون در همین واحد است.", "The case is already in that unit.")
+                raise CaseworkError("casework_case_already_unit")
             if case.case_type == "misconduct":
-                raise CaseworkError("گزارش تخلف نزد حراست می‌ماند.",
-                                    "A misconduct report stays with the oversight unit.")
+                raise CaseworkError("casework_misconduct_report_stays_oversight")
             status = "routed" if case.status == "received" else "referred"
             self._check_transition(case, status)
             updated = self.set_case(db, case, now, unit=unit, status=status, assignee=None,
                                 escalated_at=None)
             record_event(db, uuid, now, actor, "referred" if status == "referred" else "routed",
                    status=status, unit=unit, text=_clean(note))
+            # out of the triage queue it is the administrator's routing; else a unit's referral
+            if case.unit == TRIAGE:
+                audit.record_case_in(db, actor, "case_route", uuid, case.is_misconduct,
+                                     f"unit={unit}", at=now)
+            else:
+                audit.record_case_in(db, actor, "case_refer", uuid, case.is_misconduct,
+                                     f"{case.unit}->{unit}", at=now)
             publish_update(db, updated, status, now)
         return updated
 
@@ -834,7 +894,7 @@ class Casework:
         original, which goes on) or not this organisation's business.  ``note`` is sent to
         the citizen as the explanation."""
         if reason not in ("duplicate", "not_ours"):
-            raise CaseworkError("دلیل رد شناخته نیست.", f"Unknown rejection {reason!r}.")
+            raise CaseworkError("casework_unknown_rejection", reason=reason)
         status = f"rejected_{reason}"
         with self.transaction() as (db, now):
             case = self.locked_case(db, uuid)
@@ -842,15 +902,16 @@ class Casework:
             if reason == "duplicate":
                 original = self.locked_case(db, duplicate_of or "") if duplicate_of else None
                 if original is None or original.uuid == case.uuid:
-                    raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
+                    raise CaseworkError("casework_choose_original_case")
                 if original.status.startswith("rejected"):  # someone must still answer the citizen
-                    raise CaseworkError("پرونده‌ی اصلی خودش رد شده است؛ پرونده‌ای را برگزینید که پاسخ می‌گیرد.",
-                                        "The original was itself rejected; choose a case that gets an answer.")
+                    raise CaseworkError("casework_original_itself_rejected_choose")
                 if original.is_misconduct != case.is_misconduct:
-                    raise CaseworkError("پرونده‌ی اصلی پیدا نشد.", "Choose the original case.")
+                    raise CaseworkError("casework_original_not_found")
             updated = self.set_case(db, case, now, status=status, duplicate_of=duplicate_of if
                                 reason == "duplicate" else None, answered_at=now)
             record_event(db, uuid, now, actor, "rejected", status=status, text=_clean(note), public=True)
+            audit.record_case_in(db, actor, "case_reject", uuid, case.is_misconduct,
+                                 f"reason={reason} original={duplicate_of or ''}", at=now)
             publish_update(db, updated, status, now, answer=_clean(note),
                             opener=self.opener)
         return updated
@@ -861,18 +922,13 @@ class Casework:
         escalated = []
         with self.transaction() as (db, stamp):
             stamp = format_time(moment) if now else stamp
-            closed = ",".join("?" * len(CLOSED))
             # Another server process may be escalating at the same moment: PostgreSQL skips
             # the rows it holds, and the guarded UPDATE makes each escalation happen once.
-            skip = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
-            rows = db.all(f"SELECT {_CASE_COLUMNS} FROM cases WHERE due_at < ? AND escalated_at IS NULL"
-                          f" AND status NOT IN ({closed}) ORDER BY due_at LIMIT 1000{skip}",
-                          (format_time(moment), *sorted(CLOSED)))
-            heads = dict(db.all("SELECT code, head FROM units"))
+            rows = case_rows.overdue_cases(db, format_time(moment), sorted(CLOSED), 1000)
+            heads = case_rows.unit_heads(db)
             for row in rows:
                 case = _case(row)
-                if not db.execute("UPDATE cases SET escalated_at = ?, updated_at = ? WHERE uuid = ?"
-                                  " AND escalated_at IS NULL", (stamp, stamp, case.uuid)).rowcount:
+                if not case_rows.escalate(db, case.uuid, stamp):
                     continue
                 record_event(db, case.uuid, stamp, "system", "escalated", unit=case.unit,
                        assignee=heads.get(case.unit))
@@ -884,35 +940,25 @@ class Casework:
         """Cases that are probably the same as ``uuid``: same person first, then near-identical
         text in the same service within 180 days.  Never crosses the misconduct wall."""
         with self.db.connect() as db:
-            row = db.one("SELECT person_key, text_key, service, received_at, case_type, unit"
-                         " FROM cases WHERE uuid = ?", (str(uuid),))
+            row = case_rows.case_duplicate_keys(db, uuid)
             if row is None:
                 return []
             key, text, service, received_at, case_type, unit = row
             misconduct = case_type == "misconduct" or unit == OVERSIGHT
-            wall = ("(case_type = 'misconduct' OR unit = 'oversight')" if misconduct
-                    else "(case_type <> 'misconduct' AND unit <> 'oversight')")
-            scope, scope_params = "", []
-            if units is not None:
-                if not units:
-                    return []
-                scope = f" AND unit IN ({','.join('?' * len(units))})"
-                scope_params = list(units)
+            if units is not None and not units:
+                return []
             found: dict[str, Suggestion] = {}
             if key:
-                for r in db.all(f"SELECT {_CASE_COLUMNS} FROM cases WHERE person_key = ? AND uuid <> ?"
-                                f" AND {wall}{scope} ORDER BY received_at DESC LIMIT ?",
-                                (key, uuid, *scope_params, limit)):
+                for r in case_rows.cases_by_person(db, key, uuid, misconduct=misconduct,
+                                                   units=units, limit=limit):
                     found[r[0]] = Suggestion(_case(r), "same_person", 1.0)
             if text and len(found) < limit:
                 received = _parse_time(received_at)
-                window = [format_time(received - timedelta(days=_DUPLICATE_WINDOW_DAYS)),
-                          format_time(received + timedelta(days=_DUPLICATE_WINDOW_DAYS))]
-                same_service = "service = ?" if service else "service IS NULL AND case_type = ?"
-                rows = db.all(f"SELECT {_CASE_COLUMNS}, text_key FROM cases WHERE {same_service}"
-                              f" AND uuid <> ? AND received_at BETWEEN ? AND ? AND text_key <> ''"
-                              f" AND {wall}{scope} ORDER BY received_at DESC LIMIT ?",
-                              (service or case_type, uuid, *window, *scope_params, _MAX_TEXT_CANDIDATES))
+                window = (format_time(received - timedelta(days=_DUPLICATE_WINDOW_DAYS)),
+                          format_time(received + timedelta(days=_DUPLICATE_WINDOW_DAYS)))
+                rows = case_rows.cases_with_similar_text(
+                    db, uuid, service, case_type, window, misconduct=misconduct, units=units,
+                    limit=_MAX_TEXT_CANDIDATES)
                 scored = sorted(((text_similarity(text, r[-1]), r) for r in rows if r[0] not in found),
                                 key=lambda pair: -pair[0])
                 for score, r in scored:
@@ -928,5 +974,5 @@ def _clean(text: str | None) -> str | None:
         return None
     text = normalize_letters(str(text)).replace("\r\n", "\n").strip()
     if len(text) > _MAX_TEXT:
-        raise CaseworkError(f"متن بیش از {_MAX_TEXT} نویسه است.", f"The text is over {_MAX_TEXT} characters.")
+        raise CaseworkError("casework_text_too_long", n=_MAX_TEXT)
     return text or None

@@ -19,6 +19,7 @@ The store is ``--store``, else ``$SEDA_CENTRAL_STORE``, else ``$SEDA_HOME/centra
 from __future__ import annotations
 
 import getpass
+from functools import partial
 import json
 import logging
 import os
@@ -30,6 +31,8 @@ import sys
 import click
 
 from forms import seda_home, validate_office_code
+from forms.cli import refusal
+from forms.progress import progress, tracked
 from forms.private_files import write_private
 
 from forms.signatures import IdentityError, public_key_hex
@@ -39,6 +42,8 @@ from sync.refusals import Refusal
 from .importer import import_export
 from .keys import CentralKeys
 from sync.content import CONTENT_FEEDS, check_content_item
+from .content_publisher import publish_content
+from .messages import MESSAGES
 from .store import FEEDS, Store, StoreError, open_store
 from .store_location import (StoreLocationError, create_postgres_database, existing_store, init_store,
                              store_kind)
@@ -59,9 +64,9 @@ def _open(store_url: str | None) -> Store:
     try:
         return existing_store(resolve_store_url(store_url))
     except StoreLocationError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one readable line
-        raise click.ClickException(f"Cannot open the central store: {exc}") from None
+        raise click.ClickException(MESSAGES.line("cli_store_unopenable", error=" ".join(str(exc).split()))) from None
 
 
 @click.command("init")
@@ -75,14 +80,14 @@ def init_command(store_url: str | None, superuser_url: str | None) -> None:
     try:
         if superuser_url is not None:
             if store_kind(url) != "postgresql":
-                raise click.ClickException("--create-database is for a postgresql:// --store.")
+                raise click.ClickException(MESSAGES.line("cli_create_database_postgres"))
             role_made, database_made = create_postgres_database(url, superuser_url)
             click.echo(("Created" if role_made else "Kept") + " the role; "
                        + ("created" if database_made else "kept") + " the database.")
         existed = store_kind(url) == "sqlite" and Path(url.removeprefix("sqlite:///")).is_file()
         store = init_store(url)
     except StoreLocationError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(("Brought up to date" if existed else "Ready") + f": central store ({store.dialect}).")
 
 
@@ -99,8 +104,9 @@ central_group.add_command(init_command)
 @central_group.command("serve")
 @store_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Worker threads.")
 @click.option("--public-url", default=None, envvar="SEDA_CENTRAL_PUBLIC_URL",
               help="The address clients use, e.g. https://seda.example.ir (Open311 discovery "
                    "names it; default: $SEDA_CENTRAL_PUBLIC_URL, else relative paths).")
@@ -128,13 +134,18 @@ def serve_command(store_url: str | None, host: str, port: int, threads: int,
         token = (metrics_token_file.read_text(encoding="utf-8").strip()
                  if metrics_token_file else None)
         app = create_app(store, public_url=public_url, metrics_token=token)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    except (ValueError, OSError) as exc:
+        raise refusal(exc) from None
+    try:  # listen first: "server on" is said only once it is true
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="seda-central",
+                                        **waitress_options(app, trusted_proxy=trusted_proxy))
+    except OSError as exc:
+        raise click.ClickException(MESSAGES.line("cli_port_busy", host=host, port=str(port),
+                                                 error=exc.strerror or str(exc))) from None
     escalation = EscalationTimer(store)  # overdue cases to their unit heads, every 5 minutes
     click.echo(f"Seda central server on http://{host}:{port}/ (store: {store.dialect})")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="seda-central",
-                       **waitress_options(app, trusted_proxy=trusted_proxy))
+        server.run()
     finally:
         escalation.stop()
 
@@ -154,13 +165,13 @@ def office_add(code: str, public_key: str, store_url: str | None) -> None:
     try:
         validate_office_code(code)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     text = _public_key_text(public_key)
     store = _open(store_url)
     try:
         office = store.add_office(code, text)
     except IdentityError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(f"Office {office.code} registered (key {office.public_key[:16]}...).")
 
 
@@ -173,12 +184,9 @@ def _public_key_text(value: str) -> str:
         try:
             return candidate.read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:
-            raise click.ClickException(f"Cannot read the key file {candidate}: {exc}") from None
-    raise click.ClickException(
-        f"کلید عمومی باید ۶۴ رقم هگز یا پرونده‌ای از آن باشد و پروندهٔ {value} نیست؛ در اداره "
-        f"`seda sync key --out {value}` را اجرا کنید. / "
-        f"--public-key is neither 64 hex digits nor an existing file ({value}); at the office run "
-        f"`seda sync key --out {value}` and bring the file.")
+            raise click.ClickException(MESSAGES.line("cli_key_file_unreadable", path=str(candidate),
+                                                     error=str(exc))) from None
+    raise click.ClickException(MESSAGES.line("cli_public_key_invalid", value=value))
 
 
 @office_group.command("revoke")
@@ -189,7 +197,7 @@ def office_revoke(code: str, store_url: str | None) -> None:
     try:
         office = _open(store_url).revoke_office(code)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(f"Office {office.code} revoked at {office.revoked_at}.")
 
 
@@ -219,7 +227,7 @@ def office_name(code: str, name_fa: str, name_en: str | None, store_url: str | N
         validate_office_code(code)
         set_office_name(_open(store_url), code, name_fa, name_en)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(f"Office {code} is named {name_fa}.")
 
 
@@ -241,11 +249,10 @@ def api_key_add(name: str, office: str | None, store_url: str | None) -> None:
         if office is not None:
             validate_office_code(office)
             if store.office(office) is None:
-                raise ValueError(f"ادارهٔ {office} ثبت نشده است / No office {office} is registered "
-                                 "(`seda central office list`); register it first or check the code.")
+                raise click.ClickException(MESSAGES.line("cli_office_not_registered", office=office))
         key, _ = store.add_api_key(name, office=office)
     except (ValueError, StoreError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(key)
     click.echo(f"API key {name} added (office {office or 'OPEN311'}); keep it now, it is not "
                "stored and cannot be shown again.", err=True)
@@ -268,7 +275,7 @@ def api_key_revoke(name: str, store_url: str | None) -> None:
     try:
         key = _open(store_url).revoke_api_key(name)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(f"API key {key.name} revoked at {key.revoked_at}.")
 
 
@@ -339,9 +346,7 @@ def conflicts_command(ctx: click.Context, show_all: bool, store_url: str | None)
         click.echo(json.dumps(row, ensure_ascii=False))
     waiting = store.open_conflict_count()
     if waiting:
-        click.echo(f"{waiting} conflict(s) open: `seda central conflicts accept ID` stores the "
-                   "offered record as a record of its own (a case is routed), `dismiss ID` drops it; "
-                   "either way its office is told.", err=True)
+        click.echo(MESSAGES.line("cli_conflicts_open", n=waiting), err=True)
         raise SystemExit(1)
 
 
@@ -353,7 +358,7 @@ def _settle(conflict_id: int, accept: bool, store_url: str | None) -> None:
     try:
         done = store.resolve_conflict(conflict_id, accept=accept, by=actor)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     audit.record(store, actor, f"conflict_{done['resolution']}", f"conflict:{conflict_id}",
                  f"office={done['office']} uuid={done['uuid']} stored={done['stored_uuid'] or ''}")
     click.echo(f"Conflict {conflict_id} ({done['office']}, record {done['uuid']}): {done['resolution']}"
@@ -397,7 +402,7 @@ def case_update_command(tracking_code: str, status: str, answer: str | None, uni
         update = store.record_case_update(tracking_code, status, answer=answer, unit=unit, actor=actor,
                                           office=office.upper() if office else None)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     from . import audit
 
     misconduct = update["misconduct"]
@@ -423,18 +428,16 @@ def publish_command(feed: str, key: str, json_file, office: str, delete: bool,
     try:
         body = json.load(json_file) if json_file is not None else {}
         if not isinstance(body, dict):
-            raise ValueError("the JSON must be an object")
+            raise click.ClickException(MESSAGES.line("cli_json_not_object"))
         store = _open(store_url)
         if feed in CONTENT_FEEDS and not delete:  # signed item by item (sync/content.py)
-            from .content_publisher import publish_content
-
             check_content_item({"feed": feed, "key": key, "body": {**body, "feed": feed, "key": key}},
                                None, shape_only=True)
             cursor = publish_content(store, CentralKeys(seda_home(), store), feed, key, body, office=office)
         else:
             cursor = store.publish(feed, key, body, office=office, deleted=delete)
     except (ValueError, StoreError, Refusal) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(f"Published {feed}/{key} (cursor {cursor}).")
 
 
@@ -442,13 +445,17 @@ def publish_command(feed: str, key: str, json_file, office: str, delete: bool,
 
 
 class _Refused(click.ClickException):
-    """A refusal said once in Persian and once in English, on one line, exit code 1."""
-
-    def __init__(self, fa: str, en: str) -> None:
-        super().__init__(f"{fa} / {en}")
+    """A refusal of the analysis commands: the one line (Persian / English) alone, exit 1."""
 
     def show(self, file=None) -> None:  # noqa: D401 - click's signature
         click.echo(self.format_message(), err=True)
+
+
+def _month_digits(label: str, locale: str) -> str:
+    """A month label in the locale's digits (۱۴۰۵-۰۹ in Persian)."""
+    from forms.digits import to_persian_digits
+
+    return to_persian_digits(label) if locale == "fa" else label
 
 
 def _analysis_store(store_url: str | None) -> Store:
@@ -456,32 +463,28 @@ def _analysis_store(store_url: str | None) -> Store:
     try:
         return existing_store(resolve_store_url(store_url))
     except StoreLocationError as exc:
-        fa, en = str(exc).split(" / ", 1)
-        raise _Refused(fa, en) from None
+        raise _Refused(exc.line()) from None
 
 
 def _checked_month(month: str) -> str:
     """A Jalali YYYY-MM that has begun (Tehran time), or a refusal that says what is wrong."""
     from datetime import datetime, timezone
 
-    from forms.persian import InvalidInput, to_persian_digits
+    from forms.persian import InvalidInput
 
     from .analysis import month_key
     from .web.insight import current_month
     try:
         year, number = month_key(month)
     except (InvalidInput, ValueError):
-        raise _Refused(f"«{month}» ماه شمسی به شکل ۱۴۰۵-۰۹ نیست.",
-                       f"{month!r} is not a Jalali month like 1405-09.") from None
+        raise _Refused(MESSAGES.line("cli_month_invalid", month=month)) from None
     label = f"{year:04d}-{number:02d}"
     if year >= 1700:
-        raise _Refused(f"{to_persian_digits(label)} ماه میلادی است؛ ماه شمسی بنویسید، مانند ۱۴۰۵-۰۹.",
-                       f"{label} looks like a Gregorian month; give the Jalali month, e.g. 1405-09.")
+        raise _Refused(MESSAGES.line("cli_month_gregorian", month=partial(_month_digits, label)))
     if year < 1300:
-        raise _Refused(f"سال {to_persian_digits(year)} درست نیست؛ ماه شمسی بنویسید، مانند ۱۴۰۵-۰۹.",
-                       f"The year {year} is not plausible; give the Jalali month, e.g. 1405-09.")
+        raise _Refused(MESSAGES.line("cli_year_implausible", year=partial(_month_digits, str(year))))
     if (year, number) > current_month(datetime.now(timezone.utc)):
-        raise _Refused(f"ماه {to_persian_digits(label)} هنوز نرسیده است.", f"The month {label} has not begun yet.")
+        raise _Refused(MESSAGES.line("cli_month_not_begun", month=partial(_month_digits, label)))
     return label
 
 
@@ -492,8 +495,7 @@ def _checked_office(store: Store, office: str | None) -> str | None:
     if store.office(office) is None:
         with store.connect() as db:
             if db.one("SELECT 1 FROM records WHERE office = ? LIMIT 1", (office,)) is None:
-                raise _Refused(f"اداره‌ای با کد {office} در انبار مرکزی نیست.",
-                               f"No office {office} is known to the central store.")
+                raise _Refused(MESSAGES.line("cli_office_unknown", office=office))
     return office
 
 
@@ -538,16 +540,18 @@ def report_command(month: str, out: Path, office: str | None, min_responses: int
     """Write the monthly report for a director (Persian PDF: a plain summary on page 1,
     details after)."""
     from .exports import ExportError
-    from .report import write_report
+    from .report import REPORT_STEPS, write_report
 
     month = _checked_month(month)
     store = _analysis_store(store_url)
     office = _checked_office(store, office)
     try:
-        pages = write_report(store, month, out, office=office, min_responses=min_responses)
+        with progress(REPORT_STEPS, MESSAGES.line("cli_report_progress")) as advance:
+            pages = write_report(store, month, out, office=office, min_responses=min_responses,
+                                 advance=advance)
     except ExportError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Wrote {out} ({pages} pages, month {month}).")
+        raise refusal(exc) from None
+    click.echo(MESSAGES.line("cli_report_written", out=str(out), pages=pages, month=month))
 
 
 @central_group.command("export")
@@ -569,9 +573,10 @@ def export_command(what: str, month: str, fmt: str, out: Path, office: str | Non
     office = _checked_office(store, office)
     try:
         count = export(store, what, month, out, fmt=fmt, office=office,
-                       include_oversight=include_oversight)
+                       include_oversight=include_oversight,
+                       track=lambda rows: tracked(rows, MESSAGES.line("cli_export_progress")))
     except ExportError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(f"Wrote {count} {what} to {out}.")
 
 
@@ -589,8 +594,8 @@ def _read_password(password_file: Path | None) -> str:
     if password_file is not None:
         lines = password_file.read_text(encoding="utf-8").splitlines()
         return lines[0] if lines else ""
-    return click.prompt("Password (at least 10 characters)", hide_input=True,
-                        confirmation_prompt="Repeat the password")
+    return click.prompt(MESSAGES.line("cli_password_prompt"), hide_input=True,
+                        confirmation_prompt=MESSAGES.line("cli_password_repeat"))
 
 
 @user_group.command("add")
@@ -611,12 +616,12 @@ def user_add(name: str, role: str, unit: str | None, display_name: str | None,
     store = _open(store_url)
     if accounts.get_user(store, name.strip().lower(), include_disabled=True) is not None:
         # before anyone types a password for nothing
-        raise click.ClickException(f"کاربری با نام {name!r} هست / a user named {name!r} already exists")
+        raise click.ClickException(MESSAGES.line("account_name_taken", name=name))
     password = _read_password(password_file)
     try:
         user = accounts.add_user(store, name, role, password, unit=unit, display_name=display_name)
     except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     audit.record(store, "cli", "user_add", f"user:{user.name}", f"role={user.role} unit={user.unit or ''}")
     click.echo(f"User {user.name} added ({user.role}{', unit ' + user.unit if user.unit else ''}).")
 
@@ -648,7 +653,7 @@ def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> 
     try:
         user = accounts.update_user(store, name, role=role, unit=unit)
     except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     audit.record(store, f"cli:{getpass.getuser()}", "user_update", f"user:{user.name}",
                  f"role={user.role} unit={user.unit or ''} (central host command line)")
     click.echo(f"User {user.name} is now {user.role}{', unit ' + user.unit if user.unit else ''}.")
@@ -665,7 +670,7 @@ def user_disable(name: str, store_url: str | None) -> None:
     try:
         accounts.set_disabled(store, name, True)
     except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     audit.record(store, "cli", "user_disable", f"user:{name}")
     click.echo(f"User {name} disabled.")
 
@@ -681,11 +686,11 @@ def user_passwd(name: str, password_file: Path | None, store_url: str | None) ->
 
     store = _open(store_url)
     if accounts.get_user(store, name, include_disabled=True) is None:
-        raise click.ClickException(f"No user named {name}.")
+        raise click.ClickException(MESSAGES.line("account_no_user", name=name))
     try:
         accounts.set_password(store, name, _read_password(password_file))
     except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     audit.record(store, "cli", "user_password", f"user:{name}")
     click.echo(f"Password of {name} changed.")
 
@@ -706,7 +711,6 @@ def unit_group() -> None:
 def unit_add(code: str, name_fa: str, name_en: str | None, head: str | None, store_url: str | None) -> None:
     """Create unit CODE, or rename it / change its head."""
     from .casework import Casework, CaseworkError
-    from . import audit
 
     store = _open(store_url)
     casework = Casework(store)
@@ -714,11 +718,9 @@ def unit_add(code: str, name_fa: str, name_en: str | None, head: str | None, sto
     name_en = name_en or (existing.name_en if existing else name_fa)
     head = head or (existing.head if existing else None)
     try:
-        unit = casework.save_unit(code, name_fa, name_en, head=head, actor="cli")
+        unit = casework.save_unit(code, name_fa, name_en, head=head, actor="cli")  # audited there
     except CaseworkError as exc:
-        raise click.ClickException(str(exc)) from None
-    audit.record(store, "cli", "unit_save", f"unit:{unit.code}",
-                 f"name_fa={unit.name_fa} name_en={unit.name_en} head={unit.head or ''}")
+        raise refusal(exc) from None
     click.echo(f"Unit {unit.code} saved ({unit.name_fa}; head {unit.head or '-'}).")
 
 

@@ -1,18 +1,23 @@
-"""The one error shape the central office's actions raise: a sentence for the screen (Persian)
-and one for logs and the English locale; ``str(error)`` is the English one."""
+"""The one error shape the central office's actions raise: a key of the central catalogue
+(central/translations) and its values, shown in the reader's language on a page, in both on
+the command line; ``str(error)`` is the English sentence (for logs)."""
 from __future__ import annotations
+
+from forms.messages import MessageError
+
+from .messages import MESSAGES
 
 __all__ = ["CentralError", "StoreError"]
 
 
-class CentralError(Exception):
-    """An action that cannot be done, and why, in Persian and English."""
+class CentralError(MessageError):
+    """An action that cannot be done, and why (``CentralError("unit_unknown", code=...)``)."""
 
-    def __init__(self, message_fa: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fa = message_fa
-        self.message_en = message_en
+    catalogue = "central"
+
+    def text(self, locale: str) -> str:
+        return MESSAGES.text(self.key, locale, **self.values)
 
 
-class StoreError(Exception):
-    """An operator-level failure (unknown case, bad URL, ...); one plain sentence."""
+class StoreError(CentralError):
+    """An operator-level failure (unknown case, office, feed, API key, ...): a ``store_*`` key."""

@@ -19,7 +19,7 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from openpyxl.cell import WriteOnlyCell
 from forms.persian import format_jalali_datetime
 
 from .analysis import month_bounds
+from .errors import CentralError
 
 __all__ = ["CASE_COLUMNS", "MISCONDUCT_COUNT", "RESPONSE_COLUMNS", "ExportError", "export",
            "case_rows", "csv_cell", "response_rows", "spreadsheet_text"]
@@ -46,8 +47,8 @@ SEALED = "[sealed]"
 MISCONDUCT_COUNT = "[misconduct reports: count only]"
 
 
-class ExportError(Exception):
-    """A bad month, format or path; one plain sentence."""
+class ExportError(CentralError):
+    """A bad format or path (central/translations ``export_*``)."""
 
 
 def _records(store, kind: str, month: str, office: str | None) -> Iterator[tuple]:
@@ -176,17 +177,21 @@ def _write_xlsx(path: Path, columns: Sequence[str], rows, title: str) -> int:
 
 
 def export(store, what: str, month: str, out: Path, *, fmt: str = "csv", office: str | None = None,
-           include_oversight: bool = False) -> int:
-    """Write responses or cases of ``month`` to ``out``; returns the number of rows."""
+           include_oversight: bool = False,
+           track: Callable[[Sequence[Any]], Iterable[Any]] | None = None) -> int:
+    """Write responses or cases of ``month`` to ``out``; returns the number of rows.
+    ``track`` sees the rows on their way to the file (the command's progress bar)."""
     if what not in ("responses", "cases"):
-        raise ExportError(f"Cannot export {what!r}; choose responses or cases.")
+        raise ExportError("export_unknown_kind", what=str(what))
     if fmt not in ("csv", "xlsx"):
-        raise ExportError(f"Unknown format {fmt!r}; choose csv or xlsx.")
+        raise ExportError("export_unknown_format", format=str(fmt))
     month_bounds(month)  # a bad month fails before any file is touched
     if what == "responses":
         columns, rows = RESPONSE_COLUMNS, response_rows(store, month, office)
     else:
         columns, rows = CASE_COLUMNS, case_rows(store, month, office, include_oversight=include_oversight)
+    if track is not None:
+        rows = track(list(rows))
     return atomic_write(out, lambda tmp: (_write_csv(tmp, columns, rows) if fmt == "csv"
                                           else _write_xlsx(tmp, columns, rows, what)))
 
@@ -196,18 +201,18 @@ def atomic_write(out: Path, write) -> Any:
     out = Path(out)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
-        raise ExportError(f"Cannot write {out}: folder {folder} does not exist.")
+        raise ExportError("export_no_folder", path=str(out), folder=str(folder))
     try:
         handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise ExportError(f"Cannot write {out}: {exc.strerror or exc}.") from None
+        raise ExportError("export_not_written", path=str(out), error=str(exc.strerror or exc)) from None
     os.close(handle)
     tmp = Path(name)
     try:
         result = write(tmp)
         os.replace(tmp, out)
     except OSError as exc:
-        raise ExportError(f"Cannot write {out}: {exc.strerror or exc}.") from None
+        raise ExportError("export_not_written", path=str(out), error=str(exc.strerror or exc)) from None
     finally:
         if tmp.exists():
             tmp.unlink()

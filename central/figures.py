@@ -31,6 +31,7 @@ from forms.figures import Tally
 
 from . import analysis as A
 from . import casework
+from .db import cases as case_rows, records as record_rows, rollups as rollup_rows
 from .rollups import tehran_day
 from forms.workdays import TEHRAN, WorkCalendar, fixed_holidays
 
@@ -54,36 +55,23 @@ def survey_form():
     return builtin_catalog().get("satisfaction")
 
 
-def _where(office: str | None, params: list[Any], column: str = "office") -> str:
-    if office is None:
-        return ""
-    params.append(office)
-    return f" AND {column} = ?"
-
-
 def response_figures(store, month: str | tuple[int, int], office: str | None = None) -> dict[str, Any]:
     """``{"month", "responses": {...}, "questions": {...}}`` (see :mod:`forms.figures`)."""
     label = _label(month)
     A.refreshed(store)
     tally = Tally()
-    params: list[Any] = [label]
-    scope = _where(office, params)
     with store.connect() as db:
-        for source, responses, incomplete in db.all(
-                "SELECT source, sum(responses), sum(incomplete) FROM analysis_by_service"
-                f" WHERE month = ?{scope} GROUP BY source", params):
+        for source, responses, incomplete in rollup_rows.source_totals(db, label, office):
             tally.sources[source] = tally.sources.get(source, 0) + int(responses)
             tally.incomplete += int(incomplete)
-        for question, value, n, pending in db.all(
-                "SELECT question, value, sum(n), sum(pending) FROM analysis_answers"
-                f" WHERE month = ?{scope} GROUP BY question, value", params):
+        for question, value, n, pending in rollup_rows.answer_totals(db, label, office):
             if value == "":
                 count = tally.question(question)
                 count.answered += int(n)
                 count.pending += int(pending)
             else:
                 tally.add_value(question, value, int(n))
-        twice = db.one(f"SELECT count(*) FROM analysis_duplicates WHERE month = ?{scope}", params)[0]
+        twice = rollup_rows.answered_twice(db, label, office)
     out = {"month": label, **tally.to_json(survey_form().questions)}
     # paper sheets answered twice (scanned and online from the sheet's link): counted once, the
     # other answer kept as a record and in no count (central/rollups.py)
@@ -104,10 +92,10 @@ def _calendar(store, first: date, last: date) -> WorkCalendar:
     import jdatetime
 
     with store.connect() as db:
-        row = db.one("SELECT value FROM settings WHERE key = 'holidays_removed'")
-        removed = set(json.loads(row[0])) if row else set()
-        added = {date.fromisoformat(d) for (d,) in db.all(
-            "SELECT day FROM holidays WHERE day >= ? AND day <= ?", (first.isoformat(), last.isoformat()))}
+        value = record_rows.setting(db, "holidays_removed")
+        removed = set(json.loads(value)) if value is not None else set()
+        added = {date.fromisoformat(d) for d in
+                 case_rows.holiday_days(db, first.isoformat(), last.isoformat())}
     years = range(jdatetime.date.fromgregorian(date=first).year, jdatetime.date.fromgregorian(date=last).year + 1)
     fixed = {d for y in years for d, _ in fixed_holidays(y) if d.isoformat() not in removed}
     return WorkCalendar.of(fixed | added)
@@ -147,22 +135,9 @@ def case_figures(store, month: str | tuple[int, int], office: str | None = None,
     now = now or datetime.now(timezone.utc)
     now_text = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     closed = sorted(casework.CLOSED)
-    marks = ",".join("?" * len(closed))
-    params: list[Any] = [*closed, *closed, now_text, start, end]
-    scope = _where(office, params)
     with store.connect() as db:
-        groups = db.all(
-            "SELECT unit, office, case_type, count(*),"
-            " sum(CASE WHEN answered_at IS NOT NULL AND answered_at <= due_at THEN 1 ELSE 0 END),"
-            " sum(CASE WHEN answered_at IS NOT NULL AND answered_at > due_at THEN 1 ELSE 0 END),"
-            f" sum(CASE WHEN answered_at IS NULL AND status IN ({marks}) THEN 1 ELSE 0 END),"
-            f" sum(CASE WHEN answered_at IS NULL AND status NOT IN ({marks}) THEN 1 ELSE 0 END),"
-            f" sum(CASE WHEN answered_at IS NULL AND status NOT IN ({marks}) AND due_at < ? THEN 1 ELSE 0 END)"
-            f" FROM cases WHERE received_at >= ? AND received_at < ?{scope} GROUP BY unit, office, case_type",
-            [*closed, *closed, *closed, now_text, start, end] + ([office] if office else []))
-        answered = db.all("SELECT unit, office, received_at, answered_at FROM cases WHERE received_at >= ?"
-                          f" AND received_at < ? AND answered_at IS NOT NULL{_where(office, [])}",
-                          [start, end] + ([office] if office else []))
+        groups = case_rows.month_outcomes(db, start, end, office, closed, now_text)
+        answered = case_rows.answered_times(db, start, end, office)
     total, by_unit, by_office = _case_counts(), {}, {}
     by_type: dict[str, int] = {}
     names = ("received", "answered_on_time", "answered_late", "closed_unanswered", "open", "open_overdue")
@@ -194,20 +169,17 @@ def case_figures(store, month: str | tuple[int, int], office: str | None = None,
 # -- desks, waiting time, responses per working day ----------------------------------------------
 
 
-def _month_rows(store, sql: str, month: str | tuple[int, int], office: str | None,
-                tail: str = "") -> list[tuple]:
-    """``sql`` + " WHERE month = ?" (and the office), after bringing the roll-ups up to date."""
+def _month_rows(store, query, month: str | tuple[int, int], office: str | None) -> list[tuple]:
+    """``query(conn, month, office)`` (a :mod:`central.db.rollups` reader), after bringing the
+    roll-ups up to date."""
     A.refreshed(store)
-    params: list[Any] = [_label(month)]
-    scope = _where(office, params)
     with store.connect() as db:
-        return db.all(f"{sql} WHERE month = ?{scope}{tail}", params)
+        return query(db, _label(month), office)
 
 
 def desk_figures(store, month: str | tuple[int, int], office: str | None = None) -> dict[str, Any]:
     """How many responses name a desk, in all and per office (data quality, not a ranking)."""
-    rows = _month_rows(store, "SELECT office, CASE WHEN desk = '' THEN 0 ELSE 1 END, sum(responses)"
-                              " FROM analysis_by_desk", month, office, " GROUP BY 1, 2")
+    rows = _month_rows(store, rollup_rows.desk_totals, month, office)
 
     def share(group: dict[str, Any]) -> dict[str, Any]:
         n = group["with_desk"] + group["without_desk"]
@@ -225,7 +197,7 @@ def desk_figures(store, month: str | tuple[int, int], office: str | None = None)
 
 def waiting_figures(store, month: str | tuple[int, int], office: str | None = None) -> dict[str, Any]:
     """The waiting-time answers per option: in all, per office, per service, per both."""
-    rows = _month_rows(store, "SELECT office, service, value, n FROM analysis_waiting", month, office)
+    rows = _month_rows(store, rollup_rows.waiting_counts, month, office)
     try:
         options = [str(v) for v in survey_form().question(WAITING_QUESTION).option_values()]
     except KeyError:
@@ -249,7 +221,7 @@ def waiting_figures(store, month: str | tuple[int, int], office: str | None = No
 def office_names(store) -> dict[str, dict[str, str]]:
     """Office code -> {"fa", "en"} names the central office gave (``seda central office name``)."""
     with store.connect() as db:
-        rows = db.all("SELECT key, value FROM settings WHERE key LIKE ?", (_OFFICE_NAME + "%",))
+        rows = record_rows.settings_with_prefix(db, _OFFICE_NAME)
     out = {}
     for key, value in rows:
         try:
@@ -268,8 +240,7 @@ def set_office_name(store, code: str, fa: str, en: str | None = None) -> None:
         raise ValueError("an office name cannot be empty")
     value = json.dumps({"fa": fa, "en": (en or "").strip() or fa}, ensure_ascii=False)
     with store.write() as db:
-        db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
-                   " SET value = excluded.value", (_OFFICE_NAME + code, value))
+        record_rows.put_setting(db, _OFFICE_NAME + code, value)
 
 
 def office_days(store, month: str | tuple[int, int], office: str | None = None, *,
@@ -285,11 +256,8 @@ def office_days(store, month: str | tuple[int, int], office: str | None = None, 
     calendar = _calendar(store, first, last)
     elapsed = [first + timedelta(days=i) for i in range((min(last, today) - first).days + 1)] if today >= first else []
     working = [d for d in elapsed if calendar.is_working_day(d)]
-    params: list[Any] = [first.isoformat(), last.isoformat()]
-    scope = _where(office, params)
     with store.connect() as db:
-        rows = db.all(f"SELECT day, office, source, responses FROM analysis_by_day WHERE day >= ? AND day <= ?{scope}",
-                      params)
+        rows = rollup_rows.day_counts(db, first.isoformat(), last.isoformat(), office)
     codes = {office} if office else {o.code for o in store.offices()}
     codes |= {r[1] for r in rows}
     days: dict[str, dict[str, dict[str, int]]] = {c: {} for c in codes}

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sync.batch import format_time
+from .db import accounts as account_rows
 from .store import Store
 from . import accounts
 from .accounts import AccountError, User
@@ -29,8 +30,6 @@ __all__ = ["GRANT_DAYS", "GUARDED_ROLES", "Grant", "cancel_grant", "decide_grant
 GUARDED_ROLES = ("oversight",)
 GRANT_DAYS = 7
 
-_COLUMNS = ("id, user_name, role, display_name, new_account, requested_by, requested_at, status,"
-            " decided_by, decided_at")
 
 
 @dataclass(frozen=True)
@@ -67,26 +66,18 @@ def request_grant(store: Store, name: str, role: str, *, requested_by: str,
     """Record a request to give ``role`` to ``name`` (a new account if there is none yet)."""
     name = (name or "").strip().lower()
     if role not in GUARDED_ROLES:
-        raise AccountError("این نقش نیاز به تأیید ندارد.", f"The role {role} needs no confirmation.")
+        raise AccountError("grant_role_needs_no_confirmation", role=role)
     user = accounts.get_user(store, name, include_disabled=True)
     if user is None and not accounts.NAME_PATTERN.match(name):
-        raise AccountError("نام کاربری باید ۲ تا ۳۲ نویسه از a-z، رقم، '.'، '_' یا '-' باشد و با حرف شروع شود.",
-                           "The user name must be 2-32 characters: a-z, 0-9, '.', '_', '-', "
-                           "starting with a letter.")
+        raise AccountError("account_name_invalid")
     if user is not None and user.role == role:
-        raise AccountError(f"کاربر {name} همین نقش را دارد.", f"User {name} already has this role.")
+        raise AccountError("grant_user_has_role", name=name)
     now = _utc(now)
     with store.write() as db:
-        if db.one("SELECT 1 FROM role_grants WHERE user_name = ? AND status = 'pending'"
-                  " AND requested_at > ?", (name, format_time(now - timedelta(days=GRANT_DAYS)))):
-            raise AccountError(f"درخواستی برای {name} هنوز در انتظار تأیید است.",
-                               f"A request for {name} is already waiting for confirmation.")
-        db.execute("INSERT INTO role_grants (user_name, role, display_name, new_account, requested_by,"
-                   " requested_at, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                   (name, role, (display_name or "").strip() or None, 0 if user else 1,
-                    requested_by, format_time(now)))
-        row = db.one(f"SELECT {_COLUMNS} FROM role_grants WHERE user_name = ? AND status = 'pending'"
-                     " ORDER BY id DESC LIMIT 1", (name,))
+        if account_rows.pending_grant_for(db, name, format_time(now - timedelta(days=GRANT_DAYS))):
+            raise AccountError("grant_already_waiting", name=name)
+        row = account_rows.add_grant(db, name, role, (display_name or "").strip() or None,
+                                     user is None, requested_by, format_time(now))
     return _grant(row)
 
 
@@ -94,17 +85,16 @@ def pending_grants(store: Store, *, now: datetime | None = None) -> list[Grant]:
     """Requests still waiting (expired ones are not shown and cannot be confirmed)."""
     since = format_time(_utc(now) - timedelta(days=GRANT_DAYS))
     with store.connect() as db:
-        rows = db.all(f"SELECT {_COLUMNS} FROM role_grants WHERE status = 'pending'"
-                      " AND requested_at > ? ORDER BY id", (since,))
+        rows = account_rows.pending_grants(db, since)
     return [_grant(row) for row in rows]
 
 
 def _pending(db, grant_id: int, now: datetime) -> Grant:
-    row = db.one(f"SELECT {_COLUMNS} FROM role_grants WHERE id = ?", (grant_id,))
+    row = account_rows.grant(db, grant_id)
     grant = _grant(row) if row else None
     if grant is None or grant.status != "pending" or \
             grant.requested_at <= format_time(now - timedelta(days=GRANT_DAYS)):
-        raise AccountError("این درخواست دیگر در انتظار نیست.", "This request is no longer waiting.")
+        raise AccountError("grant_not_waiting")
     return grant
 
 
@@ -117,25 +107,18 @@ def decide_grant(store: Store, grant_id: int, *, by: User, confirm: bool,
     """
     now = _utc(now)
     if by.disabled or by.role not in GUARDED_ROLES:
-        raise AccountError("فقط کاربر حراست می‌تواند این درخواست را تأیید کند.",
-                           "Only an oversight user can decide this request.")
+        raise AccountError("grant_oversight_decides")
     with store.connect() as db:
         grant = _pending(db, grant_id, now)
     if by.role != grant.role:
-        raise AccountError("فقط دارنده‌ی همین نقش می‌تواند آن را تأیید کند.",
-                           "Only a holder of this role can decide it.")
+        raise AccountError("grant_holder_decides")
     if by.name in (grant.requested_by, grant.user_name):
-        raise AccountError("درخواست‌کننده یا خود شخص نمی‌تواند این درخواست را تأیید کند؛ "
-                           "نفر دومی از حراست لازم است.",
-                           "The requester or the person named cannot decide this request; "
-                           "a second oversight user must.")
+        raise AccountError("grant_second_person")
     status = "confirmed" if confirm else "refused"
     with store.write() as db:
-        claimed = db.execute("UPDATE role_grants SET status = ?, decided_by = ?, decided_at = ?"
-                             " WHERE id = ? AND status = 'pending'",
-                             (status, by.name, format_time(now), grant_id)).rowcount
+        claimed = account_rows.claim_grant(db, grant_id, status, by.name, format_time(now))
     if not claimed:  # someone else decided it a moment ago
-        raise AccountError("این درخواست دیگر در انتظار نیست.", "This request is no longer waiting.")
+        raise AccountError("grant_not_waiting")
     password = secrets.token_urlsafe(12) if confirm else None
     if confirm:
         try:
@@ -148,11 +131,10 @@ def decide_grant(store: Store, grant_id: int, *, by: User, confirm: bool,
                 accounts.set_password(store, grant.user_name, password)  # also ends every session
         except AccountError:
             with store.write() as db:
-                db.execute("UPDATE role_grants SET status = 'pending', decided_by = NULL,"
-                           " decided_at = NULL WHERE id = ?", (grant_id,))
+                account_rows.reopen_grant(db, grant_id)
             raise
     with store.connect() as db:
-        decided = _grant(db.one(f"SELECT {_COLUMNS} FROM role_grants WHERE id = ?", (grant_id,)))
+        decided = _grant(account_rows.grant(db, grant_id))
     return decided, password
 
 
@@ -161,6 +143,5 @@ def cancel_grant(store: Store, grant_id: int, *, by: str, now: datetime | None =
     now = _utc(now)
     with store.write() as db:
         _pending(db, grant_id, now)
-        db.execute("UPDATE role_grants SET status = 'cancelled', decided_by = ?, decided_at = ?"
-                   " WHERE id = ?", (by, format_time(now), grant_id))
-        return _grant(db.one(f"SELECT {_COLUMNS} FROM role_grants WHERE id = ?", (grant_id,)))
+        account_rows.set_grant_cancelled(db, grant_id, by, format_time(now))
+        return _grant(account_rows.grant(db, grant_id))

@@ -187,10 +187,10 @@ def resolve_conflict(database: Database, conflict_id: int, *, accept: bool, by: 
     with database.write() as conn:
         row = records.conflict(conn, conflict_id)
         if row is None:
-            raise StoreError(f"No conflict number {conflict_id}.")
+            raise StoreError("store_no_conflict", id=str(conflict_id))
         uuid, office, offered_text, offered_fp, resolution = row
         if resolution is not None:
-            raise StoreError(f"Conflict {conflict_id} was already {resolution}.")
+            raise StoreError("store_conflict_settled", id=str(conflict_id), resolution=str(resolution))
         stored_uuid = None
         if accept:
             stored_uuid = _accept_offered(conn, office, json.loads(offered_text), offered_fp,

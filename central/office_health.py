@@ -26,6 +26,7 @@ from sync.json_limits import loads_limited
 from sync.refusals import Refusal
 from sync.request_auth import verify_request
 
+from .db import offices as office_rows
 from .store import Store
 
 __all__ = ["OfficeHealth", "health_blueprint", "is_quiet", "office_health", "parse_report",
@@ -101,11 +102,8 @@ def save_report(store: Store, office: str, report: dict[str, Any], office_clock:
     now = now or datetime.now(timezone.utc)
     offset = round((office_clock - now).total_seconds())
     with store.connect() as db:
-        db.execute("INSERT INTO office_health (office, received_at, clock_offset, report)"
-                   " VALUES (?, ?, ?, ?) ON CONFLICT (office) DO UPDATE SET"
-                   " received_at = excluded.received_at, clock_offset = excluded.clock_offset,"
-                   " report = excluded.report",
-                   (office, format_time(now), offset, json.dumps(report, sort_keys=True)))
+        office_rows.save_health_report(db, office, format_time(now), offset,
+                                       json.dumps(report, sort_keys=True))
     return offset
 
 
@@ -125,18 +123,10 @@ def office_health(store: Store, calendar: WorkCalendar,
     now = now or datetime.now(timezone.utc)
     since = format_time(now.replace(microsecond=0) - _WEEK)
     with store.connect() as db:
-        offices = db.all("SELECT code, status FROM offices ORDER BY code")
-        batches = {row[0]: row[1:] for row in db.all(
-            "SELECT office, max(received_at), max(seq) FROM batches GROUP BY office")}
-        records = dict(db.all("SELECT office, count(*) FROM records GROUP BY office"))
-        recent = dict(db.all("SELECT office, count(*) FROM refusals WHERE office IS NOT NULL"
-                             " AND received_at >= ? GROUP BY office", (since,)))
-        last_refusals = {row[0]: row[1:] for row in db.all(
-            "SELECT r.office, r.code, r.received_at FROM refusals r JOIN"
-            " (SELECT office, max(id) AS id FROM refusals WHERE office IS NOT NULL GROUP BY office)"
-            " latest ON latest.id = r.id")}
-        reports = {row[0]: row[1:] for row in db.all(
-            "SELECT office, received_at, clock_offset, report FROM office_health")}
+        found = office_rows.health_figures(db, since)
+    offices, batches, records = found["offices"], found["batches"], found["records"]
+    recent, last_refusals, reports = (found["recent_refusals"], found["last_refusals"],
+                                      found["reports"])
     rows = []
     for code, status in offices:
         batch_at, batch_seq = batches.get(code, (None, None))

@@ -22,6 +22,7 @@ wrap instead of being cut; text is black or dark grey, never faint.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -316,10 +317,16 @@ def _share_change(this: A.Share, before: A.Share, before_name: str) -> str:
     return f"{to_persian_digits(abs(points))} واحد درصد {'بیشتر' if points > 0 else 'کمتر'} از {before_name} ({_pct(before.share)})"
 
 
+#: How many times :func:`write_report` calls ``advance``: once per query stage, per part drawn.
+REPORT_STEPS = 7
+
+
 def write_report(store, month: str, out: Path, *, office: str | None = None,
                  min_responses: int = A.MIN_RESPONSES, catalogue: dict | None = None,
-                 now: datetime | None = None) -> int:
-    """Write the report for Jalali ``month`` to ``out`` (atomically); returns the page count."""
+                 now: datetime | None = None, advance: Callable[[], None] | None = None) -> int:
+    """Write the report for Jalali ``month`` to ``out`` (atomically); returns the page count.
+    ``advance()`` is called :data:`REPORT_STEPS` times as the work goes (the command's bar)."""
+    step = advance or (lambda: None)
     year, number = A.month_key(month)
     label = f"{year:04d}-{number:02d}"
     register_fonts()
@@ -341,13 +348,16 @@ def write_report(store, month: str, out: Path, *, office: str | None = None,
     scope = office_name(office) if office else "همه ادارات"
     title = f"گزارش ماهانه صدای مراجعان — {month_fa} — {scope}"
     found = F.figures(store, label, office, now=now)
+    step()
     total = A.satisfaction(store, (year, number), (), office=office, min_responses=min_responses)
     before = A.satisfaction(store, before_key, (), office=office, min_responses=min_responses)
+    step()
     empty = A.GroupStats({}, 0, {q: A.Mean(0, None, None, None) for q in A.RATING_QUESTIONS},
                          A.Share(0, 0, 0, None, None, None), min_responses)
     this_month, last_month = (total[0] if total else empty), (before[0] if before else empty)
     by_service = A.satisfaction(store, (year, number), ("service",), office=office, min_responses=min_responses)
     units = {u.code: u.name_fa for u in Casework(store).units(include_inactive=True)}
+    step()
 
     def draw(tmp: Path) -> int:
         canvas = Canvas(str(tmp), pagesize=A4)
@@ -355,14 +365,19 @@ def write_report(store, month: str, out: Path, *, office: str | None = None,
         p = _Page(canvas, title)
         _summary_page(p, found, this_month, last_month, before_name, by_service, month_fa, scope,
                       service_name, office_name, office, min_responses)
+        step()
         p.new_page()
         _details(p, store, (year, number), found, office, min_responses, catalogue, service_name,
                  office_name, units)
+        step()
         canvas.showPage()
         canvas.save()
+        step()
         return p.page
 
-    return atomic_write(out, draw)
+    pages = atomic_write(out, draw)
+    step()
+    return pages
 
 
 def _summary_page(p: _Page, found: dict[str, Any], this: A.GroupStats, before: A.GroupStats,

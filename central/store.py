@@ -28,7 +28,7 @@ from forms.signatures import parse_public_key, public_key_hex
 from sync.refusals import Refusal
 
 from . import analysis, casework, ingest
-from .db import feed as feeds, offices, public_cases as public, records
+from .db import feed as feeds, offices, public_cases as public, records, sheets
 from .db.connection import Database
 from .db.offices import ApiKey, Office
 from .db.public_cases import CLOSED_STATUSES
@@ -85,7 +85,7 @@ class Store(Database):
         with self.write() as conn:
             key_hex = offices.revoke_office(conn, code, _now())
             if key_hex is None:
-                raise StoreError(f"No office {code} is registered.")
+                raise StoreError("store_no_office", office=code)
             feeds.publish(conn, "office_key", code, {"office": code, "public_key": key_hex,
                                                     "status": "revoked"})
         return self.office(code)
@@ -190,9 +190,27 @@ class Store(Database):
         new cursor, so offices that already had the old version receive the new one.
         """
         if feed not in FEEDS:
-            raise StoreError(f"Unknown feed {feed!r}; expected one of {', '.join(sorted(FEEDS))}.")
+            raise StoreError("store_unknown_feed", feed=str(feed), expected=", ".join(sorted(FEEDS)))
         with self.connect() as conn, conn.transaction():
             return feeds.publish(conn, feed, key, body, office=office, deleted=deleted)
+
+    def holds_paper_sheet(self, office: str, sheet: str) -> bool:
+        """Whether a scanned response of ``sheet`` (``office/form/serial``) has arrived."""
+        with self.connect() as conn:
+            return sheets.holds_paper(conn, office, sheet)
+
+    def shared_setting(self, key: str, candidate: str) -> str:
+        """The value of setting ``key``, set to ``candidate`` by the first process that asks:
+        a secret every server process on this store shares (the web app's cookie key)."""
+        with self.write() as conn:
+            records.put_setting_once(conn, key, candidate)
+            return records.setting(conn, key)
+
+    def published(self, feed: str, *, office: str | None = None) -> list[tuple[str, str]]:
+        """``(key, body JSON)`` of the current items of ``feed`` (``office`` '' = those for
+        every office only), in key order: what the portal shows of the catalogue and contacts."""
+        with self.connect() as conn:
+            return feeds.current_items(conn, feed, office=office)
 
     def pull(self, office: str, after: int, limit: int = 500) -> dict[str, Any]:
         """Items for ``office`` past cursor ``after``: ``{"items", "next", "more"}``."""
@@ -215,11 +233,11 @@ class Store(Database):
         key's cases are filed under (None: ``OPEN311``) and the only office it may list.
         """
         if not _API_KEY_NAME.fullmatch(name or ""):
-            raise StoreError(f"Invalid API key name {name!r}: use up to 64 letters, digits, '.', '_' or '-'.")
+            raise StoreError("store_api_key_name_invalid", name=str(name))
         key = secrets.token_urlsafe(32)
         with self.write() as conn:
             if offices.api_key_exists(conn, name):
-                raise StoreError(f"An API key named {name} already exists; choose another name.")
+                raise StoreError("store_api_key_exists", name=name)
             offices.add_api_key(conn, name, key, office, _now())
             return key, offices.api_key_named(conn, name)
 
@@ -227,7 +245,7 @@ class Store(Database):
         """Refuse the key called ``name`` from now on."""
         with self.write() as conn:
             if not offices.revoke_api_key(conn, name, _now()) and not offices.api_key_exists(conn, name):
-                raise StoreError(f"No API key named {name}.")
+                raise StoreError("store_no_api_key", name=name)
             return offices.api_key_named(conn, name)
 
     def api_keys(self) -> list[ApiKey]:
@@ -253,7 +271,7 @@ class Store(Database):
         """Cases anyone with the tracking code may follow; see
         :func:`central.db.public_cases.public_cases`."""
         if status not in (None, "open", "closed"):
-            raise StoreError(f"Unknown Open311 status {status!r}; expected open or closed.")
+            raise StoreError("store_unknown_open311_status", status=str(status))
         with self.connect() as conn:
             return public.public_cases(conn, tracking_codes=tracking_codes, services=services,
                                        start=start, end=end, status=status, office=office,

@@ -12,6 +12,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from .errors import CentralError
 from .store import Store, open_store
 
 __all__ = ["StoreLocationError", "create_postgres_database", "existing_store", "init_store",
@@ -21,11 +22,11 @@ _POSTGRES = ("postgresql://", "postgres://")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-class StoreLocationError(ValueError):
+class StoreLocationError(CentralError, ValueError):
     """The store named cannot be used; the message (Persian / English) says what to run."""
 
-    def __init__(self, fa: str, en: str) -> None:
-        super().__init__(f"{fa} / {en}")
+    def __str__(self) -> str:
+        return self.line()
 
 
 def store_kind(url: str) -> str:
@@ -37,9 +38,7 @@ def store_kind(url: str) -> str:
         return "sqlite"
     if scheme:
         raise StoreLocationError(
-            f"نوع انبار «{scheme.group(1)}» پشتیبانی نمی‌شود؛ postgresql:// یا مسیر یک پروندهٔ SQLite بدهید.",
-            f"Unknown store scheme {scheme.group(1)}:// in {_safe(url)}; give postgresql://... "
-            "or the path of a SQLite file.")
+            "store_unknown_scheme", scheme=scheme.group(1), url=_safe(url))
     return "sqlite"
 
 
@@ -67,25 +66,20 @@ def existing_store(url: str) -> Store:
         path = _sqlite_path(url)
         if not path.is_file():
             raise StoreLocationError(
-                f"انبار مرکزی در {path} نیست؛ برای ساختن آن `{_hint(url)}` را اجرا کنید.",
-                f"No central store at {path}; to create one run `{_hint(url)}`.")
+                "store_missing", path=str(path), command=_hint(url))
         if not _sqlite_has_tables(path):  # looked at read-only: a stranger's file stays untouched
             raise StoreLocationError(
-                f"{path} انبار مرکزی صدا نیست.",
-                f"{path} is not a Seda central store; if you meant a new one, run `{_hint(url)}`.")
+                "store_file_not_seda", path=str(path), command=_hint(url))
         store = open_store(path, migrate=False)
     else:
         try:
             store = open_store(url, migrate=False)
         except Exception as exc:  # noqa: BLE001 - any driver error becomes one readable line
-            raise StoreLocationError("به پایگاه PostgreSQL وصل نشد.",
-                                     f"Cannot connect to {_safe(url)}: {str(exc).splitlines()[0]}") from None
+            raise StoreLocationError("store_cannot_connect", url=_safe(url), error=str(exc).splitlines()[0]) from None
     if not _has_tables(store):
         raise StoreLocationError(
-            "این پایگاه انبار مرکزی صدا نیست؛ "
-            f"اگر تازه است `{_hint(url)}` را اجرا کنید.",
-            f"{_safe(url) if kind == 'postgresql' else _sqlite_path(url)} is not a Seda central store; "
-            f"if it is new, run `{_hint(url)}`.")
+            "store_not_seda", store=_safe(url) if kind == "postgresql" else str(_sqlite_path(url)),
+            command=_hint(url))
     store.migrate()
     return store
 
@@ -106,7 +100,7 @@ def _has_tables(store: Store) -> bool:
                 return bool(db.one("SELECT to_regclass('records') IS NOT NULL")[0])
             return db.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'") is not None
     except Exception as exc:  # noqa: BLE001 - a file that is not SQLite, a refused login, ...
-        raise StoreLocationError("انبار مرکزی خوانده نشد.", f"Cannot read the store: {str(exc).splitlines()[0]}") from None
+        raise StoreLocationError("store_unreadable", error=str(exc).splitlines()[0]) from None
 
 
 def init_store(url: str) -> Store:
@@ -115,14 +109,12 @@ def init_store(url: str) -> Store:
     if store_kind(url) == "sqlite":
         path = _sqlite_path(url)
         if not path.parent.is_dir():
-            raise StoreLocationError(f"پوشهٔ {path.parent} نیست.",
-                                     f"The folder {path.parent} does not exist; create it first.")
+            raise StoreLocationError("store_no_folder", parent=str(path.parent))
         return open_store(path)
     try:
         return open_store(url)
     except Exception as exc:  # noqa: BLE001
-        raise StoreLocationError("به پایگاه PostgreSQL وصل نشد.",
-                                 f"Cannot connect to {_safe(url)}: {str(exc).splitlines()[0]}") from None
+        raise StoreLocationError("store_cannot_connect", url=_safe(url), error=str(exc).splitlines()[0]) from None
 
 
 def create_postgres_database(url: str, superuser_url: str) -> tuple[bool, bool]:
@@ -135,13 +127,11 @@ def create_postgres_database(url: str, superuser_url: str) -> tuple[bool, bool]:
     role, password, database = parts.username, parts.password, parts.path.lstrip("/")
     for what, name in (("role", role), ("database", database)):
         if not name or not _IDENTIFIER.match(name):
-            raise StoreLocationError(f"نام {what} در نشانی درست نیست.",
-                                     f"The {what} name in {_safe(url)} must be lower-case letters, digits and _.")
+            raise StoreLocationError("store_bad_name", what=what, url=_safe(url))
     try:
         admin = psycopg.connect(superuser_url, autocommit=True)
     except Exception as exc:  # noqa: BLE001
-        raise StoreLocationError("با کاربر مدیر به PostgreSQL وصل نشد.",
-                                 f"Cannot connect as the superuser: {str(exc).splitlines()[0]}") from None
+        raise StoreLocationError("store_superuser_cannot_connect", error=str(exc).splitlines()[0]) from None
     with admin:
         role_made = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None
         if role_made:

@@ -22,6 +22,7 @@ from forms.persian import normalize_input
 from sync.batch import format_time
 from . import casework
 from .casework import Casework, CaseworkError
+from .db import cases as case_rows
 
 __all__ = ["MAX_COMMENT", "acceptance_by_unit", "apply_office_verdicts", "record_verdict"]
 
@@ -39,19 +40,16 @@ def record_verdict(store, case_uuid: str, *, solved: bool, comment: str = "",
     with work.transaction() as (db, now):
         case = work.locked_case(db, case_uuid)
         if case.status != "answered" or not case.answered_at:
-            raise CaseworkError("این پرونده اکنون پاسخی ندارد که درباره‌اش نظر بدهید.",
-                                "The case has no answer to judge now.")
+            raise CaseworkError("verdict_no_answer")
         if not _keep(db, case, case.answered_at, now, solved, comment, channel):
-            raise CaseworkError("نظر شما درباره‌ی این پاسخ پیش‌تر ثبت شده است.",
-                                "Your verdict on this answer was already recorded.")
+            raise CaseworkError("verdict_already_recorded")
         return case if solved else _reopen(store, work, db, case, now)
 
 
 def _comment(comment: str) -> str:
     comment = normalize_input(comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise CaseworkError(f"توضیح حداکثر {MAX_COMMENT} نویسه است.",
-                            f"The comment can be at most {MAX_COMMENT} characters.")
+        raise CaseworkError("verdict_comment_too_long", n=MAX_COMMENT)
     return comment
 
 
@@ -59,11 +57,8 @@ def _keep(db, case: casework.Case, answered_at: str, now: str, solved: bool, com
           channel: str) -> bool:
     """The verdict on the answer of ``answered_at`` in ``case_feedback`` and the case's
     history; False when that answer already has one (the first word stands)."""
-    added = db.execute("INSERT INTO case_feedback (case_uuid, unit, at, solved, comment, channel,"
-                       " answered_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
-                       " (case_uuid, answered_at) DO NOTHING",
-                       (case.uuid, case.unit, now, 1 if solved else 0, comment or None,
-                        channel, answered_at)).rowcount
+    added = case_rows.insert_verdict(db, case.uuid, case.unit, now, solved, comment or None,
+                                     channel, answered_at)
     if added:
         casework.record_event(db, case.uuid, now, "citizen", "citizen_verdict",
                         text=("حل شد" if solved else "حل نشد") + (f": {comment}" if comment else ""))
@@ -100,22 +95,18 @@ def apply_office_verdicts(store, db, records, now: str) -> int:
         if record.kind != "case_verdict" or CASE_VERDICT.problems(record.body):
             continue
         body = record.body
-        lock = " FOR UPDATE" if store.dialect == "postgresql" else ""
-        row = db.one("SELECT uuid FROM cases WHERE office = ? AND tracking_code = ?"
-                     " AND case_type <> 'misconduct' AND unit <> ?" + lock,
-                     (record.office, normalize_tracking_code(body["tracking_code"]), casework.OVERSIGHT))
-        if row is None:
+        found = case_rows.case_row_for_code(db, record.office,
+                                            normalize_tracking_code(body["tracking_code"]), lock=True)
+        if found is None:
             continue
-        case = work.locked_case(db, row[0])
+        case = work.locked_case(db, found)
         try:
             comment = _comment(body.get("comment") or "")
         except CaseworkError:
             continue
         current = case.status == "answered" and case.answered_at == body["answered_at"]
         if not current:
-            judged = db.one("SELECT 1 FROM case_events WHERE case_uuid = ? AND event = 'answer'"
-                            " AND at = ?", (case.uuid, body["answered_at"]))
-            if judged is None:
+            if not case_rows.has_answer_at(db, case.uuid, body["answered_at"]):
                 continue
         if not _keep(db, case, body["answered_at"], now, body["solved"], comment, "kiosk"):
             continue
@@ -129,18 +120,8 @@ def acceptance_by_unit(store, *, since: str | None = None,
                        until: str | None = None) -> dict[str, dict[str, Any]]:
     """Per unit: answers citizens judged, how many they accepted, and the share accepted
     (``None`` when none was judged); ``since``/``until`` bound when they judged (UTC text)."""
-    where, params = [], []
-    if since:
-        where.append("at >= ?")
-        params.append(since)
-    if until:
-        where.append("at < ?")
-        params.append(until)
-    sql = "SELECT unit, count(*), sum(solved) FROM case_feedback"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
     with store.connect() as db:
-        rows = db.all(sql + " GROUP BY unit ORDER BY unit", params)
+        rows = case_rows.verdicts_by_unit(db, since, until)
     return {unit: {"judged": int(n), "accepted": int(ok or 0),
                    "share": round(int(ok or 0) / int(n), 4) if n else None}
             for unit, n, ok in rows}

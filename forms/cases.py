@@ -34,6 +34,13 @@ def status_label(status: str) -> tuple[str, str]:
     return messages_for("forms").both("status_" + status)
 
 
+def status_text(status: str, locale: str) -> str:
+    """The label of ``status`` in ``locale`` (an unknown status is shown as itself)."""
+    if status not in CASE_STATUSES:
+        return status
+    return messages_for("forms").text("status_" + status, locale)
+
+
 def normalize_tracking_code(text: str) -> str:
     """ASCII digits without grouping, the way the kiosk stores codes in case records, so an
     operator may type ``۱۲۳۴ ۵۶۷۸ ۹۰۱۲`` or ``1234-5678-9012``."""

@@ -14,6 +14,9 @@ import click
 
 from .definition import FormDefinitionError, UnknownForm, builtin_catalog
 from .layout import build_layout
+from .messages import MessageError, messages_for, reason
+
+MESSAGES = messages_for("forms")
 
 ENTRY_POINT_GROUP = "seda.commands"
 
@@ -48,11 +51,20 @@ class PluginGroup(click.Group):
         return command
 
 
+def refusal(error: BaseException) -> click.ClickException:
+    """The one-line error a command ends with (exit 1): a catalogued error in Persian, then
+    English (:meth:`MessageError.line`); any other error's own words behind the Persian
+    "could not be done", so the operator always reads Persian first."""
+    if isinstance(error, MessageError):
+        return click.ClickException(error.line())
+    return click.ClickException(MESSAGES.line("command_failed", detail=reason(error)))
+
+
 def _unavailable(name: str, exc: ImportError) -> click.Command:
     reason = f"{exc.__class__.__name__}: {exc}"
 
     def fail() -> None:
-        raise click.ClickException(f"'seda {name}' is not available in this installation ({reason})")
+        raise click.ClickException(MESSAGES.line("command_unavailable", name=name, reason=reason))
 
     return click.Command(name, callback=fail, help=f"(unavailable: {reason})",
                          context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -67,7 +79,7 @@ def _catalog():
     try:
         return builtin_catalog()
     except FormDefinitionError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(MESSAGES.line("form_definition_broken", detail=str(exc))) from None
 
 
 def load_form(form_id: str, version: int | None):
@@ -75,7 +87,7 @@ def load_form(form_id: str, version: int | None):
     try:
         return _catalog().get(form_id, version)
     except UnknownForm as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
 
 
 @forms_group.command("list")
@@ -105,7 +117,7 @@ def layout_command(form_id: str, version: int | None, as_json: bool) -> None:
     try:
         layout = build_layout(form).to_json()
     except FormDefinitionError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(MESSAGES.line("form_definition_broken", detail=str(exc))) from None
     if as_json:
         click.echo(json.dumps(layout, ensure_ascii=False))
         return

@@ -15,6 +15,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from .messages import MessageError
+
 QUESTION_KINDS = ("single", "multi", "digits", "text")
 #: What the digits of a ``digits`` question are, when they are more than a number: the reader
 #: (scanner, kiosk) checks an answer by its format, never by the question's id.  ``mobile``:
@@ -30,7 +32,7 @@ class FormDefinitionError(ValueError):
     """A definition file is broken; the message names the file, the field and what is wrong."""
 
 
-class UnknownForm(LookupError):
+class UnknownForm(MessageError, LookupError):
     """Asked for a form id or version that no definition file provides."""
 
 
@@ -251,13 +253,13 @@ class FormCatalog:
             except KeyError:
                 known = self.versions(form_id)
                 if not known:
-                    raise UnknownForm(f"unknown form '{form_id}'") from None
-                raise UnknownForm(f"form '{form_id}' has no version {version} "
-                                  f"(known: {', '.join(map(str, known))})") from None
+                    raise UnknownForm("form_unknown", form=form_id, known="-") from None
+                raise UnknownForm("form_version_unknown", form=form_id, version=str(version),
+                                  known=", ".join(map(str, known))) from None
         known = self.versions(form_id)
         if not known:
             names = ", ".join(sorted({f for f, _ in self._forms})) or "none"
-            raise UnknownForm(f"unknown form '{form_id}' (known forms: {names})")
+            raise UnknownForm("form_unknown", form=form_id, known=names)
         return self._forms[(form_id, known[-1])]
 
     def versions(self, form_id: str) -> list[int]:

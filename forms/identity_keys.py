@@ -62,7 +62,7 @@ def _load_key(path: Path) -> Ed25519PrivateKey | None:
     try:
         return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(text))
     except ValueError as exc:
-        raise IdentityError(f"{path}: damaged sync key file ({exc}).") from exc
+        raise IdentityError("identity_key_file_damaged", path=str(path), error=str(exc)) from exc
 
 
 def _ensure_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:

@@ -205,7 +205,7 @@ def _survey_link_place(texts: list[TextItem], band_top: float
         return None, []
     y = top + (band_top - 1 - top - LINK_SIZE) / 2
     box = _box(left, y, LINK_SIZE, LINK_SIZE)
-    lines = wrap(_link_sentence(), LINK_TEXT_WIDTH, LINK_TEXT_SIZE)
+    lines = wrap(_printed("sheet_survey_link"), LINK_TEXT_WIDTH, LINK_TEXT_SIZE)
     first = y + LINK_SIZE / 2 - (len(lines) - 1) * (LINK_TEXT_SIZE + 4) / 2 + LINK_TEXT_SIZE * 0.35
     # right-aligned (Persian) and as wide as its longest line, so it ends beside the code
     edge = left + LINK_SIZE + 8 + max(text_width(line, LINK_TEXT_SIZE) for line in lines)
@@ -214,9 +214,10 @@ def _survey_link_place(texts: list[TextItem], band_top: float
     return box, items
 
 
-def _link_sentence() -> str:
-    from .messages import messages_for  # the sheet is printed in Persian
-    return messages_for("forms").text("sheet_survey_link", "fa")
+def _printed(key: str) -> str:
+    """A sentence of the sheet (forms/translations): the sheet is printed in Persian."""
+    from .messages import messages_for
+    return messages_for("forms").text(key, "fa")
 
 
 def build_layout(form: Form) -> SheetLayout:
@@ -276,8 +277,7 @@ def build_layout(form: Form) -> SheetLayout:
             f"A4 sheet has room for {limit:.0f} pt; remove questions or options")
     order = {q.id: i for i, q in enumerate(form.questions)}
     questions.sort(key=lambda q: order[q.id])
-    texts.append(TextItem("از اینکه وقت گذاشتید سپاسگزاریم. طبق ماده ۹ حقوق شهروندی، نظر انتقادی "
-                          "شما محترم است.", PAGE_WIDTH / 2, FOOTER_Y, 9, align="center"))
+    texts.append(TextItem(_printed("sheet_thanks"), PAGE_WIDTH / 2, FOOTER_Y, 9, align="center"))
     return SheetLayout(
         form=form.id,
         version=form.version,

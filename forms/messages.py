@@ -25,10 +25,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from .persian import to_persian_digits
+from .digits import to_persian_digits
 
-__all__ = ["DEFAULT_LOCALE", "LOCALES", "Messages", "catalogue_path", "fill", "localize_number",
-           "messages_for", "placeholders", "read_catalog"]
+__all__ = ["DEFAULT_LOCALE", "LOCALES", "MessageError", "Messages", "catalogue_path", "fill", "localize_number",
+           "messages_for", "placeholders", "read_catalog", "reason"]
 
 #: Every locale Seda ships, the default first.
 LOCALES = ("fa", "en")
@@ -86,7 +86,8 @@ class Messages:
         return found
 
     def text(self, key: str, locale: str, /, **values: object) -> str:
-        """The sentence for ``key`` in ``locale``, its placeholders filled.
+        """The sentence for ``key`` in ``locale``, its placeholders filled (a value may be a
+        function of the locale, such as a status's label, when the words differ by language).
 
         A key missing from a locale falls back to Persian, then to the key itself, so a
         forgotten translation shows something readable instead of breaking a screen; the test
@@ -95,6 +96,7 @@ class Messages:
         text = self.translations(locale).gettext(key)
         if text == key and locale != DEFAULT_LOCALE:
             text = self.translations(DEFAULT_LOCALE).gettext(key)
+        values = {k: v(locale) if callable(v) else v for k, v in values.items()}
         return fill(text, locale, self.group_thousands, **values)
 
     def both(self, key: str, /, **values: object) -> tuple[str, str]:
@@ -113,6 +115,58 @@ class Messages:
 
     def keys(self, locale: str = DEFAULT_LOCALE) -> set[str]:
         return {k for k in self.translations(locale)._catalog if isinstance(k, str) and k}  # noqa: SLF001
+
+
+class MessageError(Exception):
+    """An error said in the catalogue's words: a key and its values, rendered in whichever
+    locale the reader asks for (the kiosk and web pages show one, the command line prints
+    Persian then English with :meth:`line`, JSON answers carry ``message_fa``/``message_en``).
+
+    Subclasses name their package's catalogue in :attr:`catalogue`; ``catalogue=`` overrides it
+    for a key of another package (the kiosk raising :class:`forms.persian.InvalidInput`).
+    """
+
+    #: The package whose ``translations`` hold this error's keys.
+    catalogue = "forms"
+
+    def __init__(self, key: str, /, *, catalogue: str | None = None, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+        if catalogue is not None:
+            self.catalogue = catalogue
+
+    @classmethod
+    def passing_on(cls, error: MessageError) -> MessageError:
+        """``error``'s sentence, raised as this class (a lower layer's refusal handed up as
+        the error the layer above handles, with nothing lost)."""
+        return cls(error.key, catalogue=error.catalogue, **error.values)
+
+    def text(self, locale: str) -> str:
+        return messages_for(self.catalogue).text(self.key, locale, **self.values)
+
+    @property
+    def message_fa(self) -> str:
+        return self.text("fa")
+
+    @property
+    def message_en(self) -> str:
+        return self.text("en")
+
+    def line(self) -> str:
+        """Persian, then English, on one line: what the command line prints."""
+        return f"{self.message_fa} / {self.message_en}"
+
+    def __str__(self) -> str:
+        return self.message_en
+
+
+def reason(error: BaseException) -> object:
+    """An error as a value for another sentence's ``{error}``: a catalogued error in the
+    sentence's own locale (a function of the locale), any other in its own words."""
+    if isinstance(error, MessageError):
+        return error.text
+    return " ".join(str(error).split()) or error.__class__.__name__
 
 
 def fill(text: str, locale: str, group_thousands: bool = False, /, **values: object) -> str:

@@ -15,6 +15,7 @@ import json
 import tomllib
 from pathlib import Path
 
+from .messages import MessageError
 from .private_files import write_private
 from .sheet_code import validate_office_code
 
@@ -24,7 +25,7 @@ __all__ = ["IDENTITY_FILE", "OfficeIdentityError", "check_same_office", "identit
 IDENTITY_FILE = "office.toml"
 
 
-class OfficeIdentityError(ValueError):
+class OfficeIdentityError(MessageError, ValueError):
     """The installation has no office yet, or something names another office; says what to run."""
 
 
@@ -44,25 +45,21 @@ def read_office(home: Path) -> str | None:
     except FileNotFoundError:
         return None
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise OfficeIdentityError(f"{path}: cannot read: {exc}") from None
+        raise OfficeIdentityError("office_file_unreadable", path=str(path), error=str(exc)) from None
     office = data.get("office")
     if not isinstance(office, str):
-        raise OfficeIdentityError(f"{path}: no office = \"CODE\" line; run `{setup_hint()}` again")
+        raise OfficeIdentityError("office_file_no_code", path=str(path), command=setup_hint())
     try:
         return validate_office_code(office)
-    except ValueError as exc:
-        raise OfficeIdentityError(f"{path}: {exc}") from None
+    except ValueError:
+        raise OfficeIdentityError("office_file_bad_code", path=str(path), office=office) from None
 
 
 def require_office(home: Path) -> str:
     """The office code, or an error saying (Persian, then English) which command sets it."""
     office = read_office(home)
     if office is None:
-        raise OfficeIdentityError(
-            "این نصب هنوز برای هیچ اداره‌ای تنظیم نشده است؛ "
-            f"دستور `{setup_hint()}` را اجرا کنید. / "
-            f"This installation is not set up for an office yet ({identity_path(home)} is missing); "
-            f"run `{setup_hint()}`.")
+        raise OfficeIdentityError("office_not_set_up", path=str(identity_path(home)), command=setup_hint())
     return office
 
 
@@ -74,12 +71,7 @@ def check_same_office(home: Path, office: str, where: str) -> str:
     validate_office_code(office)
     own = read_office(home)
     if own is not None and office != own:
-        raise OfficeIdentityError(
-            f"این نصب برای ادارهٔ {own} تنظیم شده است، نه {office} ({where}); "
-            "آنچه با کد دیگر ثبت شود هرگز فرستاده نمی‌شود. / "
-            f"This installation is set up for office {own}, not {office} ({where}): records "
-            f"under another code would never be sent. Use {own}, or run "
-            f"`seda office setup --office {office} --change` to move the whole installation.")
+        raise OfficeIdentityError("office_other", own=own, office=office, where=where)
     return office
 
 

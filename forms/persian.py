@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 
+from .digits import to_ascii_digits, to_persian_digits
+from .messages import MessageError, messages_for
+
 __all__ = [
     "InvalidInput",
     "to_ascii_digits",
@@ -34,12 +37,6 @@ __all__ = [
 
 # --- constants (immutable) -------------------------------------------------
 
-_PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"  # U+06F0..U+06F9
-_ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"  # U+0660..U+0669
-_ASCII_DIGITS = "0123456789"
-
-_TO_ASCII = str.maketrans(_PERSIAN_DIGITS + _ARABIC_INDIC_DIGITS, _ASCII_DIGITS * 2)
-_TO_PERSIAN = str.maketrans(_ASCII_DIGITS + _ARABIC_INDIC_DIGITS, _PERSIAN_DIGITS * 2)
 _LETTERS = str.maketrans(
     {
         "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
@@ -86,33 +83,20 @@ _MONTHS_EN = (
 )
 
 
-class InvalidInput(ValueError):
-    """Input a citizen can fix; carries both languages so the kiosk can show
-    Persian while logs and API clients get English, and a stable `code` so
-    callers never have to match on message text."""
+class InvalidInput(MessageError, ValueError):
+    """Input a citizen can fix: a catalogue key (forms/translations unless ``catalogue=`` says
+    otherwise) rendered in the reader's language; ``code`` is the key, stable, so callers
+    never match on message text."""
 
-    def __init__(self, message_fa: str, message_en: str, code: str = "invalid") -> None:
-        super().__init__(message_fa)
-        self.message_fa = message_fa
-        self.message_en = message_en
-        self.code = code
+    @property
+    def code(self) -> str:
+        return self.key
 
     def __str__(self) -> str:
         return self.message_fa
 
 
 # --- digits and letters ----------------------------------------------------
-
-
-def to_ascii_digits(text: str) -> str:
-    """Numbers must compare and parse the same whichever keyboard typed them."""
-    return text.translate(_TO_ASCII)
-
-
-def to_persian_digits(text: str | int) -> str:
-    """Citizens read numbers in Persian digits; storage keeps ASCII, so this
-    is applied only at display time."""
-    return str(text).translate(_TO_PERSIAN)
 
 
 def normalize_letters(text: str) -> str:
@@ -142,26 +126,14 @@ def normalize_national_id(value: str) -> str:
     returns the canonical 10-digit ASCII string used for storage and lookup."""
     digits = _NUMBER_NOISE.sub("", to_ascii_digits(value))
     if not _ASCII_DIGITS_ONLY.fullmatch(digits) or not 8 <= len(digits) <= 10:
-        raise InvalidInput(
-            "کد ملی باید ۱۰ رقم باشد",
-            "National ID must be 10 digits",
-            code="national_id_length",
-        )
+        raise InvalidInput("national_id_length")
     digits = digits.zfill(10)
     if len(set(digits)) == 1:
-        raise InvalidInput(
-            "کد ملی نمی‌تواند از یک رقم تکراری تشکیل شود",
-            "National ID cannot be a single repeated digit",
-            code="national_id_repeated",
-        )
+        raise InvalidInput("national_id_repeated")
     r = sum(int(digits[i]) * (10 - i) for i in range(9)) % 11
     expected = r if r < 2 else 11 - r
     if int(digits[9]) != expected:
-        raise InvalidInput(
-            "رقم کنترل کد ملی درست نیست",
-            "National ID check digit is wrong",
-            code="national_id_checksum",
-        )
+        raise InvalidInput("national_id_checksum")
     return digits
 
 
@@ -185,11 +157,7 @@ def normalize_mobile(value: str) -> str:
         match = pattern.fullmatch(compact)
         if match:
             return "09" + match.group(1)
-    raise InvalidInput(
-        "شماره موبایل معتبر نیست؛ مانند ۰۹۱۲۳۴۵۶۷۸۹ وارد کنید",
-        "Invalid mobile number; use the form 09123456789",
-        code="mobile_invalid",
-    )
+    raise InvalidInput("mobile_invalid")
 
 
 def is_valid_mobile(value: str) -> bool:
@@ -259,11 +227,7 @@ def parse_jalali_date(text: str) -> datetime.date:
             return jdatetime.date(year, month, day).togregorian()
         except ValueError:
             pass
-    raise InvalidInput(
-        "تاریخ معتبر نیست؛ مانند ۱۴۰۵/۰۹/۰۹ وارد کنید",
-        "Invalid Jalali date; use the form 1405/09/09",
-        code="jalali_date_invalid",
-    )
+    raise InvalidInput("jalali_date_invalid")
 
 
 def parse_jalali_month(text: str) -> tuple[int, int]:
@@ -274,8 +238,4 @@ def parse_jalali_month(text: str) -> tuple[int, int]:
         year, month = int(match.group(1)), int(match.group(2))
         if year >= 1 and 1 <= month <= 12:
             return year, month
-    raise InvalidInput(
-        "ماه معتبر نیست؛ مانند ۱۴۰۵-۰۹ وارد کنید",
-        "Invalid Jalali month; use the form 1405-09",
-        code="jalali_month_invalid",
-    )
+    raise InvalidInput("jalali_month_invalid")

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import yaml
 
+from .messages import MessageError
+
+
 __all__ = ["PORTAL_SETTING", "SETTINGS_FILE", "PortalAddressError", "check_portal_url",
            "configured_portal_url"]
 
@@ -19,15 +22,15 @@ PORTAL_SETTING = "portal_url"
 _URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 
 
-class PortalAddressError(ValueError):
-    """The portal address is set but is not a web address; says where."""
+class PortalAddressError(MessageError, ValueError):
+    """The portal address is set but is not a web address; says where (``portal_url_invalid``)."""
 
 
 def check_portal_url(url: str, source: str = PORTAL_SETTING) -> str:
     """``url`` without its trailing slash ("" when unset), or :class:`PortalAddressError`."""
     url = (url or "").strip().rstrip("/")
     if url and not _URL.fullmatch(url):
-        raise PortalAddressError(f"{source}: portal_url must look like https://portal.example.ir")
+        raise PortalAddressError("portal_url_invalid", source=source)
     return url
 
 

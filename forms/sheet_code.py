@@ -19,6 +19,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from .messages import MessageError
+
 TAG = "SEDA"
 FORMAT_VERSION = 1
 MAC_BYTES = 10  # 80 bits: well above the 64 the threat needs, still a small QR
@@ -63,10 +65,13 @@ class SheetCode:
         return f"{self.office}/{self.form}/{self.serial}"
 
 
+class OfficeCodeError(MessageError, ValueError):
+    """An office code that is not 2-16 characters of A-Z, 0-9 and '-'."""
+
+
 def validate_office_code(office: str) -> str:
     if not OFFICE_CODE_PATTERN.fullmatch(office or ""):
-        raise ValueError(
-            f"invalid office code {office!r}: use 2-16 characters from A-Z, 0-9 and '-', e.g. LOR-01")
+        raise OfficeCodeError("office_code_invalid", office=str(office))
     return office
 
 

@@ -18,14 +18,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .messages import MessageError
+
 __all__ = ["IdentityError", "PUBLIC_KEY_HEX_LENGTH", "parse_public_key", "public_key_hex",
            "sign_answer", "verify_answer", "verify_signature"]
 
 PUBLIC_KEY_HEX_LENGTH = 64
 
 
-class IdentityError(Exception):
-    """A key file is damaged or a public key cannot be read; one plain sentence."""
+class IdentityError(MessageError):
+    """A key file is damaged or a public key cannot be read (forms/translations ``identity_*``)."""
 
 
 def public_key_hex(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
@@ -38,16 +40,14 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
     """Read a public key given as 64 hex digits (spaces and a trailing newline are forgiven)."""
     cleaned = "".join(str(text).split()).lower()
     if len(cleaned) != PUBLIC_KEY_HEX_LENGTH:
-        raise IdentityError(
-            f"A public key is {PUBLIC_KEY_HEX_LENGTH} hex digits; got {len(cleaned)} characters."
-        )
+        raise IdentityError("identity_key_length", digits=PUBLIC_KEY_HEX_LENGTH, got=len(cleaned))
     try:
         raw = bytes.fromhex(cleaned)
         if raw.strip(b"\0") in (b"", b"\1"):  # all zero or the neutral point: anyone can "sign"
             raise ValueError("all zero (or the neutral point): not a key anyone made")
         return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError as exc:
-        raise IdentityError(f"Not a valid Ed25519 public key: {exc}.") from exc
+        raise IdentityError("identity_key_invalid", error=str(exc)) from exc
 
 
 def verify_signature(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:

@@ -26,6 +26,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from forms.messages import MessageError
 from forms.private_files import prepare_private_database
 
 __all__ = ["ROLES", "SESSION_ABSOLUTE_SECONDS", "SESSION_IDLE_SECONDS", "Account", "AccountError",
@@ -46,8 +47,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("seda-no-such-account")
 
 
-class AccountError(ValueError):
-    """An account could not be created or changed; the message says why."""
+class AccountError(MessageError, ValueError):
+    """An account could not be created or changed (kiosk/translations ``account_*``)."""
+
+    catalogue = "kiosk"
 
 
 @dataclass(frozen=True)
@@ -88,19 +91,17 @@ class AccountStore:
     def add(self, name: str, role: str, password: str) -> Account:
         """Create an account; names are lower-case logins, passwords at least 10 characters."""
         if not NAME_PATTERN.match(name or ""):
-            raise AccountError("نام کاربری ۲ تا ۳۲ نویسه از a-z، 0-9، «.»، «_» و «-» است و با حرف آغاز می‌شود / "
-                               "name must be 2-32 characters: a-z, 0-9, '.', '_', '-', starting with a letter")
+            raise AccountError("account_name_invalid")
         if role not in ROLES:
-            raise AccountError(f"نقش باید یکی از {', '.join(ROLES)} باشد / role must be one of {', '.join(ROLES)}")
+            raise AccountError("account_role_unknown", roles=", ".join(ROLES))
         if len(password) < MIN_PASSWORD:
-            raise AccountError(f"گذرواژه دست‌کم {MIN_PASSWORD} نویسه است / "
-                               f"password must be at least {MIN_PASSWORD} characters")
+            raise AccountError("account_password_too_short", n=MIN_PASSWORD)
         try:
             self._conn.execute(
                 "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
                 (name, role, _hasher.hash(password), datetime.now(timezone.utc).isoformat()))
         except sqlite3.IntegrityError:
-            raise AccountError(f"حسابی با نام {name!r} هست / an account named {name!r} already exists") from None
+            raise AccountError("account_name_taken", name=name) from None
         return Account(name, role)
 
     def exists(self, name: str) -> bool:
@@ -110,12 +111,11 @@ class AccountStore:
     def set_password(self, name: str, password: str) -> None:
         """A new password; every session of ``name`` ends (a copied cookie dies with it)."""
         if len(password) < MIN_PASSWORD:
-            raise AccountError(f"گذرواژه دست‌کم {MIN_PASSWORD} نویسه است / "
-                               f"password must be at least {MIN_PASSWORD} characters")
+            raise AccountError("account_password_too_short", n=MIN_PASSWORD)
         cursor = self._conn.execute("UPDATE accounts SET password_hash = ? WHERE name = ?",
                                     (_hasher.hash(password), name))
         if cursor.rowcount == 0:
-            raise AccountError(f"حسابی با نام {name!r} نیست / no account named {name!r}")
+            raise AccountError("account_no_account", name=name)
         self.end_sessions(name)
 
     def set_disabled(self, name: str, disabled: bool = True) -> None:
@@ -123,7 +123,7 @@ class AccountStore:
         cursor = self._conn.execute("UPDATE accounts SET disabled = ? WHERE name = ?",
                                     (1 if disabled else 0, name))
         if cursor.rowcount == 0:
-            raise AccountError(f"حسابی با نام {name!r} نیست / no account named {name!r}")
+            raise AccountError("account_no_account", name=name)
         if disabled:
             self.end_sessions(name)
 

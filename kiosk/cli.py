@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 
 from forms import seda_home
+from forms.cli import refusal
 from forms.office_identity import OfficeIdentityError, require_office
 
 from .accounts import ROLES, AccountError, AccountStore
 from .config import ConfigError, KioskConfig
+from .i18n import MESSAGES
 
 
 @click.group("kiosk")
@@ -23,7 +25,7 @@ def _config(**overrides) -> KioskConfig:
     try:
         return KioskConfig.load(seda_home(), **overrides)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
 
 
 @kiosk_group.command("serve")
@@ -39,16 +41,14 @@ def serve(host: str, port: int, threads: int) -> None:
     try:  # a kiosk with no office would file citizens' cases under a code nobody syncs
         require_office(seda_home())
     except OfficeIdentityError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     config = _config()
     app = create_app(config)
     try:  # listen first: "serving at" is said only once it is true
         server = bind(app, host=host, port=port, threads=threads)
     except OSError as exc:
-        raise click.ClickException(
-            f"درگاه {port} روی {host} در دسترس نیست (برنامهٔ دیگری از آن استفاده می‌کند یا نشانی "
-            f"نادرست است)؛ --port دیگری بدهید / cannot listen on {host}:{port}: "
-            f"{exc.strerror or exc}") from None
+        raise click.ClickException(MESSAGES.line("cli_port_busy", host=host, port=str(port),
+                                                 error=exc.strerror or str(exc))) from None
     click.echo(f"Seda kiosk for office {config.office} ({config.kiosk_id}) at "
                f"http://{host}:{port}/  (staff pages: http://{host}:{port}/staff/)")
     click.echo(f"State: {config.home}")
@@ -70,11 +70,11 @@ def _read_password(password_file: Path | None, password_stdin: bool) -> str:
         try:
             lines = password_file.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
-            raise click.ClickException(f"پروندهٔ گذرواژه خوانده نشد: {password_file} / cannot read the "
-                                       f"password file {password_file}: {exc.strerror or exc}") from None
+            raise click.ClickException(MESSAGES.line("cli_password_file_unreadable", path=str(password_file),
+                                                     error=exc.strerror or str(exc))) from None
         return lines[0] if lines else ""
-    return click.prompt("گذرواژه / Password", hide_input=True,
-                        confirmation_prompt="دوباره / Repeat")
+    return click.prompt(MESSAGES.line("cli_password_prompt"), hide_input=True,
+                        confirmation_prompt=MESSAGES.line("cli_password_repeat"))
 
 
 @kiosk_group.group("user")
@@ -93,10 +93,10 @@ def user_add(name: str, role: str, password_file: Path | None, password_stdin: b
     try:
         with AccountStore(config.state_folder / "accounts.sqlite3") as store:
             if store.exists(name):  # before anyone types a password for nothing
-                raise AccountError(f"حسابی با نام {name!r} هست / an account named {name!r} already exists")
+                raise AccountError("account_name_taken", name=name)
             store.add(name, role, _read_password(password_file, password_stdin))
     except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(f"Created {role} account {name!r}.")
 
 
@@ -116,7 +116,7 @@ def _set_disabled(name: str, disabled: bool) -> None:
         with AccountStore(config.state_folder / "accounts.sqlite3") as store:
             store.set_disabled(name, disabled)
     except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
 
 
 @user_group.command("disable")
@@ -145,10 +145,10 @@ def user_password(name: str, password_file: Path | None, password_stdin: bool) -
     try:
         with AccountStore(config.state_folder / "accounts.sqlite3") as store:
             if not store.exists(name):
-                raise AccountError(f"حسابی با نام {name!r} نیست / no account named {name!r}")
+                raise AccountError("account_no_account", name=name)
             store.set_password(name, _read_password(password_file, password_stdin))
     except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(f"Password changed for {name!r}; its sessions have ended.")
 
 
@@ -175,14 +175,14 @@ def install_command(root: Path, user: str | None, port: int, hot_folder: Path | 
     try:  # units for an office that is not set up would file cases under no office
         office = require_office(home)
     except OfficeIdentityError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     program = seda_program or shutil.which("seda") or str(Path(sys.argv[0]).resolve())
     appliance = Appliance(seda=program, user=user or getpass.getuser(), home=home, port=port,
                           hot_folder=hot_folder.resolve() if hot_folder else None)
     try:
         written = install(appliance, root, enable=not no_enable)
     except OSError as exc:
-        raise click.ClickException(f"cannot write the units under {root}: {exc}") from None
+        raise click.ClickException(MESSAGES.line("cli_units_not_written", root=str(root), error=str(exc))) from None
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"Kiosk appliance for office {office}: start page {appliance.start_page}")
@@ -216,7 +216,7 @@ def watchdog_command(url: str, timeout: float, tries: int, restart_command: str)
             last_error = str(exc)
         if attempt + 1 < tries:
             time.sleep(1)
-    click.echo(f"کیوسک پاسخ نمی‌دهد؛ دوباره راه‌اندازی می‌شود. / The kiosk does not answer at {url} "
-               f"({last_error}); restarting: {restart_command}", err=True)
+    click.echo(MESSAGES.line("cli_watchdog_restart", url=url, error=last_error, command=restart_command),
+               err=True)
     done = subprocess.run(shlex.split(restart_command), check=False)
     sys.exit(1 if done.returncode == 0 else 2)

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from forms import seda_home, validate_office_code
+from forms.messages import MessageError, reason
 from forms.office_identity import OfficeIdentityError, check_same_office, read_office
 from forms.catalogue import builtin_data_folder
 from forms.portal_address import PortalAddressError, check_portal_url
@@ -30,8 +31,11 @@ __all__ = ["KioskConfig", "ConfigError", "CONFIG_FILE"]
 CONFIG_FILE = "kiosk.yaml"
 
 
-class ConfigError(ValueError):
-    """kiosk.yaml is unreadable or names a setting with a wrong value; says which."""
+class ConfigError(MessageError, ValueError):
+    """kiosk.yaml is unreadable or names a setting with a wrong value; says which
+    (kiosk/translations ``config_*``)."""
+
+    catalogue = "kiosk"
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,9 @@ class KioskConfig:
             try:
                 raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except (OSError, yaml.YAMLError) as exc:
-                raise ConfigError(f"{path}: cannot read: {exc}") from exc
+                raise ConfigError("config_unreadable", source=str(path), error=str(exc)) from exc
             if not isinstance(raw, dict):
-                raise ConfigError(f"{path}: must be a mapping of setting: value")
+                raise ConfigError("config_not_mapping", source=str(path))
             values.update(raw)
         values.update(overrides)
         try:  # the office is this installation's (`seda office setup`); another code is refused
@@ -99,20 +103,17 @@ class KioskConfig:
             if own is not None and values.setdefault("office", own) != own:
                 check_same_office(home, str(values["office"]), f"office in {path}")
         except OfficeIdentityError as exc:
-            raise ConfigError(str(exc)) from None
+            raise ConfigError.passing_on(exc) from None
         return cls.from_mapping(home, values, source=str(path))
 
     @classmethod
     def from_mapping(cls, home: Path, values: dict[str, Any], source: str = "config") -> "KioskConfig":
         known = {f.name: f for f in dataclasses.fields(cls)}
         if "oversight_key_file" in values:
-            raise ConfigError(
-                f"{source}: oversight_key_file is no longer used: misconduct reports are sealed to "
-                "the key the central office signs (`seda sync setup`, docs/security.md); remove "
-                "this line")
+            raise ConfigError("config_oversight_key_file", source=source)
         unknown = sorted(set(values) - set(known) - {"home"})
         if unknown:
-            raise ConfigError(f"{source}: unknown setting(s) {unknown}")
+            raise ConfigError("config_unknown", source=source, names=", ".join(unknown))
         clean: dict[str, Any] = {}
         for name, value in values.items():
             if name == "home":
@@ -120,34 +121,35 @@ class KioskConfig:
             default = known[name].default
             if isinstance(default, bool):
                 if not isinstance(value, bool):
-                    raise ConfigError(f"{source}: {name} must be true or false")
+                    raise ConfigError("config_not_boolean", source=source, name=name)
             elif isinstance(default, int):
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise ConfigError(f"{source}: {name} must be a whole number, 0 or more")
+                    raise ConfigError("config_not_whole_number", source=source, name=name)
             elif name in ("directory_file", "services_file"):
                 value = None if value in (None, "") else Path(value).expanduser()
                 if value is not None and not value.is_absolute():
                     value = home / value
             elif not isinstance(value, str):
-                raise ConfigError(f"{source}: {name} must be text")
+                raise ConfigError("config_not_text", source=source, name=name)
             clean[name] = value
         config = cls(home=Path(home), **clean)
         try:
             validate_office_code(config.office)
         except ValueError as exc:
-            raise ConfigError(f"{source}: office: {exc}") from exc
+            raise ConfigError("config_bad_setting", source=source, name="office", error=reason(exc)) from exc
         if config.receipt_printer:
             from .receipt_printer import PrinterError, parse_printer
             try:
                 parse_printer(config.receipt_printer)
             except PrinterError as exc:
-                raise ConfigError(f"{source}: {exc}") from exc
+                raise ConfigError("config_bad_setting", source=source, name="receipt_printer",
+                                  error=reason(exc)) from exc
         try:
             check_portal_url(config.portal_url, source)
         except PortalAddressError as exc:
-            raise ConfigError(str(exc)) from None
+            raise ConfigError.passing_on(exc) from None
         if config.idle_seconds and config.idle_seconds <= config.countdown_seconds:
-            raise ConfigError(f"{source}: idle_seconds must be longer than countdown_seconds")
+            raise ConfigError("config_idle_too_short", source=source)
         return config
 
     @property

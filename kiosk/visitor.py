@@ -28,7 +28,7 @@ from . import case_verdicts, published
 from . import cases as case_lib
 from . import receipt_links
 from .audio import recorded_audio_type
-from .i18n import both, translate
+from .i18n import translate
 from .read_aloud import speak, speech_available
 from .state import ledger, state
 from .survey_flow import SurveyOrder, complaint_offer, survey_order
@@ -256,16 +256,16 @@ def parse_answer(question: Question, form) -> object:
         for option in question.options:
             if str(option.value) == raw:
                 return [option.value] if question.kind == "multi" else option.value
-        raise InvalidInput(*both("survey_option_unknown"))
+        raise InvalidInput("survey_option_unknown", catalogue="kiosk")
     if question.kind == "digits":
         digits = to_ascii_digits(raw).replace(" ", "")
         if question.format == "mobile":
             return normalize_mobile(digits)
         if not digits.isdigit() or len(digits) > question.digits:
-            raise InvalidInput(*both("survey_invalid_digits", n=question.digits))
+            raise InvalidInput("survey_invalid_digits", catalogue="kiosk", n=question.digits)
         return digits
     if len(raw) > case_lib.MAX_TEXT:
-        raise InvalidInput(*both("survey_text_too_long", n=case_lib.MAX_TEXT))
+        raise InvalidInput("survey_text_too_long", catalogue="kiosk", n=case_lib.MAX_TEXT)
     return raw
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from forms import seda_home
-from forms.cli import load_form
+from forms.cli import MESSAGES, load_form, refusal
 from forms.office_identity import OfficeIdentityError, check_same_office, require_office
 from forms.paper import PAPERS
 from forms.portal_address import PortalAddressError, configured_portal_url
+from forms.progress import progress
 
 from .issuance import print_sheets, survey_link_obstacle
 from .ledger import LedgerError
@@ -44,22 +45,24 @@ def print_command(form_id: str, office: str | None, count: int, out: Path, versi
         office = check_same_office(home, office or own, "--office")
         portal_url = configured_portal_url(home) if survey_link is not False else ""
     except (OfficeIdentityError, PortalAddressError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     if survey_link and not portal_url:
-        raise click.ClickException("--survey-link needs the portal's address: set portal_url in "
-                                   f"{home / 'kiosk.yaml'} (e.g. portal_url: https://portal.example.ir)")
+        raise click.ClickException(MESSAGES.line("print_survey_link_needs_portal", config=str(home / "kiosk.yaml")))
     obstacle = survey_link_obstacle(home, form) if survey_link is None and portal_url else None
     if obstacle:  # on by default only where it can be: said, never silently dropped
-        click.echo(f"Printing without survey links: {obstacle}", err=True)
+        click.echo(MESSAGES.line("print_without_links", reason=obstacle.text), err=True)
         portal_url = ""
     try:
-        run = print_sheets(home, form, office, count, out, paper, portal_url)
+        with progress(count, MESSAGES.line("print_progress")) as advance:
+            run = print_sheets(home, form, office, count, out, paper, portal_url, advance=advance)
     except (ValueError, OSError, LedgerError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     if run.key_created:
-        click.echo(f"New office {office}: created its sheet-signing key in {home / 'keys'}", err=True)
-    on = " on US Letter" if run.paper == "letter" else ""
-    named = f" ({run.office_name})" if run.office_name != office else ""
-    links = f", each with its survey link to {run.portal_url}" if run.portal_url else ""
-    click.echo(f"Wrote {len(run.serials)} sheets of {run.form} v{run.version} for {office}{named} "
-               f"(serials {run.serials.start}-{run.serials.stop - 1}){on}{links} to {run.out}")
+        click.echo(MESSAGES.line("print_key_created", office=office, path=str(home / "keys")), err=True)
+    click.echo(MESSAGES.line("print_done_letter" if run.paper == "letter" else "print_done",
+                             n=len(run.serials), form=run.form, version=run.version, office=office,
+                             first=run.serials.start, last=run.serials.stop - 1, out=str(run.out)))
+    if run.office_name != office:
+        click.echo(MESSAGES.line("print_done_named", name=run.office_name))
+    if run.portal_url:
+        click.echo(MESSAGES.line("print_done_links", url=run.portal_url))

@@ -12,13 +12,15 @@ the portal's ``/s/<token>`` with a token naming the sheet, signed with the offic
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from functools import partial
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from forms import build_layout, ensure_key, render_sheets, sign
 from forms.identity_keys import load_office_key
+from forms.messages import MessageError, localize_number
 from forms.office_identity import check_same_office
 from forms.paper import PAPERS
 from forms.portal_address import check_portal_url
@@ -30,6 +32,10 @@ from .office_settings import DEFAULTS, settings_in_force
 from .published_content import published_office_profile
 
 MAX_SHEETS_PER_RUN = DEFAULTS["sheets_per_print"]
+
+
+class PrintError(MessageError, ValueError):
+    """Sheets that cannot be printed as asked (forms/translations ``print_*``)."""
 
 
 @dataclass(frozen=True)
@@ -48,35 +54,36 @@ class PrintRun:
 
 
 def print_sheets(home: Path, form, office: str, count: int, out: Path,
-                 paper: str = "a4", portal_url: str = "") -> PrintRun:
+                 paper: str = "a4", portal_url: str = "",
+                 advance: Callable[[], None] | None = None) -> PrintRun:
     """Allocate `count` serials for `office`, record them, and write the signed sheets to `out`
-    on A4 or US Letter paper; with `portal_url`, each with its one-time survey link."""
+    on A4 or US Letter paper; with `portal_url`, each with its one-time survey link;
+    ``advance()`` is called as each sheet is drawn (a progress bar)."""
     check_same_office(home, office, "--office")
     portal_url = check_portal_url(portal_url)
     if paper not in PAPERS:
-        raise ValueError(f"unknown paper {paper!r}; choose from {', '.join(PAPERS)}")
+        raise PrintError("print_unknown_paper", paper=paper, papers=", ".join(PAPERS))
     if not 1 <= count <= MAX_SHEETS_PER_RUN:
-        raise ValueError(f"count must be from 1 to {MAX_SHEETS_PER_RUN:,}, got {count}")
+        raise PrintError("print_count_range", most=partial(localize_number, MAX_SHEETS_PER_RUN, grouping=True),
+                         count=count)
     layout = build_layout(form)
     out = Path(out)
     if out.is_dir():
-        raise ValueError(f"{out} is a folder; give a file name such as sheets.pdf")
+        raise PrintError("print_out_is_folder", out=str(out))
     if not out.parent.is_dir():
-        raise ValueError(f"cannot write {out}: folder {out.parent} does not exist")
+        raise PrintError("print_no_folder", out=str(out), folder=str(out.parent))
     if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise ValueError(f"cannot write {out}: permission denied")
+        raise PrintError("print_not_writable", out=str(out))
     links = _survey_links(home, office, portal_url, layout) if portal_url else None
     key, created = ensure_key(home, office)
     with Ledger.open(default_ledger_path(home)) as ledger:
         limit = settings_in_force(ledger, office)["sheets_per_print"]
         if limit.source == "centre" and count > limit.value:
-            raise ValueError(f"این اداره در هر نوبت حداکثر {limit.value} برگه چاپ می‌کند (تنظیم ادارهٔ مرکزی) / "
-                             f"at most {limit.value} sheets per print run at this office "
-                             f"(set by the central office's register); got {count}")
+            raise PrintError("print_over_central_limit", limit=limit.value, count=count)
         name = office_display_name(ledger, office)
         serials = ledger.issue_sheets(office, form.id, form.version, count)
-    codes = (sign(form.id, form.version, office, serial, key) for serial in serials)
-    render_sheets(form, layout, codes, out, paper, survey_link=links, office_name=name)
+    render_sheets(form, layout, _signed(form, office, serials, key, advance), out, paper, survey_link=links,
+                  office_name=name)
     return PrintRun(form.id, form.version, office, serials, out, created, paper, portal_url, name)
 
 
@@ -86,13 +93,20 @@ def office_display_name(ledger: Ledger, office: str) -> str:
     return profile.name.fa if profile is not None and profile.name.fa else office
 
 
-def survey_link_obstacle(home: Path, form) -> str | None:
+def _signed(form, office: str, serials: range, key, advance: Callable[[], None] | None) -> Iterator[str]:
+    """Each sheet's signed code, as the renderer asks for the next page."""
+    for serial in serials:
+        yield sign(form.id, form.version, office, serial, key)
+        if advance is not None:
+            advance()
+
+
+def survey_link_obstacle(home: Path, form) -> PrintError | None:
     """Why sheets of ``form`` cannot carry survey links here (None: they can)."""
     if build_layout(form).survey_link is None:
-        return f"form {form.id} v{form.version} leaves no room for a survey link's QR code"
+        return PrintError("print_link_no_room", form=form.id, version=form.version)
     if load_office_key(home) is None:
-        return ("survey links are signed with the office's sync key, which this installation"
-                " does not have yet: run `seda sync setup` first")
+        return PrintError("print_link_no_key")
     return None
 
 
@@ -105,12 +119,10 @@ def sheet_portal_url(home: Path, form, portal_url: str) -> str:
 def _survey_links(home: Path, office: str, portal_url: str, layout) -> Callable[[SheetCode], str]:
     """Sheet code -> its survey link; checked before any serial is spent."""
     if layout.survey_link is None:
-        raise ValueError(f"form {layout.form} v{layout.version} leaves no room for a survey link's"
-                         " QR code; print it without --survey-link")
+        raise PrintError("print_link_no_room", form=layout.form, version=layout.version)
     key = load_office_key(home)
     if key is None:
-        raise ValueError("survey links are signed with the office's sync key, which this"
-                         " installation does not have yet: run `seda sync setup` first")
+        raise PrintError("print_link_no_key")
     today = datetime.now(timezone.utc).date()
 
     def link(code: SheetCode) -> str:

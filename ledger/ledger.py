@@ -38,6 +38,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from forms.messages import MessageError
+
 from forms.private_files import prepare_private_database
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "Ledger",
     "LedgerConflict",
     "LedgerError",
+    "LedgerRefusal",
     "Record",
     "StrandedRecord",
     "default_ledger_path",
@@ -255,21 +258,22 @@ class LedgerError(Exception):
     """A ledger operation was refused; the message is one plain sentence for the CLI."""
 
 
+class LedgerRefusal(MessageError, LedgerError):
+    """A ledger refusal an operator meets and acts on (forms/translations ``ledger_*``);
+    the other :class:`LedgerError` s are a caller's mistake, said in English for its author."""
+
+
 class LedgerConflict(LedgerError):
     """A UUID was re-used for a record with different content."""
 
 
-class StrandedRecord(LedgerError):
+class StrandedRecord(LedgerRefusal):
     """A record under another office code than the one this ledger is bound to.
 
     Sync sends only the office's own records, so it would never leave this machine."""
 
     def __init__(self, office: str, bound: str) -> None:
-        super().__init__(
-            f"این دفتر ثبت متعلق به ادارهٔ {bound} است؛ رکوردی با کد {office} پذیرفته نمی‌شود "
-            "چون هرگز فرستاده نمی‌شد. / "
-            f"This ledger belongs to office {bound}; a record under {office} is refused because "
-            "it would never be sent (check the office code, or `seda office status`).")
+        super().__init__("ledger_stranded_record", office=office, bound=bound)
         self.office = office
         self.bound = bound
 
@@ -312,7 +316,10 @@ class Ledger:
         prepare_private_database(path)
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so Python's
         # sqlite3 module never opens a deferred transaction behind our back.
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise LedgerRefusal("ledger_unopenable", path=str(path), error=str(exc)) from None
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = FULL")  # a committed record survives power loss
@@ -320,10 +327,7 @@ class Ledger:
             ledger._refuse_newer_schema()
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
-                raise LedgerError(
-                    f"Could not put the ledger {path} in WAL mode (got {mode!r}); "
-                    "keep it on a local disk."
-                )
+                raise LedgerRefusal("ledger_no_wal", path=str(path), mode=str(mode))
             ledger._migrate()
         except BaseException:
             conn.close()
@@ -361,10 +365,7 @@ class Ledger:
         known = MIGRATIONS[-1][0]
         found = self.schema_version
         if found > known:
-            raise LedgerError(
-                f"The ledger {self.path} has schema version {found}, but this Seda only "
-                f"knows up to version {known}; upgrade Seda before opening it."
-            )
+            raise LedgerRefusal("ledger_newer_schema", path=str(self.path), found=found, known=known)
 
     def _migrate(self) -> None:
         """Apply missing steps, each in its own transaction.
@@ -386,9 +387,7 @@ class Ledger:
                     for statement in _split_statements(script):
                         self._conn.execute(statement)
                 except sqlite3.Error as exc:
-                    raise LedgerError(
-                        f"Could not apply ledger schema migration {version}: {exc}"
-                    ) from exc
+                    raise LedgerRefusal("ledger_migration_failed", version=version, error=str(exc)) from exc
                 self._conn.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     (version, _format_time(_utc_now())),
@@ -454,7 +453,7 @@ class Ledger:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise LedgerError(f"The ledger {self.path} is busy or unavailable: {exc}") from exc
+            raise LedgerRefusal("ledger_busy", path=str(self.path), error=str(exc)) from exc
         try:
             yield self
             self._conn.execute("COMMIT")

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from forms import builtin_catalog
+from forms.messages import MessageError
 from forms.persian import normalize_input
 from forms.responses import Answers, Decision, review_decision
 from forms.responses import effective_answers as _effective
@@ -20,8 +21,8 @@ from ledger.ledger import Ledger, Record
 BLANK_WORDS = {"-", "blank", "none", "null", "خالی", "بدون پاسخ"}
 
 
-class ReviewError(ValueError):
-    """A review command that cannot be carried out; the message says why."""
+class ReviewError(MessageError, ValueError):
+    """A review command that cannot be carried out (forms/translations ``review_*``)."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,12 @@ def find_item(ledger: Ledger, item_id: str) -> ReviewItem:
     """An item by its full uuid or a unique prefix of at least 6 characters."""
     item_id = item_id.strip().lower()
     if len(item_id) < 6:
-        raise ReviewError("give at least the first 6 characters of the item id")
+        raise ReviewError("review_id_too_short")
     matches = [r for r in ledger.records("review_item") if r.uuid.startswith(item_id)]
     if not matches:
-        raise ReviewError(f"no review item {item_id}")
+        raise ReviewError("review_no_item", item=item_id)
     if len(matches) > 1:
-        raise ReviewError(f"{item_id} matches {len(matches)} items; give more characters")
+        raise ReviewError("review_id_ambiguous", item=item_id, n=len(matches))
     return _item(matches[0])
 
 
@@ -85,7 +86,7 @@ def parse_value(ledger: Ledger, item: ReviewItem, raw: str) -> Any:
     """The typed value for the item's question, checked against the form's options."""
     response = ledger.get(item.response_uuid)
     if response is None:
-        raise ReviewError(f"response {item.response_uuid} of item {item.short_id} is missing")
+        raise ReviewError("review_response_missing", response=item.response_uuid, item=item.short_id)
     form = builtin_catalog().get(response.body["form"], response.body["form_version"])
     question = form.question(item.question)
     text = normalize_input(raw)
@@ -93,19 +94,18 @@ def parse_value(ledger: Ledger, item: ReviewItem, raw: str) -> Any:
         return [] if question.kind == "multi" else None
     if question.kind == "digits":
         if not (text.isdigit() and text.isascii() and len(text) == question.digits):
-            raise ReviewError(f"{question.id} needs exactly {question.digits} digits, got {raw!r}")
+            raise ReviewError("review_digits", question=question.id, n=question.digits, raw=raw)
         return text
     by_text = {str(option.value): option.value for option in question.options}
     if question.kind == "multi":
         values = [v.strip() for v in text.split(",") if v.strip()]
         unknown = [v for v in values if v not in by_text]
         if unknown:
-            raise ReviewError(f"{question.id}: unknown option(s) {unknown}; "
-                              f"choose from {', '.join(by_text)}")
+            raise ReviewError("review_unknown_options", question=question.id, unknown=", ".join(unknown),
+                              options=", ".join(by_text))
         return [by_text[v] for v in values]
     if text not in by_text:
-        raise ReviewError(f"{question.id}: {raw!r} is not an option; choose from "
-                          f"{', '.join(by_text)} or '-' for blank")
+        raise ReviewError("review_not_an_option", question=question.id, raw=raw, options=", ".join(by_text))
     return by_text[text]
 
 
@@ -115,8 +115,8 @@ def resolve(ledger: Ledger, item_id: str, value: str, by: str, *, again: bool = 
     previous = ledger.find("review_decision", "item", item.id)
     if previous and not again:
         last = previous[-1]
-        raise ReviewError(f"item {item.short_id} was already decided by {last.body['by']} "
-                          f"({last.body['value']!r}); use --again to change it")
+        raise ReviewError("review_already_decided", item=item.short_id, by=last.body["by"],
+                          value=repr(last.body["value"]))
     typed = parse_value(ledger, item, value)
     response = ledger.get(item.response_uuid)
     office = response.office if response else "UNKNOWN"
@@ -145,5 +145,5 @@ def effective_answers(ledger: Ledger, response_uuid: str) -> Answers:
     item wins); ``.pending`` names the flagged questions nobody has decided yet."""
     response = ledger.get(response_uuid)
     if response is None:
-        raise ReviewError(f"no response {response_uuid}")
+        raise ReviewError("review_no_response", response=response_uuid)
     return _effective(response.body, decisions_of(ledger, response_uuid))

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from forms import validate_office_code
+from forms.messages import MessageError, messages_for, reason
 from forms.office_identity import OfficeIdentityError, check_same_office
 from forms.private_files import write_private
 from forms.signatures import IdentityError, parse_public_key
@@ -29,8 +30,9 @@ from forms.signatures import IdentityError, parse_public_key
 __all__ = ["SettingsError", "SyncSettings", "load_settings", "settings_path", "write_settings"]
 
 
-class SettingsError(Exception):
-    """Settings are missing or wrong; the message says what to run (Persian, then English)."""
+class SettingsError(MessageError):
+    """Settings are missing or wrong; the message says what to run (forms/translations
+    ``settings_*``)."""
 
 
 @dataclass(frozen=True)
@@ -57,30 +59,23 @@ class SyncSettings:
     def __post_init__(self) -> None:
         try:
             validate_office_code(self.office)
-        except ValueError as exc:
-            raise SettingsError(str(exc)) from None
+        except MessageError as exc:
+            raise SettingsError.passing_on(exc) from None
         parsed = urlparse(self.central_url)
         if self.central_url and (parsed.scheme not in ("http", "https") or not parsed.netloc):
-            raise SettingsError(
-                f"نشانی سرور مرکزی باید با http:// یا https:// شروع شود / "
-                f"the central URL must start with http:// or https:// (got {self.central_url!r})")
+            raise SettingsError("settings_bad_url", url=self.central_url)
         if parsed.scheme == "http" and not self.insecure_http and not is_loopback(parsed.hostname):
-            raise SettingsError(
-                "نشانی سرور مرکزی باید https:// باشد؛ با http:// هر کس در مسیر شبکه آنچه فرستاده "
-                "می‌شود را می‌بیند. اگر ناگزیرید، `--insecure-http` را بیفزایید. / "
-                f"The central URL must be https:// ({self.central_url!r} is plain http to another "
-                "machine, readable by anyone on the way); add --insecure-http only if you must.")
+            raise SettingsError("settings_plain_http", url=self.central_url)
         if self.central_key:
             try:
                 parse_public_key(self.central_key)
             except IdentityError as exc:
-                raise SettingsError(f"central_key: {exc}") from None
+                raise SettingsError("settings_bad_central_key", error=reason(exc)) from None
         if not isinstance(self.insecure_http, bool):
-            raise SettingsError("insecure_http must be true or false")
+            raise SettingsError("settings_not_boolean", name="insecure_http")
         if (self.batch_records < 1 or self.interval_seconds <= 0 or self.max_backoff_seconds <= 0
                 or self.timeout_seconds <= 0):
-            raise SettingsError("batch_records, interval_seconds, max_backoff_seconds and "
-                                "timeout_seconds must be positive")
+            raise SettingsError("settings_not_positive")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -105,32 +100,28 @@ def load_settings(home: Path) -> SyncSettings:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SettingsError(
-            "همگام‌سازی هنوز تنظیم نشده است؛ دستور `seda sync setup --office CODE --central URL` را اجرا کنید. / "
-            f"Sync is not set up yet ({path} is missing); run `seda sync setup --office CODE --central URL`."
-        ) from None
+        raise SettingsError("settings_missing", path=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: {exc}") from None
+        raise SettingsError("settings_unreadable", path=str(path), error=str(exc)) from None
     known = {f.name for f in fields(SyncSettings)}
     unknown = set(data) - known
     if unknown:
-        raise SettingsError(f"{path}: unknown settings {sorted(unknown)}")
+        raise SettingsError("settings_unknown", path=str(path), names=", ".join(sorted(unknown)))
     try:
         settings = SyncSettings(**data)
     except TypeError as exc:
-        raise SettingsError(f"{path}: {exc}") from None
+        raise SettingsError("settings_unreadable", path=str(path), error=str(exc)) from None
     try:  # sync sends what the office's other parts write: one office code for all of them
         check_same_office(home, settings.office, f"office in {path}")
     except OfficeIdentityError as exc:
-        raise SettingsError(str(exc)) from None
+        raise SettingsError.passing_on(exc) from None
     return settings
 
 
 def write_settings(home: Path, settings: SyncSettings) -> Path:
     """Write the settings file atomically (a half-written file would stop sync)."""
     path = settings_path(home)
-    lines = ["# Seda sync settings for this office (written by `seda sync setup`; safe to edit).",
-             "# تنظیمات همگام‌سازی این دفتر"]
+    lines = ["# " + line for line in messages_for("forms").both("settings_file_heading")]
     comments = {
         "office": "Office code, as registered at the central server",
         "central_url": "Address of the central server",

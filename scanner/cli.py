@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
 
 from forms import seda_home
+from forms.cli import refusal
+from forms.progress import progress
 from ledger import Ledger, default_ledger_path
 
 from .images import PDF_DPI
@@ -58,6 +61,11 @@ def _print_human(result) -> None:
         click.echo(f"{'':<28} ! {warning['reason']}: {warning['message_fa']}")
 
 
+def _lines_elsewhere() -> bool:
+    """Standard output is not the operator's terminal (redirected to a file or a pipe)."""
+    return not sys.stdout.isatty()
+
+
 @scan_group.command("files")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per sheet (JSON lines).")
@@ -74,27 +82,38 @@ def scan_files(inputs: tuple[Path, ...], as_json: bool, store: bool, rescan: boo
     cannot be scanned at all (nothing is read then).
     """
     from .input_check import input_problems, unsupported_files
+    from .images import expand_inputs
     from .pipeline import scan_paths
 
     problems = input_problems(inputs)
     if problems:
         for problem in problems:
             click.echo(f"seda scan: {problem.line()}", err=True)
-        click.echo("هیچ برگه‌ای خوانده نشد / nothing was read", err=True)
+        click.echo(MESSAGES.line("scan_nothing_read"), err=True)
         raise SystemExit(EXIT_BAD_ARGUMENTS)
     skipped = [f for path in inputs if path.is_dir() for f in unsupported_files(path)]
     for skipped_file in skipped:
-        click.echo(f"seda scan: {skipped_file}: خوانده نشد، نوع فایل {skipped_file.suffix.lower() or '-'} "
-                   f"خوانده نمی‌شود / not read: file type not read", err=True)
+        click.echo(f"seda scan: {skipped_file}: "
+                   + MESSAGES.line("scan_type_not_read", suffix=skipped_file.suffix.lower() or "-"), err=True)
 
     counts = {"accepted": 0, "review": 0, "rejected": 0, "blank": 0}
-    for result in scan_paths(inputs, home=seda_home(), store=store, rescan=rescan, dpi=dpi,
-                             workers=max(1, workers)):
-        counts[result.status] += 1
-        if as_json:
-            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
-        else:
-            _print_human(result)
+    # a bar only while the page lines go elsewhere (a file, a pipe): on the terminal they are
+    # the progress already, and a bar drawn between them would garble both
+    files = len(expand_inputs(list(inputs))) if _lines_elsewhere() else 0
+    with progress(files, MESSAGES.line("scan_progress")) as advance:
+        sources: set[str] = set()
+        for result in scan_paths(inputs, home=seda_home(), store=store, rescan=rescan, dpi=dpi,
+                                 workers=max(1, workers)):
+            if result.source not in sources:  # the previous file is done
+                if sources:
+                    advance()
+                sources.add(result.source)
+            counts[result.status] += 1
+            if as_json:
+                click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            else:
+                _print_human(result)
+        advance()
     if not as_json:
         total = sum(counts.values())
         click.echo(f"{total} pages: {counts['accepted']} accepted, {counts['review']} to review, "
@@ -116,9 +135,7 @@ def watch_command(folder: Path, interval: float, settle: float, once: bool, stor
     from .watch import HotFolder
 
     if not folder.is_dir():  # a mistyped folder is never made and watched forever
-        raise click.ClickException(
-            f"پوشهٔ {folder} نیست / The folder {folder} does not exist; check the path, or create "
-            "it first if it is a new hot folder.")
+        raise click.ClickException(MESSAGES.line("scan_watch_no_folder", folder=str(folder)))
     hot = HotFolder(folder, home=seda_home(), store=store, settle_seconds=settle)
     click.echo(f"Watching {folder} (done/ and failed/ beside the files); Ctrl+C stops.", err=True)
     try:
@@ -136,8 +153,7 @@ def review_group() -> None:
 def _ledger() -> Ledger:
     path = default_ledger_path(seda_home())
     if not path.exists():
-        raise click.ClickException(f"دفتر اداره در {path} نیست؛ هنوز چیزی اسکن نشده است / "
-                                   f"no office ledger at {path}: nothing has been scanned yet")
+        raise click.ClickException(MESSAGES.line("review_no_ledger", path=str(path)))
     return Ledger.open(path)
 
 
@@ -180,7 +196,7 @@ def review_resolve(item_id: str, value: str, by: str, again: bool) -> None:
         try:
             decision = resolve(ledger, item_id, value, by, again=again)
         except ReviewError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise refusal(exc) from None
     click.echo(f"Decided {decision.body['sheet_id']} {decision.body['question']} = "
                f"{decision.body['value']!r} (machine read {decision.body['machine_value']!r})")
 
@@ -197,14 +213,15 @@ def review_crop(item_id: str, out: Path, whole: bool) -> None:
         try:
             item = find_item(ledger, item_id)
         except ReviewError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise refusal(exc) from None
         sha = item.sheet_image_sha256 if whole else item.crop_sha256
         if not sha:
-            raise click.ClickException("این مورد چنین تصویری ندارد / this item has no such image")
+            raise click.ClickException(MESSAGES.line("review_no_such_image"))
         if not out.parent.is_dir():  # checked before reading the blob: one line, no traceback
-            raise click.ClickException(f"پوشهٔ {out.parent} پیدا نشد / folder {out.parent} not found")
+            raise click.ClickException(MESSAGES.line("review_folder_missing", folder=str(out.parent)))
         try:
             out.write_bytes(ledger.blob(sha))
         except OSError as exc:
-            raise click.ClickException(f"{out} نوشته نشد / cannot write {out}: {exc.strerror or exc}") from None
+            raise click.ClickException(MESSAGES.line("review_not_written", out=str(out),
+                                                             error=exc.strerror or str(exc))) from None
     click.echo(str(out))

@@ -16,6 +16,7 @@ from typing import Iterator
 
 import cv2
 import numpy as np
+import simplejpeg
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 PDF_DPI = 200
@@ -73,17 +74,22 @@ def _pil_to_gray(image: Image.Image) -> np.ndarray:
     return np.asarray(image)
 
 
-def _fast_jpeg(data: bytes) -> np.ndarray | None:
-    """OpenCV's decoder straight to grey: about twice as fast as Pillow for big scans.
+def decode_jpeg(data: bytes) -> np.ndarray | None:
+    """libjpeg-turbo straight to grey: about twice as fast as Pillow for big scans.
 
-    Only used when the file carries no EXIF rotation (OpenCV would apply it too, but we keep
-    one rule for every format); returns None to fall back to Pillow.
+    simplejpeg calls libjpeg-turbo's own decoder (about a tenth faster than OpenCV's
+    imdecode on a 200 dpi scan, the same pixels: grey out of libjpeg, accurate DCT); a file
+    it will not take goes to OpenCV.  Only used when the file carries no EXIF rotation
+    (OpenCV would apply it, but we keep one rule for every format); returns None to fall
+    back to Pillow.
     """
-    if b"Exif" in data[:128 * 1024]:
+    if data.find(b"Exif", 0, 128 * 1024) >= 0:
         return None
-    array = np.frombuffer(data, np.uint8)
-    gray = cv2.imdecode(array, cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION)
-    return gray
+    try:
+        return simplejpeg.decode_jpeg(data, colorspace="GRAY")[:, :, 0]
+    except ValueError:    # CMYK, arithmetic coding and other rare kinds
+        array = np.frombuffer(data, np.uint8)
+        return cv2.imdecode(array, cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION)
 
 
 def _image_pages(path: Path, data: bytes) -> Iterator[PageImage]:
@@ -102,7 +108,7 @@ def _image_pages(path: Path, data: bytes) -> Iterator[PageImage]:
             yield PageImage(source, 1, error="image_too_large", detail=f"{width}x{height}")
             return
         if data.rstrip(b"\x00\r\n")[-2:] == b"\xff\xd9":
-            gray = _fast_jpeg(data)
+            gray = decode_jpeg(data)
             if gray is not None:
                 yield PageImage(source, 1, gray=gray)
                 return

@@ -150,10 +150,24 @@ def _unit_outline() -> tuple[np.ndarray, np.ndarray]:
 def _sample(gray: np.ndarray, registration: Registration, points: np.ndarray) -> np.ndarray:
     """Grey values at (N, P, 2) page points, bilinear, white outside the image."""
     count, per_box, _ = points.shape
-    pixels = page_to_image(registration, points.reshape(-1, 2)).reshape(count, per_box, 2)
-    return cv2.remap(gray, pixels[..., 0].astype(np.float32), pixels[..., 1].astype(np.float32),
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                     borderValue=255).astype(np.float32)
+    return _sample_flat(gray, registration, points.reshape(-1, 2)).reshape(count, per_box)
+
+
+REMAP_WIDTH = 1024   # remap's maps must stay under 32767 pixels a side: long lists are folded
+
+
+def _sample_flat(gray: np.ndarray, registration: Registration, points: np.ndarray) -> np.ndarray:
+    """Grey values at (P, 2) page points (float32), bilinear, white outside the image.  Each
+    value depends on its own point only, so any number of lists can be sampled in one pass."""
+    count = len(points)
+    pixels = page_to_image(registration, points).astype(np.float32)
+    rows = -(-count // REMAP_WIDTH)
+    maps = np.full((rows * REMAP_WIDTH, 2), -1.0, np.float32)   # padding falls outside: white
+    maps[:count] = pixels
+    maps = maps.reshape(rows, REMAP_WIDTH, 2)
+    values = cv2.remap(gray, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                       borderValue=255)
+    return values.reshape(-1)[:count].astype(np.float32)
 
 
 def sample_points(gray: np.ndarray, registration: Registration, points: np.ndarray) -> np.ndarray:
@@ -195,6 +209,24 @@ def outline_seen(gray: np.ndarray, registration: Registration, boxes: np.ndarray
     return _outline_share(values, papers)
 
 
+@lru_cache(maxsize=64)
+def _measure_points(data: bytes, count: int, outlines: int) -> np.ndarray:
+    """The page points `measure` samples for these boxes, in one list: every box's inside,
+    every box's paper ring, then the outlines of every `outlines`-th box (0: none).  The same
+    for every sheet of a form, so worked out once."""
+    boxes = np.frombuffer(data, dtype=np.float64).reshape(count, 4)
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    radii = boxes[:, 2:] / 2
+    inside = centres[:, None, :] + _unit_samples()[None, :, :] * radii[:, None, :]
+    ring = centres[:, None, :] + _unit_ring()[None, :, :] * radii[:, None, :]
+    parts = [inside.reshape(-1, 2), ring.reshape(-1, 2)]
+    if outlines:
+        parts.append(_outline_points(boxes[::outlines]).reshape(-1, 2))
+    points = np.concatenate(parts)
+    points.flags.writeable = False
+    return points
+
+
 def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray,
             outlines: int = 1) -> BoxFeatures:
     """The three figures of each box; `boxes` is an (N, 4) array of [x, y, w, h] page points.
@@ -205,22 +237,16 @@ def measure(gray: np.ndarray, registration: Registration, boxes: np.ndarray,
     printed outline is where the registration puts it is looked at on every `outlines`-th box
     (0: none); the others' `outline` reads 1.
     """
-    centres = boxes[:, :2] + boxes[:, 2:] / 2
-    radii = boxes[:, 2:] / 2
     unit = _unit_samples()
-    inside = _sample(gray, registration,
-                     centres[:, None, :] + unit[None, :, :] * radii[:, None, :])
-    ring_points = centres[:, None, :] + _unit_ring()[None, :, :] * radii[:, None, :]
-    count_ring = ring_points.shape[1]
+    count_ring = len(_unit_ring())
+    # the inside, the paper ring and the outlines looked at, in one pass through the image
+    values = _sample_flat(gray, registration, _measure_points(boxes.tobytes(), len(boxes), outlines))
+    in_end = len(boxes) * len(unit)
+    ring_end = in_end + len(boxes) * count_ring
+    inside = values[:in_end].reshape(len(boxes), len(unit))
+    ring = values[in_end:ring_end].reshape(len(boxes), count_ring)
     if outlines:
-        # the paper ring and the outlines looked at, in one pass through the image
-        looked = _outline_points(boxes[::outlines])
-        flat = np.concatenate([ring_points.reshape(-1, 2), looked.reshape(-1, 2)])
-        values = _sample(gray, registration, flat[None, :, :])[0]
-        ring = values[:len(boxes) * count_ring].reshape(len(boxes), count_ring)
-        on_outline = values[len(boxes) * count_ring:].reshape(len(looked), -1)
-    else:
-        ring = _sample(gray, registration, ring_points)
+        on_outline = values[ring_end:].reshape(len(range(0, len(boxes), outlines)), -1)
     rank = int(round(count_ring * PAPER_PERCENTILE / 100)) - 1
     ring.partition(rank, axis=1)          # in place: the order of ring samples is not needed
     paper = np.maximum(ring[:, rank], 16.0)[:, None]

@@ -200,9 +200,18 @@ def has_writing(crop: np.ndarray, px_per_pt: float = CROP_PX_PER_PT) -> bool:
     # so a shadow across the box is not taken for ink
     window = max(3, int(5 * px_per_pt)) | 1
     paper = cv2.blur(cv2.dilate(inner, np.ones((window, window), np.uint8)),
-                     (2 * window + 1, 2 * window + 1)).astype(np.float32)
-    dark = cv2.medianBlur(inner, 3).astype(np.float32) < np.maximum(paper, 1.0) * (1 - WRITING_DARKNESS)
+                     (2 * window + 1, 2 * window + 1))
+    dark = cv2.medianBlur(inner, 3) < cv2.LUT(paper, _writing_limits())
     return float(dark.mean()) >= WRITING_MIN_FRACTION
+
+
+@lru_cache(maxsize=1)
+def _writing_limits() -> np.ndarray:
+    """For each paper level, the first grey that is no longer ink: a pixel is ink where it is
+    darker than (1 - WRITING_DARKNESS) of its paper.  Pixels and paper levels are whole grey
+    values, so one table of 256 answers every comparison exactly (g < t  <=>  g < ceil(t))."""
+    limits = np.maximum(np.arange(256, dtype=np.float32), 1.0) * (1 - WRITING_DARKNESS)
+    return np.ceil(limits).astype(np.uint8)
 
 
 def is_blank(gray: np.ndarray) -> bool:

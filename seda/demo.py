@@ -24,6 +24,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
+
+from forms.cli import refusal
 import cv2
 import numpy as np
 import pypdfium2
@@ -167,7 +169,7 @@ def demo_command(kiosk_port: int, central_port: int, once: bool) -> None:
     try:  # the demo's office is this home's office; a real office's home is refused
         claim_office(home, DEMO_OFFICE)
     except (OfficeIdentityError, LedgerError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     private_folder(home / "demo")
     central_home = home / "central"
     central_store = open_store(central_home / "central.sqlite3")

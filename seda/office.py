@@ -19,6 +19,8 @@ from pathlib import Path
 
 import click
 
+from forms.cli import refusal
+
 from forms import ensure_key, seda_home
 from forms.office_identity import OfficeIdentityError, identity_path, read_office
 from forms.private_files import write_private
@@ -65,7 +67,7 @@ def setup_command(ctx: click.Context, office: str | None, central_url: str | Non
         KioskConfig.load(home)
         _, sheet_key_created = ensure_key(home, office)
     except (OfficeIdentityError, ConfigError, LedgerError, ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     click.echo(f"Office {office}: {identity_path(home)}"
                + (f" (was {claim.previous})" if claim.previous not in (None, office) else ""))
     if sheet_key_created:
@@ -109,7 +111,7 @@ def status_command() -> None:
     try:
         office = read_office(home)
     except OfficeIdentityError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     if office is None:
         raise click.ClickException("این نصب هنوز تنظیم نشده است / Not set up yet: run "
                                    "`seda office setup --office CODE --central URL`.")

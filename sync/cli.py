@@ -20,6 +20,9 @@ from pathlib import Path
 
 import click
 
+from forms.cli import refusal
+from forms.messages import MessageError, localize_number
+
 from forms import seda_home
 
 from forms.cases import status_label
@@ -47,7 +50,7 @@ def _settings(home: Path) -> SyncSettings:
     try:
         return load_settings(home)
     except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
 
 
 def _describe_failure(error: BaseException) -> str:
@@ -55,9 +58,10 @@ def _describe_failure(error: BaseException) -> str:
         fa, en = message_for(error.code)
         return f"{fa}\n{en} [{error.code}: {error.detail}]"
     if isinstance(error, TransportError):
-        return ("سرور مرکزی در دسترس نیست؛ بعداً دوباره تلاش می‌شود.\n"
-                f"The central server could not be reached; will try again later. ({error})")
-    return str(error)
+        return MESSAGES.line("sync_unreachable", separator="\n", error=str(error))
+    if isinstance(error, MessageError):
+        return error.line()
+    return refusal(error).message
 
 
 @click.group("sync")
@@ -98,7 +102,7 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
     try:  # the office code every part writes under (office.toml), and the ledger bound to it
         claim_office(home, office)
     except (OfficeIdentityError, ValueError, LedgerError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     try:
         existing: SyncSettings | None = load_settings(home)
     except SettingsError:
@@ -112,7 +116,7 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
                                insecure_http=insecure_http or existing.insecure_http,
                                central_url=existing.central_url if central_url is None else central_url)
     except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     try:
         if batch_records is not None:
             settings = replace(settings, batch_records=batch_records)
@@ -125,9 +129,9 @@ def setup_command(office: str, central_url: str | None, batch_records: int | Non
         path = write_settings(home, settings)
         key, created = ensure_office_key(home)
     except (SettingsError, IdentityError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Wrote {path}")
-    click.echo(("Created" if created else "Kept") + f" this office's sync key in {home / 'keys'}")
+        raise refusal(exc) from None
+    click.echo(MESSAGES.line("setup_wrote", path=str(path)))
+    click.echo(MESSAGES.line("setup_key_created" if created else "setup_key_kept", path=str(home / "keys")))
     _pin(home, settings, central_file, central_key)
     click.echo(MESSAGES.line("setup_give_key", separator="\n"))
     click.echo(f"  seda central office add {settings.office} --public-key {public_key_hex(key)}")
@@ -147,9 +151,9 @@ def _pin(home: Path, settings: SyncSettings, central_file: Path | None, central_
                            err=True)
         settings = pin_central(home, settings, document, central_key)
     except (TrustError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     if settings.central_key:
-        click.echo(f"Central key pinned: {settings.central_key}")
+        click.echo(MESSAGES.line("setup_central_key_pinned", key=settings.central_key))
         if document is not None and central_key is None and central_file is None:
             click.echo("  " + MESSAGES.line("setup_compare_key"))
     with Ledger.open(default_ledger_path(home)) as ledger:
@@ -170,9 +174,9 @@ def key_command(out: Path | None) -> None:
     try:
         key = load_office_key(home)
     except IdentityError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refusal(exc) from None
     if key is None:
-        raise click.ClickException("No sync key yet; run `seda sync setup --office CODE --central URL`.")
+        raise refusal(SyncError("sync_no_office_key"))
     text = public_key_hex(key)
     if out is not None:
         out.write_text(text + "\n", encoding="ascii")
@@ -180,13 +184,12 @@ def key_command(out: Path | None) -> None:
 
 
 def _print_report(report: SyncReport) -> None:
-    click.echo(f"Sent {report.batches_sent} batch(es): {report.records_new} new, "
-               f"{report.records_duplicate} already there, {len(report.conflicts)} conflict(s); "
-               f"{report.blobs_sent} attachment(s); pulled {report.items_pulled} update(s); "
-               f"{report.waiting} record(s) still waiting.")
+    click.echo(MESSAGES.line("sync_report", separator="\n", batches=report.batches_sent,
+                             new=report.records_new, duplicate=report.records_duplicate,
+                             conflicts=len(report.conflicts), blobs=report.blobs_sent,
+                             pulled=report.items_pulled, waiting=report.waiting))
     for conflict in report.conflicts[:10]:
-        click.echo(f"  conflict: record {conflict['uuid']} differs from the central copy "
-                   "(kept centrally for an operator)")
+        click.echo("  " + MESSAGES.line("sync_report_conflict", uuid=conflict["uuid"]))
 
 
 @sync_group.command("once")
@@ -202,10 +205,7 @@ def once_command() -> None:
     with Ledger.open(default_ledger_path(home)) as ledger:
         stranded = OfficeSyncState(ledger).foreign_count(settings.office)
     if stranded:  # sent nothing of them, and never will: say so where scripts look
-        raise click.ClickException(
-            f"{stranded} رکورد با کد ادارهٔ دیگری در این رایانه مانده و فرستاده نمی‌شود؛ "
-            "`seda office status` را ببینید. / "
-            f"{stranded} record(s) under another office code are never sent; see `seda office status`.")
+        raise click.ClickException(MESSAGES.line("sync_stranded", n=stranded))
 
 
 @sync_group.command("run")
@@ -214,8 +214,7 @@ def run_command(quiet: bool) -> None:
     """Keep syncing until stopped (Ctrl+C); survives the central server being away for days."""
     home = seda_home()
     if not _settings(home).central_url:  # later edits of the file are picked up each round
-        raise click.ClickException("No central server address is set; this office syncs by USB "
-                                   "stick (`seda sync export`), or run `seda sync setup --central URL`.")
+        raise refusal(SyncError("sync_no_central_url"))
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
@@ -226,15 +225,15 @@ def run_command(quiet: bool) -> None:
                 _print_report(outcome)
         else:
             click.echo(_describe_failure(outcome), err=True)
-            click.echo(f"Next try in {delay:.0f} s.", err=True)
+            click.echo(MESSAGES.line("sync_next_try", seconds=round(delay)), err=True)
 
-    click.echo(f"Syncing office {load_settings(home).office} with {load_settings(home).central_url} "
-               "(Ctrl+C to stop)")
+    settings = load_settings(home)
+    click.echo(MESSAGES.line("sync_running", office=settings.office, url=settings.central_url))
     try:
         run_forever(home, stop, on_report=on_report)
     except KeyboardInterrupt:
         stop.set()
-        click.echo("Stopped.")
+        click.echo(MESSAGES.line("sync_stopped"))
 
 
 def open_content_refusals(refusals: list[dict], sent: CentreSent) -> list[dict]:
@@ -305,47 +304,57 @@ def status_command(as_json: bool) -> None:
         if data["needs_attention"]:
             raise SystemExit(1)
         return
-    never_fa, never_en = "هرگز", "never"
-    target = data["central_url"] or "USB (no network) / بدون شبکه"
-    click.echo(f"دفتر / Office: {data['office']}  ->  {target}")
-    click.echo(f"در انتظار ارسال / Waiting to send: {data['waiting_records']} record(s)"
-               + (f" in batches {data['pending_batches']}" if data["pending_batches"] else ""))
-    success = data["last_success_at"]
-    click.echo(f"آخرین همگام‌سازی موفق / Last success: {success or never_fa + ' / ' + never_en}")
-    if data["last_error"]:
-        click.echo(f"آخرین خطای ارتباط / Last connection error: {data['last_error']['at']}: "
-                   f"{data['last_error']['detail']}")
-    refusal = data["last_refusal"]
-    if refusal:
-        click.echo(f"آخرین ردّ / Last refusal: {refusal['at']} [{refusal['code']}]")
-        click.echo(f"  {refusal['message_fa']}")
-        click.echo(f"  {refusal['message_en']}")
-        if refusal.get("detail"):
-            click.echo(f"  ({refusal['detail']})")
+    click.echo(MESSAGES.line("status_office", office=data["office"],
+                             target=data["central_url"] or _said("status_usb_only")))
+    if data["pending_batches"]:
+        click.echo(MESSAGES.line("status_waiting_in_batches", n=data["waiting_records"],
+                                 batches=_numbers(data["pending_batches"])))
     else:
-        click.echo("آخرین ردّ / Last refusal: ندارد / none")
+        click.echo(MESSAGES.line("status_waiting", n=data["waiting_records"]))
+    click.echo(MESSAGES.line("status_last_success", at=data["last_success_at"] or _said("status_never")))
+    if data["last_error"]:
+        click.echo(MESSAGES.line("status_last_error", at=data["last_error"]["at"],
+                                 detail=data["last_error"]["detail"]))
+    refusal_seen = data["last_refusal"]
+    if refusal_seen:
+        click.echo(MESSAGES.line("status_last_refusal", at=refusal_seen["at"], code=refusal_seen["code"]))
+        click.echo(f"  {refusal_seen['message_fa']}")
+        click.echo(f"  {refusal_seen['message_en']}")
+        if refusal_seen.get("detail"):
+            click.echo(f"  ({refusal_seen['detail']})")
+    else:
+        click.echo(MESSAGES.line("status_no_refusal"))
     if data["held_reports"]:
-        click.echo(f"گزارش تخلفِ در انتظار پایان ساعت / Sealed reports waiting for their hour to end: "
-                   f"{data['held_reports']} (then sent, so their exact time is never known)")
+        click.echo(MESSAGES.line("status_held_reports", n=data["held_reports"]))
     if data["other_office_records"]:
-        click.echo(f"Note: {data['other_office_records']} record(s) in this ledger belong to other "
-                   "office codes and are not sent.")
+        click.echo(MESSAGES.line("status_other_office_records", n=data["other_office_records"]))
     _print_attention(data)
+
+
+def _numbers(values: list[int]):
+    """Batch numbers as a value of a sentence, in its locale's digits."""
+    return lambda locale: MESSAGES.text("list_separator", locale).join(
+        localize_number(v, locale) for v in values)
+
+
+def _said(key: str):
+    """A sync/translations word as a value of another sentence, in that sentence's locale."""
+    return lambda locale: MESSAGES.text(key, locale)
 
 
 def _print_attention(data: dict) -> None:
     """What no retry will fix, each item on its own line; exit 1 while there is any."""
     for note in data["refused_batches"]:
-        click.echo(f"!! بستهٔ {note['batch']} رد شد / Batch {note['batch']} refused [{note['code']}]"
-                   f" ({note.get('at', '')})")
+        click.echo("!! " + MESSAGES.line("attention_batch_refused", batch=note["batch"], code=note["code"],
+                                         at=note.get("at", "")))
         click.echo(f"   {note['message_fa']}")
         click.echo(f"   {note['message_en']}")
         if note.get("detail"):
             click.echo(f"   ({note['detail']})")
     for blob in data["refused_blobs"]:
         fa, en = message_for("blob_too_large")
-        click.echo(f"!! پیوست بیش از اندازه / Attachment too large: {blob['sha256']} "
-                   f"({blob.get('size')} bytes, limit {blob.get('limit')})")
+        click.echo("!! " + MESSAGES.line("attention_blob_too_large", sha256=blob["sha256"],
+                                         size=str(blob.get("size")), limit=str(blob.get("limit"))))
         click.echo(f"   {fa}")
         click.echo(f"   {en}")
     for note in data["refused_content"]:
@@ -356,15 +365,14 @@ def _print_attention(data: dict) -> None:
         click.echo(f"   ({note.get('detail', '')})")
     if data["conflicts"]:
         fa, en = message_for("conflict")
-        click.echo(f"!! {len(data['conflicts'])} رکورد در سرور مرکزی به‌عنوان ناسازگار نگه داشته شد / "
-                   f"{len(data['conflicts'])} record(s) kept aside as conflicts at the central server:")
+        click.echo("!! " + MESSAGES.line("attention_conflicts", n=len(data["conflicts"])))
         click.echo(f"   {fa}")
         click.echo(f"   {en}")
         for conflict in data["conflicts"][:20]:
-            click.echo(f"   record {conflict['uuid']} (batch {conflict['batch']})")
+            click.echo("   " + MESSAGES.line("attention_conflict_record", uuid=conflict["uuid"],
+                                             batch=conflict["batch"]))
     if data["needs_attention"]:
-        click.echo("کاری لازم است: این موارد با تلاش دوباره درست نمی‌شوند. / "
-                   "Action needed: retrying will not fix these.")
+        click.echo(MESSAGES.line("attention_action_needed"))
         raise SystemExit(1)
 
 
@@ -379,9 +387,9 @@ def export_command(out: Path) -> None:
         summary = export_batches(home, settings, out)
     except _FAILURES as error:
         raise click.ClickException(_describe_failure(error)) from None
-    click.echo(f"Wrote {summary.batches} batch(es), {summary.records} record(s), "
-               f"{summary.blobs} attachment(s) to {summary.path}")
-    click.echo("فایل را به ادارهٔ مرکزی برسانید؛ پاسخ (ack) را با `seda sync ack FILE` وارد کنید.")
+    click.echo(MESSAGES.line("export_written", batches=summary.batches, records=summary.records,
+                             blobs=summary.blobs, path=str(summary.path)))
+    click.echo(MESSAGES.line("export_take_to_centre"))
 
 
 @sync_group.command("ack")
@@ -394,8 +402,8 @@ def ack_command(path: Path) -> None:
         summary = apply_ack_file(home, settings, path)
     except _FAILURES as error:
         raise click.ClickException(_describe_failure(error)) from None
-    click.echo(f"{summary.acknowledged} batch(es) now marked delivered, {summary.already} already were, "
-               f"{summary.unknown} not recognised, {summary.refusals} refusal(s).")
+    click.echo(MESSAGES.line("ack_applied", acknowledged=summary.acknowledged, already=summary.already,
+                             unknown=summary.unknown, refusals=summary.refusals))
 
 
 @sync_group.command("updates")
@@ -411,7 +419,7 @@ def updates_command(tracking_code: str) -> None:
             locator = follow_up_locator(tracking_code, office)
             updates = CentreSent(ledger).pulled_misconduct_updates(locator)
     if not updates:
-        click.echo("هنوز پاسخی نرسیده است / No update has arrived yet.")
+        click.echo(MESSAGES.line("updates_none"))
     for update in updates:
         fa, en = status_label(update["status"])
         answer = update.get("answer")

@@ -25,6 +25,7 @@ from .content import CONTENT_FEEDS, KNOWN_FEEDS, ContentRefused, check_content_i
 from .batch import format_time
 from .health_report import health_report
 from forms.identity_keys import load_office_key
+from forms.messages import MessageError
 from forms.signatures import parse_public_key
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
 from .office_state import OfficeSyncState, OutboxBatch
@@ -40,8 +41,11 @@ log = logging.getLogger("seda.sync")
 PULL_PAGE = 500
 
 
-class SyncError(Exception):
-    """This office cannot sync until a person fixes something (no key, missing blob, ...)."""
+class SyncError(MessageError):
+    """This office cannot sync until a person fixes something (no key, missing blob, ...);
+    sync/translations ``sync_*``, or the ``trust_*`` / ``untrusted_answer`` it passes on."""
+
+    catalogue = "sync"
 
 
 @dataclass
@@ -73,10 +77,9 @@ def sync_once(home: Path, settings: SyncSettings | None = None, *,
     settings = settings or load_settings(home)
     key = load_office_key(home)
     if key is None:
-        raise SyncError("This office has no sync key yet; run `seda sync setup` first.")
+        raise SyncError("sync_no_office_key")
     if not settings.central_url and client is None:
-        raise SyncError("No central server address is set: this office syncs by USB stick "
-                        "(`seda sync export`), or run `seda sync setup --central URL`.")
+        raise SyncError("sync_no_central_url")
     report = SyncReport()
     with Ledger.open(default_ledger_path(home)) as ledger:
         state = OfficeSyncState(ledger)
@@ -95,8 +98,8 @@ def sync_once(home: Path, settings: SyncSettings | None = None, *,
             _remember_refusal(state, refusal)
             raise
         except (UntrustedAnswer, TrustError) as error:
-            state.set("last_error", {"at": _now(), "detail": str(error)})
-            raise SyncError(str(error)) from None
+            state.set("last_error", {"at": _now(), "detail": error.line()})
+            raise SyncError.passing_on(error) from None
         except (TransportError, SyncError) as error:
             state.set("last_error", {"at": _now(), "detail": str(error)})
             raise
@@ -202,8 +205,7 @@ def _upload(state: OfficeSyncState, ledger: Ledger, client: CentralClient, hashe
         try:
             data = ledger.blob(sha256)
         except KeyError:
-            raise SyncError(f"The ledger has an attachment record for {sha256} but not its bytes; "
-                            "the batch cannot be delivered until the file is restored.") from None
+            raise SyncError("sync_blob_bytes_missing", sha256=sha256) from None
         limit = client.max_blob_bytes
         known = state.refused_blobs().get(sha256)
         if (limit is not None and len(data) > limit) or (known is not None and limit is None):

@@ -52,7 +52,7 @@ def export_batches(home: Path, settings: SyncSettings, out: Path) -> ExportSumma
     """Write every unacknowledged batch of this office (and its attachments) to ``out``."""
     key = load_office_key(home)
     if key is None:
-        raise SyncError("This office has no sync key yet; run `seda sync setup` first.")
+        raise SyncError("sync_no_office_key")
     out = Path(out)
     tmp = out.with_name(out.name + ".partial")
     with Ledger.open(default_ledger_path(home)) as ledger:
@@ -63,7 +63,7 @@ def export_batches(home: Path, settings: SyncSettings, out: Path) -> ExportSumma
         hashes = list(dict.fromkeys(h for b in pending for h in state.attachment_hashes(b)))
         for sha256 in hashes:
             if not ledger.has_blob(sha256):
-                raise SyncError(f"The ledger lacks the bytes of attachment {sha256}.")
+                raise SyncError("sync_blob_bytes_missing", sha256=sha256)
         with open_private(tmp, "wb") as handle:  # sealed, but still nobody else's to read
             write_export(handle,
                          ((h, ledger.blob(h)) for h in hashes),
@@ -79,17 +79,16 @@ def export_batches(home: Path, settings: SyncSettings, out: Path) -> ExportSumma
 def apply_ack_file(home: Path, settings: SyncSettings, path: Path) -> AckSummary:
     """Mark the batches the central office acknowledged in ``path`` as delivered."""
     if not settings.central_key:
-        raise SyncError("To read acknowledgement files this office needs the central server's key: "
-                        "run `seda sync setup --central-key KEY` with the key `seda central key` prints.")
+        raise SyncError("sync_ack_needs_central_key")
     try:
         payload = decode_ack(Path(path).read_bytes(), parse_public_key(settings.central_key))
     except ValueError as exc:
-        raise SyncError(str(exc)) from None
+        raise SyncError("sync_ack_unreadable", path=str(path), error=str(exc)) from None
     if payload.get("oversight_key") is not None:  # the key reports are sealed to, signed too
         try:
             store_oversight_statement(home, payload["oversight_key"], settings.central_key)
         except TrustError as exc:
-            raise SyncError(str(exc)) from None
+            raise SyncError.passing_on(exc) from None
     acknowledged = already = unknown = 0
     with Ledger.open(default_ledger_path(home)) as ledger:
         state = OfficeSyncState(ledger)

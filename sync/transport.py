@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .refusals import BlobsMissing, Refusal
 from .request_auth import BATCH_ACK_PREFIX, PULL_PREFIX, sign_request
+from forms.messages import MessageError
 from forms.signatures import verify_answer
 
 __all__ = ["CentralClient", "TransportError", "UntrustedAnswer"]
@@ -32,15 +33,14 @@ class TransportError(Exception):
     """The central server could not be reached or gave no usable answer; retry later."""
 
 
-class UntrustedAnswer(Exception):
+class UntrustedAnswer(MessageError):
     """An acknowledgement or pulled page without the pinned central key's signature: nothing
     in it is used, and a person must look (wrong key pinned, or someone in between)."""
 
+    catalogue = "sync"
+
     def __init__(self, what: str) -> None:
-        super().__init__(
-            f"پاسخ سرور مرکزی ({what}) امضای کلید مرکزی این دفتر را ندارد؛ چیزی از آن پذیرفته نشد. / "
-            f"The central server's answer ({what}) is not signed with the central key this office "
-            "trusts; nothing in it was accepted.")
+        super().__init__("untrusted_answer", what=what)
 
 
 class CentralClient:

@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from forms.messages import MessageError, reason
 from forms.sealing import SealingError, key_id, verify_key_statement
 from forms.signatures import IdentityError, parse_public_key
 from ledger.centre_sent import CentreSent
@@ -38,8 +39,10 @@ SETUP_FORMAT = "seda-central/1"
 _MAX_DOCUMENT = 64 * 1024
 
 
-class TrustError(Exception):
-    """The central key or the oversight key cannot be trusted; Persian, then English."""
+class TrustError(MessageError):
+    """The central key or the oversight key cannot be trusted (sync/translations ``trust_*``)."""
+
+    catalogue = "sync"
 
 
 def fetch_setup_document(central_url: str, timeout: float = 30.0) -> dict[str, Any]:
@@ -68,8 +71,7 @@ def _document(raw: bytes, source: str) -> dict[str, Any]:
         document = None
     if len(raw) > _MAX_DOCUMENT or not isinstance(document, dict) \
             or document.get("format") != SETUP_FORMAT:
-        raise TrustError("این فایل/پاسخ، تنظیمات ادارهٔ مرکزی صدا نیست. / "
-                         f"{source} is not a Seda central setup document.")
+        raise TrustError("trust_not_setup_document", source=source)
     return document
 
 
@@ -88,17 +90,13 @@ def pin_central(home: Path, settings: SyncSettings, document: dict[str, Any] | N
             try:
                 parse_public_key(value)
             except IdentityError as exc:
-                raise TrustError(f"کلید مرکزی نادرست است. / {name}: {exc}") from None
-    key = wanted or offered or pinned
+                raise TrustError("trust_bad_central_key", name=name, error=reason(exc)) from None
+    key = pinned or wanted or offered  # a refusal names the key already trusted, then the other
     if key is None:
         return settings
-    for other in (wanted, offered, pinned):
+    for other in (wanted, offered):
         if other is not None and other != key:
-            raise TrustError(
-                "کلید سرور مرکزی با کلیدی که این دفتر می‌شناسد نمی‌خواند؛ چیزی پذیرفته نشد. "
-                "کلید را از ادارهٔ مرکزی بپرسید (`seda central key`). / "
-                f"The central server's key {other[:16]}... is not the key this office trusts "
-                f"({key[:16]}...); nothing was accepted. Ask the central office (`seda central key`).")
+            raise TrustError("trust_key_mismatch", offered=other[:16], trusted=key[:16])
     if document and document.get("oversight_key") is not None:
         store_oversight_statement(home, document["oversight_key"], key)
     if settings.central_key != key:
@@ -112,8 +110,7 @@ def store_oversight_statement(home: Path, statement: Any, central_key_hex: str) 
     try:
         public = verify_key_statement(statement, parse_public_key(central_key_hex))
     except (SealingError, IdentityError) as exc:
-        raise TrustError("کلید واحد نظارت امضای ادارهٔ مرکزی را ندارد و پذیرفته نشد. / "
-                         f"The oversight key is not signed by the central office: {exc}") from None
+        raise TrustError("trust_oversight_unsigned", error=reason(exc)) from None
     with Ledger.open(default_ledger_path(home)) as ledger:
         CentreSent(ledger).keep_oversight_statement(statement)
     return key_id(public)

@@ -233,3 +233,38 @@ def test_a_key_missing_from_english_falls_back_to_persian_then_to_the_key(tmp_pa
     messages = Messages(folder)
     assert messages.text("greeting", "en") == "سلام"
     assert messages.text("nowhere", "en") == "nowhere"
+
+
+#: Modules that speak to operators and used to spell their own Persian/English pairs: every
+#: sentence of theirs now comes from a catalogue (issue #12, "one bilingual text system").
+SPEAKING_MODULES = ("forms/cli.py", "ledger/cli.py", "ledger/issuance.py",
+                    "scanner/cli.py", "kiosk/cli.py", "kiosk/accounts.py", "central/cli.py",
+                    "central/casework.py", "central/accounts.py", "central/grants.py",
+                    "central/answer_templates.py", "central/store_location.py", "central/errors.py",
+                    "forms/sheet_code.py", "forms/definition.py",
+                    "sync/cli.py", "sync/trust.py", "sync/transport.py", "sync/client.py", "sync/offline.py",
+                    "ledger/sync_settings.py", "forms/signatures.py", "forms/identity_keys.py",
+                    "forms/layout.py", "central/notify/cli.py", "central/portal/cli.py",
+                    "central/portal/settings.py", "ledger/ledger.py", "central/exports.py",
+                    "central/store.py", "central/ingest.py", "kiosk/config.py", "forms/portal_address.py")
+
+
+def _persian_literals(source: str) -> list[int]:
+    """Lines of string literals holding Persian letters (docstrings and comments aside)."""
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return sorted({node.lineno for node in ast.walk(tree)
+                   if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                   and id(node) not in docstrings and PERSIAN.search(node.value)})
+
+
+def test_the_persian_literal_check_sees_a_sentence_but_not_a_docstring() -> None:
+    assert _persian_literals('"""سند"""\nX = "سلام"\n') == [2]
+
+
+@pytest.mark.parametrize("module", SPEAKING_MODULES)
+def test_operator_messages_come_from_the_catalogues(module: str) -> None:
+    assert _persian_literals((ROOT / module).read_text(encoding="utf-8")) == []

@@ -15,7 +15,7 @@ from sync.batch import canonical_json, format_time
 
 from .connection import Connection
 
-__all__ = ["FEEDS", "latest_case_update", "publish", "publish_many", "pull"]
+__all__ = ["FEEDS", "current_items", "latest_case_update", "publish", "publish_many", "pull"]
 
 #: What offices pull.  ``office_key`` and ``revoked_sheet`` let every office refuse a
 #: revoked office's sheets; ``case_update`` items go only to the office that owns the case;
@@ -76,3 +76,12 @@ def latest_case_update(conn: Connection, office: str, tracking_code: str) -> dic
                    " AND office = ? AND deleted = 0 ORDER BY cursor DESC LIMIT 1",
                    (tracking_code, office))
     return None if row is None else json.loads(row[0])
+
+
+def current_items(conn: Connection, feed: str, *, office: str | None = None) -> list[tuple[str, str]]:
+    """``(key, body)`` of the items of ``feed`` not deleted (``office`` '' = the items for
+    every office only; None = all), in key order."""
+    if office is None:
+        return conn.all("SELECT key, body FROM feed WHERE feed = ? AND deleted = 0 ORDER BY key", (feed,))
+    return conn.all("SELECT key, body FROM feed WHERE feed = ? AND office = ? AND deleted = 0"
+                    " ORDER BY key", (feed, office))

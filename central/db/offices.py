@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from .connection import Connection
 
 __all__ = ["ApiKey", "Office", "add_api_key", "api_key_by_secret", "api_key_named", "api_keys",
-           "api_key_exists", "key_hash", "office", "office_status", "offices", "revoke_api_key", "revoke_office", "upsert_office"]
+           "api_key_exists", "health_figures", "key_hash", "office", "office_status", "offices",
+           "revoke_api_key", "revoke_office", "save_health_report", "upsert_office"]
 
 _OFFICE_COLUMNS = "code, public_key, status, added_at, revoked_at"
 _KEY_COLUMNS = "name, office, status, added_at, revoked_at"
@@ -102,3 +104,35 @@ def api_key_by_secret(conn: Connection, key: str) -> ApiKey | None:
     row = conn.one(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_sha256 = ? AND status = 'active'",
                    (key_hash(key),))
     return None if row is None else ApiKey(*row)
+
+
+# -- offices' health (schema step 7) -------------------------------------------------------------
+
+
+def save_health_report(conn: Connection, office: str, now: str, clock_offset: int, report: str) -> None:
+    """Keep ``report`` (JSON text) as ``office``'s latest."""
+    conn.execute("INSERT INTO office_health (office, received_at, clock_offset, report)"
+                 " VALUES (?, ?, ?, ?) ON CONFLICT (office) DO UPDATE SET"
+                 " received_at = excluded.received_at, clock_offset = excluded.clock_offset,"
+                 " report = excluded.report", (office, now, clock_offset, report))
+
+
+def health_figures(conn: Connection, since: str) -> dict[str, Any]:
+    """What the offices page reads, each keyed by office: ``offices`` [(code, status)],
+    ``batches`` {office: (last received_at, last seq)}, ``records`` {office: count},
+    ``recent_refusals`` {office: count since ``since``}, ``last_refusals`` {office: (code,
+    received_at)} and ``reports`` {office: (received_at, clock_offset, report)}."""
+    return {
+        "offices": conn.all("SELECT code, status FROM offices ORDER BY code"),
+        "batches": {row[0]: row[1:] for row in conn.all(
+            "SELECT office, max(received_at), max(seq) FROM batches GROUP BY office")},
+        "records": dict(conn.all("SELECT office, count(*) FROM records GROUP BY office")),
+        "recent_refusals": dict(conn.all("SELECT office, count(*) FROM refusals WHERE office IS NOT NULL"
+                                         " AND received_at >= ? GROUP BY office", (since,))),
+        "last_refusals": {row[0]: row[1:] for row in conn.all(
+            "SELECT r.office, r.code, r.received_at FROM refusals r JOIN"
+            " (SELECT office, max(id) AS id FROM refusals WHERE office IS NOT NULL GROUP BY office)"
+            " latest ON latest.id = r.id")},
+        "reports": {row[0]: row[1:] for row in conn.all(
+            "SELECT office, received_at, clock_offset, report FROM office_health")},
+    }

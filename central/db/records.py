@@ -15,6 +15,8 @@ from .connection import Connection, chunks
 __all__ = ["RECORD_COLUMNS", "batch_log", "blob", "cases_with_code", "conflict", "conflicts",
            "foreign_conflicts", "insert_batch", "insert_blob", "insert_conflicts", "insert_records",
            "log_refusal", "office_attachment", "open_conflict_count", "present_blobs", "put_setting",
+           "put_setting_once", "settings_with_prefix", "comment_index_present", "comment_rows",
+           "response_comment_crop",
            "record_body", "record_count", "records", "refusals", "seen_batch",
            "set_conflict_resolution", "setting", "stored_versions", "tracking_code_taken"]
 
@@ -212,3 +214,44 @@ def setting(conn: Connection, key: str) -> str | None:
 def put_setting(conn: Connection, key: str, value: str) -> None:
     conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
                  " SET value = excluded.value", (key, value))
+
+
+def put_setting_once(conn: Connection, key: str, value: str) -> None:
+    """Set ``key`` unless it is set already (the first writer wins)."""
+    conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                 (key, value))
+
+
+def settings_with_prefix(conn: Connection, prefix: str) -> list[tuple[str, str]]:
+    """``(key, value)`` of every setting whose key starts with ``prefix`` (no ``%`` or ``_``)."""
+    return conn.all("SELECT key, value FROM settings WHERE key LIKE ?", (prefix + "%",))
+
+
+# -- comments of survey responses (schema.py's comment fields and index) -------------------------
+
+
+def comment_index_present(conn: Connection) -> bool:
+    if conn.dialect == "sqlite":
+        return conn.one("SELECT 1 FROM sqlite_master WHERE type = 'index'"
+                        " AND name = 'records_comments'") is not None
+    return conn.one("SELECT 1 WHERE to_regclass('records_comments') IS NOT NULL") is not None
+
+
+def comment_rows(conn: Connection, columns: Sequence[str], where: Sequence[str],
+                 params: Sequence[Any], limit: int) -> list[tuple]:
+    """``(id, uuid, office, created_at, *columns)`` of the records matching every condition of
+    ``where``, newest first, at most ``limit``.  SQLite is told to use the comment index when
+    it exists: its planner prefers (kind, created_at), which reads every response of the month
+    to find the few with a comment; the partial index holds only those."""
+    relation = "records"
+    if conn.dialect == "sqlite" and comment_index_present(conn):
+        relation = "records INDEXED BY records_comments"
+    return conn.all(f"SELECT id, uuid, office, created_at, {', '.join(columns)} FROM {relation}"
+                    f" WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC LIMIT ?",
+                    [*params, limit])
+
+
+def response_comment_crop(conn: Connection, uuid: str, crop_column: str) -> tuple | None:
+    """``(office, crop sha256)`` of survey response ``uuid``, or None."""
+    return conn.one(f"SELECT office, {crop_column} FROM records WHERE uuid = ?"
+                    " AND kind = 'survey_response'", (uuid,))

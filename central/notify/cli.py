@@ -11,6 +11,9 @@ from pathlib import Path
 import click
 
 from forms import seda_home
+from forms.messages import reason
+
+from ..messages import MESSAGES
 
 __all__ = ["make_notify_group"]
 
@@ -49,20 +52,20 @@ def make_notify_group(store_option: Callable, open_store: Callable) -> click.Gro
             url = check_public_url(public_url or "")
             settings = load_settings(config or seda_home() / "sms.toml")
         except (ValueError, SettingsError) as exc:
-            click.echo(f"تنظیمات پیامک درست نیست / SMS settings: {exc}", err=True)
+            click.echo(MESSAGES.line("notify_settings_unusable", error=reason(exc)), err=True)
             raise SystemExit(2) from None
         if not url:
-            click.echo("نشانی درگاه را بدهید / Give the portal's address: --public-url or "
-                       f"${_PUBLIC_URL_ENV} (every message links to it).", err=True)
+            click.echo(MESSAGES.line("notify_public_url_needed", variable=_PUBLIC_URL_ENV), err=True)
             raise SystemExit(2)
         store = open_store(store_url)
         while True:
             result = run_once(store, settings.gateway, public_url=url,
                               daily_limit=settings.daily_limit)
-            click.echo(f"queued {result.queued}, sent {result.sent}, to retry {result.retrying}, "
-                       f"failed {result.failed} (gateway: {settings.gateway.name})")
+            click.echo(MESSAGES.line("notify_pass", queued=result.queued, sent=result.sent,
+                                     retrying=result.retrying, failed=result.failed,
+                                     gateway=settings.gateway.name))
             for line in result.errors:
-                click.echo(f"  failed {line}", err=True)
+                click.echo("  " + MESSAGES.line("notify_failed_line", detail=line), err=True)
             if not loop:
                 raise SystemExit(1 if result.failed else 0)
             time.sleep(interval)
@@ -87,8 +90,9 @@ def make_notify_group(store_option: Callable, open_store: Callable) -> click.Gro
         else:
             click.echo("  ".join(f"{status} {count}" for status, count in counts.items()))
             for n in failures:
-                click.echo(f"  failed #{n.id} {n.event} to {mask_mobile(n.mobile)} after {n.tries} "
-                           f"tries: {n.last_error}")
+                click.echo("  " + MESSAGES.line("notify_failure", id=n.id, event=n.event,
+                                                mobile=mask_mobile(n.mobile), tries=n.tries,
+                                                error=n.last_error or ""))
         raise SystemExit(1 if failures else 0)
 
     return notify_group

@@ -22,9 +22,7 @@ log = logging.getLogger("seda.central.portal")
 
 def published_services(store) -> list[Service]:
     """Every published catalogue entry meant for all offices, by Persian name."""
-    with store.connect() as db:
-        rows = db.all("SELECT key, body FROM feed WHERE feed = 'catalogue' AND office = ''"
-                      " AND deleted = 0 ORDER BY key")
+    rows = store.published("catalogue", office="")
     versioned = versions_by_service(store)
     services = [s for key, s in catalogue_on(store).items() if key in versioned]
     for key, body in rows:

@@ -6,6 +6,9 @@ from collections.abc import Callable
 
 import click
 
+from forms.cli import refusal
+
+from ..messages import MESSAGES
 from .settings import PUBLIC_URL_ENV
 
 __all__ = ["DEFAULT_PORT", "make_portal_group"]
@@ -50,10 +53,10 @@ def make_portal_group(store_option: Callable, open_store: Callable) -> click.Gro
             settings = PortalSettings.from_environment(
                 public_url=public_url, max_attachment_bytes=int(max_attachment_mb * 1024 * 1024))
         except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise refusal(exc) from None
         store = open_store(store_url)
         app = create_portal_app(store, settings=settings)
-        click.echo(f"Seda citizens' portal on http://{host}:{port}/ (store: {store.dialect})")
+        click.echo(MESSAGES.line("portal_serving", url=f"http://{host}:{port}/", dialect=store.dialect))
         waitress.serve(app, host=host, port=port, threads=threads, ident="seda-portal",
                        **waitress_options(app, trusted_proxy=trusted_proxy))
 

@@ -26,9 +26,7 @@ class Contact:
 
 def published_contacts(store) -> list[Contact]:
     """Every published contact meant for all offices, grouped by office, then by key."""
-    with store.connect() as db:
-        rows = db.all("SELECT key, body FROM feed WHERE feed = 'contact' AND office = ''"
-                      " AND deleted = 0 ORDER BY key")
+    rows = store.published("contact", office="")
     contacts = []
     for key, body in rows:
         try:

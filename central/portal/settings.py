@@ -9,7 +9,9 @@ import os
 import re
 from dataclasses import dataclass
 
-__all__ = ["PORTAL_OFFICE", "PUBLIC_URL_ENV", "PortalSettings", "check_public_url"]
+from ..errors import CentralError
+
+__all__ = ["PORTAL_OFFICE", "PUBLIC_URL_ENV", "PortalAddressError", "PortalSettings", "check_public_url"]
 
 #: The office code of cases filed on the portal (the record's ``office``; not a real office).
 PORTAL_OFFICE = "PORTAL"
@@ -17,11 +19,15 @@ PUBLIC_URL_ENV = "SEDA_PORTAL_PUBLIC_URL"
 _URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 
 
+class PortalAddressError(CentralError, ValueError):
+    """The portal's public address is not an http(s) address (central/translations)."""
+
+
 def check_public_url(url: str) -> str:
     """``url`` without a trailing slash, or ValueError naming the expected shape."""
     url = (url or "").strip().rstrip("/")
     if url and not _URL.fullmatch(url):
-        raise ValueError(f"the portal address {url!r} must look like https://portal.example.ir")
+        raise PortalAddressError("portal_address_invalid", url=url)
     return url
 
 

@@ -28,7 +28,6 @@ from sync.batch import BatchRecord, format_time
 from forms.signatures import parse_public_key
 
 from .. import ingest
-from ..db import sheets as sheet_db
 
 __all__ = ["SURVEY_FORM", "check_token", "read_answers", "survey_form", "token_form", "use_token"]
 
@@ -61,7 +60,7 @@ def check_token(store, text: str, *, today: date | None = None, max_age_days: in
     with store.connect() as db:
         if db.one("SELECT 1 FROM survey_tokens_used WHERE token_id = ?", (token.token_id,)):
             raise TokenRefused("used")
-        if token.sheet is not None and sheet_db.holds_paper(db, token.office, token.sheet.sheet_id(token.office)):
+        if token.sheet is not None and store.holds_paper_sheet(token.office, token.sheet.sheet_id(token.office)):
             raise TokenRefused("on_paper")
     return token
 

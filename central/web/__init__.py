@@ -1,7 +1,9 @@
 """The central office's web app: case inboxes, administration, the audit log, analysis.
 
 Persian and right-to-left first (English is a toggle), served by the central Flask app
-(:func:`central.app.create_app` registers :func:`web_blueprint`).  The pieces:
+(:func:`central.app.create_app` calls :func:`init_app`).  Each page module holds a plain
+blueprint ``bp`` with module-level views (Flask's tutorial app is the model); they reach the
+store and the clock through ``current_app.extensions["seda.web"]`` (:mod:`.auth`).  The pieces:
 
 - the services they call live beside them in ``central``: :mod:`central.accounts` (users,
   argon2id passwords, sessions), :mod:`central.audit` (the log), :mod:`central.grants`
@@ -19,87 +21,70 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Flask
+from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from forms.cases import format_tracking_code
 from forms.flask_messages import install_messages
 from ..store import Store
-from . import auth, i18n, office_names
+from . import (admin, announcement_pages, answer_templates, auditlog, auth, cases, catalogue_pages,
+               contact_pages, grant_review, i18n, insight, insight_common, login, monthly, office_names,
+               office_pages, offices, root, triage_audio)
 
-__all__ = ["web_blueprint"]
+__all__ = ["init_app"]
 
 log = logging.getLogger("seda.central.web")
 
 _SECRET_SETTING = "web.flask_secret_key"
 
 
-def web_blueprint(store: Store, *, clock: Callable[[], datetime] | None = None) -> Blueprint:
-    """The blueprint of every central web page, the analysis pages included.
+# Every page blueprint nests under the root blueprint ``web`` once, when this package is
+# imported; :func:`init_app` then registers the tree on each app (tests make many apps).
+# (login hangs its views on root.bp itself; insight and monthly theirs on insight_common.bp.)
+for _pages in (admin, auditlog, cases, grant_review, answer_templates, triage_audio, offices,
+               catalogue_pages, office_pages, contact_pages, announcement_pages):
+    root.bp.register_blueprint(_pages.bp)
 
-    ``clock`` (tests) replaces the wall clock for session expiry and audit times.
+#: (endpoint, label, roles) of the menu in the top bar.
+NAV = (("web.cases.inbox", "nav_inbox", ("responder", "oversight", "auditor")),
+       ("web.admin.triage", "nav_triage", ("admin",)),
+       ("web.admin.users", "nav_users", ("admin",)),
+       ("web.admin.units", "nav_units", ("admin",)),
+       ("web.admin.rules", "nav_rules", ("admin",)),
+       ("web.admin.holidays", "nav_holidays", ("admin",)),
+       ("web.admin.deadlines", "nav_deadlines", ("admin",)),
+       ("web.offices.page", "nav_offices", ("admin",)),
+       ("web.auditlog.log", "nav_audit", ("auditor",)),
+       ("web.grants.review", "nav_grants", ("oversight",)),
+       ("web.templates.list", "nav_templates", ("responder", "oversight")),
+       ("/analysis/", "nav_analysis", ("analyst", "admin")))
+
+
+def init_app(app: Flask, store: Store, *, clock: Callable[[], datetime] | None = None) -> None:
+    """Serve every central web page, the analysis pages included, from ``app`` over ``store``.
+
+    The pages reach the store and the clock through ``app.extensions["seda.web"]``
+    (:func:`.auth.store`, :func:`.auth.now`); ``clock`` (tests) replaces the wall clock for
+    session expiry and the times pages show.
     """
-    from . import admin, answer_templates, auditlog, cases, grant_review, login, offices, triage_audio
-    from . import announcement_pages, catalogue_pages, contact_pages, office_pages
-
-    bp = Blueprint("web", __name__, url_prefix="")
     state = auth.WebState(store, clock)
-    for endpoint, label_key, roles in (
-            ("web.cases.inbox", "nav_inbox", ("responder", "oversight", "auditor")),
-            ("web.admin.triage", "nav_triage", ("admin",)),
-            ("web.admin.users", "nav_users", ("admin",)),
-            ("web.admin.units", "nav_units", ("admin",)),
-            ("web.admin.rules", "nav_rules", ("admin",)),
-            ("web.admin.holidays", "nav_holidays", ("admin",)),
-            ("web.admin.deadlines", "nav_deadlines", ("admin",)),
-            ("web.offices.page", "nav_offices", ("admin",)),
-            ("web.auditlog.log", "nav_audit", ("auditor",)),
-            ("web.grants.review", "nav_grants", ("oversight",)),
-            ("web.templates.list", "nav_templates", ("responder", "oversight")),
-            ("web.catalogue.index", "nav_catalogue", ("admin",)),
-            ("web.office_register.index", "nav_register", ("admin",)),
-            ("web.contacts.index", "nav_contacts", ("admin",)),
-            ("web.announcements.index", "nav_announcements", ("admin",))):
+    for endpoint, label_key, roles in NAV:
         auth.register_nav(state, endpoint, label_key, roles)
-    login.register(bp)
-    bp.register_blueprint(admin.blueprint())
-    bp.register_blueprint(auditlog.blueprint())
-    bp.register_blueprint(cases.blueprint())
-    bp.register_blueprint(grant_review.blueprint())
-    bp.register_blueprint(answer_templates.blueprint())
-    bp.register_blueprint(triage_audio.blueprint())
-    bp.register_blueprint(offices.blueprint())
-    for content_pages in (catalogue_pages, office_pages, contact_pages, announcement_pages):
-        bp.register_blueprint(content_pages.blueprint())
-
-    @bp.record_once
-    def _setup(setup_state) -> None:
-        app: Flask = setup_state.app
-        app.extensions["seda.web"] = state
-        app.session_interface = _FlashCookies(store)
-        app.config["SESSION_COOKIE_NAME"] = "seda_central_flash"  # Flask's default is "session"
-        app.config["SESSION_COOKIE_HTTPONLY"] = True
-        app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
-        install_messages(app, i18n.MESSAGES, i18n.locale_selector)
-        app.jinja_env.globals.update(t=i18n.t, csrf_field=auth.csrf_field, nav_items=auth.nav_items,
-                                     current_lang=i18n.current_lang, office_name=office_names.office_name,
-                                     office_label=office_names.office_label)
-        app.jinja_env.filters.update(fa_digits=i18n.fa_digits, jalali=i18n.jalali,
-                                     tracking=format_tracking_code)
-        app.after_request(auth.finish_response)
-        app.context_processor(lambda: {"current_user": auth.template_user()})
-        _register_insight(app, store, state)
-
-    return bp
-
-
-def _register_insight(app: Flask, store: Store, state: auth.WebState) -> None:
-    """The analysis pages (dashboard, comment browser) at /analysis."""
-    from .insight import insight_blueprint
-
-    blueprint = insight_blueprint(store)
-    app.register_blueprint(blueprint, url_prefix="/analysis")
-    auth.register_nav(state, "/analysis/", "nav_analysis", ("analyst", "admin"))
+    app.extensions["seda.web"] = state
+    app.session_interface = _FlashCookies(store)
+    app.config["SESSION_COOKIE_NAME"] = "seda_central_flash"  # Flask's default is "session"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+    install_messages(app, i18n.MESSAGES, i18n.locale_selector)
+    app.jinja_env.globals.update(t=i18n.t, csrf_field=auth.csrf_field, nav_items=auth.nav_items,
+                                 current_lang=i18n.current_lang, office_name=office_names.office_name,
+                                 office_label=office_names.office_label)
+    app.jinja_env.filters.update(fa_digits=i18n.fa_digits, jalali=i18n.jalali,
+                                 tracking=format_tracking_code)
+    app.after_request(auth.finish_response)
+    app.context_processor(lambda: {"current_user": auth.template_user()})
+    app.register_blueprint(root.bp)
+    app.register_blueprint(insight_common.bp, url_prefix="/analysis")  # insight.py, monthly.py
 
 
 class _FlashCookies(SecureCookieSessionInterface):
@@ -127,8 +112,4 @@ class _FlashCookies(SecureCookieSessionInterface):
 def _flask_secret(store: Store) -> str:
     """The signing key of the small flash-message cookie, shared through ``settings`` so
     every server process on the store accepts every other's cookie."""
-    candidate = secrets.token_hex(32)
-    with store.write() as db:
-        db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                   (_SECRET_SETTING, candidate))
-        return db.one("SELECT value FROM settings WHERE key = ?", (_SECRET_SETTING,))[0]
+    return store.shared_setting(_SECRET_SETTING, secrets.token_hex(32))

@@ -3,12 +3,10 @@
 A unit head adds and removes the unit's templates (central/answer_templates.py); every
 member of the unit reads them, and on a case page picks one (a plain link, no script),
 which puts the filled text in the wide answer box to be edited and sent.  Also here:
-which case comes next after an answer ("save and next"), and a short preview of a case's
-text for the inbox.
+which case comes next after an answer ("save and next").  (The inbox's short preview of a
+case's text is the service's: ``Casework.previews``, which audits it.)
 """
 from __future__ import annotations
-
-from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -21,26 +19,11 @@ from . import auth
 from .common import error_text, flash_error, flash_ok, service_name, unit_name
 from .i18n import fa_digits, jalali
 
-__all__ = ["blueprint", "for_case", "next_case", "preview"]
-
-PREVIEW_CHARS = 120
+__all__ = ["bp", "for_case", "next_case"]
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("templates", __name__, url_prefix="/templates")
-    bp.add_url_rule("/", "list", auth.require("responder", "oversight")(templates_page))
-    bp.add_url_rule("/", "add", auth.require("responder", "oversight")(add), methods=["POST"])
-    bp.add_url_rule("/<int:index>/delete", "delete", auth.require("responder", "oversight")(delete),
-                    methods=["POST"])
-    return bp
-
-
-def preview(body: dict[str, Any], sealed: bool) -> str:
-    """The first words of a case's text on one line (nothing of a sealed report)."""
-    if sealed or "sealed" in body:
-        return ""
-    text = " ".join(str(body.get("text") or "").split())
-    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rstrip() + "…"
+bp = Blueprint("templates", __name__, url_prefix="/templates")
+unit_members = auth.require("responder", "oversight")
 
 
 def _facts(cw: Casework, case: Case) -> dict[str, str]:
@@ -78,6 +61,8 @@ def _unit_and_head() -> tuple[str, bool]:
     return unit, bool(found and found.head == user.name)
 
 
+@bp.route("/", endpoint="list")
+@unit_members
 def templates_page(status: int = 200) -> tuple[str, int]:
     unit, head = _unit_and_head()
     templates = store_templates.load(auth.store(), unit) if unit else []
@@ -85,6 +70,8 @@ def templates_page(status: int = 200) -> tuple[str, int]:
                            placeholders=store_templates.PLACEHOLDERS, form=request.form), status
 
 
+@bp.route("/", methods=["POST"])
+@unit_members
 def add() -> Response | tuple[str, int]:
     unit, head = _unit_and_head()
     if not head:
@@ -101,6 +88,8 @@ def add() -> Response | tuple[str, int]:
     return redirect(url_for(".list"))
 
 
+@bp.route("/<int:index>/delete", methods=["POST"])
+@unit_members
 def delete(index: int) -> Response | tuple[str, int]:
     unit, head = _unit_and_head()
     if not head:

@@ -16,15 +16,12 @@ from .. import audit
 from . import auth
 from .common import error_text, field, flash_error, page_number
 
-__all__ = ["blueprint"]
+__all__ = ["bp"]
 
 PAGE_SIZE = 100
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("auditlog", __name__, url_prefix="/audit")
-    bp.add_url_rule("/", "log", auth.require("auditor")(log))
-    return bp
+bp = Blueprint("auditlog", __name__, url_prefix="/audit")
 
 
 def _day_start(text: str) -> datetime | None:
@@ -34,6 +31,8 @@ def _day_start(text: str) -> datetime | None:
     return datetime.combine(parse_jalali_date(text), time(0), tzinfo=TEHRAN)
 
 
+@bp.route("/")
+@auth.require("auditor")
 def log() -> tuple[str, int]:
     args = request.args
     actor, action, target = field("actor", source=args).lower(), field("action", source=args), \

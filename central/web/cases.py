@@ -33,13 +33,12 @@ from ..casework import CASE_TYPES, OVERSIGHT, TRIAGE, Case, Casework, CaseworkEr
 from ..keys import CentralKeys
 from .. import accounts
 from . import answer_templates, auth
-from ..audit import case_target
 from ..accounts import User
 from .common import (error_text, field, flash_error, flash_ok, page_number, service_name, services,
                      status_name, type_name, unit_name)
 from .i18n import t
 
-__all__ = ["blueprint", "can_see", "can_work", "case_attachments", "serve_attachment"]
+__all__ = ["bp", "can_see", "can_work", "case_attachments", "serve_attachment"]
 
 PAGE_SIZE = 50
 CASE_ROLES = ("responder", "oversight", "auditor")
@@ -51,16 +50,12 @@ INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"}
 _AUDIO = re.compile(r"audio/[a-z0-9][a-z0-9.+-]*")
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("cases", __name__, url_prefix="/cases")
-    bp.add_url_rule("/", "inbox", auth.require(*CASE_ROLES)(inbox))
-    bp.add_url_rule("/<uuid>", "case", auth.require(*CASE_ROLES)(case_page))
-    bp.add_url_rule("/<uuid>/attachments/<sha256>", "attachment", auth.require(*CASE_ROLES)(attachment))
-    for action in ("assign", "note", "answer", "status", "refer", "reject"):
-        bp.add_url_rule(f"/<uuid>/{action}", action, auth.require(*WORK_ROLES)(_ACTIONS[action]),
-                        methods=["POST"])
-    bp.register_error_handler(404, lambda _e: auth.error_page("not_found_title", "not_found_text", 404))
-    return bp
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+@bp.errorhandler(404)
+def _not_found(_error: Exception) -> tuple[str, int]:
+    return auth.error_page("not_found_title", "not_found_text", 404)
 
 
 # -- who may see and work a case (pure) ------------------------------------------------------
@@ -99,6 +94,8 @@ def _is_head(cw: Casework, user: User) -> bool:
 # -- the inbox ---------------------------------------------------------------------------------
 
 
+@bp.route("/")
+@auth.require(*CASE_ROLES)
 def inbox() -> tuple[str, int]:
     user = auth.current_user()
     cw = Casework(auth.store())
@@ -127,7 +124,7 @@ def inbox() -> tuple[str, int]:
     calendar = cw.calendar()
     rows = [(c, calendar.working_days_left(c.due, now) if c.is_open else None, c.overdue(now))
             for c in cases]
-    previews = {c.uuid: answer_templates.preview(cw.case_body(c.uuid), c.is_misconduct) for c in cases}
+    previews = cw.previews(cases, actor=user.name)
     summary = None
     if head:
         scope = _scope(cw, user)
@@ -167,11 +164,6 @@ def _opened_body(body: dict[str, Any], user: User) -> tuple[dict[str, Any], bool
     return (body, True) if opened is None else (opened, False)
 
 
-def _audit_case(case: Case, action: str, detail: str = "") -> None:
-    """An audit entry about ``case``; one about a misconduct report names no report."""
-    auth.audit(action, case_target(case.uuid, case.is_misconduct), "" if case.is_misconduct else detail)
-
-
 def _visible_case(cw: Casework, uuid: str) -> Case:
     """The case if the user may see it; 404 otherwise (also for a hidden misconduct report)."""
     case = cw.case(uuid)
@@ -188,17 +180,16 @@ def _people() -> dict[str, str]:
     return names
 
 
+@bp.route("/<uuid>", endpoint="case")
+@auth.require(*CASE_ROLES)
 def case_page(uuid: str, form: MultiDict | None = None, status: int = 200) -> tuple[str, int]:
     cw = Casework(auth.store())
     case = _visible_case(cw, uuid)
     user = auth.current_user()
-    body, sealed = _opened_body(cw.case_body(uuid), user)
-    anonymous = body.get("anonymous") in (True, 1, "1", "true")
-    identity = {} if anonymous or sealed else {k: body[k] for k in ("name", "national_id", "mobile")
-                                              if body.get(k)}
-    shown = ["text"] if body.get("text") and not sealed else []
-    shown += sorted(identity)
-    _audit_case(case, "case_view", ",".join(shown) or "meta")
+    reading = cw.read(case, actor=user.name,
+                      opener=_keys().open_body if user.role == "oversight" else None)
+    body, sealed, anonymous, identity = (reading.body, reading.sealed, reading.anonymous,
+                                         reading.identity)
     now = auth.now()
     working = can_work(user, case)
     head = working and (_is_head(cw, user))
@@ -249,6 +240,8 @@ def _media_type(office: str, sha: str) -> str:
     return media if media in INLINE_IMAGES or _AUDIO.fullmatch(media) else "application/octet-stream"
 
 
+@bp.route("/<uuid>/attachments/<sha256>")
+@auth.require(*CASE_ROLES)
 def attachment(uuid: str, sha256: str) -> Response:
     """One attachment of a case the user may see; an audited view of personal data.  A
     sealed one is opened here for oversight (or not served at all)."""
@@ -267,14 +260,13 @@ def serve_attachment(cw: Casework, case: Case, sha256: str) -> Response:
     if sent is None:
         abort(404)  # the case names a file its office never sent: another office's, perhaps
     data = auth.store().blob(sha256)
+    if data is not None and str(sent.get("media_type") or "").split(";")[0].strip().lower() \
+            == SEALED_MEDIA_TYPE:
+        opened = _keys().open_blob(data)
+        data = opened[0] if opened is not None else None
+    data = cw.attachment(case, sha256, data, actor=auth.current_user().name)
     if data is None:
         abort(404)
-    if str(sent.get("media_type") or "").split(";")[0].strip().lower() == SEALED_MEDIA_TYPE:
-        opened = _keys().open_blob(data)
-        if opened is None:
-            abort(404)
-        data = opened[0]
-    _audit_case(case, "attachment_view", sha256)
     media = _media_type(case.office, sha256)  # raster images and audio; anything else a download
     response = Response(data, mimetype=media)
     response.headers["Content-Disposition"] = "inline" if media != "application/octet-stream" \
@@ -309,6 +301,8 @@ def _done(uuid: str, key: str, **values: object) -> Response:
     return redirect(url_for(".case", uuid=uuid))
 
 
+@bp.route("/<uuid>/assign", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def assign(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     user = auth.current_user()
@@ -317,33 +311,33 @@ def assign(uuid: str) -> Response | tuple[str, int]:
         target = user.name
     # The head gives cases to anyone in the unit; a member may only take one for themselves.
     if not _is_head(cw, user) and target != user.name:
-        return _refused(uuid, CaseworkError("فقط رئیس واحد پرونده را به دیگران می‌سپارد.",
-                                            "Only the unit head assigns cases to others."))
+        return _refused(uuid, CaseworkError("casework_only_unit_head_assigns"))
     try:
         cw.assign(uuid, target, actor=user.name)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_assign", f"assignee={target or ''}")
     return _done(uuid, "case_assigned", name=target or t("case_unit_itself"))
 
 
+@bp.route("/<uuid>/note", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def note(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     try:
         cw.add_note(uuid, request.form.get("text", ""), actor=auth.current_user().name)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_note")
     return _done(uuid, "case_noted")
 
 
+@bp.route("/<uuid>/answer", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def answer(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     try:
         cw.answer(uuid, request.form.get("text", ""), actor=auth.current_user().name)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_answer")
     if request.form.get("then") == "next":
         user = auth.current_user()
         following = answer_templates.next_case(cw, _scope(cw, user), user.name, uuid)
@@ -355,6 +349,8 @@ def answer(uuid: str) -> Response | tuple[str, int]:
     return _done(uuid, "case_answered")
 
 
+@bp.route("/<uuid>/status", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def status(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     new_status = field("status")
@@ -363,10 +359,11 @@ def status(uuid: str) -> Response | tuple[str, int]:
                          note=request.form.get("note") or None)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_status", f"{case.status}->{new_status}")
     return _done(uuid, "case_status_changed", status=status_name(new_status))
 
 
+@bp.route("/<uuid>/refer", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def refer(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     unit = field("unit")
@@ -374,11 +371,12 @@ def refer(uuid: str) -> Response | tuple[str, int]:
         cw.refer(uuid, unit, actor=auth.current_user().name, note=request.form.get("note") or None)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_refer", f"{case.unit}->{unit}")
     flash_ok("case_referred", unit=unit_name(cw.unit(unit)))
     return redirect(url_for(".inbox"))  # the case has left this unit: its page is not ours now
 
 
+@bp.route("/<uuid>/reject", methods=["POST"])
+@auth.require(*WORK_ROLES)
 def reject(uuid: str) -> Response | tuple[str, int]:
     cw, case = _working_case(uuid)
     user = auth.current_user()
@@ -391,7 +389,6 @@ def reject(uuid: str) -> Response | tuple[str, int]:
                   note=request.form.get("note") or None)
     except CaseworkError as exc:
         return _refused(uuid, exc)
-    _audit_case(case, "case_reject", f"reason={reason} original={original or ''}")
     return _done(uuid, "case_rejected")
 
 
@@ -399,7 +396,7 @@ def _original(cw: Casework, user: User, given: str) -> str:
     """The original of a duplicate: a case UUID or a tracking code the user may see."""
     given = given.strip()
     if not given:
-        raise CaseworkError("پرونده‌ی اصلی را برگزینید.", "Choose the original case.")
+        raise CaseworkError("casework_choose_original_case")
     candidate = cw.case(given)
     if candidate is None:
         # A case is (office, tracking code): another office may have drawn the same code.
@@ -407,15 +404,9 @@ def _original(cw: Casework, user: User, given: str) -> str:
                                      tracking_code=normalize_tracking_code(to_ascii_digits(given)),
                                      limit=20) if can_see(user, c)]
         if len(found) > 1:
-            raise CaseworkError("این کد رهگیری از آنِ پرونده‌های چند دفتر است؛ پرونده‌ی اصلی را از "
-                                "پیشنهادها برگزینید.",
-                                "That tracking code belongs to cases of several offices; choose the "
-                                "original from the suggestions.")
+            raise CaseworkError("casework_code_of_several_offices")
         candidate = found[0] if found else None
     if candidate is None or not can_see(user, candidate):
-        raise CaseworkError("پرونده‌ی اصلی با این کد پیدا نشد.", "No original case with that code.")
+        raise CaseworkError("casework_no_original_with_code")
     return candidate.uuid
 
-
-_ACTIONS = {"assign": assign, "note": note, "answer": answer, "status": status, "refer": refer,
-            "reject": reject}

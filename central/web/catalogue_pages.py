@@ -21,21 +21,12 @@ from . import auth
 from .common import error_text, field, flash_error, flash_ok
 
 
-__all__ = ["blueprint", "central_keys", "lines", "text"]
+__all__ = ["bp", "central_keys", "lines", "text"]
 
 admin_only = auth.require("admin")
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("catalogue", __name__, url_prefix="/content/catalogue")
-    for rule, endpoint, view, methods in (
-            ("", "index", index, ["GET"]),
-            ("/<service_id>", "edit", edit, ["GET"]),
-            ("/<service_id>", "save", save, ["POST"]),
-            ("/<service_id>/publish", "publish", publish, ["POST"]),
-            ("/<service_id>/discard", "discard", discard, ["POST"])):
-        bp.add_url_rule(rule, endpoint, admin_only(view), methods=methods)
-    return bp
+bp = Blueprint("catalogue", __name__, url_prefix="/content/catalogue")
 
 
 def central_keys():
@@ -174,3 +165,13 @@ def discard(service_id: str) -> Response:
         auth.audit("catalogue_discard", f"service:{service_id}")
         flash_ok("catalogue_discarded")
     return redirect(url_for(".edit", service_id=service_id))
+
+
+# the views above, each for the administrator only
+for rule, endpoint, view, methods in (
+        ("", "index", index, ["GET"]),
+        ("/<service_id>", "edit", edit, ["GET"]),
+        ("/<service_id>", "save", save, ["POST"]),
+        ("/<service_id>/publish", "publish", publish, ["POST"]),
+        ("/<service_id>/discard", "discard", discard, ["POST"])):
+    bp.add_url_rule(rule, endpoint, admin_only(view), methods=methods)

@@ -17,16 +17,10 @@ from .catalogue_pages import central_keys, text
 from .common import field, flash_error, flash_ok
 from .i18n import t
 
-__all__ = ["blueprint"]
+__all__ = ["bp"]
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("contacts", __name__, url_prefix="/content/contacts")
-    admin = auth.require("admin")
-    bp.add_url_rule("", "index", admin(index), methods=["GET"])
-    bp.add_url_rule("", "add", admin(add), methods=["POST"])
-    bp.add_url_rule("/<item_id>/withdraw", "withdraw", admin(withdraw), methods=["POST"])
-    return bp
+bp = Blueprint("contacts", __name__, url_prefix="/content/contacts")
 
 
 def index(form: MultiDict | None = None) -> tuple[str, int]:
@@ -63,3 +57,10 @@ def withdraw(item_id: str) -> Response:
         auth.audit("contact_withdraw", f"contact:{item_id}")
         flash_ok("contacts_withdrawn")
     return redirect(url_for(".index"))
+
+
+# the views above, each for the administrator only
+admin = auth.require("admin")
+bp.add_url_rule("", "index", admin(index), methods=["GET"])
+bp.add_url_rule("", "add", admin(add), methods=["POST"])
+bp.add_url_rule("/<item_id>/withdraw", "withdraw", admin(withdraw), methods=["POST"])

@@ -13,24 +13,24 @@ from . import auth
 from ..accounts import AccountError
 from .common import error_text, field, flash_error, flash_ok
 
-__all__ = ["blueprint"]
+__all__ = ["bp"]
 
 oversight_only = auth.require(*grants.GUARDED_ROLES)
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("grants", __name__, url_prefix="/grants")
-    bp.add_url_rule("/", "review", oversight_only(review))
-    bp.add_url_rule("/<int:grant_id>", "decide", oversight_only(decide), methods=["POST"])
-    return bp
+bp = Blueprint("grants", __name__, url_prefix="/grants")
 
 
+@bp.route("/")
+@oversight_only
 def review(issued: dict | None = None, status: int = 200) -> tuple[str, int]:
     user = auth.current_user()
     return render_template("central/grants.html", me=user, issued=issued,
                            grants=grants.pending_grants(auth.store(), now=auth.now())), status
 
 
+@bp.route("/<int:grant_id>", methods=["POST"])
+@oversight_only
 def decide(grant_id: int) -> Response | tuple[str, int]:
     user = auth.current_user()
     confirm = field("decision") == "confirm"

@@ -27,62 +27,29 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
-import jdatetime
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from datetime import date
+from flask import Response, abort, render_template, request, url_for
 from markupsafe import Markup
 
-from forms.persian import InvalidInput, format_jalali_date, jalali_month_name, normalize_input, to_persian_digits
+from forms.persian import format_jalali_date, to_persian_digits
 from forms.responses import SOURCES
 
 from .. import analysis as A
 from ..exports import CASE_COLUMNS, RESPONSE_COLUMNS, case_rows, csv_cell, response_rows
-from ..store import Store
-from . import charts, monthly
-from .auth import audit, now, require
+from . import auth, charts
+from .auth import audit, require
+from .insight_common import (ROLES, bp, catalogue, common, current_month, lang, month_choices,
+                             month_text, office_choices, selected_month, service_label,
+                             source_label, text_arg)
+from .monthly import dashboard_extras
 from .common import type_name
-from .i18n import current_lang, t
+from .i18n import t
 
-__all__ = ["insight_blueprint", "current_month", "month_choices"]
+__all__ = ["bp", "current_month", "month_choices"]
 
-ROLES = ("analyst", "admin")
-_TEHRAN = ZoneInfo("Asia/Tehran")
-_MAX_FILTER = 80
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
 #: The web export never carries a citizen's identity: analysts need figures, not people.
 _IDENTITY_COLUMNS = ("name", "national_id", "mobile")
-
-# -- months ------------------------------------------------------------------------------
-
-
-def current_month(moment: datetime) -> tuple[int, int]:
-    """The Jalali (year, month) of ``moment`` in Tehran."""
-    local = moment.astimezone(_TEHRAN)
-    j = jdatetime.date.fromgregorian(date=local.date())
-    return j.year, j.month
-
-
-def month_text(key: tuple[int, int]) -> str:
-    return f"{key[0]:04d}-{key[1]:02d}"
-
-
-def month_name(key: tuple[int, int], lang: str) -> str:
-    """"آذر ۱۴۰۵" / "Azar 1405"."""
-    year = to_persian_digits(key[0]) if lang == "fa" else str(key[0])
-    return f"{jalali_month_name(key[1], 'en' if lang == 'en' else 'fa')} {year}"
-
-
-def month_choices(latest: tuple[int, int], selected: tuple[int, int], lang: str,
-                  count: int = 24) -> list[tuple[str, str, bool]]:
-    """(value, label, selected) for the month picker: the ``count`` months up to ``latest``,
-    newest first, plus the selected month if it lies outside them."""
-    keys = A.months_before(latest, count)[::-1]
-    if selected not in keys:
-        keys = [selected, *keys]
-    return [(month_text(k), month_name(k, lang), k == selected) for k in keys]
-
 
 # -- formatting (pure) ---------------------------------------------------------------------
 
@@ -94,17 +61,6 @@ def mean_text(mean: A.Mean, lang: str) -> tuple[str, str]:
     if mean.low is None:
         return charts.number(mean.mean, lang), ""
     return charts.number(mean.mean, lang), f"{charts.number(mean.low, lang)}–{charts.number(mean.high, lang)}"
-
-
-def version_text(found: A.VersionMatch, lang: str) -> str:
-    """One catalogue version's line under a service: which version, from when, how answered."""
-    s = found.stats.matched
-    yes = charts.number(s.share, lang, percent=True)
-    n = charts.number(s.n, lang)
-    if not found.version:
-        return t("insight_version_builtin", n=n, yes=yes)
-    day = format_jalali_date(date.fromisoformat(found.effective_from), persian_digits=lang == "fa")
-    return t("insight_version", version=charts.number(found.version, lang), day=day, n=n, yes=yes)
 
 
 def share_text(share: float | None, low: float | None, high: float | None, lang: str) -> tuple[str, str]:
@@ -166,269 +122,232 @@ def _csv_lines(columns: Iterable[str], rows: Iterable[list]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-# -- the blueprint ---------------------------------------------------------------------------
+# -- the pages (on the blueprint of insight_common) ---------------------------------------
 
 
-def insight_blueprint(store: Store) -> Blueprint:
-    """The analysis pages over ``store`` (mounted at ``/analysis`` by :func:`web_blueprint`)."""
-    bp = Blueprint("insight", __name__)  # the comment index is made by Store.migrate
+@bp.get("/")
+@require(*ROLES)
+def dashboard():
+    month, latest = selected_month()
+    office = text_arg("office")
+    entries = catalogue()
+    language = lang()
+    by_office = A.satisfaction(auth.store(), month, ("office",), office=office)
+    by_service = A.satisfaction(auth.store(), month, ("service",), office=office)
+    by_source = A.satisfaction(auth.store(), month, ("source",), office=office)
+    desks = A.satisfaction(auth.store(), month, ("office", "desk"), office=office)
+    ranking = A.rank(desks, "staff_behaviour")
+    total = A.satisfaction(auth.store(), month, (), office=office)
+    points = A.trend(auth.store(), month, 12, office=office)
+    cases = A.cases_by_type(auth.store(), month, office=office)
 
-    def lang() -> str:
-        return current_lang()
+    def desk_label(g: A.GroupStats) -> str:
+        desk = g.key.get("desk")
+        desk_text = (to_persian_digits(desk) if language == "fa" else desk) if desk else t("insight_unknown")
+        return f"{g.key.get('office') or t('insight_unknown')} / {t('insight_desk', desk=desk_text)}"
 
-    def catalogue() -> dict:
-        return A.service_catalogue(store)
+    def desk_key(g: A.GroupStats) -> str:
+        return f"{g.key.get('office') or ''}/{g.key.get('desk') or ''}"
 
-    def service_label(entries: dict, code: str | None) -> str:
-        if not code:
-            return t("insight_unknown")
-        name = (entries.get(code) or {}).get("name") or {}
-        return name.get(lang()) or name.get("fa") or code
+    sections = [
+        ("office", t("insight_by_office"),
+         [stats_row(g.key["office"] or "", g.key["office"] or t("insight_unknown"), g, language,
+                    url_for(".dashboard", month=month_text(month), office=g.key["office"]))
+          for g in by_office]),
+        ("service", t("insight_by_service"),
+         [stats_row(g.key["service"] or "", service_label(entries, g.key["service"]), g, language,
+                    url_for(".service", service_id=g.key["service"], month=month_text(month))
+                    if g.key["service"] else None)
+          for g in by_service]),
+        ("source", t("insight_by_source"),
+         [stats_row(g.key["source"] or "", source_label(g.key["source"]), g, language) for g in by_source]),
+        ("desk", t("insight_by_desk"),  # answers without a desk number are no desk's
+         [stats_row(desk_key(g), desk_label(g), g, language) for g in desks if g.key.get("desk")]),
+    ]
+    rule_short = t("insight_rule", n=A.MIN_RESPONSES)
+    short_note = rule_short.split("—")[0].strip()
+    service_chart = charts.bar_chart(
+        [charts.Bar(service_label(entries, g.key["service"]), g.means["overall"].mean, g.means["overall"].low,
+                    g.means["overall"].high, g.responses, g.sufficient) for g in by_service],
+        title=t("insight_chart_service"), lang=language, insufficient_note=short_note)
+    office_chart = charts.bar_chart(
+        [charts.Bar(g.key["office"] or t("insight_unknown"), g.means["overall"].mean, g.means["overall"].low,
+                    g.means["overall"].high, g.responses, g.sufficient) for g in by_office],
+        title=t("insight_chart_office"), lang=language, insufficient_note=short_note)
+    trend_chart = charts.trend_chart(
+        [charts.Point(p.key["month"], p.means["overall"].mean, p.means["overall"].low, p.means["overall"].high,
+                      p.responses, p.sufficient) for p in points],
+        title=t("insight_trend"), lang=language)
+    ranked = [(charts.number(r, language), desk_label(g), desk_key(g),
+               *mean_text(g.means["staff_behaviour"], language),
+               charts.number(g.means["staff_behaviour"].n, language)) for r, g in ranking.ranked]
+    unranked = [(desk_label(g), desk_key(g), charts.number(g.means["staff_behaviour"].n, language))
+                for g in ranking.insufficient]
+    case_counts = sorted(cases.items(), key=lambda item: (-item[1], item[0]))
+    extras = dashboard_extras(auth.store(), month_text(month), office, language,
+                               lambda code: service_label(entries, code))
+    return render_template(
+        "central/insight/dashboard.html", **extras,
+        **common(month, latest, office, offices=office_choices(by_office)),
+        total=stats_row("total", t("insight_total"), total[0], language) if total else None,
+        sections=sections, ranked=ranked, unranked=unranked,
+        service_chart=Markup(service_chart), office_chart=Markup(office_chart),
+        trend_chart=Markup(trend_chart),
+        cases=[(type_name(k), charts.number(v, language)) for k, v in case_counts],
+        cases_total=charts.number(sum(cases.values()), language))
 
-    def source_label(code: str | None) -> str:
-        return t(f"source_{code}") if code in SOURCES else t("source_unknown")
 
-    def selected_month() -> tuple[tuple[int, int], tuple[int, int]]:
-        """(selected, latest): the month asked for (default: this month in Tehran)."""
-        latest = current_month(now())
-        raw = request.args.get("month", "").strip()
-        if not raw:
-            return latest, latest
-        try:
-            return A.month_key(raw), latest
-        except (InvalidInput, ValueError):
-            abort(Response(render_template("central/error.html", title=t("insight_title"),
-                                           text=t("insight_bad_month")), 400))
+def version_text(found: A.VersionMatch, lang: str) -> str:
+    """One catalogue version's line under a service: which version, from when, how answered."""
+    s = found.stats.matched
+    yes = charts.number(s.share, lang, percent=True)
+    n = charts.number(s.n, lang)
+    if not found.version:
+        return t("insight_version_builtin", n=n, yes=yes)
+    day = format_jalali_date(date.fromisoformat(found.effective_from), persian_digits=lang == "fa")
+    return t("insight_version", version=charts.number(found.version, lang), day=day, n=n, yes=yes)
 
-    def text_arg(name: str) -> str | None:
-        value = normalize_input(request.args.get(name, ""))[:_MAX_FILTER]
-        return value or None
 
-    def office_choices(groups: Iterable[A.GroupStats] = ()) -> list[str]:
-        codes = {o.code for o in store.offices()}
-        codes.update(g.key.get("office") for g in groups if g.key.get("office"))
-        return sorted(codes)
+@bp.get("/announcements")
+@require(*ROLES)
+def announcements():
+    month, latest = selected_month()
+    office = text_arg("office")
+    language = lang()
+    entries = catalogue()
+    matches = by_no_share(A.matched_by_service(auth.store(), month, office=office, catalogue=entries))
+    rows = []
+    for m in matches:
+        s = m.stats.matched
+        no = no_share(m)
+        entry = m.catalogue or {}
+        fee = entry.get("fee_rials")
+        rows.append({
+            "service": m.service, "label": service_label(entries, m.service),
+            "href": url_for(".service", service_id=m.service, month=month_text(month)) if m.service else None,
+            "n": charts.number(s.n, language), "sufficient": s.n >= A.MIN_RESPONSES,
+            "yes": share_text(s.share, s.low, s.high, language),
+            "partly": charts.number(s.partly / s.n if s.n else None, language, percent=True),
+            "no": share_text(no.share, no.low, no.high, language),
+            "time": (entry.get("time") or {}).get(language) or (entry.get("time") or {}).get("fa"),
+            "fee": None if fee is None else t("insight_rials", fee=int(fee)),
+            "in_catalogue": m.catalogue is not None,
+            "versions": [version_text(v, language) for v in m.versions if len(m.versions) > 1 or v.version],
+        })
+    chart = charts.bar_chart(
+        [charts.Bar(r["label"], no_share(m).share, no_share(m).low, no_share(m).high, m.stats.matched.n,
+                    r["sufficient"]) for r, m in zip(rows, matches)],
+        title=t("insight_no"), lang=language, share=True,
+        insufficient_note=t("insight_rule", n=A.MIN_RESPONSES).split("—")[0].strip())
+    return render_template("central/insight/announcements.html",
+                           **common(month, latest, office, offices=office_choices()),
+                           rows=rows, chart=Markup(chart))
 
-    def common(month: tuple[int, int], latest: tuple[int, int], office: str | None, **extra) -> dict:
-        return {"month": month_text(month), "month_label": month_name(month, lang()),
-                "months": month_choices(latest, month, lang()), "office": office,
-                "rule": t("insight_rule", n=A.MIN_RESPONSES), "min_responses": A.MIN_RESPONSES,
-                "lang": lang(), **extra}
+@bp.get("/services/<service_id>")
+@require(*ROLES)
+def service(service_id: str):
+    month, latest = selected_month()
+    language = lang()
+    entries = catalogue()
+    entry = entries.get(service_id)
+    groups = A.satisfaction(auth.store(), month, ("service",), service=service_id)
+    row = stats_row(service_id, service_label(entries, service_id), groups[0], language) if groups else None
+    matched = None
+    if groups:
+        s = groups[0].matched
+        matched = {"n": charts.number(s.n, language),
+                   "yes": share_text(s.share, s.low, s.high, language),
+                   "partly": charts.number(s.partly / s.n if s.n else None, language, percent=True),
+                   "no": share_text(*_share_figures(A.wilson_interval(s.n - s.yes - s.partly, s.n)),
+                                    language)}
+    if entry is None and not groups:
+        abort(404)
 
-    @bp.get("/")
-    @require(*ROLES)
-    def dashboard():
-        month, latest = selected_month()
-        office = text_arg("office")
-        entries = catalogue()
-        language = lang()
-        by_office = A.satisfaction(store, month, ("office",), office=office)
-        by_service = A.satisfaction(store, month, ("service",), office=office)
-        by_source = A.satisfaction(store, month, ("source",), office=office)
-        desks = A.satisfaction(store, month, ("office", "desk"), office=office)
-        ranking = A.rank(desks, "staff_behaviour")
-        total = A.satisfaction(store, month, (), office=office)
-        points = A.trend(store, month, 12, office=office)
-        cases = A.cases_by_type(store, month, office=office)
+    def pick(value) -> str | None:
+        if isinstance(value, dict):
+            return value.get(language) or value.get("fa")
+        return value
 
-        def desk_label(g: A.GroupStats) -> str:
-            desk = g.key.get("desk")
-            desk_text = (to_persian_digits(desk) if language == "fa" else desk) if desk else t("insight_unknown")
-            return f"{g.key.get('office') or t('insight_unknown')} / {t('insight_desk', desk=desk_text)}"
+    fee = (entry or {}).get("fee_rials")
+    return render_template(
+        "central/insight/service.html", **common(month, latest, None),
+        service_id=service_id, label=service_label(entries, service_id), entry=entry,
+        documents=[pick(d) for d in (entry or {}).get("documents") or []],
+        fee=None if fee is None else t("insight_rials", fee=int(fee)),
+        time=pick((entry or {}).get("time")), legal_basis=pick((entry or {}).get("legal_basis")),
+        row=row, matched=matched)
 
-        def desk_key(g: A.GroupStats) -> str:
-            return f"{g.key.get('office') or ''}/{g.key.get('desk') or ''}"
+@bp.get("/comments")
+@require(*ROLES)
+def comments():
+    month, latest = selected_month()
+    office = text_arg("office")
+    service_id = text_arg("service")
+    source = request.args.get("source") if request.args.get("source") in SOURCES else None
+    writing = request.args.get("writing") if request.args.get("writing") in ("yes", "no", "any") else "yes"
+    search = text_arg("q")
+    after = request.args.get("after") or None
+    entries = catalogue()
+    try:
+        page = A.comments(auth.store(), month, office=office, service=service_id, source=source,
+                          writing=writing, search=search, after=after)
+    except ValueError:  # a tampered page cursor
+        abort(400)
+    filters = {"month": month_text(month), "office": office, "service": service_id,
+               "source": source, "writing": writing, "q": search}
+    audit("view_comments", f"comments:{month_text(month)}",
+          " ".join(f"{k}={v}" for k, v in filters.items() if v and k != "month"))
+    items = [{"uuid": c.uuid, "office": c.office, "date": c.created_at,
+              "source": source_label(c.source), "service": service_label(entries, c.service),
+              "text": c.text, "crop": url_for(".crop", response_uuid=c.uuid) if c.crop and not c.text else None,
+              "writing": c.writing}
+             for c in page.comments]
+    clean = {k: v for k, v in filters.items() if v}
+    return render_template(
+        "central/insight/comments.html", **common(month, latest, office, offices=office_choices()),
+        filters=filters, items=items,
+        services=sorted(((code, service_label(entries, code)) for code in entries), key=lambda s: s[1]),
+        first_page=url_for(".comments", **clean) if after else None,
+        next_page=url_for(".comments", **clean, after=page.next_cursor) if page.next_cursor else None,
+        page_size=t("insight_page_size", n=A.COMMENT_PAGE))
 
-        sections = [
-            ("office", t("insight_by_office"),
-             [stats_row(g.key["office"] or "", g.key["office"] or t("insight_unknown"), g, language,
-                        url_for(".dashboard", month=month_text(month), office=g.key["office"]))
-              for g in by_office]),
-            ("service", t("insight_by_service"),
-             [stats_row(g.key["service"] or "", service_label(entries, g.key["service"]), g, language,
-                        url_for(".service", service_id=g.key["service"], month=month_text(month))
-                        if g.key["service"] else None)
-              for g in by_service]),
-            ("source", t("insight_by_source"),
-             [stats_row(g.key["source"] or "", source_label(g.key["source"]), g, language) for g in by_source]),
-            ("desk", t("insight_by_desk"),  # answers without a desk number are no desk's
-             [stats_row(desk_key(g), desk_label(g), g, language) for g in desks if g.key.get("desk")]),
-        ]
-        rule_short = t("insight_rule", n=A.MIN_RESPONSES)
-        short_note = rule_short.split("—")[0].strip()
-        service_chart = charts.bar_chart(
-            [charts.Bar(service_label(entries, g.key["service"]), g.means["overall"].mean, g.means["overall"].low,
-                        g.means["overall"].high, g.responses, g.sufficient) for g in by_service],
-            title=t("insight_chart_service"), lang=language, insufficient_note=short_note)
-        office_chart = charts.bar_chart(
-            [charts.Bar(g.key["office"] or t("insight_unknown"), g.means["overall"].mean, g.means["overall"].low,
-                        g.means["overall"].high, g.responses, g.sufficient) for g in by_office],
-            title=t("insight_chart_office"), lang=language, insufficient_note=short_note)
-        trend_chart = charts.trend_chart(
-            [charts.Point(p.key["month"], p.means["overall"].mean, p.means["overall"].low, p.means["overall"].high,
-                          p.responses, p.sufficient) for p in points],
-            title=t("insight_trend"), lang=language)
-        ranked = [(charts.number(r, language), desk_label(g), desk_key(g),
-                   *mean_text(g.means["staff_behaviour"], language),
-                   charts.number(g.means["staff_behaviour"].n, language)) for r, g in ranking.ranked]
-        unranked = [(desk_label(g), desk_key(g), charts.number(g.means["staff_behaviour"].n, language))
-                    for g in ranking.insufficient]
-        case_counts = sorted(cases.items(), key=lambda item: (-item[1], item[0]))
-        extras = monthly.dashboard_extras(store, month_text(month), office, language,
-                                          lambda code: service_label(entries, code))
-        return render_template(
-            "central/insight/dashboard.html", **extras,
-            **common(month, latest, office, offices=office_choices(by_office)),
-            total=stats_row("total", t("insight_total"), total[0], language) if total else None,
-            sections=sections, ranked=ranked, unranked=unranked,
-            service_chart=Markup(service_chart), office_chart=Markup(office_chart),
-            trend_chart=Markup(trend_chart),
-            cases=[(type_name(k), charts.number(v, language)) for k, v in case_counts],
-            cases_total=charts.number(sum(cases.values()), language))
+@bp.get("/comments/<response_uuid>/crop.png")
+@require(*ROLES)
+def crop(response_uuid: str):
+    sha256 = A.comment_crop(auth.store(), response_uuid)
+    data = auth.store().blob(sha256) if sha256 else None
+    if data is None:
+        abort(404)
+    audit("view_comment_crop", f"survey_response:{response_uuid}", sha256)
+    answer = Response(data, mimetype="image/png")
+    answer.headers["Cache-Control"] = "private, no-store"
+    answer.headers["X-Content-Type-Options"] = "nosniff"
+    return answer
 
-    @bp.get("/announcements")
-    @require(*ROLES)
-    def announcements():
-        month, latest = selected_month()
-        office = text_arg("office")
-        language = lang()
-        entries = catalogue()
-        matches = by_no_share(A.matched_by_service(store, month, office=office, catalogue=entries))
-        rows = []
-        for m in matches:
-            s = m.stats.matched
-            no = no_share(m)
-            entry = m.catalogue or {}
-            fee = entry.get("fee_rials")
-            rows.append({
-                "service": m.service, "label": service_label(entries, m.service),
-                "href": url_for(".service", service_id=m.service, month=month_text(month)) if m.service else None,
-                "n": charts.number(s.n, language), "sufficient": s.n >= A.MIN_RESPONSES,
-                "yes": share_text(s.share, s.low, s.high, language),
-                "partly": charts.number(s.partly / s.n if s.n else None, language, percent=True),
-                "no": share_text(no.share, no.low, no.high, language),
-                "time": (entry.get("time") or {}).get(language) or (entry.get("time") or {}).get("fa"),
-                "fee": None if fee is None else t("insight_rials", fee=int(fee)),
-                "in_catalogue": m.catalogue is not None,
-                "versions": [version_text(v, language) for v in m.versions if len(m.versions) > 1 or v.version],
-            })
-        chart = charts.bar_chart(
-            [charts.Bar(r["label"], no_share(m).share, no_share(m).low, no_share(m).high, m.stats.matched.n,
-                        r["sufficient"]) for r, m in zip(rows, matches)],
-            title=t("insight_no"), lang=language, share=True,
-            insufficient_note=t("insight_rule", n=A.MIN_RESPONSES).split("—")[0].strip())
-        return render_template("central/insight/announcements.html",
-                               **common(month, latest, office, offices=office_choices()),
-                               rows=rows, chart=Markup(chart))
+@bp.get("/export/<what>.csv")
+@require(*ROLES)
+def export(what: str):
+    month, _ = selected_month()
+    office = text_arg("office")
+    label = month_text(month)
+    if what == "responses":
+        columns, rows = RESPONSE_COLUMNS, response_rows(auth.store(), label, office)
+    elif what == "cases":
+        hidden = [CASE_COLUMNS.index(c) for c in _IDENTITY_COLUMNS]
 
-    @bp.get("/services/<service_id>")
-    @require(*ROLES)
-    def service(service_id: str):
-        month, latest = selected_month()
-        language = lang()
-        entries = catalogue()
-        entry = entries.get(service_id)
-        groups = A.satisfaction(store, month, ("service",), service=service_id)
-        row = stats_row(service_id, service_label(entries, service_id), groups[0], language) if groups else None
-        matched = None
-        if groups:
-            s = groups[0].matched
-            matched = {"n": charts.number(s.n, language),
-                       "yes": share_text(s.share, s.low, s.high, language),
-                       "partly": charts.number(s.partly / s.n if s.n else None, language, percent=True),
-                       "no": share_text(*_share_figures(A.wilson_interval(s.n - s.yes - s.partly, s.n)),
-                                        language)}
-        if entry is None and not groups:
-            abort(404)
+        def no_identity(source) -> Iterator[list]:
+            for row in source:
+                for i in hidden:
+                    row[i] = None
+                yield row
 
-        def pick(value) -> str | None:
-            if isinstance(value, dict):
-                return value.get(language) or value.get("fa")
-            return value
+        columns, rows = CASE_COLUMNS, no_identity(case_rows(auth.store(), label, office, include_oversight=False))
+    else:
+        abort(404)
+    audit(f"export_{what}", f"analysis:{label}", f"office={office}" if office else "")
+    name = f"{what}-{label}{'-' + _SAFE_NAME.sub('_', office) if office else ''}.csv"
+    answer = Response(_csv_lines(columns, rows), mimetype="text/csv")
+    answer.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    answer.headers["Cache-Control"] = "private, no-store"
+    return answer
 
-        fee = (entry or {}).get("fee_rials")
-        return render_template(
-            "central/insight/service.html", **common(month, latest, None),
-            service_id=service_id, label=service_label(entries, service_id), entry=entry,
-            documents=[pick(d) for d in (entry or {}).get("documents") or []],
-            fee=None if fee is None else t("insight_rials", fee=int(fee)),
-            time=pick((entry or {}).get("time")), legal_basis=pick((entry or {}).get("legal_basis")),
-            row=row, matched=matched)
-
-    @bp.get("/comments")
-    @require(*ROLES)
-    def comments():
-        month, latest = selected_month()
-        office = text_arg("office")
-        service_id = text_arg("service")
-        source = request.args.get("source") if request.args.get("source") in SOURCES else None
-        writing = request.args.get("writing") if request.args.get("writing") in ("yes", "no", "any") else "yes"
-        search = text_arg("q")
-        after = request.args.get("after") or None
-        entries = catalogue()
-        try:
-            page = A.comments(store, month, office=office, service=service_id, source=source,
-                              writing=writing, search=search, after=after)
-        except ValueError:  # a tampered page cursor
-            abort(400)
-        filters = {"month": month_text(month), "office": office, "service": service_id,
-                   "source": source, "writing": writing, "q": search}
-        audit("view_comments", f"comments:{month_text(month)}",
-              " ".join(f"{k}={v}" for k, v in filters.items() if v and k != "month"))
-        items = [{"uuid": c.uuid, "office": c.office, "date": c.created_at,
-                  "source": source_label(c.source), "service": service_label(entries, c.service),
-                  "text": c.text, "crop": url_for(".crop", response_uuid=c.uuid) if c.crop and not c.text else None,
-                  "writing": c.writing}
-                 for c in page.comments]
-        clean = {k: v for k, v in filters.items() if v}
-        return render_template(
-            "central/insight/comments.html", **common(month, latest, office, offices=office_choices()),
-            filters=filters, items=items,
-            services=sorted(((code, service_label(entries, code)) for code in entries), key=lambda s: s[1]),
-            first_page=url_for(".comments", **clean) if after else None,
-            next_page=url_for(".comments", **clean, after=page.next_cursor) if page.next_cursor else None,
-            page_size=t("insight_page_size", n=A.COMMENT_PAGE))
-
-    monthly.add_call_list(bp, store, common, selected_month, text_arg, office_choices)
-
-    @bp.get("/comments/<response_uuid>/crop.png")
-    @require(*ROLES)
-    def crop(response_uuid: str):
-        sha256 = A.comment_crop(store, response_uuid)
-        data = store.blob(sha256) if sha256 else None
-        if data is None:
-            abort(404)
-        audit("view_comment_crop", f"survey_response:{response_uuid}", sha256)
-        answer = Response(data, mimetype="image/png")
-        answer.headers["Cache-Control"] = "private, no-store"
-        answer.headers["X-Content-Type-Options"] = "nosniff"
-        return answer
-
-    @bp.get("/export/<what>.csv")
-    @require(*ROLES)
-    def export(what: str):
-        month, _ = selected_month()
-        office = text_arg("office")
-        label = month_text(month)
-        if what == "responses":
-            columns, rows = RESPONSE_COLUMNS, response_rows(store, label, office)
-        elif what == "cases":
-            hidden = [CASE_COLUMNS.index(c) for c in _IDENTITY_COLUMNS]
-
-            def no_identity(source) -> Iterator[list]:
-                for row in source:
-                    for i in hidden:
-                        row[i] = None
-                    yield row
-
-            columns, rows = CASE_COLUMNS, no_identity(case_rows(store, label, office, include_oversight=False))
-        else:
-            abort(404)
-        audit(f"export_{what}", f"analysis:{label}", f"office={office}" if office else "")
-        name = f"{what}-{label}{'-' + _SAFE_NAME.sub('_', office) if office else ''}.csv"
-        answer = Response(_csv_lines(columns, rows), mimetype="text/csv")
-        answer.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        answer.headers["Cache-Control"] = "private, no-store"
-        return answer
-
-    return bp

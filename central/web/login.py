@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
+from flask import (Response, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -18,10 +18,11 @@ from forms.persian import normalize_input
 
 from .. import accounts
 from . import auth
+from .root import bp
 from .. import audit as audit_log
 from .i18n import LANG_COOKIE, LOCALES, current_lang, t
 
-__all__ = ["DEVICE_COOKIE", "register"]
+__all__ = ["DEVICE_COOKIE"]
 
 #: A signed ``{"u": name, "d": random id}`` given at a good sign-in: this browser is known for u.
 DEVICE_COOKIE = "seda_central_device"
@@ -32,14 +33,7 @@ HOME = {"admin": "web.admin.triage", "responder": "web.cases.inbox", "oversight"
         "auditor": "web.auditlog.log"}
 
 
-def register(bp: Blueprint) -> None:
-    """Add the sign-in, sign-out, language and home routes to ``bp``."""
-    bp.add_url_rule("/", "home", home)
-    bp.add_url_rule("/login", "login", login, methods=["GET", "POST"])
-    bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
-    bp.add_url_rule("/lang", "lang", switch_language)
-
-
+@bp.route("/")
 @auth.require()
 def home() -> Response | str:
     user = auth.current_user()
@@ -82,6 +76,7 @@ def _audit_target(store, name: str) -> str:
     return f"user:{name}" if name and accounts.get_user(store, name, include_disabled=True) else "user:?"
 
 
+@bp.route("/login", methods=["GET", "POST"])
 def login() -> tuple[str, int] | Response:
     store = auth.store()
     error, status = None, 200
@@ -130,6 +125,7 @@ def _wait_text(seconds: int) -> str:
     return t("login_wait", minutes=max(1, (seconds + 59) // 60))
 
 
+@bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     if not auth.csrf_ok():
         return auth.csrf_refused()
@@ -144,6 +140,7 @@ def logout() -> Response:
     return response
 
 
+@bp.route("/lang", endpoint="lang")
 def switch_language() -> Response:
     """Toggle Persian/English (or set ``?to=fa|en``) and go back where the person was."""
     wanted = request.args.get("to")

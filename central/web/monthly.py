@@ -6,7 +6,7 @@
   service for one office), cases received and how they were answered (on time, late, open,
   overdue, median working days) per unit and per office, and responses per working day per
   office with the working days since the last response and the last paper sheet.
-- :func:`add_call_list`: ``/analysis/calls`` (GET) and ``/analysis/calls/<uuid>`` (POST), for
+- :func:`calls` and :func:`mark` (on the analysis blueprint, central/web/insight_common.py): ``/analysis/calls`` (GET) and ``/analysis/calls/<uuid>`` (POST), for
   the **analyst** role only: the visitors who agreed to be called about their comment, with
   their mobile number; every view and every mark is one audit entry.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 
 from forms.persian import format_jalali_date
 
@@ -23,12 +23,13 @@ from .. import calls as C
 from .. import figures as F
 from ..casework import Casework
 from ..store import Store
-from . import charts
-from .auth import audit, current_user, now, require
+from . import auth, charts
+from .auth import current_user, now, require
+from .insight_common import bp, common, office_choices, selected_month, text_arg
 from .common import unit_name
 from .i18n import current_lang, t
 
-__all__ = ["CALL_ROLES", "add_call_list", "dashboard_extras"]
+__all__ = ["CALL_ROLES", "calls", "dashboard_extras", "mark"]
 
 #: Mobile numbers of visitors: the analyst who makes the calls, nobody else.
 CALL_ROLES = ("analyst",)
@@ -99,38 +100,34 @@ def _count_share(count: int, n: int, lang: str) -> str:
     return f"{charts.number(count, lang)} ({charts.number(count / n, lang, percent=True)})"
 
 
-def add_call_list(bp: Blueprint, store: Store, common: Callable[..., dict], selected_month: Callable,
-                  text_arg: Callable[[str], str | None], offices: Callable[[], list[str]]) -> None:
-    """The call list pages on the analysis blueprint."""
+@bp.get("/calls")
+@require(*CALL_ROLES)
+def calls():
+    """The month's call list (people who asked to be called), audited by the service."""
+    month, latest = selected_month()
+    office = text_arg("office")
+    include_done = request.args.get("done") == "1"
+    label = f"{month[0]:04d}-{month[1]:02d}"
+    entries = C.call_list(auth.store(), label, office=office, include_done=include_done,
+                          viewer=current_user().name)  # audited there
+    lang = current_lang()
+    names = F.office_names(auth.store())
+    rows = [{"uuid": e.response, "office": office_label(e.office, names, lang),
+             "date": e.created_at, "mobile": e.mobile, "comment": e.comment,
+             "handwritten": url_for(".crop", response_uuid=e.response) if e.handwritten and not e.comment else None,
+             "status": e.status, "updated_by": e.updated_by} for e in entries]
+    return render_template("central/insight/calls.html", **common(month, latest, office, offices=office_choices()),
+                           rows=rows, include_done=include_done, marks=C.MARKS)
 
-    @bp.get("/calls")
-    @require(*CALL_ROLES)
-    def calls():
-        month, latest = selected_month()
-        office = text_arg("office")
-        include_done = request.args.get("done") == "1"
-        label = f"{month[0]:04d}-{month[1]:02d}"
-        entries = C.call_list(store, label, office=office, include_done=include_done)
-        shown = [f"office={office}" if office else "", "done=1" if include_done else "", f"shown={len(entries)}"]
-        audit("view_call_list", f"calls:{label}", " ".join(f for f in shown if f))
-        lang = current_lang()
-        names = F.office_names(store)
-        rows = [{"uuid": e.response, "office": office_label(e.office, names, lang),
-                 "date": e.created_at, "mobile": e.mobile, "comment": e.comment,
-                 "handwritten": url_for(".crop", response_uuid=e.response) if e.handwritten and not e.comment else None,
-                 "status": e.status, "updated_by": e.updated_by} for e in entries]
-        return render_template("central/insight/calls.html", **common(month, latest, office, offices=offices()),
-                               rows=rows, include_done=include_done, marks=C.MARKS)
 
-    @bp.post("/calls/<response_uuid>")
-    @require(*CALL_ROLES)
-    def mark(response_uuid: str):
-        status = request.form.get("status", "")
-        try:
-            C.mark_call(store, response_uuid, status, actor=current_user().name)
-        except C.CallListError:
-            abort(400)
-        audit("call_mark", f"survey_response:{response_uuid}", f"status={status}")
-        back = {k: v for k, v in (("month", request.form.get("month")), ("office", request.form.get("office")),
-                                  ("done", request.form.get("done"))) if v}
-        return redirect(url_for(".calls", **back) + "#call-" + response_uuid)
+@bp.post("/calls/<response_uuid>")
+@require(*CALL_ROLES)
+def mark(response_uuid: str):
+    status = request.form.get("status", "")
+    try:
+        C.mark_call(auth.store(), response_uuid, status, actor=current_user().name)  # audited there
+    except C.CallListError:
+        abort(400)
+    back = {k: v for k, v in (("month", request.form.get("month")), ("office", request.form.get("office")),
+                              ("done", request.form.get("done"))) if v}
+    return redirect(url_for(".calls", **back) + "#call-" + response_uuid)

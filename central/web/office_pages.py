@@ -17,14 +17,10 @@ from .catalogue_pages import central_keys, text
 from .common import error_text, field, flash_error, flash_ok
 
 
-__all__ = ["blueprint"]
+__all__ = ["bp"]
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("office_register", __name__, url_prefix="/content/offices")
-    bp.add_url_rule("", "index", auth.require("admin")(index), methods=["GET"])
-    bp.add_url_rule("", "save", auth.require("admin")(save), methods=["POST"])
-    return bp
+bp = Blueprint("office_register", __name__, url_prefix="/content/offices")
 
 
 def index(form: MultiDict | None = None) -> tuple[str, int]:
@@ -57,3 +53,8 @@ def save() -> Response | tuple[str, int]:
                f"name_fa={saved.name.fa} province={saved.province} city={saved.city} settings={saved.settings}")
     flash_ok("register_saved", name=saved.name.fa)
     return redirect(url_for(".index"))
+
+
+# the views above, each for the administrator only
+bp.add_url_rule("", "index", auth.require("admin")(index), methods=["GET"])
+bp.add_url_rule("", "save", auth.require("admin")(save), methods=["POST"])

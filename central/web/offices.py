@@ -15,18 +15,17 @@ from ..casework import Casework
 from ..office_health import office_health
 from . import auth
 
-__all__ = ["blueprint"]
+__all__ = ["bp"]
 
 #: A clock further off than this is shown as a problem (batches are refused at 24 hours).
 CLOCK_WARN_SECONDS = 300
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("offices", __name__, url_prefix="/offices")
-    bp.add_url_rule("/", "page", auth.require("admin")(page))
-    return bp
+bp = Blueprint("offices", __name__, url_prefix="/offices")
 
 
+@bp.route("/")
+@auth.require("admin")
 def page() -> str:
     store = auth.store()
     now = auth.now()

@@ -14,13 +14,10 @@ from ..casework import TRIAGE, Case, Casework
 from . import auth
 from .cases import case_attachments, serve_attachment
 
-__all__ = ["audio_of", "blueprint"]
+__all__ = ["audio_of", "bp"]
 
 
-def blueprint() -> Blueprint:
-    bp = Blueprint("triage_audio", __name__, url_prefix="/triage")
-    bp.add_url_rule("/<uuid>/audio/<sha256>", "audio", auth.require("admin")(audio))
-    return bp
+bp = Blueprint("triage_audio", __name__, url_prefix="/triage")
 
 
 def audio_of(cw: Casework, cases: list[Case]) -> dict[str, list[str]]:
@@ -38,6 +35,8 @@ def audio_of(cw: Casework, cases: list[Case]) -> dict[str, list[str]]:
     return found
 
 
+@bp.route("/<uuid>/audio/<sha256>")
+@auth.require("admin")
 def audio(uuid: str, sha256: str) -> Response:
     cw = Casework(auth.store())
     case = cw.case(uuid)

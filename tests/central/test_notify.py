@@ -386,6 +386,13 @@ def test_notify_run_needs_the_portal_address(store_url, monkeypatch):
     assert ran.exit_code == 2 and "--public-url" in ran.output
 
 
+def test_notify_run_refuses_a_malformed_portal_address_persian_then_english(store_url):
+    ran = CliRunner().invoke(central_group, ["notify", "run", "--store", store_url, "--public-url", "portal"])
+    assert ran.exit_code == 2
+    assert ran.output.startswith("تنظیمات پیامک درست نیست: نشانی درگاه «portal» باید مانند")
+    assert "/ SMS settings cannot be used: The portal address 'portal' must look like" in ran.output
+
+
 def test_notify_status_exits_1_after_a_failure(store, store_url):
     _portal_case(store)
     run_once(store, _Flaky(Outcome("failed", error="refused")), public_url=URL, now=_later())

@@ -82,12 +82,22 @@ def test_report_for_an_empty_month_still_renders(store: Store, tmp_path: Path) -
     assert out.read_bytes().startswith(b"%PDF")
 
 
+def test_report_advances_its_progress_bar_to_the_end_once_the_file_is_written(store: Store,
+                                                                             tmp_path: Path) -> None:
+    from central.report import REPORT_STEPS
+
+    out, seen = tmp_path / "steps.pdf", []
+    write_report(store, "1405-01", out, advance=lambda: seen.append(out.exists()))
+    assert len(seen) == REPORT_STEPS and seen[-1] and not seen[-2]  # the last step: the file is there
+
+
 def test_report_cli_writes_the_file(filled: Store, store_url: str, tmp_path: Path) -> None:
     out = tmp_path / "r.pdf"
     result = CliRunner().invoke(central_group, ["report", "--month", "1405-09", "--out", str(out),
                                                 "--office", "THR-012", "--store", store_url])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
+    assert result.output.startswith(f"{out} نوشته شد (") and f"/ Wrote {out} (" in result.output
 
 
 @pytest.mark.parametrize("month", ["1405-13", "Azar", "14050"])

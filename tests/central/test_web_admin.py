@@ -16,7 +16,7 @@ ROLES = ("admin", "responder", "analyst", "auditor", "oversight")
 #: GET route -> roles that may open it (everyone else: 403).
 MATRIX = {**{page: {"admin"} for page in ADMIN_PAGES}, "/audit/": {"auditor"},
           "/cases/": {"responder", "oversight", "auditor"},
-          "/analysis/": {"analyst", "admin"}}  # web/insight.py, registered by web_blueprint
+          "/analysis/": {"analyst", "admin"}}  # web/insight.py, registered by web.init_app
 #: POST route -> the one role allowed (others 403 even with a valid CSRF token).
 POST_MATRIX = {"/admin/users": "admin", "/admin/units": "admin", "/admin/rules": "admin",
                "/admin/holidays": "admin", "/admin/deadlines": "admin"}

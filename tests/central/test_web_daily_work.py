@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from central import Store
+from central import Store, audit
 from central.answer_templates import AnswerTemplate, TemplateError, fill, load, parse
 from central.casework import Casework
 from forms.cases import format_tracking_code
@@ -41,6 +41,15 @@ def test_the_inbox_shows_the_first_words_of_each_case(store, unit) -> None:
     html = _html(unit.sara.get("/cases/"))
     assert 'class="inbox-preview"' in html
     assert "کارت هوشمند من پس از سه ماه" in html and LONG_TEXT.strip() not in html and "…" in html
+
+
+def test_an_inbox_view_is_one_audit_entry_naming_the_cases_whose_text_it_showed(store, unit) -> None:
+    first, _ = unit.office.file(text=LONG_TEXT)
+    second, _ = unit.office.file(text="درخواست دوم")
+    unit.sara.get("/cases/")
+    [entry] = audit.entries(store, action="case_preview")[0]
+    assert (entry.actor, entry.target) == ("sara", "inbox")
+    assert sorted(entry.detail.split()) == sorted([first, second])
 
 
 def test_the_inbox_names_the_assignee_by_display_name(store, unit) -> None:

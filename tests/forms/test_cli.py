@@ -333,6 +333,31 @@ def test_render_failure_burns_its_serials(home: Path, out_dir: Path, monkeypatch
         assert ledger.sheet_issued("LOR-01", "satisfaction", VERSION, 1)
 
 
+def test_a_print_refusal_says_it_in_persian_first(home: Path, out_dir: Path) -> None:
+    result = seda(*print_args(out_dir / "x.pdf", count="0"))
+    assert_one_line_error(result, "شمار برگه‌ها باید از ۱ تا ۱۰٬۰۰۰ باشد، نه ۰ / count must be from 1")
+
+
+def test_another_office_is_refused_in_persian_and_english(home: Path, out_dir: Path) -> None:
+    result = seda(*print_args(out_dir / "x.pdf", office="THR-02"))
+    assert_one_line_error(result, "این نصب برای ادارهٔ LOR-01 تنظیم شده است", "set up for office LOR-01, not THR-02")
+
+
+def test_printing_into_a_pipe_prints_no_progress_text(home: Path, out_dir: Path) -> None:
+    result = seda(*print_args(out_dir / "x.pdf", count="3"))
+    assert result.exit_code == 0, result.output
+    assert "Printing sheets" not in result.output and "چاپ برگه" not in result.output
+    assert "\r" not in result.output
+
+
+def test_printing_advances_the_bar_once_per_sheet(home: Path, out_dir: Path) -> None:
+    from ledger.issuance import print_sheets
+
+    drawn = []
+    run = print_sheets(home, builtin_catalog().get("satisfaction"), "LOR-01", 4, out_dir / "x.pdf",
+                       advance=lambda: drawn.append(1))
+    assert len(drawn) == len(run.serials) == 4
+
 # -- survey links on paper --------------------------------------------------------------------
 
 
@@ -379,4 +404,5 @@ def test_print_says_why_it_leaves_the_survey_links_out_without_the_sync_key(home
     result = seda(*print_args(out_dir / "s.pdf"))
     assert result.exit_code == 0
     assert "without survey links" in result.stderr and "seda sync setup" in result.stderr
+    assert result.stderr.startswith("برگه‌ها بدون پیوند نظرسنجی چاپ می‌شوند: پیوند نظرسنجی با کلید")
     assert seda(*print_args(out_dir / "t.pdf"), "--survey-link").exit_code == 1

@@ -48,7 +48,7 @@ def test_a_taken_name_is_refused_before_the_password_is_asked(seda, kiosk_home):
                 input=PASSWORD + "\n").exit_code == 0
     again = seda("kiosk", "user", "add", "maryam", "--role", "scanner_operator")  # no input at all
     assert again.exit_code == 1
-    assert "Password" not in again.output and "حسابی با نام 'maryam' هست" in again.output
+    assert "Password" not in again.output and "حسابی با نام «maryam» هست" in again.output
     assert "already exists" in again.output
 
 
@@ -72,7 +72,7 @@ def test_account_errors_are_persian_and_english(seda):
     short = seda("kiosk", "user", "add", "ali", "--role", "office_manager", "--password-file", "-",
                  input="short\n")
     assert short.exit_code == 1
-    assert "گذرواژه دست‌کم 10 نویسه است" in short.output and "at least 10" in short.output
+    assert "گذرواژه دست‌کم ۱۰ نویسه است" in short.output and "at least 10" in short.output
 
 
 def test_a_new_password_for_an_unknown_account_is_refused_before_asking(seda):

@@ -45,6 +45,14 @@ def test_a_wrong_setting_is_named(tmp_path, text, problem):
         KioskConfig.load(tmp_path)
 
 
+def test_a_wrong_setting_is_said_in_persian_then_english(tmp_path):
+    (tmp_path / "kiosk.yaml").write_text("idle_seconds: soon\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        KioskConfig.load(tmp_path)
+    assert refused.value.message_fa.endswith("مقدار idle_seconds باید عددی درست، صفر یا بیشتر باشد.")
+    assert refused.value.message_en.endswith("idle_seconds must be a whole number, 0 or more")
+
+
 def test_the_cookie_key_is_made_once_and_kept(tmp_path):
     first = KioskConfig.load(tmp_path).resolved_secret_key()
     assert len(first) == 64

@@ -82,8 +82,9 @@ def test_ledger_with_newer_schema_is_refused_untouched(ledger_path: Path) -> Non
     with raw(ledger_path) as conn:
         conn.execute("INSERT INTO schema_migrations VALUES (999, '2030-01-01T00:00:00Z')")
         conn.execute("CREATE TABLE from_the_future (x)")
-    with pytest.raises(LedgerError, match="schema version 999"):
+    with pytest.raises(LedgerError, match="schema version 999") as refused:
         Ledger.open(ledger_path)
+    assert "نسخهٔ ۹۹۹" in refused.value.message_fa and "صدا را به‌روز کنید" in refused.value.message_fa
     with raw(ledger_path) as conn:
         versions = [v for (v,) in conn.execute("SELECT version FROM schema_migrations")]
     assert max(versions) == 999 and len(versions) == len(ledger_module.MIGRATIONS) + 1

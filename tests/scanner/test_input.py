@@ -54,7 +54,7 @@ def no_decoding(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a refused image was decoded")
     monkeypatch.setattr(scanner.images, "_pil_to_gray", refuse)
-    monkeypatch.setattr(scanner.images, "_fast_jpeg", refuse)
+    monkeypatch.setattr(scanner.images, "decode_jpeg", refuse)
 
 
 # -- several pages per file -------------------------------------------------------------------

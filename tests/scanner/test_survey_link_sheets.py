@@ -90,7 +90,7 @@ def test_the_code_search_passes_a_survey_link_by_even_where_it_decodes_easily() 
     import numpy as np
     import segno
 
-    from scanner.qr import decode_any, find_codes
+    from scanner.qr import _quick_texts, decode_any, find_codes
 
     link = "https://portal.example.ir/s/LOR-01.2527.S1-3-satisfaction." + "A" * 86
     assert is_sheet_survey_link(link)
@@ -103,3 +103,4 @@ def test_the_code_search_passes_a_survey_link_by_even_where_it_decodes_easily() 
     assert sorted(s.data.decode() for s in pyzbar.decode(image)) == sorted([code, link])
     assert [s.text for s in find_codes(image, expected=2)] == [code]
     assert decode_any(image) == [code]
+    assert _quick_texts(image, density=1) == [code]

@@ -78,7 +78,7 @@ def test_status_shows_waiting_records_and_never_synced_in_persian_and_english(ho
     add_records(homes["office"], 7)
     output = seda(homes["office"], "sync", "status").output
     assert "Waiting to send: 7 record(s)" in output and "در انتظار ارسال" in output
-    assert "هرگز / never" in output
+    assert "آخرین همگام‌سازی موفق: هرگز / Last success: never" in output
 
 
 def test_sync_once_against_the_live_server_then_status(homes, serve_central) -> None:

@@ -220,3 +220,26 @@ def test_usb_acknowledgement_files_bring_the_oversight_key(tmp_path):
                 "--store", str(store_path)).exit_code == 0
     assert seda(office_home, "sync", "ack", str(ack)).exit_code == 0
     assert oversight_key_of(office_home).holder == "oversight"
+
+
+# -- refusals in the catalogue's words -----------------------------------------------------------
+
+
+def test_a_bad_central_key_in_the_settings_says_why_in_persian_then_english():
+    with pytest.raises(SettingsError) as caught:
+        SyncSettings(office=CODE, central_url="https://seda.example.ir", central_key="ab12")
+    fa, en = caught.value.message_fa, caught.value.message_en
+    assert "central_key" in fa and "۶۴" in fa and "۴ نویسه" in fa  # the key's own reason, in Persian
+    assert en == "central_key in the sync settings cannot be read: A public key is 64 hex digits; got 4 characters."
+
+
+def test_a_changed_central_key_is_refused_naming_the_trusted_one_persian_then_english(tmp_path):
+    from sync.trust import TrustError, pin_central
+
+    settings = SyncSettings(office=CODE, central_url="", central_key="11" * 32)
+    with pytest.raises(TrustError) as caught:
+        pin_central(tmp_path, settings, {"central_key": "22" * 32})
+    fa, en = caught.value.line().split(" / ", 1)
+    assert fa.startswith("کلید سرور مرکزی (2222222222222222...)")
+    assert en.startswith("The central server's key 2222222222222222... is not the key this office trusts "
+                         "(1111111111111111...)")
