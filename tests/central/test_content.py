@@ -293,7 +293,7 @@ def test_the_centres_settings_for_an_office_hold_there_after_one_sync_and_say_wh
     table = kiosk.get("/staff/").get_data(as_text=True).split('id="settings-in-force"')[1].split("</table>")[0]
     assert re.search(r'data-setting="sheets_per_print" data-source="centre">.*?<td>۵</td>', table, re.S)
     assert "دفتر ادارات ادارهٔ مرکزی" in table
-    with pytest.raises(ValueError, match="at most 5 sheets per print run"):
+    with pytest.raises(ValueError, match="At most 5 sheets per print run at this office"):
         print_sheets(office.home, forms.builtin_catalog().get("satisfaction"), CODE, 6, tmp_path / "s.pdf")
     shown = CliRunner().invoke(seda_main, ["office", "status"], env={"SEDA_HOME": str(office.home)})
     assert "sheets_per_print = 5  (دفتر ادارات مرکز / the central office's register" in shown.output
