@@ -781,7 +781,9 @@ class Casework:
         if row is None or row[1]:
             raise CaseworkError("casework_no_active_user", user=user)
         if row[0] != unit and not (allow_new_unit and row[0] is None):
-            raise CaseworkError("casework_not_member_unit", user=user, unit=unit)
+            fa, en = _unit_names(db, unit)
+            raise CaseworkError("casework_not_member_unit", user=user,
+                                unit=lambda locale: en if locale == "en" else fa)
 
     def set_case(self, db: Connection, case: Case, now: str, **changes: Any) -> Case:
         changes["updated_at"] = now

@@ -18,7 +18,8 @@ from forms.persian import InvalidInput, parse_jalali_date, to_ascii_digits
 
 from ..casework import CASE_TYPES, TRIAGE, Casework, CaseworkError
 from .. import accounts, grants
-from . import auth, triage_audio
+from . import auth
+from .cases import recordings_of
 from ..accounts import AccountError
 from .common import (error_text, field, flash_error, flash_ok, service_name, services, type_name,
                      unit_name)
@@ -322,7 +323,7 @@ def triage(form: MultiDict | None = None) -> tuple[str, int]:
     rows = cw.triage_texts(cases, actor=_actor())
     targets = [u for u in cw.units() if u.kind == "unit"]
     return render_template("central/admin_triage.html", rows=rows, targets=targets,
-                           audio=triage_audio.audio_of(cw, [case for case, _text in rows]),
+                           audio=recordings_of(cw, [case for case, _text in rows]),
                            total=cw.count(units=[TRIAGE], status="open"), form=form or MultiDict(),
                            conflicts=auth.store().open_conflict_count(), **_common()), 200
 

@@ -125,6 +125,7 @@ def inbox() -> tuple[str, int]:
     rows = [(c, calendar.working_days_left(c.due, now) if c.is_open else None, c.overdue(now))
             for c in cases]
     previews = cw.previews(cases, actor=user.name)
+    recordings = recordings_of(cw, [c for c in cases if c.case_type == "voice"])
     summary = None
     if head:
         scope = _scope(cw, user)
@@ -139,7 +140,7 @@ def inbox() -> tuple[str, int]:
                            case_types=[c for c in CASE_TYPES
                                        if c != "misconduct" or user.role == "oversight"],
                            units={u.code: u for u in cw.units(include_inactive=True)},
-                           previews=previews, people=_people(), **_names()), 200
+                           previews=previews, recordings=recordings, people=_people(), **_names()), 200
 
 
 def _names() -> dict[str, Any]:
@@ -238,6 +239,23 @@ def _media_type(office: str, sha: str) -> str:
         opened = _keys().open_blob(data) if data is not None else None
         media = opened[1].split(";")[0].strip().lower() if opened else "application/octet-stream"
     return media if media in INLINE_IMAGES or _AUDIO.fullmatch(media) else "application/octet-stream"
+
+
+def recordings_of(cw: Casework, cases: list[Case]) -> dict[str, list[str]]:
+    """Case uuid -> the SHA-256 of each voice recording of those cases (never of a sealed or
+    misconduct report): the inbox and the triage queue play them where the case is listed."""
+    found: dict[str, list[str]] = {}
+    for case in cases:
+        if case.is_misconduct:
+            continue
+        body = cw.case_body(case.uuid)
+        if "sealed" in body:
+            continue
+        shas = [sha for sha, media in case_attachments(case, body) if media.startswith("audio/")]
+        if shas:
+            found[case.uuid] = shas
+    return found
+
 
 
 @bp.route("/<uuid>/attachments/<sha256>")

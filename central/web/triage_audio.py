@@ -12,27 +12,12 @@ from werkzeug.wrappers import Response
 
 from ..casework import TRIAGE, Case, Casework
 from . import auth
-from .cases import case_attachments, serve_attachment
+from .cases import recordings_of, serve_attachment
 
-__all__ = ["audio_of", "bp"]
+__all__ = ["bp"]
 
 
 bp = Blueprint("triage_audio", __name__, url_prefix="/triage")
-
-
-def audio_of(cw: Casework, cases: list[Case]) -> dict[str, list[str]]:
-    """Case uuid -> the SHA-256 of each recording of that triage case."""
-    found: dict[str, list[str]] = {}
-    for case in cases:
-        if case.is_misconduct:
-            continue
-        body = cw.case_body(case.uuid)
-        if "sealed" in body:
-            continue
-        shas = [sha for sha, media in case_attachments(case, body) if media.startswith("audio/")]
-        if shas:
-            found[case.uuid] = shas
-    return found
 
 
 @bp.route("/<uuid>/audio/<sha256>")
@@ -42,6 +27,6 @@ def audio(uuid: str, sha256: str) -> Response:
     case = cw.case(uuid)
     if case is None or case.is_misconduct or case.unit != TRIAGE or not case.is_open:
         abort(404)
-    if sha256.lower() not in audio_of(cw, [case]).get(uuid, []):
+    if sha256.lower() not in recordings_of(cw, [case]).get(uuid, []):
         abort(404)
     return serve_attachment(cw, case, sha256)

@@ -2,6 +2,7 @@
 which case, the misconduct wall, audited views, answering, statuses, sealed reports."""
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -102,6 +103,20 @@ def test_unit_head_sees_escalated_cases_and_members_do_not(store: Store, desk) -
     assert f"/cases/{uuid}" in head and "نمای رئیس واحد" in head
     assert "نمای رئیس واحد" not in _html(desk.reza.get("/cases/"))
     assert 'value="escalated"' not in _html(desk.reza.get("/cases/"))
+
+
+def test_a_voice_case_plays_in_the_inbox_and_listening_is_audited(store: Store, desk) -> None:
+    desk.cw.add_rule(case_type="voice", unit="licences", actor="t")
+    wav = b"RIFF" + b"\x00" * 40
+    uuid, _ = desk.office.file(case_type="voice", service=None, text="", attachments=[(wav, "audio/wav")])
+    page = _html(desk.sara.get("/cases/"))
+    players = re.findall(r'<audio class="inbox-player"[^>]*src="([^"]+)"', page)
+    assert players == [f"/cases/{uuid}/attachments/{hashlib.sha256(wav).hexdigest()}"]
+    assert "attachment_view" not in _actions(store, f"case:{uuid}")  # listed, not yet heard
+    heard = desk.sara.get(players[0])
+    assert heard.status_code == 200 and heard.data == wav
+    assert "attachment_view" in _actions(store, f"case:{uuid}")
+    assert desk.omid.get(players[0]).status_code == 404  # another unit's member never hears it
 
 
 def test_inbox_pages_fifty_cases_at_a_time(store: Store, desk) -> None:
@@ -259,7 +274,7 @@ def test_head_assigns_to_a_member_and_member_cannot_assign_others(store: Store, 
 def test_head_cannot_assign_outside_the_unit(store: Store, desk, post) -> None:
     uuid, _ = desk.office.file()
     answer = post(desk.sara, f"/cases/{uuid}/assign", {"assignee": "omid"})
-    assert answer.status_code == 400 and "عضو این واحد نیست" in _html(answer)
+    assert answer.status_code == 400 and "کاربر «omid» عضو واحد «صدور مجوز» نیست" in _html(answer)
 
 
 def test_member_takes_a_case_for_themselves(store: Store, desk, post) -> None:
