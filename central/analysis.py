@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+import json
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -31,11 +32,12 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 
+from forms.catalogue import load_services, service_body
 from forms.persian import parse_jalali_month
 from forms.responses import RATING_QUESTIONS
 
-from . import rollups
-from .db import cases as case_rows, feed, records as record_rows, rollups as rollup_rows
+from . import rollups, service_catalogue as catalogue_versions
+from .db import cases as case_rows, records as record_rows, rollups as rollup_rows
 from .db.schema import comment_fields, comment_index_sql, has_comment
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "GroupStats", "Mean", "Share", "ServiceMatch", "cases_by_type",
     "comment_crop", "comments", "drop_analysis_indexes",
     "ensure_analysis_indexes", "ensure_comment_index", "has_analysis_table", "matched_by_service",
+    "matched_by_version", "VersionMatch",
     "mean_interval", "month_bounds", "month_key", "months_before", "rank", "refresh_analysis",
     "refreshed", "satisfaction", "service_catalogue", "t_quantile", "trend", "wilson_interval",
 ]
@@ -375,6 +378,8 @@ class ServiceMatch:
     service: str
     stats: GroupStats
     catalogue: dict[str, Any] | None  # {"name", "documents", "fee_rials", "time", ...} or None
+    #: the month's answers split by the catalogue version in force on each visit day
+    versions: tuple[VersionMatch, ...] = ()
 
     @property
     def no_share(self) -> float | None:
@@ -382,23 +387,69 @@ class ServiceMatch:
         return None if not m.n else (m.n - m.yes - m.partly) / m.n
 
 
-def service_catalogue(store, path: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Service id -> catalogue entry: what the central office published on the ``catalogue``
-    feed, else the YAML at ``path`` (else the kiosk's built-in catalogue)."""
+def service_catalogue(store, path: Path | None = None, *, day: str | None = None) -> dict[str, dict[str, Any]]:
+    """Service id -> catalogue entry announced on ``day`` (default today): the newest version
+    the central office published (central/service_catalogue.py, with its ``version`` and
+    ``effective_from``), else an entry published before versions existed (feed key without
+    ``@``), else the YAML at ``path`` (else the kiosk's built-in catalogue)."""
+    base = {s.id: s for s in load_services(path)} if path is not None else catalogue_versions.builtin_services()
+    entries = {key: service_body(s) for key, s in base.items()}
+    versioned, legacy = catalogue_versions.published_catalogue(store)  # one query: dashboards count them
+    entries.update(legacy)
+    entries.update({key: service_body(s) for key, s in catalogue_versions.catalogue_from(versioned, day).items()
+                    if key in versioned})
+    return entries
+
+
+@dataclass(frozen=True)
+class VersionMatch:
+    """Question (2) of the answers given while one catalogue version was in force."""
+
+    service: str
+    version: int                     # 0: none published yet (the offices showed the built-in entry)
+    effective_from: str | None       # ISO day the version took effect
+    catalogue: dict[str, Any] | None
+    stats: GroupStats
+
+
+def matched_by_version(store, month: str | tuple[int, int], *, office: str | None = None,
+                       service: str | None = None, services: Sequence[str] | None = None,
+                       min_responses: int = MIN_RESPONSES, months: int = 1) -> list[VersionMatch]:
+    """Question (2) per service and catalogue version: each answer is compared with the version
+    in force at its office on the visit day (the latest effective day on or before it), not
+    with today's catalogue, so a fee changed mid-month does not blame the old announcement for
+    the new one.  Ordered by service, then version."""
+    if services is not None and not services:
+        return []
+    refreshed(store)
+    span = months_before(month, months)
+    first = date.fromisoformat(month_bounds(span[0])[0][:10]) + timedelta(days=1)  # UTC starts 20:30 the day before
+    last = date.fromisoformat(month_bounds(span[-1])[1][:10])
     with store.connect() as db:
-        rows = feed.current_items(db, "catalogue")
-    if rows:
-        import json
-
-        return {key: json.loads(body) for key, body in rows}
-    from forms.catalogue import builtin_data_folder, load_services
-
-    services = load_services(path or builtin_data_folder() / "services.yaml")
-    return {s.id: {"name": {"fa": s.name.fa, "en": s.name.en},
-                   "documents": [{"fa": d.fa, "en": d.en} for d in s.documents],
-                   "fee_rials": s.fee_rials, "time": {"fa": s.time.fa, "en": s.time.en},
-                   "legal_basis": {"fa": s.legal_basis.fa, "en": s.legal_basis.en}}
-            for s in services}
+        rows = rollup_rows.matched_days(db, first.isoformat(), last.isoformat(), office=office, service=service,
+                                        services=services)
+    published = catalogue_versions.versions_by_service(store)
+    builtin = catalogue_versions.builtin_services()
+    sums: dict[tuple[str, int], list[int]] = {}
+    chosen: dict[tuple[str, int], Any] = {}
+    for day, code, sid, n, yes, partly in rows:
+        version = catalogue_versions.pick_in_force(published.get(sid, []), code, day)
+        key = (sid, version.number if version is not None else 0)
+        chosen[key] = version
+        total = sums.setdefault(key, [0, 0, 0])
+        total[0] += int(n)
+        total[1] += int(yes)
+        total[2] += int(partly)
+    out = []
+    for (sid, number), (n, yes, partly) in sorted(sums.items()):
+        version = chosen[(sid, number)]
+        entry = (service_body(version.service) if version is not None
+                 else service_body(builtin[sid]) if sid in builtin else None)
+        stats = GroupStats({"service": sid, "version": str(number)}, n, {}, wilson_interval(yes, n, partly=partly),
+                           min_responses)
+        out.append(VersionMatch(sid, number, version.service.effective_from if version is not None else None,
+                                entry, stats))
+    return out
 
 
 def matched_by_service(store, month: str | tuple[int, int], *, office: str | None = None,
@@ -410,7 +461,14 @@ def matched_by_service(store, month: str | tuple[int, int], *, office: str | Non
         catalogue = service_catalogue(store)
     groups = satisfaction(store, month, ("service",), office=office,
                           min_responses=min_responses, months=months)
-    out = [ServiceMatch(g.key["service"] or "", g, catalogue.get(g.key["service"] or "")) for g in groups]
+    by_version: dict[str, list[VersionMatch]] = {}
+    published = sorted(catalogue_versions.versions_by_service(store))  # the others: version 0 all month
+    for found in matched_by_version(store, month, office=office, services=published,
+                                    min_responses=min_responses, months=months):
+        by_version.setdefault(found.service, []).append(found)
+    out = [ServiceMatch(g.key["service"] or "", g, catalogue.get(g.key["service"] or ""),
+                        tuple(by_version.get(g.key["service"] or "", ())))
+           for g in groups]
     out.sort(key=lambda s: (not (s.stats.matched.n >= min_responses),
                             s.stats.matched.share if s.stats.matched.share is not None else 2.0,
                             s.service))

@@ -41,6 +41,8 @@ from forms.cases import CASE_STATUSES
 from sync.refusals import Refusal
 from .importer import import_export
 from .keys import CentralKeys
+from sync.content import CONTENT_FEEDS, check_content_item
+from .content_publisher import publish_content
 from .messages import MESSAGES
 from .store import FEEDS, Store, StoreError, open_store
 from .store_location import (StoreLocationError, create_postgres_database, existing_store, init_store,
@@ -425,12 +427,21 @@ def case_update_command(tracking_code: str, status: str, answer: str | None, uni
 @store_option
 def publish_command(feed: str, key: str, json_file, office: str, delete: bool,
                     store_url: str | None) -> None:
-    """Publish a catalogue entry, contact, form definition or revoked sheet code to offices."""
+    """Publish a catalogue entry, contact, office profile, announcement, form definition or
+    revoked sheet code to offices.  Content items are checked and signed with the central key
+    (keys under $SEDA_HOME); a catalogue KEY is SERVICE@VERSION with effective_from in the JSON.
+    The central web app's content pages (/content/...) do the same with versions and a diff."""
     try:
         body = json.load(json_file) if json_file is not None else {}
         if not isinstance(body, dict):
             raise click.ClickException(MESSAGES.line("cli_json_not_object"))
-        cursor = _open(store_url).publish(feed, key, body, office=office, deleted=delete)
+        store = _open(store_url)
+        if feed in CONTENT_FEEDS and not delete:  # signed item by item (sync/content.py)
+            check_content_item({"feed": feed, "key": key, "body": {**body, "feed": feed, "key": key}},
+                               None, shape_only=True)
+            cursor = publish_content(store, CentralKeys(seda_home(), store), feed, key, body, office=office)
+        else:
+            cursor = store.publish(feed, key, body, office=office, deleted=delete)
     except (ValueError, StoreError, Refusal) as exc:
         raise refusal(exc) from None
     click.echo(f"Published {feed}/{key} (cursor {cursor}).")

@@ -456,6 +456,15 @@ def _summary_page(p: _Page, found: dict[str, Any], this: A.GroupStats, before: A
     p.text("جزئیات، بازه‌های اطمینان و جدول‌ها در صفحه‌های بعد آمده است.", size=9.5, color=SECOND, gap=0)
 
 
+def _version_words(found: A.VersionMatch) -> str:
+    share = _pct(found.stats.matched.share)
+    n = _int(found.stats.matched.n)
+    if not found.version:
+        return f"پیش از نخستین انتشار شناسنامه {n} پاسخ، «بله» {share}"
+    day = format_jalali_date(date.fromisoformat(found.effective_from))
+    return f"نسخهٔ {to_persian_digits(found.version)} (اجرا از {day}) {n} پاسخ، «بله» {share}"
+
+
 def _details(p: _Page, store, key: tuple[int, int], found: dict[str, Any], office: str | None,
              min_responses: int, catalogue: dict, service_name, office_name, units: dict[str, str]) -> None:
     """The pages after the summary: every figure with its interval and its group."""
@@ -511,6 +520,10 @@ def _details(p: _Page, store, key: tuple[int, int], found: dict[str, Any], offic
     if rows:
         p.table(["خدمت", "تعداد", "بله", "خیر", "زمان اعلام‌شده", "هزینه اعلام‌شده"], rows,
                 [120, 40, 95, 45, 120, 95], shaded=shaded)
+    for m in matches:  # each answer was compared with the version in force on its visit day
+        if len(m.versions) > 1 or any(v.version for v in m.versions):
+            p.text(service_name(m.service) + ": " + "؛ ".join(_version_words(v) for v in m.versions) + ".",
+                   size=9, color=SECOND)
 
     p.heading("باجه‌ها (رفتار کارکنان)")
     p.text(fairness_note(min_responses) + "؛ این باجه‌ها جداگانه و بدون رتبه آمده‌اند.", size=9.5, bold=True)

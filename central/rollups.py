@@ -13,6 +13,9 @@ sums per Jalali month (Tehran), and every figure reads them:
 - ``analysis_waiting`` (month, office, service, value): the waiting-time answers per service;
 - ``analysis_by_day`` (Tehran day, office, source): responses per day, so an office that stops
   handing out sheets shows up;
+- ``analysis_matched_by_day`` (Tehran day, office, service): question (2)'s answered / yes /
+  partly per visit day, so each answer is compared with the catalogue version in force at its
+  office on that day (analysis.matched_by_version);
 - ``analysis_calls``: responses whose visitor agreed to be called and left a mobile number
   (the call list; its marks live in ``call_marks``, which a rebuild never touches).
 
@@ -67,6 +70,8 @@ WAITING = ("month", "office", "service", "value")
 #: The question whose answers are also kept per service (waiting time per office and service).
 WAITING_QUESTION = "waiting_time"
 DAYS = ("day", "office", "source")
+MATCHED_DAYS = ("day", "office", "service")
+MATCHED = ("matched_n", "matched_yes", "matched_partly")
 #: Records folded per transaction: ingest can slip in between chunks of a long rebuild.
 CHUNK = 200_000
 #: SQLite page cache while folding (KiB).
@@ -117,7 +122,8 @@ def ensure_rollups(store) -> None:
                     db.script(statement)  # no placeholders: '$$' passes untouched
     refresh_rollups(store)
     with store.connect() as db:
-        for table in (*ROLLUPS, "analysis_answers", "analysis_waiting", "analysis_by_day"):
+        for table in (*ROLLUPS, "analysis_answers", "analysis_waiting", "analysis_by_day",
+                      "analysis_matched_by_day"):
             db.script(f"ANALYZE {table}")
 
 
@@ -435,7 +441,8 @@ class _Deltas:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[tuple, list[int]]] = {
-            "analysis_by_desk": {}, "analysis_by_service": {}, "analysis_by_day": {}}
+            "analysis_by_desk": {}, "analysis_by_service": {}, "analysis_by_day": {},
+            "analysis_matched_by_day": {}}
         self.answers: dict[tuple, list[int]] = {}   # (month, office, source, question, value) -> [n, pending]
         self.waiting: dict[tuple, int] = {}
         self.calls: dict[str, tuple[str, str, str] | None] = {}
@@ -459,6 +466,7 @@ class _Deltas:
         self._bump(self.tables["analysis_by_desk"], (month, office, service, facts.desk or "", source), vector, sign)
         self._bump(self.tables["analysis_by_service"], (month, office, service, source), vector, sign)
         self._bump(self.tables["analysis_by_day"], (day.isoformat(), office, source), (1,), sign)
+        self._bump(self.tables["analysis_matched_by_day"], (day.isoformat(), office, service), vector[-3:], sign)
         answers = self.answers
         for question in facts.answered:
             key = (month, office, source, question, "")
@@ -496,7 +504,8 @@ class _Deltas:
                  "analysis_by_service": (ROLLUPS["analysis_by_service"], COUNTERS, "responses = 0"),
                  "analysis_answers": (ANSWERS, ("n", "pending"), "n = 0 AND pending = 0"),
                  "analysis_waiting": (WAITING, ("n",), "n = 0"),
-                 "analysis_by_day": (DAYS, ("responses",), "responses = 0")}
+                 "analysis_by_day": (DAYS, ("responses",), "responses = 0"),
+                 "analysis_matched_by_day": (MATCHED_DAYS, MATCHED, "matched_n = 0")}
         for table, (keys, counters, empty) in specs.items():
             rows = self.tables[table]
             # in key order: neighbouring rows share B-tree pages, so a chunk touches each page once

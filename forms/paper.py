@@ -190,9 +190,25 @@ def paper_placement(layout: SheetLayout, paper: str) -> tuple[float, float, floa
             (height - layout.height * scale) / 2)
 
 
+#: Where the office's name sits: above the form's title, right-aligned with it (layout.py
+#: puts the title's right edge 66 pt from the page's; the fiducial is to its right).
+OFFICE_NAME_RIGHT_INSET, OFFICE_NAME_Y, OFFICE_NAME_SIZE = 66.0, 28.0, 10.0
+
+
+def _draw_office_name(canvas: Canvas, layout: SheetLayout, office_name: str) -> None:
+    canvas.setFillColor(INK)
+    canvas.setFont(REGULAR, OFFICE_NAME_SIZE)
+    canvas.drawRightString(layout.width - OFFICE_NAME_RIGHT_INSET, _flip(layout, OFFICE_NAME_Y),
+                           shape(office_name))
+
+
 def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], out: Path,
-                  paper: str = "a4", survey_link: Callable[[SheetCode], str] | None = None) -> int:
+                  paper: str = "a4", survey_link: Callable[[SheetCode], str] | None = None, *,
+                  office_name: str = "") -> int:
     """Write one page per sheet code to `out` atomically; return the page count.
+
+    ``office_name`` (the office's Persian name) is printed above the title so the visitor
+    sees where the sheet is from; the QR payload keeps the office's code.
 
     The PDF is written next to `out` and renamed into place only when complete, so a failure
     never leaves a half-written file that someone might print.  `paper` is "a4" or "letter"
@@ -216,6 +232,8 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
         canvas.setSubject(f"{form.id} v{form.version}")
         canvas.beginForm(STATIC_FORM_NAME)
         _draw_static(canvas, form, layout)
+        if office_name:
+            _draw_office_name(canvas, layout, office_name)
         canvas.endForm()
         if survey_link is not None:
             canvas.beginForm(LINK_FORM_NAME)

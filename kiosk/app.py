@@ -67,7 +67,9 @@ def create_app(config: KioskConfig | None = None) -> Flask:
     app.session_interface = _SessionCookie()
     app.extensions["seda_kiosk"] = KioskState(config)
     install_messages(app, i18n.MESSAGES, _lang)
-    app.jinja_env.globals.update(t=_t, num=_num, jdate=_jdate, kiosk_config=config)
+    from . import published
+    app.jinja_env.globals.update(t=_t, num=_num, jdate=_jdate, kiosk_config=config,
+                                 published=published)
     app.jinja_env.filters["tracking"] = format_tracking_code
     app.jinja_env.filters["scan_time"] = _from_timestamp
     _add_read_aloud_helpers(app)

@@ -15,6 +15,7 @@ from flask import abort, g, render_template
 from ledger.centre_sent import CentreSent
 from ledger.ledger import Ledger, Record
 
+from . import published
 from .staff_session import bp, login_required
 from .state import ledger, state
 
@@ -68,7 +69,7 @@ def render_cases(revealed: dict[str, Any] | None = None, revealed_uuid: str | No
     sent = CentreSent(ledger())
     statuses = {record.uuid: latest_status(sent.pulled_case_updates(record.body["tracking_code"]))
                 for record in visible if record.body.get("tracking_code")}
-    services = {s.id: s.name for s in state().services}
+    services = {s.id: s.name for s in published.services()}
     return render_template("staff/cases.html", cases=visible, oversight=oversight, services=services,
                            statuses=statuses, has_identity=has_identity,
                            may_reveal=g.staff.can(IDENTITY_ROLE), revealed=revealed or {},

@@ -57,8 +57,9 @@ class KioskState:
         self.config = config
         catalog = builtin_catalog()
         self.form = catalog.get(config.survey_form)
-        self.services = load_services(config.data_file("services"))
-        self.directory = load_directory(config.data_file("directory"))
+        #: The files shown until the centre's catalogue and directory arrive (kiosk/published.py).
+        self.builtin_services = load_services(config.data_file("services"))
+        self.builtin_directory = load_directory(config.data_file("directory"))
         self.ledger_path = default_ledger_path(config.home)
         self.follow_up_visit = Backoff(config.follow_up_free_tries, config.follow_up_max_delay)
         #: Far above what one visit may try, so one person cannot lock everyone out; once
@@ -108,11 +109,6 @@ class KioskState:
     def accounts(self) -> AccountStore:
         return self._accounts.get()
 
-    def service(self, service_id: str):
-        for service in self.services:
-            if service.id == service_id:
-                return service
-        return None
 
 
 def state() -> KioskState:

@@ -24,7 +24,7 @@ from forms import Question
 from forms.case_verdicts import MAX_COMMENT as MAX_VERDICT_COMMENT
 from forms.persian import InvalidInput, normalize_input, normalize_mobile, to_ascii_digits
 
-from . import case_verdicts
+from . import case_verdicts, published
 from . import cases as case_lib
 from . import receipt_links
 from .audio import recorded_audio_type
@@ -314,7 +314,7 @@ def _audio_file(question: Question) -> str | None:
 
 
 def _service_ids() -> set[str]:
-    return {service.id for service in state().services}
+    return {service.id for service in published.services()}
 
 
 def _refuse_flood():
@@ -376,7 +376,7 @@ def _case_screen(case_type: str | None, template: str):
         # Never set up: no key to seal to, and a report is never kept readable.  Say where
         # to report instead; take nothing (a POST from an older page is refused the same way).
         return render_template("report.html", holder=None, values={}, errors=[],
-                               services=state().services, refusal=None,
+                               services=published.services(), refusal=None,
                                types=case_lib.WRITTEN_TYPES), (503 if request.method == "POST" else 200)
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in
@@ -406,7 +406,7 @@ def _case_screen(case_type: str | None, template: str):
                       "text": _("complaint_starter_" + offer["question"])}
     return render_template(f"{template}.html", values=values, errors=errors,
                            holder=report_key.holder if report_key else None,
-                           services=state().services, refusal=refusal,
+                           services=published.services(), refusal=refusal,
                            types=case_lib.WRITTEN_TYPES), (429 if refusal else 200)
 
 
@@ -424,7 +424,7 @@ def report():
 
 @bp.route("/voice", methods=["GET"])
 def voice():
-    return render_template("voice.html", services=state().services)
+    return render_template("voice.html", services=published.services())
 
 
 @bp.route("/voice", methods=["POST"])
@@ -481,7 +481,7 @@ def _receipt_page(data: dict, status: int = 200, **extra):
     link = _receipt_link(data)
     return render_template("receipt.html", receipt=data, qr_svg=_qr_svg(link or data["tracking_code"]),
                            portal_link=link, portal_url_text=config.portal_url.rstrip("/"),
-                           office_name=state().directory.office_name,
+                           office_name=published.directory().office_name,
                            deadline_days=receipt_links.deadline_days(data["type"]), **extra), status
 
 
@@ -510,7 +510,7 @@ def print_receipt():
     try:
         send(parse_printer(config.receipt_printer),
              receipt_model(data, office=config.office, lang=g.lang,
-                           office_name=state().directory.office_name.get(g.lang),
+                           office_name=published.directory().office_name.get(g.lang),
                            deadline_days=receipt_links.deadline_days(data["type"]),
                            portal_url=config.portal_url.rstrip("/") or None))
     except PrinterError as exc:
@@ -628,17 +628,17 @@ def follow_up_spoken(index: int):
 
 @bp.route("/contact")
 def contact():
-    return render_template("contact.html", directory=state().directory)
+    return render_template("contact.html", directory=published.directory())
 
 
 @bp.route("/services")
 def services():
-    return render_template("services.html", services=state().services, selected=None)
+    return render_template("services.html", services=published.services(), selected=None)
 
 
 @bp.route("/services/<service_id>")
 def service(service_id: str):
-    found = state().service(service_id)
+    found = published.service(service_id)
     if found is None:
         abort(404)
-    return render_template("services.html", services=state().services, selected=found)
+    return render_template("services.html", services=published.services(), selected=found)

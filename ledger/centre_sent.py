@@ -50,6 +50,12 @@ class CentreSent:
         ).fetchall()
         return {key: json.loads(body) for key, body in rows}
 
+    def item_cursor(self, feed: str, key: str) -> int | None:
+        """The feed cursor of the item kept for (feed, key), withdrawn or not; None if none."""
+        row = self._conn.execute("SELECT cursor FROM central_items WHERE feed = ? AND key = ?",
+                                 (feed, key)).fetchone()
+        return None if row is None else int(row[0])
+
     def pulled_case_updates(self, tracking_code: str) -> list[dict[str, Any]]:
         """Statuses and answers the central office gave the case ``tracking_code``, oldest first.
 

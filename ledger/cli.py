@@ -62,5 +62,7 @@ def print_command(form_id: str, office: str | None, count: int, out: Path, versi
     click.echo(MESSAGES.line("print_done_letter" if run.paper == "letter" else "print_done",
                              n=len(run.serials), form=run.form, version=run.version, office=office,
                              first=run.serials.start, last=run.serials.stop - 1, out=str(run.out)))
+    if run.office_name != office:
+        click.echo(MESSAGES.line("print_done_named", name=run.office_name))
     if run.portal_url:
         click.echo(MESSAGES.line("print_done_links", url=run.portal_url))

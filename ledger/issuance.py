@@ -28,8 +28,10 @@ from forms.sheet_code import SheetCode
 from forms.survey_tokens import make_sheet_survey_token, survey_link
 
 from .ledger import Ledger, default_ledger_path
+from .office_settings import DEFAULTS, settings_in_force
+from .published_content import published_office_profile
 
-MAX_SHEETS_PER_RUN = 10_000
+MAX_SHEETS_PER_RUN = DEFAULTS["sheets_per_print"]
 
 
 class PrintError(MessageError, ValueError):
@@ -47,6 +49,8 @@ class PrintRun:
     paper: str = "a4"
     #: The portal the sheets' survey links open ("" : printed without them).
     portal_url: str = ""
+    #: The office's name printed on the sheets (its code until the centre's register names it).
+    office_name: str = ""
 
 
 def print_sheets(home: Path, form, office: str, count: int, out: Path,
@@ -73,9 +77,20 @@ def print_sheets(home: Path, form, office: str, count: int, out: Path,
     links = _survey_links(home, office, portal_url, layout) if portal_url else None
     key, created = ensure_key(home, office)
     with Ledger.open(default_ledger_path(home)) as ledger:
+        limit = settings_in_force(ledger, office)["sheets_per_print"]
+        if limit.source == "centre" and count > limit.value:
+            raise PrintError("print_over_central_limit", limit=limit.value, count=count)
+        name = office_display_name(ledger, office)
         serials = ledger.issue_sheets(office, form.id, form.version, count)
-    render_sheets(form, layout, _signed(form, office, serials, key, advance), out, paper, survey_link=links)
-    return PrintRun(form.id, form.version, office, serials, out, created, paper, portal_url)
+    render_sheets(form, layout, _signed(form, office, serials, key, advance), out, paper, survey_link=links,
+                  office_name=name)
+    return PrintRun(form.id, form.version, office, serials, out, created, paper, portal_url, name)
+
+
+def office_display_name(ledger: Ledger, office: str) -> str:
+    """The office's Persian name as the centre's register published it; its code until then."""
+    profile = published_office_profile(ledger, office)
+    return profile.name.fa if profile is not None and profile.name.fa else office
 
 
 def _signed(form, office: str, serials: range, key, advance: Callable[[], None] | None) -> Iterator[str]:

@@ -27,6 +27,7 @@ from forms.private_files import write_private
 from kiosk.config import CONFIG_FILE, ConfigError, KioskConfig
 from ledger.ledger import Ledger, LedgerError, default_ledger_path
 from ledger.office_binding import adopt_stranded, claim_office, stranded_counts
+from ledger.office_settings import settings_in_force
 from sync.cli import max_backoff_option, setup_command as sync_setup_command, timeout_option
 
 __all__ = ["office_group"]
@@ -104,6 +105,11 @@ def _warn_stranded(stranded: dict[str, int], office: str) -> None:
                    f"to send them as {office}'s: `seda office adopt {code} --by NAME`", err=True)
 
 
+_SETTING_SOURCES = {"centre": "دفتر ادارات مرکز / the central office's register",
+                    "local": "همین نصب / this installation (kiosk.yaml)",
+                    "default": "پیش‌فرض / built-in default"}
+
+
 @office_group.command("status")
 def status_command() -> None:
     """Show this installation's office and any records stranded under other codes (exit 1 if any)."""
@@ -115,12 +121,21 @@ def status_command() -> None:
     if office is None:
         raise click.ClickException("این نصب هنوز تنظیم نشده است / Not set up yet: run "
                                    "`seda office setup --office CODE --central URL`.")
+    try:
+        local = {"kiosk_idle_seconds": KioskConfig.load(home).idle_seconds}
+    except ConfigError:
+        local = None
     with Ledger.open(default_ledger_path(home)) as ledger:
         bound = ledger.bound_office
         stranded = stranded_counts(ledger) if bound else {
             code: n for code, n in ledger.office_counts().items() if code != office}
+        in_force = settings_in_force(ledger, office, local)
     click.echo(f"Office {office} ({identity_path(home)})")
     click.echo(f"Ledger bound to {bound or 'no office yet'}")
+    click.echo("تنظیم‌های اداره که با ادارهٔ مرکزی است / Settings that belong to the central office:")
+    for setting in in_force.values():
+        click.echo(f"  {setting.name} = {setting.value}  ({_SETTING_SOURCES[setting.source]}"
+                   + (f", {setting.since}" if setting.since else "") + ")")
     if bound != office:
         raise click.ClickException(f"The ledger is bound to {bound or 'no office'}, not {office}: run "
                                    f"`seda office setup --office {office}`.")

@@ -243,6 +243,20 @@ def run_command(quiet: bool) -> None:
         click.echo(MESSAGES.line("sync_stopped"))
 
 
+def open_content_refusals(refusals: list[dict], sent: CentreSent) -> list[dict]:
+    """The refused items from the centre that no good item of the same feed and key has
+    followed (the office still shows the last good version, or nothing), newest per item."""
+    latest: dict[tuple[str, str], dict] = {}
+    for note in refusals:
+        latest[(str(note.get("feed")), str(note.get("key")))] = note
+    out = []
+    for (feed, key), note in latest.items():
+        kept = sent.item_cursor(feed, key)
+        if kept is None or kept < int(note.get("cursor") or 0):
+            out.append(note)
+    return out
+
+
 def status_data(home: Path) -> dict:
     """Everything `seda sync status` shows, as data (also for the kiosk's staff dashboard).
 
@@ -271,6 +285,7 @@ def status_data(home: Path) -> dict:
             "refused_batches": [state.batch_refusals()[seq] for seq in sorted(state.batch_refusals())],
             "refused_blobs": [{"sha256": sha, **note} for sha, note in sorted(state.refused_blobs().items())],
             "conflicts": state.open_conflicts(),
+            "refused_content": open_content_refusals(state.content_refusals(), CentreSent(ledger)),
         }
     refusal = data["last_refusal"]
     office_refused = bool(refusal and refusal.get("code") in OFFICE_REFUSALS and (
@@ -279,6 +294,7 @@ def status_data(home: Path) -> dict:
         [f"batch {r['batch']} refused [{r['code']}]" for r in data["refused_batches"]]
         + [f"attachment {b['sha256']} too large ({b.get('size')} bytes)" for b in data["refused_blobs"]]
         + [f"record {c['uuid']} kept as a conflict at the central server" for c in data["conflicts"]]
+        + [f"item {r['feed']}/{r['key']} from the central server refused" for r in data["refused_content"]]
         + ([f"the central server refuses this office [{refusal['code']}]"] if office_refused else []))
     return data
 
@@ -348,6 +364,12 @@ def _print_attention(data: dict) -> None:
                                          size=str(blob.get("size")), limit=str(blob.get("limit"))))
         click.echo(f"   {fa}")
         click.echo(f"   {en}")
+    for note in data["refused_content"]:
+        click.echo(f"!! محتوای ارسالی مرکز پذیرفته نشد / Item from the central server refused: "
+                   f"{note['feed']}/{note['key']} ({note.get('at', '')})")
+        click.echo("   این اداره نسخهٔ درست پیشین را نشان می‌دهد؛ ادارهٔ مرکزی باید آن را دوباره منتشر کند.")
+        click.echo("   This office keeps showing the last good version; the central office must publish it again.")
+        click.echo(f"   ({note.get('detail', '')})")
     if data["conflicts"]:
         fa, en = message_for("conflict")
         click.echo("!! " + MESSAGES.line("attention_conflicts", n=len(data["conflicts"])))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .backoff import backoff_delay
+from .content import CONTENT_FEEDS, KNOWN_FEEDS, ContentRefused, check_content_item
 from .batch import format_time
 from .health_report import health_report
 from forms.identity_keys import load_office_key
@@ -238,13 +239,38 @@ def _report_health(home: Path, state: OfficeSyncState, client: CentralClient, of
 
 
 def _pull(state: OfficeSyncState, client: CentralClient, report: SyncReport) -> None:
+    """Pull every page.  Case updates are stored page by page; content items (catalogue,
+    directory, ...) are checked one by one (sync/content.py) and the good ones stored together
+    with the last page, so the kiosk never shows half of a publication.  A refused item is
+    not stored (the last good version stays shown) and is kept for ``seda sync status``."""
     cursor = state.pull_cursor()
+    held: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
     while True:
         page = client.pull(cursor, PULL_PAGE)
-        report.items_pulled += state.store_central_items(page["items"], int(page["next"]))
+        other = []
+        for item in page["items"]:
+            try:
+                if item.get("feed") not in KNOWN_FEEDS:
+                    raise ContentRefused(f"{item.get('feed')}/{item.get('key')}: an unknown kind of item"
+                                         " (is this office's Seda older than the central server's?)")
+                if item.get("feed") not in CONTENT_FEEDS:
+                    other.append(item)
+                    continue
+                check_content_item(item, client.central_key)
+            except ContentRefused as exc:
+                log.error("refused an item from the central server: %s", exc)
+                refused.append({"at": _now(), "feed": item.get("feed"), "key": item.get("key"),
+                                "cursor": item.get("cursor"), "detail": str(exc)})
+                continue
+            held.append(item)
         cursor = int(page["next"])
-        if not page.get("more"):
-            return
+        if page.get("more"):
+            report.items_pulled += state.store_central_items(other, state.pull_cursor())
+            continue
+        report.items_pulled += state.store_central_items(other + held, cursor,
+                                                         content_refusals=refused)
+        return
 
 
 def run_forever(home: Path, stop: threading.Event | None = None, *,

@@ -258,14 +258,24 @@ class OfficeSyncState:
     def pull_cursor(self) -> int:
         return int(self.get("pull_cursor", 0))
 
-    def store_central_items(self, items: Iterable[Mapping[str, Any]], cursor: int) -> int:
+    def store_central_items(self, items: Iterable[Mapping[str, Any]], cursor: int, *,
+                            content_refusals: list[Mapping[str, Any]] | None = None) -> int:
         """Save pulled items (ledger/centre_sent.py) and advance the cursor in one transaction;
-        returns how many."""
+        returns how many.  ``content_refusals`` (content items the client refused: not signed
+        by the centre, or malformed; sync/content.py) are remembered for ``seda sync status``
+        and the staff pages (ledger/published_content.py ``content_refusals``), newest 50."""
         with self.ledger.transaction():
             count = CentreSent(self.ledger).store_items(items)
+            if content_refusals:
+                kept = [*self.get("content_refusals", []), *map(dict, content_refusals)]
+                self.set("content_refusals", kept[-50:])
             if cursor > self.pull_cursor():
                 self.set("pull_cursor", cursor)
         return count
+
+    def content_refusals(self) -> list[dict[str, Any]]:
+        """Content items the office refused (not the centre's signature, or malformed)."""
+        return list(self.get("content_refusals", []))
 
 
 def _batch_record(record) -> BatchRecord:

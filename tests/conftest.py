@@ -257,7 +257,25 @@ def sync_until_done(home: Path, attempts: int = 60) -> int:
     raise AssertionError(f"{home} did not finish syncing in {attempts} attempts")
 
 
+def service_entry(service_id: str = "passport", *, version: int = 1, fee: int = 1000,
+                  effective_from: str = "2026-01-01", documents: tuple[str, ...] = ("کارت ملی",)) -> dict:
+    """A well-formed catalogue version body (sync/content.py)."""
+    return {"id": service_id, "name": {"fa": "گذرنامه", "en": "Passport"},
+            "documents": [{"fa": d, "en": d} for d in documents], "fee_rials": fee,
+            "time": {"fa": "۷ روز", "en": "7 days"}, "legal_basis": {"fa": "قانون", "en": "Act"},
+            "version": version, "effective_from": effective_from}
+
+
+def publish_signed(central: ThreadedServer, feed: str, key: str, content: dict, *, office: str = "") -> int:
+    """Publish a content item as the central web app does: signed by the central key."""
+    from central.content_publisher import publish_content
+
+    return publish_content(central.store, central.keys, feed, key, content, office=office)
+
+
 office_install = _offer(Office, "office_install")
+service_entry_fixture = _offer(service_entry)
+publish_signed_fixture = _offer(publish_signed)
 make_office_fixture = _offer(make_office)
 assert_exactly_the_union_fixture = _offer(assert_exactly_the_union)
 sync_until_done_fixture = _offer(sync_until_done)

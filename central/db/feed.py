@@ -21,7 +21,8 @@ __all__ = ["FEEDS", "current_items", "latest_case_update", "publish", "publish_m
 #: revoked office's sheets; ``case_update`` items go only to the office that owns the case;
 #: ``oversight_key`` is the signed key misconduct reports are sealed to (central/keys.py).
 FEEDS = frozenset({"case_update", "catalogue", "contact", "form_definition", "revoked_sheet",
-                   "office_key", "oversight_key", "record_conflict"})
+                   "office_key", "oversight_key", "record_conflict",
+                   "office_profile", "announcement"})  # content kinds: sync/content.py
 
 
 def publish(conn: Connection, feed: str, key: str, body: dict[str, Any], *, office: str = "",

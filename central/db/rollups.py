@@ -12,6 +12,7 @@ from typing import Any
 from .connection import Connection
 
 __all__ = ["answer_totals", "answered_twice", "call_rows", "day_counts", "desk_totals", "grouped_totals",
+           "matched_days",
            "on_call_list", "set_call_mark", "source_totals", "waiting_counts"]
 
 
@@ -81,6 +82,19 @@ def day_counts(conn: Connection, first: str, last: str, office: str | None) -> l
 
 
 # -- the call list (responses whose visitor asked to be called) -----------------------------------
+
+
+def matched_days(conn: Connection, first: str, last: str, *, office: str | None = None,
+                 service: str | None = None, services: Sequence[str] | None = None) -> list[tuple]:
+    """``(day, office, service, matched_n, matched_yes, matched_partly)`` of question (2) per
+    visit day from ``first`` to ``last`` (ISO days), optionally one office, one service or some."""
+    params: list[Any] = [first, last]
+    scope = _office(office, params) + _office(service, params, "service")
+    if services is not None:
+        scope += f" AND service IN ({', '.join('?' * len(services))})"
+        params.extend(services)
+    return conn.all("SELECT day, office, service, matched_n, matched_yes, matched_partly"
+                    f" FROM analysis_matched_by_day WHERE day >= ? AND day <= ?{scope}", params)
 
 
 def call_rows(conn: Connection, month: str, office: str | None, *, include_done: bool) -> list[tuple]:

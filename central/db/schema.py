@@ -46,6 +46,15 @@ ledger's migrations; a new table is a new step appended at the end.
 - step 7, health at the centre (issue #16, central/office_health.py): ``office_health``, each
   office's last health report (what it says is waiting, refused, stranded; its software
   version, pull cursor and clock), one row per office, replaced on every report.
+- step 8, what every office shows (issue #13): ``catalogue_versions`` (every version of every
+  service's catalogue entry, draft or published, with the day it takes effect and the offices
+  offering it: question (2) is compared with the version in force on the visit day),
+  ``office_profiles`` (the office register: names, province, address, hours, settings),
+  ``contacts`` (managers and deputies), ``announcements`` (kiosk notices with start and end
+  days) and ``form_versions`` (uploaded survey form definitions, draft or published).
+- step 9, held misconduct reports (issue #14, central/held_reports.py): ``held_reports``, a
+  report filed on the portal, sealed at rest, until the hour it is stamped with has ended;
+  then it joins ``records`` and ``cases`` in shuffled order, so arrival order links nobody.
 - step 10, paper sheets answered online (issue #14, forms/survey_tokens.py): two partial indexes
   finding a sheet's responses by (office, sheet): scanned ones (the portal refuses a sheet's
   link once the centre holds the sheet) and ones given from the sheet's link (the roll-ups
@@ -356,6 +365,56 @@ _PORTAL = """
     """
 
 
+# Step 8: content the central office manages and offices show (same text on both databases).
+_CONTENT = """
+    CREATE TABLE catalogue_versions (
+        service        TEXT NOT NULL,
+        version        INTEGER NOT NULL,
+        effective_from TEXT NOT NULL,
+        offices        TEXT NOT NULL DEFAULT '[]',
+        body           TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('draft', 'published')),
+        created_by     TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        published_by   TEXT,
+        published_at   TEXT,
+        PRIMARY KEY (service, version)
+    );
+    CREATE INDEX catalogue_versions_in_force ON catalogue_versions (service, status, effective_from);
+    CREATE TABLE office_profiles (
+        code       TEXT PRIMARY KEY,
+        body       TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE contacts (
+        id         TEXT PRIMARY KEY,
+        body       TEXT NOT NULL,
+        withdrawn  INTEGER NOT NULL DEFAULT 0,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE announcements (
+        id         TEXT PRIMARY KEY,
+        body       TEXT NOT NULL,
+        withdrawn  INTEGER NOT NULL DEFAULT 0,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE form_versions (
+        form         TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        definition   TEXT NOT NULL,
+        status       TEXT NOT NULL CHECK (status IN ('draft', 'published')),
+        uploaded_by  TEXT NOT NULL,
+        uploaded_at  TEXT NOT NULL,
+        published_by TEXT,
+        published_at TEXT,
+        PRIMARY KEY (form, version)
+    );
+    """
+
+
 # Step 9: misconduct reports filed on the portal wait, sealed, until the hour they are stamped
 # with has ended (central/held_reports.py), then join records and cases in shuffled order.
 _HELD_REPORTS = """
@@ -391,6 +450,7 @@ STEPS: tuple[tuple[int, str], ...] = (
     (5, _CALL_MARKS),
     (6, _PORTAL),
     (7, _OFFICE_HEALTH),
+    (8, _CONTENT),
     (9, _HELD_REPORTS),
     (10, _SHEET_RESPONSES),
 )
@@ -446,7 +506,7 @@ def migrate(database: Database) -> int:
 # -- derived tables: the satisfaction roll-ups (rollups.py) --------------------------------------
 
 #: Bump when what the roll-ups hold changes: stores with another version are rebuilt.
-ROLLUP_VERSION = 4
+ROLLUP_VERSION = 5  # 4: sheets answered twice; 5: analysis_matched_by_day (question 2 per catalogue version)
 #: The record kinds the roll-ups are folded from.
 FOLDED_KINDS = ("survey_response", "review_decision")
 #: The counters rows: how far SQLite has folded, and the roll-ups' version.
@@ -460,7 +520,7 @@ COUNTERS = ("responses", "incomplete",
             "matched_n", "matched_yes", "matched_partly")
 DERIVED_TABLES = ("analysis_by_desk", "analysis_by_service", "analysis_answers", "analysis_waiting",
                   "analysis_by_day", "analysis_calls", "analysis_decisions", "analysis_replaced",
-                  "analysis_duplicates", "analysis_pending", "analysis_months")
+                  "analysis_duplicates", "analysis_pending", "analysis_months", "analysis_matched_by_day")
 
 
 def rollup_statements(dialect: str) -> list[str]:
@@ -477,6 +537,11 @@ def rollup_statements(dialect: str) -> list[str]:
         " service TEXT NOT NULL, value TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (month, office, service, value))",
         "CREATE TABLE IF NOT EXISTS analysis_by_day (day TEXT NOT NULL, office TEXT NOT NULL,"
         " source TEXT NOT NULL, responses BIGINT NOT NULL, PRIMARY KEY (day, office, source))",
+        # question (2) per visit day, so each answer is compared with the catalogue version in
+        # force at its office on that day (analysis.matched_by_version)
+        "CREATE TABLE IF NOT EXISTS analysis_matched_by_day (day TEXT NOT NULL, office TEXT NOT NULL,"
+        " service TEXT NOT NULL, matched_n BIGINT NOT NULL, matched_yes BIGINT NOT NULL,"
+        " matched_partly BIGINT NOT NULL, PRIMARY KEY (day, office, service))",
         "CREATE TABLE IF NOT EXISTS analysis_calls (response TEXT PRIMARY KEY, office TEXT NOT NULL,"
         " month TEXT NOT NULL, created_at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS analysis_calls_month ON analysis_calls (month, office, created_at)",

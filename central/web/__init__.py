@@ -27,8 +27,9 @@ from flask.sessions import SecureCookieSessionInterface
 from forms.cases import format_tracking_code
 from forms.flask_messages import install_messages
 from ..store import Store
-from . import (admin, answer_templates, auditlog, auth, cases, grant_review, i18n, insight,
-               insight_common, login, monthly, offices, root, triage_audio)
+from . import (admin, announcement_pages, answer_templates, auditlog, auth, cases, catalogue_pages,
+               contact_pages, grant_review, i18n, insight, insight_common, login, monthly, office_names,
+               office_pages, offices, root, triage_audio)
 
 __all__ = ["init_app"]
 
@@ -40,7 +41,8 @@ _SECRET_SETTING = "web.flask_secret_key"
 # Every page blueprint nests under the root blueprint ``web`` once, when this package is
 # imported; :func:`init_app` then registers the tree on each app (tests make many apps).
 # (login hangs its views on root.bp itself; insight and monthly theirs on insight_common.bp.)
-for _pages in (admin, auditlog, cases, grant_review, answer_templates, triage_audio, offices):
+for _pages in (admin, auditlog, cases, grant_review, answer_templates, triage_audio, offices,
+               catalogue_pages, office_pages, contact_pages, announcement_pages):
     root.bp.register_blueprint(_pages.bp)
 
 #: (endpoint, label, roles) of the menu in the top bar.
@@ -75,7 +77,8 @@ def init_app(app: Flask, store: Store, *, clock: Callable[[], datetime] | None =
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     install_messages(app, i18n.MESSAGES, i18n.locale_selector)
     app.jinja_env.globals.update(t=i18n.t, csrf_field=auth.csrf_field, nav_items=auth.nav_items,
-                                 current_lang=i18n.current_lang)
+                                 current_lang=i18n.current_lang, office_name=office_names.office_name,
+                                 office_label=office_names.office_label)
     app.jinja_env.filters.update(fa_digits=i18n.fa_digits, jalali=i18n.jalali,
                                  tracking=format_tracking_code)
     app.after_request(auth.finish_response)

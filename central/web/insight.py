@@ -27,10 +27,11 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from flask import Response, abort, render_template, request, url_for
 from markupsafe import Markup
 
-from forms.persian import to_persian_digits
+from forms.persian import format_jalali_date, to_persian_digits
 from forms.responses import SOURCES
 
 from .. import analysis as A
@@ -195,6 +196,18 @@ def dashboard():
         cases=[(type_name(k), charts.number(v, language)) for k, v in case_counts],
         cases_total=charts.number(sum(cases.values()), language))
 
+
+def version_text(found: A.VersionMatch, lang: str) -> str:
+    """One catalogue version's line under a service: which version, from when, how answered."""
+    s = found.stats.matched
+    yes = charts.number(s.share, lang, percent=True)
+    n = charts.number(s.n, lang)
+    if not found.version:
+        return t("insight_version_builtin", n=n, yes=yes)
+    day = format_jalali_date(date.fromisoformat(found.effective_from), persian_digits=lang == "fa")
+    return t("insight_version", version=charts.number(found.version, lang), day=day, n=n, yes=yes)
+
+
 @bp.get("/announcements")
 @require(*ROLES)
 def announcements():
@@ -219,6 +232,7 @@ def announcements():
             "time": (entry.get("time") or {}).get(language) or (entry.get("time") or {}).get("fa"),
             "fee": None if fee is None else t("insight_rials", fee=int(fee)),
             "in_catalogue": m.catalogue is not None,
+            "versions": [version_text(v, language) for v in m.versions if len(m.versions) > 1 or v.version],
         })
     chart = charts.bar_chart(
         [charts.Bar(r["label"], no_share(m).share, no_share(m).low, no_share(m).high, m.stats.matched.n,

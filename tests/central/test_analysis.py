@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from forms.persian import InvalidInput
 from sync.batch import BatchRecord, encode_batch, open_batch
-from central import Store, analysis
+from central import Store, analysis, service_catalogue
+from central.keys import CentralKeys
 from forms.signatures import public_key_hex
 
 OFFICE = "THR-012"
@@ -223,3 +224,28 @@ def test_a_sqlite_store_made_with_the_old_trigger_is_rebuilt_and_keeps_counting(
     assert group.means["overall"].n == 2 and group.means["overall"].mean == 4.0
     with store.connect() as db:
         assert db.one("SELECT 1 FROM sqlite_master WHERE name = 'analysis_pending_insert'") is None
+
+
+def test_question_two_is_compared_with_the_catalogue_version_in_force_on_the_visit_day(astore: Store, tmp_path,
+                                                                                     service_entry) -> None:
+    keys = CentralKeys(tmp_path / "central-home", astore)
+    for fee, effective in ((4000000, "2026-01-01"), (5000000, "2026-12-05")):  # v2 from 1405-09-14
+        entry = {**service_entry("smart_id_card", fee=fee, effective_from=effective), "version": 0}
+        service_catalogue.save_draft(astore, entry, offices=[], actor="admin1")
+        service_catalogue.publish_draft(astore, keys, "smart_id_card", actor="admin1")
+    add(astore, [response(matched_announcement="no", created_at="2026-12-04T19:00:00.000000Z") for _ in range(3)]
+        + [response(matched_announcement="yes", created_at="2026-12-04T21:00:00.000000Z"),  # 12-05 in Tehran
+           response(matched_announcement="yes", created_at="2026-12-10T08:00:00.000000Z")])
+    before, after = analysis.matched_by_version(astore, "1405-09")
+    assert (before.version, before.effective_from, before.catalogue["fee_rials"]) == (1, "2026-01-01", 4000000)
+    assert (before.stats.matched.n, before.stats.matched.yes) == (3, 0)
+    assert (after.version, after.catalogue["fee_rials"], after.stats.matched.n, after.stats.matched.yes) == (2, 5000000, 2, 2)
+    [match] = analysis.matched_by_service(astore, "1405-09")
+    assert [v.version for v in match.versions] == [1, 2]
+
+
+def test_answers_before_any_published_version_are_compared_with_the_built_in_entry(astore: Store) -> None:
+    add(astore, [response(matched_announcement="partly")])
+    [found] = analysis.matched_by_version(astore, "1405-09")
+    assert (found.version, found.effective_from, found.catalogue["fee_rials"]) == (0, None, 3000000)
+    assert (found.stats.matched.n, found.stats.matched.partly) == (1, 1)

@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 import pytest
-from central import Store, analysis
+from central import Store, analysis, service_catalogue
+from central.keys import CentralKeys
 from central.db.connection import Connection
 
 OFFICE = "THR-012"
@@ -380,3 +381,17 @@ def test_the_downloads_quote_comments_that_would_start_a_formula(store: Store, a
     assert sorted(r["comment"] for r in rows) == sorted(
         ['\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)", "خوب بود"])
     assert sorted(r["overall"] for r in rows) == ["3", "4", "5"]
+
+
+def test_question_two_says_which_catalogue_version_each_answer_was_compared_with(
+        store: Store, analyst, tmp_path, service_entry) -> None:
+    keys = CentralKeys(tmp_path / "central-home", store)
+    entry = {**service_entry("smart_id_card", fee=5000000, effective_from="2026-12-05"), "version": 0}
+    service_catalogue.save_draft(store, entry, offices=[], actor="admin1")
+    service_catalogue.publish_draft(store, keys, "smart_id_card", actor="admin1")
+    add(store, [response(service="smart_id_card", matched_announcement="no"),  # 1405-09-10: built-in
+                response(service="smart_id_card", matched_announcement="yes",
+                         created_at="2026-12-10T08:00:00.000000Z")])
+    row = row_of(page(analyst(store), "/analysis/announcements?month=1405-09"), "smart_id_card")
+    assert "پیش از نخستین انتشار شناسنامه: ۱ پاسخ" in row
+    assert "نسخهٔ ۱ شناسنامه (اجرا از ۱۴۰۵/۰۹/۱۴): ۱ پاسخ" in row

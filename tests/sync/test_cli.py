@@ -210,8 +210,11 @@ def test_case_update_and_publish_commands_feed_the_pull(homes, tmp_path: Path) -
     seda(homes["central"], "central", "import", str(export))
     seda(homes["central"], "central", "case-update", "2718", "--status", "answered", "--answer", "انجام شد")
     entry = tmp_path / "entry.json"
-    entry.write_text(json.dumps({"title_fa": "گواهی"}), encoding="utf-8")
-    seda(homes["central"], "central", "publish", "catalogue", "certificate", "--json", str(entry))
+    entry.write_text(json.dumps({"id": "certificate", "name": {"fa": "گواهی", "en": "Certificate"},
+                                 "documents": [], "fee_rials": 0, "time": {"fa": "همان روز", "en": "Same day"},
+                                 "legal_basis": {"fa": "قانون", "en": "Act"}, "version": 1,
+                                 "effective_from": "2026-01-01"}), encoding="utf-8")
+    seda(homes["central"], "central", "publish", "catalogue", "certificate@1", "--json", str(entry))
     store = open_store(homes["central"] / "central.sqlite3")
     feeds = {(i["feed"], i["body"].get("status")) for i in store.pull(CODE, 0)["items"]}
     assert ("case_update", "answered") in feeds and ("catalogue", None) in feeds

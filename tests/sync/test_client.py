@@ -8,8 +8,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from forms.definition import builtin_definitions_folder
 from ledger.centre_sent import CentreSent
 from sync.client import SyncReport, run_forever, sync_once
 from sync.office_state import OfficeSyncState
@@ -97,25 +99,29 @@ def test_case_answer_comes_back_to_the_kiosk_office(office, central) -> None:
     assert updates[-1]["answer"] == "مشکل برطرف شد"
 
 
-def test_catalogue_contacts_forms_and_revoked_sheets_are_pulled(office, central) -> None:
-    central.store.publish("catalogue", "passport", {"title_fa": "گذرنامه"})
-    central.store.publish("contact", "unit-7", {"phone": "021-1234"})
-    central.store.publish("form_definition", "satisfaction@2", {"yaml": "id: satisfaction"})
+def test_catalogue_contacts_forms_and_revoked_sheets_are_pulled(office, central, publish_signed,
+                                                               service_entry) -> None:
+    publish_signed(central, "catalogue", "passport@1", service_entry())
+    publish_signed(central, "contact", "unit-7", {"name": {"fa": "مدیر", "en": "Manager"},
+                                                  "title": {"fa": "مدیر", "en": "Manager"},
+                                                  "phone": "021-1234", "email": "m@example.org"})
+    definition = yaml.safe_load((builtin_definitions_folder() / "satisfaction.v1.yaml").read_text(encoding="utf-8"))
+    publish_signed(central, "form_definition", "satisfaction@v2", {"definition": {**definition, "version": 2}})
     central.store.publish("revoked_sheet", "S1-THR-012-77", {"reason": "lost stack"})
     sync_once(office.home)
     with office.ledger() as ledger:
         state = CentreSent(ledger)
-        assert state.central_items("catalogue") == {"passport": {"title_fa": "گذرنامه"}}
+        assert state.central_items("catalogue")["passport@1"]["fee_rials"] == 1000
         assert state.central_items("contact")["unit-7"]["phone"] == "021-1234"
-        assert "satisfaction@2" in state.central_items("form_definition")
+        assert "satisfaction@v2" in state.central_items("form_definition")
         assert state.is_sheet_revoked("S1-THR-012-77") and not state.is_sheet_revoked("S1-THR-012-78")
         assert state.central_items("office_key")[office.code]["status"] == "active"
 
 
-def test_withdrawn_item_disappears_at_the_office(office, central) -> None:
-    central.store.publish("catalogue", "old-service", {"title_fa": "قدیمی"})
+def test_withdrawn_item_disappears_at_the_office(office, central, publish_signed, service_entry) -> None:
+    publish_signed(central, "catalogue", "old@1", service_entry("old"))
     sync_once(office.home)
-    central.store.publish("catalogue", "old-service", {}, deleted=True)
+    central.store.publish("catalogue", "old@1", {}, deleted=True)
     sync_once(office.home)
     with office.ledger() as ledger:
         assert CentreSent(ledger).central_items("catalogue") == {}

@@ -143,7 +143,7 @@ def test_answers_signed_by_another_key_are_refused_and_change_nothing(tmp_path, 
     office = make_office(tmp_path, CODE, central.url, central.store)
     office.add_records(3)
     sync_once(office.home)
-    central.store.publish("catalogue", "passport", {"name": "گذرنامه"})
+    central.store.publish("revoked_sheet", "passport", {"name": "گذرنامه"})
     office.add_records(2)
     _pin_another_key(office.home)
     with Ledger.open(office.ledger_path) as ledger:
@@ -152,7 +152,7 @@ def test_answers_signed_by_another_key_are_refused_and_change_nothing(tmp_path, 
         sync_once(office.home)
     with Ledger.open(office.ledger_path) as ledger:
         state = OfficeSyncState(ledger)
-        assert state.pull_cursor() == cursor and "passport" not in CentreSent(ledger).central_items("catalogue")
+        assert state.pull_cursor() == cursor and "passport" not in CentreSent(ledger).central_items("revoked_sheet")
         assert state.waiting_count(CODE) == pending  # the refused ack marked nothing delivered
         assert "not signed" in state.get("last_error")["detail"]
 
@@ -160,9 +160,9 @@ def test_answers_signed_by_another_key_are_refused_and_change_nothing(tmp_path, 
 def test_a_pulled_page_altered_on_the_way_is_refused_and_the_last_good_state_kept(tmp_path, central,
                                                                                    monkeypatch, make_office):
     office = make_office(tmp_path, CODE, central.url, central.store)
-    central.store.publish("catalogue", "passport", {"name": "گذرنامه"})
+    central.store.publish("revoked_sheet", "passport", {"name": "گذرنامه"})
     sync_once(office.home)
-    central.store.publish("catalogue", "passport", {"name": "تغییر داده شده"})
+    central.store.publish("revoked_sheet", "passport", {"name": "تغییر داده شده"})
     real_sign = central.keys.sign
 
     def sign_then_alter(prefix, payload):
@@ -175,7 +175,7 @@ def test_a_pulled_page_altered_on_the_way_is_refused_and_the_last_good_state_kep
     with pytest.raises(SyncError):
         sync_once(office.home)
     with Ledger.open(office.ledger_path) as ledger:
-        assert CentreSent(ledger).central_items("catalogue")["passport"] == {"name": "گذرنامه"}
+        assert CentreSent(ledger).central_items("revoked_sheet")["passport"] == {"name": "گذرنامه"}
 
 
 def test_an_unsigned_acknowledgement_leaves_the_batch_waiting(tmp_path, central, monkeypatch, make_office):

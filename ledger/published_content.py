@@ -1,0 +1,152 @@
+"""What the central office published for this office to show, as the ledger keeps it.
+
+The sync client stores pulled items in ``central_items`` only after checking each content item's
+signature and shape (sync/content.py), and all of one pull in one transaction, so what is read
+here is always a whole, good publication.  Each function answers ``None`` when nothing of its
+kind has arrived yet: the caller then shows its built-in files and says so.
+
+One function per kind of content, so the kiosk, the staff pages and the paper printer read the
+same thing (see sync/content.py for the feed names and keys).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from forms.catalogue import (Announcement, CatalogueError, OfficeProfile, Person, Service,
+                             announcement_from_body, office_profile_from_body, person_from_mapping,
+                             service_from_mapping, service_in_force)
+from forms.definition import Form, FormDefinitionError, parse_form
+
+from .ledger import Ledger
+
+__all__ = ["content_refusals", "content_stamp", "published_announcements", "published_contacts", "published_forms",
+           "published_office_profile", "published_service_versions", "published_services"]
+
+log = logging.getLogger("seda.ledger")
+
+_CONTENT_FEEDS = ("catalogue", "contact", "office_profile", "announcement", "form_definition")
+
+
+def _bodies(ledger: Ledger, feed: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    rows = ledger._conn.execute(  # noqa: SLF001 - same package
+        "SELECT key, body FROM central_items WHERE feed = ? AND deleted = 0 ORDER BY key", (feed,)
+    ).fetchall()
+    for key, body in rows:
+        yield key, json.loads(body)
+
+
+def _any(ledger: Ledger, feed: str) -> bool:
+    """Whether the centre ever sent this kind (a withdrawal counts: the centre has spoken)."""
+    return ledger._conn.execute(  # noqa: SLF001
+        "SELECT 1 FROM central_items WHERE feed = ? LIMIT 1", (feed,)).fetchone() is not None
+
+
+def content_stamp(ledger: Ledger) -> tuple[int, str | None]:
+    """(highest cursor of any content item, when the first one came): a reader's cache is good
+    while the stamp is unchanged; ``None`` as the time means only built-in files so far."""
+    placeholders = ", ".join("?" for _ in _CONTENT_FEEDS)
+    cursor, first = ledger._conn.execute(  # noqa: SLF001
+        f"SELECT coalesce(max(cursor), 0), min(received_at) FROM central_items WHERE feed IN ({placeholders})",
+        _CONTENT_FEEDS).fetchone()
+    return int(cursor), first
+
+
+def _offered_to(body: dict[str, Any], office: str) -> bool:
+    offices = body.get("offices") or []
+    return not offices or office in offices
+
+
+def published_service_versions(ledger: Ledger, office: str) -> dict[str, list[Service]] | None:
+    """Every published version of every service this office offers, by service id."""
+    if not _any(ledger, "catalogue"):
+        return None
+    out: dict[str, list[Service]] = {}
+    for key, body in _bodies(ledger, "catalogue"):
+        if not _offered_to(body, office):
+            continue
+        try:
+            service = service_from_mapping(body, f"catalogue/{key}")
+        except CatalogueError as exc:  # checked when pulled; a ledger edited by hand lands here
+            log.error("ignoring a stored catalogue item: %s", exc)
+            continue
+        out.setdefault(service.id, []).append(service)
+    return out
+
+
+def published_services(ledger: Ledger, office: str, day: str) -> tuple[Service, ...] | None:
+    """The catalogue as announced at ``office`` on ``day`` (``YYYY-MM-DD``), by name order of
+    publication key; ``None`` before the first catalogue arrived."""
+    versions = published_service_versions(ledger, office)
+    if versions is None:
+        return None
+    found = (service_in_force(v, day) for _, v in sorted(versions.items()))
+    return tuple(s for s in found if s is not None)
+
+
+def published_contacts(ledger: Ledger, office: str, province: str = "") -> tuple[Person, ...] | None:
+    """Managers and deputies for this office: its own, its province's, then national ones."""
+    if not _any(ledger, "contact"):
+        return None
+    people = []
+    for key, body in _bodies(ledger, "contact"):
+        try:
+            person = person_from_mapping(body, f"contact/{key}")
+        except CatalogueError as exc:
+            log.error("ignoring a stored contact: %s", exc)
+            continue
+        if person.office == office:
+            people.append((0, key, person))
+        elif not person.office and person.province and person.province == province:
+            people.append((1, key, person))
+        elif not person.office and not person.province:
+            people.append((2, key, person))
+    return tuple(p for _, _, p in sorted(people, key=lambda x: (x[0], x[1])))
+
+
+def published_office_profile(ledger: Ledger, office: str) -> OfficeProfile | None:
+    row = ledger._conn.execute(  # noqa: SLF001
+        "SELECT body FROM central_items WHERE feed = 'office_profile' AND key = ? AND deleted = 0",
+        (office,)).fetchone()
+    if row is None:
+        return None
+    try:
+        return office_profile_from_body(json.loads(row[0]), f"office_profile/{office}")
+    except CatalogueError as exc:
+        log.error("ignoring the stored office profile: %s", exc)
+        return None
+
+
+def published_announcements(ledger: Ledger, office: str, day: str) -> list[Announcement]:
+    """Announcements for this office (or every office) shown on ``day``, newest start first."""
+    shown = []
+    for key, body in _bodies(ledger, "announcement"):
+        try:
+            announcement = announcement_from_body(body, f"announcement/{key}")
+        except CatalogueError as exc:
+            log.error("ignoring a stored announcement: %s", exc)
+            continue
+        if announcement.office in ("", office) and announcement.shown_on(day):
+            shown.append(announcement)
+    return sorted(shown, key=lambda a: (a.starts_on, a.id), reverse=True)
+
+
+def published_forms(ledger: Ledger) -> list[Form]:
+    """Every form definition version the centre published (older versions stay readable:
+    sheets printed from them are still being scanned)."""
+    forms = []
+    for key, body in _bodies(ledger, "form_definition"):
+        try:
+            forms.append(parse_form(body.get("definition"), f"form_definition/{key}"))
+        except FormDefinitionError as exc:
+            log.error("ignoring a stored form definition: %s", exc)
+    return forms
+
+
+def content_refusals(ledger: Ledger) -> list[dict[str, Any]]:
+    """Content items the sync client refused (kept by sync/office_state.py), oldest first."""
+    row = ledger._conn.execute(  # noqa: SLF001
+        "SELECT value FROM sync_state WHERE name = 'content_refusals'").fetchone()
+    return [] if row is None else list(json.loads(row[0]))
