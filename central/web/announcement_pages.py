@@ -15,7 +15,7 @@ from ..content_publisher import published_rows, save_published_row, withdraw_pub
 from . import auth
 from .catalogue_pages import central_keys, text
 from .common import field, flash_error, flash_ok
-from .i18n import current_lang
+from .i18n import current_lang, t
 
 __all__ = ["bp"]
 
@@ -37,12 +37,13 @@ def add() -> Response | tuple[str, int]:
                 "ends_on": parse_jalali_date(field("ends_on")).isoformat(), "office": office}
         announcement_from_body(body)
         if office and auth.store().office(office) is None:
-            raise InvalidInput(f"اداره‌ای با کد {office} ثبت نشده است.", f"No office {office} is registered.")
+            flash_error(t("content_office_unknown", office=office))
+            return index(form=request.form)[0], 400
     except InvalidInput as exc:
         flash_error(exc.message_en if current_lang() == "en" else exc.message_fa)
         return index(form=request.form)[0], 400
     except CatalogueError as exc:
-        flash_error(("متن فارسی لازم است و پایان نباید پیش از آغاز باشد. / " if current_lang() == "fa" else "") + str(exc))
+        flash_error(t("announcements_refused") + " " + str(exc))
         return index(form=request.form)[0], 400
     save_published_row(auth.store(), central_keys(), "announcement", body["id"], body,
                        actor=auth.current_user().name, office=office)

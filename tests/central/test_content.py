@@ -191,6 +191,18 @@ def test_the_kiosk_home_names_its_office_and_shows_current_announcements(admin, 
     assert [e.action for e in audit.entries(central.store, target=f"office:{CODE}")[0]] == ["office_profile_save"]
 
 
+def test_an_announcement_for_an_unregistered_office_is_refused_in_persian(admin, central, post) -> None:
+    today = date.today()
+    answer = post(admin, "/content/announcements", {"text_fa": "اطلاعیه", "office": "NOPE-99",
+                                                    "starts_on": jalali(today), "ends_on": jalali(today)})
+    assert answer.status_code == 400
+    assert "اداره‌ای با کد «NOPE-99» ثبت نشده است." in answer.get_data(as_text=True)
+    ended_first = post(admin, "/content/announcements", {"text_fa": "اطلاعیه", "starts_on": jalali(today),
+                                                         "ends_on": jalali(today - timedelta(days=1))})
+    assert ended_first.status_code == 400
+    assert "پایان نباید پیش از آغاز باشد" in ended_first.get_data(as_text=True)
+
+
 def test_contacts_of_the_office_and_its_province_make_the_kiosk_directory(admin, central, office, kiosk_for, post) -> None:
     post(admin, "/content/offices", {"code": CODE, "name_fa": "ثبت احوال منطقه ۱۲", "province": "تهران"})
     for name, office_code, province in (("مدیر اداره", CODE, ""), ("معاون استان", "", "تهران"),
