@@ -10,6 +10,7 @@ sudo=""
 eval "$($sudo bash scripts/postgres-for-tests.sh)"
 export SEDA_TEST_POSTGRES_URL
 .venv/bin/lint-imports --no-cache
-# One pytest worker per core (SEDA_TEST_WORKERS=0 runs in this process, e.g. to debug): the
-# browser and server suites wait on sockets most of the time, so two cores halve the wall time.
-exec .venv/bin/python -m pytest -n "${SEDA_TEST_WORKERS:-auto}" "$@"
+# Two pytest workers per core (SEDA_TEST_WORKERS=0 runs in this process, e.g. to debug): the
+# browser, server and PostgreSQL suites wait on sockets much of the time, so a worker per core
+# leaves the cores half idle.  --durations lists the slowest tests, to see where the time goes.
+exec .venv/bin/python -m pytest -n "${SEDA_TEST_WORKERS:-$((2 * $(nproc)))}" --durations=25 "$@"

@@ -365,10 +365,10 @@ def _print_attention(data: dict) -> None:
         click.echo(f"   {fa}")
         click.echo(f"   {en}")
     for note in data["refused_content"]:
-        click.echo(f"!! محتوای ارسالی مرکز پذیرفته نشد / Item from the central server refused: "
-                   f"{note['feed']}/{note['key']} ({note.get('at', '')})")
-        click.echo("   این اداره نسخهٔ درست پیشین را نشان می‌دهد؛ ادارهٔ مرکزی باید آن را دوباره منتشر کند.")
-        click.echo("   This office keeps showing the last good version; the central office must publish it again.")
+        click.echo("!! " + MESSAGES.line("attention_refused_content", item=f"{note['feed']}/{note['key']}",
+                                         at=str(note.get("at", ""))))
+        click.echo("   " + MESSAGES.text("attention_refused_content_keeps", "fa"))
+        click.echo("   " + MESSAGES.text("attention_refused_content_keeps", "en"))
         click.echo(f"   ({note.get('detail', '')})")
     if data["conflicts"]:
         fa, en = message_for("conflict")

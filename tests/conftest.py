@@ -802,3 +802,22 @@ def axe_violations(page, *, with_summary: bool = False) -> list[dict]:
 
 
 axe_violations_fixture = _offer(axe_violations)
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(request, monkeypatch):
+    """argon2 at its production cost (64 MiB, 3 passes) takes about a second a hash on a busy
+    2-core machine, and a page test signs in half a dozen people: hashes made by tests use the
+    cheapest parameters instead.  Tests that check the production cost are marked ``real_argon2``
+    and see the real hasher."""
+    if request.node.get_closest_marker("real_argon2"):
+        return
+    from argon2 import PasswordHasher
+
+    import central.accounts
+    import kiosk.accounts
+
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(central.accounts, "_hasher", quick)
+    monkeypatch.setattr(kiosk.accounts, "_hasher", quick)
+

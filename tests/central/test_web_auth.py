@@ -222,13 +222,19 @@ def test_password_shorter_than_10_characters_is_refused(store: Store) -> None:
     assert "۱۰" in refused.value.message_fa
 
 
-def test_passwords_are_stored_as_argon2id_hashes(store: Store, make_user) -> None:
+@pytest.mark.real_argon2
+def test_passwords_are_stored_as_argon2id_hashes_at_the_library_default_cost(store: Store, make_user) -> None:
+    from argon2 import PasswordHasher
+
     make_user(store, "sara", "auditor")
     with store.connect() as db:
         stored = db.one("SELECT password_hash FROM users WHERE name = 'sara'")[0]
     assert stored.startswith("$argon2id$") and "correct horse" not in stored
+    strong = PasswordHasher()
+    assert f"$m={strong.memory_cost},t={strong.time_cost},p={strong.parallelism}$" in stored
 
 
+@pytest.mark.real_argon2
 def test_old_hash_parameters_are_upgraded_at_login(store: Store, make_user) -> None:
     from argon2 import PasswordHasher
 

@@ -55,10 +55,16 @@ def test_staff_pages_need_a_login(client, path):
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
 
 
-def test_passwords_are_stored_as_argon2id_hashes(kiosk_home, add_staff, manager_account):
+@pytest.mark.real_argon2
+def test_passwords_are_stored_as_argon2id_hashes_at_the_library_default_cost(kiosk_home, add_staff,
+                                                                              manager_account):
+    from argon2 import PasswordHasher
+
     add_staff(kiosk_home)
     raw = (kiosk_home / "kiosk" / "accounts.sqlite3").read_bytes()
     assert b"$argon2id$" in raw and manager_account[1].encode() not in raw
+    strong = PasswordHasher()
+    assert f"$m={strong.memory_cost},t={strong.time_cost},p={strong.parallelism}$".encode() in raw
 
 
 def test_wrong_password_is_refused(staff_client, manager_account, staff_login):
