@@ -269,7 +269,8 @@ def test_sync_status_shows_a_refused_item_loudly_until_the_centre_publishes_it_a
     sync_once(office.home)
     refused = _sync_status(office.home)
     assert refused.exit_code == 1
-    assert "!! محتوای ارسالی مرکز پذیرفته نشد / Item from the central server refused: catalogue/smart_id_card@1" in refused.output
+    assert "!! محتوای ارسالی مرکز پذیرفته نشد: catalogue/smart_id_card@1" in refused.output
+    assert "/ Item from the central server refused: catalogue/smart_id_card@1" in refused.output
     assert "not signed by the central office's key" in refused.output
     publish_signed(central, "catalogue", "smart_id_card@1", service_entry("smart_id_card", effective_from="2020-01-01"))
     sync_once(office.home)
