@@ -299,6 +299,47 @@ class FormCatalog:
         return iter(sorted(self._forms.values(), key=lambda f: (f.id, f.version)))
 
 
+@dataclass(frozen=True)
+class QuestionChange:
+    """One question that differs between two versions of a form (the draft page's diff)."""
+
+    id: str
+    #: "added", "removed" or "changed"
+    change: str
+    before: Question | None
+    after: Question | None
+    #: For "changed": which of kind, label, options, digits, format, columns, scale, required,
+    #: position differ.
+    fields: tuple[str, ...] = ()
+
+
+_COMPARED = ("kind", "label", "options", "digits", "format", "columns", "scale", "required")
+
+
+def question_changes(before: Form | None, after: Form) -> list[QuestionChange]:
+    """The questions ``after`` adds, removes or changes against ``before`` (None: all added),
+    in ``after``'s order with the removed ones last.  A scanner reads each version with its
+    own layout, so any change is allowed; this is for the person about to publish it."""
+    old = {q.id: q for q in before.questions} if before else {}
+    new_ids = {q.id for q in after.questions}
+    # a question moved when its place among the questions both versions share changed
+    kept_before = [q.id for q in before.questions if q.id in new_ids] if before else []
+    kept_after = [q.id for q in after.questions if q.id in old]
+    changes = []
+    for question in after.questions:
+        was = old.get(question.id)
+        if was is None:
+            changes.append(QuestionChange(question.id, "added", None, question))
+            continue
+        fields = tuple(name for name in _COMPARED if getattr(was, name) != getattr(question, name))
+        if kept_before.index(question.id) != kept_after.index(question.id):
+            fields += ("position",)
+        if fields:
+            changes.append(QuestionChange(question.id, "changed", was, question, fields))
+    changes += [QuestionChange(q.id, "removed", q, None) for q in old.values() if q.id not in new_ids]
+    return changes
+
+
 def builtin_definitions_folder() -> Path:
     return Path(str(resources.files("forms.definitions")))
 
