@@ -18,11 +18,11 @@ from typing import Any
 from forms.catalogue import (Announcement, CatalogueError, OfficeProfile, Person, Service,
                              announcement_from_body, office_profile_from_body, person_from_mapping,
                              service_from_mapping, service_in_force)
-from forms.definition import Form, FormDefinitionError, parse_form
+from forms.definition import Form, FormCatalog, FormDefinitionError, builtin_catalog, parse_form
 
 from .ledger import Ledger
 
-__all__ = ["content_refusals", "content_stamp", "published_announcements", "published_contacts", "published_forms",
+__all__ = ["content_refusals", "content_stamp", "office_forms", "printed_form", "published_announcements", "published_contacts", "published_forms",
            "published_office_profile", "published_service_versions", "published_services"]
 
 log = logging.getLogger("seda.ledger")
@@ -143,6 +143,33 @@ def published_forms(ledger: Ledger) -> list[Form]:
         except FormDefinitionError as exc:
             log.error("ignoring a stored form definition: %s", exc)
     return forms
+
+
+def office_forms(ledger: Ledger) -> FormCatalog:
+    """Every form version this office can print, show and read: the built-in ones and every
+    one the centre published.  A published (form, version) the built-in files already hold
+    is ignored (the centre numbers its versions after the built-in ones; only a hand-made
+    feed item could collide), so a printed sheet always reads with the definition it was
+    printed from."""
+    builtin = list(builtin_catalog())
+    taken = {(form.id, form.version) for form in builtin}
+    extra = []
+    for form in published_forms(ledger):
+        if (form.id, form.version) in taken:
+            log.error("ignoring the published form %s v%s: a built-in definition has that version",
+                      form.id, form.version)
+            continue
+        taken.add((form.id, form.version))
+        extra.append(form)
+    return FormCatalog(builtin + extra)
+
+
+def printed_form(ledger: Ledger, form_id: str) -> tuple[Form, bool]:
+    """The version of ``form_id`` this office prints and shows now (the newest), and whether
+    it came from the centre (False: the built-in one, until the first sync brings one).
+    Raises :class:`forms.definition.UnknownForm` for a form nobody defined."""
+    form = office_forms(ledger).get(form_id)
+    return form, form.version not in builtin_catalog().versions(form_id)
 
 
 def content_refusals(ledger: Ledger) -> list[dict[str, Any]]:
