@@ -2,31 +2,20 @@
 diff, publish as a signed feed item; the office side is in tests/end_to_end/test_form_versions.py."""
 from __future__ import annotations
 
-import copy
 import io
 
 import pytest
 import yaml
 
 from central import audit, form_versions
-from forms.definition import FormDefinitionError, builtin_definitions_folder
+from forms.definition import FormDefinitionError
+
+from tests.conftest import satisfaction_v2
 
 CODE = "THR-012"
 
 #: The queries are the catalogue's (tested on both databases in test_content.py).
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-
-
-def satisfaction_v2() -> dict:
-    """The built-in form with «waiting_time» swapped for a cleanliness question."""
-    raw = yaml.safe_load((builtin_definitions_folder() / "satisfaction.v1.yaml").read_text(encoding="utf-8"))
-    raw = copy.deepcopy(raw)
-    scale = raw["questions"][1]["options"]
-    raw["questions"] = [q for q in raw["questions"] if q["id"] != "waiting_time"]
-    raw["questions"].insert(4, {"id": "cleanliness", "kind": "single", "scale": True, "options": scale,
-                                "label": {"fa": "نظافت و آراستگی محل چگونه بود؟",
-                                          "en": "How clean and tidy was the office?"}})
-    return raw
 
 
 def as_file(raw, name: str = "satisfaction.yaml") -> tuple[io.BytesIO, str]:
