@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from forms.definition import (Form, FormDefinitionError, builtin_catalog, parse_form, question_changes,
+from forms.definition import (Form, FormCatalog, FormDefinitionError, builtin_catalog, parse_form, question_changes,
                               yaml_error)
 from forms.layout import build_layout
 from forms.paper import render_sheets
@@ -34,11 +34,11 @@ from sync.batch import format_time
 from . import audit
 from .content_publisher import publish_content
 from .db import content
-from .db.connection import Database
+from .db.connection import Connection, Database
 from .errors import CentralError
 from .keys import CentralKeys
 
-__all__ = ["FormVersion", "MAX_UPLOAD_BYTES", "current", "discard_draft", "draft", "forms_in_use",
+__all__ = ["FormVersion", "MAX_UPLOAD_BYTES", "catalog_in", "current", "discard_draft", "draft", "forms_in_use",
            "known_forms", "parse_upload", "preview_pdf", "preview_png", "publish_draft", "upload",
            "versions", "question_changes"]
 
@@ -163,6 +163,15 @@ def known_forms(store: Database) -> dict[str, list[FormVersion]]:
 def forms_in_use(store: Database) -> list[Form]:
     """Every published version (for reading responses given on any of them)."""
     return [v.form for found in known_forms(store).values() for v in found if v.status == "published"]
+
+
+def catalog_in(db: Connection) -> FormCatalog:
+    """Every version a response may name: the built-in ones and every published one (read on
+    ``db``, the caller's connection: the roll-ups fold inside their own transaction)."""
+    builtin = list(builtin_catalog())
+    taken = {(form.id, form.version) for form in builtin}
+    published = [_row(row).form for row in content.form_rows(db) if row[3] == "published"]
+    return FormCatalog(builtin + [form for form in published if (form.id, form.version) not in taken])
 
 
 def discard_draft(store: Database, form_id: str, *, actor: str) -> bool:

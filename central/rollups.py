@@ -50,11 +50,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from forms import builtin_catalog
 from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for, jalali_month_of,
                              local_day, response_facts)
 
 from .db import sheets as sheet_db
+from .form_versions import catalog_in
 from .db.schema import (COUNTERS, FOLDED_COUNTER, FOLDED_KINDS, ROLLUP_VERSION, ROLLUPS, VERSION_COUNTER,
                         rollup_drop_statements, rollup_statements)
 
@@ -232,8 +232,9 @@ def _big_cache(db) -> Iterator[None]:
 class _Forms:
     """Form definitions by (id, version), looked up once per fold."""
 
-    def __init__(self) -> None:
-        self.catalog = builtin_catalog()
+    def __init__(self, db) -> None:
+        # versions the centre published too: a sheet of version 2 reads with version 2
+        self.catalog = catalog_in(db)
         self.cache: dict[tuple[Any, Any], Any] = {}
 
     def facts(self, body: Any, decisions: Sequence[Decision]) -> ResponseFacts | None:
@@ -248,7 +249,7 @@ class _Forms:
 def _fold(db, rows: Sequence[tuple], *, folded: str) -> None:
     """Fold one chunk of records (ids ascending) into the roll-ups; ``folded`` is SQL true for
     a records row ``r`` whose response is already in the roll-ups."""
-    forms = _Forms()
+    forms = _Forms(db)
     responses: list[tuple[str, str, str, Any]] = []
     decisions: list[tuple[Decision, str]] = []
     for _id, uuid, office, kind, created_at, text in rows:

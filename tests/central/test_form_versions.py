@@ -3,6 +3,7 @@ diff, publish as a signed feed item; the office side is in tests/end_to_end/test
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 import yaml
@@ -89,3 +90,23 @@ def test_only_administrators_upload_and_publish_forms(central, post, make_user, 
     admin = login(web_client(central.store), "admin2")
     assert admin.post("/content/forms/satisfaction/publish").status_code == 400  # no CSRF token
     assert form_versions.draft(central.store, "satisfaction") is not None
+
+
+def test_the_command_line_refuses_a_broken_file_and_publishes_a_good_one(tmp_path, store, store_url, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from seda.cli import main
+
+    monkeypatch.setenv("SEDA_HOME", str(tmp_path / "home"))
+    run = CliRunner()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: satisfaction\nquestions: [\n", encoding="utf-8")
+    refused = run.invoke(main, ["central", "forms", "upload", str(broken), "--store", store_url])
+    assert refused.exit_code == 1 and "broken.yaml: YAML یا JSON درستی نیست، سطر ۳" in refused.output
+    good = tmp_path / "v2.yaml"
+    good.write_text(yaml.safe_dump(satisfaction_v2(), allow_unicode=True), encoding="utf-8")
+    assert run.invoke(main, ["central", "forms", "upload", str(good), "--store", store_url]).exit_code == 0
+    published = run.invoke(main, ["central", "forms", "publish", "satisfaction", "--store", store_url])
+    assert published.exit_code == 0 and "Version 2 of form satisfaction is published" in published.output
+    listed = json.loads(run.invoke(main, ["central", "forms", "list", "--json", "--store", store_url]).output)
+    assert listed[0]["in_use"] == 2 and listed[0]["versions"][0]["status"] == "published"
