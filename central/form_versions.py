@@ -38,7 +38,7 @@ from .db.connection import Connection, Database
 from .errors import CentralError
 from .keys import CentralKeys
 
-__all__ = ["FormVersion", "MAX_UPLOAD_BYTES", "catalog_in", "current", "discard_draft", "draft", "forms_in_use",
+__all__ = ["FormVersion", "MAX_UPLOAD_BYTES", "catalog", "catalog_in", "current", "discard_draft", "draft", "forms_in_use",
            "known_forms", "parse_upload", "preview_pdf", "preview_png", "publish_draft", "upload",
            "versions", "question_changes"]
 
@@ -172,6 +172,12 @@ def catalog_in(db: Connection) -> FormCatalog:
     taken = {(form.id, form.version) for form in builtin}
     published = [_row(row).form for row in content.form_rows(db) if row[3] == "published"]
     return FormCatalog(builtin + [form for form in published if (form.id, form.version) not in taken])
+
+
+def catalog(store: Database) -> FormCatalog:
+    """:func:`catalog_in` on a connection of its own."""
+    with store.connect() as db:
+        return catalog_in(db)
 
 
 def discard_draft(store: Database, form_id: str, *, actor: str) -> bool:

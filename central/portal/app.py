@@ -304,7 +304,7 @@ def create_portal_app(store, *, home: Path | None = None,
             checked = check_token(store, token, max_age_days=settings.survey_link_days)
         except TokenRefused as exc:
             return refused(exc.reason)
-        return page("survey.html", form=token_form(checked), token=token,
+        return page("survey.html", form=token_form(checked, store), token=token,
                     office=office_choices(store).get(checked.office, {}).get(current_lang(), checked.office),
                     error="")
 
@@ -316,7 +316,7 @@ def create_portal_app(store, *, home: Path | None = None,
             checked = check_token(store, token, max_age_days=settings.survey_link_days)
         except TokenRefused as exc:
             return refused(exc.reason)
-        form = token_form(checked)
+        form = token_form(checked, store)
         answers = read_answers(form, request.form)
         office = office_choices(store).get(checked.office, {}).get(current_lang(), checked.office)
         if not any(v not in (None, [], "") for v in answers.values()):

@@ -110,3 +110,15 @@ def test_the_command_line_refuses_a_broken_file_and_publishes_a_good_one(tmp_pat
     assert published.exit_code == 0 and "Version 2 of form satisfaction is published" in published.output
     listed = json.loads(run.invoke(main, ["central", "forms", "list", "--json", "--store", store_url]).output)
     assert listed[0]["in_use"] == 2 and listed[0]["versions"][0]["status"] == "published"
+
+
+def test_a_published_versions_sheet_link_asks_that_versions_questions_on_the_portal(central) -> None:
+    from datetime import date
+
+    from central.portal.survey import token_form
+    from forms.survey_tokens import SheetRef, SurveyToken
+
+    form_versions.upload(central.store, yaml.safe_dump(satisfaction_v2(), allow_unicode=True), actor="t")
+    form_versions.publish_draft(central.store, central.keys, "satisfaction", actor="t")
+    sheet = SurveyToken(CODE, date.today(), "n", b"", sheet=SheetRef("satisfaction", 2, 7))
+    assert "cleanliness" in [q.id for q in token_form(sheet, central.store).questions]
