@@ -13,6 +13,8 @@ limits:
 A row is read and written under the store's write lock (SQLite: ``BEGIN IMMEDIATE``;
 PostgreSQL: the row is locked ``FOR UPDATE``), which is what makes the count atomic across
 threads and processes.  Old rows are swept now and then by the same calls.
+Counts are bookkeeping, written without waiting for the disk (``durable=False``): a power
+cut may forget the last few tries, never a case or a batch.
 """
 from __future__ import annotations
 
@@ -84,7 +86,7 @@ def begin_attempt(store: Store, key: str, *, free: int, base: float, cap: float,
     changes nothing (waiting out the delay is the only way forward, hammering gains nothing).
     """
     now = _utc(now)
-    with store.write() as db:
+    with store.write(durable=False) as db:
         count, last, next_at = _locked_row(store, db, key, now)
         if count and now - last > FORGET_AFTER and now >= next_at:
             count = 0  # quiet for an hour: start again
@@ -103,7 +105,7 @@ def begin_attempt(store: Store, key: str, *, free: int, base: float, cap: float,
 
 def clear(store: Store, key: str) -> None:
     """Forget ``key`` (a sign-in succeeded)."""
-    with store.write() as db:
+    with store.write(durable=False) as db:
         db.execute("DELETE FROM throttles WHERE key = ?", (key,))
 
 
@@ -111,7 +113,7 @@ def forgive(store: Store, key: str, *, free: int, base: float, cap: float,
             now: datetime | None = None) -> None:
     """Take one counted try of ``key`` back (it turned out to be a good one)."""
     now = _utc(now)
-    with store.write() as db:
+    with store.write(durable=False) as db:
         row = db.one("SELECT count, since FROM throttles WHERE key = ?", (key,))
         if row is None or int(row[0]) <= 0:
             return
@@ -126,7 +128,7 @@ def take(store: Store, key: str, *, limit: int, window: timedelta,
     """Count one event of ``key`` in the current window of ``window``, or refuse it when
     ``limit`` events were counted already (a refused event is not counted)."""
     now = _utc(now)
-    with store.write() as db:
+    with store.write(durable=False) as db:
         count, since, _ = _locked_row(store, db, key, now)
         if now - since >= window or count == 0:
             count, since = 0, now
