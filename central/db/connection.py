@@ -233,6 +233,11 @@ class Database:
         with self.writing(), self.connect() as conn, conn.transaction(durable=durable):
             yield conn
 
+    def ping(self) -> None:
+        """One round trip: raises unless the database answers (health checks)."""
+        with self.connect() as conn:
+            conn.one("SELECT 1")
+
     def _release(self, conn: Connection) -> None:
         try:
             self._idle.put_nowait(conn)
