@@ -115,7 +115,7 @@ def test_the_command_line_refuses_a_broken_file_and_publishes_a_good_one(tmp_pat
 def test_a_published_versions_sheet_link_asks_that_versions_questions_on_the_portal(central) -> None:
     from datetime import date
 
-    from central.portal.survey import token_form
+    from central.portal_survey import token_form
     from forms.survey_tokens import SheetRef, SurveyToken
 
     form_versions.upload(central.store, yaml.safe_dump(satisfaction_v2(), allow_unicode=True), actor="t")
