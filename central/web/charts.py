@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from forms.digits import figure as number
 from forms.persian import jalali_month_name, to_persian_digits
 
 __all__ = ["Bar", "Point", "bar_chart", "trend_chart", "number"]
@@ -52,17 +53,6 @@ class Point:
     high: float | None = None
     n: int = 0
     sufficient: bool = True
-
-
-def number(value: float | int | None, lang: str = "fa", digits: int = 2, *, percent: bool = False) -> str:
-    """A figure as shown: Persian digits and the Persian decimal separator in Persian."""
-    if value is None:
-        return "—"
-    if percent:
-        text = f"{100 * value:.0f}"
-        return (to_persian_digits(text) + "٪") if lang == "fa" else text + "%"
-    text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-    return to_persian_digits(text).replace(".", "٫") if lang == "fa" else text
 
 
 def _f(x: float) -> str:
