@@ -466,7 +466,7 @@ def _summary_page(p: _Page, found: dict[str, Any], this: A.GroupStats, before: A
     if silent:
         p.heading(_w("report_silent_heading"))
         p.text(_w("report_silent", days=to_persian_digits(F.STOPPED_AFTER),
-                  offices=_w("report_list_comma").join(office_name(c) for c in silent)), size=10.5)
+                  offices=_w("list_comma").join(office_name(c) for c in silent)), size=10.5)
     p.text(_w("report_more_on_next"), size=9.5, color=SECOND, gap=0)
 
 
@@ -534,7 +534,7 @@ def _details(p: _Page, store, key: tuple[int, int], found: dict[str, Any], offic
     for m in matches:  # each answer was compared with the version in force on its visit day
         if len(m.versions) > 1 or any(v.version for v in m.versions):
             p.text(_w("report_versions_line", service=service_name(m.service),
-                      versions=_w("report_list_semicolon").join(_version_words(v) for v in m.versions)),
+                      versions=_w("list_semicolon").join(_version_words(v) for v in m.versions)),
                    size=9, color=SECOND)
 
     p.heading(_w("report_desks_heading"))

@@ -25,6 +25,7 @@ from sync.batch import format_time
 from .content_publisher import publish_content
 from .db import content
 from .db.connection import Database
+from .errors import CentralError
 from .keys import CentralKeys
 
 __all__ = ["CatalogueInputError", "ServiceVersion", "builtin_services", "catalogue_from", "catalogue_on", "discard_draft",
@@ -32,12 +33,8 @@ __all__ = ["CatalogueInputError", "ServiceVersion", "builtin_services", "catalog
            "published_catalogue", "versions_by_service"]
 
 
-class CatalogueInputError(ValueError):
-    """A catalogue edit that cannot be saved; Persian and English (common.error_text)."""
-
-    def __init__(self, fa: str, en: str) -> None:
-        super().__init__(en)
-        self.message_fa, self.message_en = fa, en
+class CatalogueInputError(CentralError, ValueError):
+    """A catalogue edit that cannot be saved: a ``catalogue_*`` key of the central catalogue."""
 
 
 @dataclass(frozen=True)
@@ -153,9 +150,9 @@ def save_draft(store: Database, body: dict[str, Any], *, offices: list[str], act
     try:
         checked = service_from_mapping({**body, "version": 0}, "service")
     except CatalogueError as exc:
-        raise CatalogueInputError(f"ورودی نادرست است: {exc}", str(exc)) from None
+        raise CatalogueInputError("catalogue_input_invalid", error=str(exc)) from None
     if not checked.effective_from:
-        raise CatalogueInputError("تاریخ اجرا لازم است.", "An effective date is required.")
+        raise CatalogueInputError("catalogue_effective_required")
     now = format_time(datetime.now(timezone.utc))
     with store.write() as db:
         content.delete_catalogue_draft(db, checked.id)
@@ -175,13 +172,12 @@ def publish_draft(store: Database, keys: CentralKeys, service_id: str, *, actor:
     """Make the draft a published version and put it on the feed, in one transaction."""
     found = draft(store, service_id)
     if found is None:
-        raise CatalogueInputError("پیش‌نویسی برای انتشار نیست.", "There is no draft to publish.")
+        raise CatalogueInputError("catalogue_no_draft")
     now = format_time(datetime.now(timezone.utc))
     published = ServiceVersion(found.service, found.offices, "published", found.created_by,
                                found.created_at, actor, now)
     with store.write() as db:
         if not content.publish_catalogue_draft(db, service_id, found.number, actor, now):
-            raise CatalogueInputError("این پیش‌نویس را کس دیگری منتشر یا حذف کرد.",
-                                      "Someone else published or discarded this draft.")
+            raise CatalogueInputError("catalogue_draft_gone")
         publish_content(store, keys, "catalogue", f"{service_id}@{found.number}", published.feed_body(), db=db)
     return published

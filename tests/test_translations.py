@@ -247,7 +247,8 @@ SPEAKING_MODULES = ("forms/cli.py", "ledger/cli.py", "ledger/issuance.py",
                     "forms/layout.py", "central/notify/cli.py", "central/portal/cli.py",
                     "central/portal/settings.py", "ledger/ledger.py", "central/exports.py",
                     "central/store.py", "central/ingest.py", "kiosk/config.py", "forms/portal_address.py",
-                    "central/report.py")
+                    "central/report.py", "central/service_catalogue.py", "central/office_register.py",
+                    "central/web/catalogue_pages.py", "central/web/charts.py")
 
 
 def _persian_literals(source: str) -> list[int]:
