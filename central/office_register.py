@@ -17,7 +17,7 @@ from forms.catalogue import (CENTRAL_SETTINGS, CatalogueError, OfficeProfile, ce
 
 from sync.batch import format_time
 
-from . import figures
+from . import audit, figures
 from .content_publisher import publish_content
 from .db import content, offices
 from .db.connection import Database
@@ -51,7 +51,8 @@ def display_name(store: Database, code: str | None, lang: str = "fa") -> str:
 
 
 def save_profile(store: Database, keys: CentralKeys, body: dict[str, Any], *, actor: str) -> OfficeProfile:
-    """Check and keep an office's profile, name it for the reports, and publish it to the office."""
+    """Check and keep an office's profile, name it for the reports, and publish it to the
+    office; audited as ``actor`` (``office_profile_save``)."""
     try:
         validate_office_code(str(body.get("code", "")))
         checked = office_profile_from_body(body)
@@ -70,5 +71,8 @@ def save_profile(store: Database, keys: CentralKeys, body: dict[str, Any], *, ac
     with store.write() as db:
         content.upsert_office_profile(db, checked.code, clean, actor, now)
         publish_content(store, keys, "office_profile", checked.code, clean, office=checked.code, db=db)
+        audit.record_in(db, actor, "office_profile_save", f"office:{checked.code}",
+                        f"name_fa={checked.name.fa} province={checked.province} city={checked.city}"
+                        f" settings={checked.settings}", at=now)
     figures.set_office_name(store, checked.code, checked.name.fa, checked.name.en)
     return checked

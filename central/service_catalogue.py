@@ -22,6 +22,7 @@ from forms.catalogue import (CatalogueError, Service, builtin_data_folder, load_
 
 from sync.batch import format_time
 
+from . import audit
 from .content_publisher import publish_content
 from .db import content
 from .db.connection import Database
@@ -146,7 +147,8 @@ def published_catalogue(store: Database) -> tuple[dict[str, list[ServiceVersion]
 
 def save_draft(store: Database, body: dict[str, Any], *, offices: list[str], actor: str) -> ServiceVersion:
     """Check ``body`` (a service entry with ``effective_from``) and keep it as the service's
-    draft, replacing an earlier draft; its number is the next free one."""
+    draft, replacing an earlier draft; its number is the next free one.  Audited as ``actor``
+    (``catalogue_draft``)."""
     try:
         checked = service_from_mapping({**body, "version": 0}, "service")
     except CatalogueError as exc:
@@ -160,16 +162,25 @@ def save_draft(store: Database, body: dict[str, Any], *, offices: list[str], act
         service = service_from_mapping({**service_body(checked), "version": number})
         content.insert_catalogue_draft(db, service.id, service.version, service.effective_from,
                                        sorted(set(offices)), service_body(service), actor, now)
+        audit.record_in(db, actor, "catalogue_draft", f"service:{service.id}",
+                        f"version={service.version} effective_from={service.effective_from}"
+                        f" fee_rials={service.fee_rials} offices={','.join(sorted(set(offices)))}", at=now)
     return ServiceVersion(service, tuple(sorted(set(offices))), "draft", actor, now, None, None)
 
 
-def discard_draft(store: Database, service_id: str) -> bool:
+def discard_draft(store: Database, service_id: str, *, actor: str) -> bool:
+    """Drop the service's draft, audited as ``actor``; False if there was none."""
     with store.write() as db:
-        return content.delete_catalogue_draft(db, service_id)
+        dropped = content.delete_catalogue_draft(db, service_id)
+        if dropped:
+            audit.record_in(db, actor, "catalogue_discard", f"service:{service_id}",
+                            at=format_time(datetime.now(timezone.utc)))
+        return dropped
 
 
 def publish_draft(store: Database, keys: CentralKeys, service_id: str, *, actor: str) -> ServiceVersion:
-    """Make the draft a published version and put it on the feed, in one transaction."""
+    """Make the draft a published version and put it on the feed, audited as ``actor``
+    (``catalogue_publish``), in one transaction."""
     found = draft(store, service_id)
     if found is None:
         raise CatalogueInputError("catalogue_no_draft")
@@ -180,4 +191,6 @@ def publish_draft(store: Database, keys: CentralKeys, service_id: str, *, actor:
         if not content.publish_catalogue_draft(db, service_id, found.number, actor, now):
             raise CatalogueInputError("catalogue_draft_gone")
         publish_content(store, keys, "catalogue", f"{service_id}@{found.number}", published.feed_body(), db=db)
+        audit.record_in(db, actor, "catalogue_publish", f"service:{service_id}",
+                        f"version={published.number} effective_from={published.service.effective_from}", at=now)
     return published

@@ -133,14 +133,10 @@ def _offices() -> list[str]:
 
 def save(service_id: str) -> Response | tuple[str, int]:
     try:
-        version = catalogue.save_draft(auth.store(), _body(service_id), offices=_offices(),
-                                       actor=auth.current_user().name)
+        catalogue.save_draft(auth.store(), _body(service_id), offices=_offices(), actor=auth.current_user().name)
     except (CatalogueInputError, InvalidInput) as exc:
         flash_error(error_text(exc))
         return edit(service_id, form=request.form)[0], 400
-    auth.audit("catalogue_draft", f"service:{service_id}",
-               f"version={version.number} effective_from={version.service.effective_from}"
-               f" fee_rials={version.service.fee_rials} offices={','.join(version.offices)}")
     flash_ok("catalogue_draft_saved")
     return redirect(url_for(".edit", service_id=service_id) + "#diff")
 
@@ -151,15 +147,12 @@ def publish(service_id: str) -> Response | tuple[str, int]:
     except CatalogueInputError as exc:
         flash_error(error_text(exc))
         return edit(service_id)[0], 400
-    auth.audit("catalogue_publish", f"service:{service_id}",
-               f"version={version.number} effective_from={version.service.effective_from}")
     flash_ok("catalogue_published", version=version.number)
     return redirect(url_for(".edit", service_id=service_id))
 
 
 def discard(service_id: str) -> Response:
-    if catalogue.discard_draft(auth.store(), service_id):
-        auth.audit("catalogue_discard", f"service:{service_id}")
+    if catalogue.discard_draft(auth.store(), service_id, actor=auth.current_user().name):
         flash_ok("catalogue_discarded")
     return redirect(url_for(".edit", service_id=service_id))
 
