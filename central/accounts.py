@@ -42,7 +42,7 @@ __all__ = ["ADDRESS_FREE_TRIES", "FREE_TRIES", "MAX_DELAY", "MIN_PASSWORD", "ROL
            "SESSION_ABSOLUTE", "SESSION_IDLE", "UNIT_ROLES", "AccountError", "Session", "User",
            "add_user", "authenticate", "begin_login", "end_session", "end_user_sessions",
            "get_user", "list_users", "login_succeeded", "purge_sessions", "session_for",
-           "set_disabled", "set_password", "start_session", "update_user"]
+           "set_disabled", "set_password", "SignIn", "sign_in", "sign_out", "start_session", "update_user"]
 
 ROLES = ("admin", "responder", "analyst", "auditor", "oversight")
 #: Roles whose users belong to a unit (oversight users always to the unit 'oversight').
@@ -286,6 +286,51 @@ def login_succeeded(store: Store, name: str, client: str, *, address: str | None
     if address is not None:
         throttle.forgive(store, keys[0], free=ADDRESS_FREE_TRIES, base=FIRST_DELAY, cap=MAX_DELAY,
                          now=now)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """One sign-in try's outcome: the user and their new session's cookie token, or the
+    seconds to wait (throttled), or neither (a wrong name or password)."""
+    user: User | None = None
+    token: str | None = None
+    wait: int = 0
+
+
+def _audit_target(store: Store, name: str) -> str:
+    """``user:<name>`` for an existing account; a typed name that is no account is not
+    written down (it is often a password typed into the wrong box)."""
+    return f"user:{name}" if name and get_user(store, name, include_disabled=True) else "user:?"
+
+
+def sign_in(store: Store, name: str, password: str, *, client: str, address: str,
+            throttle_address: bool, replacing: str | None = None, now: datetime | None = None) -> SignIn:
+    """One try to sign in as ``name``: throttled (:func:`begin_login`; ``throttle_address``
+    counts it against ``address`` too), checked, and audited whatever the outcome
+    (``login_throttled``, ``login_failed``, ``login``, with ``address``).  A good try ends
+    the session the browser had (``replacing``, its cookie token) and starts a new one."""
+    now = _utc(now)
+    from_address = address if throttle_address else None
+    wait = begin_login(store, name, client, address=from_address, now=now)
+    if wait:
+        audit.record(store, "-", "login_throttled", _audit_target(store, name), address, now=now)
+        return SignIn(wait=wait)
+    user = authenticate(store, name, password)
+    if user is None:
+        audit.record(store, "-", "login_failed", _audit_target(store, name), address, now=now)
+        return SignIn()
+    login_succeeded(store, name, client, address=from_address, now=now)
+    end_session(store, replacing)
+    token, _ = start_session(store, user, now=now)
+    audit.record(store, user.name, "login", f"user:{user.name}", address, now=now)
+    return SignIn(user, token)
+
+
+def sign_out(store: Store, token: str | None, user: User | None, *, now: datetime | None = None) -> None:
+    """End the session of ``token``; audited (``logout``) when it was ``user``'s."""
+    if user is not None:
+        audit.record(store, user.name, "logout", f"user:{user.name}", now=_utc(now))
+    end_session(store, token)
 
 
 # -- sessions -------------------------------------------------------------------------------
