@@ -4,7 +4,7 @@
     .venv/bin/python bench/portal_load.py --clients 20 --seconds 10
     .venv/bin/python bench/portal_load.py --store postgresql://...
 
-The portal runs in its own process under waitress (as ``seda central portal serve`` does) on
+The portal runs under waitress in --workers forked processes (as ``seda central portal serve`` does) on
 127.0.0.1 with a fresh central store; the clients run here, each a phone walking home ->
 catalogue -> filing form -> file a complaint -> follow it up with its code and last four
 digits -> start again, over keep-alive connections.  All phones share one address, so the
@@ -35,18 +35,23 @@ SUBMISSION = re.compile(rb'name="submission" value="([0-9a-f]{32})"')
 CODE = re.compile(rb'data-code="(\d+)"')
 
 
-def serve(store_url: str, port_file: str) -> None:
-    """The server process: the portal on a random port, limits raised for one address."""
+def serve(store_url: str, port_file: str, workers: int) -> None:
+    """The server process: the portal on a random port, limits raised for one address, served
+    by ``workers`` forked processes as ``seda central portal serve --workers`` does."""
     sys.path.insert(0, str(ROOT))
-    from central.portal.server import RunningPortal
+    from central.portal.app import create_portal_app
     from central.portal.settings import PortalSettings
+    from central.prefork import listening_socket, serve_workers
+    from central.server import waitress_options
     from central.store import open_store
 
     settings = PortalSettings(filings_per_address_per_hour=10 ** 9,
                               lookups_per_address_per_minute=10 ** 9)
-    running = RunningPortal(open_store(store_url), threads=8, settings=settings)
-    Path(port_file).write_text(str(running.port))
-    threading.Event().wait()
+    open_store(store_url).close()  # the schema, once, before the workers start
+    sock = listening_socket("127.0.0.1", 0)
+    Path(port_file).write_text(str(sock.getsockname()[1]))
+    serve_workers(sock, lambda: create_portal_app(open_store(store_url), settings=settings),
+                  workers=workers, threads=8, ident="seda-portal", options=waitress_options)
 
 
 class Phone(threading.Thread):
@@ -112,16 +117,18 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--store", default=None, help="postgresql://... (default: a fresh SQLite file)")
-    parser.add_argument("--serve", nargs=2, metavar=("STORE", "PORT_FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes (default: the number of CPUs, as the portal's serve)")
+    parser.add_argument("--serve", nargs=3, metavar=("STORE", "PORT_FILE", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(*args.serve)
+        serve(args.serve[0], args.serve[1], int(args.serve[2]))
         return 0
     work = Path(tempfile.mkdtemp(prefix="seda-portal-bench-"))
     store_url = args.store or str(work / "central.sqlite3")
     port_file = work / "port"
     env = {**os.environ, "SEDA_HOME": str(work)}
-    server = subprocess.Popen([sys.executable, __file__, "--serve", store_url, str(port_file)], env=env)
+    server = subprocess.Popen([sys.executable, __file__, "--serve", store_url, str(port_file), str(args.workers)], env=env)
     try:
         for _ in range(300):
             if port_file.exists() and port_file.read_text():
@@ -153,7 +160,8 @@ def main() -> int:
     missing = [c for c in filed if stored.get(c) != 1]
     errors = [e for p in phones for e in p.errors]
     total = sum(len(v) for v in results.values())
-    print(f"portal load: {args.clients} phones, {elapsed:.0f} s, store {store.dialect}")
+    print(f"portal load: {args.clients} phones, {elapsed:.0f} s, store {store.dialect},"
+          f" {args.workers} server processes x 8 threads")
     print(f"  requests: {total} ({total / elapsed:.0f}/s), cases filed: {len(filed)} "
           f"({len(filed) / elapsed:.1f}/s), stored once: {len(filed) - len(missing)}/{len(filed)}")
     for kind, target in (("page", 100), ("filing", 200)):

@@ -605,14 +605,14 @@ def build_corpus(out_dir: Path, sheets: int = 150, seed: int = 1,
     for name in conditions:
         (out_dir / "images" / name).mkdir(parents=True, exist_ok=True)
     os.environ["SEDA_HOME"] = str(home)
-    sheet_conditions = [c for c in conditions if c != "nonsheet"]
-    total = sheets * len(sheet_conditions)
-    pdf_path = out_dir / "sheets.pdf"
-    if total:
-        print_corpus_sheets(home, total, pdf_path, seed, survey_link)
     if mix not in MIXES:
         raise ValueError(f"unknown mix {mix!r}; known: {', '.join(MIXES)}")
+    pdf_path = out_dir / "sheets.pdf"
     jobs = plan_jobs(out_dir, pdf_path, conditions, sheets, seed, mix)
+    # as many sheets as the plan uses: two_sheets rounds an odd count up to whole photos
+    total = max((sheet + 1 for job in jobs for sheet in job.sheets), default=0)
+    if total:
+        print_corpus_sheets(home, total, pdf_path, seed, survey_link)
     lines: list[dict] = []
     if workers > 1 and len(jobs) > 1:
         with Pool(workers) as pool:

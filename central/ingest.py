@@ -237,18 +237,16 @@ def settle_foreign_conflicts(database: Database) -> int:
             feed.publish(conn, "record_conflict", f"{office}/{uuid}",
                          {"uuid": uuid, "status": "accepted", "at": now}, office=office)
             settled += 1
-        conn.execute("INSERT INTO settings (key, value) VALUES ('foreign_conflicts_settled', 'true')"
-                     " ON CONFLICT (key) DO NOTHING")
+        records.put_setting_once(conn, "foreign_conflicts_settled", "true")
     return settled
 
 
 def insert_central_record(conn: Connection, record: BatchRecord, *, received_at: str) -> None:
     """Insert one record born at the centre (Open311, the portal) inside the caller's
     transaction; its tracking code column is filled from a case body."""
-    conn.execute(f"INSERT INTO records ({records.RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 (record.uuid, record.office, record.kind, record.created_at,
-                  canonical_json(record.body), record_fingerprint(record), _case_code(record),
-                  uuidlib.uuid4().hex, received_at))
+    records.insert_record(conn, (record.uuid, record.office, record.kind, record.created_at,
+                                 canonical_json(record.body), record_fingerprint(record),
+                                 _case_code(record), uuidlib.uuid4().hex, received_at))
 
 
 def add_central_case(database: Database, body: dict[str, Any], *, office: str,

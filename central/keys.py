@@ -41,6 +41,8 @@ from forms.sealing import (SealingError, is_sealed_blob, key_id, load_public_b64
                            x25519_private_from_ed25519, x25519_public_from_ed25519)
 from forms.signatures import public_key_hex, sign_answer
 
+from .db import feed, records
+
 __all__ = ["SETUP_FORMAT", "CentralKeys", "oversight_key_path"]
 
 log = logging.getLogger("seda.central")
@@ -93,8 +95,7 @@ class CentralKeys:
             candidate = {"public_key": public_key_b64(private.public_key()),
                          "created_at": format_time(datetime.now(timezone.utc))}
             with self.store.write() as db:
-                db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                           (_SETTING, json.dumps(candidate)))
+                records.put_setting_once(db, _SETTING, json.dumps(candidate))
             stored = self._stored_public()
             log.info("oversight key %s made; its private key is %s",
                      key_id(private.public_key()), oversight_key_path(self.home))
@@ -112,13 +113,13 @@ class CentralKeys:
 
     def _stored_public(self) -> dict[str, str] | None:
         with self.store.connect() as db:
-            row = db.one("SELECT value FROM settings WHERE key = ?", (_SETTING,))
-        return json.loads(row[0]) if row else None
+            value = records.setting(db, _SETTING)
+        return json.loads(value) if value else None
 
     def _publish(self, statement: dict[str, Any]) -> None:
         with self.store.connect() as db:
-            row = db.one("SELECT body FROM feed WHERE feed = 'oversight_key' AND key = 'current'")
-        if row is None or json.loads(row[0]) != statement:
+            body = feed.item_body(db, "oversight_key", "current")
+        if body is None or json.loads(body) != statement:
             self.store.publish("oversight_key", "current", statement)
 
     def _load_or_make_private(self) -> X25519PrivateKey:

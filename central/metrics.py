@@ -27,6 +27,7 @@ from forms.workdays import WorkCalendar
 from sync.batch import format_time
 
 from .casework import CLOSED
+from .db import metrics as metric_queries
 from .office_health import office_health
 from .store import Store
 
@@ -60,13 +61,9 @@ def _epoch(text: str | None) -> float | None:
 
 
 def _oldest_unpulled(db, office: str, pull_cursor: int) -> float | None:
-    """When the first feed item the office has not pulled was published (Unix time), or None.
-
-    Items for every office (``office = ''``) and for this one count; the cursor index finds the
-    first such item without reading the rest."""
-    row = db.one("SELECT updated_at FROM feed WHERE cursor > ? AND office IN ('', ?)"
-                 " ORDER BY cursor LIMIT 1", (pull_cursor, office))
-    return _epoch(row[0]) if row else None
+    """When the first feed item the office has not pulled was published (Unix time), or None."""
+    published = metric_queries.oldest_unpulled(db, office, pull_cursor)
+    return _epoch(published) if published else None
 
 
 def metrics_text(store: Store, calendar: WorkCalendar, now: datetime | None = None) -> str:
@@ -74,23 +71,12 @@ def metrics_text(store: Store, calendar: WorkCalendar, now: datetime | None = No
     now = now or datetime.now(timezone.utc)
     offices = office_health(store, calendar, now)
     with store.connect() as db:
-        records = db.all("SELECT office, kind, count(*) FROM records GROUP BY office, kind"
-                         " ORDER BY office, kind")
-        batches = db.all("SELECT office, count(*) FROM batches GROUP BY office ORDER BY office")
-        refusals = db.all("SELECT code, count(*) FROM refusals GROUP BY code ORDER BY code")
-        conflicts = db.one("SELECT count(*) FROM conflicts WHERE resolution IS NULL")[0]
-        escalated = db.one("SELECT count(*) FROM cases WHERE escalated_at IS NOT NULL")[0]
-        overdue = db.one("SELECT count(*) FROM cases WHERE escalated_at IS NOT NULL AND"
-                         " status NOT IN ('answered', 'closed', 'rejected', 'rejected_duplicate',"
-                         " 'rejected_not_ours')")[0]
-        feed_head = dict(db.all("SELECT office, max(cursor) FROM feed GROUP BY office"))
-        closed = ", ".join("?" for _ in CLOSED)
-        past_due = db.all(f"SELECT unit, count(*) FROM cases WHERE status NOT IN ({closed}) AND due_at < ?"
-                          " GROUP BY unit ORDER BY unit", (*sorted(CLOSED), format_time(now)))
-        reopened = db.all("SELECT unit, count(*) FROM case_feedback WHERE solved = 0"
-                          " GROUP BY unit ORDER BY unit")
+        counts = metric_queries.scrape_counts(db, sorted(CLOSED), format_time(now))
         oldest_unpulled = {row.office: _oldest_unpulled(db, row.office, int(row.report["pull_cursor"]))
                            for row in offices if "pull_cursor" in row.report}
+    records, batches, refusals = counts["records"], counts["batches"], counts["refusals"]
+    conflicts, escalated, overdue = counts["conflicts"], counts["escalated"], counts["overdue"]
+    feed_head, past_due, reopened = counts["feed_head"], counts["past_due"], counts["reopened"]
     shared_head = int(feed_head.get("", 0) or 0)
 
     def per_office(pick) -> list[tuple[dict[str, object], float]]:

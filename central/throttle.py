@@ -13,6 +13,8 @@ limits:
 A row is read and written under the store's write lock (SQLite: ``BEGIN IMMEDIATE``;
 PostgreSQL: the row is locked ``FOR UPDATE``), which is what makes the count atomic across
 threads and processes.  Old rows are swept now and then by the same calls.
+Counts are bookkeeping, written without waiting for the disk (``durable=False``): a power
+cut may forget the last few tries, never a case or a batch.
 """
 from __future__ import annotations
 
@@ -21,14 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sync.batch import format_time
+from .db import throttles
 from .store import Store
 
-__all__ = ["Verdict", "begin_attempt", "clear", "delay_after", "forgive", "take"]
+__all__ = ["Verdict", "begin_attempt", "clear", "delay_after", "forgive", "may_try", "take"]
 
 #: A key without a try for this long starts again from nothing.
 FORGET_AFTER = timedelta(hours=1)
 _SWEEP_CHANCE = 0.02
-_LONG_AGO = "1970-01-01T00:00:00.000000Z"
 
 
 @dataclass(frozen=True)
@@ -60,20 +62,16 @@ def delay_after(count: int, *, free: int, base: float, cap: float) -> float:
     return float(min(cap, base * 2 ** min(count - free, 40)))
 
 
-def _locked_row(store: Store, db, key: str, now: datetime) -> tuple[int, datetime, datetime]:
+def _locked_row(db, key: str, now: datetime) -> tuple[int, datetime, datetime]:
     """The row of ``key`` (created empty if missing), locked until the transaction ends."""
-    db.execute("INSERT INTO throttles (key, count, since, next_at) VALUES (?, 0, ?, ?)"
-               " ON CONFLICT (key) DO NOTHING", (key, format_time(now), _LONG_AGO))
-    lock = " FOR UPDATE" if store.dialect == "postgresql" else ""
-    count, since, next_at = db.one(f"SELECT count, since, next_at FROM throttles WHERE key = ?{lock}",
-                                   (key,))
+    count, since, next_at = throttles.locked_row(db, key, format_time(now))
     return int(count), _parse(since), _parse(next_at)
 
 
 def _sweep(db, now: datetime) -> None:
     if random.random() < _SWEEP_CHANCE:
         old = format_time(now - FORGET_AFTER - FORGET_AFTER)
-        db.execute("DELETE FROM throttles WHERE since < ? AND next_at < ?", (old, old))
+        throttles.sweep(db, old)
 
 
 def begin_attempt(store: Store, key: str, *, free: int, base: float, cap: float,
@@ -84,8 +82,8 @@ def begin_attempt(store: Store, key: str, *, free: int, base: float, cap: float,
     changes nothing (waiting out the delay is the only way forward, hammering gains nothing).
     """
     now = _utc(now)
-    with store.write() as db:
-        count, last, next_at = _locked_row(store, db, key, now)
+    with store.write(durable=False) as db:
+        count, last, next_at = _locked_row(db, key, now)
         if count and now - last > FORGET_AFTER and now >= next_at:
             count = 0  # quiet for an hour: start again
         if now < next_at:
@@ -95,30 +93,28 @@ def begin_attempt(store: Store, key: str, *, free: int, base: float, cap: float,
         # A free try leaves the next allowed moment where it was: requests that read the clock
         # a moment earlier but reach the lock later must not be refused by a microsecond.
         allowed_from = now + wait if wait else min(next_at, now)
-        db.execute("UPDATE throttles SET count = ?, since = ?, next_at = ? WHERE key = ?",
-                   (count, format_time(max(now, last)), format_time(allowed_from), key))
+        throttles.set_row(db, key, count, format_time(max(now, last)), format_time(allowed_from))
         _sweep(db, now)
     return Verdict(True, 0, count)
 
 
 def clear(store: Store, key: str) -> None:
     """Forget ``key`` (a sign-in succeeded)."""
-    with store.write() as db:
-        db.execute("DELETE FROM throttles WHERE key = ?", (key,))
+    with store.write(durable=False) as db:
+        throttles.delete(db, key)
 
 
 def forgive(store: Store, key: str, *, free: int, base: float, cap: float,
             now: datetime | None = None) -> None:
     """Take one counted try of ``key`` back (it turned out to be a good one)."""
     now = _utc(now)
-    with store.write() as db:
-        row = db.one("SELECT count, since FROM throttles WHERE key = ?", (key,))
+    with store.write(durable=False) as db:
+        row = throttles.try_row(db, key)
         if row is None or int(row[0]) <= 0:
             return
         count = int(row[0]) - 1
         wait = timedelta(seconds=delay_after(count, free=free, base=base, cap=cap)) if count else timedelta(0)
-        db.execute("UPDATE throttles SET count = ?, next_at = ? WHERE key = ?",
-                   (count, format_time(min(now, _parse(row[1])) + wait), key))
+        throttles.set_count(db, key, count, format_time(min(now, _parse(row[1])) + wait))
 
 
 def take(store: Store, key: str, *, limit: int, window: timedelta,
@@ -126,14 +122,26 @@ def take(store: Store, key: str, *, limit: int, window: timedelta,
     """Count one event of ``key`` in the current window of ``window``, or refuse it when
     ``limit`` events were counted already (a refused event is not counted)."""
     now = _utc(now)
-    with store.write() as db:
-        count, since, _ = _locked_row(store, db, key, now)
+    with store.write(durable=False) as db:
+        count, since, _ = _locked_row(db, key, now)
         if now - since >= window or count == 0:
             count, since = 0, now
         if count >= limit:
             return Verdict(False, _seconds(since + window - now), count)
         count += 1
-        db.execute("UPDATE throttles SET count = ?, since = ?, next_at = ? WHERE key = ?",
-                   (count, format_time(since), format_time(since + window), key))
+        throttles.set_row(db, key, count, format_time(since), format_time(since + window))
         _sweep(db, now)
     return Verdict(True, 0, count)
+
+
+def may_try(store: Store, key: str, *, now: datetime | None = None) -> Verdict:
+    """Whether ``key`` may try now, without counting the try (it waits out a delay of
+    :func:`begin_attempt`)."""
+    with store.connect() as db:
+        next_at = throttles.next_at(db, key)
+    if next_at is None:
+        return Verdict(True)
+    wait = _parse(next_at) - _utc(now)
+    if wait.total_seconds() > 0:
+        return Verdict(False, _seconds(wait))
+    return Verdict(True)

@@ -173,7 +173,7 @@ _SHEET_LINK = re.compile(r"^https?://\S+/s/[A-Z0-9-]{2,16}\.[0-9]{1,6}\.S[1-9][0
 
 
 def survey_link(portal_url: str, token: str) -> str:
-    """The portal's survey page for ``token`` (``GET /s/<token>``, central/portal/app.py)."""
+    """The portal's survey page for ``token`` (``GET /s/<token>``, central/portal/survey_pages.py)."""
     return f"{portal_url.rstrip('/')}/s/{token}"
 
 

@@ -34,7 +34,7 @@ __all__ = ["BackupError", "backup_command", "ledger_digest", "restore_command", 
 MANIFEST = "seda-backup.json"
 FORMAT = 1
 SQLITE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
-SKIPPED_SUFFIXES = ("-wal", "-shm", "-journal")
+SKIPPED_SUFFIXES = ("-wal", "-shm", "-journal", "-writer")  # -writer: the writers' lock (central/db/connection.py)
 #: Folders under $SEDA_HOME that are not the office's own state (a demo's scratch files).
 SKIPPED_FOLDERS = ("demo",)
 

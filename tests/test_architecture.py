@@ -3,6 +3,7 @@ are kept, and no module imports itself back through others (so `pytest` alone ca
 `lint-imports` in scripts/test.sh catches)."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,17 @@ def test_the_cycle_finder_sees_a_cycle() -> None:
     graph.add_import(importer="pkg.b", imported="pkg.c")
     graph.add_import(importer="pkg.c", imported="pkg.a")
     assert _cycles(graph, "pkg") == [["pkg.a", "pkg.b", "pkg.c"]]
+
+
+#: What the central pages must not do themselves (they call services; services hold the
+#: queries): open a connection or a write transaction, or spell a SQL statement.
+_PAGE_SQL = re.compile(r"\.(connect|write)\(\)|\b(SELECT|INSERT INTO|DELETE FROM|UPDATE \w+ SET)\b")
+
+
+@pytest.mark.parametrize("package", ["central/web", "central/portal"])
+def test_central_pages_run_no_sql(package: str) -> None:
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+             for path in sorted((ROOT / package).rglob("*.py"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if _PAGE_SQL.search(line)]
+    assert found == []

@@ -8,6 +8,8 @@ processes can share one PostgreSQL database behind a load balancer.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import queue
 import sqlite3
 import threading
@@ -18,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from forms.private_files import prepare_private_database
+from forms.private_files import create_private_file, prepare_private_database
 from sync.refusals import Refusal
 
 from .locks import advisory_key
@@ -29,6 +31,8 @@ __all__ = ["Connection", "Database", "IN_CHUNK", "chunks"]
 IN_CHUNK = 500
 _SQLITE_BUSY_SECONDS = 60.0
 _SQLITE_CACHE_KIB = 64 * 1024
+#: An acknowledged batch survives power loss: every durable commit waits for the disk.
+_SQLITE_SYNCHRONOUS = "FULL"
 
 
 class Connection:
@@ -67,8 +71,14 @@ class Connection:
         return self.execute(sql, params).fetchall()
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A write transaction.  ``durable=False`` is for bookkeeping that may be lost in a
+        power cut (rate-limit counters): its commit does not wait for the disk, which is most
+        of a small write's cost.  Nothing is weakened for the next durable commit: SQLite's
+        WAL syncs every earlier frame with it, PostgreSQL's WAL is flushed in order."""
         if self.dialect == "sqlite":
+            if not durable:
+                self.raw.execute("PRAGMA synchronous = NORMAL")
             self.raw.execute("BEGIN IMMEDIATE")
             try:
                 yield self
@@ -77,8 +87,13 @@ class Connection:
                 if self.raw.in_transaction:
                     self.raw.execute("ROLLBACK")
                 raise
+            finally:
+                if not durable:
+                    self.raw.execute(f"PRAGMA synchronous = {_SQLITE_SYNCHRONOUS}")
         else:
             with self.raw.transaction():
+                if not durable:
+                    self.raw.execute("SET LOCAL synchronous_commit = off")
                 yield self
 
     def lock(self, name: str) -> None:
@@ -113,6 +128,47 @@ def dialect_of(url: str) -> str:
     return "postgresql" if url.startswith(("postgresql://", "postgres://")) else "sqlite"
 
 
+class _SqliteWriters:
+    """The queue of one SQLite file's writers: the threads of this process, and every process
+    that opens the file (the portal's pre-forked workers, a CLI beside the server).
+
+    SQLite has one writer at a time; a writer that finds it busy waits in SQLite's busy
+    handler, which sleeps in steps of up to 100 ms and leaves the lock idle meanwhile: under
+    load most of a write's time.  Here writers queue on a thread lock and then an advisory
+    ``flock`` on ``<database>-writer``, which wakes the next one the moment the lock is free.
+    (A speed measure only: correctness still rests on SQLite's own lock.)
+    """
+
+    def __init__(self, database: Path) -> None:
+        self._threads = threading.Lock()
+        self._path = database.with_name(database.name + "-writer")
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int:
+        # A forked child opens its own: a lock is held by an open file, not by a process.
+        if self._fd is None or self._pid != os.getpid():
+            create_private_file(self._path)
+            self._fd, self._pid = os.open(self._path, os.O_RDWR), os.getpid()
+        return self._fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._threads:
+            fd = self._file()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._threads:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None
+
+
 class Database:
     """The central database behind ``url`` (a file path, ``sqlite:///path`` or ``postgresql://``)."""
 
@@ -120,22 +176,22 @@ class Database:
         self.url = url
         self.dialect = dialect_of(url)
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
-        # SQLite has one writer at a time; threads of this process queue here instead of in
-        # SQLite's busy handler, which sleeps in steps of up to 100 ms and leaves the lock idle.
-        # (A speed measure only: other processes are still kept out by SQLite's own lock.)
-        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        self._writers = _SqliteWriters(self._path()) if self.dialect == "sqlite" else None
 
     def __repr__(self) -> str:
         return f"<Database {self.dialect}>"
 
+    def _path(self) -> Path:
+        return Path(self.url.removeprefix("sqlite:///"))
+
     def _open(self) -> Connection:
         if self.dialect == "sqlite":
-            path = Path(self.url.removeprefix("sqlite:///"))
+            path = self._path()
             prepare_private_database(path)  # 0600, and so its WAL and SHM
             raw = sqlite3.connect(path, timeout=_SQLITE_BUSY_SECONDS, isolation_level=None,
                                   check_same_thread=False)
             raw.execute("PRAGMA journal_mode = WAL")
-            raw.execute("PRAGMA synchronous = FULL")  # an acknowledged batch survives power loss
+            raw.execute(f"PRAGMA synchronous = {_SQLITE_SYNCHRONOUS}")
             # Record UUIDs are random, so their index is written all over; a bigger page cache
             # than SQLite's 2 MB default keeps ingest fast once the store holds millions.
             raw.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
@@ -164,17 +220,23 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[None]:
         """This process's turn to write (SQLite); nothing to wait for on PostgreSQL."""
-        if self._write_lock is None:
+        if self._writers is None:
             yield
             return
-        with self._write_lock:
+        with self._writers.turn():
             yield
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A connection inside a write transaction, committed when the block ends."""
-        with self.writing(), self.connect() as conn, conn.transaction():
+    def write(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A connection inside a write transaction, committed when the block ends
+        (``durable``: see :meth:`Connection.transaction`)."""
+        with self.writing(), self.connect() as conn, conn.transaction(durable=durable):
             yield conn
+
+    def ping(self) -> None:
+        """One round trip: raises unless the database answers (health checks)."""
+        with self.connect() as conn:
+            conn.one("SELECT 1")
 
     def _release(self, conn: Connection) -> None:
         try:
@@ -187,7 +249,9 @@ class Database:
             try:
                 self._idle.get_nowait().close_quietly()
             except queue.Empty:
-                return
+                break
+        if self._writers is not None:
+            self._writers.close()
 
 
 def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:

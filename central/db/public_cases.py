@@ -1,4 +1,4 @@
-"""The cases anyone holding a tracking code may follow (Open311), and the privacy rule.
+"""The cases anyone holding a tracking code may follow (Open311, the portal), and the privacy rule.
 
 The rule is written twice on purpose — once as SQL (:func:`public_case_sql`) so private cases
 never leave the database, once in Python (:func:`is_public_case`) as a second lock on the
@@ -14,7 +14,8 @@ from forms.cases import normalize_tracking_code
 
 from .connection import IN_CHUNK, Connection
 
-__all__ = ["CLOSED_STATUSES", "is_public_case", "not_with_oversight", "public_case_sql", "public_cases"]
+__all__ = ["CLOSED_STATUSES", "case_progress", "case_with_locator", "cases_to_follow", "is_public_case",
+           "locator_taken", "not_with_oversight", "public_case_sql", "public_cases"]
 
 #: Statuses that make a case "closed" for Open311; every other status is "open".
 CLOSED_STATUSES = ("answered", "closed", "rejected", "rejected_duplicate", "rejected_not_ours")
@@ -124,3 +125,37 @@ def public_cases(conn: Connection, *, tracking_codes: Sequence[str] | None = Non
             "mobile_last4": mobile[-4:] if mobile else None,
         })
     return cases
+
+
+# -- following one case on the portal (central/portal_follow_up.py) ------------------------------
+
+
+def cases_to_follow(conn: Connection, code: str, office: str | None = None) -> list[tuple[str, str, str]]:
+    """``(uuid, office, body)`` of the case records with tracking code ``code`` that have a
+    case row (of ``office`` alone when given), oldest first.  The caller checks the body."""
+    sql = ("SELECT r.uuid, r.office, r.body FROM records r JOIN cases c ON c.uuid = r.uuid"
+           " WHERE r.kind = 'case' AND r.tracking_code = ?")
+    params: list[Any] = [code]
+    if office:
+        sql += " AND r.office = ?"
+        params.append(office)
+    return conn.all(sql + " ORDER BY r.id", params)
+
+
+def case_with_locator(conn: Connection, office: str, locator: str) -> str | None:
+    """The UUID of ``office``'s sealed case filed with follow-up ``locator``, or None."""
+    row = conn.one(f"SELECT uuid FROM records WHERE kind = 'case' AND office = ? AND "
+                   f"{conn.json_text('body', 'follow_up')} = ?", (office, locator))
+    return None if row is None else row[0]
+
+
+def locator_taken(conn: Connection, locator: str) -> bool:
+    """Whether any stored case carries follow-up ``locator`` (a drawn code is in use)."""
+    return conn.one(f"SELECT 1 FROM records WHERE kind = 'case' AND "
+                    f"{conn.json_text('body', 'follow_up')} = ?", (locator,)) is not None
+
+
+def case_progress(conn: Connection, uuid: str) -> tuple[str, str, str, str, str | None, str] | None:
+    """``(case_type, status, received_at, due_at, answered_at, unit)`` of a case, or None."""
+    return conn.one("SELECT case_type, status, received_at, due_at, answered_at, unit FROM cases"
+                    " WHERE uuid = ?", (uuid,))

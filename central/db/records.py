@@ -13,7 +13,8 @@ from typing import Any
 from .connection import Connection, chunks
 
 __all__ = ["RECORD_COLUMNS", "batch_log", "blob", "cases_with_code", "conflict", "conflicts",
-           "foreign_conflicts", "insert_batch", "insert_blob", "insert_conflicts", "insert_records",
+           "foreign_conflicts", "insert_batch", "insert_blob", "insert_conflicts", "insert_record",
+           "insert_records",
            "log_refusal", "office_attachment", "open_conflict_count", "present_blobs", "put_setting",
            "put_setting_once", "settings_with_prefix", "comment_index_present", "comment_rows",
            "response_comment_crop",
@@ -29,6 +30,12 @@ def insert_records(conn: Connection, rows: Iterable[Sequence[Any]]) -> int:
     """Insert record rows (:data:`RECORD_COLUMNS`) whose UUID is not stored yet; how many were."""
     return conn.executemany(f"INSERT INTO records ({RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                             " ON CONFLICT (uuid) DO NOTHING", rows)
+
+
+def insert_record(conn: Connection, row: Sequence[Any]) -> None:
+    """Insert one record row (:data:`RECORD_COLUMNS`) whose UUID is new (a record born at
+    the centre); a stored UUID is an error, never skipped."""
+    conn.execute(f"INSERT INTO records ({RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
 
 
 def stored_versions(conn: Connection, uuids: Sequence[str]) -> list[tuple[str, str, str, str]]:

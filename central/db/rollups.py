@@ -23,11 +23,17 @@ def _office(office: str | None, params: list[Any], column: str = "office") -> st
     return f" AND {column} = ?"
 
 
+def _total(column: str) -> str:
+    """``sum(column)`` as a whole number: PostgreSQL sums BIGINT into NUMERIC, which arrives in
+    Python as Decimal (a third of a big grouped query's time goes into making them)."""
+    return f"CAST(sum({column}) AS BIGINT)"
+
+
 def grouped_totals(conn: Connection, table: str, by: Sequence[str], counters: Sequence[str],
                    where: Sequence[str], params: Sequence[Any]) -> list[tuple]:
     """``(*by, *sum(counter))`` rows of roll-up ``table`` matching every condition of ``where``.
     ``table``, ``by`` and ``counters`` are names the caller checked against ``ROLLUPS``."""
-    sql = (f"SELECT {''.join(k + ', ' for k in by)}" + ", ".join(f"sum({c})" for c in counters)
+    sql = (f"SELECT {''.join(k + ', ' for k in by)}" + ", ".join(_total(c) for c in counters)
            + f" FROM {table} WHERE {' AND '.join(where)}")
     if by:
         sql += " GROUP BY " + ", ".join(by)
@@ -38,7 +44,7 @@ def source_totals(conn: Connection, month: str, office: str | None) -> list[tupl
     """``(source, responses, incomplete)`` of the month."""
     params: list[Any] = [month]
     scope = _office(office, params)
-    return conn.all("SELECT source, sum(responses), sum(incomplete) FROM analysis_by_service"
+    return conn.all(f"SELECT source, {_total('responses')}, {_total('incomplete')} FROM analysis_by_service"
                     f" WHERE month = ?{scope} GROUP BY source", params)
 
 
@@ -46,7 +52,7 @@ def answer_totals(conn: Connection, month: str, office: str | None) -> list[tupl
     """``(question, value, n, pending)`` of the month (``value`` '' = answered at all)."""
     params: list[Any] = [month]
     scope = _office(office, params)
-    return conn.all("SELECT question, value, sum(n), sum(pending) FROM analysis_answers"
+    return conn.all(f"SELECT question, value, {_total('n')}, {_total('pending')} FROM analysis_answers"
                     f" WHERE month = ?{scope} GROUP BY question, value", params)
 
 
@@ -61,7 +67,7 @@ def desk_totals(conn: Connection, month: str, office: str | None) -> list[tuple]
     """``(office, names_a_desk, responses)`` of the month."""
     params: list[Any] = [month]
     scope = _office(office, params)
-    return conn.all("SELECT office, CASE WHEN desk = '' THEN 0 ELSE 1 END, sum(responses)"
+    return conn.all(f"SELECT office, CASE WHEN desk = '' THEN 0 ELSE 1 END, {_total('responses')}"
                     f" FROM analysis_by_desk WHERE month = ?{scope} GROUP BY 1, 2", params)
 
 

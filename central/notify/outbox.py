@@ -35,6 +35,7 @@ from typing import Any
 
 from sync.batch import format_time
 
+from ..db import notifications, records
 from .messages import message_for
 
 __all__ = ["MAX_TRIES", "Notification", "backoff", "claim", "collect", "counts", "recent", "settle"]
@@ -51,8 +52,6 @@ _SCAN = 2000
 #: case_events.event -> what the citizen is told.
 _EVENTS = {"received": "registered", "answer": "answered", "rejected": "answered",
            "escalated": "overdue"}
-_COLUMNS = ("id, case_uuid, event, event_key, mobile, message, status, tries, next_try_at,"
-            " created_at, sent_at, gateway_id, last_error")
 
 
 @dataclass(frozen=True)
@@ -82,13 +81,12 @@ def _parse(text: str) -> datetime:
 
 
 def _setting(db, key: str, default: Any) -> Any:
-    row = db.one("SELECT value FROM settings WHERE key = ?", (key,))
-    return json.loads(row[0]) if row else default
+    value = records.setting(db, key)
+    return json.loads(value) if value else default
 
 
 def _put_setting(db, key: str, value: Any) -> None:
-    db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
-               " SET value = excluded.value", (key, json.dumps(value)))
+    records.put_setting(db, key, json.dumps(value))
 
 
 def _recipient(body: dict[str, Any], case_type: str, unit: str) -> str | None:
@@ -115,13 +113,7 @@ def collect(store, *, public_url: str, now: datetime | None = None,
     with store.write() as db:
         db.lock("notify_outbox")  # one collector at a time, across processes
         cursor = int(_setting(db, _CURSOR, 0))
-        wanted = ",".join("?" * len(_EVENTS))
-        rows = db.all(
-            "SELECT e.id, e.case_uuid, e.at, e.event, c.case_type, c.unit, c.tracking_code, r.body"
-            " FROM case_events e JOIN cases c ON c.uuid = e.case_uuid"
-            " JOIN records r ON r.uuid = e.case_uuid"
-            f" WHERE e.id > ? AND e.event IN ({wanted}) ORDER BY e.id LIMIT {_SCAN}",
-            (cursor, *_EVENTS))
+        rows = notifications.events_after(db, cursor, tuple(_EVENTS), _SCAN)
         settled_before = moment - _SETTLE
         advance_to, holding = cursor, False
         for event_id, case_uuid, at, event, case_type, unit, code, body_text in rows:
@@ -134,18 +126,12 @@ def collect(store, *, public_url: str, now: datetime | None = None,
                 continue
             kind = _EVENTS[event]
             key = "" if kind == "registered" else at
-            sent_today = db.one("SELECT count(*) FROM notifications WHERE mobile = ? AND"
-                                " created_at >= ? AND status <> 'failed'",
-                                (mobile, format_time(moment - timedelta(days=1))))[0]
+            sent_today = notifications.sent_since(db, mobile, format_time(moment - timedelta(days=1)))
             over = sent_today >= daily_limit
-            added = db.execute(
-                "INSERT INTO notifications (case_uuid, event, event_key, mobile, message, status,"
-                " next_try_at, created_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (case_uuid, event, event_key) DO NOTHING",
-                (case_uuid, kind, key, mobile, message_for(kind, code, public_url),
-                 "failed" if over else "pending", stamp, stamp,
-                 f"daily limit of {daily_limit} texts to one mobile reached" if over else None),
-            ).rowcount
+            added = notifications.insert(
+                db, case_uuid, kind, key, mobile, message_for(kind, code, public_url),
+                "failed" if over else "pending", stamp,
+                f"daily limit of {daily_limit} texts to one mobile reached" if over else None)
             queued += 0 if over else added
         if advance_to != cursor:
             _put_setting(db, _CURSOR, advance_to)
@@ -158,21 +144,14 @@ def claim(store, *, now: datetime | None = None, limit: int = 50,
     moment = now or datetime.now(timezone.utc)
     stamp = format_time(moment)
     with store.write() as db:
-        db.execute("UPDATE notifications SET status = 'failed', last_error = ? WHERE status ="
-                   " 'sending' AND next_try_at < ?",
-                   ("the sender stopped while sending: outcome unknown, not sent again",
-                    format_time(moment - _STALE_SENDING)))
-        db.execute("UPDATE notifications SET status = 'failed', last_error = ? WHERE status ="
-                   " 'pending' AND created_at < ?",
-                   ("not sent in time: too late to be useful", format_time(moment - max_age)))
-        skip = " FOR UPDATE SKIP LOCKED" if store.dialect == "postgresql" else ""
-        rows = db.all(f"SELECT {_COLUMNS} FROM notifications WHERE status = 'pending' AND"
-                      f" next_try_at <= ? ORDER BY next_try_at, id LIMIT ?{skip}", (stamp, limit))
+        notifications.fail_older(db, "sending", "next_try_at", format_time(moment - _STALE_SENDING),
+                                 "the sender stopped while sending: outcome unknown, not sent again")
+        notifications.fail_older(db, "pending", "created_at", format_time(moment - max_age),
+                                 "not sent in time: too late to be useful")
+        rows = notifications.take_due(db, stamp, limit)
         claimed = []
         for row in rows:
-            if db.execute("UPDATE notifications SET status = 'sending', tries = tries + 1,"
-                          " next_try_at = ? WHERE id = ? AND status = 'pending'",
-                          (stamp, row[0])).rowcount:
+            if notifications.claim(db, row[0], stamp):
                 claimed.append(Notification(*row[:6], "sending", row[7] + 1, stamp, *row[9:]))
     return claimed
 
@@ -194,17 +173,16 @@ def settle(store, notification: Notification, outcome: str, *, gateway_id: str |
     else:
         raise ValueError(f"unknown outcome {outcome!r}")
     with store.write() as db:
-        db.execute("UPDATE notifications SET status = ?, next_try_at = ?, sent_at = ?,"
-                   " gateway_id = ?, last_error = ? WHERE id = ? AND status = 'sending'",
-                   (status, next_try, stamp if status == "sent" else None, gateway_id,
-                    (error or "")[:500] or None, notification.id))
+        notifications.set_outcome(db, notification.id, status, next_try,
+                                  stamp if status == "sent" else None, gateway_id,
+                                  (error or "")[:500] or None)
     return status
 
 
 def counts(store) -> dict[str, int]:
     """How many messages are in each status (every status named, zeros included)."""
     with store.connect() as db:
-        found = dict(db.all("SELECT status, count(*) FROM notifications GROUP BY status"))
+        found = notifications.count_by_status(db)
     return {status: int(found.get(status, 0))
             for status in ("pending", "sending", "sent", "delivered", "failed")}
 
@@ -212,9 +190,7 @@ def counts(store) -> dict[str, int]:
 def recent(store, *, statuses: Sequence[str] = ("failed",), since: datetime | None = None,
            limit: int = 20) -> list[Notification]:
     """The latest messages in ``statuses`` (last changed at or after ``since``), newest first."""
-    marks = ",".join("?" * len(statuses))
     after = format_time(since) if since else ""
     with store.connect() as db:
-        rows = db.all(f"SELECT {_COLUMNS} FROM notifications WHERE status IN ({marks})"
-                      " AND next_try_at >= ? ORDER BY id DESC LIMIT ?", (*statuses, after, limit))
+        rows = notifications.recent(db, statuses, after, limit)
     return [Notification(*row) for row in rows]

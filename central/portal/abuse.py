@@ -62,14 +62,7 @@ class AbuseLimits:
 
     def code_may_try(self, code: str) -> throttle.Verdict:
         """Whether a follow-up of ``code`` may be checked now (without counting it)."""
-        with self.store.connect() as db:
-            row = db.one("SELECT next_at FROM throttles WHERE key = ?", (self._code_key(code),))
-        if row is None:
-            return throttle.Verdict(True)
-        wait = datetime.fromisoformat(row[0].replace("Z", "+00:00")) - datetime.now(timezone.utc)
-        if wait.total_seconds() > 0:
-            return throttle.Verdict(False, max(1, int(wait.total_seconds() + 0.999)))
-        return throttle.Verdict(True)
+        return throttle.may_try(self.store, self._code_key(code))
 
     def wrong_try(self, code: str) -> None:
         """Count a wrong "last four digits" for ``code``: after a few, each try waits longer."""

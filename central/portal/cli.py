@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
 import click
@@ -27,7 +28,10 @@ def make_portal_group(store_option: Callable, open_store: Callable) -> click.Gro
     @store_option
     @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
     @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
-    @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+    @click.option("--workers", default=os.cpu_count() or 1, show_default="the number of CPUs",
+                  type=click.IntRange(1, 64),
+                  help="Server processes sharing the address (one Python process uses one core).")
+    @click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
     @click.option("--public-url", default=None, envvar=PUBLIC_URL_ENV,
                   help="The address citizens use, e.g. https://portal.example.ir (pages and "
                        f"notifications link to it; default: ${PUBLIC_URL_ENV}).")
@@ -36,12 +40,13 @@ def make_portal_group(store_option: Callable, open_store: Callable) -> click.Gro
     @click.option("--trusted-proxy", default=None, metavar="ADDRESS",
                   help="The TLS proxy in front: its X-Forwarded-For is believed, so per-address "
                        "limits see each citizen's own address (never stored: docs/portal.md).")
-    def serve_command(store_url: str | None, host: str, port: int, threads: int,
+    def serve_command(store_url: str | None, host: str, port: int, workers: int, threads: int,
                       public_url: str | None, max_attachment_mb: float,
                       trusted_proxy: str | None) -> None:
         """Serve the portal alone: no staff page, sync API or Open311 is reachable from it."""
         import waitress
 
+        from ..prefork import listening_socket, serve_workers
         from ..server import waitress_options
         from .app import create_portal_app
         from .settings import PortalSettings
@@ -55,9 +60,19 @@ def make_portal_group(store_option: Callable, open_store: Callable) -> click.Gro
         except ValueError as exc:
             raise refusal(exc) from None
         store = open_store(store_url)
-        app = create_portal_app(store, settings=settings)
         click.echo(MESSAGES.line("portal_serving", url=f"http://{host}:{port}/", dialect=store.dialect))
-        waitress.serve(app, host=host, port=port, threads=threads, ident="seda-portal",
-                       **waitress_options(app, trusted_proxy=trusted_proxy))
+        if workers == 1:
+            app = create_portal_app(store, settings=settings)
+            waitress.serve(app, host=host, port=port, threads=threads, ident="seda-portal",
+                           **waitress_options(app, trusted_proxy=trusted_proxy))
+            return
+        # Each worker opens its own connections after the fork: none is shared.
+        url = store.url
+        store.close()
+        sock = listening_socket(host, port)
+        raise SystemExit(serve_workers(
+            sock, lambda: create_portal_app(open_store(url), settings=settings),
+            workers=workers, threads=threads, ident="seda-portal",
+            options=lambda app: waitress_options(app, trusted_proxy=trusted_proxy)))
 
     return portal_group

@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass
 
 from ..errors import CentralError
+from ..portal_intake import PORTAL_OFFICE
 
 __all__ = ["PORTAL_OFFICE", "PUBLIC_URL_ENV", "PortalAddressError", "PortalSettings", "check_public_url"]
 
-#: The office code of cases filed on the portal (the record's ``office``; not a real office).
-PORTAL_OFFICE = "PORTAL"
 PUBLIC_URL_ENV = "SEDA_PORTAL_PUBLIC_URL"
 _URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 

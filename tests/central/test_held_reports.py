@@ -12,8 +12,8 @@ import pytest
 from central.casework import Casework
 from central.held_reports import release_due
 from central.keys import CentralKeys
-from central.portal.follow_up import find_case
-from central.portal.intake import file_report, new_submission_id
+from central.portal_follow_up import find_case
+from central.portal_intake import file_report, new_submission_id
 from central.store import open_store
 from forms.case_form import CaseDraft
 

@@ -19,7 +19,7 @@ from central.notify.gateways import HttpGateway, HttpSettings, LogGateway, Outco
 from central.notify.messages import EVENTS, message_for, sms_parts
 from central.notify.sender import run_once
 from central.held_reports import release_due
-from central.portal.intake import file_case, file_report, new_submission_id
+from central.portal_intake import file_case, file_report, new_submission_id
 from forms.case_form import CaseDraft
 
 URL = "https://portal.example.ir"

@@ -1,4 +1,5 @@
-"""The satisfaction survey from a one-time link (forms/survey_tokens.py).
+"""The satisfaction survey from a one-time link (forms/survey_tokens.py): the service behind
+central/portal/survey_pages.py (its queries: central/db/survey_tokens.py).
 
 A token names the office that handed it out and is signed by that office's sync key, so the
 centre checks it against the office's registered public key; a revoked office's tokens are
@@ -27,7 +28,8 @@ from forms.survey_tokens import SurveyToken, TokenRefused, read_survey_token, ve
 from sync.batch import BatchRecord, format_time
 from forms.signatures import parse_public_key
 
-from .. import ingest
+from . import ingest
+from .db import survey_tokens
 
 __all__ = ["SURVEY_FORM", "check_token", "read_answers", "survey_form", "token_form", "use_token"]
 
@@ -58,7 +60,7 @@ def check_token(store, text: str, *, today: date | None = None, max_age_days: in
     verify_survey_token(token, parse_public_key(office.public_key),
                         today=today or datetime.now(timezone.utc).date(), max_age_days=max_age_days)
     with store.connect() as db:
-        if db.one("SELECT 1 FROM survey_tokens_used WHERE token_id = ?", (token.token_id,)):
+        if survey_tokens.used(db, token.token_id):
             raise TokenRefused("used")
         if token.sheet is not None and store.holds_paper_sheet(token.office, token.sheet.sheet_id(token.office)):
             raise TokenRefused("on_paper")
@@ -99,10 +101,7 @@ def use_token(store, token: SurveyToken, form: Form, answers: Mapping[str, Any])
     record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="survey_response", office=token.office,
                          created_at=now, body=body)
     with store.write() as db:
-        spent = db.execute("INSERT INTO survey_tokens_used (token_id, office, response, used_on)"
-                           " VALUES (?, ?, ?, ?) ON CONFLICT (token_id) DO NOTHING",
-                           (token.token_id, token.office, record.uuid, now[:10])).rowcount
-        if spent != 1:
+        if not survey_tokens.spend(db, token.token_id, token.office, record.uuid, now[:10]):
             return None
         ingest.insert_central_record(db, record, received_at=now)
     return record.uuid

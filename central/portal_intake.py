@@ -1,5 +1,8 @@
 """Filing on the portal: a case (stored once, routed at once) or a sealed misconduct report.
 
+The service behind the portal's filing pages (central/portal/file_pages.py); its queries are
+in central/db (records, portal_submissions, public_cases).
+
 A case is a record of kind ``case`` under the office code ``PORTAL`` with the kiosk's body
 (forms/case_form.py) and ``channel: "portal"``; it gets its ``cases`` row (unit, deadline) in
 the same transaction (casework.intake), exactly like an Open311 case.
@@ -36,11 +39,14 @@ from sync.batch import BatchRecord, format_time
 from forms.follow_up import follow_up_locator
 from forms.sealing import (MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, seal_bytes,
                           verify_key_statement)
-from .. import casework, held_reports, ingest
-from .settings import PORTAL_OFFICE
+from . import casework, held_reports, ingest
+from .db import portal_submissions, public_cases, records
 
-__all__ = ["ACCEPTED_MEDIA", "AttachmentRefused", "Filed", "check_attachment", "file_case",
-           "file_report", "new_submission_id"]
+__all__ = ["ACCEPTED_MEDIA", "PORTAL_OFFICE", "AttachmentRefused", "Filed", "check_attachment",
+           "file_case", "file_report", "new_submission_id"]
+
+#: The office code of cases filed on the portal (the record's ``office``; not a real office).
+PORTAL_OFFICE = "PORTAL"
 
 #: What a citizen may attach: a photo or a document, recognised by its first bytes (never by
 #: the name or the type the browser claims).
@@ -117,8 +123,7 @@ def _check_submission(submission: str) -> str:
 
 def _earlier(store, submission: str, draft: CaseDraft) -> Filed | None:
     with store.connect() as db:
-        row = db.one("SELECT case_uuid, code_sealed FROM portal_submissions WHERE submission = ?",
-                     (submission,))
+        row = portal_submissions.submission(db, submission)
         if row is None:
             return None
         days = casework.deadline_days_in(db)
@@ -130,18 +135,13 @@ def _earlier(store, submission: str, draft: CaseDraft) -> Filed | None:
 
 
 def _remember(db, submission: str, case_uuid: str, code: str, at: str) -> None:
-    added = db.execute("INSERT INTO portal_submissions (submission, case_uuid, code_sealed, created_at)"
-                       " VALUES (?, ?, ?, ?) ON CONFLICT (submission) DO NOTHING",
-                       (submission, case_uuid, _seal_code(code, submission), at)).rowcount
-    if added != 1:
+    if not portal_submissions.remember(db, submission, case_uuid, _seal_code(code, submission), at):
         raise _Repeated
 
 
-def _attachment_record(db, store, data: bytes, media_type: str, created_at: str,
-                       purpose: str) -> str:
+def _attachment_record(db, data: bytes, media_type: str, created_at: str, purpose: str) -> str:
     sha256 = hashlib.sha256(data).hexdigest()
-    db.execute("INSERT INTO blobs (sha256, size, data, received_at) VALUES (?, ?, ?, ?)"
-               " ON CONFLICT (sha256) DO NOTHING", (sha256, len(data), data, created_at))
+    records.insert_blob(db, sha256, data, created_at)
     record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="attachment", office=PORTAL_OFFICE,
                          created_at=created_at, body={"sha256": sha256, "media_type": media_type,
                                                       "size": len(data), "purpose": purpose})
@@ -168,9 +168,8 @@ def file_case(store, draft: CaseDraft, *, submission: str,
             db.lock("draw_tracking_code")  # one code drawer at a time, as add_central_case
             attachments = list(draft.attachments)
             if attachment is not None:
-                attachments.append(_attachment_record(db, store, *attachment, now, "case"))
-            code = new_tracking_code(lambda c: db.one(
-                "SELECT 1 FROM records WHERE tracking_code = ? LIMIT 1", (c,)) is not None)
+                attachments.append(_attachment_record(db, *attachment, now, "case"))
+            code = new_tracking_code(lambda c: records.tracking_code_taken(db, c))
             body = {**replace(draft, attachments=tuple(attachments)).body(code), **(extra or {})}
             record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="case", office=PORTAL_OFFICE,
                                  created_at=now, body=body)
@@ -217,9 +216,7 @@ def file_report(store, keys, draft: CaseDraft, *, submission: str,
         try:
             with store.write() as db:
                 db.lock("draw_tracking_code")
-                if db.one(f"SELECT 1 FROM records WHERE kind = 'case' AND "
-                          f"{db.json_text('body', 'follow_up')} = ?", (locator,)) \
-                        or held_reports.follow_up_taken(db, locator):
+                if public_cases.locator_taken(db, locator) or held_reports.follow_up_taken(db, locator):
                     continue  # the code drawn is in use: draw again
                 record = BatchRecord(uuid=str(uuidlib.uuid4()), kind="case", office=PORTAL_OFFICE,
                                      created_at=hour, body=sealed)

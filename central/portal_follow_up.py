@@ -1,5 +1,6 @@
 """Reading a case on the portal: tracking code, plus the mobile's last four digits if one
-was given, as the kiosk's follow-up screen asks.
+was given, as the kiosk's follow-up screen asks (the service behind
+central/portal/follow_pages.py; its queries are in central/db/public_cases.py and cases.py).
 
 Any office's case can be followed here (a kiosk receipt's QR code leads here), not only the
 portal's own.  What is shown is what the citizen may know: the status, the public steps and
@@ -21,8 +22,9 @@ from forms.cases import normalize_tracking_code
 from forms.tracking_codes import is_valid_tracking_code
 
 from forms.follow_up import follow_up_locator
-from .. import casework, held_reports
-from .settings import PORTAL_OFFICE
+from . import casework, held_reports
+from .db import cases, public_cases
+from .portal_intake import PORTAL_OFFICE
 
 __all__ = ["CaseView", "Step", "find_case"]
 
@@ -73,24 +75,20 @@ def _mobile_matches(body: dict, last4: str) -> bool:
 
 
 def _view(db, uuid: str, code: str, office: str, sealed: bool) -> CaseView | None:
-    row = db.one("SELECT case_type, status, received_at, due_at, answered_at, unit FROM cases"
-                 " WHERE uuid = ?", (uuid,))
+    row = public_cases.case_progress(db, uuid)
     if row is None:
         return None
     case_type, status, received_at, due_at, answered_at, unit = row
     oversight = sealed or unit == casework.OVERSIGHT or case_type == "misconduct"
-    events = db.all("SELECT at, event, status, text FROM case_events WHERE case_uuid = ?"
-                    " AND public = 1 ORDER BY id", (uuid,))
+    events = cases.public_events(db, uuid)
     steps = [Step(received_at, "received")]
     for at, event, step_status, text in events:
         if event == "received":
             continue
         steps.append(Step(casework.hour_of(at) if oversight else at,
                           step_status or event, text or ""))
-    names = None if oversight else db.one("SELECT name_fa, name_en FROM units WHERE code = ?", (unit,))
-    verdict_row = db.one("SELECT solved FROM case_feedback WHERE case_uuid = ? AND answered_at = ?",
-                         (uuid, answered_at or ""))
-    verdict = None if verdict_row is None else bool(verdict_row[0])
+    names = None if oversight or not unit else cases.unit_names(db, unit).get(unit)
+    verdict = cases.verdict_on(db, uuid, answered_at or "")
     return CaseView(
         case_uuid=uuid, tracking_code=code, office=office, case_type=case_type, status=status,
         received_at=received_at, due_at=due_at, answered_at=answered_at,
@@ -107,13 +105,7 @@ def find_case(store, tracking_code: str, last4: str, *, office: str | None = Non
     if not is_valid_tracking_code(code):
         return Lookup("unknown")
     with store.connect() as db:
-        sql = ("SELECT r.uuid, r.office, r.body FROM records r JOIN cases c ON c.uuid = r.uuid"
-               " WHERE r.kind = 'case' AND r.tracking_code = ?")
-        params: list = [code]
-        if office:
-            sql += " AND r.office = ?"
-            params.append(office)
-        rows = db.all(sql + " ORDER BY r.id", params)
+        rows = public_cases.cases_to_follow(db, code, office)
         for uuid, case_office, body_text in rows:
             body = json.loads(body_text)
             if "sealed" in body:
@@ -132,8 +124,6 @@ def find_case(store, tracking_code: str, last4: str, *, office: str | None = Non
         until = held_reports.held_until(db, locator) if locator_office == PORTAL_OFFICE else None
         if until is not None:
             return Lookup("held", held_until=until)
-        row = db.one(f"SELECT uuid FROM records WHERE kind = 'case' AND office = ? AND "
-                     f"{db.json_text('body', 'follow_up')} = ?",
-                     (locator_office, locator))
-        view = _view(db, row[0], code, locator_office, sealed=True) if row else None
+        uuid = public_cases.case_with_locator(db, locator_office, locator)
+        view = _view(db, uuid, code, locator_office, sealed=True) if uuid else None
     return Lookup("found", view) if view else Lookup("unknown")

@@ -1,0 +1,123 @@
+"""Serving one WSGI app from several processes that share one listening socket.
+
+A Python process runs one thread at a time, so a busy web app under waitress stops at about one
+core however many threads it has (the portal: ~500 requests/s, bench/portal_load.py).  The
+classic answer of Unix servers is a pre-forked pool: the parent binds the address once, forks
+``workers`` children, and each child serves the same socket with its own waitress and its own
+connections to the store; the kernel hands each new connection to one of them.
+
+Each child builds its app *after* the fork (``make_app``), so no database connection or lock
+is ever shared between processes.  The parent only watches: a child that dies is replaced
+(and said so in the log), SIGTERM/SIGINT stop them all, and a child whose parent is gone
+stops by itself.  POSIX only: the central server runs on Linux (docs/operations.md).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import waitress
+
+from .messages import MESSAGES
+
+__all__ = ["listening_socket", "serve_workers"]
+
+log = logging.getLogger(__name__)
+
+#: A child that dies sooner than this after its start is not restarted in a loop.
+CRASH_LOOP_SECONDS = 5.0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The bound, listening socket every worker serves (``port`` 0: any free port)."""
+    sock = socket.create_server((host, port), backlog=1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def _child(sock: socket.socket, make_app: Callable[[], object], threads: int, ident: str,
+           options: Callable[[object], dict]) -> None:
+    parent = os.getppid()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    try:
+        app = make_app()
+        waitress.serve(app, sockets=[sock], threads=threads, ident=ident, **options(app))
+    except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+        log.exception("worker %d stopped", os.getpid())
+        os._exit(1)
+    os._exit(0)
+
+
+def serve_workers(sock: socket.socket, make_app: Callable[[], object], *, workers: int, threads: int,
+                  ident: str, options: Callable[[object], dict] = lambda app: {},
+                  crash_loop_seconds: float = CRASH_LOOP_SECONDS) -> int:
+    """Serve ``sock`` with ``workers`` forked processes until SIGTERM/SIGINT; the exit status
+    (1: a worker died within ``crash_loop_seconds`` of its start, so restarting is futile).
+
+    ``options(app)`` gives each child's extra waitress settings (body size, trusted proxy)."""
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    children: dict[int, float] = {}
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            _child(sock, make_app, threads, ident, options)
+        children[pid] = time.monotonic()
+
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    status = 0
+    try:
+        for _ in range(workers):
+            spawn()
+        while not stopping.is_set():
+            try:
+                pid, wait_status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                stopping.wait(0.5)
+                continue
+            started = children.pop(pid, time.monotonic())
+            code = os.waitstatus_to_exitcode(wait_status)
+            log.error("%s worker %d ended (status %d); starting another", ident, pid, code)
+            if time.monotonic() - started < crash_loop_seconds:
+                print(MESSAGES.line("workers_crash_loop", ident=ident, code=code), file=sys.stderr)
+                status = 1
+                break
+            spawn()
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in list(children):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        sock.close()
+    return status
