@@ -680,7 +680,7 @@ def _read_password(password_file: Path | None) -> str:
 def user_add(name: str, role: str, unit: str | None, display_name: str | None,
              password_file: Path | None, store_url: str | None) -> None:
     """Create web user NAME; the password is prompted twice (or read from --password-file)."""
-    from . import accounts, audit
+    from . import accounts
 
     store = _open(store_url)
     if accounts.get_user(store, name.strip().lower(), include_disabled=True) is not None:
@@ -688,10 +688,9 @@ def user_add(name: str, role: str, unit: str | None, display_name: str | None,
         raise click.ClickException(MESSAGES.line("account_name_taken", name=name))
     password = _read_password(password_file)
     try:
-        user = accounts.add_user(store, name, role, password, unit=unit, display_name=display_name)
+        user = accounts.add_user(store, name, role, password, unit=unit, display_name=display_name, actor="cli")
     except accounts.AccountError as exc:
         raise refusal(exc) from None
-    audit.record(store, "cli", "user_add", f"user:{user.name}", f"role={user.role} unit={user.unit or ''}")
     click.echo(f"User {user.name} added ({user.role}{', unit ' + user.unit if user.unit else ''}).")
 
 
@@ -716,15 +715,14 @@ def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> 
 
     On the web app the oversight role needs a second oversight user's confirmation; here, on
     the central host, it is given directly (and audited as done on the command line)."""
-    from . import accounts, audit
+    from . import accounts
 
     store = _open(store_url)
     try:
-        user = accounts.update_user(store, name, role=role, unit=unit)
+        user = accounts.update_user(store, name, role=role, unit=unit, actor=f"cli:{getpass.getuser()}",
+                                    via="central host command line")
     except accounts.AccountError as exc:
         raise refusal(exc) from None
-    audit.record(store, f"cli:{getpass.getuser()}", "user_update", f"user:{user.name}",
-                 f"role={user.role} unit={user.unit or ''} (central host command line)")
     click.echo(f"User {user.name} is now {user.role}{', unit ' + user.unit if user.unit else ''}.")
 
 
@@ -733,14 +731,13 @@ def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> 
 @store_option
 def user_disable(name: str, store_url: str | None) -> None:
     """Disable web user NAME and end their sessions now."""
-    from . import accounts, audit
+    from . import accounts
 
     store = _open(store_url)
     try:
-        accounts.set_disabled(store, name, True)
+        accounts.set_disabled(store, name, True, actor="cli")
     except accounts.AccountError as exc:
         raise refusal(exc) from None
-    audit.record(store, "cli", "user_disable", f"user:{name}")
     click.echo(f"User {name} disabled.")
 
 
@@ -751,16 +748,15 @@ def user_disable(name: str, store_url: str | None) -> None:
 @store_option
 def user_passwd(name: str, password_file: Path | None, store_url: str | None) -> None:
     """Set a new password for web user NAME (prompted twice); ends their sessions."""
-    from . import accounts, audit
+    from . import accounts
 
     store = _open(store_url)
     if accounts.get_user(store, name, include_disabled=True) is None:
         raise click.ClickException(MESSAGES.line("account_no_user", name=name))
     try:
-        accounts.set_password(store, name, _read_password(password_file))
+        accounts.set_password(store, name, _read_password(password_file), actor="cli")
     except accounts.AccountError as exc:
         raise refusal(exc) from None
-    audit.record(store, "cli", "user_password", f"user:{name}")
     click.echo(f"Password of {name} changed.")
 
 

@@ -8,7 +8,7 @@ store and the clock through ``current_app.extensions["seda.web"]`` (:mod:`.auth`
 - the services they call live beside them in ``central``: :mod:`central.accounts` (users,
   argon2id passwords, sessions), :mod:`central.audit` (the log), :mod:`central.grants`
   (oversight role grants), :mod:`central.casework`, :mod:`central.analysis`;
-- :mod:`.auth` the contract pages are built on (``require``, ``current_user``, ``audit``, CSRF);
+- :mod:`.auth` the contract pages are built on (``require``, ``current_user``, CSRF);
 - :mod:`.login` sign-in/out and the language toggle; :mod:`.admin` users, units, routing
   rules, holidays, deadlines and the triage queue; :mod:`.auditlog` the auditor's page;
   :mod:`.cases` unit inboxes and case pages; :mod:`.offices` each office's health;

@@ -95,6 +95,16 @@ def test_a_fee_that_is_not_a_number_is_refused_and_what_was_typed_is_kept(admin,
     assert service_catalogue.versions(central.store, "smart_id_card") == []
 
 
+def test_a_draft_for_unregistered_offices_is_refused_naming_their_codes(admin, central, post) -> None:
+    page = admin.get("/content/catalogue/smart_id_card").get_data(as_text=True)
+    fields = dict(re.findall(r'<input id="(\w+)" name="\1"[^>]*value="([^"]*)"', page))
+    fields.update({k: v for k, v in re.findall(r'<textarea id="(\w+)" name="\1"[^>]*>([^<]*)</textarea>', page)})
+    fields.update(offices="ZZZ-001 ZZZ-002", effective_from=jalali(date.today()))
+    answer = post(admin, "/content/catalogue/smart_id_card", fields)
+    assert answer.status_code == 400
+    assert "این کدها اداره‌ی ثبت‌شده نیستند: ZZZ-001، ZZZ-002" in answer.get_data(as_text=True)
+
+
 def test_content_pages_are_for_administrators_and_need_the_csrf_token(central, post, make_user, login, web_client) -> None:
     make_user(central.store, "ana", "analyst")
     analyst = login(web_client(central.store), "ana")
