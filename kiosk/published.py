@@ -14,7 +14,7 @@ from typing import Any
 from forms import Form, Text
 from forms.catalogue import Announcement, Directory, OfficeProfile, Service
 from forms.workdays import TEHRAN
-from ledger.published_content import (content_refusals, content_stamp, office_forms, printed_form,
+from ledger.published_content import (content_stamp, office_forms, open_content_refusals, printed_form,
                                       published_announcements, published_contacts, published_office_profile,
                                       published_services)
 
@@ -139,5 +139,5 @@ def content_source() -> dict[str, Any]:
     since = datetime.fromisoformat(first.replace("Z", "+00:00")) if first else None
     form, from_centre = printed_form(state().ledger(), state().config.survey_form)
     return {"published": first is not None, "since": since, "cursor": cursor,
-            "refusals": content_refusals(state().ledger()),
+            "refusals": open_content_refusals(state().ledger()),
             "form": form, "form_from_centre": from_centre}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from forms.catalogue import (Announcement, CatalogueError, OfficeProfile, Person, Service,
@@ -20,9 +20,10 @@ from forms.catalogue import (Announcement, CatalogueError, OfficeProfile, Person
                              service_from_mapping, service_in_force)
 from forms.definition import Form, FormCatalog, FormDefinitionError, builtin_catalog, parse_form
 
+from .centre_sent import CentreSent
 from .ledger import Ledger
 
-__all__ = ["content_refusals", "content_stamp", "office_forms", "printed_form", "published_announcements", "published_contacts", "published_forms",
+__all__ = ["content_refusals", "content_stamp", "open_content_refusals", "still_refused", "office_forms", "printed_form", "published_announcements", "published_contacts", "published_forms",
            "published_office_profile", "published_service_versions", "published_services"]
 
 log = logging.getLogger("seda.ledger")
@@ -177,3 +178,24 @@ def content_refusals(ledger: Ledger) -> list[dict[str, Any]]:
     row = ledger._conn.execute(  # noqa: SLF001
         "SELECT value FROM sync_state WHERE name = 'content_refusals'").fetchone()
     return [] if row is None else list(json.loads(row[0]))
+
+
+def still_refused(refusals: Iterable[dict[str, Any]], sent: CentreSent) -> list[dict[str, Any]]:
+    """The refused items that no good item of the same feed and key has followed (the office
+    still shows the last good version, or nothing), the newest refusal per item.  A refusal
+    the centre has since made good is history, not a warning."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for note in refusals:
+        latest[(str(note.get("feed")), str(note.get("key")))] = note
+    out = []
+    for (feed, key), note in latest.items():
+        kept = sent.item_cursor(feed, key)
+        if kept is None or kept < int(note.get("cursor") or 0):
+            out.append(note)
+    return out
+
+
+def open_content_refusals(ledger: Ledger) -> list[dict[str, Any]]:
+    """:func:`still_refused` of everything refused so far: what `seda sync status` and the
+    staff dashboard warn about."""
+    return still_refused(content_refusals(ledger), CentreSent(ledger))

@@ -161,6 +161,25 @@ def test_an_unsigned_item_is_refused_and_the_kiosk_keeps_the_last_good_version(c
     assert refusal["key"] == "smart_id_card@2" and "not signed" in refusal["detail"]
 
 
+def test_the_staff_page_warns_of_a_refused_item_until_a_good_one_replaces_it(
+        central, office, kiosk_for, publish_signed, service_entry, make_config, manager_account,
+        staff_login) -> None:
+    with AccountStore(make_config(office.home, office=CODE).state_folder / "accounts.sqlite3") as accounts:
+        accounts.add(manager_account[0], "office_manager", manager_account[1])
+    central.store.publish("catalogue", "smart_id_card@1",  # straight into the feed: no signature
+                          service_entry("smart_id_card", fee=1, effective_from="2020-01-01"))
+    sync_once(office.home)
+    kiosk = kiosk_for(office)
+    staff_login(kiosk)
+    assert 'id="content-refusals"' in kiosk.get("/staff/").get_data(as_text=True)
+    publish_signed(central, "catalogue", "smart_id_card@1",
+                   service_entry("smart_id_card", fee=4000000, effective_from="2020-01-01"))
+    sync_once(office.home)
+    assert 'id="content-refusals"' not in kiosk.get("/staff/").get_data(as_text=True)
+    with office.ledger() as ledger:  # the refusal stays on record, as history
+        assert len(OfficeSyncState(ledger).content_refusals()) == 1
+
+
 def test_a_malformed_signed_item_is_refused_too(central, office, publish_signed) -> None:
     publish_signed(central, "announcement", "a1", {"id": "a1", "text": {"fa": "بسته است", "en": "Closed"},
                                                    "starts_on": "2026-01-10", "ends_on": "2026-01-01"})
