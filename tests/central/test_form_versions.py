@@ -52,6 +52,19 @@ def test_a_new_version_is_uploaded_previewed_and_published_on_the_pages(admin, c
     assert "نسخه‌ی ۲" in listing
 
 
+def test_an_administrator_reaches_every_content_page_from_the_menu(admin) -> None:
+    home = admin.get("/admin/triage").get_data(as_text=True)  # an administrator's first page
+    assert 'href="/content/catalogue"' in home
+    page = admin.get("/content/catalogue").get_data(as_text=True)
+    links = ["/content/catalogue", "/content/offices", "/content/contacts", "/content/announcements",
+             "/content/forms"]
+    for link in links:
+        assert f'href="{link}"' in page
+        assert admin.get(link).status_code == 200
+    forms_page = admin.get("/content/forms").get_data(as_text=True)
+    assert 'href="/content/forms" aria-current="page"' in forms_page
+
+
 def test_a_malformed_definition_is_refused_in_persian_and_nothing_is_stored(admin, central, post) -> None:
     broken = satisfaction_v2()
     broken["questions"][1]["kind"] = "stars"
