@@ -23,6 +23,7 @@ from sync.batch import format_time
 from . import casework
 from .casework import Casework, CaseworkError
 from .db import cases as case_rows
+from .messages import MESSAGES
 
 __all__ = ["MAX_COMMENT", "acceptance_by_unit", "apply_office_verdicts", "record_verdict"]
 
@@ -61,8 +62,15 @@ def _keep(db, case: casework.Case, answered_at: str, now: str, solved: bool, com
                                      channel, answered_at)
     if added:
         casework.record_event(db, case.uuid, now, "citizen", "citizen_verdict",
-                        text=("حل شد" if solved else "حل نشد") + (f": {comment}" if comment else ""))
+                        text=_verdict_note(solved, comment))
     return bool(added)
+
+
+def _verdict_note(solved: bool, comment: str) -> str:
+    """The citizen's verdict as the case's history keeps it: in Persian, the units' language,
+    whatever language the citizen answered in."""
+    word = MESSAGES.text("verdict_note_solved" if solved else "verdict_note_unsolved", "fa")
+    return f"{word}: {comment}" if comment else word
 
 
 def _reopen(store, work: Casework, db, case: casework.Case, now: str) -> casework.Case:

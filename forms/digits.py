@@ -5,14 +5,16 @@ numbers in the locale's digits, need nothing else of Persian text handling.
 """
 from __future__ import annotations
 
-__all__ = ["figure", "to_ascii_digits", "to_persian_digits", "ungrouped"]
+__all__ = ["PERSIAN_THOUSANDS_SEPARATOR", "figure", "to_ascii_digits", "to_persian_digits", "ungrouped"]
 
 _PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"  # U+06F0..U+06F9
 _ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"  # U+0660..U+0669
 _ASCII_DIGITS = "0123456789"
 _DECIMAL_SEPARATOR = "٫"  # U+066B
 _PERCENT = "٪"  # U+066A
-_THOUSANDS_SEPARATORS = ",٬"  # Latin comma, Persian thousands separator U+066C
+#: How Persian groups the thousands of a number (U+066C), as in ۱٬۲۳۴.
+PERSIAN_THOUSANDS_SEPARATOR = "٬"
+_THOUSANDS_SEPARATORS = "," + PERSIAN_THOUSANDS_SEPARATOR  # either may be typed
 
 _TO_ASCII = str.maketrans(_PERSIAN_DIGITS + _ARABIC_INDIC_DIGITS, _ASCII_DIGITS * 2)
 _TO_PERSIAN = str.maketrans(_ASCII_DIGITS + _ARABIC_INDIC_DIGITS, _PERSIAN_DIGITS * 2)

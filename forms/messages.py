@@ -25,7 +25,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from .digits import to_persian_digits
+from .digits import PERSIAN_THOUSANDS_SEPARATOR, to_persian_digits
 
 __all__ = ["DEFAULT_LOCALE", "LOCALES", "MessageError", "Messages", "catalogue_path", "fill", "localize_number",
            "messages_for", "placeholders", "read_catalog", "reason"]
@@ -47,7 +47,7 @@ def localize_number(value: int | str, locale: str, grouping: bool = False) -> st
     """Persian digits in Persian (grouping with the Persian thousands separator ٬)."""
     text = f"{value:,}" if grouping and isinstance(value, int) else str(value)
     if locale == "fa":
-        return to_persian_digits(text.replace(",", "٬"))
+        return to_persian_digits(text.replace(",", PERSIAN_THOUSANDS_SEPARATOR))
     return text
 
 

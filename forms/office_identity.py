@@ -15,7 +15,7 @@ import json
 import tomllib
 from pathlib import Path
 
-from .messages import MessageError
+from .messages import MessageError, messages_for
 from .private_files import write_private
 from .sheet_code import validate_office_code
 
@@ -78,8 +78,7 @@ def check_same_office(home: Path, office: str, where: str) -> str:
 def write_office(home: Path, office: str) -> Path:
     """Write the identity file (0600, atomically); the caller decides whether a change is allowed."""
     validate_office_code(office)
+    heading = "".join(f"# {line}\n" for line in messages_for("forms").both("office_file_heading"))
     text = ("# This installation's office (written by `seda office setup`).\n"
-            "# کد ادارهٔ این نصب؛ کیوسک، اسکنر، چاپ برگه و همگام‌سازی همه از همین‌جا می‌خوانند.\n"
-            "# Kiosk, scanner, sheet printing and sync all read it from here.\n"
-            f"office = {json.dumps(office)}\n")
+            f"{heading}office = {json.dumps(office)}\n")
     return write_private(identity_path(home), text)

@@ -22,6 +22,7 @@ from .definition import Form
 from .home import seda_home
 from .layout import SheetLayout
 from .markers import MARKER_CELLS, marker_cells
+from .messages import messages_for
 from .sheet_code import SheetCode
 from .typography import BOLD, REGULAR, register_fonts, shape
 
@@ -219,6 +220,7 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
         raise ValueError(f"form {form.id} v{form.version} leaves no room for a survey link's QR code")
     page_width, page_height, scale, offset_x, offset_y = paper_placement(layout, paper)
     register_fonts()
+    words = messages_for("forms")  # the sheet is printed in Persian
     out = Path(out)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     os.close(handle)
@@ -254,7 +256,8 @@ def render_sheets(form: Form, layout: SheetLayout, codes: Iterable[SheetCode], o
             canvas.setFillColor(INK)
             canvas.setFont(REGULAR, 9)
             x, y = layout.serial_anchor
-            canvas.drawCentredString(x, _flip(layout, y), shape(f"برگه شماره {code.serial}"))
+            serial = words.text("sheet_serial", "fa", serial=code.serial)
+            canvas.drawCentredString(x, _flip(layout, y), shape(serial))
             canvas.setFont(REGULAR, 7)
             canvas.drawCentredString(x, _flip(layout, y + 9), code.office)  # a Latin code
             canvas.restoreState()

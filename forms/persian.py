@@ -20,6 +20,7 @@ from .messages import MessageError, messages_for
 
 __all__ = [
     "InvalidInput",
+    "SENTENCE_ENDS",
     "to_ascii_digits",
     "to_persian_digits",
     "normalize_letters",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 # --- constants (immutable) -------------------------------------------------
+
+#: Marks that end a sentence, in Persian (the Arabic question mark ؟) or in English.
+SENTENCE_ENDS = (".", "؟", "?", "!", ":")
 
 _LETTERS = str.maketrans(
     {

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 
+from .messages import messages_for
+
 __all__ = ["FRIDAY", "TEHRAN", "WorkCalendar", "fixed_holidays", "jalali_to_date"]
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -29,13 +31,13 @@ _END_OF_DAY = time(23, 59, 59)
 #: A search bound: no run of days off is this long, so a loop that reaches it is a bug.
 _MAX_DAYS_OFF_IN_A_ROW = 60
 
-#: (Jalali month, day, Persian name) of the official holidays that never move.
+#: (Jalali month, day, name's key in forms/translations) of the official holidays that never move.
 _FIXED = (
-    (1, 1, "عید نوروز"), (1, 2, "عید نوروز"), (1, 3, "عید نوروز"), (1, 4, "عید نوروز"),
-    (1, 12, "روز جمهوری اسلامی"), (1, 13, "روز طبیعت"),
-    (3, 14, "رحلت امام خمینی"), (3, 15, "قیام ۱۵ خرداد"),
-    (11, 22, "پیروزی انقلاب اسلامی"),
-    (12, 29, "ملی شدن صنعت نفت"),
+    (1, 1, "holiday_nowruz"), (1, 2, "holiday_nowruz"), (1, 3, "holiday_nowruz"), (1, 4, "holiday_nowruz"),
+    (1, 12, "holiday_republic_day"), (1, 13, "holiday_nature_day"),
+    (3, 14, "holiday_khomeini_passing"), (3, 15, "holiday_khordad_15"),
+    (11, 22, "holiday_revolution_victory"),
+    (12, 29, "holiday_oil_nationalisation"),
 )
 
 
@@ -46,8 +48,10 @@ def jalali_to_date(year: int, month: int, day: int) -> date:
 
 def fixed_holidays(jalali_year: int) -> list[tuple[date, str]]:
     """The official holidays of ``jalali_year`` that fall on the same date every year (the
-    administrator adds the lunar ones: :mod:`forms.workdays`)."""
-    return [(jalali_to_date(jalali_year, m, d), name) for m, d, name in _FIXED]
+    administrator adds the lunar ones: :mod:`forms.workdays`), named in Persian as the
+    administrator names the ones added."""
+    words = messages_for("forms")
+    return [(jalali_to_date(jalali_year, m, d), words.text(key, "fa")) for m, d, key in _FIXED]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from forms.persian import SENTENCE_ENDS
+
 from .i18n import translate
 
 __all__ = ["AUDIO_FOLDER", "SCREEN_TEXTS", "code_clips", "digit_clip_name", "digit_clips", "screen_clip",
@@ -56,7 +58,7 @@ def digit_clip_name(digit: str, lang: str) -> str:
 def screen_spoken_text(screen: str, lang: str) -> str:
     """The words of one screen's clip: its strings, each ending a sentence."""
     parts = [translate(key, lang).strip() for key in SCREEN_TEXTS[screen]]
-    return " ".join(p if p.endswith((".", "؟", "?", "!", ":")) else p + "." for p in parts)
+    return " ".join(p if p.endswith(SENTENCE_ENDS) else p + "." for p in parts)
 
 
 def screen_clip(screen: str, lang: str, folder: Path = AUDIO_FOLDER) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from .i18n import MESSAGES
 from .receipt_image import render_receipt
 from .receipt_model import ReceiptModel
 
@@ -102,5 +103,5 @@ def print_receipt(spec: PrinterSpec, model: ReceiptModel, timeout: float = 5.0) 
         finally:
             device.close()
     except Exception as exc:  # noqa: BLE001 - USB, socket and driver errors all mean "not printed"
-        raise PrinterError(f"چاپگر رسید چاپ نکرد / The receipt printer ({spec}) did not print: "
-                           f"{type(exc).__name__}: {exc}") from None
+        raise PrinterError(MESSAGES.line("receipt_printer_did_not_print", spec=str(spec),
+                                         error=f"{type(exc).__name__}: {exc}")) from None

@@ -11,6 +11,8 @@ from typing import Any
 from forms.definition import Question
 from forms.persian import to_persian_digits
 
+from .i18n import translate
+
 __all__ = ["value_words"]
 
 
@@ -29,6 +31,5 @@ def value_words(question: Question | None, value: Any, lang: str, *, no_answer: 
     if value is None or value == [] or value == "":
         return no_answer
     if isinstance(value, (list, tuple)):
-        separator = ", " if lang == "en" else "، "
-        return separator.join(_one(question, v, lang) for v in value)
+        return translate("list_separator", lang).join(_one(question, v, lang) for v in value)
     return _one(question, value, lang)

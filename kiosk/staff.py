@@ -28,6 +28,7 @@ from pathlib import Path
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.utils import secure_filename
 
+from forms.digits import to_ascii_digits
 from ledger.issuance import print_sheets as issue_sheets, sheet_portal_url
 from ledger.ledger import LedgerError
 from ledger.review_queue import open_items, resolve
@@ -199,8 +200,7 @@ def print_sheets():
     error = None
     if request.method == "POST":
         try:
-            count = int(request.form.get("count", "0").strip().translate(
-                str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")))
+            count = int(to_ascii_digits(request.form.get("count", "0").strip()))
         except ValueError:
             count = 0
         if not 1 <= count <= 1000:

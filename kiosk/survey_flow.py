@@ -21,7 +21,8 @@ from forms import Form, Question
 
 __all__ = ["ComplaintOffer", "SurveyOrder", "complaint_offer", "kiosk_label", "survey_order"]
 
-#: «۱- », «2. », «۳) » at the start of a label: the paper's numbering, not the kiosk's.
+#: «۱- », «2. », «۳) » at the start of a label: the paper's numbering, not the kiosk's.  A pattern
+#: matched in the form's text (digits of three scripts, the Arabic comma), not UI text.
 _NUMBERING = re.compile(r"^\s*[0-9۰-۹٠-٩]+\s*[-.)،]\s*")
 #: A rating this low on one of these questions offers a complaint about the service.
 LOW_SCORE = 1

@@ -18,6 +18,8 @@ from forms.responses import effective_answers as _effective
 from ledger.ledger import Ledger, Record
 from ledger.published_content import office_forms
 
+#: What a reviewer may type for "nothing marked". Words matched in input (data, not UI text),
+#: so they stay here rather than in a catalogue: a translation must not change what is accepted.
 BLANK_WORDS = {"-", "blank", "none", "null", "خالی", "بدون پاسخ"}
 
 

@@ -62,9 +62,7 @@ class HotFolder:
 
     def _prepare(self) -> None:
         if not self.folder.is_dir():  # a mistyped folder is never made and watched forever
-            raise FileNotFoundError(
-                f"پوشهٔ {self.folder} نیست / The folder {self.folder} does not exist; "
-                "check the path, or create it first if it is a new hot folder.")
+            raise FileNotFoundError(MESSAGES.line("scan_watch_no_folder", folder=str(self.folder)))
         for folder in (self.processing, self.done, self.failed):
             folder.mkdir(exist_ok=True)
 

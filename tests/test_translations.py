@@ -250,7 +250,16 @@ SPEAKING_MODULES = ("forms/cli.py", "ledger/cli.py", "ledger/issuance.py",
                     "central/form_versions.py", "central/web/form_pages.py", "ledger/published_content.py",
                     "central/report.py", "central/service_catalogue.py", "central/office_register.py",
                     "central/web/catalogue_pages.py", "central/web/charts.py",
-                    "seda/doctor.py", "seda/office.py", "seda/backup.py")
+                    "seda/doctor.py", "seda/office.py", "seda/backup.py",
+                    "central/notify/messages.py", "central/verdicts.py", "forms/workdays.py",
+                    "forms/office_identity.py", "forms/paper.py", "forms/messages.py",
+                    "scanner/watch.py", "kiosk/read_aloud.py", "kiosk/receipt_printer.py",
+                    "kiosk/review_words.py", "kiosk/staff.py", "kiosk/tools/make_audio.py")
+# Persian left in Python on purpose (data, not UI text): digit and letter tables and
+# normalisation maps (forms/digits.py, forms/persian.py, central/analysis.py,
+# central/duplicates.py), words and patterns matched in input (ledger/review_queue.py
+# BLANK_WORDS, kiosk/survey_flow.py _NUMBERING), demo seed data (seda/demo.py,
+# central/demo_seed.py) and the units seeded by central/db/schema.py.
 
 
 def _persian_literals(source: str) -> list[int]:

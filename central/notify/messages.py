@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from forms.persian import to_persian_digits
 
+from ..messages import MESSAGES
+
 __all__ = ["EVENTS", "GSM_SINGLE", "UCS2_SINGLE", "message_for", "sms_parts"]
 
 #: What a citizen is told of, and nothing else (issue #14): the case was registered at the
@@ -21,11 +23,8 @@ EVENTS = ("registered", "answered", "overdue")
 UCS2_SINGLE, UCS2_PART = 70, 67
 GSM_SINGLE, GSM_PART = 160, 153
 
-_TEXT = {
-    "registered": "ثبت شد؛ کد پیگیری {code}",
-    "answered": "پرونده‌ی {code} پاسخ گرفت",
-    "overdue": "مهلت پاسخ {code} گذشت؛ پیگیری می‌شود",
-}
+#: Event -> its sentence in central/translations (``sms_*``); an SMS is sent in Persian.
+_KEYS = {"registered": "sms_registered", "answered": "sms_answered", "overdue": "sms_overdue"}
 
 
 def sms_parts(text: str) -> int:
@@ -38,11 +37,11 @@ def sms_parts(text: str) -> int:
 def message_for(event: str, tracking_code: str, public_url: str) -> str:
     """The SMS for ``event`` on the case with ``tracking_code``; ``public_url`` is the
     portal's address (its ``/f/CODE`` page asks for the mobile's last four digits)."""
-    if event not in _TEXT:
+    if event not in _KEYS:
         raise ValueError(f"unknown notification event {event!r}")
     if not tracking_code.isdigit():
         raise ValueError("a tracking code is digits only")
-    text = _TEXT[event].format(code=to_persian_digits(tracking_code))
+    text = MESSAGES.text(_KEYS[event], "fa", code=to_persian_digits(tracking_code))
     base = public_url.rstrip("/")
     bare = base.split("://", 1)[-1]  # phones link "portal.example.ir/..." without the scheme
     shapes = [f"{text}\n{base}/f/{tracking_code}", f"{text}\n{bare}/f/{tracking_code}",

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from forms import Form, builtin_catalog
+from kiosk.i18n import translate
 from kiosk.survey_flow import kiosk_label
 from kiosk.read_aloud import (SCREEN_TEXTS, VOICES, digit_clip_name, screen_clip_name,
                                screen_spoken_text)
@@ -38,14 +39,17 @@ def spoken_text(question) -> str:
     """The question, then its choices separated by pauses; digits questions say what to type."""
     label = kiosk_label(question.label.fa)
     if question.options:
-        choices = "، ".join(option.label.fa for option in question.options)
-        return f"{label}. گزینه‌ها: {choices}."
+        choices = translate("list_separator", "fa").join(option.label.fa for option in question.options)
+        return translate("audio_question_choices", "fa", label=label, choices=choices)
     return f"{label}."
 
 
-#: How each locale says its digits (espeak-ng reads a lone digit in its own language).
-DIGIT_WORDS = {"fa": "صفر یک دو سه چهار پنج شش هفت هشت نه".split(),
-               "en": "zero one two three four five six seven eight nine".split()}
+def digit_words(lang: str) -> list[str]:
+    """How ``lang`` says its ten digits, 0 to 9 (espeak-ng reads a lone digit in its own language)."""
+    words = translate("audio_digit_words", lang).split()
+    if len(words) != 10:
+        raise ValueError(f"audio_digit_words in {lang} must name ten digits, not {len(words)}")
+    return words
 
 
 def synthesise(text: str, out: Path, speed: int = 140, voice: str = "fa") -> None:
@@ -79,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         wanted = [(screen_clip_name(screen, lang), screen_spoken_text(screen, lang), 140)
                   for screen in SCREEN_TEXTS]
         wanted += [(digit_clip_name(str(d), lang), word, 120)
-                   for d, word in enumerate(DIGIT_WORDS[lang])]
+                   for d, word in enumerate(digit_words(lang))]
         for name, text, speed in wanted:
             out = AUDIO_FOLDER / name
             if out.exists() and not args.force:

@@ -129,6 +129,13 @@ def test_a_kiosk_not_solved_reopens_the_case_in_its_unit_like_the_portal(store, 
         assert db.one("SELECT channel FROM case_feedback") == ("kiosk",)
 
 
+def test_the_verdict_is_noted_in_the_case_history_in_persian_with_the_comment(store, _answered_case):
+    sender, record, case = _answered_case(store)
+    record_verdict(store, record.uuid, solved=False, comment="هنوز کارت نرسیده")
+    notes = [e.text for e in Casework(store).events(record.uuid) if e.event == "citizen_verdict"]
+    assert notes == ["حل نشد: هنوز کارت نرسیده"]
+
+
 def test_a_kiosk_verdict_on_a_replaced_answer_is_counted_and_reopens_nothing(store, _answered_case):
     sender, record, case = _answered_case(store)
     record_verdict(store, record.uuid, solved=False)  # said first on the portal: reopened

@@ -574,6 +574,19 @@ def test_every_screen_clip_and_digit_clip_is_shipped_in_both_languages():
             assert screen_clip(screen, lang) is not None, (screen, lang)
 
 
+def test_a_question_clip_reads_its_choices_in_persian():
+    from kiosk.tools.make_audio import spoken_text
+    question = next(q for q in builtin_catalog().get("satisfaction").questions if q.options)
+    choices = "، ".join(option.label.fa for option in question.options)
+    assert spoken_text(question) == f"{kiosk_label(question.label.fa)}. گزینه‌ها: {choices}."
+
+
+def test_the_digit_clips_say_the_ten_digits_in_order_in_each_language():
+    from kiosk.tools.make_audio import digit_words
+    assert digit_words("fa")[:3] == ["صفر", "یک", "دو"] and len(digit_words("fa")) == 10
+    assert digit_words("en") == "zero one two three four five six seven eight nine".split()
+
+
 @pytest.mark.parametrize("path", ["/", "/case", "/report", "/voice", "/follow-up", "/survey/end"])
 def test_main_screens_can_be_read_aloud(client, path):
     html = page(client, path)

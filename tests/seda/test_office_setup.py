@@ -44,6 +44,15 @@ def test_interactive_setup_asks_for_the_office_and_the_central_address(home: Pat
     assert load_settings(home).central_url == ""
 
 
+def test_the_identity_file_says_what_it_is_in_persian_and_english(home: Path) -> None:
+    write_office(home, "LOR-03")
+    lines = (home / "office.toml").read_text(encoding="utf-8").splitlines()
+    assert lines == ["# This installation's office (written by `seda office setup`).",
+                     "# کد ادارهٔ این نصب؛ کیوسک، اسکنر، چاپ برگه و همگام‌سازی همه از همین‌جا می‌خوانند.",
+                     "# Kiosk, scanner, sheet printing and sync all read it from here.",
+                     'office = "LOR-03"']
+
+
 def test_kiosk_yaml_naming_another_office_is_refused_when_the_kiosk_loads(home: Path) -> None:
     write_office(home, "LOR-03")
     (home / "kiosk.yaml").write_text("office: DEMO-01\n", encoding="utf-8")
