@@ -59,8 +59,6 @@ ledger's migrations; a new table is a new step appended at the end.
   finding a sheet's responses by (office, sheet): scanned ones (the portal refuses a sheet's
   link once the centre holds the sheet) and ones given from the sheet's link (the roll-ups
   count one response per sheet: central/db/sheets.py).
-- step 11, an index on the day cases were received: the on-time figures and the monthly report
-  read one month of cases (central/figures.py), not every case ever filed.
 - derived tables (not steps: rebuilt whenever :data:`ROLLUP_VERSION` changes): the
   satisfaction roll-ups (rollups.py, :func:`rollup_statements`) and the partial index behind
   the comment search (:func:`comment_index_sql`).
@@ -443,13 +441,6 @@ _SHEET_RESPONSES = """
     """
 
 
-# Step 11: a month's cases by the day they were received (the on-time figures and the monthly
-# report read one month of cases; without it both databases read every case ever filed).
-_CASES_RECEIVED = """
-    CREATE INDEX cases_received ON cases (received_at)
-    """
-
-
 #: Every schema step, in order: ``(version, DDL with dialect tokens)``.
 STEPS: tuple[tuple[int, str], ...] = (
     (1, _OFFICE_RECORDS),
@@ -462,7 +453,6 @@ STEPS: tuple[tuple[int, str], ...] = (
     (8, _CONTENT),
     (9, _HELD_REPORTS),
     (10, _SHEET_RESPONSES),
-    (11, _CASES_RECEIVED),
 )
 
 _TYPES = {
