@@ -246,7 +246,8 @@ SPEAKING_MODULES = ("forms/cli.py", "ledger/cli.py", "ledger/issuance.py",
                     "ledger/sync_settings.py", "forms/signatures.py", "forms/identity_keys.py",
                     "forms/layout.py", "central/notify/cli.py", "central/portal/cli.py",
                     "central/portal/settings.py", "ledger/ledger.py", "central/exports.py",
-                    "central/store.py", "central/ingest.py", "kiosk/config.py", "forms/portal_address.py")
+                    "central/store.py", "central/ingest.py", "kiosk/config.py", "forms/portal_address.py",
+                    "central/portal_intake.py")
 
 
 def _persian_literals(source: str) -> list[int]:
