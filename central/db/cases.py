@@ -24,7 +24,7 @@ __all__ = [
     "open_case_in_unit", "overdue_cases", "public_events", "rule_exists", "rules",
     "set_case_columns", "set_operator_status", "set_sent_status", "set_unit_active",
     "unit_heads", "unit_kind", "unit_names", "unit_state", "units", "unknown_case_records",
-    "upsert_unit", "user_unit", "verdict_on", "verdicts_by_unit",
+    "upsert_unit", "user_unit", "uuids_in_unit", "verdict_on", "verdicts_by_unit",
 ]
 
 #: The columns of a case row, in the order :func:`case` and friends return them.
@@ -275,6 +275,11 @@ def cases(conn: Connection, found: CaseFilter, limit: int, offset: int) -> list[
     where, params = _where(found)
     return conn.all(f"SELECT {CASE_COLUMNS} FROM cases WHERE {where} ORDER BY due_at, uuid"
                     " LIMIT ? OFFSET ?", [*params, limit, offset])
+
+
+def uuids_in_unit(conn: Connection, unit: str) -> set[str]:
+    """Every case now in ``unit``, open or closed."""
+    return {row[0] for row in conn.all("SELECT uuid FROM cases WHERE unit = ?", (unit,))}
 
 
 def case_count(conn: Connection, found: CaseFilter) -> int:
