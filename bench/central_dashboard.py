@@ -343,12 +343,14 @@ def run(backend: str, url: str, args: argparse.Namespace) -> bool:
     # decisions for responses already folded move their answers in the roll-ups.
     fresh = max(1000, responses // 500)
     late: dict[str, list[tuple]] = {"before": [], "after": []}
-    rows = list(generate(fresh, "survey_response", months[-1:], 3, late))
+    # seeded by the store's size: a kept store (--sqlite-path, --pg-schema) takes new records each run
+    run_seed = store.record_count()
+    rows = list(generate(fresh, "survey_response", months[-1:], 3 + run_seed, late))
     with store.connect() as db:
         old = [row[0] for row in db.all("SELECT uuid FROM records WHERE kind = 'survey_response' AND "
                                         + ("json_extract(body, '$.status') = 'review'" if store.dialect == "sqlite"
                                            else "body::jsonb ->> 'status' = 'review'") + " LIMIT 200")]
-    rng = random.Random(9)
+    rng = random.Random(9 + run_seed)
     settled_late = [_decision_row(rng, uid, office_code(0), "workflow", 3, "2026-12-20T08:00:00.000000Z")[1]
                     for uid in old]
     bulk_load(store, iter(rows + late["before"] + late["after"] + settled_late))

@@ -34,7 +34,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from sync.batch import format_time
 from .errors import CentralError
-from . import throttle
+from . import audit, throttle
 from .db import accounts as account_rows, cases as case_rows
 from .store import Store
 
@@ -42,7 +42,7 @@ __all__ = ["ADDRESS_FREE_TRIES", "FREE_TRIES", "MAX_DELAY", "MIN_PASSWORD", "ROL
            "SESSION_ABSOLUTE", "SESSION_IDLE", "UNIT_ROLES", "AccountError", "Session", "User",
            "add_user", "authenticate", "begin_login", "end_session", "end_user_sessions",
            "get_user", "list_users", "login_succeeded", "purge_sessions", "session_for",
-           "set_disabled", "set_password", "start_session", "update_user"]
+           "set_disabled", "set_password", "SignIn", "sign_in", "sign_out", "start_session", "update_user"]
 
 ROLES = ("admin", "responder", "analyst", "auditor", "oversight")
 #: Roles whose users belong to a unit (oversight users always to the unit 'oversight').
@@ -136,8 +136,12 @@ def _check_unit(store: Store, role: str, unit: str | None) -> str | None:
 
 
 def add_user(store: Store, name: str, role: str, password: str, *, unit: str | None = None,
-             display_name: str | None = None, now: datetime | None = None) -> User:
-    """Create a user; names are lower-case logins, passwords at least 10 characters."""
+             display_name: str | None = None, now: datetime | None = None, actor: str | None = None) -> User:
+    """Create a user; names are lower-case logins, passwords at least 10 characters.
+
+    ``actor`` (the administrator's name, ``cli`` on the command line) is written to the audit
+    log with the account, in one transaction; only code with no person behind it (a grant's
+    own step, which audits the grant, seeding, fixtures) leaves it out."""
     name = (name or "").strip().lower()
     if not NAME_PATTERN.match(name):
         raise AccountError("account_name_invalid")
@@ -149,12 +153,17 @@ def add_user(store: Store, name: str, role: str, password: str, *, unit: str | N
             raise AccountError("account_name_taken", name=name)
         account_rows.add_user(db, name, (display_name or "").strip() or name, role, unit,
                               password_hash, format_time(_utc(now)))
+        if actor is not None:
+            audit.record_in(db, actor, "user_add", f"user:{name}", f"role={role} unit={unit or ''}",
+                            at=format_time(_utc(now)))
     return get_user(store, name, include_disabled=True)
 
 
 def update_user(store: Store, name: str, *, display_name: str | None = None,
-                role: str | None = None, unit: str | None = None) -> User:
-    """Change a user's display name, role or unit (the unit is re-checked against the role)."""
+                role: str | None = None, unit: str | None = None, actor: str | None = None,
+                via: str | None = None, now: datetime | None = None) -> User:
+    """Change a user's display name, role or unit (the unit is re-checked against the role);
+    audited as ``actor`` (see :func:`add_user`), ``via`` saying where when it is unusual."""
     user = get_user(store, name, include_disabled=True)
     if user is None:
         raise AccountError("account_no_user", name=name)
@@ -165,6 +174,9 @@ def update_user(store: Store, name: str, *, display_name: str | None = None,
                                  unit)
         if role != user.role or unit != user.unit:  # new powers start with a new sign-in
             account_rows.delete_user_sessions(db, name)
+        if actor is not None:
+            audit.record_in(db, actor, "user_update", f"user:{user.name}",
+                            f"role={role} unit={unit or ''}" + (f" ({via})" if via else ""), at=format_time(_utc(now)))
     return get_user(store, name, include_disabled=True)
 
 
@@ -183,23 +195,32 @@ def list_users(store: Store, *, unit: str | None = None, include_disabled: bool 
     return [_user(row) for row in rows]
 
 
-def set_password(store: Store, name: str, password: str) -> None:
-    """Set a new password and end the user's sessions (a reset signs every device out)."""
+def set_password(store: Store, name: str, password: str, *, actor: str | None = None,
+                 now: datetime | None = None) -> None:
+    """Set a new password and end the user's sessions (a reset signs every device out);
+    audited as ``actor`` (see :func:`add_user`)."""
     _check_password(password)
     password_hash = _hasher.hash(password)
     with store.write() as db:
         if not account_rows.set_password_hash(db, name, password_hash):
             raise AccountError("account_no_user", name=name)
         account_rows.delete_user_sessions(db, name)
+        if actor is not None:
+            audit.record_in(db, actor, "user_password", f"user:{name}", at=format_time(_utc(now)))
 
 
-def set_disabled(store: Store, name: str, disabled: bool = True) -> User:
-    """Disable (or re-enable) a user; disabling ends their sessions at once."""
+def set_disabled(store: Store, name: str, disabled: bool = True, *, actor: str | None = None,
+                 now: datetime | None = None) -> User:
+    """Disable (or re-enable) a user; disabling ends their sessions at once.  Audited as
+    ``actor`` (see :func:`add_user`)."""
     with store.write() as db:
         if not account_rows.set_user_disabled(db, name, disabled):
             raise AccountError("account_no_user", name=name)
         if disabled:
             account_rows.delete_user_sessions(db, name)
+        if actor is not None:
+            audit.record_in(db, actor, "user_disable" if disabled else "user_enable", f"user:{name}",
+                            at=format_time(_utc(now)))
     return get_user(store, name, include_disabled=True)
 
 
@@ -265,6 +286,51 @@ def login_succeeded(store: Store, name: str, client: str, *, address: str | None
     if address is not None:
         throttle.forgive(store, keys[0], free=ADDRESS_FREE_TRIES, base=FIRST_DELAY, cap=MAX_DELAY,
                          now=now)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """One sign-in try's outcome: the user and their new session's cookie token, or the
+    seconds to wait (throttled), or neither (a wrong name or password)."""
+    user: User | None = None
+    token: str | None = None
+    wait: int = 0
+
+
+def _audit_target(store: Store, name: str) -> str:
+    """``user:<name>`` for an existing account; a typed name that is no account is not
+    written down (it is often a password typed into the wrong box)."""
+    return f"user:{name}" if name and get_user(store, name, include_disabled=True) else "user:?"
+
+
+def sign_in(store: Store, name: str, password: str, *, client: str, address: str,
+            throttle_address: bool, replacing: str | None = None, now: datetime | None = None) -> SignIn:
+    """One try to sign in as ``name``: throttled (:func:`begin_login`; ``throttle_address``
+    counts it against ``address`` too), checked, and audited whatever the outcome
+    (``login_throttled``, ``login_failed``, ``login``, with ``address``).  A good try ends
+    the session the browser had (``replacing``, its cookie token) and starts a new one."""
+    now = _utc(now)
+    from_address = address if throttle_address else None
+    wait = begin_login(store, name, client, address=from_address, now=now)
+    if wait:
+        audit.record(store, "-", "login_throttled", _audit_target(store, name), address, now=now)
+        return SignIn(wait=wait)
+    user = authenticate(store, name, password)
+    if user is None:
+        audit.record(store, "-", "login_failed", _audit_target(store, name), address, now=now)
+        return SignIn()
+    login_succeeded(store, name, client, address=from_address, now=now)
+    end_session(store, replacing)
+    token, _ = start_session(store, user, now=now)
+    audit.record(store, user.name, "login", f"user:{user.name}", address, now=now)
+    return SignIn(user, token)
+
+
+def sign_out(store: Store, token: str | None, user: User | None, *, now: datetime | None = None) -> None:
+    """End the session of ``token``; audited (``logout``) when it was ``user``'s."""
+    if user is not None:
+        audit.record(store, user.name, "logout", f"user:{user.name}", now=_utc(now))
+    end_session(store, token)
 
 
 # -- sessions -------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from forms.catalogue import load_services, service_body
 from forms.persian import parse_jalali_month
 from forms.responses import RATING_QUESTIONS
 
-from . import rollups, service_catalogue as catalogue_versions
+from . import audit, rollups, service_catalogue as catalogue_versions
 from .db import cases as case_rows, records as record_rows, rollups as rollup_rows
 from .db.schema import comment_fields, comment_index_sql, has_comment
 
@@ -541,8 +541,9 @@ def _folded(dialect: str, expr: str) -> str:
 def comments(store, month: str | tuple[int, int], *, office: str | None = None,
              service: str | None = None, source: str | None = None, writing: str = "yes",
              search: str | None = None, after: str | None = None,
-             limit: int = COMMENT_PAGE) -> CommentPage:
-    """One page of the month's comments, newest first.
+             limit: int = COMMENT_PAGE, viewer: str, now: datetime | None = None) -> CommentPage:
+    """One page of the month's comments, newest first; what citizens wrote, so reading it is
+    an audit entry of ``viewer`` (``view_comments``, naming the filters).
 
     ``writing``: "yes" (typed text, or a crop with handwriting: the default), "no" (crops the
     scanner judged empty, to check it) or "any".  ``search`` is matched in typed text after
@@ -597,6 +598,10 @@ def comments(store, month: str | tuple[int, int], *, office: str | None = None,
     out = [Comment(uuid, office_code, created_at, src, svc, text, crop,
                    bool(text) or (written_flag in ("1", "true")), f"{created_at}|{ident}")
            for ident, uuid, office_code, created_at, src, svc, text, crop, written_flag in rows[:limit]]
+    year, number = month_key(month)
+    filters = (("office", office), ("service", service), ("source", source), ("writing", writing), ("q", search))
+    audit.record(store, viewer, "view_comments", f"comments:{year:04d}-{number:02d}",
+                 " ".join(f"{k}={v}" for k, v in filters if v), now=now)
     return CommentPage(out, out[-1].cursor if len(rows) > limit else None)
 
 
@@ -611,3 +616,13 @@ def comment_crop(store, response_uuid: str) -> str | None:
     if not row or not row[1]:
         return None
     return row[1] if store.office_sent_blob(row[0], row[1]) else None
+
+
+def comment_crop_image(store, response_uuid: str, *, viewer: str, now: datetime | None = None) -> bytes | None:
+    """The PNG of a response's handwritten comment (:func:`comment_crop`), None if there is
+    none; each image served is an audit entry of ``viewer`` (``view_comment_crop``)."""
+    sha256 = comment_crop(store, response_uuid)
+    data = store.blob(sha256) if sha256 else None
+    if data is not None:
+        audit.record(store, viewer, "view_comment_crop", f"survey_response:{response_uuid}", sha256, now=now)
+    return data

@@ -15,12 +15,16 @@ import json
 import re
 import string
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from sync.batch import format_time
+
+from . import audit
 from .db import records as record_rows
 from .errors import CentralError
 
-__all__ = ["PLACEHOLDERS", "AnswerTemplate", "TemplateError", "fill", "load", "parse", "save"]
+__all__ = ["PLACEHOLDERS", "AnswerTemplate", "TemplateError", "add", "delete", "fill", "load", "parse", "save"]
 
 PLACEHOLDERS = ("code", "service", "office", "received", "unit")
 MAX_TEMPLATES = 50
@@ -69,18 +73,50 @@ def _key(unit: str) -> str:
     return f"answer_templates:{unit}"
 
 
-def load(store: Any, unit: str) -> list[AnswerTemplate]:
-    """The unit's templates, in the order the head keeps them."""
-    with store.connect() as db:
-        value = record_rows.setting(db, _key(unit))
+def _read(db, unit: str) -> list[AnswerTemplate]:
+    value = record_rows.setting(db, _key(unit))
     items = json.loads(value) if value is not None else []
     return [AnswerTemplate(str(i["title"]), str(i["text"])) for i in items]
 
 
-def save(store: Any, unit: str, templates: list[AnswerTemplate]) -> None:
-    """Replace the unit's templates (at most :data:`MAX_TEMPLATES`)."""
+def _write(db, unit: str, templates: list[AnswerTemplate]) -> None:
     if len(templates) > MAX_TEMPLATES:
         raise TemplateError("template_too_many", n=MAX_TEMPLATES)
     value = json.dumps([{"title": t.title, "text": t.text} for t in templates], ensure_ascii=False)
+    record_rows.put_setting(db, _key(unit), value)
+
+
+def load(store: Any, unit: str) -> list[AnswerTemplate]:
+    """The unit's templates, in the order the head keeps them."""
+    with store.connect() as db:
+        return _read(db, unit)
+
+
+def save(store: Any, unit: str, templates: list[AnswerTemplate]) -> None:
+    """Replace the unit's templates (at most :data:`MAX_TEMPLATES`), unaudited: for setup;
+    a person's change goes through :func:`add` or :func:`delete`."""
     with store.write() as db:
-        record_rows.put_setting(db, _key(unit), value)
+        _write(db, unit, templates)
+
+
+def add(store: Any, unit: str, template: AnswerTemplate, *, actor: str, now: datetime | None = None) -> None:
+    """Append ``template`` to the unit's list, audited as ``actor``, in one transaction."""
+    with store.write() as db:
+        _write(db, unit, [*_read(db, unit), template])
+        audit.record_in(db, actor, "answer_template_add", f"unit:{unit}", template.title, at=_at(now))
+
+
+def delete(store: Any, unit: str, index: int, *, actor: str, now: datetime | None = None) -> AnswerTemplate | None:
+    """Remove the unit's ``index``-th template, audited as ``actor``; None if there is none."""
+    with store.write() as db:
+        current = _read(db, unit)
+        if not 0 <= index < len(current):
+            return None
+        removed = current.pop(index)
+        _write(db, unit, current)
+        audit.record_in(db, actor, "answer_template_delete", f"unit:{unit}", removed.title, at=_at(now))
+    return removed
+
+
+def _at(now: datetime | None) -> str:
+    return format_time(now or datetime.now(timezone.utc))

@@ -32,6 +32,7 @@ import click
 
 from forms import seda_home, validate_office_code
 from forms.cli import refusal
+from forms.messages import MessageError
 from forms.progress import progress, tracked
 from forms.private_files import write_private
 
@@ -447,6 +448,68 @@ def publish_command(feed: str, key: str, json_file, office: str, delete: bool,
     click.echo(f"Published {feed}/{key} (cursor {cursor}).")
 
 
+@central_group.group("forms")
+def forms_group() -> None:
+    """Survey form definitions offices print and show: upload a version, publish it, list them
+    (the /content/forms pages do the same with a paper preview and a diff)."""
+
+
+@forms_group.command("upload")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@store_option
+def forms_upload(path: Path, store_url: str | None) -> None:
+    """Check FILE (YAML or JSON, as forms/definitions/*.yaml) and keep it as its form's draft,
+    numbered as the next version.  Nothing is stored when it is refused."""
+    from . import form_versions
+
+    store = _open(store_url)
+    try:
+        version = form_versions.upload(store, path.read_bytes(), actor=f"cli:{getpass.getuser()}", name=path.name)
+    except (MessageError, OSError) as exc:
+        raise refusal(exc) from None
+    click.echo(MESSAGES.line("cli_forms_uploaded", form=version.form.id, version=version.number))
+
+
+@forms_group.command("publish")
+@click.argument("form_id", metavar="FORM")
+@store_option
+def forms_publish(form_id: str, store_url: str | None) -> None:
+    """Publish FORM's draft to every office (signed with the central key under $SEDA_HOME)."""
+    from . import form_versions
+
+    store = _open(store_url)
+    try:
+        version = form_versions.publish_draft(store, CentralKeys(seda_home(), store), form_id,
+                                              actor=f"cli:{getpass.getuser()}")
+    except MessageError as exc:
+        raise refusal(exc) from None
+    click.echo(MESSAGES.line("cli_forms_published", form=form_id, version=version.number))
+
+
+@forms_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@store_option
+def forms_list(as_json: bool, store_url: str | None) -> None:
+    """Every form with the version offices use and every stored version (draft or published)."""
+    from . import form_versions
+
+    store = _open(store_url)
+    rows = []
+    for form_id, found in form_versions.known_forms(store).items():
+        current = form_versions.current(store, form_id)
+        rows.append({"form": form_id, "in_use": current.version if current else None,
+                     "in_use_builtin": not any(v.status == "published" for v in found),
+                     "versions": [{"version": v.number, "status": v.status, "uploaded_by": v.uploaded_by,
+                                   "published_at": v.published_at} for v in found]})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        stored = ", ".join(f"v{v['version']} {v['status']}" for v in row["versions"]) or "-"
+        in_use = "-" if row["in_use"] is None else f"v{row['in_use']}" + (" (built-in)" if row["in_use_builtin"] else "")
+        click.echo(f"{row['form']:<16} in use: {in_use:<16} stored: {stored}")
+
+
 # -- analysis: figures, monthly report and exports (see docs/central-analysis.md) ------------------
 
 
@@ -617,7 +680,7 @@ def _read_password(password_file: Path | None) -> str:
 def user_add(name: str, role: str, unit: str | None, display_name: str | None,
              password_file: Path | None, store_url: str | None) -> None:
     """Create web user NAME; the password is prompted twice (or read from --password-file)."""
-    from . import accounts, audit
+    from . import accounts
 
     store = _open(store_url)
     if accounts.get_user(store, name.strip().lower(), include_disabled=True) is not None:
@@ -625,10 +688,9 @@ def user_add(name: str, role: str, unit: str | None, display_name: str | None,
         raise click.ClickException(MESSAGES.line("account_name_taken", name=name))
     password = _read_password(password_file)
     try:
-        user = accounts.add_user(store, name, role, password, unit=unit, display_name=display_name)
+        user = accounts.add_user(store, name, role, password, unit=unit, display_name=display_name, actor="cli")
     except accounts.AccountError as exc:
         raise refusal(exc) from None
-    audit.record(store, "cli", "user_add", f"user:{user.name}", f"role={user.role} unit={user.unit or ''}")
     click.echo(f"User {user.name} added ({user.role}{', unit ' + user.unit if user.unit else ''}).")
 
 
@@ -653,15 +715,14 @@ def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> 
 
     On the web app the oversight role needs a second oversight user's confirmation; here, on
     the central host, it is given directly (and audited as done on the command line)."""
-    from . import accounts, audit
+    from . import accounts
 
     store = _open(store_url)
     try:
-        user = accounts.update_user(store, name, role=role, unit=unit)
+        user = accounts.update_user(store, name, role=role, unit=unit, actor=f"cli:{getpass.getuser()}",
+                                    via="central host command line")
     except accounts.AccountError as exc:
         raise refusal(exc) from None
-    audit.record(store, f"cli:{getpass.getuser()}", "user_update", f"user:{user.name}",
-                 f"role={user.role} unit={user.unit or ''} (central host command line)")
     click.echo(f"User {user.name} is now {user.role}{', unit ' + user.unit if user.unit else ''}.")
 
 
@@ -670,14 +731,13 @@ def user_role(name: str, role: str, unit: str | None, store_url: str | None) -> 
 @store_option
 def user_disable(name: str, store_url: str | None) -> None:
     """Disable web user NAME and end their sessions now."""
-    from . import accounts, audit
+    from . import accounts
 
     store = _open(store_url)
     try:
-        accounts.set_disabled(store, name, True)
+        accounts.set_disabled(store, name, True, actor="cli")
     except accounts.AccountError as exc:
         raise refusal(exc) from None
-    audit.record(store, "cli", "user_disable", f"user:{name}")
     click.echo(f"User {name} disabled.")
 
 
@@ -688,16 +748,15 @@ def user_disable(name: str, store_url: str | None) -> None:
 @store_option
 def user_passwd(name: str, password_file: Path | None, store_url: str | None) -> None:
     """Set a new password for web user NAME (prompted twice); ends their sessions."""
-    from . import accounts, audit
+    from . import accounts
 
     store = _open(store_url)
     if accounts.get_user(store, name, include_disabled=True) is None:
         raise click.ClickException(MESSAGES.line("account_no_user", name=name))
     try:
-        accounts.set_password(store, name, _read_password(password_file))
+        accounts.set_password(store, name, _read_password(password_file), actor="cli")
     except accounts.AccountError as exc:
         raise refusal(exc) from None
-    audit.record(store, "cli", "user_password", f"user:{name}")
     click.echo(f"Password of {name} changed.")
 
 

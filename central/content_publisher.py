@@ -13,6 +13,7 @@ from typing import Any
 from sync.batch import format_time
 from sync.content import CONTENT_FEEDS, signed_content
 
+from . import audit
 from .db import content, feed as feeds
 from .db.connection import Connection, Database
 from .keys import CentralKeys
@@ -43,18 +44,34 @@ def withdraw_content(store: Database, feed: str, key: str, *, office: str = "") 
 
 def save_published_row(store: Database, keys: CentralKeys, feed: str, item_id: str, body: Mapping[str, Any],
                        *, actor: str, office: str = "") -> None:
-    """Keep ``body`` as row ``item_id`` of the feed's table and publish it, in one transaction."""
+    """Keep ``body`` as row ``item_id`` of the feed's table and publish it, audited as
+    ``actor`` (``<feed>_add``), in one transaction."""
+    now = _now()
     with store.write() as db:
-        content.upsert_row(db, feed, item_id, dict(body), actor, _now())
+        content.upsert_row(db, feed, item_id, dict(body), actor, now)
         publish_content(store, keys, feed, item_id, body, office=office, db=db)
+        audit.record_in(db, actor, f"{feed}_add", f"{feed}:{item_id}", _added(feed, body, office), at=now)
+
+
+def _added(feed: str, body: Mapping[str, Any], office: str) -> str:
+    """What the audit log says of an added item: where it shows, and when for an announcement."""
+    where = f"office={office or '*'}"
+    if feed == "announcement":
+        return f"{where} starts_on={body['starts_on']} ends_on={body['ends_on']}"
+    if feed == "contact":
+        return f"{where} province={body['province']}"
+    return where
 
 
 def withdraw_published_row(store: Database, feed: str, item_id: str, *, actor: str) -> bool:
-    """Mark row ``item_id`` withdrawn and withdraw its feed item; False if there was none."""
+    """Mark row ``item_id`` withdrawn and withdraw its feed item, audited as ``actor``
+    (``<feed>_withdraw``); False if there was none."""
+    now = _now()
     with store.write() as db:
-        changed = content.withdraw_row(db, feed, item_id, actor, _now())
+        changed = content.withdraw_row(db, feed, item_id, actor, now)
         if changed:
             feeds.publish(db, feed, item_id, {}, deleted=True)
+            audit.record_in(db, actor, f"{feed}_withdraw", f"{feed}:{item_id}", at=now)
     return changed
 
 

@@ -29,11 +29,12 @@ from openpyxl.cell import WriteOnlyCell
 
 from forms.persian import format_jalali_datetime
 
+from . import audit
 from .analysis import month_bounds
 from .db import cases as case_db, records as record_rows
 from .errors import CentralError
 
-__all__ = ["CASE_COLUMNS", "MISCONDUCT_COUNT", "RESPONSE_COLUMNS", "ExportError", "export",
+__all__ = ["IDENTITY_COLUMNS", "analysis_rows", "CASE_COLUMNS", "MISCONDUCT_COUNT", "RESPONSE_COLUMNS", "ExportError", "export",
            "case_rows", "csv_cell", "response_rows", "spreadsheet_text"]
 
 RESPONSE_COLUMNS = ("uuid", "office", "created_at", "jalali", "source", "form", "form_version",
@@ -212,3 +213,29 @@ def atomic_write(out: Path, write) -> Any:
         if tmp.exists():
             tmp.unlink()
     return result
+
+
+#: What an analyst's export of cases never carries: the person behind a case.
+IDENTITY_COLUMNS = ("name", "national_id", "mobile")
+
+
+def analysis_rows(store, what: str, month: str, office: str | None = None, *, viewer: str,
+                  now: datetime | None = None) -> tuple[Sequence[str], Iterator[list[Any]]]:
+    """The analysis pages' export: responses, or cases without who wrote them and without
+    misconduct reports; each export is an audit entry of ``viewer`` (``export_<what>``)."""
+    if what == "responses":
+        columns, rows = RESPONSE_COLUMNS, response_rows(store, month, office)
+    elif what == "cases":
+        hidden = [CASE_COLUMNS.index(c) for c in IDENTITY_COLUMNS]
+
+        def no_identity(source: Iterable[list[Any]]) -> Iterator[list[Any]]:
+            for row in source:
+                for i in hidden:
+                    row[i] = None
+                yield row
+
+        columns, rows = CASE_COLUMNS, no_identity(case_rows(store, month, office, include_oversight=False))
+    else:
+        raise ExportError("export_unknown_kind", what=str(what))
+    audit.record(store, viewer, f"export_{what}", f"analysis:{month}", f"office={office}" if office else "", now=now)
+    return columns, rows

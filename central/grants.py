@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from sync.batch import format_time
 from .db import accounts as account_rows
 from .store import Store
-from . import accounts
+from . import accounts, audit
 from .accounts import AccountError, User
 
 __all__ = ["GRANT_DAYS", "GUARDED_ROLES", "Grant", "cancel_grant", "decide_grant", "needs_grant",
@@ -78,7 +78,10 @@ def request_grant(store: Store, name: str, role: str, *, requested_by: str,
             raise AccountError("grant_already_waiting", name=name)
         row = account_rows.add_grant(db, name, role, (display_name or "").strip() or None,
                                      user is None, requested_by, format_time(now))
-    return _grant(row)
+        grant = _grant(row)
+        audit.record_in(db, requested_by, "role_grant_requested", f"user:{grant.user_name}",
+                        f"role={grant.role} grant={grant.id} new_account={int(grant.new_account)}", at=format_time(now))
+    return grant
 
 
 def pending_grants(store: Store, *, now: datetime | None = None) -> list[Grant]:
@@ -133,8 +136,12 @@ def decide_grant(store: Store, grant_id: int, *, by: User, confirm: bool,
             with store.write() as db:
                 account_rows.reopen_grant(db, grant_id)
             raise
-    with store.connect() as db:
+    with store.write() as db:
         decided = _grant(account_rows.grant(db, grant_id))
+        audit.record_in(db, by.name, "role_grant_confirmed" if confirm else "role_grant_refused",
+                        f"user:{decided.user_name}",
+                        f"role={decided.role} grant={decided.id} requested_by={decided.requested_by}",
+                        at=format_time(now))
     return decided, password
 
 
@@ -144,4 +151,7 @@ def cancel_grant(store: Store, grant_id: int, *, by: str, now: datetime | None =
     with store.write() as db:
         _pending(db, grant_id, now)
         account_rows.set_grant_cancelled(db, grant_id, by, format_time(now))
-        return _grant(account_rows.grant(db, grant_id))
+        grant = _grant(account_rows.grant(db, grant_id))
+        audit.record_in(db, by, "role_grant_cancelled", f"user:{grant.user_name}",
+                        f"role={grant.role} grant={grant.id}", at=format_time(now))
+        return grant

@@ -17,20 +17,19 @@ from forms.catalogue import (CENTRAL_SETTINGS, CatalogueError, OfficeProfile, ce
 
 from sync.batch import format_time
 
-from . import figures
+from . import audit, figures
 from .content_publisher import publish_content
 from .db import content, offices
 from .db.connection import Database
+from .errors import CentralError
 from .keys import CentralKeys
 
 __all__ = ["OfficeInputError", "display_name", "profile", "profiles", "save_profile"]
 
 
 
-class OfficeInputError(ValueError):
-    def __init__(self, fa: str, en: str) -> None:
-        super().__init__(en)
-        self.message_fa, self.message_en = fa, en
+class OfficeInputError(CentralError, ValueError):
+    """An office profile that cannot be saved: a key of the central catalogue."""
 
 
 def profiles(store: Database) -> dict[str, OfficeProfile]:
@@ -52,26 +51,28 @@ def display_name(store: Database, code: str | None, lang: str = "fa") -> str:
 
 
 def save_profile(store: Database, keys: CentralKeys, body: dict[str, Any], *, actor: str) -> OfficeProfile:
-    """Check and keep an office's profile, name it for the reports, and publish it to the office."""
+    """Check and keep an office's profile, name it for the reports, and publish it to the
+    office; audited as ``actor`` (``office_profile_save``)."""
     try:
         validate_office_code(str(body.get("code", "")))
         checked = office_profile_from_body(body)
     except (ValueError, CatalogueError) as exc:
-        raise OfficeInputError(f"ورودی نادرست است: {exc}", str(exc)) from None
+        raise OfficeInputError("catalogue_input_invalid", error=str(exc)) from None
     for name, value in checked.settings.items():
         low, high = CENTRAL_SETTINGS.get(name, (None, None))
         if not central_setting_ok(name, value):
-            raise OfficeInputError(f"تنظیم {name} باید عددی میان {low} و {high} باشد.",
-                                   f"setting {name} must be a whole number from {low} to {high}")
+            raise OfficeInputError("register_setting_out_of_range", name=name, low=low, high=high)
     with store.connect() as db:
         registered = offices.office(db, checked.code)
     if registered is None:
-        raise OfficeInputError(f"اداره‌ای با کد {checked.code} ثبت نشده است (seda central office add).",
-                               f"No office {checked.code} is registered (seda central office add).")
+        raise OfficeInputError("register_office_unknown", code=checked.code)
     clean = {k: v for k, v in body.items() if v not in (None, "", {})}
     now = format_time(datetime.now(timezone.utc))
     with store.write() as db:
         content.upsert_office_profile(db, checked.code, clean, actor, now)
         publish_content(store, keys, "office_profile", checked.code, clean, office=checked.code, db=db)
+        audit.record_in(db, actor, "office_profile_save", f"office:{checked.code}",
+                        f"name_fa={checked.name.fa} province={checked.province} city={checked.city}"
+                        f" settings={checked.settings}", at=now)
     figures.set_office_name(store, checked.code, checked.name.fa, checked.name.en)
     return checked

@@ -28,7 +28,7 @@ from forms.survey_tokens import SurveyToken, TokenRefused, read_survey_token, ve
 from sync.batch import BatchRecord, format_time
 from forms.signatures import parse_public_key
 
-from . import ingest
+from . import form_versions, ingest
 from .db import survey_tokens
 
 __all__ = ["SURVEY_FORM", "check_token", "read_answers", "survey_form", "token_form", "use_token"]
@@ -41,12 +41,14 @@ def survey_form() -> Form:
     return builtin_catalog().get(SURVEY_FORM)
 
 
-def token_form(token: SurveyToken) -> Form:
+def token_form(token: SurveyToken, store=None) -> Form:
     """The form a token's survey is given on: a sheet's form and version (what it was printed
-    from), else the newest satisfaction survey."""
+    from, built-in or published by the centre when ``store`` is given), else the newest
+    satisfaction survey."""
     if token.sheet is None:
         return survey_form()
-    return form_for(builtin_catalog(), token.sheet.form, token.sheet.form_version) or survey_form()
+    catalog = builtin_catalog() if store is None else form_versions.catalog(store)
+    return form_for(catalog, token.sheet.form, token.sheet.form_version) or survey_form()
 
 
 def check_token(store, text: str, *, today: date | None = None, max_age_days: int = 30) -> SurveyToken:

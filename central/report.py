@@ -38,6 +38,8 @@ from functools import lru_cache
 from arabic_reshaper import reshape
 from bidi.algorithm import get_display
 
+from forms.digits import figure
+from forms.messages import localize_number
 from forms.persian import format_jalali_date, jalali_month_name, to_persian_digits
 from forms.typography import BOLD, REGULAR, register_fonts, text_width, wrap
 
@@ -45,6 +47,7 @@ from . import analysis as A
 from . import figures as F
 from .casework import Casework
 from .exports import atomic_write
+from .messages import MESSAGES
 
 __all__ = ["write_report", "fairness_note"]
 
@@ -52,10 +55,11 @@ PAGE_W, PAGE_H = A4
 MARGIN = 40
 RIGHT = PAGE_W - MARGIN
 WIDTH = PAGE_W - 2 * MARGIN
-QUESTION_FA = {"workflow": "گردش کار", "staff_behaviour": "رفتار کارکنان", "overall": "رضایت کلی"}
-SOURCE_FA = {"kiosk": "کیوسک", "paper": "کاغذی"}
-WAIT_FA = {"under_10": "کمتر از ۱۰ دقیقه", "10_30": "۱۰ تا ۳۰ دقیقه", "30_60": "۳۰ تا ۶۰ دقیقه",
-           "over_60": "بیش از یک ساعت"}
+#: Where the survey answer came from -> its name in the catalogue.
+SOURCE_KEYS = {"kiosk": "report_source_kiosk", "paper": "report_source_paper"}
+#: The waiting-time question's options -> their names in the catalogue.
+WAIT_KEYS = {"under_10": "report_wait_under_10", "10_30": "report_wait_10_30", "30_60": "report_wait_30_60",
+             "over_60": "report_wait_over_60"}
 INK = colors.black
 SECOND = colors.HexColor("#333333")   # secondary text: dark, never faint
 BAR = colors.HexColor("#2f6f9f")
@@ -71,21 +75,27 @@ def shape(text: str) -> str:
     return get_display(reshape(to_persian_digits(text)), base_dir="R")
 
 
+def _w(key: str, /, **values: object) -> str:
+    """The report's words: the central catalogue's Persian (central/translations); every
+    number arrives already written (Persian digits, separators) as a string."""
+    return MESSAGES.text(key, "fa", **values)
+
+
 def fairness_note(min_responses: int) -> str:
     """The fairness rule as the report prints it, e.g. "کمتر از ۳۰ پاسخ: رتبه‌بندی نمی‌شود"."""
-    return f"کمتر از {to_persian_digits(min_responses)} پاسخ: رتبه‌بندی نمی‌شود"
+    return _w("report_fairness_rule", n=to_persian_digits(min_responses))
 
 
 def _num(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else to_persian_digits(f"{value:.{digits}f}").replace(".", "٫")
+    return figure(None if value is None else float(value), "fa", digits)
 
 
 def _int(value: int | None) -> str:
-    return "—" if value is None else to_persian_digits(f"{value:,}").replace(",", "٬")
+    return "—" if value is None else localize_number(value, "fa", grouping=True)
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else to_persian_digits(f"{100 * value:.0f}") + "٪"
+    return figure(value, "fa", percent=True)
 
 
 class _Page:
@@ -105,7 +115,7 @@ class _Page:
         self.y = PAGE_H - MARGIN
         self.c.setFont(REGULAR, 8)
         self.c.setFillColor(SECOND)
-        self.c.drawRightString(RIGHT, MARGIN / 2, shape(f"{self.title} — صفحه {self.page}"))
+        self.c.drawRightString(RIGHT, MARGIN / 2, shape(_w("report_page_footer", title=self.title, page=str(self.page))))
         self.c.setFillColor(INK)
 
     def need(self, height: float) -> None:
@@ -281,13 +291,22 @@ def _trend_chart(points: list[A.GroupStats], question: str = "overall",
 
 def _stats_row(label: str, g: A.GroupStats, min_responses: int) -> list[str]:
     m = g.means
-    small = "" if g.responses >= min_responses else " (داده ناکافی)"
+    small = "" if g.responses >= min_responses else f" ({_w('report_insufficient')})"
     return [label + small, _int(g.responses),
             *(f"{_num(m[q].mean)} ({_num(m[q].low)}–{_num(m[q].high)})" for q in A.RATING_QUESTIONS),
             f"{_pct(g.matched.share)} ({_pct(g.matched.low)}–{_pct(g.matched.high)})"]
 
 
-_STATS_HEADERS = ["", "تعداد", "۱- گردش کار", "۳- رفتار کارکنان", "رضایت کلی", "۲- تطبیق با اعلام‌شده (بله)"]
+def _stats_headers() -> list[str]:
+    return ["", _w("report_col_count"), _w("report_col_workflow"), _w("report_col_staff"),
+            _w("report_col_overall"), _w("report_col_matched")]
+
+
+def _source_name(source: str | None) -> str:
+    key = SOURCE_KEYS.get(source or "")
+    return _w(key) if key else (source or _w("report_unknown"))
+
+
 _STATS_WIDTHS = [115, 45, 85, 85, 85, 100]
 
 
@@ -297,24 +316,26 @@ def _previous(year: int, number: int) -> tuple[int, int]:
 
 def _mean_change(this: A.Mean, before: A.Mean, before_name: str) -> str:
     if this.mean is None:
-        return "پاسخی نبود"
+        return _w("report_no_answers")
     if before.mean is None:
-        return f"در {before_name} پاسخی نبود"
+        return _w("report_none_before", month=before_name)
     diff = this.mean - before.mean
     if abs(diff) < 0.05:
-        return f"همانند {before_name} ({_num(before.mean, 1)})"
-    return f"{_num(abs(diff), 1)} {'بیشتر' if diff > 0 else 'کمتر'} از {before_name} ({_num(before.mean, 1)})"
+        return _w("report_same_as", month=before_name, value=_num(before.mean, 1))
+    return _w("report_more_than" if diff > 0 else "report_less_than", diff=_num(abs(diff), 1), month=before_name,
+              value=_num(before.mean, 1))
 
 
 def _share_change(this: A.Share, before: A.Share, before_name: str) -> str:
     if this.share is None:
-        return "پاسخی نبود"
+        return _w("report_no_answers")
     if before.share is None:
-        return f"در {before_name} پاسخی نبود"
+        return _w("report_none_before", month=before_name)
     points = round(100 * (this.share - before.share))
     if points == 0:
-        return f"همانند {before_name} ({_pct(before.share)})"
-    return f"{to_persian_digits(abs(points))} واحد درصد {'بیشتر' if points > 0 else 'کمتر'} از {before_name} ({_pct(before.share)})"
+        return _w("report_same_as", month=before_name, value=_pct(before.share))
+    return _w("report_points_more" if points > 0 else "report_points_less", points=to_persian_digits(abs(points)),
+              month=before_name, value=_pct(before.share))
 
 
 #: How many times :func:`write_report` calls ``advance``: once per query stage, per part drawn.
@@ -335,18 +356,18 @@ def write_report(store, month: str, out: Path, *, office: str | None = None,
 
     def service_name(sid: str | None) -> str:
         entry = catalogue.get(sid or "")
-        return (entry or {}).get("name", {}).get("fa") or (sid or "خدمت نامشخص")
+        return (entry or {}).get("name", {}).get("fa") or (sid or _w("report_unknown_service"))
 
     def office_name(code: str | None) -> str:
         if not code:
-            return "نامشخص"
+            return _w("report_unknown")
         return (names.get(code) or {}).get("fa") or code
 
     month_fa = f"{jalali_month_name(number)} {to_persian_digits(year)}"
     before_key = _previous(year, number)
     before_name = jalali_month_name(before_key[1])
-    scope = office_name(office) if office else "همه ادارات"
-    title = f"گزارش ماهانه صدای مراجعان — {month_fa} — {scope}"
+    scope = office_name(office) if office else _w("report_all_offices")
+    title = _w("report_title", month=month_fa, scope=scope)
     found = F.figures(store, label, office, now=now)
     step()
     total = A.satisfaction(store, (year, number), (), office=office, min_responses=min_responses)
@@ -385,169 +406,164 @@ def _summary_page(p: _Page, found: dict[str, Any], this: A.GroupStats, before: A
                   service_name, office_name, office: str | None, min_responses: int) -> None:
     """Page 1: the month in a minute, plain Persian."""
     r, cases = found["responses"], found["cases"]
-    p.text("گزارش ماهانه صدای مراجعان", size=19, bold=True, gap=2)
+    p.text(_w("report_heading"), size=19, bold=True, gap=2)
     p.text(f"{month_fa} — {scope}", size=13, bold=True, gap=8)
-    where = "این اداره" if office else "ادارات"
+    where = _w("report_where_this_office" if office else "report_where_offices")
     if r["total"]:
-        p.text(f"در این ماه {_int(r['total'])} مراجع نظر خود را گفتند ({_int(r['paper'])} با برگه کاغذی و"
-               f" {_int(r['kiosk'])} در کیوسک) و {_int(cases['received'])} درخواست، شکایت، پیشنهاد، انتقاد"
-               f" یا گزارش به دست {where} رسید.", size=11, gap=8)
+        p.text(_w("report_month_answers", total=_int(r["total"]), paper=_int(r["paper"]), kiosk=_int(r["kiosk"]),
+                  cases=_int(cases["received"]), where=where), size=11, gap=8)
     else:
-        p.text(f"در این ماه هیچ پاسخ نظرسنجی ثبت نشده است و {_int(cases['received'])} درخواست، شکایت،"
-               f" پیشنهاد، انتقاد یا گزارش به دست {where} رسید.", size=11, gap=8)
+        p.text(_w("report_month_no_answers", cases=_int(cases["received"]), where=where), size=11, gap=8)
 
-    p.heading("سه پرسش ماده ۹ تصویب‌نامه حقوق شهروندی")
+    p.heading(_w("report_article9_heading"))
     m = this.means
     if r["total"]:
         p.box([
-            (f"۱- گردش کار: {_num(m['workflow'].mean, 1)} از ۵ — "
-             f"{_mean_change(m['workflow'], before.means['workflow'], before_name)}", 11.5, True),
-            (f"بر پایه {_int(m['workflow'].n)} پاسخ.", 9, False),
-            (f"۲- تطبیق کار با اطلاعات اعلام‌شده قبلی: {_pct(this.matched.share)} گفتند «بله» — "
-             f"{_share_change(this.matched, before.matched, before_name)}", 11.5, True),
-            (f"بر پایه {_int(this.matched.n)} پاسخ؛ «تا حدی» {_int(this.matched.partly)} نفر.", 9, False),
-            (f"۳- رفتار کارکنان: {_num(m['staff_behaviour'].mean, 1)} از ۵ — "
-             f"{_mean_change(m['staff_behaviour'], before.means['staff_behaviour'], before_name)}", 11.5, True),
-            (f"بر پایه {_int(m['staff_behaviour'].n)} پاسخ.", 9, False),
+            (_w("report_box_workflow", mean=_num(m["workflow"].mean, 1),
+                change=_mean_change(m["workflow"], before.means["workflow"], before_name)), 11.5, True),
+            (_w("report_box_based_on", n=_int(m["workflow"].n)), 9, False),
+            (_w("report_box_matched", share=_pct(this.matched.share),
+                change=_share_change(this.matched, before.matched, before_name)), 11.5, True),
+            (_w("report_box_matched_based_on", n=_int(this.matched.n), partly=_int(this.matched.partly)), 9, False),
+            (_w("report_box_staff", mean=_num(m["staff_behaviour"].mean, 1),
+                change=_mean_change(m["staff_behaviour"], before.means["staff_behaviour"], before_name)), 11.5, True),
+            (_w("report_box_based_on", n=_int(m["staff_behaviour"].n)), 9, False),
         ])
     else:
-        p.text("پاسخی نبود که این سه پرسش را بسنجد.", size=10.5)
+        p.text(_w("report_box_none"), size=10.5)
 
-    p.heading("رسیدگی به پرونده‌ها")
+    p.heading(_w("report_cases_heading"))
     if cases["received"]:
-        p.text(f"از {_int(cases['received'])} پرونده‌ای که در این ماه رسید، {_int(cases['answered_on_time'])}"
-               f" پرونده ({_pct(cases['on_time_share'])}) در مهلت پاسخ گرفت و {_int(cases['answered_late'])}"
-               f" پرونده با تأخیر. {_int(cases['open'])} پرونده هنوز باز است که {_int(cases['open_overdue'])}"
-               " پرونده از مهلت گذشته است." + (f" میانه زمان پاسخ {_num(cases['median_working_days'], 1)} روز کاری بود."
-                                               if cases["median_working_days"] is not None else ""), size=10.5)
+        median = cases["median_working_days"]
+        p.text(_w("report_cases_summary", received=_int(cases["received"]), on_time=_int(cases["answered_on_time"]),
+                  share=_pct(cases["on_time_share"]), late=_int(cases["answered_late"]), open=_int(cases["open"]),
+                  overdue=_int(cases["open_overdue"]))
+               + ("" if median is None else " " + _w("report_cases_median", days=_num(median, 1))), size=10.5)
     else:
-        p.text("در این ماه پرونده‌ای نرسید.", size=10.5)
+        p.text(_w("report_no_cases"), size=10.5)
 
-    p.heading("خدماتی که کمترین رضایت را داشته‌اند")
+    p.heading(_w("report_lowest_heading"))
     eligible = sorted((g for g in by_service if g.means["overall"].n >= min_responses and g.key.get("service")),
                       key=lambda g: (g.means["overall"].mean, g.key["service"]))[:3]
     if eligible:
         for i, g in enumerate(eligible, 1):
-            p.text(f"{to_persian_digits(i)}. {service_name(g.key['service'])}: رضایت کلی"
-                   f" {_num(g.means['overall'].mean, 1)} از ۵ ({_int(g.means['overall'].n)} پاسخ)", size=10.5, indent=8)
+            p.text(_w("report_lowest_item", rank=to_persian_digits(i), service=service_name(g.key["service"]),
+                      mean=_num(g.means["overall"].mean, 1), n=_int(g.means["overall"].n)), size=10.5, indent=8)
     else:
-        p.text(f"هیچ خدمتی در این ماه دست‌کم {to_persian_digits(min_responses)} پاسخ نداشت؛ خدمات با پاسخ کمتر"
-               " با هم مقایسه نمی‌شوند.", size=10.5)
-    p.text(f"فقط خدماتی با دست‌کم {to_persian_digits(min_responses)} پاسخ به رضایت کلی مقایسه شده‌اند.",
-           size=9, color=SECOND)
+        p.text(_w("report_lowest_none", n=to_persian_digits(min_responses)), size=10.5)
+    p.text(_w("report_lowest_rule", n=to_persian_digits(min_responses)), size=9, color=SECOND)
 
-    p.heading("نظرهای مراجعان")
+    p.heading(_w("report_comments_heading"))
     comments = found["questions"].get("comment", {}).get("answered", 0)
     if comments:
-        p.text(f"{_int(comments)} مراجع نظر، پیشنهاد یا انتقاد خود را نوشتند (در کیوسک یا روی برگه)؛ متن آنها"
-               " در سامانه ستاد، بخش «نظرها»، خواندنی است.", size=10.5)
+        p.text(_w("report_comments", n=_int(comments)), size=10.5)
     else:
-        p.text("در این ماه نظری نوشته نشد.", size=10.5)
+        p.text(_w("report_comments_none"), size=10.5)
     pending = sum(q["pending_review"] for q in found["questions"].values())
     if pending:
-        p.text(f"{_int(pending)} پاسخ برگه‌های کاغذی هنوز در انتظار بازبینی کارکنان اداره است و تا بازبینی"
-               " در این اعداد شمرده نشده است.", size=10.5)
+        p.text(_w("report_pending", n=_int(pending)), size=10.5)
     silent = [c for c, e in found["offices"].items() if e["stopped"]]
     if silent:
-        p.heading("ادارات بی‌پاسخ")
-        p.text("در دست‌کم " + to_persian_digits(F.STOPPED_AFTER) + " روز کاری اخیر این ادارات هیچ پاسخی نداشته‌اند،"
-               " یا پس از دادن برگه کاغذی دیگر برگه‌ای نداشته‌اند؛ شاید دیگر برگه نظرسنجی به مراجعان نمی‌دهند: "
-               + "، ".join(office_name(c) for c in silent) + ".", size=10.5)
-    p.text("جزئیات، بازه‌های اطمینان و جدول‌ها در صفحه‌های بعد آمده است.", size=9.5, color=SECOND, gap=0)
+        p.heading(_w("report_silent_heading"))
+        p.text(_w("report_silent", days=to_persian_digits(F.STOPPED_AFTER),
+                  offices=_w("list_comma").join(office_name(c) for c in silent)), size=10.5)
+    p.text(_w("report_more_on_next"), size=9.5, color=SECOND, gap=0)
 
 
 def _version_words(found: A.VersionMatch) -> str:
     share = _pct(found.stats.matched.share)
     n = _int(found.stats.matched.n)
     if not found.version:
-        return f"پیش از نخستین انتشار شناسنامه {n} پاسخ، «بله» {share}"
+        return _w("report_version_before_first", n=n, share=share)
     day = format_jalali_date(date.fromisoformat(found.effective_from))
-    return f"نسخهٔ {to_persian_digits(found.version)} (اجرا از {day}) {n} پاسخ، «بله» {share}"
+    return _w("report_version", version=to_persian_digits(found.version), day=day, n=n, share=share)
 
 
 def _details(p: _Page, store, key: tuple[int, int], found: dict[str, Any], office: str | None,
              min_responses: int, catalogue: dict, service_name, office_name, units: dict[str, str]) -> None:
     """The pages after the summary: every figure with its interval and its group."""
-    p.text("جزئیات", size=15, bold=True, gap=4)
-    p.text("ماده ۹ تصویب‌نامه حقوق شهروندی در نظام اداری، بند ۵: نظر مراجعین درباره (۱) نحوه گردش کار،"
-           " (۲) تطبیق با اطلاعات اعلام‌شده قبلی و (۳) رفتار متصدیان. اعداد داخل پرانتز بازه اطمینان ۹۵٪ است. "
-           + fairness_note(min_responses) + "؛ این گروه‌ها با زمینه خاکستری و «داده ناکافی» آمده‌اند.",
-           size=9, color=SECOND, gap=8)
+    p.text(_w("report_details"), size=15, bold=True, gap=4)
+    p.text(_w("report_details_intro", fairness=fairness_note(min_responses)), size=9, color=SECOND, gap=8)
     by = "service" if office else "office"
     groups = A.satisfaction(store, key, (by,), office=office, min_responses=min_responses)
     total = A.satisfaction(store, key, (), office=office, min_responses=min_responses)
     if not total:
-        p.text("در این ماه هیچ پاسخی ثبت نشده است.", size=11, bold=True)
+        p.text(_w("report_no_responses"), size=11, bold=True)
     else:
-        p.heading(f"خلاصه ({'به تفکیک خدمت' if office else 'به تفکیک اداره'})")
+        p.heading(_w("report_summary_by_service" if office else "report_summary_by_office"))
         label = service_name if office else office_name
         rows = [_stats_row(label(g.key[by]), g, min_responses) for g in groups]
-        rows.append(_stats_row("جمع", total[0], min_responses))
-        p.table(_STATS_HEADERS, rows, _STATS_WIDTHS, shaded={i for i, g in enumerate(groups) if not g.sufficient})
-        p.heading("کاغذی و کیوسک")
+        rows.append(_stats_row(_w("report_total"), total[0], min_responses))
+        p.table(_stats_headers(), rows, _STATS_WIDTHS, shaded={i for i, g in enumerate(groups) if not g.sufficient})
+        p.heading(_w("report_paper_and_kiosk"))
         split = A.satisfaction(store, key, ("source",), office=office, min_responses=min_responses)
-        p.table(_STATS_HEADERS, [_stats_row(SOURCE_FA.get(g.key["source"], g.key["source"] or "نامشخص"), g,
-                                            min_responses) for g in split], _STATS_WIDTHS,
+        p.table(_stats_headers(), [_stats_row(_source_name(g.key["source"]), g, min_responses) for g in split],
+                _STATS_WIDTHS,
                 shaded={i for i, g in enumerate(split) if not g.sufficient})
         by_service = A.satisfaction(store, key, ("service",), office=office, min_responses=min_responses)
         chart = _bar_chart([(service_name(g.key["service"]), g.means["overall"]) for g in by_service])
-        p.heading("میانگین رضایت کلی به تفکیک خدمت (خط سیاه: بازه اطمینان ۹۵٪)", keep=chart.height + 6)
+        p.heading(_w("report_chart_by_service"), keep=chart.height + 6)
         p.drawing(chart)
         if not office:
             chart = _bar_chart([(office_name(g.key["office"]), g.means["overall"]) for g in groups])
-            p.heading("میانگین رضایت کلی به تفکیک اداره", keep=chart.height + 6)
+            p.heading(_w("report_chart_by_office"), keep=chart.height + 6)
             p.drawing(chart)
 
     chart = _trend_chart(A.trend(store, key, 12, office=office, min_responses=min_responses))
-    p.heading("روند دوازده ماه اخیر (رضایت کلی)", keep=chart.height + 6)
+    p.heading(_w("report_trend"), keep=chart.height + 6)
     p.drawing(chart)
 
-    p.heading("پرسش ۲: تطبیق با اطلاعات اعلام‌شده، به تفکیک خدمت")
-    p.text("خدماتی که سهم «بله» در آنها کمتر است بالاتر آمده‌اند؛ اطلاعات اعلام‌شده آنها را بازبینی کنید.",
-           size=9, color=SECOND)
+    p.heading(_w("report_q2_heading"))
+    p.text(_w("report_q2_note"), size=9, color=SECOND)
     matches = A.matched_by_service(store, key, office=office, catalogue=catalogue, min_responses=min_responses)
     rows, shaded = [], set()
     for i, m in enumerate(matches):
         entry = m.catalogue or {}
         fee = entry.get("fee_rials")
-        small = "" if m.stats.matched.n >= min_responses else " (داده ناکافی)"
+        small = "" if m.stats.matched.n >= min_responses else f" ({_w('report_insufficient')})"
         rows.append([service_name(m.service) + small, _int(m.stats.matched.n),
                      f"{_pct(m.stats.matched.share)} ({_pct(m.stats.matched.low)}–{_pct(m.stats.matched.high)})",
-                     _pct(m.no_share), (entry.get("time") or {}).get("fa", "در شناسنامه خدمات نیست"),
-                     "—" if fee is None else _int(int(fee)) + " ریال"])
+                     _pct(m.no_share), (entry.get("time") or {}).get("fa", _w("report_not_in_catalogue")),
+                     "—" if fee is None else _w("report_rials", amount=_int(int(fee)))])
         if m.stats.matched.n < min_responses:
             shaded.add(i)
     if rows:
-        p.table(["خدمت", "تعداد", "بله", "خیر", "زمان اعلام‌شده", "هزینه اعلام‌شده"], rows,
+        p.table([_w("report_col_service"), _w("report_col_count"), _w("report_col_yes"), _w("report_col_no"),
+                 _w("report_col_announced_time"), _w("report_col_announced_fee")], rows,
                 [120, 40, 95, 45, 120, 95], shaded=shaded)
     for m in matches:  # each answer was compared with the version in force on its visit day
         if len(m.versions) > 1 or any(v.version for v in m.versions):
-            p.text(service_name(m.service) + ": " + "؛ ".join(_version_words(v) for v in m.versions) + ".",
+            p.text(_w("report_versions_line", service=service_name(m.service),
+                      versions=_w("list_semicolon").join(_version_words(v) for v in m.versions)),
                    size=9, color=SECOND)
 
-    p.heading("باجه‌ها (رفتار کارکنان)")
-    p.text(fairness_note(min_responses) + "؛ این باجه‌ها جداگانه و بدون رتبه آمده‌اند.", size=9.5, bold=True)
+    p.heading(_w("report_desks_heading"))
+    p.text(_w("report_desks_rule", fairness=fairness_note(min_responses)), size=9.5, bold=True)
     desks = A.satisfaction(store, key, ("office", "desk"), office=office, min_responses=min_responses)
     ranking = A.rank(desks, "staff_behaviour", min_responses=min_responses)
     quality = found["desks"]
     if quality["with_desk"] + quality["without_desk"]:
-        p.text(f"{_pct(quality['share_with_desk'])} پاسخ‌ها شماره باجه دارند ({_int(quality['with_desk'])} از"
-               f" {_int(quality['with_desk'] + quality['without_desk'])})؛ پاسخ‌های بدون شماره باجه به هیچ باجه‌ای"
-               " نسبت داده نمی‌شوند و در رتبه‌بندی نیستند.", size=9.5)
-    rows = [[_int(r), f"{office_name(g.key['office'])} / باجه {to_persian_digits(g.key['desk'])}",
+        p.text(_w("report_desk_share", share=_pct(quality["share_with_desk"]), with_desk=_int(quality["with_desk"]),
+                  total=_int(quality["with_desk"] + quality["without_desk"])), size=9.5)
+
+    def desk(g: A.GroupStats) -> str:
+        return _w("report_office_desk", office=office_name(g.key["office"]), desk=to_persian_digits(g.key["desk"]))
+
+    rows = [[_int(r), desk(g),
              _int(g.means["staff_behaviour"].n),
              f"{_num(g.means['staff_behaviour'].mean)} ({_num(g.means['staff_behaviour'].low)}–"
              f"{_num(g.means['staff_behaviour'].high)})"] for r, g in ranking.ranked]
-    rows += [["داده ناکافی", f"{office_name(g.key['office'])} / باجه {to_persian_digits(g.key['desk'])}",
-              _int(g.means["staff_behaviour"].n), "رتبه‌بندی نمی‌شود"] for g in ranking.insufficient]
+    rows += [[_w("report_insufficient"), desk(g), _int(g.means["staff_behaviour"].n), _w("report_not_ranked")]
+             for g in ranking.insufficient]
     if rows:
-        p.table(["رتبه", "اداره / باجه", "تعداد", "رفتار کارکنان"], rows, [70, 170, 60, 150],
+        p.table([_w("report_col_rank"), _w("report_col_office_desk"), _w("report_col_count"),
+                 _w("report_col_staff_behaviour")], rows, [70, 170, 60, 150],
                 shaded=set(range(len(ranking.ranked), len(rows))))
 
     waiting = found["waiting_time"]
     by_group = waiting["by_service"] if office else waiting["by_office"]
     if by_group:
-        p.heading("مدت انتظار " + ("به تفکیک خدمت" if office else "به تفکیک اداره"))
+        p.heading(_w("report_waiting_by_service" if office else "report_waiting_by_office"))
         options = waiting["options"]
         rows = []
         for code, counts in by_group.items():
@@ -555,13 +571,14 @@ def _details(p: _Page, store, key: tuple[int, int], found: dict[str, Any], offic
             rows.append([service_name(code) if office else office_name(code),
                          *(f"{_int(counts.get(o, 0))} ({_pct(counts.get(o, 0) / n if n else None)})" for o in options),
                          _int(n)])
-        p.table(["", *(WAIT_FA.get(o, o) for o in options), "تعداد"], rows, [120, *([82] * len(options)), 50])
+        p.table(["", *(_w(WAIT_KEYS[o]) if o in WAIT_KEYS else o for o in options), _w("report_col_count")], rows, [120, *([82] * len(options)), 50])
 
     cases = found["cases"]
-    p.heading("رسیدگی به پرونده‌های رسیده در این ماه")
+    p.heading(_w("report_cases_month_heading"))
     if cases["received"]:
-        headers = ["", "رسیده", "در مهلت", "با تأخیر", "بسته بدون پاسخ", "باز", "گذشته از مهلت", "سهم در مهلت",
-                   "میانه روز کاری"]
+        headers = ["", *(_w(k) for k in ("report_col_received", "report_col_on_time", "report_col_late",
+                                          "report_col_closed_unanswered", "report_col_open", "report_col_overdue",
+                                          "report_col_on_time_share", "report_col_median_days"))]
         widths = [105, 45, 45, 45, 55, 40, 55, 50, 50]
 
         def case_row(label: str, g: dict[str, Any]) -> list[str]:
@@ -569,23 +586,24 @@ def _details(p: _Page, store, key: tuple[int, int], found: dict[str, Any], offic
                     _int(g["closed_unanswered"]), _int(g["open"]), _int(g["open_overdue"]),
                     _pct(g["on_time_share"]), _num(g["median_working_days"], 1)]
 
-        p.table(["واحد", *headers[1:]], [case_row(units.get(u, u), g) for u, g in cases["by_unit"].items()]
-                + [case_row("جمع", cases)], widths)
+        p.table([_w("report_col_unit"), *headers[1:]],
+                [case_row(units.get(u, u), g) for u, g in cases["by_unit"].items()]
+                + [case_row(_w("report_total"), cases)], widths)
         if not office:
-            p.table(["اداره", *headers[1:]], [case_row(office_name(o), g) for o, g in cases["by_office"].items()],
+            p.table([_w("report_col_office"), *headers[1:]], [case_row(office_name(o), g) for o, g in cases["by_office"].items()],
                     widths)
     else:
-        p.text("در این ماه پرونده‌ای نرسید.", size=10)
+        p.text(_w("report_no_cases"), size=10)
 
     days = found["offices"]
     if days:
-        p.heading("پاسخ‌ها در هر روز کاری")
-        p.text("ردیف‌های با زمینه خاکستری: اداره‌ای که در روزهای کاری اخیر پاسخی نداشته، یا پس از دادن برگه کاغذی"
-               " دیگر برگه‌ای نداشته؛ شاید دیگر برگه نظرسنجی نمی‌دهد.", size=9, color=SECOND)
+        p.heading(_w("report_per_day_heading"))
+        p.text(_w("report_per_day_note"), size=9, color=SECOND)
         rows = [[office_name(code), _int(e["working_days"]), _int(e["responses"]), _num(e["per_working_day"], 1),
                  _int(e["working_days_without_paper"]),
                  format_jalali_date(date.fromisoformat(e["last_paper_day"])) if e["last_paper_day"] else "—",
                  _int(e["working_days_since_last_paper"])] for code, e in days.items()]
-        p.table(["اداره", "روز کاری تاکنون", "پاسخ", "پاسخ در روز کاری", "روز کاری بدون برگه", "آخرین برگه کاغذی",
-                 "روز کاری از آخرین برگه"], rows, [115, 55, 50, 60, 60, 75, 60],
+        p.table([_w(k) for k in ("report_col_office", "report_col_working_days", "report_col_responses",
+                                 "report_col_per_day", "report_col_days_without_paper", "report_col_last_paper",
+                                 "report_col_days_since_paper")], rows, [115, 55, 50, 60, 60, 75, 60],
                 shaded={i for i, e in enumerate(days.values()) if e["stopped"]})

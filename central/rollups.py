@@ -49,13 +49,13 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from forms import builtin_catalog
 from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for, jalali_month_of,
                              local_day, response_facts)
 
 from .db import folding, sheets as sheet_db
 from .db.folding import ANSWERS, DAYS
 from .db.schema import COUNTERS, FOLDED_COUNTER, ROLLUP_VERSION, ROLLUPS, VERSION_COUNTER
+from .form_versions import catalog_in
 
 
 __all__ = ["ANSWERS", "COUNTERS", "DAYS", "ROLLUPS", "VERSION", "drop_rollups", "ensure_rollups",
@@ -186,8 +186,9 @@ def _fold_chunk(store) -> int:
 class _Forms:
     """Form definitions by (id, version), looked up once per fold."""
 
-    def __init__(self) -> None:
-        self.catalog = builtin_catalog()
+    def __init__(self, db) -> None:
+        # versions the centre published too: a sheet of version 2 reads with version 2
+        self.catalog = catalog_in(db)
         self.cache: dict[tuple[Any, Any], Any] = {}
 
     def facts(self, body: Any, decisions: Sequence[Decision]) -> ResponseFacts | None:
@@ -203,7 +204,7 @@ def _fold(db, rows: Sequence[tuple], *, folded: str) -> None:
     """Fold one chunk of records (ids ascending) into the roll-ups; ``folded`` is the
     condition central/db/folding.py gave for a records row whose response is already in the
     roll-ups."""
-    forms = _Forms()
+    forms = _Forms(db)
     responses: list[tuple[str, str, str, Any]] = []
     decisions: list[tuple[Decision, str]] = []
     for _id, uuid, office, kind, created_at, text in rows:

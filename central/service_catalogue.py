@@ -22,9 +22,11 @@ from forms.catalogue import (CatalogueError, Service, builtin_data_folder, load_
 
 from sync.batch import format_time
 
+from . import audit
 from .content_publisher import publish_content
 from .db import content
 from .db.connection import Database
+from .errors import CentralError
 from .keys import CentralKeys
 
 __all__ = ["CatalogueInputError", "ServiceVersion", "builtin_services", "catalogue_from", "catalogue_on", "discard_draft",
@@ -32,12 +34,8 @@ __all__ = ["CatalogueInputError", "ServiceVersion", "builtin_services", "catalog
            "published_catalogue", "versions_by_service"]
 
 
-class CatalogueInputError(ValueError):
-    """A catalogue edit that cannot be saved; Persian and English (common.error_text)."""
-
-    def __init__(self, fa: str, en: str) -> None:
-        super().__init__(en)
-        self.message_fa, self.message_en = fa, en
+class CatalogueInputError(CentralError, ValueError):
+    """A catalogue edit that cannot be saved: a ``catalogue_*`` key of the central catalogue."""
 
 
 @dataclass(frozen=True)
@@ -149,13 +147,14 @@ def published_catalogue(store: Database) -> tuple[dict[str, list[ServiceVersion]
 
 def save_draft(store: Database, body: dict[str, Any], *, offices: list[str], actor: str) -> ServiceVersion:
     """Check ``body`` (a service entry with ``effective_from``) and keep it as the service's
-    draft, replacing an earlier draft; its number is the next free one."""
+    draft, replacing an earlier draft; its number is the next free one.  Audited as ``actor``
+    (``catalogue_draft``)."""
     try:
         checked = service_from_mapping({**body, "version": 0}, "service")
     except CatalogueError as exc:
-        raise CatalogueInputError(f"ورودی نادرست است: {exc}", str(exc)) from None
+        raise CatalogueInputError("catalogue_input_invalid", error=str(exc)) from None
     if not checked.effective_from:
-        raise CatalogueInputError("تاریخ اجرا لازم است.", "An effective date is required.")
+        raise CatalogueInputError("catalogue_effective_required")
     now = format_time(datetime.now(timezone.utc))
     with store.write() as db:
         content.delete_catalogue_draft(db, checked.id)
@@ -163,25 +162,35 @@ def save_draft(store: Database, body: dict[str, Any], *, offices: list[str], act
         service = service_from_mapping({**service_body(checked), "version": number})
         content.insert_catalogue_draft(db, service.id, service.version, service.effective_from,
                                        sorted(set(offices)), service_body(service), actor, now)
+        audit.record_in(db, actor, "catalogue_draft", f"service:{service.id}",
+                        f"version={service.version} effective_from={service.effective_from}"
+                        f" fee_rials={service.fee_rials} offices={','.join(sorted(set(offices)))}", at=now)
     return ServiceVersion(service, tuple(sorted(set(offices))), "draft", actor, now, None, None)
 
 
-def discard_draft(store: Database, service_id: str) -> bool:
+def discard_draft(store: Database, service_id: str, *, actor: str) -> bool:
+    """Drop the service's draft, audited as ``actor``; False if there was none."""
     with store.write() as db:
-        return content.delete_catalogue_draft(db, service_id)
+        dropped = content.delete_catalogue_draft(db, service_id)
+        if dropped:
+            audit.record_in(db, actor, "catalogue_discard", f"service:{service_id}",
+                            at=format_time(datetime.now(timezone.utc)))
+        return dropped
 
 
 def publish_draft(store: Database, keys: CentralKeys, service_id: str, *, actor: str) -> ServiceVersion:
-    """Make the draft a published version and put it on the feed, in one transaction."""
+    """Make the draft a published version and put it on the feed, audited as ``actor``
+    (``catalogue_publish``), in one transaction."""
     found = draft(store, service_id)
     if found is None:
-        raise CatalogueInputError("پیش‌نویسی برای انتشار نیست.", "There is no draft to publish.")
+        raise CatalogueInputError("catalogue_no_draft")
     now = format_time(datetime.now(timezone.utc))
     published = ServiceVersion(found.service, found.offices, "published", found.created_by,
                                found.created_at, actor, now)
     with store.write() as db:
         if not content.publish_catalogue_draft(db, service_id, found.number, actor, now):
-            raise CatalogueInputError("این پیش‌نویس را کس دیگری منتشر یا حذف کرد.",
-                                      "Someone else published or discarded this draft.")
+            raise CatalogueInputError("catalogue_draft_gone")
         publish_content(store, keys, "catalogue", f"{service_id}@{found.number}", published.feed_body(), db=db)
+        audit.record_in(db, actor, "catalogue_publish", f"service:{service_id}",
+                        f"version={published.number} effective_from={published.service.effective_from}", at=now)
     return published

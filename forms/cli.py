@@ -79,7 +79,7 @@ def _catalog():
     try:
         return builtin_catalog()
     except FormDefinitionError as exc:
-        raise click.ClickException(MESSAGES.line("form_definition_broken", detail=str(exc))) from None
+        raise click.ClickException(MESSAGES.line("form_definition_broken", detail=exc.text)) from None
 
 
 def load_form(form_id: str, version: int | None):
@@ -117,7 +117,7 @@ def layout_command(form_id: str, version: int | None, as_json: bool) -> None:
     try:
         layout = build_layout(form).to_json()
     except FormDefinitionError as exc:
-        raise click.ClickException(MESSAGES.line("form_definition_broken", detail=str(exc))) from None
+        raise click.ClickException(MESSAGES.line("form_definition_broken", detail=exc.text)) from None
     if as_json:
         click.echo(json.dumps(layout, ensure_ascii=False))
         return

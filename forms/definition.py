@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from .messages import MessageError
+from .messages import MessageError, messages_for
 
 QUESTION_KINDS = ("single", "multi", "digits", "text")
 #: What the digits of a ``digits`` question are, when they are more than a number: the reader
@@ -28,8 +28,25 @@ MAX_OPTIONS = 12
 MAX_DIGITS = 16
 
 
-class FormDefinitionError(ValueError):
-    """A definition file is broken; the message names the file, the field and what is wrong."""
+class FormDefinitionError(MessageError, ValueError):
+    """A definition is broken; the message names the file, the field and what is wrong, in the
+    catalogue's words (``form_problem_*``), so an upload on the central pages is refused in
+    Persian as exactly as the command line refuses a file."""
+
+    def __init__(self, key: str, /, *, source: str = "", where: str = "", **values: object) -> None:
+        super().__init__(key, **values)
+        self.source, self.where = source, where
+
+    def problem(self, locale: str) -> str:
+        """What is wrong, without the file and field."""
+        return super().text(locale)
+
+    def text(self, locale: str) -> str:
+        if not self.where:
+            return messages_for(self.catalogue).text("form_problem_in_file", locale, source=self.source,
+                                                     problem=self.problem(locale))
+        return messages_for(self.catalogue).text("form_problem_at", locale, source=self.source,
+                                                 where=self.where, problem=self.problem(locale))
 
 
 class UnknownForm(MessageError, LookupError):
@@ -89,86 +106,100 @@ class Form:
         raise KeyError(question_id)
 
 
-def _fail(source: str, where: str, problem: str) -> FormDefinitionError:
-    return FormDefinitionError(f"{source}: {where}: {problem}")
+def _fail(source: str, where: str, key: str, **values: object) -> FormDefinitionError:
+    return FormDefinitionError(f"form_problem_{key}", source=source, where=where, **values)
+
+
+def _names(values: Iterable[object]) -> str:
+    return ", ".join(repr(v) for v in sorted(values, key=str))
+
+
+def yaml_error(source: str, exc: yaml.YAMLError) -> FormDefinitionError:
+    """A YAML (or JSON: YAML reads both) syntax error, with the line and column it is on."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    if mark is None:
+        return FormDefinitionError("form_problem_not_yaml", source=source, problem=problem)
+    return FormDefinitionError("form_problem_not_yaml_at", source=source, line=mark.line + 1,
+                               column=mark.column + 1, problem=problem)
 
 
 def _text(raw: Any, source: str, where: str) -> Text:
     if not isinstance(raw, dict):
-        raise _fail(source, where, "must be a mapping with 'fa' and 'en' texts")
+        raise _fail(source, where, "texts")
     values = {}
     for lang in ("fa", "en"):
         value = raw.get(lang)
         if not isinstance(value, str) or not value.strip():
-            raise _fail(source, f"{where}.{lang}", "missing or empty text")
+            raise _fail(source, f"{where}.{lang}", "empty_text")
         values[lang] = value.strip()
     unknown = set(raw) - {"fa", "en"}
     if unknown:
-        raise _fail(source, where, f"unknown locale(s) {sorted(unknown)}; only 'fa' and 'en'")
+        raise _fail(source, where, "unknown_locales", names=_names(unknown))
     return Text(**values)
 
 
 def _option(raw: Any, source: str, where: str) -> Option:
     if not isinstance(raw, dict):
-        raise _fail(source, where, "an option must be a mapping with 'value' and 'label'")
+        raise _fail(source, where, "option")
     value = raw.get("value")
     if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
-        raise _fail(source, f"{where}.value", f"must be a non-empty string or an integer, got {value!r}")
+        raise _fail(source, f"{where}.value", "option_value", value=repr(value))
     return Option(value=value, label=_text(raw.get("label"), source, f"{where}.label"))
 
 
 def _question(raw: Any, source: str, where: str) -> Question:
     if not isinstance(raw, dict):
-        raise _fail(source, where, "a question must be a mapping")
+        raise _fail(source, where, "question")
     qid = raw.get("id")
     if not isinstance(qid, str) or not QUESTION_ID_PATTERN.fullmatch(qid):
-        raise _fail(source, f"{where}.id", f"{qid!r} is not a valid id (lower case letters, digits, _)")
+        raise _fail(source, f"{where}.id", "question_id", id=repr(qid))
     where = f"{where} ({qid})"
     kind = raw.get("kind")
     if kind not in QUESTION_KINDS:
-        raise _fail(source, f"{where}.kind", f"{kind!r} is not one of {', '.join(QUESTION_KINDS)}")
+        raise _fail(source, f"{where}.kind", "kind", kind=repr(kind), kinds=", ".join(QUESTION_KINDS))
     label = _text(raw.get("label"), source, f"{where}.label")
     options: tuple[Option, ...] = ()
     digits = 0
     if kind in ("single", "multi"):
         raw_options = raw.get("options")
         if not isinstance(raw_options, list) or not raw_options:
-            raise _fail(source, f"{where}.options", "a choice question needs a non-empty list of options")
+            raise _fail(source, f"{where}.options", "options_missing")
         if len(raw_options) > MAX_OPTIONS:
-            raise _fail(source, f"{where}.options", f"{len(raw_options)} options; at most {MAX_OPTIONS} fit a sheet")
+            raise _fail(source, f"{where}.options", "options_too_many", n=len(raw_options), max=MAX_OPTIONS)
         options = tuple(_option(o, source, f"{where}.options[{i}]") for i, o in enumerate(raw_options))
         values = [o.value for o in options]
         duplicates = sorted({str(v) for v in values if values.count(v) > 1})
         if duplicates:
-            raise _fail(source, f"{where}.options", f"duplicate value(s) {duplicates}")
+            raise _fail(source, f"{where}.options", "options_duplicate", values=_names(duplicates))
     elif "options" in raw:
-        raise _fail(source, f"{where}.options", f"a {kind} question takes no options")
+        raise _fail(source, f"{where}.options", "options_not_taken", kind=kind)
     if kind == "digits":
         digits = raw.get("digits")
         if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= MAX_DIGITS:
-            raise _fail(source, f"{where}.digits", f"must be a whole number from 1 to {MAX_DIGITS}")
+            raise _fail(source, f"{where}.digits", "digits", max=MAX_DIGITS)
     columns = raw.get("columns", 0)
     if isinstance(columns, bool) or not isinstance(columns, int) or columns < 0:
-        raise _fail(source, f"{where}.columns", "must be a whole number")
+        raise _fail(source, f"{where}.columns", "whole_number")
     scale = raw.get("scale", False)
     if not isinstance(scale, bool):
-        raise _fail(source, f"{where}.scale", "must be true or false")
+        raise _fail(source, f"{where}.scale", "true_false")
     required = raw.get("required", False)
     if not isinstance(required, bool):
-        raise _fail(source, f"{where}.required", "must be true or false")
+        raise _fail(source, f"{where}.required", "true_false")
     digit_format = raw.get("format", "")
     if "format" in raw and kind != "digits":
-        raise _fail(source, f"{where}.format", f"a {kind} question takes no format")
+        raise _fail(source, f"{where}.format", "format_not_taken", kind=kind)
     if digit_format and digit_format not in DIGIT_FORMATS:
-        raise _fail(source, f"{where}.format",
-                    f"{digit_format!r} is not one of {', '.join(DIGIT_FORMATS)}")
+        raise _fail(source, f"{where}.format", "format_unknown",
+                    format=repr(digit_format), formats=", ".join(DIGIT_FORMATS))
     if digit_format and digits != DIGIT_FORMATS[digit_format]:
-        raise _fail(source, f"{where}.digits",
-                    f"a {digit_format} number has {DIGIT_FORMATS[digit_format]} digits")
+        raise _fail(source, f"{where}.digits", "format_digits",
+                    format=digit_format, n=DIGIT_FORMATS[digit_format])
     unknown = set(raw) - {"id", "kind", "label", "options", "digits", "columns", "scale",
                           "required", "format"}
     if unknown:
-        raise _fail(source, where, f"unknown field(s) {sorted(unknown)}")
+        raise _fail(source, where, "unknown_fields", names=_names(unknown))
     return Question(id=qid, kind=kind, label=label, options=options, digits=digits or 0,
                     columns=columns, scale=scale, required=required, format=digit_format)
 
@@ -176,24 +207,24 @@ def _question(raw: Any, source: str, where: str) -> Question:
 def parse_form(raw: Any, source: str = "<form>") -> Form:
     """Check a parsed YAML document and build a Form, or say precisely what is wrong."""
     if not isinstance(raw, dict):
-        raise _fail(source, "top level", "must be a mapping")
+        raise _fail(source, "top level", "mapping")
     form_id = raw.get("id")
     if not isinstance(form_id, str) or not FORM_ID_PATTERN.fullmatch(form_id):
-        raise _fail(source, "id", f"{form_id!r} is not a valid form id (lower case letters, digits, -)")
+        raise _fail(source, "id", "form_id", id=repr(form_id))
     version = raw.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise _fail(source, "version", f"must be a whole number >= 1, got {version!r}")
+        raise _fail(source, "version", "version", value=repr(version))
     raw_questions = raw.get("questions")
     if not isinstance(raw_questions, list) or not raw_questions:
-        raise _fail(source, "questions", "a form needs a non-empty list of questions")
+        raise _fail(source, "questions", "questions_missing")
     questions = tuple(_question(q, source, f"questions[{i}]") for i, q in enumerate(raw_questions))
     ids = [q.id for q in questions]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise _fail(source, "questions", f"duplicate question id(s) {duplicates}")
+        raise _fail(source, "questions", "questions_duplicate", ids=_names(duplicates))
     unknown = set(raw) - {"id", "version", "title", "intro", "instructions", "questions"}
     if unknown:
-        raise _fail(source, "top level", f"unknown field(s) {sorted(unknown)}")
+        raise _fail(source, "top level", "unknown_fields", names=_names(unknown))
     return Form(
         id=form_id,
         version=version,
@@ -212,15 +243,15 @@ def load_form_file(path: str | Path) -> Form:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FormDefinitionError(f"{source}: cannot read: {exc}") from exc
+        raise FormDefinitionError("form_problem_unreadable", source=source, error=str(exc)) from exc
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise FormDefinitionError(f"{source}: not valid YAML: {exc}".replace("\n", " ")) from exc
+        raise yaml_error(source, exc) from exc
     form = parse_form(raw, source)
     expected = f"{form.id}.v{form.version}"
     if path.name.removesuffix(".yaml").removesuffix(".yml") != expected:
-        raise _fail(source, "id/version", f"file name must be {expected}.yaml to match its contents")
+        raise _fail(source, "id/version", "file_name", expected=f"{expected}.yaml")
     return form
 
 
@@ -232,9 +263,8 @@ class FormCatalog:
         for form in forms:
             key = (form.id, form.version)
             if key in self._forms:
-                raise FormDefinitionError(
-                    f"{form.source}: id/version: {form.id} v{form.version} is also defined in "
-                    f"{self._forms[key].source}")
+                raise _fail(form.source, "id/version", "defined_twice", form=form.id, version=form.version,
+                            other=self._forms[key].source)
             self._forms[key] = form
 
     @classmethod
@@ -267,6 +297,47 @@ class FormCatalog:
 
     def __iter__(self):
         return iter(sorted(self._forms.values(), key=lambda f: (f.id, f.version)))
+
+
+@dataclass(frozen=True)
+class QuestionChange:
+    """One question that differs between two versions of a form (the draft page's diff)."""
+
+    id: str
+    #: "added", "removed" or "changed"
+    change: str
+    before: Question | None
+    after: Question | None
+    #: For "changed": which of kind, label, options, digits, format, columns, scale, required,
+    #: position differ.
+    fields: tuple[str, ...] = ()
+
+
+_COMPARED = ("kind", "label", "options", "digits", "format", "columns", "scale", "required")
+
+
+def question_changes(before: Form | None, after: Form) -> list[QuestionChange]:
+    """The questions ``after`` adds, removes or changes against ``before`` (None: all added),
+    in ``after``'s order with the removed ones last.  A scanner reads each version with its
+    own layout, so any change is allowed; this is for the person about to publish it."""
+    old = {q.id: q for q in before.questions} if before else {}
+    new_ids = {q.id for q in after.questions}
+    # a question moved when its place among the questions both versions share changed
+    kept_before = [q.id for q in before.questions if q.id in new_ids] if before else []
+    kept_after = [q.id for q in after.questions if q.id in old]
+    changes = []
+    for question in after.questions:
+        was = old.get(question.id)
+        if was is None:
+            changes.append(QuestionChange(question.id, "added", None, question))
+            continue
+        fields = tuple(name for name in _COMPARED if getattr(was, name) != getattr(question, name))
+        if kept_before.index(question.id) != kept_after.index(question.id):
+            fields += ("position",)
+        if fields:
+            changes.append(QuestionChange(question.id, "changed", was, question, fields))
+    changes += [QuestionChange(q.id, "removed", q, None) for q in old.values() if q.id not in new_ids]
+    return changes
 
 
 def builtin_definitions_folder() -> Path:

@@ -272,9 +272,8 @@ def build_layout(form: Form) -> SheetLayout:
             questions.append(QuestionLayout(id=question.id, kind="text", box=box))
     limit = PAGE_HEIGHT - FIDUCIAL_INSET - FIDUCIAL_SIZE - 6
     if bottom > limit:
-        raise FormDefinitionError(
-            f"{form.source or form.id}: questions: the form needs {bottom:.0f} pt of height but an "
-            f"A4 sheet has room for {limit:.0f} pt; remove questions or options")
+        raise FormDefinitionError("form_problem_too_tall", source=form.source or form.id, where="questions",
+                                  need=round(bottom), room=round(limit))
     order = {q.id: i for i, q in enumerate(form.questions)}
     questions.sort(key=lambda q: order[q.id])
     texts.append(TextItem(_printed("sheet_thanks"), PAGE_WIDTH / 2, FOOTER_Y, 9, align="center"))

@@ -83,10 +83,11 @@ class VisitLifecycle:
                 self.drafts.remove(key)
                 return True
             visit.survey_answered_at = datetime.now(timezone.utc)
+            form = visit.survey_form or self.form
             with self._lock:
                 self._owned.add(key)
             self.drafts.put(key, {
-                "visit": visit.public_id, "form": self.form.id, "form_version": self.form.version,
+                "visit": visit.public_id, "form": form.id, "form_version": form.version,
                 "answers": dict(visit.survey_answers),
                 "answered_at": visit.survey_answered_at.isoformat(), "submitted": False})
         self._ensure_sweeper()

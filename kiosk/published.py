@@ -11,17 +11,18 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from forms import Text
+from forms import Form, Text
 from forms.catalogue import Announcement, Directory, OfficeProfile, Service
 from forms.workdays import TEHRAN
-from ledger.published_content import (content_refusals, content_stamp, published_announcements, published_contacts,
-                                      published_office_profile, published_services)
+from ledger.published_content import (content_stamp, office_forms, open_content_refusals, printed_form,
+                                      published_announcements, published_contacts, published_office_profile,
+                                      published_services)
 
 from ledger.office_settings import SettingInForce, settings_in_force
 
 from .state import state
 
-__all__ = ["announcements", "content_source", "directory", "idle_seconds", "office_name", "office_profile",
+__all__ = ["announcements", "content_source", "directory", "form_catalog", "survey_form", "idle_seconds", "office_name", "office_profile",
            "service", "settings", "settings_shown",
            "services"]
 
@@ -58,6 +59,33 @@ def services() -> tuple[Service, ...]:
     shown = found if found is not None else state().builtin_services
     current_app.extensions[_CATALOGUE_CACHE] = (key, shown)  # one tuple: swapped atomically
     return shown
+
+
+#: The survey form in use, by content stamp (parsing every published version per request
+#: would cost more than the request).
+_FORM_CACHE = "seda_kiosk_survey_form"
+
+
+def survey_form() -> Form:
+    """The survey form a new visit answers: the newest version the centre published for this
+    office's form (config ``survey_form``), else the built-in one until the first sync brings
+    one.  Read at each visit's first question, so a new version shows without a restart; a
+    visit keeps the version it began with (kiosk/visitor.py)."""
+    from flask import current_app
+
+    key = content_stamp(state().ledger())[0]
+    cached = current_app.extensions.get(_FORM_CACHE)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    form, _ = printed_form(state().ledger(), state().config.survey_form)
+    current_app.extensions[_FORM_CACHE] = (key, form)  # one tuple: swapped atomically
+    return form
+
+
+def form_catalog():
+    """Every version this office knows (built-in and published): a response or a draft names
+    the version it was given on, and is read with that one."""
+    return office_forms(state().ledger())
 
 
 def service(service_id: str) -> Service | None:
@@ -109,5 +137,7 @@ def content_source() -> dict[str, Any]:
     """For the staff pages: whether the centre's content arrived, and since when."""
     cursor, first = content_stamp(state().ledger())
     since = datetime.fromisoformat(first.replace("Z", "+00:00")) if first else None
+    form, from_centre = printed_form(state().ledger(), state().config.survey_form)
     return {"published": first is not None, "since": since, "cursor": cursor,
-            "refusals": content_refusals(state().ledger())}
+            "refusals": open_content_refusals(state().ledger()),
+            "form": form, "form_from_centre": from_centre}

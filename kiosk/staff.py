@@ -28,13 +28,12 @@ from pathlib import Path
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.utils import secure_filename
 
-from forms import builtin_catalog
 from ledger.issuance import print_sheets as issue_sheets, sheet_portal_url
 from ledger.ledger import LedgerError
 from ledger.review_queue import open_items, resolve
 from scanner.reasons import message as scanner_message
 
-from . import dashboard as dashboard_lib
+from . import dashboard as dashboard_lib, published
 from .accounts import SESSION_IDLE_SECONDS
 from .review_words import value_words
 from .scan_queue import save_upload
@@ -107,10 +106,10 @@ def lang():
 @bp.route("/")
 @login_required("office_manager")
 def dashboard():
-    form = state().form
+    form = published.survey_form()
     summary = dashboard_lib.summarize(ledger().records("survey_response"),
                                       ledger().records("review_decision"), form,
-                                      datetime.now(timezone.utc))
+                                      datetime.now(timezone.utc), catalog=published.form_catalog())
     labels = {q.id: q.label for q in form.questions}
     matched_options = form.question("matched_announcement").options \
         if any(q.id == "matched_announcement" for q in form.questions) else ()
@@ -211,9 +210,9 @@ def print_sheets():
             with tempfile.TemporaryDirectory(prefix="seda-print-") as folder:
                 out = Path(folder) / "sheets.pdf"
                 try:
-                    run = issue_sheets(config.home, state().form, config.office, count, out,
-                                       portal_url=sheet_portal_url(config.home, state().form,
-                                                                   config.portal_url))
+                    form = published.survey_form()  # the newest version, the centre's once synced
+                    run = issue_sheets(config.home, form, config.office, count, out,
+                                       portal_url=sheet_portal_url(config.home, form, config.portal_url))
                 except (ValueError, OSError, LedgerError) as exc:
                     error = str(exc)
                 else:
@@ -248,7 +247,7 @@ def _reason_text(reason: str) -> str:
 
 def _questions_by_id():
     found = {}
-    for form in builtin_catalog():
+    for form in published.form_catalog():
         for question in form.questions:
             found.setdefault(question.id, question)
     return found

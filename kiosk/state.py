@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import current_app
 
-from forms import builtin_catalog
+from forms import Form, builtin_catalog
 from forms.catalogue import load_directory, load_services
 from ledger.ledger import Ledger, default_ledger_path
+from ledger.published_content import office_forms
 from ledger.report_key import ReportKey, report_key
 
 from .accounts import AccountStore
@@ -55,8 +56,9 @@ class KioskState:
 
     def __init__(self, config: KioskConfig) -> None:
         self.config = config
-        catalog = builtin_catalog()
-        self.form = catalog.get(config.survey_form)
+        #: The built-in survey form: what a visit answers until the centre publishes a version
+        #: (kiosk/published.py survey_form), and the check that the configured form exists.
+        self.form = builtin_catalog().get(config.survey_form)
         #: The files shown until the centre's catalogue and directory arrive (kiosk/published.py).
         self.builtin_services = load_services(config.data_file("services"))
         self.builtin_directory = load_directory(config.data_file("directory"))
@@ -74,14 +76,14 @@ class KioskState:
         self.writer = LedgerWriter(self.ledger_path)
         # The server forgets a visit after this long even if the page's idle timer never ran.
         expire = max(600, 5 * config.idle_seconds) if config.idle_seconds else 3600
+        self._ledgers = _PerThread(lambda: Ledger.open(self.ledger_path))
         self.lifecycle = VisitLifecycle(
-            form=self.form, forms=catalog.get, writer=self.writer, office=config.office,
+            form=self.form, forms=self.form_version, writer=self.writer, office=config.office,
             kiosk_id=config.kiosk_id, expire_after=expire,
             drafts_path=config.state_folder / SURVEY_DRAFTS_FILE)
         self.visits = self.lifecycle.visits
         # Visits the previous run of this server left mid-survey: stored now, as incomplete.
         self.lifecycle.store_orphans()
-        self._ledgers = _PerThread(lambda: Ledger.open(self.ledger_path))
         self._scans: ScanQueue | None = None
         self._scans_lock = threading.Lock()
         self._accounts = _PerThread(lambda: AccountStore(config.state_folder / "accounts.sqlite3"))
@@ -100,6 +102,11 @@ class KioskState:
 
     def ledger(self) -> Ledger:
         return self._ledgers.get()
+
+    def form_version(self, form_id: str, version: int) -> Form:
+        """One version of a form, built-in or published by the centre (a survey draft names
+        the version its visit answered, which may since have been superseded)."""
+        return office_forms(self.ledger()).get(form_id, version)
 
     def report_key(self) -> ReportKey | None:
         """The key misconduct reports are sealed to right now (it can arrive with any sync),

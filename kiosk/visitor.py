@@ -174,8 +174,17 @@ def _local_path(target: str | None) -> str | None:
 # -- survey -------------------------------------------------------------------
 
 
+def _survey_form():
+    """The form this visit answers: the one in use when its survey began (kiosk/published.py),
+    kept for the rest of the visit."""
+    visit = g.visit
+    if visit.survey_form is None:
+        visit.survey_form = published.survey_form()
+    return visit.survey_form
+
+
 def _order() -> SurveyOrder:
-    return survey_order(state().form)
+    return survey_order(_survey_form())
 
 
 @bp.route("/survey")
@@ -228,7 +237,7 @@ def survey_question(number: int):
                            total=len(order), shown_number=shown, shown_total=of,
                            essential=order.is_essential(number),
                            answer=visit.survey_answers.get(question.id),
-                           error=error, form=state().form, nothing_sent=nothing_sent,
+                           error=error, form=_survey_form(), nothing_sent=nothing_sent,
                            audio=_audio_file(question))
 
 
@@ -283,7 +292,7 @@ def submit_survey():
     one response per visit, enforced by the ledger itself.
     """
     ended = g.visit
-    offer = complaint_offer(state().form, ended.survey_answers)
+    offer = complaint_offer(_survey_form(), ended.survey_answers)
     state().lifecycle.end(ended, submitted=True)
     # One response per visit, and the visit ends with it: the next person to tap "survey",
     # even within seconds, starts a visit of their own.
@@ -303,7 +312,7 @@ def survey_thanks():
 
 
 def _audio_file(question: Question) -> str | None:
-    form = state().form
+    form = _survey_form()
     name = f"audio/{form.id}-v{form.version}-{question.id}.ogg"
     if (Path(current_app.static_folder) / name).is_file():
         return name

@@ -38,6 +38,9 @@ class Visit:
     large_text: bool = False
     high_contrast: bool = False
     survey_answers: dict[str, Any] = field(default_factory=dict)
+    #: The form version this visit's survey is on, fixed at its first question: a version
+    #: published mid-survey never mixes two versions in one response.
+    survey_form: Any = None
     #: When the survey answers last changed (UTC): the stored response carries this time.
     survey_answered_at: datetime | None = None
     #: UUID the survey response is stored under: a re-sent form cannot store it twice.

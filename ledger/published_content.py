@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from forms.catalogue import (Announcement, CatalogueError, OfficeProfile, Person, Service,
                              announcement_from_body, office_profile_from_body, person_from_mapping,
                              service_from_mapping, service_in_force)
-from forms.definition import Form, FormDefinitionError, parse_form
+from forms.definition import Form, FormCatalog, FormDefinitionError, builtin_catalog, parse_form
 
+from .centre_sent import CentreSent
 from .ledger import Ledger
 
-__all__ = ["content_refusals", "content_stamp", "published_announcements", "published_contacts", "published_forms",
+__all__ = ["content_refusals", "content_stamp", "open_content_refusals", "still_refused", "office_forms", "printed_form", "published_announcements", "published_contacts", "published_forms",
            "published_office_profile", "published_service_versions", "published_services"]
 
 log = logging.getLogger("seda.ledger")
@@ -145,8 +146,56 @@ def published_forms(ledger: Ledger) -> list[Form]:
     return forms
 
 
+def office_forms(ledger: Ledger) -> FormCatalog:
+    """Every form version this office can print, show and read: the built-in ones and every
+    one the centre published.  A published (form, version) the built-in files already hold
+    is ignored (the centre numbers its versions after the built-in ones; only a hand-made
+    feed item could collide), so a printed sheet always reads with the definition it was
+    printed from."""
+    builtin = list(builtin_catalog())
+    taken = {(form.id, form.version) for form in builtin}
+    extra = []
+    for form in published_forms(ledger):
+        if (form.id, form.version) in taken:
+            log.error("ignoring the published form %s v%s: a built-in definition has that version",
+                      form.id, form.version)
+            continue
+        taken.add((form.id, form.version))
+        extra.append(form)
+    return FormCatalog(builtin + extra)
+
+
+def printed_form(ledger: Ledger, form_id: str) -> tuple[Form, bool]:
+    """The version of ``form_id`` this office prints and shows now (the newest), and whether
+    it came from the centre (False: the built-in one, until the first sync brings one).
+    Raises :class:`forms.definition.UnknownForm` for a form nobody defined."""
+    form = office_forms(ledger).get(form_id)
+    return form, form.version not in builtin_catalog().versions(form_id)
+
+
 def content_refusals(ledger: Ledger) -> list[dict[str, Any]]:
     """Content items the sync client refused (kept by sync/office_state.py), oldest first."""
     row = ledger._conn.execute(  # noqa: SLF001
         "SELECT value FROM sync_state WHERE name = 'content_refusals'").fetchone()
     return [] if row is None else list(json.loads(row[0]))
+
+
+def still_refused(refusals: Iterable[dict[str, Any]], sent: CentreSent) -> list[dict[str, Any]]:
+    """The refused items that no good item of the same feed and key has followed (the office
+    still shows the last good version, or nothing), the newest refusal per item.  A refusal
+    the centre has since made good is history, not a warning."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for note in refusals:
+        latest[(str(note.get("feed")), str(note.get("key")))] = note
+    out = []
+    for (feed, key), note in latest.items():
+        kept = sent.item_cursor(feed, key)
+        if kept is None or kept < int(note.get("cursor") or 0):
+            out.append(note)
+    return out
+
+
+def open_content_refusals(ledger: Ledger) -> list[dict[str, Any]]:
+    """:func:`still_refused` of everything refused so far: what `seda sync status` and the
+    staff dashboard warn about."""
+    return still_refused(content_refusals(ledger), CentreSent(ledger))

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from forms import builtin_catalog
 from forms.messages import MessageError
 from forms.persian import normalize_input
 from forms.responses import Answers, Decision, review_decision
 from forms.responses import effective_answers as _effective
 from ledger.ledger import Ledger, Record
+from ledger.published_content import office_forms
 
 BLANK_WORDS = {"-", "blank", "none", "null", "خالی", "بدون پاسخ"}
 
@@ -87,7 +87,7 @@ def parse_value(ledger: Ledger, item: ReviewItem, raw: str) -> Any:
     response = ledger.get(item.response_uuid)
     if response is None:
         raise ReviewError("review_response_missing", response=item.response_uuid, item=item.short_id)
-    form = builtin_catalog().get(response.body["form"], response.body["form_version"])
+    form = office_forms(ledger).get(response.body["form"], response.body["form_version"])
     question = form.question(item.question)
     text = normalize_input(raw)
     if text.lower() in BLANK_WORDS:

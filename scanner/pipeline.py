@@ -24,6 +24,7 @@ from forms.office_identity import read_office
 from forms.responses import paper_response, review_item
 from ledger import Ledger, default_ledger_path
 from ledger.centre_sent import CentreSent
+from ledger.published_content import office_forms
 
 from .images import PDF_DPI, expand_inputs, iter_pages, pages_from_bytes
 from .page import Lookups, PageResult, read_sheets
@@ -63,7 +64,9 @@ def make_lookups(home: Path, ledger: Ledger | None) -> Lookups:
         sent = CentreSent(ledger)
         return sent.is_sheet_revoked(code.text()) or sent.is_sheet_revoked(code.sheet_id)
 
-    return Lookups(catalog=builtin_catalog(), office_key=office_key, issued=issued, stored=stored,
+    # every version ever issued here reads with its own definition: built-in or published
+    catalog = office_forms(ledger) if ledger is not None else builtin_catalog()
+    return Lookups(catalog=catalog, office_key=office_key, issued=issued, stored=stored,
                    revoked=revoked)
 
 

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from forms.messages import LOCALES, catalogue_path, placeholders, read_catalog  # noqa: E402
 
-PACKAGES = ("kiosk", "central", "forms", "scanner", "sync")
+PACKAGES = ("kiosk", "central", "forms", "scanner", "sync", "seda")
 
 
 def _latin_digits(text: str) -> list[str]:

@@ -27,6 +27,8 @@ import click
 from forms import seda_home
 from forms.private_files import private_folder, write_private
 
+from .messages import MESSAGES
+
 __all__ = ["BackupError", "backup_command", "ledger_digest", "restore_command", "restore_home", "write_backup"]
 
 MANIFEST = "seda-backup.json"
@@ -162,8 +164,7 @@ def backup_command(out: Path) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {out}: {len(manifest['files'])} files, {manifest['ledger']['records']} ledger "
                "records; checked after writing.")
-    click.echo("این پرونده کلیدهای خصوصی اداره را دارد؛ آن را مانند خود کلیدها نگه دارید. / "
-               "It holds the office's private keys: keep it as safe as the keys themselves.", err=True)
+    click.echo(MESSAGES.line("backup_holds_keys"), err=True)
 
 
 @click.command("restore")

@@ -52,6 +52,8 @@ from ledger.office_binding import stranded_counts
 from ledger.sync_settings import SettingsError, load_settings
 from sync.office_state import OfficeSyncState
 
+from .messages import MESSAGES
+
 __all__ = ["Finding", "doctor_command", "run_checks"]
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -75,8 +77,24 @@ class Finding:
     fix: str = ""
 
 
-def _ok(check: str, fa: str, en: str) -> Finding:
-    return Finding(check, OK, fa, en)
+def _found(check: str, status: str, key: str, fix: str = "", /, **values: object) -> Finding:
+    """A finding in the shell catalogue's words (seda/translations)."""
+    return Finding(check, status, *MESSAGES.both(key, **values), fix)
+
+
+def _ok(check: str, key: str, /, **values: object) -> Finding:
+    return _found(check, OK, key, **values)
+
+
+def _persian_and(key: str, own_words: str, check: str, status: str, fix: str = "") -> Finding:
+    """A finding whose English line is an error's own words (already English, and more exact
+    than any sentence of ours), with the catalogue's Persian above it."""
+    return Finding(check, status, MESSAGES.text(key, "fa"), own_words, fix)
+
+
+def _decimal(text: str) -> Callable[[str], str]:
+    """A decimal figure as a value: Persian digits in Persian."""
+    return lambda locale: fa_n(text) if locale == "fa" else text
 
 
 # -- the checks -------------------------------------------------------------------------
@@ -86,41 +104,38 @@ def check_identity(home: Path) -> Iterator[Finding]:
     try:
         office = read_office(home)
     except OfficeIdentityError as exc:
-        yield Finding("identity", FAIL, "پروندهٔ کد اداره خراب است.", str(exc), setup_hint())
+        yield _persian_and("doctor_identity_damaged", str(exc), "identity", FAIL, setup_hint())
         return
     if office is None:
-        yield Finding("identity", FAIL, "این نصب هنوز برای هیچ اداره‌ای تنظیم نشده است.",
-                      "This installation is not set up for an office yet.", setup_hint())
+        yield _found("identity", FAIL, "doctor_identity_not_set_up", setup_hint())
         return
     problems: list[tuple[str, str]] = []
     try:
         KioskConfig.load(home)
     except (ConfigError, OfficeIdentityError, ValueError) as exc:
-        problems.append(("تنظیمات کیوسک (kiosk.yaml) خوانده نمی‌شود", f"kiosk.yaml: {exc}"))
+        problems.append((MESSAGES.text("doctor_kiosk_yaml_unreadable", "fa"), f"kiosk.yaml: {exc}"))
     try:
         sync_office = load_settings(home).office
         if sync_office != office:
-            problems.append((f"sync.toml کد {sync_office} دارد", f"sync.toml names {sync_office}"))
+            problems.append(MESSAGES.both("doctor_sync_names_office", office=sync_office))
     except SettingsError as exc:
-        problems.append(("sync.toml خوانده نمی‌شود", f"sync.toml: {exc}"))
+        problems.append((MESSAGES.text("doctor_sync_toml_unreadable", "fa"), f"sync.toml: {exc}"))
     ledger_path = default_ledger_path(home)
     if ledger_path.exists():
         try:
             with Ledger.open(ledger_path) as ledger:
                 bound = ledger.bound_office
             if bound != office:
-                problems.append((f"دفتر ثبت به {bound or 'هیچ اداره‌ای'} بسته شده",
-                                 f"the ledger is bound to {bound or 'no office'}"))
+                problems.append(MESSAGES.both("doctor_ledger_bound_to", office=bound or (
+                    lambda locale: MESSAGES.text("doctor_no_office", locale))))
         except LedgerError as exc:
-            problems.append(("دفتر ثبت باز نمی‌شود", f"ledger: {exc}"))
+            problems.append((MESSAGES.text("doctor_ledger_unopenable", "fa"), f"ledger: {exc}"))
     if problems:
-        yield Finding("identity", FAIL,
-                      f"کد اداره {office} است اما " + "؛ ".join(fa for fa, _ in problems) + ".",
-                      f"The office is {office}, but " + "; ".join(en for _, en in problems) + ".",
-                      f"seda office setup --office {office}")
+        said = {"fa": [fa for fa, _ in problems], "en": [en for _, en in problems]}
+        yield _found("identity", FAIL, "doctor_identity_mismatch", f"seda office setup --office {office}",
+                     office=office, problems=lambda locale: MESSAGES.text("list_semicolon", locale).join(said[locale]))
     else:
-        yield _ok("identity", f"کیوسک، اسکنر، چاپ و همگام‌سازی همه ادارهٔ {office} هستند.",
-                  f"Kiosk, scanner, printing and sync are all office {office}.")
+        yield _ok("identity", "doctor_identity_ok", office=office)
 
 
 def _private(path: Path) -> bool:
@@ -129,27 +144,24 @@ def _private(path: Path) -> bool:
 
 def check_keys(home: Path) -> Iterator[Finding]:
     office = _office_or_none(home)
-    keys = [("sync key", "کلید همگام‌سازی", office_key_path(home))]
+    keys = [("doctor_sync_key", office_key_path(home))]
     if office:
-        keys.append(("sheet-signing key", "کلید امضای برگه", sheet_key_path(home, office)))
-    for en_name, fa_name, path in keys:
+        keys.append(("doctor_sheet_key", sheet_key_path(home, office)))
+    for name_key, path in keys:
+        name = partial(MESSAGES.text, name_key)
         if not path.is_file():
-            yield Finding("keys", FAIL, f"{fa_name} نیست ({path}).", f"The {en_name} is missing ({path}).",
-                          setup_hint(office or "CODE"))
+            yield _found("keys", FAIL, "doctor_key_missing", setup_hint(office or "CODE"), key=name, path=str(path))
         elif not _private(path):
-            yield Finding("keys", FAIL, f"{fa_name} را دیگران هم می‌توانند بخوانند ({path}).",
-                          f"The {en_name} is readable by others ({path}).", f'chmod 600 "{path}"')
+            yield _found("keys", FAIL, "doctor_key_open", f'chmod 600 "{path}"', key=name, path=str(path))
         else:
-            yield _ok("keys", f"{fa_name} هست و فقط صاحبش آن را می‌خواند.",
-                      f"The {en_name} is present and private (0600).")
+            yield _ok("keys", "doctor_key_private", key=name)
     if office and load_office_key(home) is not None:
-        pub = public_key_hex(load_office_key(home).public_key())
-        yield _ok("keys", f"کلید عمومی این اداره: {pub}", f"This office's public key: {pub}")
+        yield _ok("keys", "doctor_public_key", key=public_key_hex(load_office_key(home).public_key()))
 
 
 def check_home_privacy(home: Path) -> Iterator[Finding]:
     if os.name != "posix":
-        yield _ok("home", "ویندوز: دسترسی پوشه با حساب کاربری است.", "Windows: the folder's ACL applies.")
+        yield _ok("home", "doctor_home_windows")
         return
     wide: list[Path] = []
     for path in [home, *home.rglob("*")]:
@@ -163,20 +175,15 @@ def check_home_privacy(home: Path) -> Iterator[Finding]:
             wide.append(path)
     if wide:
         shown = ", ".join(str(p.relative_to(home)) or "." for p in wide[:5])
-        yield Finding("home", FAIL,
-                      f"{fa_n(len(wide))} پرونده یا پوشه در SEDA_HOME را دیگران هم می‌بینند: {shown}",
-                      f"{len(wide)} file(s) or folder(s) in SEDA_HOME are open to others: {shown}",
-                      f'chmod -R u=rwX,go= "{home}"')
+        yield _found("home", FAIL, "doctor_home_open", f'chmod -R u=rwX,go= "{home}"', n=len(wide), paths=shown)
     else:
-        yield _ok("home", f"SEDA_HOME ({home}) فقط از آنِ صاحبش است (۰۷۰۰/۰۶۰۰).",
-                  f"SEDA_HOME ({home}) is private (folders 0700, files 0600).")
+        yield _ok("home", "doctor_home_private", home=str(home))
 
 
 def check_ledger(home: Path) -> Iterator[Finding]:
     path = default_ledger_path(home)
     if not path.exists():
-        yield Finding("ledger", WARN, "دفتر ثبت هنوز ساخته نشده است.", f"No ledger yet ({path}).",
-                      setup_hint(_office_or_none(home) or "CODE"))
+        yield _found("ledger", WARN, "doctor_no_ledger", setup_hint(_office_or_none(home) or "CODE"), path=str(path))
         return
     try:
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
@@ -185,15 +192,13 @@ def check_ledger(home: Path) -> Iterator[Finding]:
                          if hashlib.sha256(data).hexdigest() != sha]
             records = db.execute("SELECT count(*) FROM records").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        yield Finding("ledger", FAIL, f"دفتر ثبت خوانده نمی‌شود: {exc}", f"The ledger cannot be read: {exc}",
-                      "seda restore BACKUP-FILE")
+        yield _found("ledger", FAIL, "doctor_ledger_unreadable", "seda restore BACKUP-FILE", error=str(exc))
         return
     if result != ["ok"] or bad_blobs:
         detail = "; ".join(result[:3]) if result != ["ok"] else f"{len(bad_blobs)} attachment(s) changed"
-        yield Finding("ledger", FAIL, f"دفتر ثبت آسیب دیده است ({detail}).", f"The ledger is damaged ({detail}).",
-                      "seda restore BACKUP-FILE")
+        yield _found("ledger", FAIL, "doctor_ledger_damaged", "seda restore BACKUP-FILE", detail=detail)
     else:
-        yield _ok("ledger", f"دفتر ثبت سالم است ({fa_n(records)} رکورد).", f"The ledger is intact ({records} records).")
+        yield _ok("ledger", "doctor_ledger_ok", n=records)
 
 
 def _fetch(url: str, timeout: float) -> tuple[dict, datetime | None]:
@@ -207,11 +212,10 @@ def check_sync(home: Path, timeout: float = 5.0) -> Iterator[Finding]:
     try:
         settings = load_settings(home)
     except SettingsError as exc:
-        yield Finding("sync", FAIL, "تنظیمات همگام‌سازی نیست یا خراب است.", str(exc), setup_hint())
+        yield _persian_and("doctor_sync_not_set_up", str(exc), "sync", FAIL, setup_hint())
         return
     if not settings.central_url:
-        yield _ok("sync", "این اداره با حافظهٔ USB همگام می‌شود (نشانی سرور ندارد).",
-                  "This office syncs by USB stick (no central address).")
+        yield _ok("sync", "doctor_sync_usb")
         return
     base = settings.central_url.rstrip("/")
     fix = f"seda sync setup --office {settings.office} --central {base}"
@@ -219,32 +223,24 @@ def check_sync(home: Path, timeout: float = 5.0) -> Iterator[Finding]:
         _fetch(base + "/v1/health", timeout)
         document, server_date = _fetch(base + "/v1/setup", timeout)
     except (OSError, ValueError) as exc:
-        yield Finding("sync", FAIL, f"سرور مرکزی ({base}) پاسخ نمی‌دهد: {exc}",
-                      f"The central server ({base}) does not answer: {exc}",
-                      "check the network, then: seda sync once")
+        yield _found("sync", FAIL, "doctor_central_silent", "check the network, then: seda sync once",
+                     url=base, error=str(exc))
         return
-    yield _ok("sync", f"سرور مرکزی ({base}) پاسخ می‌دهد.", f"The central server ({base}) answers.")
+    yield _ok("sync", "doctor_central_answers", url=base)
     offered = str(document.get("central_key", ""))
     if not settings.central_key:
-        yield Finding("sync", WARN, "کلید سرور مرکزی هنوز ثبت نشده است؛ در نخستین تماس ثبت می‌شود.",
-                      "The central key is not pinned yet (it is pinned at the first contact).",
-                      fix + " --central-key KEY")
+        yield _found("sync", WARN, "doctor_central_key_unpinned", fix + " --central-key KEY")
     elif offered != settings.central_key:
-        yield Finding("sync", FAIL, "کلید سرور مرکزی با کلید ثبت‌شده در این اداره یکی نیست.",
-                      f"The central server offers key {offered[:16]}..., not the pinned "
-                      f"{settings.central_key[:16]}...: ask the central office (`seda central key`).",
-                      fix + " --central-key KEY")
+        yield _found("sync", FAIL, "doctor_central_key_differs", fix + " --central-key KEY",
+                     offered=offered[:16], pinned=settings.central_key[:16])
     else:
-        yield _ok("sync", "کلید سرور مرکزی همان کلید ثبت‌شده است.", "The central key is the pinned one.")
+        yield _ok("sync", "doctor_central_key_ok")
     if server_date is not None:
         offset = (datetime.now(timezone.utc) - server_date).total_seconds()
         if abs(offset) > CLOCK_WARN_SECONDS:
-            yield Finding("clock", WARN, f"ساعت این رایانه {fa_n(round(offset))} ثانیه با سرور مرکزی فرق دارد.",
-                          f"This machine's clock is {round(offset)} s off the central server's.",
-                          "timedatectl set-ntp true")
+            yield _found("clock", WARN, "doctor_clock_off", "timedatectl set-ntp true", n=round(offset))
         else:
-            yield _ok("clock", "ساعت این رایانه با سرور مرکزی هماهنگ است.",
-                      "This machine's clock agrees with the central server's.")
+            yield _ok("clock", "doctor_clock_ok")
 
 
 def check_records(home: Path) -> Iterator[Finding]:
@@ -259,33 +255,29 @@ def check_records(home: Path) -> Iterator[Finding]:
         waiting = state.waiting_count(office)
         last_success = state.get("last_success_at")
     for code, count in sorted(stranded.items()):
-        yield Finding("records", FAIL, f"{fa_n(count)} رکورد با کد {code} مانده و هرگز فرستاده نمی‌شود.",
-                      f"{count} record(s) under {code} are never sent.", f"seda office adopt {code} --by NAME")
+        yield _found("records", FAIL, "doctor_records_stranded", f"seda office adopt {code} --by NAME",
+                     n=count, code=code)
     if refused:
-        yield Finding("records", FAIL, f"سرور مرکزی {fa_n(len(refused))} بسته را نپذیرفته است.",
-                      f"The central server refused {len(refused)} batch(es).", "seda sync status")
+        yield _found("records", FAIL, "doctor_batches_refused", "seda sync status", n=len(refused))
     if waiting and last_success:
         since = datetime.now(timezone.utc) - datetime.fromisoformat(last_success.replace("Z", "+00:00"))
         if since.total_seconds() > WAITING_WARN_HOURS * 3600:
-            yield Finding("records", WARN, f"{fa_n(waiting)} رکورد بیش از یک روز است که منتظر فرستادن است.",
-                          f"{waiting} record(s) have waited more than a day to be sent.", "seda sync once")
+            yield _found("records", WARN, "doctor_records_waiting_long", "seda sync once", n=waiting)
     elif waiting and not last_success:
-        yield Finding("records", WARN, f"{fa_n(waiting)} رکورد هنوز هرگز فرستاده نشده است.",
-                      f"{waiting} record(s) wait and this office has never synced.", "seda sync once")
+        yield _found("records", WARN, "doctor_records_never_sent", "seda sync once", n=waiting)
     if not stranded and not refused:
-        yield _ok("records", f"رکورد گیرکرده‌ای نیست ({fa_n(waiting)} منتظر فرستادن).",
-                  f"No stranded or refused records ({waiting} waiting to be sent).")
+        yield _ok("records", "doctor_records_ok", n=waiting)
 
 
 def check_disk(home: Path) -> Iterator[Finding]:
     free = shutil.disk_usage(home).free
     gib = free / 1024 ** 3
     if free < DISK_FAIL_BYTES or free < DISK_WARN_BYTES:
-        yield Finding("disk", FAIL if free < DISK_FAIL_BYTES else WARN,
-                      f"فقط {fa_n(f'{gib:.1f}')} گیگابایت جای خالی مانده است.", f"Only {gib:.1f} GiB free on {home}.",
-                      f'seda backup --out BACKUP-FILE, then free space on the disk of "{home}"')
+        yield _found("disk", FAIL if free < DISK_FAIL_BYTES else WARN, "doctor_disk_low",
+                     f'seda backup --out BACKUP-FILE, then free space on the disk of "{home}"',
+                     gib=_decimal(f"{gib:.1f}"), home=str(home))
     else:
-        yield _ok("disk", f"{fa_n(f'{gib:.1f}')} گیگابایت جای خالی هست.", f"{gib:.1f} GiB free.")
+        yield _ok("disk", "doctor_disk_ok", gib=_decimal(f"{gib:.1f}"))
 
 
 def check_printer(home: Path, timeout: float = 2.0) -> Iterator[Finding]:
@@ -294,28 +286,26 @@ def check_printer(home: Path, timeout: float = 2.0) -> Iterator[Finding]:
     except (ConfigError, OfficeIdentityError, ValueError):
         return  # the identity check has said kiosk.yaml is wrong
     if not setting:
-        yield _ok("printer", "رسید با چاپگر مرورگر چاپ می‌شود (چاپگر رسید تنظیم نشده).",
-                  "Receipts print through the browser (no receipt printer set).")
+        yield _ok("printer", "doctor_printer_browser")
         return
     try:
         spec = parse_printer(setting)
     except PrinterError as exc:
-        yield Finding("printer", FAIL, "تنظیم چاپگر رسید درست نیست.", str(exc),
-                      f'edit receipt_printer in "{home / "kiosk.yaml"}"')
+        yield _persian_and("doctor_printer_setting_wrong", str(exc), "printer", FAIL,
+                           f'edit receipt_printer in "{home / "kiosk.yaml"}"')
         return
     if spec.kind == "network":
         try:
             socket.create_connection((spec.target, spec.port), timeout=timeout).close()
         except OSError as exc:
-            yield Finding("printer", FAIL, f"چاپگر رسید ({spec}) پاسخ نمی‌دهد.",
-                          f"The receipt printer ({spec}) does not answer: {exc}",
-                          "check the printer's power and cable, then: seda doctor")
+            yield _found("printer", FAIL, "doctor_printer_silent", "check the printer's power and cable, then: seda doctor",
+                         printer=str(spec), error=str(exc))
             return
     elif spec.kind == "file" and not Path(spec.target).exists():
-        yield Finding("printer", FAIL, f"چاپگر رسید ({spec}) پیدا نشد.", f"The receipt printer ({spec}) is not there.",
-                      "check the printer's power and cable, then: seda doctor")
+        yield _found("printer", FAIL, "doctor_printer_missing", "check the printer's power and cable, then: seda doctor",
+                     printer=str(spec))
         return
-    yield _ok("printer", f"چاپگر رسید: {spec}", f"Receipt printer: {spec}")
+    yield _ok("printer", "doctor_printer_ok", printer=str(spec))
 
 
 def check_fonts(home: Path) -> Iterator[Finding]:
@@ -326,20 +316,18 @@ def check_fonts(home: Path) -> Iterator[Finding]:
         for name in ("Vazirmatn-Regular", "Vazirmatn-Bold"):
             TTFont(name, str(folder / f"{name}.ttf"))
     except Exception as exc:  # noqa: BLE001 - any failure to load a font is the finding
-        yield Finding("fonts", FAIL, "قلم فارسی (وزیرمتن) بار نمی‌شود.", f"The Persian font does not load: {exc}",
-                      "pip install --force-reinstall seda")
+        yield _found("fonts", FAIL, "doctor_font_broken", "pip install --force-reinstall seda", error=str(exc))
         return
-    yield _ok("fonts", "قلم فارسی (وزیرمتن) بار می‌شود.", "The Persian font (Vazirmatn) loads.")
+    yield _ok("fonts", "doctor_font_ok")
 
 
 def check_zbar(home: Path) -> Iterator[Finding]:
     try:
         from pyzbar import pyzbar  # noqa: F401 - loading it loads libzbar
     except Exception as exc:  # noqa: BLE001 - ImportError or OSError from ctypes alike
-        yield Finding("zbar", FAIL, "کتابخانهٔ خواندن کد QR (libzbar) نصب نیست؛ برگه‌ها خوانده نمی‌شوند.",
-                      f"libzbar (QR reading) does not load: {exc}", "sudo apt-get install libzbar0")
+        yield _found("zbar", FAIL, "doctor_zbar_missing", "sudo apt-get install libzbar0", error=str(exc))
         return
-    yield _ok("zbar", "کتابخانهٔ خواندن کد QR (libzbar) بار می‌شود.", "libzbar (QR reading) loads.")
+    yield _ok("zbar", "doctor_zbar_ok")
 
 
 def check_postgres(url: str, timeout: float = 3.0) -> Iterator[Finding]:
@@ -361,7 +349,7 @@ def check_postgres(url: str, timeout: float = 3.0) -> Iterator[Finding]:
         yield Finding("postgres", WARN, *CENTRAL_MESSAGES.both(
             "doctor_postgres_behind", applied=str(probe.applied), **values), fix)
     else:
-        yield _ok("postgres", *CENTRAL_MESSAGES.both("doctor_postgres_ok", **values))
+        yield Finding("postgres", OK, *CENTRAL_MESSAGES.both("doctor_postgres_ok", **values))
 
 
 CHECKS: tuple[Callable[[Path], Iterator[Finding]], ...] = (
@@ -394,10 +382,14 @@ def run_checks(home: Path, store_url: str | None = None) -> list[Finding]:
         try:
             findings.extend(check())
         except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
-            findings.append(Finding(name, FAIL, f"این بررسی انجام نشد: {exc}",
-                                    f"This check could not run: {exc.__class__.__name__}: {exc}",
-                                    "seda doctor --json (and report the message)"))
+            findings.append(_found(name, FAIL, "doctor_check_broke", "seda doctor --json (and report the message)",
+                                   error=partial(_broke, exc)))
     return findings
+
+
+def _broke(exc: Exception, locale: str) -> str:
+    """A broken check's error: in English with its type, for whoever reports it."""
+    return str(exc) if locale == "fa" else f"{exc.__class__.__name__}: {exc}"
 
 
 _MARK = {OK: "✓", WARN: "!", FAIL: "✗"}
@@ -425,8 +417,7 @@ def doctor_command(as_json: bool, store_url: str | None) -> None:
     if not home.is_dir() and store_url and store_kind(store_url) == "postgresql":
         findings = list(check_postgres(store_url))  # a centre on PostgreSQL may keep nothing in SEDA_HOME
     elif not home.is_dir():
-        findings = [Finding("home", FAIL, f"پوشهٔ SEDA_HOME ({home}) نیست.", f"SEDA_HOME ({home}) does not exist.",
-                            setup_hint())]
+        findings = [_found("home", FAIL, "doctor_home_missing", setup_hint(), home=str(home))]
     else:
         findings = run_checks(home, store_url)
     healthy = all(f.status == OK for f in findings)
@@ -438,6 +429,5 @@ def doctor_command(as_json: bool, store_url: str | None) -> None:
             click.echo(f"{_MARK[f.status]} [{f.check}] {f.fa}\n    {f.en}")
             if f.fix:
                 click.echo(f"    → {f.fix}")
-        click.echo("همه چیز درست است. / All good." if healthy
-                   else "چند مورد رسیدگی می‌خواهد. / Some things need attention.")
+        click.echo(MESSAGES.line("doctor_all_good" if healthy else "doctor_needs_attention"))
     sys.exit(0 if healthy else 1)

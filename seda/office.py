@@ -30,6 +30,8 @@ from ledger.office_binding import adopt_stranded, claim_office, stranded_counts
 from ledger.office_settings import settings_in_force
 from sync.cli import max_backoff_option, setup_command as sync_setup_command, timeout_option
 
+from .messages import MESSAGES
+
 __all__ = ["office_group"]
 
 
@@ -63,9 +65,9 @@ def setup_command(ctx: click.Context, office: str | None, central_url: str | Non
     current value is kept)."""
     home = seda_home()
     if office is None:
-        office = click.prompt("کد اداره / Office code (e.g. LOR-03)").strip().upper()
+        office = click.prompt(MESSAGES.line("office_prompt_code")).strip().upper()
         if central_url is None and central_file is None:
-            central_url = click.prompt("نشانی سرور مرکزی / Central server URL (empty: USB stick only)",
+            central_url = click.prompt(MESSAGES.line("office_prompt_central"),
                                        default="", show_default=False).strip() or None
     try:
         claim = claim_office(home, office, change=change)
@@ -99,15 +101,12 @@ def _drop_kiosk_office_line(home: Path, office: str) -> None:
 
 def _warn_stranded(stranded: dict[str, int], office: str) -> None:
     for code, count in sorted(stranded.items()):
-        click.echo(f"هشدار: {count} رکورد با کد {code} در این رایانه مانده و فرستاده نمی‌شود؛ "
-                   f"برای فرستادن به نام {office}: `seda office adopt {code} --by NAME` / "
-                   f"Warning: {count} record(s) under {code} are on this machine and are never sent; "
-                   f"to send them as {office}'s: `seda office adopt {code} --by NAME`", err=True)
+        click.echo(MESSAGES.line("office_stranded", n=count, code=code, office=office), err=True)
 
 
-_SETTING_SOURCES = {"centre": "دفتر ادارات مرکز / the central office's register",
-                    "local": "همین نصب / this installation (kiosk.yaml)",
-                    "default": "پیش‌فرض / built-in default"}
+#: Where a setting in force comes from -> its words in the catalogue.
+_SETTING_SOURCES = {"centre": "office_setting_from_centre", "local": "office_setting_from_local",
+                    "default": "office_setting_from_default"}
 
 
 @office_group.command("status")
@@ -119,8 +118,7 @@ def status_command() -> None:
     except OfficeIdentityError as exc:
         raise refusal(exc) from None
     if office is None:
-        raise click.ClickException("این نصب هنوز تنظیم نشده است / Not set up yet: run "
-                                   "`seda office setup --office CODE --central URL`.")
+        raise click.ClickException(MESSAGES.line("office_not_set_up"))
     try:
         local = {"kiosk_idle_seconds": KioskConfig.load(home).idle_seconds}
     except ConfigError:
@@ -132,9 +130,9 @@ def status_command() -> None:
         in_force = settings_in_force(ledger, office, local)
     click.echo(f"Office {office} ({identity_path(home)})")
     click.echo(f"Ledger bound to {bound or 'no office yet'}")
-    click.echo("تنظیم‌های اداره که با ادارهٔ مرکزی است / Settings that belong to the central office:")
+    click.echo(MESSAGES.line("office_central_settings"))
     for setting in in_force.values():
-        click.echo(f"  {setting.name} = {setting.value}  ({_SETTING_SOURCES[setting.source]}"
+        click.echo(f"  {setting.name} = {setting.value}  ({MESSAGES.line(_SETTING_SOURCES[setting.source])}"
                    + (f", {setting.since}" if setting.since else "") + ")")
     if bound != office:
         raise click.ClickException(f"The ledger is bound to {bound or 'no office'}, not {office}: run "

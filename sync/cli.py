@@ -35,6 +35,7 @@ from ledger.office_binding import claim_office
 from forms.office_identity import OfficeIdentityError
 from .office_state import OfficeSyncState
 from ledger.centre_sent import CentreSent
+from ledger.published_content import still_refused
 from .offline import apply_ack_file, export_batches
 from .refusals import MESSAGES, Refusal, message_for
 from ledger.sync_settings import SettingsError, SyncSettings, load_settings, write_settings
@@ -243,20 +244,6 @@ def run_command(quiet: bool) -> None:
         click.echo(MESSAGES.line("sync_stopped"))
 
 
-def open_content_refusals(refusals: list[dict], sent: CentreSent) -> list[dict]:
-    """The refused items from the centre that no good item of the same feed and key has
-    followed (the office still shows the last good version, or nothing), newest per item."""
-    latest: dict[tuple[str, str], dict] = {}
-    for note in refusals:
-        latest[(str(note.get("feed")), str(note.get("key")))] = note
-    out = []
-    for (feed, key), note in latest.items():
-        kept = sent.item_cursor(feed, key)
-        if kept is None or kept < int(note.get("cursor") or 0):
-            out.append(note)
-    return out
-
-
 def status_data(home: Path) -> dict:
     """Everything `seda sync status` shows, as data (also for the kiosk's staff dashboard).
 
@@ -285,7 +272,7 @@ def status_data(home: Path) -> dict:
             "refused_batches": [state.batch_refusals()[seq] for seq in sorted(state.batch_refusals())],
             "refused_blobs": [{"sha256": sha, **note} for sha, note in sorted(state.refused_blobs().items())],
             "conflicts": state.open_conflicts(),
-            "refused_content": open_content_refusals(state.content_refusals(), CentreSent(ledger)),
+            "refused_content": still_refused(state.content_refusals(), CentreSent(ledger)),
         }
     refusal = data["last_refusal"]
     office_refused = bool(refusal and refusal.get("code") in OFFICE_REFUSALS and (

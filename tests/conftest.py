@@ -410,6 +410,21 @@ def form():
     return forms.builtin_catalog().get(FORM_ID)
 
 
+def satisfaction_v2() -> dict[str, Any]:
+    """A second version of the shipped form as the central office would upload it: «waiting_time»
+    swapped for a cleanliness question (adding one would not fit the sheet)."""
+    import yaml
+
+    raw = yaml.safe_load((forms.definition.builtin_definitions_folder() / "satisfaction.v1.yaml").read_text(encoding="utf-8"))
+    scale = raw["questions"][1]["options"]
+    raw["questions"] = [q for q in raw["questions"] if q["id"] != "waiting_time"]
+    raw["questions"].insert(4, {"id": "cleanliness", "kind": "single", "scale": True, "options": scale,
+                                "label": {"fa": "نظافت و آراستگی محل چگونه بود؟",
+                                          "en": "How clean and tidy was the office?"}})
+    raw.pop("version")
+    return raw
+
+
 def all_null() -> dict[str, Any]:
     """Every question of the form, unanswered: what a blank sheet reads."""
     return {q.id: None for q in form().questions}
@@ -698,7 +713,7 @@ satisfaction_form = _value(form(), "satisfaction_form", "The shipped satisfactio
 satisfaction_layout = _value(layout(), "satisfaction_layout", "The satisfaction form's layout map.")
 blank_answers = _value(all_null(), "blank_answers", "Every question unanswered: what a blank sheet reads.")
 question_ids_fixture = _value(question_ids(), "question_ids", "The satisfaction form's question ids in order.")
-for _helper in (render_code_pages, rasterise, pt_to_px, boxes_for, draw_marks, fill, write_comment, blank_out,
+for _helper in (satisfaction_v2, render_code_pages, rasterise, pt_to_px, boxes_for, draw_marks, fill, write_comment, blank_out,
                 rotate, shrink_on_page, save, save_tiff, save_pdf, jpeg_bytes, place_on_canvas, crooked_feed,
                 crumple, on_letter, strike_out, one_bit):
     globals()[f"{_helper.__name__}_fixture"] = _offer(_helper)

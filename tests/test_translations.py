@@ -16,7 +16,7 @@ from forms.messages import LOCALES, catalogue_path, placeholders, read_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Every package with its own catalogues.
-PACKAGES = ("kiosk", "central", "forms", "scanner", "sync")
+PACKAGES = ("kiosk", "central", "forms", "scanner", "sync", "seda")
 #: Packages with web pages (templates and views that ask for keys by name).
 WEB_PACKAGES = ("kiosk", "central")
 #: Bilingual tables that are content, not UI text: file -> why.
@@ -247,6 +247,10 @@ SPEAKING_MODULES = ("forms/cli.py", "ledger/cli.py", "ledger/issuance.py",
                     "forms/layout.py", "central/notify/cli.py", "central/portal/cli.py",
                     "central/portal/settings.py", "ledger/ledger.py", "central/exports.py",
                     "central/store.py", "central/ingest.py", "kiosk/config.py", "forms/portal_address.py",
+                    "central/form_versions.py", "central/web/form_pages.py", "ledger/published_content.py",
+                    "central/report.py", "central/service_catalogue.py", "central/office_register.py",
+                    "central/web/catalogue_pages.py", "central/web/charts.py",
+                    "seda/doctor.py", "seda/office.py", "seda/backup.py",
                     "central/portal_intake.py")
 
 

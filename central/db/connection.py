@@ -103,7 +103,7 @@ class Connection:
         transaction already excludes every other writer."""
         key = advisory_key(name)
         if self.dialect == "postgresql":
-            self.execute("SELECT pg_advisory_xact_lock(?)", (key,))
+            self.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()), CAST(? AS INTEGER))", (key,))
 
     def json_text(self, column: str, key: str) -> str:
         """SQL for the text of ``column``'s JSON field ``key`` (the indexes in the schema are

@@ -26,8 +26,13 @@ LOCKS: dict[str, str] = {
 
 
 def advisory_key(name: str) -> int:
-    """The PostgreSQL advisory lock number of lock ``name``: a signed 64-bit hash of it."""
+    """The PostgreSQL advisory lock number of lock ``name``: a signed 32-bit hash of it.
+
+    PostgreSQL's advisory locks belong to the whole database, while a central store may be one
+    schema of it (the tests' and benchmarks' stores are): the lock is taken as the pair
+    (hash of the store's schema, this number), so two stores in one database never wait for
+    each other's jobs (:meth:`central.db.connection.Connection.lock`)."""
     if name not in LOCKS:
         raise KeyError(f"unknown lock {name!r}; name it in central.db.locks.LOCKS")
     digest = hashlib.sha256(f"seda.central.{name}".encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return int.from_bytes(digest[:4], "big", signed=True)

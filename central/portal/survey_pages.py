@@ -39,7 +39,7 @@ def survey_page(token: str) -> Response:
         checked = checked_token(token)
     except TokenRefused as exc:
         return refused(exc.reason)
-    return page("survey.html", form=token_form(checked), token=token, office=office_name(checked),
+    return page("survey.html", form=token_form(checked, state.store()), token=token, office=office_name(checked),
                 error="")
 
 
@@ -51,7 +51,7 @@ def survey_post(token: str) -> Response:
         checked = checked_token(token)
     except TokenRefused as exc:
         return refused(exc.reason)
-    form = token_form(checked)
+    form = token_form(checked, state.store())
     answers = read_answers(form, request.form)
     if not any(v not in (None, [], "") for v in answers.values()):
         return page("survey.html", 400, form=form, token=token, office=office_name(checked),

@@ -8,7 +8,7 @@ store and the clock through ``current_app.extensions["seda.web"]`` (:mod:`.auth`
 - the services they call live beside them in ``central``: :mod:`central.accounts` (users,
   argon2id passwords, sessions), :mod:`central.audit` (the log), :mod:`central.grants`
   (oversight role grants), :mod:`central.casework`, :mod:`central.analysis`;
-- :mod:`.auth` the contract pages are built on (``require``, ``current_user``, ``audit``, CSRF);
+- :mod:`.auth` the contract pages are built on (``require``, ``current_user``, CSRF);
 - :mod:`.login` sign-in/out and the language toggle; :mod:`.admin` users, units, routing
   rules, holidays, deadlines and the triage queue; :mod:`.auditlog` the auditor's page;
   :mod:`.cases` unit inboxes and case pages; :mod:`.offices` each office's health;
@@ -28,8 +28,8 @@ from forms.cases import format_tracking_code
 from forms.flask_messages import install_messages
 from ..store import Store
 from . import (admin, announcement_pages, answer_templates, auditlog, auth, cases, catalogue_pages,
-               contact_pages, grant_review, i18n, insight, insight_common, login, monthly, office_names,
-               office_pages, offices, root, triage_audio)
+               contact_pages, form_pages, grant_review, i18n, insight, insight_common, login, monthly,
+               office_names, office_pages, offices, root, triage_audio)
 
 __all__ = ["init_app"]
 
@@ -42,7 +42,7 @@ _SECRET_SETTING = "web.flask_secret_key"
 # imported; :func:`init_app` then registers the tree on each app (tests make many apps).
 # (login hangs its views on root.bp itself; insight and monthly theirs on insight_common.bp.)
 for _pages in (admin, auditlog, cases, grant_review, answer_templates, triage_audio, offices,
-               catalogue_pages, office_pages, contact_pages, announcement_pages):
+               catalogue_pages, office_pages, contact_pages, announcement_pages, form_pages):
     root.bp.register_blueprint(_pages.bp)
 
 #: (endpoint, label, roles) of the menu in the top bar.
@@ -54,6 +54,7 @@ NAV = (("web.cases.inbox", "nav_inbox", ("responder", "oversight", "auditor")),
        ("web.admin.holidays", "nav_holidays", ("admin",)),
        ("web.admin.deadlines", "nav_deadlines", ("admin",)),
        ("web.offices.page", "nav_offices", ("admin",)),
+       ("web.catalogue.index", "nav_content", ("admin",)),
        ("web.auditlog.log", "nav_audit", ("auditor",)),
        ("web.grants.review", "nav_grants", ("oversight",)),
        ("web.templates.list", "nav_templates", ("responder", "oversight")),

@@ -70,8 +70,6 @@ def _request_grant(name: str, role: str, display_name: str | None = None) -> Res
     """The oversight role is never given by one person: record the request for a second."""
     grant = grants.request_grant(auth.store(), name, role, requested_by=_actor(),
                                  display_name=display_name, now=auth.now())
-    auth.audit("role_grant_requested", f"user:{grant.user_name}",
-               f"role={grant.role} grant={grant.id} new_account={int(grant.new_account)}")
     flash_ok("admin_grant_requested", name=grant.user_name)
     return redirect(url_for(".users"))
 
@@ -88,10 +86,10 @@ def user_add() -> Response | tuple[str, int]:
         if password != request.form.get("password2", ""):
             raise AccountError("account_passwords_differ")
         user = accounts.add_user(auth.store(), field("name"), field("role"), password,
-                                 unit=field("unit") or None, display_name=field("display_name"))
+                                 unit=field("unit") or None, display_name=field("display_name"),
+                                 actor=_actor(), now=auth.now())
     except AccountError as exc:
         return _refused(users, exc)
-    auth.audit("user_add", f"user:{user.name}", f"role={user.role} unit={user.unit or ''}")
     flash_ok("admin_user_added", name=user.name)
     return redirect(url_for(".users"))
 
@@ -106,10 +104,10 @@ def user_update(name: str) -> Response | tuple[str, int]:
                 accounts.update_user(auth.store(), name, display_name=field("display_name"))
             return _request_grant(name, field("role"))
         user = accounts.update_user(auth.store(), name, display_name=field("display_name"),
-                                    role=field("role") or None, unit=field("unit") or None)
+                                    role=field("role") or None, unit=field("unit") or None,
+                                    actor=_actor(), now=auth.now())
     except AccountError as exc:
         return _refused(users, exc)
-    auth.audit("user_update", f"user:{user.name}", f"role={user.role} unit={user.unit or ''}")
     flash_ok("admin_user_saved", name=user.name)
     return redirect(url_for(".users"))
 
@@ -121,10 +119,9 @@ def user_disabled(name: str) -> Response | tuple[str, int]:
     if disable and name == _actor():
         return _refused(users, AccountError("account_cannot_disable_self"))
     try:
-        user = accounts.set_disabled(auth.store(), name, disable)
+        user = accounts.set_disabled(auth.store(), name, disable, actor=_actor(), now=auth.now())
     except AccountError as exc:
         return _refused(users, exc)
-    auth.audit("user_disable" if disable else "user_enable", f"user:{user.name}")
     flash_ok("admin_user_disabled" if disable else "admin_user_enabled", name=user.name)
     return redirect(url_for(".users"))
 
@@ -140,10 +137,9 @@ def user_password(name: str) -> Response | tuple[str, int]:
             raise AccountError("account_oversight_password_on_host")
         if password != request.form.get("password2", ""):
             raise AccountError("account_passwords_differ")
-        accounts.set_password(auth.store(), name, password)
+        accounts.set_password(auth.store(), name, password, actor=_actor(), now=auth.now())
     except AccountError as exc:
         return _refused(users, exc)
-    auth.audit("user_password", f"user:{name}")
     flash_ok("admin_password_set", name=name)
     return redirect(url_for(".users"))
 
@@ -155,7 +151,6 @@ def grant_cancel(grant_id: int) -> Response | tuple[str, int]:
         grant = grants.cancel_grant(auth.store(), grant_id, by=_actor(), now=auth.now())
     except AccountError as exc:
         return _refused(users, exc)
-    auth.audit("role_grant_cancelled", f"user:{grant.user_name}", f"role={grant.role} grant={grant.id}")
     flash_ok("admin_grant_cancelled", name=grant.user_name)
     return redirect(url_for(".users"))
 

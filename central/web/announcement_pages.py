@@ -47,15 +47,12 @@ def add() -> Response | tuple[str, int]:
         return index(form=request.form)[0], 400
     save_published_row(auth.store(), central_keys(), "announcement", body["id"], body,
                        actor=auth.current_user().name, office=office)
-    auth.audit("announcement_add", f"announcement:{body['id']}",
-               f"office={office or '*'} starts_on={body['starts_on']} ends_on={body['ends_on']}")
     flash_ok("announcements_added")
     return redirect(url_for(".index"))
 
 
 def withdraw(item_id: str) -> Response:
     if withdraw_published_row(auth.store(), "announcement", item_id, actor=auth.current_user().name):
-        auth.audit("announcement_withdraw", f"announcement:{item_id}")
         flash_ok("announcements_withdrawn")
     return redirect(url_for(".index"))
 

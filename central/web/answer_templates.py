@@ -78,12 +78,10 @@ def add() -> Response | tuple[str, int]:
         return auth.forbidden()
     try:
         template = store_templates.parse(request.form.get("title", ""), request.form.get("text", ""))
-        current = store_templates.load(auth.store(), unit)
-        store_templates.save(auth.store(), unit, [*current, template])
+        store_templates.add(auth.store(), unit, template, actor=auth.current_user().name, now=auth.now())
     except store_templates.TemplateError as exc:
         flash_error(error_text(exc))
         return templates_page(400)
-    auth.audit("answer_template_add", f"unit:{unit}", template.title)
     flash_ok("templates_added")
     return redirect(url_for(".list"))
 
@@ -94,11 +92,7 @@ def delete(index: int) -> Response | tuple[str, int]:
     unit, head = _unit_and_head()
     if not head:
         return auth.forbidden()
-    current = store_templates.load(auth.store(), unit)
-    if not 0 <= index < len(current):
+    if store_templates.delete(auth.store(), unit, index, actor=auth.current_user().name, now=auth.now()) is None:
         return redirect(url_for(".list"))
-    removed = current.pop(index)
-    store_templates.save(auth.store(), unit, current)
-    auth.audit("answer_template_delete", f"unit:{unit}", removed.title)
     flash_ok("templates_deleted")
     return redirect(url_for(".list"))

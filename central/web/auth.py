@@ -7,7 +7,8 @@ Page modules (ours and the analysis pages in ``web/insight.py``) use only this:
   ``@require()`` with no roles admits any signed-in user.
 - :func:`current_user` -> :class:`User` ``(name, display_name, role, unit)`` or None; in
   templates as ``current_user``.
-- :func:`audit` -> one audit entry with the current user as actor.
+- no auditing: the service a page calls writes the audit entry, with the actor the page
+  passes (``auth.current_user().name``), so the command line and any API are audited alike.
 - ``{{ csrf_field() }}`` in every form, ``{{ t(key) }}`` for words, ``|fa_digits`` and
   ``|jalali`` for numbers and dates, ``central/base.html`` (blocks ``title``, ``content``).
 
@@ -35,11 +36,10 @@ from markupsafe import Markup, escape
 
 from ..store import Store
 from .. import accounts
-from .. import audit as audit_log
 from ..accounts import Session, User
 from .i18n import t
 
-__all__ = ["COOKIE", "LANG_COOKIE", "User", "WebState", "audit", "csrf_field", "csrf_token",
+__all__ = ["COOKIE", "LANG_COOKIE", "User", "WebState", "csrf_field", "csrf_token",
            "current_session", "current_user", "forbidden", "now", "register_nav", "require",
            "safe_next", "store", "user_can"]
 
@@ -127,12 +127,6 @@ def user_can(*roles: str) -> bool:
     """True if someone is signed in and (when roles are given) has one of them."""
     user = current_user()
     return user is not None and (not roles or user.role in roles)
-
-
-def audit(action: str, target: str, detail: str = "") -> None:
-    """Record ``action`` on ``target`` with the current user as actor (``-`` if nobody)."""
-    user = current_user()
-    audit_log.record(store(), user.name if user else "-", action, target, detail, now=now())
 
 
 # -- CSRF ---------------------------------------------------------------------------------

@@ -13,9 +13,11 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from werkzeug.datastructures import MultiDict
 
 from forms.catalogue import service_diff
-from forms.persian import InvalidInput, normalize_letters, parse_jalali_date, to_ascii_digits
+from forms.digits import ungrouped
+from forms.persian import InvalidInput, normalize_letters, parse_jalali_date
 
 from .. import service_catalogue as catalogue
+from ..messages import MESSAGES
 from ..service_catalogue import CatalogueInputError
 from . import auth
 from .common import error_text, field, flash_error, flash_ok
@@ -101,23 +103,18 @@ def edit(service_id: str, form: MultiDict | None = None) -> tuple[str, int]:
 def _paired(name: str) -> list[dict[str, str]]:
     fa, en = lines(f"{name}_fa"), lines(f"{name}_en")
     if len(fa) != len(en):
-        raise CatalogueInputError(f"تعداد سطرهای فارسی و انگلیسی «{_FIELD_FA[name]}» برابر نیست.",
-                                  f"{name}: the Persian and English lists differ in length.")
+        raise CatalogueInputError(_LINES_DIFFER[name])
     return [{"fa": a, "en": b} for a, b in zip(fa, en)]
 
 
-_FIELD_FA = {"documents": "مدارک لازم", "steps": "مراحل"}
+_LINES_DIFFER = {"documents": "catalogue_lines_differ_documents", "steps": "catalogue_lines_differ_steps"}
 
 
 def _body(service_id: str) -> dict[str, Any]:
-    fee_text = to_ascii_digits(field("fee_rials")).replace(",", "").replace("٬", "")
+    fee_text = ungrouped(field("fee_rials"))
     if not fee_text.isdigit():
-        raise CatalogueInputError("هزینه باید عددی صحیح به ریال باشد (۰ برای رایگان).",
-                                  "The fee must be a whole number of rials (0 for free).")
-    try:
-        effective = parse_jalali_date(field("effective_from")).isoformat()
-    except InvalidInput as exc:
-        raise CatalogueInputError(exc.message_fa, exc.message_en) from None
+        raise CatalogueInputError("catalogue_fee_not_whole")
+    effective = parse_jalali_date(field("effective_from")).isoformat()  # InvalidInput: said by the page
     return {"id": service_id, "name": {"fa": text("name_fa"), "en": text("name_en")},
             "documents": _paired("documents"), "steps": _paired("steps"), "fee_rials": int(fee_text),
             "time": {"fa": text("time_fa"), "en": text("time_en")},
@@ -129,21 +126,17 @@ def _offices() -> list[str]:
     known = {o.code for o in auth.store().offices()}
     unknown = sorted(set(wanted) - known)
     if unknown:
-        raise CatalogueInputError(f"این کدها اداره‌ی ثبت‌شده نیستند: {'، '.join(unknown)}",
-                                  f"Not registered offices: {', '.join(unknown)}")
+        raise CatalogueInputError("catalogue_offices_unknown",
+                                  codes=lambda locale: MESSAGES.text("list_comma", locale).join(unknown))
     return wanted
 
 
 def save(service_id: str) -> Response | tuple[str, int]:
     try:
-        version = catalogue.save_draft(auth.store(), _body(service_id), offices=_offices(),
-                                       actor=auth.current_user().name)
-    except CatalogueInputError as exc:
+        catalogue.save_draft(auth.store(), _body(service_id), offices=_offices(), actor=auth.current_user().name)
+    except (CatalogueInputError, InvalidInput) as exc:
         flash_error(error_text(exc))
         return edit(service_id, form=request.form)[0], 400
-    auth.audit("catalogue_draft", f"service:{service_id}",
-               f"version={version.number} effective_from={version.service.effective_from}"
-               f" fee_rials={version.service.fee_rials} offices={','.join(version.offices)}")
     flash_ok("catalogue_draft_saved")
     return redirect(url_for(".edit", service_id=service_id) + "#diff")
 
@@ -154,15 +147,12 @@ def publish(service_id: str) -> Response | tuple[str, int]:
     except CatalogueInputError as exc:
         flash_error(error_text(exc))
         return edit(service_id)[0], 400
-    auth.audit("catalogue_publish", f"service:{service_id}",
-               f"version={version.number} effective_from={version.service.effective_from}")
     flash_ok("catalogue_published", version=version.number)
     return redirect(url_for(".edit", service_id=service_id))
 
 
 def discard(service_id: str) -> Response:
-    if catalogue.discard_draft(auth.store(), service_id):
-        auth.audit("catalogue_discard", f"service:{service_id}")
+    if catalogue.discard_draft(auth.store(), service_id, actor=auth.current_user().name):
         flash_ok("catalogue_discarded")
     return redirect(url_for(".edit", service_id=service_id))
 

@@ -17,7 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from forms.digits import figure as number
 from forms.persian import jalali_month_name, to_persian_digits
+
+from ..messages import MESSAGES
 
 __all__ = ["Bar", "Point", "bar_chart", "trend_chart", "number"]
 
@@ -54,17 +57,6 @@ class Point:
     sufficient: bool = True
 
 
-def number(value: float | int | None, lang: str = "fa", digits: int = 2, *, percent: bool = False) -> str:
-    """A figure as shown: Persian digits and the Persian decimal separator in Persian."""
-    if value is None:
-        return "—"
-    if percent:
-        text = f"{100 * value:.0f}"
-        return (to_persian_digits(text) + "٪") if lang == "fa" else text + "%"
-    text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-    return to_persian_digits(text).replace(".", "٫") if lang == "fa" else text
-
-
 def _f(x: float) -> str:
     return f"{x:.1f}"
 
@@ -96,7 +88,7 @@ def _fitted(label: str, room: float, size: float) -> str:
 
 
 def _described(parts: list[str], lang: str) -> str:
-    return ("؛ " if lang == "fa" else "; ").join(parts) or "—"
+    return MESSAGES.text("list_semicolon", lang).join(parts) or "—"
 
 
 def _figure_text(value: float | None, low: float | None, high: float | None, n: int, lang: str,
@@ -104,7 +96,7 @@ def _figure_text(value: float | None, low: float | None, high: float | None, n: 
     text = number(value, lang, percent=share)
     if value is not None and low is not None and high is not None:
         text += f" ({number(low, lang, percent=share)}–{number(high, lang, percent=share)})"
-    return f"{text}{'، ' if lang == 'fa' else ', '}n={number(n, lang)}"
+    return f"{text}{MESSAGES.text('list_comma', lang)}n={number(n, lang)}"
 
 
 def bar_chart(bars: Sequence[Bar], *, title: str, lang: str = "fa", share: bool = False,

@@ -47,14 +47,12 @@ def add() -> Response | tuple[str, int]:
     item_id = "c-" + secrets.token_hex(6)
     save_published_row(auth.store(), central_keys(), "contact", item_id, body,
                        actor=auth.current_user().name, office=office)
-    auth.audit("contact_add", f"contact:{item_id}", f"office={office or '*'} province={body['province']}")
     flash_ok("contacts_added")
     return redirect(url_for(".index"))
 
 
 def withdraw(item_id: str) -> Response:
     if withdraw_published_row(auth.store(), "contact", item_id, actor=auth.current_user().name):
-        auth.audit("contact_withdraw", f"contact:{item_id}")
         flash_ok("contacts_withdrawn")
     return redirect(url_for(".index"))
 

@@ -40,8 +40,6 @@ def decide(grant_id: int) -> Response | tuple[str, int]:
     except AccountError as exc:
         flash_error(error_text(exc))
         return review(status=400)
-    auth.audit("role_grant_confirmed" if confirm else "role_grant_refused", f"user:{grant.user_name}",
-               f"role={grant.role} grant={grant.id} requested_by={grant.requested_by}")
     if not confirm:
         flash_ok("grant_refused", name=grant.user_name)
         return redirect(url_for(".review"))

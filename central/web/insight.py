@@ -35,9 +35,9 @@ from forms.persian import format_jalali_date, to_persian_digits
 from forms.responses import SOURCES
 
 from .. import analysis as A
-from ..exports import CASE_COLUMNS, RESPONSE_COLUMNS, case_rows, csv_cell, response_rows
+from ..exports import ExportError, analysis_rows, csv_cell
 from . import auth, charts
-from .auth import audit, require
+from .auth import require
 from .insight_common import (ROLES, bp, catalogue, common, current_month, lang, month_choices,
                              month_text, office_choices, selected_month, service_label,
                              source_label, text_arg)
@@ -49,7 +49,6 @@ __all__ = ["bp", "current_month", "month_choices"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
 #: The web export never carries a citizen's identity: analysts need figures, not people.
-_IDENTITY_COLUMNS = ("name", "national_id", "mobile")
 
 # -- formatting (pure) ---------------------------------------------------------------------
 
@@ -290,13 +289,12 @@ def comments():
     entries = catalogue()
     try:
         page = A.comments(auth.store(), month, office=office, service=service_id, source=source,
-                          writing=writing, search=search, after=after)
+                          writing=writing, search=search, after=after, viewer=auth.current_user().name,
+                          now=auth.now())  # audited there
     except ValueError:  # a tampered page cursor
         abort(400)
     filters = {"month": month_text(month), "office": office, "service": service_id,
                "source": source, "writing": writing, "q": search}
-    audit("view_comments", f"comments:{month_text(month)}",
-          " ".join(f"{k}={v}" for k, v in filters.items() if v and k != "month"))
     items = [{"uuid": c.uuid, "office": c.office, "date": c.created_at,
               "source": source_label(c.source), "service": service_label(entries, c.service),
               "text": c.text, "crop": url_for(".crop", response_uuid=c.uuid) if c.crop and not c.text else None,
@@ -314,11 +312,10 @@ def comments():
 @bp.get("/comments/<response_uuid>/crop.png")
 @require(*ROLES)
 def crop(response_uuid: str):
-    sha256 = A.comment_crop(auth.store(), response_uuid)
-    data = auth.store().blob(sha256) if sha256 else None
+    data = A.comment_crop_image(auth.store(), response_uuid, viewer=auth.current_user().name,
+                                now=auth.now())  # audited there
     if data is None:
         abort(404)
-    audit("view_comment_crop", f"survey_response:{response_uuid}", sha256)
     answer = Response(data, mimetype="image/png")
     answer.headers["Cache-Control"] = "private, no-store"
     answer.headers["X-Content-Type-Options"] = "nosniff"
@@ -330,21 +327,11 @@ def export(what: str):
     month, _ = selected_month()
     office = text_arg("office")
     label = month_text(month)
-    if what == "responses":
-        columns, rows = RESPONSE_COLUMNS, response_rows(auth.store(), label, office)
-    elif what == "cases":
-        hidden = [CASE_COLUMNS.index(c) for c in _IDENTITY_COLUMNS]
-
-        def no_identity(source) -> Iterator[list]:
-            for row in source:
-                for i in hidden:
-                    row[i] = None
-                yield row
-
-        columns, rows = CASE_COLUMNS, no_identity(case_rows(auth.store(), label, office, include_oversight=False))
-    else:
+    try:
+        columns, rows = analysis_rows(auth.store(), what, label, office, viewer=auth.current_user().name,
+                                      now=auth.now())  # audited there
+    except ExportError:
         abort(404)
-    audit(f"export_{what}", f"analysis:{label}", f"office={office}" if office else "")
     name = f"{what}-{label}{'-' + _SAFE_NAME.sub('_', office) if office else ''}.csv"
     answer = Response(_csv_lines(columns, rows), mimetype="text/csv")
     answer.headers["Content-Disposition"] = f'attachment; filename="{name}"'

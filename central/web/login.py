@@ -19,7 +19,6 @@ from forms.persian import normalize_input
 from .. import accounts
 from . import auth
 from .root import bp
-from .. import audit as audit_log
 from .i18n import LANG_COOKIE, LOCALES, current_lang, t
 
 __all__ = ["DEVICE_COOKIE"]
@@ -70,12 +69,6 @@ def _set_device_cookie(response: Response, name: str, device: str | None) -> Non
                         samesite="Strict", secure=auth.https_only(), path="/login")
 
 
-def _audit_target(store, name: str) -> str:
-    """``user:<name>`` for an existing account; a typed name that is no account is not
-    written down (it is often a password typed into the wrong box)."""
-    return f"user:{name}" if name and accounts.get_user(store, name, include_disabled=True) else "user:?"
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> tuple[str, int] | Response:
     store = auth.store()
@@ -86,33 +79,23 @@ def login() -> tuple[str, int] | Response:
             return auth.csrf_refused()
         name = normalize_input(request.form.get("name", "")).lower()[:64]
         password = request.form.get("password", "")
-        now = auth.now()
         address = request.remote_addr or "-"
         device = _device_id(name)
         client = f"device:{device}" if device else f"ip:{address}"
-        from_address = None if device else address
-        wait = accounts.begin_login(store, name, client, address=from_address, now=now)
-        if wait:
-            audit_log.record(store, "-", "login_throttled", _audit_target(store, name), address,
-                             now=now)
-            error, status = _wait_text(wait), 429
+        tried = accounts.sign_in(store, name, password, client=client, address=address,
+                                 throttle_address=device is None, replacing=request.cookies.get(auth.COOKIE),
+                                 now=auth.now())  # throttled and audited there
+        if tried.wait:
+            error, status = _wait_text(tried.wait), 429
+        elif tried.user is None:
+            error, status = t("login_bad"), 401
         else:
-            user = accounts.authenticate(store, name, password)
-            if user is None:
-                audit_log.record(store, "-", "login_failed", _audit_target(store, name), address,
-                                 now=now)
-                error, status = t("login_bad"), 401
-            else:
-                accounts.login_succeeded(store, name, client, address=from_address, now=now)
-                accounts.end_session(store, request.cookies.get(auth.COOKIE))
-                token, _ = accounts.start_session(store, user, now=now)
-                audit_log.record(store, user.name, "login", f"user:{user.name}", address, now=now)
-                session.clear()  # the pre-login CSRF token dies with the anonymous page
-                response = redirect(target)
-                auth.set_session_cookie(response, token)
-                _set_device_cookie(response, user.name, device)
-                g.pop("seda_clear_cookie", None)
-                return response
+            session.clear()  # the pre-login CSRF token dies with the anonymous page
+            response = redirect(target)
+            auth.set_session_cookie(response, tried.token)
+            _set_device_cookie(response, tried.user.name, device)
+            g.pop("seda_clear_cookie", None)
+            return response
     elif auth.current_user() is not None:
         return redirect(target)
     return render_template("central/login.html", error=error, name=request.form.get("name", ""),
@@ -129,10 +112,7 @@ def _wait_text(seconds: int) -> str:
 def logout() -> Response:
     if not auth.csrf_ok():
         return auth.csrf_refused()
-    user = auth.current_user()
-    if user is not None:
-        auth.audit("logout", f"user:{user.name}")
-    accounts.end_session(auth.store(), request.cookies.get(auth.COOKIE))
+    accounts.sign_out(auth.store(), request.cookies.get(auth.COOKIE), auth.current_user(), now=auth.now())
     session.clear()
     flash(t("logged_out"))
     response = redirect(url_for("web.login"))

@@ -49,8 +49,6 @@ def save() -> Response | tuple[str, int]:
     except OfficeInputError as exc:
         flash_error(error_text(exc))
         return index(form=request.form)[0], 400
-    auth.audit("office_profile_save", f"office:{saved.code}",
-               f"name_fa={saved.name.fa} province={saved.province} city={saved.city} settings={saved.settings}")
     flash_ok("register_saved", name=saved.name.fa)
     return redirect(url_for(".index"))
 

@@ -95,6 +95,16 @@ def test_a_fee_that_is_not_a_number_is_refused_and_what_was_typed_is_kept(admin,
     assert service_catalogue.versions(central.store, "smart_id_card") == []
 
 
+def test_a_draft_for_unregistered_offices_is_refused_naming_their_codes(admin, central, post) -> None:
+    page = admin.get("/content/catalogue/smart_id_card").get_data(as_text=True)
+    fields = dict(re.findall(r'<input id="(\w+)" name="\1"[^>]*value="([^"]*)"', page))
+    fields.update({k: v for k, v in re.findall(r'<textarea id="(\w+)" name="\1"[^>]*>([^<]*)</textarea>', page)})
+    fields.update(offices="ZZZ-001 ZZZ-002", effective_from=jalali(date.today()))
+    answer = post(admin, "/content/catalogue/smart_id_card", fields)
+    assert answer.status_code == 400
+    assert "این کدها اداره‌ی ثبت‌شده نیستند: ZZZ-001، ZZZ-002" in answer.get_data(as_text=True)
+
+
 def test_content_pages_are_for_administrators_and_need_the_csrf_token(central, post, make_user, login, web_client) -> None:
     make_user(central.store, "ana", "analyst")
     analyst = login(web_client(central.store), "ana")
@@ -149,6 +159,25 @@ def test_an_unsigned_item_is_refused_and_the_kiosk_keeps_the_last_good_version(c
     with office.ledger() as ledger:
         [refusal] = OfficeSyncState(ledger).content_refusals()
     assert refusal["key"] == "smart_id_card@2" and "not signed" in refusal["detail"]
+
+
+def test_the_staff_page_warns_of_a_refused_item_until_a_good_one_replaces_it(
+        central, office, kiosk_for, publish_signed, service_entry, make_config, manager_account,
+        staff_login) -> None:
+    with AccountStore(make_config(office.home, office=CODE).state_folder / "accounts.sqlite3") as accounts:
+        accounts.add(manager_account[0], "office_manager", manager_account[1])
+    central.store.publish("catalogue", "smart_id_card@1",  # straight into the feed: no signature
+                          service_entry("smart_id_card", fee=1, effective_from="2020-01-01"))
+    sync_once(office.home)
+    kiosk = kiosk_for(office)
+    staff_login(kiosk)
+    assert 'id="content-refusals"' in kiosk.get("/staff/").get_data(as_text=True)
+    publish_signed(central, "catalogue", "smart_id_card@1",
+                   service_entry("smart_id_card", fee=4000000, effective_from="2020-01-01"))
+    sync_once(office.home)
+    assert 'id="content-refusals"' not in kiosk.get("/staff/").get_data(as_text=True)
+    with office.ledger() as ledger:  # the refusal stays on record, as history
+        assert len(OfficeSyncState(ledger).content_refusals()) == 1
 
 
 def test_a_malformed_signed_item_is_refused_too(central, office, publish_signed) -> None:

@@ -13,6 +13,7 @@ from sync.batch import BatchRecord, encode_batch, open_batch
 from central import Store, StoreError, open_store
 from forms.signatures import public_key_hex
 from sync.refusals import BlobsMissing, Refusal
+from tests.conftest import fresh_store_url
 
 OFFICE = "THR-012"
 OTHER = "ISF-001"
@@ -220,3 +221,25 @@ def test_case_update_accepts_the_code_as_an_operator_types_it(store: Store, keys
     store.apply_batch(verified(store, keys, [rec(kind="case", body={"tracking_code": "123456789012"})]))
     update = store.record_case_update("۱۲۳۴ ۵۶۷۸-۹۰۱۲", "received")
     assert update["tracking_code"] == "123456789012"
+
+
+def test_a_named_lock_holds_in_its_own_store_only(tmp_path) -> None:
+    """PostgreSQL's advisory locks belong to the database; stores that are schemas of one
+    database (tests, benchmarks) must not wait for each other's folds."""
+    from tests.conftest import fresh_store_url
+
+    with fresh_store_url("postgresql", tmp_path) as first_url, fresh_store_url("postgresql", tmp_path) as other_url:
+        first, again, other = open_store(first_url), open_store(first_url), open_store(other_url)
+        try:
+            with first.write() as holder:
+                holder.lock("rollups")
+                with other.write() as db:  # another store's same lock: free
+                    db.execute("SET LOCAL lock_timeout = '2s'")
+                    db.lock("rollups")
+                with pytest.raises(Exception, match="lock timeout"):
+                    with again.write() as db:  # the same store's: taken
+                        db.execute("SET LOCAL lock_timeout = '200ms'")
+                        db.lock("rollups")
+        finally:
+            for opened in (first, again, other):
+                opened.close()
