@@ -631,60 +631,37 @@ class Casework:
 
     # -- reading cases -------------------------------------------------------------------
 
-    def _where(self, *, units: Sequence[str] | None, status: str | None, assignee: str | None,
-               office: str | None, case_type: str | None, service: str | None,
-               tracking_code: str | None, now: datetime | None) -> tuple[str, list[Any]]:
-        where: list[str] = []
-        params: list[Any] = []
-        if units is not None:
-            if not units:
-                return "1 = 0", []
-            where.append(f"unit IN ({','.join('?' * len(units))})")
-            params += list(units)
-        closed = ",".join("?" * len(CLOSED))
-        if status in (None, "open"):
-            where.append(f"status NOT IN ({closed})")
-            params += sorted(CLOSED)
-        elif status == "overdue":
-            where.append(f"status NOT IN ({closed}) AND due_at < ?")
-            params += [*sorted(CLOSED), format_time(now or datetime.now(timezone.utc))]
-        elif status == "escalated":
-            where.append(f"status NOT IN ({closed}) AND escalated_at IS NOT NULL")
-            params += sorted(CLOSED)
-        elif status != "all":
-            where.append("status = ?")
-            params.append(status)
-        for column, value in (("assignee", assignee), ("office", office), ("case_type", case_type),
-                              ("service", service)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if tracking_code:
-            where.append("tracking_code = ?")
-            params.append(normalize_tracking_code(tracking_code))
-        return " AND ".join(where) or "1 = 1", params
+    @staticmethod
+    def _filter(*, units: Sequence[str] | None, status: str | None, assignee: str | None,
+                office: str | None, case_type: str | None, service: str | None,
+                tracking_code: str | None, now: datetime | None) -> case_rows.CaseFilter:
+        """The inbox's filters as the query takes them: "open" means not in :data:`CLOSED`,
+        "overdue" open past its deadline now."""
+        return case_rows.CaseFilter(
+            closed=sorted(CLOSED), units=units, status=status,
+            now=format_time(now or datetime.now(timezone.utc)) if status == "overdue" else None,
+            assignee=assignee, office=office, case_type=case_type, service=service,
+            tracking_code=normalize_tracking_code(tracking_code) if tracking_code else None)
 
     def inbox(self, *, units: Sequence[str] | None = None, status: str | None = None,
               assignee: str | None = None, office: str | None = None, case_type: str | None = None,
               service: str | None = None, tracking_code: str | None = None, limit: int = 50,
               offset: int = 0, now: datetime | None = None) -> list[Case]:
         """Cases matching the filters, the most urgent (earliest deadline) first."""
-        where, params = self._where(units=units, status=status, assignee=assignee, office=office,
-                                    case_type=case_type, service=service,
-                                    tracking_code=tracking_code, now=now)
+        found = self._filter(units=units, status=status, assignee=assignee, office=office,
+                             case_type=case_type, service=service, tracking_code=tracking_code, now=now)
         with self.db.connect() as db:
-            return [_case(r) for r in case_rows.cases(db, where, params, max(1, min(int(limit), 500)),
+            return [_case(r) for r in case_rows.cases(db, found, max(1, min(int(limit), 500)),
                                                       max(0, int(offset)))]
 
     def count(self, *, units: Sequence[str] | None = None, status: str | None = None,
               assignee: str | None = None, office: str | None = None, case_type: str | None = None,
               service: str | None = None, tracking_code: str | None = None,
               now: datetime | None = None) -> int:
-        where, params = self._where(units=units, status=status, assignee=assignee, office=office,
-                                    case_type=case_type, service=service,
-                                    tracking_code=tracking_code, now=now)
+        found = self._filter(units=units, status=status, assignee=assignee, office=office,
+                             case_type=case_type, service=service, tracking_code=tracking_code, now=now)
         with self.db.connect() as db:
-            return case_rows.case_count(db, where, params)
+            return case_rows.case_count(db, found)
 
     def case(self, uuid: str) -> Case | None:
         with self.db.connect() as db:

@@ -31,6 +31,7 @@ from forms.persian import format_jalali_datetime
 
 from . import audit
 from .analysis import month_bounds
+from .db import cases as case_db, records as record_rows
 from .errors import CentralError
 
 __all__ = ["IDENTITY_COLUMNS", "analysis_rows", "CASE_COLUMNS", "MISCONDUCT_COUNT", "RESPONSE_COLUMNS", "ExportError", "export",
@@ -54,14 +55,8 @@ class ExportError(CentralError):
 
 def _records(store, kind: str, month: str, office: str | None) -> Iterator[tuple]:
     start, end = month_bounds(month)
-    sql = ("SELECT uuid, office, created_at, body FROM records WHERE kind = ?"
-           " AND created_at >= ? AND created_at < ?")
-    params: list[Any] = [kind, start, end]
-    if office:
-        sql += " AND office = ?"
-        params.append(office)
     with store.connect() as db:
-        yield from db.all(sql + " ORDER BY created_at, id", params)
+        yield from record_rows.created_between(db, kind, start, end, office)
 
 
 def _jalali(created_at: str) -> str:
@@ -94,7 +89,7 @@ def case_rows(store, month: str, office: str | None = None, *,
     """One row per case of ``month`` (``count`` 1), then, unless ``include_oversight``, one
     row per office with its number of misconduct reports in ``count`` and nothing else."""
     with store.connect() as db:  # cases the central office moved to oversight are as private
-        moved = {row[0] for row in db.all("SELECT uuid FROM cases WHERE unit = 'oversight'")}
+        moved = case_db.uuids_in_unit(db, "oversight")
     withheld: dict[str, int] = {}
     for uuid, office_code, created_at, body_text in _records(store, "case", month, office):
         body = json.loads(body_text)

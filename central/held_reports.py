@@ -11,7 +11,8 @@ order, attachments first.
 
 Release happens on the central server's timer (central/server.py) and before each read that
 would show the reports (the oversight inbox, the portal's follow-up), so nobody waits for the
-timer.  Releasing is idempotent and safe from several processes (one named lock).
+timer.  Releasing is idempotent and safe from several processes (one named lock).  The
+queries are in central/db/held_reports.py.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from typing import Any
 from sync.batch import BatchRecord, format_time
 
 from . import casework, ingest
+from .db import held_reports as held_rows, records as record_rows
 
 __all__ = ["HOLD", "follow_up_taken", "held_until", "hold", "release_due"]
 
@@ -37,21 +39,18 @@ def hold(db, record: BatchRecord, *, follow_up: str, attachment: tuple[bytes, st
     """Keep a sealed report (``record.created_at`` is its hour) inside the caller's transaction."""
     hour = record.created_at
     release_after = format_time(datetime.fromisoformat(hour.replace("Z", "+00:00")) + HOLD)
-    db.execute("INSERT INTO held_reports (uuid, office, release_after, hour, follow_up, body, blob,"
-               " media_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               (record.uuid, record.office, release_after, hour, follow_up,
-                json.dumps(record.body, ensure_ascii=False, sort_keys=True),
-                attachment[0] if attachment else None, attachment[1] if attachment else None))
+    held_rows.insert(db, record.uuid, record.office, release_after, hour, follow_up,
+                     json.dumps(record.body, ensure_ascii=False, sort_keys=True),
+                     attachment[0] if attachment else None, attachment[1] if attachment else None)
 
 
 def held_until(db, follow_up: str) -> str | None:
     """When a held report with this locator will be released (``None``: no such report held)."""
-    row = db.one("SELECT release_after FROM held_reports WHERE follow_up = ?", (follow_up,))
-    return row[0] if row else None
+    return held_rows.release_after_of(db, follow_up)
 
 
 def follow_up_taken(db, follow_up: str) -> bool:
-    return db.one("SELECT 1 FROM held_reports WHERE follow_up = ?", (follow_up,)) is not None
+    return held_rows.release_after_of(db, follow_up) is not None
 
 
 def release_due(store, now: datetime | None = None, rng: random.Random | None = None) -> int:
@@ -60,12 +59,11 @@ def release_due(store, now: datetime | None = None, rng: random.Random | None = 
     from the system's random source."""
     moment = format_time(now or datetime.now(timezone.utc))
     with store.connect() as db:  # the common case, nothing due: one indexed probe, no write lock
-        if db.one("SELECT 1 FROM held_reports WHERE release_after <= ? LIMIT 1", (moment,)) is None:
+        if not held_rows.any_due(db, moment):
             return 0
     with store.write() as db:
         db.lock("held_reports")
-        rows = db.all("SELECT uuid, office, hour, body, blob, media_type FROM held_reports"
-                      " WHERE release_after <= ? ORDER BY uuid", (moment,))
+        rows = held_rows.due(db, moment)
         (rng or _shuffler).shuffle(rows)
         for _, office, hour, _, blob, media_type in rows:  # attachments first, as the kiosk's ledger
             if blob is not None:
@@ -76,7 +74,7 @@ def release_due(store, now: datetime | None = None, rng: random.Random | None = 
                                  body=json.loads(body))
             ingest.insert_central_record(db, record, received_at=hour)
             records.append(record)
-            db.execute("DELETE FROM held_reports WHERE uuid = ?", (record_uuid,))
+            held_rows.delete(db, record_uuid)
         for hour in sorted({r.created_at for r in records}):
             casework.intake(db, [r for r in records if r.created_at == hour], hour)
     return len(rows)
@@ -84,8 +82,7 @@ def release_due(store, now: datetime | None = None, rng: random.Random | None = 
 
 def _store_attachment(db, data: bytes, media_type: str, office: str, hour: str) -> None:
     sha256 = hashlib.sha256(data).hexdigest()
-    db.execute("INSERT INTO blobs (sha256, size, data, received_at) VALUES (?, ?, ?, ?)"
-               " ON CONFLICT (sha256) DO NOTHING", (sha256, len(data), data, hour))
+    record_rows.insert_blob(db, sha256, data, hour)
     body: dict[str, Any] = {"sha256": sha256, "media_type": media_type, "size": len(data), "purpose": "case"}
     ingest.insert_central_record(db, BatchRecord(uuid=str(uuidlib.uuid4()), kind="attachment",
                                                  office=office, created_at=hour, body=body),

@@ -15,6 +15,10 @@ forms/private_files.py), never in the store:
   must not open a single report.  The web app reads the file when an oversight user opens a
   sealed report.  Back it up separately (losing it loses every sealed report); several server
   processes share the central installation's ``keys/`` folder.
+- ``portal-address.key`` (32 random bytes): the portal's abuse limits count a visitor under a
+  keyed hash of the address and the day (central/portal/abuse.py), so neither the store nor a
+  copy of it holds an address, and one cannot be found by hashing every IPv4 address without
+  this file.  Made on first use; losing it only resets the day's counts.
 
 Reports sealed before an office had the oversight key are sealed to the sync key itself (see
 forms/sealing.py); the central server opens those with the sync key's X25519 twin.
@@ -25,13 +29,16 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
+import os
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from forms.office_keys import create_secret_file
 from forms.private_files import open_private
 
 from sync.batch import format_time
@@ -43,7 +50,7 @@ from forms.signatures import public_key_hex, sign_answer
 
 from .db import feed, records
 
-__all__ = ["SETUP_FORMAT", "CentralKeys", "oversight_key_path"]
+__all__ = ["SETUP_FORMAT", "CentralKeys", "oversight_key_path", "portal_address_secret"]
 
 log = logging.getLogger("seda.central")
 
@@ -54,6 +61,15 @@ _SETTING = "oversight_public_key"
 def oversight_key_path(home: Path) -> Path:
     """Where the central installation keeps the oversight unit's private key."""
     return Path(home) / "keys" / "oversight.key"
+
+
+@lru_cache(maxsize=8)
+def portal_address_secret(home: Path) -> bytes:
+    """The key of the portal's address hashes (``keys/portal-address.key``, made on first use)."""
+    path = Path(home) / "keys" / "portal-address.key"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    create_secret_file(path, os.urandom(32))
+    return bytes.fromhex(path.read_text(encoding="ascii").strip())
 
 
 class CentralKeys:

@@ -28,11 +28,13 @@ import re
 import uuid as uuidlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import partial
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from forms.case_form import CaseDraft
+from forms.messages import localize_number
 from forms.tracking_codes import new_tracking_code
 
 from sync.batch import BatchRecord, format_time
@@ -41,6 +43,7 @@ from forms.sealing import (MISCONDUCT_CLEAR_FIELDS, SEALED_MEDIA_TYPE, seal, sea
                           verify_key_statement)
 from . import casework, held_reports, ingest
 from .db import portal_submissions, public_cases, records
+from .errors import CentralError
 
 __all__ = ["ACCEPTED_MEDIA", "PORTAL_OFFICE", "AttachmentRefused", "Filed", "check_attachment",
            "file_case", "file_report", "new_submission_id"]
@@ -55,11 +58,9 @@ ACCEPTED_MEDIA = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/pn
 _SUBMISSION = re.compile(r"^[0-9a-f]{32}$")
 
 
-class AttachmentRefused(ValueError):
-    def __init__(self, message_fa: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fa = message_fa
-        self.message_en = message_en
+class AttachmentRefused(CentralError):
+    """An upload the portal does not take (too big, or not a photo or a PDF): a
+    ``portal_attachment_*`` key of the central catalogue."""
 
 
 class _Repeated(Exception):
@@ -87,14 +88,13 @@ def check_attachment(data: bytes, max_bytes: int) -> tuple[bytes, str] | None:
     if not data:
         return None
     if len(data) > max_bytes:
-        megabytes = max_bytes / (1024 * 1024)
-        raise AttachmentRefused(f"پیوست بزرگ‌تر از {megabytes:g} مگابایت است.",
-                                f"The attachment is larger than {megabytes:g} MB.")
+        megabytes = f"{max_bytes / (1024 * 1024):g}"
+        raise AttachmentRefused("portal_attachment_too_large",
+                                megabytes=partial(localize_number, megabytes))
     for magic, media_type in ACCEPTED_MEDIA.items():
         if data.startswith(magic):
             return data, media_type
-    raise AttachmentRefused("پیوست باید عکس (JPEG یا PNG) یا سند PDF باشد.",
-                            "The attachment must be a photo (JPEG or PNG) or a PDF document.")
+    raise AttachmentRefused("portal_attachment_not_accepted")
 
 
 def _submission_key(submission: str) -> bytes:

@@ -46,37 +46,30 @@ made before) refolds everything from the records.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from forms.responses import (RATING_QUESTIONS, Decision, ResponseFacts, form_for, jalali_month_of,
                              local_day, response_facts)
 
-from .db import sheets as sheet_db
+from .db import folding, sheets as sheet_db
+from .db.folding import ANSWERS, DAYS
+from .db.schema import COUNTERS, FOLDED_COUNTER, ROLLUP_VERSION, ROLLUPS, VERSION_COUNTER
 from .form_versions import catalog_in
-from .db.schema import (COUNTERS, FOLDED_COUNTER, FOLDED_KINDS, ROLLUP_VERSION, ROLLUPS, VERSION_COUNTER,
-                        rollup_drop_statements, rollup_statements)
 
 
 __all__ = ["ANSWERS", "COUNTERS", "DAYS", "ROLLUPS", "VERSION", "drop_rollups", "ensure_rollups",
            "has_rollups", "refresh_rollups", "settled_in", "state", "tehran_day"]
 
-# The tables' shapes live in the schema source (central/db/schema.py); the names are kept here
-# because every fold and figure reads them.
+# The tables' shapes live in the schema source (central/db/schema.py) and the fold's statements
+# in central/db/folding.py; the names are kept here because every fold and figure reads them.
 VERSION = ROLLUP_VERSION
-ANSWERS = ("month", "office", "source", "question", "value")
-WAITING = ("month", "office", "service", "value")
 #: The question whose answers are also kept per service (waiting time per office and service).
 WAITING_QUESTION = "waiting_time"
-DAYS = ("day", "office", "source")
-MATCHED_DAYS = ("day", "office", "service")
-MATCHED = ("matched_n", "matched_yes", "matched_partly")
 #: Records folded per transaction: ingest can slip in between chunks of a long rebuild.
 CHUNK = 200_000
 #: SQLite page cache while folding (KiB).
 FOLD_CACHE_KIB = 256 * 1024
-_IN = 500
 _FOLDED = FOLDED_COUNTER
 _VERSION_KEY = VERSION_COUNTER
 
@@ -86,24 +79,20 @@ def state(store) -> str:
     one query on SQLite and two on PostgreSQL: every figure asks this first."""
     with store.connect() as db:
         if store.dialect == "sqlite":
-            version, folded, waiting = db.one(
-                f"SELECT (SELECT value FROM counters WHERE name = '{_VERSION_KEY}'),"
-                f" (SELECT value FROM counters WHERE name = '{_FOLDED}'),"
-                f" EXISTS (SELECT 1 FROM records WHERE id > COALESCE((SELECT value FROM counters"
-                f" WHERE name = '{_FOLDED}'), 9223372036854775807) AND +kind IN {_kinds_sql()})")
+            version, folded, waiting = folding.sqlite_state(db)
             if version is None or int(version) != VERSION or folded is None:
                 return "missing"
             return "waiting" if waiting else "current"
-        version = db.one(f"SELECT value FROM counters WHERE name = '{_VERSION_KEY}'")
-        if version is None or int(version[0]) != VERSION:
+        version = folding.version_counter(db)
+        if version is None or int(version) != VERSION:
             return "missing"
-        return "waiting" if db.one("SELECT 1 FROM analysis_pending LIMIT 1") else "current"
+        return "waiting" if folding.any_pending(db) else "current"
 
 
 def has_rollups(store) -> bool:
     """Whether this store's roll-ups are of the current :data:`VERSION`."""
     with store.connect() as db:
-        found = dict(db.all(f"SELECT name, value FROM counters WHERE name IN ('{_VERSION_KEY}', '{_FOLDED}')"))
+        found = folding.rollup_counters(db)
     return (int(found.get(_VERSION_KEY, 0)) == VERSION
             and (store.dialect != "sqlite" or _FOLDED in found))
 
@@ -115,28 +104,20 @@ def ensure_rollups(store) -> None:
     if not has_rollups(store):
         with store.write() as db:
             db.lock("rollups")
-            found = dict(db.all(f"SELECT name, value FROM counters WHERE name IN ('{_VERSION_KEY}', '{_FOLDED}')"))
+            found = folding.rollup_counters(db)
             if int(found.get(_VERSION_KEY, 0)) != VERSION or (store.dialect == "sqlite" and _FOLDED not in found):
-                _drop(db, store.dialect)
-                for statement in rollup_statements(store.dialect):
-                    db.script(statement)  # no placeholders: '$$' passes untouched
+                folding.drop_rollups(db, store.dialect)
+                folding.create_rollups(db, store.dialect)
     refresh_rollups(store)
     with store.connect() as db:
-        for table in (*ROLLUPS, "analysis_answers", "analysis_waiting", "analysis_by_day",
-                      "analysis_matched_by_day"):
-            db.script(f"ANALYZE {table}")
+        folding.analyze(db)
 
 
 def drop_rollups(store) -> None:
     """Remove the derived tables (the next :func:`ensure_rollups` rebuilds them); the call
     list's marks (``call_marks``) are kept."""
     with store.write() as db:
-        _drop(db, store.dialect)
-
-
-def _drop(db, dialect: str) -> None:
-    for statement in rollup_drop_statements(dialect):
-        db.script(statement)
+        folding.drop_rollups(db, store.dialect)
 
 
 def settled_in(store, start: str, end: str, office: str | None = None
@@ -144,22 +125,13 @@ def settled_in(store, start: str, end: str, office: str | None = None
     """For the survey responses created in [start, end) (and office): the review decisions
     folded so far, by response, and the responses not counted: replaced by a rescan, or a
     sheet's second answer (exports read them)."""
-    where = "r.kind = 'survey_response' AND r.created_at >= ? AND r.created_at < ?"
-    params: list[Any] = [start, end]
-    if office:
-        where += " AND r.office = ?"
-        params.append(office)
     decisions: dict[str, list[Decision]] = {}
     with store.connect() as db:
-        columns = ", ".join(f"d.{c}" for c in _DECISION_COLUMNS.split(", "))
-        for row in db.all(f"SELECT {columns} FROM analysis_decisions d JOIN records r ON r.uuid = d.response"
-                          f" WHERE {where}", params):
+        for row in folding.settled_decision_rows(db, start, end, office):
             decision = _decision(row)
             decisions.setdefault(decision.response, []).append(decision)
-        replaced = {row[0] for row in db.all(
-            f"SELECT x.uuid FROM analysis_replaced x JOIN records r ON r.uuid = x.uuid WHERE {where}", params)}
-        replaced |= {row[0] for row in db.all(  # a sheet's second answer: counted once, like the figures
-            f"SELECT x.uuid FROM analysis_duplicates x JOIN records r ON r.uuid = x.uuid WHERE {where}", params)}
+        # a sheet's second answer is not counted either, like the figures
+        replaced = folding.uncounted_created(db, start, end, office)
     return decisions, replaced
 
 
@@ -171,14 +143,13 @@ def refresh_rollups(store) -> int:
     how many records were folded (0: nothing was waiting).  Every query calls it first."""
     with store.connect() as db:
         if store.dialect == "sqlite":
-            start = db.one(f"SELECT value FROM counters WHERE name = '{_FOLDED}'")
+            start = folding.folded_up_to(db)
             if start is None:
                 return 0
-            waiting = db.one(f"SELECT 1 FROM records WHERE id > ? AND +kind IN {_kinds_sql()} LIMIT 1",
-                             (start[0],))
+            waiting = folding.waiting_after(db, start)
         else:
-            waiting = db.one("SELECT 1 FROM analysis_pending LIMIT 1")
-    if waiting is None:
+            waiting = folding.any_pending(db)
+    if not waiting:
         return 0
     total = 0
     while True:
@@ -188,45 +159,28 @@ def refresh_rollups(store) -> int:
         total += folded
 
 
-def _kinds_sql() -> str:
-    return "(" + ", ".join(f"'{k}'" for k in FOLDED_KINDS) + ")"
-
-
 def _fold_chunk(store) -> int:
     if store.dialect == "sqlite":
-        with store.writing(), store.connect() as db, _big_cache(db), db.transaction():
-            start = int(db.one(f"SELECT value FROM counters WHERE name = '{_FOLDED}'")[0])
-            rows = db.all("SELECT id, uuid, office, kind, created_at, body FROM records"
-                          f" WHERE id > ? AND +kind IN {_kinds_sql()} ORDER BY id LIMIT ?", (start, CHUNK))
+        # a bigger page cache while folding: a chunk touches most pages of the roll-ups
+        with store.writing(), store.connect() as db, folding.big_cache(db, FOLD_CACHE_KIB), db.transaction():
+            start = int(folding.folded_up_to(db))
+            rows = folding.records_after(db, start, CHUNK)
             if rows:
-                _fold(db, rows, folded=f"r.id <= {start}")
-            end = rows[-1][0] if len(rows) == CHUNK else db.one("SELECT COALESCE(max(id), 0) FROM records")[0]
+                _fold(db, rows, folded=folding.counted_up_to(start))
+            end = rows[-1][0] if len(rows) == CHUNK else folding.last_record_id(db)
             if end > start:
-                db.execute(f"UPDATE counters SET value = ? WHERE name = '{_FOLDED}'", (end,))
+                folding.set_folded_up_to(db, end)
             return len(rows)
     with store.connect() as db, db.transaction():
         db.lock("rollups")  # one folder at a time
-        ids = [row[0] for row in db.all("SELECT record_id FROM analysis_pending ORDER BY record_id LIMIT ?",
-                                        (CHUNK,))]
+        ids = folding.pending_ids(db, CHUNK)
         if not ids:
             return 0
-        rows = db.all("SELECT id, uuid, office, kind, created_at, body FROM records WHERE id = ANY(?)"
-                      " ORDER BY id", (ids,))
+        rows = folding.records_by_id(db, ids)
         # folded: stored and no longer waiting (this chunk's ids are still in the table)
-        _fold(db, rows, folded="NOT EXISTS (SELECT 1 FROM analysis_pending p WHERE p.record_id = r.id)")
-        db.execute("DELETE FROM analysis_pending WHERE record_id = ANY(?)", (ids,))
+        _fold(db, rows, folded=folding.NOT_PENDING)
+        folding.forget_pending(db, ids)
         return len(ids)
-
-
-@contextmanager
-def _big_cache(db) -> Iterator[None]:
-    """A bigger SQLite page cache while folding: a chunk touches most pages of the roll-ups."""
-    before = db.one("PRAGMA cache_size")[0]
-    db.script(f"PRAGMA cache_size = -{FOLD_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        db.script(f"PRAGMA cache_size = {int(before)}")
 
 
 class _Forms:
@@ -247,8 +201,9 @@ class _Forms:
 
 
 def _fold(db, rows: Sequence[tuple], *, folded: str) -> None:
-    """Fold one chunk of records (ids ascending) into the roll-ups; ``folded`` is SQL true for
-    a records row ``r`` whose response is already in the roll-ups."""
+    """Fold one chunk of records (ids ascending) into the roll-ups; ``folded`` is the
+    condition central/db/folding.py gave for a records row whose response is already in the
+    roll-ups."""
     forms = _Forms(db)
     responses: list[tuple[str, str, str, Any]] = []
     decisions: list[tuple[Decision, str]] = []
@@ -272,15 +227,12 @@ def _fold(db, rows: Sequence[tuple], *, folded: str) -> None:
     for uuid, (office, created_at, body) in counted.items():
         deltas.add(office, created_at, forms.facts(body, before.get(uuid, ())), -1)
     # 2. what this chunk tells: decisions, and which responses a rescan replaced
-    db.executemany("INSERT INTO analysis_decisions (uuid, response, item, question, value, replaces, at)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING",
-                   [(d.uuid, d.response, d.item, d.question, json.dumps(d.value, ensure_ascii=False),
-                     d.replaces, d.at) for d, _ in decisions])
-    db.executemany("INSERT INTO analysis_replaced (uuid, by_uuid) VALUES (?, ?) ON CONFLICT (uuid) DO NOTHING",
-                   replacing)
+    folding.add_decisions(db, [(d.uuid, d.response, d.item, d.question, json.dumps(d.value, ensure_ascii=False),
+                                d.replaces, d.at) for d, _ in decisions])
+    folding.add_replaced(db, replacing)
     # 3. every response touched, as it stands now
-    replaced = _replaced(db, [*counted, *new, *member_ids])
-    was_duplicate = _duplicates(db, member_ids)
+    replaced = folding.replaced_among(db, [*counted, *new, *member_ids])
+    was_duplicate = folding.duplicates_among(db, member_ids)
     duplicates = sheet_duplicates(members, replaced)
     _write_duplicates(db, member_ids, duplicates)
     # a response that was a duplicate and counts again (a scan that reached the centre earlier
@@ -308,26 +260,12 @@ def _loads(text: Any) -> Any:
         return None
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _IN):
-        yield items[start:start + _IN]
-
-
 def _counted(db, uuids: Iterable[str], folded: str, *,
              uncounted_too: bool = False) -> dict[str, tuple[str, str, Any]]:
     """Responses among ``uuids`` whose facts are in the roll-ups now (``uncounted_too``: every
     one folded already, counted or not)."""
-    out: dict[str, tuple[str, str, Any]] = {}
-    counted = ("" if uncounted_too else
-               " AND NOT EXISTS (SELECT 1 FROM analysis_replaced x WHERE x.uuid = r.uuid)"
-               " AND NOT EXISTS (SELECT 1 FROM analysis_duplicates x WHERE x.uuid = r.uuid)")
-    for chunk in _chunks(sorted(uuids)):
-        marks = ",".join("?" * len(chunk))
-        for uuid, office, created_at, text in db.all(
-                f"SELECT r.uuid, r.office, r.created_at, r.body FROM records r WHERE r.uuid IN ({marks})"
-                f" AND r.kind = 'survey_response' AND {folded}{counted}", chunk):
-            out[uuid] = (office, created_at, _loads(text))
-    return out
+    return {uuid: (office, created_at, _loads(text)) for uuid, office, created_at, text
+            in folding.folded_responses(db, uuids, folded, uncounted_too=uncounted_too)}
 
 
 def _touched_sheets(db, responses: Sequence[tuple[str, str, str, Any]]) -> set[tuple[str, str]]:
@@ -376,28 +314,15 @@ def sheet_duplicates(members: Sequence[sheet_db.SheetResponse], replaced: set[st
     return out
 
 
-def _duplicates(db, uuids: Sequence[str]) -> set[str]:
-    out: set[str] = set()
-    for chunk in _chunks(sorted(uuids)):
-        marks = ",".join("?" * len(chunk))
-        out.update(row[0] for row in db.all(f"SELECT uuid FROM analysis_duplicates WHERE uuid IN ({marks})", chunk))
-    return out
-
-
 def _write_duplicates(db, member_ids: Sequence[str], duplicates: dict[str, tuple[str, str, str, str]]) -> None:
     """Replace what ``analysis_duplicates`` says of these sheets' responses."""
-    for chunk in _chunks(sorted(member_ids)):
-        db.execute(f"DELETE FROM analysis_duplicates WHERE uuid IN ({','.join('?' * len(chunk))})", chunk)
-    db.executemany("INSERT INTO analysis_duplicates (uuid, office, sheet, month, counted) VALUES (?, ?, ?, ?, ?)",
-                   [(uuid, office, sheet, jalali_month_of(tehran_day(created_at)), counted)
-                    for uuid, (office, sheet, created_at, counted) in sorted(duplicates.items())])
-
-
-_DECISION_COLUMNS = "uuid, response, item, question, value, replaces, at"
+    folding.replace_duplicates(db, member_ids,
+                               [(uuid, office, sheet, jalali_month_of(tehran_day(created_at)), counted)
+                                for uuid, (office, sheet, created_at, counted) in sorted(duplicates.items())])
 
 
 def _decision(row: Sequence[Any]) -> Decision:
-    """A row of ``analysis_decisions`` (:data:`_DECISION_COLUMNS`) as a Decision."""
+    """A row of ``analysis_decisions`` (:data:`central.db.folding.DECISION_COLUMNS`) as a Decision."""
     uuid, response, item, question, value, replaces, at = row
     return Decision(uuid=uuid, at=at, item=item, response=response, question=question,
                     value=_loads(value), replaces=replaces)
@@ -405,19 +330,9 @@ def _decision(row: Sequence[Any]) -> Decision:
 
 def _decisions_of(db, uuids: Iterable[str]) -> dict[str, list[Decision]]:
     out: dict[str, list[Decision]] = {}
-    for chunk in _chunks(sorted(uuids)):
-        marks = ",".join("?" * len(chunk))
-        for row in db.all(f"SELECT {_DECISION_COLUMNS} FROM analysis_decisions WHERE response IN ({marks})", chunk):
-            decision = _decision(row)
-            out.setdefault(decision.response, []).append(decision)
-    return out
-
-
-def _replaced(db, uuids: Iterable[str]) -> set[str]:
-    out: set[str] = set()
-    for chunk in _chunks(sorted(uuids)):
-        marks = ",".join("?" * len(chunk))
-        out.update(row[0] for row in db.all(f"SELECT uuid FROM analysis_replaced WHERE uuid IN ({marks})", chunk))
+    for row in folding.decision_rows(db, uuids):
+        decision = _decision(row)
+        out.setdefault(decision.response, []).append(decision)
     return out
 
 
@@ -501,29 +416,15 @@ class _Deltas:
     def write(self, db) -> None:
         self.tables["analysis_answers"] = self.answers
         self.tables["analysis_waiting"] = {k: [v] for k, v in self.waiting.items()}
-        specs = {"analysis_by_desk": (ROLLUPS["analysis_by_desk"], COUNTERS, "responses = 0"),
-                 "analysis_by_service": (ROLLUPS["analysis_by_service"], COUNTERS, "responses = 0"),
-                 "analysis_answers": (ANSWERS, ("n", "pending"), "n = 0 AND pending = 0"),
-                 "analysis_waiting": (WAITING, ("n",), "n = 0"),
-                 "analysis_by_day": (DAYS, ("responses",), "responses = 0"),
-                 "analysis_matched_by_day": (MATCHED_DAYS, MATCHED, "matched_n = 0")}
-        for table, (keys, counters, empty) in specs.items():
+        for table in folding.SUMMED:
             rows = self.tables[table]
             # in key order: neighbouring rows share B-tree pages, so a chunk touches each page once
             changed = sorted((*key, *values) for key, values in rows.items() if any(values))
             if not changed:
                 continue
-            names = ", ".join((*keys, *counters))
-            marks = ", ".join("?" * (len(keys) + len(counters)))
-            updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
-            db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})"
-                           f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}", changed)
+            # a group a response left may now be empty: add_sums removes it
             lowered = sorted(key for key, values in rows.items() if any(v < 0 for v in values))
-            if lowered:  # a group a response left may now be empty: no empty groups are kept
-                where = " AND ".join(f"{k} = ?" for k in keys)
-                db.executemany(f"DELETE FROM {table} WHERE {where} AND {empty}", lowered)
+            folding.add_sums(db, table, changed, lowered)
         eligible = [(uuid, *entry) for uuid, entry in self.calls.items() if entry is not None]
         gone = [(uuid,) for uuid, entry in self.calls.items() if entry is None]
-        db.executemany("INSERT INTO analysis_calls (response, office, month, created_at) VALUES (?, ?, ?, ?)"
-                       " ON CONFLICT (response) DO NOTHING", eligible)
-        db.executemany("DELETE FROM analysis_calls WHERE response = ?", gone)
+        folding.update_calls(db, eligible, gone)

@@ -254,7 +254,8 @@ SPEAKING_MODULES = ("forms/cli.py", "ledger/cli.py", "ledger/issuance.py",
                     "central/notify/messages.py", "central/verdicts.py", "forms/workdays.py",
                     "forms/office_identity.py", "forms/paper.py", "forms/messages.py",
                     "scanner/watch.py", "kiosk/read_aloud.py", "kiosk/receipt_printer.py",
-                    "kiosk/review_words.py", "kiosk/staff.py", "kiosk/tools/make_audio.py")
+                    "kiosk/review_words.py", "kiosk/staff.py", "kiosk/tools/make_audio.py",
+                    "central/portal_intake.py")
 # Persian left in Python on purpose (data, not UI text): digit and letter tables and
 # normalisation maps (forms/digits.py, forms/persian.py, central/analysis.py,
 # central/duplicates.py), words and patterns matched in input (ledger/review_queue.py

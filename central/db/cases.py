@@ -9,12 +9,13 @@ told): nothing here decides.  Functions that hold a row until the transaction en
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .connection import Connection, chunks
 
 __all__ = [
-    "CASE_COLUMNS", "active_unit_codes", "add_holiday", "add_rule", "answered_times", "case",
+    "CASE_COLUMNS", "CaseFilter", "active_unit_codes", "add_holiday", "add_rule", "answered_times", "case",
     "case_body_text", "case_count", "cases_by_type", "month_outcomes",
     "case_duplicate_keys", "case_events", "case_row_for_code", "cases", "cases_by_person",
     "cases_with_similar_text", "delete_holiday", "delete_rule", "escalate", "has_answer_at",
@@ -23,7 +24,7 @@ __all__ = [
     "open_case_in_unit", "overdue_cases", "public_events", "rule_exists", "rules",
     "set_case_columns", "set_operator_status", "set_sent_status", "set_unit_active",
     "unit_heads", "unit_kind", "unit_names", "unit_state", "units", "unknown_case_records",
-    "upsert_unit", "user_unit", "verdict_on", "verdicts_by_unit",
+    "upsert_unit", "user_unit", "uuids_in_unit", "verdict_on", "verdicts_by_unit",
 ]
 
 #: The columns of a case row, in the order :func:`case` and friends return them.
@@ -216,14 +217,73 @@ def is_oversight_case(conn: Connection, uuid: str) -> bool:
                     " OR unit = 'oversight')", (uuid,)) is not None
 
 
-def cases(conn: Connection, where: str, params: Sequence[Any], limit: int, offset: int) -> list[tuple]:
-    """Case rows matching ``where`` (SQL from the service, ``?`` placeholders), earliest
-    deadline first."""
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases an inbox lists; the service fills it in (what counts as closed, the moment
+    a deadline passes, a tracking code normalised).
+
+    ``units``: ``None`` every unit, empty none.  ``status``: ``None`` or ``"open"`` (not in
+    ``closed``), ``"overdue"`` (open and due before ``now``), ``"escalated"`` (open and
+    escalated), ``"all"``, or one status.  The other fields, when given (``tracking_code``:
+    when not ``None``), must equal."""
+
+    closed: Sequence[str]
+    units: Sequence[str] | None = None
+    status: str | None = None
+    now: str | None = None
+    assignee: str | None = None
+    office: str | None = None
+    case_type: str | None = None
+    service: str | None = None
+    tracking_code: str | None = None
+
+
+def _where(found: CaseFilter) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if found.units is not None:
+        if not found.units:
+            return "1 = 0", []
+        where.append(f"unit IN ({','.join('?' * len(found.units))})")
+        params += list(found.units)
+    closed = ",".join("?" * len(found.closed))
+    if found.status in (None, "open"):
+        where.append(f"status NOT IN ({closed})")
+        params += list(found.closed)
+    elif found.status == "overdue":
+        where.append(f"status NOT IN ({closed}) AND due_at < ?")
+        params += [*found.closed, found.now]
+    elif found.status == "escalated":
+        where.append(f"status NOT IN ({closed}) AND escalated_at IS NOT NULL")
+        params += list(found.closed)
+    elif found.status != "all":
+        where.append("status = ?")
+        params.append(found.status)
+    for column, value in (("assignee", found.assignee), ("office", found.office),
+                          ("case_type", found.case_type), ("service", found.service)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if found.tracking_code is not None:
+        where.append("tracking_code = ?")
+        params.append(found.tracking_code)
+    return " AND ".join(where) or "1 = 1", params
+
+
+def cases(conn: Connection, found: CaseFilter, limit: int, offset: int) -> list[tuple]:
+    """Case rows matching ``found``, earliest deadline first."""
+    where, params = _where(found)
     return conn.all(f"SELECT {CASE_COLUMNS} FROM cases WHERE {where} ORDER BY due_at, uuid"
                     " LIMIT ? OFFSET ?", [*params, limit, offset])
 
 
-def case_count(conn: Connection, where: str, params: Sequence[Any]) -> int:
+def uuids_in_unit(conn: Connection, unit: str) -> set[str]:
+    """Every case now in ``unit``, open or closed."""
+    return {row[0] for row in conn.all("SELECT uuid FROM cases WHERE unit = ?", (unit,))}
+
+
+def case_count(conn: Connection, found: CaseFilter) -> int:
+    where, params = _where(found)
     return conn.one(f"SELECT count(*) FROM cases WHERE {where}", params)[0]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from .connection import Connection, chunks
 
 __all__ = ["RECORD_COLUMNS", "batch_log", "blob", "cases_with_code", "conflict", "conflicts",
-           "foreign_conflicts", "insert_batch", "insert_blob", "insert_conflicts", "insert_record",
+           "created_between", "foreign_conflicts", "insert_batch", "insert_blob", "insert_conflicts", "insert_record",
            "insert_records",
            "log_refusal", "office_attachment", "open_conflict_count", "present_blobs", "put_setting",
            "put_setting_once", "settings_with_prefix", "comment_index_present", "comment_rows",
@@ -64,6 +64,19 @@ def cases_with_code(conn: Connection, code: str, office: str | None = None) -> l
                         " AND office = ? ORDER BY id", (code, office))
     return conn.all("SELECT office, uuid FROM records WHERE kind = 'case' AND tracking_code = ?"
                     " ORDER BY id", (code,))
+
+
+def created_between(conn: Connection, kind: str, start: str, end: str,
+                    office: str | None = None) -> list[tuple]:
+    """``(uuid, office, created_at, body)`` of the records of ``kind`` created in [start, end)
+    (and ``office``), oldest first."""
+    sql = ("SELECT uuid, office, created_at, body FROM records WHERE kind = ?"
+           " AND created_at >= ? AND created_at < ?")
+    params: list[Any] = [kind, start, end]
+    if office:
+        sql += " AND office = ?"
+        params.append(office)
+    return conn.all(sql + " ORDER BY created_at, id", params)
 
 
 def record_count(conn: Connection, office: str | None = None) -> int:

@@ -2,7 +2,8 @@
 
 Every server process shares the counts (central/throttle.py keeps them in the store).  An
 address is never written down: the count's key is a keyed hash of the address and the day
-(:func:`address_key`), with a key file only the central installation's user can read, and a
+(:func:`address_key`), with a key file only the central installation's user can read
+(``keys/portal-address.key``, kept with the centre's other keys in central/keys.py), and a
 count row is swept within two hours.  So the store holds no IP address, and a report filed on
 the portal cannot be tied to where it came from, even by someone who reads the store.
 """
@@ -10,25 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
 
-from forms.office_keys import create_secret_file
-
 from .. import throttle
+from ..keys import portal_address_secret
 from .settings import PortalSettings
 
 __all__ = ["AbuseLimits", "address_key"]
-
-
-@lru_cache(maxsize=8)
-def _secret(home: Path) -> bytes:
-    path = home / "keys" / "portal-address.key"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    create_secret_file(path, os.urandom(32))
-    return bytes.fromhex(path.read_text(encoding="ascii").strip())
 
 
 def address_key(home: Path, address: str, day: date | None = None) -> str:
@@ -36,7 +26,7 @@ def address_key(home: Path, address: str, day: date | None = None) -> str:
     key file (an IPv4 address alone could be found by trying all 2**32)."""
     day = day or datetime.now(timezone.utc).date()
     message = f"{day.isoformat()}|{address}".encode("utf-8")
-    return hmac.new(_secret(Path(home)), message, hashlib.sha256).hexdigest()[:24]
+    return hmac.new(portal_address_secret(Path(home)), message, hashlib.sha256).hexdigest()[:24]
 
 
 class AbuseLimits:

@@ -106,6 +106,15 @@ def test_an_attachment_over_the_limit_or_of_another_kind_is_refused(store, home,
     assert _case_records(store) == []
 
 
+def test_an_attachment_refusal_says_the_limit_in_each_languages_digits() -> None:
+    from central.portal_intake import AttachmentRefused, check_attachment
+
+    with pytest.raises(AttachmentRefused) as refused:
+        check_attachment(PNG * 50_000, 2 * 1024 * 1024)
+    assert refused.value.message_fa == "پیوست بزرگ‌تر از ۲ مگابایت است."
+    assert refused.value.message_en == "The attachment is larger than 2 MB."
+
+
 def test_a_misconduct_report_is_sealed_anonymous_and_keeps_only_the_hour(client, store, code_in,
                                                                          submission_of):
     answer = client.post("/report", data={"submission": submission_of(client, "/report"),
