@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -46,12 +47,14 @@ def jalali_to_date(year: int, month: int, day: int) -> date:
     return jdatetime.date(year, month, day).togregorian()
 
 
-def fixed_holidays(jalali_year: int) -> list[tuple[date, str]]:
+@lru_cache(maxsize=64)
+def fixed_holidays(jalali_year: int) -> tuple[tuple[date, str], ...]:
     """The official holidays of ``jalali_year`` that fall on the same date every year (the
     administrator adds the lunar ones: :mod:`forms.workdays`), named in Persian as the
-    administrator names the ones added."""
+    administrator names the ones added.  Kept once worked out: every case filed asks for
+    three years of them (a fifth of a portal filing's time went into the Jalali dates)."""
     words = messages_for("forms")
-    return [(jalali_to_date(jalali_year, m, d), words.text(key, "fa")) for m, d, key in _FIXED]
+    return tuple((jalali_to_date(jalali_year, m, d), words.text(key, "fa")) for m, d, key in _FIXED)
 
 
 @dataclass(frozen=True)
