@@ -37,7 +37,7 @@ SUBMISSION = re.compile(rb'name="submission" value="([0-9a-f]{32})"')
 CODE = re.compile(rb'data-code="(\d+)"')
 
 
-def serve(store_url: str, port_file: str, workers: int) -> None:
+def serve(store_url: str, port_file: str, workers: int, threads: int) -> None:
     """The server process: the portal on a random port, limits raised for one address, served
     by ``workers`` forked processes as ``seda central portal serve --workers`` does."""
     sys.path.insert(0, str(ROOT))
@@ -53,7 +53,7 @@ def serve(store_url: str, port_file: str, workers: int) -> None:
     sock = listening_socket("127.0.0.1", 0)
     Path(port_file).write_text(str(sock.getsockname()[1]))
     serve_workers(sock, lambda: create_portal_app(open_store(store_url), settings=settings),
-                  workers=workers, threads=8, ident="seda-portal", options=waitress_options)
+                  workers=workers, threads=threads, ident="seda-portal", options=waitress_options)
 
 
 class Phone(threading.Thread):
@@ -136,16 +136,18 @@ def main() -> int:
                         help="server processes (default: the number of CPUs, as the portal's serve)")
     parser.add_argument("--client-processes", type=int, default=2,
                         help="processes the phones are spread over (default 2)")
-    parser.add_argument("--serve", nargs=3, metavar=("STORE", "PORT_FILE", "WORKERS"), help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=8, help="threads per server process (default 8, as serve)")
+    parser.add_argument("--serve", nargs=4, metavar=("STORE", "PORT_FILE", "WORKERS", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve[0], args.serve[1], int(args.serve[2]))
+        serve(args.serve[0], args.serve[1], int(args.serve[2]), int(args.serve[3]))
         return 0
     work = Path(tempfile.mkdtemp(prefix="seda-portal-bench-"))
     store_url = args.store or str(work / "central.sqlite3")
     port_file = work / "port"
     env = {**os.environ, "SEDA_HOME": str(work)}
-    server = subprocess.Popen([sys.executable, __file__, "--serve", store_url, str(port_file), str(args.workers)], env=env)
+    server = subprocess.Popen([sys.executable, __file__, "--serve", store_url, str(port_file), str(args.workers),
+                               str(args.threads)], env=env)
     try:
         for _ in range(300):
             if port_file.exists() and port_file.read_text():
@@ -161,6 +163,7 @@ def main() -> int:
         shares = [args.clients // args.client_processes + (i < args.clients % args.client_processes)
                   for i in range(args.client_processes)]
         started = time.time()
+        before = os.times()
         with multiprocessing.get_context("fork").Pool(len(shares)) as pool:
             for timings, codes, failures in pool.starmap(
                     run_phones, [(port, started + args.seconds, n) for n in shares if n]):
@@ -169,10 +172,12 @@ def main() -> int:
                 filed.extend(codes)
                 errors.extend(failures)
         elapsed = time.time() - started
+        phones_done = os.times()
         load_after = os.getloadavg()
     finally:
         server.terminate()
         server.wait(10)
+    server_done = os.times()
     sys.path.insert(0, str(ROOT))
     from central.store import open_store
 
@@ -183,7 +188,7 @@ def main() -> int:
     missing = [c for c in filed if stored.get(c) != 1]
     total = sum(len(v) for v in results.values())
     print(f"portal load: {args.clients} phones, {elapsed:.0f} s, store {store.dialect},"
-          f" {args.workers} server processes x 8 threads, phones in {args.client_processes} processes")
+          f" {args.workers} server processes x {args.threads} threads, phones in {args.client_processes} processes")
     print(f"  requests: {total} ({total / elapsed:.0f}/s), cases filed: {len(filed)} "
           f"({len(filed) / elapsed:.1f}/s), stored once: {len(filed) - len(missing)}/{len(filed)}")
     for kind, target in (("page", 100), ("filing", 200)):
@@ -193,6 +198,14 @@ def main() -> int:
                   f"p95 {percentile(values, 95):6.1f} ms  p99 {percentile(values, 99):6.1f} ms  "
                   f"mean {statistics.mean(values) * 1000:6.1f} ms  (target p95 < {target} ms)")
     print(f"  errors: {len(errors)}" + (f" e.g. {errors[:3]}" if errors else ""))
+    # CPU of the waited-for processes: the phones' pool, then the server and its workers
+    phones_cpu = (phones_done.children_user + phones_done.children_system
+                  - before.children_user - before.children_system)
+    server_cpu = (server_done.children_user + server_done.children_system
+                  - phones_done.children_user - phones_done.children_system)
+    if total:
+        print(f"  CPU per request: server {server_cpu / total * 1000:.2f} ms, phones {phones_cpu / total * 1000:.2f} ms"
+              f" ({server_cpu / elapsed:.2f} + {phones_cpu / elapsed:.2f} of {os.cpu_count()} cores busy)")
     print(f"  load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min), "
           f"{os.cpu_count()} cores")
     return 1 if errors or missing else 0

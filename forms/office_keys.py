@@ -43,15 +43,22 @@ def ensure_key(home: Path, office: str) -> tuple[bytes, bool]:
 def create_secret_file(path: Path, secret: bytes) -> bool:
     """Write `secret` as hex into a new file only its owner may read; False if one exists.
 
-    Opening with "x" makes creation exclusive, so two programs starting at once end up with
-    one key; the data is on disk (fsync) before anyone can sign with it.  The file is 0600
-    from its creation (forms/private_files.py), never readable by others even for a moment.
+    The secret is written whole (and fsynced) into a file of its own, then linked into place,
+    which fails if `path` exists: two programs starting at once (the portal's workers, a CLI
+    beside the server) end up with one key, and neither ever reads a half-written one.  The
+    file is 0600 from its creation (forms/private_files.py), never readable by others even for
+    a moment.
     """
+    path = Path(path)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    with open_private(draft, "x", encoding="ascii") as handle:  # 0600 from the first byte
+        handle.write(secret.hex() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     try:
-        with open_private(path, "x", encoding="ascii") as handle:  # 0600 from the first byte
-            handle.write(secret.hex() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.link(draft, path)
     except FileExistsError:
         return False
+    finally:
+        draft.unlink()
     return True
