@@ -212,6 +212,11 @@ class Store(Database):
         with self.connect() as conn:
             return feeds.current_items(conn, feed, office=office)
 
+    def published_head(self, feed: str) -> int:
+        """The newest cursor of ``feed``: what a page showing it may be kept by."""
+        with self.connect() as conn:
+            return feeds.head(conn, feed)
+
     def pull(self, office: str, after: int, limit: int = 500) -> dict[str, Any]:
         """Items for ``office`` past cursor ``after``: ``{"items", "next", "more"}``."""
         with self.connect() as conn:

@@ -15,7 +15,7 @@ from sync.batch import canonical_json, format_time
 
 from .connection import Connection
 
-__all__ = ["FEEDS", "current_items", "item_body", "latest_case_update", "publish", "publish_many", "pull"]
+__all__ = ["FEEDS", "current_items", "head", "item_body", "latest_case_update", "publish", "publish_many", "pull"]
 
 #: What offices pull.  ``office_key`` and ``revoked_sheet`` let every office refuse a
 #: revoked office's sheets; ``case_update`` items go only to the office that owns the case;
@@ -91,3 +91,8 @@ def item_body(conn: Connection, feed: str, key: str) -> str | None:
     """The body (JSON text) of item ``key`` of ``feed`` as last published, or None."""
     row = conn.one("SELECT body FROM feed WHERE feed = ? AND key = ?", (feed, key))
     return None if row is None else row[0]
+
+
+def head(conn: Connection, feed: str) -> int:
+    """The newest cursor of ``feed`` (0 if none): changes whenever one of its items does."""
+    return int(conn.one("SELECT coalesce(max(cursor), 0) FROM feed WHERE feed = ?", (feed,))[0])

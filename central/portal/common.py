@@ -2,18 +2,39 @@
 refusal of a request over the limits, the survey's service list."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, render_template, request
 
 from ..portal_survey import survey_form
 from ..throttle import Verdict
-from ..web.i18n import t
+from ..web.i18n import current_lang, t
+from . import state
 
-__all__ = ["address", "message", "page", "service_ids", "services", "too_many"]
+__all__ = ["address", "message", "page", "service_ids", "services", "shared_page", "too_many"]
+
+#: Versions of shared pages kept at most (languages x versions); older ones are dropped.
+_KEPT_PAGES = 32
 
 
 def page(template: str, status: int = 200, **values) -> Response:
     return Response(render_template(f"portal/{template}", **values), status=status,
                     mimetype="text/html")
+
+
+def shared_page(template: str, version: object = None,
+                values: Callable[[], dict] = dict) -> Response:
+    """A page everyone reading it in one language sees alike (the home page, the catalogue),
+    rendered once per language and ``version`` of what it shows, not on every request: it is
+    where every phone starts, and under load a fifth of the portal's work was drawing it again."""
+    kept = state.rendered()
+    key = (template, request.path, current_lang(), version)
+    html = kept.get(key)
+    if html is None:
+        if len(kept) >= _KEPT_PAGES:
+            kept.clear()
+        html = kept[key] = render_template(f"portal/{template}", **values())
+    return Response(html, mimetype="text/html")
 
 
 def message(text: str, status: int, title: str | None = None) -> Response:

@@ -2,11 +2,13 @@
 and ``/contacts`` (the contact directory)."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response
 
 from . import state
 from .catalogue import published_services
-from .common import page
+from .common import page, shared_page
 from .directory import published_contacts
 from .offices import office_choices
 
@@ -17,7 +19,10 @@ bp = Blueprint("published", __name__)
 
 @bp.get("/services")
 def services_page() -> Response:
-    return page("services.html", services=published_services(state.store()))
+    store = state.store()
+    # what is in force changes with a publication or with the day (versions take effect on a date)
+    version = (store.published_head("catalogue"), date.today().isoformat())
+    return shared_page("services.html", version, lambda: {"services": published_services(store)})
 
 
 @bp.get("/contacts")

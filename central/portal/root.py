@@ -17,7 +17,7 @@ from forms.cases import format_tracking_code, status_label
 
 from ..web.i18n import LANG_COOKIE, current_lang, fa_digits, jalali, t
 from . import state
-from .common import message, page
+from .common import message, shared_page
 
 __all__ = ["bp"]
 
@@ -95,4 +95,4 @@ def lang() -> Response:
 
 @bp.get("/")
 def home_page() -> Response:
-    return page("home.html")
+    return shared_page("home.html")

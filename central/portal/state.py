@@ -6,7 +6,7 @@ central/portal/app.py; the views reach it only through :func:`store`, :func:`set
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
@@ -15,7 +15,7 @@ from ..store import Store
 from .abuse import AbuseLimits
 from .settings import PortalSettings
 
-__all__ = ["EXTENSION", "PortalState", "keys", "limits", "settings", "store"]
+__all__ = ["EXTENSION", "PortalState", "keys", "limits", "rendered", "settings", "store"]
 
 EXTENSION = "seda.portal"
 
@@ -28,6 +28,8 @@ class PortalState:
     settings: PortalSettings
     keys: CentralKeys
     limits: AbuseLimits
+    #: pages everyone sees alike, rendered once per language and version (common.shared_page)
+    rendered: dict = field(default_factory=dict)
 
 
 def _state() -> PortalState:
@@ -50,3 +52,7 @@ def keys() -> CentralKeys:
 
 def limits() -> AbuseLimits:
     return _state().limits
+
+
+def rendered() -> dict:
+    return _state().rendered

@@ -229,6 +229,19 @@ def test_the_catalogue_and_directory_are_what_the_centre_published(client, store
     assert "مریم احمدی" in contacts and "m@example.ir" in contacts
 
 
+def test_a_kept_catalogue_page_gives_way_to_a_new_publication_and_to_the_other_language(client, store):
+    passport = {"name": {"fa": "گذرنامه", "en": "Passport"}, "documents": [{"fa": "کارت ملی", "en": "ID card"}],
+                "fee_rials": 500000, "time": {"fa": "۲ روز", "en": "2 days"}, "legal_basis": {"fa": "قانون", "en": "Law"}}
+    store.publish("catalogue", "passport", passport)
+    assert "۵۰۰٬۰۰۰" in client.get("/services").get_data(as_text=True)
+    assert "۵۰۰٬۰۰۰" in client.get("/services").get_data(as_text=True)  # kept, not drawn again
+    store.publish("catalogue", "passport", {**passport, "fee_rials": 700000})
+    assert "۷۰۰٬۰۰۰" in client.get("/services").get_data(as_text=True)
+    client.get("/lang?next=/")
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+    assert "700,000" in client.get("/services").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("path", ["/login", "/cases/", "/admin/users", "/v1/health", "/v1/setup",
                                   "/open311/v2/services.json", "/analysis/"])
 def test_no_staff_api_or_open311_route_is_reachable_from_the_portal(client, path):
