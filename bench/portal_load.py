@@ -136,7 +136,7 @@ def main() -> int:
                         help="server processes (default: the number of CPUs, as the portal's serve)")
     parser.add_argument("--client-processes", type=int, default=2,
                         help="processes the phones are spread over (default 2)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per server process (default 8, as serve)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server process (default 4, as serve)")
     parser.add_argument("--serve", nargs=4, metavar=("STORE", "PORT_FILE", "WORKERS", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:

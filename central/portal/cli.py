@@ -31,7 +31,8 @@ def make_portal_group(store_option: Callable, open_store: Callable) -> click.Gro
     @click.option("--workers", default=os.cpu_count() or 1, show_default="the number of CPUs",
                   type=click.IntRange(1, 64),
                   help="Server processes sharing the address (one Python process uses one core).")
-    @click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+    @click.option("--threads", default=4, show_default=True, type=int,
+                  help="Threads per process (more only queue on the one core a process uses).")
     @click.option("--public-url", default=None, envvar=PUBLIC_URL_ENV,
                   help="The address citizens use, e.g. https://portal.example.ir (pages and "
                        f"notifications link to it; default: ${PUBLIC_URL_ENV}).")
