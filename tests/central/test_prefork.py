@@ -123,3 +123,33 @@ def test_the_writers_lock_file_is_private(tmp_path):
         assert (tmp_path / "central.sqlite3-writer").stat().st_mode & 0o777 == 0o600
     finally:
         store.close()
+
+
+def test_seda_central_portal_serve_runs_two_workers_on_a_fresh_home(tmp_path, free_port):
+    """The command as an operator runs it: both workers make the keys they need and answer."""
+    home = tmp_path / "home"
+    store_path = tmp_path / "central.sqlite3"
+    open_store(store_path).close()  # `seda central init`
+    port = free_port()
+    env = {**os.environ, "SEDA_HOME": str(home)}
+    process = subprocess.Popen([sys.executable, "-c", "from seda.cli import main; main()", "central", "portal",
+                                "serve", "--store", str(store_path), "--port", str(port), "--workers", "2"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, answer = time.monotonic() + 30, None
+        while time.monotonic() < deadline and answer is None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/health")
+                answer = conn.getresponse().status
+            except OSError:
+                time.sleep(0.1)
+        assert answer == 200
+        deadline = time.monotonic() + 10
+        while len(children_of(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(children_of(process.pid)) == 2
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(15)
+    assert code == 0, process.stderr.read()
