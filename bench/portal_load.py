@@ -80,6 +80,7 @@ class Phone(threading.Thread):
         elapsed = time.perf_counter() - start
         with self.lock:
             self.results[kind].append(elapsed)
+            self.results[f"{method} {path}"].append(elapsed)  # the breakdown per route
         if status != expected:
             self.errors.append(f"{method} {path}: {status}")
         return content
@@ -186,7 +187,7 @@ def main() -> int:
         stored = dict(db.all("SELECT tracking_code, count(*) FROM records WHERE kind = 'case'"
                              " GROUP BY tracking_code"))
     missing = [c for c in filed if stored.get(c) != 1]
-    total = sum(len(v) for v in results.values())
+    total = sum(len(v) for k, v in results.items() if " " not in k)
     print(f"portal load: {args.clients} phones, {elapsed:.0f} s, store {store.dialect},"
           f" {args.workers} server processes x {args.threads} threads, phones in {args.client_processes} processes")
     print(f"  requests: {total} ({total / elapsed:.0f}/s), cases filed: {len(filed)} "
@@ -197,6 +198,9 @@ def main() -> int:
             print(f"  {kind:<7} n={len(values):>6}  p50 {percentile(values, 50):6.1f} ms  "
                   f"p95 {percentile(values, 95):6.1f} ms  p99 {percentile(values, 99):6.1f} ms  "
                   f"mean {statistics.mean(values) * 1000:6.1f} ms  (target p95 < {target} ms)")
+    print("  per route: " + ", ".join(
+        f"{route} p50 {percentile(values, 50):.0f} / p95 {percentile(values, 95):.0f} ms"
+        for route, values in sorted(results.items()) if " " in route))
     print(f"  errors: {len(errors)}" + (f" e.g. {errors[:3]}" if errors else ""))
     # CPU of the waited-for processes: the phones' pool, then the server and its workers
     phones_cpu = (phones_done.children_user + phones_done.children_system

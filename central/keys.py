@@ -65,11 +65,19 @@ def oversight_key_path(home: Path) -> Path:
 
 @lru_cache(maxsize=8)
 def portal_address_secret(home: Path) -> bytes:
-    """The key of the portal's address hashes (``keys/portal-address.key``, made on first use)."""
+    """The key of the portal's address hashes (``keys/portal-address.key``, made on first use).
+
+    Read once per process and home: every filing and look-up hashes the caller's address."""
     path = Path(home) / "keys" / "portal-address.key"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    create_secret_file(path, os.urandom(32))
-    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    secret = _ADDRESS_SECRETS.get(path)
+    if secret is None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        create_secret_file(path, os.urandom(32))
+        secret = _ADDRESS_SECRETS[path] = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    return secret
+
+
+_ADDRESS_SECRETS: dict[Path, bytes] = {}
 
 
 class CentralKeys:

@@ -50,6 +50,8 @@ def create_secret_file(path: Path, secret: bytes) -> bool:
     a moment.
     """
     path = Path(path)
+    if path.exists():
+        return False
     draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     with open_private(draft, "x", encoding="ascii") as handle:  # 0600 from the first byte
         handle.write(secret.hex() + "\n")
