@@ -43,17 +43,17 @@ def serve(store_url: str, port_file: str, workers: int, threads: int) -> None:
     sys.path.insert(0, str(ROOT))
     from central.portal.app import create_portal_app
     from central.portal.settings import PortalSettings
-    from central.prefork import listening_socket, serve_workers
+    from central.prefork import listening_sockets, serve_workers
     from central.server import waitress_options
     from central.store import open_store
 
     settings = PortalSettings(filings_per_address_per_hour=10 ** 9,
                               lookups_per_address_per_minute=10 ** 9)
     open_store(store_url).close()  # the schema, once, before the workers start
-    sock = listening_socket("127.0.0.1", 0)
-    Path(port_file).write_text(str(sock.getsockname()[1]))
-    serve_workers(sock, lambda: create_portal_app(open_store(store_url), settings=settings),
-                  workers=workers, threads=threads, ident="seda-portal", options=waitress_options)
+    sockets = listening_sockets("127.0.0.1", 0, workers)
+    Path(port_file).write_text(str(sockets[0].getsockname()[1]))
+    serve_workers(sockets, lambda: create_portal_app(open_store(store_url), settings=settings),
+                  threads=threads, ident="seda-portal", options=waitress_options)
 
 
 class Phone(threading.Thread):

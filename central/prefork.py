@@ -2,9 +2,12 @@
 
 A Python process runs one thread at a time, so a busy web app under waitress stops at about one
 core however many threads it has (the portal: ~500 requests/s, bench/portal_load.py).  The
-classic answer of Unix servers is a pre-forked pool: the parent binds the address once, forks
-``workers`` children, and each child serves the same socket with its own waitress and its own
-connections to the store; the kernel hands each new connection to one of them.
+classic answer of Unix servers is a pre-forked pool: the parent binds the address, forks
+``workers`` children, and each child serves with its own waitress and its own connections to
+the store.  Each child has a listening socket of its own on the one address (``SO_REUSEPORT``),
+and the kernel spreads new connections evenly over them: with one shared socket, whichever
+child woke first took the connection, and phones that keep their connection open piled up on
+one busy child while the other idled (p50 24 ms, p95 144 ms in one run).
 
 Each child builds its app *after* the fork (``make_app``), so no database connection or lock
 is ever shared between processes.  The parent only watches: a child that dies is replaced
@@ -26,7 +29,7 @@ import waitress
 
 from .messages import MESSAGES
 
-__all__ = ["listening_socket", "serve_workers"]
+__all__ = ["listening_sockets", "serve_workers"]
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +37,25 @@ log = logging.getLogger(__name__)
 CRASH_LOOP_SECONDS = 5.0
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """The bound, listening socket every worker serves (``port`` 0: any free port)."""
-    sock = socket.create_server((host, port), backlog=1024)
-    sock.setblocking(False)
-    return sock
+def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` bound, listening sockets on one address, one per worker (``port`` 0: a free
+    port, the same for all)."""
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host, port))
+            port = sock.getsockname()[1]
+            sock.listen(1024)
+            sock.setblocking(False)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 def _watch_parent(parent: int) -> None:
@@ -63,22 +80,23 @@ def _child(sock: socket.socket, make_app: Callable[[], object], threads: int, id
     os._exit(0)
 
 
-def serve_workers(sock: socket.socket, make_app: Callable[[], object], *, workers: int, threads: int,
+def serve_workers(sockets: list[socket.socket], make_app: Callable[[], object], *, threads: int,
                   ident: str, options: Callable[[object], dict] = lambda app: {},
                   crash_loop_seconds: float = CRASH_LOOP_SECONDS) -> int:
-    """Serve ``sock`` with ``workers`` forked processes until SIGTERM/SIGINT; the exit status
-    (1: a worker died within ``crash_loop_seconds`` of its start, so restarting is futile).
+    """Serve with one forked worker per socket of ``sockets`` until SIGTERM/SIGINT; the exit
+    status (1: a worker died within ``crash_loop_seconds`` of its start, so restarting is
+    futile).  A worker that dies later is replaced on the same socket.
 
     ``options(app)`` gives each child's extra waitress settings (body size, trusted proxy)."""
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
-    children: dict[int, float] = {}
+    if not sockets:
+        raise ValueError("at least one socket")
+    children: dict[int, tuple[int, float]] = {}
 
-    def spawn() -> None:
+    def spawn(index: int) -> None:
         pid = os.fork()
         if pid == 0:
-            _child(sock, make_app, threads, ident, options)
-        children[pid] = time.monotonic()
+            _child(sockets[index], make_app, threads, ident, options)
+        children[pid] = (index, time.monotonic())
 
     stopping = threading.Event()
 
@@ -88,24 +106,24 @@ def serve_workers(sock: socket.socket, make_app: Callable[[], object], *, worker
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     status = 0
     try:
-        for _ in range(workers):
-            spawn()
+        for index in range(len(sockets)):
+            spawn(index)
         while not stopping.is_set():
             try:
                 pid, wait_status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
-                stopping.wait(0.5)
+                stopping.wait(0.05)  # a death noticed late would pass for a worker that served a while
                 continue
-            started = children.pop(pid, time.monotonic())
+            index, started = children.pop(pid, (0, time.monotonic()))
             code = os.waitstatus_to_exitcode(wait_status)
             log.error("%s worker %d ended (status %d); starting another", ident, pid, code)
             if time.monotonic() - started < crash_loop_seconds:
                 print(MESSAGES.line("workers_crash_loop", ident=ident, code=code), file=sys.stderr)
                 status = 1
                 break
-            spawn()
+            spawn(index)
     finally:
         for pid in children:
             try:
@@ -119,5 +137,6 @@ def serve_workers(sock: socket.socket, make_app: Callable[[], object], *, worker
                 pass
         for s, handler in previous.items():
             signal.signal(s, handler)
-        sock.close()
+        for sock in sockets:
+            sock.close()
     return status

@@ -47,7 +47,7 @@ def make_portal_group(store_option: Callable, open_store: Callable) -> click.Gro
         """Serve the portal alone: no staff page, sync API or Open311 is reachable from it."""
         import waitress
 
-        from ..prefork import listening_socket, serve_workers
+        from ..prefork import listening_sockets, serve_workers
         from ..server import waitress_options
         from .app import create_portal_app
         from .settings import PortalSettings
@@ -70,10 +70,9 @@ def make_portal_group(store_option: Callable, open_store: Callable) -> click.Gro
         # Each worker opens its own connections after the fork: none is shared.
         url = store.url
         store.close()
-        sock = listening_socket(host, port)
         raise SystemExit(serve_workers(
-            sock, lambda: create_portal_app(open_store(url), settings=settings),
-            workers=workers, threads=threads, ident="seda-portal",
+            listening_sockets(host, port, workers), lambda: create_portal_app(open_store(url), settings=settings),
+            threads=threads, ident="seda-portal",
             options=lambda app: waitress_options(app, trusted_proxy=trusted_proxy)))
 
     return portal_group

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {root!r})
-    from central.prefork import listening_socket, serve_workers
+    from central.prefork import listening_sockets, serve_workers
 
     def make_app():
         if {broken!r}:
@@ -30,10 +30,10 @@ SERVER = textwrap.dedent("""
             return [str(os.getpid()).encode()]
         return app
 
-    sock = listening_socket("127.0.0.1", 0)
-    print(sock.getsockname()[1], flush=True)
-    raise SystemExit(serve_workers(sock, make_app, workers=2, threads=2, ident="seda-test",
-                                   crash_loop_seconds=0.3))
+    sockets = listening_sockets("127.0.0.1", 0, 2)
+    print(sockets[0].getsockname()[1], flush=True)
+    raise SystemExit(serve_workers(sockets, make_app, threads=2, ident="seda-test",
+                                   crash_loop_seconds=1.0))
 """)
 
 
@@ -76,7 +76,7 @@ def test_two_workers_serve_one_address_and_a_dead_one_is_replaced():
         assert len(workers) == 2
         answered = {ask(port) for _ in range(40)}
         assert answered <= workers and answered
-        time.sleep(0.4)  # past the crash-loop guard: a worker that served a while is replaced
+        time.sleep(1.1)  # past the crash-loop guard: a worker that served a while is replaced
         victim = next(iter(workers))
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 10
