@@ -33,6 +33,12 @@ __all__ = ["listening_sockets", "serve_workers"]
 
 log = logging.getLogger(__name__)
 
+#: How long a worker's thread may keep Python's lock while another waits for it (Python's
+#: default is 5 ms).  A request that waits on the store gives the lock up at every call and
+#: then queues behind the page being drawn by another thread; a shorter turn lets it back
+#: sooner: the portal's p95 went from 87-115 ms to 82-86 ms, throughput up 5 %
+#: (bench/portal_load.py).
+SWITCH_INTERVAL = 0.001
 #: A child that dies sooner than this after its start is not restarted in a loop.
 CRASH_LOOP_SECONDS = 5.0
 
@@ -71,6 +77,7 @@ def _child(sock: socket.socket, make_app: Callable[[], object], threads: int, id
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         app = make_app()
         waitress.serve(app, sockets=[sock], threads=threads, ident=ident, **options(app))
