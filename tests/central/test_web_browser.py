@@ -22,6 +22,7 @@ import pytest
 from central import open_store
 from central.demo_seed import DEMO_USERS, seed_central_demo
 from central.server import start_central
+from tests.conftest import satisfaction_v2
 
 pytestmark = pytest.mark.slow
 
@@ -281,6 +282,25 @@ def test_administrator_pages(desk, central):
     assert central.codes["triage"] in desk.page.locator("main").inner_text().translate(
         str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")).replace("-", "").replace(" ", "")
     desk.visit("/analysis/")
+
+
+def test_administrator_uploads_previews_and_publishes_a_survey_form_version(desk, central, tmp_path):
+    desk.sign_in("admin")
+    desk.visit("/content/forms", "18-content-forms")
+    definition = tmp_path / "satisfaction.json"
+    definition.write_text(json.dumps(satisfaction_v2(), ensure_ascii=False), encoding="utf-8")
+    desk.page.set_input_files("#definition", str(definition))
+    with desk.page.expect_navigation():
+        desk.page.click("main form[enctype='multipart/form-data'] button[type=submit]")
+    desk.check_page("form draft with its paper preview", "19-content-form-draft")
+    assert desk.page.locator("img.sheet-preview").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert desk.page.locator('tr[data-change="added"]').count() == 1
+    with desk.page.expect_navigation():
+        desk.page.click("main form[action$='/publish'] button")
+    desk.check_page("form published")
+    assert desk.page.locator("img.sheet-preview").count() == 0  # no draft left
+    desk.visit("/content/forms")
+    assert "نسخه‌ی ۲" in desk.page.locator("main").inner_text()
 
 
 def test_unit_head_inbox_and_case_with_a_photo(desk, central):
