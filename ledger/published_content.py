@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from forms.catalogue import (Announcement, CatalogueError, OfficeProfile, Person, Service,
                              announcement_from_body, office_profile_from_body, person_from_mapping,
@@ -27,6 +27,7 @@ __all__ = ["content_refusals", "content_stamp", "open_content_refusals", "still_
            "published_office_profile", "published_service_versions", "published_services"]
 
 log = logging.getLogger("seda.ledger")
+T = TypeVar("T")
 
 _CONTENT_FEEDS = ("catalogue", "contact", "office_profile", "announcement", "form_definition")
 
@@ -37,6 +38,17 @@ def _bodies(ledger: Ledger, feed: str) -> Iterator[tuple[str, dict[str, Any]]]:
     ).fetchall()
     for key, body in rows:
         yield key, json.loads(body)
+
+
+def _readable(ledger: Ledger, feed: str, read: Callable[[str, dict[str, Any]], T],
+              errors: type[Exception] | tuple[type[Exception], ...], what: str) -> Iterator[tuple[str, T]]:
+    """``(key, read(key, body))`` of ``feed``'s current items; an item that does not read is
+    logged and left out, never shown half (the sync client checked it; this guards the store)."""
+    for key, body in _bodies(ledger, feed):
+        try:
+            yield key, read(key, body)
+        except errors as exc:
+            log.error("ignoring a stored %s: %s", what, exc)
 
 
 def _any(ledger: Ledger, feed: str) -> bool:
@@ -92,12 +104,8 @@ def published_contacts(ledger: Ledger, office: str, province: str = "") -> tuple
     if not _any(ledger, "contact"):
         return None
     people = []
-    for key, body in _bodies(ledger, "contact"):
-        try:
-            person = person_from_mapping(body, f"contact/{key}")
-        except CatalogueError as exc:
-            log.error("ignoring a stored contact: %s", exc)
-            continue
+    for key, person in _readable(ledger, "contact", lambda k, b: person_from_mapping(b, f"contact/{k}"),
+                                 CatalogueError, "contact"):
         if person.office == office:
             people.append((0, key, person))
         elif not person.office and person.province and person.province == province:
@@ -122,28 +130,19 @@ def published_office_profile(ledger: Ledger, office: str) -> OfficeProfile | Non
 
 def published_announcements(ledger: Ledger, office: str, day: str) -> list[Announcement]:
     """Announcements for this office (or every office) shown on ``day``, newest start first."""
-    shown = []
-    for key, body in _bodies(ledger, "announcement"):
-        try:
-            announcement = announcement_from_body(body, f"announcement/{key}")
-        except CatalogueError as exc:
-            log.error("ignoring a stored announcement: %s", exc)
-            continue
-        if announcement.office in ("", office) and announcement.shown_on(day):
-            shown.append(announcement)
+    shown = [a for _, a in _readable(ledger, "announcement",
+                                     lambda k, b: announcement_from_body(b, f"announcement/{k}"),
+                                     CatalogueError, "announcement")
+             if a.office in ("", office) and a.shown_on(day)]
     return sorted(shown, key=lambda a: (a.starts_on, a.id), reverse=True)
 
 
 def published_forms(ledger: Ledger) -> list[Form]:
     """Every form definition version the centre published (older versions stay readable:
     sheets printed from them are still being scanned)."""
-    forms = []
-    for key, body in _bodies(ledger, "form_definition"):
-        try:
-            forms.append(parse_form(body.get("definition"), f"form_definition/{key}"))
-        except FormDefinitionError as exc:
-            log.error("ignoring a stored form definition: %s", exc)
-    return forms
+    return [form for _, form in _readable(
+        ledger, "form_definition", lambda k, b: parse_form(b.get("definition"), f"form_definition/{k}"),
+        FormDefinitionError, "form definition")]
 
 
 def office_forms(ledger: Ledger) -> FormCatalog:
