@@ -205,22 +205,23 @@ def add_replaced(conn: Connection, rows: Sequence[tuple[str, str]]) -> None:
                      rows)
 
 
-def replaced_among(conn: Connection, uuids: Iterable[str]) -> set[str]:
+def _uuids_in(conn: Connection, table: str, uuids: Iterable[str]) -> set[str]:
+    """Those of ``uuids`` that ``table`` (keyed by ``uuid``) holds."""
     out: set[str] = set()
     for chunk in chunks(sorted(uuids)):
         marks = ",".join("?" * len(chunk))
-        out.update(row[0] for row in conn.all(f"SELECT uuid FROM analysis_replaced WHERE uuid IN ({marks})",
-                                              chunk))
+        out.update(row[0] for row in conn.all(f"SELECT uuid FROM {table} WHERE uuid IN ({marks})", chunk))
     return out
+
+
+def replaced_among(conn: Connection, uuids: Iterable[str]) -> set[str]:
+    """Those of ``uuids`` a rescan replaced."""
+    return _uuids_in(conn, "analysis_replaced", uuids)
 
 
 def duplicates_among(conn: Connection, uuids: Sequence[str]) -> set[str]:
-    out: set[str] = set()
-    for chunk in chunks(sorted(uuids)):
-        marks = ",".join("?" * len(chunk))
-        out.update(row[0] for row in conn.all(f"SELECT uuid FROM analysis_duplicates WHERE uuid IN ({marks})",
-                                              chunk))
-    return out
+    """Those of ``uuids`` not counted: their sheet was answered first another way."""
+    return _uuids_in(conn, "analysis_duplicates", uuids)
 
 
 def replace_duplicates(conn: Connection, member_ids: Sequence[str], rows: Sequence[tuple]) -> None:
