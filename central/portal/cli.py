@@ -45,8 +45,6 @@ def make_portal_group(store_option: Callable, open_store: Callable) -> click.Gro
                       public_url: str | None, max_attachment_mb: float,
                       trusted_proxy: str | None) -> None:
         """Serve the portal alone: no staff page, sync API or Open311 is reachable from it."""
-        import waitress
-
         from ..prefork import listening_sockets, serve_workers
         from ..server import waitress_options
         from .app import create_portal_app
@@ -61,17 +59,17 @@ def make_portal_group(store_option: Callable, open_store: Callable) -> click.Gro
         except ValueError as exc:
             raise refusal(exc) from None
         store = open_store(store_url)
+        try:  # listen first: "portal on" is said only once it is true
+            sockets = listening_sockets(host, port, workers)
+        except OSError as exc:
+            raise click.ClickException(MESSAGES.line("cli_port_busy", host=host, port=str(port),
+                                                     error=exc.strerror or str(exc))) from None
         click.echo(MESSAGES.line("portal_serving", url=f"http://{host}:{port}/", dialect=store.dialect))
-        if workers == 1:
-            app = create_portal_app(store, settings=settings)
-            waitress.serve(app, host=host, port=port, threads=threads, ident="seda-portal",
-                           **waitress_options(app, trusted_proxy=trusted_proxy))
-            return
         # Each worker opens its own connections after the fork: none is shared.
         url = store.url
         store.close()
         raise SystemExit(serve_workers(
-            listening_sockets(host, port, workers), lambda: create_portal_app(open_store(url), settings=settings),
+            sockets, lambda: create_portal_app(open_store(url), settings=settings),
             threads=threads, ident="seda-portal",
             options=lambda app: waitress_options(app, trusted_proxy=trusted_proxy)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import http.client
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -153,3 +154,19 @@ def test_seda_central_portal_serve_runs_two_workers_on_a_fresh_home(tmp_path, fr
         process.send_signal(signal.SIGTERM)
         code = process.wait(15)
     assert code == 0, process.stderr.read()
+
+
+def test_seda_central_portal_serve_on_a_busy_port_says_so_and_claims_nothing(tmp_path):
+    store_path = tmp_path / "central.sqlite3"
+    open_store(store_path).close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        answer = subprocess.run([sys.executable, "-c", "from seda.cli import main; main()", "central", "portal",
+                                 "serve", "--store", str(store_path), "--port", str(port), "--workers", "2"],
+                                cwd=ROOT, env={**os.environ, "SEDA_HOME": str(tmp_path / "home")},
+                                capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 1
+    assert "در دسترس نیست" in answer.stderr and "Traceback" not in answer.stderr
+    assert "http://" not in answer.stdout  # never announced as serving
